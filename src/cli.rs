@@ -1,0 +1,110 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::Window;
+
+/// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted
+/// and with which KMS key, whether KMS is refusing Firehose, and how much of the
+/// Start/Stop quota is left.
+#[derive(Debug, Parser)]
+#[command(name = "firekeeper", version, about, long_about = None)]
+pub struct Cli {
+    /// Run against a built-in simulation of Firehose, KMS and CloudWatch (no AWS account needed).
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    /// Number of streams in the demo (1 to 10000); the first ~40 are the shipped scenario.
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub demo_streams: Option<u32>,
+
+    /// AWS profile from the shared config and credentials files (as in the aws CLI; AWS_PROFILE works too).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// AWS region (as in the aws CLI; AWS_REGION works too).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Send every AWS call to this endpoint instead (as in the aws CLI; AWS_ENDPOINT_URL works too).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Settings file to use instead of $XDG_CONFIG_HOME/firekeeper/config.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Refuse every change to a stream (also `read_only = true` in the config).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print every stream's encryption, KMS errors, quota and health, then exit
+    /// (0 ok or warning, 3 when any stream is critical, 1 on errors).
+    Status(StatusArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+
+    /// KMS error window (default from the config: 3h).
+    #[arg(long, value_enum)]
+    pub window: Option<Window>,
+
+    /// Only this stream (repeat for several).
+    #[arg(long = "stream", value_name = "NAME")]
+    pub streams: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// An aligned table that fits 100 columns.
+    Table,
+    /// One JSON object, for scripts.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli =
+            Cli::try_parse_from(["firekeeper", "status", "--demo", "--window", "24h"]).unwrap();
+        assert!(cli.demo);
+        let Some(Command::Status(args)) = cli.command else {
+            panic!("status expected")
+        };
+        assert_eq!(args.window, Some(Window::H24));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors_naming_the_value() {
+        let err = Cli::try_parse_from(["firekeeper", "status", "--window", "2h"]).unwrap_err();
+        assert!(err.to_string().contains("'2h'"), "{err}");
+        let err = Cli::try_parse_from(["firekeeper", "--demo-streams", "20000"]).unwrap_err();
+        assert!(err.to_string().contains("20000"), "{err}");
+    }
+}

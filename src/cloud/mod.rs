@@ -1,0 +1,440 @@
+//! The only door to the cloud: one trait, our own model types, and two
+//! implementations (the AWS SDK in `aws`, the in-process simulator in `sim`).
+//! Nothing outside this module imports an SDK crate.
+
+pub mod aws;
+mod paced;
+pub mod scenario;
+pub mod sim;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+pub use paced::Paced;
+
+/// Where a delivery stream's records come from. Only `DirectPut` streams can have
+/// Firehose server-side encryption; for the others the source owns encryption.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Source {
+    DirectPut,
+    KinesisStreamAsSource,
+    MskAsSource,
+    DatabaseAsSource,
+    Other(String),
+}
+
+impl Source {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Source::DirectPut => "DirectPut",
+            Source::KinesisStreamAsSource => "KinesisStreamAsSource",
+            Source::MskAsSource => "MSKAsSource",
+            Source::DatabaseAsSource => "DatabaseAsSource",
+            Source::Other(s) => s,
+        }
+    }
+
+    pub fn parse(s: &str) -> Source {
+        match s {
+            "DirectPut" => Source::DirectPut,
+            "KinesisStreamAsSource" => Source::KinesisStreamAsSource,
+            "MSKAsSource" => Source::MskAsSource,
+            "DatabaseAsSource" => Source::DatabaseAsSource,
+            other => Source::Other(other.to_string()),
+        }
+    }
+
+    /// A short label for narrow table columns.
+    pub fn short(&self) -> &str {
+        match self {
+            Source::DirectPut => "DirectPut",
+            Source::KinesisStreamAsSource => "Kinesis",
+            Source::MskAsSource => "MSK",
+            Source::DatabaseAsSource => "Database",
+            Source::Other(s) => s,
+        }
+    }
+}
+
+impl Serialize for Source {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// `DeliveryStreamEncryptionConfiguration.Status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EncryptionStatus {
+    EnablingFailed,
+    DisablingFailed,
+    Enabling,
+    Disabling,
+    Enabled,
+    Disabled,
+}
+
+impl EncryptionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EncryptionStatus::Enabled => "ENABLED",
+            EncryptionStatus::Enabling => "ENABLING",
+            EncryptionStatus::EnablingFailed => "ENABLING_FAILED",
+            EncryptionStatus::Disabled => "DISABLED",
+            EncryptionStatus::Disabling => "DISABLING",
+            EncryptionStatus::DisablingFailed => "DISABLING_FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EncryptionStatus> {
+        Some(match s {
+            "ENABLED" => EncryptionStatus::Enabled,
+            "ENABLING" => EncryptionStatus::Enabling,
+            "ENABLING_FAILED" => EncryptionStatus::EnablingFailed,
+            "DISABLED" => EncryptionStatus::Disabled,
+            "DISABLING" => EncryptionStatus::Disabling,
+            "DISABLING_FAILED" => EncryptionStatus::DisablingFailed,
+            _ => return None,
+        })
+    }
+
+    pub fn is_transition(self) -> bool {
+        matches!(
+            self,
+            EncryptionStatus::Enabling | EncryptionStatus::Disabling
+        )
+    }
+
+    pub fn is_failed(self) -> bool {
+        matches!(
+            self,
+            EncryptionStatus::EnablingFailed | EncryptionStatus::DisablingFailed
+        )
+    }
+}
+
+impl fmt::Display for EncryptionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum KeyType {
+    #[serde(rename = "AWS_OWNED_CMK")]
+    AwsOwned,
+    #[serde(rename = "CUSTOMER_MANAGED_CMK")]
+    CustomerManaged,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::AwsOwned => "AWS_OWNED_CMK",
+            KeyType::CustomerManaged => "CUSTOMER_MANAGED_CMK",
+        }
+    }
+}
+
+/// Why Firehose could not enable or disable encryption (`FailureDescription`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub details: String,
+}
+
+/// A stream's encryption as Firehose reports it. A stream with no configuration
+/// at all is `Disabled` with no key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encryption {
+    pub status: EncryptionStatus,
+    pub key_type: Option<KeyType>,
+    pub key_arn: Option<String>,
+    pub failure: Option<Failure>,
+}
+
+impl Default for Encryption {
+    fn default() -> Self {
+        Encryption {
+            status: EncryptionStatus::Disabled,
+            key_type: None,
+            key_arn: None,
+            failure: None,
+        }
+    }
+}
+
+/// One delivery stream, as described by `DescribeDeliveryStream`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    pub name: String,
+    pub arn: String,
+    pub source: Source,
+    /// `DeliveryStreamStatus`: ACTIVE, CREATING, DELETING, ...
+    pub status: String,
+    pub encryption: Encryption,
+}
+
+/// The key id of a key ARN (`arn:aws:kms:r:a:key/ID` → `ID`); an id stays as it is.
+pub fn key_id_of(arn_or_id: &str) -> &str {
+    arn_or_id
+        .rsplit_once("key/")
+        .map_or(arn_or_id, |(_, id)| id)
+}
+
+/// The region of an ARN, if it is one.
+pub fn region_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next()? == "arn").then_some(())?;
+    parts.nth(2).filter(|r| !r.is_empty())
+}
+
+/// `KeyMetadata.KeyState`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum KeyState {
+    Enabled,
+    Disabled,
+    PendingDeletion,
+    PendingImport,
+    Unavailable,
+    Creating,
+    Other(String),
+}
+
+impl KeyState {
+    pub fn as_str(&self) -> &str {
+        match self {
+            KeyState::Enabled => "Enabled",
+            KeyState::Disabled => "Disabled",
+            KeyState::PendingDeletion => "PendingDeletion",
+            KeyState::PendingImport => "PendingImport",
+            KeyState::Unavailable => "Unavailable",
+            KeyState::Creating => "Creating",
+            KeyState::Other(s) => s,
+        }
+    }
+
+    pub fn parse(s: &str) -> KeyState {
+        match s {
+            "Enabled" => KeyState::Enabled,
+            "Disabled" => KeyState::Disabled,
+            "PendingDeletion" => KeyState::PendingDeletion,
+            "PendingImport" => KeyState::PendingImport,
+            "Unavailable" => KeyState::Unavailable,
+            "Creating" => KeyState::Creating,
+            other => KeyState::Other(other.to_string()),
+        }
+    }
+}
+
+/// What KMS says about one key (`DescribeKey` plus rotation status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KmsKey {
+    pub id: String,
+    pub arn: String,
+    pub state: KeyState,
+    /// `KeySpec`, e.g. `SYMMETRIC_DEFAULT`, `RSA_2048`.
+    pub spec: String,
+    /// `KeyUsage`, e.g. `ENCRYPT_DECRYPT`.
+    pub usage: String,
+    /// `KeyManager`: `AWS` or `CUSTOMER`.
+    pub manager: String,
+    pub description: String,
+    pub deletion_date: Option<DateTime<Utc>>,
+    /// Automatic rotation; `None` when KMS would not say (no permission, or a key
+    /// type that cannot rotate).
+    pub rotation_enabled: Option<bool>,
+}
+
+impl KmsKey {
+    pub fn region(&self) -> Option<&str> {
+        region_of_arn(&self.arn)
+    }
+}
+
+/// One KMS alias and the key it points at (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alias {
+    pub name: String,
+    pub target_key_id: Option<String>,
+}
+
+/// The four CloudWatch metrics Firehose publishes when KMS refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KmsMetric {
+    AccessDenied,
+    Disabled,
+    InvalidState,
+    NotFound,
+}
+
+impl KmsMetric {
+    pub const ALL: [KmsMetric; 4] = [
+        KmsMetric::AccessDenied,
+        KmsMetric::Disabled,
+        KmsMetric::InvalidState,
+        KmsMetric::NotFound,
+    ];
+
+    /// The CloudWatch metric name.
+    pub fn name(self) -> &'static str {
+        match self {
+            KmsMetric::AccessDenied => "KMSKeyAccessDenied",
+            KmsMetric::Disabled => "KMSKeyDisabled",
+            KmsMetric::InvalidState => "KMSKeyInvalidState",
+            KmsMetric::NotFound => "KMSKeyNotFound",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Datapoints of one metric, oldest first.
+pub type Series = Vec<(DateTime<Utc>, f64)>;
+
+/// The four KMS error series of one stream over a time range.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KmsSeries {
+    pub series: [Series; 4],
+}
+
+impl KmsSeries {
+    pub fn get(&self, metric: KmsMetric) -> &Series {
+        &self.series[metric.index()]
+    }
+
+    pub fn total(&self, metric: KmsMetric) -> f64 {
+        self.get(metric).iter().map(|(_, v)| v).sum()
+    }
+
+    pub fn grand_total(&self) -> f64 {
+        KmsMetric::ALL.iter().map(|m| self.total(*m)).sum()
+    }
+
+    /// Per-timestamp sum over the four metrics, oldest first.
+    pub fn combined(&self) -> Series {
+        let mut by_time: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
+        for series in &self.series {
+            for (t, v) in series {
+                *by_time.entry(*t).or_default() += v;
+            }
+        }
+        by_time.into_iter().collect()
+    }
+}
+
+/// A time range and resolution for metric queries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MetricRange {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub period_secs: i32,
+}
+
+/// One page of `ListDeliveryStreams`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamPage {
+    pub names: Vec<String>,
+    pub has_more: bool,
+}
+
+/// Who the credentials belong to (`sts:GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+}
+
+/// The key to encrypt a stream with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyChoice {
+    AwsOwned,
+    Customer { arn: String },
+}
+
+/// Errors from the cloud, in words for the person at the terminal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CloudError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("in use: {0}")]
+    InUse(String),
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
+    #[error("KMS refused: {0}")]
+    InvalidKms(String),
+    #[error("throttled by AWS: {0}")]
+    Throttled(String),
+    #[error("access denied: {0}")]
+    AccessDenied(String),
+    #[error(
+        "no usable AWS credentials: {0}. Set AWS_PROFILE or run `aws sso login`, or try --demo"
+    )]
+    Credentials(String),
+    #[error("cannot reach the AWS endpoint: {0}. Check the network, --region and --endpoint-url")]
+    Unreachable(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Everything firekeeper asks of Firehose, KMS, CloudWatch and STS.
+#[async_trait]
+pub trait Cloud: Send + Sync {
+    /// The region this client talks to.
+    fn region(&self) -> &str;
+    async fn identity(&self) -> Result<Identity, CloudError>;
+    /// One page of stream names, in name order, after `start_after`.
+    async fn list_streams(
+        &self,
+        start_after: Option<&str>,
+        limit: u32,
+    ) -> Result<StreamPage, CloudError>;
+    async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError>;
+    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError>;
+    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError>;
+    /// Ids of every KMS key in the account and region.
+    async fn list_keys(&self) -> Result<Vec<String>, CloudError>;
+    async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError>;
+    /// `key` is an id, key ARN, alias name or alias ARN.
+    async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError>;
+    /// KMS error series for many streams; streams with no datapoints are absent.
+    async fn kms_metrics(
+        &self,
+        streams: &[String],
+        range: MetricRange,
+    ) -> Result<BTreeMap<String, KmsSeries>, CloudError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_id_and_region_come_from_arns() {
+        let arn = "arn:aws:kms:eu-west-1:123456789012:key/abcd-1234";
+        assert_eq!(key_id_of(arn), "abcd-1234");
+        assert_eq!(key_id_of("abcd-1234"), "abcd-1234");
+        assert_eq!(region_of_arn(arn), Some("eu-west-1"));
+        assert_eq!(region_of_arn("abcd"), None);
+    }
+
+    #[test]
+    fn combined_series_adds_metrics_at_each_time() {
+        let t0 = DateTime::from_timestamp(0, 0).unwrap();
+        let t1 = DateTime::from_timestamp(60, 0).unwrap();
+        let mut s = KmsSeries::default();
+        s.series[0] = vec![(t0, 1.0), (t1, 2.0)];
+        s.series[1] = vec![(t1, 3.0)];
+        assert_eq!(s.combined(), vec![(t0, 1.0), (t1, 5.0)]);
+        assert_eq!(s.grand_total(), 6.0);
+    }
+}

@@ -1,0 +1,190 @@
+//! The demo scenario: the keys and streams the simulator starts with, read from
+//! `assets/demo-scenario.toml`, and the generator behind `--demo-streams N`.
+
+use serde::Deserialize;
+
+/// The scenario shipped with firekeeper.
+pub const BUILTIN: &str = include_str!("../../assets/demo-scenario.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub account: String,
+    pub region: String,
+    /// How long ENABLING and DISABLING last in the simulation.
+    pub transition_secs: u64,
+    #[serde(default, rename = "key")]
+    pub keys: Vec<ScenarioKey>,
+    #[serde(default, rename = "stream")]
+    pub streams: Vec<ScenarioStream>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioKey {
+    pub id: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default = "enabled")]
+    pub state: String,
+    #[serde(default = "symmetric")]
+    pub spec: String,
+    #[serde(default = "encrypt_decrypt")]
+    pub usage: String,
+    #[serde(default = "customer")]
+    pub manager: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub rotation: bool,
+    /// How long ago the key entered its state (disabled or scheduled for
+    /// deletion); streams using it have failed to reach it since then.
+    #[serde(default)]
+    pub state_since_hours: f64,
+    /// A key in another region, to show the cross-region refusal.
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioStream {
+    pub name: String,
+    #[serde(default = "direct_put")]
+    pub source: String,
+    #[serde(default = "active")]
+    pub status: String,
+    /// `aws-owned`, a key id or an alias name; absent for an unencrypted stream.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Encryption status; defaults to ENABLED with a key, DISABLED without.
+    #[serde(default)]
+    pub encryption: Option<String>,
+    #[serde(default)]
+    pub failure: Option<ScenarioFailure>,
+    #[serde(default)]
+    pub errors: Vec<ScenarioErrors>,
+    /// How long a scenario stream that starts ENABLING or DISABLING takes to
+    /// settle; defaults to the scenario's `transition_secs`.
+    #[serde(default)]
+    pub settles_in_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFailure {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub details: String,
+}
+
+/// A run of KMS errors on a stream, beyond those its key's state causes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioErrors {
+    pub metric: String,
+    pub since_hours: f64,
+    /// When the errors stopped; absent while they go on.
+    #[serde(default)]
+    pub until_hours: Option<f64>,
+    pub per_minute: f64,
+}
+
+fn enabled() -> String {
+    "Enabled".into()
+}
+fn symmetric() -> String {
+    "SYMMETRIC_DEFAULT".into()
+}
+fn encrypt_decrypt() -> String {
+    "ENCRYPT_DECRYPT".into()
+}
+fn customer() -> String {
+    "CUSTOMER".into()
+}
+fn direct_put() -> String {
+    "DirectPut".into()
+}
+fn active() -> String {
+    "ACTIVE".into()
+}
+
+impl Scenario {
+    pub fn builtin() -> Scenario {
+        // The asset is compiled in and covered by a test, so this cannot fail for users.
+        toml::from_str(BUILTIN).expect("assets/demo-scenario.toml is valid")
+    }
+
+    /// The scenario with exactly `count` streams: the first of the shipped ones,
+    /// then generated streams in a realistic mix.
+    pub fn scaled(mut self, count: usize) -> Scenario {
+        if count <= self.streams.len() {
+            self.streams.truncate(count);
+            return self;
+        }
+        let healthy: Vec<String> = self
+            .keys
+            .iter()
+            .filter(|k| k.state == "Enabled" && k.spec == "SYMMETRIC_DEFAULT" && k.region.is_none())
+            .map(|k| k.id.clone())
+            .collect();
+        for i in self.streams.len()..count {
+            let (source, key) = match i % 10 {
+                0..=3 => ("DirectPut", Some("aws-owned".to_string())),
+                4..=6 => ("DirectPut", healthy.get(i % healthy.len().max(1)).cloned()),
+                7 => ("DirectPut", None),
+                _ => ("KinesisStreamAsSource", None),
+            };
+            self.streams.push(ScenarioStream {
+                name: format!("fleet-{i:05}"),
+                source: source.into(),
+                status: active(),
+                key,
+                encryption: None,
+                failure: None,
+                errors: Vec::new(),
+                settles_in_secs: None,
+            });
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_scenario_covers_every_status_and_key_kind() {
+        let s = Scenario::builtin();
+        assert!(s.streams.len() >= 35, "about 40 streams");
+        for status in [
+            "ENABLING",
+            "ENABLING_FAILED",
+            "DISABLING",
+            "DISABLING_FAILED",
+        ] {
+            assert!(
+                s.streams
+                    .iter()
+                    .any(|st| st.encryption.as_deref() == Some(status)),
+                "{status} missing"
+            );
+        }
+        assert!(s.keys.iter().any(|k| k.state == "Disabled"));
+        assert!(s.keys.iter().any(|k| k.state == "PendingDeletion"));
+        assert!(s.keys.iter().any(|k| k.spec != "SYMMETRIC_DEFAULT"));
+        assert!(s.streams.iter().any(|st| st.source != "DirectPut"));
+    }
+
+    #[test]
+    fn scaled_scenario_has_exactly_the_count_asked() {
+        assert_eq!(Scenario::builtin().scaled(5).streams.len(), 5);
+        let big = Scenario::builtin().scaled(10_000);
+        assert_eq!(big.streams.len(), 10_000);
+        let mut names: Vec<_> = big.streams.iter().map(|s| &s.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 10_000, "names are unique");
+    }
+}

@@ -1,0 +1,571 @@
+//! An in-process Firehose + KMS + CloudWatch for `--demo` and for tests. It keeps
+//! AWS's rules so the demo tells the truth: encryption changes are asynchronous,
+//! Start+Stop share 25 calls per stream per 24 hours, only DirectPut streams can be
+//! encrypted, and keys that are disabled, pending deletion or asymmetric fail the
+//! change while an encrypted stream keeps its old key.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+use super::scenario::{Scenario, ScenarioStream};
+use super::{
+    key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity,
+    KeyChoice, KeyState, KeyType, KmsKey, KmsMetric, KmsSeries, MetricRange, Source, Stream,
+    StreamPage,
+};
+
+/// Where the simulator reads the time; tests move it by hand.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// AWS's combined Start+Stop limit per stream per rolling 24 hours.
+pub const CALLS_PER_DAY: usize = 25;
+
+pub struct SimCloud {
+    account: String,
+    region: String,
+    transition: Duration,
+    clock: Clock,
+    state: Mutex<SimState>,
+}
+
+struct SimState {
+    keys: Vec<SimKey>,
+    streams: BTreeMap<String, SimStream>,
+}
+
+struct SimKey {
+    key: KmsKey,
+    aliases: Vec<String>,
+    state_since: DateTime<Utc>,
+}
+
+struct SimStream {
+    stream: Stream,
+    /// The key that really encrypts the data: kept through a failed change.
+    effective: Option<(KeyType, Option<String>)>,
+    pending: Option<Pending>,
+    episodes: Vec<Episode>,
+    calls: Vec<DateTime<Utc>>,
+}
+
+struct Pending {
+    at: DateTime<Utc>,
+    then: Encryption,
+    effective: Option<(KeyType, Option<String>)>,
+}
+
+/// A run of KMS errors on one stream.
+struct Episode {
+    metric: KmsMetric,
+    start: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
+    per_minute: f64,
+}
+
+impl SimCloud {
+    pub fn new(scenario: Scenario) -> SimCloud {
+        SimCloud::with_clock(scenario, Arc::new(Utc::now))
+    }
+
+    pub fn with_clock(scenario: Scenario, clock: Clock) -> SimCloud {
+        let now = clock();
+        let keys: Vec<SimKey> = scenario
+            .keys
+            .iter()
+            .map(|k| {
+                let region = k.region.as_deref().unwrap_or(&scenario.region);
+                let state = KeyState::parse(&k.state);
+                let state_since = now - hours(k.state_since_hours);
+                SimKey {
+                    key: KmsKey {
+                        id: k.id.clone(),
+                        arn: format!("arn:aws:kms:{region}:{}:key/{}", scenario.account, k.id),
+                        deletion_date: (state == KeyState::PendingDeletion)
+                            .then(|| state_since + Duration::days(7)),
+                        state,
+                        spec: k.spec.clone(),
+                        usage: k.usage.clone(),
+                        manager: k.manager.clone(),
+                        description: k.description.clone(),
+                        rotation_enabled: Some(k.rotation),
+                    },
+                    aliases: k.aliases.clone(),
+                    state_since,
+                }
+            })
+            .collect();
+        let mut sim = SimCloud {
+            account: scenario.account.clone(),
+            region: scenario.region.clone(),
+            transition: Duration::seconds(scenario.transition_secs as i64),
+            clock,
+            state: Mutex::new(SimState {
+                keys,
+                streams: BTreeMap::new(),
+            }),
+        };
+        let streams = scenario
+            .streams
+            .iter()
+            .map(|s| (s.name.clone(), sim.build_stream(s, now)))
+            .collect();
+        sim.state.get_mut().expect("fresh mutex").streams = streams;
+        sim
+    }
+
+    fn build_stream(&self, s: &ScenarioStream, now: DateTime<Utc>) -> SimStream {
+        let state = self.state.lock().expect("fresh mutex");
+        let key = s.key.as_deref().map(|k| match k {
+            "aws-owned" => (KeyType::AwsOwned, None),
+            other => (
+                KeyType::CustomerManaged,
+                Some(
+                    state
+                        .find_key(other)
+                        .map(|k| k.key.arn.clone())
+                        .unwrap_or_else(|| other.to_string()),
+                ),
+            ),
+        });
+        let status = s
+            .encryption
+            .as_deref()
+            .and_then(EncryptionStatus::parse)
+            .unwrap_or(if key.is_some() {
+                EncryptionStatus::Enabled
+            } else {
+                EncryptionStatus::Disabled
+            });
+        let usable = |k: &(KeyType, Option<String>)| match &k.1 {
+            Some(arn) => state
+                .find_key(arn)
+                .is_some_and(|k| failure_for(&k.key, &self.region).is_none()),
+            None => true,
+        };
+        let effective = match status {
+            EncryptionStatus::Enabled
+            | EncryptionStatus::Disabling
+            | EncryptionStatus::DisablingFailed => key.clone(),
+            EncryptionStatus::EnablingFailed => key.clone().filter(usable),
+            EncryptionStatus::Enabling | EncryptionStatus::Disabled => None,
+        };
+        let (key_type, key_arn) = key.clone().map_or((None, None), |(t, a)| (Some(t), a));
+        let encryption = Encryption {
+            status,
+            key_type,
+            key_arn,
+            failure: s.failure.as_ref().map(|f| Failure {
+                kind: f.kind.clone(),
+                details: f.details.clone(),
+            }),
+        };
+        let settle = s
+            .settles_in_secs
+            .map_or(self.transition, |secs| Duration::seconds(secs as i64));
+        let pending = match status {
+            EncryptionStatus::Enabling => Some(Pending {
+                at: now + settle,
+                then: Encryption {
+                    status: EncryptionStatus::Enabled,
+                    ..encryption.clone()
+                },
+                effective: key.clone(),
+            }),
+            EncryptionStatus::Disabling => Some(Pending {
+                at: now + settle,
+                then: Encryption::default(),
+                effective: None,
+            }),
+            _ => None,
+        };
+        let mut episodes = Vec::new();
+        if let Some((_, Some(arn))) = &effective {
+            if let Some(k) = state.find_key(arn) {
+                let metric = match k.key.state {
+                    KeyState::Disabled => Some(KmsMetric::Disabled),
+                    KeyState::PendingDeletion | KeyState::Unavailable => {
+                        Some(KmsMetric::InvalidState)
+                    }
+                    _ => None,
+                };
+                if let Some(metric) = metric {
+                    episodes.push(Episode {
+                        metric,
+                        start: k.state_since,
+                        end: None,
+                        per_minute: 6.0,
+                    });
+                }
+            }
+        }
+        for e in &s.errors {
+            let metric = KmsMetric::ALL
+                .into_iter()
+                .find(|m| m.name() == e.metric)
+                .unwrap_or(KmsMetric::AccessDenied);
+            episodes.push(Episode {
+                metric,
+                start: now - hours(e.since_hours),
+                end: e.until_hours.map(|h| now - hours(h)),
+                per_minute: e.per_minute,
+            });
+        }
+        SimStream {
+            stream: Stream {
+                name: s.name.clone(),
+                arn: format!(
+                    "arn:aws:firehose:{}:{}:deliverystream/{}",
+                    self.region, self.account, s.name
+                ),
+                source: Source::parse(&s.source),
+                status: s.status.clone(),
+                encryption,
+            },
+            effective,
+            pending,
+            episodes,
+            calls: Vec::new(),
+        }
+    }
+
+    /// Applies every transition whose time has come, then hands out the state.
+    fn settled(&self) -> (MutexGuard<'_, SimState>, DateTime<Utc>) {
+        let now = (self.clock)();
+        // A panic while holding the lock leaves consistent data behind (every
+        // change is a single assignment), so a poisoned lock is still usable.
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for s in state.streams.values_mut() {
+            if s.pending.as_ref().is_some_and(|p| p.at <= now) {
+                let p = s.pending.take().expect("checked above");
+                s.stream.encryption = p.then;
+                if s.effective != p.effective {
+                    for e in s.episodes.iter_mut().filter(|e| e.end.is_none()) {
+                        e.end = Some(p.at);
+                    }
+                }
+                s.effective = p.effective;
+            }
+        }
+        (state, now)
+    }
+
+    fn not_found(&self, name: &str) -> CloudError {
+        CloudError::NotFound(format!(
+            "Firehose {name} under account {} not found.",
+            self.account
+        ))
+    }
+
+    /// The checks AWS makes before accepting Start or Stop; records the call.
+    fn accept_change<'a>(
+        &self,
+        state: &'a mut SimState,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<&'a mut SimStream, CloudError> {
+        let s = state
+            .streams
+            .get_mut(name)
+            .ok_or_else(|| self.not_found(name))?;
+        if s.stream.source != Source::DirectPut {
+            return Err(CloudError::InvalidArgument(format!(
+                "Server-side encryption is not supported for {name}: its source is {}, which owns encryption.",
+                s.stream.source.as_str()
+            )));
+        }
+        if s.stream.status != "ACTIVE" || s.stream.encryption.status.is_transition() {
+            return Err(CloudError::InUse(format!(
+                "Firehose {name} is not ACTIVE (stream {}, encryption {}).",
+                s.stream.status, s.stream.encryption.status
+            )));
+        }
+        s.calls.retain(|t| now - *t < Duration::hours(24));
+        if s.calls.len() >= CALLS_PER_DAY {
+            return Err(CloudError::LimitExceeded(format!(
+                "Firehose {name} has reached the limit of {CALLS_PER_DAY} StartDeliveryStreamEncryption and StopDeliveryStreamEncryption calls in 24 hours."
+            )));
+        }
+        s.calls.push(now);
+        Ok(s)
+    }
+}
+
+fn hours(h: f64) -> Duration {
+    Duration::seconds((h * 3600.0) as i64)
+}
+
+/// Why Firehose would fail to use this key, as (failure type, details).
+fn failure_for(key: &KmsKey, region: &str) -> Option<Failure> {
+    let fail = |kind: &str, why: String| {
+        Some(Failure {
+            kind: kind.to_string(),
+            details: format!("KMS key {} {why}", key.arn),
+        })
+    };
+    if key.region() != Some(region) {
+        return fail(
+            "KMS_KEY_NOT_FOUND",
+            format!("is not in {region}: the key must be in the stream's region."),
+        );
+    }
+    match key.state {
+        KeyState::Enabled => {}
+        KeyState::Disabled => return fail("DISABLED_KMS_KEY", "is disabled.".into()),
+        KeyState::PendingDeletion => return fail("INVALID_KMS_KEY", "is pending deletion.".into()),
+        ref other => {
+            return fail(
+                "INVALID_KMS_KEY",
+                format!("is in state {}.", other.as_str()),
+            )
+        }
+    }
+    if key.spec != "SYMMETRIC_DEFAULT" {
+        return fail(
+            "INVALID_KMS_KEY",
+            format!(
+                "is asymmetric ({}). Firehose supports only symmetric keys.",
+                key.spec
+            ),
+        );
+    }
+    if key.usage != "ENCRYPT_DECRYPT" {
+        return fail(
+            "INVALID_KMS_KEY",
+            format!("has usage {}, not ENCRYPT_DECRYPT.", key.usage),
+        );
+    }
+    None
+}
+
+impl SimState {
+    fn find_key(&self, key: &str) -> Option<&SimKey> {
+        let alias = key
+            .rsplit_once(":alias/")
+            .map_or(key.to_string(), |(_, a)| format!("alias/{a}"));
+        let id = key_id_of(key);
+        self.keys
+            .iter()
+            .find(|k| k.key.id == id || k.key.arn == key || k.aliases.contains(&alias))
+    }
+}
+
+/// A repeatable wobble so simulated error counts look like real traffic.
+fn jitter(name: &str, t: DateTime<Utc>) -> f64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.bytes().chain(t.timestamp().to_le_bytes()) {
+        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    0.6 + (h % 1000) as f64 / 1250.0
+}
+
+fn series_for(
+    name: &str,
+    episodes: &[Episode],
+    range: MetricRange,
+    now: DateTime<Utc>,
+) -> KmsSeries {
+    let mut out = KmsSeries::default();
+    let period = Duration::seconds(range.period_secs.max(60) as i64);
+    let end = range.end.min(now);
+    let Ok(mut t) = range.start.duration_trunc(period) else {
+        return out;
+    };
+    while t < end {
+        let bucket_end = t + period;
+        for e in episodes {
+            let from = e.start.max(t).max(range.start);
+            let to = e.end.unwrap_or(now).min(bucket_end).min(end);
+            if to <= from {
+                continue;
+            }
+            let minutes = (to - from).num_seconds() as f64 / 60.0;
+            let value = (minutes * e.per_minute * jitter(name, t)).round();
+            if value > 0.0 {
+                let series = &mut out.series[e.metric.index()];
+                match series.last_mut() {
+                    Some((last, v)) if *last == t => *v += value,
+                    _ => series.push((t, value)),
+                }
+            }
+        }
+        t = bucket_end;
+    }
+    out
+}
+
+#[async_trait]
+impl Cloud for SimCloud {
+    fn region(&self) -> &str {
+        &self.region
+    }
+
+    async fn identity(&self) -> Result<Identity, CloudError> {
+        Ok(Identity {
+            account: self.account.clone(),
+            arn: format!("arn:aws:sts::{}:assumed-role/demo/firekeeper", self.account),
+        })
+    }
+
+    async fn list_streams(
+        &self,
+        start_after: Option<&str>,
+        limit: u32,
+    ) -> Result<StreamPage, CloudError> {
+        let (state, _) = self.settled();
+        let mut names = state
+            .streams
+            .keys()
+            .filter(|n| start_after.is_none_or(|s| n.as_str() > s));
+        let page: Vec<String> = names
+            .by_ref()
+            .take(limit.max(1) as usize)
+            .cloned()
+            .collect();
+        let has_more = names.next().is_some();
+        Ok(StreamPage {
+            names: page,
+            has_more,
+        })
+    }
+
+    async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError> {
+        let (state, _) = self.settled();
+        state
+            .streams
+            .get(name)
+            .map(|s| s.stream.clone())
+            .ok_or_else(|| self.not_found(name))
+    }
+
+    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
+        let (mut state, now) = self.settled();
+        let (key_type, key_arn, failure) = match key {
+            KeyChoice::AwsOwned => (KeyType::AwsOwned, None, None),
+            KeyChoice::Customer { arn } => match state.find_key(arn) {
+                Some(k) => (
+                    KeyType::CustomerManaged,
+                    Some(k.key.arn.clone()),
+                    failure_for(&k.key, &self.region),
+                ),
+                None => (
+                    KeyType::CustomerManaged,
+                    Some(arn.clone()),
+                    Some(Failure {
+                        kind: "KMS_KEY_NOT_FOUND".into(),
+                        details: format!("KMS key {arn} does not exist."),
+                    }),
+                ),
+            },
+        };
+        let transition = self.transition;
+        let s = self.accept_change(&mut state, name, now)?;
+        let requested = (key_type, key_arn.clone());
+        let then = match failure {
+            None => Encryption {
+                status: EncryptionStatus::Enabled,
+                key_type: Some(key_type),
+                key_arn: key_arn.clone(),
+                failure: None,
+            },
+            Some(failure) => {
+                // A failed change leaves an encrypted stream on its old key.
+                let shown = s.effective.clone().unwrap_or(requested.clone());
+                Encryption {
+                    status: EncryptionStatus::EnablingFailed,
+                    key_type: Some(shown.0),
+                    key_arn: shown.1,
+                    failure: Some(failure),
+                }
+            }
+        };
+        let effective = if then.status == EncryptionStatus::Enabled {
+            Some(requested)
+        } else {
+            s.effective.clone()
+        };
+        s.stream.encryption = Encryption {
+            status: EncryptionStatus::Enabling,
+            key_type: Some(key_type),
+            key_arn,
+            failure: None,
+        };
+        s.pending = Some(Pending {
+            at: now + transition,
+            then,
+            effective,
+        });
+        Ok(())
+    }
+
+    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
+        let (mut state, now) = self.settled();
+        let transition = self.transition;
+        let s = self.accept_change(&mut state, name, now)?;
+        s.stream.encryption.status = EncryptionStatus::Disabling;
+        s.stream.encryption.failure = None;
+        s.pending = Some(Pending {
+            at: now + transition,
+            then: Encryption::default(),
+            effective: None,
+        });
+        Ok(())
+    }
+
+    async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
+        let (state, _) = self.settled();
+        Ok(state
+            .keys
+            .iter()
+            .filter(|k| k.key.region() == Some(self.region.as_str()))
+            .map(|k| k.key.id.clone())
+            .collect())
+    }
+
+    async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError> {
+        let (state, _) = self.settled();
+        Ok(state
+            .keys
+            .iter()
+            .filter(|k| k.key.region() == Some(self.region.as_str()))
+            .flat_map(|k| {
+                k.aliases.iter().map(|a| Alias {
+                    name: a.clone(),
+                    target_key_id: Some(k.key.id.clone()),
+                })
+            })
+            .collect())
+    }
+
+    async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError> {
+        let (state, _) = self.settled();
+        state
+            .find_key(key)
+            .map(|k| k.key.clone())
+            .ok_or_else(|| CloudError::NotFound(format!("Key '{key}' does not exist")))
+    }
+
+    async fn kms_metrics(
+        &self,
+        streams: &[String],
+        range: MetricRange,
+    ) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
+        let (state, now) = self.settled();
+        Ok(streams
+            .iter()
+            .filter_map(|name| {
+                let s = state.streams.get(name)?;
+                if s.episodes.is_empty() {
+                    return None;
+                }
+                let series = series_for(name, &s.episodes, range, now);
+                (series.grand_total() > 0.0).then(|| (name.clone(), series))
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,249 @@
+use super::*;
+
+struct Harness {
+    sim: SimCloud,
+    now: Arc<Mutex<DateTime<Utc>>>,
+}
+
+impl Harness {
+    fn new() -> Harness {
+        let now = Arc::new(Mutex::new(
+            DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+        ));
+        let clock_now = now.clone();
+        let sim = SimCloud::with_clock(
+            Scenario::builtin(),
+            Arc::new(move || *clock_now.lock().unwrap()),
+        );
+        Harness { sim, now }
+    }
+
+    fn advance(&self, secs: i64) {
+        *self.now.lock().unwrap() += Duration::seconds(secs);
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        *self.now.lock().unwrap()
+    }
+
+    async fn encryption(&self, name: &str) -> Encryption {
+        self.sim.describe_stream(name).await.unwrap().encryption
+    }
+
+    async fn key_arn(&self, alias: &str) -> String {
+        self.sim.describe_key(alias).await.unwrap().arn
+    }
+}
+
+#[tokio::test]
+async fn start_is_asynchronous_enabling_then_enabled() {
+    let h = Harness::new();
+    let new_key = h.key_arn("alias/orders-events-2026").await;
+    let choice = KeyChoice::Customer {
+        arn: new_key.clone(),
+    };
+    h.sim
+        .start_encryption("order-events", &choice)
+        .await
+        .unwrap();
+    let e = h.encryption("order-events").await;
+    assert_eq!(e.status, EncryptionStatus::Enabling);
+    h.advance(5);
+    let e = h.encryption("order-events").await;
+    assert_eq!(e.status, EncryptionStatus::Enabled);
+    assert_eq!(e.key_arn.as_deref(), Some(new_key.as_str()));
+    assert_eq!(e.key_type, Some(KeyType::CustomerManaged));
+}
+
+#[tokio::test]
+async fn failed_change_keeps_the_old_key_and_says_why() {
+    let h = Harness::new();
+    let old = h.encryption("order-events").await.key_arn.unwrap();
+    for (alias, kind) in [
+        ("alias/legacy-billing", "DISABLED_KMS_KEY"),
+        ("alias/retired-clickstream", "INVALID_KMS_KEY"),
+        ("alias/signing-rsa", "INVALID_KMS_KEY"),
+    ] {
+        let arn = h.key_arn(alias).await;
+        h.sim
+            .start_encryption("order-events", &KeyChoice::Customer { arn })
+            .await
+            .unwrap();
+        h.advance(5);
+        let e = h.encryption("order-events").await;
+        assert_eq!(e.status, EncryptionStatus::EnablingFailed, "{alias}");
+        assert_eq!(
+            e.key_arn.as_deref(),
+            Some(old.as_str()),
+            "{alias} keeps old key"
+        );
+        assert_eq!(e.failure.unwrap().kind, kind);
+    }
+}
+
+#[tokio::test]
+async fn failed_enable_on_unencrypted_stream_leaves_it_unencrypted_of_errors() {
+    let h = Harness::new();
+    let arn = h.key_arn("alias/legacy-billing").await;
+    h.sim
+        .start_encryption("dev-scratch", &KeyChoice::Customer { arn })
+        .await
+        .unwrap();
+    h.advance(5);
+    let e = h.encryption("dev-scratch").await;
+    assert_eq!(e.status, EncryptionStatus::EnablingFailed);
+    // Nothing was ever encrypted, so KMS cannot refuse the stream's data.
+    let range = MetricRange {
+        start: h.now() - Duration::hours(1),
+        end: h.now(),
+        period_secs: 60,
+    };
+    let m = h
+        .sim
+        .kms_metrics(&["dev-scratch".into()], range)
+        .await
+        .unwrap();
+    assert!(m.is_empty());
+}
+
+#[tokio::test]
+async fn the_twenty_sixth_call_in_24_hours_is_refused() {
+    let h = Harness::new();
+    for i in 0..CALLS_PER_DAY {
+        if i % 2 == 0 {
+            h.sim
+                .start_encryption("waf-logs", &KeyChoice::AwsOwned)
+                .await
+                .unwrap();
+        } else {
+            h.sim.stop_encryption("waf-logs").await.unwrap();
+        }
+        h.advance(60);
+    }
+    let err = h.sim.stop_encryption("waf-logs").await.unwrap_err();
+    assert!(matches!(err, CloudError::LimitExceeded(_)), "{err}");
+    // The first call leaves the rolling window 24 hours after it was made.
+    h.advance(24 * 3600 - 25 * 60 + 1);
+    h.sim.stop_encryption("waf-logs").await.unwrap();
+}
+
+#[tokio::test]
+async fn aws_refuses_what_it_should() {
+    let h = Harness::new();
+    let aws = KeyChoice::AwsOwned;
+    let err = h
+        .sim
+        .start_encryption("clickstream-raw", &aws)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CloudError::InvalidArgument(_)), "{err}");
+    let err = h
+        .sim
+        .start_encryption("nightly-backfill", &aws)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CloudError::InUse(_)), "CREATING: {err}");
+    let err = h
+        .sim
+        .start_encryption("fraud-signals", &aws)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CloudError::InUse(_)), "ENABLING: {err}");
+    let err = h
+        .sim
+        .start_encryption("no-such-stream", &aws)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CloudError::NotFound(_)), "{err}");
+    // Refused calls do not use up the quota.
+    assert!(h.sim.state.lock().unwrap().streams["clickstream-raw"]
+        .calls
+        .is_empty());
+}
+
+#[tokio::test]
+async fn stop_goes_through_disabling() {
+    let h = Harness::new();
+    h.sim.stop_encryption("checkout-events").await.unwrap();
+    assert_eq!(
+        h.encryption("checkout-events").await.status,
+        EncryptionStatus::Disabling
+    );
+    h.advance(5);
+    assert_eq!(h.encryption("checkout-events").await, Encryption::default());
+}
+
+#[tokio::test]
+async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
+    let h = Harness::new();
+    let range = |h: &Harness, hours: i64| MetricRange {
+        start: h.now() - Duration::hours(hours),
+        end: h.now(),
+        period_secs: 60,
+    };
+    let names = vec!["billing-export".to_string(), "order-events".to_string()];
+    let m = h.sim.kms_metrics(&names, range(&h, 24)).await.unwrap();
+    assert!(
+        !m.contains_key("order-events"),
+        "a healthy stream has no errors"
+    );
+    let disabled = m["billing-export"].get(KmsMetric::Disabled);
+    // Disabled 7 hours ago: one datapoint a minute since then.
+    assert!((415..=421).contains(&disabled.len()), "{}", disabled.len());
+    assert!(disabled.first().unwrap().0 >= h.now() - Duration::hours(7) - Duration::minutes(1));
+
+    let arn = h.key_arn("alias/orders-events").await;
+    h.sim
+        .start_encryption("billing-export", &KeyChoice::Customer { arn })
+        .await
+        .unwrap();
+    h.advance(3600);
+    let m = h.sim.kms_metrics(&names, range(&h, 1)).await.unwrap();
+    let recent = m
+        .get("billing-export")
+        .map(|s| s.get(KmsMetric::Disabled).clone());
+    assert!(
+        recent
+            .unwrap_or_default()
+            .iter()
+            .all(|(t, _)| *t < h.now() - Duration::minutes(59)),
+        "no errors once the stream is on a working key"
+    );
+}
+
+#[tokio::test]
+async fn listing_pages_in_name_order() {
+    let h = Harness::new();
+    let first = h.sim.list_streams(None, 10).await.unwrap();
+    assert_eq!(first.names.len(), 10);
+    assert!(first.has_more);
+    assert!(first.names.windows(2).all(|w| w[0] < w[1]));
+    let next = h
+        .sim
+        .list_streams(first.names.last().map(String::as_str), 10_000)
+        .await
+        .unwrap();
+    assert!(!next.has_more);
+    assert!(next.names[0] > first.names[9]);
+}
+
+#[tokio::test]
+async fn keys_resolve_by_id_arn_alias_and_alias_arn() {
+    let h = Harness::new();
+    let k = h.sim.describe_key("alias/payments").await.unwrap();
+    for form in [
+        k.id.clone(),
+        k.arn.clone(),
+        "alias/pci".to_string(),
+        "arn:aws:kms:us-east-1:123456789012:alias/payments".to_string(),
+    ] {
+        assert_eq!(h.sim.describe_key(&form).await.unwrap().id, k.id, "{form}");
+    }
+    let ids = h.sim.list_keys().await.unwrap();
+    assert!(
+        !ids.iter().any(|id| id.starts_with("91825ea3")),
+        "other region's key is not listed"
+    );
+}

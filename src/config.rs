@@ -1,0 +1,302 @@
+//! Settings: the defaults in `config/default.toml` (compiled in), patched by the
+//! user's file. Every mistake in the user's file is an error naming file, line
+//! and key: a silently ignored setting is worse than a refusal.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The shipped defaults, also the documentation of every setting.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// A KMS error window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum Window {
+    #[serde(rename = "1h")]
+    #[value(name = "1h")]
+    H1,
+    #[serde(rename = "3h")]
+    #[value(name = "3h")]
+    H3,
+    #[serde(rename = "12h")]
+    #[value(name = "12h")]
+    H12,
+    #[serde(rename = "24h")]
+    #[value(name = "24h")]
+    H24,
+}
+
+impl Window {
+    pub const ALL: [Window; 4] = [Window::H1, Window::H3, Window::H12, Window::H24];
+
+    pub fn hours(self) -> i64 {
+        match self {
+            Window::H1 => 1,
+            Window::H3 => 3,
+            Window::H12 => 12,
+            Window::H24 => 24,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Window::H1 => "1h",
+            Window::H3 => "3h",
+            Window::H12 => "12h",
+            Window::H24 => "24h",
+        }
+    }
+
+    /// Chart resolution: CloudWatch keeps 1-minute data, but a day of it is more
+    /// points than any terminal has columns.
+    pub fn period_secs(self) -> i32 {
+        match self {
+            Window::H1 | Window::H3 => 60,
+            Window::H12 | Window::H24 => 300,
+        }
+    }
+
+    pub fn next(self) -> Window {
+        let i = Window::ALL.iter().position(|w| *w == self).unwrap_or(0);
+        Window::ALL[(i + 1) % Window::ALL.len()]
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A number that must lie in a range; the message names the range.
+macro_rules! bounded {
+    ($name:ident, $t:ty, $min:expr, $max:expr) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        #[serde(try_from = "i64")]
+        pub struct $name(pub $t);
+
+        impl TryFrom<i64> for $name {
+            type Error = String;
+            fn try_from(v: i64) -> Result<Self, String> {
+                if ($min..=$max).contains(&v) {
+                    Ok($name(v as $t))
+                } else {
+                    Err(format!("{v} is out of range: use {} to {}", $min, $max))
+                }
+            }
+        }
+    };
+}
+
+bounded!(CallsPerSecond, u32, 1, 100);
+bounded!(Concurrency, usize, 1, 64);
+bounded!(PageSize, u32, 1, 10_000);
+bounded!(QuotaWarning, u32, 0, 25);
+
+/// One section of settings, and its "patch" twin in which every field is
+/// optional, so a user file may name only what it changes.
+macro_rules! section {
+    ($name:ident, $patch:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name { $(pub $field: $ty),* }
+
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct $patch { $($field: Option<$ty>),* }
+
+        impl $name {
+            fn apply(&mut self, patch: $patch) {
+                $(if let Some(v) = patch.$field { self.$field = v; })*
+            }
+        }
+    };
+}
+
+section!(
+    Aws,
+    AwsPatch {
+        firehose_calls_per_second: CallsPerSecond,
+        describe_concurrency: Concurrency,
+        list_page_size: PageSize,
+    }
+);
+
+section!(
+    Status,
+    StatusPatch {
+        window: Window,
+        quota_warning_at: QuotaWarning,
+    }
+);
+
+section!(Ledger, LedgerPatch { path: String });
+
+/// Every setting firekeeper has.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub read_only: bool,
+    pub aws: Aws,
+    pub status: Status,
+    pub ledger: Ledger,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigPatch {
+    read_only: Option<bool>,
+    #[serde(default)]
+    aws: AwsPatch,
+    #[serde(default)]
+    status: StatusPatch,
+    #[serde(default)]
+    ledger: LedgerPatch,
+}
+
+/// A config file that could not be used, with what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {message}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+impl Config {
+    /// The built-in defaults.
+    pub fn builtin() -> Config {
+        // Covered by a test; the file ships inside the binary.
+        toml::from_str(DEFAULT_TOML).expect("config/default.toml is valid")
+    }
+
+    /// Defaults patched by `explicit` if given, else by the user's file in the
+    /// platform config dir if there is one.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match default_path() {
+                Some(p) if p.exists() => p,
+                _ => return Ok(Config::builtin()),
+            },
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Config::parse(&text, &path)
+    }
+
+    /// Defaults patched by the TOML `text`, read from `path`.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let patch: ConfigPatch = parse_toml(text, path)?;
+        let mut config = Config::builtin();
+        if let Some(v) = patch.read_only {
+            config.read_only = v;
+        }
+        config.aws.apply(patch.aws);
+        config.status.apply(patch.status);
+        config.ledger.apply(patch.ledger);
+        Ok(config)
+    }
+}
+
+fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map_or(1, |s| {
+            text[..s.start.min(text.len())].matches('\n').count() + 1
+        });
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// `$XDG_CONFIG_HOME/firekeeper/config.toml` on Linux, the platform's equivalent elsewhere.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "firekeeper").map(|d| d.config_dir().join("config.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("my.toml"))
+    }
+
+    #[test]
+    fn shipped_file_is_the_builtin_defaults_and_sets_everything() {
+        // Parsing the shipped file as a *patch* proves it names every key; as a
+        // full Config proves it is complete; both agree.
+        let full = Config::builtin();
+        assert_eq!(parse(DEFAULT_TOML).unwrap(), full);
+        assert_eq!(full.aws.firehose_calls_per_second, CallsPerSecond(4));
+        assert_eq!(full.status.window, Window::H3);
+        assert!(!full.read_only);
+    }
+
+    #[test]
+    fn a_user_file_changes_only_what_it_names() {
+        let c = parse("[aws]\nfirehose_calls_per_second = 2\n").unwrap();
+        assert_eq!(c.aws.firehose_calls_per_second, CallsPerSecond(2));
+        assert_eq!(
+            c.aws.describe_concurrency,
+            Config::builtin().aws.describe_concurrency
+        );
+        assert_eq!(c.status, Config::builtin().status);
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let err = parse("read_only = true\n\n[aws]\nfirehose_calls_per_secnd = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("my.toml:4: "), "{err}");
+        assert!(err.contains("firehose_calls_per_secnd"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_line_and_the_allowed_values() {
+        let err = parse("[aws]\n\nfirehose_calls_per_second = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("my.toml:3: "), "{err}");
+        assert!(err.contains("use 1 to 100"), "{err}");
+        let err = parse("[status]\nwindow = \"2h\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("my.toml:2: "), "{err}");
+        assert!(err.contains("2h"), "{err}");
+        let err = parse("read_only = \"yes\"\n").unwrap_err().to_string();
+        assert!(err.starts_with("my.toml:1: "), "{err}");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let err = parse("[aws]\nlist_page_size = = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("my.toml:2: "), "{err}");
+    }
+
+    #[test]
+    fn windows_cycle_through_all_four() {
+        let mut w = Window::H1;
+        for expected in [Window::H3, Window::H12, Window::H24, Window::H1] {
+            w = w.next();
+            assert_eq!(w, expected);
+        }
+    }
+}

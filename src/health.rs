@@ -1,0 +1,359 @@
+//! The rules that turn what AWS reports into ok / warning / critical, and into
+//! sentences an on-call engineer can act on.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::cloud::{EncryptionStatus, KeyState, KmsKey, KmsMetric, KmsSeries, Stream};
+use crate::quota::Quota;
+
+/// How long Firehose keeps records it cannot decrypt before discarding them.
+pub const RETENTION_HOURS: i64 = 24;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Ok,
+    Warning,
+    Critical,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Ok => "ok",
+            Health::Warning => "warning",
+            Health::Critical => "critical",
+        }
+    }
+}
+
+/// A run of KMS errors, and when Firehose starts throwing data away because of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outage {
+    /// The first error of the current run.
+    pub since: DateTime<Utc>,
+    /// The latest datapoint with errors.
+    pub last: DateTime<Utc>,
+    /// Errors are still arriving.
+    pub ongoing: bool,
+    /// The run began before the data looked at: it is older than `since`.
+    pub older: bool,
+}
+
+impl Outage {
+    /// Records that failed at `since` and are still undecryptable are
+    /// discarded from this moment on.
+    pub fn discard_at(&self) -> DateTime<Utc> {
+        self.since + Duration::hours(RETENTION_HOURS)
+    }
+}
+
+/// Finds the current run of KMS errors: from the latest datapoint with errors
+/// back to the first one with no gap longer than `max_gap` before it. `from` is
+/// where the data starts: a run reaching it may be older.
+pub fn outage(
+    series: &KmsSeries,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+    period_secs: i32,
+) -> Option<Outage> {
+    let points: Vec<DateTime<Utc>> = series
+        .combined()
+        .into_iter()
+        .filter(|(_, v)| *v > 0.0)
+        .map(|(t, _)| t)
+        .collect();
+    let last = *points.last()?;
+    let max_gap = Duration::seconds(period_secs as i64 * 2).max(Duration::minutes(15));
+    let since = points
+        .windows(2)
+        .rev()
+        .take_while(|w| w[1] - w[0] <= max_gap)
+        .last()
+        .map_or(last, |w| w[0]);
+    Some(Outage {
+        since,
+        last,
+        ongoing: now - last <= max_gap + Duration::seconds(period_secs as i64),
+        older: since - from <= Duration::seconds(period_secs as i64),
+    })
+}
+
+/// Everything the rules look at for one stream.
+pub struct Facts<'a> {
+    pub stream: &'a Stream,
+    /// The customer key in use, if KMS described it.
+    pub key: Option<&'a KmsKey>,
+    pub key_label: &'a str,
+    /// Per-metric sums over the window; `None` when CloudWatch could not say.
+    pub kms_errors: Option<[f64; 4]>,
+    pub window: &'a str,
+    pub outage: Option<Outage>,
+    pub quota: Quota,
+    pub quota_warning_at: u32,
+    pub now: DateTime<Utc>,
+}
+
+/// Health and the problems behind it, worst first.
+pub fn assess(f: &Facts<'_>) -> (Health, Vec<String>) {
+    let mut critical = Vec::new();
+    let mut warning = Vec::new();
+    let enc = &f.stream.encryption;
+    if enc.status.is_failed() {
+        let what = if enc.status == EncryptionStatus::EnablingFailed {
+            "Enabling or changing encryption failed"
+        } else {
+            "Stopping encryption failed"
+        };
+        let why = enc.failure.as_ref().map_or(String::new(), |fd| {
+            format!(" ({}): {}", fd.kind, fd.details.trim())
+        });
+        critical.push(format!("{what}{why}"));
+    }
+    if let Some(errors) = f.kms_errors {
+        let total: f64 = errors.iter().sum();
+        if total > 0.0 {
+            critical.push(kms_sentence(&errors, total, f));
+        }
+    }
+    if enc.status.is_transition() {
+        warning.push(match enc.status {
+            EncryptionStatus::Enabling => {
+                "Encryption is ENABLING: records written now are not yet encrypted.".to_string()
+            }
+            _ => "Encryption is DISABLING.".to_string(),
+        });
+    }
+    if let Some(key) = f.key {
+        match &key.state {
+            KeyState::Disabled => warning.push(format!(
+                "Key {} is disabled: Firehose cannot use it until it is enabled.",
+                f.key_label
+            )),
+            KeyState::PendingDeletion => warning.push(format!(
+                "Key {} is pending deletion{}: Firehose cannot use it.",
+                f.key_label,
+                key.deletion_date.map_or(String::new(), |d| format!(
+                    " (deleted {})",
+                    d.format("%Y-%m-%d %H:%M UTC")
+                ))
+            )),
+            _ => {}
+        }
+    }
+    if f.quota.remaining <= f.quota_warning_at {
+        let next = f.quota.next_slot_at.map_or(String::new(), |t| {
+            format!(
+                "; the next frees at {} (in {})",
+                t.format("%H:%M UTC"),
+                human(t - f.now)
+            )
+        });
+        warning.push(format!(
+            "{} of {} Start/Stop calls left in 24 h{next}.",
+            f.quota.remaining, f.quota.limit
+        ));
+    }
+    let health = if !critical.is_empty() {
+        Health::Critical
+    } else if !warning.is_empty() {
+        Health::Warning
+    } else {
+        Health::Ok
+    };
+    critical.extend(warning);
+    (health, critical)
+}
+
+fn kms_sentence(errors: &[f64; 4], total: f64, f: &Facts<'_>) -> String {
+    let parts: Vec<String> = KmsMetric::ALL
+        .iter()
+        .zip(errors)
+        .filter(|(_, v)| **v > 0.0)
+        .map(|(m, v)| format!("{} {}", m.name(), *v as u64))
+        .collect();
+    let mut s = format!(
+        "KMS refused Firehose {} times in the last {} ({}).",
+        total as u64,
+        f.window,
+        parts.join(", ")
+    );
+    if let Some(o) = f.outage {
+        let discard = o.discard_at();
+        if o.ongoing && o.older {
+            s.push_str(&format!(
+                " Errors since before {}: records older than {RETENTION_HOURS} h may already be discarded.",
+                o.since.format("%Y-%m-%d %H:%M UTC"),
+            ));
+        } else if o.ongoing {
+            s.push_str(&format!(
+                " Errors since {} ({} ago); {}",
+                o.since.format("%Y-%m-%d %H:%M UTC"),
+                human(f.now - o.since),
+                if discard > f.now {
+                    format!(
+                        "Firehose starts discarding undecryptable records at {} (in {}).",
+                        discard.format("%Y-%m-%d %H:%M UTC"),
+                        human(discard - f.now)
+                    )
+                } else {
+                    "records older than 24 h are being discarded now.".to_string()
+                }
+            ));
+        } else {
+            s.push_str(&format!(
+                " The errors stopped at {}.",
+                o.last.format("%Y-%m-%d %H:%M UTC")
+            ));
+        }
+    }
+    s
+}
+
+/// "3h 12m", "45m", "2d 4h": durations the way people read them.
+pub fn human(d: Duration) -> String {
+    let mins = d.num_minutes().max(0);
+    match mins {
+        0 => "<1m".to_string(),
+        m if m < 60 => format!("{m}m"),
+        m if m < 48 * 60 => format!("{}h {:02}m", m / 60, m % 60),
+        m => format!("{}d {}h", m / 1440, (m % 1440) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::{Encryption, Failure, KeyType, Source};
+
+    fn stream(status: EncryptionStatus) -> Stream {
+        Stream {
+            name: "s".into(),
+            arn: "arn".into(),
+            source: Source::DirectPut,
+            status: "ACTIVE".into(),
+            encryption: Encryption {
+                status,
+                key_type: Some(KeyType::AwsOwned),
+                key_arn: None,
+                failure: None,
+            },
+        }
+    }
+
+    fn facts(s: &Stream) -> Facts<'_> {
+        Facts {
+            stream: s,
+            key: None,
+            key_label: "AWS owned",
+            kms_errors: Some([0.0; 4]),
+            window: "3h",
+            outage: None,
+            quota: Quota::unused(),
+            quota_warning_at: 5,
+            now: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn healthy_stream_is_ok_with_no_problems() {
+        let s = stream(EncryptionStatus::Enabled);
+        assert_eq!(assess(&facts(&s)), (Health::Ok, vec![]));
+    }
+
+    #[test]
+    fn failed_status_is_critical_and_quotes_the_failure() {
+        let mut s = stream(EncryptionStatus::EnablingFailed);
+        s.encryption.failure = Some(Failure {
+            kind: "DISABLED_KMS_KEY".into(),
+            details: "key is disabled".into(),
+        });
+        let (h, p) = assess(&facts(&s));
+        assert_eq!(h, Health::Critical);
+        assert!(p[0].contains("DISABLED_KMS_KEY") && p[0].contains("key is disabled"));
+        let s = stream(EncryptionStatus::DisablingFailed);
+        assert_eq!(assess(&facts(&s)).0, Health::Critical);
+    }
+
+    #[test]
+    fn kms_errors_are_critical_with_the_discard_deadline() {
+        let s = stream(EncryptionStatus::Enabled);
+        let mut f = facts(&s);
+        f.kms_errors = Some([0.0, 42.0, 0.0, 0.0]);
+        f.outage = Some(Outage {
+            since: f.now - Duration::hours(7),
+            last: f.now - Duration::minutes(1),
+            ongoing: true,
+            older: false,
+        });
+        let (h, p) = assess(&f);
+        assert_eq!(h, Health::Critical);
+        assert!(p[0].contains("KMSKeyDisabled 42"), "{}", p[0]);
+        assert!(p[0].contains("(in 17h 00m)"), "{}", p[0]);
+    }
+
+    #[test]
+    fn transitions_disabled_keys_and_low_quota_are_warnings() {
+        let s = stream(EncryptionStatus::Enabling);
+        assert_eq!(assess(&facts(&s)).0, Health::Warning);
+
+        let s = stream(EncryptionStatus::Enabled);
+        let mut f = facts(&s);
+        f.quota = Quota {
+            limit: 25,
+            used: 20,
+            remaining: 5,
+            next_slot_at: Some(f.now + Duration::hours(2)),
+        };
+        let (h, p) = assess(&f);
+        assert_eq!(h, Health::Warning);
+        assert!(p[0].starts_with("5 of 25"), "{}", p[0]);
+
+        let key = KmsKey {
+            id: "k".into(),
+            arn: "arn:aws:kms:us-east-1:1:key/k".into(),
+            state: KeyState::PendingDeletion,
+            spec: "SYMMETRIC_DEFAULT".into(),
+            usage: "ENCRYPT_DECRYPT".into(),
+            manager: "CUSTOMER".into(),
+            description: String::new(),
+            deletion_date: None,
+            rotation_enabled: None,
+        };
+        let mut f = facts(&s);
+        f.key = Some(&key);
+        assert_eq!(assess(&f).0, Health::Warning);
+    }
+
+    #[test]
+    fn outage_starts_at_the_first_error_of_the_current_run() {
+        let now = DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let at = |m: i64| now - Duration::minutes(m);
+        let mut series = KmsSeries::default();
+        // An old run that ended, then a current one from 120 minutes ago.
+        series.series[1] = vec![(at(600), 1.0), (at(590), 1.0)];
+        series.series[1].extend((0..=120).rev().map(|m| (at(m), 2.0)));
+        let o = outage(&series, at(24 * 60), now, 60).unwrap();
+        assert_eq!(o.since, at(120));
+        assert!(o.ongoing && !o.older);
+        let o = outage(&series, at(121), now, 60).unwrap();
+        assert!(o.older, "the run reaches the start of the data");
+        assert_eq!(o.discard_at(), at(120) + Duration::hours(24));
+
+        let mut old = KmsSeries::default();
+        old.series[0] = vec![(at(300), 1.0)];
+        assert!(!outage(&old, at(1440), now, 60).unwrap().ongoing);
+        assert!(outage(&KmsSeries::default(), at(1440), now, 60).is_none());
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human(Duration::seconds(30)), "<1m");
+        assert_eq!(human(Duration::minutes(45)), "45m");
+        assert_eq!(human(Duration::minutes(17 * 60 + 5)), "17h 05m");
+        assert_eq!(human(Duration::hours(50)), "2d 2h");
+    }
+}

@@ -1,0 +1,193 @@
+//! Gathering the fleet: every stream name, every description, the keys they use
+//! and their KMS error metrics, paced to Firehose's limits.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+
+use crate::cloud::{key_id_of, Cloud, CloudError, KeyType, KmsKey, KmsSeries, MetricRange, Stream};
+use crate::config::Window;
+
+/// Every stream name, following `HasMoreDeliveryStreams` page by page.
+pub async fn list_names(cloud: &dyn Cloud, page_size: u32) -> Result<Vec<String>, CloudError> {
+    let mut names: Vec<String> = Vec::new();
+    loop {
+        let page = cloud
+            .list_streams(names.last().map(String::as_str), page_size)
+            .await?;
+        let progressed = !page.names.is_empty();
+        names.extend(page.names);
+        if !page.has_more || !progressed {
+            return Ok(names);
+        }
+    }
+}
+
+/// Describes streams concurrently (the pacing lives in the cloud's limiter),
+/// returning one result per name, in the order given. One stream that cannot
+/// be described never stops the others.
+pub async fn describe_all(
+    cloud: &dyn Cloud,
+    names: &[String],
+    concurrency: usize,
+) -> Vec<(String, Result<Stream, CloudError>)> {
+    futures::stream::iter(names)
+        .map(|name| async move { (name.clone(), cloud.describe_stream(name).await) })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// The customer keys in use and the aliases that name them.
+#[derive(Debug, Clone, Default)]
+pub struct KeyBook {
+    /// By key id.
+    pub keys: HashMap<String, KmsKey>,
+    /// Alias names by target key id, sorted.
+    pub aliases: HashMap<String, Vec<String>>,
+    /// What KMS would not tell us, by key id.
+    pub errors: HashMap<String, CloudError>,
+}
+
+impl KeyBook {
+    pub fn key(&self, arn_or_id: &str) -> Option<&KmsKey> {
+        self.keys.get(key_id_of(arn_or_id))
+    }
+
+    /// The first alias of a key, if it has one.
+    pub fn alias(&self, arn_or_id: &str) -> Option<&str> {
+        self.aliases
+            .get(key_id_of(arn_or_id))
+            .and_then(|a| a.first())
+            .map(String::as_str)
+    }
+
+    /// How a stream's key is shown: its alias, else its short id; "AWS owned"
+    /// for Firehose's own key; "-" for none.
+    pub fn label(&self, stream: &Stream) -> String {
+        let enc = &stream.encryption;
+        match (enc.key_type, enc.key_arn.as_deref()) {
+            (Some(KeyType::AwsOwned), _) => "AWS owned".to_string(),
+            (_, Some(arn)) => self
+                .alias(arn)
+                .map_or_else(|| short_id(key_id_of(arn)), str::to_string),
+            _ => "-".to_string(),
+        }
+    }
+}
+
+/// The first block of a key id, enough to tell keys apart at a glance.
+pub fn short_id(id: &str) -> String {
+    id.split('-').next().unwrap_or(id).to_string()
+}
+
+/// Describes every customer key the streams use, and lists aliases once.
+pub async fn load_keys<'a>(
+    cloud: &dyn Cloud,
+    streams: impl Iterator<Item = &'a Stream>,
+) -> Result<KeyBook, CloudError> {
+    let arns: BTreeSet<String> = streams
+        .filter(|s| s.encryption.key_type == Some(KeyType::CustomerManaged))
+        .filter_map(|s| s.encryption.key_arn.clone())
+        .collect();
+    let mut book = KeyBook::default();
+    for alias in cloud.list_aliases().await? {
+        if let Some(target) = alias.target_key_id {
+            book.aliases.entry(target).or_default().push(alias.name);
+        }
+    }
+    for names in book.aliases.values_mut() {
+        names.sort();
+    }
+    let described: Vec<_> = futures::stream::iter(&arns)
+        .map(|arn| async move { (arn, cloud.describe_key(arn).await) })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    for (arn, result) in described {
+        match result {
+            Ok(key) => {
+                book.keys.insert(key.id.clone(), key);
+            }
+            Err(e) => {
+                book.errors.insert(key_id_of(arn).to_string(), e);
+            }
+        }
+    }
+    Ok(book)
+}
+
+/// The metric range for a window ending now, aligned to whole periods so that
+/// successive refreshes ask for the same buckets.
+pub fn metric_range(window: Window, now: DateTime<Utc>) -> MetricRange {
+    let period = window.period_secs() as i64;
+    let end_secs = (now.timestamp() / period + 1) * period;
+    let end = DateTime::from_timestamp(end_secs, 0).unwrap_or(now);
+    MetricRange {
+        start: end - Duration::hours(window.hours()),
+        end,
+        period_secs: window.period_secs(),
+    }
+}
+
+/// KMS error series for every stream over `window`.
+pub async fn load_metrics(
+    cloud: &dyn Cloud,
+    names: &[String],
+    window: Window,
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
+    cloud.kms_metrics(names, metric_range(window, now)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::scenario::Scenario;
+    use crate::cloud::sim::SimCloud;
+
+    #[tokio::test]
+    async fn lists_every_page_and_describes_in_order() {
+        let sim = SimCloud::new(Scenario::builtin().scaled(95));
+        let names = list_names(&sim, 10).await.unwrap();
+        assert_eq!(names.len(), 95);
+        let described = describe_all(&sim, &names, 4).await;
+        let order: Vec<_> = described.iter().map(|(n, _)| n.clone()).collect();
+        assert_eq!(order, names);
+        assert!(described.iter().all(|(_, r)| r.is_ok()));
+    }
+
+    #[tokio::test]
+    async fn keys_show_by_alias_then_short_id() {
+        let sim = SimCloud::new(Scenario::builtin());
+        let names = list_names(&sim, 100).await.unwrap();
+        let streams: Vec<Stream> = describe_all(&sim, &names, 4)
+            .await
+            .into_iter()
+            .filter_map(|(_, r)| r.ok())
+            .collect();
+        let book = load_keys(&sim, streams.iter()).await.unwrap();
+        let label = |n: &str| book.label(streams.iter().find(|s| s.name == n).unwrap());
+        assert_eq!(label("order-events"), "alias/orders-events");
+        assert_eq!(
+            label("pii-redacted"),
+            "alias/payments",
+            "first alias, sorted"
+        );
+        assert_eq!(label("session-replay"), "a2936fb4");
+        assert_eq!(label("waf-logs"), "AWS owned");
+        assert_eq!(label("dev-scratch"), "-");
+    }
+
+    #[test]
+    fn metric_ranges_are_aligned_and_cover_the_window() {
+        let now = DateTime::parse_from_rfc3339("2026-11-21T12:34:56Z")
+            .unwrap()
+            .to_utc();
+        let r = metric_range(Window::H3, now);
+        assert_eq!(r.end.to_rfc3339(), "2026-11-21T12:35:00+00:00");
+        assert_eq!(r.end - r.start, Duration::hours(3));
+        assert_eq!(metric_range(Window::H24, now).period_secs, 300);
+    }
+}

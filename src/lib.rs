@@ -1,0 +1,10 @@
+//! firekeeper: a terminal dashboard for keeping Amazon Data Firehose streams
+//! encrypted. The binary is a thin shell over these modules.
+
+pub mod cli;
+pub mod cloud;
+pub mod config;
+pub mod health;
+pub mod inventory;
+pub mod quota;
+pub mod status;

@@ -1,0 +1,154 @@
+//! firekeeper: a terminal dashboard for keeping Amazon Data Firehose streams
+//! encrypted.
+
+use std::io::Write;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{CommandFactory, Parser};
+
+use firekeeper::cli::{Cli, Command, Output, StatusArgs};
+use firekeeper::cloud::aws::{AwsCloud, Connection};
+use firekeeper::cloud::scenario::Scenario;
+use firekeeper::cloud::sim::SimCloud;
+use firekeeper::cloud::{Cloud, Paced};
+use firekeeper::config::Config;
+use firekeeper::health::Health;
+use firekeeper::quota::Ledger;
+use firekeeper::status;
+
+/// Exit codes other tools rely on.
+mod exit {
+    pub const RUNTIME: u8 = 1;
+    pub const CRITICAL: u8 = 3;
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("firekeeper: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::RUNTIME);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("firekeeper: {e:#}");
+            ExitCode::from(exit::RUNTIME)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::load(cli.config.as_deref())?;
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(
+                *shell,
+                &mut Cli::command(),
+                "firekeeper",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Status(args)) => status(&cli, &config, args).await,
+        None => {
+            anyhow::bail!(
+                "the live dashboard is not available in this build yet; run `firekeeper status` (add --demo to try it without AWS)"
+            )
+        }
+    }
+}
+
+async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let cloud = connect(cli, config).await?;
+    let ledger = ledger(cli, config);
+    let window = args.window.unwrap_or(config.status.window);
+    let report = status::gather(cloud.as_ref(), config, window, &args.streams, &ledger).await?;
+    let text = match args.output {
+        Output::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Output::Table => status::table(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    if let Err(e) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(e.into());
+        }
+    }
+    Ok(match report.worst() {
+        Health::Critical => ExitCode::from(exit::CRITICAL),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+/// The cloud to talk to: the simulator for `--demo`, else AWS; either way paced
+/// to the configured Firehose budget.
+async fn connect(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
+    let per_second =
+        NonZeroU32::new(config.aws.firehose_calls_per_second.0).unwrap_or(NonZeroU32::MIN);
+    if cli.demo {
+        let mut scenario = Scenario::builtin();
+        if let Some(n) = cli.demo_streams {
+            scenario = scenario.scaled(n as usize);
+        }
+        return Ok(Box::new(Paced::new(SimCloud::new(scenario), per_second)));
+    }
+    let conn = Connection {
+        profile: cli.profile.clone(),
+        region: cli.region.clone(),
+        endpoint_url: cli.endpoint_url.clone(),
+    };
+    let aws = AwsCloud::connect(&conn).await?;
+    Ok(Box::new(Paced::new(aws, per_second)))
+}
+
+/// The demo's account starts afresh every run, so its ledger lives in memory.
+fn ledger(cli: &Cli, config: &Config) -> Ledger {
+    if cli.demo {
+        return Ledger::in_memory();
+    }
+    let path = if config.ledger.path.is_empty() {
+        Ledger::default_path()
+    } else {
+        Some(PathBuf::from(&config.ledger.path))
+    };
+    path.map_or_else(Ledger::in_memory, Ledger::at)
+}
+
+/// Logs go to a file in the platform state dir, never to the terminal.
+fn init_logging() {
+    let Some(dirs) = directories::ProjectDirs::from("", "", "firekeeper") else {
+        return;
+    };
+    let dir = dirs.state_dir().unwrap_or(dirs.cache_dir()).to_path_buf();
+    let file = std::fs::create_dir_all(&dir)
+        .and_then(|_| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("firekeeper.log"))
+        })
+        .context("log file");
+    let Ok(file) = file else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FIREKEEPER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init();
+}

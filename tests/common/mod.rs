@@ -1,0 +1,258 @@
+//! Seeding moto through the real AWS SDK, and running the real binary against it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_firehose::config::Credentials;
+use aws_sdk_firehose::types as fh;
+
+/// The moto server started by `scripts/test`. Tests that need it fail loudly
+/// without it: a skipped cloud test is a test that lies.
+pub fn moto_endpoint() -> String {
+    std::env::var("FIREKEEPER_MOTO_ENDPOINT").expect(
+        "FIREKEEPER_MOTO_ENDPOINT is not set: moto is not running. Run the suite with ./scripts/test",
+    )
+}
+
+pub async fn sdk_config(region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(moto_endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .load()
+        .await
+}
+
+pub struct Seeder {
+    pub firehose: aws_sdk_firehose::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+}
+
+/// How a seeded stream is encrypted.
+pub enum Enc<'a> {
+    None,
+    AwsOwned,
+    Customer(&'a str),
+}
+
+impl Seeder {
+    pub async fn new(region: &str) -> Seeder {
+        let c = sdk_config(region).await;
+        Seeder {
+            firehose: aws_sdk_firehose::Client::new(&c),
+            kms: aws_sdk_kms::Client::new(&c),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&c),
+        }
+    }
+
+    /// A symmetric key with an alias; returns its ARN.
+    pub async fn key(&self, alias: Option<&str>) -> String {
+        let key = self.kms.create_key().send().await.unwrap();
+        let meta = key.key_metadata().unwrap();
+        if let Some(alias) = alias {
+            self.kms
+                .create_alias()
+                .alias_name(alias)
+                .target_key_id(meta.key_id())
+                .send()
+                .await
+                .unwrap();
+        }
+        meta.arn().unwrap().to_string()
+    }
+
+    pub async fn disable_key(&self, arn: &str) {
+        // moto looks keys up by id here, not ARN.
+        let id = arn.rsplit_once("key/").map_or(arn, |(_, id)| id);
+        self.kms.disable_key().key_id(id).send().await.unwrap();
+    }
+
+    fn s3(complete: bool) -> fh::ExtendedS3DestinationConfiguration {
+        let b = fh::ExtendedS3DestinationConfiguration::builder()
+            .role_arn("arn:aws:iam::123456789012:role/firehose")
+            .bucket_arn("arn:aws:s3:::firekeeper-test");
+        // moto echoes only what it was sent, and the SDK requires these
+        // fields in a description: leaving them out makes a stream the SDK
+        // cannot read, which is how the tests make a "bad" stream.
+        let b = if complete {
+            b.compression_format(fh::CompressionFormat::Uncompressed)
+                .buffering_hints(
+                    fh::BufferingHints::builder()
+                        .size_in_mbs(5)
+                        .interval_in_seconds(300)
+                        .build(),
+                )
+                .encryption_configuration(
+                    fh::EncryptionConfiguration::builder()
+                        .no_encryption_config(fh::NoEncryptionConfig::NoEncryption)
+                        .build(),
+                )
+        } else {
+            b
+        };
+        b.build().unwrap()
+    }
+
+    /// A DirectPut stream. moto stores the encryption input without a status,
+    /// so encryption is switched on afterwards, as AWS reports it: ENABLED.
+    pub async fn direct_put(&self, name: &str, enc: Enc<'_>) {
+        let input = match enc {
+            Enc::None => None,
+            Enc::AwsOwned => Some(
+                fh::DeliveryStreamEncryptionConfigurationInput::builder()
+                    .key_type(fh::KeyType::AwsOwnedCmk)
+                    .build()
+                    .unwrap(),
+            ),
+            Enc::Customer(arn) => Some(
+                fh::DeliveryStreamEncryptionConfigurationInput::builder()
+                    .key_type(fh::KeyType::CustomerManagedCmk)
+                    .key_arn(arn)
+                    .build()
+                    .unwrap(),
+            ),
+        };
+        self.firehose
+            .create_delivery_stream()
+            .delivery_stream_name(name)
+            .delivery_stream_type(fh::DeliveryStreamType::DirectPut)
+            .extended_s3_destination_configuration(Self::s3(true))
+            .send()
+            .await
+            .unwrap();
+        if input.is_some() {
+            self.firehose
+                .start_delivery_stream_encryption()
+                .delivery_stream_name(name)
+                .set_delivery_stream_encryption_configuration_input(input)
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+
+    pub async fn kinesis_sourced(&self, name: &str) {
+        self.firehose
+            .create_delivery_stream()
+            .delivery_stream_name(name)
+            .delivery_stream_type(fh::DeliveryStreamType::KinesisStreamAsSource)
+            .kinesis_stream_source_configuration(
+                fh::KinesisStreamSourceConfiguration::builder()
+                    .kinesis_stream_arn("arn:aws:kinesis:us-east-1:123456789012:stream/src")
+                    .role_arn("arn:aws:iam::123456789012:role/firehose")
+                    .build()
+                    .unwrap(),
+            )
+            .extended_s3_destination_configuration(Self::s3(true))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// A stream whose description the SDK cannot parse.
+    pub async fn unreadable(&self, name: &str) {
+        self.firehose
+            .create_delivery_stream()
+            .delivery_stream_name(name)
+            .delivery_stream_type(fh::DeliveryStreamType::DirectPut)
+            .extended_s3_destination_configuration(Self::s3(false))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Publishes `count` KMS errors of `metric` for `stream`, `mins_ago` minutes ago.
+    pub async fn kms_errors(&self, stream: &str, metric: &str, count: f64, mins_ago: i64) {
+        use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+        let at =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(mins_ago as u64 * 60);
+        self.cloudwatch
+            .put_metric_data()
+            .namespace("AWS/Firehose")
+            .metric_data(
+                MetricDatum::builder()
+                    .metric_name(metric)
+                    .dimensions(
+                        Dimension::builder()
+                            .name("DeliveryStreamName")
+                            .value(stream)
+                            .build(),
+                    )
+                    .value(count)
+                    .timestamp(at.into())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// A home of its own for each run, so no test touches the real user's files.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write_config(&self, text: &str) -> PathBuf {
+        let p = self.path("config.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_firekeeper"));
+        let home = self.dir.path();
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
+            .env("AWS_CONFIG_FILE", home.join("aws-config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        cmd
+    }
+
+    /// The binary with dummy credentials, pointed at moto.
+    pub fn against_moto(&self, region: &str) -> std::process::Command {
+        let mut cmd = self.command();
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .args(["--endpoint-url", &moto_endpoint(), "--region", region]);
+        cmd
+    }
+}
+
+pub fn run(cmd: &mut std::process::Command) -> Output {
+    cmd.output().expect("the firekeeper binary runs")
+}
+
+pub fn stdout_json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}); stderr: {}; stdout: {}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

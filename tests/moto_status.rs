@@ -1,0 +1,270 @@
+//! `firekeeper status` through the real AWS SDK against moto. Each test owns a
+//! region, so tests share one moto server without seeing each other's streams.
+
+mod common;
+
+use common::{run, stdout_json, Enc, Sandbox, Seeder};
+use serde_json::Value;
+
+fn stream<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("{name} missing from {report:#}"))
+}
+
+#[tokio::test]
+async fn status_json_reports_every_field_for_every_kind_of_stream() {
+    let region = "eu-west-1";
+    let seed = Seeder::new(region).await;
+    let orders = seed.key(Some("alias/orders")).await;
+    let bare = seed.key(None).await;
+    seed.direct_put("a-plain", Enc::None).await;
+    seed.direct_put("b-aws-owned", Enc::AwsOwned).await;
+    seed.direct_put("c-orders", Enc::Customer(&orders)).await;
+    seed.direct_put("d-bare-key", Enc::Customer(&bare)).await;
+    seed.kinesis_sourced("e-from-kinesis").await;
+    seed.kms_errors("c-orders", "KMSKeyAccessDenied", 7.0, 20)
+        .await;
+    seed.kms_errors("c-orders", "KMSKeyNotFound", 2.0, 10).await;
+
+    let sandbox = Sandbox::new();
+    let out = run(sandbox
+        .against_moto(region)
+        .args(["status", "--output", "json", "--window", "1h"]));
+    let report = stdout_json(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "KMS errors make the run critical"
+    );
+
+    assert_eq!(report["region"], region);
+    assert_eq!(report["account"], "123456789012");
+    assert_eq!(report["window"], "1h");
+    assert!(chrono::DateTime::parse_from_rfc3339(report["generated_at"].as_str().unwrap()).is_ok());
+    let names: Vec<&str> = report["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "a-plain",
+            "b-aws-owned",
+            "c-orders",
+            "d-bare-key",
+            "e-from-kinesis"
+        ]
+    );
+
+    let plain = stream(&report, "a-plain");
+    assert_eq!(plain["source"], "DirectPut");
+    assert_eq!(plain["stream_status"], "ACTIVE");
+    assert!(plain["arn"]
+        .as_str()
+        .unwrap()
+        .ends_with(":deliverystream/a-plain"));
+    assert_eq!(
+        plain["encryption"],
+        serde_json::json!({"status": "DISABLED", "key_type": null, "key_arn": null,
+                           "key_alias": null, "failure": null})
+    );
+    assert_eq!(plain["health"], "ok");
+    assert_eq!(plain["problems"], serde_json::json!([]));
+    assert_eq!(
+        plain["quota"],
+        serde_json::json!({"limit": 25, "used": 0, "remaining": 25, "next_slot_at": null})
+    );
+    assert_eq!(
+        plain["kms_errors"],
+        serde_json::json!({"KMSKeyAccessDenied": 0, "KMSKeyDisabled": 0,
+                           "KMSKeyInvalidState": 0, "KMSKeyNotFound": 0})
+    );
+
+    let owned = stream(&report, "b-aws-owned");
+    assert_eq!(owned["encryption"]["status"], "ENABLED");
+    assert_eq!(owned["encryption"]["key_type"], "AWS_OWNED_CMK");
+    assert_eq!(owned["encryption"]["key_alias"], Value::Null);
+
+    let cmk = stream(&report, "c-orders");
+    assert_eq!(cmk["encryption"]["key_type"], "CUSTOMER_MANAGED_CMK");
+    assert_eq!(cmk["encryption"]["key_arn"], orders.as_str());
+    assert_eq!(cmk["encryption"]["key_alias"], "alias/orders");
+    assert_eq!(cmk["kms_errors"]["KMSKeyAccessDenied"], 7);
+    assert_eq!(cmk["kms_errors"]["KMSKeyNotFound"], 2);
+    assert_eq!(cmk["health"], "critical");
+    let problem = cmk["problems"][0].as_str().unwrap();
+    assert!(
+        problem.contains("KMS refused Firehose 9 times"),
+        "{problem}"
+    );
+    assert!(problem.contains("starts discarding"), "{problem}");
+
+    let bare_stream = stream(&report, "d-bare-key");
+    assert_eq!(bare_stream["encryption"]["key_alias"], Value::Null);
+    assert_eq!(bare_stream["health"], "ok");
+
+    let kinesis = stream(&report, "e-from-kinesis");
+    assert_eq!(kinesis["source"], "KinesisStreamAsSource");
+}
+
+#[tokio::test]
+async fn a_disabled_key_is_a_warning_and_healthy_fleets_exit_zero() {
+    let region = "eu-west-2";
+    let seed = Seeder::new(region).await;
+    let key = seed.key(Some("alias/old")).await;
+    seed.disable_key(&key).await;
+    seed.direct_put("on-disabled-key", Enc::Customer(&key))
+        .await;
+    let sandbox = Sandbox::new();
+    let out = run(sandbox
+        .against_moto(region)
+        .args(["status", "--output", "json"]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = stdout_json(&out);
+    let s = stream(&report, "on-disabled-key");
+    assert_eq!(s["health"], "warning");
+    assert!(s["problems"][0]
+        .as_str()
+        .unwrap()
+        .contains("alias/old is disabled"));
+}
+
+#[tokio::test]
+async fn listing_follows_every_page_past_mottos_default_cap() {
+    let region = "ap-south-1";
+    let seed = Seeder::new(region).await;
+    for i in 0..60 {
+        seed.direct_put(&format!("fleet-{i:03}"), Enc::AwsOwned)
+            .await;
+    }
+    let sandbox = Sandbox::new();
+    // Small pages prove the ExclusiveStartDeliveryStreamName loop; the fast
+    // pace keeps the test quick.
+    let config = sandbox.write_config(
+        "[aws]\nlist_page_size = 7\nfirehose_calls_per_second = 100\ndescribe_concurrency = 16\n",
+    );
+    let out = run(sandbox
+        .against_moto(region)
+        .arg("--config")
+        .arg(&config)
+        .args(["status", "--output", "json"]));
+    let report = stdout_json(&out);
+    let streams = report["streams"].as_array().unwrap();
+    assert_eq!(streams.len(), 60);
+    assert_eq!(streams[0]["name"], "fleet-000");
+    assert_eq!(streams[59]["name"], "fleet-059");
+    assert!(streams
+        .iter()
+        .all(|s| s["encryption"]["key_type"] == "AWS_OWNED_CMK"));
+}
+
+#[tokio::test]
+async fn one_unreadable_stream_is_an_error_row_and_the_rest_still_load() {
+    let region = "ca-central-1";
+    let seed = Seeder::new(region).await;
+    seed.direct_put("good", Enc::AwsOwned).await;
+    seed.unreadable("half-described").await;
+    let sandbox = Sandbox::new();
+    let out = run(sandbox
+        .against_moto(region)
+        .args(["status", "--output", "json"]));
+    let report = stdout_json(&out);
+    assert_eq!(out.status.code(), Some(3), "the bad row is critical");
+    assert_eq!(stream(&report, "good")["health"], "ok");
+    let bad = stream(&report, "half-described");
+    assert!(bad["error"].is_string(), "{bad:#}");
+    assert_eq!(bad["health"], "critical");
+}
+
+#[tokio::test]
+async fn table_output_fits_100_columns() {
+    let region = "sa-east-1";
+    let seed = Seeder::new(region).await;
+    let key = seed
+        .key(Some("alias/a-rather-long-alias-name-for-a-key"))
+        .await;
+    seed.direct_put(
+        "a-stream-with-a-very-long-name-indeed-yes",
+        Enc::Customer(&key),
+    )
+    .await;
+    let sandbox = Sandbox::new();
+    let out = run(sandbox.against_moto(region).args(["status"]));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("NAME"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    assert!(
+        text.contains("CUSTOMER") || text.contains("alias/a-rather"),
+        "{text}"
+    );
+}
+
+#[test]
+fn unreachable_endpoint_is_one_clear_line_and_exit_1() {
+    let sandbox = Sandbox::new();
+    let out = run(sandbox
+        .command()
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args([
+            "--endpoint-url",
+            "http://127.0.0.1:9",
+            "--region",
+            "us-east-1",
+            "status",
+        ]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("cannot reach the AWS endpoint"), "{err}");
+}
+
+#[test]
+fn missing_credentials_say_what_to_do() {
+    let sandbox = Sandbox::new();
+    let out = run(sandbox.command().args([
+        "--endpoint-url",
+        &common::moto_endpoint(),
+        "--region",
+        "us-east-1",
+        "status",
+    ]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("credentials"), "{err}");
+    assert!(err.contains("--demo"), "{err}");
+}
+
+#[test]
+fn bad_config_names_file_line_and_key() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.write_config("[aws]\nfirehose_calls_per_secnd = 3\n");
+    let out = run(sandbox
+        .command()
+        .arg("--config")
+        .arg(&config)
+        .args(["status", "--demo"]));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.toml:2"), "{err}");
+    assert!(err.contains("firehose_calls_per_secnd"), "{err}");
+}
+
+#[test]
+fn bad_arguments_are_usage_errors() {
+    let sandbox = Sandbox::new();
+    let out = run(sandbox.command().args(["status", "--output", "yaml"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("yaml"));
+}
