@@ -40,6 +40,14 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub read_only: bool,
 
+    /// No colours in the dashboard (also NO_COLOR, or `[ui] color = false`).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+
+    /// KMS error window the dashboard opens with (default from the config: 3h).
+    #[arg(long, value_enum)]
+    pub window: Option<Window>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }

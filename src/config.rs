@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::app::keymap::{KeyList, Keymap};
+
 /// The shipped defaults, also the documentation of every setting.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 
@@ -134,6 +136,82 @@ section!(
 
 section!(Ledger, LedgerPatch { path: String });
 
+/// Chart markers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Markers {
+    Braille,
+    Block,
+    Ascii,
+}
+
+section!(
+    Ui,
+    UiPatch {
+        markers: Markers,
+        mouse: bool,
+        color: bool,
+    }
+);
+
+bounded!(Seconds, u64, 1, 86_400);
+
+section!(
+    Refresh,
+    RefreshPatch {
+        list_secs: Seconds,
+        metrics_secs: Seconds,
+        transition_secs: Seconds,
+        visible_secs: Seconds,
+        background_secs: Seconds,
+    }
+);
+
+section!(
+    Keys,
+    KeysPatch {
+        up: KeyList,
+        down: KeyList,
+        top: KeyList,
+        bottom: KeyList,
+        page_up: KeyList,
+        page_down: KeyList,
+        open: KeyList,
+        back: KeyList,
+        filter: KeyList,
+        sort: KeyList,
+        window: KeyList,
+        refresh: KeyList,
+        help: KeyList,
+        quit: KeyList,
+    }
+);
+
+impl Keys {
+    pub fn keymap(&self) -> Keymap {
+        use crate::app::Action as A;
+        let b = |a: A, k: &KeyList| (a, k.clone());
+        Keymap {
+            bindings: vec![
+                b(A::Up, &self.up),
+                b(A::Down, &self.down),
+                b(A::Top, &self.top),
+                b(A::Bottom, &self.bottom),
+                b(A::PageUp, &self.page_up),
+                b(A::PageDown, &self.page_down),
+                b(A::Open, &self.open),
+                b(A::Back, &self.back),
+                b(A::Filter, &self.filter),
+                b(A::Sort, &self.sort),
+                b(A::Window, &self.window),
+                b(A::Refresh, &self.refresh),
+                b(A::Help, &self.help),
+                b(A::Quit, &self.quit),
+            ],
+        }
+    }
+}
+
 /// Every setting firekeeper has.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -142,6 +220,9 @@ pub struct Config {
     pub aws: Aws,
     pub status: Status,
     pub ledger: Ledger,
+    pub ui: Ui,
+    pub refresh: Refresh,
+    pub keys: Keys,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -154,6 +235,12 @@ struct ConfigPatch {
     status: StatusPatch,
     #[serde(default)]
     ledger: LedgerPatch,
+    #[serde(default)]
+    ui: UiPatch,
+    #[serde(default)]
+    refresh: RefreshPatch,
+    #[serde(default)]
+    keys: KeysPatch,
 }
 
 /// A config file that could not be used, with what to fix.
@@ -206,6 +293,23 @@ impl Config {
         config.aws.apply(patch.aws);
         config.status.apply(patch.status);
         config.ledger.apply(patch.ledger);
+        config.ui.apply(patch.ui);
+        config.refresh.apply(patch.refresh);
+        config.keys.apply(patch.keys);
+        if let Some((key, a, b)) = config.keys.keymap().duplicate() {
+            let quoted = format!("\"{key}\"");
+            let line = text
+                .lines()
+                .position(|l| l.contains(&quoted))
+                .map_or(1, |i| i + 1);
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                line,
+                message: format!(
+                    "[keys] `{key}` is bound to both `{a}` and `{b}`: a key may serve one action only"
+                ),
+            });
+        }
         Ok(config)
     }
 }
@@ -281,6 +385,29 @@ mod tests {
         assert!(err.contains("2h"), "{err}");
         let err = parse("read_only = \"yes\"\n").unwrap_err().to_string();
         assert!(err.starts_with("my.toml:1: "), "{err}");
+    }
+
+    #[test]
+    fn a_key_bound_twice_is_refused_with_its_line() {
+        let err = parse("[keys]\nup = [\"k\"]\nsort = [\"j\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("my.toml:3: "), "{err}");
+        assert!(
+            err.contains("`j` is bound to both `down` and `sort`"),
+            "{err}"
+        );
+        let err = parse("[keys]\nup = [\"kk\"]\n").unwrap_err().to_string();
+        assert!(
+            err.starts_with("my.toml:2: ") && err.contains("`kk` is not a key"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn remapped_keys_replace_the_defaults() {
+        let c = parse("[keys]\nquit = [\"x\", \"F10\"]\n").unwrap();
+        assert_eq!(c.keys.keymap().keys(crate::app::Action::Quit), "x F10");
     }
 
     #[test]

@@ -29,7 +29,7 @@ impl Health {
 }
 
 /// A run of KMS errors, and when Firehose starts throwing data away because of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Outage {
     /// The first error of the current run.
     pub since: DateTime<Utc>,

@@ -8,6 +8,7 @@ use futures::StreamExt;
 
 use crate::cloud::{key_id_of, Cloud, CloudError, KeyType, KmsKey, KmsSeries, MetricRange, Stream};
 use crate::config::Window;
+use crate::health;
 
 /// Every stream name, following `HasMoreDeliveryStreams` page by page.
 pub async fn list_names(cloud: &dyn Cloud, page_size: u32) -> Result<Vec<String>, CloudError> {
@@ -40,13 +41,14 @@ pub async fn describe_all(
 }
 
 /// The customer keys in use and the aliases that name them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct KeyBook {
     /// By key id.
     pub keys: HashMap<String, KmsKey>,
     /// Alias names by target key id, sorted.
     pub aliases: HashMap<String, Vec<String>>,
     /// What KMS would not tell us, by key id.
+    #[serde(skip)]
     pub errors: HashMap<String, CloudError>,
 }
 
@@ -87,10 +89,22 @@ pub async fn load_keys<'a>(
     cloud: &dyn Cloud,
     streams: impl Iterator<Item = &'a Stream>,
 ) -> Result<KeyBook, CloudError> {
-    let arns: BTreeSet<String> = streams
+    load_keys_for(cloud, &customer_keys(streams)).await
+}
+
+/// The customer key ARNs these streams use.
+pub fn customer_keys<'a>(streams: impl Iterator<Item = &'a Stream>) -> BTreeSet<String> {
+    streams
         .filter(|s| s.encryption.key_type == Some(KeyType::CustomerManaged))
         .filter_map(|s| s.encryption.key_arn.clone())
-        .collect();
+        .collect()
+}
+
+/// Describes these keys, and lists aliases once.
+pub async fn load_keys_for(
+    cloud: &dyn Cloud,
+    arns: &BTreeSet<String>,
+) -> Result<KeyBook, CloudError> {
     let mut book = KeyBook::default();
     for alias in cloud.list_aliases().await? {
         if let Some(target) = alias.target_key_id {
@@ -100,8 +114,13 @@ pub async fn load_keys<'a>(
     for names in book.aliases.values_mut() {
         names.sort();
     }
-    let described: Vec<_> = futures::stream::iter(&arns)
+    // Futures collected first: a closure inside the stream combinator would
+    // not be Send for every lifetime, which the worker's boxed jobs need.
+    let calls: Vec<_> = arns
+        .iter()
         .map(|arn| async move { (arn, cloud.describe_key(arn).await) })
+        .collect();
+    let described: Vec<_> = futures::stream::iter(calls)
         .buffer_unordered(8)
         .collect()
         .await;
@@ -139,6 +158,47 @@ pub async fn load_metrics(
     now: DateTime<Utc>,
 ) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
     cloud.kms_metrics(names, metric_range(window, now)).await
+}
+
+/// For streams with errors in the window, looks back a whole retention period
+/// to find when the current run of errors began.
+pub async fn outages(
+    cloud: &dyn Cloud,
+    window: Window,
+    metrics: Option<&BTreeMap<String, KmsSeries>>,
+    now: DateTime<Utc>,
+) -> HashMap<String, health::Outage> {
+    let Some(metrics) = metrics else {
+        return HashMap::new();
+    };
+    let erring: Vec<String> = metrics
+        .iter()
+        .filter(|(_, s)| s.grand_total() > 0.0)
+        .map(|(n, _)| n.clone())
+        .collect();
+    if erring.is_empty() {
+        return HashMap::new();
+    }
+    let from = metric_range(Window::H24, now).start;
+    let long = if window == Window::H24 {
+        metrics.clone()
+    } else {
+        match load_metrics(cloud, &erring, Window::H24, now).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("cannot look back 24 h for KMS errors: {e}");
+                metrics.clone()
+            }
+        }
+    };
+    let period = Window::H24.period_secs().max(window.period_secs());
+    erring
+        .into_iter()
+        .filter_map(|n| {
+            let o = health::outage(long.get(&n)?, from, now, period)?;
+            Some((n, o))
+        })
+        .collect()
 }
 
 #[cfg(test)]

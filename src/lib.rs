@@ -1,10 +1,16 @@
 //! firekeeper: a terminal dashboard for keeping Amazon Data Firehose streams
 //! encrypted. The binary is a thin shell over these modules.
 
+pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod dashboard;
 pub mod health;
 pub mod inventory;
 pub mod quota;
 pub mod status;
+pub mod terminal;
+pub mod ui;
+pub mod worker;

@@ -5,16 +5,20 @@ use std::io::Write;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 
+use firekeeper::app::Context;
+use firekeeper::cache::Cache;
 use firekeeper::cli::{Cli, Command, Output, StatusArgs};
 use firekeeper::cloud::aws::{AwsCloud, Connection};
 use firekeeper::cloud::scenario::Scenario;
 use firekeeper::cloud::sim::SimCloud;
 use firekeeper::cloud::{Cloud, Paced};
 use firekeeper::config::Config;
+use firekeeper::dashboard;
 use firekeeper::health::Health;
 use firekeeper::quota::Ledger;
 use firekeeper::status;
@@ -60,12 +64,47 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Status(args)) => status(&cli, &config, args).await,
-        None => {
-            anyhow::bail!(
-                "the live dashboard is not available in this build yet; run `firekeeper status` (add --demo to try it without AWS)"
-            )
-        }
+        None => dashboard(&cli, config).await,
     }
+}
+
+async fn dashboard(cli: &Cli, mut config: Config) -> anyhow::Result<ExitCode> {
+    // NO_COLOR is honoured when set to anything non-empty (no-color.org).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if cli.no_color || no_color {
+        config.ui.color = false;
+    }
+    let cloud: Arc<dyn Cloud> = connect(cli, &config).await?.into();
+    let context = Context {
+        account: None,
+        region: cloud.region().to_string(),
+        profile: cli
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok()),
+        demo: cli.demo,
+        endpoint: cli
+            .endpoint_url
+            .clone()
+            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()),
+        read_only: cli.read_only || config.read_only,
+    };
+    let cache = (!cli.demo).then(Cache::default_dir).flatten().map(|dir| {
+        Cache::new(
+            dir,
+            context.profile.as_deref(),
+            &context.region,
+            context.endpoint.as_deref(),
+        )
+    });
+    let options = dashboard::Options {
+        context,
+        window: cli.window.unwrap_or(config.status.window),
+        cache,
+    };
+    let ledger = ledger(cli, &config);
+    dashboard::run(cloud, &config, ledger, options).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {

@@ -111,7 +111,7 @@ pub async fn gather(
             None
         }
     };
-    let outages = outages(cloud, window, metrics.as_ref(), now).await;
+    let outages = inventory::outages(cloud, window, metrics.as_ref(), now).await;
     let entries = ledger.read()?;
     let quotas = quota::quotas(
         &entries,
@@ -159,47 +159,6 @@ fn all_failed_the_same_way(
         |(_, r)| matches!(r, Err(e) if std::mem::discriminant(e) == std::mem::discriminant(&first)),
     );
     (fleet_wide && all && described.len() > 1).then_some(first)
-}
-
-/// For streams with errors in the window, looks back a whole retention period
-/// to find when the current run of errors began.
-async fn outages(
-    cloud: &dyn Cloud,
-    window: Window,
-    metrics: Option<&BTreeMap<String, KmsSeries>>,
-    now: DateTime<Utc>,
-) -> HashMap<String, health::Outage> {
-    let Some(metrics) = metrics else {
-        return HashMap::new();
-    };
-    let erring: Vec<String> = metrics
-        .iter()
-        .filter(|(_, s)| s.grand_total() > 0.0)
-        .map(|(n, _)| n.clone())
-        .collect();
-    if erring.is_empty() {
-        return HashMap::new();
-    }
-    let from = inventory::metric_range(Window::H24, now).start;
-    let long = if window == Window::H24 {
-        metrics.clone()
-    } else {
-        match inventory::load_metrics(cloud, &erring, Window::H24, now).await {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!("cannot look back 24 h for KMS errors: {e}");
-                metrics.clone()
-            }
-        }
-    };
-    let period = Window::H24.period_secs().max(window.period_secs());
-    erring
-        .into_iter()
-        .filter_map(|n| {
-            let o = health::outage(long.get(&n)?, from, now, period)?;
-            Some((n, o))
-        })
-        .collect()
 }
 
 struct Context<'a> {

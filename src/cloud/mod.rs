@@ -12,13 +12,14 @@ use std::fmt;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use paced::Paced;
 
 /// Where a delivery stream's records come from. Only `DirectPut` streams can have
 /// Firehose server-side encryption; for the others the source owns encryption.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(from = "String")]
 pub enum Source {
     DirectPut,
     KinesisStreamAsSource,
@@ -60,6 +61,12 @@ impl Source {
     }
 }
 
+impl From<String> for Source {
+    fn from(s: String) -> Source {
+        Source::parse(&s)
+    }
+}
+
 impl Serialize for Source {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())
@@ -67,7 +74,7 @@ impl Serialize for Source {
 }
 
 /// `DeliveryStreamEncryptionConfiguration.Status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EncryptionStatus {
     EnablingFailed,
@@ -123,7 +130,7 @@ impl fmt::Display for EncryptionStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum KeyType {
     #[serde(rename = "AWS_OWNED_CMK")]
     AwsOwned,
@@ -141,7 +148,7 @@ impl KeyType {
 }
 
 /// Why Firehose could not enable or disable encryption (`FailureDescription`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     #[serde(rename = "type")]
     pub kind: String,
@@ -150,7 +157,7 @@ pub struct Failure {
 
 /// A stream's encryption as Firehose reports it. A stream with no configuration
 /// at all is `Disabled` with no key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Encryption {
     pub status: EncryptionStatus,
     pub key_type: Option<KeyType>,
@@ -170,7 +177,7 @@ impl Default for Encryption {
 }
 
 /// One delivery stream, as described by `DescribeDeliveryStream`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stream {
     pub name: String,
     pub arn: String,
@@ -195,7 +202,8 @@ pub fn region_of_arn(arn: &str) -> Option<&str> {
 }
 
 /// `KeyMetadata.KeyState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
 pub enum KeyState {
     Enabled,
     Disabled,
@@ -204,6 +212,18 @@ pub enum KeyState {
     Unavailable,
     Creating,
     Other(String),
+}
+
+impl From<String> for KeyState {
+    fn from(s: String) -> KeyState {
+        KeyState::parse(&s)
+    }
+}
+
+impl From<KeyState> for String {
+    fn from(k: KeyState) -> String {
+        k.as_str().to_string()
+    }
 }
 
 impl KeyState {
@@ -233,7 +253,7 @@ impl KeyState {
 }
 
 /// What KMS says about one key (`DescribeKey` plus rotation status).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KmsKey {
     pub id: String,
     pub arn: String,
@@ -300,7 +320,7 @@ impl KmsMetric {
 pub type Series = Vec<(DateTime<Utc>, f64)>;
 
 /// The four KMS error series of one stream over a time range.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct KmsSeries {
     pub series: [Series; 4],
 }

@@ -17,6 +17,10 @@ use super::{
 pub struct Paced<C> {
     inner: C,
     limiter: DefaultDirectRateLimiter,
+    /// Callers take turns in arrival order: governor alone lets whichever
+    /// waiter wakes first win, and a describe the user is waiting for could
+    /// lose to background work again and again.
+    queue: tokio::sync::Mutex<()>,
 }
 
 impl<C: Cloud> Paced<C> {
@@ -27,7 +31,13 @@ impl<C: Cloud> Paced<C> {
         Paced {
             inner,
             limiter: RateLimiter::direct(quota),
+            queue: tokio::sync::Mutex::new(()),
         }
+    }
+
+    async fn turn(&self) {
+        let _turn = self.queue.lock().await;
+        self.limiter.until_ready().await;
     }
 }
 
@@ -46,22 +56,22 @@ impl<C: Cloud> Cloud for Paced<C> {
         start_after: Option<&str>,
         limit: u32,
     ) -> Result<StreamPage, CloudError> {
-        self.limiter.until_ready().await;
+        self.turn().await;
         self.inner.list_streams(start_after, limit).await
     }
 
     async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError> {
-        self.limiter.until_ready().await;
+        self.turn().await;
         self.inner.describe_stream(name).await
     }
 
     async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
-        self.limiter.until_ready().await;
+        self.turn().await;
         self.inner.start_encryption(name, key).await
     }
 
     async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
-        self.limiter.until_ready().await;
+        self.turn().await;
         self.inner.stop_encryption(name).await
     }
 
@@ -83,5 +93,41 @@ impl<C: Cloud> Cloud for Paced<C> {
         range: MetricRange,
     ) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
         self.inner.kms_metrics(streams, range).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::scenario::Scenario;
+    use crate::cloud::sim::SimCloud;
+
+    // governor keeps real time, so this takes a real second.
+    #[tokio::test]
+    async fn calls_keep_to_the_pace_and_are_served_in_arrival_order() {
+        let paced = Paced::new(
+            SimCloud::new(Scenario::builtin()),
+            NonZeroU32::new(4).unwrap(),
+        );
+        let names = [
+            "audit-trail",
+            "billing-export",
+            "cdc-customers",
+            "dev-scratch",
+            "waf-logs",
+        ];
+        let start = std::time::Instant::now();
+        let order = std::sync::Mutex::new(Vec::new());
+        let calls = names.iter().map(|n| {
+            let (paced, order) = (&paced, &order);
+            async move {
+                paced.describe_stream(n).await.unwrap();
+                order.lock().unwrap().push(*n);
+            }
+        });
+        futures::future::join_all(calls).await;
+        assert_eq!(*order.lock().unwrap(), names, "first come, first served");
+        // Five calls at 4/s, evenly spaced: the fifth goes out a second later.
+        assert!(start.elapsed() >= std::time::Duration::from_millis(950));
     }
 }

@@ -358,7 +358,7 @@ fn jitter(name: &str, t: DateTime<Utc>) -> f64 {
     for b in name.bytes().chain(t.timestamp().to_le_bytes()) {
         h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
     }
-    0.6 + (h % 1000) as f64 / 1250.0
+    0.85 + (h % 1000) as f64 / 3333.0
 }
 
 fn series_for(

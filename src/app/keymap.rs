@@ -1,0 +1,218 @@
+//! Key bindings: one table from actions to keys, built from the config, checked
+//! for duplicates, and the source of the help screen.
+
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+
+use super::Action;
+
+/// One key, as written in the config: `j`, `G`, `?`, `Enter`, `PageDown`, `Ctrl-r`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const NAMED: &[(&str, KeyCode)] = &[
+    ("Up", KeyCode::Up),
+    ("Down", KeyCode::Down),
+    ("Left", KeyCode::Left),
+    ("Right", KeyCode::Right),
+    ("PageUp", KeyCode::PageUp),
+    ("PageDown", KeyCode::PageDown),
+    ("Home", KeyCode::Home),
+    ("End", KeyCode::End),
+    ("Enter", KeyCode::Enter),
+    ("Esc", KeyCode::Esc),
+    ("Tab", KeyCode::Tab),
+    ("Backspace", KeyCode::Backspace),
+    ("Delete", KeyCode::Delete),
+    ("Space", KeyCode::Char(' ')),
+];
+
+impl Key {
+    pub fn parse(s: &str) -> Result<Key, String> {
+        let (ctrl, rest) = match s.strip_prefix("Ctrl-") {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let code = if let Some((_, code)) = NAMED.iter().find(|(n, _)| *n == rest) {
+            *code
+        } else if let Some(n) = rest.strip_prefix('F').and_then(|n| n.parse::<u8>().ok()) {
+            KeyCode::F(n)
+        } else {
+            let mut chars = rest.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) => KeyCode::Char(c),
+                _ => {
+                    return Err(format!(
+                        "`{s}` is not a key: use one character (`j`, `?`), a name (Up, Down, PageUp, PageDown, Home, End, Enter, Esc, Tab, Space, F1..F12), optionally with `Ctrl-`"
+                    ))
+                }
+            }
+        };
+        Ok(Key { code, ctrl })
+    }
+
+    pub fn matches(&self, ev: &KeyEvent) -> bool {
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        let code = match ev.code {
+            // Terminals report Shift-g as 'G' with SHIFT set; the letter says it all.
+            KeyCode::Char(c) if ctrl => KeyCode::Char(c.to_ascii_lowercase()),
+            other => other,
+        };
+        code == self.code && ctrl == self.ctrl
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("Ctrl-")?;
+        }
+        if let Some((name, _)) = NAMED.iter().find(|(_, c)| *c == self.code) {
+            return f.write_str(name);
+        }
+        match self.code {
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// The keys bound to one action.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "Vec<String>")]
+pub struct KeyList(pub Vec<Key>);
+
+impl TryFrom<Vec<String>> for KeyList {
+    type Error = String;
+    fn try_from(v: Vec<String>) -> Result<KeyList, String> {
+        v.iter()
+            .map(|s| Key::parse(s))
+            .collect::<Result<_, _>>()
+            .map(KeyList)
+    }
+}
+
+impl fmt::Display for KeyList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let keys: Vec<String> = self.0.iter().map(Key::to_string).collect();
+        f.write_str(&keys.join(" "))
+    }
+}
+
+/// Every remappable action with its config name and help text, in help order.
+pub const BINDABLE: &[(Action, &str, &str)] = &[
+    (Action::Up, "up", "move up"),
+    (Action::Down, "down", "move down"),
+    (Action::Top, "top", "first stream"),
+    (Action::Bottom, "bottom", "last stream"),
+    (Action::PageUp, "page_up", "page up"),
+    (Action::PageDown, "page_down", "page down"),
+    (Action::Open, "open", "open the stream's detail"),
+    (Action::Back, "back", "back / close / clear filter"),
+    (Action::Filter, "filter", "filter by name, key or status"),
+    (
+        Action::Sort,
+        "sort",
+        "cycle sort: name, status, KMS errors, quota left",
+    ),
+    (
+        Action::Window,
+        "window",
+        "cycle KMS error window: 1h, 3h, 12h, 24h",
+    ),
+    (Action::Refresh, "refresh", "refresh everything now"),
+    (Action::Help, "help", "show or hide this help"),
+    (Action::Quit, "quit", "quit (Ctrl-c always quits)"),
+];
+
+/// Actions and their keys, after the user's config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    pub bindings: Vec<(Action, KeyList)>,
+}
+
+impl Keymap {
+    /// The action a key press means, if any.
+    pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
+        if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+            return Some(Action::Quit);
+        }
+        self.bindings
+            .iter()
+            .find(|(_, keys)| keys.0.iter().any(|k| k.matches(ev)))
+            .map(|(a, _)| *a)
+    }
+
+    pub fn keys(&self, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map_or(String::new(), |(_, k)| k.to_string())
+    }
+
+    /// The first key bound to an action, for short hints.
+    pub fn first(&self, action: Action) -> String {
+        self.bindings
+            .iter()
+            .find(|(a, _)| *a == action)
+            .and_then(|(_, k)| k.0.first())
+            .map_or(String::new(), Key::to_string)
+    }
+
+    /// A key bound to two actions, as (key, first action, second action).
+    pub fn duplicate(&self) -> Option<(Key, &'static str, &'static str)> {
+        let name = |a: Action| {
+            BINDABLE
+                .iter()
+                .find(|(b, _, _)| *b == a)
+                .map_or("?", |b| b.1)
+        };
+        for (i, (a, keys)) in self.bindings.iter().enumerate() {
+            for k in &keys.0 {
+                for (b, other) in &self.bindings[i + 1..] {
+                    if other.0.contains(k) {
+                        return Some((*k, name(*a), name(*b)));
+                    }
+                }
+                if keys.0.iter().filter(|x| *x == k).count() > 1 {
+                    return Some((*k, name(*a), name(*a)));
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn keys_parse_and_print_back() {
+        for s in [
+            "j", "G", "?", "/", "Enter", "PageDown", "Ctrl-r", "F5", "Space",
+        ] {
+            assert_eq!(Key::parse(s).unwrap().to_string(), s);
+        }
+        assert!(Key::parse("jj").unwrap_err().contains("`jj` is not a key"));
+    }
+
+    #[test]
+    fn shifted_letters_and_ctrl_match() {
+        let g = Key::parse("G").unwrap();
+        assert!(g.matches(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)));
+        let r = Key::parse("Ctrl-r").unwrap();
+        assert!(r.matches(&ev(KeyCode::Char('r'), KeyModifiers::CONTROL)));
+        assert!(!r.matches(&ev(KeyCode::Char('r'), KeyModifiers::NONE)));
+    }
+}

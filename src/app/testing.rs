@@ -1,0 +1,86 @@
+//! A dashboard filled from the simulator at a fixed moment, for tests and
+//! snapshots that must read the same every run.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{App, Context};
+use crate::cloud::scenario::Scenario;
+use crate::cloud::sim::SimCloud;
+use crate::cloud::Cloud;
+use crate::config::{Config, Window};
+use crate::inventory;
+use crate::worker::DataEvent;
+
+pub fn fixed_now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
+        .expect("valid time")
+        .to_utc()
+}
+
+/// Everything the worker would have sent for the demo scenario.
+pub fn demo_events(window: Window) -> Vec<DataEvent> {
+    let now = fixed_now();
+    let sim = SimCloud::with_clock(Scenario::builtin(), Arc::new(move || now));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let names = inventory::list_names(&sim, 1000).await.expect("names");
+        let described = inventory::describe_all(&sim, &names, 4).await;
+        let streams: Vec<_> = described
+            .iter()
+            .filter_map(|(_, r)| r.clone().ok())
+            .collect();
+        let keys = inventory::load_keys(&sim, streams.iter())
+            .await
+            .expect("keys");
+        let series = inventory::load_metrics(&sim, &names, window, now)
+            .await
+            .expect("metrics");
+        let outages = inventory::outages(&sim, window, Some(&series), now).await;
+        let mut events = vec![
+            DataEvent::Identity(sim.identity().await.expect("identity")),
+            DataEvent::Names(names),
+        ];
+        events.extend(
+            described
+                .into_iter()
+                .map(|(name, result)| DataEvent::Stream {
+                    name,
+                    result,
+                    at: now,
+                }),
+        );
+        events.push(DataEvent::Keys(keys));
+        events.push(DataEvent::Metrics {
+            window,
+            series,
+            outages,
+        });
+        events
+    })
+}
+
+pub fn demo_app(width: u16, height: u16) -> App {
+    demo_app_with(&Config::builtin(), width, height)
+}
+
+pub fn demo_app_with(config: &Config, width: u16, height: u16) -> App {
+    let context = Context {
+        account: None,
+        region: "us-east-1".into(),
+        profile: None,
+        demo: true,
+        endpoint: None,
+        read_only: false,
+    };
+    let mut app = App::new(context, config, Window::H3, fixed_now());
+    for ev in demo_events(Window::H3) {
+        app.apply(ev);
+    }
+    app.resize(width, height, crate::ui::table_viewport(height));
+    app
+}

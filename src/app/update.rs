@@ -1,0 +1,406 @@
+//! State transitions: keys and actions from the user, events from the worker.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{Action, App, Command, LoadingState, Row, SortKey, Summary, View};
+use crate::cloud::CloudError;
+use crate::worker::DataEvent;
+
+impl App {
+    /// A key press, routed to the filter prompt while it is open.
+    pub fn on_key(&mut self, ev: KeyEvent) -> Vec<Command> {
+        if self.filtering {
+            match ev.code {
+                KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
+                    self.quit = true
+                }
+                KeyCode::Char(c) => {
+                    self.filter.push(c);
+                    self.refresh_view();
+                }
+                KeyCode::Backspace => {
+                    self.filter.pop();
+                    self.refresh_view();
+                }
+                KeyCode::Enter => self.filtering = false,
+                KeyCode::Esc => {
+                    self.filtering = false;
+                    self.filter.clear();
+                    self.refresh_view();
+                }
+                _ => {}
+            }
+            return self.interest();
+        }
+        match self.keymap.action(&ev) {
+            Some(action) => self.update(action),
+            None => Vec::new(),
+        }
+    }
+
+    /// Applies one user action; returns the work it asks of the worker.
+    pub fn update(&mut self, action: Action) -> Vec<Command> {
+        let mut commands = Vec::new();
+        match (action, &self.view) {
+            (Action::Quit, _) => self.quit = true,
+            (Action::Help, View::Help) | (Action::Back, View::Help) => self.view = View::Table,
+            (Action::Help, _) => self.view = View::Help,
+            (_, View::Help) => {}
+            (Action::Up, _) => self.select(self.selected.saturating_sub(1)),
+            (Action::Down, _) => self.select(self.selected + 1),
+            (Action::Top, _) => self.select(0),
+            (Action::Bottom, _) => self.select(usize::MAX),
+            (Action::PageUp, _) => self.select(self.selected.saturating_sub(self.viewport.max(1))),
+            (Action::PageDown, _) => self.select(self.selected + self.viewport.max(1)),
+            (Action::Open, View::Table) => {
+                if let Some(row) = self.selected_row() {
+                    self.view = View::Detail(row.name.clone());
+                }
+            }
+            (Action::Open, _) => {}
+            (Action::Back, View::Detail(_)) => self.view = View::Table,
+            (Action::Back, _) => {
+                if !self.filter.is_empty() {
+                    self.filter.clear();
+                    self.refresh_view();
+                }
+            }
+            (Action::Filter, _) => {
+                self.view = View::Table;
+                self.filtering = true;
+            }
+            (Action::Sort, _) => {
+                self.sort = self.sort.next();
+                self.refresh_view();
+            }
+            (Action::Window, _) => {
+                self.window = self.window.next();
+                self.metrics_state = LoadingState::Loading;
+                commands.push(Command::Window(self.window));
+            }
+            (Action::Refresh, _) => {
+                self.list_state = LoadingState::Loading;
+                commands.push(Command::Refresh);
+            }
+        }
+        if let View::Detail(name) = &self.view {
+            // Moving in the detail view follows the cursor.
+            if let Some(row) = self.selected_row() {
+                if &row.name != name {
+                    self.view = View::Detail(row.name.clone());
+                }
+            }
+        }
+        commands.extend(self.interest());
+        commands
+    }
+
+    /// The terminal's new size; `viewport` is the table rows that fit.
+    pub fn resize(&mut self, width: u16, height: u16, viewport: usize) -> Vec<Command> {
+        self.size = (width, height);
+        self.viewport = viewport.max(1);
+        self.select(self.selected);
+        self.interest()
+    }
+
+    /// Moves the clock; true when something on screen reads differently.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
+        let before = self.clock_label();
+        self.now = now;
+        before != self.clock_label()
+    }
+
+    /// What the header says about freshness: coarse on purpose, so an idle
+    /// dashboard redraws about once a minute.
+    pub fn clock_label(&self) -> String {
+        match (self.last_refresh, self.from_cache) {
+            (Some(t), _) => format!("refreshed {}", age(self.now - t)),
+            (None, Some(t)) => format!("cached {}", age(self.now - t)),
+            (None, None) => "loading".to_string(),
+        }
+    }
+
+    fn select(&mut self, index: usize) {
+        let count = self.visible.len();
+        self.selected = index.min(count.saturating_sub(1));
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + self.viewport {
+            self.offset = self.selected + 1 - self.viewport;
+        }
+        self.offset = self.offset.min(count.saturating_sub(self.viewport));
+    }
+
+    /// Tells the worker what is on screen, when that changed.
+    fn interest(&mut self) -> Vec<Command> {
+        let name = |i: usize| self.rows[self.visible[i]].name.clone();
+        let end = (self.offset + self.viewport).min(self.visible.len());
+        let visible: Vec<String> = (self.offset..end).map(name).collect();
+        let before = self.offset.saturating_sub(self.viewport)..self.offset;
+        let after = end..(end + self.viewport).min(self.visible.len());
+        let nearby: Vec<String> = before.chain(after).map(name).collect();
+        let command = Command::Interest { visible, nearby };
+        if self.last_interest.as_ref() == Some(&command) {
+            return Vec::new();
+        }
+        self.last_interest = Some(command.clone());
+        vec![command]
+    }
+
+    /// Takes what the worker learned; true when the screen needs redrawing.
+    pub fn apply(&mut self, event: DataEvent) -> (bool, Vec<Command>) {
+        let changed = match event {
+            DataEvent::Identity(id) => {
+                let account = Some(id.account);
+                let changed = self.context.account != account;
+                self.context.account = account;
+                changed
+            }
+            DataEvent::Names(names) => {
+                self.set_names(names);
+                self.list_state = LoadingState::Loaded;
+                self.last_refresh = Some(self.now);
+                self.clear_error();
+                true
+            }
+            DataEvent::Stream { name, result, at } => self.set_stream(name, result, at),
+            DataEvent::Keys(book) => {
+                self.keys = book;
+                true
+            }
+            DataEvent::Metrics {
+                window,
+                series,
+                outages,
+            } => {
+                if window != self.window {
+                    return (false, Vec::new());
+                }
+                let changed = self.metrics_window != Some(window)
+                    || self.metrics != series
+                    || self.outages != outages;
+                self.metrics = series;
+                self.outages = outages;
+                self.metrics_window = Some(window);
+                self.metrics_state = LoadingState::Loaded;
+                self.last_refresh = Some(self.now);
+                if changed {
+                    self.refresh_view();
+                }
+                changed
+            }
+            DataEvent::Quotas(quotas) => {
+                let changed = self.quotas != quotas;
+                self.quotas = quotas;
+                if changed {
+                    self.refresh_view();
+                }
+                changed
+            }
+            DataEvent::Failed { what, error } => {
+                let message = explain(what, &error);
+                match what {
+                    "list" => self.list_state = LoadingState::Error(message.clone()),
+                    "metrics" => self.metrics_state = LoadingState::Error(message.clone()),
+                    _ => {}
+                }
+                self.last_error = Some((message, self.now));
+                true
+            }
+        };
+        (changed, self.interest())
+    }
+
+    fn clear_error(&mut self) {
+        self.last_error = None;
+    }
+
+    /// Replaces the rows with the listed names, keeping what is known of each.
+    pub fn set_names(&mut self, mut names: Vec<String>) {
+        names.sort();
+        names.dedup();
+        let mut old: std::collections::HashMap<String, Row> =
+            self.rows.drain(..).map(|r| (r.name.clone(), r)).collect();
+        self.rows = names
+            .into_iter()
+            .map(|name| {
+                old.remove(&name).unwrap_or(Row {
+                    name,
+                    stream: None,
+                    error: None,
+                    described_at: None,
+                })
+            })
+            .collect();
+        self.reindex();
+    }
+
+    /// The fleet from the cache of an earlier run, shown until the cloud answers.
+    pub fn restore(&mut self, snap: crate::cache::Snapshot) {
+        self.context.account = Some(snap.account);
+        self.rows = snap.rows;
+        self.rows.sort_by(|a, b| a.name.cmp(&b.name));
+        self.keys = snap.keys;
+        if snap.window == self.window {
+            self.metrics = snap.metrics;
+            self.outages = snap.outages;
+            self.metrics_window = Some(snap.window);
+        }
+        self.from_cache = Some(snap.saved_at);
+        self.reindex();
+    }
+
+    /// What of the state the cache keeps.
+    pub fn saved(&self) -> crate::cache::Saved<'_> {
+        crate::cache::Saved {
+            rows: &self.rows,
+            keys: &self.keys,
+            window: self.window,
+            metrics: &self.metrics,
+            outages: &self.outages,
+        }
+    }
+
+    fn set_stream(
+        &mut self,
+        name: String,
+        result: Result<crate::cloud::Stream, CloudError>,
+        at: DateTime<Utc>,
+    ) -> bool {
+        let Some(&i) = self.index.get(&name) else {
+            return false;
+        };
+        let row = &mut self.rows[i];
+        let before = (row.stream.clone(), row.error.clone());
+        match result {
+            Ok(stream) => {
+                row.stream = Some(stream);
+                row.error = None;
+            }
+            // A stream deleted since the listing: the next listing drops it.
+            Err(e @ CloudError::NotFound(_)) => row.error = Some(e.to_string()),
+            // Keep the last good description; say it could not be refreshed.
+            Err(e) => {
+                let message = explain("describe", &e);
+                row.error = Some(e.to_string());
+                self.last_error = Some((message, self.now));
+            }
+        }
+        row.described_at = Some(at);
+        let changed = before != (row.stream.clone(), row.error.clone());
+        if changed {
+            self.refresh_view();
+        }
+        changed
+    }
+
+    fn reindex(&mut self) {
+        self.index = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.name.clone(), i))
+            .collect();
+        self.refresh_view();
+    }
+
+    /// Re-filters and re-sorts, keeping the cursor on the same stream.
+    pub fn refresh_view(&mut self) {
+        let keep = self.selected_row().map(|r| r.name.clone());
+        let needle = self.filter.to_lowercase();
+        let mut visible: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| needle.is_empty() || self.matches(&self.rows[i], &needle))
+            .collect();
+        match self.sort {
+            SortKey::Name => {}
+            SortKey::Status => visible.sort_by_key(|&i| {
+                let r = &self.rows[i];
+                (r.stream.as_ref().map(|s| s.encryption.status), i)
+            }),
+            SortKey::KmsErrors => visible.sort_by(|&a, &b| {
+                let (ta, tb) = (
+                    self.kms_total(&self.rows[a].name),
+                    self.kms_total(&self.rows[b].name),
+                );
+                tb.total_cmp(&ta).then(a.cmp(&b))
+            }),
+            SortKey::QuotaLeft => {
+                visible.sort_by_key(|&i| (self.quota(&self.rows[i].name).remaining, i))
+            }
+        }
+        self.visible = visible;
+        self.summary = self.summarise();
+        let target = keep
+            .and_then(|name| self.visible.iter().position(|&i| self.rows[i].name == name))
+            .unwrap_or(self.selected);
+        self.select(target);
+    }
+
+    fn matches(&self, row: &Row, needle: &str) -> bool {
+        if row.name.to_lowercase().contains(needle) {
+            return true;
+        }
+        let Some(stream) = &row.stream else {
+            return false;
+        };
+        stream
+            .encryption
+            .status
+            .as_str()
+            .to_lowercase()
+            .contains(needle)
+            || self.keys.label(stream).to_lowercase().contains(needle)
+    }
+
+    fn summarise(&self) -> Summary {
+        let mut s = Summary {
+            total: self.rows.len(),
+            ..Summary::default()
+        };
+        for row in &self.rows {
+            match &row.stream {
+                Some(stream) => *s.by_status.entry(stream.encryption.status).or_default() += 1,
+                None => s.unknown += 1,
+            }
+        }
+        s.with_kms_errors = self
+            .metrics
+            .values()
+            .filter(|m| m.grand_total() > 0.0)
+            .count();
+        s
+    }
+}
+
+/// "12s", "3m", "2h": how long ago, coarsely.
+pub fn age(d: chrono::Duration) -> String {
+    let secs = d.num_seconds().max(0);
+    match secs {
+        s if s < 60 => "<1m ago".to_string(),
+        s if s < 3600 => format!("{}m ago", s / 60),
+        s if s < 86_400 => format!("{}h ago", s / 3600),
+        s => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// An error in words that say what is wrong and what to do.
+pub fn explain(what: &str, e: &CloudError) -> String {
+    let doing = match what {
+        "list" => "listing streams",
+        "metrics" => "reading KMS metrics from CloudWatch",
+        "keys" => "reading KMS keys",
+        "describe" => "describing a stream",
+        other => other,
+    };
+    match e {
+        CloudError::Throttled(_) => {
+            format!("AWS is throttling {doing}: slowing down, showing last data")
+        }
+        CloudError::AccessDenied(m) => format!("access denied {doing}: {m}"),
+        CloudError::Unreachable(_) => {
+            format!("cannot reach AWS ({doing}): check network/--endpoint-url; showing last data")
+        }
+        other => format!("{doing} failed: {other}"),
+    }
+}

@@ -1,0 +1,163 @@
+//! The live dashboard's main loop: input, worker results and a clock tick go in;
+//! the screen is redrawn only when something on it changed.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+use crate::app::{Action, App, Command, Context};
+use crate::cache::Cache;
+use crate::cloud::Cloud;
+use crate::config::{Config, Window};
+use crate::quota::Ledger;
+use crate::terminal::{Guard, Term};
+use crate::{ui, worker};
+
+/// How often the fleet is written to the cache while the dashboard runs.
+const CACHE_EVERY: Duration = Duration::from_secs(60);
+
+pub struct Options {
+    pub context: Context,
+    pub window: Window,
+    pub cache: Option<Cache>,
+}
+
+pub async fn run(
+    cloud: Arc<dyn Cloud>,
+    config: &Config,
+    ledger: Ledger,
+    options: Options,
+) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "the dashboard needs a terminal; for scripts and pipes use `firekeeper status` (add --output json)"
+        );
+    }
+    let mut app = App::new(options.context, config, options.window, Utc::now());
+    if let Some(snap) = options.cache.as_ref().and_then(Cache::load) {
+        app.restore(snap);
+    }
+    let (command_tx, command_rx) = mpsc::unbounded_channel();
+    let (event_tx, mut event_rx) = mpsc::unbounded_channel();
+    let worker = tokio::spawn(worker::run(
+        cloud,
+        ledger,
+        worker::Settings::from_config(config),
+        options.window,
+        command_rx,
+        event_tx,
+    ));
+
+    let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
+    let result = event_loop(
+        &mut terminal,
+        &mut app,
+        &command_tx,
+        &mut event_rx,
+        options.cache.as_ref(),
+    )
+    .await;
+    drop(guard);
+    worker.abort();
+    if let (Some(cache), Some(account)) = (&options.cache, &app.context.account) {
+        if app.last_refresh.is_some() {
+            if let Err(e) = cache.save(account, app.saved()) {
+                tracing::warn!("cannot save the cache: {e}");
+            }
+        }
+    }
+    result
+}
+
+async fn event_loop(
+    terminal: &mut Term,
+    app: &mut App,
+    commands: &mpsc::UnboundedSender<Command>,
+    events: &mut mpsc::UnboundedReceiver<worker::DataEvent>,
+    cache: Option<&Cache>,
+) -> anyhow::Result<()> {
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut last_cache = tokio::time::Instant::now();
+    let size = terminal.size()?;
+    send(
+        commands,
+        app.resize(size.width, size.height, ui::table_viewport(size.height)),
+    );
+    terminal.draw(|f| ui::render(f, app))?;
+    loop {
+        let mut dirty = false;
+        let mut out = Vec::new();
+        tokio::select! {
+            ev = input.next() => match ev {
+                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+                    out = app.on_key(key);
+                    dirty = true;
+                }
+                Some(Ok(Event::Resize(w, h))) => {
+                    out = app.resize(w, h, ui::table_viewport(h));
+                    dirty = true;
+                }
+                Some(Ok(Event::Mouse(m))) => {
+                    let action = match m.kind {
+                        MouseEventKind::ScrollDown => Some(Action::Down),
+                        MouseEventKind::ScrollUp => Some(Action::Up),
+                        _ => None,
+                    };
+                    if let Some(a) = action {
+                        out = app.update(a);
+                        dirty = true;
+                    }
+                }
+                Some(Ok(_)) => {}
+                // The terminal is gone (SSH dropped): nothing left to draw on.
+                Some(Err(_)) | None => app.quit = true,
+            },
+            Some(ev) = events.recv() => {
+                let (changed, more) = app.apply(ev);
+                dirty |= changed;
+                out = more;
+                // Take everything already waiting before drawing once.
+                while let Ok(ev) = events.try_recv() {
+                    let (changed, more) = app.apply(ev);
+                    dirty |= changed;
+                    out.extend(more);
+                }
+            }
+            _ = tick.tick() => {
+                dirty |= app.tick(Utc::now());
+                if let (Some(cache), Some(account)) = (cache, &app.context.account) {
+                    if last_cache.elapsed() >= CACHE_EVERY && app.last_refresh.is_some() {
+                        last_cache = tokio::time::Instant::now();
+                        if let Err(e) = cache.save(account, app.saved()) {
+                            tracing::warn!("cannot save the cache: {e}");
+                        }
+                    }
+                }
+            }
+            _ = term.recv() => app.quit = true,
+            _ = hup.recv() => app.quit = true,
+        }
+        send(commands, out);
+        if app.quit {
+            return Ok(());
+        }
+        if dirty {
+            terminal.draw(|f| ui::render(f, app))?;
+        }
+    }
+}
+
+fn send(commands: &mpsc::UnboundedSender<Command>, out: Vec<Command>) {
+    for c in out {
+        let _ = commands.send(c);
+    }
+}

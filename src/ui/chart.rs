@@ -1,0 +1,147 @@
+//! The four KMS error series over the window. Braille and half-block markers
+//! come from ratatui; the ASCII mode draws each series with its own character so
+//! the chart reads on any terminal and font, colour or not.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Widget};
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::cloud::{KmsMetric, KmsSeries};
+use crate::config::{Markers, Window};
+use crate::inventory::metric_range;
+
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    series: Option<&KmsSeries>,
+    window: Window,
+    markers: Markers,
+    now: chrono::DateTime<chrono::Utc>,
+    theme: &Theme,
+) {
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(format!(" KMS errors, last {window} "));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [legend, plot] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(inner);
+    let empty = KmsSeries::default();
+    let series = series.unwrap_or(&empty);
+    let mut spans = Vec::new();
+    // Narrow terminals drop the shared "KMSKey" prefix so all four totals fit.
+    let prefix = if legend.width >= 96 { "" } else { "KMSKey" };
+    for m in KmsMetric::ALL {
+        let (style, symbol) = theme.series(m.index());
+        let mark = if markers == Markers::Ascii {
+            symbol
+        } else {
+            '●'
+        };
+        let name = m.name().strip_prefix(prefix).unwrap_or(m.name());
+        spans.push(Span::styled(format!("{mark} "), style));
+        spans.push(Span::raw(format!("{name} {}   ", series.total(m) as u64)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), legend);
+
+    let range = metric_range(window, now);
+    let end = range.end;
+    let points: Vec<Vec<(f64, f64)>> = KmsMetric::ALL
+        .iter()
+        .map(|m| {
+            series
+                .get(*m)
+                .iter()
+                .map(|(t, v)| ((*t - end).num_seconds() as f64, *v))
+                .collect()
+        })
+        .collect();
+    let max = points
+        .iter()
+        .flatten()
+        .map(|(_, v)| *v)
+        .fold(0.0, f64::max)
+        .max(1.0);
+    let span = (window.hours() * 3600) as f64;
+    let x_axis = Axis::default().bounds([-span, 0.0]).labels(vec![
+        Line::from(format!("-{window}")),
+        Line::from(format!("-{}", half(window))),
+        Line::from("now"),
+    ]);
+    let y_axis = Axis::default()
+        .bounds([0.0, max * 1.1])
+        .labels(vec![Line::from("0"), Line::from(format!("{}", max as u64))]);
+
+    if series.grand_total() == 0.0 {
+        let axes = Chart::new(Vec::new()).x_axis(x_axis).y_axis(y_axis);
+        frame.render_widget(axes, plot);
+        let note = Rect {
+            y: plot.y + plot.height / 2,
+            height: 1,
+            ..plot
+        };
+        frame.render_widget(
+            Paragraph::new(format!("no KMS errors in the last {window}"))
+                .alignment(ratatui::layout::Alignment::Center)
+                .style(theme.good()),
+            note,
+        );
+        return;
+    }
+
+    let marker = match markers {
+        Markers::Braille => Marker::Braille,
+        Markers::Block => Marker::HalfBlock,
+        Markers::Ascii => Marker::Dot,
+    };
+    let dataset = |i: usize| {
+        Dataset::default()
+            .marker(marker)
+            .graph_type(GraphType::Line)
+            .style(theme.series(i).0)
+            .data(&points[i])
+    };
+    if markers != Markers::Ascii {
+        let datasets = (0..4)
+            .filter(|i| !points[*i].is_empty())
+            .map(dataset)
+            .collect();
+        frame.render_widget(Chart::new(datasets).x_axis(x_axis).y_axis(y_axis), plot);
+        return;
+    }
+    // ASCII: draw the axes, then each series alone on a scratch buffer, and
+    // copy its dots in with the series' own character.
+    let buf = frame.buffer_mut();
+    Chart::new(Vec::new())
+        .x_axis(x_axis.clone())
+        .y_axis(y_axis.clone())
+        .render(plot, buf);
+    for i in (0..4).filter(|i| !points[*i].is_empty()) {
+        let mut scratch = Buffer::empty(plot);
+        Chart::new(vec![dataset(i)])
+            .x_axis(x_axis.clone())
+            .y_axis(y_axis.clone())
+            .render(plot, &mut scratch);
+        let (style, symbol) = theme.series(i);
+        for y in plot.top()..plot.bottom() {
+            for x in plot.left()..plot.right() {
+                let drawn = scratch.cell((x, y)).is_some_and(|c| c.symbol() == "•");
+                if let (true, Some(cell)) = (drawn, buf.cell_mut((x, y))) {
+                    cell.set_char(symbol).set_style(style);
+                }
+            }
+        }
+    }
+}
+
+fn half(window: Window) -> String {
+    match window {
+        Window::H1 => "30m".into(),
+        Window::H3 => "1h30m".into(),
+        Window::H12 => "6h".into(),
+        Window::H24 => "12h".into(),
+    }
+}

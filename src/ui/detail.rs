@@ -1,0 +1,192 @@
+//! Enter: everything known about one stream, its key, its quota, and the KMS
+//! error chart with the time left before Firehose discards records.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::chart;
+use super::theme::Theme;
+use crate::app::update::age;
+use crate::app::{App, Row};
+use crate::cloud::KeyType;
+use crate::health::{human, Health};
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Theme) {
+    let Some(row) = app.row(name) else {
+        frame.render_widget(Paragraph::new(format!("{name} is no longer listed.")), area);
+        return;
+    };
+    let (health, problems) = app.health(row);
+    let info_rows = 7;
+    // Room for every problem once wrapped, within reason.
+    let width = area.width.max(1) as usize;
+    let wrapped: usize = problems
+        .iter()
+        .map(|p| (p.chars().count() + 2).div_ceil(width))
+        .sum();
+    let problem_rows = (wrapped as u16).clamp(1, 6);
+    let [title, info, trouble, plot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(info_rows),
+        Constraint::Length(problem_rows),
+        Constraint::Min(5),
+    ])
+    .areas(area);
+    let described = row
+        .described_at
+        .map_or("not described yet".to_string(), |t| {
+            format!("described {}", age(app.now - t))
+        });
+    let title_line = Line::from(vec![
+        Span::styled(format!("{name}  "), theme.title()),
+        Span::styled(theme.health_label(health), theme.health(health)),
+        Span::styled(format!("  {described}"), theme.dim()),
+    ]);
+    frame.render_widget(Paragraph::new(title_line), title);
+
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
+    frame.render_widget(Paragraph::new(stream_lines(app, row, theme)), left);
+    frame.render_widget(
+        Paragraph::new(key_lines(app, row, theme)).block(Block::default().borders(Borders::LEFT)),
+        right,
+    );
+
+    let style = match health {
+        Health::Critical => theme.error(),
+        Health::Warning => theme.warn(),
+        Health::Ok => theme.good(),
+    };
+    let lines: Vec<Line> = if problems.is_empty() {
+        vec![Line::styled("No problems.", style)]
+    } else {
+        problems
+            .iter()
+            .map(|p| Line::styled(format!("• {p}"), style))
+            .collect()
+    };
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), trouble);
+
+    chart::render(
+        frame,
+        plot,
+        app.metrics.get(name),
+        app.window,
+        app.settings.markers,
+        app.now,
+        theme,
+    );
+}
+
+fn field<'a>(label: &'a str, value: String, theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{label:<11}"), theme.dim()),
+        Span::raw(value),
+    ])
+}
+
+fn stream_lines<'a>(app: &App, row: &'a Row, theme: &Theme) -> Vec<Line<'a>> {
+    let Some(s) = &row.stream else {
+        return vec![Line::styled(
+            row.error
+                .clone()
+                .unwrap_or_else(|| "Not described yet…".into()),
+            theme.dim(),
+        )];
+    };
+    let e = &s.encryption;
+    let mut lines = vec![
+        field("source", s.source.as_str().to_string(), theme),
+        field("stream", s.status.clone(), theme),
+        Line::from(vec![
+            Span::styled(format!("{:<11}", "encryption"), theme.dim()),
+            Span::styled(e.status.as_str(), theme.status(e.status)),
+        ]),
+        field(
+            "key type",
+            e.key_type.map_or("-", KeyType::as_str).to_string(),
+            theme,
+        ),
+        field("key", app.keys.label(s), theme),
+        field(
+            "key ARN",
+            e.key_arn.clone().unwrap_or_else(|| "-".into()),
+            theme,
+        ),
+    ];
+    if let Some(f) = &e.failure {
+        // The details are quoted in full among the problems below.
+        lines.push(Line::styled(
+            format!("failure    {}", f.kind),
+            theme.error(),
+        ));
+    }
+    lines
+}
+
+fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
+    let mut lines = Vec::new();
+    let stream = row.stream.as_ref();
+    let arn = stream.and_then(|s| s.encryption.key_arn.as_deref());
+    match (
+        stream.and_then(|s| s.encryption.key_type),
+        arn.and_then(|a| app.keys.key(a)),
+    ) {
+        (Some(KeyType::CustomerManaged), Some(k)) => {
+            let state_style = if k.state == crate::cloud::KeyState::Enabled {
+                theme.good()
+            } else {
+                theme.error()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {:<10}", "key state"), theme.dim()),
+                Span::styled(k.state.as_str().to_string(), state_style),
+            ]));
+            lines.push(field(" spec", k.spec.clone(), theme));
+            lines.push(field(" usage", k.usage.clone(), theme));
+            lines.push(field(" manager", k.manager.clone(), theme));
+            let rotation = match k.rotation_enabled {
+                Some(true) => "yearly, automatic".to_string(),
+                Some(false) => "off".to_string(),
+                None => "unknown".to_string(),
+            };
+            lines.push(field(" rotation", rotation, theme));
+            if let Some(d) = k.deletion_date {
+                lines.push(field(
+                    " deletes",
+                    d.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    theme,
+                ));
+            }
+        }
+        (Some(KeyType::CustomerManaged), None) => lines.push(Line::styled(
+            " KMS has not described this key (yet).",
+            theme.dim(),
+        )),
+        (Some(KeyType::AwsOwned), _) => lines.push(Line::styled(
+            " AWS owned key: managed by Firehose.",
+            theme.dim(),
+        )),
+        _ => lines.push(Line::styled(" No key.", theme.dim())),
+    }
+    let q = app.quota(&row.name);
+    lines.push(field(
+        " quota",
+        format!("{}/{} left, {} used in 24 h", q.remaining, q.limit, q.used),
+        theme,
+    ));
+    if let Some(next) = q.next_slot_at {
+        lines.push(field(
+            " next slot",
+            format!(
+                "{} (in {})",
+                next.format("%H:%M UTC"),
+                human(next - app.now)
+            ),
+            theme,
+        ));
+    }
+    lines
+}

@@ -1,0 +1,82 @@
+//! Drawing: `render(frame, &App)` and nothing else. No I/O, no locks, no
+//! waiting: everything on screen comes from the state.
+
+mod chart;
+mod detail;
+mod header;
+mod help;
+mod statusline;
+mod table;
+pub mod theme;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::Frame;
+
+use crate::app::{App, View};
+use theme::Theme;
+
+/// The smallest terminal the dashboard draws in.
+pub const MIN_WIDTH: u16 = 60;
+pub const MIN_HEIGHT: u16 = 12;
+
+const HEADER_ROWS: u16 = 2;
+const STATUS_ROWS: u16 = 1;
+
+/// Table body rows that fit a terminal of this height.
+pub fn table_viewport(height: u16) -> usize {
+    // Header, status line, and the table's own column-title row.
+    height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 1).max(1) as usize
+}
+
+pub fn render(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!("enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}");
+        frame.render_widget(Line::from(msg), area);
+        return;
+    }
+    let theme = Theme::new(app.settings.color, app.settings.markers);
+    let [head, body, status] = Layout::vertical([
+        Constraint::Length(HEADER_ROWS),
+        Constraint::Min(1),
+        Constraint::Length(STATUS_ROWS),
+    ])
+    .areas(area);
+    header::render(frame, head, app, &theme);
+    match &app.view {
+        View::Table => table::render(frame, body, app, &theme),
+        View::Detail(name) => detail::render(frame, body, app, name, &theme),
+        View::Help => {
+            table::render(frame, body, app, &theme);
+            help::render(frame, popup(body, 64, 22), app, &theme);
+        }
+    }
+    statusline::render(frame, status, app, &theme);
+}
+
+/// A centred rectangle of at most `w` x `h` inside `area`.
+fn popup(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// Cuts text to `w` columns, marking the cut.
+pub fn fit(s: &str, w: usize) -> String {
+    if s.chars().count() <= w {
+        s.to_string()
+    } else if w == 0 {
+        String::new()
+    } else {
+        s.chars().take(w - 1).collect::<String>() + "…"
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,76 @@
+//! The bottom line: the keys that work here, or what went wrong.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::app::{Action, App, View};
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if app.filtering {
+        let line = Line::from(vec![
+            Span::styled("filter: ", theme.key()),
+            Span::raw(app.filter.clone()),
+            Span::styled("▏", theme.key()),
+            Span::styled("   Enter keep · Esc clear", theme.dim()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    if let Some((error, _)) = &app.last_error {
+        let line = Line::from(vec![
+            Span::styled("! ", theme.error()),
+            Span::styled(error.clone(), theme.error()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    let k = |a: Action| app.keymap.first(a);
+    let hints: Vec<(String, String)> = match &app.view {
+        View::Table => vec![
+            (
+                format!("{}/{}", k(Action::Down), k(Action::Up)),
+                "move".into(),
+            ),
+            (k(Action::Open), "detail".into()),
+            (k(Action::Filter), filter_hint(app)),
+            (k(Action::Sort), "sort".into()),
+            (k(Action::Window), app.window.to_string()),
+            (k(Action::Refresh), "refresh".into()),
+            (k(Action::Help), "help".into()),
+            (k(Action::Quit), "quit".into()),
+        ],
+        View::Detail(_) => vec![
+            (k(Action::Back), "back".into()),
+            (
+                format!("{}/{}", k(Action::Down), k(Action::Up)),
+                "next/prev".into(),
+            ),
+            (k(Action::Window), app.window.to_string()),
+            (k(Action::Refresh), "refresh".into()),
+            (k(Action::Help), "help".into()),
+            (k(Action::Quit), "quit".into()),
+        ],
+        View::Help => vec![
+            (k(Action::Help), "close".into()),
+            (k(Action::Back), "close".into()),
+            (k(Action::Quit), "quit".into()),
+        ],
+    };
+    let mut spans = Vec::new();
+    for (key, what) in hints {
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn filter_hint(app: &App) -> String {
+    if app.filter.is_empty() {
+        "filter".into()
+    } else {
+        format!("filter:\"{}\" ({} shown)", app.filter, app.visible.len())
+    }
+}

@@ -1,0 +1,179 @@
+//! Whole screens, as a person at an 80x24 SSH session or a wide terminal sees
+//! them. Every snapshot here was read before it was accepted.
+
+use insta::assert_snapshot;
+use ratatui::backend::TestBackend;
+use ratatui::style::Color;
+use ratatui::Terminal;
+
+use super::render;
+use crate::app::testing::{demo_app, demo_app_with, fixed_now};
+use crate::app::{Action, App};
+use crate::cloud::CloudError;
+use crate::config::{Config, Markers};
+use crate::worker::DataEvent;
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let (w, h) = app.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render(f, app)).unwrap();
+    t
+}
+
+fn screen(app: &App) -> String {
+    draw(app).backend().to_string()
+}
+
+fn open(app: &mut App, name: &str) {
+    while app.selected_row().unwrap().name != name {
+        app.update(Action::Down);
+    }
+    app.update(Action::Open);
+}
+
+#[test]
+fn table_80x24() {
+    assert_snapshot!(screen(&demo_app(80, 24)));
+}
+
+#[test]
+fn table_160x48_shows_source_and_trend() {
+    assert_snapshot!(screen(&demo_app(160, 48)));
+}
+
+#[test]
+fn detail_with_chart_80x24() {
+    let mut app = demo_app(80, 24);
+    open(&mut app, "billing-export");
+    assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn detail_with_chart_160x48() {
+    let mut app = demo_app(160, 48);
+    open(&mut app, "marketing-events");
+    assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn detail_ascii_markers_read_without_braille() {
+    let mut config = Config::builtin();
+    config.ui.markers = Markers::Ascii;
+    let mut app = demo_app_with(&config, 100, 30);
+    open(&mut app, "billing-export");
+    let text = screen(&app);
+    assert!(text.is_ascii() || !text.chars().any(|c| ('\u{2800}'..='\u{28FF}').contains(&c)));
+    assert!(
+        text.contains('+'),
+        "KMSKeyDisabled drawn with its own symbol"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn detail_of_failed_change_quotes_the_failure() {
+    let mut app = demo_app(100, 30);
+    open(&mut app, "inventory-updates");
+    let text = screen(&app);
+    assert!(text.contains("DISABLED_KMS_KEY"));
+    assert_snapshot!(text);
+}
+
+#[test]
+fn help_lists_every_binding() {
+    let mut app = demo_app(80, 24);
+    app.update(Action::Help);
+    let text = screen(&app);
+    for k in ["move up", "Ctrl-r", "cycle sort", "quit"] {
+        assert!(text.contains(k), "{k}");
+    }
+    assert_snapshot!(text);
+}
+
+#[test]
+fn filter_prompt_and_results() {
+    let mut app = demo_app(80, 24);
+    app.update(Action::Filter);
+    for c in "pay".chars() {
+        app.on_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ));
+    }
+    assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn error_banner_keeps_the_table() {
+    let mut app = demo_app(80, 24);
+    app.apply(DataEvent::Failed {
+        what: "list",
+        error: CloudError::Unreachable("connection refused".into()),
+    });
+    let text = screen(&app);
+    assert!(text.contains("cannot reach AWS"));
+    assert!(text.contains("billing-export"), "data kept");
+    assert!(text.contains("(stale)"));
+    assert_snapshot!(text);
+}
+
+#[test]
+fn tiny_terminal_asks_to_be_enlarged() {
+    let app = demo_app(50, 10);
+    assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn loading_before_the_first_answer() {
+    let context = crate::app::Context {
+        region: "eu-west-1".into(),
+        profile: Some("prod".into()),
+        ..Default::default()
+    };
+    let mut app = App::new(
+        context,
+        &Config::builtin(),
+        crate::config::Window::H3,
+        fixed_now(),
+    );
+    app.resize(80, 24, super::table_viewport(24));
+    assert_snapshot!(screen(&app));
+}
+
+#[test]
+fn no_color_keeps_every_fact_in_plain_text() {
+    let mut config = Config::builtin();
+    config.ui.color = false;
+    let app = demo_app_with(&config, 80, 24);
+    let t = draw(&app);
+    let buf = t.backend().buffer();
+    assert!(
+        buf.content()
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset),
+        "no colour anywhere"
+    );
+    let text = t.backend().to_string();
+    for fact in [
+        "✖ crit",
+        "▲ warn",
+        "● ok",
+        "ENABLING_FAILED",
+        "ENABLING ",
+        "▶ audit-trail",
+    ] {
+        assert!(text.contains(fact), "{fact}");
+    }
+    assert_snapshot!(text);
+}
+
+#[test]
+fn rendering_builds_only_visible_rows() {
+    // A frame at 5,000 streams reads like a frame at 40: same visible rows.
+    let mut app = demo_app(80, 24);
+    let mut names: Vec<String> = app.rows.iter().map(|r| r.name.clone()).collect();
+    names.extend((0..5000).map(|i| format!("zz-{i:05}")));
+    app.apply(DataEvent::Names(names));
+    let text = screen(&app);
+    assert!(text.contains("audit-trail"));
+    assert!(!text.contains("zz-04999"));
+}

@@ -1,0 +1,110 @@
+//! Colours and symbols. With colour off (NO_COLOR, --no-color) every fact is
+//! still readable: symbols and words carry it, colour only helps.
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::cloud::EncryptionStatus;
+use crate::config::Markers;
+use crate::health::Health;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub color: bool,
+    pub ascii: bool,
+}
+
+impl Theme {
+    pub fn new(color: bool, markers: Markers) -> Theme {
+        Theme {
+            color,
+            ascii: markers == Markers::Ascii,
+        }
+    }
+
+    fn fg(&self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+
+    pub fn title(&self) -> Style {
+        Style::default().add_modifier(Modifier::BOLD)
+    }
+
+    pub fn dim(&self) -> Style {
+        if self.color {
+            Style::default().fg(Color::DarkGray)
+        } else {
+            Style::default()
+        }
+    }
+
+    pub fn selected(&self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+
+    pub fn error(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn warn(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    pub fn good(&self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    pub fn key(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    pub fn status(&self, s: EncryptionStatus) -> Style {
+        match s {
+            EncryptionStatus::EnablingFailed | EncryptionStatus::DisablingFailed => self.error(),
+            EncryptionStatus::Enabling | EncryptionStatus::Disabling => {
+                self.warn().add_modifier(Modifier::BOLD)
+            }
+            EncryptionStatus::Enabled => self.good(),
+            EncryptionStatus::Disabled => Style::default(),
+        }
+    }
+
+    pub fn health(&self, h: Health) -> Style {
+        match h {
+            Health::Critical => self.error(),
+            Health::Warning => self.warn(),
+            Health::Ok => self.good(),
+        }
+    }
+
+    /// A health marker that reads without colour.
+    pub fn health_label(&self, h: Health) -> &'static str {
+        match (h, self.ascii) {
+            (Health::Critical, false) => "✖ crit",
+            (Health::Warning, false) => "▲ warn",
+            (Health::Ok, false) => "● ok",
+            (Health::Critical, true) => "X crit",
+            (Health::Warning, true) => "! warn",
+            (Health::Ok, true) => "  ok",
+        }
+    }
+
+    /// Per-series colour and ASCII symbol for the four KMS metrics.
+    pub fn series(&self, i: usize) -> (Style, char) {
+        const COLORS: [Color; 4] = [Color::Red, Color::Magenta, Color::Yellow, Color::Cyan];
+        const SYMBOLS: [char; 4] = ['*', '+', 'o', 'x'];
+        (self.fg(COLORS[i % 4]), SYMBOLS[i % 4])
+    }
+
+    /// Sparkline levels.
+    pub fn levels(&self) -> &'static [char] {
+        if self.ascii {
+            &['_', '.', ':', '-', '=', '+', '*', '#']
+        } else {
+            &['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█']
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! The cloud worker: the only task that talks to the cloud while the dashboard
+//! runs. It decides what to fetch next (visible rows first), merges repeated
+//! requests, and sends owned results to the UI loop. It never sees `App`.
+
+mod scheduler;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::time::{Duration, Instant, MissedTickBehavior};
+
+pub use scheduler::{Intervals, Scheduler};
+
+use crate::app::Command;
+use crate::cloud::{Cloud, CloudError, Identity, KmsSeries, Stream};
+use crate::config::{Config, Window};
+use crate::health::Outage;
+use crate::inventory::{self, KeyBook};
+use crate::quota::{self, Ledger, Quota};
+
+/// What the worker learned, owned, for the UI loop.
+#[derive(Debug, Clone)]
+pub enum DataEvent {
+    Identity(Identity),
+    Names(Vec<String>),
+    Stream {
+        name: String,
+        result: Result<Stream, CloudError>,
+        at: DateTime<Utc>,
+    },
+    Keys(KeyBook),
+    Metrics {
+        window: Window,
+        series: BTreeMap<String, KmsSeries>,
+        outages: HashMap<String, Outage>,
+    },
+    Quotas(HashMap<String, Quota>),
+    /// A fleet-wide fetch failed: `what` is list, metrics or keys.
+    Failed {
+        what: &'static str,
+        error: CloudError,
+    },
+}
+
+/// How the worker paces itself.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub page_size: u32,
+    /// Describes in flight: enough to reach the limiter's pace, few enough
+    /// that a newly visible row does not wait behind a long queue.
+    pub describes_in_flight: usize,
+    pub intervals: Intervals,
+    pub list_every: Duration,
+    pub metrics_every: Duration,
+    pub keys_every: Duration,
+    pub quotas_every: Duration,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        let r = &config.refresh;
+        Settings {
+            page_size: config.aws.list_page_size.0,
+            describes_in_flight: config
+                .aws
+                .describe_concurrency
+                .0
+                .min(config.aws.firehose_calls_per_second.0 as usize)
+                .max(1),
+            intervals: Intervals {
+                transition: Duration::from_secs(r.transition_secs.0),
+                visible: Duration::from_secs(r.visible_secs.0),
+                background: Duration::from_secs(r.background_secs.0),
+            },
+            list_every: Duration::from_secs(r.list_secs.0),
+            metrics_every: Duration::from_secs(r.metrics_secs.0),
+            keys_every: Duration::from_secs(300),
+            quotas_every: Duration::from_secs(10),
+        }
+    }
+}
+
+/// KMS error series for the window, and the outage behind each erring stream.
+type MetricsResult = Result<(BTreeMap<String, KmsSeries>, HashMap<String, Outage>), CloudError>;
+
+enum Job {
+    Identity(Result<Identity, CloudError>),
+    Names(Result<Vec<String>, CloudError>),
+    Stream(String, Result<Stream, CloudError>),
+    Keys(Result<KeyBook, CloudError>),
+    Metrics(Window, MetricsResult),
+}
+
+struct Worker {
+    cloud: Arc<dyn Cloud>,
+    ledger: Ledger,
+    settings: Settings,
+    events: UnboundedSender<DataEvent>,
+    jobs: FuturesUnordered<BoxFuture<'static, Job>>,
+    scheduler: Scheduler,
+    window: Window,
+    account: Option<String>,
+    names: Vec<String>,
+    key_arns: BTreeSet<String>,
+    known_keys: BTreeSet<String>,
+    describing: usize,
+    listing: bool,
+    fetching_metrics: bool,
+    fetching_keys: bool,
+    next_list: Instant,
+    next_metrics: Instant,
+    next_keys: Instant,
+    next_quotas: Instant,
+}
+
+/// Runs until the UI drops its end of `commands`.
+pub async fn run(
+    cloud: Arc<dyn Cloud>,
+    ledger: Ledger,
+    settings: Settings,
+    window: Window,
+    mut commands: UnboundedReceiver<Command>,
+    events: UnboundedSender<DataEvent>,
+) {
+    let now = Instant::now();
+    let mut w = Worker {
+        scheduler: Scheduler::new(settings.intervals),
+        cloud,
+        ledger,
+        settings,
+        events,
+        jobs: FuturesUnordered::new(),
+        window,
+        account: None,
+        names: Vec::new(),
+        key_arns: BTreeSet::new(),
+        known_keys: BTreeSet::new(),
+        describing: 0,
+        listing: false,
+        fetching_metrics: false,
+        fetching_keys: false,
+        next_list: now,
+        next_metrics: now,
+        next_keys: now,
+        next_quotas: now,
+    };
+    let cloud = w.cloud.clone();
+    w.jobs
+        .push(async move { Job::Identity(cloud.identity().await) }.boxed());
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        w.start_due_work(Instant::now());
+        tokio::select! {
+            command = commands.recv() => match command {
+                Some(c) => w.command(c),
+                None => return,
+            },
+            Some(job) = w.jobs.next(), if !w.jobs.is_empty() => {
+                if !w.finish(job) {
+                    return;
+                }
+            }
+            _ = tick.tick() => {}
+        }
+    }
+}
+
+impl Worker {
+    fn command(&mut self, command: Command) {
+        let now = Instant::now();
+        match command {
+            Command::Refresh => {
+                self.next_list = now;
+                self.next_metrics = now;
+                self.next_keys = now;
+                self.next_quotas = now;
+                self.scheduler.expire_visible();
+            }
+            Command::Window(window) => {
+                self.window = window;
+                self.next_metrics = now;
+            }
+            Command::Interest { visible, nearby } => self.scheduler.set_interest(visible, nearby),
+        }
+    }
+
+    fn start_due_work(&mut self, now: Instant) {
+        if !self.listing && now >= self.next_list {
+            self.listing = true;
+            let (cloud, page) = (self.cloud.clone(), self.settings.page_size);
+            self.jobs.push(
+                async move { Job::Names(inventory::list_names(cloud.as_ref(), page).await) }
+                    .boxed(),
+            );
+        }
+        if !self.fetching_metrics && now >= self.next_metrics && !self.names.is_empty() {
+            self.fetching_metrics = true;
+            let (cloud, names, window) = (self.cloud.clone(), self.names.clone(), self.window);
+            self.jobs.push(
+                async move {
+                    let now = Utc::now();
+                    let result = inventory::load_metrics(cloud.as_ref(), &names, window, now).await;
+                    let result = match result {
+                        Ok(series) => {
+                            let outages =
+                                inventory::outages(cloud.as_ref(), window, Some(&series), now)
+                                    .await;
+                            Ok((series, outages))
+                        }
+                        Err(e) => Err(e),
+                    };
+                    Job::Metrics(window, result)
+                }
+                .boxed(),
+            );
+        }
+        let new_keys = !self.key_arns.is_subset(&self.known_keys);
+        if !self.fetching_keys && (new_keys || now >= self.next_keys) && !self.names.is_empty() {
+            self.fetching_keys = true;
+            let (cloud, arns) = (self.cloud.clone(), self.key_arns.clone());
+            self.known_keys = arns.clone();
+            self.jobs.push(
+                async move { Job::Keys(inventory::load_keys_for(cloud.as_ref(), &arns).await) }
+                    .boxed(),
+            );
+        }
+        if now >= self.next_quotas {
+            self.next_quotas = now + self.settings.quotas_every;
+            self.send_quotas();
+        }
+        while self.describing < self.settings.describes_in_flight {
+            let Some(name) = self.scheduler.next(now) else {
+                break;
+            };
+            self.describing += 1;
+            let cloud = self.cloud.clone();
+            self.jobs.push(
+                async move {
+                    let result = cloud.describe_stream(&name).await;
+                    Job::Stream(name, result)
+                }
+                .boxed(),
+            );
+        }
+    }
+
+    fn send_quotas(&mut self) {
+        let Some(account) = &self.account else {
+            return;
+        };
+        match self.ledger.read() {
+            Ok(entries) => {
+                let q = quota::quotas(&entries, account, self.cloud.region(), Utc::now());
+                let _ = self.events.send(DataEvent::Quotas(q));
+            }
+            Err(e) => tracing::warn!("cannot read the quota ledger: {e}"),
+        }
+    }
+
+    /// Handles a finished job; false when the UI is gone.
+    fn finish(&mut self, job: Job) -> bool {
+        let now = Instant::now();
+        let event = match job {
+            Job::Identity(Ok(id)) => {
+                self.account = Some(id.account.clone());
+                self.next_quotas = now;
+                DataEvent::Identity(id)
+            }
+            Job::Identity(Err(e)) => {
+                tracing::warn!("cannot tell the account: {e}");
+                return true;
+            }
+            Job::Names(result) => {
+                self.listing = false;
+                match result {
+                    Ok(names) => {
+                        self.next_list = now + self.settings.list_every;
+                        self.scheduler.set_names(&names);
+                        let first = self.names.is_empty();
+                        self.names = names.clone();
+                        if first {
+                            self.next_metrics = now;
+                        }
+                        DataEvent::Names(names)
+                    }
+                    Err(error) => {
+                        // Try again soon, not at once: an unreachable endpoint
+                        // must not become a busy loop.
+                        self.next_list = now + Duration::from_secs(10);
+                        DataEvent::Failed {
+                            what: "list",
+                            error,
+                        }
+                    }
+                }
+            }
+            Job::Stream(name, result) => {
+                self.describing -= 1;
+                let transitioning = result
+                    .as_ref()
+                    .is_ok_and(|s| s.encryption.status.is_transition());
+                if let Ok(s) = &result {
+                    self.key_arns
+                        .extend(inventory::customer_keys(std::iter::once(s)));
+                }
+                self.scheduler.finished(&name, transitioning, now);
+                DataEvent::Stream {
+                    name,
+                    result,
+                    at: Utc::now(),
+                }
+            }
+            Job::Keys(result) => {
+                self.fetching_keys = false;
+                self.next_keys = now + self.settings.keys_every;
+                match result {
+                    Ok(book) => DataEvent::Keys(book),
+                    Err(error) => DataEvent::Failed {
+                        what: "keys",
+                        error,
+                    },
+                }
+            }
+            Job::Metrics(window, result) => {
+                self.fetching_metrics = false;
+                if window != self.window {
+                    return true;
+                }
+                match result {
+                    Ok((series, outages)) => {
+                        self.next_metrics = now + self.settings.metrics_every;
+                        DataEvent::Metrics {
+                            window,
+                            series,
+                            outages,
+                        }
+                    }
+                    Err(error) => {
+                        self.next_metrics = now + Duration::from_secs(15);
+                        DataEvent::Failed {
+                            what: "metrics",
+                            error,
+                        }
+                    }
+                }
+            }
+        };
+        self.events.send(event).is_ok()
+    }
+}

@@ -1,0 +1,269 @@
+//! The real binary in a real pseudo-terminal (tmux), as an engineer over SSH
+//! would use it: on the demo and against moto.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{run, Enc, Sandbox, Seeder};
+
+/// A tmux server of our own, so tests never touch the user's sessions.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// Runs `script` (a shell command line) in an 80x24 window.
+    fn start(script: &str) -> Tmux {
+        assert!(
+            Command::new("tmux").arg("-V").output().is_ok(),
+            "tmux is required for the end-to-end tests: scripts/test installs it"
+        );
+        let socket = format!(
+            "fk-e2e-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
+        let t = Tmux { socket };
+        let ok = t
+            .tmux(&["new-session", "-d", "-x", "80", "-y", "24", script])
+            .status
+            .success();
+        assert!(ok, "tmux could not start");
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .output()
+            .expect("tmux runs")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p"]).stdout).into_owned()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "waited 30 s for {text:?}; the screen shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Sends keys one at a time, as typed: a lone Esc followed at once by a
+    /// key would read as Alt-key.
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// A shell line that runs firekeeper with the sandbox's environment, then
+/// reports how it exited and lingers so the screen can be read.
+fn script(sandbox: &Sandbox, env: &[(&str, &str)], args: &str) -> String {
+    let home = sandbox.dir.path();
+    let mut vars = vec![
+        format!("PATH='{}'", std::env::var("PATH").unwrap_or_default()),
+        format!("HOME='{}'", home.display()),
+        format!("XDG_CONFIG_HOME='{}'", home.join("config").display()),
+        format!("XDG_DATA_HOME='{}'", home.join("data").display()),
+        format!("XDG_STATE_HOME='{}'", home.join("state").display()),
+        format!("XDG_CACHE_HOME='{}'", home.join("cache").display()),
+        format!("AWS_CONFIG_FILE='{}'", home.join("aws-config").display()),
+        format!(
+            "AWS_SHARED_CREDENTIALS_FILE='{}'",
+            home.join("aws-credentials").display()
+        ),
+        "AWS_EC2_METADATA_DISABLED=true".to_string(),
+        "TERM=xterm-256color".to_string(),
+    ];
+    vars.extend(env.iter().map(|(k, v)| format!("{k}='{v}'")));
+    let pid = home.join("pid");
+    format!(
+        "sh -c \"echo \\$\\$ > '{}'; exec env -i {} '{}' {args}\"; echo EXITED $?; sleep 60",
+        pid.display(),
+        vars.join(" "),
+        env!("CARGO_BIN_EXE_firekeeper"),
+    )
+}
+
+fn pid_of(sandbox: &Sandbox) -> String {
+    let path = sandbox.path("pid");
+    let start = Instant::now();
+    while !Path::new(&path).exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::fs::read_to_string(path).unwrap().trim().to_string()
+}
+
+#[test]
+fn demo_starts_filters_opens_detail_and_quits_cleanly() {
+    let sandbox = Sandbox::new();
+    let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
+    let screen = tmux.wait_for("billing-export");
+    assert!(screen.contains("demo"), "{screen}");
+    tmux.wait_for("ENABLING_FAILED");
+
+    tmux.keys(&["/", "b", "i", "l", "l", "Enter"]);
+    let screen = tmux.wait_for("filter:\"bill\"");
+    assert!(!screen.contains("audit-trail"), "filtered out:\n{screen}");
+    assert!(screen.contains("billing-invoices"), "{screen}");
+
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("KMS errors, last 3h");
+    assert!(screen.contains("Firehose starts discarding"), "{screen}");
+
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("NAME");
+    tmux.keys(&["?"]);
+    tmux.wait_for("refresh everything now");
+    tmux.keys(&["?", "q"]);
+    let screen = tmux.wait_for("EXITED 0");
+    assert!(
+        !screen.contains("billing-export"),
+        "alternate screen left:\n{screen}"
+    );
+}
+
+#[test]
+fn sigterm_and_sighup_restore_the_terminal() {
+    for signal in ["TERM", "HUP"] {
+        let sandbox = Sandbox::new();
+        let tmux = Tmux::start(&script(&sandbox, &[], "--demo --no-color"));
+        tmux.wait_for("billing-export");
+        let pid = pid_of(&sandbox);
+        assert!(Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap()
+            .success());
+        let screen = tmux.wait_for("EXITED");
+        assert!(
+            !screen.contains("billing-export"),
+            "{signal}: screen not restored:\n{screen}"
+        );
+        // Raw mode is off again: the shell echoes what is typed.
+        tmux.keys(&["e", "c", "h", "o"]);
+        tmux.wait_for("echo");
+    }
+}
+
+/// A loopback TCP relay to moto that can be switched off, so one endpoint URL
+/// can go from answering to unreachable.
+struct Relay {
+    port: u16,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Relay {
+    fn to(target: &str) -> Relay {
+        use std::net::{TcpListener, TcpStream};
+        let target = target.trim_start_matches("http://").to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                let (Ok(client), Ok(server)) = (conn, TcpStream::connect(&target)) else {
+                    continue;
+                };
+                let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+                let (mut c1, mut s1) = (client, server);
+                std::thread::spawn(move || std::io::copy(&mut c1, &mut s1));
+                std::thread::spawn(move || std::io::copy(&mut s2, &mut c2));
+            }
+        });
+        Relay { port, stop }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Closes the port: new connections are refused.
+    fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+    }
+}
+
+#[tokio::test]
+async fn against_moto_the_seeded_streams_appear_and_are_cached_for_the_next_start() {
+    let region = "eu-north-1";
+    let seed = Seeder::new(region).await;
+    let key = seed.key(Some("alias/e2e")).await;
+    seed.direct_put("e2e-customer", Enc::Customer(&key)).await;
+    seed.direct_put("e2e-owned", Enc::AwsOwned).await;
+    seed.direct_put("e2e-plain", Enc::None).await;
+    seed.kms_errors("e2e-customer", "KMSKeyDisabled", 5.0, 5)
+        .await;
+
+    let relay = Relay::to(&common::moto_endpoint());
+    let sandbox = Sandbox::new();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ];
+    let args = format!("--endpoint-url {} --region {region}", relay.url());
+    let tmux = Tmux::start(&script(&sandbox, &env, &args));
+    tmux.wait_for("alias/e2e");
+    tmux.wait_for("AWS owned");
+    tmux.wait_for("DISABLED");
+    let screen = tmux.wait_for("1 with KMS errors");
+    assert!(screen.contains("123456789012"), "{screen}");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("KMS errors, last 3h");
+    assert!(screen.contains("e2e-customer"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+    drop(tmux);
+
+    // AWS is now unreachable: the next start still shows the fleet at once,
+    // from the cache, marked stale, with the reason on the status line.
+    relay.stop();
+    std::fs::remove_file(sandbox.path("pid")).ok();
+    let tmux = Tmux::start(&script(&sandbox, &env, &args));
+    let screen = tmux.wait_for("e2e-customer");
+    assert!(screen.contains("alias/e2e"), "{screen}");
+    assert!(screen.contains("cached"), "{screen}");
+    let screen = tmux.wait_for("cannot reach AWS");
+    assert!(screen.contains("(stale)"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+}
+
+#[test]
+fn without_a_terminal_the_dashboard_points_to_status() {
+    let sandbox = Sandbox::new();
+    let out = run(sandbox.command().arg("--demo"));
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("firekeeper status"), "{err}");
+}
