@@ -57,6 +57,13 @@ pub enum Command {
     /// Print every stream's encryption, KMS errors, quota and health, then exit
     /// (0 ok or warning, 3 when any stream is critical, 1 on errors).
     Status(StatusArgs),
+    /// Encrypt a stream with another key (or enable encryption): StartDeliveryStreamEncryption.
+    /// Exit codes: 0 done, 1 AWS or runtime error, 4 refused locally (nothing
+    /// sent), 5 AWS reported ENABLING_FAILED.
+    Rotate(RotateArgs),
+    /// Stop a stream's encryption: StopDeliveryStreamEncryption.
+    /// Exit codes as for rotate (5: DISABLING_FAILED).
+    Disable(DisableArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -77,6 +84,35 @@ pub struct StatusArgs {
     /// Only this stream (repeat for several).
     #[arg(long = "stream", value_name = "NAME")]
     pub streams: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The delivery stream.
+    pub stream: String,
+    /// The key: a key id, key ARN, alias/NAME, alias ARN, or aws-owned.
+    #[arg(long, value_name = "KEY")]
+    pub key: String,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DisableArgs {
+    /// The delivery stream.
+    pub stream: String,
+    #[command(flatten)]
+    pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfirmArgs {
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Return once AWS accepted the call instead of waiting for the outcome.
+    #[arg(long)]
+    pub no_wait: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

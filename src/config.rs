@@ -182,6 +182,8 @@ section!(
         sort: KeyList,
         window: KeyList,
         refresh: KeyList,
+        rotate: KeyList,
+        disable: KeyList,
         help: KeyList,
         quit: KeyList,
     }
@@ -205,6 +207,8 @@ impl Keys {
                 b(A::Sort, &self.sort),
                 b(A::Window, &self.window),
                 b(A::Refresh, &self.refresh),
+                b(A::Rotate, &self.rotate),
+                b(A::Disable, &self.disable),
                 b(A::Help, &self.help),
                 b(A::Quit, &self.quit),
             ],

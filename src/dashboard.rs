@@ -13,9 +13,9 @@ use tokio::sync::mpsc;
 
 use crate::app::{Action, App, Command, Context};
 use crate::cache::Cache;
+use crate::change;
 use crate::cloud::Cloud;
 use crate::config::{Config, Window};
-use crate::quota::Ledger;
 use crate::terminal::{Guard, Term};
 use crate::{ui, worker};
 
@@ -23,6 +23,8 @@ use crate::{ui, worker};
 const CACHE_EVERY: Duration = Duration::from_secs(60);
 
 pub struct Options {
+    /// When the process started, to log how long the first frame took.
+    pub started: std::time::Instant,
     pub context: Context,
     pub window: Window,
     pub cache: Option<Cache>,
@@ -31,7 +33,7 @@ pub struct Options {
 pub async fn run(
     cloud: Arc<dyn Cloud>,
     config: &Config,
-    ledger: Ledger,
+    changes: change::Context,
     options: Options,
 ) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
@@ -47,7 +49,7 @@ pub async fn run(
     let (event_tx, mut event_rx) = mpsc::unbounded_channel();
     let worker = tokio::spawn(worker::run(
         cloud,
-        ledger,
+        changes,
         worker::Settings::from_config(config),
         options.window,
         command_rx,
@@ -56,6 +58,7 @@ pub async fn run(
 
     let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
     let result = event_loop(
+        options.started,
         &mut terminal,
         &mut app,
         &command_tx,
@@ -76,6 +79,7 @@ pub async fn run(
 }
 
 async fn event_loop(
+    started: std::time::Instant,
     terminal: &mut Term,
     app: &mut App,
     commands: &mpsc::UnboundedSender<Command>,
@@ -93,6 +97,11 @@ async fn event_loop(
         app.resize(size.width, size.height, ui::table_viewport(size.height)),
     );
     terminal.draw(|f| ui::render(f, app))?;
+    tracing::info!(
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        rows = app.rows.len(),
+        "first frame drawn"
+    );
     loop {
         let mut dirty = false;
         let mut out = Vec::new();

@@ -2,13 +2,16 @@
 //! encrypted. The binary is a thin shell over these modules.
 
 pub mod app;
+pub mod audit;
 pub mod cache;
+pub mod change;
 pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod dashboard;
 pub mod health;
 pub mod inventory;
+pub mod preflight;
 pub mod quota;
 pub mod status;
 pub mod terminal;

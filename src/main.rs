@@ -11,8 +11,10 @@ use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 
 use firekeeper::app::Context;
+use firekeeper::audit::AuditLog;
 use firekeeper::cache::Cache;
-use firekeeper::cli::{Cli, Command, Output, StatusArgs};
+use firekeeper::change::{self, KeyArg, Request};
+use firekeeper::cli::{Cli, Command, ConfirmArgs, Output, StatusArgs};
 use firekeeper::cloud::aws::{AwsCloud, Connection};
 use firekeeper::cloud::scenario::Scenario;
 use firekeeper::cloud::sim::SimCloud;
@@ -30,6 +32,7 @@ mod exit {
 }
 
 fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let cli = Cli::parse();
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -42,7 +45,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::RUNTIME);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, started)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("firekeeper: {e:#}");
@@ -51,7 +54,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
     let config = Config::load(cli.config.as_deref())?;
     match &cli.command {
         Some(Command::Completions { shell }) => {
@@ -64,11 +67,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Status(args)) => status(&cli, &config, args).await,
-        None => dashboard(&cli, config).await,
+        Some(Command::Rotate(args)) => {
+            let request = Request::Rotate {
+                stream: args.stream.clone(),
+                key: KeyArg::parse(&args.key),
+            };
+            change(&cli, &config, request, &args.confirm).await
+        }
+        Some(Command::Disable(args)) => {
+            let request = Request::Disable {
+                stream: args.stream.clone(),
+            };
+            change(&cli, &config, request, &args.confirm).await
+        }
+        None => dashboard(&cli, config, started).await,
     }
 }
 
-async fn dashboard(cli: &Cli, mut config: Config) -> anyhow::Result<ExitCode> {
+async fn dashboard(
+    cli: &Cli,
+    mut config: Config,
+    started: std::time::Instant,
+) -> anyhow::Result<ExitCode> {
     // NO_COLOR is honoured when set to anything non-empty (no-color.org).
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     if cli.no_color || no_color {
@@ -78,15 +98,9 @@ async fn dashboard(cli: &Cli, mut config: Config) -> anyhow::Result<ExitCode> {
     let context = Context {
         account: None,
         region: cloud.region().to_string(),
-        profile: cli
-            .profile
-            .clone()
-            .or_else(|| std::env::var("AWS_PROFILE").ok()),
+        profile: profile(cli),
         demo: cli.demo,
-        endpoint: cli
-            .endpoint_url
-            .clone()
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok()),
+        endpoint: endpoint(cli),
         read_only: cli.read_only || config.read_only,
     };
     let cache = (!cli.demo).then(Cache::default_dir).flatten().map(|dir| {
@@ -98,12 +112,20 @@ async fn dashboard(cli: &Cli, mut config: Config) -> anyhow::Result<ExitCode> {
         )
     });
     let options = dashboard::Options {
+        started,
         context,
         window: cli.window.unwrap_or(config.status.window),
         cache,
     };
-    let ledger = ledger(cli, &config);
-    dashboard::run(cloud, &config, ledger, options).await?;
+    let changes = change::Context {
+        account: None,
+        caller: None,
+        region: cloud.region().to_string(),
+        ledger: ledger(cli, &config),
+        audit: audit_log(cli)?,
+        read_only: cli.read_only || config.read_only,
+    };
+    dashboard::run(cloud, &config, changes, options).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -130,6 +152,74 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
         Health::Critical => ExitCode::from(exit::CRITICAL),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// `rotate` and `disable`: the same plan, checks, ledger and audit as the
+/// dashboard's change flows.
+async fn change(
+    cli: &Cli,
+    config: &Config,
+    request: Request,
+    confirm: &ConfirmArgs,
+) -> anyhow::Result<ExitCode> {
+    let cloud = connect(cli, config).await?;
+    let identity = cloud.identity().await?;
+    let ctx = change::Context {
+        account: Some(identity.account.clone()),
+        caller: Some(identity.arn),
+        region: cloud.region().to_string(),
+        ledger: ledger(cli, config),
+        audit: audit_log(cli)?,
+        read_only: cli.read_only || config.read_only,
+    };
+    // How many streams already use a key: known from the dashboard's last
+    // look at the fleet, if there was one.
+    let snapshot = (!cli.demo)
+        .then(Cache::default_dir)
+        .flatten()
+        .map(|dir| {
+            Cache::new(
+                dir,
+                profile(cli).as_deref(),
+                cloud.region(),
+                endpoint(cli).as_deref(),
+            )
+        })
+        .and_then(|c| c.load())
+        .filter(|s| s.account == identity.account);
+    let on_key = |arn: &str| {
+        snapshot.as_ref().map(|s| {
+            s.rows
+                .iter()
+                .filter(|r| {
+                    r.stream
+                        .as_ref()
+                        .is_some_and(|st| st.encryption.key_arn.as_deref() == Some(arn))
+                })
+                .count()
+        })
+    };
+    let code = change::cli::run(cloud.as_ref(), &ctx, &request, confirm, on_key).await;
+    Ok(ExitCode::from(code))
+}
+
+fn profile(cli: &Cli) -> Option<String> {
+    cli.profile
+        .clone()
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+}
+
+fn endpoint(cli: &Cli) -> Option<String> {
+    cli.endpoint_url
+        .clone()
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok())
+}
+
+/// `$XDG_DATA_HOME/firekeeper/audit.jsonl` (the demo keeps a log of its own).
+fn audit_log(cli: &Cli) -> anyhow::Result<AuditLog> {
+    AuditLog::default_path(cli.demo)
+        .map(AuditLog::at)
+        .ok_or_else(|| anyhow::anyhow!("no home directory to keep the audit log in"))
 }
 
 /// The cloud to talk to: the simulator for `--demo`, else AWS; either way paced

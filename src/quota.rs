@@ -134,19 +134,115 @@ impl Ledger {
                 .unwrap_or_else(|e| e.into_inner())
                 .clone());
         };
-        let mut file = match File::open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(self.io(e)),
+        let _lock = self.lock(false)?;
+        self.read_unlocked(path)
+    }
+
+    fn read_unlocked(&self, path: &Path) -> Result<Vec<Entry>, LedgerError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(parse_entries(&text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
+    /// Locks the ledger: shared to read, exclusive to write. The lock lives
+    /// on a file of its own so the ledger itself can be replaced atomically
+    /// when it is compacted.
+    fn lock(&self, exclusive: bool) -> Result<Option<File>, LedgerError> {
+        let Some(path) = &self.path else {
+            return Ok(None);
         };
-        file.lock_shared().map_err(|e| self.io(e))?;
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(|e| self.io(e))?;
-        Ok(parse_entries(&text))
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+        }
+        let lock_path = path.with_extension("lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(lock_path)
+            .map_err(|e| self.io(e))?;
+        if exclusive {
+            file.lock().map_err(|e| self.io(e))?;
+        } else {
+            file.lock_shared().map_err(|e| self.io(e))?;
+        }
+        Ok(Some(file))
     }
 
     /// Appends one entry durably, under the lock shared with other processes.
     pub fn record(&self, entry: &Entry) -> Result<(), LedgerError> {
+        let _lock = self.lock(true)?;
+        self.append(entry)
+    }
+
+    /// Takes one of a stream's 25 calls, or says when the next one frees.
+    /// The check and the record happen under one exclusive lock, so two
+    /// firekeeper processes (two engineers on one bastion) cannot both take
+    /// the last call.
+    pub fn reserve(
+        &self,
+        call: &Call,
+        now: DateTime<Utc>,
+    ) -> Result<Result<String, Quota>, LedgerError> {
+        let _lock = self.lock(true)?;
+        let entries = match &self.path {
+            Some(path) => self.read_unlocked(path)?,
+            None => self
+                .memory
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        };
+        let quota = quotas(&entries, &call.account, &call.region, now)
+            .remove(&call.stream)
+            .unwrap_or(Quota::unused());
+        if quota.remaining == 0 {
+            return Ok(Err(quota));
+        }
+        let id = format!(
+            "{}-{}-{}",
+            now.timestamp_micros(),
+            std::process::id(),
+            entries.len()
+        );
+        self.append(&Entry {
+            at: now,
+            id: id.clone(),
+            account: call.account.clone(),
+            region: call.region.clone(),
+            stream: call.stream.clone(),
+            action: call.action,
+            outcome: Outcome::Sent,
+        })?;
+        if entries.len() > COMPACT_AT {
+            self.compact(now)?;
+        }
+        Ok(Ok(id))
+    }
+
+    /// Rewrites the ledger without entries too old to matter, atomically
+    /// (write aside, sync, rename). Called with the exclusive lock held.
+    fn compact(&self, now: DateTime<Utc>) -> Result<(), LedgerError> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let keep = now - Duration::hours(KEEP_HOURS);
+        let current = self.read_unlocked(path)?;
+        let mut text = String::new();
+        for e in current.iter().filter(|e| e.at > keep) {
+            text.push_str(&serde_json::to_string(e).map_err(|e| self.io(e.into()))?);
+            text.push('\n');
+        }
+        let tmp = path.with_extension("compact");
+        let mut file = File::create(&tmp).map_err(|e| self.io(e))?;
+        file.write_all(text.as_bytes()).map_err(|e| self.io(e))?;
+        file.sync_all().map_err(|e| self.io(e))?;
+        std::fs::rename(&tmp, path).map_err(|e| self.io(e))
+    }
+
+    fn append(&self, entry: &Entry) -> Result<(), LedgerError> {
         let Some(path) = &self.path else {
             self.memory
                 .lock()
@@ -154,26 +250,39 @@ impl Ledger {
                 .push(entry.clone());
             return Ok(());
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
-        }
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
             .append(true)
             .open(path)
             .map_err(|e| self.io(e))?;
-        file.lock().map_err(|e| self.io(e))?;
         let mut line = serde_json::to_string(entry).map_err(|e| self.io(e.into()))?;
         line.push('\n');
         if !ends_with_newline(&mut file).map_err(|e| self.io(e))? {
             // A writer killed mid-line left a torn record; start clean after it.
             line.insert(0, '\n');
         }
+        // One write: appends of one line are not interleaved with another
+        // process's, and a crash leaves at most this line torn.
         file.write_all(line.as_bytes()).map_err(|e| self.io(e))?;
         file.sync_data().map_err(|e| self.io(e))
     }
 }
+
+/// One Start or Stop call about to be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub account: String,
+    pub region: String,
+    pub stream: String,
+    pub action: Action,
+}
+
+/// Entries kept when the ledger is compacted: a day for the quota, a day
+/// more for people reading it.
+const KEEP_HOURS: i64 = 48;
+/// Compact once the ledger holds this many entries.
+const COMPACT_AT: usize = 5_000;
 
 fn ends_with_newline(file: &mut File) -> std::io::Result<bool> {
     let len = file.metadata()?.len();
@@ -223,7 +332,9 @@ pub fn quotas(
 /// The rolling-window arithmetic for one stream's entries.
 pub fn quota_of(entries: &[&Entry], now: DateTime<Utc>) -> Quota {
     let day = Duration::hours(24);
-    let in_window = |e: &&&Entry| e.at > now - day && e.at <= now;
+    // No upper bound: another process may have recorded a call a moment
+    // "after" our now (clocks are read before the lock is taken).
+    let in_window = |e: &&&Entry| e.at > now - day;
     // The latest word on each call decides whether it counts.
     let mut last: HashMap<&str, &Entry> = HashMap::new();
     for e in entries.iter().filter(in_window) {
@@ -347,6 +458,106 @@ mod tests {
             read.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
             ["a", "b"]
         );
+    }
+
+    fn call() -> Call {
+        Call {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            stream: "s".into(),
+            action: Action::Start,
+        }
+    }
+
+    #[test]
+    fn reserve_takes_25_calls_then_says_when_the_next_frees() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::at(dir.path().join("ledger.jsonl"));
+        let start = Utc::now() - Duration::hours(2);
+        for i in 0..25 {
+            let at = start + Duration::minutes(i);
+            let id = ledger.reserve(&call(), at).unwrap().unwrap();
+            let outcome = if i % 5 == 0 {
+                Outcome::Sent
+            } else {
+                Outcome::Accepted
+            };
+            let mut e = entry(&id, 0, outcome, at);
+            e.at = at;
+            ledger.record(&e).unwrap();
+        }
+        let now = start + Duration::minutes(30);
+        let refused = ledger.reserve(&call(), now).unwrap().unwrap_err();
+        assert_eq!(refused.remaining, 0);
+        assert_eq!(refused.next_slot_at, Some(start + Duration::hours(24)));
+        // A day after the first call, one slot is free again.
+        let later = start + Duration::hours(24) + Duration::seconds(1);
+        assert!(ledger.reserve(&call(), later).unwrap().is_ok());
+    }
+
+    #[test]
+    fn refused_calls_give_their_slot_back() {
+        let ledger = Ledger::in_memory();
+        let now = Utc::now();
+        for _ in 0..30 {
+            let id = ledger.reserve(&call(), now).unwrap().unwrap();
+            ledger
+                .record(&entry(&id, 0, Outcome::Refused, now))
+                .unwrap();
+        }
+        let q = quotas(&ledger.read().unwrap(), "123456789012", "us-east-1", now);
+        assert_eq!(q["s"].remaining, 25);
+    }
+
+    #[test]
+    fn compaction_keeps_what_the_quota_needs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.jsonl");
+        let ledger = Ledger::at(path.clone());
+        let now = Utc::now();
+        let mut text = String::new();
+        for i in 0..(COMPACT_AT + 1) {
+            let mut e = entry(&format!("old{i}"), 0, Outcome::Accepted, now);
+            e.at = now - Duration::days(10);
+            text.push_str(&serde_json::to_string(&e).unwrap());
+            text.push('\n');
+        }
+        std::fs::write(&path, text).unwrap();
+        ledger.reserve(&call(), now).unwrap().unwrap();
+        let left = ledger.read().unwrap();
+        assert_eq!(left.len(), 1, "only the fresh call is kept");
+    }
+
+    proptest::proptest! {
+        /// Whatever the calls and their outcomes, remaining is 25 minus the
+        /// counted calls of the last 24 hours, and the next slot frees a day
+        /// after the oldest of them.
+        #[test]
+        fn rolling_window_arithmetic(
+            calls in proptest::collection::vec((0i64..(48 * 60), 0u8..3), 0..60)
+        ) {
+            let now = Utc::now();
+            let entries: Vec<Entry> = calls
+                .iter()
+                .enumerate()
+                .map(|(i, (mins_ago, o))| {
+                    let outcome = [Outcome::Sent, Outcome::Accepted, Outcome::Refused][*o as usize];
+                    entry(&format!("c{i}"), *mins_ago, outcome, now)
+                })
+                .collect();
+            let q = q(&entries, now);
+            let counted: Vec<i64> = calls
+                .iter()
+                .filter(|(m, o)| *m < 24 * 60 && *o != 2)
+                .map(|(m, _)| *m)
+                .collect();
+            let used = counted.len().min(25) as u32;
+            proptest::prop_assert_eq!(q.used, used);
+            proptest::prop_assert_eq!(q.remaining, 25 - used);
+            let oldest = counted.iter().max().map(|m| now - Duration::minutes(*m) + Duration::hours(24));
+            proptest::prop_assert_eq!(q.next_slot_at, oldest);
+            proptest::prop_assert!(q.next_slot_at.is_none_or(|t| t > now && t <= now + Duration::hours(24)));
+        }
     }
 
     #[test]

@@ -19,6 +19,10 @@ pub enum Action {
     Refresh,
     Help,
     Quit,
+    /// Change the selected stream's key (or enable encryption).
+    Rotate,
+    /// Stop the selected stream's encryption.
+    Disable,
 }
 
 /// Work for the cloud worker. The worker merges repeats, so sending one twice
@@ -33,5 +37,13 @@ pub enum Command {
     Interest {
         visible: Vec<String>,
         nearby: Vec<String>,
+    },
+    /// List every KMS key of the account, for the key picker.
+    LoadKeys,
+    /// Make a change, confirmed by the user; the worker plans it again from
+    /// fresh descriptions, so the checks never rest on stale data.
+    Change {
+        request: crate::change::Request,
+        streams_on_key: Option<usize>,
     },
 }

@@ -127,9 +127,20 @@ pub const BINDABLE: &[(Action, &str, &str)] = &[
         "cycle KMS error window: 1h, 3h, 12h, 24h",
     ),
     (Action::Refresh, "refresh", "refresh everything now"),
+    (
+        Action::Rotate,
+        "rotate",
+        "change the stream's key, or enable encryption",
+    ),
+    (Action::Disable, "disable", "stop the stream's encryption"),
     (Action::Help, "help", "show or hide this help"),
     (Action::Quit, "quit", "quit (Ctrl-c always quits)"),
 ];
+
+/// Actions that change a stream: hidden and refused in read-only mode.
+pub fn changes(action: Action) -> bool {
+    matches!(action, Action::Rotate | Action::Disable)
+}
 
 /// Actions and their keys, after the user's config.
 #[derive(Debug, Clone, PartialEq, Eq)]

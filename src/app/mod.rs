@@ -3,6 +3,7 @@
 //! what the worker learned. Both are plain functions, tested without a runtime.
 
 mod action;
+mod changes;
 pub mod keymap;
 pub mod update;
 
@@ -14,10 +15,12 @@ use serde::{Deserialize, Serialize};
 pub use action::{Action, Command};
 use keymap::Keymap;
 
+use crate::change::{KeyArg, Request};
 use crate::cloud::{EncryptionStatus, KmsMetric, KmsSeries, Stream};
 use crate::config::{Config, Markers, Window};
 use crate::health::{self, Facts, Health, Outage};
 use crate::inventory::KeyBook;
+use crate::preflight::{CredentialFacts, Verdict};
 use crate::quota::Quota;
 
 /// Each thing that loads keeps its state, so the screen can say "stale"
@@ -87,6 +90,52 @@ pub struct Context {
     pub read_only: bool,
 }
 
+/// The key picker (`r`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picker {
+    pub stream: String,
+    pub filter: String,
+    pub selected: usize,
+}
+
+/// A change waiting for the user's word: what it does and what the checks say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub request: Request,
+    pub stream: String,
+    pub old_label: String,
+    pub new_label: String,
+    pub quota: Quota,
+    pub verdict: Verdict,
+    pub streams_on_key: Option<usize>,
+    /// For stopping encryption: what has been typed of the stream's name.
+    pub typed: Option<String>,
+}
+
+/// One entry of the key picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PickItem {
+    pub key: KeyArg,
+    pub label: String,
+    pub detail: String,
+    /// Why this key cannot be used, if it cannot.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dialog {
+    Picker(Picker),
+    Confirm(Confirm),
+}
+
+/// How a message on the status line should read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Good,
+    Bad,
+}
+
 /// Settings the view needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UiSettings {
@@ -140,6 +189,13 @@ pub struct App {
     pub now: DateTime<Utc>,
     pub summary: Summary,
     pub quit: bool,
+    /// The open dialog, if any: it takes the keys until closed.
+    pub dialog: Option<Dialog>,
+    /// Every key of the account, for the picker; `None` until listed.
+    pub all_keys: Option<KeyBook>,
+    pub credentials: CredentialFacts,
+    /// The latest word on a change, for the status line.
+    pub message: Option<(String, Tone)>,
     last_interest: Option<Command>,
 }
 
@@ -178,6 +234,10 @@ impl App {
             now,
             summary: Summary::default(),
             quit: false,
+            dialog: None,
+            all_keys: None,
+            credentials: CredentialFacts::default(),
+            message: None,
             last_interest: None,
         }
     }

@@ -234,3 +234,190 @@ fn filtering_keeps_what_is_known_of_each_stream() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.view, View::Detail("billing-export".into()));
 }
+
+mod changes {
+    use super::*;
+    use crate::app::{Dialog, Tone};
+    use crate::change::{KeyArg, Request};
+    use crate::inventory::KeyBook;
+
+    fn app_on(name: &str) -> App {
+        let mut app = demo_app(100, 30);
+        while selected(&app) != name {
+            app.on_key(key('j'));
+        }
+        app
+    }
+
+    fn with_keys(app: &mut App) {
+        // What the worker sends for LoadKeys: every key, from the simulator.
+        let book: KeyBook = app.keys.clone();
+        let mut all = book;
+        let sim = crate::cloud::sim::SimCloud::new(crate::cloud::scenario::Scenario::builtin());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            use crate::cloud::Cloud;
+            let ids = sim.list_keys().await.unwrap().into_iter().collect();
+            all = crate::inventory::load_keys_for(&sim, &ids).await.unwrap();
+        });
+        app.apply(DataEvent::AllKeys(all));
+    }
+
+    fn type_text(app: &mut App, text: &str) {
+        for c in text.chars() {
+            app.on_key(key(c));
+        }
+    }
+
+    #[test]
+    fn r_opens_the_picker_and_asks_for_the_keys_once() {
+        let mut app = app_on("order-events");
+        assert_eq!(app.on_key(key('r')), vec![Command::LoadKeys]);
+        assert!(matches!(app.dialog, Some(Dialog::Picker(_))));
+        let items = app.picker_items();
+        assert_eq!(
+            items[0].key,
+            KeyArg::AwsOwned,
+            "AWS owned first, even before keys load"
+        );
+        with_keys(&mut app);
+        let items = app.picker_items();
+        let legacy = items
+            .iter()
+            .find(|i| i.label == "alias/legacy-billing")
+            .unwrap();
+        assert_eq!(legacy.problem.as_deref(), Some("is Disabled, not Enabled"));
+        let rsa = items
+            .iter()
+            .find(|i| i.label == "alias/signing-rsa")
+            .unwrap();
+        assert!(rsa.problem.as_ref().unwrap().contains("symmetric"));
+        let current = items
+            .iter()
+            .find(|i| i.label == "alias/orders-events")
+            .unwrap();
+        assert_eq!(current.problem.as_deref(), Some("already in use"));
+        press(&mut app, KeyCode::Esc);
+        assert!(app.dialog.is_none());
+        assert!(app.on_key(key('r')).is_empty(), "keys already known");
+    }
+
+    #[test]
+    fn picking_a_good_key_confirms_and_y_sends() {
+        let mut app = app_on("order-events");
+        app.on_key(key('r'));
+        with_keys(&mut app);
+        type_text(&mut app, "2026");
+        assert_eq!(app.picker_items().len(), 1);
+        press(&mut app, KeyCode::Enter);
+        let Some(Dialog::Confirm(c)) = &app.dialog else {
+            panic!("confirmation expected");
+        };
+        assert_eq!(c.old_label, "alias/orders-events");
+        assert_eq!(c.new_label, "alias/orders-events-2026");
+        assert!(c.verdict.allowed());
+        // Enter is not yes: cancel is the default.
+        press(&mut app, KeyCode::Enter);
+        assert!(matches!(app.dialog, Some(Dialog::Confirm(_))));
+        let commands = app.on_key(key('y'));
+        let Some(Command::Change { request, .. }) = commands.first() else {
+            panic!("change expected, got {commands:?}");
+        };
+        assert!(
+            matches!(request, Request::Rotate { stream, key: KeyArg::Key(arn) }
+            if stream == "order-events" && arn.ends_with("2a1b8d3c-5c2e-4f90-8b4d-6e7f8091a2b3"))
+        );
+        assert!(app.dialog.is_none());
+    }
+
+    #[test]
+    fn unusable_keys_cannot_be_picked_and_n_cancels() {
+        let mut app = app_on("order-events");
+        app.on_key(key('r'));
+        with_keys(&mut app);
+        type_text(&mut app, "legacy");
+        press(&mut app, KeyCode::Enter);
+        assert!(
+            matches!(app.dialog, Some(Dialog::Picker(_))),
+            "still picking"
+        );
+        assert!(app.message.as_ref().unwrap().0.contains("is Disabled"));
+        press(&mut app, KeyCode::Backspace);
+        for _ in 0..5 {
+            press(&mut app, KeyCode::Backspace);
+        }
+        press(&mut app, KeyCode::Enter);
+        // AWS owned key: allowed, so a confirmation; n closes it, nothing sent.
+        assert!(matches!(app.dialog, Some(Dialog::Confirm(_))));
+        assert!(app.on_key(key('n')).is_empty());
+        assert!(app.dialog.is_none());
+    }
+
+    #[test]
+    fn refused_changes_show_why_and_y_does_nothing() {
+        let mut app = app_on("clickstream-raw");
+        app.on_key(key('r'));
+        with_keys(&mut app);
+        press(&mut app, KeyCode::Enter);
+        let Some(Dialog::Confirm(c)) = &app.dialog else {
+            panic!("confirmation expected");
+        };
+        assert!(c.verdict.refusals[0].contains("DirectPut"));
+        assert!(app.on_key(key('y')).is_empty());
+    }
+
+    #[test]
+    fn d_needs_the_full_name_typed_then_enter() {
+        let mut app = app_on("order-events");
+        app.on_key(key('d'));
+        let Some(Dialog::Confirm(c)) = &app.dialog else {
+            panic!("dialog expected");
+        };
+        assert_eq!(c.typed.as_deref(), Some(""));
+        assert!(app.on_key(key('y')).is_empty(), "y is just a letter here");
+        press(&mut app, KeyCode::Backspace);
+        type_text(&mut app, "order-event");
+        assert!(
+            press(&mut app, KeyCode::Enter).is_empty(),
+            "not the full name"
+        );
+        type_text(&mut app, "s");
+        let commands = press(&mut app, KeyCode::Enter);
+        assert!(
+            matches!(commands.first(), Some(Command::Change { request: Request::Disable { stream }, .. }) if stream == "order-events")
+        );
+    }
+
+    #[test]
+    fn read_only_refuses_and_says_so() {
+        let mut app = app_on("order-events");
+        app.context.read_only = true;
+        assert!(app.on_key(key('r')).is_empty());
+        assert!(app.dialog.is_none());
+        let (msg, tone) = app.message.clone().unwrap();
+        assert!(msg.contains("read-only"));
+        assert_eq!(tone, Tone::Bad);
+        app.on_key(key('d'));
+        assert!(app.dialog.is_none());
+    }
+
+    #[test]
+    fn the_outcome_of_a_change_reaches_the_status_line() {
+        let mut app = app_on("order-events");
+        app.apply(DataEvent::Change {
+            stream: "order-events".into(),
+            text: "Changing order-events to alias/x FAILED. The stream stays encrypted with its old key, alias/orders-events.".into(),
+            tone: Tone::Bad,
+        });
+        assert!(app
+            .message
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("stays encrypted with its old key"));
+        app.on_key(key('j'));
+        assert!(app.message.is_none(), "a key press clears it");
+    }
+}

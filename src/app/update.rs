@@ -10,6 +10,11 @@ use crate::worker::DataEvent;
 impl App {
     /// A key press, routed to the filter prompt while it is open.
     pub fn on_key(&mut self, ev: KeyEvent) -> Vec<Command> {
+        if self.dialog.is_some() {
+            let mut commands = self.dialog_key(ev);
+            commands.extend(self.interest());
+            return commands;
+        }
         if self.filtering {
             match ev.code {
                 KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
@@ -35,13 +40,20 @@ impl App {
         }
         match self.keymap.action(&ev) {
             Some(action) => self.update(action),
-            None => Vec::new(),
+            None => {
+                self.message = None;
+                Vec::new()
+            }
         }
     }
 
     /// Applies one user action; returns the work it asks of the worker.
     pub fn update(&mut self, action: Action) -> Vec<Command> {
         let mut commands = Vec::new();
+        // A key press is an acknowledgement: the last message has been seen.
+        if !matches!(action, Action::Rotate | Action::Disable) {
+            self.message = None;
+        }
         match (action, &self.view) {
             (Action::Quit, _) => self.quit = true,
             (Action::Help, View::Help) | (Action::Back, View::Help) => self.view = View::Table,
@@ -83,6 +95,8 @@ impl App {
                 self.list_state = LoadingState::Loading;
                 commands.push(Command::Refresh);
             }
+            (Action::Rotate, _) => commands.extend(self.open_picker()),
+            (Action::Disable, _) => self.open_disable(),
         }
         if let View::Detail(name) = &self.view {
             // Moving in the detail view follows the cursor.
@@ -197,6 +211,18 @@ impl App {
                     self.refresh_view();
                 }
                 changed
+            }
+            DataEvent::AllKeys(book) => {
+                self.all_keys = Some(book);
+                true
+            }
+            DataEvent::Credentials(facts) => {
+                self.credentials = facts;
+                false
+            }
+            DataEvent::Change { text, tone, .. } => {
+                self.message = Some((text, tone));
+                true
             }
             DataEvent::Failed { what, error } => {
                 let message = explain(what, &error);

@@ -34,6 +34,7 @@ pub struct Connection {
 
 pub struct AwsCloud {
     region: String,
+    credentials: Option<aws_sdk_firehose::config::SharedCredentialsProvider>,
     firehose: aws_sdk_firehose::Client,
     kms: aws_sdk_kms::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
@@ -67,6 +68,7 @@ impl AwsCloud {
         })?;
         Ok(AwsCloud {
             region,
+            credentials: config.credentials_provider(),
             firehose: aws_sdk_firehose::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
@@ -433,6 +435,20 @@ impl Cloud for AwsCloud {
             deletion_date: m.deletion_date().and_then(from_smithy),
             rotation_enabled,
         })
+    }
+
+    async fn credentials(&self) -> crate::preflight::CredentialFacts {
+        use aws_sdk_firehose::config::ProvideCredentials;
+        let Some(provider) = &self.credentials else {
+            return Default::default();
+        };
+        match provider.provide_credentials().await {
+            Ok(c) => crate::preflight::CredentialFacts {
+                temporary: c.session_token().is_some(),
+                expires_at: c.expiry().map(DateTime::<Utc>::from),
+            },
+            Err(_) => Default::default(),
+        }
     }
 
     async fn kms_metrics(

@@ -426,6 +426,10 @@ pub trait Cloud: Send + Sync {
     async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError>;
     /// `key` is an id, key ARN, alias name or alias ARN.
     async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError>;
+    /// Whether the credentials in use are temporary, for the 6-hour rule.
+    async fn credentials(&self) -> crate::preflight::CredentialFacts {
+        crate::preflight::CredentialFacts::default()
+    }
     /// KMS error series for many streams; streams with no datapoints are absent.
     async fn kms_metrics(
         &self,

@@ -87,6 +87,10 @@ impl<C: Cloud> Cloud for Paced<C> {
         self.inner.describe_key(key).await
     }
 
+    async fn credentials(&self) -> crate::preflight::CredentialFacts {
+        self.inner.credentials().await
+    }
+
     async fn kms_metrics(
         &self,
         streams: &[String],

@@ -44,6 +44,10 @@ pub struct ScenarioKey {
     /// A key in another region, to show the cross-region refusal.
     #[serde(default)]
     pub region: Option<String>,
+    /// The key policy does not let Firehose create grants: the key looks fine
+    /// to every check firekeeper can make, and AWS fails the change.
+    #[serde(default)]
+    pub denies_firehose: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -125,7 +129,12 @@ impl Scenario {
         let healthy: Vec<String> = self
             .keys
             .iter()
-            .filter(|k| k.state == "Enabled" && k.spec == "SYMMETRIC_DEFAULT" && k.region.is_none())
+            .filter(|k| {
+                k.state == "Enabled"
+                    && k.spec == "SYMMETRIC_DEFAULT"
+                    && k.region.is_none()
+                    && !k.denies_firehose
+            })
             .map(|k| k.id.clone())
             .collect();
         for i in self.streams.len()..count {

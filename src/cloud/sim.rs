@@ -40,6 +40,7 @@ struct SimKey {
     key: KmsKey,
     aliases: Vec<String>,
     state_since: DateTime<Utc>,
+    denies_firehose: bool,
 }
 
 struct SimStream {
@@ -94,6 +95,7 @@ impl SimCloud {
                     },
                     aliases: k.aliases.clone(),
                     state_since,
+                    denies_firehose: k.denies_firehose,
                 }
             })
             .collect();
@@ -142,7 +144,7 @@ impl SimCloud {
         let usable = |k: &(KeyType, Option<String>)| match &k.1 {
             Some(arn) => state
                 .find_key(arn)
-                .is_some_and(|k| failure_for(&k.key, &self.region).is_none()),
+                .is_some_and(|k| failure_for(k, &self.region).is_none()),
             None => true,
         };
         let effective = match status {
@@ -297,8 +299,9 @@ fn hours(h: f64) -> Duration {
     Duration::seconds((h * 3600.0) as i64)
 }
 
-/// Why Firehose would fail to use this key, as (failure type, details).
-fn failure_for(key: &KmsKey, region: &str) -> Option<Failure> {
+/// Why Firehose would fail to use this key.
+fn failure_for(sim_key: &SimKey, region: &str) -> Option<Failure> {
+    let key = &sim_key.key;
     let fail = |kind: &str, why: String| {
         Some(Failure {
             kind: kind.to_string(),
@@ -335,6 +338,12 @@ fn failure_for(key: &KmsKey, region: &str) -> Option<Failure> {
         return fail(
             "INVALID_KMS_KEY",
             format!("has usage {}, not ENCRYPT_DECRYPT.", key.usage),
+        );
+    }
+    if sim_key.denies_firehose {
+        return fail(
+            "KMS_ACCESS_DENIED",
+            "denies Firehose: the key policy does not allow kms:CreateGrant for firehose.amazonaws.com.".into(),
         );
     }
     None
@@ -448,7 +457,7 @@ impl Cloud for SimCloud {
                 Some(k) => (
                     KeyType::CustomerManaged,
                     Some(k.key.arn.clone()),
-                    failure_for(&k.key, &self.region),
+                    failure_for(k, &self.region),
                 ),
                 None => (
                     KeyType::CustomerManaged,

@@ -6,12 +6,13 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::keymap::BINDABLE;
+use crate::app::keymap::{changes, BINDABLE};
 use crate::app::App;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines: Vec<Line> = BINDABLE
         .iter()
+        .filter(|(action, _, _)| !(app.context.read_only && changes(*action)))
         .map(|(action, _, what)| {
             Line::from(vec![
                 Span::styled(format!("{:>12}  ", app.keymap.keys(*action)), theme.key()),
@@ -19,13 +20,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             ])
         })
         .collect();
-    lines.push(Line::from(""));
     lines.push(Line::from(Span::styled(
-        "  In the filter: type to match name, key or status; Enter keeps it, Esc clears it.",
+        "  Filter: type a name, key or status; Enter keeps, Esc clears.",
         theme.dim(),
     )));
     lines.push(Line::from(Span::styled(
-        "  Keys can be remapped in the [keys] section of the config file.",
+        "  Remap keys in the [keys] section of the config file.",
         theme.dim(),
     )));
     frame.render_widget(Clear, area);

@@ -3,6 +3,7 @@
 
 mod chart;
 mod detail;
+mod dialogs;
 mod header;
 mod help;
 mod statusline;
@@ -52,6 +53,7 @@ pub fn render(frame: &mut Frame, app: &App) {
             help::render(frame, popup(body, 64, 22), app, &theme);
         }
     }
+    dialogs::render(frame, body, app, &theme);
     statusline::render(frame, status, app, &theme);
 }
 

@@ -6,7 +6,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::{Action, App, View};
+use crate::app::{Action, App, Tone, View};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.filtering {
@@ -17,6 +17,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::styled("   Enter keep · Esc clear", theme.dim()),
         ]);
         frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
+    if let Some((text, tone)) = &app.message {
+        let style = match tone {
+            Tone::Good => theme.good(),
+            Tone::Bad => theme.error(),
+            Tone::Info => theme.key(),
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text.clone(), style)), area);
         return;
     }
     if let Some((error, _)) = &app.last_error {
@@ -38,7 +47,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             (k(Action::Filter), filter_hint(app)),
             (k(Action::Sort), "sort".into()),
             (k(Action::Window), app.window.to_string()),
-            (k(Action::Refresh), "refresh".into()),
+            (k(Action::Rotate), "key".into()),
+            (k(Action::Disable), "stop".into()),
             (k(Action::Help), "help".into()),
             (k(Action::Quit), "quit".into()),
         ],
@@ -60,7 +70,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ],
     };
     let mut spans = Vec::new();
-    for (key, what) in hints {
+    let hidden = |what: &str| app.context.read_only && (what == "key" || what == "stop");
+    for (key, what) in hints.into_iter().filter(|(_, w)| !hidden(w)) {
         spans.push(Span::styled(key, theme.key()));
         spans.push(Span::raw(format!(" {what}  ")));
     }

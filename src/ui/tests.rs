@@ -177,3 +177,94 @@ fn rendering_builds_only_visible_rows() {
     assert!(text.contains("audit-trail"));
     assert!(!text.contains("zz-04999"));
 }
+
+fn all_keys(app: &mut App) {
+    use crate::cloud::Cloud;
+    let sim = crate::cloud::sim::SimCloud::new(crate::cloud::scenario::Scenario::builtin());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let book = rt.block_on(async {
+        let ids = sim.list_keys().await.unwrap().into_iter().collect();
+        crate::inventory::load_keys_for(&sim, &ids).await.unwrap()
+    });
+    app.apply(DataEvent::AllKeys(book));
+}
+
+fn select(app: &mut App, name: &str) {
+    while app.selected_row().unwrap().name != name {
+        app.update(Action::Down);
+    }
+}
+
+fn press(app: &mut App, code: crossterm::event::KeyCode) {
+    app.on_key(crossterm::event::KeyEvent::from(code));
+}
+
+#[test]
+fn key_picker_greys_out_unusable_keys() {
+    let mut app = demo_app(100, 30);
+    select(&mut app, "order-events");
+    app.update(Action::Rotate);
+    all_keys(&mut app);
+    let text = screen(&app);
+    assert!(text.contains("✖ is Disabled, not Enabled"));
+    assert!(text.contains("AWS owned key"));
+    assert_snapshot!(text);
+}
+
+#[test]
+fn confirmation_shows_the_change_quota_and_warnings() {
+    let mut app = demo_app(100, 30);
+    select(&mut app, "marketing-events");
+    app.update(Action::Rotate);
+    all_keys(&mut app);
+    for c in "2026".chars() {
+        press(&mut app, crossterm::event::KeyCode::Char(c));
+    }
+    press(&mut app, crossterm::event::KeyCode::Enter);
+    let text = screen(&app);
+    assert!(text.contains("alias/analytics → alias/orders-events-2026"));
+    assert!(text.contains("KMS is refusing marketing-events right now"));
+    assert_snapshot!(text);
+}
+
+#[test]
+fn refused_confirmation_says_the_change_cannot_be_made() {
+    let mut app = demo_app(80, 24);
+    select(&mut app, "fraud-signals");
+    app.update(Action::Rotate);
+    all_keys(&mut app);
+    press(&mut app, crossterm::event::KeyCode::Enter);
+    let text = screen(&app);
+    assert!(text.contains("cannot be made"));
+    assert_snapshot!(text);
+}
+
+#[test]
+fn stop_dialog_asks_for_the_name() {
+    let mut app = demo_app(80, 24);
+    select(&mut app, "order-events");
+    app.update(Action::Disable);
+    for c in "order".chars() {
+        press(&mut app, crossterm::event::KeyCode::Char(c));
+    }
+    let text = screen(&app);
+    assert!(text.contains("> order"));
+    assert_snapshot!(text);
+}
+
+#[test]
+fn read_only_hides_the_change_keys() {
+    let mut config = Config::builtin();
+    config.read_only = true;
+    let mut app = demo_app_with(&config, 80, 24);
+    app.context.read_only = true;
+    let text = screen(&app);
+    assert!(text.contains("READ-ONLY"));
+    assert!(!text.contains("r key"));
+    app.update(Action::Help);
+    let text = screen(&app);
+    assert!(!text.contains("stop the stream's encryption"));
+    assert!(text.contains("move up"));
+}

@@ -16,11 +16,13 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 pub use scheduler::{Intervals, Scheduler};
 
-use crate::app::Command;
+use crate::app::{Command, Tone};
+use crate::change::{self, ChangeError, Ending, Request};
 use crate::cloud::{Cloud, CloudError, Identity, KmsSeries, Stream};
 use crate::config::{Config, Window};
 use crate::health::Outage;
 use crate::inventory::{self, KeyBook};
+use crate::preflight::CredentialFacts;
 use crate::quota::{self, Ledger, Quota};
 
 /// What the worker learned, owned, for the UI loop.
@@ -40,6 +42,15 @@ pub enum DataEvent {
         outages: HashMap<String, Outage>,
     },
     Quotas(HashMap<String, Quota>),
+    /// Every KMS key of the account, for the key picker.
+    AllKeys(KeyBook),
+    Credentials(CredentialFacts),
+    /// Progress and outcome of a change, in words.
+    Change {
+        stream: String,
+        text: String,
+        tone: Tone,
+    },
     /// A fleet-wide fetch failed: `what` is list, metrics or keys.
     Failed {
         what: &'static str,
@@ -90,6 +101,9 @@ type MetricsResult = Result<(BTreeMap<String, KmsSeries>, HashMap<String, Outage
 
 enum Job {
     Identity(Result<Identity, CloudError>),
+    AllKeys(Result<KeyBook, CloudError>),
+    /// A change finished (its progress went out as it happened).
+    Changed(String),
     Names(Result<Vec<String>, CloudError>),
     Stream(String, Result<Stream, CloudError>),
     Keys(Result<KeyBook, CloudError>),
@@ -98,6 +112,7 @@ enum Job {
 
 struct Worker {
     cloud: Arc<dyn Cloud>,
+    changes: change::Context,
     ledger: Ledger,
     settings: Settings,
     events: UnboundedSender<DataEvent>,
@@ -121,7 +136,7 @@ struct Worker {
 /// Runs until the UI drops its end of `commands`.
 pub async fn run(
     cloud: Arc<dyn Cloud>,
-    ledger: Ledger,
+    changes: change::Context,
     settings: Settings,
     window: Window,
     mut commands: UnboundedReceiver<Command>,
@@ -131,7 +146,8 @@ pub async fn run(
     let mut w = Worker {
         scheduler: Scheduler::new(settings.intervals),
         cloud,
-        ledger,
+        ledger: changes.ledger.clone(),
+        changes,
         settings,
         events,
         jobs: FuturesUnordered::new(),
@@ -152,6 +168,8 @@ pub async fn run(
     let cloud = w.cloud.clone();
     w.jobs
         .push(async move { Job::Identity(cloud.identity().await) }.boxed());
+    let credentials = w.cloud.credentials().await;
+    let _ = w.events.send(DataEvent::Credentials(credentials));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -187,6 +205,24 @@ impl Worker {
                 self.next_metrics = now;
             }
             Command::Interest { visible, nearby } => self.scheduler.set_interest(visible, nearby),
+            Command::LoadKeys => {
+                let cloud = self.cloud.clone();
+                self.jobs.push(
+                    async move {
+                        let ids = match cloud.list_keys().await {
+                            Ok(ids) => ids,
+                            Err(e) => return Job::AllKeys(Err(e)),
+                        };
+                        let ids = ids.into_iter().collect();
+                        Job::AllKeys(inventory::load_keys_for(cloud.as_ref(), &ids).await)
+                    }
+                    .boxed(),
+                );
+            }
+            Command::Change {
+                request,
+                streams_on_key,
+            } => self.start_change(request, streams_on_key),
         }
     }
 
@@ -250,6 +286,62 @@ impl Worker {
         }
     }
 
+    /// Plans again from fresh descriptions, sends, and follows the stream
+    /// until it settles, reporting each step.
+    fn start_change(&mut self, request: Request, streams_on_key: Option<usize>) {
+        let (cloud, ctx, events) = (
+            self.cloud.clone(),
+            self.changes.clone(),
+            self.events.clone(),
+        );
+        let name = request.stream().to_string();
+        self.scheduler.finished(&name, true, Instant::now());
+        self.jobs.push(
+            async move {
+                let say = |text: String, tone: Tone| {
+                    let _ = events.send(DataEvent::Change {
+                        stream: name.clone(),
+                        text,
+                        tone,
+                    });
+                };
+                let result = async {
+                    let plan =
+                        change::plan(cloud.as_ref(), &ctx, &request, |_| streams_on_key).await?;
+                    change::send(cloud.as_ref(), &ctx, &plan).await?;
+                    say(
+                        format!("{}: AWS accepted the change; following it…", name),
+                        Tone::Info,
+                    );
+                    let poll = std::time::Duration::from_secs(3);
+                    let patience = std::time::Duration::from_secs(15 * 60);
+                    let (ending, stream) =
+                        change::follow(cloud.as_ref(), &ctx, &plan, poll, patience, |s| {
+                            let _ = events.send(DataEvent::Stream {
+                                name: s.name.clone(),
+                                result: Ok(s.clone()),
+                                at: Utc::now(),
+                            });
+                        })
+                        .await?;
+                    let tone = if ending == Ending::Done {
+                        Tone::Good
+                    } else {
+                        Tone::Bad
+                    };
+                    Ok::<_, ChangeError>((change::explain(&plan, &ending, &stream), tone))
+                }
+                .await;
+                match result {
+                    Ok((text, tone)) => say(text, tone),
+                    Err(e) => say(format!("{name}: {e}"), Tone::Bad),
+                }
+                Job::Changed(name)
+            }
+            .boxed(),
+        );
+    }
+
     fn send_quotas(&mut self) {
         let Some(account) = &self.account else {
             return;
@@ -267,7 +359,23 @@ impl Worker {
     fn finish(&mut self, job: Job) -> bool {
         let now = Instant::now();
         let event = match job {
+            Job::AllKeys(result) => match result {
+                Ok(book) => DataEvent::AllKeys(book),
+                Err(error) => DataEvent::Failed {
+                    what: "keys",
+                    error,
+                },
+            },
+            Job::Changed(name) => {
+                // The ledger has a new call, and the stream a new state.
+                self.next_quotas = now;
+                self.scheduler
+                    .finished(&name, false, now - self.settings.intervals.visible);
+                return true;
+            }
             Job::Identity(Ok(id)) => {
+                self.changes.account = Some(id.account.clone());
+                self.changes.caller = Some(id.arn.clone());
                 self.account = Some(id.account.clone());
                 self.next_quotas = now;
                 DataEvent::Identity(id)

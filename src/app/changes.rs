@@ -1,0 +1,275 @@
+//! The change flows in the dashboard: `r` opens the key picker, a pick opens
+//! the confirmation, `d` opens the type-the-name dialog. What is shown is
+//! checked here with the same rules the worker applies again before sending.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{App, Command, Confirm, Dialog, PickItem, Picker, Tone};
+use crate::change::{KeyArg, Request};
+use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
+use crate::preflight::{self, Change, Target};
+
+impl App {
+    /// `r`: the key picker for the selected stream.
+    pub(super) fn open_picker(&mut self) -> Vec<Command> {
+        let Some(stream) = self.changeable() else {
+            return Vec::new();
+        };
+        self.dialog = Some(Dialog::Picker(Picker {
+            stream: stream.name.clone(),
+            filter: String::new(),
+            selected: 0,
+        }));
+        if self.all_keys.is_none() {
+            return vec![Command::LoadKeys];
+        }
+        Vec::new()
+    }
+
+    /// `d`: the stop-encryption dialog for the selected stream.
+    pub(super) fn open_disable(&mut self) {
+        let Some(stream) = self.changeable().cloned() else {
+            return;
+        };
+        let mut confirm = self.preview(
+            &stream,
+            Request::Disable {
+                stream: stream.name.clone(),
+            },
+            None,
+        );
+        confirm.typed = Some(String::new());
+        self.dialog = Some(Dialog::Confirm(confirm));
+    }
+
+    /// The selected stream, if a change may be asked for it now.
+    fn changeable(&mut self) -> Option<&Stream> {
+        if self.context.read_only {
+            self.message = Some((
+                "read-only mode: changes are off (started with --read-only or read_only = true)"
+                    .into(),
+                Tone::Bad,
+            ));
+            return None;
+        }
+        let row = self.selected_row()?;
+        if row.stream.is_none() {
+            self.message = Some((
+                format!("{} is not described yet; try again in a moment", row.name),
+                Tone::Info,
+            ));
+            return None;
+        }
+        self.selected_row().and_then(|r| r.stream.as_ref())
+    }
+
+    /// The keys the picker offers, filtered: the AWS owned key first, then
+    /// the account's customer keys, unusable ones with the reason.
+    pub fn picker_items(&self) -> Vec<PickItem> {
+        let Some(Dialog::Picker(p)) = &self.dialog else {
+            return Vec::new();
+        };
+        let current = self.row(&p.stream).and_then(|r| r.stream.as_ref());
+        let mut items = vec![PickItem {
+            key: KeyArg::AwsOwned,
+            label: "AWS owned key".into(),
+            detail: "managed by Firehose, no KMS charges".into(),
+            problem: current
+                .filter(|s| {
+                    s.encryption.key_type == Some(KeyType::AwsOwned)
+                        && s.encryption.status == crate::cloud::EncryptionStatus::Enabled
+                })
+                .map(|_| "already in use".to_string()),
+        }];
+        if let Some(book) = &self.all_keys {
+            let mut keys: Vec<&KmsKey> = book
+                .keys
+                .values()
+                .filter(|k| k.manager == "CUSTOMER")
+                .collect();
+            keys.sort_by_key(|k| {
+                (
+                    book.alias(&k.id).is_none(),
+                    book.alias(&k.id).map(str::to_string),
+                    k.id.clone(),
+                )
+            });
+            for k in keys {
+                let label = book
+                    .alias(&k.id)
+                    .map_or_else(|| k.id.clone(), str::to_string);
+                let in_use = current.is_some_and(|s| {
+                    s.encryption.key_arn.as_deref().map(key_id_of) == Some(k.id.as_str())
+                        && s.encryption.status == crate::cloud::EncryptionStatus::Enabled
+                });
+                let problem = preflight::key_problem(k, &self.context.region)
+                    .or_else(|| in_use.then(|| "already in use".to_string()));
+                items.push(PickItem {
+                    key: KeyArg::Key(k.arn.clone()),
+                    detail: format!("{} {}", k.state.as_str(), k.spec),
+                    label,
+                    problem,
+                });
+            }
+        }
+        let needle = p.filter.to_lowercase();
+        items.retain(|i| {
+            needle.is_empty()
+                || i.label.to_lowercase().contains(&needle)
+                || i.detail.to_lowercase().contains(&needle)
+        });
+        items
+    }
+
+    /// Keys while a dialog is open.
+    pub(super) fn dialog_key(&mut self, ev: KeyEvent) -> Vec<Command> {
+        if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
+            self.quit = true;
+            return Vec::new();
+        }
+        match self.dialog.take() {
+            Some(Dialog::Picker(p)) => self.picker_key(p, ev),
+            Some(Dialog::Confirm(c)) => self.confirm_key(c, ev),
+            None => Vec::new(),
+        }
+    }
+
+    fn picker_key(&mut self, mut p: Picker, ev: KeyEvent) -> Vec<Command> {
+        match ev.code {
+            KeyCode::Esc => return Vec::new(),
+            KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+            KeyCode::Down => p.selected += 1,
+            KeyCode::Backspace => {
+                p.filter.pop();
+                p.selected = 0;
+            }
+            KeyCode::Char(c) => {
+                p.filter.push(c);
+                p.selected = 0;
+            }
+            KeyCode::Enter => {
+                self.dialog = Some(Dialog::Picker(p.clone()));
+                let items = self.picker_items();
+                let Some(item) = items.get(p.selected.min(items.len().saturating_sub(1))) else {
+                    return Vec::new();
+                };
+                if let Some(problem) = &item.problem {
+                    self.message =
+                        Some((format!("cannot use {}: {problem}", item.label), Tone::Bad));
+                    return Vec::new();
+                }
+                let target = match &item.key {
+                    KeyArg::AwsOwned => None,
+                    KeyArg::Key(arn) => self.all_keys.as_ref().and_then(|b| b.key(arn)).cloned(),
+                };
+                let Some(stream) = self.row(&p.stream).and_then(|r| r.stream.clone()) else {
+                    return Vec::new();
+                };
+                let request = Request::Rotate {
+                    stream: p.stream.clone(),
+                    key: item.key.clone(),
+                };
+                let confirm = self.preview(&stream, request, target);
+                self.dialog = Some(Dialog::Confirm(confirm));
+                return Vec::new();
+            }
+            _ => {}
+        }
+        let count = {
+            self.dialog = Some(Dialog::Picker(p));
+            self.picker_items().len()
+        };
+        if let Some(Dialog::Picker(p)) = &mut self.dialog {
+            p.selected = p.selected.min(count.saturating_sub(1));
+        }
+        Vec::new()
+    }
+
+    fn confirm_key(&mut self, mut c: Confirm, ev: KeyEvent) -> Vec<Command> {
+        let go = match (&mut c.typed, ev.code) {
+            (_, KeyCode::Esc) => return Vec::new(),
+            (Some(typed), KeyCode::Char(ch)) => {
+                typed.push(ch);
+                false
+            }
+            (Some(typed), KeyCode::Backspace) => {
+                typed.pop();
+                false
+            }
+            (Some(typed), KeyCode::Enter) => *typed == c.stream,
+            (None, KeyCode::Char('y' | 'Y')) => true,
+            (None, KeyCode::Char('n' | 'N')) => return Vec::new(),
+            // Anything else, Enter included, keeps the dialog: cancel is the default.
+            _ => false,
+        };
+        if go && c.verdict.allowed() {
+            self.message = Some((
+                format!("{}: sending the change to AWS…", c.stream),
+                Tone::Info,
+            ));
+            return vec![Command::Change {
+                request: c.request,
+                streams_on_key: c.streams_on_key,
+            }];
+        }
+        self.dialog = Some(Dialog::Confirm(c));
+        Vec::new()
+    }
+
+    /// The confirmation for a change, checked against what the dashboard knows.
+    fn preview(&self, stream: &Stream, request: Request, target: Option<KmsKey>) -> Confirm {
+        let (change, new_label) = match (&request, target) {
+            (Request::Disable { .. }, _) => (Change::Stop, "no encryption".to_string()),
+            (_, Some(k)) => {
+                let label = self
+                    .all_keys
+                    .as_ref()
+                    .and_then(|b| b.alias(&k.id))
+                    .map_or_else(|| k.id.clone(), str::to_string);
+                (Change::Start(Target::Customer(k)), label)
+            }
+            (_, None) => (Change::Start(Target::AwsOwned), "AWS owned key".to_string()),
+        };
+        let streams_on_key = match &change {
+            Change::Start(Target::Customer(k)) => Some(
+                self.rows
+                    .iter()
+                    .filter(|r| {
+                        r.stream.as_ref().is_some_and(|s| {
+                            s.encryption.key_arn.as_deref() == Some(k.arn.as_str())
+                        })
+                    })
+                    .count(),
+            ),
+            _ => None,
+        };
+        let quota = self.quota(&stream.name);
+        let facts = preflight::Facts {
+            stream,
+            change: &change,
+            region: &self.context.region,
+            quota,
+            streams_on_key,
+            kms_errors_now: self.kms_sums(&stream.name).map_or(0.0, |s| s.iter().sum()),
+            errors_window: self.window.label(),
+            credentials: self.credentials,
+            now: self.now,
+        };
+        let verdict = preflight::check(&facts, &new_label);
+        let old_label = if stream.encryption.status == crate::cloud::EncryptionStatus::Disabled {
+            "no encryption".to_string()
+        } else {
+            self.keys.label(stream)
+        };
+        Confirm {
+            request,
+            stream: stream.name.clone(),
+            old_label,
+            new_label,
+            quota,
+            verdict,
+            streams_on_key,
+            typed: None,
+        }
+    }
+}

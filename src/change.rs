@@ -1,0 +1,473 @@
+//! Changing a stream's encryption, the one way both the command line and the
+//! dashboard do it: plan (describe, resolve the key, pre-flight), send (quota
+//! ledger and audit around the call), follow (until AWS settles), explain.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::audit::{AuditEntry, AuditError, AuditLog, AuditOutcome};
+use crate::cloud::{
+    key_id_of, region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyChoice, KeyType,
+    KmsMetric, MetricRange, Stream,
+};
+use crate::inventory::short_id;
+use crate::preflight::{self, Change, Target, Verdict};
+use crate::quota::{self, Action, Call, Entry, Ledger, LedgerError, Outcome, Quota};
+
+/// The key named on the command line or picked in the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyArg {
+    AwsOwned,
+    /// A key id, key ARN, `alias/NAME` or alias ARN.
+    Key(String),
+}
+
+impl KeyArg {
+    pub fn parse(s: &str) -> KeyArg {
+        if s.eq_ignore_ascii_case("aws-owned") {
+            KeyArg::AwsOwned
+        } else {
+            KeyArg::Key(s.to_string())
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Rotate { stream: String, key: KeyArg },
+    Disable { stream: String },
+}
+
+impl Request {
+    pub fn stream(&self) -> &str {
+        match self {
+            Request::Rotate { stream, .. } | Request::Disable { stream } => stream,
+        }
+    }
+}
+
+/// Where changes are recorded and who makes them.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub account: Option<String>,
+    pub caller: Option<String>,
+    pub region: String,
+    pub ledger: Ledger,
+    pub audit: AuditLog,
+    pub read_only: bool,
+}
+
+/// A change ready to confirm: what it does and what the checks said.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub stream: Stream,
+    pub change: Change,
+    /// `rotate`, `enable` or `disable`.
+    pub action: &'static str,
+    pub old_label: String,
+    pub new_label: String,
+    pub quota: Quota,
+    pub verdict: Verdict,
+}
+
+impl Plan {
+    /// Quota left once this call is made.
+    pub fn quota_after(&self) -> u32 {
+        self.quota.remaining.saturating_sub(1)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// Refused by firekeeper: nothing was sent.
+    #[error("refused, nothing was sent: {0}")]
+    Refused(String),
+    #[error(transparent)]
+    Cloud(#[from] CloudError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+/// How a change ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Done,
+    Failed(Option<Failure>),
+    /// Still changing when firekeeper stopped waiting.
+    TimedOut,
+}
+
+/// Describes the stream, resolves the key and runs the pre-flight checks.
+/// Sends nothing that changes anything.
+pub async fn plan(
+    cloud: &dyn Cloud,
+    ctx: &Context,
+    request: &Request,
+    streams_on_key: impl Fn(&str) -> Option<usize>,
+) -> Result<Plan, ChangeError> {
+    let name = request.stream();
+    let stream = match cloud.describe_stream(name).await {
+        Ok(s) => s,
+        Err(CloudError::NotFound(_)) => {
+            return Err(ChangeError::Refused(format!(
+                "there is no delivery stream {name} in {}",
+                ctx.region
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let aliases = cloud.list_aliases().await.unwrap_or_default();
+    let label_of = |arn: &str| {
+        let id = key_id_of(arn);
+        let mut names: Vec<&str> = aliases
+            .iter()
+            .filter(|a| a.target_key_id.as_deref() == Some(id))
+            .map(|a| a.name.as_str())
+            .collect();
+        names.sort();
+        names
+            .first()
+            .map_or_else(|| short_id(id), |n| n.to_string())
+    };
+    let (change, new_label) = match request {
+        Request::Disable { .. } => (Change::Stop, "no encryption".to_string()),
+        Request::Rotate {
+            key: KeyArg::AwsOwned,
+            ..
+        } => (Change::Start(Target::AwsOwned), "AWS owned key".to_string()),
+        Request::Rotate {
+            key: KeyArg::Key(k),
+            ..
+        } => {
+            let key = resolve_key(cloud, &ctx.region, k).await?;
+            let label = label_of(&key.arn);
+            (Change::Start(Target::Customer(key)), label)
+        }
+    };
+    let enc = &stream.encryption;
+    let old_label = match (enc.key_type, enc.key_arn.as_deref()) {
+        _ if enc.status == EncryptionStatus::Disabled => "no encryption".to_string(),
+        (Some(KeyType::AwsOwned), _) => "AWS owned key".to_string(),
+        (_, Some(arn)) => label_of(arn),
+        _ => "no encryption".to_string(),
+    };
+    let action = match (&change, enc.status) {
+        (Change::Stop, _) => "disable",
+        (
+            _,
+            EncryptionStatus::Enabled
+            | EncryptionStatus::Disabling
+            | EncryptionStatus::DisablingFailed,
+        ) => "rotate",
+        _ => "enable",
+    };
+    let now = Utc::now();
+    let entries = ctx.ledger.read()?;
+    let account = ctx.account.as_deref().unwrap_or("");
+    let quota = quota::quotas(&entries, account, &ctx.region, now)
+        .remove(name)
+        .unwrap_or(Quota::unused());
+    let range = MetricRange {
+        start: now - chrono::Duration::hours(1),
+        end: now,
+        period_secs: 60,
+    };
+    let kms_errors_now = cloud
+        .kms_metrics(&[name.to_string()], range)
+        .await
+        .ok()
+        .and_then(|mut m| m.remove(name))
+        .map_or(0.0, |s| KmsMetric::ALL.iter().map(|m| s.total(*m)).sum());
+    let on_key = match &change {
+        Change::Start(Target::Customer(k)) => streams_on_key(&k.arn),
+        _ => None,
+    };
+    let facts = preflight::Facts {
+        stream: &stream,
+        change: &change,
+        region: &ctx.region,
+        quota,
+        streams_on_key: on_key,
+        kms_errors_now,
+        errors_window: "1h",
+        credentials: cloud.credentials().await,
+        now,
+    };
+    let verdict = preflight::check(&facts, &new_label);
+    Ok(Plan {
+        stream,
+        change,
+        action,
+        old_label,
+        new_label,
+        quota,
+        verdict,
+    })
+}
+
+/// Finds the key KMS knows by this id, ARN, alias or alias ARN.
+async fn resolve_key(
+    cloud: &dyn Cloud,
+    region: &str,
+    key: &str,
+) -> Result<crate::cloud::KmsKey, ChangeError> {
+    if let Some(other) = region_of_arn(key).filter(|r| *r != region) {
+        return Err(ChangeError::Refused(format!(
+            "key {key} is in {other}; the stream is in {region}, and Firehose uses keys of its own region only"
+        )));
+    }
+    match cloud.describe_key(key).await {
+        Ok(k) => Ok(k),
+        Err(CloudError::NotFound(_)) => Err(ChangeError::Refused(format!(
+            "KMS has no key {key} in {region} (use a key id, key ARN, alias/NAME, alias ARN or aws-owned)"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn audit(
+    ctx: &Context,
+    plan: &Plan,
+    outcome: AuditOutcome,
+    message: &str,
+) -> Result<(), AuditError> {
+    ctx.audit.append(&AuditEntry {
+        time: Utc::now(),
+        caller: ctx.caller.clone(),
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        stream: plan.stream.name.clone(),
+        action: plan.action.to_string(),
+        old_key: Some(plan.old_label.clone()),
+        new_key: Some(plan.new_label.clone()),
+        outcome,
+        message: message.to_string(),
+    })
+}
+
+/// Records a refusal made before sending (for instance a declined prompt).
+pub fn refuse(ctx: &Context, plan: &Plan, why: &str) -> ChangeError {
+    if let Err(e) = audit(ctx, plan, AuditOutcome::Refused, why) {
+        return e.into();
+    }
+    ChangeError::Refused(why.to_string())
+}
+
+/// Sends the change, unless firekeeper must refuse it. The call is in the
+/// ledger, synced, before it leaves, so a crash cannot hide a spent slot.
+pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<(), ChangeError> {
+    if ctx.read_only {
+        return Err(refuse(
+            ctx,
+            plan,
+            "firekeeper is in read-only mode (--read-only or read_only = true)",
+        ));
+    }
+    if !plan.verdict.allowed() {
+        return Err(refuse(ctx, plan, &plan.verdict.refusals.join("; ")));
+    }
+    let account = ctx.account.clone().unwrap_or_default();
+    let call = Call {
+        account: account.clone(),
+        region: ctx.region.clone(),
+        stream: plan.stream.name.clone(),
+        action: match plan.change {
+            Change::Stop => Action::Stop,
+            Change::Start(_) => Action::Start,
+        },
+    };
+    let id = match ctx.ledger.reserve(&call, Utc::now())? {
+        Ok(id) => id,
+        Err(q) => {
+            let next = q.next_slot_at.map_or(String::new(), |t| {
+                format!("; the next frees at {}", t.format("%Y-%m-%d %H:%M UTC"))
+            });
+            return Err(refuse(
+                ctx,
+                plan,
+                &format!(
+                    "no Start/Stop calls left for {} in 24 hours{next}",
+                    plan.stream.name
+                ),
+            ));
+        }
+    };
+    audit(ctx, plan, AuditOutcome::Sent, "sending to AWS")?;
+    let result = match &plan.change {
+        Change::Stop => cloud.stop_encryption(&plan.stream.name).await,
+        Change::Start(Target::AwsOwned) => {
+            cloud
+                .start_encryption(&plan.stream.name, &KeyChoice::AwsOwned)
+                .await
+        }
+        Change::Start(Target::Customer(k)) => {
+            let choice = KeyChoice::Customer { arn: k.arn.clone() };
+            cloud.start_encryption(&plan.stream.name, &choice).await
+        }
+    };
+    let record = |outcome| {
+        ctx.ledger.record(&Entry {
+            at: Utc::now(),
+            id: id.clone(),
+            account: account.clone(),
+            region: ctx.region.clone(),
+            stream: plan.stream.name.clone(),
+            action: call.action,
+            outcome,
+        })
+    };
+    match result {
+        Ok(()) => {
+            record(Outcome::Accepted)?;
+            audit(ctx, plan, AuditOutcome::Accepted, "AWS accepted the call")?;
+            Ok(())
+        }
+        Err(e) => {
+            let (outcome, audit_outcome) = match &e {
+                CloudError::LimitExceeded(_) => (Outcome::LimitExceeded, AuditOutcome::Rejected),
+                // Refused before acting: the slot was not used.
+                CloudError::InvalidArgument(_)
+                | CloudError::InUse(_)
+                | CloudError::NotFound(_)
+                | CloudError::InvalidKms(_)
+                | CloudError::AccessDenied(_)
+                | CloudError::Credentials(_)
+                | CloudError::Throttled(_) => (Outcome::Refused, AuditOutcome::Rejected),
+                // No answer: the call may have landed, so it keeps counting.
+                CloudError::Unreachable(_) | CloudError::Other(_) => {
+                    (Outcome::Sent, AuditOutcome::Unknown)
+                }
+            };
+            record(outcome)?;
+            audit(ctx, plan, audit_outcome, &e.to_string())?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Re-describes the stream until its encryption settles, calling `seen` with
+/// each description, then records and returns how it ended.
+pub async fn follow(
+    cloud: &dyn Cloud,
+    ctx: &Context,
+    plan: &Plan,
+    poll: Duration,
+    timeout: Duration,
+    mut seen: impl FnMut(&Stream),
+) -> Result<(Ending, Stream), ChangeError> {
+    let start = tokio::time::Instant::now();
+    loop {
+        tokio::time::sleep(poll).await;
+        let stream = match cloud.describe_stream(&plan.stream.name).await {
+            Ok(s) => s,
+            Err(e @ (CloudError::Throttled(_) | CloudError::Unreachable(_))) => {
+                tracing::warn!("following {}: {e}", plan.stream.name);
+                if start.elapsed() >= timeout {
+                    return finish(ctx, plan, Ending::TimedOut, plan.stream.clone());
+                }
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        seen(&stream);
+        if let Some(ending) = settled(plan, &stream) {
+            return finish(ctx, plan, ending, stream);
+        }
+        if start.elapsed() >= timeout {
+            return finish(ctx, plan, Ending::TimedOut, stream);
+        }
+    }
+}
+
+/// Whether this description shows the change finished, and how.
+pub fn settled(plan: &Plan, s: &Stream) -> Option<Ending> {
+    let e = &s.encryption;
+    match (&plan.change, e.status) {
+        (_, EncryptionStatus::Enabling | EncryptionStatus::Disabling) => None,
+        (Change::Start(_), EncryptionStatus::EnablingFailed) => {
+            Some(Ending::Failed(e.failure.clone()))
+        }
+        (Change::Stop, EncryptionStatus::DisablingFailed) => {
+            Some(Ending::Failed(e.failure.clone()))
+        }
+        (Change::Stop, EncryptionStatus::Disabled) => Some(Ending::Done),
+        (Change::Start(Target::AwsOwned), EncryptionStatus::Enabled)
+            if e.key_type == Some(KeyType::AwsOwned) =>
+        {
+            Some(Ending::Done)
+        }
+        (Change::Start(Target::Customer(k)), EncryptionStatus::Enabled)
+            if e.key_arn.as_deref() == Some(k.arn.as_str()) =>
+        {
+            Some(Ending::Done)
+        }
+        // AWS has not shown the change yet.
+        _ => None,
+    }
+}
+
+fn finish(
+    ctx: &Context,
+    plan: &Plan,
+    ending: Ending,
+    stream: Stream,
+) -> Result<(Ending, Stream), ChangeError> {
+    let outcome = match ending {
+        Ending::Done => AuditOutcome::Succeeded,
+        Ending::Failed(_) => AuditOutcome::Failed,
+        Ending::TimedOut => AuditOutcome::Unknown,
+    };
+    audit(ctx, plan, outcome, &explain(plan, &ending, &stream))?;
+    Ok((ending, stream))
+}
+
+/// What happened, in one plain sentence or two.
+pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
+    let name = &plan.stream.name;
+    let was_encrypted = plan.old_label != "no encryption";
+    let why = |f: &Option<Failure>| {
+        f.as_ref().map_or(String::new(), |f| {
+            format!(" ({}: {})", f.kind, f.details.trim())
+        })
+    };
+    match (&plan.change, ending) {
+        (Change::Start(_), Ending::Done) if was_encrypted => format!(
+            "{name} is now encrypted with {} (was {}).",
+            plan.new_label, plan.old_label
+        ),
+        (Change::Start(_), Ending::Done) => {
+            format!("{name} is now encrypted with {}.", plan.new_label)
+        }
+        (Change::Start(_), Ending::Failed(f)) if was_encrypted => format!(
+            "Changing {name} to {} FAILED{}. The stream stays encrypted with its old key, {}.",
+            plan.new_label,
+            why(f),
+            plan.old_label
+        ),
+        (Change::Start(_), Ending::Failed(f)) => format!(
+            "Enabling encryption on {name} with {} FAILED{}. The stream is not encrypted.",
+            plan.new_label,
+            why(f)
+        ),
+        (Change::Stop, Ending::Done) => {
+            format!("{name} is no longer encrypted by Firehose (was {}).", plan.old_label)
+        }
+        (Change::Stop, Ending::Failed(f)) => format!(
+            "Stopping encryption on {name} FAILED{}. It stays encrypted with {}.",
+            why(f),
+            plan.old_label
+        ),
+        (_, Ending::TimedOut) => format!(
+            "{name} is still {} after firekeeper stopped waiting; check with `firekeeper status --stream {name}`.",
+            now.encryption.status
+        ),
+    }
+}
+
+pub mod cli;
+
+#[cfg(test)]
+mod tests;

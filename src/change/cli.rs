@@ -1,0 +1,136 @@
+//! `firekeeper rotate` and `firekeeper disable`: the plan shown, a confirmation,
+//! the call, and the outcome followed to the end.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::time::Duration;
+
+use super::{explain, follow, plan, refuse, send, ChangeError, Context, Ending, Plan, Request};
+use crate::cli::ConfirmArgs;
+use crate::cloud::Cloud;
+
+/// Exit codes scripts rely on.
+pub mod exit {
+    pub const DONE: u8 = 0;
+    pub const ERROR: u8 = 1;
+    pub const REFUSED: u8 = 4;
+    pub const FAILED: u8 = 5;
+}
+
+/// How often, and how long, to watch a change settle.
+const POLL: Duration = Duration::from_secs(3);
+const PATIENCE: Duration = Duration::from_secs(15 * 60);
+
+pub async fn run(
+    cloud: &dyn Cloud,
+    ctx: &Context,
+    request: &Request,
+    confirm: &ConfirmArgs,
+    streams_on_key: impl Fn(&str) -> Option<usize>,
+) -> u8 {
+    match run_inner(cloud, ctx, request, confirm, streams_on_key).await {
+        Ok(code) => code,
+        Err(ChangeError::Refused(why)) => {
+            eprintln!("firekeeper: refused, nothing was sent: {why}");
+            exit::REFUSED
+        }
+        Err(e) => {
+            eprintln!("firekeeper: {e}");
+            exit::ERROR
+        }
+    }
+}
+
+async fn run_inner(
+    cloud: &dyn Cloud,
+    ctx: &Context,
+    request: &Request,
+    confirm: &ConfirmArgs,
+    streams_on_key: impl Fn(&str) -> Option<usize>,
+) -> Result<u8, ChangeError> {
+    let plan = plan(cloud, ctx, request, streams_on_key).await?;
+    print!("{}", describe(&plan));
+    if plan.verdict.allowed() && !ctx.read_only && !confirm.yes {
+        confirmed(ctx, &plan)?;
+    }
+    send(cloud, ctx, &plan).await?;
+    println!("AWS accepted the call.");
+    if confirm.no_wait {
+        println!(
+            "Not waiting: follow it with `firekeeper status --stream {}`.",
+            plan.stream.name
+        );
+        return Ok(exit::DONE);
+    }
+    println!("Waiting for {} to settle…", plan.stream.name);
+    let mut last = None;
+    let (ending, stream) = follow(cloud, ctx, &plan, POLL, PATIENCE, |s| {
+        if last != Some(s.encryption.status) {
+            last = Some(s.encryption.status);
+            println!("  {}", s.encryption.status);
+        }
+    })
+    .await?;
+    println!("{}", explain(&plan, &ending, &stream));
+    Ok(match ending {
+        Ending::Done => exit::DONE,
+        Ending::Failed(_) => exit::FAILED,
+        Ending::TimedOut => exit::ERROR,
+    })
+}
+
+/// The plan in words, as the confirmation shows it.
+pub fn describe(plan: &Plan) -> String {
+    let s = &plan.stream;
+    let mut out = format!(
+        "Stream   {} ({}, {}, encryption {})\nChange   {}: {} -> {}\nQuota    {} of {} Start/Stop calls left in 24 h; {} after this call\n",
+        s.name,
+        s.source.as_str(),
+        s.status,
+        s.encryption.status,
+        plan.action,
+        plan.old_label,
+        plan.new_label,
+        plan.quota.remaining,
+        plan.quota.limit,
+        plan.quota_after(),
+    );
+    for w in &plan.verdict.warnings {
+        out.push_str(&format!("Warning  {w}\n"));
+    }
+    for r in &plan.verdict.refusals {
+        out.push_str(&format!("Refused  {r}\n"));
+    }
+    out
+}
+
+/// Asks at the terminal; without one, refuses (scripts pass --yes).
+fn confirmed(ctx: &Context, plan: &Plan) -> Result<(), ChangeError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(refuse(
+            ctx,
+            plan,
+            "no terminal to confirm at: pass --yes to change without a prompt",
+        ));
+    }
+    let stdin = std::io::stdin();
+    let mut answer = String::new();
+    if plan.action == "disable" {
+        print!(
+            "Type the stream name ({}) to stop its encryption: ",
+            plan.stream.name
+        );
+        let _ = std::io::stdout().flush();
+        let _ = stdin.lock().read_line(&mut answer);
+        if answer.trim() != plan.stream.name {
+            return Err(refuse(ctx, plan, "the name typed did not match; cancelled"));
+        }
+    } else {
+        print!("Proceed? [y/N] ");
+        let _ = std::io::stdout().flush();
+        let _ = stdin.lock().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
+            return Err(refuse(ctx, plan, "cancelled at the prompt"));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! The checks firekeeper makes before it asks AWS to change a stream's
+//! encryption. A refusal means nothing is sent (and no quota is spent); a
+//! warning is shown in the confirmation and the change may go ahead.
+
+use chrono::{DateTime, Utc};
+
+use crate::cloud::{EncryptionStatus, KeyState, KeyType, KmsKey, Source, Stream};
+use crate::health::human;
+use crate::quota::Quota;
+
+/// AWS allows one customer key to serve at most this many delivery streams.
+pub const STREAMS_PER_KEY: usize = 500;
+/// Firehose's KMS grant creation fails with session credentials older than this.
+pub const SESSION_HOURS: i64 = 6;
+
+/// The key a stream is to be encrypted with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    AwsOwned,
+    Customer(KmsKey),
+}
+
+/// What is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// StartDeliveryStreamEncryption: enable, or switch key.
+    Start(Target),
+    /// StopDeliveryStreamEncryption.
+    Stop,
+}
+
+/// How the caller authenticates, as far as the 6-hour rule goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CredentialFacts {
+    /// Session credentials (a session token is present).
+    pub temporary: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// Everything the rules look at.
+pub struct Facts<'a> {
+    pub stream: &'a Stream,
+    pub change: &'a Change,
+    pub region: &'a str,
+    pub quota: Quota,
+    /// Streams already on the target key, when known.
+    pub streams_on_key: Option<usize>,
+    /// KMS errors on this stream lately, and over what window ("1h").
+    pub kms_errors_now: f64,
+    pub errors_window: &'a str,
+    pub credentials: CredentialFacts,
+    pub now: DateTime<Utc>,
+}
+
+/// The answer: refusals stop the change, warnings are shown with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    pub refusals: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl Verdict {
+    pub fn allowed(&self) -> bool {
+        self.refusals.is_empty()
+    }
+}
+
+/// Why Firehose could not use this key, if it could not, in a few words
+/// ("is Disabled"): the key picker shows it beside the key's name.
+pub fn key_problem(key: &KmsKey, region: &str) -> Option<String> {
+    if let Some(r) = key.region().filter(|r| *r != region) {
+        return Some(format!("is in {r}, not the stream's region {region}"));
+    }
+    match &key.state {
+        KeyState::Enabled => {}
+        KeyState::PendingDeletion => return Some("is pending deletion".into()),
+        other => return Some(format!("is {}, not Enabled", other.as_str())),
+    }
+    if key.spec != "SYMMETRIC_DEFAULT" {
+        return Some(format!(
+            "is {}: Firehose supports only symmetric keys",
+            key.spec
+        ));
+    }
+    if key.usage != "ENCRYPT_DECRYPT" {
+        return Some(format!("has usage {}, not ENCRYPT_DECRYPT", key.usage));
+    }
+    None
+}
+
+pub fn check(f: &Facts<'_>, target_label: &str) -> Verdict {
+    let mut v = Verdict::default();
+    let s = f.stream;
+    let enc = &s.encryption;
+    if s.source != Source::DirectPut {
+        v.refusals.push(format!(
+            "{} reads from {}: that source owns encryption, Firehose SSE applies to DirectPut streams only",
+            s.name,
+            s.source.as_str()
+        ));
+    }
+    if s.status != "ACTIVE" {
+        v.refusals.push(format!(
+            "{} is {}, not ACTIVE: wait until it is",
+            s.name, s.status
+        ));
+    }
+    if enc.status.is_transition() {
+        v.refusals.push(format!(
+            "{} is {}: wait until the current change settles",
+            s.name, enc.status
+        ));
+    }
+    match f.change {
+        Change::Start(Target::Customer(key)) => {
+            if let Some(problem) = key_problem(key, f.region) {
+                v.refusals.push(format!("key {target_label} {problem}"));
+            }
+            let same = enc.key_type == Some(KeyType::CustomerManaged)
+                && enc.key_arn.as_deref() == Some(key.arn.as_str())
+                && enc.status == EncryptionStatus::Enabled;
+            if same {
+                v.refusals.push(format!(
+                    "{} is already encrypted with {target_label}",
+                    s.name
+                ));
+            }
+            if let Some(n) = f.streams_on_key {
+                if n >= STREAMS_PER_KEY {
+                    v.warnings.push(format!(
+                        "{target_label} already serves {n} streams; AWS allows {STREAMS_PER_KEY} per key, so this may fail"
+                    ));
+                }
+            }
+        }
+        Change::Start(Target::AwsOwned) => {
+            if enc.key_type == Some(KeyType::AwsOwned) && enc.status == EncryptionStatus::Enabled {
+                v.refusals.push(format!(
+                    "{} is already encrypted with the AWS owned key",
+                    s.name
+                ));
+            }
+        }
+        Change::Stop => {
+            if enc.status == EncryptionStatus::Disabled {
+                v.refusals.push(format!("{} is not encrypted", s.name));
+            } else {
+                v.warnings.push(format!(
+                    "records written to {} after this are stored without Firehose encryption",
+                    s.name
+                ));
+            }
+        }
+    }
+    if f.quota.remaining == 0 {
+        let next = f.quota.next_slot_at.map_or(String::new(), |t| {
+            format!(
+                "; the next frees at {} (in {})",
+                t.format("%Y-%m-%d %H:%M UTC"),
+                human(t - f.now)
+            )
+        });
+        v.refusals.push(format!(
+            "no Start/Stop calls left for {} (AWS allows 25 in 24 hours){next}",
+            s.name
+        ));
+    }
+    if f.credentials.temporary && matches!(f.change, Change::Start(Target::Customer(_))) {
+        v.warnings.push(format!(
+            "these are temporary credentials: if they were issued more than {SESSION_HOURS} hours ago, Firehose cannot create its KMS grant and the change fails; refresh them (e.g. aws sso login) if unsure"
+        ));
+    }
+    if f.kms_errors_now > 0.0 {
+        v.warnings.push(format!(
+            "KMS is refusing {} right now ({} errors in the last {})",
+            s.name, f.kms_errors_now as u64, f.errors_window
+        ));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests;

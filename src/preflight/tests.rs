@@ -1,0 +1,182 @@
+use super::*;
+use crate::cloud::{Encryption, Failure};
+
+fn stream() -> Stream {
+    Stream {
+        name: "orders".into(),
+        arn: "arn:aws:firehose:us-east-1:1:deliverystream/orders".into(),
+        source: Source::DirectPut,
+        status: "ACTIVE".into(),
+        encryption: Encryption {
+            status: EncryptionStatus::Enabled,
+            key_type: Some(KeyType::CustomerManaged),
+            key_arn: Some("arn:aws:kms:us-east-1:1:key/old".into()),
+            failure: None,
+        },
+    }
+}
+
+fn key(id: &str) -> KmsKey {
+    KmsKey {
+        id: id.into(),
+        arn: format!("arn:aws:kms:us-east-1:1:key/{id}"),
+        state: KeyState::Enabled,
+        spec: "SYMMETRIC_DEFAULT".into(),
+        usage: "ENCRYPT_DECRYPT".into(),
+        manager: "CUSTOMER".into(),
+        description: String::new(),
+        deletion_date: None,
+        rotation_enabled: Some(true),
+    }
+}
+
+fn verdict(s: &Stream, change: Change) -> Verdict {
+    verdict_with(s, change, |_| {})
+}
+
+fn verdict_with(s: &Stream, change: Change, tweak: impl FnOnce(&mut Facts<'_>)) -> Verdict {
+    let mut f = Facts {
+        stream: s,
+        change: &change,
+        region: "us-east-1",
+        quota: Quota::unused(),
+        streams_on_key: Some(3),
+        kms_errors_now: 0.0,
+        errors_window: "1h",
+        credentials: CredentialFacts::default(),
+        now: Utc::now(),
+    };
+    tweak(&mut f);
+    check(&f, "alias/new")
+}
+
+fn refused_because(v: &Verdict, words: &str) {
+    assert!(
+        v.refusals.iter().any(|r| r.contains(words)),
+        "expected a refusal about {words:?}, got {v:?}"
+    );
+}
+
+#[test]
+fn a_good_rotation_passes() {
+    let v = verdict(&stream(), Change::Start(Target::Customer(key("new"))));
+    assert_eq!(v, Verdict::default());
+}
+
+#[test]
+fn only_direct_put_streams() {
+    let mut s = stream();
+    s.source = Source::KinesisStreamAsSource;
+    refused_because(&verdict(&s, Change::Stop), "DirectPut streams only");
+}
+
+#[test]
+fn only_active_settled_streams() {
+    let mut s = stream();
+    s.status = "CREATING".into();
+    refused_because(&verdict(&s, Change::Stop), "not ACTIVE");
+    let mut s = stream();
+    s.encryption.status = EncryptionStatus::Enabling;
+    refused_because(
+        &verdict(&s, Change::Start(Target::AwsOwned)),
+        "wait until the current change settles",
+    );
+}
+
+#[test]
+fn only_enabled_symmetric_encrypt_decrypt_keys_of_the_region() {
+    let s = stream();
+    for (state, words) in [
+        (KeyState::Disabled, "is Disabled"),
+        (KeyState::PendingDeletion, "pending deletion"),
+        (KeyState::PendingImport, "is PendingImport"),
+        (KeyState::Unavailable, "is Unavailable"),
+    ] {
+        let mut k = key("new");
+        k.state = state;
+        refused_because(&verdict(&s, Change::Start(Target::Customer(k))), words);
+    }
+    let mut k = key("new");
+    k.spec = "RSA_2048".into();
+    refused_because(
+        &verdict(&s, Change::Start(Target::Customer(k))),
+        "symmetric",
+    );
+    let mut k = key("new");
+    k.usage = "SIGN_VERIFY".into();
+    refused_because(
+        &verdict(&s, Change::Start(Target::Customer(k))),
+        "ENCRYPT_DECRYPT",
+    );
+    let mut k = key("new");
+    k.arn = "arn:aws:kms:eu-west-1:1:key/new".into();
+    refused_because(
+        &verdict(&s, Change::Start(Target::Customer(k))),
+        "is in eu-west-1",
+    );
+}
+
+#[test]
+fn not_the_key_already_in_use() {
+    refused_because(
+        &verdict(&stream(), Change::Start(Target::Customer(key("old")))),
+        "already encrypted with",
+    );
+    let mut s = stream();
+    s.encryption.key_type = Some(KeyType::AwsOwned);
+    s.encryption.key_arn = None;
+    refused_because(
+        &verdict(&s, Change::Start(Target::AwsOwned)),
+        "already encrypted",
+    );
+    // After a failed change the same key may be tried again.
+    let mut s = stream();
+    s.encryption.status = EncryptionStatus::EnablingFailed;
+    s.encryption.failure = Some(Failure {
+        kind: "DISABLED_KMS_KEY".into(),
+        details: "x".into(),
+    });
+    assert!(verdict(&s, Change::Start(Target::Customer(key("old")))).allowed());
+}
+
+#[test]
+fn stopping_needs_an_encrypted_stream_and_warns() {
+    let v = verdict(&stream(), Change::Stop);
+    assert!(v.allowed());
+    assert!(v.warnings[0].contains("without Firehose encryption"));
+    let mut s = stream();
+    s.encryption = Encryption::default();
+    refused_because(&verdict(&s, Change::Stop), "not encrypted");
+}
+
+#[test]
+fn no_quota_left_is_refused_with_the_next_free_slot() {
+    let v = verdict_with(&stream(), Change::Stop, |f| {
+        f.quota = Quota {
+            limit: 25,
+            used: 25,
+            remaining: 0,
+            next_slot_at: Some(f.now + chrono::Duration::minutes(90)),
+        }
+    });
+    refused_because(&v, "no Start/Stop calls left");
+    refused_because(&v, "(in 1h 30m)");
+}
+
+#[test]
+fn warnings_for_old_sessions_busy_keys_and_current_errors() {
+    let v = verdict_with(
+        &stream(),
+        Change::Start(Target::Customer(key("new"))),
+        |f| {
+            f.credentials.temporary = true;
+            f.streams_on_key = Some(500);
+            f.kms_errors_now = 12.0;
+        },
+    );
+    assert!(v.allowed(), "warnings do not refuse");
+    assert_eq!(v.warnings.len(), 3, "{v:?}");
+    assert!(v.warnings.iter().any(|w| w.contains("6 hours")));
+    assert!(v.warnings.iter().any(|w| w.contains("500 streams")));
+    assert!(v.warnings.iter().any(|w| w.contains("12 errors")));
+}

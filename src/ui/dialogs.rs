@@ -1,0 +1,148 @@
+//! The change dialogs: the key picker, the confirmation, and the type-the-name
+//! dialog for stopping encryption.
+
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::fit;
+use super::theme::Theme;
+use crate::app::{App, Confirm, Dialog, Picker};
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    match &app.dialog {
+        Some(Dialog::Picker(p)) => picker(frame, super::popup(area, 76, 20), app, p, theme),
+        Some(Dialog::Confirm(c)) => {
+            // As tall as its content: a sentence of the verdict may wrap once.
+            let notes = c.verdict.refusals.len() + c.verdict.warnings.len();
+            let height =
+                2 + 4 + 2 + notes as u16 * 2 + u16::from(notes > 0) + u16::from(c.typed.is_some());
+            confirm(frame, super::popup(area, 76, height), c, theme)
+        }
+        None => {}
+    }
+}
+
+fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" Encrypt {} with… ", p.stream));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("type to filter: ", theme.dim()),
+        Span::raw(p.filter.clone()),
+        Span::styled("▏", theme.key()),
+    ])];
+    let items = app.picker_items();
+    let room = inner.height.saturating_sub(3) as usize;
+    let start = p.selected.saturating_sub(room.saturating_sub(1));
+    let width = inner.width as usize;
+    for (i, item) in items.iter().enumerate().skip(start).take(room) {
+        let marker = if i == p.selected { "▶ " } else { "  " };
+        let text = match &item.problem {
+            None => format!("{marker}{:<32} {}", fit(&item.label, 32), item.detail),
+            Some(why) => format!("{marker}{:<32} ✖ {why}", fit(&item.label, 32)),
+        };
+        let style = match (i == p.selected, item.problem.is_some()) {
+            (true, _) => theme.selected(),
+            (false, true) => theme.dim(),
+            (false, false) => Style::default(),
+        };
+        lines.push(Line::styled(fit(&text, width), style));
+    }
+    if app.all_keys.is_none() {
+        lines.push(Line::styled(
+            "  listing the account's KMS keys…",
+            theme.dim(),
+        ));
+    }
+    let footer = Rect {
+        y: inner.y + inner.height.saturating_sub(1),
+        height: 1,
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            "↑/↓ choose · Enter pick · Esc cancel · greyed keys cannot be used",
+            theme.dim(),
+        )),
+        footer,
+    );
+}
+
+fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
+    frame.render_widget(Clear, area);
+    let title = if c.typed.is_some() {
+        format!(" Stop encryption of {} ", c.stream)
+    } else {
+        format!(" Change encryption of {} ", c.stream)
+    };
+    let field = |label: &str, value: String| {
+        Line::from(vec![
+            Span::styled(format!("{label:<8}"), theme.dim()),
+            Span::raw(value),
+        ])
+    };
+    let mut lines = vec![
+        field("stream", c.stream.clone()),
+        field("key", format!("{} → {}", c.old_label, c.new_label)),
+        field(
+            "quota",
+            format!(
+                "{} of {} calls left in 24 h; {} after this one",
+                c.quota.remaining,
+                c.quota.limit,
+                c.quota.remaining.saturating_sub(1)
+            ),
+        ),
+        Line::from(""),
+    ];
+    for r in &c.verdict.refusals {
+        lines.push(Line::styled(format!("✖ {r}"), theme.error()));
+    }
+    for w in &c.verdict.warnings {
+        lines.push(Line::styled(format!("▲ {w}"), theme.warn()));
+    }
+    if !c.verdict.refusals.is_empty() || !c.verdict.warnings.is_empty() {
+        lines.push(Line::from(""));
+    }
+    match (&c.typed, c.verdict.allowed()) {
+        (_, false) => lines.push(Line::styled(
+            "This change cannot be made. Esc closes.",
+            theme.error(),
+        )),
+        (Some(typed), true) => {
+            lines.push(Line::from(
+                "Type the stream's full name, then Enter, to stop its encryption (Esc cancels):",
+            ));
+            let style = if *typed == c.stream {
+                theme.good()
+            } else {
+                Style::default()
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("> {typed}"), style),
+                Span::styled("▏", theme.key()),
+            ]));
+        }
+        (None, true) => lines.push(Line::from(vec![
+            Span::styled("y", theme.key()),
+            Span::raw(" send the change   "),
+            Span::styled("n", theme.key()),
+            Span::raw("/"),
+            Span::styled("Esc", theme.key()),
+            Span::raw(" cancel (default)"),
+        ])),
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(Block::default().borders(Borders::ALL).title(title)),
+        area,
+    );
+}
