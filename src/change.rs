@@ -428,9 +428,10 @@ fn finish(
 pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
     let name = &plan.stream.name;
     let was_encrypted = plan.old_label != "no encryption";
+    // The outcome first: a status line cut at 80 columns must still say it.
     let why = |f: &Option<Failure>| {
         f.as_ref().map_or(String::new(), |f| {
-            format!(" ({}: {})", f.kind, f.details.trim())
+            format!(" AWS said {}: {}", f.kind, f.details.trim())
         })
     };
     match (&plan.change, ending) {
@@ -442,13 +443,13 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
             format!("{name} is now encrypted with {}.", plan.new_label)
         }
         (Change::Start(_), Ending::Failed(f)) if was_encrypted => format!(
-            "Changing {name} to {} FAILED{}. The stream stays encrypted with its old key, {}.",
+            "Key change FAILED: {name} stays encrypted with its old key, {}; {} was not applied.{}",
+            plan.old_label,
             plan.new_label,
-            why(f),
-            plan.old_label
+            why(f)
         ),
         (Change::Start(_), Ending::Failed(f)) => format!(
-            "Enabling encryption on {name} with {} FAILED{}. The stream is not encrypted.",
+            "Enabling encryption FAILED: {name} is not encrypted; {} was not applied.{}",
             plan.new_label,
             why(f)
         ),
@@ -456,9 +457,9 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
             format!("{name} is no longer encrypted by Firehose (was {}).", plan.old_label)
         }
         (Change::Stop, Ending::Failed(f)) => format!(
-            "Stopping encryption on {name} FAILED{}. It stays encrypted with {}.",
-            why(f),
-            plan.old_label
+            "Stopping encryption FAILED: {name} stays encrypted with {}.{}",
+            plan.old_label,
+            why(f)
         ),
         (_, Ending::TimedOut) => format!(
             "{name} is still {} after firekeeper stopped waiting; check with `firekeeper status --stream {name}`.",

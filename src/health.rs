@@ -95,75 +95,116 @@ pub struct Facts<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// Health and the problems behind it, worst first.
-pub fn assess(f: &Facts<'_>) -> (Health, Vec<String>) {
-    let mut critical = Vec::new();
-    let mut warning = Vec::new();
-    let enc = &f.stream.encryption;
-    if enc.status.is_failed() {
-        let what = if enc.status == EncryptionStatus::EnablingFailed {
-            "Enabling or changing encryption failed"
-        } else {
-            "Stopping encryption failed"
-        };
-        let why = enc.failure.as_ref().map_or(String::new(), |fd| {
-            format!(" ({}): {}", fd.kind, fd.details.trim())
-        });
-        critical.push(format!("{what}{why}"));
-    }
-    if let Some(errors) = f.kms_errors {
-        let total: f64 = errors.iter().sum();
-        if total > 0.0 {
-            critical.push(kms_sentence(&errors, total, f));
+/// One thing wrong with a stream, before it is put into words.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Finding {
+    Failed,
+    KmsErrors(f64),
+    Transition,
+    KeyDisabled,
+    KeyPendingDeletion,
+    LowQuota,
+}
+
+impl Finding {
+    fn health(self) -> Health {
+        match self {
+            Finding::Failed | Finding::KmsErrors(_) => Health::Critical,
+            _ => Health::Warning,
         }
     }
-    if enc.status.is_transition() {
-        warning.push(match enc.status {
-            EncryptionStatus::Enabling => {
-                "Encryption is ENABLING: records written now are not yet encrypted.".to_string()
-            }
-            _ => "Encryption is DISABLING.".to_string(),
-        });
+}
+
+/// What is wrong, critical findings first.
+fn findings(f: &Facts<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let enc = &f.stream.encryption;
+    if enc.status.is_failed() {
+        out.push(Finding::Failed);
     }
-    if let Some(key) = f.key {
-        match &key.state {
-            KeyState::Disabled => warning.push(format!(
-                "Key {} is disabled: Firehose cannot use it until it is enabled.",
-                f.key_label
-            )),
-            KeyState::PendingDeletion => warning.push(format!(
-                "Key {} is pending deletion{}: Firehose cannot use it.",
-                f.key_label,
-                key.deletion_date.map_or(String::new(), |d| format!(
+    let total: f64 = f.kms_errors.map_or(0.0, |e| e.iter().sum());
+    if total > 0.0 {
+        out.push(Finding::KmsErrors(total));
+    }
+    if enc.status.is_transition() {
+        out.push(Finding::Transition);
+    }
+    match f.key.map(|k| &k.state) {
+        Some(KeyState::Disabled) => out.push(Finding::KeyDisabled),
+        Some(KeyState::PendingDeletion) => out.push(Finding::KeyPendingDeletion),
+        _ => {}
+    }
+    if f.quota.remaining <= f.quota_warning_at {
+        out.push(Finding::LowQuota);
+    }
+    out
+}
+
+/// Health alone, without building the sentences: what the table needs for
+/// every visible row of every frame. `key_label` is not read.
+pub fn level(f: &Facts<'_>) -> Health {
+    findings(f)
+        .iter()
+        .map(|x| x.health())
+        .max()
+        .unwrap_or(Health::Ok)
+}
+
+/// Health and the problems behind it, worst first.
+pub fn assess(f: &Facts<'_>) -> (Health, Vec<String>) {
+    let found = findings(f);
+    let health = found.iter().map(|x| x.health()).max().unwrap_or(Health::Ok);
+    let problems = found.into_iter().map(|x| sentence(x, f)).collect();
+    (health, problems)
+}
+
+fn sentence(finding: Finding, f: &Facts<'_>) -> String {
+    let enc = &f.stream.encryption;
+    match finding {
+        Finding::Failed => {
+            let what = if enc.status == EncryptionStatus::EnablingFailed {
+                "Enabling or changing encryption failed"
+            } else {
+                "Stopping encryption failed"
+            };
+            let why = enc.failure.as_ref().map_or(String::new(), |fd| {
+                format!(" ({}): {}", fd.kind, fd.details.trim())
+            });
+            format!("{what}{why}")
+        }
+        Finding::KmsErrors(total) => kms_sentence(&f.kms_errors.unwrap_or_default(), total, f),
+        Finding::Transition if enc.status == EncryptionStatus::Enabling => {
+            "Encryption is ENABLING: records written now are not yet encrypted.".to_string()
+        }
+        Finding::Transition => "Encryption is DISABLING.".to_string(),
+        Finding::KeyDisabled => format!(
+            "Key {} is disabled: Firehose cannot use it until it is enabled.",
+            f.key_label
+        ),
+        Finding::KeyPendingDeletion => format!(
+            "Key {} is pending deletion{}: Firehose cannot use it.",
+            f.key_label,
+            f.key
+                .and_then(|k| k.deletion_date)
+                .map_or(String::new(), |d| format!(
                     " (deleted {})",
                     d.format("%Y-%m-%d %H:%M UTC")
                 ))
-            )),
-            _ => {}
+        ),
+        Finding::LowQuota => {
+            let next = f.quota.next_slot_at.map_or(String::new(), |t| {
+                format!(
+                    "; the next frees at {} (in {})",
+                    t.format("%H:%M UTC"),
+                    human(t - f.now)
+                )
+            });
+            format!(
+                "{} of {} Start/Stop calls left in 24 h{next}.",
+                f.quota.remaining, f.quota.limit
+            )
         }
     }
-    if f.quota.remaining <= f.quota_warning_at {
-        let next = f.quota.next_slot_at.map_or(String::new(), |t| {
-            format!(
-                "; the next frees at {} (in {})",
-                t.format("%H:%M UTC"),
-                human(t - f.now)
-            )
-        });
-        warning.push(format!(
-            "{} of {} Start/Stop calls left in 24 h{next}.",
-            f.quota.remaining, f.quota.limit
-        ));
-    }
-    let health = if !critical.is_empty() {
-        Health::Critical
-    } else if !warning.is_empty() {
-        Health::Warning
-    } else {
-        Health::Ok
-    };
-    critical.extend(warning);
-    (health, critical)
 }
 
 fn kms_sentence(errors: &[f64; 4], total: f64, f: &Facts<'_>) -> String {

@@ -76,13 +76,14 @@ pub fn key_problem(key: &KmsKey, region: &str) -> Option<String> {
         KeyState::PendingDeletion => return Some("is pending deletion".into()),
         other => return Some(format!("is {}, not Enabled", other.as_str())),
     }
-    if key.spec != "SYMMETRIC_DEFAULT" {
+    // An empty spec or usage is one KMS did not report: not a reason to refuse.
+    if !key.spec.is_empty() && key.spec != "SYMMETRIC_DEFAULT" {
         return Some(format!(
             "is {}: Firehose supports only symmetric keys",
             key.spec
         ));
     }
-    if key.usage != "ENCRYPT_DECRYPT" {
+    if !key.usage.is_empty() && key.usage != "ENCRYPT_DECRYPT" {
         return Some(format!("has usage {}, not ENCRYPT_DECRYPT", key.usage));
     }
     None

@@ -267,3 +267,56 @@ fn without_a_terminal_the_dashboard_points_to_status() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("firekeeper status"), "{err}");
 }
+
+#[test]
+fn rotating_from_the_dashboard_follows_the_change_to_its_end() {
+    let sandbox = Sandbox::new();
+    let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
+    tmux.wait_for("billing-export");
+    // A key that passes every check firekeeper can make, but whose policy
+    // denies Firehose: AWS fails the change and the old key stays.
+    tmux.keys(&["/", "o", "r", "d", "e", "r", "-", "e", "v", "Enter"]);
+    tmux.wait_for("filter:\"order-ev\"");
+    tmux.wait_for("alias/orders-ev");
+    tmux.keys(&["r"]);
+    tmux.wait_for("Encrypt order-events with");
+    tmux.wait_for("alias/locked-down");
+    tmux.keys(&["l", "o", "c", "k", "Enter"]);
+    tmux.wait_for("y send the change");
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("stays encrypted with its old key");
+    assert!(screen.contains("ENABLING_FAILED"), "{screen}");
+    assert!(screen.contains("24/25"), "one call spent:\n{screen}");
+
+    // Then a good key: ENABLING, then ENABLED on the new key.
+    tmux.keys(&["r"]);
+    tmux.wait_for("Encrypt order-events with");
+    tmux.keys(&["2", "0", "2", "6", "Enter"]);
+    tmux.wait_for("y send the change");
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("now encrypted with alias/orders-events-2026");
+    assert!(screen.contains("23/25"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+}
+
+#[test]
+fn stopping_from_the_dashboard_needs_the_name() {
+    let sandbox = Sandbox::new();
+    let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
+    tmux.wait_for("billing-export");
+    tmux.keys(&["/", "w", "a", "f", "Enter"]);
+    tmux.wait_for("AWS owned");
+    tmux.keys(&["d"]);
+    tmux.wait_for("Type the stream's full name");
+    tmux.keys(&["w", "a", "f", "Enter"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        tmux.screen().contains("Type the stream's full name"),
+        "not the full name yet"
+    );
+    tmux.keys(&["-", "l", "o", "g", "s", "Enter"]);
+    tmux.wait_for("waf-logs is no longer encrypted by Firehose");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+}

@@ -275,6 +275,33 @@ impl App {
         self.quotas.get(name).copied().unwrap_or(Quota::unused())
     }
 
+    /// Health alone, for a table row: no sentences built.
+    pub fn health_level(&self, row: &Row) -> Health {
+        match &row.stream {
+            None if row.error.is_some() => Health::Critical,
+            None => Health::Ok,
+            Some(stream) => health::level(&self.facts(stream, "")),
+        }
+    }
+
+    fn facts<'a>(&'a self, stream: &'a Stream, key_label: &'a str) -> Facts<'a> {
+        Facts {
+            stream,
+            key: stream
+                .encryption
+                .key_arn
+                .as_deref()
+                .and_then(|a| self.keys.key(a)),
+            key_label,
+            kms_errors: self.kms_sums(&stream.name),
+            window: self.window.label(),
+            outage: self.outages.get(&stream.name).copied(),
+            quota: self.quota(&stream.name),
+            quota_warning_at: self.settings.quota_warning_at,
+            now: self.now,
+        }
+    }
+
     /// Health and problems, by the same rules as `firekeeper status`.
     pub fn health(&self, row: &Row) -> (Health, Vec<String>) {
         let Some(stream) = &row.stream else {
@@ -290,22 +317,7 @@ impl App {
             return (health, vec![why]);
         };
         let label = self.keys.label(stream);
-        let facts = Facts {
-            stream,
-            key: stream
-                .encryption
-                .key_arn
-                .as_deref()
-                .and_then(|a| self.keys.key(a)),
-            key_label: &label,
-            kms_errors: self.kms_sums(&row.name),
-            window: self.window.label(),
-            outage: self.outages.get(&row.name).copied(),
-            quota: self.quota(&row.name),
-            quota_warning_at: self.settings.quota_warning_at,
-            now: self.now,
-        };
-        health::assess(&facts)
+        health::assess(&self.facts(stream, &label))
     }
 
     fn kms_total(&self, name: &str) -> f64 {

@@ -118,7 +118,7 @@ fn table_row<'a>(
     cols: &Columns,
     theme: &Theme,
 ) -> TableRow<'a> {
-    let (health, _) = app.health(row);
+    let health = app.health_level(row);
     // A marker as well as reverse video: the cursor stays visible in plain text.
     let marker = match (selected, theme.ascii) {
         (false, _) => "  ",

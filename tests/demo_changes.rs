@@ -1,0 +1,65 @@
+//! The change commands against the built-in simulator, which (unlike moto)
+//! follows AWS's asynchronous rules: ENABLING, then ENABLED or ENABLING_FAILED.
+
+mod common;
+
+use common::{run, Sandbox};
+
+fn text(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_good_key_goes_enabling_then_enabled() {
+    let sandbox = Sandbox::new();
+    let out = run(sandbox.command().args([
+        "--demo",
+        "rotate",
+        "order-events",
+        "--key",
+        "alias/orders-events-2026",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = text(&out);
+    let enabling = t.find("  ENABLING\n").expect("ENABLING shown");
+    let enabled = t.find("  ENABLED\n").expect("ENABLED shown");
+    assert!(enabling < enabled);
+    assert!(t.contains(
+        "order-events is now encrypted with alias/orders-events-2026 (was alias/orders-events)."
+    ));
+}
+
+#[test]
+fn a_failed_change_exits_5_and_says_the_old_key_stays() {
+    let sandbox = Sandbox::new();
+    let out = run(sandbox.command().args([
+        "--demo",
+        "rotate",
+        "order-events",
+        "--key",
+        "alias/locked-down",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(5), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("ENABLING_FAILED"), "{t}");
+    assert!(t.contains("AWS said KMS_ACCESS_DENIED"), "{t}");
+    assert!(
+        t.contains("Key change FAILED: order-events stays encrypted with its old key, alias/orders-events;"),
+        "{t}"
+    );
+}
+
+#[test]
+fn no_wait_returns_once_aws_accepted() {
+    let sandbox = Sandbox::new();
+    let out =
+        run(sandbox
+            .command()
+            .args(["--demo", "disable", "checkout-events", "--yes", "--no-wait"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("AWS accepted the call."));
+    assert!(!t.contains("DISABLED\n"), "did not wait: {t}");
+}
