@@ -9,7 +9,7 @@ use chrono::Utc;
 use crate::audit::{AuditEntry, AuditError, AuditLog, AuditOutcome};
 use crate::cloud::{
     key_id_of, region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyChoice, KeyType,
-    KmsMetric, MetricRange, Stream,
+    MetricRange, Stream,
 };
 use crate::inventory::short_id;
 use crate::preflight::{self, Change, Target, Verdict};
@@ -165,22 +165,8 @@ pub async fn plan(
         _ => "enable",
     };
     let now = Utc::now();
-    let entries = ctx.ledger.read()?;
-    let account = ctx.account.as_deref().unwrap_or("");
-    let quota = quota::quotas(&entries, account, &ctx.region, now)
-        .remove(name)
-        .unwrap_or(Quota::unused());
-    let range = MetricRange {
-        start: now - chrono::Duration::hours(1),
-        end: now,
-        period_secs: 60,
-    };
-    let kms_errors_now = cloud
-        .kms_metrics(&[name.to_string()], range)
-        .await
-        .ok()
-        .and_then(|mut m| m.remove(name))
-        .map_or(0.0, |s| KmsMetric::ALL.iter().map(|m| s.total(*m)).sum());
+    let quota = quota_now(ctx, name, now)?;
+    let kms_errors_now = kms_errors_lately(cloud, name, now).await;
     let on_key = match &change {
         Change::Start(Target::Customer(k)) => streams_on_key(&k.arn),
         _ => None,
@@ -206,6 +192,31 @@ pub async fn plan(
         quota,
         verdict,
     })
+}
+
+/// What the ledger says is left of the stream's 25 calls.
+fn quota_now(ctx: &Context, name: &str, now: chrono::DateTime<Utc>) -> Result<Quota, ChangeError> {
+    let entries = ctx.ledger.read()?;
+    let account = ctx.account.as_deref().unwrap_or("");
+    Ok(quota::quotas(&entries, account, &ctx.region, now)
+        .remove(name)
+        .unwrap_or(Quota::unused()))
+}
+
+/// KMS errors on the stream in the last hour; zero when CloudWatch cannot say
+/// (the warning is a courtesy, not a check).
+async fn kms_errors_lately(cloud: &dyn Cloud, name: &str, now: chrono::DateTime<Utc>) -> f64 {
+    let range = MetricRange {
+        start: now - chrono::Duration::hours(1),
+        end: now,
+        period_secs: 60,
+    };
+    cloud
+        .kms_metrics(&[name.to_string()], range)
+        .await
+        .ok()
+        .and_then(|mut m| m.remove(name))
+        .map_or(0.0, |s| s.grand_total())
 }
 
 /// Finds the key KMS knows by this id, ARN, alias or alias ARN.

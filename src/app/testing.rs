@@ -84,3 +84,16 @@ pub fn demo_app_with(config: &Config, width: u16, height: u16) -> App {
     app.resize(width, height, crate::ui::table_viewport(height));
     app
 }
+
+/// What the worker sends for `LoadKeys` on the demo: every key of the account.
+pub fn all_keys_event() -> DataEvent {
+    let sim = SimCloud::with_clock(Scenario::builtin(), Arc::new(fixed_now));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let book = rt.block_on(async {
+        let ids = sim.list_keys().await.expect("keys").into_iter().collect();
+        inventory::load_keys_for(&sim, &ids).await.expect("keys")
+    });
+    DataEvent::AllKeys(book)
+}

@@ -239,7 +239,6 @@ mod changes {
     use super::*;
     use crate::app::{Dialog, Tone};
     use crate::change::{KeyArg, Request};
-    use crate::inventory::KeyBook;
 
     fn app_on(name: &str) -> App {
         let mut app = demo_app(100, 30);
@@ -250,19 +249,7 @@ mod changes {
     }
 
     fn with_keys(app: &mut App) {
-        // What the worker sends for LoadKeys: every key, from the simulator.
-        let book: KeyBook = app.keys.clone();
-        let mut all = book;
-        let sim = crate::cloud::sim::SimCloud::new(crate::cloud::scenario::Scenario::builtin());
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            use crate::cloud::Cloud;
-            let ids = sim.list_keys().await.unwrap().into_iter().collect();
-            all = crate::inventory::load_keys_for(&sim, &ids).await.unwrap();
-        });
-        app.apply(DataEvent::AllKeys(all));
+        app.apply(crate::app::testing::all_keys_event());
     }
 
     fn type_text(app: &mut App, text: &str) {

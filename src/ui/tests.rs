@@ -179,16 +179,7 @@ fn rendering_builds_only_visible_rows() {
 }
 
 fn all_keys(app: &mut App) {
-    use crate::cloud::Cloud;
-    let sim = crate::cloud::sim::SimCloud::new(crate::cloud::scenario::Scenario::builtin());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let book = rt.block_on(async {
-        let ids = sim.list_keys().await.unwrap().into_iter().collect();
-        crate::inventory::load_keys_for(&sim, &ids).await.unwrap()
-    });
-    app.apply(DataEvent::AllKeys(book));
+    app.apply(crate::app::testing::all_keys_event());
 }
 
 fn select(app: &mut App, name: &str) {

@@ -23,7 +23,7 @@ use crate::config::{Config, Window};
 use crate::health::Outage;
 use crate::inventory::{self, KeyBook};
 use crate::preflight::CredentialFacts;
-use crate::quota::{self, Ledger, Quota};
+use crate::quota::{self, Quota};
 
 /// What the worker learned, owned, for the UI loop.
 #[derive(Debug, Clone)]
@@ -113,7 +113,6 @@ enum Job {
 struct Worker {
     cloud: Arc<dyn Cloud>,
     changes: change::Context,
-    ledger: Ledger,
     settings: Settings,
     events: UnboundedSender<DataEvent>,
     jobs: FuturesUnordered<BoxFuture<'static, Job>>,
@@ -146,7 +145,6 @@ pub async fn run(
     let mut w = Worker {
         scheduler: Scheduler::new(settings.intervals),
         cloud,
-        ledger: changes.ledger.clone(),
         changes,
         settings,
         events,
@@ -346,7 +344,7 @@ impl Worker {
         let Some(account) = &self.account else {
             return;
         };
-        match self.ledger.read() {
+        match self.changes.ledger.read() {
             Ok(entries) => {
                 let q = quota::quotas(&entries, account, self.cloud.region(), Utc::now());
                 let _ = self.events.send(DataEvent::Quotas(q));
@@ -384,30 +382,7 @@ impl Worker {
                 tracing::warn!("cannot tell the account: {e}");
                 return true;
             }
-            Job::Names(result) => {
-                self.listing = false;
-                match result {
-                    Ok(names) => {
-                        self.next_list = now + self.settings.list_every;
-                        self.scheduler.set_names(&names);
-                        let first = self.names.is_empty();
-                        self.names = names.clone();
-                        if first {
-                            self.next_metrics = now;
-                        }
-                        DataEvent::Names(names)
-                    }
-                    Err(error) => {
-                        // Try again soon, not at once: an unreachable endpoint
-                        // must not become a busy loop.
-                        self.next_list = now + Duration::from_secs(10);
-                        DataEvent::Failed {
-                            what: "list",
-                            error,
-                        }
-                    }
-                }
-            }
+            Job::Names(result) => self.names_listed(result, now),
             Job::Stream(name, result) => {
                 self.describing -= 1;
                 let transitioning = result
@@ -435,30 +410,65 @@ impl Worker {
                     },
                 }
             }
-            Job::Metrics(window, result) => {
-                self.fetching_metrics = false;
-                if window != self.window {
-                    return true;
-                }
-                match result {
-                    Ok((series, outages)) => {
-                        self.next_metrics = now + self.settings.metrics_every;
-                        DataEvent::Metrics {
-                            window,
-                            series,
-                            outages,
-                        }
-                    }
-                    Err(error) => {
-                        self.next_metrics = now + Duration::from_secs(15);
-                        DataEvent::Failed {
-                            what: "metrics",
-                            error,
-                        }
-                    }
-                }
-            }
+            Job::Metrics(window, result) => match self.metrics_fetched(window, result, now) {
+                Some(event) => event,
+                None => return true,
+            },
         };
         self.events.send(event).is_ok()
+    }
+
+    fn names_listed(&mut self, result: Result<Vec<String>, CloudError>, now: Instant) -> DataEvent {
+        self.listing = false;
+        match result {
+            Ok(names) => {
+                self.next_list = now + self.settings.list_every;
+                self.scheduler.set_names(&names);
+                if self.names.is_empty() {
+                    self.next_metrics = now;
+                }
+                self.names = names.clone();
+                DataEvent::Names(names)
+            }
+            Err(error) => {
+                // Try again soon, not at once: an unreachable endpoint must
+                // not become a busy loop.
+                self.next_list = now + Duration::from_secs(10);
+                DataEvent::Failed {
+                    what: "list",
+                    error,
+                }
+            }
+        }
+    }
+
+    /// `None` when the user has moved to another window meanwhile.
+    fn metrics_fetched(
+        &mut self,
+        window: Window,
+        result: MetricsResult,
+        now: Instant,
+    ) -> Option<DataEvent> {
+        self.fetching_metrics = false;
+        if window != self.window {
+            return None;
+        }
+        Some(match result {
+            Ok((series, outages)) => {
+                self.next_metrics = now + self.settings.metrics_every;
+                DataEvent::Metrics {
+                    window,
+                    series,
+                    outages,
+                }
+            }
+            Err(error) => {
+                self.next_metrics = now + Duration::from_secs(15);
+                DataEvent::Failed {
+                    what: "metrics",
+                    error,
+                }
+            }
+        })
     }
 }

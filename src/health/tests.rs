@@ -1,0 +1,132 @@
+use super::*;
+use crate::cloud::{Encryption, Failure, KeyType, Source};
+
+fn stream(status: EncryptionStatus) -> Stream {
+    Stream {
+        name: "s".into(),
+        arn: "arn".into(),
+        source: Source::DirectPut,
+        status: "ACTIVE".into(),
+        encryption: Encryption {
+            status,
+            key_type: Some(KeyType::AwsOwned),
+            key_arn: None,
+            failure: None,
+        },
+    }
+}
+
+fn facts(s: &Stream) -> Facts<'_> {
+    Facts {
+        stream: s,
+        key: None,
+        key_label: "AWS owned",
+        kms_errors: Some([0.0; 4]),
+        window: "3h",
+        outage: None,
+        quota: Quota::unused(),
+        quota_warning_at: 5,
+        now: Utc::now(),
+    }
+}
+
+#[test]
+fn healthy_stream_is_ok_with_no_problems() {
+    let s = stream(EncryptionStatus::Enabled);
+    assert_eq!(assess(&facts(&s)), (Health::Ok, vec![]));
+}
+
+#[test]
+fn failed_status_is_critical_and_quotes_the_failure() {
+    let mut s = stream(EncryptionStatus::EnablingFailed);
+    s.encryption.failure = Some(Failure {
+        kind: "DISABLED_KMS_KEY".into(),
+        details: "key is disabled".into(),
+    });
+    let (h, p) = assess(&facts(&s));
+    assert_eq!(h, Health::Critical);
+    assert!(p[0].contains("DISABLED_KMS_KEY") && p[0].contains("key is disabled"));
+    let s = stream(EncryptionStatus::DisablingFailed);
+    assert_eq!(assess(&facts(&s)).0, Health::Critical);
+}
+
+#[test]
+fn kms_errors_are_critical_with_the_discard_deadline() {
+    let s = stream(EncryptionStatus::Enabled);
+    let mut f = facts(&s);
+    f.kms_errors = Some([0.0, 42.0, 0.0, 0.0]);
+    f.outage = Some(Outage {
+        since: f.now - Duration::hours(7),
+        last: f.now - Duration::minutes(1),
+        ongoing: true,
+        older: false,
+    });
+    let (h, p) = assess(&f);
+    assert_eq!(h, Health::Critical);
+    assert!(p[0].contains("KMSKeyDisabled 42"), "{}", p[0]);
+    assert!(p[0].contains("(in 17h 00m)"), "{}", p[0]);
+}
+
+#[test]
+fn transitions_disabled_keys_and_low_quota_are_warnings() {
+    let s = stream(EncryptionStatus::Enabling);
+    assert_eq!(assess(&facts(&s)).0, Health::Warning);
+
+    let s = stream(EncryptionStatus::Enabled);
+    let mut f = facts(&s);
+    f.quota = Quota {
+        limit: 25,
+        used: 20,
+        remaining: 5,
+        next_slot_at: Some(f.now + Duration::hours(2)),
+    };
+    let (h, p) = assess(&f);
+    assert_eq!(h, Health::Warning);
+    assert!(p[0].starts_with("5 of 25"), "{}", p[0]);
+
+    let key = KmsKey {
+        id: "k".into(),
+        arn: "arn:aws:kms:us-east-1:1:key/k".into(),
+        state: KeyState::PendingDeletion,
+        spec: "SYMMETRIC_DEFAULT".into(),
+        usage: "ENCRYPT_DECRYPT".into(),
+        manager: "CUSTOMER".into(),
+        description: String::new(),
+        deletion_date: None,
+        rotation_enabled: None,
+    };
+    let mut f = facts(&s);
+    f.key = Some(&key);
+    assert_eq!(assess(&f).0, Health::Warning);
+}
+
+#[test]
+fn outage_starts_at_the_first_error_of_the_current_run() {
+    let now = DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
+        .unwrap()
+        .to_utc();
+    let at = |m: i64| now - Duration::minutes(m);
+    let mut series = KmsSeries::default();
+    // An old run that ended, then a current one from 120 minutes ago.
+    series.series[1] = vec![(at(600), 1.0), (at(590), 1.0)];
+    series.series[1].extend((0..=120).rev().map(|m| (at(m), 2.0)));
+    let o = outage(&series, at(24 * 60), now, 60).unwrap();
+    assert_eq!(o.since, at(120));
+    assert!(o.ongoing && !o.older);
+    let o = outage(&series, at(121), now, 60).unwrap();
+    assert!(o.older, "the run reaches the start of the data");
+    assert_eq!(o.discard_at(), at(120) + Duration::hours(24));
+
+    let mut old = KmsSeries::default();
+    old.series[0] = vec![(at(300), 1.0)];
+    assert!(!outage(&old, at(1440), now, 60).unwrap().ongoing);
+    assert!(outage(&KmsSeries::default(), at(1440), now, 60).is_none());
+}
+
+#[test]
+fn durations_read_naturally() {
+    assert_eq!(human(Duration::seconds(30)), "<1m");
+    assert_eq!(human(Duration::minutes(45)), "45m");
+    assert_eq!(human(Duration::minutes(17 * 60 + 5)), "17h 05m");
+    assert_eq!(human(Duration::hours(50)), "2d 2h");
+}
