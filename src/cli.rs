@@ -8,9 +8,9 @@ use crate::config::Window;
 
 /// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted
 /// and with which KMS key, whether KMS is refusing Firehose, and how much of the
-/// Start/Stop quota is left.
+/// Start/Stop quota is left. With no command, opens the live dashboard.
 #[derive(Debug, Parser)]
-#[command(name = "firekeeper", version, about, long_about = None)]
+#[command(name = "firekeeper", version, about)]
 pub struct Cli {
     /// Run against a built-in simulation of Firehose, KMS and CloudWatch (no AWS account needed).
     #[arg(long, global = true)]
@@ -44,7 +44,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub no_color: bool,
 
-    /// KMS error window the dashboard opens with (default from the config: 3h).
+    /// KMS error window the dashboard opens with, and `status` uses when it is
+    /// not given one of its own (default from the config: 3h).
     #[arg(long, value_enum)]
     pub window: Option<Window>,
 

@@ -132,7 +132,7 @@ async fn dashboard(
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let cloud = connect(cli, config).await?;
     let ledger = ledger(cli, config);
-    let window = args.window.unwrap_or(config.status.window);
+    let window = args.window.or(cli.window).unwrap_or(config.status.window);
     let report = status::gather(cloud.as_ref(), config, window, &args.streams, &ledger).await?;
     let text = match args.output {
         Output::Json => serde_json::to_string_pretty(&report)? + "\n",
