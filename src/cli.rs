@@ -10,7 +10,7 @@ use crate::config::Window;
 /// and with which KMS key, whether KMS is refusing Firehose, and how much of the
 /// Start/Stop quota is left. With no command, opens the live dashboard.
 #[derive(Debug, Parser)]
-#[command(name = "firekeeper", version, about)]
+#[command(name = "firekeeper", version)]
 pub struct Cli {
     /// Run against a built-in simulation of Firehose, KMS and CloudWatch (no AWS account needed).
     #[arg(long, global = true)]
