@@ -8,10 +8,10 @@ use chrono::Utc;
 
 use crate::audit::{AuditEntry, AuditError, AuditLog, AuditOutcome};
 use crate::cloud::{
-    key_id_of, region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyChoice, KeyType,
-    MetricRange, Stream,
+    region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyChoice, KeyType, MetricRange,
+    Stream,
 };
-use crate::inventory::short_id;
+use crate::inventory::KeyBook;
 use crate::preflight::{self, Change, Target, Verdict};
 use crate::quota::{self, Action, Call, Entry, Ledger, LedgerError, Outcome, Quota};
 
@@ -119,19 +119,7 @@ pub async fn plan(
         }
         Err(e) => return Err(e.into()),
     };
-    let aliases = cloud.list_aliases().await.unwrap_or_default();
-    let label_of = |arn: &str| {
-        let id = key_id_of(arn);
-        let mut names: Vec<&str> = aliases
-            .iter()
-            .filter(|a| a.target_key_id.as_deref() == Some(id))
-            .map(|a| a.name.as_str())
-            .collect();
-        names.sort();
-        names
-            .first()
-            .map_or_else(|| short_id(id), |n| n.to_string())
-    };
+    let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
     let (change, new_label) = match request {
         Request::Disable { .. } => (Change::Stop, "no encryption".to_string()),
         Request::Rotate {
@@ -143,17 +131,12 @@ pub async fn plan(
             ..
         } => {
             let key = resolve_key(cloud, &ctx.region, k).await?;
-            let label = label_of(&key.arn);
+            let label = book.key_label(&key.arn);
             (Change::Start(Target::Customer(key)), label)
         }
     };
     let enc = &stream.encryption;
-    let old_label = match (enc.key_type, enc.key_arn.as_deref()) {
-        _ if enc.status == EncryptionStatus::Disabled => "no encryption".to_string(),
-        (Some(KeyType::AwsOwned), _) => "AWS owned key".to_string(),
-        (_, Some(arn)) => label_of(arn),
-        _ => "no encryption".to_string(),
-    };
+    let old_label = current_key_label(&stream, &book);
     let action = match (&change, enc.status) {
         (Change::Stop, _) => "disable",
         (
@@ -192,6 +175,18 @@ pub async fn plan(
         quota,
         verdict,
     })
+}
+
+/// The key a stream is encrypted with, as the confirmation, the explanation
+/// and the audit log name it.
+pub fn current_key_label(stream: &Stream, book: &KeyBook) -> String {
+    let enc = &stream.encryption;
+    match (enc.key_type, enc.key_arn.as_deref()) {
+        _ if enc.status == EncryptionStatus::Disabled => "no encryption".to_string(),
+        (Some(KeyType::AwsOwned), _) => "AWS owned key".to_string(),
+        (_, Some(arn)) => book.key_label(arn),
+        _ => "no encryption".to_string(),
+    }
 }
 
 /// What the ledger says is left of the stream's 25 calls.

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 
-use crate::cloud::{key_id_of, Cloud, CloudError, KeyType, KmsKey, KmsSeries, MetricRange, Stream};
+use crate::cloud::{
+    key_id_of, Alias, Cloud, CloudError, KeyType, KmsKey, KmsSeries, MetricRange, Stream,
+};
 use crate::config::Window;
 use crate::health;
 
@@ -53,6 +55,20 @@ pub struct KeyBook {
 }
 
 impl KeyBook {
+    /// A book of aliases only (no key descriptions), sorted per key.
+    pub fn from_aliases(aliases: Vec<Alias>) -> KeyBook {
+        let mut book = KeyBook::default();
+        for alias in aliases {
+            if let Some(target) = alias.target_key_id {
+                book.aliases.entry(target).or_default().push(alias.name);
+            }
+        }
+        for names in book.aliases.values_mut() {
+            names.sort();
+        }
+        book
+    }
+
     pub fn key(&self, arn_or_id: &str) -> Option<&KmsKey> {
         self.keys.get(key_id_of(arn_or_id))
     }
@@ -71,11 +87,15 @@ impl KeyBook {
         let enc = &stream.encryption;
         match (enc.key_type, enc.key_arn.as_deref()) {
             (Some(KeyType::AwsOwned), _) => "AWS owned".to_string(),
-            (_, Some(arn)) => self
-                .alias(arn)
-                .map_or_else(|| short_id(key_id_of(arn)), str::to_string),
+            (_, Some(arn)) => self.key_label(arn),
             _ => "-".to_string(),
         }
+    }
+
+    /// A customer key as people name it: its first alias, else its short id.
+    pub fn key_label(&self, arn_or_id: &str) -> String {
+        self.alias(arn_or_id)
+            .map_or_else(|| short_id(key_id_of(arn_or_id)), str::to_string)
     }
 }
 
@@ -105,15 +125,7 @@ pub async fn load_keys_for(
     cloud: &dyn Cloud,
     arns: &BTreeSet<String>,
 ) -> Result<KeyBook, CloudError> {
-    let mut book = KeyBook::default();
-    for alias in cloud.list_aliases().await? {
-        if let Some(target) = alias.target_key_id {
-            book.aliases.entry(target).or_default().push(alias.name);
-        }
-    }
-    for names in book.aliases.values_mut() {
-        names.sort();
-    }
+    let mut book = KeyBook::from_aliases(cloud.list_aliases().await?);
     // Futures collected first: a closure inside the stream combinator would
     // not be Send for every lifetime, which the worker's boxed jobs need.
     let calls: Vec<_> = arns

@@ -224,8 +224,7 @@ impl App {
                 let label = self
                     .all_keys
                     .as_ref()
-                    .and_then(|b| b.alias(&k.id))
-                    .map_or_else(|| k.id.clone(), str::to_string);
+                    .map_or_else(|| k.id.clone(), |b| b.key_label(&k.id));
                 (Change::Start(Target::Customer(k)), label)
             }
             (_, None) => (Change::Start(Target::AwsOwned), "AWS owned key".to_string()),
@@ -256,11 +255,7 @@ impl App {
             now: self.now,
         };
         let verdict = preflight::check(&facts, &new_label);
-        let old_label = if stream.encryption.status == crate::cloud::EncryptionStatus::Disabled {
-            "no encryption".to_string()
-        } else {
-            self.keys.label(stream)
-        };
+        let old_label = crate::change::current_key_label(stream, &self.keys);
         Confirm {
             request,
             stream: stream.name.clone(),
