@@ -161,10 +161,15 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
                 ));
             }
         }
-        (Some(KeyType::CustomerManaged), None) => lines.push(Line::styled(
-            " KMS has not described this key (yet).",
-            theme.dim(),
-        )),
+        (Some(KeyType::CustomerManaged), None) => {
+            // Say why when KMS refused, e.g. no kms:DescribeKey permission.
+            let why = arn
+                .and_then(|a| app.keys.errors.get(crate::cloud::key_id_of(a)))
+                .map_or(" KMS has not described this key (yet).".to_string(), |e| {
+                    format!(" KMS would not describe this key: {e}")
+                });
+            lines.push(Line::styled(why, theme.warn()))
+        }
         (Some(KeyType::AwsOwned), _) => lines.push(Line::styled(
             " AWS owned key: managed by Firehose.",
             theme.dim(),

@@ -259,3 +259,25 @@ fn read_only_hides_the_change_keys() {
     assert!(!text.contains("stop the stream's encryption"));
     assert!(text.contains("move up"));
 }
+
+#[test]
+fn detail_says_why_kms_would_not_describe_the_key() {
+    let mut app = demo_app(120, 30);
+    let arn = app
+        .row("order-events")
+        .and_then(|r| r.stream.as_ref())
+        .and_then(|s| s.encryption.key_arn.clone())
+        .unwrap();
+    let id = crate::cloud::key_id_of(&arn).to_string();
+    app.keys.keys.remove(&id);
+    app.keys.errors.insert(
+        id,
+        CloudError::AccessDenied("not authorized to perform kms:DescribeKey".into()),
+    );
+    open(&mut app, "order-events");
+    let text = screen(&app);
+    assert!(
+        text.contains("KMS would not describe this key: access denied"),
+        "{text}"
+    );
+}
