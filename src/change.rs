@@ -11,7 +11,7 @@ use crate::cloud::{
     region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyChoice, KeyType, MetricRange,
     Stream,
 };
-use crate::inventory::KeyBook;
+use crate::inventory::{never_got_key, KeyBook};
 use crate::preflight::{self, Change, Target, Verdict};
 use crate::quota::{self, Action, Call, Entry, Ledger, LedgerError, Outcome, Quota};
 
@@ -76,6 +76,34 @@ impl Plan {
     pub fn quota_after(&self) -> u32 {
         self.quota.remaining.saturating_sub(1)
     }
+
+    /// Whether Firehose encrypted the stream before this change: a failed
+    /// change leaves such a stream on its old key, and any other not encrypted.
+    pub fn was_encrypted(&self) -> bool {
+        is_encrypted(&self.stream)
+    }
+}
+
+/// Whether Firehose encrypts this stream's records now, by its description.
+pub fn is_encrypted(stream: &Stream) -> bool {
+    let enc = &stream.encryption;
+    match enc.status {
+        EncryptionStatus::Enabled
+        | EncryptionStatus::Disabling
+        | EncryptionStatus::DisablingFailed => true,
+        EncryptionStatus::EnablingFailed => !never_got_key(enc),
+        EncryptionStatus::Enabling | EncryptionStatus::Disabled => false,
+    }
+}
+
+/// A call that left firekeeper: AWS accepted it, or its answer was lost and
+/// only reading the stream can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// The ledger's id for the call.
+    pub id: String,
+    /// Why the outcome is not known, when it is not.
+    pub unclear: Option<CloudError>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +111,9 @@ pub enum ChangeError {
     /// Refused by firekeeper: nothing was sent.
     #[error("refused, nothing was sent: {0}")]
     Refused(String),
+    /// AWS refused the call, in words that say what to do instead.
+    #[error("AWS refused: {0}")]
+    Rejected(String),
     #[error(transparent)]
     Cloud(#[from] CloudError),
     #[error(transparent)]
@@ -98,6 +129,42 @@ pub enum Ending {
     Failed(Option<Failure>),
     /// Still changing when firekeeper stopped waiting.
     TimedOut,
+    /// The call's answer was lost and the stream never showed it: AWS
+    /// probably did not apply it, but firekeeper cannot be sure.
+    Unconfirmed,
+}
+
+/// How often and how long to watch a change, for the CLI and the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub poll: Duration,
+    /// How long to follow an accepted change before giving up waiting.
+    pub patience: Duration,
+    /// How long to look for a sign of a call whose answer was lost.
+    pub confirm_within: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            poll: Duration::from_secs(3),
+            patience: Duration::from_secs(15 * 60),
+            confirm_within: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What happened so far, for whoever shows progress.
+#[derive(Debug)]
+pub enum Step<'a> {
+    /// AWS accepted the call.
+    Accepted,
+    /// The call's answer was lost; the stream is being read to find out.
+    Unclear(&'a CloudError),
+    /// Reading showed that AWS had applied the call.
+    Confirmed,
+    /// A fresh description while following.
+    Seen(&'a Stream),
 }
 
 /// Describes the stream, resolves the key and runs the pre-flight checks.
@@ -135,17 +202,11 @@ pub async fn plan(
             (Change::Start(Target::Customer(key)), label)
         }
     };
-    let enc = &stream.encryption;
     let old_label = current_key_label(&stream, &book);
-    let action = match (&change, enc.status) {
+    let action = match (&change, is_encrypted(&stream)) {
         (Change::Stop, _) => "disable",
-        (
-            _,
-            EncryptionStatus::Enabled
-            | EncryptionStatus::Disabling
-            | EncryptionStatus::DisablingFailed,
-        ) => "rotate",
-        _ => "enable",
+        (_, true) => "rotate",
+        (_, false) => "enable",
     };
     let now = Utc::now();
     let quota = quota_now(ctx, name, now)?;
@@ -158,7 +219,7 @@ pub async fn plan(
         stream: &stream,
         change: &change,
         region: &ctx.region,
-        quota,
+        quota: Some(quota),
         streams_on_key: on_key,
         kms_errors_now,
         errors_window: "1h",
@@ -182,7 +243,9 @@ pub async fn plan(
 pub fn current_key_label(stream: &Stream, book: &KeyBook) -> String {
     let enc = &stream.encryption;
     match (enc.key_type, enc.key_arn.as_deref()) {
-        _ if enc.status == EncryptionStatus::Disabled => "no encryption".to_string(),
+        _ if enc.status == EncryptionStatus::Disabled || never_got_key(enc) => {
+            "no encryption".to_string()
+        }
         (Some(KeyType::AwsOwned), _) => "AWS owned key".to_string(),
         (_, Some(arn)) => book.key_label(arn),
         _ => "no encryption".to_string(),
@@ -210,7 +273,7 @@ async fn kms_errors_lately(cloud: &dyn Cloud, name: &str, now: chrono::DateTime<
         .kms_metrics(&[name.to_string()], range)
         .await
         .ok()
-        .and_then(|mut m| m.remove(name))
+        .and_then(|mut m| m.series.remove(name))
         .map_or(0.0, |s| s.grand_total())
 }
 
@@ -262,9 +325,11 @@ pub fn refuse(ctx: &Context, plan: &Plan, why: &str) -> ChangeError {
     ChangeError::Refused(why.to_string())
 }
 
-/// Sends the change, unless firekeeper must refuse it. The call is in the
-/// ledger, synced, before it leaves, so a crash cannot hide a spent slot.
-pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<(), ChangeError> {
+/// Sends the change once, unless firekeeper must refuse it. The call is in
+/// the ledger, synced, before it leaves, so a crash cannot hide a spent slot.
+/// A lost answer is not an error: the returned `Sent` says the outcome is
+/// unclear, and `confirm_by_reading` finds out what AWS did.
+pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent, ChangeError> {
     if ctx.read_only {
         return Err(refuse(
             ctx,
@@ -275,7 +340,15 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<(), C
     if !plan.verdict.allowed() {
         return Err(refuse(ctx, plan, &plan.verdict.refusals.join("; ")));
     }
-    let account = ctx.account.clone().unwrap_or_default();
+    // A call recorded under an unknown account would be counted apart from
+    // every other call on the stream.
+    let Some(account) = ctx.account.clone().filter(|a| !a.is_empty()) else {
+        return Err(refuse(
+            ctx,
+            plan,
+            "the AWS account is not known yet (STS has not answered), so the call cannot be counted against the stream's quota; try again when the header shows the account",
+        ));
+    };
     let call = Call {
         account: account.clone(),
         region: ctx.region.clone(),
@@ -315,41 +388,241 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<(), C
         }
     };
     let record = |outcome| {
-        ctx.ledger.record(&Entry {
-            at: Utc::now(),
-            id: id.clone(),
-            account: account.clone(),
-            region: ctx.region.clone(),
-            stream: plan.stream.name.clone(),
-            action: call.action,
-            outcome,
-        })
+        ctx.ledger
+            .record(&entry(ctx, &account, plan, &id, call.action, outcome))
     };
-    match result {
+    let e = match result {
         Ok(()) => {
             record(Outcome::Accepted)?;
             audit(ctx, plan, AuditOutcome::Accepted, "AWS accepted the call")?;
-            Ok(())
+            return Ok(Sent { id, unclear: None });
         }
-        Err(e) => {
-            let (outcome, audit_outcome) = match &e {
-                CloudError::LimitExceeded(_) => (Outcome::LimitExceeded, AuditOutcome::Rejected),
-                // Refused before acting: the slot was not used.
-                CloudError::InvalidArgument(_)
-                | CloudError::InUse(_)
-                | CloudError::NotFound(_)
-                | CloudError::InvalidKms(_)
-                | CloudError::AccessDenied(_)
-                | CloudError::Credentials(_)
-                | CloudError::Throttled(_) => (Outcome::Refused, AuditOutcome::Rejected),
-                // No answer: the call may have landed, so it keeps counting.
-                CloudError::Unreachable(_) | CloudError::Other(_) => {
-                    (Outcome::Sent, AuditOutcome::Unknown)
-                }
-            };
-            record(outcome)?;
-            audit(ctx, plan, audit_outcome, &e.to_string())?;
+        Err(e) => e,
+    };
+    match &e {
+        CloudError::LimitExceeded(m) if key_is_full(plan, m) => {
+            // The key, not the stream, is at its limit. AWS does not say
+            // whether such a refusal spends one of the 25 calls, so it counts.
+            record(Outcome::Rejected)?;
+            let why = format!(
+                "{} already encrypts the most streams AWS allows for one key ({}); choose another key. The stream's quota is not exhausted. AWS said: {m}",
+                plan.new_label,
+                crate::preflight::STREAMS_PER_KEY
+            );
+            audit(ctx, plan, AuditOutcome::Rejected, &why)?;
+            Err(ChangeError::Rejected(why))
+        }
+        CloudError::LimitExceeded(_) => {
+            record(Outcome::LimitExceeded)?;
+            audit(ctx, plan, AuditOutcome::Rejected, &e.to_string())?;
             Err(e.into())
+        }
+        // Refused before acting: the slot was not used.
+        CloudError::InvalidArgument(_)
+        | CloudError::InUse(_)
+        | CloudError::NotFound(_)
+        | CloudError::InvalidKms(_)
+        | CloudError::AccessDenied(_)
+        | CloudError::Credentials(_)
+        | CloudError::Throttled(_) => {
+            record(Outcome::Refused)?;
+            audit(ctx, plan, AuditOutcome::Rejected, &e.to_string())?;
+            Err(e.into())
+        }
+        // No answer, or a broken one: the call may have landed. The slot
+        // stays spent (the "sent" record stands) and only a read can tell.
+        CloudError::Unreachable(_)
+        | CloudError::NoAnswer(_)
+        | CloudError::Server(_)
+        | CloudError::Other(_) => {
+            audit(
+                ctx,
+                plan,
+                AuditOutcome::Unknown,
+                &format!("{e}; AWS may have applied this; checking by describing the stream"),
+            )?;
+            Ok(Sent {
+                id,
+                unclear: Some(e),
+            })
+        }
+    }
+}
+
+fn entry(
+    ctx: &Context,
+    account: &str,
+    plan: &Plan,
+    id: &str,
+    action: Action,
+    outcome: Outcome,
+) -> Entry {
+    Entry {
+        at: Utc::now(),
+        id: id.to_string(),
+        account: account.to_string(),
+        region: ctx.region.clone(),
+        stream: plan.stream.name.clone(),
+        action,
+        outcome,
+    }
+}
+
+/// Whether a `LimitExceededException` is about the key (one customer key
+/// serves at most 500 streams) rather than the stream's 25 calls. AWS uses the
+/// one exception for both; only a Start with a customer key can hit the key's
+/// limit, and its message names the key rather than the daily calls.
+pub fn key_is_full(plan: &Plan, message: &str) -> bool {
+    if !matches!(plan.change, Change::Start(Target::Customer(_))) {
+        return false;
+    }
+    let m = message.to_lowercase();
+    let about_calls = m.contains("24 hour")
+        || m.contains("24-hour")
+        || m.contains("per day")
+        || m.contains("startdeliverystreamencryption")
+        || m.contains("stopdeliverystreamencryption");
+    let about_key = m.contains("key") || m.contains("cmk") || m.contains("kms");
+    about_key && !about_calls
+}
+
+/// After a call whose answer was lost: describes the stream until it shows
+/// the call took effect (status or key moved from what the plan saw), or
+/// `within` passes. Never sends the call again. True when AWS had accepted it.
+pub async fn confirm_by_reading(
+    cloud: &dyn Cloud,
+    ctx: &Context,
+    plan: &Plan,
+    sent: &Sent,
+    poll: Duration,
+    within: Duration,
+) -> Result<bool, ChangeError> {
+    let start = tokio::time::Instant::now();
+    loop {
+        match cloud.describe_stream(&plan.stream.name).await {
+            Ok(now) if moved(&plan.stream, &now) => {
+                let account = ctx.account.clone().unwrap_or_default();
+                let action = match plan.change {
+                    Change::Stop => Action::Stop,
+                    Change::Start(_) => Action::Start,
+                };
+                ctx.ledger.record(&entry(
+                    ctx,
+                    &account,
+                    plan,
+                    &sent.id,
+                    action,
+                    Outcome::Accepted,
+                ))?;
+                audit(
+                    ctx,
+                    plan,
+                    AuditOutcome::Accepted,
+                    &format!(
+                        "AWS had applied the call: encryption is now {}",
+                        now.encryption.status
+                    ),
+                )?;
+                return Ok(true);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("checking {}: {e}", plan.stream.name),
+        }
+        if start.elapsed() >= within {
+            audit(
+                ctx,
+                plan,
+                AuditOutcome::Unknown,
+                &format!(
+                    "no sign after {} s that AWS applied the call; it may still, and it counts against the quota",
+                    within.as_secs()
+                ),
+            )?;
+            return Ok(false);
+        }
+        tokio::time::sleep(poll).await;
+    }
+}
+
+/// Whether the stream's encryption differs from what was described before.
+pub fn moved(before: &Stream, now: &Stream) -> bool {
+    let (a, b) = (&before.encryption, &now.encryption);
+    (a.status, a.key_type, &a.key_arn, &a.failure) != (b.status, b.key_type, &b.key_arn, &b.failure)
+}
+
+/// Sends the change once, finds out by reading what a lost answer hid, and
+/// follows the stream until it settles (unless `wait` is false). Every step
+/// is audited; if this future is dropped part-way (the user quit), the audit
+/// says firekeeper left before AWS finished.
+pub async fn carry_out(
+    cloud: &dyn Cloud,
+    ctx: &Context,
+    plan: &Plan,
+    timing: Timing,
+    wait: bool,
+    mut step: impl FnMut(Step<'_>),
+) -> Result<Option<(Ending, Stream)>, ChangeError> {
+    let sent = send(cloud, ctx, plan).await?;
+    let mut watch = Abandoned::new(ctx, plan);
+    match &sent.unclear {
+        None => step(Step::Accepted),
+        Some(e) => {
+            step(Step::Unclear(e));
+            let applied =
+                confirm_by_reading(cloud, ctx, plan, &sent, timing.poll, timing.confirm_within)
+                    .await?;
+            if !applied {
+                watch.disarm();
+                return Ok(Some((Ending::Unconfirmed, plan.stream.clone())));
+            }
+            step(Step::Confirmed);
+        }
+    }
+    if !wait {
+        watch.disarm();
+        return Ok(None);
+    }
+    let result = follow(cloud, ctx, plan, timing.poll, timing.patience, |s| {
+        step(Step::Seen(s))
+    })
+    .await;
+    watch.disarm();
+    result.map(Some)
+}
+
+/// Audits "left before AWS finished" if dropped while still armed: the
+/// dashboard quitting, or Ctrl-C at the command line, mid-follow.
+struct Abandoned<'a> {
+    ctx: &'a Context,
+    plan: &'a Plan,
+    armed: bool,
+}
+
+impl<'a> Abandoned<'a> {
+    fn new(ctx: &'a Context, plan: &'a Plan) -> Self {
+        Abandoned {
+            ctx,
+            plan,
+            armed: true,
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let why = format!(
+            "left before AWS finished: firekeeper stopped following; check with `firekeeper status --stream {}`",
+            self.plan.stream.name
+        );
+        if let Err(e) = audit(self.ctx, self.plan, AuditOutcome::Unknown, &why) {
+            tracing::error!("cannot audit an abandoned change: {e}");
         }
     }
 }
@@ -365,11 +638,20 @@ pub async fn follow(
     mut seen: impl FnMut(&Stream),
 ) -> Result<(Ending, Stream), ChangeError> {
     let start = tokio::time::Instant::now();
+    // What was described before the call may itself look settled (a leftover
+    // ENABLING_FAILED): only a state that moved, or came through a
+    // transition, is this change's answer.
+    let mut through_transition = false;
     loop {
         tokio::time::sleep(poll).await;
         let stream = match cloud.describe_stream(&plan.stream.name).await {
             Ok(s) => s,
-            Err(e @ (CloudError::Throttled(_) | CloudError::Unreachable(_))) => {
+            Err(
+                e @ (CloudError::Throttled(_)
+                | CloudError::Unreachable(_)
+                | CloudError::NoAnswer(_)
+                | CloudError::Server(_)),
+            ) => {
                 tracing::warn!("following {}: {e}", plan.stream.name);
                 if start.elapsed() >= timeout {
                     return finish(ctx, plan, Ending::TimedOut, plan.stream.clone());
@@ -379,7 +661,9 @@ pub async fn follow(
             Err(e) => return Err(e.into()),
         };
         seen(&stream);
-        if let Some(ending) = settled(plan, &stream) {
+        through_transition |= stream.encryption.status.is_transition();
+        let answered = through_transition || moved(&plan.stream, &stream);
+        if let Some(ending) = settled(plan, &stream).filter(|_| answered) {
             return finish(ctx, plan, ending, stream);
         }
         if start.elapsed() >= timeout {
@@ -424,7 +708,7 @@ fn finish(
     let outcome = match ending {
         Ending::Done => AuditOutcome::Succeeded,
         Ending::Failed(_) => AuditOutcome::Failed,
-        Ending::TimedOut => AuditOutcome::Unknown,
+        Ending::TimedOut | Ending::Unconfirmed => AuditOutcome::Unknown,
     };
     audit(ctx, plan, outcome, &explain(plan, &ending, &stream))?;
     Ok((ending, stream))
@@ -433,7 +717,7 @@ fn finish(
 /// What happened, in one plain sentence or two.
 pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
     let name = &plan.stream.name;
-    let was_encrypted = plan.old_label != "no encryption";
+    let was_encrypted = plan.was_encrypted();
     // The outcome first: a status line cut at 80 columns must still say it.
     let why = |f: &Option<Failure>| {
         f.as_ref().map_or(String::new(), |f| {
@@ -455,7 +739,7 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
             why(f)
         ),
         (Change::Start(_), Ending::Failed(f)) => format!(
-            "Enabling encryption FAILED: {name} is not encrypted; {} was not applied.{}",
+            "Enabling encryption FAILED: {name} is not encrypted (enabling with {} failed).{}",
             plan.new_label,
             why(f)
         ),
@@ -466,6 +750,9 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
             "Stopping encryption FAILED: {name} stays encrypted with {}.{}",
             plan.old_label,
             why(f)
+        ),
+        (_, Ending::Unconfirmed) => format!(
+            "{name}: the answer from AWS was lost and the stream shows no change: AWS probably did not apply it, but may still. The call counts against the quota; check with `firekeeper status --stream {name}` before trying again."
         ),
         (_, Ending::TimedOut) => format!(
             "{name} is still {} after firekeeper stopped waiting; check with `firekeeper status --stream {name}`.",

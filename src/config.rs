@@ -96,6 +96,7 @@ bounded!(CallsPerSecond, u32, 1, 100);
 bounded!(Concurrency, usize, 1, 64);
 bounded!(PageSize, u32, 1, 10_000);
 bounded!(QuotaWarning, u32, 0, 25);
+bounded!(CallTimeout, u64, 1, 300);
 
 /// One section of settings, and its "patch" twin in which every field is
 /// optional, so a user file may name only what it changes.
@@ -123,6 +124,7 @@ section!(
         firehose_calls_per_second: CallsPerSecond,
         describe_concurrency: Concurrency,
         list_page_size: PageSize,
+        call_timeout_secs: CallTimeout,
     }
 );
 
@@ -135,6 +137,22 @@ section!(
 );
 
 section!(Ledger, LedgerPatch { path: String });
+
+/// How a finding is judged, where the user may choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Ok,
+    Warning,
+    Critical,
+}
+
+section!(
+    HealthRules,
+    HealthRulesPatch {
+        unencrypted: Severity
+    }
+);
 
 /// Chart markers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -224,6 +242,7 @@ pub struct Config {
     pub aws: Aws,
     pub status: Status,
     pub ledger: Ledger,
+    pub health: HealthRules,
     pub ui: Ui,
     pub refresh: Refresh,
     pub keys: Keys,
@@ -239,6 +258,8 @@ struct ConfigPatch {
     status: StatusPatch,
     #[serde(default)]
     ledger: LedgerPatch,
+    #[serde(default)]
+    health: HealthRulesPatch,
     #[serde(default)]
     ui: UiPatch,
     #[serde(default)]
@@ -297,6 +318,7 @@ impl Config {
         config.aws.apply(patch.aws);
         config.status.apply(patch.status);
         config.ledger.apply(patch.ledger);
+        config.health.apply(patch.health);
         config.ui.apply(patch.ui);
         config.refresh.apply(patch.refresh);
         config.keys.apply(patch.keys);

@@ -67,7 +67,10 @@ pub async fn run(
     )
     .await;
     drop(guard);
+    // Aborting drops a change still being followed, which audits it as left
+    // unfinished; waiting here makes sure that line is written before exit.
     worker.abort();
+    let _ = worker.await;
     if let (Some(cache), Some(account)) = (&options.cache, &app.context.account) {
         if app.last_refresh.is_some() {
             if let Err(e) = cache.save(account, app.saved()) {

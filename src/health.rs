@@ -4,17 +4,24 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::cloud::{EncryptionStatus, KeyState, KmsKey, KmsMetric, KmsSeries, Stream};
+use crate::cloud::{
+    CloudError, EncryptionStatus, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
+};
+use crate::config::Severity;
 use crate::quota::Quota;
 
 /// How long Firehose keeps records it cannot decrypt before discarding them.
 pub const RETENTION_HOURS: i64 = 24;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// How a stream stands. Ordered by how much it should worry someone:
+/// `unknown` outranks `warning` because an unread fact may hide something
+/// critical, and only a known critical outranks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
     Ok,
     Warning,
+    Unknown,
     Critical,
 }
 
@@ -23,7 +30,18 @@ impl Health {
         match self {
             Health::Ok => "ok",
             Health::Warning => "warning",
+            Health::Unknown => "unknown",
             Health::Critical => "critical",
+        }
+    }
+}
+
+impl From<Severity> for Option<Health> {
+    fn from(s: Severity) -> Option<Health> {
+        match s {
+            Severity::Ok => None,
+            Severity::Warning => Some(Health::Warning),
+            Severity::Critical => Some(Health::Critical),
         }
     }
 }
@@ -80,63 +98,121 @@ pub fn outage(
     })
 }
 
+/// What is known of a stream's customer key.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyFact<'a> {
+    /// No customer key: AWS owned, or not encrypted.
+    None,
+    Described(&'a KmsKey),
+    /// KMS says the key does not exist.
+    Gone,
+    /// KMS would not say, for this reason.
+    Unreadable(&'a CloudError),
+    /// Not asked yet.
+    NotYet,
+}
+
 /// Everything the rules look at for one stream.
 pub struct Facts<'a> {
     pub stream: &'a Stream,
-    /// The customer key in use, if KMS described it.
-    pub key: Option<&'a KmsKey>,
+    pub key: KeyFact<'a>,
     pub key_label: &'a str,
-    /// Per-metric sums over the window; `None` when CloudWatch could not say.
-    pub kms_errors: Option<[f64; 4]>,
+    /// Per-metric sums over the window, or why CloudWatch could not say.
+    pub kms_errors: Result<[f64; 4], &'a str>,
     pub window: &'a str,
     pub outage: Option<Outage>,
-    pub quota: Quota,
+    /// `Ok(None)` when quota does not apply (the source owns encryption);
+    /// `Err` says why it is not known.
+    pub quota: Result<Option<Quota>, &'a str>,
     pub quota_warning_at: u32,
+    /// How an unencrypted DirectPut stream is judged.
+    pub unencrypted: Severity,
+    /// Set when the latest describe failed and this description is older.
+    pub describe_error: Option<&'a str>,
     pub now: DateTime<Utc>,
 }
 
-/// One thing wrong with a stream, before it is put into words.
+/// One thing wrong with a stream, or not known about it, before it is put
+/// into words.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Finding {
+enum Finding<'a> {
     Failed,
     KmsErrors(f64),
+    KeyGone,
+    Stale(&'a str),
+    MetricsUnknown(&'a str),
+    /// Why KMS would not describe the key; `None`: not asked yet.
+    KeyUnknown(Option<&'a CloudError>),
+    QuotaUnknown(&'a str),
     Transition,
-    KeyDisabled,
+    KeyUnusable,
     KeyPendingDeletion,
-    LowQuota,
+    KeyChanging,
+    Unencrypted(Health),
+    LowQuota(Quota),
 }
 
-impl Finding {
+impl Finding<'_> {
     fn health(self) -> Health {
         match self {
-            Finding::Failed | Finding::KmsErrors(_) => Health::Critical,
+            Finding::Failed | Finding::KmsErrors(_) | Finding::KeyGone => Health::Critical,
+            Finding::Stale(_)
+            | Finding::MetricsUnknown(_)
+            | Finding::KeyUnknown(_)
+            | Finding::QuotaUnknown(_) => Health::Unknown,
+            Finding::Unencrypted(h) => h,
             _ => Health::Warning,
         }
     }
 }
 
-/// What is wrong, critical findings first.
-fn findings(f: &Facts<'_>) -> Vec<Finding> {
+/// What is wrong or unknown, worst first.
+fn findings<'a>(f: &Facts<'a>) -> Vec<Finding<'a>> {
     let mut out = Vec::new();
     let enc = &f.stream.encryption;
+    if let Some(why) = f.describe_error {
+        out.push(Finding::Stale(why));
+    }
     if enc.status.is_failed() {
         out.push(Finding::Failed);
     }
-    let total: f64 = f.kms_errors.map_or(0.0, |e| e.iter().sum());
-    if total > 0.0 {
-        out.push(Finding::KmsErrors(total));
+    match f.kms_errors {
+        Ok(e) if e.iter().sum::<f64>() > 0.0 => out.push(Finding::KmsErrors(e.iter().sum())),
+        Ok(_) => {}
+        Err(why) => out.push(Finding::MetricsUnknown(why)),
     }
     if enc.status.is_transition() {
         out.push(Finding::Transition);
     }
-    match f.key.map(|k| &k.state) {
-        Some(KeyState::Disabled) => out.push(Finding::KeyDisabled),
-        Some(KeyState::PendingDeletion) => out.push(Finding::KeyPendingDeletion),
-        _ => {}
+    match f.key {
+        KeyFact::Described(k) => match &k.state {
+            KeyState::Disabled
+            | KeyState::PendingImport
+            | KeyState::Unavailable
+            | KeyState::PendingReplicaDeletion => out.push(Finding::KeyUnusable),
+            KeyState::PendingDeletion => out.push(Finding::KeyPendingDeletion),
+            KeyState::Creating | KeyState::Updating | KeyState::Other(_) => {
+                out.push(Finding::KeyChanging)
+            }
+            KeyState::Enabled => {}
+        },
+        KeyFact::Gone => out.push(Finding::KeyGone),
+        KeyFact::Unreadable(why) => out.push(Finding::KeyUnknown(Some(why))),
+        KeyFact::NotYet => out.push(Finding::KeyUnknown(None)),
+        KeyFact::None => {}
     }
-    if f.quota.remaining <= f.quota_warning_at {
-        out.push(Finding::LowQuota);
+    if f.stream.source == Source::DirectPut && enc.status == EncryptionStatus::Disabled {
+        if let Some(h) = Option::<Health>::from(f.unencrypted) {
+            out.push(Finding::Unencrypted(h));
+        }
     }
+    match f.quota {
+        Ok(Some(q)) if q.remaining <= f.quota_warning_at => out.push(Finding::LowQuota(q)),
+        Ok(_) => {}
+        Err(why) => out.push(Finding::QuotaUnknown(why)),
+    }
+    // Stable: findings of one health keep the order above.
+    out.sort_by_key(|x| std::cmp::Reverse(x.health()));
     out
 }
 
@@ -158,8 +234,12 @@ pub fn assess(f: &Facts<'_>) -> (Health, Vec<String>) {
     (health, problems)
 }
 
-fn sentence(finding: Finding, f: &Facts<'_>) -> String {
+fn sentence(finding: Finding<'_>, f: &Facts<'_>) -> String {
     let enc = &f.stream.encryption;
+    let state = match f.key {
+        KeyFact::Described(k) => k.state.as_str(),
+        _ => "",
+    };
     match finding {
         Finding::Failed => {
             let what = if enc.status == EncryptionStatus::EnablingFailed {
@@ -173,26 +253,48 @@ fn sentence(finding: Finding, f: &Facts<'_>) -> String {
             format!("{what}{why}")
         }
         Finding::KmsErrors(total) => kms_sentence(&f.kms_errors.unwrap_or_default(), total, f),
+        Finding::KeyGone => format!(
+            "Key {} no longer exists: Firehose cannot use it.",
+            f.key_label
+        ),
+        Finding::Stale(why) => format!(
+            "Could not describe the stream just now ({why}); what is shown may be out of date."
+        ),
+        Finding::MetricsUnknown(why) => {
+            format!("KMS error metrics could not be read from CloudWatch: {why}.")
+        }
+        Finding::KeyUnknown(Some(why)) => {
+            format!("Key {} could not be described by KMS: {why}.", f.key_label)
+        }
+        Finding::KeyUnknown(None) => format!("Key {} is not described yet.", f.key_label),
+        Finding::QuotaUnknown(why) => format!("Start/Stop quota unknown: {why}."),
         Finding::Transition if enc.status == EncryptionStatus::Enabling => {
             "Encryption is ENABLING: records written now are not yet encrypted.".to_string()
         }
         Finding::Transition => "Encryption is DISABLING.".to_string(),
-        Finding::KeyDisabled => format!(
-            "Key {} is disabled: Firehose cannot use it until it is enabled.",
+        Finding::KeyUnusable => format!(
+            "Key {} is {state}: Firehose cannot use it until it is Enabled.",
             f.key_label
         ),
         Finding::KeyPendingDeletion => format!(
             "Key {} is pending deletion{}: Firehose cannot use it.",
             f.key_label,
-            f.key
-                .and_then(|k| k.deletion_date)
-                .map_or(String::new(), |d| format!(
-                    " (deleted {})",
+            match f.key {
+                KeyFact::Described(k) => k.deletion_date.map_or(String::new(), |d| format!(
+                    " (to be deleted {})",
                     d.format("%Y-%m-%d %H:%M UTC")
-                ))
+                )),
+                _ => String::new(),
+            }
         ),
-        Finding::LowQuota => {
-            let next = f.quota.next_slot_at.map_or(String::new(), |t| {
+        Finding::KeyChanging => {
+            format!("Key {} is {state}: KMS is still changing it.", f.key_label)
+        }
+        Finding::Unencrypted(_) => {
+            "Not encrypted: records are stored without Firehose server-side encryption.".to_string()
+        }
+        Finding::LowQuota(q) => {
+            let next = q.next_slot_at.map_or(String::new(), |t| {
                 format!(
                     "; the next frees at {} (in {})",
                     t.format("%H:%M UTC"),
@@ -201,7 +303,7 @@ fn sentence(finding: Finding, f: &Facts<'_>) -> String {
             });
             format!(
                 "{} of {} Start/Stop calls left in 24 h{next}.",
-                f.quota.remaining, f.quota.limit
+                q.remaining, q.limit
             )
         }
     }

@@ -7,7 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 
 use crate::cloud::{
-    key_id_of, Alias, Cloud, CloudError, KeyType, KmsKey, KmsSeries, MetricRange, Stream,
+    key_id_of, Alias, Cloud, CloudError, KeyType, KmsKey, KmsMetrics, KmsSeries, MetricRange,
+    Stream,
 };
 use crate::config::Window;
 use crate::health;
@@ -82,13 +83,20 @@ impl KeyBook {
     }
 
     /// How a stream's key is shown: its alias, else its short id; "AWS owned"
-    /// for Firehose's own key; "-" for none.
+    /// for Firehose's own key; "-" for none. A stream whose failed enable
+    /// names the key it shows never got that key: it says so rather than
+    /// look encrypted with it.
     pub fn label(&self, stream: &Stream) -> String {
         let enc = &stream.encryption;
-        match (enc.key_type, enc.key_arn.as_deref()) {
+        let key = match (enc.key_type, enc.key_arn.as_deref()) {
             (Some(KeyType::AwsOwned), _) => "AWS owned".to_string(),
             (_, Some(arn)) => self.key_label(arn),
-            _ => "-".to_string(),
+            _ => return "-".to_string(),
+        };
+        if never_got_key(enc) {
+            format!("not encrypted (enabling with {key} failed)")
+        } else {
+            key
         }
     }
 
@@ -96,6 +104,23 @@ impl KeyBook {
     pub fn key_label(&self, arn_or_id: &str) -> String {
         self.alias(arn_or_id)
             .map_or_else(|| short_id(key_id_of(arn_or_id)), str::to_string)
+    }
+}
+
+/// Whether an ENABLING_FAILED description shows the key that failed rather
+/// than a key still in use. Firehose keeps an encrypted stream on its old key
+/// when a change fails; when the failure is about the very key shown (or the
+/// AWS owned key is shown with no customer key named), that key never took.
+pub fn never_got_key(enc: &crate::cloud::Encryption) -> bool {
+    if enc.status != crate::cloud::EncryptionStatus::EnablingFailed {
+        return false;
+    }
+    let Some(failure) = &enc.failure else {
+        return false;
+    };
+    match enc.key_arn.as_deref() {
+        Some(arn) => failure.details.contains(key_id_of(arn)),
+        None => enc.key_type == Some(KeyType::AwsOwned) && !failure.details.contains("key/"),
     }
 }
 
@@ -168,7 +193,7 @@ pub async fn load_metrics(
     names: &[String],
     window: Window,
     now: DateTime<Utc>,
-) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
+) -> Result<KmsMetrics, CloudError> {
     cloud.kms_metrics(names, metric_range(window, now)).await
 }
 
@@ -196,7 +221,7 @@ pub async fn outages(
         metrics.clone()
     } else {
         match load_metrics(cloud, &erring, Window::H24, now).await {
-            Ok(m) => m,
+            Ok(m) => m.series,
             Err(e) => {
                 tracing::warn!("cannot look back 24 h for KMS errors: {e}");
                 metrics.clone()

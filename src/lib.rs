@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cloud;
 pub mod config;
 pub mod dashboard;
+pub mod fleet;
 pub mod health;
 pub mod inventory;
 pub mod preflight;

@@ -25,9 +25,11 @@ use firekeeper::health::Health;
 use firekeeper::quota::Ledger;
 use firekeeper::status;
 
-/// Exit codes other tools rely on.
+/// Exit codes other tools rely on: 0 all known and none critical; 1 an error,
+/// or some stream's health unknown; 3 some stream critical.
 mod exit {
     pub const RUNTIME: u8 = 1;
+    pub const UNKNOWN: u8 = 1;
     pub const CRITICAL: u8 = 3;
 }
 
@@ -134,6 +136,15 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
     let ledger = ledger(cli, config);
     let window = args.window.or(cli.window).unwrap_or(config.status.window);
     let report = status::gather(cloud.as_ref(), config, window, &args.streams, &ledger).await?;
+    for name in &report.missing {
+        eprintln!(
+            "firekeeper: no delivery stream named {name} in {}",
+            report.region
+        );
+    }
+    if !report.missing.is_empty() && report.streams.is_empty() {
+        return Ok(ExitCode::from(exit::RUNTIME));
+    }
     let text = match args.output {
         Output::Json => serde_json::to_string_pretty(&report)? + "\n",
         Output::Table => status::table(&report),
@@ -148,8 +159,18 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
             return Err(e.into());
         }
     }
+    let (unknown, reasons) = report.unknowns();
+    if unknown > 0 {
+        eprintln!(
+            "firekeeper: health unknown for {} of {} streams: {}",
+            unknown,
+            report.streams.len(),
+            reasons.join("; ")
+        );
+    }
     Ok(match report.worst() {
         Health::Critical => ExitCode::from(exit::CRITICAL),
+        _ if unknown > 0 || !report.missing.is_empty() => ExitCode::from(exit::UNKNOWN),
         _ => ExitCode::SUCCESS,
     })
 }
@@ -238,6 +259,7 @@ async fn connect(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
         profile: cli.profile.clone(),
         region: cli.region.clone(),
         endpoint_url: cli.endpoint_url.clone(),
+        call_timeout: std::time::Duration::from_secs(config.aws.call_timeout_secs.0),
     };
     let aws = AwsCloud::connect(&conn).await?;
     Ok(Box::new(Paced::new(aws, per_second)))

@@ -42,7 +42,8 @@ pub struct Facts<'a> {
     pub stream: &'a Stream,
     pub change: &'a Change,
     pub region: &'a str,
-    pub quota: Quota,
+    /// `None` when the ledger has not been read: the send reads it again.
+    pub quota: Option<Quota>,
     /// Streams already on the target key, when known.
     pub streams_on_key: Option<usize>,
     /// KMS errors on this stream lately, and over what window ("1h").
@@ -153,8 +154,14 @@ pub fn check(f: &Facts<'_>, target_label: &str) -> Verdict {
             }
         }
     }
-    if f.quota.remaining == 0 {
-        let next = f.quota.next_slot_at.map_or(String::new(), |t| {
+    let Some(quota) = f.quota else {
+        v.warnings.push(
+            "quota not known yet: the ledger is read again before sending, and the change is refused if no call is left".into(),
+        );
+        return finish(v, f);
+    };
+    if quota.remaining == 0 {
+        let next = quota.next_slot_at.map_or(String::new(), |t| {
             format!(
                 "; the next frees at {} (in {})",
                 t.format("%Y-%m-%d %H:%M UTC"),
@@ -162,10 +169,17 @@ pub fn check(f: &Facts<'_>, target_label: &str) -> Verdict {
             )
         });
         v.refusals.push(format!(
-            "no Start/Stop calls left for {} (AWS allows 25 in 24 hours){next}",
-            s.name
+            "no Start/Stop calls left for {} (AWS allows {} in 24 hours){next}",
+            s.name,
+            crate::quota::LIMIT
         ));
     }
+    finish(v, f)
+}
+
+/// The warnings that do not depend on quota.
+fn finish(mut v: Verdict, f: &Facts<'_>) -> Verdict {
+    let s = f.stream;
     if f.credentials.temporary && matches!(f.change, Change::Start(Target::Customer(_))) {
         v.warnings.push(format!(
             "these are temporary credentials: if they were issued more than {SESSION_HOURS} hours ago, Firehose cannot create its KMS grant and the change fails; refresh them (e.g. aws sso login) if unsure"

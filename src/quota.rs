@@ -37,6 +37,9 @@ pub enum Outcome {
     /// AWS refused the call before acting (bad argument, stream busy): it does
     /// not count.
     Refused,
+    /// AWS answered with an error that may still have spent a call (the
+    /// key's 500-stream limit): it counts, but says nothing of what is left.
+    Rejected,
     /// AWS answered `LimitExceededException`: the stream has no calls left,
     /// whatever this ledger knew.
     LimitExceeded,
@@ -342,7 +345,12 @@ pub fn quota_of(entries: &[&Entry], now: DateTime<Utc>) -> Quota {
     }
     let mut counted: Vec<DateTime<Utc>> = last
         .values()
-        .filter(|e| matches!(e.outcome, Outcome::Sent | Outcome::Accepted))
+        .filter(|e| {
+            matches!(
+                e.outcome,
+                Outcome::Sent | Outcome::Accepted | Outcome::Rejected
+            )
+        })
         .map(|e| e.at)
         .collect();
     counted.sort();

@@ -1,14 +1,15 @@
 //! `firekeeper status`: the whole fleet in one report, as JSON for scripts or as
 //! a table for people. The JSON shape is a contract other tools rely on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::cloud::{Cloud, CloudError, Failure, KeyType, KmsMetric, KmsSeries, Source, Stream};
+use crate::cloud::{Cloud, CloudError, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream};
 use crate::config::{Config, Window};
-use crate::health::{self, Facts, Health};
+use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
+use crate::health::Health;
 use crate::inventory::{self, KeyBook};
 use crate::quota::{self, Ledger, Quota};
 
@@ -23,6 +24,9 @@ pub struct Report {
     /// affected stream says so too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// Names asked for with `--stream` that AWS does not have.
+    #[serde(skip)]
+    pub missing: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -34,13 +38,27 @@ pub struct StreamReport {
     pub encryption: Option<EncryptionReport>,
     /// Sums over the window; `null` when CloudWatch could not be read.
     pub kms_errors: Option<BTreeMap<&'static str, u64>>,
-    pub quota: Quota,
+    /// `null` when Start/Stop cannot apply (the source owns encryption) or
+    /// when the ledger or account could not be read (a problem says which).
+    pub quota: Option<Quota>,
     pub health: Health,
     pub problems: Vec<String>,
     /// Set when the stream could not be described; the other fields are then
     /// unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The key as the dashboard names it, for the table.
+    #[serde(skip)]
+    pub key_label: String,
+}
+
+/// Who owns a stream's encryption: Firehose SSE applies to DirectPut streams
+/// only; for the others the source (Kinesis, MSK, a database) encrypts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ManagedBy {
+    Firehose,
+    Source,
 }
 
 #[derive(Debug, Serialize)]
@@ -50,6 +68,7 @@ pub struct EncryptionReport {
     pub key_arn: Option<String>,
     pub key_alias: Option<String>,
     pub failure: Option<Failure>,
+    pub managed_by: ManagedBy,
 }
 
 impl Report {
@@ -59,6 +78,27 @@ impl Report {
             .map(|s| s.health)
             .max()
             .unwrap_or(Health::Ok)
+    }
+
+    /// How many streams are `unknown`, and the first reason of each kind.
+    pub fn unknowns(&self) -> (usize, Vec<String>) {
+        let unknown: Vec<&StreamReport> = self
+            .streams
+            .iter()
+            .filter(|s| s.health == Health::Unknown)
+            .collect();
+        let mut reasons: Vec<String> = self.errors.clone();
+        if reasons.is_empty() {
+            for s in &unknown {
+                if let Some(p) = s.problems.first() {
+                    if !reasons.contains(p) {
+                        reasons.push(p.clone());
+                    }
+                }
+            }
+        }
+        reasons.truncate(3);
+        (unknown.len(), reasons)
     }
 }
 
@@ -71,13 +111,25 @@ pub async fn gather(
     only: &[String],
     ledger: &Ledger,
 ) -> Result<Report, anyhow::Error> {
-    let now = Utc::now();
+    gather_at(cloud, config, window, only, ledger, Utc::now()).await
+}
+
+/// `gather` as of `now`: tests pin the clock.
+pub async fn gather_at(
+    cloud: &dyn Cloud,
+    config: &Config,
+    window: Window,
+    only: &[String],
+    ledger: &Ledger,
+    now: chrono::DateTime<Utc>,
+) -> Result<Report, anyhow::Error> {
+    let mut errors = Vec::new();
     let account = match cloud.identity().await {
-        Ok(id) => Some(id.account).filter(|a| !a.is_empty()),
-        Err(e @ (CloudError::Credentials(_) | CloudError::Unreachable(_))) => return Err(e.into()),
+        Ok(id) => Ok(id.account).map(|a| Some(a).filter(|a| !a.is_empty())),
+        Err(e) if e.is_connection() => return Err(e.into()),
         Err(e) => {
             tracing::warn!("cannot tell the account: {e}");
-            None
+            Err(format!("the AWS account could not be read (STS: {e})"))
         }
     };
     let names = if only.is_empty() {
@@ -88,61 +140,104 @@ pub async fn gather(
         names.dedup();
         names
     };
-    let described = inventory::describe_all(cloud, &names, config.aws.describe_concurrency.0).await;
+    let mut described =
+        inventory::describe_all(cloud, &names, config.aws.describe_concurrency.0).await;
     if let Some(e) = all_failed_the_same_way(&described) {
         return Err(e.into());
     }
+    // A stream deleted between the listing and its describe is simply gone;
+    // a name the user typed that AWS does not have is reported, not judged.
+    let mut missing = Vec::new();
+    described.retain(|(name, r)| match r {
+        Err(CloudError::NotFound(_)) => {
+            if !only.is_empty() {
+                missing.push(name.clone());
+            }
+            false
+        }
+        _ => true,
+    });
     let streams: Vec<&Stream> = described
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
         .collect();
-    let mut errors = Vec::new();
-    let book = inventory::load_keys(cloud, streams.iter().copied())
-        .await
-        .unwrap_or_else(|e| {
-            errors.push(format!("KMS aliases and keys unavailable: {e}"));
-            KeyBook::default()
-        });
-    let described_names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
-    let metrics = match inventory::load_metrics(cloud, &described_names, window, now).await {
-        Ok(m) => Some(m),
+    let book = match inventory::load_keys(cloud, streams.iter().copied()).await {
+        Ok(book) => book,
         Err(e) => {
-            errors.push(format!("KMS error metrics unavailable: {e}"));
-            None
+            errors.push(format!("KMS aliases and keys unavailable: {e}"));
+            let mut book = KeyBook::default();
+            for arn in inventory::customer_keys(streams.iter().copied()) {
+                book.errors
+                    .insert(crate::cloud::key_id_of(&arn).to_string(), e.clone());
+            }
+            book
         }
     };
-    let outages = inventory::outages(cloud, window, metrics.as_ref(), now).await;
-    let entries = ledger.read()?;
-    let quotas = quota::quotas(
-        &entries,
-        account.as_deref().unwrap_or(""),
-        cloud.region(),
-        now,
-    );
-    let ctx = Context {
-        book: &book,
-        metrics: metrics.as_ref(),
+    let described_names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
+    let metrics = if described_names.is_empty() {
+        Ok(KmsMetrics::default())
+    } else {
+        inventory::load_metrics(cloud, &described_names, window, now).await
+    };
+    let metrics = metrics.map_err(|e| {
+        errors.push(format!("KMS error metrics unavailable: {e}"));
+        e.to_string()
+    });
+    let series = metrics.as_ref().ok().map(|m| &m.series);
+    let outages = inventory::outages(cloud, window, series, now).await;
+    let quotas = match (&account, ledger.read()) {
+        (Ok(Some(account)), Ok(entries)) => {
+            Ok(quota::quotas(&entries, account, cloud.region(), now))
+        }
+        (Ok(None), _) => Err("STS named no account, so the ledger cannot be matched".to_string()),
+        (Err(why), _) => Err(why.clone()),
+        (_, Err(e)) => Err(format!("the ledger could not be read ({e})")),
+    };
+    if let Err(why) = &quotas {
+        errors.push(format!("quota unknown: {why}"));
+    }
+    let knowledge = Knowledge {
+        keys: &book,
+        metrics: match &metrics {
+            Ok(m) => Metrics::Loaded {
+                series: &m.series,
+                unknown: &m.unknown,
+            },
+            Err(why) => Metrics::Missing(why),
+        },
         outages: &outages,
-        quotas: &quotas,
-        config,
-        window,
+        quotas: match &quotas {
+            Ok(q) => Quotas::Loaded(q),
+            Err(why) => Quotas::Missing(why),
+        },
+        rules: rules(config, window),
         now,
     };
     let streams = described
         .iter()
         .map(|(name, result)| match result {
-            Ok(stream) => ctx.stream_report(stream),
-            Err(e) => error_report(name, e, &quotas),
+            Ok(stream) => stream_report(&knowledge, stream),
+            Err(e) => error_report(&knowledge, name, e),
         })
         .collect();
     Ok(Report {
         generated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
         region: cloud.region().to_string(),
-        account,
+        account: account.ok().flatten(),
         window,
         streams,
         errors,
+        missing,
     })
+}
+
+/// The health rules' settings, for the dashboard and `status` alike.
+pub fn rules(config: &Config, window: Window) -> Rules {
+    Rules {
+        window: window.label(),
+        quota_warning_at: config.status.quota_warning_at.0,
+        unencrypted: config.health.unencrypted,
+    }
 }
 
 /// When no stream could be described for a reason that is not about the
@@ -151,95 +246,67 @@ fn all_failed_the_same_way(
     described: &[(String, Result<Stream, CloudError>)],
 ) -> Option<CloudError> {
     let first = described.first()?.1.as_ref().err()?.clone();
-    let fleet_wide = matches!(
-        first,
-        CloudError::Credentials(_) | CloudError::Unreachable(_) | CloudError::AccessDenied(_)
-    );
+    let fleet_wide = first.is_connection() || matches!(first, CloudError::AccessDenied(_));
     let all = described.iter().all(
         |(_, r)| matches!(r, Err(e) if std::mem::discriminant(e) == std::mem::discriminant(&first)),
     );
     (fleet_wide && all && described.len() > 1).then_some(first)
 }
 
-struct Context<'a> {
-    book: &'a KeyBook,
-    metrics: Option<&'a BTreeMap<String, KmsSeries>>,
-    outages: &'a HashMap<String, health::Outage>,
-    quotas: &'a HashMap<String, Quota>,
-    config: &'a Config,
-    window: Window,
-    now: DateTime<Utc>,
-}
-
-impl Context<'_> {
-    fn stream_report(&self, s: &Stream) -> StreamReport {
-        let series = self
-            .metrics
-            .map(|m| m.get(&s.name).cloned().unwrap_or_default());
-        let sums = series.as_ref().map(|series| {
-            let mut sums = [0.0; 4];
-            for m in KmsMetric::ALL {
-                sums[m.index()] = series.total(m);
-            }
-            sums
-        });
-        let quota = self.quotas.get(&s.name).copied().unwrap_or(Quota::unused());
-        let label = self.book.label(s);
-        let key = s
-            .encryption
-            .key_arn
-            .as_deref()
-            .and_then(|a| self.book.key(a));
-        let facts = Facts {
-            stream: s,
-            key,
-            key_label: &label,
-            kms_errors: sums,
-            window: self.window.label(),
-            outage: self.outages.get(&s.name).copied(),
-            quota,
-            quota_warning_at: self.config.status.quota_warning_at.0,
-            now: self.now,
-        };
-        let (health, mut problems) = health::assess(&facts);
-        if sums.is_none() {
-            problems.push("KMS error metrics could not be read from CloudWatch.".into());
-        }
-        let enc = &s.encryption;
-        StreamReport {
-            name: s.name.clone(),
-            arn: Some(s.arn.clone()),
-            source: Some(s.source.clone()),
-            stream_status: Some(s.status.clone()),
-            encryption: Some(EncryptionReport {
-                status: enc.status,
-                key_type: enc.key_type,
-                key_arn: enc.key_arn.clone(),
-                key_alias: match enc.key_type {
-                    Some(KeyType::CustomerManaged) => enc
-                        .key_arn
-                        .as_deref()
-                        .and_then(|a| self.book.alias(a))
-                        .map(str::to_string),
-                    _ => None,
-                },
-                failure: enc.failure.clone(),
-            }),
-            kms_errors: sums.map(|sums| {
-                KmsMetric::ALL
-                    .iter()
-                    .map(|m| (m.name(), sums[m.index()].round() as u64))
-                    .collect()
-            }),
-            quota,
-            health,
-            problems,
-            error: None,
-        }
+fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
+    let seen = Seen {
+        name: &s.name,
+        stream: Some(s),
+        error: None,
+    };
+    let (health, problems) = k.judge(seen);
+    let enc = &s.encryption;
+    StreamReport {
+        name: s.name.clone(),
+        arn: Some(s.arn.clone()),
+        source: Some(s.source.clone()),
+        stream_status: Some(s.status.clone()),
+        encryption: Some(EncryptionReport {
+            status: enc.status,
+            key_type: enc.key_type,
+            key_arn: enc.key_arn.clone(),
+            key_alias: match enc.key_type {
+                Some(KeyType::CustomerManaged) => enc
+                    .key_arn
+                    .as_deref()
+                    .and_then(|a| k.keys.alias(a))
+                    .map(str::to_string),
+                _ => None,
+            },
+            failure: enc.failure.clone(),
+            managed_by: if s.source == Source::DirectPut {
+                ManagedBy::Firehose
+            } else {
+                ManagedBy::Source
+            },
+        }),
+        kms_errors: k.kms_sums(&s.name).ok().map(|sums| {
+            KmsMetric::ALL
+                .iter()
+                .map(|m| (m.name(), sums[m.index()].round() as u64))
+                .collect()
+        }),
+        quota: k.quota(s).ok().flatten(),
+        health,
+        problems,
+        error: None,
+        key_label: k.keys.label(s),
     }
 }
 
-fn error_report(name: &str, e: &CloudError, quotas: &HashMap<String, Quota>) -> StreamReport {
+fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> StreamReport {
+    let text = e.to_string();
+    let seen = Seen {
+        name,
+        stream: None,
+        error: Some(&text),
+    };
+    let (health, problems) = k.judge(seen);
     StreamReport {
         name: name.to_string(),
         arn: None,
@@ -247,10 +314,11 @@ fn error_report(name: &str, e: &CloudError, quotas: &HashMap<String, Quota>) -> 
         stream_status: None,
         encryption: None,
         kms_errors: None,
-        quota: quotas.get(name).copied().unwrap_or(Quota::unused()),
-        health: Health::Critical,
-        problems: vec![format!("Could not describe the stream: {e}")],
-        error: Some(e.to_string()),
+        quota: None,
+        health,
+        problems,
+        error: Some(text),
+        key_label: "?".to_string(),
     }
 }
 
@@ -287,19 +355,16 @@ pub fn table(report: &Report) -> String {
     ]));
     for s in &report.streams {
         let enc = s.encryption.as_ref();
-        let key = enc.map_or("?".to_string(), |e| {
-            match (e.key_type, &e.key_alias, &e.key_arn) {
-                (Some(KeyType::AwsOwned), _, _) => "AWS owned".into(),
-                (_, Some(alias), _) => alias.clone(),
-                (_, None, Some(arn)) => inventory::short_id(crate::cloud::key_id_of(arn)),
-                _ => "-".into(),
-            }
-        });
+        let key = s.key_label.clone();
         let errors = s
             .kms_errors
             .as_ref()
             .map_or("?".to_string(), |m| m.values().sum::<u64>().to_string());
-        let quota = format!("{}/{}", s.quota.remaining, s.quota.limit);
+        let quota = match (&s.quota, enc.map(|e| e.managed_by)) {
+            (Some(q), _) => format!("{}/{}", q.remaining, q.limit),
+            (None, Some(ManagedBy::Source)) => "-".to_string(),
+            (None, _) => "?".to_string(),
+        };
         let health = s.health.as_str().to_uppercase();
         out.push_str(&row([
             &s.name,
@@ -329,13 +394,23 @@ pub fn table(report: &Report) -> String {
     }
     let count = |h: Health| report.streams.iter().filter(|s| s.health == h).count();
     out.push_str(&format!(
-        "\n{} streams: {} ok, {} warning, {} critical\n",
-        report.streams.len(),
+        "\n{}: {} ok, {} warning, {} unknown, {} critical\n",
+        plural(report.streams.len(), "stream"),
         count(Health::Ok),
         count(Health::Warning),
+        count(Health::Unknown),
         count(Health::Critical)
     ));
     out
+}
+
+/// "1 stream", "3 streams".
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }
 
 /// Cuts a cell to `w` characters, marking the cut.

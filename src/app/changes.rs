@@ -123,14 +123,34 @@ impl App {
 
     /// Keys while a dialog is open.
     pub(super) fn dialog_key(&mut self, ev: KeyEvent) -> Vec<Command> {
-        if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
-            self.quit = true;
-            return Vec::new();
-        }
+        let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
         match self.dialog.take() {
+            Some(Dialog::Quit(_)) => {
+                // A second Ctrl-c is as good as yes: the user means it.
+                if ctrl_c || matches!(ev.code, KeyCode::Char('y' | 'Y')) {
+                    self.quit = true;
+                } else if !matches!(ev.code, KeyCode::Char('n' | 'N') | KeyCode::Esc) {
+                    self.dialog = Some(Dialog::Quit(self.following.iter().cloned().collect()));
+                }
+                Vec::new()
+            }
+            _ if ctrl_c => {
+                self.request_quit();
+                Vec::new()
+            }
             Some(Dialog::Picker(p)) => self.picker_key(p, ev),
             Some(Dialog::Confirm(c)) => self.confirm_key(c, ev),
             None => Vec::new(),
+        }
+    }
+
+    /// Quits, unless a change is still being followed: then asks first, as
+    /// quitting leaves its outcome unrecorded.
+    pub fn request_quit(&mut self) {
+        if self.following.is_empty() {
+            self.quit = true;
+        } else {
+            self.dialog = Some(Dialog::Quit(self.following.iter().cloned().collect()));
         }
     }
 
@@ -242,7 +262,7 @@ impl App {
             ),
             _ => None,
         };
-        let quota = self.quota(&stream.name);
+        let quota = self.quota(&stream.name).ok();
         let facts = preflight::Facts {
             stream,
             change: &change,

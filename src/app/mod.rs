@@ -16,9 +16,10 @@ pub use action::{Action, Command};
 use keymap::Keymap;
 
 use crate::change::{KeyArg, Request};
-use crate::cloud::{EncryptionStatus, KmsMetric, KmsSeries, Stream};
-use crate::config::{Config, Markers, Window};
-use crate::health::{self, Facts, Health, Outage};
+use crate::cloud::{EncryptionStatus, KmsSeries, Stream};
+use crate::config::{Config, Markers, Severity, Window};
+use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
+use crate::health::{Health, Outage};
 use crate::inventory::KeyBook;
 use crate::preflight::{CredentialFacts, Verdict};
 use crate::quota::Quota;
@@ -105,7 +106,8 @@ pub struct Confirm {
     pub stream: String,
     pub old_label: String,
     pub new_label: String,
-    pub quota: Quota,
+    /// `None` while the ledger is unread.
+    pub quota: Option<Quota>,
     pub verdict: Verdict,
     pub streams_on_key: Option<usize>,
     /// For stopping encryption: what has been typed of the stream's name.
@@ -126,6 +128,8 @@ pub struct PickItem {
 pub enum Dialog {
     Picker(Picker),
     Confirm(Confirm),
+    /// Quitting would stop following these changes: ask first.
+    Quit(Vec<String>),
 }
 
 /// How a message on the status line should read.
@@ -142,6 +146,9 @@ pub struct UiSettings {
     pub markers: Markers,
     pub color: bool,
     pub quota_warning_at: u32,
+    pub unencrypted: Severity,
+    /// How long one AWS call may take, to say how long AWS has been silent.
+    pub call_timeout_secs: u64,
 }
 
 /// Fleet counts for the header, kept up to date as data arrives so a frame
@@ -164,9 +171,13 @@ pub struct App {
     index: HashMap<String, usize>,
     pub keys: KeyBook,
     pub metrics: BTreeMap<String, KmsSeries>,
+    /// Streams CloudWatch gave incomplete data for, and why.
+    pub metrics_unknown: BTreeMap<String, String>,
     pub metrics_window: Option<Window>,
     pub outages: HashMap<String, Outage>,
     pub quotas: HashMap<String, Quota>,
+    /// Whether `quotas` was read from the ledger, or why not.
+    pub quota_state: LoadingState,
     pub window: Window,
     pub sort: SortKey,
     pub filter: String,
@@ -183,6 +194,12 @@ pub struct App {
     pub metrics_state: LoadingState,
     /// The last thing that went wrong, in words, and when.
     pub last_error: Option<(String, DateTime<Utc>)>,
+    /// The last time AWS answered anything.
+    pub last_answer: Option<DateTime<Utc>>,
+    /// When a call first went unanswered since the last answer: AWS is silent.
+    pub silent_since: Option<DateTime<Utc>>,
+    /// Streams with a change being followed: quitting would abandon them.
+    pub following: std::collections::BTreeSet<String>,
     /// Showing the cached fleet from an earlier run, not yet refreshed.
     pub from_cache: Option<DateTime<Utc>>,
     pub last_refresh: Option<DateTime<Utc>>,
@@ -207,15 +224,19 @@ impl App {
                 markers: config.ui.markers,
                 color: config.ui.color,
                 quota_warning_at: config.status.quota_warning_at.0,
+                unencrypted: config.health.unencrypted,
+                call_timeout_secs: config.aws.call_timeout_secs.0,
             },
             keymap: config.keys.keymap(),
             rows: Vec::new(),
             index: HashMap::new(),
             keys: KeyBook::default(),
             metrics: BTreeMap::new(),
+            metrics_unknown: BTreeMap::new(),
             metrics_window: None,
             outages: HashMap::new(),
             quotas: HashMap::new(),
+            quota_state: LoadingState::Loading,
             window,
             sort: SortKey::Name,
             filter: String::new(),
@@ -229,6 +250,9 @@ impl App {
             list_state: LoadingState::Loading,
             metrics_state: LoadingState::Loading,
             last_error: None,
+            last_answer: None,
+            silent_since: None,
+            following: Default::default(),
             from_cache: None,
             last_refresh: None,
             now,
@@ -257,67 +281,61 @@ impl App {
         (self.offset..end).map(move |i| (i, &self.rows[self.visible[i]]))
     }
 
-    /// KMS error sums over the window, per metric.
-    pub fn kms_sums(&self, name: &str) -> Option<[f64; 4]> {
-        // No metrics yet means unknown, not zero.
-        self.metrics_window?;
-        let series = self.metrics.get(name);
-        let mut sums = [0.0; 4];
-        if let Some(series) = series {
-            for m in KmsMetric::ALL {
-                sums[m.index()] = series.total(m);
-            }
-        }
-        Some(sums)
-    }
-
-    pub fn quota(&self, name: &str) -> Quota {
-        self.quotas.get(name).copied().unwrap_or(Quota::unused())
-    }
-
-    /// Health alone, for a table row: no sentences built.
-    pub fn health_level(&self, row: &Row) -> Health {
-        match &row.stream {
-            None if row.error.is_some() => Health::Critical,
-            None => Health::Ok,
-            Some(stream) => health::level(&self.facts(stream, "")),
-        }
-    }
-
-    fn facts<'a>(&'a self, stream: &'a Stream, key_label: &'a str) -> Facts<'a> {
-        Facts {
-            stream,
-            key: stream
-                .encryption
-                .key_arn
-                .as_deref()
-                .and_then(|a| self.keys.key(a)),
-            key_label,
-            kms_errors: self.kms_sums(&stream.name),
-            window: self.window.label(),
-            outage: self.outages.get(&stream.name).copied(),
-            quota: self.quota(&stream.name),
-            quota_warning_at: self.settings.quota_warning_at,
+    /// Everything known of the fleet, for the rules `status` uses too.
+    pub fn knowledge(&self) -> Knowledge<'_> {
+        let metrics = match (&self.metrics_window, &self.metrics_state) {
+            (Some(_), _) => Metrics::Loaded {
+                series: &self.metrics,
+                unknown: &self.metrics_unknown,
+            },
+            (None, LoadingState::Error(why)) => Metrics::Missing(why),
+            (None, _) => Metrics::Missing("not loaded yet"),
+        };
+        let quotas = match &self.quota_state {
+            LoadingState::Loaded => Quotas::Loaded(&self.quotas),
+            LoadingState::Error(why) => Quotas::Missing(why),
+            _ => Quotas::Missing("the ledger is not read yet"),
+        };
+        Knowledge {
+            keys: &self.keys,
+            metrics,
+            outages: &self.outages,
+            quotas,
+            rules: Rules {
+                window: self.window.label(),
+                quota_warning_at: self.settings.quota_warning_at,
+                unencrypted: self.settings.unencrypted,
+            },
             now: self.now,
         }
     }
 
+    /// KMS error sums over the window, per metric, or why they are unknown.
+    pub fn kms_sums(&self, name: &str) -> Result<[f64; 4], &str> {
+        self.knowledge().kms_sums(name)
+    }
+
+    /// The stream's quota by the ledger, or why it is unknown.
+    pub fn quota(&self, name: &str) -> Result<Quota, &str> {
+        self.knowledge().quota_of(name)
+    }
+
+    fn seen<'a>(row: &'a Row) -> Seen<'a> {
+        Seen {
+            name: &row.name,
+            stream: row.stream.as_ref(),
+            error: row.error.as_deref(),
+        }
+    }
+
+    /// Health alone, for a table row: no sentences built.
+    pub fn health_level(&self, row: &Row) -> Health {
+        self.knowledge().level(App::seen(row))
+    }
+
     /// Health and problems, by the same rules as `firekeeper status`.
     pub fn health(&self, row: &Row) -> (Health, Vec<String>) {
-        let Some(stream) = &row.stream else {
-            let why = row
-                .error
-                .clone()
-                .unwrap_or_else(|| "not described yet".into());
-            let health = if row.error.is_some() {
-                Health::Critical
-            } else {
-                Health::Ok
-            };
-            return (health, vec![why]);
-        };
-        let label = self.keys.label(stream);
-        health::assess(&self.facts(stream, &label))
+        self.knowledge().judge(App::seen(row))
     }
 
     fn kms_total(&self, name: &str) -> f64 {

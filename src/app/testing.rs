@@ -37,10 +37,10 @@ pub fn demo_events(window: Window) -> Vec<DataEvent> {
         let keys = inventory::load_keys(&sim, streams.iter())
             .await
             .expect("keys");
-        let series = inventory::load_metrics(&sim, &names, window, now)
+        let metrics = inventory::load_metrics(&sim, &names, window, now)
             .await
             .expect("metrics");
-        let outages = inventory::outages(&sim, window, Some(&series), now).await;
+        let outages = inventory::outages(&sim, window, Some(&metrics.series), now).await;
         let mut events = vec![
             DataEvent::Identity(sim.identity().await.expect("identity")),
             DataEvent::Names(names),
@@ -57,9 +57,12 @@ pub fn demo_events(window: Window) -> Vec<DataEvent> {
         events.push(DataEvent::Keys(keys));
         events.push(DataEvent::Metrics {
             window,
-            series,
+            series: metrics.series,
+            unknown: metrics.unknown,
             outages,
         });
+        // The demo's ledger starts empty: every stream has all its calls.
+        events.push(DataEvent::Quotas(Ok(Default::default())));
         events
     })
 }
@@ -69,6 +72,11 @@ pub fn demo_app(width: u16, height: u16) -> App {
 }
 
 pub fn demo_app_with(config: &Config, width: u16, height: u16) -> App {
+    demo_app_from(config, width, height, demo_events(Window::H3))
+}
+
+/// A dashboard fed these events, as the worker would have sent them.
+pub fn demo_app_from(config: &Config, width: u16, height: u16, events: Vec<DataEvent>) -> App {
     let context = Context {
         account: None,
         region: "us-east-1".into(),
@@ -78,7 +86,7 @@ pub fn demo_app_with(config: &Config, width: u16, height: u16) -> App {
         read_only: false,
     };
     let mut app = App::new(context, config, Window::H3, fixed_now());
-    for ev in demo_events(Window::H3) {
+    for ev in events {
         app.apply(ev);
     }
     app.resize(width, height, crate::ui::table_viewport(height));

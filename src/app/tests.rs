@@ -149,6 +149,7 @@ fn window_and_refresh_ask_the_worker() {
     let (changed, _) = app.apply(DataEvent::Metrics {
         window: Window::H3,
         series: Default::default(),
+        unknown: Default::default(),
         outages: Default::default(),
     });
     assert!(!changed);

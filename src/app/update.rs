@@ -18,7 +18,7 @@ impl App {
         if self.filtering {
             match ev.code {
                 KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
-                    self.quit = true
+                    self.request_quit()
                 }
                 KeyCode::Char(c) => {
                     self.filter.push(c);
@@ -55,7 +55,7 @@ impl App {
             self.message = None;
         }
         match (action, &self.view) {
-            (Action::Quit, _) => self.quit = true,
+            (Action::Quit, _) => self.request_quit(),
             (Action::Help, View::Help) | (Action::Back, View::Help) => self.view = View::Table,
             (Action::Help, _) => self.view = View::Help,
             (_, View::Help) => {}
@@ -120,9 +120,9 @@ impl App {
 
     /// Moves the clock; true when something on screen reads differently.
     pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
-        let before = self.clock_label();
+        let before = (self.clock_label(), self.silence());
         self.now = now;
-        before != self.clock_label()
+        before != (self.clock_label(), self.silence())
     }
 
     /// What the header says about freshness: coarse on purpose, so an idle
@@ -164,7 +164,19 @@ impl App {
 
     /// Takes what the worker learned; true when the screen needs redrawing.
     pub fn apply(&mut self, event: DataEvent) -> (bool, Vec<Command>) {
-        let changed = match event {
+        let heard = match &event {
+            DataEvent::Failed { error, .. } => !error.is_connection(),
+            DataEvent::Stream { result, .. } => {
+                result.as_ref().err().is_none_or(|e| !e.is_connection())
+            }
+            DataEvent::Quotas(_)
+            | DataEvent::Change { .. }
+            | DataEvent::Following { .. }
+            | DataEvent::Credentials(_) => false,
+            _ => true,
+        };
+        let mut changed = heard && self.heard();
+        changed |= match event {
             DataEvent::Identity(id) => {
                 let account = Some(id.account);
                 let changed = self.context.account != account;
@@ -178,6 +190,18 @@ impl App {
                 self.clear_error();
                 true
             }
+            DataEvent::Gone(name) => {
+                self.remove_row(&name);
+                true
+            }
+            DataEvent::Following { stream, active } => {
+                if active {
+                    self.following.insert(stream);
+                } else {
+                    self.following.remove(&stream);
+                }
+                false
+            }
             DataEvent::Stream { name, result, at } => self.set_stream(name, result, at),
             DataEvent::Keys(book) => {
                 self.keys = book;
@@ -186,15 +210,18 @@ impl App {
             DataEvent::Metrics {
                 window,
                 series,
+                unknown,
                 outages,
             } => {
                 if window != self.window {
-                    return (false, Vec::new());
+                    return (changed, Vec::new());
                 }
                 let changed = self.metrics_window != Some(window)
                     || self.metrics != series
+                    || self.metrics_unknown != unknown
                     || self.outages != outages;
                 self.metrics = series;
+                self.metrics_unknown = unknown;
                 self.outages = outages;
                 self.metrics_window = Some(window);
                 self.metrics_state = LoadingState::Loaded;
@@ -205,8 +232,14 @@ impl App {
                 changed
             }
             DataEvent::Quotas(quotas) => {
-                let changed = self.quotas != quotas;
+                let (quotas, state) = match quotas {
+                    Ok(q) => (q, LoadingState::Loaded),
+                    // What was read before is not shown as if it were current.
+                    Err(why) => (Default::default(), LoadingState::Error(why)),
+                };
+                let changed = self.quotas != quotas || self.quota_state != state;
                 self.quotas = quotas;
+                self.quota_state = state;
                 if changed {
                     self.refresh_view();
                 }
@@ -231,6 +264,9 @@ impl App {
                     "metrics" => self.metrics_state = LoadingState::Error(message.clone()),
                     _ => {}
                 }
+                if matches!(error, CloudError::NoAnswer(_)) {
+                    self.silent_since.get_or_insert(self.now);
+                }
                 self.last_error = Some((message, self.now));
                 true
             }
@@ -238,8 +274,39 @@ impl App {
         (changed, self.interest())
     }
 
+    /// AWS answered: whatever silence there was is over. True when that
+    /// changes what the screen says.
+    fn heard(&mut self) -> bool {
+        self.last_answer = Some(self.now);
+        self.silent_since.take().is_some()
+    }
+
+    /// "no answer from AWS for 40 s; showing data from 14:02", while AWS is
+    /// silent. The silence began a call's timeout before the first failure.
+    pub fn silence(&self) -> Option<String> {
+        let since = self.silent_since?;
+        let secs = (self.now - since).num_seconds().max(0) as u64 + self.settings.call_timeout_secs;
+        let data = match (self.last_answer, self.from_cache) {
+            (Some(t), _) | (None, Some(t)) => {
+                format!("showing data from {}", t.format("%H:%M UTC"))
+            }
+            (None, None) => "nothing loaded yet".to_string(),
+        };
+        Some(format!(
+            "no answer from AWS for {secs} s; {data}; retrying by itself"
+        ))
+    }
+
     fn clear_error(&mut self) {
         self.last_error = None;
+    }
+
+    /// A stream AWS no longer has.
+    fn remove_row(&mut self, name: &str) {
+        if self.index.contains_key(name) {
+            self.rows.retain(|r| r.name != name);
+            self.reindex();
+        }
     }
 
     /// Replaces the rows with the listed names, keeping what is known of each.
@@ -304,11 +371,12 @@ impl App {
                 row.stream = Some(stream);
                 row.error = None;
             }
-            // A stream deleted since the listing: the next listing drops it.
-            Err(e @ CloudError::NotFound(_)) => row.error = Some(e.to_string()),
             // Keep the last good description; say it could not be refreshed.
             Err(e) => {
                 let message = explain("describe", &e);
+                if matches!(e, CloudError::NoAnswer(_)) {
+                    self.silent_since.get_or_insert(self.now);
+                }
                 row.error = Some(e.to_string());
                 self.last_error = Some((message, self.now));
             }
@@ -352,7 +420,11 @@ impl App {
                 tb.total_cmp(&ta).then(a.cmp(&b))
             }),
             SortKey::QuotaLeft => {
-                visible.sort_by_key(|&i| (self.quota(&self.rows[i].name).remaining, i))
+                // Unknown quota sorts first: it may be the lowest.
+                visible.sort_by_key(|&i| {
+                    let q = self.quota(&self.rows[i].name).ok();
+                    (q.map(|q| q.remaining + 1).unwrap_or(0), i)
+                })
             }
         }
         self.visible = visible;
@@ -417,6 +489,7 @@ pub fn explain(what: &str, e: &CloudError) -> String {
         "metrics" => "reading KMS metrics from CloudWatch",
         "keys" => "reading KMS keys",
         "describe" => "describing a stream",
+        "identity" => "asking STS which account this is (changes wait for it)",
         other => other,
     };
     match e {
@@ -427,6 +500,7 @@ pub fn explain(what: &str, e: &CloudError) -> String {
         CloudError::Unreachable(_) => {
             format!("cannot reach AWS ({doing}): check network/--endpoint-url; showing last data")
         }
+        CloudError::NoAnswer(_) => format!("no answer from AWS ({doing}); showing last data"),
         other => format!("{doing} failed: {other}"),
     }
 }

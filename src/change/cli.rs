@@ -2,9 +2,10 @@
 //! the call, and the outcome followed to the end.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::time::Duration;
 
-use super::{explain, follow, plan, refuse, send, ChangeError, Context, Ending, Plan, Request};
+use super::{
+    carry_out, explain, plan, refuse, ChangeError, Context, Ending, Plan, Request, Step, Timing,
+};
 use crate::cli::ConfirmArgs;
 use crate::cloud::Cloud;
 
@@ -15,10 +16,6 @@ pub mod exit {
     pub const REFUSED: u8 = 4;
     pub const FAILED: u8 = 5;
 }
-
-/// How often, and how long, to watch a change settle.
-const POLL: Duration = Duration::from_secs(3);
-const PATIENCE: Duration = Duration::from_secs(15 * 60);
 
 pub async fn run(
     cloud: &dyn Cloud,
@@ -31,6 +28,10 @@ pub async fn run(
         Ok(code) => code,
         Err(ChangeError::Refused(why)) => {
             eprintln!("firekeeper: refused, nothing was sent: {why}");
+            exit::REFUSED
+        }
+        Err(e @ ChangeError::Rejected(_)) => {
+            eprintln!("firekeeper: {e}");
             exit::REFUSED
         }
         Err(e) => {
@@ -52,29 +53,55 @@ async fn run_inner(
     if plan.verdict.allowed() && !ctx.read_only && !confirm.yes {
         confirmed(ctx, &plan)?;
     }
-    send(cloud, ctx, &plan).await?;
-    println!("AWS accepted the call.");
-    if confirm.no_wait {
+    let mut last = None;
+    let progress = |step: Step<'_>| match step {
+        Step::Accepted => {
+            println!("AWS accepted the call.");
+            if !confirm.no_wait {
+                println!("Waiting for {} to settle…", plan.stream.name);
+            }
+        }
+        Step::Unclear(e) => println!("{e}.\nAWS may have applied this; checking…"),
+        Step::Confirmed => println!("AWS had applied the call."),
+        Step::Seen(s) => {
+            if last != Some(s.encryption.status) {
+                last = Some(s.encryption.status);
+                println!("  {}", s.encryption.status);
+            }
+        }
+    };
+    let work = carry_out(
+        cloud,
+        ctx,
+        &plan,
+        Timing::default(),
+        !confirm.no_wait,
+        progress,
+    );
+    // Ctrl-C while following drops `work`, which audits the change as left
+    // unfinished: the terminal closing must not lose the record.
+    let outcome = tokio::select! {
+        outcome = work => outcome?,
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!(
+                "firekeeper: stopped following; AWS may still be applying the change. Check with `firekeeper status --stream {}`",
+                plan.stream.name
+            );
+            return Ok(exit::ERROR);
+        }
+    };
+    let Some((ending, stream)) = outcome else {
         println!(
             "Not waiting: follow it with `firekeeper status --stream {}`.",
             plan.stream.name
         );
         return Ok(exit::DONE);
-    }
-    println!("Waiting for {} to settle…", plan.stream.name);
-    let mut last = None;
-    let (ending, stream) = follow(cloud, ctx, &plan, POLL, PATIENCE, |s| {
-        if last != Some(s.encryption.status) {
-            last = Some(s.encryption.status);
-            println!("  {}", s.encryption.status);
-        }
-    })
-    .await?;
+    };
     println!("{}", explain(&plan, &ending, &stream));
     Ok(match ending {
         Ending::Done => exit::DONE,
         Ending::Failed(_) => exit::FAILED,
-        Ending::TimedOut => exit::ERROR,
+        Ending::TimedOut | Ending::Unconfirmed => exit::ERROR,
     })
 }
 

@@ -5,9 +5,13 @@ use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use async_trait::async_trait;
+use std::time::Duration;
+
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+use aws_sdk_firehose::config::http::HttpResponse;
 use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_firehose::types as fh;
 use aws_smithy_types::DateTime as SmithyTime;
@@ -16,7 +20,7 @@ use futures::StreamExt;
 
 use super::{
     Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyChoice, KeyState,
-    KeyType, KmsKey, KmsMetric, KmsSeries, MetricRange, Source, Stream, StreamPage,
+    KeyType, KmsKey, KmsMetric, KmsMetrics, MetricRange, Source, Stream, StreamPage,
 };
 
 /// GetMetricData takes at most 500 queries a call.
@@ -24,16 +28,47 @@ pub const QUERIES_PER_CALL: usize = 500;
 const NAMESPACE: &str = "AWS/Firehose";
 const DIMENSION: &str = "DeliveryStreamName";
 
-/// How to reach AWS: the same knobs as the aws CLI.
-#[derive(Debug, Clone, Default)]
+/// How to reach AWS: the same knobs as the aws CLI, and how long to wait.
+#[derive(Debug, Clone)]
 pub struct Connection {
     pub profile: Option<String>,
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
+    /// The longest any one call may take, retries included.
+    pub call_timeout: Duration,
+}
+
+impl Default for Connection {
+    fn default() -> Self {
+        Connection {
+            profile: None,
+            region: None,
+            endpoint_url: None,
+            call_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Connecting is quick or it is not happening: a black-holed address should
+/// not eat the whole call budget before the request is even sent.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Every call ends by its deadline: without one, an endpoint that accepts
+/// connections and never answers hangs `status` and the dashboard forever.
+fn timeouts(call: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT.min(call))
+        .read_timeout(call)
+        .operation_attempt_timeout(call)
+        .operation_timeout(call)
+        .build()
 }
 
 pub struct AwsCloud {
     region: String,
+    /// The override URL, if any, for messages that name where we asked.
+    endpoint_url: Option<String>,
+    call_timeout: Duration,
     credentials: Option<aws_sdk_firehose::config::SharedCredentialsProvider>,
     firehose: aws_sdk_firehose::Client,
     kms: aws_sdk_kms::Client,
@@ -46,7 +81,8 @@ impl AwsCloud {
     /// shared config and credentials files, SSO, web identity, IMDS).
     pub async fn connect(conn: &Connection) -> Result<AwsCloud, CloudError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::adaptive().with_max_attempts(5));
+            .retry_config(RetryConfig::adaptive().with_max_attempts(5))
+            .timeout_config(timeouts(conn.call_timeout));
         if let Some(profile) = &conn.profile {
             loader = loader.profile_name(profile);
         }
@@ -57,16 +93,26 @@ impl AwsCloud {
             loader = loader.endpoint_url(url);
         }
         let config = loader.load().await;
-        AwsCloud::from_config(&config)
+        let mut cloud = AwsCloud::from_config(&config)?;
+        cloud.endpoint_url = conn.endpoint_url.clone();
+        cloud.call_timeout = conn.call_timeout;
+        Ok(cloud)
     }
 
+    /// A client on an SDK config made elsewhere; its timeouts are the config's.
     pub fn from_config(config: &SdkConfig) -> Result<AwsCloud, CloudError> {
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
             CloudError::Other(
                 "no AWS region: pass --region, set AWS_REGION, or set region in the profile".into(),
             )
         })?;
+        let call_timeout = config
+            .timeout_config()
+            .and_then(|t| t.operation_timeout())
+            .unwrap_or(Duration::from_secs(20));
         Ok(AwsCloud {
+            endpoint_url: config.endpoint_url().map(str::to_string),
+            call_timeout,
             region,
             credentials: config.credentials_provider(),
             firehose: aws_sdk_firehose::Client::new(config),
@@ -77,31 +123,49 @@ impl AwsCloud {
     }
 }
 
-/// Turns any SDK error into one the person at the terminal can act on.
-fn map_err<E, R>(err: SdkError<E, R>) -> CloudError
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: Debug + 'static,
-{
-    let text = chain(&err);
-    match &err {
-        SdkError::ServiceError(_) => {
-            let code = err.code().unwrap_or("").to_string();
-            let message = err.message().unwrap_or(&code).to_string();
-            classify(&code, message)
+impl AwsCloud {
+    /// Where a service's calls go, as the user would recognise it.
+    fn endpoint(&self, service: &str) -> String {
+        self.endpoint_url
+            .clone()
+            .unwrap_or_else(|| format!("https://{service}.{}.amazonaws.com", self.region))
+    }
+
+    /// Turns any SDK error into one the person at the terminal can act on.
+    /// `service` and `operation` name what was asked, for "no answer" messages.
+    fn fail<E>(&self, service: &str, operation: &str, err: SdkError<E, HttpResponse>) -> CloudError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        let no_answer = || {
+            CloudError::NoAnswer(format!(
+                "{} ({service} {operation}) within {} s: it did not answer. Check the network, --region and --endpoint-url",
+                self.endpoint(service),
+                self.call_timeout.as_secs()
+            ))
+        };
+        let text = chain(&err);
+        let credentials = text.to_lowercase().contains("credentials");
+        match &err {
+            SdkError::ServiceError(service_err) => {
+                let code = err.code().unwrap_or("").to_string();
+                let message = err.message().unwrap_or(&code).to_string();
+                if service_err.raw().status().is_server_error() {
+                    let code = if code.is_empty() { "HTTP 5xx" } else { &code };
+                    return CloudError::Server(format!("{code}: {message}"));
+                }
+                classify(&code, message)
+            }
+            SdkError::TimeoutError(_) if credentials => CloudError::Credentials(first_line(&text)),
+            SdkError::TimeoutError(_) => no_answer(),
+            SdkError::DispatchFailure(d) if d.is_timeout() => no_answer(),
+            SdkError::DispatchFailure(_) if credentials => {
+                CloudError::Credentials(first_line(&text))
+            }
+            SdkError::DispatchFailure(_) => CloudError::Unreachable(first_line(&text)),
+            _ if credentials => CloudError::Credentials(first_line(&text)),
+            _ => CloudError::Other(first_line(&text)),
         }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)
-            if text.to_lowercase().contains("credentials") =>
-        {
-            CloudError::Credentials(first_line(&text))
-        }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            CloudError::Unreachable(first_line(&text))
-        }
-        _ if text.to_lowercase().contains("credentials") => {
-            CloudError::Credentials(first_line(&text))
-        }
-        _ => CloudError::Other(first_line(&text)),
     }
 }
 
@@ -221,11 +285,13 @@ fn query(id: String, stream: &str, metric: KmsMetric, period: i32) -> MetricData
 
 impl AwsCloud {
     /// One GetMetricData call (following NextToken) for up to 125 streams.
+    /// A query whose final `StatusCode` is not `Complete` leaves its stream
+    /// unknown: reading it as zero would be a confident wrong answer.
     async fn metrics_batch(
         &self,
         streams: &[String],
         range: MetricRange,
-    ) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
+    ) -> Result<KmsMetrics, CloudError> {
         let queries: Vec<MetricDataQuery> = streams
             .iter()
             .enumerate()
@@ -235,7 +301,9 @@ impl AwsCloud {
                     .map(move |m| query(format!("s{i}m{}", m.index()), s, m, range.period_secs))
             })
             .collect();
-        let mut out: BTreeMap<String, KmsSeries> = BTreeMap::new();
+        let mut out = KmsMetrics::default();
+        // The last word on each query: pages repeat a query until it is Complete.
+        let mut status: BTreeMap<(usize, usize), String> = BTreeMap::new();
         let mut token = None;
         loop {
             let page = self
@@ -247,7 +315,7 @@ impl AwsCloud {
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(map_err)?;
+                .map_err(|e| self.fail("monitoring", "GetMetricData", e))?;
             for result in page.metric_data_results() {
                 let Some((stream, metric)) = result.id().and_then(parse_query_id) else {
                     continue;
@@ -255,12 +323,14 @@ impl AwsCloud {
                 let Some(name) = streams.get(stream) else {
                     continue;
                 };
+                let code = result.status_code().map_or("", |c| c.as_str());
+                status.insert((stream, metric), code.to_string());
                 let points = result
                     .timestamps()
                     .iter()
                     .zip(result.values())
                     .filter_map(|(t, v)| Some((from_smithy(t)?, *v)));
-                let series = &mut out.entry(name.clone()).or_default().series[metric];
+                let series = &mut out.series.entry(name.clone()).or_default().series[metric];
                 series.extend(points);
             }
             token = page.next_token().map(str::to_string);
@@ -268,14 +338,42 @@ impl AwsCloud {
                 break;
             }
         }
-        for series in out.values_mut() {
+        for (i, name) in streams.iter().enumerate() {
+            let bad: Vec<String> = KmsMetric::ALL
+                .iter()
+                .filter_map(|m| match status.get(&(i, m.index())).map(String::as_str) {
+                    Some("Complete") => None,
+                    Some("") | None => Some(format!("{} missing from the answer", m.name())),
+                    Some(code) => Some(format!("{} {code}", m.name())),
+                })
+                .collect();
+            if !bad.is_empty() {
+                out.series.remove(name);
+                out.unknown.insert(
+                    name.clone(),
+                    format!(
+                        "CloudWatch did not return complete data ({})",
+                        bad.join(", ")
+                    ),
+                );
+            }
+        }
+        for series in out.series.values_mut() {
             for s in &mut series.series {
                 s.sort_by_key(|(t, _)| *t);
             }
         }
-        out.retain(|_, s| s.series.iter().any(|s| !s.is_empty()));
+        out.series
+            .retain(|_, s| s.series.iter().any(|s| !s.is_empty()));
         Ok(out)
     }
+}
+
+/// Start and Stop change the stream and spend quota: a retry after a lost
+/// answer would send the change twice. They go out once; when the answer is
+/// lost, firekeeper finds out what happened by describing the stream.
+fn send_once() -> aws_sdk_firehose::config::Builder {
+    aws_sdk_firehose::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
 fn parse_query_id(id: &str) -> Option<(usize, usize)> {
@@ -297,7 +395,7 @@ impl Cloud for AwsCloud {
             .get_caller_identity()
             .send()
             .await
-            .map_err(map_err)?;
+            .map_err(|e| self.fail("sts", "GetCallerIdentity", e))?;
         Ok(Identity {
             account: out.account().unwrap_or_default().to_string(),
             arn: out.arn().unwrap_or_default().to_string(),
@@ -316,7 +414,7 @@ impl Cloud for AwsCloud {
             .set_exclusive_start_delivery_stream_name(start_after.map(str::to_string))
             .send()
             .await
-            .map_err(map_err)?;
+            .map_err(|e| self.fail("firehose", "ListDeliveryStreams", e))?;
         Ok(StreamPage {
             names: out.delivery_stream_names().to_vec(),
             has_more: out.has_more_delivery_streams(),
@@ -330,7 +428,7 @@ impl Cloud for AwsCloud {
             .delivery_stream_name(name)
             .send()
             .await
-            .map_err(map_err)?;
+            .map_err(|e| self.fail("firehose", "DescribeDeliveryStream", e))?;
         out.delivery_stream_description()
             .map(Stream::from)
             .ok_or_else(|| CloudError::Other(format!("AWS described {name} with no description")))
@@ -352,9 +450,11 @@ impl Cloud for AwsCloud {
             .start_delivery_stream_encryption()
             .delivery_stream_name(name)
             .delivery_stream_encryption_configuration_input(input)
+            .customize()
+            .config_override(send_once())
             .send()
             .await
-            .map_err(map_err)?;
+            .map_err(|e| self.fail("firehose", "StartDeliveryStreamEncryption", e))?;
         Ok(())
     }
 
@@ -362,9 +462,11 @@ impl Cloud for AwsCloud {
         self.firehose
             .stop_delivery_stream_encryption()
             .delivery_stream_name(name)
+            .customize()
+            .config_override(send_once())
             .send()
             .await
-            .map_err(map_err)?;
+            .map_err(|e| self.fail("firehose", "StopDeliveryStreamEncryption", e))?;
         Ok(())
     }
 
@@ -372,7 +474,11 @@ impl Cloud for AwsCloud {
         let mut pages = self.kms.list_keys().into_paginator().items().send();
         let mut ids = Vec::new();
         while let Some(key) = pages.next().await {
-            ids.extend(key.map_err(map_err)?.key_id().map(str::to_string));
+            ids.extend(
+                key.map_err(|e| self.fail("kms", "ListKeys", e))?
+                    .key_id()
+                    .map(str::to_string),
+            );
         }
         Ok(ids)
     }
@@ -381,7 +487,7 @@ impl Cloud for AwsCloud {
         let mut pages = self.kms.list_aliases().into_paginator().items().send();
         let mut aliases = Vec::new();
         while let Some(alias) = pages.next().await {
-            let alias = alias.map_err(map_err)?;
+            let alias = alias.map_err(|e| self.fail("kms", "ListAliases", e))?;
             if let Some(name) = alias.alias_name() {
                 aliases.push(Alias {
                     name: name.to_string(),
@@ -399,7 +505,7 @@ impl Cloud for AwsCloud {
             .key_id(key)
             .send()
             .await
-            .map_err(map_err)?;
+            .map_err(|e| self.fail("kms", "DescribeKey", e))?;
         let m = out
             .key_metadata()
             .ok_or_else(|| CloudError::Other(format!("KMS described {key} with no metadata")))?;
@@ -455,18 +561,36 @@ impl Cloud for AwsCloud {
         &self,
         streams: &[String],
         range: MetricRange,
-    ) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
+    ) -> Result<KmsMetrics, CloudError> {
         let per_call = QUERIES_PER_CALL / KmsMetric::ALL.len();
+        // Futures built first: a closure inside the combinator would not be
+        // Send for every lifetime, which async_trait needs.
         let calls: Vec<_> = streams
             .chunks(per_call)
-            .map(|chunk| self.metrics_batch(chunk, range))
+            .map(|chunk| async move { (self.metrics_batch(chunk, range).await, chunk) })
             .collect();
         let mut batches = futures::stream::iter(calls).buffer_unordered(4);
-        let mut out = BTreeMap::new();
-        while let Some(batch) = batches.next().await {
-            out.extend(batch?);
+        let mut out = KmsMetrics::default();
+        let mut failures = Vec::new();
+        // One failed batch leaves its streams unknown; the others still count.
+        while let Some((batch, chunk)) = batches.next().await {
+            match batch {
+                Ok(b) => {
+                    out.series.extend(b.series);
+                    out.unknown.extend(b.unknown);
+                }
+                Err(e) => {
+                    for name in chunk {
+                        out.unknown.insert(name.clone(), e.to_string());
+                    }
+                    failures.push(e);
+                }
+            }
         }
-        Ok(out)
+        match failures.into_iter().next() {
+            Some(e) if out.series.is_empty() && out.unknown.len() == streams.len() => Err(e),
+            _ => Ok(out),
+        }
     }
 }
 

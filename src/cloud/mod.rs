@@ -210,7 +210,9 @@ pub enum KeyState {
     PendingDeletion,
     PendingImport,
     Unavailable,
+    PendingReplicaDeletion,
     Creating,
+    Updating,
     Other(String),
 }
 
@@ -234,7 +236,9 @@ impl KeyState {
             KeyState::PendingDeletion => "PendingDeletion",
             KeyState::PendingImport => "PendingImport",
             KeyState::Unavailable => "Unavailable",
+            KeyState::PendingReplicaDeletion => "PendingReplicaDeletion",
             KeyState::Creating => "Creating",
+            KeyState::Updating => "Updating",
             KeyState::Other(s) => s,
         }
     }
@@ -246,7 +250,9 @@ impl KeyState {
             "PendingDeletion" => KeyState::PendingDeletion,
             "PendingImport" => KeyState::PendingImport,
             "Unavailable" => KeyState::Unavailable,
+            "PendingReplicaDeletion" => KeyState::PendingReplicaDeletion,
             "Creating" => KeyState::Creating,
+            "Updating" => KeyState::Updating,
             other => KeyState::Other(other.to_string()),
         }
     }
@@ -350,6 +356,16 @@ impl KmsSeries {
     }
 }
 
+/// What CloudWatch answered for a set of streams: the series it gave in full,
+/// and the streams whose data it could not give (a failed batch, or a query
+/// whose `StatusCode` was not `Complete`), with the reason. A stream in
+/// neither had no datapoints: zero errors, known.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KmsMetrics {
+    pub series: BTreeMap<String, KmsSeries>,
+    pub unknown: BTreeMap<String, String>,
+}
+
 /// A time range and resolution for metric queries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MetricRange {
@@ -402,8 +418,26 @@ pub enum CloudError {
     Credentials(String),
     #[error("cannot reach the AWS endpoint: {0}. Check the network, --region and --endpoint-url")]
     Unreachable(String),
+    /// The call went out and no answer came before the deadline: AWS may or
+    /// may not have acted on it.
+    #[error("no answer from {0}")]
+    NoAnswer(String),
+    /// AWS answered with a server error (HTTP 5xx): it may or may not have acted.
+    #[error("AWS failed to answer properly: {0}")]
+    Server(String),
     #[error("{0}")]
     Other(String),
+}
+
+impl CloudError {
+    /// AWS could not be heard from at all (no network, no answer, no
+    /// credentials): a fleet-wide condition, not something about one stream.
+    pub fn is_connection(&self) -> bool {
+        matches!(
+            self,
+            CloudError::Unreachable(_) | CloudError::NoAnswer(_) | CloudError::Credentials(_)
+        )
+    }
 }
 
 /// Everything firekeeper asks of Firehose, KMS, CloudWatch and STS.
@@ -430,12 +464,13 @@ pub trait Cloud: Send + Sync {
     async fn credentials(&self) -> crate::preflight::CredentialFacts {
         crate::preflight::CredentialFacts::default()
     }
-    /// KMS error series for many streams; streams with no datapoints are absent.
+    /// KMS error series for many streams; streams with no datapoints are
+    /// absent from both maps. Fails only when nothing at all could be read.
     async fn kms_metrics(
         &self,
         streams: &[String],
         range: MetricRange,
-    ) -> Result<BTreeMap<String, KmsSeries>, CloudError>;
+    ) -> Result<KmsMetrics, CloudError>;
 }
 
 #[cfg(test)]

@@ -2,14 +2,13 @@
 //! every other caller in the account. Every Firehose call goes through one
 //! limiter so firekeeper never takes more than its configured share.
 
-use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 
 use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::{
-    Alias, Cloud, CloudError, Identity, KeyChoice, KmsKey, KmsSeries, MetricRange, Stream,
+    Alias, Cloud, CloudError, Identity, KeyChoice, KmsKey, KmsMetrics, MetricRange, Stream,
     StreamPage,
 };
 
@@ -95,7 +94,7 @@ impl<C: Cloud> Cloud for Paced<C> {
         &self,
         streams: &[String],
         range: MetricRange,
-    ) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
+    ) -> Result<KmsMetrics, CloudError> {
         self.inner.kms_metrics(streams, range).await
     }
 }

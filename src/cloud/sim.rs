@@ -13,8 +13,8 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use super::scenario::{Scenario, ScenarioStream};
 use super::{
     key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity,
-    KeyChoice, KeyState, KeyType, KmsKey, KmsMetric, KmsSeries, MetricRange, Source, Stream,
-    StreamPage,
+    KeyChoice, KeyState, KeyType, KmsKey, KmsMetric, KmsMetrics, KmsSeries, MetricRange, Source,
+    Stream, StreamPage,
 };
 
 /// Where the simulator reads the time; tests move it by hand.
@@ -560,9 +560,9 @@ impl Cloud for SimCloud {
         &self,
         streams: &[String],
         range: MetricRange,
-    ) -> Result<BTreeMap<String, KmsSeries>, CloudError> {
+    ) -> Result<KmsMetrics, CloudError> {
         let (state, now) = self.settled();
-        Ok(streams
+        let series = streams
             .iter()
             .filter_map(|name| {
                 let s = state.streams.get(name)?;
@@ -572,7 +572,11 @@ impl Cloud for SimCloud {
                 let series = series_for(name, &s.episodes, range, now);
                 (series.grand_total() > 0.0).then(|| (name.clone(), series))
             })
-            .collect())
+            .collect();
+        Ok(KmsMetrics {
+            series,
+            unknown: BTreeMap::new(),
+        })
     }
 }
 

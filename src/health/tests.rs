@@ -1,5 +1,6 @@
 use super::*;
 use crate::cloud::{Encryption, Failure, KeyType, Source};
+use crate::config::Severity;
 
 fn stream(status: EncryptionStatus) -> Stream {
     Stream {
@@ -19,13 +20,15 @@ fn stream(status: EncryptionStatus) -> Stream {
 fn facts(s: &Stream) -> Facts<'_> {
     Facts {
         stream: s,
-        key: None,
+        key: KeyFact::None,
         key_label: "AWS owned",
-        kms_errors: Some([0.0; 4]),
+        kms_errors: Ok([0.0; 4]),
         window: "3h",
         outage: None,
-        quota: Quota::unused(),
+        quota: Ok(Some(Quota::unused())),
         quota_warning_at: 5,
+        unencrypted: Severity::Warning,
+        describe_error: None,
         now: Utc::now(),
     }
 }
@@ -54,7 +57,7 @@ fn failed_status_is_critical_and_quotes_the_failure() {
 fn kms_errors_are_critical_with_the_discard_deadline() {
     let s = stream(EncryptionStatus::Enabled);
     let mut f = facts(&s);
-    f.kms_errors = Some([0.0, 42.0, 0.0, 0.0]);
+    f.kms_errors = Ok([0.0, 42.0, 0.0, 0.0]);
     f.outage = Some(Outage {
         since: f.now - Duration::hours(7),
         last: f.now - Duration::minutes(1),
@@ -74,12 +77,12 @@ fn transitions_disabled_keys_and_low_quota_are_warnings() {
 
     let s = stream(EncryptionStatus::Enabled);
     let mut f = facts(&s);
-    f.quota = Quota {
+    f.quota = Ok(Some(Quota {
         limit: 25,
         used: 20,
         remaining: 5,
         next_slot_at: Some(f.now + Duration::hours(2)),
-    };
+    }));
     let (h, p) = assess(&f);
     assert_eq!(h, Health::Warning);
     assert!(p[0].starts_with("5 of 25"), "{}", p[0]);
@@ -96,8 +99,98 @@ fn transitions_disabled_keys_and_low_quota_are_warnings() {
         rotation_enabled: None,
     };
     let mut f = facts(&s);
-    f.key = Some(&key);
+    f.key = KeyFact::Described(&key);
     assert_eq!(assess(&f).0, Health::Warning);
+    for state in [
+        "PendingImport",
+        "Unavailable",
+        "PendingReplicaDeletion",
+        "Disabled",
+    ] {
+        let key = KmsKey {
+            state: KeyState::parse(state),
+            ..key.clone()
+        };
+        let mut f = facts(&s);
+        f.key = KeyFact::Described(&key);
+        let (h, p) = assess(&f);
+        assert_eq!(h, Health::Warning, "{state}");
+        assert!(
+            p[0].contains(&format!("is {state}: Firehose cannot use it")),
+            "{}",
+            p[0]
+        );
+    }
+    let key = KmsKey {
+        state: KeyState::Updating,
+        ..key.clone()
+    };
+    let mut f = facts(&s);
+    f.key = KeyFact::Described(&key);
+    assert_eq!(assess(&f).0, Health::Warning);
+}
+
+#[test]
+fn a_key_that_no_longer_exists_is_critical_even_on_an_idle_stream() {
+    let mut s = stream(EncryptionStatus::Enabled);
+    s.encryption.key_type = Some(KeyType::CustomerManaged);
+    let mut f = facts(&s);
+    f.key_label = "alias/gone";
+    f.key = KeyFact::Gone;
+    let (h, p) = assess(&f);
+    assert_eq!(h, Health::Critical);
+    assert_eq!(
+        p[0],
+        "Key alias/gone no longer exists: Firehose cannot use it."
+    );
+}
+
+#[test]
+fn what_could_not_be_read_makes_a_stream_unknown_never_ok() {
+    let s = stream(EncryptionStatus::Enabled);
+    let mut f = facts(&s);
+    f.kms_errors = Err("CloudWatch did not return complete data (KMSKeyDisabled PartialData)");
+    let (h, p) = assess(&f);
+    assert_eq!(h, Health::Unknown);
+    assert!(p[0].contains("PartialData"), "{}", p[0]);
+
+    let mut f = facts(&s);
+    f.quota = Err("the ledger could not be read (permission denied)");
+    assert_eq!(assess(&f).0, Health::Unknown);
+
+    let denied = CloudError::AccessDenied("no kms:DescribeKey".into());
+    let mut f = facts(&s);
+    f.key = KeyFact::Unreadable(&denied);
+    assert_eq!(assess(&f).0, Health::Unknown);
+
+    // A known critical outranks what is unknown; unknown outranks a warning.
+    let mut f = facts(&s);
+    f.quota = Err("unread");
+    f.kms_errors = Ok([1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(assess(&f).0, Health::Critical);
+    let e = stream(EncryptionStatus::Enabling);
+    let mut f = facts(&e);
+    f.quota = Err("unread");
+    let (h, p) = assess(&f);
+    assert_eq!(h, Health::Unknown);
+    assert!(p[0].starts_with("Start/Stop quota unknown"), "{p:?}");
+}
+
+#[test]
+fn unencrypted_direct_put_is_judged_by_the_setting_and_sources_are_not() {
+    let mut s = stream(EncryptionStatus::Disabled);
+    s.encryption.key_type = None;
+    let mut f = facts(&s);
+    assert_eq!(assess(&f).0, Health::Warning);
+    f.unencrypted = Severity::Critical;
+    assert_eq!(assess(&f).0, Health::Critical);
+    f.unencrypted = Severity::Ok;
+    assert_eq!(assess(&f), (Health::Ok, vec![]));
+    let mut k = s.clone();
+    k.source = Source::KinesisStreamAsSource;
+    let mut f = facts(&k);
+    f.quota = Ok(None);
+    assert_eq!(assess(&f), (Health::Ok, vec![]));
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn verdict_with(s: &Stream, change: Change, tweak: impl FnOnce(&mut Facts<'_>)) 
         stream: s,
         change: &change,
         region: "us-east-1",
-        quota: Quota::unused(),
+        quota: Some(Quota::unused()),
         streams_on_key: Some(3),
         kms_errors_now: 0.0,
         errors_window: "1h",
@@ -152,12 +152,12 @@ fn stopping_needs_an_encrypted_stream_and_warns() {
 #[test]
 fn no_quota_left_is_refused_with_the_next_free_slot() {
     let v = verdict_with(&stream(), Change::Stop, |f| {
-        f.quota = Quota {
+        f.quota = Some(Quota {
             limit: 25,
             used: 25,
             remaining: 0,
             next_slot_at: Some(f.now + chrono::Duration::minutes(90)),
-        }
+        })
     });
     refused_because(&v, "no Start/Stop calls left");
     refused_because(&v, "(in 1h 30m)");

@@ -61,7 +61,7 @@ async fn demo_report_is_sorted_and_explains_each_kind_of_trouble() {
 }
 
 #[tokio::test]
-async fn unknown_streams_are_error_rows_not_failures() {
+async fn a_name_aws_does_not_have_is_missing_not_a_critical_row() {
     let sim = SimCloud::new(Scenario::builtin());
     let only = vec!["order-events".to_string(), "nope".to_string()];
     let r = gather(
@@ -73,10 +73,9 @@ async fn unknown_streams_are_error_rows_not_failures() {
     )
     .await
     .unwrap();
-    assert_eq!(r.streams.len(), 2);
-    let nope = find(&r, "nope");
-    assert!(nope.error.as_ref().unwrap().contains("not found"));
-    assert_eq!(nope.health, Health::Critical);
+    assert_eq!(r.streams.len(), 1);
+    assert_eq!(r.missing, ["nope"]);
+    assert_eq!(r.worst(), Health::Ok);
     assert_eq!(find(&r, "order-events").health, Health::Ok);
 }
 
@@ -102,13 +101,29 @@ async fn json_has_the_contract_fields() {
     ] {
         assert!(s.get(key).is_some(), "{key}");
     }
-    for key in ["status", "key_type", "key_arn", "key_alias", "failure"] {
+    for key in [
+        "status",
+        "key_type",
+        "key_arn",
+        "key_alias",
+        "failure",
+        "managed_by",
+    ] {
         assert!(s["encryption"].get(key).is_some(), "encryption.{key}");
     }
     for key in ["limit", "used", "remaining", "next_slot_at"] {
         assert!(s["quota"].get(key).is_some(), "quota.{key}");
     }
     assert_eq!(s["kms_errors"].as_object().unwrap().len(), 4);
+    assert_eq!(s["encryption"]["managed_by"], "firehose");
+    let kinesis = &v["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == "KinesisStreamAsSource")
+        .unwrap();
+    assert_eq!(kinesis["encryption"]["managed_by"], "source");
+    assert!(kinesis["quota"].is_null());
 }
 
 #[tokio::test]

@@ -14,10 +14,13 @@ use crate::cloud::{KmsMetric, KmsSeries};
 use crate::config::{Markers, Window};
 use crate::inventory::metric_range;
 
+/// `series` is `Err(why)` when the metrics could not be read: the chart says
+/// so instead of drawing a reassuring empty plot.
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     frame: &mut Frame,
     area: Rect,
-    series: Option<&KmsSeries>,
+    series: Result<Option<&KmsSeries>, &str>,
     window: Window,
     markers: Markers,
     now: chrono::DateTime<chrono::Utc>,
@@ -29,6 +32,16 @@ pub fn render(
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [legend, plot] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(inner);
+    let series = match series {
+        Ok(series) => series,
+        Err(why) => {
+            let note = Paragraph::new(format!("metrics not loaded: {why}"))
+                .wrap(ratatui::widgets::Wrap { trim: true })
+                .style(theme.warn());
+            frame.render_widget(note, inner);
+            return;
+        }
+    };
     let empty = KmsSeries::default();
     let series = series.unwrap_or(&empty);
     let mut spans = Vec::new();

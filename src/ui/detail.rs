@@ -11,7 +11,7 @@ use super::theme::Theme;
 use crate::app::update::age;
 use crate::app::{App, Row};
 use crate::cloud::KeyType;
-use crate::health::{human, Health};
+use crate::health::human;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Theme) {
     let Some(row) = app.row(name) else {
@@ -54,11 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Them
         right,
     );
 
-    let style = match health {
-        Health::Critical => theme.error(),
-        Health::Warning => theme.warn(),
-        Health::Ok => theme.good(),
-    };
+    let style = theme.health(health);
     let lines: Vec<Line> = if problems.is_empty() {
         vec![Line::styled("No problems.", style)]
     } else {
@@ -72,7 +68,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Them
     chart::render(
         frame,
         plot,
-        app.metrics.get(name),
+        app.kms_sums(name).map(|_| app.metrics.get(name)),
         app.window,
         app.settings.markers,
         app.now,
@@ -176,7 +172,21 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
         )),
         _ => lines.push(Line::styled(" No key.", theme.dim())),
     }
-    let q = app.quota(&row.name);
+    let direct_put = stream.is_none_or(|s| s.source == crate::cloud::Source::DirectPut);
+    let q = match app.quota(&row.name) {
+        Ok(q) if direct_put => q,
+        Ok(_) => {
+            lines.push(field(" quota", "- (source owns encryption)".into(), theme));
+            return lines;
+        }
+        Err(why) => {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{:<11}", " quota"), theme.dim()),
+                Span::styled(format!("? ({why})"), theme.warn()),
+            ]));
+            return lines;
+        }
+    };
     lines.push(field(
         " quota",
         format!("{}/{} left, {} used in 24 h", q.remaining, q.limit, q.used),

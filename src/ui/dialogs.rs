@@ -21,8 +21,29 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 2 + 4 + 2 + notes as u16 * 2 + u16::from(notes > 0) + u16::from(c.typed.is_some());
             confirm(frame, super::popup(area, 76, height), c, theme)
         }
+        Some(Dialog::Quit(streams)) => quit(frame, super::popup(area, 64, 7), streams, theme),
         None => {}
     }
+}
+
+fn quit(frame: &mut Frame, area: Rect, streams: &[String], theme: &Theme) {
+    frame.render_widget(Clear, area);
+    let block = Block::default().borders(Borders::ALL).title(" Quit? ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let what = match streams {
+        [one] => format!("a change to {one} is still being followed"),
+        many => format!("changes to {} are still being followed", many.join(", ")),
+    };
+    let lines = vec![
+        Line::styled(format!("{what}; quit anyway? y/n"), theme.warn()),
+        Line::from(""),
+        Line::styled(
+            "Quitting records the outcome as unknown (\"left before AWS finished\").",
+            theme.dim(),
+        ),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }
 
 fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
@@ -93,12 +114,15 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
         field("key", format!("{} → {}", c.old_label, c.new_label)),
         field(
             "quota",
-            format!(
-                "{} of {} calls left in 24 h; {} after this one",
-                c.quota.remaining,
-                c.quota.limit,
-                c.quota.remaining.saturating_sub(1)
-            ),
+            match c.quota {
+                Some(q) => format!(
+                    "{} of {} calls left in 24 h; {} after this one",
+                    q.remaining,
+                    q.limit,
+                    q.remaining.saturating_sub(1)
+                ),
+                None => "? (not known yet; checked before sending)".to_string(),
+            },
         ),
         Line::from(""),
     ];

@@ -34,7 +34,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         first.push(Span::styled("READ-ONLY", theme.warn()));
     }
     // Freshness before the endpoint: a long URL must not push it off screen.
-    let stale = app.from_cache.is_some() && app.last_refresh.is_none() || app.last_error.is_some();
+    let stale = app.from_cache.is_some() && app.last_refresh.is_none()
+        || app.last_error.is_some()
+        || app.silent_since.is_some();
     first.push(Span::raw(" · "));
     first.push(Span::styled(
         app.clock_label(),
@@ -50,7 +52,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // KMS errors first: on a narrow terminal the end of the line is cut.
     let s = &app.summary;
     let mut second = vec![Span::raw(format!("{} streams │ ", s.total))];
-    let kms = format!("{} with KMS errors ({})", s.with_kms_errors, app.window);
+    let kms = if app.metrics_window.is_some() {
+        format!("{} with KMS errors ({})", s.with_kms_errors, app.window)
+    } else {
+        format!("KMS errors ? ({})", app.window)
+    };
     second.push(if s.with_kms_errors > 0 {
         Span::styled(kms, theme.error())
     } else {

@@ -28,6 +28,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(Line::styled(text.clone(), style)), area);
         return;
     }
+    if let Some(silence) = app.silence() {
+        let line = Line::from(vec![
+            Span::styled("! ", theme.error()),
+            Span::styled(silence, theme.error()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     if let Some((error, _)) = &app.last_error {
         let line = Line::from(vec![
             Span::styled("! ", theme.error()),

@@ -104,7 +104,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if cols.spark > 0 {
         widths.push(Constraint::Length(cols.spark as u16));
     }
-    widths.extend([Constraint::Length(5), Constraint::Length(6)]);
+    widths.extend([Constraint::Length(5), Constraint::Length(9)]);
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
@@ -137,6 +137,13 @@ fn table_row<'a>(
             theme.dim()
         };
         cells.push(Cell::from(text).style(style));
+        cells.push(Cell::from(""));
+        cells.push(Cell::from(format!("{:>7}", "?")).style(theme.dim()));
+        if cols.spark > 0 {
+            cells.push(Cell::from(""));
+        }
+        cells.push(Cell::from("    ?").style(theme.dim()));
+        cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
         return TableRow::new(cells);
     };
     if cols.source {
@@ -152,7 +159,7 @@ fn table_row<'a>(
     cells.push(Cell::from(status).style(theme.status(enc.status)));
     cells.push(Cell::from(fit(&app.keys.label(stream), cols.key as usize)));
     let errors = match app.kms_sums(&row.name) {
-        Some(sums) => {
+        Ok(sums) => {
             let total: f64 = sums.iter().sum();
             let style = if total > 0.0 {
                 theme.error()
@@ -164,7 +171,7 @@ fn table_row<'a>(
                 style,
             )))
         }
-        None => Cell::from(format!("{:>7}", "?")),
+        Err(_) => Cell::from(format!("{:>7}", "?")).style(theme.warn()),
     };
     cells.push(errors);
     if cols.spark > 0 {
@@ -175,13 +182,15 @@ fn table_row<'a>(
             .map_or(String::new(), |s| sparkline(s, range, cols.spark, theme));
         cells.push(Cell::from(spark).style(theme.error()));
     }
-    let quota = app.quota(&row.name);
-    let quota_style = if quota.remaining <= app.settings.quota_warning_at {
-        theme.warn()
-    } else {
-        Style::default()
+    let quota = match app.quota(&row.name) {
+        _ if stream.source != Source::DirectPut => Cell::from("    -"),
+        Ok(q) if q.remaining <= app.settings.quota_warning_at => {
+            Cell::from(format!("{:>2}/{}", q.remaining, q.limit)).style(theme.warn())
+        }
+        Ok(q) => Cell::from(format!("{:>2}/{}", q.remaining, q.limit)),
+        Err(_) => Cell::from("    ?").style(theme.warn()),
     };
-    cells.push(Cell::from(format!("{:>2}/{}", quota.remaining, quota.limit)).style(quota_style));
+    cells.push(quota);
     cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
     TableRow::new(cells)
 }

@@ -7,7 +7,7 @@ use ratatui::style::Color;
 use ratatui::Terminal;
 
 use super::render;
-use crate::app::testing::{demo_app, demo_app_with, fixed_now};
+use crate::app::testing::{demo_app, demo_app_from, demo_app_with, demo_events, fixed_now};
 use crate::app::{Action, App};
 use crate::cloud::CloudError;
 use crate::config::{Config, Markers};
@@ -280,4 +280,89 @@ fn detail_says_why_kms_would_not_describe_the_key() {
         text.contains("KMS would not describe this key: access denied"),
         "{text}"
     );
+}
+
+#[test]
+fn unknown_rows_and_quota_say_what_is_not_known() {
+    let mut app = demo_app(80, 24);
+    app.apply(DataEvent::Quotas(Err(
+        "the ledger could not be read (Permission denied)".into(),
+    )));
+    app.apply(DataEvent::Stream {
+        name: "billing-invoices".into(),
+        result: Err(CloudError::Throttled("Rate exceeded".into())),
+        at: fixed_now(),
+    });
+    let text = screen(&app);
+    assert!(text.contains("? unknown"), "{text}");
+    assert!(
+        !text.contains("25/25"),
+        "no full quota when the ledger is unread"
+    );
+    let line = |name: &str| text.lines().find(|l| l.contains(name)).unwrap().to_string();
+    assert!(
+        line("audit-trail").contains("    ? ? unknown"),
+        "{}",
+        line("audit-trail")
+    );
+    assert!(
+        line("clickstream-raw").contains("- ● ok"),
+        "quota does not apply to a Kinesis source"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn metrics_never_loaded_show_question_marks_and_say_why() {
+    let events = demo_events(crate::config::Window::H3)
+        .into_iter()
+        .filter(|e| !matches!(e, DataEvent::Metrics { .. }))
+        .collect();
+    let mut app = demo_app_from(&Config::builtin(), 80, 24, events);
+    app.apply(DataEvent::Failed {
+        what: "metrics",
+        error: CloudError::Server("InternalFailure: We encountered an internal error".into()),
+    });
+    let table = screen(&app);
+    assert!(
+        !table.contains("      0 "),
+        "no KMS error count is a 0: {table}"
+    );
+    open(&mut app, "order-events");
+    let detail = screen(&app);
+    assert!(
+        detail.contains("metrics not loaded: reading KMS metrics"),
+        "{detail}"
+    );
+    assert!(!detail.contains("no KMS errors"));
+    assert_snapshot!(detail);
+}
+
+#[test]
+fn silence_from_aws_is_counted_and_ends_when_aws_answers() {
+    let mut app = demo_app(80, 24);
+    app.apply(DataEvent::Failed {
+        what: "list",
+        error: CloudError::NoAnswer(
+            "http://127.0.0.1:9 (firehose ListDeliveryStreams) within 20 s: it did not answer"
+                .into(),
+        ),
+    });
+    assert!(app.tick(fixed_now() + chrono::Duration::seconds(20)));
+    let text = screen(&app);
+    assert!(
+        text.contains("no answer from AWS for 40 s; showing data from 12:00 UTC"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(stale)") && text.contains("billing-export"),
+        "data kept, marked stale"
+    );
+    assert_snapshot!(text);
+    app.apply(DataEvent::Names(
+        app.rows.iter().map(|r| r.name.clone()).collect(),
+    ));
+    let text = screen(&app);
+    assert!(!text.contains("no answer"), "recovered: {text}");
+    assert!(!text.contains("(stale)"));
 }

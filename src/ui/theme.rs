@@ -76,8 +76,14 @@ impl Theme {
         match h {
             Health::Critical => self.error(),
             Health::Warning => self.warn(),
+            Health::Unknown => self.unknown(),
             Health::Ok => self.good(),
         }
+    }
+
+    /// Not known: it must not read as fine.
+    pub fn unknown(&self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
     }
 
     /// A health marker that reads without colour.
@@ -85,6 +91,7 @@ impl Theme {
         match (h, self.ascii) {
             (Health::Critical, false) => "✖ crit",
             (Health::Warning, false) => "▲ warn",
+            (Health::Unknown, _) => "? unknown",
             (Health::Ok, false) => "● ok",
             (Health::Critical, true) => "X crit",
             (Health::Warning, true) => "! warn",

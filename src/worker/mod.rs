@@ -17,8 +17,8 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 pub use scheduler::{Intervals, Scheduler};
 
 use crate::app::{Command, Tone};
-use crate::change::{self, ChangeError, Ending, Request};
-use crate::cloud::{Cloud, CloudError, Identity, KmsSeries, Stream};
+use crate::change::{self, ChangeError, Ending, Request, Step, Timing};
+use crate::cloud::{Cloud, CloudError, Identity, KmsMetrics, KmsSeries, Stream};
 use crate::config::{Config, Window};
 use crate::health::Outage;
 use crate::inventory::{self, KeyBook};
@@ -39,9 +39,12 @@ pub enum DataEvent {
     Metrics {
         window: Window,
         series: BTreeMap<String, KmsSeries>,
+        /// Streams CloudWatch gave incomplete data for, and why.
+        unknown: BTreeMap<String, String>,
         outages: HashMap<String, Outage>,
     },
-    Quotas(HashMap<String, Quota>),
+    /// Quota by the ledger, or why it could not be read.
+    Quotas(Result<HashMap<String, Quota>, String>),
     /// Every KMS key of the account, for the key picker.
     AllKeys(KeyBook),
     Credentials(CredentialFacts),
@@ -51,7 +54,14 @@ pub enum DataEvent {
         text: String,
         tone: Tone,
     },
-    /// A fleet-wide fetch failed: `what` is list, metrics or keys.
+    /// A change to this stream is being followed (true) or is over (false).
+    Following {
+        stream: String,
+        active: bool,
+    },
+    /// A stream AWS no longer has: it leaves the fleet.
+    Gone(String),
+    /// A fleet-wide fetch failed: `what` is identity, list, metrics or keys.
     Failed {
         what: &'static str,
         error: CloudError,
@@ -70,6 +80,8 @@ pub struct Settings {
     pub metrics_every: Duration,
     pub keys_every: Duration,
     pub quotas_every: Duration,
+    /// How long one AWS call may take; a job of several calls gets a few.
+    pub call_timeout: Duration,
 }
 
 impl Settings {
@@ -92,12 +104,40 @@ impl Settings {
             metrics_every: Duration::from_secs(r.metrics_secs.0),
             keys_every: Duration::from_secs(300),
             quotas_every: Duration::from_secs(10),
+            call_timeout: Duration::from_secs(config.aws.call_timeout_secs.0),
         }
     }
 }
 
 /// KMS error series for the window, and the outage behind each erring stream.
-type MetricsResult = Result<(BTreeMap<String, KmsSeries>, HashMap<String, Outage>), CloudError>;
+type MetricsResult = Result<(KmsMetrics, HashMap<String, Outage>), CloudError>;
+
+/// The longest a job of several calls may run: each call has its own
+/// deadline, and this one makes sure no job, and no flag waiting on it, can
+/// stay in flight forever.
+fn job_deadline(call: Duration) -> Duration {
+    call * 6
+}
+
+/// A change needs the account to be counted in the ledger: if it is not
+/// known yet, ask once more now; `send` refuses, with the reason, if still not.
+async fn know_account(cloud: &dyn Cloud, ctx: &mut change::Context) {
+    if ctx.account.is_some() {
+        return;
+    }
+    match cloud.identity().await {
+        Ok(id) => {
+            ctx.account = Some(id.account);
+            ctx.caller = Some(id.arn);
+        }
+        Err(e) => tracing::warn!("cannot tell the account for a change: {e}"),
+    }
+}
+
+/// Waits between identity attempts: quick at first, then once a minute.
+fn identity_backoff(attempt: u32) -> Duration {
+    Duration::from_secs((2u64 << attempt.min(5)).min(60))
+}
 
 enum Job {
     Identity(Result<Identity, CloudError>),
@@ -126,6 +166,8 @@ struct Worker {
     listing: bool,
     fetching_metrics: bool,
     fetching_keys: bool,
+    identity_attempts: u32,
+    next_identity: Option<Instant>,
     next_list: Instant,
     next_metrics: Instant,
     next_keys: Instant,
@@ -158,14 +200,13 @@ pub async fn run(
         listing: false,
         fetching_metrics: false,
         fetching_keys: false,
+        identity_attempts: 0,
+        next_identity: Some(now),
         next_list: now,
         next_metrics: now,
         next_keys: now,
         next_quotas: now,
     };
-    let cloud = w.cloud.clone();
-    w.jobs
-        .push(async move { Job::Identity(cloud.identity().await) }.boxed());
     let credentials = w.cloud.credentials().await;
     let _ = w.events.send(DataEvent::Credentials(credentials));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -205,7 +246,7 @@ impl Worker {
             Command::Interest { visible, nearby } => self.scheduler.set_interest(visible, nearby),
             Command::LoadKeys => {
                 let cloud = self.cloud.clone();
-                self.jobs.push(
+                self.push(
                     async move {
                         let ids = match cloud.list_keys().await {
                             Ok(ids) => ids,
@@ -213,8 +254,8 @@ impl Worker {
                         };
                         let ids = ids.into_iter().collect();
                         Job::AllKeys(inventory::load_keys_for(cloud.as_ref(), &ids).await)
-                    }
-                    .boxed(),
+                    },
+                    |e| Job::AllKeys(Err(e)),
                 );
             }
             Command::Change {
@@ -224,34 +265,63 @@ impl Worker {
         }
     }
 
+    /// Adds a job that ends by its deadline whatever the network does;
+    /// `late` is what it reports if the deadline comes first.
+    fn push(
+        &mut self,
+        job: impl std::future::Future<Output = Job> + Send + 'static,
+        late: impl FnOnce(CloudError) -> Job + Send + 'static,
+    ) {
+        let deadline = job_deadline(self.settings.call_timeout);
+        self.jobs.push(
+            async move {
+                match tokio::time::timeout(deadline, job).await {
+                    Ok(job) => job,
+                    Err(_) => late(CloudError::NoAnswer(format!(
+                        "AWS: the work did not finish within {} s",
+                        deadline.as_secs()
+                    ))),
+                }
+            }
+            .boxed(),
+        );
+    }
+
     fn start_due_work(&mut self, now: Instant) {
+        if self.next_identity.is_some_and(|t| now >= t) {
+            self.next_identity = None;
+            let cloud = self.cloud.clone();
+            self.push(async move { Job::Identity(cloud.identity().await) }, |e| {
+                Job::Identity(Err(e))
+            });
+        }
         if !self.listing && now >= self.next_list {
             self.listing = true;
             let (cloud, page) = (self.cloud.clone(), self.settings.page_size);
-            self.jobs.push(
-                async move { Job::Names(inventory::list_names(cloud.as_ref(), page).await) }
-                    .boxed(),
+            self.push(
+                async move { Job::Names(inventory::list_names(cloud.as_ref(), page).await) },
+                |e| Job::Names(Err(e)),
             );
         }
         if !self.fetching_metrics && now >= self.next_metrics && !self.names.is_empty() {
             self.fetching_metrics = true;
             let (cloud, names, window) = (self.cloud.clone(), self.names.clone(), self.window);
-            self.jobs.push(
+            self.push(
                 async move {
                     let now = Utc::now();
                     let result = inventory::load_metrics(cloud.as_ref(), &names, window, now).await;
                     let result = match result {
-                        Ok(series) => {
+                        Ok(metrics) => {
+                            let series = Some(&metrics.series);
                             let outages =
-                                inventory::outages(cloud.as_ref(), window, Some(&series), now)
-                                    .await;
-                            Ok((series, outages))
+                                inventory::outages(cloud.as_ref(), window, series, now).await;
+                            Ok((metrics, outages))
                         }
                         Err(e) => Err(e),
                     };
                     Job::Metrics(window, result)
-                }
-                .boxed(),
+                },
+                move |e| Job::Metrics(window, Err(e)),
             );
         }
         let new_keys = !self.key_arns.is_subset(&self.known_keys);
@@ -259,9 +329,9 @@ impl Worker {
             self.fetching_keys = true;
             let (cloud, arns) = (self.cloud.clone(), self.key_arns.clone());
             self.known_keys = arns.clone();
-            self.jobs.push(
-                async move { Job::Keys(inventory::load_keys_for(cloud.as_ref(), &arns).await) }
-                    .boxed(),
+            self.push(
+                async move { Job::Keys(inventory::load_keys_for(cloud.as_ref(), &arns).await) },
+                |e| Job::Keys(Err(e)),
             );
         }
         if now >= self.next_quotas {
@@ -274,20 +344,22 @@ impl Worker {
             };
             self.describing += 1;
             let cloud = self.cloud.clone();
-            self.jobs.push(
+            let late_name = name.clone();
+            self.push(
                 async move {
                     let result = cloud.describe_stream(&name).await;
                     Job::Stream(name, result)
-                }
-                .boxed(),
+                },
+                move |e| Job::Stream(late_name, Err(e)),
             );
         }
     }
 
-    /// Plans again from fresh descriptions, sends, and follows the stream
-    /// until it settles, reporting each step.
+    /// Plans again from fresh descriptions, sends once, and follows the
+    /// stream until it settles, reporting each step. Not bounded by a job
+    /// deadline: every call in it has one, and following has its own patience.
     fn start_change(&mut self, request: Request, streams_on_key: Option<usize>) {
-        let (cloud, ctx, events) = (
+        let (cloud, mut ctx, events) = (
             self.cloud.clone(),
             self.changes.clone(),
             self.events.clone(),
@@ -303,25 +375,49 @@ impl Worker {
                         tone,
                     });
                 };
+                let following = |active: bool| {
+                    let _ = events.send(DataEvent::Following {
+                        stream: name.clone(),
+                        active,
+                    });
+                };
                 let result = async {
+                    know_account(cloud.as_ref(), &mut ctx).await;
                     let plan =
                         change::plan(cloud.as_ref(), &ctx, &request, |_| streams_on_key).await?;
-                    change::send(cloud.as_ref(), &ctx, &plan).await?;
-                    say(
-                        format!("{}: AWS accepted the change; following it…", name),
-                        Tone::Info,
-                    );
-                    let poll = std::time::Duration::from_secs(3);
-                    let patience = std::time::Duration::from_secs(15 * 60);
-                    let (ending, stream) =
-                        change::follow(cloud.as_ref(), &ctx, &plan, poll, patience, |s| {
-                            let _ = events.send(DataEvent::Stream {
-                                name: s.name.clone(),
-                                result: Ok(s.clone()),
-                                at: Utc::now(),
-                            });
-                        })
-                        .await?;
+                    following(true);
+                    let outcome = change::carry_out(
+                        cloud.as_ref(),
+                        &ctx,
+                        &plan,
+                        Timing::default(),
+                        true,
+                        |step| match step {
+                            Step::Accepted => say(
+                                format!("{name}: AWS accepted the change; following it…"),
+                                Tone::Info,
+                            ),
+                            Step::Unclear(e) => say(
+                                format!("{name}: {e}. AWS may have applied this; checking…"),
+                                Tone::Info,
+                            ),
+                            Step::Confirmed => say(
+                                format!("{name}: AWS had applied the change; following it…"),
+                                Tone::Info,
+                            ),
+                            Step::Seen(s) => {
+                                let _ = events.send(DataEvent::Stream {
+                                    name: s.name.clone(),
+                                    result: Ok(s.clone()),
+                                    at: Utc::now(),
+                                });
+                            }
+                        },
+                    )
+                    .await?;
+                    let Some((ending, stream)) = outcome else {
+                        return Ok((format!("{name}: AWS accepted the change."), Tone::Good));
+                    };
                     let tone = if ending == Ending::Done {
                         Tone::Good
                     } else {
@@ -330,6 +426,7 @@ impl Worker {
                     Ok::<_, ChangeError>((change::explain(&plan, &ending, &stream), tone))
                 }
                 .await;
+                following(false);
                 match result {
                     Ok((text, tone)) => say(text, tone),
                     Err(e) => say(format!("{name}: {e}"), Tone::Bad),
@@ -341,16 +438,22 @@ impl Worker {
     }
 
     fn send_quotas(&mut self) {
-        let Some(account) = &self.account else {
-            return;
+        let quotas = match &self.account {
+            None => Err("the AWS account is not known yet (STS has not answered)".to_string()),
+            Some(account) => match self.changes.ledger.read() {
+                Ok(entries) => Ok(quota::quotas(
+                    &entries,
+                    account,
+                    self.cloud.region(),
+                    Utc::now(),
+                )),
+                Err(e) => {
+                    tracing::warn!("cannot read the quota ledger: {e}");
+                    Err(format!("the ledger could not be read ({e})"))
+                }
+            },
         };
-        match self.changes.ledger.read() {
-            Ok(entries) => {
-                let q = quota::quotas(&entries, account, self.cloud.region(), Utc::now());
-                let _ = self.events.send(DataEvent::Quotas(q));
-            }
-            Err(e) => tracing::warn!("cannot read the quota ledger: {e}"),
-        }
+        let _ = self.events.send(DataEvent::Quotas(quotas));
     }
 
     /// Handles a finished job; false when the UI is gone.
@@ -372,22 +475,38 @@ impl Worker {
                 return true;
             }
             Job::Identity(Ok(id)) => {
+                self.identity_attempts = 0;
                 self.changes.account = Some(id.account.clone());
                 self.changes.caller = Some(id.arn.clone());
                 self.account = Some(id.account.clone());
                 self.next_quotas = now;
                 DataEvent::Identity(id)
             }
-            Job::Identity(Err(e)) => {
-                tracing::warn!("cannot tell the account: {e}");
-                return true;
+            Job::Identity(Err(error)) => {
+                // Without the account no change can be counted: keep asking.
+                tracing::warn!("cannot tell the account: {error}");
+                self.next_identity = Some(now + identity_backoff(self.identity_attempts));
+                self.identity_attempts += 1;
+                DataEvent::Failed {
+                    what: "identity",
+                    error,
+                }
             }
             Job::Names(result) => self.names_listed(result, now),
+            Job::Stream(name, Err(CloudError::NotFound(_))) => {
+                // Deleted since the listing: it leaves the fleet now.
+                self.describing -= 1;
+                self.scheduler.finished(&name, false, now);
+                self.names.retain(|n| *n != name);
+                self.scheduler.set_names(&self.names);
+                DataEvent::Gone(name)
+            }
             Job::Stream(name, result) => {
                 self.describing -= 1;
+                // A failed describe is retried soon, like a stream in transition.
                 let transitioning = result
                     .as_ref()
-                    .is_ok_and(|s| s.encryption.status.is_transition());
+                    .map_or(true, |s| s.encryption.status.is_transition());
                 if let Ok(s) = &result {
                     self.key_arns
                         .extend(inventory::customer_keys(std::iter::once(s)));
@@ -454,11 +573,12 @@ impl Worker {
             return None;
         }
         Some(match result {
-            Ok((series, outages)) => {
+            Ok((metrics, outages)) => {
                 self.next_metrics = now + self.settings.metrics_every;
                 DataEvent::Metrics {
                     window,
-                    series,
+                    series: metrics.series,
+                    unknown: metrics.unknown,
                     outages,
                 }
             }

@@ -104,7 +104,8 @@ async fn failed_enable_on_unencrypted_stream_leaves_it_unencrypted_of_errors() {
         .sim
         .kms_metrics(&["dev-scratch".into()], range)
         .await
-        .unwrap();
+        .unwrap()
+        .series;
     assert!(m.is_empty());
 }
 
@@ -184,7 +185,12 @@ async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
         period_secs: 60,
     };
     let names = vec!["billing-export".to_string(), "order-events".to_string()];
-    let m = h.sim.kms_metrics(&names, range(&h, 24)).await.unwrap();
+    let m = h
+        .sim
+        .kms_metrics(&names, range(&h, 24))
+        .await
+        .unwrap()
+        .series;
     assert!(
         !m.contains_key("order-events"),
         "a healthy stream has no errors"
@@ -200,7 +206,12 @@ async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
         .await
         .unwrap();
     h.advance(3600);
-    let m = h.sim.kms_metrics(&names, range(&h, 1)).await.unwrap();
+    let m = h
+        .sim
+        .kms_metrics(&names, range(&h, 1))
+        .await
+        .unwrap()
+        .series;
     let recent = m
         .get("billing-export")
         .map(|s| s.get(KmsMetric::Disabled).clone());

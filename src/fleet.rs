@@ -1,0 +1,160 @@
+//! What is known of the fleet at one moment, and the one way a stream is
+//! judged from it. The dashboard and `status` both judge here, so they cannot
+//! disagree; anything that could not be read makes the stream `unknown`,
+//! never a quiet zero or a full quota.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::cloud::{key_id_of, CloudError, KeyType, KmsMetric, KmsSeries, Source, Stream};
+use crate::config::Severity;
+use crate::health::{self, Facts, Health, KeyFact, Outage};
+use crate::inventory::KeyBook;
+use crate::quota::Quota;
+
+/// KMS error metrics, as far as they were read.
+#[derive(Debug, Clone, Copy)]
+pub enum Metrics<'a> {
+    Loaded {
+        series: &'a BTreeMap<String, KmsSeries>,
+        /// Streams CloudWatch could not give complete data for, and why.
+        unknown: &'a BTreeMap<String, String>,
+    },
+    /// Not read at all, and why.
+    Missing(&'a str),
+}
+
+/// The quota ledger, as far as it was read.
+#[derive(Debug, Clone, Copy)]
+pub enum Quotas<'a> {
+    /// Quota of every stream with calls; the others have all 25.
+    Loaded(&'a HashMap<String, Quota>),
+    Missing(&'a str),
+}
+
+/// The settings the rules take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
+    pub window: &'static str,
+    pub quota_warning_at: u32,
+    pub unencrypted: Severity,
+}
+
+/// Everything known of the fleet: enough to judge any stream in it.
+#[derive(Debug, Clone, Copy)]
+pub struct Knowledge<'a> {
+    pub keys: &'a KeyBook,
+    pub metrics: Metrics<'a>,
+    pub outages: &'a HashMap<String, Outage>,
+    pub quotas: Quotas<'a>,
+    pub rules: Rules,
+    pub now: DateTime<Utc>,
+}
+
+/// What is known of one stream: its description, if any, and whether the
+/// latest attempt to describe it failed.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    pub name: &'a str,
+    pub stream: Option<&'a Stream>,
+    /// Why the latest describe failed, if it did.
+    pub error: Option<&'a str>,
+}
+
+impl<'a> Knowledge<'a> {
+    /// KMS error sums over the window, per metric, or why they are unknown.
+    pub fn kms_sums(&self, name: &str) -> Result<[f64; 4], &'a str> {
+        match self.metrics {
+            Metrics::Missing(why) => Err(why),
+            Metrics::Loaded { series, unknown } => {
+                if let Some(why) = unknown.get(name) {
+                    return Err(why.as_str());
+                }
+                let mut sums = [0.0; 4];
+                if let Some(s) = series.get(name) {
+                    for m in KmsMetric::ALL {
+                        sums[m.index()] = s.total(m);
+                    }
+                }
+                Ok(sums)
+            }
+        }
+    }
+
+    /// What is left of the stream's 25 calls: `Ok(None)` when Start/Stop
+    /// cannot apply to it (its source owns encryption).
+    pub fn quota(&self, stream: &Stream) -> Result<Option<Quota>, &'a str> {
+        if stream.source != Source::DirectPut {
+            return Ok(None);
+        }
+        self.quota_of(&stream.name).map(Some)
+    }
+
+    /// The ledger's quota for a stream name, whatever its source.
+    pub fn quota_of(&self, name: &str) -> Result<Quota, &'a str> {
+        match self.quotas {
+            Quotas::Missing(why) => Err(why),
+            Quotas::Loaded(q) => Ok(q.get(name).copied().unwrap_or(Quota::unused())),
+        }
+    }
+
+    /// What KMS said of the stream's customer key.
+    pub fn key(&self, stream: &Stream) -> KeyFact<'a> {
+        let enc = &stream.encryption;
+        let Some(arn) = enc.key_arn.as_deref() else {
+            return KeyFact::None;
+        };
+        if enc.key_type != Some(KeyType::CustomerManaged) {
+            return KeyFact::None;
+        }
+        if let Some(k) = self.keys.key(arn) {
+            return KeyFact::Described(k);
+        }
+        match self.keys.errors.get(key_id_of(arn)) {
+            Some(CloudError::NotFound(_)) => KeyFact::Gone,
+            Some(e) => KeyFact::Unreadable(e),
+            None => KeyFact::NotYet,
+        }
+    }
+
+    fn facts(&self, stream: &'a Stream, error: Option<&'a str>, label: &'a str) -> Facts<'a> {
+        Facts {
+            stream,
+            key: self.key(stream),
+            key_label: label,
+            kms_errors: self.kms_sums(&stream.name),
+            window: self.rules.window,
+            outage: self.outages.get(&stream.name).copied(),
+            quota: self.quota(stream),
+            quota_warning_at: self.rules.quota_warning_at,
+            unencrypted: self.rules.unencrypted,
+            describe_error: error,
+            now: self.now,
+        }
+    }
+
+    /// Health alone, for a table row: no sentences built.
+    pub fn level(&self, seen: Seen<'a>) -> Health {
+        match seen.stream {
+            Some(stream) => health::level(&self.facts(stream, seen.error, "")),
+            None => Health::Unknown,
+        }
+    }
+
+    /// Health and the problems behind it, worst first.
+    pub fn judge(&self, seen: Seen<'a>) -> (Health, Vec<String>) {
+        let Some(stream) = seen.stream else {
+            let why = match seen.error {
+                Some(e) => format!("Could not describe the stream: {e}."),
+                None => "Not described yet.".to_string(),
+            };
+            return (Health::Unknown, vec![why]);
+        };
+        let label = self.keys.label(stream);
+        health::assess(&self.facts(stream, seen.error, &label))
+    }
+}
+
+#[cfg(test)]
+mod tests;
