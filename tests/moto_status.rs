@@ -72,10 +72,16 @@ async fn status_json_reports_every_field_for_every_kind_of_stream() {
     assert_eq!(
         plain["encryption"],
         serde_json::json!({"status": "DISABLED", "key_type": null, "key_arn": null,
-                           "key_alias": null, "failure": null})
+                           "key_alias": null, "failure": null, "managed_by": "firehose"})
     );
-    assert_eq!(plain["health"], "ok");
-    assert_eq!(plain["problems"], serde_json::json!([]));
+    // [health] unencrypted defaults to "warning".
+    assert_eq!(plain["health"], "warning");
+    assert_eq!(
+        plain["problems"],
+        serde_json::json!([
+            "Not encrypted: records are stored without Firehose server-side encryption."
+        ])
+    );
     assert_eq!(
         plain["quota"],
         serde_json::json!({"limit": 25, "used": 0, "remaining": 25, "next_slot_at": null})
@@ -111,6 +117,9 @@ async fn status_json_reports_every_field_for_every_kind_of_stream() {
 
     let kinesis = stream(&report, "e-from-kinesis");
     assert_eq!(kinesis["source"], "KinesisStreamAsSource");
+    assert_eq!(kinesis["encryption"]["managed_by"], "source");
+    assert_eq!(kinesis["quota"], Value::Null, "Start/Stop cannot apply");
+    assert_eq!(kinesis["health"], "ok");
 }
 
 #[tokio::test]
@@ -137,7 +146,7 @@ async fn a_disabled_key_is_a_warning_and_healthy_fleets_exit_zero() {
     assert!(s["problems"][0]
         .as_str()
         .unwrap()
-        .contains("alias/old is disabled"));
+        .contains("Key alias/old is Disabled: Firehose cannot use it"));
 }
 
 #[tokio::test]
@@ -180,11 +189,16 @@ async fn one_unreadable_stream_is_an_error_row_and_the_rest_still_load() {
         .against_moto(region)
         .args(["status", "--output", "json"]));
     let report = stdout_json(&out);
-    assert_eq!(out.status.code(), Some(3), "the bad row is critical");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a row that could not be read is unknown"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("health unknown for 1 of 2 streams"));
     assert_eq!(stream(&report, "good")["health"], "ok");
     let bad = stream(&report, "half-described");
     assert!(bad["error"].is_string(), "{bad:#}");
-    assert_eq!(bad["health"], "critical");
+    assert_eq!(bad["health"], "unknown");
 }
 
 #[tokio::test]

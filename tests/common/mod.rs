@@ -256,3 +256,74 @@ pub fn stdout_json(out: &Output) -> serde_json::Value {
 pub fn exists(p: &Path) -> bool {
     p.exists()
 }
+
+/// The fault injector in `tests/moto/launch.py`, in front of moto: faults
+/// are scoped by region, so tests running side by side never meet them.
+pub struct Faults {
+    pub region: String,
+}
+
+impl Faults {
+    pub fn new(region: &str) -> Faults {
+        let f = Faults {
+            region: region.to_string(),
+        };
+        f.clear();
+        f
+    }
+
+    fn http(method: &str, path: &str, body: Option<&str>) -> String {
+        use std::io::{Read, Write};
+        let url = moto_endpoint();
+        let addr = url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).expect("moto launcher answers");
+        let body = body.unwrap_or("");
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        assert!(
+            out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"),
+            "{out}"
+        );
+        out.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
+    }
+
+    /// Adds a fault for this region: `spec` holds the kind and its
+    /// parameters (`{"service": "firehose", "fault": "hang"}`).
+    pub fn add(&self, mut spec: serde_json::Value) {
+        spec["region"] = self.region.clone().into();
+        Self::http("POST", "/_firekeeper/faults", Some(&spec.to_string()));
+    }
+
+    /// Removes this region's faults and releases held requests.
+    pub fn clear(&self) {
+        Self::http(
+            "DELETE",
+            &format!("/_firekeeper/faults?region={}", self.region),
+            None,
+        );
+    }
+
+    /// How many calls of `operation` reached the launcher, and how many of
+    /// them were passed on to moto.
+    pub fn calls(&self, operation: &str) -> (u64, u64) {
+        let body = Self::http(
+            "GET",
+            &format!(
+                "/_firekeeper/calls?region={}&operation={operation}",
+                self.region
+            ),
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON counts");
+        (
+            v["received"].as_u64().unwrap_or(0),
+            v["forwarded"].as_u64().unwrap_or(0),
+        )
+    }
+}
