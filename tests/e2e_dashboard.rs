@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{run, Enc, Sandbox, Seeder};
+use common::{run, Enc, Faults, Sandbox, Seeder};
 
 /// A tmux server of our own, so tests never touch the user's sessions.
 struct Tmux {
@@ -319,4 +319,73 @@ fn stopping_from_the_dashboard_needs_the_name() {
     tmux.wait_for("waf-logs is no longer encrypted by Firehose");
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
+}
+
+#[tokio::test]
+async fn a_silent_endpoint_is_named_on_screen_and_the_dashboard_recovers_by_itself() {
+    let region = "ap-northeast-2";
+    let seed = Seeder::new(region).await;
+    seed.direct_put("quiet-owned", Enc::AwsOwned).await;
+    let faults = Faults::new(region);
+    // CloudWatch down for the whole test: the KMS column says "?", never 0.
+    faults.add(serde_json::json!({"service": "monitoring", "fault": "error", "status": 500}));
+    // Firehose accepts connections and never answers (a black hole).
+    faults.add(serde_json::json!({"service": "firehose", "fault": "hang"}));
+    let sandbox = Sandbox::new();
+    let config = sandbox.write_config("[aws]\ncall_timeout_secs = 2\n");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ];
+    let args = format!(
+        "--config {} --endpoint-url {} --region {region}",
+        config.display(),
+        common::moto_endpoint()
+    );
+    let tmux = Tmux::start(&script(&sandbox, &env, &args));
+    let screen = tmux.wait_for("no answer from AWS for");
+    assert!(
+        screen.contains("(stale)") || screen.contains("loading"),
+        "{screen}"
+    );
+
+    // The endpoint answers again: the fleet appears and the line goes.
+    faults.clear();
+    faults.add(serde_json::json!({"service": "monitoring", "fault": "error", "status": 500}));
+    let screen = tmux.wait_for("quiet-owned");
+    let row = screen
+        .lines()
+        .find(|l| l.contains("quiet-owned"))
+        .unwrap()
+        .to_string();
+    let start = Instant::now();
+    let row = loop {
+        let screen = tmux.screen();
+        let row = screen
+            .lines()
+            .find(|l| l.contains("quiet-owned"))
+            .map(str::to_string)
+            .unwrap_or(row.clone());
+        if row.contains("unknown") || start.elapsed() > Duration::from_secs(30) {
+            break row;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(row.contains("? unknown"), "{row}");
+    assert!(
+        !row.contains("      0 "),
+        "KMS errors unknown, not 0: {row}"
+    );
+    let start = Instant::now();
+    while tmux.screen().contains("no answer from AWS") {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "still silent: {}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+    faults.clear();
 }

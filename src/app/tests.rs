@@ -409,3 +409,46 @@ mod changes {
         assert!(app.message.is_none(), "a key press clears it");
     }
 }
+
+#[test]
+fn quitting_while_a_change_is_followed_asks_first() {
+    let mut app = demo_app(80, 24);
+    app.apply(DataEvent::Following {
+        stream: "order-events".into(),
+        active: true,
+    });
+    app.on_key(key('q'));
+    assert!(!app.quit, "asks first");
+    assert_eq!(
+        app.dialog,
+        Some(Dialog::Quit(vec!["order-events".to_string()]))
+    );
+    app.on_key(key('n'));
+    assert!(!app.quit && app.dialog.is_none(), "n keeps watching");
+    app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(matches!(app.dialog, Some(Dialog::Quit(_))));
+    app.on_key(key('y'));
+    assert!(app.quit);
+
+    let mut app = demo_app(80, 24);
+    app.apply(DataEvent::Following {
+        stream: "order-events".into(),
+        active: true,
+    });
+    app.apply(DataEvent::Following {
+        stream: "order-events".into(),
+        active: false,
+    });
+    app.on_key(key('q'));
+    assert!(app.quit, "nothing followed: quits at once");
+}
+
+#[test]
+fn a_stream_aws_no_longer_has_leaves_the_table_quietly() {
+    let mut app = demo_app(80, 24);
+    let before = app.rows.len();
+    app.apply(DataEvent::Gone("dev-scratch".into()));
+    assert_eq!(app.rows.len(), before - 1);
+    assert!(app.row("dev-scratch").is_none());
+    assert!(app.last_error.is_none(), "no alarm for a deleted stream");
+}

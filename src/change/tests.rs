@@ -266,3 +266,106 @@ async fn limit_exceeded_from_aws_marks_the_stream_exhausted() {
     assert_eq!(q["vpc-flow-logs"].remaining, 0);
     assert_eq!(h.outcomes(), [AuditOutcome::Sent, AuditOutcome::Rejected]);
 }
+
+#[tokio::test]
+async fn a_never_encrypted_stream_that_fails_to_enable_is_not_called_encrypted() {
+    let h = harness();
+    // dev-scratch is DISABLED; alias/locked-down denies Firehose.
+    let mut p = h
+        .plan(&rotate("dev-scratch", "alias/locked-down"))
+        .await
+        .unwrap();
+    p.verdict = Verdict::default();
+    send(&h.sim, &h.ctx, &p).await.unwrap();
+    h.advance(5);
+    let (ending, s) = follow(
+        &h.sim,
+        &h.ctx,
+        &p,
+        Duration::from_millis(1),
+        Duration::from_secs(5),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(matches!(ending, Ending::Failed(_)), "{ending:?}");
+    let msg = explain(&p, &ending, &s);
+    assert!(
+        msg.starts_with(
+            "Enabling encryption FAILED: dev-scratch is not encrypted (enabling with alias/locked-down failed)."
+        ),
+        "{msg}"
+    );
+    assert!(!msg.contains("stays encrypted"), "{msg}");
+    let book = KeyBook::from_aliases(h.sim.list_aliases().await.unwrap());
+    assert_eq!(
+        book.label(&s),
+        "not encrypted (enabling with alias/locked-down failed)"
+    );
+}
+
+#[tokio::test]
+async fn a_leftover_enabling_failed_does_not_end_the_follow_early() {
+    let h = harness();
+    // profile-updates is ENABLING_FAILED from before; a good key is asked for.
+    let p = h
+        .plan(&rotate("profile-updates", "alias/orders-events-2026"))
+        .await
+        .unwrap();
+    assert_eq!(p.stream.encryption.status, EncryptionStatus::EnablingFailed);
+    // Described before AWS shows the call: the old failure must not count.
+    let before = p.stream.clone();
+    assert!(settled(&p, &before).is_some(), "it looks settled");
+    assert!(!moved(&p.stream, &before));
+    send(&h.sim, &h.ctx, &p).await.unwrap();
+    h.advance(5);
+    let (ending, _) = follow(
+        &h.sim,
+        &h.ctx,
+        &p,
+        Duration::from_millis(1),
+        Duration::from_secs(5),
+        |_| {},
+    )
+    .await
+    .unwrap();
+    assert_eq!(ending, Ending::Done);
+}
+
+#[tokio::test]
+async fn leaving_mid_follow_audits_the_change_as_unknown() {
+    let h = harness();
+    let p = h
+        .plan(&rotate("order-events", "alias/orders-events-2026"))
+        .await
+        .unwrap();
+    let timing = Timing {
+        poll: Duration::from_secs(3600),
+        patience: Duration::from_secs(7200),
+        confirm_within: Duration::from_secs(60),
+    };
+    let work = carry_out(&h.sim, &h.ctx, &p, timing, true, |_| {});
+    // The user quits while the change is being followed: the future is dropped.
+    let left = tokio::time::timeout(Duration::from_millis(50), work).await;
+    assert!(left.is_err(), "still following");
+    let last = h.ctx.audit.read().pop().unwrap();
+    assert_eq!(last.outcome, AuditOutcome::Unknown);
+    assert!(
+        last.message.starts_with("left before AWS finished"),
+        "{}",
+        last.message
+    );
+}
+
+#[tokio::test]
+async fn no_change_is_recorded_under_an_unknown_account() {
+    let mut h = harness();
+    h.ctx.account = None;
+    let p = h.plan(&rotate("dev-scratch", "aws-owned")).await.unwrap();
+    let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
+    assert!(
+        matches!(&err, ChangeError::Refused(why) if why.contains("account is not known")),
+        "{err}"
+    );
+    assert!(h.ctx.ledger.read().unwrap().is_empty(), "nothing reserved");
+}
