@@ -55,12 +55,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print every stream's encryption, KMS errors, quota and health, then exit
-    /// (0 ok or warning, 3 when any stream is critical, 1 on errors).
+    /// Print every stream's encryption, KMS errors, quota and health, then exit:
+    /// 0 every stream ok or warning; 3 any stream critical; 1 any stream's
+    /// health unknown (a fact could not be read: stderr says why), a --stream
+    /// name AWS does not have, or an error (no credentials, no answer).
     Status(StatusArgs),
     /// Encrypt a stream with another key (or enable encryption): StartDeliveryStreamEncryption.
-    /// Exit codes: 0 done, 1 AWS or runtime error, 4 refused locally (nothing
-    /// sent), 5 AWS reported ENABLING_FAILED.
+    /// Sent once, never retried: if the answer is lost, firekeeper reads the
+    /// stream to find out. Exit codes: 0 done, 1 AWS or runtime error or
+    /// outcome unknown, 4 refused (locally, nothing sent; or by AWS for a key
+    /// at its 500-stream limit), 5 AWS reported ENABLING_FAILED.
     Rotate(RotateArgs),
     /// Stop a stream's encryption: StopDeliveryStreamEncryption.
     /// Exit codes as for rotate (5: DISABLING_FAILED).
