@@ -6,24 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{run, stdout_json, Enc, Faults, Sandbox, Seeder};
+use common::{audit, run, stdout_json, text, Enc, Faults, Sandbox, Seeder};
 use serde_json::{json, Value};
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-fn audit(sandbox: &Sandbox) -> Vec<Value> {
-    std::fs::read_to_string(sandbox.path("data/firekeeper/audit.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 fn only(report: &Value, name: &str) -> Value {
     report["streams"]

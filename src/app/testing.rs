@@ -27,44 +27,43 @@ pub fn demo_events(window: Window) -> Vec<DataEvent> {
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(async {
-        let names = inventory::list_names(&sim, 1000).await.expect("names");
-        let described = inventory::describe_all(&sim, &names, 4).await;
-        let streams: Vec<_> = described
-            .iter()
-            .filter_map(|(_, r)| r.clone().ok())
-            .collect();
-        let keys = inventory::load_keys(&sim, streams.iter())
-            .await
-            .expect("keys");
-        let metrics = inventory::load_metrics(&sim, &names, window, now)
-            .await
-            .expect("metrics");
-        let outages = inventory::outages(&sim, window, Some(&metrics.series), now).await;
-        let mut events = vec![
-            DataEvent::Identity(sim.identity().await.expect("identity")),
-            DataEvent::Names(names),
-        ];
-        events.extend(
-            described
-                .into_iter()
-                .map(|(name, result)| DataEvent::Stream {
-                    name,
-                    result,
-                    at: now,
-                }),
-        );
-        events.push(DataEvent::Keys(keys));
-        events.push(DataEvent::Metrics {
-            window,
-            series: metrics.series,
-            unknown: metrics.unknown,
-            outages,
-        });
-        // The demo's ledger starts empty: every stream has all its calls.
-        events.push(DataEvent::Quotas(Ok(Default::default())));
-        events
-    })
+    rt.block_on(events_from(&sim, window, now))
+}
+
+/// Everything the worker would send the dashboard from this cloud, read at
+/// `now`, with an empty ledger (every stream has all its calls).
+pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) -> Vec<DataEvent> {
+    let names = inventory::list_names(cloud, 1000).await.expect("names");
+    let described = inventory::describe_all(cloud, &names, 4).await;
+    let keys = inventory::load_keys(cloud, described.iter().filter_map(|(_, r)| r.as_ref().ok()))
+        .await
+        .expect("keys");
+    let metrics = inventory::load_metrics(cloud, &names, window, now)
+        .await
+        .expect("metrics");
+    let outages = inventory::outages(cloud, window, Some(&metrics.series), now).await;
+    let mut events = vec![
+        DataEvent::Identity(cloud.identity().await.expect("identity")),
+        DataEvent::Names(names),
+    ];
+    events.extend(
+        described
+            .into_iter()
+            .map(|(name, result)| DataEvent::Stream {
+                name,
+                result,
+                at: now,
+            }),
+    );
+    events.push(DataEvent::Keys(keys));
+    events.push(DataEvent::Metrics {
+        window,
+        series: metrics.series,
+        unknown: metrics.unknown,
+        outages,
+    });
+    events.push(DataEvent::Quotas(Ok(Default::default())));
+    events
 }
 
 pub fn demo_app(width: u16, height: u16) -> App {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::app::testing::fixed_now;
+use crate::app::testing::{events_from, fixed_now};
 use crate::app::{App, Context};
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
@@ -16,9 +16,7 @@ use crate::cloud::{
 };
 use crate::config::{Config, Window};
 use crate::health::Health;
-use crate::inventory;
 use crate::quota::Ledger;
-use crate::worker::DataEvent;
 
 /// The demo, with some of it unreadable: one describe throttled, one
 /// stream's metrics incomplete, one key KMS will not describe.
@@ -94,42 +92,6 @@ fn flaky() -> Flaky {
     ))
 }
 
-/// What the worker would send the dashboard from this cloud.
-async fn events(cloud: &dyn Cloud, window: Window) -> Vec<DataEvent> {
-    let now = fixed_now();
-    let names = inventory::list_names(cloud, 1000).await.unwrap();
-    let described = inventory::describe_all(cloud, &names, 4).await;
-    let arns: BTreeSet<String> =
-        inventory::customer_keys(described.iter().filter_map(|(_, r)| r.as_ref().ok()));
-    let keys = inventory::load_keys_for(cloud, &arns).await.unwrap();
-    let metrics = inventory::load_metrics(cloud, &names, window, now)
-        .await
-        .unwrap();
-    let outages = inventory::outages(cloud, window, Some(&metrics.series), now).await;
-    let mut events = vec![
-        DataEvent::Identity(cloud.identity().await.unwrap()),
-        DataEvent::Names(names),
-    ];
-    events.extend(
-        described
-            .into_iter()
-            .map(|(name, result)| DataEvent::Stream {
-                name,
-                result,
-                at: now,
-            }),
-    );
-    events.push(DataEvent::Keys(keys));
-    events.push(DataEvent::Metrics {
-        window,
-        series: metrics.series,
-        unknown: metrics.unknown,
-        outages,
-    });
-    events.push(DataEvent::Quotas(Ok(Default::default())));
-    events
-}
-
 #[tokio::test]
 async fn dashboard_and_status_give_every_stream_the_same_health() {
     let cloud = flaky();
@@ -146,7 +108,7 @@ async fn dashboard_and_status_give_every_stream_the_same_health() {
     .await
     .unwrap();
     let mut app = App::new(Context::default(), &config, window, fixed_now());
-    for e in events(&cloud, window).await {
+    for e in events_from(&cloud, window, fixed_now()).await {
         app.apply(e);
     }
     let from_status: BTreeMap<&str, Health> = report

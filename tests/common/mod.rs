@@ -327,3 +327,21 @@ impl Faults {
         )
     }
 }
+
+/// Everything the binary printed, stdout then stderr.
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The sandbox's audit log, one JSON value a line.
+pub fn audit(sandbox: &Sandbox) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(sandbox.path("data/firekeeper/audit.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
