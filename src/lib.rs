@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod fleet;
 pub mod health;
 pub mod inventory;
+pub mod journal;
 pub mod preflight;
 pub mod quota;
 pub mod status;

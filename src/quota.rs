@@ -8,11 +8,14 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::journal::{self, Sharing};
 
 /// AWS's combined Start+Stop limit per stream per rolling 24 hours.
 pub const LIMIT: u32 = 25;
@@ -43,6 +46,10 @@ pub enum Outcome {
     /// AWS answered `LimitExceededException`: the stream has no calls left,
     /// whatever this ledger knew.
     LimitExceeded,
+    /// Reserved, then nothing was sent (the audit log could not be written,
+    /// the last look at the stream refused, the process was stopped): the
+    /// slot is given back.
+    Unsent,
 }
 
 /// One line of the ledger.
@@ -93,22 +100,47 @@ pub enum LedgerError {
 #[derive(Debug, Clone)]
 pub struct Ledger {
     path: Option<PathBuf>,
+    /// Set for a ledger the team shares (`[ledger] path`): its files are made
+    /// group-writable. Otherwise the directory decides.
+    shared: bool,
+    compact_at: usize,
     memory: std::sync::Arc<std::sync::Mutex<Vec<Entry>>>,
 }
 
 impl Ledger {
+    /// A ledger of the user's own (the XDG default): private files, unless
+    /// its directory is group-writable, the sign of a team's directory.
     pub fn at(path: PathBuf) -> Ledger {
         Ledger {
             path: Some(path),
+            shared: false,
+            compact_at: compact_at(),
             memory: Default::default(),
+        }
+    }
+
+    /// A ledger a team shares (`[ledger] path`): files it creates are 0660
+    /// so every member of the group can read and write them.
+    pub fn shared(path: PathBuf) -> Ledger {
+        Ledger {
+            shared: true,
+            ..Ledger::at(path)
         }
     }
 
     pub fn in_memory() -> Ledger {
         Ledger {
             path: None,
+            shared: false,
+            compact_at: COMPACT_AT,
             memory: Default::default(),
         }
+    }
+
+    /// Compacts once the ledger holds more than `lines` entries.
+    pub fn compacting_at(mut self, lines: usize) -> Ledger {
+        self.compact_at = lines;
+        self
     }
 
     /// The configured path, or `$XDG_DATA_HOME/firekeeper/ledger.jsonl`.
@@ -128,22 +160,44 @@ impl Ledger {
         }
     }
 
-    /// Every readable entry; a missing file is an empty ledger.
+    /// Where the ledger really is: a symlinked ledger is used through its
+    /// target, so every process locks, appends and compacts the same file.
+    fn target(&self) -> Option<PathBuf> {
+        self.path.as_deref().map(journal::resolve_links)
+    }
+
+    fn sharing(&self, target: &Path) -> Sharing {
+        if self.shared || target.parent().is_some_and(journal::group_writable) {
+            Sharing::Group
+        } else {
+            Sharing::Private
+        }
+    }
+
+    /// Every readable entry; a missing file is an empty ledger. Lines that
+    /// are torn, not UTF-8 or not entries are skipped and logged; only a
+    /// file that cannot be read at all is an error.
     pub fn read(&self) -> Result<Vec<Entry>, LedgerError> {
-        let Some(path) = &self.path else {
+        let Some(target) = self.target() else {
             return Ok(self
                 .memory
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone());
         };
-        let _lock = self.lock(false)?;
-        self.read_unlocked(path)
+        // Readers need no lock to be correct (appends are single writes and
+        // compaction renames atomically): one who cannot take it, in a
+        // directory they may only read, still reads.
+        let _lock = self.lock(&target, false).unwrap_or_else(|e| {
+            tracing::warn!("reading the ledger without its lock: {e}");
+            None
+        });
+        self.read_unlocked(&target)
     }
 
-    fn read_unlocked(&self, path: &Path) -> Result<Vec<Entry>, LedgerError> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(parse_entries(&text)),
+    fn read_unlocked(&self, target: &Path) -> Result<Vec<Entry>, LedgerError> {
+        match std::fs::read(target) {
+            Ok(bytes) => Ok(parse_lines(&bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(self.io(e)),
         }
@@ -152,20 +206,23 @@ impl Ledger {
     /// Locks the ledger: shared to read, exclusive to write. The lock lives
     /// on a file of its own so the ledger itself can be replaced atomically
     /// when it is compacted.
-    fn lock(&self, exclusive: bool) -> Result<Option<File>, LedgerError> {
-        let Some(path) = &self.path else {
-            return Ok(None);
-        };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| self.io(e))?;
+    fn lock(&self, target: &Path, exclusive: bool) -> Result<Option<File>, LedgerError> {
+        let sharing = self.sharing(target);
+        if let Some(dir) = target.parent() {
+            if exclusive || !dir.exists() {
+                journal::create_dir(dir, sharing).map_err(|e| self.io(e))?;
+            }
         }
-        let lock_path = path.with_extension("lock");
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(lock_path)
-            .map_err(|e| self.io(e))?;
+        let lock_path = target.with_extension("lock");
+        let file = match journal::open_append(&lock_path, sharing) {
+            Ok(file) => file,
+            // flock works on a file opened to read: a colleague allowed only
+            // to read the ledger still waits for writers.
+            Err(e) if !exclusive && e.kind() == std::io::ErrorKind::PermissionDenied => {
+                File::open(&lock_path).map_err(|e| self.io(e))?
+            }
+            Err(e) => return Err(self.io(e)),
+        };
         if exclusive {
             file.lock().map_err(|e| self.io(e))?;
         } else {
@@ -176,8 +233,12 @@ impl Ledger {
 
     /// Appends one entry durably, under the lock shared with other processes.
     pub fn record(&self, entry: &Entry) -> Result<(), LedgerError> {
-        let _lock = self.lock(true)?;
-        self.append(entry)
+        let target = self.target();
+        let _lock = match &target {
+            Some(t) => self.lock(t, true)?,
+            None => None,
+        };
+        self.append(target.as_deref(), entry)
     }
 
     /// Takes one of a stream's 25 calls, or says when the next one frees.
@@ -189,9 +250,13 @@ impl Ledger {
         call: &Call,
         now: DateTime<Utc>,
     ) -> Result<Result<String, Quota>, LedgerError> {
-        let _lock = self.lock(true)?;
-        let entries = match &self.path {
-            Some(path) => self.read_unlocked(path)?,
+        let target = self.target();
+        let _lock = match &target {
+            Some(t) => self.lock(t, true)?,
+            None => None,
+        };
+        let entries = match &target {
+            Some(t) => self.read_unlocked(t)?,
             None => self
                 .memory
                 .lock()
@@ -210,66 +275,110 @@ impl Ledger {
             std::process::id(),
             entries.len()
         );
-        self.append(&Entry {
-            at: now,
-            id: id.clone(),
-            account: call.account.clone(),
-            region: call.region.clone(),
-            stream: call.stream.clone(),
-            action: call.action,
-            outcome: Outcome::Sent,
-        })?;
-        if entries.len() > COMPACT_AT {
-            self.compact(now)?;
+        self.append(
+            target.as_deref(),
+            &Entry {
+                at: now,
+                id: id.clone(),
+                account: call.account.clone(),
+                region: call.region.clone(),
+                stream: call.stream.clone(),
+                action: call.action,
+                outcome: Outcome::Sent,
+            },
+        )?;
+        if let Some(t) = target
+            .as_deref()
+            .filter(|_| entries.len() >= self.compact_at)
+        {
+            // Housekeeping: the reservation stands whatever becomes of it.
+            if let Err(e) = self.compact(t, now) {
+                tracing::warn!("ledger not compacted: {e}");
+            }
         }
         Ok(Ok(id))
     }
 
-    /// Rewrites the ledger without entries too old to matter, atomically
-    /// (write aside, sync, rename). Called with the exclusive lock held.
-    fn compact(&self, now: DateTime<Utc>) -> Result<(), LedgerError> {
-        let Some(path) = &self.path else {
+    /// Rewrites the ledger without entries too old to matter, atomically:
+    /// written aside in the ledger's own directory, given the ledger's
+    /// owner, group and mode, synced, renamed over it. A copy that cannot
+    /// keep all three would lock someone out, so then nothing is compacted.
+    /// Called with the exclusive lock held.
+    fn compact(&self, target: &Path, now: DateTime<Utc>) -> Result<(), LedgerError> {
+        let meta = std::fs::metadata(target).map_err(|e| self.io(e))?;
+        let me = journal::euid();
+        if me != 0 && meta.uid() != me {
+            tracing::info!(
+                "not compacting {}: it belongs to uid {}, and a rewritten copy would belong to uid {me}",
+                target.display(),
+                meta.uid()
+            );
             return Ok(());
-        };
+        }
         let keep = now - Duration::hours(KEEP_HOURS);
-        let current = self.read_unlocked(path)?;
+        let current = self.read_unlocked(target)?;
         let mut text = String::new();
         for e in current.iter().filter(|e| e.at > keep) {
             text.push_str(&serde_json::to_string(e).map_err(|e| self.io(e.into()))?);
             text.push('\n');
         }
-        let tmp = path.with_extension("compact");
-        let mut file = File::create(&tmp).map_err(|e| self.io(e))?;
-        file.write_all(text.as_bytes()).map_err(|e| self.io(e))?;
-        file.sync_all().map_err(|e| self.io(e))?;
-        std::fs::rename(&tmp, path).map_err(|e| self.io(e))
+        let name = target
+            .file_name()
+            .map_or("ledger".into(), |n| n.to_string_lossy());
+        let tmp = target.with_file_name(format!(".{name}.compact-{}", std::process::id()));
+        let written = (|| -> std::io::Result<()> {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            let owner = (me == 0).then_some(meta.uid());
+            std::os::unix::fs::fchown(&file, owner, Some(meta.gid()))?;
+            file.set_permissions(std::fs::Permissions::from_mode(meta.mode() & 0o7777))?;
+            let now_meta = file.metadata()?;
+            if (now_meta.uid(), now_meta.gid(), now_meta.mode())
+                != (meta.uid(), meta.gid(), meta.mode())
+            {
+                return Err(std::io::Error::other(
+                    "the rewritten copy could not keep the ledger's owner, group and mode",
+                ));
+            }
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, target)?;
+            if let Some(dir) = target.parent() {
+                File::open(dir)?.sync_all()?;
+            }
+            Ok(())
+        })();
+        if written.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        written.map_err(|e| self.io(e))
     }
 
-    fn append(&self, entry: &Entry) -> Result<(), LedgerError> {
-        let Some(path) = &self.path else {
+    fn append(&self, target: Option<&Path>, entry: &Entry) -> Result<(), LedgerError> {
+        let Some(target) = target else {
             self.memory
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(entry.clone());
             return Ok(());
         };
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| self.io(e))?;
-        let mut line = serde_json::to_string(entry).map_err(|e| self.io(e.into()))?;
-        line.push('\n');
-        if !ends_with_newline(&mut file).map_err(|e| self.io(e))? {
-            // A writer killed mid-line left a torn record; start clean after it.
-            line.insert(0, '\n');
-        }
-        // One write: appends of one line are not interleaved with another
-        // process's, and a crash leaves at most this line torn.
-        file.write_all(line.as_bytes()).map_err(|e| self.io(e))?;
-        file.sync_data().map_err(|e| self.io(e))
+        let mut file =
+            journal::open_append(target, self.sharing(target)).map_err(|e| self.io(e))?;
+        let line = serde_json::to_string(entry).map_err(|e| self.io(e.into()))?;
+        journal::append_line(&mut file, &line).map_err(|e| self.io(e))
     }
+}
+
+/// Compaction threshold; `FIREKEEPER_LEDGER_COMPACT_AT` lowers it so tests can
+/// compact a shared ledger without writing thousands of calls.
+fn compact_at() -> usize {
+    std::env::var("FIREKEEPER_LEDGER_COMPACT_AT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(COMPACT_AT)
 }
 
 /// One Start or Stop call about to be made.
@@ -284,24 +393,18 @@ pub struct Call {
 /// Entries kept when the ledger is compacted: a day for the quota, a day
 /// more for people reading it.
 const KEEP_HOURS: i64 = 48;
+/// How far ahead of this machine's clock an entry may be dated and still count.
+pub const FUTURE_SLACK_MINUTES: i64 = 5;
 /// Compact once the ledger holds this many entries.
 const COMPACT_AT: usize = 5_000;
 
-fn ends_with_newline(file: &mut File) -> std::io::Result<bool> {
-    let len = file.metadata()?.len();
-    if len == 0 {
-        return Ok(true);
-    }
-    file.seek(SeekFrom::Start(len - 1))?;
-    let mut last = [0u8];
-    file.read_exact(&mut last)?;
-    Ok(last[0] == b'\n')
-}
-
 /// Parses ledger text, skipping lines that are torn or unreadable.
 pub fn parse_entries(text: &str) -> Vec<Entry> {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
+    parse_lines(text.as_bytes())
+}
+
+fn parse_lines(bytes: &[u8]) -> Vec<Entry> {
+    let entries: Vec<Entry> = journal::lines(bytes, "quota ledger")
         .filter_map(|l| match serde_json::from_str(l) {
             Ok(e) => Some(e),
             Err(err) => {
@@ -309,7 +412,15 @@ pub fn parse_entries(text: &str) -> Vec<Entry> {
                 None
             }
         })
-        .collect()
+        .collect();
+    let latest = Utc::now() + Duration::minutes(FUTURE_SLACK_MINUTES);
+    let ahead = entries.iter().filter(|e| e.at > latest).count();
+    if ahead > 0 {
+        tracing::warn!(
+            "ignoring {ahead} ledger entries dated more than {FUTURE_SLACK_MINUTES} minutes ahead of this machine's clock (clock skew, or bad lines)"
+        );
+    }
+    entries
 }
 
 /// Quota of every stream with entries, for one account and region.
@@ -335,9 +446,12 @@ pub fn quotas(
 /// The rolling-window arithmetic for one stream's entries.
 pub fn quota_of(entries: &[&Entry], now: DateTime<Utc>) -> Quota {
     let day = Duration::hours(24);
-    // No upper bound: another process may have recorded a call a moment
-    // "after" our now (clocks are read before the lock is taken).
-    let in_window = |e: &&&Entry| e.at > now - day;
+    // A little slack above now: another process may have recorded a call a
+    // moment "after" our now (clocks are read before the lock is taken). An
+    // entry further ahead is clock skew or a bad line, and would hold a slot
+    // until its date.
+    let latest = now + Duration::minutes(FUTURE_SLACK_MINUTES);
+    let in_window = |e: &&&Entry| e.at > now - day && e.at <= latest;
     // The latest word on each call decides whether it counts.
     let mut last: HashMap<&str, &Entry> = HashMap::new();
     for e in entries.iter().filter(in_window) {

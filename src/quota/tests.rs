@@ -1,4 +1,5 @@
 use super::*;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 fn entry(id: &str, mins_ago: i64, outcome: Outcome, now: DateTime<Utc>) -> Entry {
     Entry {
@@ -191,4 +192,151 @@ fn missing_file_is_an_empty_ledger() {
         .read()
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn entries_dated_ahead_of_the_clock_hold_no_slot() {
+    let now = Utc::now();
+    let mut skewed = entry("skewed", 0, Outcome::Accepted, now);
+    skewed.at = "2099-01-01T00:00:00Z".parse().unwrap();
+    // A moment ahead is another process's clock read before ours: it counts.
+    let mut racing = entry("racing", 0, Outcome::Accepted, now);
+    racing.at = now + Duration::seconds(30);
+    let quota = q(&[skewed, racing], now);
+    assert_eq!((quota.used, quota.remaining), (1, 24));
+    assert!(quota.next_slot_at.unwrap() < now + Duration::hours(25));
+}
+
+#[test]
+fn a_line_that_is_not_utf8_costs_only_that_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.jsonl");
+    let now = Utc::now();
+    let good = serde_json::to_string(&entry("a", 1, Outcome::Accepted, now)).unwrap();
+    let mut bytes = good.clone().into_bytes();
+    bytes.extend_from_slice(b"\n{\"at\":\"\xff\xfe\"}\n");
+    bytes.extend_from_slice(good.replace("\"a\"", "\"b\"").as_bytes());
+    bytes.push(b'\n');
+    std::fs::write(&path, bytes).unwrap();
+    let read = Ledger::at(path).read().unwrap();
+    assert_eq!(read.len(), 2);
+}
+
+#[test]
+fn unsent_reservations_give_their_slot_back() {
+    let ledger = Ledger::in_memory();
+    let now = Utc::now();
+    let id = ledger.reserve(&call(), now).unwrap().unwrap();
+    ledger.record(&entry(&id, 0, Outcome::Unsent, now)).unwrap();
+    let q = quotas(&ledger.read().unwrap(), "123456789012", "us-east-1", now);
+    assert_eq!(q["s"].remaining, 25);
+}
+
+fn old_entries(path: &Path, n: usize, now: DateTime<Utc>) {
+    let mut text = String::new();
+    for i in 0..n {
+        let mut e = entry(&format!("old{i}"), 0, Outcome::Accepted, now);
+        e.at = now - Duration::days(10);
+        text.push_str(&serde_json::to_string(&e).unwrap());
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_symlinked_ledger_is_used_and_compacted_through_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let shared = dir.path().join("team");
+    std::fs::create_dir(&shared).unwrap();
+    let target = shared.join("ledger.jsonl");
+    let link = dir.path().join("mine/ledger.jsonl");
+    std::fs::create_dir(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let now = Utc::now();
+    old_entries(&target, 5, now);
+    let ledger = Ledger::at(link.clone()).compacting_at(3);
+    let id = ledger.reserve(&call(), now).unwrap().unwrap();
+    ledger
+        .record(&entry(&id, 0, Outcome::Accepted, now))
+        .unwrap();
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is still a link"
+    );
+    let at_target = parse_entries(&std::fs::read_to_string(&target).unwrap());
+    assert_eq!(
+        at_target.len(),
+        2,
+        "old entries compacted away at the target"
+    );
+    assert_eq!(at_target[1].outcome, Outcome::Accepted);
+    assert!(
+        shared.join("ledger.lock").exists(),
+        "locked beside the target"
+    );
+    assert!(!link.with_extension("lock").exists());
+}
+
+#[test]
+fn compaction_keeps_owner_group_and_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.jsonl");
+    let now = Utc::now();
+    old_entries(&path, 5, now);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let root = journal::euid() == 0;
+    if root {
+        // A file of a colleague's, in the team's group.
+        std::os::unix::fs::chown(&path, Some(4321), Some(4322)).unwrap();
+    }
+    let before = std::fs::metadata(&path).unwrap();
+    Ledger::shared(path.clone())
+        .compacting_at(3)
+        .reserve(&call(), now)
+        .unwrap()
+        .unwrap();
+    let after = std::fs::metadata(&path).unwrap();
+    assert_eq!(
+        (after.uid(), after.gid(), after.mode()),
+        (before.uid(), before.gid(), before.mode())
+    );
+    assert_eq!(
+        Ledger::at(path).read().unwrap().len(),
+        1,
+        "it was compacted"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains("compact"))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no temporary file left: {leftovers:?}"
+    );
+}
+
+#[test]
+fn a_ledger_in_a_group_writable_directory_is_made_group_writable() {
+    let dir = tempfile::tempdir().unwrap();
+    let team = dir.path().join("team");
+    std::fs::create_dir(&team).unwrap();
+    std::fs::set_permissions(&team, std::fs::Permissions::from_mode(0o2770)).unwrap();
+    let ledger = Ledger::at(team.join("ledger.jsonl"));
+    ledger.reserve(&call(), Utc::now()).unwrap().unwrap();
+    for name in ["ledger.jsonl", "ledger.lock"] {
+        let mode = std::fs::metadata(team.join(name)).unwrap().mode() & 0o777;
+        assert_eq!(mode, 0o660, "{name}");
+    }
+    let private = dir.path().join("private/data/ledger.jsonl");
+    Ledger::at(private.clone())
+        .reserve(&call(), Utc::now())
+        .unwrap()
+        .unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().mode() & 0o777;
+    assert_eq!(mode(&private), 0o600);
+    assert_eq!(mode(private.parent().unwrap()), 0o700);
 }
