@@ -1,14 +1,15 @@
 //! The append-only record of every change firekeeper was asked to make: sent,
 //! refused locally, accepted, rejected, and how it ended. One JSON line each,
-//! in a file created 0600 and never rewritten.
+//! in a regular file of the user's own, mode 0600, never rewritten.
 
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs::{File, OpenOptions, Permissions};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::journal::{self, Sharing};
 
 /// What became of a change request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +29,9 @@ pub enum AuditOutcome {
     Failed,
     /// No answer was had (network, timeout): the call may or may not have landed.
     Unknown,
+    /// Someone else changed the stream while firekeeper was following this
+    /// change: the stream is not in the state asked for.
+    Superseded,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,10 +51,15 @@ pub struct AuditEntry {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("audit log {path}: {source}")]
-pub struct AuditError {
-    path: PathBuf,
-    source: std::io::Error,
+pub enum AuditError {
+    #[error("audit log {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The file is not one firekeeper may trust with the record.
+    #[error("audit log {path}: {why}")]
+    Untrusted { path: PathBuf, why: String },
 }
 
 /// The audit log file.
@@ -78,31 +87,96 @@ impl AuditLog {
         &self.path
     }
 
-    /// Appends one line, synced. The file is created readable by its owner only.
+    /// Appends one line, synced, after repairing a torn last line.
     pub fn append(&self, entry: &AuditEntry) -> Result<(), AuditError> {
-        let err = |source| AuditError {
-            path: self.path.clone(),
-            source,
-        };
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(err)?;
-        }
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&self.path)
-            .map_err(err)?;
-        let mut line = serde_json::to_string(entry).map_err(|e| err(e.into()))?;
-        line.push('\n');
-        file.write_all(line.as_bytes()).map_err(err)?;
-        file.sync_data().map_err(err)
+        let mut file = self.open()?;
+        let line = serde_json::to_string(entry).map_err(|e| self.io(e.into()))?;
+        journal::append_line(&mut file, &line).map_err(|e| self.io(e))
     }
 
+    /// Checks, before anything is reserved or sent, that a line could be
+    /// written now.
+    pub fn writable(&self) -> Result<(), AuditError> {
+        self.open().map(drop)
+    }
+
+    fn io(&self, source: std::io::Error) -> AuditError {
+        AuditError::Io {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn untrusted(&self, why: String) -> AuditError {
+        AuditError::Untrusted {
+            path: self.path.clone(),
+            why,
+        }
+    }
+
+    /// Opens the log to append: a regular file owned by this user, mode
+    /// 0600. A symlink could send the record into someone else's file and a
+    /// file of someone else's could be rewritten by them, so both are
+    /// refused rather than followed.
+    fn open(&self) -> Result<File, AuditError> {
+        if let Some(dir) = self.path.parent() {
+            journal::create_dir(dir, Sharing::Private).map_err(|e| self.io(e))?;
+        }
+        let open = |create_new: bool| {
+            OpenOptions::new()
+                .read(true)
+                .append(true)
+                .create_new(create_new)
+                .mode(0o600)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(&self.path)
+        };
+        let file = match open(true) {
+            Ok(file) => {
+                // The umask cannot widen 0600, but set it exactly anyway.
+                file.set_permissions(Permissions::from_mode(0o600))
+                    .map_err(|e| self.io(e))?;
+                file
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                open(false).map_err(|e| match e.raw_os_error() {
+                    Some(libc::ELOOP) => self.untrusted(
+                        "is a symbolic link; firekeeper writes its audit log only to a regular file of your own (remove the link)".into(),
+                    ),
+                    _ => self.io(e),
+                })?
+            }
+            Err(e) => return Err(self.io(e)),
+        };
+        let meta = file.metadata().map_err(|e| self.io(e))?;
+        if !meta.is_file() {
+            return Err(self.untrusted(
+                "is not a regular file; firekeeper writes its audit log only to a regular file of your own".into(),
+            ));
+        }
+        let me = journal::euid();
+        if meta.uid() != me {
+            return Err(self.untrusted(format!(
+                "belongs to uid {}, not to you (uid {me}); firekeeper writes its audit log only to a file of your own",
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o777 != 0o600 {
+            tracing::info!(
+                "audit log {}: mode {:o} set back to 600",
+                self.path.display(),
+                meta.mode() & 0o777
+            );
+            file.set_permissions(Permissions::from_mode(0o600))
+                .map_err(|e| self.io(e))?;
+        }
+        Ok(file)
+    }
+
+    /// Every readable entry; torn, non-UTF-8 and unparsable lines are skipped.
     pub fn read(&self) -> Vec<AuditEntry> {
-        std::fs::read_to_string(&self.path)
-            .unwrap_or_default()
-            .lines()
+        let bytes = std::fs::read(&self.path).unwrap_or_default();
+        journal::lines(&bytes, "audit log")
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
     }
@@ -139,5 +213,56 @@ mod tests {
         let read = log.read();
         assert_eq!(read.len(), 2);
         assert_eq!(read[1].outcome, AuditOutcome::Accepted);
+    }
+
+    #[test]
+    fn a_torn_last_line_is_stepped_past() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::at(dir.path().join("audit.jsonl"));
+        log.append(&entry(AuditOutcome::Sent)).unwrap();
+        // A writer killed mid-line.
+        let mut f = OpenOptions::new().append(true).open(log.path()).unwrap();
+        std::io::Write::write_all(&mut f, b"{\"time\":\"2026-").unwrap();
+        log.append(&entry(AuditOutcome::Accepted)).unwrap();
+        let read = log.read();
+        assert_eq!(read.len(), 2, "the torn line is lost, the next is whole");
+        assert_eq!(read[1].outcome, AuditOutcome::Accepted);
+    }
+
+    #[test]
+    fn a_symlink_a_directory_or_a_foreign_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere.jsonl");
+        std::fs::write(&elsewhere, "").unwrap();
+        let link = dir.path().join("link.jsonl");
+        std::os::unix::fs::symlink(&elsewhere, &link).unwrap();
+        let err = AuditLog::at(link)
+            .append(&entry(AuditOutcome::Sent))
+            .unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), "");
+
+        let a_dir = dir.path().join("dir.jsonl");
+        std::fs::create_dir(&a_dir).unwrap();
+        assert!(AuditLog::at(a_dir).writable().is_err());
+
+        if journal::euid() == 0 {
+            let foreign = dir.path().join("foreign.jsonl");
+            std::fs::write(&foreign, "").unwrap();
+            std::os::unix::fs::chown(&foreign, Some(4321), None).unwrap();
+            let err = AuditLog::at(foreign).writable().unwrap_err();
+            assert!(err.to_string().contains("belongs to uid 4321"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_widened_mode_is_set_back_to_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = AuditLog::at(dir.path().join("audit.jsonl"));
+        log.append(&entry(AuditOutcome::Sent)).unwrap();
+        std::fs::set_permissions(log.path(), Permissions::from_mode(0o666)).unwrap();
+        log.append(&entry(AuditOutcome::Sent)).unwrap();
+        let mode = std::fs::metadata(log.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }
