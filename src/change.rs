@@ -132,6 +132,11 @@ pub enum Ending {
     /// The call's answer was lost and the stream never showed it: AWS
     /// probably did not apply it, but firekeeper cannot be sure.
     Unconfirmed,
+    /// Someone else changed the stream while it was followed; `now` names
+    /// what it is encrypted with (or "no encryption") as it stands.
+    Superseded {
+        now: String,
+    },
 }
 
 /// How often and how long to watch a change, for the CLI and the dashboard.
@@ -168,8 +173,29 @@ pub enum Step<'a> {
 }
 
 /// Describes the stream, resolves the key and runs the pre-flight checks.
-/// Sends nothing that changes anything.
+/// Sends nothing that changes anything. A request that cannot even be
+/// planned (no such stream, no such key, AWS not answering) is audited as
+/// refused: the log holds every change asked for.
 pub async fn plan(
+    cloud: &dyn Cloud,
+    ctx: &Context,
+    request: &Request,
+    streams_on_key: impl Fn(&str) -> Option<usize>,
+) -> Result<Plan, ChangeError> {
+    let planned = plan_request(cloud, ctx, request, streams_on_key).await;
+    if let Err(e) = &planned {
+        let why = match e {
+            ChangeError::Refused(why) => why.clone(),
+            other => format!("could not check the change: {other}"),
+        };
+        if let Err(audit_error) = audit_request(ctx, request, &why) {
+            tracing::error!("cannot audit a refused request: {audit_error}");
+        }
+    }
+    planned
+}
+
+async fn plan_request(
     cloud: &dyn Cloud,
     ctx: &Context,
     request: &Request,
@@ -317,6 +343,32 @@ fn audit(
     })
 }
 
+/// Records a request refused before there was a plan to show.
+fn audit_request(ctx: &Context, request: &Request, why: &str) -> Result<(), AuditError> {
+    let (action, new_key) = match request {
+        Request::Rotate { key, .. } => (
+            "rotate",
+            Some(match key {
+                KeyArg::AwsOwned => "AWS owned key".to_string(),
+                KeyArg::Key(k) => k.clone(),
+            }),
+        ),
+        Request::Disable { .. } => ("disable", Some("no encryption".to_string())),
+    };
+    ctx.audit.append(&AuditEntry {
+        time: Utc::now(),
+        caller: ctx.caller.clone(),
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        stream: request.stream().to_string(),
+        action: action.to_string(),
+        old_key: None,
+        new_key,
+        outcome: AuditOutcome::Refused,
+        message: why.to_string(),
+    })
+}
+
 /// Records a refusal made before sending (for instance a declined prompt).
 pub fn refuse(ctx: &Context, plan: &Plan, why: &str) -> ChangeError {
     if let Err(e) = audit(ctx, plan, AuditOutcome::Refused, why) {
@@ -358,6 +410,9 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent,
             Change::Start(_) => Action::Start,
         },
     };
+    // Checked before a slot is taken: a call that cannot be audited is not
+    // sent.
+    ctx.audit.writable()?;
     let id = match ctx.ledger.reserve(&call, Utc::now())? {
         Ok(id) => id,
         Err(q) => {
@@ -374,7 +429,42 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent,
             ));
         }
     };
-    audit(ctx, plan, AuditOutcome::Sent, "sending to AWS")?;
+    let mut slot = Reservation {
+        ctx,
+        plan,
+        account: account.clone(),
+        id: id.clone(),
+        action: call.action,
+        held: true,
+    };
+    // Minutes may pass between the checks and "y" (a prompt, a dialog left
+    // open): look once more, so a stream someone else has started changing
+    // is not sent a second change.
+    match cloud.describe_stream(&plan.stream.name).await {
+        Ok(now) => {
+            if let Some(why) = changed_since(&plan.stream, &now) {
+                slot.give_back()?;
+                return Err(refuse(ctx, plan, &why));
+            }
+        }
+        Err(e) => {
+            slot.give_back()?;
+            return Err(refuse(
+                ctx,
+                plan,
+                &format!(
+                    "could not look at {} once more before sending: {e}",
+                    plan.stream.name
+                ),
+            ));
+        }
+    }
+    if let Err(e) = audit(ctx, plan, AuditOutcome::Sent, "sending to AWS") {
+        slot.give_back()?;
+        return Err(e.into());
+    }
+    // From here the call may reach AWS: the slot is spent whatever happens.
+    slot.held = false;
     let result = match &plan.change {
         Change::Stop => cloud.stop_encryption(&plan.stream.name).await,
         Change::Start(Target::AwsOwned) => {
@@ -447,6 +537,77 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent,
             })
         }
     }
+}
+
+/// A slot taken in the ledger for a call not yet sent. Unless the call is
+/// sent, the slot is given back (an `Unsent` record): on a refusal after
+/// reserving, or when the future is dropped first (Ctrl-C, the dashboard
+/// quitting).
+struct Reservation<'a> {
+    ctx: &'a Context,
+    plan: &'a Plan,
+    account: String,
+    id: String,
+    action: Action,
+    held: bool,
+}
+
+impl Reservation<'_> {
+    fn give_back(&mut self) -> Result<(), LedgerError> {
+        self.held = false;
+        self.ctx.ledger.record(&entry(
+            self.ctx,
+            &self.account,
+            self.plan,
+            &self.id,
+            self.action,
+            Outcome::Unsent,
+        ))
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.held {
+            return;
+        }
+        if let Err(e) = self.give_back() {
+            tracing::error!("cannot give back an unsent call's slot: {e}");
+        }
+        if let Err(e) = audit(
+            self.ctx,
+            self.plan,
+            AuditOutcome::Refused,
+            "stopped before sending; nothing was sent",
+        ) {
+            tracing::error!("cannot audit an unsent change: {e}");
+        }
+    }
+}
+
+/// Why a stream described again just before sending no longer matches what
+/// the checks and the confirmation saw; `None` when nothing that matters moved.
+pub fn changed_since(before: &Stream, now: &Stream) -> Option<String> {
+    let name = &now.name;
+    if now.encryption.status.is_transition() {
+        return Some(format!(
+            "{name} is now {} (someone else is changing it); nothing was sent: look again when it settles",
+            now.encryption.status
+        ));
+    }
+    if now.status != before.status {
+        return Some(format!(
+            "{name} is now {} (was {} when checked); nothing was sent",
+            now.status, before.status
+        ));
+    }
+    if moved(before, now) {
+        return Some(format!(
+            "{name} changed since it was checked (encryption now {}); nothing was sent: check the change again",
+            now.encryption.status
+        ));
+    }
+    None
 }
 
 fn entry(
@@ -642,6 +803,7 @@ pub async fn follow(
     // ENABLING_FAILED): only a state that moved, or came through a
     // transition, is this change's answer.
     let mut through_transition = false;
+    let mut showed_target = false;
     loop {
         tokio::time::sleep(poll).await;
         let stream = match cloud.describe_stream(&plan.stream.name).await {
@@ -662,13 +824,67 @@ pub async fn follow(
         };
         seen(&stream);
         through_transition |= stream.encryption.status.is_transition();
+        showed_target |= shows_target(plan, &stream);
         let answered = through_transition || moved(&plan.stream, &stream);
         if let Some(ending) = settled(plan, &stream).filter(|_| answered) {
             return finish(ctx, plan, ending, stream);
         }
+        if overtaken(plan, showed_target, &stream) {
+            let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
+            let now = current_key_label(&stream, &book);
+            return finish(ctx, plan, Ending::Superseded { now }, stream);
+        }
         if start.elapsed() >= timeout {
             return finish(ctx, plan, Ending::TimedOut, stream);
         }
+    }
+}
+
+/// Whether the stream shows the key this change asks for (a Start), or no
+/// encryption (a Stop).
+fn shows_target(plan: &Plan, s: &Stream) -> bool {
+    let e = &s.encryption;
+    match &plan.change {
+        Change::Stop => matches!(
+            e.status,
+            EncryptionStatus::Disabling | EncryptionStatus::Disabled
+        ),
+        Change::Start(Target::AwsOwned) => e.key_type == Some(KeyType::AwsOwned),
+        Change::Start(Target::Customer(k)) => e.key_arn.as_deref() == Some(k.arn.as_str()),
+    }
+}
+
+/// Whether someone else has changed the stream while this change was
+/// followed: it moved to a state this change cannot lead to. A key that is
+/// neither the old nor the new one, the opposite change (a Stop while
+/// starting, a Start while stopping), or, once the new key was shown,
+/// anything but the new key.
+pub fn overtaken(plan: &Plan, showed_target: bool, s: &Stream) -> bool {
+    if !moved(&plan.stream, s) && !showed_target {
+        return false;
+    }
+    let e = &s.encryption;
+    match &plan.change {
+        Change::Stop => matches!(
+            e.status,
+            EncryptionStatus::Enabling
+                | EncryptionStatus::Enabled
+                | EncryptionStatus::EnablingFailed
+        ),
+        Change::Start(_) => match e.status {
+            EncryptionStatus::Disabling
+            | EncryptionStatus::Disabled
+            | EncryptionStatus::DisablingFailed => true,
+            // A failed start leaves the old key: that is this change's own
+            // failure, which `settled` reports.
+            EncryptionStatus::EnablingFailed => false,
+            EncryptionStatus::Enabling | EncryptionStatus::Enabled => {
+                let old = &plan.stream.encryption;
+                let is_old = (e.key_type, &e.key_arn) == (old.key_type, &old.key_arn)
+                    && old.status != EncryptionStatus::Disabled;
+                !shows_target(plan, s) && (showed_target || !is_old)
+            }
+        },
     }
 }
 
@@ -709,6 +925,7 @@ fn finish(
         Ending::Done => AuditOutcome::Succeeded,
         Ending::Failed(_) => AuditOutcome::Failed,
         Ending::TimedOut | Ending::Unconfirmed => AuditOutcome::Unknown,
+        Ending::Superseded { .. } => AuditOutcome::Superseded,
     };
     audit(ctx, plan, outcome, &explain(plan, &ending, &stream))?;
     Ok((ending, stream))
@@ -753,6 +970,13 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
         ),
         (_, Ending::Unconfirmed) => format!(
             "{name}: the answer from AWS was lost and the stream shows no change: AWS probably did not apply it, but may still. The call counts against the quota; check with `firekeeper status --stream {name}` before trying again."
+        ),
+        (_, Ending::Superseded { now }) => format!(
+            "{name} was changed by someone else to {now} while firekeeper was following; {} was not kept. Check with `firekeeper status --stream {name}` before changing it again.",
+            match &plan.change {
+                Change::Stop => "stopping encryption".to_string(),
+                Change::Start(_) => plan.new_label.clone(),
+            }
         ),
         (_, Ending::TimedOut) => format!(
             "{name} is still {} after firekeeper stopped waiting; check with `firekeeper status --stream {name}`.",

@@ -101,7 +101,7 @@ async fn run_inner(
     Ok(match ending {
         Ending::Done => exit::DONE,
         Ending::Failed(_) => exit::FAILED,
-        Ending::TimedOut | Ending::Unconfirmed => exit::ERROR,
+        Ending::TimedOut | Ending::Unconfirmed | Ending::Superseded { .. } => exit::ERROR,
     })
 }
 

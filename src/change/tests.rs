@@ -369,3 +369,303 @@ async fn no_change_is_recorded_under_an_unknown_account() {
     );
     assert!(h.ctx.ledger.read().unwrap().is_empty(), "nothing reserved");
 }
+
+/// The simulator, with a hook run before each describe (the n-th, from 1),
+/// which may also make that describe hang, as an endpoint that stops
+/// answering does.
+struct Hooked<'a> {
+    sim: &'a SimCloud,
+    describes: std::sync::atomic::AtomicU32,
+    hook: Box<dyn Fn(u32) -> bool + Send + Sync + 'a>,
+}
+
+impl<'a> Hooked<'a> {
+    fn new(sim: &'a SimCloud, hook: impl Fn(u32) -> bool + Send + Sync + 'a) -> Self {
+        Hooked {
+            sim,
+            describes: Default::default(),
+            hook: Box::new(hook),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Cloud for Hooked<'_> {
+    fn region(&self) -> &str {
+        self.sim.region()
+    }
+    async fn identity(&self) -> Result<crate::cloud::Identity, CloudError> {
+        self.sim.identity().await
+    }
+    async fn list_streams(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<crate::cloud::StreamPage, CloudError> {
+        self.sim.list_streams(after, limit).await
+    }
+    async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError> {
+        let n = self
+            .describes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if (self.hook)(n) {
+            std::future::pending::<()>().await;
+        }
+        self.sim.describe_stream(name).await
+    }
+    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
+        self.sim.start_encryption(name, key).await
+    }
+    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
+        self.sim.stop_encryption(name).await
+    }
+    async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
+        self.sim.list_keys().await
+    }
+    async fn list_aliases(&self) -> Result<Vec<crate::cloud::Alias>, CloudError> {
+        self.sim.list_aliases().await
+    }
+    async fn describe_key(&self, key: &str) -> Result<crate::cloud::KmsKey, CloudError> {
+        self.sim.describe_key(key).await
+    }
+    async fn kms_metrics(
+        &self,
+        streams: &[String],
+        range: MetricRange,
+    ) -> Result<crate::cloud::KmsMetrics, CloudError> {
+        self.sim.kms_metrics(streams, range).await
+    }
+}
+
+impl Harness {
+    fn remaining(&self, stream: &str) -> u32 {
+        quota::quotas(
+            &self.ctx.ledger.read().unwrap(),
+            "123456789012",
+            "us-east-1",
+            Utc::now() + chrono::Duration::minutes(1),
+        )
+        .get(stream)
+        .map_or(25, |q| q.remaining)
+    }
+}
+
+#[tokio::test]
+async fn an_audit_log_that_cannot_be_written_takes_no_slot() {
+    let h = harness();
+    let p = h.plan(&rotate("dev-scratch", "aws-owned")).await.unwrap();
+    // Unwritable from the start: refused before a slot is taken.
+    std::fs::remove_file(h.ctx.audit.path()).ok();
+    std::fs::create_dir(h.ctx.audit.path()).unwrap();
+    for _ in 0..3 {
+        let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
+        assert!(matches!(err, ChangeError::Audit(_)), "{err}");
+    }
+    assert_eq!(h.remaining("dev-scratch"), 25);
+    assert!(!h
+        .sim
+        .describe_stream("dev-scratch")
+        .await
+        .unwrap()
+        .encryption
+        .status
+        .is_transition());
+
+    // Unwritable only once the slot is taken (the last look at the stream
+    // happens in between): the slot is given back.
+    std::fs::remove_dir(h.ctx.audit.path()).unwrap();
+    let audit_path = h.ctx.audit.path().to_path_buf();
+    let cloud = Hooked::new(&h.sim, move |_| {
+        std::fs::remove_file(&audit_path).ok();
+        std::fs::create_dir(&audit_path).ok();
+        false
+    });
+    let err = send(&cloud, &h.ctx, &p).await.unwrap_err();
+    assert!(matches!(err, ChangeError::Audit(_)), "{err}");
+    assert_eq!(h.remaining("dev-scratch"), 25, "the slot was given back");
+    let entries = h.ctx.ledger.read().unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.outcome).collect::<Vec<_>>(),
+        [Outcome::Sent, Outcome::Unsent]
+    );
+}
+
+#[tokio::test]
+async fn a_stream_someone_started_changing_since_the_checks_is_not_sent_a_change() {
+    let h = harness();
+    let p = h
+        .plan(&rotate("order-events", "alias/orders-events-2026"))
+        .await
+        .unwrap();
+    assert!(p.verdict.allowed());
+    // A colleague starts a change while the confirmation is open.
+    h.sim
+        .start_encryption("order-events", &KeyChoice::AwsOwned)
+        .await
+        .unwrap();
+    let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
+    assert!(
+        matches!(&err, ChangeError::Refused(m) if m.contains("someone else is changing it")),
+        "{err}"
+    );
+    assert_eq!(h.remaining("order-events"), 25, "the slot was given back");
+    assert_eq!(h.outcomes(), [AuditOutcome::Refused]);
+}
+
+#[tokio::test]
+async fn a_change_stopped_before_it_was_sent_gives_its_slot_back() {
+    let h = harness();
+    let p = h.plan(&rotate("dev-scratch", "aws-owned")).await.unwrap();
+    // The last look before sending never answers; the user presses Ctrl-C.
+    let cloud = Hooked::new(&h.sim, |_| true);
+    let stopped = tokio::time::timeout(Duration::from_millis(50), send(&cloud, &h.ctx, &p)).await;
+    assert!(stopped.is_err(), "still waiting when stopped");
+    assert_eq!(h.remaining("dev-scratch"), 25);
+    let last = h.ctx.audit.read().pop().unwrap();
+    assert_eq!(last.outcome, AuditOutcome::Refused);
+    assert!(
+        last.message.contains("nothing was sent"),
+        "{}",
+        last.message
+    );
+    assert_eq!(
+        h.sim
+            .describe_stream("dev-scratch")
+            .await
+            .unwrap()
+            .encryption
+            .status,
+        EncryptionStatus::Disabled,
+        "nothing reached AWS"
+    );
+}
+
+#[tokio::test]
+async fn requests_refused_before_a_plan_are_audited() {
+    let h = harness();
+    h.plan(&rotate("nope", "aws-owned")).await.unwrap_err();
+    h.plan(&rotate("order-events", "alias/nope"))
+        .await
+        .unwrap_err();
+    let log = h.ctx.audit.read();
+    assert_eq!(log.len(), 2);
+    assert!(log.iter().all(|e| e.outcome == AuditOutcome::Refused));
+    assert_eq!(log[0].stream, "nope");
+    assert!(log[0].message.contains("no delivery stream nope"));
+    assert_eq!(log[1].new_key.as_deref(), Some("alias/nope"));
+    assert!(log[1].message.contains("no key alias/nope"));
+}
+
+#[tokio::test]
+async fn a_change_overtaken_by_someone_else_ends_at_once_and_says_so() {
+    let h = harness();
+    let p = h
+        .plan(&rotate("order-events", "alias/orders-events-2026"))
+        .await
+        .unwrap();
+    send(&h.sim, &h.ctx, &p).await.unwrap();
+    h.advance(5);
+    // A colleague switches the stream to another key meanwhile.
+    h.sim
+        .start_encryption(
+            "order-events",
+            &KeyChoice::Customer {
+                arn: "alias/app-logs".into(),
+            },
+        )
+        .await
+        .unwrap();
+    h.advance(5);
+    let mut polls = 0;
+    let (ending, s) = follow(
+        &h.sim,
+        &h.ctx,
+        &p,
+        Duration::from_millis(1),
+        Duration::from_secs(5),
+        |_| polls += 1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(polls, 1, "ended at the first look");
+    assert!(
+        matches!(&ending, Ending::Superseded { now } if now == "alias/app-logs"),
+        "{ending:?}"
+    );
+    let msg = explain(&p, &ending, &s);
+    assert!(
+        msg.starts_with(
+            "order-events was changed by someone else to alias/app-logs while firekeeper was following"
+        ),
+        "{msg}"
+    );
+    assert_eq!(h.outcomes().last(), Some(&AuditOutcome::Superseded));
+}
+
+#[test]
+fn only_a_state_this_change_cannot_lead_to_is_someone_elses() {
+    use crate::cloud::{Encryption, Source};
+    let key = |arn: &str| crate::cloud::KmsKey {
+        id: arn.into(),
+        arn: arn.into(),
+        state: crate::cloud::KeyState::Enabled,
+        spec: "SYMMETRIC_DEFAULT".into(),
+        usage: "ENCRYPT_DECRYPT".into(),
+        manager: "CUSTOMER".into(),
+        description: String::new(),
+        deletion_date: None,
+        rotation_enabled: None,
+    };
+    let stream = |status, arn: Option<&str>| Stream {
+        name: "s".into(),
+        arn: String::new(),
+        source: Source::DirectPut,
+        status: "ACTIVE".into(),
+        encryption: Encryption {
+            status,
+            key_type: arn.map(|_| KeyType::CustomerManaged),
+            key_arn: arn.map(String::from),
+            failure: None,
+        },
+    };
+    use EncryptionStatus::*;
+    let plan = |change, before: Stream| Plan {
+        stream: before,
+        change,
+        action: "rotate",
+        old_label: String::new(),
+        new_label: String::new(),
+        quota: Quota::unused(),
+        verdict: Verdict::default(),
+    };
+    let rotating = plan(
+        Change::Start(Target::Customer(key("new"))),
+        stream(Enabled, Some("old")),
+    );
+    // Still the old key, or AWS's own steps towards the new one: not overtaken.
+    assert!(!overtaken(&rotating, false, &stream(Enabled, Some("old"))));
+    assert!(!overtaken(&rotating, false, &stream(Enabling, Some("old"))));
+    assert!(!overtaken(&rotating, false, &stream(Enabling, Some("new"))));
+    assert!(!overtaken(
+        &rotating,
+        true,
+        &stream(EnablingFailed, Some("old"))
+    ));
+    // A third key, a stop, or the old key back after the new one showed.
+    assert!(overtaken(&rotating, false, &stream(Enabled, Some("third"))));
+    assert!(overtaken(&rotating, false, &stream(Disabling, None)));
+    assert!(overtaken(&rotating, true, &stream(Enabled, Some("old"))));
+
+    let stopping = plan(Change::Stop, stream(Enabled, Some("old")));
+    assert!(!overtaken(
+        &stopping,
+        false,
+        &stream(Disabling, Some("old"))
+    ));
+    assert!(overtaken(
+        &stopping,
+        false,
+        &stream(Enabling, Some("third"))
+    ));
+}
