@@ -270,12 +270,11 @@ fn ledger(cli: &Cli, config: &Config) -> Ledger {
     if cli.demo {
         return Ledger::in_memory();
     }
-    let path = if config.ledger.path.is_empty() {
-        Ledger::default_path()
-    } else {
-        Some(PathBuf::from(&config.ledger.path))
-    };
-    path.map_or_else(Ledger::in_memory, Ledger::at)
+    if !config.ledger.path.is_empty() {
+        // A configured path is where a team keeps its shared ledger.
+        return Ledger::shared(PathBuf::from(&config.ledger.path));
+    }
+    Ledger::default_path().map_or_else(Ledger::in_memory, Ledger::at)
 }
 
 /// Logs go to a file in the platform state dir, never to the terminal.

@@ -345,3 +345,60 @@ pub fn audit(sandbox: &Sandbox) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// Whether the tests run as root, and so can act as other Unix users.
+pub fn root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `cmd` run as another Unix user (with `setpriv`) when the tests run as
+/// root, with `umask` set first; without root, as this user with that umask.
+/// The program must be reachable by that user: see `reachable_copy`.
+pub fn as_user(
+    cmd: &std::process::Command,
+    program: &Path,
+    user: Option<(u32, u32, &[u32])>,
+    umask: &str,
+) -> std::process::Command {
+    let mut out = match user.filter(|_| root()) {
+        Some((uid, gid, groups)) => {
+            let mut c = std::process::Command::new("setpriv");
+            let groups: Vec<String> = groups.iter().map(u32::to_string).collect();
+            c.arg(format!("--reuid={uid}"))
+                .arg(format!("--regid={gid}"));
+            if groups.is_empty() {
+                c.arg("--clear-groups");
+            } else {
+                c.arg(format!("--groups={}", groups.join(",")));
+            }
+            c.arg("sh");
+            c
+        }
+        None => std::process::Command::new("sh"),
+    };
+    out.arg("-c")
+        .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+        .arg(program)
+        .args(cmd.get_args())
+        .env_clear();
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            out.env(k, v);
+        }
+    }
+    out
+}
+
+/// The firekeeper binary, linked (or copied) into `dir` so that another user
+/// can run it even when the checkout lives in a private directory.
+pub fn reachable_copy(dir: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let to = dir.join("firekeeper");
+    let from = Path::new(env!("CARGO_BIN_EXE_firekeeper"));
+    if std::fs::hard_link(from, &to).is_err() {
+        std::fs::copy(from, &to).unwrap();
+    }
+    std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
+    to
+}
