@@ -48,7 +48,7 @@ async fn a_shared_ledger_stays_usable_by_both_users_through_compaction() {
     let ledger = team.join("ledger.jsonl");
 
     // Two engineers, each with a home of their own and a config naming the
-    // team's ledger; alice's umask is 022, bob's 077.
+    // team's ledger; alice's umask is 000 (nothing masked), bob's 077.
     let person = |name: &str, uid: u32, umask: &'static str| {
         let sandbox = Sandbox::new();
         sandbox.write_config(&format!("[ledger]\npath = \"{}\"\n", ledger.display()));
@@ -58,7 +58,7 @@ async fn a_shared_ledger_stays_usable_by_both_users_through_compaction() {
         }
         (name.to_string(), sandbox, uid, umask)
     };
-    let alice = person("alice", 42421, "022");
+    let alice = person("alice", 42421, "000");
     let bob = person("bob", 42422, "077");
     let firekeeper = |who: &(String, Sandbox, u32, &str), args: &[&str]| {
         let (_, sandbox, uid, umask) = who;
