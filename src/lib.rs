@@ -16,5 +16,6 @@ pub mod preflight;
 pub mod quota;
 pub mod status;
 pub mod terminal;
+pub mod text;
 pub mod ui;
 pub mod worker;

@@ -24,6 +24,7 @@ use firekeeper::dashboard;
 use firekeeper::health::Health;
 use firekeeper::quota::Ledger;
 use firekeeper::status;
+use firekeeper::text;
 
 /// Exit codes other tools rely on: 0 all known and none critical; 1 an error,
 /// or some stream's health unknown; 3 some stream critical.
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, started)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("firekeeper: {e:#}");
+            eprintln!("firekeeper: {}", text::for_terminal(&format!("{e:#}")));
             ExitCode::from(exit::RUNTIME)
         }
     }
@@ -138,8 +139,9 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
     let report = status::gather(cloud.as_ref(), config, window, &args.streams, &ledger).await?;
     for name in &report.missing {
         eprintln!(
-            "firekeeper: no delivery stream named {name} in {}",
-            report.region
+            "firekeeper: no delivery stream named {} in {}",
+            text::escape(name),
+            text::escape(&report.region)
         );
     }
     if !report.missing.is_empty() && report.streams.is_empty() {
@@ -165,7 +167,7 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
             "firekeeper: health unknown for {} of {} streams: {}",
             unknown,
             report.streams.len(),
-            reasons.join("; ")
+            text::for_terminal(&reasons.join("; "))
         );
     }
     Ok(match report.worst() {
