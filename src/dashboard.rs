@@ -42,6 +42,7 @@ pub async fn run(
         );
     }
     let mut app = App::new(options.context, config, options.window, Utc::now());
+    app.log_file = crate::crash::log_file().map(Into::into);
     if let Some(snap) = options.cache.as_ref().and_then(Cache::load) {
         app.restore(snap);
     }
@@ -78,7 +79,15 @@ pub async fn run(
             }
         }
     }
-    result
+    result?;
+    // The user saw the fault on screen; the shell and scripts see it here.
+    match &app.fault {
+        None => Ok(()),
+        Some(panic) => anyhow::bail!(
+            "internal error: the cloud worker stopped ({panic}); the dashboard was no longer refreshing. Details and a backtrace: {}",
+            crate::crash::where_logged(app.log_file.as_deref())
+        ),
+    }
 }
 
 async fn event_loop(
@@ -94,6 +103,7 @@ async fn event_loop(
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut last_cache = tokio::time::Instant::now();
+    let test_panic = crate::crash::test_panic_asked("dashboard");
     let size = terminal.size()?;
     send(
         commands,
@@ -105,6 +115,9 @@ async fn event_loop(
         rows = app.rows.len(),
         "first frame drawn"
     );
+    if test_panic {
+        crate::crash::test_panic("dashboard");
+    }
     loop {
         let mut dirty = false;
         let mut out = Vec::new();

@@ -8,6 +8,7 @@ pub mod change;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod crash;
 pub mod dashboard;
 pub mod fleet;
 pub mod health;

@@ -280,23 +280,27 @@ fn ledger(cli: &Cli, config: &Config) -> Ledger {
     path.map_or_else(Ledger::in_memory, Ledger::at)
 }
 
-/// Logs go to a file in the platform state dir, never to the terminal.
+/// Logs go to a file in the platform state dir, never to the terminal. Panics
+/// are logged too, with a backtrace; the dashboard names the file.
 fn init_logging() {
-    let Some(dirs) = directories::ProjectDirs::from("", "", "firekeeper") else {
+    firekeeper::crash::install();
+    let Some(path) = firekeeper::crash::default_log_path() else {
         return;
     };
-    let dir = dirs.state_dir().unwrap_or(dirs.cache_dir()).to_path_buf();
-    let file = std::fs::create_dir_all(&dir)
+    let file = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|_| {
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(dir.join("firekeeper.log"))
+                .open(&path)
         })
         .context("log file");
     let Ok(file) = file else {
         return;
     };
+    firekeeper::crash::set_log_file(path);
     let filter = tracing_subscriber::EnvFilter::try_from_env("FIREKEEPER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

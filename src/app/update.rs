@@ -174,7 +174,8 @@ impl App {
             DataEvent::Quotas(_)
             | DataEvent::Change { .. }
             | DataEvent::Following { .. }
-            | DataEvent::Credentials(_) => false,
+            | DataEvent::Credentials(_)
+            | DataEvent::Crashed(_) => false,
             _ => true,
         };
         let mut changed = heard && self.heard();
@@ -257,6 +258,10 @@ impl App {
             }
             DataEvent::Change { text, tone, .. } => {
                 self.message = Some((text, tone));
+                true
+            }
+            DataEvent::Crashed(panic) => {
+                self.fault = Some(panic);
                 true
             }
             DataEvent::Failed { what, error } => {

@@ -412,3 +412,19 @@ fn assert_no_control_characters(t: &Terminal<TestBackend>) {
         );
     }
 }
+
+#[test]
+fn a_worker_panic_points_to_the_log_and_marks_the_data_stale() {
+    let mut app = demo_app(80, 24);
+    app.log_file = Some("/home/ops/.local/state/firekeeper/firekeeper.log".into());
+    app.apply(DataEvent::Crashed(
+        "attempt to subtract with overflow".into(),
+    ));
+    let text = screen(&app);
+    assert!(
+        text.contains("! internal error: see /home/ops/.local/state/firekeeper/firekeeper.log"),
+        "{text}"
+    );
+    assert!(text.contains("(stale)"), "{text}");
+    assert_snapshot!(text);
+}
