@@ -43,8 +43,10 @@ pub async fn run(
     }
     let mut app = App::new(options.context, config, options.window, Utc::now());
     app.log_file = crate::crash::log_file().map(Into::into);
-    if let Some(snap) = options.cache.as_ref().and_then(Cache::load) {
-        app.restore(snap);
+    if let Some(cache) = options.cache.clone() {
+        if let Ok(Some(snap)) = tokio::task::spawn_blocking(move || cache.load()).await {
+            app.restore(snap);
+        }
     }
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let (event_tx, mut event_rx) = mpsc::unbounded_channel();
@@ -72,12 +74,8 @@ pub async fn run(
     // unfinished; waiting here makes sure that line is written before exit.
     worker.abort();
     let _ = worker.await;
-    if let (Some(cache), Some(account)) = (&options.cache, &app.context.account) {
-        if app.last_refresh.is_some() {
-            if let Err(e) = cache.save(account, app.saved()) {
-                tracing::warn!("cannot save the cache: {e}");
-            }
-        }
+    if let Some(saving) = options.cache.as_ref().and_then(|c| save_cache(c, &app)) {
+        let _ = saving.await;
     }
     result?;
     // The user saw the fault on screen; the shell and scripts see it here.
@@ -159,12 +157,9 @@ async fn event_loop(
             }
             _ = tick.tick() => {
                 dirty |= app.tick(Utc::now());
-                if let (Some(cache), Some(account)) = (cache, &app.context.account) {
-                    if last_cache.elapsed() >= CACHE_EVERY && app.last_refresh.is_some() {
+                if let Some(cache) = cache.filter(|_| last_cache.elapsed() >= CACHE_EVERY) {
+                    if save_cache(cache, app).is_some() {
                         last_cache = tokio::time::Instant::now();
-                        if let Err(e) = cache.save(account, app.saved()) {
-                            tracing::warn!("cannot save the cache: {e}");
-                        }
                     }
                 }
             }
@@ -179,6 +174,20 @@ async fn event_loop(
             terminal.draw(|f| ui::render(f, app))?;
         }
     }
+}
+
+/// Writes the fleet to the cache on a blocking thread, once something was
+/// learned from AWS; the handle ends when it is written.
+fn save_cache(cache: &Cache, app: &App) -> Option<tokio::task::JoinHandle<()>> {
+    let account = app.context.account.as_deref()?;
+    app.last_refresh?;
+    let snap = cache.snapshot(account, app.saved());
+    let cache = cache.clone();
+    Some(tokio::task::spawn_blocking(move || {
+        if let Err(e) = cache.write(&snap) {
+            tracing::warn!("cannot save the cache: {e}");
+        }
+    }))
 }
 
 fn send(commands: &mpsc::UnboundedSender<Command>, out: Vec<Command>) {

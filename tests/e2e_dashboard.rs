@@ -249,6 +249,7 @@ async fn against_moto_the_seeded_streams_appear_and_are_cached_for_the_next_star
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
     drop(tmux);
+    assert_cache_is_tidy_and_private(&sandbox.path("cache/firekeeper"));
 
     // AWS is now unreachable: the next start still shows the fleet at once,
     // from the cache, marked stale, with the reason on the status line.
@@ -262,6 +263,25 @@ async fn against_moto_the_seeded_streams_appear_and_are_cached_for_the_next_star
     assert!(screen.contains("(stale)"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
+}
+
+/// After a run that did not crash: the snapshot and its pointer, no
+/// temporary file, nothing readable by others.
+fn assert_cache_is_tidy_and_private(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir), 0o700);
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    assert!(
+        names.iter().all(|n| !n.contains(".tmp")),
+        "temporary files left: {names:?}"
+    );
+    assert_eq!(names.len(), 2, "{names:?}");
 }
 
 #[test]
