@@ -4,10 +4,18 @@
 //! Snapshots are keyed by account, region and endpoint. The account is not
 //! known until STS answers, so a small pointer per (profile, region, endpoint)
 //! remembers which account that target last was.
+//!
+//! The files hold account data (stream names, key ARNs): they are 0600 in a
+//! 0700 directory whatever the umask. Each is written to a temporary file
+//! beside it and renamed over it; a temporary file that a crashed run left
+//! behind is removed the next time the cache is read or written.
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,6 +29,13 @@ use crate::health::Outage;
 use crate::inventory::KeyBook;
 
 const VERSION: u32 = 1;
+
+/// How the temporary files of this cache are named: `.firekeeper-XXXXXX.tmp`.
+const TMP_PREFIX: &str = ".firekeeper-";
+const TMP_SUFFIX: &str = ".tmp";
+/// A temporary file older than this is a crashed run's: writing one takes
+/// milliseconds, so a younger one may be another dashboard's, mid-write.
+const LEFTOVER_AGE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -93,6 +108,7 @@ impl Cache {
 
     /// The last snapshot of this target, if any and readable.
     pub fn load(&self) -> Option<Snapshot> {
+        remove_leftovers(&self.dir, SystemTime::now());
         let account = std::fs::read_to_string(self.pointer()).ok()?;
         let text = std::fs::read(self.snapshot_path(account.trim())).ok()?;
         let snap: Snapshot = serde_json::from_slice(&text)
@@ -104,8 +120,13 @@ impl Cache {
 
     /// Saves atomically: a reader sees the old snapshot or the new one.
     pub fn save(&self, account: &str, saved: Saved<'_>) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)?;
-        let snap = Snapshot {
+        self.write(&self.snapshot(account, saved))
+    }
+
+    /// What `save` writes, taken from the state at once, so that the writing
+    /// can happen on another thread.
+    pub fn snapshot(&self, account: &str, saved: Saved<'_>) -> Snapshot {
+        Snapshot {
             version: VERSION,
             saved_at: Utc::now(),
             account: account.to_string(),
@@ -116,16 +137,78 @@ impl Cache {
             window: saved.window,
             metrics: saved.metrics.clone(),
             outages: saved.outages.clone(),
-        };
-        write_atomic(&self.snapshot_path(account), &serde_json::to_vec(&snap)?)?;
-        write_atomic(&self.pointer(), account.as_bytes())
+        }
+    }
+
+    /// Writes a snapshot atomically. Blocking file work: not for a task on
+    /// the async runtime.
+    pub fn write(&self, snap: &Snapshot) -> std::io::Result<()> {
+        private_dir(&self.dir)?;
+        remove_leftovers(&self.dir, SystemTime::now());
+        let account = &snap.account;
+        let json = serde_json::to_vec(snap)?;
+        write_atomic(&self.dir, &self.snapshot_path(account), &json)?;
+        write_atomic(&self.dir, &self.pointer(), account.as_bytes())
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+/// Creates the cache dir if need be, and makes it the owner's alone, also
+/// when an older version or a looser umask made it readable by others.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Writes a temporary file beside `path` and renames it over `path`. Should
+/// anything fail, the temporary file is removed when dropped.
+fn write_atomic(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .suffix(TMP_SUFFIX)
+        .tempfile_in(dir)?;
+    // tempfile asks for 0600 already; a umask can only take bits away, and
+    // the file is set explicitly so that none is missing either.
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// Whether a file in the cache dir is a temporary one: ours, or the
+/// `NAME.tmpPID` files of versions before tempfile.
+fn is_temporary(name: &str) -> bool {
+    if name.starts_with(TMP_PREFIX) && name.ends_with(TMP_SUFFIX) {
+        return true;
+    }
+    let old = name.starts_with("inventory-") || name.starts_with("target-");
+    old && name
+        .rsplit_once(".tmp")
+        .is_some_and(|(_, pid)| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Removes temporary files that crashed runs left in `dir`. Best effort:
+/// the cache works the same with them there.
+fn remove_leftovers(dir: &Path, now: SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(is_temporary) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| now.duration_since(t).unwrap_or_default() >= LEFTOVER_AGE);
+        if old {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::info!("removed a leftover cache file: {name:?}"),
+                Err(e) => tracing::warn!("cannot remove a leftover cache file {name:?}: {e}"),
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -174,6 +257,77 @@ mod tests {
             Some("http://127.0.0.1:5000"),
         );
         assert!(local.load().is_none(), "another endpoint has its own cache");
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn saving_leaves_only_private_files_and_no_temporary_one() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("firekeeper");
+        // As an older version left it: readable by everyone.
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let cache = Cache::new(dir.clone(), None, "us-east-1", None);
+        for _ in 0..3 {
+            cache.save("123456789012", saved(&[row("a")])).unwrap();
+        }
+        let names = names_in(&dir);
+        assert_eq!(names.len(), 2, "a snapshot and a pointer: {names:?}");
+        assert!(names
+            .iter()
+            .any(|n| n.starts_with("inventory-123456789012-")));
+        assert!(names.iter().any(|n| n.starts_with("target-")));
+        assert_eq!(mode(&dir), 0o700);
+        for name in names {
+            assert_eq!(mode(&dir.join(&name)), 0o600, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_crashed_runs_temporary_files_are_removed_next_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().into(), None, "us-east-1", None);
+        cache.save("1", saved(&[row("a")])).unwrap();
+        let crashed = SystemTime::now() - Duration::from_secs(600);
+        let mut leftovers = Vec::new();
+        for name in [
+            "inventory-1-us-east-1-0123456789abcdef.tmp4242",
+            "target-0123456789abcdef.tmp4242",
+            ".firekeeper-Ab12Cd.tmp",
+        ] {
+            let file = std::fs::File::create(dir.path().join(name)).unwrap();
+            file.set_modified(crashed).unwrap();
+            leftovers.push(name);
+        }
+        // Another dashboard's file, being written right now, and files that
+        // are not the cache's to remove.
+        let keep = [".firekeeper-Xy98Zw.tmp", "notes.tmp1", "inventory.tmpx"];
+        for name in keep {
+            let file = std::fs::File::create(dir.path().join(name)).unwrap();
+            if name != keep[0] {
+                file.set_modified(crashed).unwrap();
+            }
+        }
+        assert!(cache.load().is_some(), "the snapshot itself is untouched");
+        let names = names_in(dir.path());
+        for name in leftovers {
+            assert!(!names.iter().any(|n| n == name), "{name} left: {names:?}");
+        }
+        for name in keep {
+            assert!(names.iter().any(|n| n == name), "{name} removed: {names:?}");
+        }
     }
 
     #[test]

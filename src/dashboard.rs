@@ -42,8 +42,11 @@ pub async fn run(
         );
     }
     let mut app = App::new(options.context, config, options.window, Utc::now());
-    if let Some(snap) = options.cache.as_ref().and_then(Cache::load) {
-        app.restore(snap);
+    app.log_file = crate::crash::log_file().map(Into::into);
+    if let Some(cache) = options.cache.clone() {
+        if let Ok(Some(snap)) = tokio::task::spawn_blocking(move || cache.load()).await {
+            app.restore(snap);
+        }
     }
     let (command_tx, command_rx) = mpsc::unbounded_channel();
     let (event_tx, mut event_rx) = mpsc::unbounded_channel();
@@ -71,14 +74,18 @@ pub async fn run(
     // unfinished; waiting here makes sure that line is written before exit.
     worker.abort();
     let _ = worker.await;
-    if let (Some(cache), Some(account)) = (&options.cache, &app.context.account) {
-        if app.last_refresh.is_some() {
-            if let Err(e) = cache.save(account, app.saved()) {
-                tracing::warn!("cannot save the cache: {e}");
-            }
-        }
+    if let Some(saving) = options.cache.as_ref().and_then(|c| save_cache(c, &app)) {
+        let _ = saving.await;
     }
-    result
+    result?;
+    // The user saw the fault on screen; the shell and scripts see it here.
+    match &app.fault {
+        None => Ok(()),
+        Some(panic) => anyhow::bail!(
+            "internal error: the cloud worker stopped ({panic}); the dashboard was no longer refreshing. Details and a backtrace: {}",
+            crate::crash::where_logged(app.log_file.as_deref())
+        ),
+    }
 }
 
 async fn event_loop(
@@ -94,6 +101,7 @@ async fn event_loop(
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut last_cache = tokio::time::Instant::now();
+    let test_panic = crate::crash::test_panic_asked("dashboard");
     let size = terminal.size()?;
     send(
         commands,
@@ -105,6 +113,9 @@ async fn event_loop(
         rows = app.rows.len(),
         "first frame drawn"
     );
+    if test_panic {
+        crate::crash::test_panic("dashboard");
+    }
     loop {
         let mut dirty = false;
         let mut out = Vec::new();
@@ -146,12 +157,9 @@ async fn event_loop(
             }
             _ = tick.tick() => {
                 dirty |= app.tick(Utc::now());
-                if let (Some(cache), Some(account)) = (cache, &app.context.account) {
-                    if last_cache.elapsed() >= CACHE_EVERY && app.last_refresh.is_some() {
+                if let Some(cache) = cache.filter(|_| last_cache.elapsed() >= CACHE_EVERY) {
+                    if save_cache(cache, app).is_some() {
                         last_cache = tokio::time::Instant::now();
-                        if let Err(e) = cache.save(account, app.saved()) {
-                            tracing::warn!("cannot save the cache: {e}");
-                        }
                     }
                 }
             }
@@ -166,6 +174,20 @@ async fn event_loop(
             terminal.draw(|f| ui::render(f, app))?;
         }
     }
+}
+
+/// Writes the fleet to the cache on a blocking thread, once something was
+/// learned from AWS; the handle ends when it is written.
+fn save_cache(cache: &Cache, app: &App) -> Option<tokio::task::JoinHandle<()>> {
+    let account = app.context.account.as_deref()?;
+    app.last_refresh?;
+    let snap = cache.snapshot(account, app.saved());
+    let cache = cache.clone();
+    Some(tokio::task::spawn_blocking(move || {
+        if let Err(e) = cache.write(&snap) {
+            tracing::warn!("cannot save the cache: {e}");
+        }
+    }))
 }
 
 fn send(commands: &mpsc::UnboundedSender<Command>, out: Vec<Command>) {

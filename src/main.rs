@@ -24,6 +24,7 @@ use firekeeper::dashboard;
 use firekeeper::health::Health;
 use firekeeper::quota::Ledger;
 use firekeeper::status;
+use firekeeper::text;
 
 /// Exit codes other tools rely on: 0 all known and none critical; 1 an error,
 /// or some stream's health unknown; 3 some stream critical.
@@ -50,7 +51,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, started)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("firekeeper: {e:#}");
+            eprintln!("firekeeper: {}", text::for_terminal(&format!("{e:#}")));
             ExitCode::from(exit::RUNTIME)
         }
     }
@@ -138,8 +139,9 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
     let report = status::gather(cloud.as_ref(), config, window, &args.streams, &ledger).await?;
     for name in &report.missing {
         eprintln!(
-            "firekeeper: no delivery stream named {name} in {}",
-            report.region
+            "firekeeper: no delivery stream named {} in {}",
+            text::escape(name),
+            text::escape(&report.region)
         );
     }
     if !report.missing.is_empty() && report.streams.is_empty() {
@@ -165,7 +167,7 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
             "firekeeper: health unknown for {} of {} streams: {}",
             unknown,
             report.streams.len(),
-            reasons.join("; ")
+            text::for_terminal(&reasons.join("; "))
         );
     }
     Ok(match report.worst() {
@@ -277,23 +279,27 @@ fn ledger(cli: &Cli, config: &Config) -> Ledger {
     Ledger::default_path().map_or_else(Ledger::in_memory, Ledger::at)
 }
 
-/// Logs go to a file in the platform state dir, never to the terminal.
+/// Logs go to a file in the platform state dir, never to the terminal. Panics
+/// are logged too, with a backtrace; the dashboard names the file.
 fn init_logging() {
-    let Some(dirs) = directories::ProjectDirs::from("", "", "firekeeper") else {
+    firekeeper::crash::install();
+    let Some(path) = firekeeper::crash::default_log_path() else {
         return;
     };
-    let dir = dirs.state_dir().unwrap_or(dirs.cache_dir()).to_path_buf();
-    let file = std::fs::create_dir_all(&dir)
+    let file = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
         .and_then(|_| {
             std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
-                .open(dir.join("firekeeper.log"))
+                .open(&path)
         })
         .context("log file");
     let Ok(file) = file else {
         return;
     };
+    firekeeper::crash::set_log_file(path);
     let filter = tracing_subscriber::EnvFilter::try_from_env("FIREKEEPER_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

@@ -12,6 +12,7 @@ use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::Health;
 use crate::inventory::{self, KeyBook};
 use crate::quota::{self, Ledger, Quota};
+use crate::text::escape;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -323,11 +324,13 @@ fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> StreamReport {
 }
 
 /// The report as an aligned table that fits 100 columns, problems beneath.
+/// Names, labels and AWS's words are data: any control character in them is
+/// written as an escape (`\u{1b}`), so the table cannot drive the terminal.
 pub fn table(report: &Report) -> String {
     let mut out = format!(
         "account {}  region {}  window {}  at {}\n\n",
-        report.account.as_deref().unwrap_or("unknown"),
-        report.region,
+        escape(report.account.as_deref().unwrap_or("unknown")),
+        escape(&report.region),
         report.window,
         report.generated_at
     );
@@ -335,7 +338,7 @@ pub fn table(report: &Report) -> String {
     let row = |cells: [&str; 7]| -> String {
         let mut line = String::new();
         for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            let cell = fit(cell, w);
+            let cell = fit(&escape(cell), w);
             if i == 4 || i == 5 {
                 line.push_str(&format!("{cell:>w$} "));
             } else {
@@ -385,12 +388,13 @@ pub fn table(report: &Report) -> String {
         out.push_str("\nProblems\n");
         for s in with_problems {
             for p in &s.problems {
-                out.push_str(&wrap(&format!("{}: {p}", s.name), 100, "    "));
+                let line = format!("{}: {}", escape(&s.name), escape(p));
+                out.push_str(&wrap(&line, 100, "    "));
             }
         }
     }
     for e in &report.errors {
-        out.push_str(&wrap(&format!("error: {e}"), 100, "    "));
+        out.push_str(&wrap(&format!("error: {}", escape(e)), 100, "    "));
     }
     let count = |h: Health| report.streams.iter().filter(|s| s.health == h).count();
     out.push_str(&format!(
@@ -401,7 +405,8 @@ pub fn table(report: &Report) -> String {
         count(Health::Unknown),
         count(Health::Critical)
     ));
-    out
+    // Whatever a future line forgets to escape is escaped here.
+    crate::text::for_terminal(&out).into_owned()
 }
 
 /// "1 stream", "3 streams".

@@ -1,7 +1,10 @@
 //! Taking over the terminal and always giving it back: on quit, on Ctrl-C, on
-//! SIGTERM/SIGHUP (the main loop turns those into a quit), and on panic.
+//! SIGTERM/SIGHUP (the main loop turns those into a quit), on an error, and
+//! on a panic of the thread that draws (see `crash`). A panic elsewhere, in
+//! the cloud worker, leaves the dashboard running to say so.
 
 use std::io::{stdout, Stdout};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
@@ -13,6 +16,11 @@ use ratatui::Terminal;
 
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
+/// Whether the dashboard has the terminal now. Giving it back twice would
+/// leave the alternate screen twice, and the second time moves the cursor
+/// back over whatever was printed in between (the panic's message).
+static TAKEN: AtomicBool = AtomicBool::new(false);
+
 /// Restores the terminal when dropped.
 pub struct Guard {
     mouse: bool,
@@ -20,8 +28,12 @@ pub struct Guard {
 
 impl Guard {
     pub fn enter(mouse: bool) -> std::io::Result<(Guard, Term)> {
-        install_panic_hook(mouse);
-        enable_raw_mode()?;
+        crate::crash::enter_tui(move || restore(mouse));
+        if let Err(e) = enable_raw_mode() {
+            crate::crash::leave_tui();
+            return Err(e);
+        }
+        TAKEN.store(true, Ordering::SeqCst);
         let guard = Guard { mouse };
         execute!(stdout(), EnterAlternateScreen)?;
         if mouse {
@@ -37,22 +49,17 @@ impl Guard {
 impl Drop for Guard {
     fn drop(&mut self) {
         restore(self.mouse);
+        crate::crash::leave_tui();
     }
 }
 
 fn restore(mouse: bool) {
+    if !TAKEN.swap(false, Ordering::SeqCst) {
+        return;
+    }
     if mouse {
         let _ = execute!(stdout(), DisableMouseCapture);
     }
     let _ = execute!(stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
     let _ = disable_raw_mode();
-}
-
-fn install_panic_hook(mouse: bool) {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        // Give the screen back first, so the panic message is readable.
-        restore(mouse);
-        previous(info);
-    }));
 }

@@ -50,6 +50,11 @@ impl Tmux {
         String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p"]).stdout).into_owned()
     }
 
+    /// The screen with wrapped lines joined, for text longer than a line.
+    fn joined_screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-J"]).stdout).into_owned()
+    }
+
     fn wait_for(&self, text: &str) -> String {
         let start = Instant::now();
         loop {
@@ -244,6 +249,7 @@ async fn against_moto_the_seeded_streams_appear_and_are_cached_for_the_next_star
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
     drop(tmux);
+    assert_cache_is_tidy_and_private(&sandbox.path("cache/firekeeper"));
 
     // AWS is now unreachable: the next start still shows the fleet at once,
     // from the cache, marked stale, with the reason on the status line.
@@ -257,6 +263,25 @@ async fn against_moto_the_seeded_streams_appear_and_are_cached_for_the_next_star
     assert!(screen.contains("(stale)"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
+}
+
+/// After a run that did not crash: the snapshot and its pointer, no
+/// temporary file, nothing readable by others.
+fn assert_cache_is_tidy_and_private(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(dir), 0o700);
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+        names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    assert!(
+        names.iter().all(|n| !n.contains(".tmp")),
+        "temporary files left: {names:?}"
+    );
+    assert_eq!(names.len(), 2, "{names:?}");
 }
 
 #[test]
@@ -388,4 +413,80 @@ async fn a_silent_endpoint_is_named_on_screen_and_the_dashboard_recovers_by_itse
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
     faults.clear();
+}
+
+/// A bug that panics in the cloud worker: the dashboard says so and names the
+/// log, the log has the panic with a backtrace, and quitting gives the
+/// terminal back with a non-zero exit and the reason. The panic comes from the
+/// documented test hook `FIREKEEPER_TEST_PANIC=worker`.
+#[test]
+fn a_worker_panic_is_shown_logged_with_a_backtrace_and_exits_non_zero() {
+    let sandbox = Sandbox::new();
+    let env = [("FIREKEEPER_TEST_PANIC", "worker")];
+    let tmux = Tmux::start(&script(&sandbox, &env, "--demo --no-color"));
+    let log = sandbox.path("state/firekeeper/firekeeper.log");
+    let screen = tmux.wait_for("internal error: see");
+    assert!(
+        screen.contains(&format!("internal error: see {}", log.display())),
+        "the real log file is named:\n{screen}"
+    );
+    assert!(
+        !screen.contains("panicked at"),
+        "nothing raw on the dashboard:\n{screen}"
+    );
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("FIREKEEPER_TEST_PANIC=worker: the panic the tests asked for"),
+        "{text}"
+    );
+    assert!(text.contains("backtrace:"), "{text}");
+    assert!(
+        text.contains("firekeeper::worker"),
+        "the backtrace names the worker's frames:\n{text}"
+    );
+
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED");
+    assert!(screen.contains("EXITED 1"), "{screen}");
+    let said = tmux.joined_screen();
+    assert!(
+        said.contains(
+            "internal error: the cloud worker stopped (FIREKEEPER_TEST_PANIC=worker: the panic the tests asked for)"
+        ),
+        "the reason is left on the restored screen:\n{said}"
+    );
+    assert!(
+        said.contains(&format!("Details and a backtrace: see {}", log.display())),
+        "{said}"
+    );
+    assert!(
+        !screen.contains("billing-export"),
+        "screen restored:\n{screen}"
+    );
+    tmux.keys(&["e", "c", "h", "o"]);
+    tmux.wait_for("echo");
+}
+
+/// A bug that panics in the dashboard's own loop: the terminal is given back
+/// first, then the reason and the log are named, and the exit is non-zero.
+#[test]
+fn a_dashboard_panic_restores_the_terminal_then_names_the_log() {
+    let sandbox = Sandbox::new();
+    let env = [("FIREKEEPER_TEST_PANIC", "dashboard")];
+    let tmux = Tmux::start(&script(&sandbox, &env, "--demo --no-color"));
+    let log = sandbox.path("state/firekeeper/firekeeper.log");
+    let screen = tmux.wait_for("EXITED");
+    assert!(screen.contains("EXITED 101"), "{screen}");
+    let said = tmux.joined_screen();
+    assert!(
+        said.contains("firekeeper: internal error: FIREKEEPER_TEST_PANIC=dashboard"),
+        "{screen}"
+    );
+    assert!(said.contains(&format!("see {}", log.display())), "{screen}");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("panic in thread 'main'"), "{text}");
+    assert!(text.contains("firekeeper::dashboard"), "{text}");
+    tmux.keys(&["e", "c", "h", "o"]);
+    tmux.wait_for("echo");
 }

@@ -4,6 +4,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::update::typed;
 use super::{App, Command, Confirm, Dialog, PickItem, Picker, Tone};
 use crate::change::{KeyArg, Request};
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
@@ -163,9 +164,11 @@ impl App {
                 p.filter.pop();
                 p.selected = 0;
             }
-            KeyCode::Char(c) => {
-                p.filter.push(c);
-                p.selected = 0;
+            KeyCode::Char(_) => {
+                if let Some(c) = typed(&ev) {
+                    p.filter.push(c);
+                    p.selected = 0;
+                }
             }
             KeyCode::Enter => {
                 self.dialog = Some(Dialog::Picker(p.clone()));
@@ -208,8 +211,8 @@ impl App {
     fn confirm_key(&mut self, mut c: Confirm, ev: KeyEvent) -> Vec<Command> {
         let go = match (&mut c.typed, ev.code) {
             (_, KeyCode::Esc) => return Vec::new(),
-            (Some(typed), KeyCode::Char(ch)) => {
-                typed.push(ch);
+            (Some(name), KeyCode::Char(_)) => {
+                name.extend(typed(&ev));
                 false
             }
             (Some(typed), KeyCode::Backspace) => {

@@ -213,6 +213,10 @@ pub struct App {
     pub credentials: CredentialFacts,
     /// The latest word on a change, for the status line.
     pub message: Option<(String, Tone)>,
+    /// The worker panicked with this message: nothing is refreshed any more.
+    pub fault: Option<String>,
+    /// The log file, to point at when something went wrong inside.
+    pub log_file: Option<std::path::PathBuf>,
     last_interest: Option<Command>,
 }
 
@@ -262,6 +266,8 @@ impl App {
             all_keys: None,
             credentials: CredentialFacts::default(),
             message: None,
+            fault: None,
+            log_file: None,
             last_interest: None,
         }
     }

@@ -452,3 +452,54 @@ fn a_stream_aws_no_longer_has_leaves_the_table_quietly() {
     assert!(app.row("dev-scratch").is_none());
     assert!(app.last_error.is_none(), "no alarm for a deleted stream");
 }
+
+/// Control characters a terminal or a paste can deliver as key presses, and
+/// the chords a pasted escape sequence turns into (ESC ] reads as Alt-]).
+fn hostile_keys() -> Vec<KeyEvent> {
+    let mut keys: Vec<KeyEvent> = ['\x1b', '\x07', '\u{9b}', '\x7f', '\0', '\r']
+        .into_iter()
+        .map(key)
+        .collect();
+    keys.push(KeyEvent::new(KeyCode::Char(']'), KeyModifiers::ALT));
+    keys.push(KeyEvent::new(KeyCode::Char('g'), KeyModifiers::CONTROL));
+    keys
+}
+
+fn type_hostile(app: &mut App, around: &str) {
+    let (before, after) = around.split_at(around.len() / 2);
+    for c in before.chars() {
+        app.on_key(key(c));
+    }
+    for k in hostile_keys() {
+        app.on_key(k);
+    }
+    for c in after.chars() {
+        app.on_key(key(c));
+    }
+}
+
+#[test]
+fn typed_control_characters_never_enter_a_text_field() {
+    let mut app = demo_app(100, 30);
+    app.on_key(key('/'));
+    type_hostile(&mut app, "order-ev");
+    assert_eq!(app.filter, "order-ev");
+    assert!(app.filtering, "no control key closed the prompt");
+    press(&mut app, KeyCode::Enter);
+
+    app.on_key(key('r'));
+    app.apply(crate::app::testing::all_keys_event());
+    type_hostile(&mut app, "2026");
+    let Some(Dialog::Picker(p)) = &app.dialog else {
+        panic!("picker open: {:?}", app.dialog);
+    };
+    assert_eq!(p.filter, "2026");
+    press(&mut app, KeyCode::Esc);
+
+    app.on_key(key('d'));
+    type_hostile(&mut app, "order-events");
+    let Some(Dialog::Confirm(c)) = &app.dialog else {
+        panic!("stop dialog open: {:?}", app.dialog);
+    };
+    assert_eq!(c.typed.as_deref(), Some("order-events"));
+}

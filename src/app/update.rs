@@ -20,9 +20,11 @@ impl App {
                 KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
                     self.request_quit()
                 }
-                KeyCode::Char(c) => {
-                    self.filter.push(c);
-                    self.refresh_view();
+                KeyCode::Char(_) => {
+                    if let Some(c) = typed(&ev) {
+                        self.filter.push(c);
+                        self.refresh_view();
+                    }
                 }
                 KeyCode::Backspace => {
                     self.filter.pop();
@@ -172,7 +174,8 @@ impl App {
             DataEvent::Quotas(_)
             | DataEvent::Change { .. }
             | DataEvent::Following { .. }
-            | DataEvent::Credentials(_) => false,
+            | DataEvent::Credentials(_)
+            | DataEvent::Crashed(_) => false,
             _ => true,
         };
         let mut changed = heard && self.heard();
@@ -255,6 +258,10 @@ impl App {
             }
             DataEvent::Change { text, tone, .. } => {
                 self.message = Some((text, tone));
+                true
+            }
+            DataEvent::Crashed(panic) => {
+                self.fault = Some(panic);
                 true
             }
             DataEvent::Failed { what, error } => {
@@ -469,6 +476,23 @@ impl App {
             .count();
         s
     }
+}
+
+/// The character a key press adds to a text field (filter, key picker, the
+/// stream's name), if any. Control characters, pasted or typed, never enter:
+/// they would reach the terminal when the field is drawn. Ctrl and Alt
+/// chords are commands, not text (a pasted ESC sequence arrives as Alt-key).
+pub(super) fn typed(ev: &KeyEvent) -> Option<char> {
+    let KeyCode::Char(c) = ev.code else {
+        return None;
+    };
+    if ev
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
+    }
+    crate::text::typed(c)
 }
 
 /// "12s", "3m", "2h": how long ago, coarsely.

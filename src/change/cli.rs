@@ -8,6 +8,7 @@ use super::{
 };
 use crate::cli::ConfirmArgs;
 use crate::cloud::Cloud;
+use crate::text::{escape, for_terminal};
 
 /// Exit codes scripts rely on.
 pub mod exit {
@@ -27,15 +28,18 @@ pub async fn run(
     match run_inner(cloud, ctx, request, confirm, streams_on_key).await {
         Ok(code) => code,
         Err(ChangeError::Refused(why)) => {
-            eprintln!("firekeeper: refused, nothing was sent: {why}");
+            eprintln!(
+                "firekeeper: refused, nothing was sent: {}",
+                for_terminal(&why)
+            );
             exit::REFUSED
         }
         Err(e @ ChangeError::Rejected(_)) => {
-            eprintln!("firekeeper: {e}");
+            eprintln!("firekeeper: {}", for_terminal(&e.to_string()));
             exit::REFUSED
         }
         Err(e) => {
-            eprintln!("firekeeper: {e}");
+            eprintln!("firekeeper: {}", for_terminal(&e.to_string()));
             exit::ERROR
         }
     }
@@ -58,10 +62,13 @@ async fn run_inner(
         Step::Accepted => {
             println!("AWS accepted the call.");
             if !confirm.no_wait {
-                println!("Waiting for {} to settle…", plan.stream.name);
+                println!("Waiting for {} to settle…", escape(&plan.stream.name));
             }
         }
-        Step::Unclear(e) => println!("{e}.\nAWS may have applied this; checking…"),
+        Step::Unclear(e) => println!(
+            "{}.\nAWS may have applied this; checking…",
+            for_terminal(&e.to_string())
+        ),
         Step::Confirmed => println!("AWS had applied the call."),
         Step::Seen(s) => {
             if last != Some(s.encryption.status) {
@@ -85,7 +92,7 @@ async fn run_inner(
         _ = tokio::signal::ctrl_c() => {
             eprintln!(
                 "firekeeper: stopped following; AWS may still be applying the change. Check with `firekeeper status --stream {}`",
-                plan.stream.name
+                escape(&plan.stream.name)
             );
             return Ok(exit::ERROR);
         }
@@ -93,11 +100,11 @@ async fn run_inner(
     let Some((ending, stream)) = outcome else {
         println!(
             "Not waiting: follow it with `firekeeper status --stream {}`.",
-            plan.stream.name
+            escape(&plan.stream.name)
         );
         return Ok(exit::DONE);
     };
-    println!("{}", explain(&plan, &ending, &stream));
+    println!("{}", for_terminal(&explain(&plan, &ending, &stream)));
     Ok(match ending {
         Ending::Done => exit::DONE,
         Ending::Failed(_) => exit::FAILED,
@@ -105,29 +112,30 @@ async fn run_inner(
     })
 }
 
-/// The plan in words, as the confirmation shows it.
+/// The plan in words, as the confirmation shows it, safe to print: names and
+/// labels come from AWS and are escaped.
 pub fn describe(plan: &Plan) -> String {
     let s = &plan.stream;
     let mut out = format!(
         "Stream   {} ({}, {}, encryption {})\nChange   {}: {} -> {}\nQuota    {} of {} Start/Stop calls left in 24 h; {} after this call\n",
-        s.name,
-        s.source.as_str(),
-        s.status,
+        escape(&s.name),
+        escape(s.source.as_str()),
+        escape(&s.status),
         s.encryption.status,
         plan.action,
-        plan.old_label,
-        plan.new_label,
+        escape(&plan.old_label),
+        escape(&plan.new_label),
         plan.quota.remaining,
         plan.quota.limit,
         plan.quota_after(),
     );
     for w in &plan.verdict.warnings {
-        out.push_str(&format!("Warning  {w}\n"));
+        out.push_str(&format!("Warning  {}\n", escape(w)));
     }
     for r in &plan.verdict.refusals {
-        out.push_str(&format!("Refused  {r}\n"));
+        out.push_str(&format!("Refused  {}\n", escape(r)));
     }
-    out
+    for_terminal(&out).into_owned()
 }
 
 /// Asks at the terminal; without one, refuses (scripts pass --yes).
@@ -144,7 +152,7 @@ fn confirmed(ctx: &Context, plan: &Plan) -> Result<(), ChangeError> {
     if plan.action == "disable" {
         print!(
             "Type the stream name ({}) to stop its encryption: ",
-            plan.stream.name
+            escape(&plan.stream.name)
         );
         let _ = std::io::stdout().flush();
         let _ = stdin.lock().read_line(&mut answer);

@@ -36,7 +36,8 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // Freshness before the endpoint: a long URL must not push it off screen.
     let stale = app.from_cache.is_some() && app.last_refresh.is_none()
         || app.last_error.is_some()
-        || app.silent_since.is_some();
+        || app.silent_since.is_some()
+        || app.fault.is_some();
     first.push(Span::raw(" · "));
     first.push(Span::styled(
         app.clock_label(),

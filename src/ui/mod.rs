@@ -10,6 +10,7 @@ mod statusline;
 mod table;
 pub mod theme;
 
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::Frame;
@@ -30,7 +31,26 @@ pub fn table_viewport(height: u16) -> usize {
     height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 1).max(1) as usize
 }
 
+/// Draws the whole screen. Whatever any part of it drew, no control character
+/// leaves this function: AWS data in a cell can only be shown, never obeyed.
 pub fn render(frame: &mut Frame, app: &App) {
+    draw(frame, app);
+    scrub(frame.buffer_mut());
+}
+
+/// Replaces every control character in the frame with a visible stand-in of
+/// the same width. ratatui 0.29 puts them into cells as they are (they count
+/// one column wide), and the backend writes cells out raw, so this is the
+/// one place that sees everything the terminal will receive.
+fn scrub(buf: &mut Buffer) {
+    for cell in buf.content.iter_mut() {
+        if let Some(safe) = crate::text::cell_symbol(cell.symbol()) {
+            cell.set_symbol(&safe);
+        }
+    }
+}
+
+fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = format!("enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}");

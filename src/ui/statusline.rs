@@ -19,6 +19,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
+    if app.fault.is_some() {
+        // Before any other message: nothing on screen is refreshed any more.
+        let line = Line::from(vec![
+            Span::styled("! internal error: ", theme.error()),
+            Span::styled(
+                crate::crash::where_logged(app.log_file.as_deref()),
+                theme.error(),
+            ),
+            Span::styled(" · data no longer refreshes", theme.error()),
+        ]);
+        frame.render_widget(Paragraph::new(line), area);
+        return;
+    }
     if let Some((text, tone)) = &app.message {
         let style = match tone {
             Tone::Good => theme.good(),

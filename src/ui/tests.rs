@@ -366,3 +366,65 @@ fn silence_from_aws_is_counted_and_ends_when_aws_answers() {
     assert!(!text.contains("no answer"), "recovered: {text}");
     assert!(!text.contains("(stale)"));
 }
+
+/// What a hostile or broken endpoint could put in a stream's name and failure
+/// description: clear the screen, retitle the window, ring the bell, and an
+/// 8-bit CSI.
+const CLEAR: &str = "\x1b[2J";
+const TITLE: &str = "\x1b]0;pwned\x07";
+
+#[test]
+fn control_characters_from_aws_are_shown_never_obeyed() {
+    let mut app = demo_app(100, 30);
+    let mut stream = app
+        .row("inventory-updates")
+        .and_then(|r| r.stream.clone())
+        .unwrap();
+    let name = format!("evil{CLEAR}stream{TITLE}");
+    stream.name = name.clone();
+    let failure = stream.encryption.failure.as_mut().unwrap();
+    failure.details = format!("KMS key is disabled.{CLEAR}{TITLE}\u{9b}31m Enable it.");
+    let mut names: Vec<String> = app.rows.iter().map(|r| r.name.clone()).collect();
+    names.push(name.clone());
+    app.apply(DataEvent::Names(names));
+    app.apply(DataEvent::Stream {
+        name: name.clone(),
+        result: Ok(stream),
+        at: fixed_now(),
+    });
+    let table = draw(&app);
+    assert_no_control_characters(&table);
+    open(&mut app, &name);
+    let detail = draw(&app);
+    assert_no_control_characters(&detail);
+    let text = detail.backend().to_string();
+    assert!(text.contains("evil␛[2Jstream␛]0;pwned␇"), "{text}");
+    assert!(text.contains("disabled.␛[2J␛]0;pwned␇�31m"), "{text}");
+    assert_snapshot!(text);
+}
+
+fn assert_no_control_characters(t: &Terminal<TestBackend>) {
+    for cell in t.backend().buffer().content() {
+        assert!(
+            !cell.symbol().chars().any(char::is_control),
+            "{:?} reached the terminal",
+            cell.symbol()
+        );
+    }
+}
+
+#[test]
+fn a_worker_panic_points_to_the_log_and_marks_the_data_stale() {
+    let mut app = demo_app(80, 24);
+    app.log_file = Some("/home/ops/.local/state/firekeeper/firekeeper.log".into());
+    app.apply(DataEvent::Crashed(
+        "attempt to subtract with overflow".into(),
+    ));
+    let text = screen(&app);
+    assert!(
+        text.contains("! internal error: see /home/ops/.local/state/firekeeper/firekeeper.log"),
+        "{text}"
+    );
+    assert!(text.contains("(stale)"), "{text}");
+    assert_snapshot!(text);
+}

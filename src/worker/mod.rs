@@ -66,6 +66,9 @@ pub enum DataEvent {
         what: &'static str,
         error: CloudError,
     },
+    /// The worker panicked and stopped: nothing more will come. The message
+    /// is the panic's; the log has it with a backtrace.
+    Crashed(String),
 }
 
 /// How the worker paces itself.
@@ -174,8 +177,29 @@ struct Worker {
     next_quotas: Instant,
 }
 
-/// Runs until the UI drops its end of `commands`.
+/// Runs until the UI drops its end of `commands`. A panic inside does not end
+/// the program silently: the worker stops and sends `DataEvent::Crashed`.
 pub async fn run(
+    cloud: Arc<dyn Cloud>,
+    changes: change::Context,
+    settings: Settings,
+    window: Window,
+    commands: UnboundedReceiver<Command>,
+    events: UnboundedSender<DataEvent>,
+) {
+    let report = events.clone();
+    // Nothing of the worker is used after a panic: it is dropped whole, so
+    // no broken invariant can be observed.
+    let work =
+        std::panic::AssertUnwindSafe(work(cloud, changes, settings, window, commands, events));
+    if let Err(panic) = work.catch_unwind().await {
+        let message = crate::crash::panic_message(&*panic);
+        tracing::error!("the cloud worker stopped after a panic: {message}");
+        let _ = report.send(DataEvent::Crashed(message));
+    }
+}
+
+async fn work(
     cloud: Arc<dyn Cloud>,
     changes: change::Context,
     settings: Settings,
@@ -207,6 +231,10 @@ pub async fn run(
         next_keys: now,
         next_quotas: now,
     };
+    if crate::crash::test_panic_asked("worker") {
+        w.jobs
+            .push(futures::future::lazy(|_| -> Job { crate::crash::test_panic("worker") }).boxed());
+    }
     let credentials = w.cloud.credentials().await;
     let _ = w.events.send(DataEvent::Credentials(credentials));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -592,3 +620,6 @@ impl Worker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

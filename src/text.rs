@@ -1,0 +1,146 @@
+//! Text from outside (AWS answers, the config, the keyboard) made safe to put
+//! on a terminal. A stream name or a failure description is data: it must not
+//! be able to move the cursor, clear the screen or retitle the window, so no
+//! control character (C0, DEL, C1) reaches the terminal as it is. Ordinary
+//! Unicode, wide characters and emoji included, passes unchanged.
+//!
+//! Two choke points use this module: `ui::render` scrubs every cell of the
+//! frame it drew (see [`cell_symbol`]), and every line-oriented output
+//! (`status` table, `rotate`/`disable` messages, stderr) goes through
+//! [`for_terminal`] or [`escape`].
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F): the characters a
+/// terminal may act on instead of showing.
+pub fn is_control(c: char) -> bool {
+    c.is_control()
+}
+
+/// One line's worth of text with every control character written as a Rust
+/// escape (`\u{1b}`), newlines included: for a table cell or a one-line message.
+pub fn escape(s: &str) -> Cow<'_, str> {
+    escape_except(s, None)
+}
+
+/// Text for line-oriented output: every control character escaped except the
+/// newline, so a multi-line message keeps its lines and nothing else.
+pub fn for_terminal(s: &str) -> Cow<'_, str> {
+    escape_except(s, Some('\n'))
+}
+
+fn escape_except(s: &str, keep: Option<char>) -> Cow<'_, str> {
+    let unsafe_char = |c: char| is_control(c) && Some(c) != keep;
+    if !s.chars().any(unsafe_char) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// What a terminal cell holding `symbol` shows instead, if `symbol` has a
+/// control character in it; `None` when it is safe as it is. A cell is one
+/// column wide, so the replacement is one column too: the control picture
+/// (`␛` for ESC, `␇` for BEL, `␡` for DEL), or `�` for C1, which has none.
+/// Visible characters that share the cell with a control are kept.
+pub fn cell_symbol(symbol: &str) -> Option<String> {
+    let first = symbol.chars().find(|c| is_control(*c))?;
+    let visible: String = symbol.chars().filter(|c| !is_control(*c)).collect();
+    if !visible.is_empty() {
+        return Some(visible);
+    }
+    Some(picture(first).to_string())
+}
+
+/// The Unicode control picture for a control character.
+fn picture(c: char) -> char {
+    match c as u32 {
+        n @ 0x00..=0x1f => char::from_u32(0x2400 + n).unwrap_or('\u{fffd}'),
+        0x7f => '\u{2421}',
+        _ => '\u{fffd}',
+    }
+}
+
+/// A character typed or pasted into a text field, if it may go there.
+/// Control characters are dropped: they would reach the screen when the
+/// field is drawn, and no stream, key or alias name has one.
+pub fn typed(c: char) -> Option<char> {
+    (!is_control(c)).then_some(c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "evil\x1b[2J\x1b]0;pwned\x07name\u{9b}31m\u{7f}";
+
+    #[test]
+    fn escape_writes_every_control_character_as_a_rust_escape() {
+        assert_eq!(
+            escape(HOSTILE),
+            "evil\\u{1b}[2J\\u{1b}]0;pwned\\u{7}name\\u{9b}31m\\u{7f}"
+        );
+        assert_eq!(escape("a\nb\tc\r"), "a\\u{a}b\\u{9}c\\u{d}");
+        assert_eq!(escape("\0"), "\\u{0}");
+    }
+
+    #[test]
+    fn for_terminal_keeps_lines_and_nothing_else() {
+        assert_eq!(
+            for_terminal("one\ntwo\x1b[2J\r"),
+            "one\ntwo\\u{1b}[2J\\u{d}"
+        );
+    }
+
+    #[test]
+    fn ordinary_unicode_passes_unchanged_and_unallocated() {
+        for s in [
+            "billing-export",
+            "café ✖ ▲ ● → …",
+            "日本語のストリーム",
+            "🐻‍❄️ e\u{301}",
+            "\u{a0}no-break space",
+        ] {
+            assert!(matches!(escape(s), Cow::Borrowed(_)), "{s}");
+            assert!(matches!(for_terminal(s), Cow::Borrowed(_)), "{s}");
+            assert_eq!(cell_symbol(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn no_escape_output_has_a_control_character() {
+        let every: String = (0u32..0x200).filter_map(char::from_u32).collect();
+        assert!(!escape(&every).chars().any(is_control));
+        assert!(!for_terminal(&every)
+            .chars()
+            .any(|c| is_control(c) && c != '\n'));
+    }
+
+    #[test]
+    fn a_cell_shows_a_picture_of_its_control_character() {
+        assert_eq!(cell_symbol("\x1b").as_deref(), Some("␛"));
+        assert_eq!(cell_symbol("\x07").as_deref(), Some("␇"));
+        assert_eq!(cell_symbol("\x7f").as_deref(), Some("␡"));
+        assert_eq!(cell_symbol("\u{9b}").as_deref(), Some("\u{fffd}"));
+        assert_eq!(cell_symbol("\r\n").as_deref(), Some("␍"));
+        assert_eq!(cell_symbol("a\x1b").as_deref(), Some("a"));
+        assert_eq!(cell_symbol("x"), None);
+    }
+
+    #[test]
+    fn typed_control_characters_are_dropped() {
+        assert_eq!(typed('a'), Some('a'));
+        assert_eq!(typed('é'), Some('é'));
+        for c in ['\x1b', '\x07', '\u{9b}', '\x7f', '\0', '\n'] {
+            assert_eq!(typed(c), None, "{c:?}");
+        }
+    }
+}
