@@ -4,7 +4,8 @@
 use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde::Deserialize;
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::Action;
 
@@ -84,17 +85,32 @@ impl fmt::Display for Key {
 }
 
 /// The keys bound to one action.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "Vec<String>")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyList(pub Vec<Key>);
 
-impl TryFrom<Vec<String>> for KeyList {
-    type Error = String;
-    fn try_from(v: Vec<String>) -> Result<KeyList, String> {
-        v.iter()
-            .map(|s| Key::parse(s))
-            .collect::<Result<_, _>>()
-            .map(KeyList)
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<KeyList, D::Error> {
+        d.deserialize_seq(KeyListVisitor)
+    }
+}
+
+/// Reads a list of key names; its `expecting` is what a user who wrote
+/// `up = "k"` is told to write instead.
+struct KeyListVisitor;
+
+impl<'de> Visitor<'de> for KeyListVisitor {
+    type Value = KeyList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"a list of keys, like ["k", "Up"]"#)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeyList, A::Error> {
+        let mut keys = Vec::new();
+        while let Some(name) = seq.next_element::<String>()? {
+            keys.push(Key::parse(&name).map_err(de::Error::custom)?);
+        }
+        Ok(KeyList(keys))
     }
 }
 
