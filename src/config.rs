@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::app::keymap::{KeyList, Keymap};
+use crate::app::keymap::{KeyList, Keymap, QuitKeys};
 
 mod file;
 
@@ -236,7 +236,7 @@ section!(
         rotate: KeyList,
         disable: KeyList,
         help: KeyList,
-        quit: KeyList,
+        quit: QuitKeys,
     }
 );
 
@@ -261,7 +261,7 @@ impl Keys {
                 b(A::Rotate, &self.rotate),
                 b(A::Disable, &self.disable),
                 b(A::Help, &self.help),
-                b(A::Quit, &self.quit),
+                b(A::Quit, &self.quit.0),
             ],
         }
     }

@@ -154,6 +154,27 @@ fn a_table_of_bad_files_each_names_file_line_and_key() {
         ),
         ("[keys]\nup = [\"\"]\n", 2, "[keys] up", "`` is not a key"),
         ("[keys]\nup = [\"Ctrl-\"]\n", 2, "[keys] up", "is not a key"),
+        ("[keys]\nhelp = [\"F0\"]\n", 2, "[keys] help", "F1 to F12"),
+        ("[keys]\nhelp = [\"F13\"]\n", 2, "[keys] help", "F1 to F12"),
+        ("[keys]\nhelp = [\"F99\"]\n", 2, "[keys] help", "F1 to F12"),
+        (
+            "[keys]\nquit = []\n",
+            2,
+            "[keys] quit",
+            "no key to quit with",
+        ),
+        (
+            "[keys]\nup = [\"Ctrl-c\"]\n",
+            2,
+            "[keys] up",
+            "always quits",
+        ),
+        (
+            "[keys]\nrefresh = [\"Ctrl-R\"]\n",
+            2,
+            "[keys] refresh",
+            "`Ctrl-r`",
+        ),
         (
             "[keys]\nup = [\"k\", \"k\"]\n",
             2,

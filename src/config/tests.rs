@@ -93,6 +93,29 @@ fn a_key_bound_twice_is_refused_with_its_line() {
 }
 
 #[test]
+fn only_usable_keys_are_accepted() {
+    for (text, says) in [
+        ("[keys]\nhelp = [\"F0\"]\n", "F1 to F12"),
+        ("[keys]\nhelp = [\"F13\"]\n", "F1 to F12"),
+        ("[keys]\nhelp = [\"F99\"]\n", "F1 to F12"),
+        ("[keys]\nquit = []\n", "no key to quit with"),
+        ("[keys]\nup = [\"Ctrl-c\"]\n", "always quits"),
+        ("[keys]\nquit = [\"Ctrl-c\"]\n", "always quits"),
+        ("[keys]\nup = \"k\"\n", "a list of keys"),
+    ] {
+        let err = parse(text).unwrap_err().to_string();
+        let action = text[7..].split(' ').next().unwrap();
+        assert!(
+            err.starts_with(&format!("my.toml:2: [keys] {action}: ")),
+            "{text}: {err}"
+        );
+        assert!(err.contains(says), "{text}: {err}");
+    }
+    let c = parse("[keys]\nhelp = [\"F1\", \"F12\"]\n").unwrap();
+    assert_eq!(c.keys.keymap().keys(crate::app::Action::Help), "F1 F12");
+}
+
+#[test]
 fn remapped_keys_replace_the_defaults() {
     let c = parse("[keys]\nquit = [\"x\", \"F10\"]\n").unwrap();
     assert_eq!(c.keys.keymap().keys(crate::app::Action::Quit), "x F10");
