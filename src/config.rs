@@ -169,7 +169,7 @@ section!(
     }
 );
 
-section!(Ledger, LedgerPatch { path: String });
+section!(Ledger, LedgerPatch { path: PathBuf });
 
 /// How a finding is judged, where the user may choose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -347,7 +347,8 @@ impl Config {
         Config::parse(&text, &path)
     }
 
-    /// Defaults patched by the TOML `text`, read from `path`.
+    /// Defaults patched by the TOML `text`, read from `path`; a relative
+    /// `[ledger] path` is taken relative to `path`'s directory.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let patch: ConfigPatch = file::parse(text, path)?;
         let mut config = Config::builtin();
@@ -374,6 +375,8 @@ impl Config {
                 ),
             ));
         }
+        config.ledger.path = file::resolve_path(&config.ledger.path, path)
+            .map_err(|message| file::invalid(text, path, &["ledger", "path"], message))?;
         Ok(config)
     }
 }

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -270,10 +269,11 @@ fn ledger(cli: &Cli, config: &Config) -> Ledger {
     if cli.demo {
         return Ledger::in_memory();
     }
-    let path = if config.ledger.path.is_empty() {
+    // Config::load has made a relative or `~` path absolute.
+    let path = if config.ledger.path.as_os_str().is_empty() {
         Ledger::default_path()
     } else {
-        Some(PathBuf::from(&config.ledger.path))
+        Some(config.ledger.path.clone())
     };
     path.map_or_else(Ledger::in_memory, Ledger::at)
 }

@@ -3,7 +3,7 @@
 
 use std::io::Read;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::string::FromUtf8Error;
 
 use serde::de::DeserializeOwned;
@@ -129,6 +129,35 @@ pub(super) fn invalid(text: &str, path: &Path, keys: &[&str], message: String) -
         key: label(&keys, false),
         message,
     }
+}
+
+/// `[ledger] path` as firekeeper uses it: `~` is the home directory, and a
+/// relative path is relative to the config file, not to wherever firekeeper
+/// happened to be started. Empty stays empty: the platform's default.
+pub(super) fn resolve_path(path: &Path, config_file: &Path) -> Result<PathBuf, String> {
+    if path.as_os_str().is_empty() || path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    if let Ok(rest) = path.strip_prefix("~") {
+        let dirs = directories::BaseDirs::new()
+            .ok_or("there is no home directory to expand `~` to: write the full path")?;
+        let home = dirs.home_dir();
+        return Ok(if rest.as_os_str().is_empty() {
+            home.to_path_buf()
+        } else {
+            home.join(rest)
+        });
+    }
+    if path.to_string_lossy().starts_with('~') {
+        return Err(format!(
+            "`{}`: only `~` and `~/` are expanded: write the full path",
+            path.display()
+        ));
+    }
+    let file = std::path::absolute(config_file).map_err(|e| {
+        format!("cannot tell which directory the config file is in ({e}): write a full path")
+    })?;
+    Ok(file.parent().unwrap_or(Path::new("/")).join(path))
 }
 
 /// The 1-based line holding byte `offset`.

@@ -130,7 +130,13 @@ fn a_table_of_bad_files_each_names_file_line_and_key() {
             "[ledger]\npath = 3\n",
             2,
             "[ledger] path",
-            "expected a string",
+            "expected path string",
+        ),
+        (
+            "[ledger]\npath = \"~root/l\"\n",
+            2,
+            "[ledger] path",
+            "only `~` and `~/`",
         ),
         (
             "[aws]\nfoo = 1\n",

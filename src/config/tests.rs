@@ -142,6 +142,49 @@ fn windows_cycle_through_all_four() {
 }
 
 #[test]
+fn a_relative_ledger_path_is_beside_the_config_file() {
+    let at =
+        |text: &str| Config::parse(text, Path::new("/etc/fk/config.toml")).map(|c| c.ledger.path);
+    assert_eq!(
+        at("[ledger]\npath = \"team/ledger.jsonl\"\n").unwrap(),
+        Path::new("/etc/fk/team/ledger.jsonl")
+    );
+    assert_eq!(
+        at("[ledger]\npath = \"/srv/ledger.jsonl\"\n").unwrap(),
+        Path::new("/srv/ledger.jsonl")
+    );
+    // Empty still means the platform's default.
+    assert_eq!(at("[ledger]\npath = \"\"\n").unwrap(), Path::new(""));
+    assert_eq!(at("").unwrap(), Path::new(""));
+    // A config file named relative to the current directory still gives an
+    // absolute ledger path, so a later change of directory does not move it.
+    let c = parse("[ledger]\npath = \"l.jsonl\"\n").unwrap();
+    assert!(c.ledger.path.is_absolute(), "{:?}", c.ledger.path);
+}
+
+#[test]
+fn a_tilde_in_the_ledger_path_is_the_home_directory() {
+    let home = directories::BaseDirs::new()
+        .unwrap()
+        .home_dir()
+        .to_path_buf();
+    let at =
+        |text: &str| Config::parse(text, Path::new("/etc/fk/config.toml")).map(|c| c.ledger.path);
+    assert_eq!(
+        at("[ledger]\npath = \"~/fk/ledger.jsonl\"\n").unwrap(),
+        home.join("fk/ledger.jsonl")
+    );
+    assert_eq!(at("[ledger]\npath = \"~\"\n").unwrap(), home);
+    let err = at("[ledger]\n\npath = \"~bob/ledger.jsonl\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("/etc/fk/config.toml:3: [ledger] path: `~bob/ledger.jsonl`"),
+        "{err}"
+    );
+}
+
+#[test]
 fn files_over_a_megabyte_are_refused_after_reading_one() {
     let err = Config::load(Some(Path::new("/dev/zero")))
         .unwrap_err()
