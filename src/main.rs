@@ -49,10 +49,28 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, started)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("firekeeper: {e:#}");
+            eprintln!("firekeeper: {}", one_line(&e));
             ExitCode::from(exit::RUNTIME)
         }
     }
+}
+
+/// The error and its causes, each said once. Many errors quote their cause
+/// in their own message and also return it as `source()`; anyhow's `{:#}`
+/// would then print it twice ("os error 2: os error 2").
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
