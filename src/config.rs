@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::app::keymap::{KeyList, Keymap, QuitKeys};
 
+pub mod endpoint;
 mod file;
 
 pub use file::MAX_BYTES;

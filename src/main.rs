@@ -25,12 +25,19 @@ use firekeeper::quota::Ledger;
 use firekeeper::status;
 
 /// Exit codes other tools rely on: 0 all known and none critical; 1 an error,
-/// or some stream's health unknown; 3 some stream critical.
+/// or some stream's health unknown; 2 a usage error; 3 some stream critical.
 mod exit {
     pub const RUNTIME: u8 = 1;
     pub const UNKNOWN: u8 = 1;
+    pub const USAGE: u8 = 2;
     pub const CRITICAL: u8 = 3;
 }
+
+/// A mistake in how firekeeper was called that clap could not see (an
+/// environment variable): exit 2, as for clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
@@ -50,7 +57,12 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("firekeeper: {}", one_line(&e));
-            ExitCode::from(exit::RUNTIME)
+            let code = if e.is::<Usage>() {
+                exit::USAGE
+            } else {
+                exit::RUNTIME
+            };
+            ExitCode::from(code)
         }
     }
 }
@@ -247,6 +259,50 @@ fn profile(cli: &Cli) -> Option<String> {
         .or_else(|| std::env::var("AWS_PROFILE").ok())
 }
 
+/// The variables the AWS SDK takes an endpoint from, for all services and
+/// for each that firekeeper calls; `--endpoint-url` overrides them all.
+const ENDPOINT_VARS: [&str; 5] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_FIREHOSE",
+    "AWS_ENDPOINT_URL_KMS",
+    "AWS_ENDPOINT_URL_CLOUDWATCH",
+    "AWS_ENDPOINT_URL_STS",
+];
+
+/// The variables the SDK takes a region from when `--region` is not given,
+/// the first one set winning.
+const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
+
+/// Refuses what the SDK would panic on or misread: an empty or malformed
+/// endpoint or region in the environment. The flags are checked by clap.
+fn check_environment(cli: &Cli) -> Result<(), Usage> {
+    let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    if cli.endpoint_url.is_none() && !ignored {
+        for name in ENDPOINT_VARS {
+            check_var(name, firekeeper::config::endpoint::url)?;
+        }
+    }
+    let region_var = REGION_VARS
+        .into_iter()
+        .find(|name| std::env::var_os(name).is_some());
+    match region_var {
+        Some(name) if cli.region.is_none() => check_var(name, firekeeper::config::endpoint::region),
+        _ => Ok(()),
+    }
+}
+
+/// The variable `name`, if set, passes `check`; the error names both.
+fn check_var(name: &str, check: fn(&str) -> Result<String, String>) -> Result<(), Usage> {
+    let Some(value) = std::env::var_os(name) else {
+        return Ok(());
+    };
+    let value = value.to_string_lossy();
+    check(&value)
+        .map(drop)
+        .map_err(|why| Usage(format!("invalid value '{value}' for {name}: {why}")))
+}
+
 fn endpoint(cli: &Cli) -> Option<String> {
     cli.endpoint_url
         .clone()
@@ -272,6 +328,7 @@ async fn connect(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
         }
         return Ok(Box::new(Paced::new(SimCloud::new(scenario), per_second)));
     }
+    check_environment(cli)?;
     let conn = Connection {
         profile: cli.profile.clone(),
         region: cli.region.clone(),
