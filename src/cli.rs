@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::Window;
+use crate::config::{endpoint, Window};
 
 /// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted
 /// and with which KMS key, whether KMS is refusing Firehose, and how much of the
@@ -21,15 +21,15 @@ pub struct Cli {
     pub demo_streams: Option<u32>,
 
     /// AWS profile from the shared config and credentials files (as in the aws CLI; AWS_PROFILE works too).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub profile: Option<String>,
 
     /// AWS region (as in the aws CLI; AWS_REGION works too).
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION", value_parser = endpoint::region)]
     pub region: Option<String>,
 
     /// Send every AWS call to this endpoint instead (as in the aws CLI; AWS_ENDPOINT_URL works too).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", value_parser = endpoint::url)]
     pub endpoint_url: Option<String>,
 
     /// Settings file to use instead of $XDG_CONFIG_HOME/firekeeper/config.toml.
@@ -155,5 +155,26 @@ mod tests {
         assert!(err.to_string().contains("'2h'"), "{err}");
         let err = Cli::try_parse_from(["firekeeper", "--demo-streams", "20000"]).unwrap_err();
         assert!(err.to_string().contains("20000"), "{err}");
+    }
+
+    #[test]
+    fn empty_or_odd_aws_flags_are_usage_errors_naming_flag_and_value() {
+        for (flag, value) in [
+            ("--endpoint-url", ""),
+            ("--endpoint-url", "notaurl"),
+            ("--region", ""),
+            ("--region", "us east 1"),
+            ("--profile", ""),
+        ] {
+            let err = Cli::try_parse_from(["firekeeper", flag, value, "status"]).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{err}");
+            let text = err.to_string();
+            assert!(text.contains(flag), "{text}");
+            // clap says "a value is required" for an empty one.
+            assert!(
+                value.is_empty() || text.contains(&format!("'{value}'")),
+                "{text}"
+            );
+        }
     }
 }

@@ -5,10 +5,15 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
+use serde::de::{self, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::app::keymap::{KeyList, Keymap};
+use crate::app::keymap::{KeyList, Keymap, QuitKeys};
+
+pub mod endpoint;
+mod file;
+
+pub use file::MAX_BYTES;
 
 /// The shipped defaults, also the documentation of every setting.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -75,21 +80,50 @@ impl fmt::Display for Window {
 /// A number that must lie in a range; the message names the range.
 macro_rules! bounded {
     ($name:ident, $t:ty, $min:expr, $max:expr) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-        #[serde(try_from = "i64")]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub struct $name(pub $t);
 
-        impl TryFrom<i64> for $name {
-            type Error = String;
-            fn try_from(v: i64) -> Result<Self, String> {
-                if ($min..=$max).contains(&v) {
-                    Ok($name(v as $t))
-                } else {
-                    Err(format!("{v} is out of range: use {} to {}", $min, $max))
-                }
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let v = d.deserialize_i64(WholeNumber {
+                    min: $min,
+                    max: $max,
+                })?;
+                // In range, so it fits.
+                Ok($name(v as $t))
             }
         }
     };
+}
+
+/// Reads a whole number in `min..=max`; its `expecting` tells a user who
+/// wrote `"20"` or `2.5` what to write instead.
+struct WholeNumber {
+    min: i64,
+    max: i64,
+}
+
+impl<'de> Visitor<'de> for WholeNumber {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a whole number from {} to {}", self.min, self.max)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        if (self.min..=self.max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(E::custom(format!(
+                "{v} is out of range: use {} to {}",
+                self.min, self.max
+            )))
+        }
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        self.visit_i64(i64::try_from(v).unwrap_or(i64::MAX))
+    }
 }
 
 bounded!(CallsPerSecond, u32, 1, 100);
@@ -103,11 +137,11 @@ bounded!(CallTimeout, u64, 1, 300);
 macro_rules! section {
     ($name:ident, $patch:ident { $($field:ident : $ty:ty),* $(,)? }) => {
         #[derive(Debug, Clone, PartialEq, Deserialize)]
-        #[serde(deny_unknown_fields)]
+        #[serde(deny_unknown_fields, expecting = "a table of settings")]
         pub struct $name { $(pub $field: $ty),* }
 
         #[derive(Debug, Default, Deserialize)]
-        #[serde(deny_unknown_fields)]
+        #[serde(deny_unknown_fields, expecting = "a table of settings")]
         struct $patch { $($field: Option<$ty>),* }
 
         impl $name {
@@ -136,7 +170,7 @@ section!(
     }
 );
 
-section!(Ledger, LedgerPatch { path: String });
+section!(Ledger, LedgerPatch { path: PathBuf });
 
 /// How a finding is judged, where the user may choose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -203,7 +237,7 @@ section!(
         rotate: KeyList,
         disable: KeyList,
         help: KeyList,
-        quit: KeyList,
+        quit: QuitKeys,
     }
 );
 
@@ -228,7 +262,7 @@ impl Keys {
                 b(A::Rotate, &self.rotate),
                 b(A::Disable, &self.disable),
                 b(A::Help, &self.help),
-                b(A::Quit, &self.quit),
+                b(A::Quit, &self.quit.0),
             ],
         }
     }
@@ -249,7 +283,7 @@ pub struct Config {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a table of settings")]
 struct ConfigPatch {
     read_only: Option<bool>,
     #[serde(default)]
@@ -276,12 +310,21 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}:{line}: {message}")]
+    #[error("config file {path} is over the 1 MB limit for a config file: is it the right file?")]
+    TooLarge { path: PathBuf },
+    /// `key` is `[section] name`, `[section]` or a top-level name; none only
+    /// when the line sets no key (a syntax error on a line of its own).
+    #[error("{path}:{line}: {}{message}", key_prefix(.key))]
     Invalid {
         path: PathBuf,
         line: usize,
+        key: Option<String>,
         message: String,
     },
+}
+
+fn key_prefix(key: &Option<String>) -> String {
+    key.as_ref().map(|k| format!("{k}: ")).unwrap_or_default()
 }
 
 impl Config {
@@ -301,16 +344,14 @@ impl Config {
                 _ => return Ok(Config::builtin()),
             },
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text = file::read(&path)?;
         Config::parse(&text, &path)
     }
 
-    /// Defaults patched by the TOML `text`, read from `path`.
+    /// Defaults patched by the TOML `text`, read from `path`; a relative
+    /// `[ledger] path` is taken relative to `path`'s directory.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let patch: ConfigPatch = parse_toml(text, path)?;
+        let patch: ConfigPatch = file::parse(text, path)?;
         let mut config = Config::builtin();
         if let Some(v) = patch.read_only {
             config.read_only = v;
@@ -323,34 +364,22 @@ impl Config {
         config.refresh.apply(patch.refresh);
         config.keys.apply(patch.keys);
         if let Some((key, a, b)) = config.keys.keymap().duplicate() {
-            let quoted = format!("\"{key}\"");
-            let line = text
-                .lines()
-                .position(|l| l.contains(&quoted))
-                .map_or(1, |i| i + 1);
-            return Err(ConfigError::Invalid {
-                path: path.to_path_buf(),
-                line,
-                message: format!(
-                    "[keys] `{key}` is bound to both `{a}` and `{b}`: a key may serve one action only"
+            // Name the action the user's file binds, the later one first:
+            // the other may be a default the file never mentions.
+            let named = if file::sets(text, &["keys", b]) { b } else { a };
+            return Err(file::invalid(
+                text,
+                path,
+                &["keys", named],
+                format!(
+                    "`{key}` is bound to both `{a}` and `{b}`: a key may serve one action only"
                 ),
-            });
+            ));
         }
+        config.ledger.path = file::resolve_path(&config.ledger.path, path)
+            .map_err(|message| file::invalid(text, path, &["ledger", "path"], message))?;
         Ok(config)
     }
-}
-
-fn parse_toml<T: DeserializeOwned>(text: &str, path: &Path) -> Result<T, ConfigError> {
-    toml::from_str(text).map_err(|e| {
-        let line = e.span().map_or(1, |s| {
-            text[..s.start.min(text.len())].matches('\n').count() + 1
-        });
-        ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            message: e.message().trim().to_string(),
-        }
-    })
 }
 
 /// `$XDG_CONFIG_HOME/firekeeper/config.toml` on Linux, the platform's equivalent elsewhere.
@@ -358,5 +387,7 @@ pub fn default_path() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "firekeeper").map(|d| d.config_dir().join("config.toml"))
 }
 
+#[cfg(test)]
+mod fuzz;
 #[cfg(test)]
 mod tests;

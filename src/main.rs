@@ -3,7 +3,6 @@
 
 use std::io::Write;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -27,12 +26,19 @@ use firekeeper::status;
 use firekeeper::text;
 
 /// Exit codes other tools rely on: 0 all known and none critical; 1 an error,
-/// or some stream's health unknown; 3 some stream critical.
+/// or some stream's health unknown; 2 a usage error; 3 some stream critical.
 mod exit {
     pub const RUNTIME: u8 = 1;
     pub const UNKNOWN: u8 = 1;
+    pub const USAGE: u8 = 2;
     pub const CRITICAL: u8 = 3;
 }
+
+/// A mistake in how firekeeper was called that clap could not see (an
+/// environment variable): exit 2, as for clap's own usage errors.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
@@ -51,10 +57,33 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, started)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("firekeeper: {}", text::for_terminal(&format!("{e:#}")));
-            ExitCode::from(exit::RUNTIME)
+            eprintln!("firekeeper: {}", text::for_terminal(&one_line(&e)));
+            let code = if e.is::<Usage>() {
+                exit::USAGE
+            } else {
+                exit::RUNTIME
+            };
+            ExitCode::from(code)
         }
     }
+}
+
+/// The error and its causes, each said once. Many errors quote their cause
+/// in their own message and also return it as `source()`; anyhow's `{:#}`
+/// would then print it twice ("os error 2: os error 2").
+fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
@@ -232,6 +261,50 @@ fn profile(cli: &Cli) -> Option<String> {
         .or_else(|| std::env::var("AWS_PROFILE").ok())
 }
 
+/// The variables the AWS SDK takes an endpoint from, for all services and
+/// for each that firekeeper calls; `--endpoint-url` overrides them all.
+const ENDPOINT_VARS: [&str; 5] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_FIREHOSE",
+    "AWS_ENDPOINT_URL_KMS",
+    "AWS_ENDPOINT_URL_CLOUDWATCH",
+    "AWS_ENDPOINT_URL_STS",
+];
+
+/// The variables the SDK takes a region from when `--region` is not given,
+/// the first one set winning.
+const REGION_VARS: [&str; 2] = ["AWS_REGION", "AWS_DEFAULT_REGION"];
+
+/// Refuses what the SDK would panic on or misread: an empty or malformed
+/// endpoint or region in the environment. The flags are checked by clap.
+fn check_environment(cli: &Cli) -> Result<(), Usage> {
+    let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
+    if cli.endpoint_url.is_none() && !ignored {
+        for name in ENDPOINT_VARS {
+            check_var(name, firekeeper::config::endpoint::url)?;
+        }
+    }
+    let region_var = REGION_VARS
+        .into_iter()
+        .find(|name| std::env::var_os(name).is_some());
+    match region_var {
+        Some(name) if cli.region.is_none() => check_var(name, firekeeper::config::endpoint::region),
+        _ => Ok(()),
+    }
+}
+
+/// The variable `name`, if set, passes `check`; the error names both.
+fn check_var(name: &str, check: fn(&str) -> Result<String, String>) -> Result<(), Usage> {
+    let Some(value) = std::env::var_os(name) else {
+        return Ok(());
+    };
+    let value = value.to_string_lossy();
+    check(&value)
+        .map(drop)
+        .map_err(|why| Usage(format!("invalid value '{value}' for {name}: {why}")))
+}
+
 fn endpoint(cli: &Cli) -> Option<String> {
     cli.endpoint_url
         .clone()
@@ -257,6 +330,7 @@ async fn connect(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
         }
         return Ok(Box::new(Paced::new(SimCloud::new(scenario), per_second)));
     }
+    check_environment(cli)?;
     let conn = Connection {
         profile: cli.profile.clone(),
         region: cli.region.clone(),
@@ -272,9 +346,10 @@ fn ledger(cli: &Cli, config: &Config) -> Ledger {
     if cli.demo {
         return Ledger::in_memory();
     }
-    if !config.ledger.path.is_empty() {
-        // A configured path is where a team keeps its shared ledger.
-        return Ledger::shared(PathBuf::from(&config.ledger.path));
+    if !config.ledger.path.as_os_str().is_empty() {
+        // A configured path (made absolute by Config::load) is where a team
+        // keeps its shared ledger.
+        return Ledger::shared(config.ledger.path.clone());
     }
     Ledger::default_path().map_or_else(Ledger::in_memory, Ledger::at)
 }

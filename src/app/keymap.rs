@@ -4,7 +4,8 @@
 use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde::Deserialize;
+use serde::de::{self, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::Action;
 
@@ -40,8 +41,11 @@ impl Key {
         };
         let code = if let Some((_, code)) = NAMED.iter().find(|(n, _)| *n == rest) {
             *code
-        } else if let Some(n) = rest.strip_prefix('F').and_then(|n| n.parse::<u8>().ok()) {
-            KeyCode::F(n)
+        } else if let Some(n) = function_key(rest) {
+            match u8::try_from(n) {
+                Ok(n @ 1..=12) => KeyCode::F(n),
+                _ => return Err(format!("`{s}` is not a key: function keys are F1 to F12")),
+            }
         } else {
             let mut chars = rest.chars();
             match (chars.next(), chars.next()) {
@@ -53,6 +57,19 @@ impl Key {
                 }
             }
         };
+        if let (true, KeyCode::Char(c)) = (ctrl, code) {
+            // Keymap::action quits on Ctrl-c before looking at any binding,
+            // so a binding of it could never fire.
+            if c.eq_ignore_ascii_case(&'c') {
+                return Err(format!("`{s}` always quits and cannot be bound: remove it"));
+            }
+            // Terminals report Ctrl with a letter in lower case whatever Shift
+            // says, so `Ctrl-R` would never match a key press.
+            if c.is_ascii_uppercase() {
+                let lower = c.to_ascii_lowercase();
+                return Err(format!("`{s}` can never be pressed: write `Ctrl-{lower}`"));
+            }
+        }
         Ok(Key { code, ctrl })
     }
 
@@ -65,6 +82,16 @@ impl Key {
         };
         code == self.code && ctrl == self.ctrl
     }
+}
+
+/// The number of a function key name (`F5`), however large, so that `F13`
+/// and `F99` are refused as function keys rather than read as text.
+fn function_key(name: &str) -> Option<u32> {
+    let digits = name.strip_prefix('F')?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse().unwrap_or(u32::MAX))
 }
 
 impl fmt::Display for Key {
@@ -84,17 +111,48 @@ impl fmt::Display for Key {
 }
 
 /// The keys bound to one action.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "Vec<String>")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyList(pub Vec<Key>);
 
-impl TryFrom<Vec<String>> for KeyList {
-    type Error = String;
-    fn try_from(v: Vec<String>) -> Result<KeyList, String> {
-        v.iter()
-            .map(|s| Key::parse(s))
-            .collect::<Result<_, _>>()
-            .map(KeyList)
+impl<'de> Deserialize<'de> for KeyList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<KeyList, D::Error> {
+        d.deserialize_seq(KeyListVisitor)
+    }
+}
+
+/// Reads a list of key names; its `expecting` is what a user who wrote
+/// `up = "k"` is told to write instead.
+struct KeyListVisitor;
+
+impl<'de> Visitor<'de> for KeyListVisitor {
+    type Value = KeyList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"a list of keys, like ["k", "Up"]"#)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeyList, A::Error> {
+        let mut keys = Vec::new();
+        while let Some(name) = seq.next_element::<String>()? {
+            keys.push(Key::parse(&name).map_err(de::Error::custom)?);
+        }
+        Ok(KeyList(keys))
+    }
+}
+
+/// The keys of `quit`: never none, so the dashboard always shows a way out.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "KeyList")]
+pub struct QuitKeys(pub KeyList);
+
+impl TryFrom<KeyList> for QuitKeys {
+    type Error = &'static str;
+    fn try_from(keys: KeyList) -> Result<QuitKeys, Self::Error> {
+        if keys.0.is_empty() {
+            Err(r#"an empty list leaves no key to quit with: bind at least one, like ["q"]"#)
+        } else {
+            Ok(QuitKeys(keys))
+        }
     }
 }
 
@@ -216,6 +274,36 @@ mod tests {
             assert_eq!(Key::parse(s).unwrap().to_string(), s);
         }
         assert!(Key::parse("jj").unwrap_err().contains("`jj` is not a key"));
+    }
+
+    #[test]
+    fn only_f1_to_f12_are_function_keys() {
+        for s in ["F1", "F12"] {
+            assert_eq!(
+                Key::parse(s).unwrap().code,
+                KeyCode::F(s[1..].parse().unwrap())
+            );
+        }
+        for s in ["F0", "F13", "F99", "F256", "F99999999999"] {
+            let err = Key::parse(s).unwrap_err();
+            assert!(
+                err.contains(&format!("`{s}`")) && err.contains("F1 to F12"),
+                "{err}"
+            );
+        }
+        // A lone F is the letter.
+        assert_eq!(Key::parse("F").unwrap().code, KeyCode::Char('F'));
+    }
+
+    #[test]
+    fn ctrl_c_and_unpressable_ctrl_keys_are_refused() {
+        for s in ["Ctrl-c", "Ctrl-C"] {
+            let err = Key::parse(s).unwrap_err();
+            assert!(err.contains("always quits"), "{err}");
+        }
+        let err = Key::parse("Ctrl-R").unwrap_err();
+        assert!(err.contains("`Ctrl-r`"), "{err}");
+        assert!(Key::parse("Ctrl-").is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@ use aws_sdk_firehose::config::http::HttpResponse;
 use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_firehose::types as fh;
 use aws_smithy_types::DateTime as SmithyTime;
+use aws_types::service_config::ServiceConfigKey;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
@@ -93,6 +94,9 @@ impl AwsCloud {
             loader = loader.endpoint_url(url);
         }
         let config = loader.load().await;
+        if conn.endpoint_url.is_none() {
+            check_configured_endpoints(&config)?;
+        }
         let mut cloud = AwsCloud::from_config(&config)?;
         cloud.endpoint_url = conn.endpoint_url.clone();
         cloud.call_timeout = conn.call_timeout;
@@ -121,6 +125,30 @@ impl AwsCloud {
             sts: aws_sdk_sts::Client::new(config),
         })
     }
+}
+
+/// Each service's endpoint as the SDK will take it from the profile (or the
+/// environment, checked before this): the SDK panics on an empty one.
+fn check_configured_endpoints(config: &SdkConfig) -> Result<(), CloudError> {
+    let Some(source) = config.service_config() else {
+        return Ok(());
+    };
+    for service in ["Firehose", "KMS", "CloudWatch", "STS"] {
+        let key = ServiceConfigKey::builder()
+            .service_id(service)
+            .env("AWS_ENDPOINT_URL")
+            .profile("endpoint_url")
+            .build();
+        let Some(url) = key.ok().and_then(|k| source.load_config(k)) else {
+            continue;
+        };
+        crate::config::endpoint::url(&url).map_err(|why| {
+            CloudError::Other(format!(
+                "invalid endpoint_url '{url}' for {service} in the AWS config file: {why}"
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 impl AwsCloud {

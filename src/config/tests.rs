@@ -31,8 +31,19 @@ fn unknown_keys_name_file_line_and_key() {
     let err = parse("read_only = true\n\n[aws]\nfirehose_calls_per_secnd = 2\n")
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("my.toml:4: "), "{err}");
-    assert!(err.contains("firehose_calls_per_secnd"), "{err}");
+    assert!(
+        err.starts_with("my.toml:4: [aws] firehose_calls_per_secnd: unknown key: [aws] takes "),
+        "{err}"
+    );
+    assert!(err.contains("call_timeout_secs"), "{err}");
+    let err = parse("\n[awss]\nx = 1\n").unwrap_err().to_string();
+    assert!(
+        err.starts_with("my.toml:2: [awss]: unknown section: use [aws], [status]"),
+        "{err}"
+    );
+    let err = parse("window = \"1h\"\n").unwrap_err().to_string();
+    assert!(err.starts_with("my.toml:1: window: unknown key"), "{err}");
+    assert!(err.contains("[status]"), "{err}");
 }
 
 #[test]
@@ -40,15 +51,25 @@ fn bad_values_name_the_line_and_the_allowed_values() {
     let err = parse("[aws]\n\nfirehose_calls_per_second = 0\n")
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("my.toml:3: "), "{err}");
-    assert!(err.contains("use 1 to 100"), "{err}");
+    assert_eq!(
+        err,
+        "my.toml:3: [aws] firehose_calls_per_second: 0 is out of range: use 1 to 100"
+    );
+    let err = parse("[aws]\ncall_timeout_secs = -1\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "my.toml:2: [aws] call_timeout_secs: -1 is out of range: use 1 to 300"
+    );
     let err = parse("[status]\nwindow = \"2h\"\n")
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("my.toml:2: "), "{err}");
-    assert!(err.contains("2h"), "{err}");
+    assert!(err.starts_with("my.toml:2: [status] window: "), "{err}");
+    assert!(err.contains("2h") && err.contains("`24h`"), "{err}");
     let err = parse("read_only = \"yes\"\n").unwrap_err().to_string();
-    assert!(err.starts_with("my.toml:1: "), "{err}");
+    assert!(err.starts_with("my.toml:1: read_only: "), "{err}");
+    assert!(err.contains("expected a boolean"), "{err}");
 }
 
 #[test]
@@ -56,16 +77,42 @@ fn a_key_bound_twice_is_refused_with_its_line() {
     let err = parse("[keys]\nup = [\"k\"]\nsort = [\"j\"]\n")
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("my.toml:3: "), "{err}");
+    assert!(err.starts_with("my.toml:3: [keys] sort: "), "{err}");
     assert!(
         err.contains("`j` is bound to both `down` and `sort`"),
         "{err}"
     );
+    // The action the file names, not the default it collides with.
+    let err = parse("[keys]\n\nup = [\"j\"]\n").unwrap_err().to_string();
+    assert!(err.starts_with("my.toml:3: [keys] up: "), "{err}");
     let err = parse("[keys]\nup = [\"kk\"]\n").unwrap_err().to_string();
     assert!(
-        err.starts_with("my.toml:2: ") && err.contains("`kk` is not a key"),
+        err.starts_with("my.toml:2: [keys] up: ") && err.contains("`kk` is not a key"),
         "{err}"
     );
+}
+
+#[test]
+fn only_usable_keys_are_accepted() {
+    for (text, says) in [
+        ("[keys]\nhelp = [\"F0\"]\n", "F1 to F12"),
+        ("[keys]\nhelp = [\"F13\"]\n", "F1 to F12"),
+        ("[keys]\nhelp = [\"F99\"]\n", "F1 to F12"),
+        ("[keys]\nquit = []\n", "no key to quit with"),
+        ("[keys]\nup = [\"Ctrl-c\"]\n", "always quits"),
+        ("[keys]\nquit = [\"Ctrl-c\"]\n", "always quits"),
+        ("[keys]\nup = \"k\"\n", "a list of keys"),
+    ] {
+        let err = parse(text).unwrap_err().to_string();
+        let action = text[7..].split(' ').next().unwrap();
+        assert!(
+            err.starts_with(&format!("my.toml:2: [keys] {action}: ")),
+            "{text}: {err}"
+        );
+        assert!(err.contains(says), "{text}: {err}");
+    }
+    let c = parse("[keys]\nhelp = [\"F1\", \"F12\"]\n").unwrap();
+    assert_eq!(c.keys.keymap().keys(crate::app::Action::Help), "F1 F12");
 }
 
 #[test]
@@ -79,7 +126,10 @@ fn syntax_errors_name_the_line() {
     let err = parse("[aws]\nlist_page_size = = 3\n")
         .unwrap_err()
         .to_string();
-    assert!(err.starts_with("my.toml:2: "), "{err}");
+    assert!(
+        err.starts_with("my.toml:2: [aws] list_page_size: "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -88,5 +138,96 @@ fn windows_cycle_through_all_four() {
     for expected in [Window::H3, Window::H12, Window::H24, Window::H1] {
         w = w.next();
         assert_eq!(w, expected);
+    }
+}
+
+#[test]
+fn a_relative_ledger_path_is_beside_the_config_file() {
+    let at =
+        |text: &str| Config::parse(text, Path::new("/etc/fk/config.toml")).map(|c| c.ledger.path);
+    assert_eq!(
+        at("[ledger]\npath = \"team/ledger.jsonl\"\n").unwrap(),
+        Path::new("/etc/fk/team/ledger.jsonl")
+    );
+    assert_eq!(
+        at("[ledger]\npath = \"/srv/ledger.jsonl\"\n").unwrap(),
+        Path::new("/srv/ledger.jsonl")
+    );
+    // Empty still means the platform's default.
+    assert_eq!(at("[ledger]\npath = \"\"\n").unwrap(), Path::new(""));
+    assert_eq!(at("").unwrap(), Path::new(""));
+    // A config file named relative to the current directory still gives an
+    // absolute ledger path, so a later change of directory does not move it.
+    let c = parse("[ledger]\npath = \"l.jsonl\"\n").unwrap();
+    assert!(c.ledger.path.is_absolute(), "{:?}", c.ledger.path);
+}
+
+#[test]
+fn a_tilde_in_the_ledger_path_is_the_home_directory() {
+    let home = directories::BaseDirs::new()
+        .unwrap()
+        .home_dir()
+        .to_path_buf();
+    let at =
+        |text: &str| Config::parse(text, Path::new("/etc/fk/config.toml")).map(|c| c.ledger.path);
+    assert_eq!(
+        at("[ledger]\npath = \"~/fk/ledger.jsonl\"\n").unwrap(),
+        home.join("fk/ledger.jsonl")
+    );
+    assert_eq!(at("[ledger]\npath = \"~\"\n").unwrap(), home);
+    let err = at("[ledger]\n\npath = \"~bob/ledger.jsonl\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("/etc/fk/config.toml:3: [ledger] path: `~bob/ledger.jsonl`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn files_over_a_megabyte_are_refused_after_reading_one() {
+    let err = Config::load(Some(Path::new("/dev/zero")))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("/dev/zero") && err.contains("1 MB"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.toml");
+    let mut text = "# padding\n".repeat(MAX_BYTES as usize / 10 + 1);
+    text.truncate(MAX_BYTES as usize);
+    std::fs::write(&big, &text).unwrap();
+    assert!(
+        Config::load(Some(&big)).is_ok(),
+        "exactly the limit is read"
+    );
+    text.push('\n');
+    std::fs::write(&big, &text).unwrap();
+    let err = Config::load(Some(&big)).unwrap_err();
+    assert!(matches!(err, ConfigError::TooLarge { .. }), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_utf8_names_the_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.toml");
+    std::fs::write(&file, b"[ui]\nmouse = true\nmarkers = \"\xc3\xa9\xff\"\n").unwrap();
+    let err = Config::load(Some(&file)).unwrap_err().to_string();
+    let expected = format!("{}:3: [ui] markers: byte 0xFF at column 13", file.display());
+    assert!(err.starts_with(&expected), "{err}");
+    assert!(err.contains("UTF-8"), "{err}");
+}
+
+#[test]
+fn unreadable_files_name_the_file_and_the_reason_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, reason) in [
+        (dir.path().to_path_buf(), "Is a directory"),
+        (dir.path().join("missing.toml"), "No such file"),
+    ] {
+        let err = Config::load(Some(&path)).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains(&path.display().to_string()), "{text}");
+        assert_eq!(text.matches(reason).count(), 1, "{text}");
     }
 }
