@@ -21,6 +21,7 @@ use firekeeper::cloud::{Cloud, Paced};
 use firekeeper::config::Config;
 use firekeeper::dashboard;
 use firekeeper::health::Health;
+use firekeeper::journal::{self, Sharing};
 use firekeeper::quota::Ledger;
 use firekeeper::status;
 use firekeeper::text;
@@ -361,15 +362,12 @@ fn init_logging() {
     let Some(path) = firekeeper::crash::default_log_path() else {
         return;
     };
+    // The log names accounts, streams and keys: the user's own, like the
+    // ledger and the audit log, whatever the umask.
     let file = path
         .parent()
-        .map_or(Ok(()), std::fs::create_dir_all)
-        .and_then(|_| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)
-        })
+        .map_or(Ok(()), |dir| journal::create_dir(dir, Sharing::Private))
+        .and_then(|_| journal::open_append(&path, Sharing::Private))
         .context("log file");
     let Ok(file) = file else {
         return;
