@@ -8,11 +8,13 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use firekeeper::app::{Action, App, Context, Row};
+use firekeeper::app::{Action, App, Context};
 use firekeeper::cache::{Cache, Saved};
 use firekeeper::cloud::{Encryption, EncryptionStatus, KeyType, Source, Stream};
-use firekeeper::config::{Config, Window};
+use firekeeper::config::Config;
 use firekeeper::inventory::KeyBook;
+use firekeeper::model::Row;
+use firekeeper::model::Window;
 use firekeeper::ui;
 
 fn rows(count: usize) -> Vec<Row> {

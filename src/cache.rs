@@ -22,11 +22,11 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::app::Row;
 use crate::cloud::KmsSeries;
-use crate::config::Window;
 use crate::health::Outage;
 use crate::inventory::KeyBook;
+use crate::model::Row;
+use crate::model::Window;
 
 const VERSION: u32 = 1;
 

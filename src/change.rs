@@ -416,9 +416,9 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent,
     let id = match ctx.ledger.reserve(&call, Utc::now())? {
         Ok(id) => id,
         Err(q) => {
-            let next = q.next_slot_at.map_or(String::new(), |t| {
-                format!("; the next frees at {}", t.format("%Y-%m-%d %H:%M UTC"))
-            });
+            let next = q
+                .next_slot(Utc::now())
+                .map_or(String::new(), |n| format!("; {n}"));
             return Err(refuse(
                 ctx,
                 plan,

@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{endpoint, Window};
+use crate::config::endpoint;
+use crate::model::Window;
 
 /// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted
 /// and with which KMS key, whether KMS is refusing Firehose, and how much of the

@@ -6,9 +6,10 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::de::{self, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::app::keymap::{KeyList, Keymap, QuitKeys};
+use crate::model::{Severity, Window};
 
 pub mod endpoint;
 mod file;
@@ -17,65 +18,6 @@ pub use file::MAX_BYTES;
 
 /// The shipped defaults, also the documentation of every setting.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
-
-/// A KMS error window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-pub enum Window {
-    #[serde(rename = "1h")]
-    #[value(name = "1h")]
-    H1,
-    #[serde(rename = "3h")]
-    #[value(name = "3h")]
-    H3,
-    #[serde(rename = "12h")]
-    #[value(name = "12h")]
-    H12,
-    #[serde(rename = "24h")]
-    #[value(name = "24h")]
-    H24,
-}
-
-impl Window {
-    pub const ALL: [Window; 4] = [Window::H1, Window::H3, Window::H12, Window::H24];
-
-    pub fn hours(self) -> i64 {
-        match self {
-            Window::H1 => 1,
-            Window::H3 => 3,
-            Window::H12 => 12,
-            Window::H24 => 24,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Window::H1 => "1h",
-            Window::H3 => "3h",
-            Window::H12 => "12h",
-            Window::H24 => "24h",
-        }
-    }
-
-    /// Chart resolution: CloudWatch keeps 1-minute data, but a day of it is more
-    /// points than any terminal has columns.
-    pub fn period_secs(self) -> i32 {
-        match self {
-            Window::H1 | Window::H3 => 60,
-            Window::H12 | Window::H24 => 300,
-        }
-    }
-
-    pub fn next(self) -> Window {
-        let i = Window::ALL.iter().position(|w| *w == self).unwrap_or(0);
-        Window::ALL[(i + 1) % Window::ALL.len()]
-    }
-}
-
-impl fmt::Display for Window {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
-    }
-}
 
 /// A number that must lie in a range; the message names the range.
 macro_rules! bounded {
@@ -171,15 +113,6 @@ section!(
 );
 
 section!(Ledger, LedgerPatch { path: PathBuf });
-
-/// How a finding is judged, where the user may choose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Ok,
-    Warning,
-    Critical,
-}
 
 section!(
     HealthRules,

@@ -15,7 +15,8 @@ use crate::app::{Action, App, Command, Context};
 use crate::cache::Cache;
 use crate::change;
 use crate::cloud::Cloud;
-use crate::config::{Config, Window};
+use crate::config::Config;
+use crate::model::Window;
 use crate::terminal::{Guard, Term};
 use crate::{ui, worker};
 

@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::cloud::{key_id_of, CloudError, KeyType, KmsMetric, KmsSeries, Source, Stream};
-use crate::config::Severity;
 use crate::health::{self, Facts, Health, KeyFact, Outage};
 use crate::inventory::KeyBook;
+use crate::model::Severity;
 use crate::quota::Quota;
 
 /// KMS error metrics, as far as they were read.

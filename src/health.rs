@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::cloud::{
     CloudError, EncryptionStatus, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
 };
-use crate::config::Severity;
+use crate::model::{ago, stamp, when, Severity};
 use crate::quota::Quota;
 
 /// How long Firehose keeps records it cannot decrypt before discarding them.
@@ -280,10 +280,9 @@ fn sentence(finding: Finding<'_>, f: &Facts<'_>) -> String {
             "Key {} is pending deletion{}: Firehose cannot use it.",
             f.key_label,
             match f.key {
-                KeyFact::Described(k) => k.deletion_date.map_or(String::new(), |d| format!(
-                    " (to be deleted {})",
-                    d.format("%Y-%m-%d %H:%M UTC")
-                )),
+                KeyFact::Described(k) => k
+                    .deletion_date
+                    .map_or(String::new(), |d| format!(" (to be deleted {})", stamp(d))),
                 _ => String::new(),
             }
         ),
@@ -294,13 +293,9 @@ fn sentence(finding: Finding<'_>, f: &Facts<'_>) -> String {
             "Not encrypted: records are stored without Firehose server-side encryption.".to_string()
         }
         Finding::LowQuota(q) => {
-            let next = q.next_slot_at.map_or(String::new(), |t| {
-                format!(
-                    "; the next frees at {} (in {})",
-                    t.format("%H:%M UTC"),
-                    human(t - f.now)
-                )
-            });
+            let next = q
+                .next_slot(f.now)
+                .map_or(String::new(), |n| format!("; {n}"));
             format!(
                 "{} of {} Start/Stop calls left in 24 h{next}.",
                 q.remaining, q.limit
@@ -327,42 +322,27 @@ fn kms_sentence(errors: &[f64; 4], total: f64, f: &Facts<'_>) -> String {
         if o.ongoing && o.older {
             s.push_str(&format!(
                 " Errors since before {}: records older than {RETENTION_HOURS} h may already be discarded.",
-                o.since.format("%Y-%m-%d %H:%M UTC"),
+                stamp(o.since),
             ));
         } else if o.ongoing {
             s.push_str(&format!(
-                " Errors since {} ({} ago); {}",
-                o.since.format("%Y-%m-%d %H:%M UTC"),
-                human(f.now - o.since),
+                " Errors since {} ({}); {}",
+                stamp(o.since),
+                ago(f.now - o.since),
                 if discard > f.now {
                     format!(
-                        "Firehose starts discarding undecryptable records at {} (in {}).",
-                        discard.format("%Y-%m-%d %H:%M UTC"),
-                        human(discard - f.now)
+                        "Firehose starts discarding undecryptable records at {}.",
+                        when(discard, f.now)
                     )
                 } else {
                     "records older than 24 h are being discarded now.".to_string()
                 }
             ));
         } else {
-            s.push_str(&format!(
-                " The errors stopped at {}.",
-                o.last.format("%Y-%m-%d %H:%M UTC")
-            ));
+            s.push_str(&format!(" The errors stopped at {}.", stamp(o.last)));
         }
     }
     s
-}
-
-/// "3h 12m", "45m", "2d 4h": durations the way people read them.
-pub fn human(d: Duration) -> String {
-    let mins = d.num_minutes().max(0);
-    match mins {
-        0 => "<1m".to_string(),
-        m if m < 60 => format!("{m}m"),
-        m if m < 48 * 60 => format!("{}h {:02}m", m / 60, m % 60),
-        m => format!("{}d {}h", m / 1440, (m % 1440) / 60),
-    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use crate::cloud::{
     key_id_of, Alias, Cloud, CloudError, KeyType, KmsKey, KmsMetrics, KmsSeries, MetricRange,
     Stream,
 };
-use crate::config::Window;
 use crate::health;
+use crate::model::Window;
 
 /// Every stream name, following `HasMoreDeliveryStreams` page by page.
 pub async fn list_names(cloud: &dyn Cloud, page_size: u32) -> Result<Vec<String>, CloudError> {

@@ -5,7 +5,6 @@
 use chrono::{DateTime, Utc};
 
 use crate::cloud::{EncryptionStatus, KeyState, KeyType, KmsKey, Source, Stream};
-use crate::health::human;
 use crate::quota::Quota;
 
 /// AWS allows one customer key to serve at most this many delivery streams.
@@ -161,13 +160,9 @@ pub fn check(f: &Facts<'_>, target_label: &str) -> Verdict {
         return finish(v, f);
     };
     if quota.remaining == 0 {
-        let next = quota.next_slot_at.map_or(String::new(), |t| {
-            format!(
-                "; the next frees at {} (in {})",
-                t.format("%Y-%m-%d %H:%M UTC"),
-                human(t - f.now)
-            )
-        });
+        let next = quota
+            .next_slot(f.now)
+            .map_or(String::new(), |n| format!("; {n}"));
         v.refusals.push(format!(
             "no Start/Stop calls left for {} (AWS allows {} in 24 hours){next}",
             s.name,

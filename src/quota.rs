@@ -16,6 +16,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::journal::{self, Sharing};
+use crate::model;
 
 /// AWS's combined Start+Stop limit per stream per rolling 24 hours.
 pub const LIMIT: u32 = 25;
@@ -76,6 +77,13 @@ pub struct Quota {
 }
 
 impl Quota {
+    /// "the next frees at 2026-11-22 14:05 UTC (in 3h 05m)", when a call is
+    /// in the window: the one sentence every screen and message uses.
+    pub fn next_slot(&self, now: DateTime<Utc>) -> Option<String> {
+        self.next_slot_at
+            .map(|t| format!("the next frees at {}", model::when(t, now)))
+    }
+
     pub fn unused() -> Quota {
         Quota {
             limit: LIMIT,

@@ -7,10 +7,11 @@ use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::cloud::{Cloud, CloudError, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream};
-use crate::config::{Config, Window};
+use crate::config::Config;
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::Health;
 use crate::inventory::{self, KeyBook};
+use crate::model::Window;
 use crate::quota::{self, Ledger, Quota};
 use crate::text::escape;
 

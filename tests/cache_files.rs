@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use firekeeper::app::Row;
 use firekeeper::cache::{Cache, Saved};
-use firekeeper::config::Window;
 use firekeeper::inventory::KeyBook;
+use firekeeper::model::Row;
+use firekeeper::model::Window;
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777

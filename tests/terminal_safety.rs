@@ -6,7 +6,8 @@ mod common;
 use common::{run, stdout_json, Enc, Sandbox, Seeder};
 use firekeeper::cloud::scenario::{Scenario, ScenarioFailure, ScenarioStream};
 use firekeeper::cloud::sim::SimCloud;
-use firekeeper::config::{Config, Window};
+use firekeeper::config::Config;
+use firekeeper::model::Window;
 use firekeeper::quota::Ledger;
 use firekeeper::status;
 

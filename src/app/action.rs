@@ -1,6 +1,6 @@
 //! What the user asked for, and what the app asks of the cloud worker.
 
-use crate::config::Window;
+use crate::model::Window;
 
 /// A user intent, after the keymap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,9 +5,10 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::update::typed;
-use super::{App, Command, Confirm, Dialog, PickItem, Picker, Tone};
+use super::{App, Command, Confirm, Dialog, PickItem, Picker};
 use crate::change::{KeyArg, Request};
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
+use crate::model::Tone;
 use crate::preflight::{self, Change, Target};
 
 impl App {

@@ -10,17 +10,17 @@ pub mod update;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 pub use action::{Action, Command};
 use keymap::Keymap;
 
 use crate::change::{KeyArg, Request};
-use crate::cloud::{EncryptionStatus, KmsSeries, Stream};
-use crate::config::{Config, Markers, Severity, Window};
+use crate::cloud::{EncryptionStatus, KmsSeries};
+use crate::config::{Config, Markers};
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::{Health, Outage};
 use crate::inventory::KeyBook;
+use crate::model::{Row, Severity, Tone, Window};
 use crate::preflight::{CredentialFacts, Verdict};
 use crate::quota::Quota;
 
@@ -33,16 +33,6 @@ pub enum LoadingState {
     Loading,
     Loaded,
     Error(String),
-}
-
-/// One stream as the dashboard knows it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Row {
-    pub name: String,
-    pub stream: Option<Stream>,
-    /// Why the last describe failed, if it did.
-    pub error: Option<String>,
-    pub described_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,14 +120,6 @@ pub enum Dialog {
     Confirm(Confirm),
     /// Quitting would stop following these changes: ask first.
     Quit(Vec<String>),
-}
-
-/// How a message on the status line should read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tone {
-    Info,
-    Good,
-    Bad,
 }
 
 /// Settings the view needs.

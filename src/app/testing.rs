@@ -9,8 +9,9 @@ use super::{App, Context};
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::Cloud;
-use crate::config::{Config, Window};
+use crate::config::Config;
 use crate::inventory;
+use crate::model::Window;
 use crate::worker::DataEvent;
 
 pub fn fixed_now() -> DateTime<Utc> {

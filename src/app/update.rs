@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{Action, App, Command, LoadingState, Row, SortKey, Summary, View};
+use super::{Action, App, Command, LoadingState, SortKey, Summary, View};
 use crate::cloud::CloudError;
+use crate::model::{ago, clock, Row};
 use crate::worker::DataEvent;
 
 impl App {
@@ -131,8 +132,8 @@ impl App {
     /// dashboard redraws about once a minute.
     pub fn clock_label(&self) -> String {
         match (self.last_refresh, self.from_cache) {
-            (Some(t), _) => format!("refreshed {}", age(self.now - t)),
-            (None, Some(t)) => format!("cached {}", age(self.now - t)),
+            (Some(t), _) => format!("refreshed {}", ago(self.now - t)),
+            (None, Some(t)) => format!("cached {}", ago(self.now - t)),
             (None, None) => "loading".to_string(),
         }
     }
@@ -295,7 +296,7 @@ impl App {
         let secs = (self.now - since).num_seconds().max(0) as u64 + self.settings.call_timeout_secs;
         let data = match (self.last_answer, self.from_cache) {
             (Some(t), _) | (None, Some(t)) => {
-                format!("showing data from {}", t.format("%H:%M UTC"))
+                format!("showing data from {}", clock(t))
             }
             (None, None) => "nothing loaded yet".to_string(),
         };
@@ -493,17 +494,6 @@ pub(super) fn typed(ev: &KeyEvent) -> Option<char> {
         return None;
     }
     crate::text::typed(c)
-}
-
-/// "12s", "3m", "2h": how long ago, coarsely.
-pub fn age(d: chrono::Duration) -> String {
-    let secs = d.num_seconds().max(0);
-    match secs {
-        s if s < 60 => "<1m ago".to_string(),
-        s if s < 3600 => format!("{}m ago", s / 60),
-        s if s < 86_400 => format!("{}h ago", s / 3600),
-        s => format!("{}d ago", s / 86_400),
-    }
 }
 
 /// An error in words that say what is wrong and what to do.

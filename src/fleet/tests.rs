@@ -14,8 +14,9 @@ use crate::cloud::{
     Alias, Cloud, CloudError, Identity, KeyChoice, KmsKey, KmsMetrics, MetricRange, Stream,
     StreamPage,
 };
-use crate::config::{Config, Window};
+use crate::config::Config;
 use crate::health::Health;
+use crate::model::Window;
 use crate::quota::Ledger;
 
 /// The demo, with some of it unreadable: one describe throttled, one

@@ -1,6 +1,6 @@
 use super::*;
 use crate::cloud::{Encryption, Failure, KeyType, Source};
-use crate::config::Severity;
+use crate::model::Severity;
 
 fn stream(status: EncryptionStatus) -> Stream {
     Stream {
@@ -214,12 +214,4 @@ fn outage_starts_at_the_first_error_of_the_current_run() {
     old.series[0] = vec![(at(300), 1.0)];
     assert!(!outage(&old, at(1440), now, 60).unwrap().ongoing);
     assert!(outage(&KmsSeries::default(), at(1440), now, 60).is_none());
-}
-
-#[test]
-fn durations_read_naturally() {
-    assert_eq!(human(Duration::seconds(30)), "<1m");
-    assert_eq!(human(Duration::minutes(45)), "45m");
-    assert_eq!(human(Duration::minutes(17 * 60 + 5)), "17h 05m");
-    assert_eq!(human(Duration::hours(50)), "2d 2h");
 }

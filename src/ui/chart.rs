@@ -11,8 +11,9 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::cloud::{KmsMetric, KmsSeries};
-use crate::config::{Markers, Window};
+use crate::config::Markers;
 use crate::inventory::metric_range;
+use crate::model::Window;
 
 /// `series` is `Err(why)` when the metrics could not be read: the chart says
 /// so instead of drawing a reassuring empty plot.

@@ -8,10 +8,9 @@ use ratatui::Frame;
 
 use super::chart;
 use super::theme::Theme;
-use crate::app::update::age;
-use crate::app::{App, Row};
+use crate::app::App;
 use crate::cloud::KeyType;
-use crate::health::human;
+use crate::model::{ago, stamp, when, Row};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Theme) {
     let Some(row) = app.row(name) else {
@@ -37,7 +36,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Them
     let described = row
         .described_at
         .map_or("not described yet".to_string(), |t| {
-            format!("described {}", age(app.now - t))
+            format!("described {}", ago(app.now - t))
         });
     let title_line = Line::from(vec![
         Span::styled(format!("{name}  "), theme.title()),
@@ -150,11 +149,7 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
             };
             lines.push(field(" rotation", rotation, theme));
             if let Some(d) = k.deletion_date {
-                lines.push(field(
-                    " deletes",
-                    d.format("%Y-%m-%d %H:%M UTC").to_string(),
-                    theme,
-                ));
+                lines.push(field(" deletes", stamp(d), theme));
             }
         }
         (Some(KeyType::CustomerManaged), None) => {
@@ -193,15 +188,7 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
         theme,
     ));
     if let Some(next) = q.next_slot_at {
-        lines.push(field(
-            " next slot",
-            format!(
-                "{} (in {})",
-                next.format("%H:%M UTC"),
-                human(next - app.now)
-            ),
-            theme,
-        ));
+        lines.push(field(" next slot", when(next, app.now), theme));
     }
     lines
 }

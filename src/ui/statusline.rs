@@ -6,7 +6,8 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::{Action, App, Tone, View};
+use crate::app::{Action, App, View};
+use crate::model::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.filtering {

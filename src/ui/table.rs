@@ -9,9 +9,10 @@ use ratatui::Frame;
 
 use super::fit;
 use super::theme::Theme;
-use crate::app::{App, LoadingState, Row, SortKey};
+use crate::app::{App, LoadingState, SortKey};
 use crate::cloud::{KmsSeries, MetricRange, Source};
 use crate::inventory::metric_range;
+use crate::model::Row;
 
 /// Which optional columns fit.
 struct Columns {

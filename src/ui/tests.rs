@@ -132,7 +132,7 @@ fn loading_before_the_first_answer() {
     let mut app = App::new(
         context,
         &Config::builtin(),
-        crate::config::Window::H3,
+        crate::model::Window::H3,
         fixed_now(),
     );
     app.resize(80, 24, super::table_viewport(24));
@@ -314,7 +314,7 @@ fn unknown_rows_and_quota_say_what_is_not_known() {
 
 #[test]
 fn metrics_never_loaded_show_question_marks_and_say_why() {
-    let events = demo_events(crate::config::Window::H3)
+    let events = demo_events(crate::model::Window::H3)
         .into_iter()
         .filter(|e| !matches!(e, DataEvent::Metrics { .. }))
         .collect();

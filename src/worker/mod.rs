@@ -16,12 +16,14 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 pub use scheduler::{Intervals, Scheduler};
 
-use crate::app::{Command, Tone};
+use crate::app::Command;
 use crate::change::{self, ChangeError, Ending, Request, Step, Timing};
 use crate::cloud::{Cloud, CloudError, Identity, KmsMetrics, KmsSeries, Stream};
-use crate::config::{Config, Window};
+use crate::config::Config;
 use crate::health::Outage;
 use crate::inventory::{self, KeyBook};
+use crate::model::Tone;
+use crate::model::Window;
 use crate::preflight::CredentialFacts;
 use crate::quota::{self, Quota};
 

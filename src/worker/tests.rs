@@ -14,7 +14,8 @@ use crate::audit::AuditLog;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::*;
-use crate::config::{Config, Window};
+use crate::config::Config;
+use crate::model::Window;
 use crate::quota::Ledger;
 
 /// The demo, except that describing one stream panics, as a parsing bug

@@ -1,0 +1,152 @@
+//! The words every layer shares: the KMS error window, how a finding is
+//! judged, the tone of a message, a stream's row as last seen, and how times
+//! and durations are written. Nothing here knows of the cloud, the screen or
+//! the config file, so every other module may use it.
+
+use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::cloud::Stream;
+
+/// A KMS error window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum Window {
+    #[serde(rename = "1h")]
+    #[value(name = "1h")]
+    H1,
+    #[serde(rename = "3h")]
+    #[value(name = "3h")]
+    H3,
+    #[serde(rename = "12h")]
+    #[value(name = "12h")]
+    H12,
+    #[serde(rename = "24h")]
+    #[value(name = "24h")]
+    H24,
+}
+
+impl Window {
+    pub const ALL: [Window; 4] = [Window::H1, Window::H3, Window::H12, Window::H24];
+
+    pub fn hours(self) -> i64 {
+        match self {
+            Window::H1 => 1,
+            Window::H3 => 3,
+            Window::H12 => 12,
+            Window::H24 => 24,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Window::H1 => "1h",
+            Window::H3 => "3h",
+            Window::H12 => "12h",
+            Window::H24 => "24h",
+        }
+    }
+
+    /// Chart resolution: CloudWatch keeps 1-minute data, but a day of it is more
+    /// points than any terminal has columns.
+    pub fn period_secs(self) -> i32 {
+        match self {
+            Window::H1 | Window::H3 => 60,
+            Window::H12 | Window::H24 => 300,
+        }
+    }
+
+    pub fn next(self) -> Window {
+        let i = Window::ALL.iter().position(|w| *w == self).unwrap_or(0);
+        Window::ALL[(i + 1) % Window::ALL.len()]
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// How a finding is judged, where the user may choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Ok,
+    Warning,
+    Critical,
+}
+
+/// How a message on the status line should read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Good,
+    Bad,
+}
+
+/// One stream as the dashboard knows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub name: String,
+    pub stream: Option<Stream>,
+    /// Why the last describe failed, if it did.
+    pub error: Option<String>,
+    pub described_at: Option<DateTime<Utc>>,
+}
+
+/// How every date and time is written: UTC, to the minute.
+pub const STAMP: &str = "%Y-%m-%d %H:%M UTC";
+
+/// A moment, as every message and screen writes it.
+pub fn stamp(t: DateTime<Utc>) -> String {
+    t.format(STAMP).to_string()
+}
+
+/// A time of day, for where the date is plain from context (the header).
+pub fn clock(t: DateTime<Utc>) -> String {
+    t.format("%H:%M UTC").to_string()
+}
+
+/// A duration in words, to the minute: "<1m", "42m", "3h 05m", "2d 4h".
+pub fn span(d: Duration) -> String {
+    let mins = d.num_minutes().max(0);
+    match mins {
+        0 => "<1m".to_string(),
+        m if m < 60 => format!("{m}m"),
+        m if m < 48 * 60 => format!("{}h {:02}m", m / 60, m % 60),
+        m => format!("{}d {}h", m / 1440, (m % 1440) / 60),
+    }
+}
+
+/// How long ago, for "refreshed …" and "described …".
+pub fn ago(d: Duration) -> String {
+    format!("{} ago", span(d))
+}
+
+/// A moment to come and how far off it is: "2026-11-22 14:05 UTC (in 3h 05m)".
+pub fn when(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    format!("{} (in {})", stamp(t), span(t - now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_the_same_everywhere() {
+        assert_eq!(span(Duration::seconds(12)), "<1m");
+        assert_eq!(span(Duration::minutes(42)), "42m");
+        assert_eq!(span(Duration::minutes(185)), "3h 05m");
+        assert_eq!(span(Duration::hours(52)), "2d 4h");
+        assert_eq!(span(Duration::minutes(-3)), "<1m");
+        assert_eq!(ago(Duration::minutes(5)), "5m ago");
+        let t = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        assert_eq!(stamp(t), "2023-11-14 22:13 UTC");
+        assert_eq!(
+            when(t, t - Duration::minutes(65)),
+            "2023-11-14 22:13 UTC (in 1h 05m)"
+        );
+    }
+}
