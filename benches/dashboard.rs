@@ -8,11 +8,12 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use firekeeper::app::{Action, App, Context};
+use firekeeper::app::{App, Context};
 use firekeeper::cache::{Cache, Saved};
 use firekeeper::cloud::{Encryption, EncryptionStatus, KeyType, Source, Stream};
 use firekeeper::config::Config;
 use firekeeper::inventory::KeyBook;
+use firekeeper::keymap::UserAction;
 use firekeeper::model::Row;
 use firekeeper::model::Window;
 use firekeeper::ui;
@@ -74,7 +75,7 @@ fn render(c: &mut Criterion) {
     let mut group = c.benchmark_group("render one frame 160x48");
     for count in [50, 5_000] {
         let mut app = app(count);
-        app.update(Action::PageDown);
+        app.update(UserAction::PageDown);
         let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
         group.bench_with_input(BenchmarkId::from_parameter(count), &count, |b, _| {
             b.iter(|| {

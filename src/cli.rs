@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::endpoint;
+use crate::cloud::endpoint;
 use crate::model::Window;
 
 /// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted

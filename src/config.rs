@@ -8,10 +8,9 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Visitor};
 use serde::Deserialize;
 
-use crate::app::keymap::{KeyList, Keymap, QuitKeys};
+use crate::keymap::{KeyList, Keymap, QuitKeys};
 use crate::model::{Severity, Window};
 
-pub mod endpoint;
 mod file;
 
 pub use file::MAX_BYTES;
@@ -176,7 +175,7 @@ section!(
 
 impl Keys {
     pub fn keymap(&self) -> Keymap {
-        use crate::app::Action as A;
+        use crate::keymap::UserAction as A;
         let b = |a: A, k: &KeyList| (a, k.clone());
         Keymap {
             bindings: vec![

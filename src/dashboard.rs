@@ -11,13 +11,15 @@ use futures::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use crate::app::{Action, App, Command, Context};
+use crate::app::{App, Context};
 use crate::cache::Cache;
 use crate::change;
 use crate::cloud::Cloud;
 use crate::config::Config;
+use crate::keymap::UserAction;
 use crate::model::Window;
 use crate::terminal::{Guard, Term};
+use crate::worker::WorkerCommand;
 use crate::{ui, worker};
 
 /// How often the fleet is written to the cache while the dashboard runs.
@@ -93,7 +95,7 @@ async fn event_loop(
     started: std::time::Instant,
     terminal: &mut Term,
     app: &mut App,
-    commands: &mpsc::UnboundedSender<Command>,
+    commands: &mpsc::UnboundedSender<WorkerCommand>,
     events: &mut mpsc::UnboundedReceiver<worker::DataEvent>,
     cache: Option<&Cache>,
 ) -> anyhow::Result<()> {
@@ -132,8 +134,8 @@ async fn event_loop(
                 }
                 Some(Ok(Event::Mouse(m))) => {
                     let action = match m.kind {
-                        MouseEventKind::ScrollDown => Some(Action::Down),
-                        MouseEventKind::ScrollUp => Some(Action::Up),
+                        MouseEventKind::ScrollDown => Some(UserAction::Down),
+                        MouseEventKind::ScrollUp => Some(UserAction::Up),
                         _ => None,
                     };
                     if let Some(a) = action {
@@ -191,7 +193,7 @@ fn save_cache(cache: &Cache, app: &App) -> Option<tokio::task::JoinHandle<()>> {
     }))
 }
 
-fn send(commands: &mpsc::UnboundedSender<Command>, out: Vec<Command>) {
+fn send(commands: &mpsc::UnboundedSender<WorkerCommand>, out: Vec<WorkerCommand>) {
     for c in out {
         let _ = commands.send(c);
     }

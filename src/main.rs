@@ -283,14 +283,14 @@ fn check_environment(cli: &Cli) -> Result<(), Usage> {
         .is_ok_and(|v| v.eq_ignore_ascii_case("true"));
     if cli.endpoint_url.is_none() && !ignored {
         for name in ENDPOINT_VARS {
-            check_var(name, firekeeper::config::endpoint::url)?;
+            check_var(name, firekeeper::cloud::endpoint::url)?;
         }
     }
     let region_var = REGION_VARS
         .into_iter()
         .find(|name| std::env::var_os(name).is_some());
     match region_var {
-        Some(name) if cli.region.is_none() => check_var(name, firekeeper::config::endpoint::region),
+        Some(name) if cli.region.is_none() => check_var(name, firekeeper::cloud::endpoint::region),
         _ => Ok(()),
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud::{EncryptionStatus, KeyState, KeyType, KmsKey, Source, Stream};
+use crate::cloud::{CredentialFacts, EncryptionStatus, KeyState, KeyType, KmsKey, Source, Stream};
 use crate::quota::Quota;
 
 /// AWS allows one customer key to serve at most this many delivery streams.
@@ -26,14 +26,6 @@ pub enum Change {
     Start(Target),
     /// StopDeliveryStreamEncryption.
     Stop,
-}
-
-/// How the caller authenticates, as far as the 6-hour rule goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct CredentialFacts {
-    /// Session credentials (a session token is present).
-    pub temporary: bool,
-    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Everything the rules look at.

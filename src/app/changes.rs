@@ -5,7 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::update::typed;
-use super::{App, Command, Confirm, Dialog, PickItem, Picker};
+use super::{App, Confirm, Dialog, PickItem, Picker, WorkerCommand};
 use crate::change::{KeyArg, Request};
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
 use crate::model::Tone;
@@ -13,7 +13,7 @@ use crate::preflight::{self, Change, Target};
 
 impl App {
     /// `r`: the key picker for the selected stream.
-    pub(super) fn open_picker(&mut self) -> Vec<Command> {
+    pub(super) fn open_picker(&mut self) -> Vec<WorkerCommand> {
         let Some(stream) = self.changeable() else {
             return Vec::new();
         };
@@ -23,7 +23,7 @@ impl App {
             selected: 0,
         }));
         if self.all_keys.is_none() {
-            return vec![Command::LoadKeys];
+            return vec![WorkerCommand::LoadKeys];
         }
         Vec::new()
     }
@@ -124,7 +124,7 @@ impl App {
     }
 
     /// Keys while a dialog is open.
-    pub(super) fn dialog_key(&mut self, ev: KeyEvent) -> Vec<Command> {
+    pub(super) fn dialog_key(&mut self, ev: KeyEvent) -> Vec<WorkerCommand> {
         let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
         match self.dialog.take() {
             Some(Dialog::Quit(_)) => {
@@ -156,7 +156,7 @@ impl App {
         }
     }
 
-    fn picker_key(&mut self, mut p: Picker, ev: KeyEvent) -> Vec<Command> {
+    fn picker_key(&mut self, mut p: Picker, ev: KeyEvent) -> Vec<WorkerCommand> {
         match ev.code {
             KeyCode::Esc => return Vec::new(),
             KeyCode::Up => p.selected = p.selected.saturating_sub(1),
@@ -209,7 +209,7 @@ impl App {
         Vec::new()
     }
 
-    fn confirm_key(&mut self, mut c: Confirm, ev: KeyEvent) -> Vec<Command> {
+    fn confirm_key(&mut self, mut c: Confirm, ev: KeyEvent) -> Vec<WorkerCommand> {
         let go = match (&mut c.typed, ev.code) {
             (_, KeyCode::Esc) => return Vec::new(),
             (Some(name), KeyCode::Char(_)) => {
@@ -231,7 +231,7 @@ impl App {
                 format!("{}: sending the change to AWS…", c.stream),
                 Tone::Info,
             ));
-            return vec![Command::Change {
+            return vec![WorkerCommand::Change {
                 request: c.request,
                 streams_on_key: c.streams_on_key,
             }];

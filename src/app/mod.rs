@@ -2,26 +2,25 @@
 //! `update` takes an action and returns commands for the worker, `apply` takes
 //! what the worker learned. Both are plain functions, tested without a runtime.
 
-mod action;
 mod changes;
-pub mod keymap;
 pub mod update;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-pub use action::{Action, Command};
-use keymap::Keymap;
+use crate::keymap::{Keymap, UserAction};
+use crate::worker::WorkerCommand;
 
 use crate::change::{KeyArg, Request};
+use crate::cloud::CredentialFacts;
 use crate::cloud::{EncryptionStatus, KmsSeries};
 use crate::config::{Config, Markers};
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::{Health, Outage};
 use crate::inventory::KeyBook;
 use crate::model::{Row, Severity, Tone, Window};
-use crate::preflight::{CredentialFacts, Verdict};
+use crate::preflight::Verdict;
 use crate::quota::Quota;
 
 /// Each thing that loads keeps its state, so the screen can say "stale"
@@ -199,7 +198,7 @@ pub struct App {
     pub fault: Option<String>,
     /// The log file, to point at when something went wrong inside.
     pub log_file: Option<std::path::PathBuf>,
-    last_interest: Option<Command>,
+    last_interest: Option<WorkerCommand>,
 }
 
 impl App {

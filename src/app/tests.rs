@@ -9,7 +9,7 @@ fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }
 
-fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
+fn press(app: &mut App, code: KeyCode) -> Vec<WorkerCommand> {
     app.on_key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 
@@ -38,7 +38,7 @@ fn moving_keeps_the_cursor_on_screen_and_in_bounds() {
 fn scrolling_tells_the_worker_what_is_on_screen() {
     let mut app = demo_app(80, 24);
     let commands = press(&mut app, KeyCode::End);
-    let Some(Command::Interest { visible, nearby }) = commands.last() else {
+    let Some(WorkerCommand::Interest { visible, nearby }) = commands.last() else {
         panic!("interest expected, got {commands:?}");
     };
     assert_eq!(visible.last().map(String::as_str), Some("web-analytics"));
@@ -141,10 +141,13 @@ fn enter_opens_detail_esc_returns_and_help_toggles() {
 #[test]
 fn window_and_refresh_ask_the_worker() {
     let mut app = demo_app(80, 24);
-    assert_eq!(app.on_key(key('w')), vec![Command::Window(Window::H12)]);
+    assert_eq!(
+        app.on_key(key('w')),
+        vec![WorkerCommand::Window(Window::H12)]
+    );
     assert_eq!(app.metrics_state, LoadingState::Loading);
     let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
-    assert_eq!(app.on_key(ctrl_r), vec![Command::Refresh]);
+    assert_eq!(app.on_key(ctrl_r), vec![WorkerCommand::Refresh]);
     // Metrics for a window the user has left are not shown.
     let (changed, _) = app.apply(DataEvent::Metrics {
         window: Window::H3,
@@ -262,7 +265,7 @@ mod changes {
     #[test]
     fn r_opens_the_picker_and_asks_for_the_keys_once() {
         let mut app = app_on("order-events");
-        assert_eq!(app.on_key(key('r')), vec![Command::LoadKeys]);
+        assert_eq!(app.on_key(key('r')), vec![WorkerCommand::LoadKeys]);
         assert!(matches!(app.dialog, Some(Dialog::Picker(_))));
         let items = app.picker_items();
         assert_eq!(
@@ -310,7 +313,7 @@ mod changes {
         press(&mut app, KeyCode::Enter);
         assert!(matches!(app.dialog, Some(Dialog::Confirm(_))));
         let commands = app.on_key(key('y'));
-        let Some(Command::Change { request, .. }) = commands.first() else {
+        let Some(WorkerCommand::Change { request, .. }) = commands.first() else {
             panic!("change expected, got {commands:?}");
         };
         assert!(
@@ -374,7 +377,7 @@ mod changes {
         type_text(&mut app, "s");
         let commands = press(&mut app, KeyCode::Enter);
         assert!(
-            matches!(commands.first(), Some(Command::Change { request: Request::Disable { stream }, .. }) if stream == "order-events")
+            matches!(commands.first(), Some(WorkerCommand::Change { request: Request::Disable { stream }, .. }) if stream == "order-events")
         );
     }
 

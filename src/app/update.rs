@@ -3,14 +3,14 @@
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{Action, App, Command, LoadingState, SortKey, Summary, View};
+use super::{App, LoadingState, SortKey, Summary, UserAction, View, WorkerCommand};
 use crate::cloud::CloudError;
 use crate::model::{ago, clock, Row};
 use crate::worker::DataEvent;
 
 impl App {
     /// A key press, routed to the filter prompt while it is open.
-    pub fn on_key(&mut self, ev: KeyEvent) -> Vec<Command> {
+    pub fn on_key(&mut self, ev: KeyEvent) -> Vec<WorkerCommand> {
         if self.dialog.is_some() {
             let mut commands = self.dialog_key(ev);
             commands.extend(self.interest());
@@ -51,55 +51,59 @@ impl App {
     }
 
     /// Applies one user action; returns the work it asks of the worker.
-    pub fn update(&mut self, action: Action) -> Vec<Command> {
+    pub fn update(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let mut commands = Vec::new();
         // A key press is an acknowledgement: the last message has been seen.
-        if !matches!(action, Action::Rotate | Action::Disable) {
+        if !matches!(action, UserAction::Rotate | UserAction::Disable) {
             self.message = None;
         }
         match (action, &self.view) {
-            (Action::Quit, _) => self.request_quit(),
-            (Action::Help, View::Help) | (Action::Back, View::Help) => self.view = View::Table,
-            (Action::Help, _) => self.view = View::Help,
+            (UserAction::Quit, _) => self.request_quit(),
+            (UserAction::Help, View::Help) | (UserAction::Back, View::Help) => {
+                self.view = View::Table
+            }
+            (UserAction::Help, _) => self.view = View::Help,
             (_, View::Help) => {}
-            (Action::Up, _) => self.select(self.selected.saturating_sub(1)),
-            (Action::Down, _) => self.select(self.selected + 1),
-            (Action::Top, _) => self.select(0),
-            (Action::Bottom, _) => self.select(usize::MAX),
-            (Action::PageUp, _) => self.select(self.selected.saturating_sub(self.viewport.max(1))),
-            (Action::PageDown, _) => self.select(self.selected + self.viewport.max(1)),
-            (Action::Open, View::Table) => {
+            (UserAction::Up, _) => self.select(self.selected.saturating_sub(1)),
+            (UserAction::Down, _) => self.select(self.selected + 1),
+            (UserAction::Top, _) => self.select(0),
+            (UserAction::Bottom, _) => self.select(usize::MAX),
+            (UserAction::PageUp, _) => {
+                self.select(self.selected.saturating_sub(self.viewport.max(1)))
+            }
+            (UserAction::PageDown, _) => self.select(self.selected + self.viewport.max(1)),
+            (UserAction::Open, View::Table) => {
                 if let Some(row) = self.selected_row() {
                     self.view = View::Detail(row.name.clone());
                 }
             }
-            (Action::Open, _) => {}
-            (Action::Back, View::Detail(_)) => self.view = View::Table,
-            (Action::Back, _) => {
+            (UserAction::Open, _) => {}
+            (UserAction::Back, View::Detail(_)) => self.view = View::Table,
+            (UserAction::Back, _) => {
                 if !self.filter.is_empty() {
                     self.filter.clear();
                     self.refresh_view();
                 }
             }
-            (Action::Filter, _) => {
+            (UserAction::Filter, _) => {
                 self.view = View::Table;
                 self.filtering = true;
             }
-            (Action::Sort, _) => {
+            (UserAction::Sort, _) => {
                 self.sort = self.sort.next();
                 self.refresh_view();
             }
-            (Action::Window, _) => {
+            (UserAction::Window, _) => {
                 self.window = self.window.next();
                 self.metrics_state = LoadingState::Loading;
-                commands.push(Command::Window(self.window));
+                commands.push(WorkerCommand::Window(self.window));
             }
-            (Action::Refresh, _) => {
+            (UserAction::Refresh, _) => {
                 self.list_state = LoadingState::Loading;
-                commands.push(Command::Refresh);
+                commands.push(WorkerCommand::Refresh);
             }
-            (Action::Rotate, _) => commands.extend(self.open_picker()),
-            (Action::Disable, _) => self.open_disable(),
+            (UserAction::Rotate, _) => commands.extend(self.open_picker()),
+            (UserAction::Disable, _) => self.open_disable(),
         }
         if let View::Detail(name) = &self.view {
             // Moving in the detail view follows the cursor.
@@ -114,7 +118,7 @@ impl App {
     }
 
     /// The terminal's new size; `viewport` is the table rows that fit.
-    pub fn resize(&mut self, width: u16, height: u16, viewport: usize) -> Vec<Command> {
+    pub fn resize(&mut self, width: u16, height: u16, viewport: usize) -> Vec<WorkerCommand> {
         self.size = (width, height);
         self.viewport = viewport.max(1);
         self.select(self.selected);
@@ -150,14 +154,14 @@ impl App {
     }
 
     /// Tells the worker what is on screen, when that changed.
-    fn interest(&mut self) -> Vec<Command> {
+    fn interest(&mut self) -> Vec<WorkerCommand> {
         let name = |i: usize| self.rows[self.visible[i]].name.clone();
         let end = (self.offset + self.viewport).min(self.visible.len());
         let visible: Vec<String> = (self.offset..end).map(name).collect();
         let before = self.offset.saturating_sub(self.viewport)..self.offset;
         let after = end..(end + self.viewport).min(self.visible.len());
         let nearby: Vec<String> = before.chain(after).map(name).collect();
-        let command = Command::Interest { visible, nearby };
+        let command = WorkerCommand::Interest { visible, nearby };
         if self.last_interest.as_ref() == Some(&command) {
             return Vec::new();
         }
@@ -166,7 +170,7 @@ impl App {
     }
 
     /// Takes what the worker learned; true when the screen needs redrawing.
-    pub fn apply(&mut self, event: DataEvent) -> (bool, Vec<Command>) {
+    pub fn apply(&mut self, event: DataEvent) -> (bool, Vec<WorkerCommand>) {
         let heard = match &event {
             DataEvent::Failed { error, .. } => !error.is_connection(),
             DataEvent::Stream { result, .. } => {

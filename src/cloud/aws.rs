@@ -142,7 +142,7 @@ fn check_configured_endpoints(config: &SdkConfig) -> Result<(), CloudError> {
         let Some(url) = key.ok().and_then(|k| source.load_config(k)) else {
             continue;
         };
-        crate::config::endpoint::url(&url).map_err(|why| {
+        crate::cloud::endpoint::url(&url).map_err(|why| {
             CloudError::Other(format!(
                 "invalid endpoint_url '{url}' for {service} in the AWS config file: {why}"
             ))
@@ -571,13 +571,13 @@ impl Cloud for AwsCloud {
         })
     }
 
-    async fn credentials(&self) -> crate::preflight::CredentialFacts {
+    async fn credentials(&self) -> crate::cloud::CredentialFacts {
         use aws_sdk_firehose::config::ProvideCredentials;
         let Some(provider) = &self.credentials else {
             return Default::default();
         };
         match provider.provide_credentials().await {
-            Ok(c) => crate::preflight::CredentialFacts {
+            Ok(c) => crate::cloud::CredentialFacts {
                 temporary: c.session_token().is_some(),
                 expires_at: c.expiry().map(DateTime::<Utc>::from),
             },

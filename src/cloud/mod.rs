@@ -3,6 +3,7 @@
 //! Nothing outside this module imports an SDK crate.
 
 pub mod aws;
+pub mod endpoint;
 mod paced;
 pub mod scenario;
 pub mod sim;
@@ -440,6 +441,15 @@ impl CloudError {
     }
 }
 
+/// How the caller authenticates, as far as the 6-hour rule goes (Firehose cannot create its KMS grant
+/// with session credentials older than 6 hours).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CredentialFacts {
+    /// Session credentials (a session token is present).
+    pub temporary: bool,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
 /// Everything firekeeper asks of Firehose, KMS, CloudWatch and STS.
 #[async_trait]
 pub trait Cloud: Send + Sync {
@@ -461,8 +471,8 @@ pub trait Cloud: Send + Sync {
     /// `key` is an id, key ARN, alias name or alias ARN.
     async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError>;
     /// Whether the credentials in use are temporary, for the 6-hour rule.
-    async fn credentials(&self) -> crate::preflight::CredentialFacts {
-        crate::preflight::CredentialFacts::default()
+    async fn credentials(&self) -> CredentialFacts {
+        CredentialFacts::default()
     }
     /// KMS error series for many streams; streams with no datapoints are
     /// absent from both maps. Fails only when nothing at all could be read.

@@ -86,7 +86,7 @@ impl<C: Cloud> Cloud for Paced<C> {
         self.inner.describe_key(key).await
     }
 
-    async fn credentials(&self) -> crate::preflight::CredentialFacts {
+    async fn credentials(&self) -> crate::cloud::CredentialFacts {
         self.inner.credentials().await
     }
 

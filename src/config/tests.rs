@@ -112,13 +112,19 @@ fn only_usable_keys_are_accepted() {
         assert!(err.contains(says), "{text}: {err}");
     }
     let c = parse("[keys]\nhelp = [\"F1\", \"F12\"]\n").unwrap();
-    assert_eq!(c.keys.keymap().keys(crate::app::Action::Help), "F1 F12");
+    assert_eq!(
+        c.keys.keymap().keys(crate::keymap::UserAction::Help),
+        "F1 F12"
+    );
 }
 
 #[test]
 fn remapped_keys_replace_the_defaults() {
     let c = parse("[keys]\nquit = [\"x\", \"F10\"]\n").unwrap();
-    assert_eq!(c.keys.keymap().keys(crate::app::Action::Quit), "x F10");
+    assert_eq!(
+        c.keys.keymap().keys(crate::keymap::UserAction::Quit),
+        "x F10"
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::cloud::{Encryption, Failure};
+use crate::cloud::{CredentialFacts, Encryption, Failure};
 
 fn stream() -> Stream {
     Stream {

@@ -6,8 +6,8 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::keymap::{changes, BINDABLE};
 use crate::app::App;
+use crate::keymap::{changes, BINDABLE};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut lines: Vec<Line> = BINDABLE

@@ -6,7 +6,8 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 use super::theme::Theme;
-use crate::app::{Action, App, View};
+use crate::app::{App, View};
+use crate::keymap::UserAction;
 use crate::model::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -58,37 +59,37 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    let k = |a: Action| app.keymap.first(a);
+    let k = |a: UserAction| app.keymap.first(a);
     let hints: Vec<(String, String)> = match &app.view {
         View::Table => vec![
             (
-                format!("{}/{}", k(Action::Down), k(Action::Up)),
+                format!("{}/{}", k(UserAction::Down), k(UserAction::Up)),
                 "move".into(),
             ),
-            (k(Action::Open), "detail".into()),
-            (k(Action::Filter), filter_hint(app)),
-            (k(Action::Sort), "sort".into()),
-            (k(Action::Window), app.window.to_string()),
-            (k(Action::Rotate), "key".into()),
-            (k(Action::Disable), "stop".into()),
-            (k(Action::Help), "help".into()),
-            (k(Action::Quit), "quit".into()),
+            (k(UserAction::Open), "detail".into()),
+            (k(UserAction::Filter), filter_hint(app)),
+            (k(UserAction::Sort), "sort".into()),
+            (k(UserAction::Window), app.window.to_string()),
+            (k(UserAction::Rotate), "key".into()),
+            (k(UserAction::Disable), "stop".into()),
+            (k(UserAction::Help), "help".into()),
+            (k(UserAction::Quit), "quit".into()),
         ],
         View::Detail(_) => vec![
-            (k(Action::Back), "back".into()),
+            (k(UserAction::Back), "back".into()),
             (
-                format!("{}/{}", k(Action::Down), k(Action::Up)),
+                format!("{}/{}", k(UserAction::Down), k(UserAction::Up)),
                 "next/prev".into(),
             ),
-            (k(Action::Window), app.window.to_string()),
-            (k(Action::Refresh), "refresh".into()),
-            (k(Action::Help), "help".into()),
-            (k(Action::Quit), "quit".into()),
+            (k(UserAction::Window), app.window.to_string()),
+            (k(UserAction::Refresh), "refresh".into()),
+            (k(UserAction::Help), "help".into()),
+            (k(UserAction::Quit), "quit".into()),
         ],
         View::Help => vec![
-            (k(Action::Help), "close".into()),
-            (k(Action::Back), "close".into()),
-            (k(Action::Quit), "quit".into()),
+            (k(UserAction::Help), "close".into()),
+            (k(UserAction::Back), "close".into()),
+            (k(UserAction::Quit), "quit".into()),
         ],
     };
     let mut spans = Vec::new();

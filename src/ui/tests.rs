@@ -8,9 +8,10 @@ use ratatui::Terminal;
 
 use super::render;
 use crate::app::testing::{demo_app, demo_app_from, demo_app_with, demo_events, fixed_now};
-use crate::app::{Action, App};
+use crate::app::App;
 use crate::cloud::CloudError;
 use crate::config::{Config, Markers};
+use crate::keymap::UserAction;
 use crate::worker::DataEvent;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
@@ -26,9 +27,9 @@ fn screen(app: &App) -> String {
 
 fn open(app: &mut App, name: &str) {
     while app.selected_row().unwrap().name != name {
-        app.update(Action::Down);
+        app.update(UserAction::Down);
     }
-    app.update(Action::Open);
+    app.update(UserAction::Open);
 }
 
 #[test]
@@ -82,7 +83,7 @@ fn detail_of_failed_change_quotes_the_failure() {
 #[test]
 fn help_lists_every_binding() {
     let mut app = demo_app(80, 24);
-    app.update(Action::Help);
+    app.update(UserAction::Help);
     let text = screen(&app);
     for k in ["move up", "Ctrl-r", "cycle sort", "quit"] {
         assert!(text.contains(k), "{k}");
@@ -93,7 +94,7 @@ fn help_lists_every_binding() {
 #[test]
 fn filter_prompt_and_results() {
     let mut app = demo_app(80, 24);
-    app.update(Action::Filter);
+    app.update(UserAction::Filter);
     for c in "pay".chars() {
         app.on_key(crossterm::event::KeyEvent::from(
             crossterm::event::KeyCode::Char(c),
@@ -184,7 +185,7 @@ fn all_keys(app: &mut App) {
 
 fn select(app: &mut App, name: &str) {
     while app.selected_row().unwrap().name != name {
-        app.update(Action::Down);
+        app.update(UserAction::Down);
     }
 }
 
@@ -196,7 +197,7 @@ fn press(app: &mut App, code: crossterm::event::KeyCode) {
 fn key_picker_greys_out_unusable_keys() {
     let mut app = demo_app(100, 30);
     select(&mut app, "order-events");
-    app.update(Action::Rotate);
+    app.update(UserAction::Rotate);
     all_keys(&mut app);
     let text = screen(&app);
     assert!(text.contains("✖ is Disabled, not Enabled"));
@@ -208,7 +209,7 @@ fn key_picker_greys_out_unusable_keys() {
 fn confirmation_shows_the_change_quota_and_warnings() {
     let mut app = demo_app(100, 30);
     select(&mut app, "marketing-events");
-    app.update(Action::Rotate);
+    app.update(UserAction::Rotate);
     all_keys(&mut app);
     for c in "2026".chars() {
         press(&mut app, crossterm::event::KeyCode::Char(c));
@@ -224,7 +225,7 @@ fn confirmation_shows_the_change_quota_and_warnings() {
 fn refused_confirmation_says_the_change_cannot_be_made() {
     let mut app = demo_app(80, 24);
     select(&mut app, "fraud-signals");
-    app.update(Action::Rotate);
+    app.update(UserAction::Rotate);
     all_keys(&mut app);
     press(&mut app, crossterm::event::KeyCode::Enter);
     let text = screen(&app);
@@ -236,7 +237,7 @@ fn refused_confirmation_says_the_change_cannot_be_made() {
 fn stop_dialog_asks_for_the_name() {
     let mut app = demo_app(80, 24);
     select(&mut app, "order-events");
-    app.update(Action::Disable);
+    app.update(UserAction::Disable);
     for c in "order".chars() {
         press(&mut app, crossterm::event::KeyCode::Char(c));
     }
@@ -254,7 +255,7 @@ fn read_only_hides_the_change_keys() {
     let text = screen(&app);
     assert!(text.contains("READ-ONLY"));
     assert!(!text.contains("r key"));
-    app.update(Action::Help);
+    app.update(UserAction::Help);
     let text = screen(&app);
     assert!(!text.contains("stop the stream's encryption"));
     assert!(text.contains("move up"));

@@ -16,16 +16,38 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 pub use scheduler::{Intervals, Scheduler};
 
-use crate::app::Command;
 use crate::change::{self, ChangeError, Ending, Request, Step, Timing};
+use crate::cloud::CredentialFacts;
 use crate::cloud::{Cloud, CloudError, Identity, KmsMetrics, KmsSeries, Stream};
 use crate::config::Config;
 use crate::health::Outage;
 use crate::inventory::{self, KeyBook};
 use crate::model::Tone;
 use crate::model::Window;
-use crate::preflight::CredentialFacts;
 use crate::quota::{self, Quota};
+
+/// Work for the cloud worker. The worker merges repeats, so sending one twice
+/// costs nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerCommand {
+    /// Re-list, re-describe what is on screen, refetch metrics and quotas now.
+    Refresh,
+    /// Fetch KMS metrics for this window from now on.
+    Window(Window),
+    /// What the user sees (described first) and what is a page away.
+    Interest {
+        visible: Vec<String>,
+        nearby: Vec<String>,
+    },
+    /// List every KMS key of the account, for the key picker.
+    LoadKeys,
+    /// Make a change, confirmed by the user; the worker plans it again from
+    /// fresh descriptions, so the checks never rest on stale data.
+    Change {
+        request: crate::change::Request,
+        streams_on_key: Option<usize>,
+    },
+}
 
 /// What the worker learned, owned, for the UI loop.
 #[derive(Debug, Clone)]
@@ -186,7 +208,7 @@ pub async fn run(
     changes: change::Context,
     settings: Settings,
     window: Window,
-    commands: UnboundedReceiver<Command>,
+    commands: UnboundedReceiver<WorkerCommand>,
     events: UnboundedSender<DataEvent>,
 ) {
     let report = events.clone();
@@ -206,7 +228,7 @@ async fn work(
     changes: change::Context,
     settings: Settings,
     window: Window,
-    mut commands: UnboundedReceiver<Command>,
+    mut commands: UnboundedReceiver<WorkerCommand>,
     events: UnboundedSender<DataEvent>,
 ) {
     let now = Instant::now();
@@ -259,22 +281,24 @@ async fn work(
 }
 
 impl Worker {
-    fn command(&mut self, command: Command) {
+    fn command(&mut self, command: WorkerCommand) {
         let now = Instant::now();
         match command {
-            Command::Refresh => {
+            WorkerCommand::Refresh => {
                 self.next_list = now;
                 self.next_metrics = now;
                 self.next_keys = now;
                 self.next_quotas = now;
                 self.scheduler.expire_visible();
             }
-            Command::Window(window) => {
+            WorkerCommand::Window(window) => {
                 self.window = window;
                 self.next_metrics = now;
             }
-            Command::Interest { visible, nearby } => self.scheduler.set_interest(visible, nearby),
-            Command::LoadKeys => {
+            WorkerCommand::Interest { visible, nearby } => {
+                self.scheduler.set_interest(visible, nearby)
+            }
+            WorkerCommand::LoadKeys => {
                 let cloud = self.cloud.clone();
                 self.push(
                     async move {
@@ -288,7 +312,7 @@ impl Worker {
                     |e| Job::AllKeys(Err(e)),
                 );
             }
-            Command::Change {
+            WorkerCommand::Change {
                 request,
                 streams_on_key,
             } => self.start_change(request, streams_on_key),

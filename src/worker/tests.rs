@@ -142,7 +142,7 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
         "{screen}"
     );
     // A key press does not clear it: it stays until the user quits.
-    app.update(crate::app::Action::Down);
+    app.update(crate::keymap::UserAction::Down);
     t.draw(|f| crate::ui::render(f, &app)).unwrap();
     assert!(t.backend().to_string().contains("internal error"));
 }

@@ -7,7 +7,28 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-use super::Action;
+/// A user intent, after the keymap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserAction {
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Open,
+    Back,
+    Filter,
+    Sort,
+    Window,
+    Refresh,
+    Help,
+    Quit,
+    /// Change the selected stream's key (or enable encryption).
+    Rotate,
+    /// Stop the selected stream's encryption.
+    Disable,
+}
 
 /// One key, as written in the config: `j`, `G`, `?`, `Enter`, `PageDown`, `Ctrl-r`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -164,53 +185,61 @@ impl fmt::Display for KeyList {
 }
 
 /// Every remappable action with its config name and help text, in help order.
-pub const BINDABLE: &[(Action, &str, &str)] = &[
-    (Action::Up, "up", "move up"),
-    (Action::Down, "down", "move down"),
-    (Action::Top, "top", "first stream"),
-    (Action::Bottom, "bottom", "last stream"),
-    (Action::PageUp, "page_up", "page up"),
-    (Action::PageDown, "page_down", "page down"),
-    (Action::Open, "open", "open the stream's detail"),
-    (Action::Back, "back", "back / close / clear filter"),
-    (Action::Filter, "filter", "filter by name, key or status"),
+pub const BINDABLE: &[(UserAction, &str, &str)] = &[
+    (UserAction::Up, "up", "move up"),
+    (UserAction::Down, "down", "move down"),
+    (UserAction::Top, "top", "first stream"),
+    (UserAction::Bottom, "bottom", "last stream"),
+    (UserAction::PageUp, "page_up", "page up"),
+    (UserAction::PageDown, "page_down", "page down"),
+    (UserAction::Open, "open", "open the stream's detail"),
+    (UserAction::Back, "back", "back / close / clear filter"),
     (
-        Action::Sort,
+        UserAction::Filter,
+        "filter",
+        "filter by name, key or status",
+    ),
+    (
+        UserAction::Sort,
         "sort",
         "cycle sort: name, status, KMS errors, quota left",
     ),
     (
-        Action::Window,
+        UserAction::Window,
         "window",
         "cycle KMS error window: 1h, 3h, 12h, 24h",
     ),
-    (Action::Refresh, "refresh", "refresh everything now"),
+    (UserAction::Refresh, "refresh", "refresh everything now"),
     (
-        Action::Rotate,
+        UserAction::Rotate,
         "rotate",
         "change the stream's key, or enable encryption",
     ),
-    (Action::Disable, "disable", "stop the stream's encryption"),
-    (Action::Help, "help", "show or hide this help"),
-    (Action::Quit, "quit", "quit (Ctrl-c always quits)"),
+    (
+        UserAction::Disable,
+        "disable",
+        "stop the stream's encryption",
+    ),
+    (UserAction::Help, "help", "show or hide this help"),
+    (UserAction::Quit, "quit", "quit (Ctrl-c always quits)"),
 ];
 
 /// Actions that change a stream: hidden and refused in read-only mode.
-pub fn changes(action: Action) -> bool {
-    matches!(action, Action::Rotate | Action::Disable)
+pub fn changes(action: UserAction) -> bool {
+    matches!(action, UserAction::Rotate | UserAction::Disable)
 }
 
 /// Actions and their keys, after the user's config.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
-    pub bindings: Vec<(Action, KeyList)>,
+    pub bindings: Vec<(UserAction, KeyList)>,
 }
 
 impl Keymap {
     /// The action a key press means, if any.
-    pub fn action(&self, ev: &KeyEvent) -> Option<Action> {
+    pub fn action(&self, ev: &KeyEvent) -> Option<UserAction> {
         if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
-            return Some(Action::Quit);
+            return Some(UserAction::Quit);
         }
         self.bindings
             .iter()
@@ -218,7 +247,7 @@ impl Keymap {
             .map(|(a, _)| *a)
     }
 
-    pub fn keys(&self, action: Action) -> String {
+    pub fn keys(&self, action: UserAction) -> String {
         self.bindings
             .iter()
             .find(|(a, _)| *a == action)
@@ -226,7 +255,7 @@ impl Keymap {
     }
 
     /// The first key bound to an action, for short hints.
-    pub fn first(&self, action: Action) -> String {
+    pub fn first(&self, action: UserAction) -> String {
         self.bindings
             .iter()
             .find(|(a, _)| *a == action)
@@ -236,7 +265,7 @@ impl Keymap {
 
     /// A key bound to two actions, as (key, first action, second action).
     pub fn duplicate(&self) -> Option<(Key, &'static str, &'static str)> {
-        let name = |a: Action| {
+        let name = |a: UserAction| {
             BINDABLE
                 .iter()
                 .find(|(b, _, _)| *b == a)
