@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 
-use firekeeper::app::{App, Context};
+use firekeeper::app::{App, DashboardContext};
 use firekeeper::cache::{Cache, Saved};
 use firekeeper::cloud::{Encryption, EncryptionStatus, KeyType, Source, Stream};
 use firekeeper::config::Config;
@@ -45,7 +45,7 @@ fn rows(count: usize) -> Vec<Row> {
 
 fn app(count: usize) -> App {
     let mut app = App::new(
-        Context::default(),
+        DashboardContext::default(),
         &Config::builtin(),
         Window::H3,
         Utc::now(),
@@ -98,7 +98,7 @@ fn first_frame(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(count), &count, |b, _| {
             b.iter(|| {
                 let mut app = App::new(
-                    Context::default(),
+                    DashboardContext::default(),
                     &Config::builtin(),
                     Window::H3,
                     Utc::now(),

@@ -8,34 +8,16 @@ use chrono::Utc;
 
 use crate::audit::{AuditEntry, AuditError, AuditLog, AuditOutcome};
 use crate::cloud::{
-    region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyChoice, KeyType, MetricRange,
+    region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyRef, KeyType, MetricRange,
     Stream,
 };
 use crate::inventory::{never_got_key, KeyBook};
-use crate::preflight::{self, Change, Target, Verdict};
-use crate::quota::{self, Action, Call, Entry, Ledger, LedgerError, Outcome, Quota};
-
-/// The key named on the command line or picked in the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyArg {
-    AwsOwned,
-    /// A key id, key ARN, `alias/NAME` or alias ARN.
-    Key(String),
-}
-
-impl KeyArg {
-    pub fn parse(s: &str) -> KeyArg {
-        if s.eq_ignore_ascii_case("aws-owned") {
-            KeyArg::AwsOwned
-        } else {
-            KeyArg::Key(s.to_string())
-        }
-    }
-}
+use crate::preflight::{self, Change, Verdict};
+use crate::quota::{self, Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Rotate { stream: String, key: KeyArg },
+    Rotate { stream: String, key: KeyRef },
     Disable { stream: String },
 }
 
@@ -49,7 +31,7 @@ impl Request {
 
 /// Where changes are recorded and who makes them.
 #[derive(Debug, Clone)]
-pub struct Context {
+pub struct ChangeContext {
     pub account: Option<String>,
     pub caller: Option<String>,
     pub region: String,
@@ -178,7 +160,7 @@ pub enum Step<'a> {
 /// refused: the log holds every change asked for.
 pub async fn plan(
     cloud: &dyn Cloud,
-    ctx: &Context,
+    ctx: &ChangeContext,
     request: &Request,
     streams_on_key: impl Fn(&str) -> Option<usize>,
 ) -> Result<Plan, ChangeError> {
@@ -197,7 +179,7 @@ pub async fn plan(
 
 async fn plan_request(
     cloud: &dyn Cloud,
-    ctx: &Context,
+    ctx: &ChangeContext,
     request: &Request,
     streams_on_key: impl Fn(&str) -> Option<usize>,
 ) -> Result<Plan, ChangeError> {
@@ -216,16 +198,16 @@ async fn plan_request(
     let (change, new_label) = match request {
         Request::Disable { .. } => (Change::Stop, "no encryption".to_string()),
         Request::Rotate {
-            key: KeyArg::AwsOwned,
+            key: KeyRef::AwsOwned,
             ..
-        } => (Change::Start(Target::AwsOwned), "AWS owned key".to_string()),
+        } => (Change::Start(KeyRef::AwsOwned), "AWS owned key".to_string()),
         Request::Rotate {
-            key: KeyArg::Key(k),
+            key: KeyRef::Customer(k),
             ..
         } => {
             let key = resolve_key(cloud, &ctx.region, k).await?;
             let label = book.key_label(&key.arn);
-            (Change::Start(Target::Customer(key)), label)
+            (Change::Start(KeyRef::Customer(key)), label)
         }
     };
     let old_label = current_key_label(&stream, &book);
@@ -238,10 +220,10 @@ async fn plan_request(
     let quota = quota_now(ctx, name, now)?;
     let kms_errors_now = kms_errors_lately(cloud, name, now).await;
     let on_key = match &change {
-        Change::Start(Target::Customer(k)) => streams_on_key(&k.arn),
+        Change::Start(KeyRef::Customer(k)) => streams_on_key(&k.arn),
         _ => None,
     };
-    let facts = preflight::Facts {
+    let facts = preflight::ChangeFacts {
         stream: &stream,
         change: &change,
         region: &ctx.region,
@@ -279,7 +261,11 @@ pub fn current_key_label(stream: &Stream, book: &KeyBook) -> String {
 }
 
 /// What the ledger says is left of the stream's 25 calls.
-fn quota_now(ctx: &Context, name: &str, now: chrono::DateTime<Utc>) -> Result<Quota, ChangeError> {
+fn quota_now(
+    ctx: &ChangeContext,
+    name: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<Quota, ChangeError> {
     let entries = ctx.ledger.read()?;
     let account = ctx.account.as_deref().unwrap_or("");
     Ok(quota::quotas(&entries, account, &ctx.region, now)
@@ -324,7 +310,7 @@ async fn resolve_key(
 }
 
 fn audit(
-    ctx: &Context,
+    ctx: &ChangeContext,
     plan: &Plan,
     outcome: AuditOutcome,
     message: &str,
@@ -344,13 +330,13 @@ fn audit(
 }
 
 /// Records a request refused before there was a plan to show.
-fn audit_request(ctx: &Context, request: &Request, why: &str) -> Result<(), AuditError> {
+fn audit_request(ctx: &ChangeContext, request: &Request, why: &str) -> Result<(), AuditError> {
     let (action, new_key) = match request {
         Request::Rotate { key, .. } => (
             "rotate",
             Some(match key {
-                KeyArg::AwsOwned => "AWS owned key".to_string(),
-                KeyArg::Key(k) => k.clone(),
+                KeyRef::AwsOwned => "AWS owned key".to_string(),
+                KeyRef::Customer(k) => k.clone(),
             }),
         ),
         Request::Disable { .. } => ("disable", Some("no encryption".to_string())),
@@ -370,7 +356,7 @@ fn audit_request(ctx: &Context, request: &Request, why: &str) -> Result<(), Audi
 }
 
 /// Records a refusal made before sending (for instance a declined prompt).
-pub fn refuse(ctx: &Context, plan: &Plan, why: &str) -> ChangeError {
+pub fn refuse(ctx: &ChangeContext, plan: &Plan, why: &str) -> ChangeError {
     if let Err(e) = audit(ctx, plan, AuditOutcome::Refused, why) {
         return e.into();
     }
@@ -381,7 +367,11 @@ pub fn refuse(ctx: &Context, plan: &Plan, why: &str) -> ChangeError {
 /// the ledger, synced, before it leaves, so a crash cannot hide a spent slot.
 /// A lost answer is not an error: the returned `Sent` says the outcome is
 /// unclear, and `confirm_by_reading` finds out what AWS did.
-pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent, ChangeError> {
+pub async fn send(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &Plan,
+) -> Result<Sent, ChangeError> {
     if ctx.read_only {
         return Err(refuse(
             ctx,
@@ -406,8 +396,8 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent,
         region: ctx.region.clone(),
         stream: plan.stream.name.clone(),
         action: match plan.change {
-            Change::Stop => Action::Stop,
-            Change::Start(_) => Action::Start,
+            Change::Stop => Operation::Stop,
+            Change::Start(_) => Operation::Start,
         },
     };
     // Checked before a slot is taken: a call that cannot be audited is not
@@ -467,14 +457,10 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent,
     slot.held = false;
     let result = match &plan.change {
         Change::Stop => cloud.stop_encryption(&plan.stream.name).await,
-        Change::Start(Target::AwsOwned) => {
+        Change::Start(key) => {
             cloud
-                .start_encryption(&plan.stream.name, &KeyChoice::AwsOwned)
+                .start_encryption(&plan.stream.name, &key.by_arn())
                 .await
-        }
-        Change::Start(Target::Customer(k)) => {
-            let choice = KeyChoice::Customer { arn: k.arn.clone() };
-            cloud.start_encryption(&plan.stream.name, &choice).await
         }
     };
     let record = |outcome| {
@@ -544,11 +530,11 @@ pub async fn send(cloud: &dyn Cloud, ctx: &Context, plan: &Plan) -> Result<Sent,
 /// reserving, or when the future is dropped first (Ctrl-C, the dashboard
 /// quitting).
 struct Reservation<'a> {
-    ctx: &'a Context,
+    ctx: &'a ChangeContext,
     plan: &'a Plan,
     account: String,
     id: String,
-    action: Action,
+    action: Operation,
     held: bool,
 }
 
@@ -611,11 +597,11 @@ pub fn changed_since(before: &Stream, now: &Stream) -> Option<String> {
 }
 
 fn entry(
-    ctx: &Context,
+    ctx: &ChangeContext,
     account: &str,
     plan: &Plan,
     id: &str,
-    action: Action,
+    action: Operation,
     outcome: Outcome,
 ) -> Entry {
     Entry {
@@ -634,7 +620,7 @@ fn entry(
 /// one exception for both; only a Start with a customer key can hit the key's
 /// limit, and its message names the key rather than the daily calls.
 pub fn key_is_full(plan: &Plan, message: &str) -> bool {
-    if !matches!(plan.change, Change::Start(Target::Customer(_))) {
+    if !matches!(plan.change, Change::Start(KeyRef::Customer(_))) {
         return false;
     }
     let m = message.to_lowercase();
@@ -652,7 +638,7 @@ pub fn key_is_full(plan: &Plan, message: &str) -> bool {
 /// `within` passes. Never sends the call again. True when AWS had accepted it.
 pub async fn confirm_by_reading(
     cloud: &dyn Cloud,
-    ctx: &Context,
+    ctx: &ChangeContext,
     plan: &Plan,
     sent: &Sent,
     poll: Duration,
@@ -664,8 +650,8 @@ pub async fn confirm_by_reading(
             Ok(now) if moved(&plan.stream, &now) => {
                 let account = ctx.account.clone().unwrap_or_default();
                 let action = match plan.change {
-                    Change::Stop => Action::Stop,
-                    Change::Start(_) => Action::Start,
+                    Change::Stop => Operation::Stop,
+                    Change::Start(_) => Operation::Start,
                 };
                 ctx.ledger.record(&entry(
                     ctx,
@@ -717,7 +703,7 @@ pub fn moved(before: &Stream, now: &Stream) -> bool {
 /// says firekeeper left before AWS finished.
 pub async fn carry_out(
     cloud: &dyn Cloud,
-    ctx: &Context,
+    ctx: &ChangeContext,
     plan: &Plan,
     timing: Timing,
     wait: bool,
@@ -754,13 +740,13 @@ pub async fn carry_out(
 /// Audits "left before AWS finished" if dropped while still armed: the
 /// dashboard quitting, or Ctrl-C at the command line, mid-follow.
 struct Abandoned<'a> {
-    ctx: &'a Context,
+    ctx: &'a ChangeContext,
     plan: &'a Plan,
     armed: bool,
 }
 
 impl<'a> Abandoned<'a> {
-    fn new(ctx: &'a Context, plan: &'a Plan) -> Self {
+    fn new(ctx: &'a ChangeContext, plan: &'a Plan) -> Self {
         Abandoned {
             ctx,
             plan,
@@ -792,7 +778,7 @@ impl Drop for Abandoned<'_> {
 /// each description, then records and returns how it ended.
 pub async fn follow(
     cloud: &dyn Cloud,
-    ctx: &Context,
+    ctx: &ChangeContext,
     plan: &Plan,
     poll: Duration,
     timeout: Duration,
@@ -849,8 +835,8 @@ fn shows_target(plan: &Plan, s: &Stream) -> bool {
             e.status,
             EncryptionStatus::Disabling | EncryptionStatus::Disabled
         ),
-        Change::Start(Target::AwsOwned) => e.key_type == Some(KeyType::AwsOwned),
-        Change::Start(Target::Customer(k)) => e.key_arn.as_deref() == Some(k.arn.as_str()),
+        Change::Start(KeyRef::AwsOwned) => e.key_type == Some(KeyType::AwsOwned),
+        Change::Start(KeyRef::Customer(k)) => e.key_arn.as_deref() == Some(k.arn.as_str()),
     }
 }
 
@@ -900,12 +886,12 @@ pub fn settled(plan: &Plan, s: &Stream) -> Option<Ending> {
             Some(Ending::Failed(e.failure.clone()))
         }
         (Change::Stop, EncryptionStatus::Disabled) => Some(Ending::Done),
-        (Change::Start(Target::AwsOwned), EncryptionStatus::Enabled)
+        (Change::Start(KeyRef::AwsOwned), EncryptionStatus::Enabled)
             if e.key_type == Some(KeyType::AwsOwned) =>
         {
             Some(Ending::Done)
         }
-        (Change::Start(Target::Customer(k)), EncryptionStatus::Enabled)
+        (Change::Start(KeyRef::Customer(k)), EncryptionStatus::Enabled)
             if e.key_arn.as_deref() == Some(k.arn.as_str()) =>
         {
             Some(Ending::Done)
@@ -916,7 +902,7 @@ pub fn settled(plan: &Plan, s: &Stream) -> Option<Ending> {
 }
 
 fn finish(
-    ctx: &Context,
+    ctx: &ChangeContext,
     plan: &Plan,
     ending: Ending,
     stream: Stream,

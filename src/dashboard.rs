@@ -11,7 +11,7 @@ use futures::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use crate::app::{App, Context};
+use crate::app::{App, DashboardContext};
 use crate::cache::Cache;
 use crate::change;
 use crate::cloud::Cloud;
@@ -28,7 +28,7 @@ const CACHE_EVERY: Duration = Duration::from_secs(60);
 pub struct Options {
     /// When the process started, to log how long the first frame took.
     pub started: std::time::Instant,
-    pub context: Context,
+    pub context: DashboardContext,
     pub window: Window,
     pub cache: Option<Cache>,
 }
@@ -36,7 +36,7 @@ pub struct Options {
 pub async fn run(
     cloud: Arc<dyn Cloud>,
     config: &Config,
-    changes: change::Context,
+    changes: change::ChangeContext,
     options: Options,
 ) -> anyhow::Result<()> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Utc};
 
 use crate::cloud::{key_id_of, CloudError, KeyType, KmsMetric, KmsSeries, Source, Stream};
-use crate::health::{self, Facts, Health, KeyFact, Outage};
+use crate::health::{self, Health, KeyFact, Outage, StreamFacts};
 use crate::inventory::KeyBook;
 use crate::model::Severity;
 use crate::quota::Quota;
@@ -118,8 +118,8 @@ impl<'a> Knowledge<'a> {
         }
     }
 
-    fn facts(&self, stream: &'a Stream, error: Option<&'a str>, label: &'a str) -> Facts<'a> {
-        Facts {
+    fn facts(&self, stream: &'a Stream, error: Option<&'a str>, label: &'a str) -> StreamFacts<'a> {
+        StreamFacts {
             stream,
             key: self.key(stream),
             key_label: label,

@@ -113,7 +113,7 @@ pub enum KeyFact<'a> {
 }
 
 /// Everything the rules look at for one stream.
-pub struct Facts<'a> {
+pub struct StreamFacts<'a> {
     pub stream: &'a Stream,
     pub key: KeyFact<'a>,
     pub key_label: &'a str,
@@ -167,7 +167,7 @@ impl Finding<'_> {
 }
 
 /// What is wrong or unknown, worst first.
-fn findings<'a>(f: &Facts<'a>) -> Vec<Finding<'a>> {
+fn findings<'a>(f: &StreamFacts<'a>) -> Vec<Finding<'a>> {
     let mut out = Vec::new();
     let enc = &f.stream.encryption;
     if let Some(why) = f.describe_error {
@@ -218,7 +218,7 @@ fn findings<'a>(f: &Facts<'a>) -> Vec<Finding<'a>> {
 
 /// Health alone, without building the sentences: what the table needs for
 /// every visible row of every frame. `key_label` is not read.
-pub fn level(f: &Facts<'_>) -> Health {
+pub fn level(f: &StreamFacts<'_>) -> Health {
     findings(f)
         .iter()
         .map(|x| x.health())
@@ -227,14 +227,14 @@ pub fn level(f: &Facts<'_>) -> Health {
 }
 
 /// Health and the problems behind it, worst first.
-pub fn assess(f: &Facts<'_>) -> (Health, Vec<String>) {
+pub fn assess(f: &StreamFacts<'_>) -> (Health, Vec<String>) {
     let found = findings(f);
     let health = found.iter().map(|x| x.health()).max().unwrap_or(Health::Ok);
     let problems = found.into_iter().map(|x| sentence(x, f)).collect();
     (health, problems)
 }
 
-fn sentence(finding: Finding<'_>, f: &Facts<'_>) -> String {
+fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
     let enc = &f.stream.encryption;
     let state = match f.key {
         KeyFact::Described(k) => k.state.as_str(),
@@ -304,7 +304,7 @@ fn sentence(finding: Finding<'_>, f: &Facts<'_>) -> String {
     }
 }
 
-fn kms_sentence(errors: &[f64; 4], total: f64, f: &Facts<'_>) -> String {
+fn kms_sentence(errors: &[f64; 4], total: f64, f: &StreamFacts<'_>) -> String {
     let parts: Vec<String> = KmsMetric::ALL
         .iter()
         .zip(errors)

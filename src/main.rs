@@ -9,14 +9,15 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{CommandFactory, Parser};
 
-use firekeeper::app::Context;
+use firekeeper::app::DashboardContext;
 use firekeeper::audit::AuditLog;
 use firekeeper::cache::Cache;
-use firekeeper::change::{self, KeyArg, Request};
-use firekeeper::cli::{Cli, Command, ConfirmArgs, Output, StatusArgs};
+use firekeeper::change::{self, Request};
+use firekeeper::cli::{exit, Cli, Command, ConfirmArgs, Output, StatusArgs};
 use firekeeper::cloud::aws::{AwsCloud, Connection};
 use firekeeper::cloud::scenario::Scenario;
 use firekeeper::cloud::sim::SimCloud;
+use firekeeper::cloud::KeyRef;
 use firekeeper::cloud::{Cloud, Paced};
 use firekeeper::config::Config;
 use firekeeper::dashboard;
@@ -25,15 +26,6 @@ use firekeeper::journal::{self, Sharing};
 use firekeeper::quota::Ledger;
 use firekeeper::status;
 use firekeeper::text;
-
-/// Exit codes other tools rely on: 0 all known and none critical; 1 an error,
-/// or some stream's health unknown; 2 a usage error; 3 some stream critical.
-mod exit {
-    pub const RUNTIME: u8 = 1;
-    pub const UNKNOWN: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const CRITICAL: u8 = 3;
-}
 
 /// A mistake in how firekeeper was called that clap could not see (an
 /// environment variable): exit 2, as for clap's own usage errors.
@@ -52,7 +44,7 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("firekeeper: cannot start the async runtime: {e}");
-            return ExitCode::from(exit::RUNTIME);
+            return ExitCode::from(exit::ERROR);
         }
     };
     match runtime.block_on(run(cli, started)) {
@@ -62,7 +54,7 @@ fn main() -> ExitCode {
             let code = if e.is::<Usage>() {
                 exit::USAGE
             } else {
-                exit::RUNTIME
+                exit::ERROR
             };
             ExitCode::from(code)
         }
@@ -103,7 +95,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
         Some(Command::Rotate(args)) => {
             let request = Request::Rotate {
                 stream: args.stream.clone(),
-                key: KeyArg::parse(&args.key),
+                key: KeyRef::parse(&args.key),
             };
             change(&cli, &config, request, &args.confirm).await
         }
@@ -128,7 +120,7 @@ async fn dashboard(
         config.ui.color = false;
     }
     let cloud: Arc<dyn Cloud> = connect(cli, &config).await?.into();
-    let context = Context {
+    let context = DashboardContext {
         account: None,
         region: cloud.region().to_string(),
         profile: profile(cli),
@@ -150,7 +142,7 @@ async fn dashboard(
         window: cli.window.unwrap_or(config.status.window),
         cache,
     };
-    let changes = change::Context {
+    let changes = change::ChangeContext {
         account: None,
         caller: None,
         region: cloud.region().to_string(),
@@ -175,7 +167,7 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
         );
     }
     if !report.missing.is_empty() && report.streams.is_empty() {
-        return Ok(ExitCode::from(exit::RUNTIME));
+        return Ok(ExitCode::from(exit::ERROR));
     }
     let text = match args.output {
         Output::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -217,7 +209,7 @@ async fn change(
 ) -> anyhow::Result<ExitCode> {
     let cloud = connect(cli, config).await?;
     let identity = cloud.identity().await?;
-    let ctx = change::Context {
+    let ctx = change::ChangeContext {
         account: Some(identity.account.clone()),
         caller: Some(identity.arn),
         region: cloud.region().to_string(),

@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud::{CredentialFacts, EncryptionStatus, KeyState, KeyType, KmsKey, Source, Stream};
+use crate::cloud::{
+    CredentialFacts, EncryptionStatus, KeyRef, KeyState, KeyType, KmsKey, Source, Stream,
+};
 use crate::quota::Quota;
 
 /// AWS allows one customer key to serve at most this many delivery streams.
@@ -12,24 +14,17 @@ pub const STREAMS_PER_KEY: usize = 500;
 /// Firehose's KMS grant creation fails with session credentials older than this.
 pub const SESSION_HOURS: i64 = 6;
 
-/// The key a stream is to be encrypted with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
-    AwsOwned,
-    Customer(KmsKey),
-}
-
 /// What is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     /// StartDeliveryStreamEncryption: enable, or switch key.
-    Start(Target),
+    Start(KeyRef<KmsKey>),
     /// StopDeliveryStreamEncryption.
     Stop,
 }
 
 /// Everything the rules look at.
-pub struct Facts<'a> {
+pub struct ChangeFacts<'a> {
     pub stream: &'a Stream,
     pub change: &'a Change,
     pub region: &'a str,
@@ -81,7 +76,7 @@ pub fn key_problem(key: &KmsKey, region: &str) -> Option<String> {
     None
 }
 
-pub fn check(f: &Facts<'_>, target_label: &str) -> Verdict {
+pub fn check(f: &ChangeFacts<'_>, target_label: &str) -> Verdict {
     let mut v = Verdict::default();
     let s = f.stream;
     let enc = &s.encryption;
@@ -105,7 +100,7 @@ pub fn check(f: &Facts<'_>, target_label: &str) -> Verdict {
         ));
     }
     match f.change {
-        Change::Start(Target::Customer(key)) => {
+        Change::Start(KeyRef::Customer(key)) => {
             if let Some(problem) = key_problem(key, f.region) {
                 v.refusals.push(format!("key {target_label} {problem}"));
             }
@@ -126,7 +121,7 @@ pub fn check(f: &Facts<'_>, target_label: &str) -> Verdict {
                 }
             }
         }
-        Change::Start(Target::AwsOwned) => {
+        Change::Start(KeyRef::AwsOwned) => {
             if enc.key_type == Some(KeyType::AwsOwned) && enc.status == EncryptionStatus::Enabled {
                 v.refusals.push(format!(
                     "{} is already encrypted with the AWS owned key",
@@ -165,9 +160,9 @@ pub fn check(f: &Facts<'_>, target_label: &str) -> Verdict {
 }
 
 /// The warnings that do not depend on quota.
-fn finish(mut v: Verdict, f: &Facts<'_>) -> Verdict {
+fn finish(mut v: Verdict, f: &ChangeFacts<'_>) -> Verdict {
     let s = f.stream;
-    if f.credentials.temporary && matches!(f.change, Change::Start(Target::Customer(_))) {
+    if f.credentials.temporary && matches!(f.change, Change::Start(KeyRef::Customer(_))) {
         v.warnings.push(format!(
             "these are temporary credentials: if they were issued more than {SESSION_HOURS} hours ago, Firehose cannot create its KMS grant and the change fails; refresh them (e.g. aws sso login) if unsure"
         ));

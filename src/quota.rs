@@ -24,7 +24,7 @@ pub const LIMIT: u32 = 25;
 /// What a recorded call was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Action {
+pub enum Operation {
     Start,
     Stop,
 }
@@ -62,7 +62,7 @@ pub struct Entry {
     pub account: String,
     pub region: String,
     pub stream: String,
-    pub action: Action,
+    pub action: Operation,
     pub outcome: Outcome,
 }
 
@@ -395,7 +395,7 @@ pub struct Call {
     pub account: String,
     pub region: String,
     pub stream: String,
-    pub action: Action,
+    pub action: Operation,
 }
 
 /// Entries kept when the ledger is compacted: a day for the quota, a day

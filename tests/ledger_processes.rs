@@ -5,14 +5,14 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chrono::Utc;
-use firekeeper::quota::{self, Action, Call, Entry, Ledger, Outcome};
+use firekeeper::quota::{self, Call, Entry, Ledger, Operation, Outcome};
 
 fn call(stream: &str) -> Call {
     Call {
         account: "123456789012".into(),
         region: "us-east-1".into(),
         stream: stream.into(),
-        action: Action::Start,
+        action: Operation::Start,
     }
 }
 
@@ -36,7 +36,7 @@ fn child() {
                     account: "123456789012".into(),
                     region: "us-east-1".into(),
                     stream: stream.clone(),
-                    action: Action::Start,
+                    action: Operation::Start,
                     outcome: Outcome::Accepted,
                 })
                 .unwrap(),

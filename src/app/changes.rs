@@ -6,10 +6,11 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::update::typed;
 use super::{App, Confirm, Dialog, PickItem, Picker, WorkerCommand};
-use crate::change::{KeyArg, Request};
+use crate::change::Request;
+use crate::cloud::KeyRef;
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
 use crate::model::Tone;
-use crate::preflight::{self, Change, Target};
+use crate::preflight::{self, Change};
 
 impl App {
     /// `r`: the key picker for the selected stream.
@@ -73,7 +74,7 @@ impl App {
         };
         let current = self.row(&p.stream).and_then(|r| r.stream.as_ref());
         let mut items = vec![PickItem {
-            key: KeyArg::AwsOwned,
+            key: KeyRef::AwsOwned,
             label: "AWS owned key".into(),
             detail: "managed by Firehose, no KMS charges".into(),
             problem: current
@@ -107,7 +108,7 @@ impl App {
                 let problem = preflight::key_problem(k, &self.context.region)
                     .or_else(|| in_use.then(|| "already in use".to_string()));
                 items.push(PickItem {
-                    key: KeyArg::Key(k.arn.clone()),
+                    key: KeyRef::Customer(k.arn.clone()),
                     detail: format!("{} {}", k.state.as_str(), k.spec),
                     label,
                     problem,
@@ -183,8 +184,10 @@ impl App {
                     return Vec::new();
                 }
                 let target = match &item.key {
-                    KeyArg::AwsOwned => None,
-                    KeyArg::Key(arn) => self.all_keys.as_ref().and_then(|b| b.key(arn)).cloned(),
+                    KeyRef::AwsOwned => None,
+                    KeyRef::Customer(arn) => {
+                        self.all_keys.as_ref().and_then(|b| b.key(arn)).cloned()
+                    }
                 };
                 let Some(stream) = self.row(&p.stream).and_then(|r| r.stream.clone()) else {
                     return Vec::new();
@@ -249,12 +252,12 @@ impl App {
                     .all_keys
                     .as_ref()
                     .map_or_else(|| k.id.clone(), |b| b.key_label(&k.id));
-                (Change::Start(Target::Customer(k)), label)
+                (Change::Start(KeyRef::Customer(k)), label)
             }
-            (_, None) => (Change::Start(Target::AwsOwned), "AWS owned key".to_string()),
+            (_, None) => (Change::Start(KeyRef::AwsOwned), "AWS owned key".to_string()),
         };
         let streams_on_key = match &change {
-            Change::Start(Target::Customer(k)) => Some(
+            Change::Start(KeyRef::Customer(k)) => Some(
                 self.rows
                     .iter()
                     .filter(|r| {
@@ -267,7 +270,7 @@ impl App {
             _ => None,
         };
         let quota = self.quota(&stream.name).ok();
-        let facts = preflight::Facts {
+        let facts = preflight::ChangeFacts {
             stream,
             change: &change,
             region: &self.context.region,

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use crate::keymap::{Keymap, UserAction};
 use crate::worker::WorkerCommand;
 
-use crate::change::{KeyArg, Request};
+use crate::change::Request;
 use crate::cloud::CredentialFacts;
+use crate::cloud::KeyRef;
 use crate::cloud::{EncryptionStatus, KmsSeries};
 use crate::config::{Config, Markers};
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
@@ -71,7 +72,7 @@ impl SortKey {
 
 /// Where the dashboard is pointed, for the header.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Context {
+pub struct DashboardContext {
     pub account: Option<String>,
     pub region: String,
     pub profile: Option<String>,
@@ -106,7 +107,7 @@ pub struct Confirm {
 /// One entry of the key picker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PickItem {
-    pub key: KeyArg,
+    pub key: KeyRef,
     pub label: String,
     pub detail: String,
     /// Why this key cannot be used, if it cannot.
@@ -144,7 +145,7 @@ pub struct Summary {
 
 /// The dashboard's whole state.
 pub struct App {
-    pub context: Context,
+    pub context: DashboardContext,
     pub settings: UiSettings,
     pub keymap: Keymap,
     /// Every known stream, in name order.
@@ -202,7 +203,12 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(context: Context, config: &Config, window: Window, now: DateTime<Utc>) -> App {
+    pub fn new(
+        context: DashboardContext,
+        config: &Config,
+        window: Window,
+        now: DateTime<Utc>,
+    ) -> App {
         App {
             context,
             settings: UiSettings {

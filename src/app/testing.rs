@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{App, Context};
+use super::{App, DashboardContext};
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::Cloud;
@@ -77,7 +77,7 @@ pub fn demo_app_with(config: &Config, width: u16, height: u16) -> App {
 
 /// A dashboard fed these events, as the worker would have sent them.
 pub fn demo_app_from(config: &Config, width: u16, height: u16, events: Vec<DataEvent>) -> App {
-    let context = Context {
+    let context = DashboardContext {
         account: None,
         region: "us-east-1".into(),
         profile: None,

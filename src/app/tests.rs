@@ -242,7 +242,8 @@ fn filtering_keeps_what_is_known_of_each_stream() {
 mod changes {
     use super::*;
     use crate::app::{Dialog, Tone};
-    use crate::change::{KeyArg, Request};
+    use crate::change::Request;
+    use crate::cloud::KeyRef;
 
     fn app_on(name: &str) -> App {
         let mut app = demo_app(100, 30);
@@ -270,7 +271,7 @@ mod changes {
         let items = app.picker_items();
         assert_eq!(
             items[0].key,
-            KeyArg::AwsOwned,
+            KeyRef::AwsOwned,
             "AWS owned first, even before keys load"
         );
         with_keys(&mut app);
@@ -317,7 +318,7 @@ mod changes {
             panic!("change expected, got {commands:?}");
         };
         assert!(
-            matches!(request, Request::Rotate { stream, key: KeyArg::Key(arn) }
+            matches!(request, Request::Rotate { stream, key: KeyRef::Customer(arn) }
             if stream == "order-events" && arn.ends_with("2a1b8d3c-5c2e-4f90-8b4d-6e7f8091a2b3"))
         );
         assert!(app.dialog.is_none());

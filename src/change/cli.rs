@@ -4,23 +4,16 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::{
-    carry_out, explain, plan, refuse, ChangeError, Context, Ending, Plan, Request, Step, Timing,
+    carry_out, explain, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request, Step,
+    Timing,
 };
-use crate::cli::ConfirmArgs;
+use crate::cli::{exit, ConfirmArgs};
 use crate::cloud::Cloud;
 use crate::text::{escape, for_terminal};
 
-/// Exit codes scripts rely on.
-pub mod exit {
-    pub const DONE: u8 = 0;
-    pub const ERROR: u8 = 1;
-    pub const REFUSED: u8 = 4;
-    pub const FAILED: u8 = 5;
-}
-
 pub async fn run(
     cloud: &dyn Cloud,
-    ctx: &Context,
+    ctx: &ChangeContext,
     request: &Request,
     confirm: &ConfirmArgs,
     streams_on_key: impl Fn(&str) -> Option<usize>,
@@ -47,7 +40,7 @@ pub async fn run(
 
 async fn run_inner(
     cloud: &dyn Cloud,
-    ctx: &Context,
+    ctx: &ChangeContext,
     request: &Request,
     confirm: &ConfirmArgs,
     streams_on_key: impl Fn(&str) -> Option<usize>,
@@ -139,7 +132,7 @@ pub fn describe(plan: &Plan) -> String {
 }
 
 /// Asks at the terminal; without one, refuses (scripts pass --yes).
-fn confirmed(ctx: &Context, plan: &Plan) -> Result<(), ChangeError> {
+fn confirmed(ctx: &ChangeContext, plan: &Plan) -> Result<(), ChangeError> {
     if !std::io::stdin().is_terminal() {
         return Err(refuse(
             ctx,

@@ -6,7 +6,7 @@ use crate::cloud::sim::SimCloud;
 
 struct Harness {
     sim: SimCloud,
-    ctx: Context,
+    ctx: ChangeContext,
     _dir: tempfile::TempDir,
     now: Arc<Mutex<chrono::DateTime<Utc>>>,
 }
@@ -19,7 +19,7 @@ fn harness() -> Harness {
         Arc::new(move || *clock.lock().unwrap()),
     );
     let dir = tempfile::tempdir().unwrap();
-    let ctx = Context {
+    let ctx = ChangeContext {
         account: Some("123456789012".into()),
         caller: Some("arn:aws:sts::123456789012:assumed-role/ops/me".into()),
         region: "us-east-1".into(),
@@ -38,7 +38,7 @@ fn harness() -> Harness {
 fn rotate(stream: &str, key: &str) -> Request {
     Request::Rotate {
         stream: stream.into(),
-        key: KeyArg::parse(key),
+        key: KeyRef::parse(key),
     }
 }
 
@@ -235,11 +235,9 @@ async fn limit_exceeded_from_aws_marks_the_stream_exhausted() {
     // Calls firekeeper never saw (another tool) used the stream's quota.
     for i in 0..25 {
         let choice = if i % 2 == 0 {
-            KeyChoice::AwsOwned
+            KeyRef::AwsOwned
         } else {
-            KeyChoice::Customer {
-                arn: "alias/app-logs".into(),
-            }
+            KeyRef::Customer("alias/app-logs".into())
         };
         h.sim
             .start_encryption("vpc-flow-logs", &choice)
@@ -414,7 +412,7 @@ impl Cloud for Hooked<'_> {
         }
         self.sim.describe_stream(name).await
     }
-    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
         self.sim.start_encryption(name, key).await
     }
     async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
@@ -501,7 +499,7 @@ async fn a_stream_someone_started_changing_since_the_checks_is_not_sent_a_change
     assert!(p.verdict.allowed());
     // A colleague starts a change while the confirmation is open.
     h.sim
-        .start_encryption("order-events", &KeyChoice::AwsOwned)
+        .start_encryption("order-events", &KeyRef::AwsOwned)
         .await
         .unwrap();
     let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
@@ -568,12 +566,7 @@ async fn a_change_overtaken_by_someone_else_ends_at_once_and_says_so() {
     h.advance(5);
     // A colleague switches the stream to another key meanwhile.
     h.sim
-        .start_encryption(
-            "order-events",
-            &KeyChoice::Customer {
-                arn: "alias/app-logs".into(),
-            },
-        )
+        .start_encryption("order-events", &KeyRef::Customer("alias/app-logs".into()))
         .await
         .unwrap();
     h.advance(5);
@@ -640,7 +633,7 @@ fn only_a_state_this_change_cannot_lead_to_is_someone_elses() {
         verdict: Verdict::default(),
     };
     let rotating = plan(
-        Change::Start(Target::Customer(key("new"))),
+        Change::Start(KeyRef::Customer(key("new"))),
         stream(Enabled, Some("old")),
     );
     // Still the old key, or AWS's own steps towards the new one: not overtaken.

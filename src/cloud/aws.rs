@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use super::{
-    Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyChoice, KeyState,
+    Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyRef, KeyState,
     KeyType, KmsKey, KmsMetric, KmsMetrics, MetricRange, Source, Stream, StreamPage,
 };
 
@@ -462,15 +462,13 @@ impl Cloud for AwsCloud {
             .ok_or_else(|| CloudError::Other(format!("AWS described {name} with no description")))
     }
 
-    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
         let input = match key {
-            KeyChoice::AwsOwned => fh::DeliveryStreamEncryptionConfigurationInput::builder()
+            KeyRef::AwsOwned => fh::DeliveryStreamEncryptionConfigurationInput::builder()
                 .key_type(fh::KeyType::AwsOwnedCmk),
-            KeyChoice::Customer { arn } => {
-                fh::DeliveryStreamEncryptionConfigurationInput::builder()
-                    .key_type(fh::KeyType::CustomerManagedCmk)
-                    .key_arn(arn)
-            }
+            KeyRef::Customer(arn) => fh::DeliveryStreamEncryptionConfigurationInput::builder()
+                .key_type(fh::KeyType::CustomerManagedCmk)
+                .key_arn(arn),
         }
         .build()
         .map_err(|e| CloudError::InvalidArgument(e.to_string()))?;

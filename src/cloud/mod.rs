@@ -389,11 +389,35 @@ pub struct Identity {
     pub arn: String,
 }
 
-/// The key to encrypt a stream with.
+/// Which key encrypts a stream: the one type for every stage of a choice.
+/// `KeyRef<String>` is a key as named (by the user: id, ARN, alias or alias
+/// ARN; to AWS: the key ARN), `KeyRef<KmsKey>` a key KMS has described.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyChoice {
+pub enum KeyRef<K = String> {
     AwsOwned,
-    Customer { arn: String },
+    Customer(K),
+}
+
+impl KeyRef<String> {
+    /// A key named on the command line: `aws-owned`, or a key id, key ARN,
+    /// `alias/NAME` or alias ARN.
+    pub fn parse(s: &str) -> KeyRef {
+        if s.eq_ignore_ascii_case("aws-owned") {
+            KeyRef::AwsOwned
+        } else {
+            KeyRef::Customer(s.to_string())
+        }
+    }
+}
+
+impl KeyRef<KmsKey> {
+    /// The key as Firehose is asked for it: by ARN.
+    pub fn by_arn(&self) -> KeyRef {
+        match self {
+            KeyRef::AwsOwned => KeyRef::AwsOwned,
+            KeyRef::Customer(k) => KeyRef::Customer(k.arn.clone()),
+        }
+    }
 }
 
 /// Errors from the cloud, in words for the person at the terminal.
@@ -463,7 +487,7 @@ pub trait Cloud: Send + Sync {
         limit: u32,
     ) -> Result<StreamPage, CloudError>;
     async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError>;
-    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError>;
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError>;
     async fn stop_encryption(&self, name: &str) -> Result<(), CloudError>;
     /// Ids of every KMS key in the account and region.
     async fn list_keys(&self) -> Result<Vec<String>, CloudError>;

@@ -8,8 +8,7 @@ use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::{
-    Alias, Cloud, CloudError, Identity, KeyChoice, KmsKey, KmsMetrics, MetricRange, Stream,
-    StreamPage,
+    Alias, Cloud, CloudError, Identity, KeyRef, KmsKey, KmsMetrics, MetricRange, Stream, StreamPage,
 };
 
 /// Wraps a cloud so that its Firehose calls keep to `per_second`, evenly spaced.
@@ -64,7 +63,7 @@ impl<C: Cloud> Cloud for Paced<C> {
         self.inner.describe_stream(name).await
     }
 
-    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
         self.turn().await;
         self.inner.start_encryption(name, key).await
     }

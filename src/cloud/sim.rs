@@ -12,9 +12,9 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::scenario::{Scenario, ScenarioStream};
 use super::{
-    key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity,
-    KeyChoice, KeyState, KeyType, KmsKey, KmsMetric, KmsMetrics, KmsSeries, MetricRange, Source,
-    Stream, StreamPage,
+    key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyRef,
+    KeyState, KeyType, KmsKey, KmsMetric, KmsMetrics, KmsSeries, MetricRange, Source, Stream,
+    StreamPage,
 };
 
 /// Where the simulator reads the time; tests move it by hand.
@@ -449,11 +449,11 @@ impl Cloud for SimCloud {
             .ok_or_else(|| self.not_found(name))
     }
 
-    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
         let (mut state, now) = self.settled();
         let (key_type, key_arn, failure) = match key {
-            KeyChoice::AwsOwned => (KeyType::AwsOwned, None, None),
-            KeyChoice::Customer { arn } => match state.find_key(arn) {
+            KeyRef::AwsOwned => (KeyType::AwsOwned, None, None),
+            KeyRef::Customer(arn) => match state.find_key(arn) {
                 Some(k) => (
                     KeyType::CustomerManaged,
                     Some(k.key.arn.clone()),

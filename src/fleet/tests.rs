@@ -7,12 +7,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::app::testing::{events_from, fixed_now};
-use crate::app::{App, Context};
+use crate::app::{App, DashboardContext};
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::{
-    Alias, Cloud, CloudError, Identity, KeyChoice, KmsKey, KmsMetrics, MetricRange, Stream,
-    StreamPage,
+    Alias, Cloud, CloudError, Identity, KeyRef, KmsKey, KmsMetrics, MetricRange, Stream, StreamPage,
 };
 use crate::config::Config;
 use crate::health::Health;
@@ -48,7 +47,7 @@ impl Cloud for Flaky {
         }
         self.0.describe_stream(name).await
     }
-    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
         self.0.start_encryption(name, key).await
     }
     async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
@@ -108,7 +107,7 @@ async fn dashboard_and_status_give_every_stream_the_same_health() {
     )
     .await
     .unwrap();
-    let mut app = App::new(Context::default(), &config, window, fixed_now());
+    let mut app = App::new(DashboardContext::default(), &config, window, fixed_now());
     for e in events_from(&cloud, window, fixed_now()).await {
         app.apply(e);
     }

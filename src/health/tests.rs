@@ -17,8 +17,8 @@ fn stream(status: EncryptionStatus) -> Stream {
     }
 }
 
-fn facts(s: &Stream) -> Facts<'_> {
-    Facts {
+fn facts(s: &Stream) -> StreamFacts<'_> {
+    StreamFacts {
         stream: s,
         key: KeyFact::None,
         key_label: "AWS owned",

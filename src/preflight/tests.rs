@@ -1,5 +1,5 @@
 use super::*;
-use crate::cloud::{CredentialFacts, Encryption, Failure};
+use crate::cloud::{CredentialFacts, Encryption, Failure, KeyRef};
 
 fn stream() -> Stream {
     Stream {
@@ -34,8 +34,8 @@ fn verdict(s: &Stream, change: Change) -> Verdict {
     verdict_with(s, change, |_| {})
 }
 
-fn verdict_with(s: &Stream, change: Change, tweak: impl FnOnce(&mut Facts<'_>)) -> Verdict {
-    let mut f = Facts {
+fn verdict_with(s: &Stream, change: Change, tweak: impl FnOnce(&mut ChangeFacts<'_>)) -> Verdict {
+    let mut f = ChangeFacts {
         stream: s,
         change: &change,
         region: "us-east-1",
@@ -59,7 +59,7 @@ fn refused_because(v: &Verdict, words: &str) {
 
 #[test]
 fn a_good_rotation_passes() {
-    let v = verdict(&stream(), Change::Start(Target::Customer(key("new"))));
+    let v = verdict(&stream(), Change::Start(KeyRef::Customer(key("new"))));
     assert_eq!(v, Verdict::default());
 }
 
@@ -78,7 +78,7 @@ fn only_active_settled_streams() {
     let mut s = stream();
     s.encryption.status = EncryptionStatus::Enabling;
     refused_because(
-        &verdict(&s, Change::Start(Target::AwsOwned)),
+        &verdict(&s, Change::Start(KeyRef::AwsOwned)),
         "wait until the current change settles",
     );
 }
@@ -94,24 +94,24 @@ fn only_enabled_symmetric_encrypt_decrypt_keys_of_the_region() {
     ] {
         let mut k = key("new");
         k.state = state;
-        refused_because(&verdict(&s, Change::Start(Target::Customer(k))), words);
+        refused_because(&verdict(&s, Change::Start(KeyRef::Customer(k))), words);
     }
     let mut k = key("new");
     k.spec = "RSA_2048".into();
     refused_because(
-        &verdict(&s, Change::Start(Target::Customer(k))),
+        &verdict(&s, Change::Start(KeyRef::Customer(k))),
         "symmetric",
     );
     let mut k = key("new");
     k.usage = "SIGN_VERIFY".into();
     refused_because(
-        &verdict(&s, Change::Start(Target::Customer(k))),
+        &verdict(&s, Change::Start(KeyRef::Customer(k))),
         "ENCRYPT_DECRYPT",
     );
     let mut k = key("new");
     k.arn = "arn:aws:kms:eu-west-1:1:key/new".into();
     refused_because(
-        &verdict(&s, Change::Start(Target::Customer(k))),
+        &verdict(&s, Change::Start(KeyRef::Customer(k))),
         "is in eu-west-1",
     );
 }
@@ -119,14 +119,14 @@ fn only_enabled_symmetric_encrypt_decrypt_keys_of_the_region() {
 #[test]
 fn not_the_key_already_in_use() {
     refused_because(
-        &verdict(&stream(), Change::Start(Target::Customer(key("old")))),
+        &verdict(&stream(), Change::Start(KeyRef::Customer(key("old")))),
         "already encrypted with",
     );
     let mut s = stream();
     s.encryption.key_type = Some(KeyType::AwsOwned);
     s.encryption.key_arn = None;
     refused_because(
-        &verdict(&s, Change::Start(Target::AwsOwned)),
+        &verdict(&s, Change::Start(KeyRef::AwsOwned)),
         "already encrypted",
     );
     // After a failed change the same key may be tried again.
@@ -136,7 +136,7 @@ fn not_the_key_already_in_use() {
         kind: "DISABLED_KMS_KEY".into(),
         details: "x".into(),
     });
-    assert!(verdict(&s, Change::Start(Target::Customer(key("old")))).allowed());
+    assert!(verdict(&s, Change::Start(KeyRef::Customer(key("old")))).allowed());
 }
 
 #[test]
@@ -167,7 +167,7 @@ fn no_quota_left_is_refused_with_the_next_free_slot() {
 fn warnings_for_old_sessions_busy_keys_and_current_errors() {
     let v = verdict_with(
         &stream(),
-        Change::Start(Target::Customer(key("new"))),
+        Change::Start(KeyRef::Customer(key("new"))),
         |f| {
             f.credentials.temporary = true;
             f.streams_on_key = Some(500);

@@ -8,7 +8,7 @@ fn entry(id: &str, mins_ago: i64, outcome: Outcome, now: DateTime<Utc>) -> Entry
         account: "123456789012".into(),
         region: "us-east-1".into(),
         stream: "s".into(),
-        action: Action::Start,
+        action: Operation::Start,
         outcome,
     }
 }
@@ -90,7 +90,7 @@ fn call() -> Call {
         account: "123456789012".into(),
         region: "us-east-1".into(),
         stream: "s".into(),
-        action: Action::Start,
+        action: Operation::Start,
     }
 }
 

@@ -125,7 +125,7 @@ fn tiny_terminal_asks_to_be_enlarged() {
 
 #[test]
 fn loading_before_the_first_answer() {
-    let context = crate::app::Context {
+    let context = crate::app::DashboardContext {
         region: "eu-west-1".into(),
         profile: Some("prod".into()),
         ..Default::default()

@@ -148,7 +148,7 @@ fn job_deadline(call: Duration) -> Duration {
 
 /// A change needs the account to be counted in the ledger: if it is not
 /// known yet, ask once more now; `send` refuses, with the reason, if still not.
-async fn know_account(cloud: &dyn Cloud, ctx: &mut change::Context) {
+async fn know_account(cloud: &dyn Cloud, ctx: &mut change::ChangeContext) {
     if ctx.account.is_some() {
         return;
     }
@@ -179,7 +179,7 @@ enum Job {
 
 struct Worker {
     cloud: Arc<dyn Cloud>,
-    changes: change::Context,
+    changes: change::ChangeContext,
     settings: Settings,
     events: UnboundedSender<DataEvent>,
     jobs: FuturesUnordered<BoxFuture<'static, Job>>,
@@ -205,7 +205,7 @@ struct Worker {
 /// the program silently: the worker stops and sends `DataEvent::Crashed`.
 pub async fn run(
     cloud: Arc<dyn Cloud>,
-    changes: change::Context,
+    changes: change::ChangeContext,
     settings: Settings,
     window: Window,
     commands: UnboundedReceiver<WorkerCommand>,
@@ -225,7 +225,7 @@ pub async fn run(
 
 async fn work(
     cloud: Arc<dyn Cloud>,
-    changes: change::Context,
+    changes: change::ChangeContext,
     settings: Settings,
     window: Window,
     mut commands: UnboundedReceiver<WorkerCommand>,

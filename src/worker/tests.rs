@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::{run, DataEvent, Settings};
 use crate::app::testing::fixed_now;
-use crate::app::{App, Context};
+use crate::app::{App, DashboardContext};
 use crate::audit::AuditLog;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
@@ -43,7 +43,7 @@ impl Cloud for Buggy {
         }
         self.0.describe_stream(name).await
     }
-    async fn start_encryption(&self, name: &str, key: &KeyChoice) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
         self.0.start_encryption(name, key).await
     }
     async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
@@ -73,7 +73,7 @@ async fn events_until_quiet(
     patience: std::time::Duration,
 ) -> Vec<DataEvent> {
     let dir = tempfile::tempdir().unwrap();
-    let changes = crate::change::Context {
+    let changes = crate::change::ChangeContext {
         account: None,
         caller: None,
         region: cloud.region().to_string(),
@@ -123,9 +123,9 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
         "nothing comes after the crash"
     );
 
-    let context = Context {
+    let context = DashboardContext {
         region: "us-east-1".into(),
-        ..Context::default()
+        ..DashboardContext::default()
     };
     let mut app = App::new(context, &Config::builtin(), Window::H3, fixed_now());
     app.log_file = Some("/home/ops/.local/state/firekeeper/firekeeper.log".into());

@@ -41,9 +41,7 @@ impl Harness {
 async fn start_is_asynchronous_enabling_then_enabled() {
     let h = Harness::new();
     let new_key = h.key_arn("alias/orders-events-2026").await;
-    let choice = KeyChoice::Customer {
-        arn: new_key.clone(),
-    };
+    let choice = KeyRef::Customer(new_key.clone());
     h.sim
         .start_encryption("order-events", &choice)
         .await
@@ -68,7 +66,7 @@ async fn failed_change_keeps_the_old_key_and_says_why() {
     ] {
         let arn = h.key_arn(alias).await;
         h.sim
-            .start_encryption("order-events", &KeyChoice::Customer { arn })
+            .start_encryption("order-events", &KeyRef::Customer(arn))
             .await
             .unwrap();
         h.advance(5);
@@ -88,7 +86,7 @@ async fn failed_enable_on_unencrypted_stream_leaves_it_unencrypted_of_errors() {
     let h = Harness::new();
     let arn = h.key_arn("alias/legacy-billing").await;
     h.sim
-        .start_encryption("dev-scratch", &KeyChoice::Customer { arn })
+        .start_encryption("dev-scratch", &KeyRef::Customer(arn))
         .await
         .unwrap();
     h.advance(5);
@@ -115,7 +113,7 @@ async fn the_twenty_sixth_call_in_24_hours_is_refused() {
     for i in 0..CALLS_PER_DAY {
         if i % 2 == 0 {
             h.sim
-                .start_encryption("waf-logs", &KeyChoice::AwsOwned)
+                .start_encryption("waf-logs", &KeyRef::AwsOwned)
                 .await
                 .unwrap();
         } else {
@@ -133,7 +131,7 @@ async fn the_twenty_sixth_call_in_24_hours_is_refused() {
 #[tokio::test]
 async fn aws_refuses_what_it_should() {
     let h = Harness::new();
-    let aws = KeyChoice::AwsOwned;
+    let aws = KeyRef::AwsOwned;
     let err = h
         .sim
         .start_encryption("clickstream-raw", &aws)
@@ -202,7 +200,7 @@ async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
 
     let arn = h.key_arn("alias/orders-events").await;
     h.sim
-        .start_encryption("billing-export", &KeyChoice::Customer { arn })
+        .start_encryption("billing-export", &KeyRef::Customer(arn))
         .await
         .unwrap();
     h.advance(3600);
