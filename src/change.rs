@@ -11,7 +11,7 @@ use crate::cloud::{
     region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyRef, KeyType, MetricRange,
     Stream,
 };
-use crate::inventory::{never_got_key, KeyBook};
+use crate::inventory::{never_got_key, KeyBook, AWS_OWNED, NO_ENCRYPTION};
 use crate::preflight::{self, Change, Verdict};
 use crate::quota::{self, Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
 
@@ -196,11 +196,11 @@ async fn plan_request(
     };
     let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
     let (change, new_label) = match request {
-        Request::Disable { .. } => (Change::Stop, "no encryption".to_string()),
+        Request::Disable { .. } => (Change::Stop, NO_ENCRYPTION.to_string()),
         Request::Rotate {
             key: KeyRef::AwsOwned,
             ..
-        } => (Change::Start(KeyRef::AwsOwned), "AWS owned key".to_string()),
+        } => (Change::Start(KeyRef::AwsOwned), AWS_OWNED.to_string()),
         Request::Rotate {
             key: KeyRef::Customer(k),
             ..
@@ -210,7 +210,7 @@ async fn plan_request(
             (Change::Start(KeyRef::Customer(key)), label)
         }
     };
-    let old_label = current_key_label(&stream, &book);
+    let old_label = book.label(&stream);
     let action = match (&change, is_encrypted(&stream)) {
         (Change::Stop, _) => "disable",
         (_, true) => "rotate",
@@ -244,20 +244,6 @@ async fn plan_request(
         quota,
         verdict,
     })
-}
-
-/// The key a stream is encrypted with, as the confirmation, the explanation
-/// and the audit log name it.
-pub fn current_key_label(stream: &Stream, book: &KeyBook) -> String {
-    let enc = &stream.encryption;
-    match (enc.key_type, enc.key_arn.as_deref()) {
-        _ if enc.status == EncryptionStatus::Disabled || never_got_key(enc) => {
-            "no encryption".to_string()
-        }
-        (Some(KeyType::AwsOwned), _) => "AWS owned key".to_string(),
-        (_, Some(arn)) => book.key_label(arn),
-        _ => "no encryption".to_string(),
-    }
 }
 
 /// What the ledger says is left of the stream's 25 calls.
@@ -335,11 +321,11 @@ fn audit_request(ctx: &ChangeContext, request: &Request, why: &str) -> Result<()
         Request::Rotate { key, .. } => (
             "rotate",
             Some(match key {
-                KeyRef::AwsOwned => "AWS owned key".to_string(),
+                KeyRef::AwsOwned => AWS_OWNED.to_string(),
                 KeyRef::Customer(k) => k.clone(),
             }),
         ),
-        Request::Disable { .. } => ("disable", Some("no encryption".to_string())),
+        Request::Disable { .. } => ("disable", Some(NO_ENCRYPTION.to_string())),
     };
     ctx.audit.append(&AuditEntry {
         time: Utc::now(),
@@ -817,7 +803,7 @@ pub async fn follow(
         }
         if overtaken(plan, showed_target, &stream) {
             let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
-            let now = current_key_label(&stream, &book);
+            let now = book.label(&stream);
             return finish(ctx, plan, Ending::Superseded { now }, stream);
         }
         if start.elapsed() >= timeout {

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 
 use crate::cloud::{
-    key_id_of, Alias, Cloud, CloudError, KeyType, KmsKey, KmsMetrics, KmsSeries, MetricRange,
-    Stream,
+    key_id_of, Alias, Cloud, CloudError, EncryptionStatus, KeyRef, KeyType, KmsKey, KmsMetrics,
+    KmsSeries, MetricRange, Source, Stream,
 };
 use crate::health;
 use crate::model::Window;
@@ -82,30 +82,50 @@ impl KeyBook {
             .map(String::as_str)
     }
 
-    /// How a stream's key is shown: its alias, else its short id; "AWS owned"
-    /// for Firehose's own key; "-" for none. A stream whose failed enable
-    /// names the key it shows never got that key: it says so rather than
-    /// look encrypted with it.
+    /// The one name of a key, wherever it is shown (table, detail, picker,
+    /// confirmation, messages, audit, `status`): "AWS owned key", else the
+    /// key's first alias, else the first block of its id.
+    pub fn name_of(&self, key: KeyRef<&str>) -> String {
+        match key {
+            KeyRef::AwsOwned => AWS_OWNED.to_string(),
+            KeyRef::Customer(arn_or_id) => self
+                .alias(arn_or_id)
+                .map_or_else(|| short_id(key_id_of(arn_or_id)), str::to_string),
+        }
+    }
+
+    /// A customer key's name (see `name_of`).
+    pub fn key_label(&self, arn_or_id: &str) -> String {
+        self.name_of(KeyRef::Customer(arn_or_id))
+    }
+
+    /// What a stream is encrypted with, in the same words everywhere: the
+    /// key's name, "no encryption", or, for a stream whose failed enable
+    /// names the key it shows, "not encrypted (enabling with KEY failed)"
+    /// rather than look encrypted with a key it never got. A stream whose
+    /// source owns encryption shows "-": Firehose SSE does not apply.
     pub fn label(&self, stream: &Stream) -> String {
         let enc = &stream.encryption;
         let key = match (enc.key_type, enc.key_arn.as_deref()) {
-            (Some(KeyType::AwsOwned), _) => "AWS owned".to_string(),
+            (Some(KeyType::AwsOwned), _) => self.name_of(KeyRef::AwsOwned),
             (_, Some(arn)) => self.key_label(arn),
-            _ => return "-".to_string(),
+            _ if stream.source != Source::DirectPut => return "-".to_string(),
+            _ => return NO_ENCRYPTION.to_string(),
         };
         if never_got_key(enc) {
             format!("not encrypted (enabling with {key} failed)")
+        } else if enc.status == EncryptionStatus::Disabled {
+            NO_ENCRYPTION.to_string()
         } else {
             key
         }
     }
-
-    /// A customer key as people name it: its first alias, else its short id.
-    pub fn key_label(&self, arn_or_id: &str) -> String {
-        self.alias(arn_or_id)
-            .map_or_else(|| short_id(key_id_of(arn_or_id)), str::to_string)
-    }
 }
+
+/// The name of Firehose's own key.
+pub const AWS_OWNED: &str = "AWS owned key";
+/// What a stream without Firehose encryption is encrypted with.
+pub const NO_ENCRYPTION: &str = "no encryption";
 
 /// Whether an ENABLING_FAILED description shows the key that failed rather
 /// than a key still in use. Firehose keeps an encrypted stream on its old key
@@ -273,8 +293,9 @@ mod tests {
             "first alias, sorted"
         );
         assert_eq!(label("session-replay"), "a2936fb4");
-        assert_eq!(label("waf-logs"), "AWS owned");
-        assert_eq!(label("dev-scratch"), "-");
+        assert_eq!(label("waf-logs"), "AWS owned key");
+        assert_eq!(label("dev-scratch"), "no encryption");
+        assert_eq!(label("clickstream-raw"), "-", "the Kinesis source owns it");
     }
 
     #[test]

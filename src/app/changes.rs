@@ -9,6 +9,7 @@ use super::{App, Confirm, Dialog, PickItem, Picker, WorkerCommand};
 use crate::change::Request;
 use crate::cloud::KeyRef;
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
+use crate::inventory::{AWS_OWNED, NO_ENCRYPTION};
 use crate::model::Tone;
 use crate::preflight::{self, Change};
 
@@ -75,7 +76,7 @@ impl App {
         let current = self.row(&p.stream).and_then(|r| r.stream.as_ref());
         let mut items = vec![PickItem {
             key: KeyRef::AwsOwned,
-            label: "AWS owned key".into(),
+            label: AWS_OWNED.into(),
             detail: "managed by Firehose, no KMS charges".into(),
             problem: current
                 .filter(|s| {
@@ -246,15 +247,16 @@ impl App {
     /// The confirmation for a change, checked against what the dashboard knows.
     fn preview(&self, stream: &Stream, request: Request, target: Option<KmsKey>) -> Confirm {
         let (change, new_label) = match (&request, target) {
-            (Request::Disable { .. }, _) => (Change::Stop, "no encryption".to_string()),
+            (Request::Disable { .. }, _) => (Change::Stop, NO_ENCRYPTION.to_string()),
             (_, Some(k)) => {
                 let label = self
                     .all_keys
                     .as_ref()
-                    .map_or_else(|| k.id.clone(), |b| b.key_label(&k.id));
+                    .unwrap_or(&self.keys)
+                    .key_label(&k.arn);
                 (Change::Start(KeyRef::Customer(k)), label)
             }
-            (_, None) => (Change::Start(KeyRef::AwsOwned), "AWS owned key".to_string()),
+            (_, None) => (Change::Start(KeyRef::AwsOwned), AWS_OWNED.to_string()),
         };
         let streams_on_key = match &change {
             Change::Start(KeyRef::Customer(k)) => Some(
@@ -282,7 +284,7 @@ impl App {
             now: self.now,
         };
         let verdict = preflight::check(&facts, &new_label);
-        let old_label = crate::change::current_key_label(stream, &self.keys);
+        let old_label = self.keys.label(stream);
         Confirm {
             request,
             stream: stream.name.clone(),
