@@ -204,10 +204,7 @@ impl SimCloud {
             }
         }
         for e in &s.errors {
-            let metric = KmsMetric::ALL
-                .into_iter()
-                .find(|m| m.name() == e.metric)
-                .unwrap_or(KmsMetric::AccessDenied);
+            let metric = e.metric.parse().unwrap_or(KmsMetric::AccessDenied);
             episodes.push(Episode {
                 metric,
                 start: now - hours(e.since_hours),
