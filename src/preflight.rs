@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::cloud::{
-    CredentialFacts, EncryptionStatus, KeyRef, KeyState, KeyType, KmsKey, Source, Stream,
+    CredentialFacts, EncryptionStatus, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey,
+    Source, Stream,
 };
 use crate::quota::Quota;
 
@@ -63,15 +64,18 @@ pub fn key_problem(key: &KmsKey, region: &str) -> Option<String> {
         KeyState::PendingDeletion => return Some("is pending deletion".into()),
         other => return Some(format!("is {}, not Enabled", other.as_str())),
     }
-    // An empty spec or usage is one KMS did not report: not a reason to refuse.
-    if !key.spec.is_empty() && key.spec != "SYMMETRIC_DEFAULT" {
+    if !matches!(key.spec, KeySpec::SymmetricDefault | KeySpec::Unreported) {
         return Some(format!(
             "is {}: Firehose supports only symmetric keys",
             key.spec
         ));
     }
-    if !key.usage.is_empty() && key.usage != "ENCRYPT_DECRYPT" {
-        return Some(format!("has usage {}, not ENCRYPT_DECRYPT", key.usage));
+    if !matches!(key.usage, KeyUsage::EncryptDecrypt | KeyUsage::Unreported) {
+        return Some(format!(
+            "has usage {}, not {}",
+            key.usage,
+            KeyUsage::EncryptDecrypt
+        ));
     }
     None
 }

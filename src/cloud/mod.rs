@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use names::{EncryptionStatus, KeyState, KeyType, KmsMetric, Source};
+pub use names::{
+    EncryptionStatus, KeyManager, KeySpec, KeyState, KeyType, KeyUsage, KmsMetric, Source,
+};
 pub use paced::Paced;
 
 /// Why Firehose could not enable or disable encryption (`FailureDescription`).
@@ -78,12 +80,9 @@ pub struct KmsKey {
     pub id: String,
     pub arn: String,
     pub state: KeyState,
-    /// `KeySpec`, e.g. `SYMMETRIC_DEFAULT`, `RSA_2048`.
-    pub spec: String,
-    /// `KeyUsage`, e.g. `ENCRYPT_DECRYPT`.
-    pub usage: String,
-    /// `KeyManager`: `AWS` or `CUSTOMER`.
-    pub manager: String,
+    pub spec: KeySpec,
+    pub usage: KeyUsage,
+    pub manager: KeyManager,
     pub description: String,
     pub deletion_date: Option<DateTime<Utc>>,
     /// Automatic rotation; `None` when KMS would not say (no permission, or a key

@@ -166,7 +166,86 @@ pub enum KeyState {
     Other(String),
 }
 
-open_names!(Source, KeyState);
+/// `KeyMetadata.KeySpec`. Firehose can use only `SYMMETRIC_DEFAULT`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display)]
+pub enum KeySpec {
+    #[strum(serialize = "SYMMETRIC_DEFAULT")]
+    SymmetricDefault,
+    #[strum(serialize = "RSA_2048")]
+    Rsa2048,
+    #[strum(serialize = "RSA_3072")]
+    Rsa3072,
+    #[strum(serialize = "RSA_4096")]
+    Rsa4096,
+    #[strum(serialize = "ECC_NIST_P256")]
+    EccNistP256,
+    #[strum(serialize = "ECC_NIST_P384")]
+    EccNistP384,
+    #[strum(serialize = "ECC_NIST_P521")]
+    EccNistP521,
+    #[strum(serialize = "ECC_SECG_P256K1")]
+    EccSecgP256k1,
+    #[strum(serialize = "ECC_NIST_EDWARDS25519")]
+    EccNistEdwards25519,
+    #[strum(serialize = "HMAC_224")]
+    Hmac224,
+    #[strum(serialize = "HMAC_256")]
+    Hmac256,
+    #[strum(serialize = "HMAC_384")]
+    Hmac384,
+    #[strum(serialize = "HMAC_512")]
+    Hmac512,
+    #[strum(serialize = "SM2")]
+    Sm2,
+    #[strum(serialize = "ML_DSA_44")]
+    MlDsa44,
+    #[strum(serialize = "ML_DSA_65")]
+    MlDsa65,
+    #[strum(serialize = "ML_DSA_87")]
+    MlDsa87,
+    #[strum(serialize = "ML_KEM_512")]
+    MlKem512,
+    #[strum(serialize = "ML_KEM_768")]
+    MlKem768,
+    #[strum(serialize = "ML_KEM_1024")]
+    MlKem1024,
+    /// KMS did not say: not a reason to refuse a key.
+    #[strum(serialize = "")]
+    Unreported,
+    #[strum(default)]
+    Other(String),
+}
+
+/// `KeyMetadata.KeyUsage`. Firehose can use only `ENCRYPT_DECRYPT`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyUsage {
+    EncryptDecrypt,
+    SignVerify,
+    GenerateVerifyMac,
+    KeyAgreement,
+    EncapsulateDecapsulate,
+    /// KMS did not say: not a reason to refuse a key.
+    #[strum(serialize = "")]
+    Unreported,
+    #[strum(default)]
+    Other(String),
+}
+
+/// `KeyMetadata.KeyManager`: who owns the key. Only customer managed keys are
+/// offered for Firehose, and only they report rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum KeyManager {
+    Aws,
+    Customer,
+    #[strum(serialize = "")]
+    Unreported,
+    #[strum(default)]
+    Other(String),
+}
+
+open_names!(Source, KeyState, KeySpec, KeyUsage, KeyManager);
 closed_names!(EncryptionStatus, KeyType);
 
 /// The four CloudWatch metrics Firehose publishes when KMS refuses it.
@@ -243,6 +322,30 @@ mod tests {
         let state = KeyState::parse("Archived");
         assert_eq!(state.as_str(), "Archived");
         assert_eq!(state.to_string(), "Archived");
+        let spec: KeySpec = serde_json::from_str(r#""PQC_9000""#).unwrap();
+        assert_eq!(spec, KeySpec::Other("PQC_9000".into()));
+    }
+
+    #[test]
+    fn key_spec_usage_and_manager_are_kms_strings_and_empty_when_unreported() {
+        let json = serde_json::to_string(&(
+            KeySpec::SymmetricDefault,
+            KeySpec::Rsa2048,
+            KeySpec::EccSecgP256k1,
+            KeyUsage::GenerateVerifyMac,
+            KeyManager::Customer,
+            KeyManager::Aws,
+            KeyUsage::Unreported,
+        ))
+        .unwrap();
+        assert_eq!(
+            json,
+            r#"["SYMMETRIC_DEFAULT","RSA_2048","ECC_SECG_P256K1","GENERATE_VERIFY_MAC","CUSTOMER","AWS",""]"#
+        );
+        assert_eq!(KeySpec::parse("HMAC_512"), KeySpec::Hmac512);
+        assert_eq!(KeyUsage::parse("ENCRYPT_DECRYPT"), KeyUsage::EncryptDecrypt);
+        assert_eq!(KeyManager::parse(""), KeyManager::Unreported);
+        assert_eq!(KeySpec::Unreported.to_string(), "");
     }
 
     #[test]

@@ -13,8 +13,8 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use super::scenario::{Scenario, ScenarioStream};
 use super::{
     key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyRef,
-    KeyState, KeyType, KmsKey, KmsMetric, KmsMetrics, KmsSeries, MetricRange, Source, Stream,
-    StreamPage,
+    KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric, KmsMetrics, KmsSeries, MetricRange,
+    Source, Stream, StreamPage,
 };
 
 /// Where the simulator reads the time; tests move it by hand.
@@ -78,7 +78,7 @@ impl SimCloud {
             .iter()
             .map(|k| {
                 let region = k.region.as_deref().unwrap_or(&scenario.region);
-                let state = KeyState::parse(&k.state);
+                let state = k.state.clone();
                 let state_since = now - hours(k.state_since_hours);
                 SimKey {
                     key: KmsKey {
@@ -219,7 +219,7 @@ impl SimCloud {
                     "arn:aws:firehose:{}:{}:deliverystream/{}",
                     self.region, self.account, s.name
                 ),
-                source: Source::parse(&s.source),
+                source: s.source.clone(),
                 status: s.status.clone(),
                 encryption,
             },
@@ -322,7 +322,7 @@ fn failure_for(sim_key: &SimKey, region: &str) -> Option<Failure> {
             )
         }
     }
-    if key.spec != "SYMMETRIC_DEFAULT" {
+    if key.spec != KeySpec::SymmetricDefault {
         return fail(
             "INVALID_KMS_KEY",
             format!(
@@ -331,10 +331,10 @@ fn failure_for(sim_key: &SimKey, region: &str) -> Option<Failure> {
             ),
         );
     }
-    if key.usage != "ENCRYPT_DECRYPT" {
+    if key.usage != KeyUsage::EncryptDecrypt {
         return fail(
             "INVALID_KMS_KEY",
-            format!("has usage {}, not ENCRYPT_DECRYPT.", key.usage),
+            format!("has usage {}, not {}.", key.usage, KeyUsage::EncryptDecrypt),
         );
     }
     if sim_key.denies_firehose {
