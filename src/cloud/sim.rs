@@ -5,6 +5,7 @@
 //! change while an encrypted stream keeps its old key.
 
 use std::collections::BTreeMap;
+use std::hash::Hasher as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
@@ -360,11 +361,10 @@ impl SimState {
 
 /// A repeatable wobble so simulated error counts look like real traffic.
 fn jitter(name: &str, t: DateTime<Utc>) -> f64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes().chain(t.timestamp().to_le_bytes()) {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    0.85 + (h % 1000) as f64 / 3333.0
+    let mut h = fnv::FnvHasher::default();
+    h.write(name.as_bytes());
+    h.write(&t.timestamp().to_le_bytes());
+    0.85 + (h.finish() % 1000) as f64 / 3333.0
 }
 
 fn series_for(
