@@ -8,7 +8,7 @@
 //! unchanged; strum's `default` attribute routes every unknown string there.
 
 use serde::{Deserialize, Serialize};
-use strum::{AsRefStr, Display, EnumString, IntoStaticStr, VariantNames};
+use strum::{AsRefStr, Display, EnumIter, EnumString, IntoStaticStr, VariantNames};
 
 /// `as_str`, `parse` and serde for an enum AWS may add to.
 macro_rules! open_names {
@@ -75,7 +75,7 @@ macro_rules! closed_names {
 
 /// Where a delivery stream's records come from. Only `DirectPut` streams can have
 /// Firehose server-side encryption; for the others the source owns encryption.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
 pub enum Source {
     DirectPut,
     KinesisStreamAsSource,
@@ -152,7 +152,7 @@ pub enum KeyType {
 }
 
 /// `KeyMetadata.KeyState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
 pub enum KeyState {
     Enabled,
     Disabled,
@@ -167,7 +167,7 @@ pub enum KeyState {
 }
 
 /// `KeyMetadata.KeySpec`. Firehose can use only `SYMMETRIC_DEFAULT`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
 pub enum KeySpec {
     #[strum(serialize = "SYMMETRIC_DEFAULT")]
     SymmetricDefault,
@@ -217,7 +217,7 @@ pub enum KeySpec {
 }
 
 /// `KeyMetadata.KeyUsage`. Firehose can use only `ENCRYPT_DECRYPT`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum KeyUsage {
     EncryptDecrypt,
@@ -233,12 +233,13 @@ pub enum KeyUsage {
 }
 
 /// `KeyMetadata.KeyManager`: who owns the key. Only customer managed keys are
-/// offered for Firehose, and only they report rotation.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display)]
+/// offered for Firehose, and only they are asked about rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum KeyManager {
     Aws,
     Customer,
+    /// KMS did not say.
     #[strum(serialize = "")]
     Unreported,
     #[strum(default)]
@@ -346,6 +347,33 @@ mod tests {
         assert_eq!(KeyUsage::parse("ENCRYPT_DECRYPT"), KeyUsage::EncryptDecrypt);
         assert_eq!(KeyManager::parse(""), KeyManager::Unreported);
         assert_eq!(KeySpec::Unreported.to_string(), "");
+    }
+
+    /// Two variants given the same string by mistake would leave one of them
+    /// unreachable by parsing.
+    #[test]
+    fn every_known_value_parses_back_to_itself() {
+        use strum::IntoEnumIterator;
+        macro_rules! round_trip {
+            ($($t:ident),+) => {$(
+                for v in $t::iter().filter(|v| !matches!(v, $t::Other(_))) {
+                    assert_eq!($t::parse(v.as_str()), v);
+                }
+            )+};
+        }
+        round_trip!(Source, KeyState, KeySpec, KeyUsage, KeyManager);
+        for s in EncryptionStatus::VARIANTS {
+            assert_eq!(
+                EncryptionStatus::parse(s).map(EncryptionStatus::as_str),
+                Some(*s)
+            );
+        }
+        for s in KeyType::VARIANTS {
+            assert_eq!(KeyType::parse(s).map(KeyType::as_str), Some(*s));
+        }
+        for m in KmsMetric::ALL {
+            assert_eq!(m.name().parse(), Ok(m));
+        }
     }
 
     #[test]
