@@ -10,8 +10,7 @@
 //! beside it and renamed over it; a temporary file that a crashed run left
 //! behind is removed the next time the cache is read or written.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
+use std::hash::Hasher as _;
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -71,9 +70,20 @@ pub struct Cache {
     endpoint: Option<String>,
 }
 
+/// The hash in a cache file's name: FNV-1a over the parts, each ended by a
+/// byte UTF-8 never contains (so `("ab", "c")` and `("a", "bc")` differ). FNV
+/// is a fixed algorithm: the name stays the same across Rust releases,
+/// platforms and runs.
+///
+/// The names changed once: before, they came from std's `DefaultHasher`, whose
+/// output may change with any Rust release, silently losing the cache. A cache
+/// written under the old names is not found; the first refresh writes a new one.
 fn digest(parts: &[&str]) -> String {
-    let mut h = DefaultHasher::new();
-    parts.hash(&mut h);
+    let mut h = fnv::FnvHasher::default();
+    for part in parts {
+        h.write(part.as_bytes());
+        h.write(&[0xff]);
+    }
     format!("{:016x}", h.finish())
 }
 
@@ -328,6 +338,22 @@ mod tests {
         for name in keep {
             assert!(names.iter().any(|n| n == name), "{name} removed: {names:?}");
         }
+    }
+
+    #[test]
+    fn file_names_do_not_depend_on_the_rust_release() {
+        let dir = PathBuf::from("/c");
+        let cache = Cache::new(dir.clone(), Some("prod"), "us-east-1", None);
+        // Pinned: FNV-1a of "prod\xffus-east-1\xff\xff", as any FNV-1a
+        // implementation computes it. If this changes, every user's cache is lost.
+        assert_eq!(cache.pointer(), dir.join("target-3285819672c997f1"));
+        assert_eq!(
+            cache.snapshot_path("123456789012"),
+            dir.join("inventory-123456789012-us-east-1-db130598f5f36cee.json")
+        );
+        let local = Cache::new(dir, None, "us-east-1", Some("http://127.0.0.1:5000"));
+        assert_ne!(local.pointer(), cache.pointer());
+        assert_ne!(digest(&["ab", "c"]), digest(&["a", "bc"]));
     }
 
     #[test]

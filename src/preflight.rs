@@ -5,7 +5,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::cloud::{
-    CredentialFacts, EncryptionStatus, KeyRef, KeyState, KeyType, KmsKey, Source, Stream,
+    CredentialFacts, EncryptionStatus, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey,
+    Source, Stream,
 };
 use crate::quota::Quota;
 
@@ -63,23 +64,40 @@ pub fn key_problem(key: &KmsKey, region: &str) -> Option<String> {
         KeyState::PendingDeletion => return Some("is pending deletion".into()),
         other => return Some(format!("is {}, not Enabled", other.as_str())),
     }
-    // An empty spec or usage is one KMS did not report: not a reason to refuse.
-    if !key.spec.is_empty() && key.spec != "SYMMETRIC_DEFAULT" {
+    if !matches!(key.spec, KeySpec::SymmetricDefault | KeySpec::Unreported) {
         return Some(format!(
             "is {}: Firehose supports only symmetric keys",
             key.spec
         ));
     }
-    if !key.usage.is_empty() && key.usage != "ENCRYPT_DECRYPT" {
-        return Some(format!("has usage {}, not ENCRYPT_DECRYPT", key.usage));
+    if !matches!(key.usage, KeyUsage::EncryptDecrypt | KeyUsage::Unreported) {
+        return Some(format!(
+            "has usage {}, not {}",
+            key.usage,
+            KeyUsage::EncryptDecrypt
+        ));
     }
     None
 }
 
+/// Every rule for one change; `target_label` is the key as the user knows it.
+/// The order of the messages is the order they are shown in.
 pub fn check(f: &ChangeFacts<'_>, target_label: &str) -> Verdict {
     let mut v = Verdict::default();
-    let s = f.stream;
-    let enc = &s.encryption;
+    stream_rules(&mut v, f.stream);
+    match f.change {
+        Change::Start(KeyRef::Customer(key)) => customer_key_rules(&mut v, f, key, target_label),
+        Change::Start(KeyRef::AwsOwned) => aws_owned_rules(&mut v, f.stream),
+        Change::Stop => stop_rules(&mut v, f.stream),
+    }
+    quota_rules(&mut v, f);
+    situation_warnings(&mut v, f);
+    v
+}
+
+/// What Firehose refuses whatever the change: a source that owns encryption,
+/// a stream that is not ACTIVE, a change still settling.
+fn stream_rules(v: &mut Verdict, s: &Stream) {
     if s.source != Source::DirectPut {
         v.refusals.push(format!(
             "{} reads from {}: that source owns encryption, Firehose SSE applies to DirectPut streams only",
@@ -93,58 +111,68 @@ pub fn check(f: &ChangeFacts<'_>, target_label: &str) -> Verdict {
             s.name, s.status
         ));
     }
-    if enc.status.is_transition() {
+    if s.encryption.status.is_transition() {
         v.refusals.push(format!(
             "{} is {}: wait until the current change settles",
-            s.name, enc.status
+            s.name, s.encryption.status
         ));
     }
-    match f.change {
-        Change::Start(KeyRef::Customer(key)) => {
-            if let Some(problem) = key_problem(key, f.region) {
-                v.refusals.push(format!("key {target_label} {problem}"));
-            }
-            let same = enc.key_type == Some(KeyType::CustomerManaged)
-                && enc.key_arn.as_deref() == Some(key.arn.as_str())
-                && enc.status == EncryptionStatus::Enabled;
-            if same {
-                v.refusals.push(format!(
-                    "{} is already encrypted with {target_label}",
-                    s.name
-                ));
-            }
-            if let Some(n) = f.streams_on_key {
-                if n >= STREAMS_PER_KEY {
-                    v.warnings.push(format!(
-                        "{target_label} already serves {n} streams; AWS allows {STREAMS_PER_KEY} per key, so this may fail"
-                    ));
-                }
-            }
-        }
-        Change::Start(KeyRef::AwsOwned) => {
-            if enc.key_type == Some(KeyType::AwsOwned) && enc.status == EncryptionStatus::Enabled {
-                v.refusals.push(format!(
-                    "{} is already encrypted with the AWS owned key",
-                    s.name
-                ));
-            }
-        }
-        Change::Stop => {
-            if enc.status == EncryptionStatus::Disabled {
-                v.refusals.push(format!("{} is not encrypted", s.name));
-            } else {
-                v.warnings.push(format!(
-                    "records written to {} after this are stored without Firehose encryption",
-                    s.name
-                ));
-            }
-        }
+}
+
+/// A customer key must be usable by Firehose, not already the stream's, and
+/// should not be past AWS's streams-per-key limit.
+fn customer_key_rules(v: &mut Verdict, f: &ChangeFacts<'_>, key: &KmsKey, target_label: &str) {
+    let s = f.stream;
+    let enc = &s.encryption;
+    if let Some(problem) = key_problem(key, f.region) {
+        v.refusals.push(format!("key {target_label} {problem}"));
     }
+    let same = enc.key_type == Some(KeyType::CustomerManaged)
+        && enc.key_arn.as_deref() == Some(key.arn.as_str())
+        && enc.status == EncryptionStatus::Enabled;
+    if same {
+        v.refusals.push(format!(
+            "{} is already encrypted with {target_label}",
+            s.name
+        ));
+    }
+    if let Some(n) = f.streams_on_key.filter(|n| *n >= STREAMS_PER_KEY) {
+        v.warnings.push(format!(
+            "{target_label} already serves {n} streams; AWS allows {STREAMS_PER_KEY} per key, so this may fail"
+        ));
+    }
+}
+
+fn aws_owned_rules(v: &mut Verdict, s: &Stream) {
+    let enc = &s.encryption;
+    if enc.key_type == Some(KeyType::AwsOwned) && enc.status == EncryptionStatus::Enabled {
+        v.refusals.push(format!(
+            "{} is already encrypted with the AWS owned key",
+            s.name
+        ));
+    }
+}
+
+fn stop_rules(v: &mut Verdict, s: &Stream) {
+    if s.encryption.status == EncryptionStatus::Disabled {
+        v.refusals.push(format!("{} is not encrypted", s.name));
+    } else {
+        v.warnings.push(format!(
+            "records written to {} after this are stored without Firehose encryption",
+            s.name
+        ));
+    }
+}
+
+/// Start and Stop share AWS's calls per stream per 24 hours: with none left,
+/// nothing is sent. Not knowing yet is only a warning, as the send reads the
+/// ledger again.
+fn quota_rules(v: &mut Verdict, f: &ChangeFacts<'_>) {
     let Some(quota) = f.quota else {
         v.warnings.push(
             "quota not known yet: the ledger is read again before sending, and the change is refused if no call is left".into(),
         );
-        return finish(v, f);
+        return;
     };
     if quota.remaining == 0 {
         let next = quota
@@ -152,16 +180,15 @@ pub fn check(f: &ChangeFacts<'_>, target_label: &str) -> Verdict {
             .map_or(String::new(), |n| format!("; {n}"));
         v.refusals.push(format!(
             "no Start/Stop calls left for {} (AWS allows {} in 24 hours){next}",
-            s.name,
+            f.stream.name,
             crate::quota::LIMIT
         ));
     }
-    finish(v, f)
 }
 
-/// The warnings that do not depend on quota.
-fn finish(mut v: Verdict, f: &ChangeFacts<'_>) -> Verdict {
-    let s = f.stream;
+/// Warnings about the moment rather than the stream: credentials that may be
+/// too old for Firehose's KMS grant, and KMS refusing the stream right now.
+fn situation_warnings(v: &mut Verdict, f: &ChangeFacts<'_>) {
     if f.credentials.temporary && matches!(f.change, Change::Start(KeyRef::Customer(_))) {
         v.warnings.push(format!(
             "these are temporary credentials: if they were issued more than {SESSION_HOURS} hours ago, Firehose cannot create its KMS grant and the change fails; refresh them (e.g. aws sso login) if unsure"
@@ -170,10 +197,9 @@ fn finish(mut v: Verdict, f: &ChangeFacts<'_>) -> Verdict {
     if f.kms_errors_now > 0.0 {
         v.warnings.push(format!(
             "KMS is refusing {} right now ({} errors in the last {})",
-            s.name, f.kms_errors_now as u64, f.errors_window
+            f.stream.name, f.kms_errors_now as u64, f.errors_window
         ));
     }
-    v
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
+use unicode_width::UnicodeWidthStr;
 
 use crate::cloud::{Cloud, CloudError, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream};
 use crate::config::Config;
@@ -340,11 +341,8 @@ pub fn table(report: &Report) -> String {
         let mut line = String::new();
         for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
             let cell = fit(&escape(cell), w);
-            if i == 4 || i == 5 {
-                line.push_str(&format!("{cell:>w$} "));
-            } else {
-                line.push_str(&format!("{cell:<w$} "));
-            }
+            line.push_str(&pad(&cell, w, i == 4 || i == 5));
+            line.push(' ');
         }
         line.trim_end().to_string() + "\n"
     };
@@ -419,34 +417,52 @@ fn plural(n: usize, what: &str) -> String {
     }
 }
 
-/// Cuts a cell to `w` characters, marking the cut.
+/// Cuts a cell to `w` display columns, marking the cut. Columns, not chars:
+/// a CJK character or an emoji takes two, and the table must stay aligned.
 fn fit(s: &str, w: usize) -> String {
-    if s.chars().count() <= w {
-        s.to_string()
+    if s.width() <= w {
+        return s.to_string();
+    }
+    let room = w.saturating_sub(1);
+    // Measured as a prefix, not char by char, so that sequences unicode-width
+    // sizes as a whole (emoji with modifiers) are counted as they are shown.
+    let end = s
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take_while(|&end| s[..end].width() <= room)
+        .last()
+        .unwrap_or(0);
+    format!("{}…", &s[..end])
+}
+
+/// Pads a cell to `w` display columns (`format!`'s padding counts chars).
+fn pad(cell: &str, w: usize, right: bool) -> String {
+    let gap = " ".repeat(w.saturating_sub(cell.width()));
+    if right {
+        gap + cell
     } else {
-        s.chars().take(w - 1).collect::<String>() + "…"
+        format!("{cell}{gap}")
     }
 }
 
-/// Word-wraps `text` to `width`, continuation lines indented.
+/// Word-wraps `text` to `width` display columns, continuation lines indented.
+/// Any run of whitespace is one space; a word longer than a line is kept whole
+/// and never split at a hyphen (an ARN or a stream name must stay copyable).
 fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            line = indent.to_string();
-        } else if !line.is_empty() && !line.ends_with(' ') {
-            line.push(' ');
-        }
-        line.push_str(word);
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if words.is_empty() {
+        return String::new();
     }
-    if !line.trim().is_empty() {
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
+    let options = textwrap::Options::new(width)
+        .subsequent_indent(indent)
+        .break_words(false)
+        .word_separator(textwrap::WordSeparator::AsciiSpace)
+        .word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
+    textwrap::wrap(&words, options)
+        .iter()
+        .map(|line| format!("{line}\n"))
+        .collect()
 }
 
 #[cfg(test)]

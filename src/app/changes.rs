@@ -89,7 +89,7 @@ impl App {
             let mut keys: Vec<&KmsKey> = book
                 .keys
                 .values()
-                .filter(|k| k.manager == "CUSTOMER")
+                .filter(|k| k.manager == crate::cloud::KeyManager::Customer)
                 .collect();
             keys.sort_by_key(|k| {
                 (

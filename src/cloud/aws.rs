@@ -20,8 +20,9 @@ use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use super::{
-    Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyRef, KeyState,
-    KeyType, KmsKey, KmsMetric, KmsMetrics, MetricRange, Source, Stream, StreamPage,
+    Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyManager, KeyRef,
+    KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric, KmsMetrics, MetricRange, Source,
+    Stream, StreamPage,
 };
 
 /// GetMetricData takes at most 500 queries a call.
@@ -535,23 +536,29 @@ impl Cloud for AwsCloud {
         let m = out
             .key_metadata()
             .ok_or_else(|| CloudError::Other(format!("KMS described {key} with no metadata")))?;
-        let customer = m.key_manager().is_some_and(|k| k.as_str() == "CUSTOMER");
+        let spec = m
+            .key_spec()
+            .map_or(KeySpec::Unreported, |s| KeySpec::parse(s.as_str()));
+        let usage = m
+            .key_usage()
+            .map_or(KeyUsage::Unreported, |u| KeyUsage::parse(u.as_str()));
+        let manager = m
+            .key_manager()
+            .map_or(KeyManager::Unreported, |k| KeyManager::parse(k.as_str()));
         // Rotation status is a separate permission; a key we may describe but not
         // ask about rotation still shows everything else.
-        let rotation_enabled = if customer
-            && m.key_spec()
-                .is_some_and(|s| s.as_str() == "SYMMETRIC_DEFAULT")
-        {
-            self.kms
-                .get_key_rotation_status()
-                .key_id(m.key_id())
-                .send()
-                .await
-                .ok()
-                .map(|r| r.key_rotation_enabled())
-        } else {
-            None
-        };
+        let rotation_enabled =
+            if manager == KeyManager::Customer && spec == KeySpec::SymmetricDefault {
+                self.kms
+                    .get_key_rotation_status()
+                    .key_id(m.key_id())
+                    .send()
+                    .await
+                    .ok()
+                    .map(|r| r.key_rotation_enabled())
+            } else {
+                None
+            };
         Ok(KmsKey {
             id: m.key_id().to_string(),
             arn: m.arn().unwrap_or_default().to_string(),
@@ -560,9 +567,9 @@ impl Cloud for AwsCloud {
                 .map_or(KeyState::Other("unknown".into()), |s| {
                     KeyState::parse(s.as_str())
                 }),
-            spec: m.key_spec().map_or("", |s| s.as_str()).to_string(),
-            usage: m.key_usage().map_or("", |u| u.as_str()).to_string(),
-            manager: m.key_manager().map_or("", |k| k.as_str()).to_string(),
+            spec,
+            usage,
+            manager,
             description: m.description().unwrap_or_default().to_string(),
             deletion_date: m.deletion_date().and_then(from_smithy),
             rotation_enabled,

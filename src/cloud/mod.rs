@@ -4,149 +4,21 @@
 
 pub mod aws;
 pub mod endpoint;
+mod names;
 mod paced;
 pub mod scenario;
 pub mod sim;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use names::{
+    EncryptionStatus, KeyManager, KeySpec, KeyState, KeyType, KeyUsage, KmsMetric, Source,
+};
 pub use paced::Paced;
-
-/// Where a delivery stream's records come from. Only `DirectPut` streams can have
-/// Firehose server-side encryption; for the others the source owns encryption.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
-#[serde(from = "String")]
-pub enum Source {
-    DirectPut,
-    KinesisStreamAsSource,
-    MskAsSource,
-    DatabaseAsSource,
-    Other(String),
-}
-
-impl Source {
-    pub fn as_str(&self) -> &str {
-        match self {
-            Source::DirectPut => "DirectPut",
-            Source::KinesisStreamAsSource => "KinesisStreamAsSource",
-            Source::MskAsSource => "MSKAsSource",
-            Source::DatabaseAsSource => "DatabaseAsSource",
-            Source::Other(s) => s,
-        }
-    }
-
-    pub fn parse(s: &str) -> Source {
-        match s {
-            "DirectPut" => Source::DirectPut,
-            "KinesisStreamAsSource" => Source::KinesisStreamAsSource,
-            "MSKAsSource" => Source::MskAsSource,
-            "DatabaseAsSource" => Source::DatabaseAsSource,
-            other => Source::Other(other.to_string()),
-        }
-    }
-
-    /// A short label for narrow table columns.
-    pub fn short(&self) -> &str {
-        match self {
-            Source::DirectPut => "DirectPut",
-            Source::KinesisStreamAsSource => "Kinesis",
-            Source::MskAsSource => "MSK",
-            Source::DatabaseAsSource => "Database",
-            Source::Other(s) => s,
-        }
-    }
-}
-
-impl From<String> for Source {
-    fn from(s: String) -> Source {
-        Source::parse(&s)
-    }
-}
-
-impl Serialize for Source {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-/// `DeliveryStreamEncryptionConfiguration.Status`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum EncryptionStatus {
-    EnablingFailed,
-    DisablingFailed,
-    Enabling,
-    Disabling,
-    Enabled,
-    Disabled,
-}
-
-impl EncryptionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EncryptionStatus::Enabled => "ENABLED",
-            EncryptionStatus::Enabling => "ENABLING",
-            EncryptionStatus::EnablingFailed => "ENABLING_FAILED",
-            EncryptionStatus::Disabled => "DISABLED",
-            EncryptionStatus::Disabling => "DISABLING",
-            EncryptionStatus::DisablingFailed => "DISABLING_FAILED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<EncryptionStatus> {
-        Some(match s {
-            "ENABLED" => EncryptionStatus::Enabled,
-            "ENABLING" => EncryptionStatus::Enabling,
-            "ENABLING_FAILED" => EncryptionStatus::EnablingFailed,
-            "DISABLED" => EncryptionStatus::Disabled,
-            "DISABLING" => EncryptionStatus::Disabling,
-            "DISABLING_FAILED" => EncryptionStatus::DisablingFailed,
-            _ => return None,
-        })
-    }
-
-    pub fn is_transition(self) -> bool {
-        matches!(
-            self,
-            EncryptionStatus::Enabling | EncryptionStatus::Disabling
-        )
-    }
-
-    pub fn is_failed(self) -> bool {
-        matches!(
-            self,
-            EncryptionStatus::EnablingFailed | EncryptionStatus::DisablingFailed
-        )
-    }
-}
-
-impl fmt::Display for EncryptionStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum KeyType {
-    #[serde(rename = "AWS_OWNED_CMK")]
-    AwsOwned,
-    #[serde(rename = "CUSTOMER_MANAGED_CMK")]
-    CustomerManaged,
-}
-
-impl KeyType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KeyType::AwsOwned => "AWS_OWNED_CMK",
-            KeyType::CustomerManaged => "CUSTOMER_MANAGED_CMK",
-        }
-    }
-}
 
 /// Why Firehose could not enable or disable encryption (`FailureDescription`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -202,75 +74,15 @@ pub fn region_of_arn(arn: &str) -> Option<&str> {
     parts.nth(2).filter(|r| !r.is_empty())
 }
 
-/// `KeyMetadata.KeyState`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(from = "String", into = "String")]
-pub enum KeyState {
-    Enabled,
-    Disabled,
-    PendingDeletion,
-    PendingImport,
-    Unavailable,
-    PendingReplicaDeletion,
-    Creating,
-    Updating,
-    Other(String),
-}
-
-impl From<String> for KeyState {
-    fn from(s: String) -> KeyState {
-        KeyState::parse(&s)
-    }
-}
-
-impl From<KeyState> for String {
-    fn from(k: KeyState) -> String {
-        k.as_str().to_string()
-    }
-}
-
-impl KeyState {
-    pub fn as_str(&self) -> &str {
-        match self {
-            KeyState::Enabled => "Enabled",
-            KeyState::Disabled => "Disabled",
-            KeyState::PendingDeletion => "PendingDeletion",
-            KeyState::PendingImport => "PendingImport",
-            KeyState::Unavailable => "Unavailable",
-            KeyState::PendingReplicaDeletion => "PendingReplicaDeletion",
-            KeyState::Creating => "Creating",
-            KeyState::Updating => "Updating",
-            KeyState::Other(s) => s,
-        }
-    }
-
-    pub fn parse(s: &str) -> KeyState {
-        match s {
-            "Enabled" => KeyState::Enabled,
-            "Disabled" => KeyState::Disabled,
-            "PendingDeletion" => KeyState::PendingDeletion,
-            "PendingImport" => KeyState::PendingImport,
-            "Unavailable" => KeyState::Unavailable,
-            "PendingReplicaDeletion" => KeyState::PendingReplicaDeletion,
-            "Creating" => KeyState::Creating,
-            "Updating" => KeyState::Updating,
-            other => KeyState::Other(other.to_string()),
-        }
-    }
-}
-
 /// What KMS says about one key (`DescribeKey` plus rotation status).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KmsKey {
     pub id: String,
     pub arn: String,
     pub state: KeyState,
-    /// `KeySpec`, e.g. `SYMMETRIC_DEFAULT`, `RSA_2048`.
-    pub spec: String,
-    /// `KeyUsage`, e.g. `ENCRYPT_DECRYPT`.
-    pub usage: String,
-    /// `KeyManager`: `AWS` or `CUSTOMER`.
-    pub manager: String,
+    pub spec: KeySpec,
+    pub usage: KeyUsage,
+    pub manager: KeyManager,
     pub description: String,
     pub deletion_date: Option<DateTime<Utc>>,
     /// Automatic rotation; `None` when KMS would not say (no permission, or a key
@@ -289,38 +101,6 @@ impl KmsKey {
 pub struct Alias {
     pub name: String,
     pub target_key_id: Option<String>,
-}
-
-/// The four CloudWatch metrics Firehose publishes when KMS refuses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum KmsMetric {
-    AccessDenied,
-    Disabled,
-    InvalidState,
-    NotFound,
-}
-
-impl KmsMetric {
-    pub const ALL: [KmsMetric; 4] = [
-        KmsMetric::AccessDenied,
-        KmsMetric::Disabled,
-        KmsMetric::InvalidState,
-        KmsMetric::NotFound,
-    ];
-
-    /// The CloudWatch metric name.
-    pub fn name(self) -> &'static str {
-        match self {
-            KmsMetric::AccessDenied => "KMSKeyAccessDenied",
-            KmsMetric::Disabled => "KMSKeyDisabled",
-            KmsMetric::InvalidState => "KMSKeyInvalidState",
-            KmsMetric::NotFound => "KMSKeyNotFound",
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
 }
 
 /// Datapoints of one metric, oldest first.

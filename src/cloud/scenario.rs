@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use super::{KeyManager, KeySpec, KeyState, KeyUsage, Source};
+
 /// The scenario shipped with firekeeper.
 pub const BUILTIN: &str = include_str!("../../assets/demo-scenario.toml");
 
@@ -26,13 +28,13 @@ pub struct ScenarioKey {
     #[serde(default)]
     pub aliases: Vec<String>,
     #[serde(default = "enabled")]
-    pub state: String,
+    pub state: KeyState,
     #[serde(default = "symmetric")]
-    pub spec: String,
+    pub spec: KeySpec,
     #[serde(default = "encrypt_decrypt")]
-    pub usage: String,
+    pub usage: KeyUsage,
     #[serde(default = "customer")]
-    pub manager: String,
+    pub manager: KeyManager,
     #[serde(default)]
     pub description: String,
     #[serde(default)]
@@ -55,7 +57,7 @@ pub struct ScenarioKey {
 pub struct ScenarioStream {
     pub name: String,
     #[serde(default = "direct_put")]
-    pub source: String,
+    pub source: Source,
     #[serde(default = "active")]
     pub status: String,
     /// `aws-owned`, a key id or an alias name; absent for an unencrypted stream.
@@ -94,20 +96,20 @@ pub struct ScenarioErrors {
     pub per_minute: f64,
 }
 
-fn enabled() -> String {
-    "Enabled".into()
+fn enabled() -> KeyState {
+    KeyState::Enabled
 }
-fn symmetric() -> String {
-    "SYMMETRIC_DEFAULT".into()
+fn symmetric() -> KeySpec {
+    KeySpec::SymmetricDefault
 }
-fn encrypt_decrypt() -> String {
-    "ENCRYPT_DECRYPT".into()
+fn encrypt_decrypt() -> KeyUsage {
+    KeyUsage::EncryptDecrypt
 }
-fn customer() -> String {
-    "CUSTOMER".into()
+fn customer() -> KeyManager {
+    KeyManager::Customer
 }
-fn direct_put() -> String {
-    "DirectPut".into()
+fn direct_put() -> Source {
+    Source::DirectPut
 }
 fn active() -> String {
     "ACTIVE".into()
@@ -130,8 +132,8 @@ impl Scenario {
             .keys
             .iter()
             .filter(|k| {
-                k.state == "Enabled"
-                    && k.spec == "SYMMETRIC_DEFAULT"
+                k.state == KeyState::Enabled
+                    && k.spec == KeySpec::SymmetricDefault
                     && k.region.is_none()
                     && !k.denies_firehose
             })
@@ -139,14 +141,17 @@ impl Scenario {
             .collect();
         for i in self.streams.len()..count {
             let (source, key) = match i % 10 {
-                0..=3 => ("DirectPut", Some("aws-owned".to_string())),
-                4..=6 => ("DirectPut", healthy.get(i % healthy.len().max(1)).cloned()),
-                7 => ("DirectPut", None),
-                _ => ("KinesisStreamAsSource", None),
+                0..=3 => (Source::DirectPut, Some("aws-owned".to_string())),
+                4..=6 => (
+                    Source::DirectPut,
+                    healthy.get(i % healthy.len().max(1)).cloned(),
+                ),
+                7 => (Source::DirectPut, None),
+                _ => (Source::KinesisStreamAsSource, None),
             };
             self.streams.push(ScenarioStream {
                 name: format!("fleet-{i:05}"),
-                source: source.into(),
+                source,
                 status: active(),
                 key,
                 encryption: None,
@@ -180,10 +185,10 @@ mod tests {
                 "{status} missing"
             );
         }
-        assert!(s.keys.iter().any(|k| k.state == "Disabled"));
-        assert!(s.keys.iter().any(|k| k.state == "PendingDeletion"));
-        assert!(s.keys.iter().any(|k| k.spec != "SYMMETRIC_DEFAULT"));
-        assert!(s.streams.iter().any(|st| st.source != "DirectPut"));
+        assert!(s.keys.iter().any(|k| k.state == KeyState::Disabled));
+        assert!(s.keys.iter().any(|k| k.state == KeyState::PendingDeletion));
+        assert!(s.keys.iter().any(|k| k.spec != KeySpec::SymmetricDefault));
+        assert!(s.streams.iter().any(|st| st.source != Source::DirectPut));
     }
 
     #[test]

@@ -5,17 +5,19 @@
 //! change while an encrypted stream keeps its old key.
 
 use std::collections::BTreeMap;
+use std::hash::Hasher as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
-use super::scenario::{Scenario, ScenarioStream};
 use super::{
     key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyRef,
-    KeyState, KeyType, KmsKey, KmsMetric, KmsMetrics, KmsSeries, MetricRange, Source, Stream,
-    StreamPage,
+    KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric, KmsMetrics, KmsSeries, MetricRange,
+    Source, Stream, StreamPage,
 };
+
+mod setup;
 
 /// Where the simulator reads the time; tests move it by hand.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -46,7 +48,7 @@ struct SimKey {
 struct SimStream {
     stream: Stream,
     /// The key that really encrypts the data: kept through a failed change.
-    effective: Option<(KeyType, Option<String>)>,
+    effective: Option<KeyInUse>,
     pending: Option<Pending>,
     episodes: Vec<Episode>,
     calls: Vec<DateTime<Utc>>,
@@ -55,8 +57,12 @@ struct SimStream {
 struct Pending {
     at: DateTime<Utc>,
     then: Encryption,
-    effective: Option<(KeyType, Option<String>)>,
+    effective: Option<KeyInUse>,
 }
+
+/// The key that really encrypts a stream's data, by type and ARN (none for
+/// the AWS owned key).
+type KeyInUse = (KeyType, Option<String>);
 
 /// A run of KMS errors on one stream.
 struct Episode {
@@ -67,172 +73,6 @@ struct Episode {
 }
 
 impl SimCloud {
-    pub fn new(scenario: Scenario) -> SimCloud {
-        SimCloud::with_clock(scenario, Arc::new(Utc::now))
-    }
-
-    pub fn with_clock(scenario: Scenario, clock: Clock) -> SimCloud {
-        let now = clock();
-        let keys: Vec<SimKey> = scenario
-            .keys
-            .iter()
-            .map(|k| {
-                let region = k.region.as_deref().unwrap_or(&scenario.region);
-                let state = KeyState::parse(&k.state);
-                let state_since = now - hours(k.state_since_hours);
-                SimKey {
-                    key: KmsKey {
-                        id: k.id.clone(),
-                        arn: format!("arn:aws:kms:{region}:{}:key/{}", scenario.account, k.id),
-                        deletion_date: (state == KeyState::PendingDeletion)
-                            .then(|| state_since + Duration::days(7)),
-                        state,
-                        spec: k.spec.clone(),
-                        usage: k.usage.clone(),
-                        manager: k.manager.clone(),
-                        description: k.description.clone(),
-                        rotation_enabled: Some(k.rotation),
-                    },
-                    aliases: k.aliases.clone(),
-                    state_since,
-                    denies_firehose: k.denies_firehose,
-                }
-            })
-            .collect();
-        let mut sim = SimCloud {
-            account: scenario.account.clone(),
-            region: scenario.region.clone(),
-            transition: Duration::seconds(scenario.transition_secs as i64),
-            clock,
-            state: Mutex::new(SimState {
-                keys,
-                streams: BTreeMap::new(),
-            }),
-        };
-        let streams = scenario
-            .streams
-            .iter()
-            .map(|s| (s.name.clone(), sim.build_stream(s, now)))
-            .collect();
-        sim.state.get_mut().expect("fresh mutex").streams = streams;
-        sim
-    }
-
-    fn build_stream(&self, s: &ScenarioStream, now: DateTime<Utc>) -> SimStream {
-        let state = self.state.lock().expect("fresh mutex");
-        let key = s.key.as_deref().map(|k| match k {
-            "aws-owned" => (KeyType::AwsOwned, None),
-            other => (
-                KeyType::CustomerManaged,
-                Some(
-                    state
-                        .find_key(other)
-                        .map(|k| k.key.arn.clone())
-                        .unwrap_or_else(|| other.to_string()),
-                ),
-            ),
-        });
-        let status = s
-            .encryption
-            .as_deref()
-            .and_then(EncryptionStatus::parse)
-            .unwrap_or(if key.is_some() {
-                EncryptionStatus::Enabled
-            } else {
-                EncryptionStatus::Disabled
-            });
-        let usable = |k: &(KeyType, Option<String>)| match &k.1 {
-            Some(arn) => state
-                .find_key(arn)
-                .is_some_and(|k| failure_for(k, &self.region).is_none()),
-            None => true,
-        };
-        let effective = match status {
-            EncryptionStatus::Enabled
-            | EncryptionStatus::Disabling
-            | EncryptionStatus::DisablingFailed => key.clone(),
-            EncryptionStatus::EnablingFailed => key.clone().filter(usable),
-            EncryptionStatus::Enabling | EncryptionStatus::Disabled => None,
-        };
-        let (key_type, key_arn) = key.clone().map_or((None, None), |(t, a)| (Some(t), a));
-        let encryption = Encryption {
-            status,
-            key_type,
-            key_arn,
-            failure: s.failure.as_ref().map(|f| Failure {
-                kind: f.kind.clone(),
-                details: f.details.clone(),
-            }),
-        };
-        let settle = s
-            .settles_in_secs
-            .map_or(self.transition, |secs| Duration::seconds(secs as i64));
-        let pending = match status {
-            EncryptionStatus::Enabling => Some(Pending {
-                at: now + settle,
-                then: Encryption {
-                    status: EncryptionStatus::Enabled,
-                    ..encryption.clone()
-                },
-                effective: key.clone(),
-            }),
-            EncryptionStatus::Disabling => Some(Pending {
-                at: now + settle,
-                then: Encryption::default(),
-                effective: None,
-            }),
-            _ => None,
-        };
-        let mut episodes = Vec::new();
-        if let Some((_, Some(arn))) = &effective {
-            if let Some(k) = state.find_key(arn) {
-                let metric = match k.key.state {
-                    KeyState::Disabled => Some(KmsMetric::Disabled),
-                    KeyState::PendingDeletion | KeyState::Unavailable => {
-                        Some(KmsMetric::InvalidState)
-                    }
-                    _ => None,
-                };
-                if let Some(metric) = metric {
-                    episodes.push(Episode {
-                        metric,
-                        start: k.state_since,
-                        end: None,
-                        per_minute: 6.0,
-                    });
-                }
-            }
-        }
-        for e in &s.errors {
-            let metric = KmsMetric::ALL
-                .into_iter()
-                .find(|m| m.name() == e.metric)
-                .unwrap_or(KmsMetric::AccessDenied);
-            episodes.push(Episode {
-                metric,
-                start: now - hours(e.since_hours),
-                end: e.until_hours.map(|h| now - hours(h)),
-                per_minute: e.per_minute,
-            });
-        }
-        SimStream {
-            stream: Stream {
-                name: s.name.clone(),
-                arn: format!(
-                    "arn:aws:firehose:{}:{}:deliverystream/{}",
-                    self.region, self.account, s.name
-                ),
-                source: Source::parse(&s.source),
-                status: s.status.clone(),
-                encryption,
-            },
-            effective,
-            pending,
-            episodes,
-            calls: Vec::new(),
-        }
-    }
-
     /// Applies every transition whose time has come, then hands out the state.
     fn settled(&self) -> (MutexGuard<'_, SimState>, DateTime<Utc>) {
         let now = (self.clock)();
@@ -295,10 +135,6 @@ impl SimCloud {
     }
 }
 
-fn hours(h: f64) -> Duration {
-    Duration::seconds((h * 3600.0) as i64)
-}
-
 /// Why Firehose would fail to use this key.
 fn failure_for(sim_key: &SimKey, region: &str) -> Option<Failure> {
     let key = &sim_key.key;
@@ -325,7 +161,7 @@ fn failure_for(sim_key: &SimKey, region: &str) -> Option<Failure> {
             )
         }
     }
-    if key.spec != "SYMMETRIC_DEFAULT" {
+    if key.spec != KeySpec::SymmetricDefault {
         return fail(
             "INVALID_KMS_KEY",
             format!(
@@ -334,10 +170,10 @@ fn failure_for(sim_key: &SimKey, region: &str) -> Option<Failure> {
             ),
         );
     }
-    if key.usage != "ENCRYPT_DECRYPT" {
+    if key.usage != KeyUsage::EncryptDecrypt {
         return fail(
             "INVALID_KMS_KEY",
-            format!("has usage {}, not ENCRYPT_DECRYPT.", key.usage),
+            format!("has usage {}, not {}.", key.usage, KeyUsage::EncryptDecrypt),
         );
     }
     if sim_key.denies_firehose {
@@ -363,11 +199,10 @@ impl SimState {
 
 /// A repeatable wobble so simulated error counts look like real traffic.
 fn jitter(name: &str, t: DateTime<Utc>) -> f64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.bytes().chain(t.timestamp().to_le_bytes()) {
-        h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    0.85 + (h % 1000) as f64 / 3333.0
+    let mut h = fnv::FnvHasher::default();
+    h.write(name.as_bytes());
+    h.write(&t.timestamp().to_le_bytes());
+    0.85 + (h.finish() % 1000) as f64 / 3333.0
 }
 
 fn series_for(

@@ -1,5 +1,5 @@
 use super::*;
-use crate::cloud::{CredentialFacts, Encryption, Failure, KeyRef};
+use crate::cloud::{CredentialFacts, Encryption, Failure, KeyManager, KeyRef};
 
 fn stream() -> Stream {
     Stream {
@@ -21,9 +21,9 @@ fn key(id: &str) -> KmsKey {
         id: id.into(),
         arn: format!("arn:aws:kms:us-east-1:1:key/{id}"),
         state: KeyState::Enabled,
-        spec: "SYMMETRIC_DEFAULT".into(),
-        usage: "ENCRYPT_DECRYPT".into(),
-        manager: "CUSTOMER".into(),
+        spec: KeySpec::SymmetricDefault,
+        usage: KeyUsage::EncryptDecrypt,
+        manager: KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
         rotation_enabled: Some(true),
@@ -97,13 +97,13 @@ fn only_enabled_symmetric_encrypt_decrypt_keys_of_the_region() {
         refused_because(&verdict(&s, Change::Start(KeyRef::Customer(k))), words);
     }
     let mut k = key("new");
-    k.spec = "RSA_2048".into();
+    k.spec = KeySpec::Rsa2048;
     refused_because(
         &verdict(&s, Change::Start(KeyRef::Customer(k))),
         "symmetric",
     );
     let mut k = key("new");
-    k.usage = "SIGN_VERIFY".into();
+    k.usage = KeyUsage::SignVerify;
     refused_because(
         &verdict(&s, Change::Start(KeyRef::Customer(k))),
         "ENCRYPT_DECRYPT",

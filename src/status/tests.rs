@@ -131,8 +131,77 @@ async fn table_fits_100_columns_and_names_problems() {
     let r = demo_report(Window::H3).await;
     let t = table(&r);
     for line in t.lines() {
-        assert!(line.chars().count() <= 100, "too wide: {line}");
+        assert!(line.width() <= 100, "too wide: {line}");
     }
     assert!(t.contains("billing-export: KMS refused Firehose"));
     assert!(t.contains("ENABLING_FAILED"));
+}
+
+/// The text from display column `at` on; panics when a character straddles
+/// that column, which is what a misaligned row looks like.
+fn from_column(line: &str, at: usize) -> &str {
+    let mut col = 0;
+    for (i, c) in line.char_indices() {
+        if col == at {
+            return &line[i..];
+        }
+        col += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        assert!(col <= at, "a character straddles column {at}: {line}");
+    }
+    panic!("{line} ends before column {at}");
+}
+
+#[tokio::test]
+async fn wide_characters_keep_the_table_aligned() {
+    let mut r = demo_report(Window::H3).await;
+    r.streams[0].name = "订单事件流-生产环境-非常长的名字".into();
+    r.streams[1].name = "🔥ログ".into();
+    r.streams[2].key_label = "alias/鍵-キー-🔑-とても長い別名".into();
+    let t = table(&r);
+    let rows: Vec<&str> = t.lines().skip(2).take(4).collect();
+    // SOURCE starts after NAME (26) and a space, KEY after three columns,
+    // HEALTH after six.
+    for line in rows {
+        assert!(line.width() <= 100, "too wide: {line}");
+        let source = from_column(line, 27);
+        assert!(
+            ["SOURCE", "DirectPut", "Kinesis"]
+                .iter()
+                .any(|s| source.starts_with(s)),
+            "{line}"
+        );
+        from_column(line, 54);
+        let health = from_column(line, 91);
+        assert!(
+            ["HEALTH", "OK", "WARNING", "CRITICAL", "UNKNOWN"].contains(&health),
+            "{line}"
+        );
+    }
+    assert!(t.contains("订单事件流-生产环境-非常…  DirectPut"), "{t}");
+    assert!(t.contains("alias/鍵-キー-🔑-とて…"), "{t}");
+}
+
+#[test]
+fn fit_cuts_and_measures_in_display_columns() {
+    assert_eq!(fit("billing", 9), "billing");
+    assert_eq!(fit("billing-export", 9), "billing-…");
+    assert_eq!(fit("数据流", 6), "数据流");
+    assert_eq!(fit("数据流名", 6), "数据…");
+    // A wide character that would straddle the edge is left out whole.
+    assert_eq!(fit("ab数据", 4), "ab…");
+    assert_eq!(pad("数据", 6, false), "数据  ");
+    assert_eq!(pad("7", 3, true), "  7");
+}
+
+#[test]
+fn wrap_counts_display_columns_and_keeps_words_whole() {
+    let text = "错误 错误 错误 arn:aws:kms:us-east-1:123456789012:key/long-key-id end";
+    // Counted in chars the first three words would fit 12 columns; shown, they take 14.
+    let wrapped = wrap(text, 12, "    ");
+    assert_eq!(
+        wrapped,
+        "错误 错误\n    错误\n    arn:aws:kms:us-east-1:123456789012:key/long-key-id\n    end\n"
+    );
+    assert_eq!(wrap("a  b\tc", 100, "    "), "a b c\n");
+    assert_eq!(wrap("  ", 100, "    "), "");
 }

@@ -139,9 +139,9 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
                 Span::styled(format!(" {:<10}", "key state"), theme.dim()),
                 Span::styled(k.state.as_str().to_string(), state_style),
             ]));
-            lines.push(field(" spec", k.spec.clone(), theme));
-            lines.push(field(" usage", k.usage.clone(), theme));
-            lines.push(field(" manager", k.manager.clone(), theme));
+            lines.push(field(" spec", k.spec.to_string(), theme));
+            lines.push(field(" usage", k.usage.to_string(), theme));
+            lines.push(field(" manager", k.manager.to_string(), theme));
             let rotation = match k.rotation_enabled {
                 Some(true) => "yearly, automatic".to_string(),
                 Some(false) => "off".to_string(),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::cloud::scenario::Scenario;
 
 struct Harness {
     sim: SimCloud,
