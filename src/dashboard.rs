@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
+use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -16,7 +16,6 @@ use crate::cache::Cache;
 use crate::change;
 use crate::cloud::Cloud;
 use crate::config::Config;
-use crate::keymap::UserAction;
 use crate::model::Window;
 use crate::terminal::{Guard, Term};
 use crate::worker::WorkerCommand;
@@ -106,10 +105,7 @@ async fn event_loop(
     let mut last_cache = tokio::time::Instant::now();
     let test_panic = crate::crash::test_panic_asked("dashboard");
     let size = terminal.size()?;
-    send(
-        commands,
-        app.resize(size.width, size.height, ui::table_viewport(size.height)),
-    );
+    send(commands, fit(app, size.width, size.height));
     terminal.draw(|f| ui::render(f, app))?;
     tracing::info!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -129,17 +125,12 @@ async fn event_loop(
                     dirty = true;
                 }
                 Some(Ok(Event::Resize(w, h))) => {
-                    out = app.resize(w, h, ui::table_viewport(h));
+                    out = fit(app, w, h);
                     dirty = true;
                 }
                 Some(Ok(Event::Mouse(m))) => {
-                    let action = match m.kind {
-                        MouseEventKind::ScrollDown => Some(UserAction::Down),
-                        MouseEventKind::ScrollUp => Some(UserAction::Up),
-                        _ => None,
-                    };
-                    if let Some(a) = action {
-                        out = app.update(a);
+                    if let Some(more) = app.on_mouse(m) {
+                        out = more;
                         dirty = true;
                     }
                 }
@@ -177,6 +168,12 @@ async fn event_loop(
             terminal.draw(|f| ui::render(f, app))?;
         }
     }
+}
+
+/// Tells the app how much of it fits a terminal of this size.
+fn fit(app: &mut App, width: u16, height: u16) -> Vec<WorkerCommand> {
+    app.fit_help(ui::help_viewport(height));
+    app.resize(width, height, ui::table_viewport(height))
 }
 
 /// Writes the fleet to the cache on a blocking thread, once something was
