@@ -208,7 +208,7 @@ impl Keymap {
     }
 
     /// The action of `mode` a key is bound to, if any.
-    pub fn action(&self, mode: Mode, ev: &KeyEvent) -> Option<UserAction> {
+    fn action(&self, mode: Mode, ev: &KeyEvent) -> Option<UserAction> {
         mode.actions()
             .iter()
             .map(|(a, _)| *a)

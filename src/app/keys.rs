@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use super::{App, Dialog, LoadingState, View, WorkerCommand};
+use super::{App, Confirm, Dialog, LoadingState, View, WorkerCommand};
 use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
 use crate::model::Tone;
 
@@ -211,8 +211,10 @@ impl App {
                 p.filter.push(c);
                 p.selected = 0;
             }
-            Some(Dialog::Confirm(confirm)) => confirm.typed.iter_mut().for_each(|t| t.push(c)),
-            Some(Dialog::Quit(_)) => {}
+            Some(Dialog::Confirm(Confirm {
+                typed: Some(name), ..
+            })) => name.push(c),
+            Some(Dialog::Confirm(_) | Dialog::Quit(_)) => {}
             None if self.filtering => {
                 self.filter.push(c);
                 self.refresh_view();
