@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Visitor};
 use serde::Deserialize;
 
-use crate::keymap::{KeyList, Keymap, QuitKeys};
+use crate::keymap::{KeyList, Keymap, QuitKeys, UserAction};
 use crate::model::{Severity, Window};
 
 mod file;
@@ -170,32 +170,57 @@ section!(
         disable: KeyList,
         help: KeyList,
         quit: QuitKeys,
+        filter_keep: KeyList,
+        filter_clear: KeyList,
+        erase: KeyList,
+        picker_up: KeyList,
+        picker_down: KeyList,
+        pick: KeyList,
+        cancel: KeyList,
+        confirm_yes: KeyList,
+        confirm_no: KeyList,
+        submit_name: KeyList,
     }
 );
 
 impl Keys {
     pub fn keymap(&self) -> Keymap {
-        use crate::keymap::UserAction as A;
-        let b = |a: A, k: &KeyList| (a, k.clone());
-        Keymap {
-            bindings: vec![
-                b(A::Up, &self.up),
-                b(A::Down, &self.down),
-                b(A::Top, &self.top),
-                b(A::Bottom, &self.bottom),
-                b(A::PageUp, &self.page_up),
-                b(A::PageDown, &self.page_down),
-                b(A::Open, &self.open),
-                b(A::Back, &self.back),
-                b(A::Filter, &self.filter),
-                b(A::Sort, &self.sort),
-                b(A::Window, &self.window),
-                b(A::Refresh, &self.refresh),
-                b(A::Rotate, &self.rotate),
-                b(A::Disable, &self.disable),
-                b(A::Help, &self.help),
-                b(A::Quit, &self.quit.0),
-            ],
+        let bindings = UserAction::ALL
+            .iter()
+            .map(|a| (*a, self.keys_of(*a).clone()))
+            .collect();
+        Keymap { bindings }
+    }
+
+    fn keys_of(&self, action: UserAction) -> &KeyList {
+        use UserAction as A;
+        match action {
+            A::Up => &self.up,
+            A::Down => &self.down,
+            A::Top => &self.top,
+            A::Bottom => &self.bottom,
+            A::PageUp => &self.page_up,
+            A::PageDown => &self.page_down,
+            A::Open => &self.open,
+            A::Back => &self.back,
+            A::Filter => &self.filter,
+            A::Sort => &self.sort,
+            A::Window => &self.window,
+            A::Refresh => &self.refresh,
+            A::Rotate => &self.rotate,
+            A::Disable => &self.disable,
+            A::Help => &self.help,
+            A::Quit => &self.quit.0,
+            A::FilterKeep => &self.filter_keep,
+            A::FilterClear => &self.filter_clear,
+            A::Erase => &self.erase,
+            A::PickerUp => &self.picker_up,
+            A::PickerDown => &self.picker_down,
+            A::Pick => &self.pick,
+            A::Cancel => &self.cancel,
+            A::ConfirmYes => &self.confirm_yes,
+            A::ConfirmNo => &self.confirm_no,
+            A::SubmitName => &self.submit_name,
         }
     }
 }
@@ -295,18 +320,16 @@ impl Config {
         config.ui.apply(patch.ui);
         config.refresh.apply(patch.refresh);
         config.keys.apply(patch.keys);
-        if let Some((key, a, b)) = config.keys.keymap().duplicate() {
-            // Name the action the user's file binds, the later one first:
-            // the other may be a default the file never mentions.
-            let named = if file::sets(text, &["keys", b]) { b } else { a };
-            return Err(file::invalid(
-                text,
-                path,
-                &["keys", named],
-                format!(
-                    "`{key}` is bound to both `{a}` and `{b}`: a key may serve one action only"
-                ),
-            ));
+        if let Some(problem) = config.keys.keymap().problem() {
+            // Name the last action the user's file sets: the others may be
+            // defaults the file never mentions.
+            let names: Vec<&str> = problem.actions.iter().map(|a| a.name()).collect();
+            let named = names
+                .iter()
+                .rev()
+                .find(|n| file::sets(text, &["keys", n]))
+                .unwrap_or(&names[0]);
+            return Err(file::invalid(text, path, &["keys", named], problem.message));
         }
         config.ledger.path = file::resolve_path(&config.ledger.path, path)
             .map_err(|message| file::invalid(text, path, &["ledger", "path"], message))?;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use crossterm::event::{Event, EventStream, KeyEventKind, MouseEventKind};
+use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -16,7 +16,6 @@ use crate::cache::Cache;
 use crate::change;
 use crate::cloud::Cloud;
 use crate::config::Config;
-use crate::keymap::UserAction;
 use crate::model::Window;
 use crate::terminal::{Guard, Term};
 use crate::worker::WorkerCommand;
@@ -91,6 +90,30 @@ pub async fn run(
     }
 }
 
+/// What one turn of the loop brought: work for the worker, and whether the
+/// screen changed.
+#[derive(Default)]
+struct Turn {
+    commands: Vec<WorkerCommand>,
+    redraw: bool,
+}
+
+impl Turn {
+    fn redraw(commands: Vec<WorkerCommand>) -> Turn {
+        Turn {
+            commands,
+            redraw: true,
+        }
+    }
+}
+
+/// Where the fleet is cached and when it was last written, to write it once
+/// a minute while the dashboard runs.
+struct CacheTimer<'a> {
+    cache: Option<&'a Cache>,
+    last: tokio::time::Instant,
+}
+
 async fn event_loop(
     started: std::time::Instant,
     terminal: &mut Term,
@@ -103,13 +126,40 @@ async fn event_loop(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
-    let mut last_cache = tokio::time::Instant::now();
+    let mut saving = CacheTimer {
+        cache,
+        last: tokio::time::Instant::now(),
+    };
+    first_frame(started, terminal, app, commands)?;
+    loop {
+        let turn = tokio::select! {
+            ev = input.next() => on_input(app, ev),
+            Some(ev) = events.recv() => on_data(app, ev, events),
+            _ = tick.tick() => on_tick(app, &mut saving),
+            _ = term.recv() => stop(app),
+            _ = hup.recv() => stop(app),
+        };
+        send(commands, turn.commands);
+        if app.quit {
+            return Ok(());
+        }
+        if turn.redraw {
+            terminal.draw(|f| ui::render(f, app))?;
+        }
+    }
+}
+
+/// Sizes the app to the terminal and draws it once, logging how long the
+/// start took.
+fn first_frame(
+    started: std::time::Instant,
+    terminal: &mut Term,
+    app: &mut App,
+    commands: &mpsc::UnboundedSender<WorkerCommand>,
+) -> anyhow::Result<()> {
     let test_panic = crate::crash::test_panic_asked("dashboard");
     let size = terminal.size()?;
-    send(
-        commands,
-        app.resize(size.width, size.height, ui::table_viewport(size.height)),
-    );
+    send(commands, fit(app, size.width, size.height));
     terminal.draw(|f| ui::render(f, app))?;
     tracing::info!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -119,64 +169,64 @@ async fn event_loop(
     if test_panic {
         crate::crash::test_panic("dashboard");
     }
-    loop {
-        let mut dirty = false;
-        let mut out = Vec::new();
-        tokio::select! {
-            ev = input.next() => match ev {
-                Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
-                    out = app.on_key(key);
-                    dirty = true;
-                }
-                Some(Ok(Event::Resize(w, h))) => {
-                    out = app.resize(w, h, ui::table_viewport(h));
-                    dirty = true;
-                }
-                Some(Ok(Event::Mouse(m))) => {
-                    let action = match m.kind {
-                        MouseEventKind::ScrollDown => Some(UserAction::Down),
-                        MouseEventKind::ScrollUp => Some(UserAction::Up),
-                        _ => None,
-                    };
-                    if let Some(a) = action {
-                        out = app.update(a);
-                        dirty = true;
-                    }
-                }
-                Some(Ok(_)) => {}
-                // The terminal is gone (SSH dropped): nothing left to draw on.
-                Some(Err(_)) | None => app.quit = true,
-            },
-            Some(ev) = events.recv() => {
-                let (changed, more) = app.apply(ev);
-                dirty |= changed;
-                out = more;
-                // Take everything already waiting before drawing once.
-                while let Ok(ev) = events.try_recv() {
-                    let (changed, more) = app.apply(ev);
-                    dirty |= changed;
-                    out.extend(more);
-                }
-            }
-            _ = tick.tick() => {
-                dirty |= app.tick(Utc::now());
-                if let Some(cache) = cache.filter(|_| last_cache.elapsed() >= CACHE_EVERY) {
-                    if save_cache(cache, app).is_some() {
-                        last_cache = tokio::time::Instant::now();
-                    }
-                }
-            }
-            _ = term.recv() => app.quit = true,
-            _ = hup.recv() => app.quit = true,
+    Ok(())
+}
+
+/// Tells the app how much of it fits a terminal of this size.
+fn fit(app: &mut App, width: u16, height: u16) -> Vec<WorkerCommand> {
+    app.fit_help(ui::help_viewport(height));
+    app.resize(width, height, ui::table_viewport(height))
+}
+
+fn on_input(app: &mut App, ev: Option<std::io::Result<Event>>) -> Turn {
+    match ev {
+        Some(Ok(Event::Key(key))) if key.kind != KeyEventKind::Release => {
+            Turn::redraw(app.on_key(key))
         }
-        send(commands, out);
-        if app.quit {
-            return Ok(());
-        }
-        if dirty {
-            terminal.draw(|f| ui::render(f, app))?;
+        Some(Ok(Event::Resize(w, h))) => Turn::redraw(fit(app, w, h)),
+        Some(Ok(Event::Mouse(m))) => app.on_mouse(m).map(Turn::redraw).unwrap_or_default(),
+        Some(Ok(_)) => Turn::default(),
+        // The terminal is gone (SSH dropped): nothing left to draw on.
+        Some(Err(_)) | None => stop(app),
+    }
+}
+
+/// Takes everything the worker has already sent, to draw once for all of it.
+fn on_data(
+    app: &mut App,
+    first: worker::DataEvent,
+    events: &mut mpsc::UnboundedReceiver<worker::DataEvent>,
+) -> Turn {
+    let mut turn = Turn::default();
+    let mut next = Some(first);
+    while let Some(ev) = next {
+        let (changed, more) = app.apply(ev);
+        turn.redraw |= changed;
+        turn.commands.extend(more);
+        next = events.try_recv().ok();
+    }
+    turn
+}
+
+fn on_tick(app: &mut App, saving: &mut CacheTimer) -> Turn {
+    let redraw = app.tick(Utc::now());
+    if let Some(cache) = saving
+        .cache
+        .filter(|_| saving.last.elapsed() >= CACHE_EVERY)
+    {
+        if save_cache(cache, app).is_some() {
+            saving.last = tokio::time::Instant::now();
         }
     }
+    Turn {
+        commands: Vec::new(),
+        redraw,
+    }
+}
+
+fn stop(app: &mut App) -> Turn {
+    app.quit = true;
+    Turn::default()
 }
 
 /// Writes the fleet to the cache on a blocking thread, once something was

@@ -1,5 +1,6 @@
-//! Key bindings: one table from actions to keys, built from the config, checked
-//! for duplicates, and the source of the help screen.
+//! Key bindings: every key press goes through here. Each mode of the
+//! dashboard has its map from keys to actions, built from the `[keys]` section
+//! of the config, checked for clashes, and the source of the help screen.
 
 use std::fmt;
 
@@ -7,28 +8,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
-/// A user intent, after the keymap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UserAction {
-    Up,
-    Down,
-    Top,
-    Bottom,
-    PageUp,
-    PageDown,
-    Open,
-    Back,
-    Filter,
-    Sort,
-    Window,
-    Refresh,
-    Help,
-    Quit,
-    /// Change the selected stream's key (or enable encryption).
-    Rotate,
-    /// Stop the selected stream's encryption.
-    Disable,
-}
+mod check;
+mod help;
+mod modes;
+
+pub use check::Problem;
+pub use help::HelpLine;
+pub use modes::{Mode, UserAction, HELP_SECTIONS};
 
 /// One key, as written in the config: `j`, `G`, `?`, `Enter`, `PageDown`, `Ctrl-r`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,13 +59,13 @@ impl Key {
                 (Some(c), None) => KeyCode::Char(c),
                 _ => {
                     return Err(format!(
-                        "`{s}` is not a key: use one character (`j`, `?`), a name (Up, Down, PageUp, PageDown, Home, End, Enter, Esc, Tab, Space, F1..F12), optionally with `Ctrl-`"
+                        "`{s}` is not a key: use one character (`j`, `?`), a name (Up, Down, Left, Right, PageUp, PageDown, Home, End, Enter, Esc, Tab, Backspace, Delete, Space, F1..F12), optionally with `Ctrl-`"
                     ))
                 }
             }
         };
         if let (true, KeyCode::Char(c)) = (ctrl, code) {
-            // Keymap::action quits on Ctrl-c before looking at any binding,
+            // Keymap::input quits on Ctrl-c before looking at any binding,
             // so a binding of it could never fire.
             if c.eq_ignore_ascii_case(&'c') {
                 return Err(format!("`{s}` always quits and cannot be bound: remove it"));
@@ -92,6 +78,11 @@ impl Key {
             }
         }
         Ok(Key { code, ctrl })
+    }
+
+    /// Whether pressing this key in a text field types a character.
+    pub fn types_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(c) if !self.ctrl && crate::text::typed(c).is_some())
     }
 
     pub fn matches(&self, ev: &KeyEvent) -> bool {
@@ -184,67 +175,51 @@ impl fmt::Display for KeyList {
     }
 }
 
-/// Every remappable action with its config name and help text, in help order.
-pub const BINDABLE: &[(UserAction, &str, &str)] = &[
-    (UserAction::Up, "up", "move up"),
-    (UserAction::Down, "down", "move down"),
-    (UserAction::Top, "top", "first stream"),
-    (UserAction::Bottom, "bottom", "last stream"),
-    (UserAction::PageUp, "page_up", "page up"),
-    (UserAction::PageDown, "page_down", "page down"),
-    (UserAction::Open, "open", "open the stream's detail"),
-    (UserAction::Back, "back", "back / close / clear filter"),
-    (
-        UserAction::Filter,
-        "filter",
-        "filter by name, key or status",
-    ),
-    (
-        UserAction::Sort,
-        "sort",
-        "cycle sort: name, status, KMS errors, quota left",
-    ),
-    (
-        UserAction::Window,
-        "window",
-        "cycle KMS error window: 1h, 3h, 12h, 24h",
-    ),
-    (UserAction::Refresh, "refresh", "refresh everything now"),
-    (
-        UserAction::Rotate,
-        "rotate",
-        "change the stream's key, or enable encryption",
-    ),
-    (
-        UserAction::Disable,
-        "disable",
-        "stop the stream's encryption",
-    ),
-    (UserAction::Help, "help", "show or hide this help"),
-    (UserAction::Quit, "quit", "quit (Ctrl-c always quits)"),
-];
-
-/// Actions that change a stream: hidden and refused in read-only mode.
-pub fn changes(action: UserAction) -> bool {
-    matches!(action, UserAction::Rotate | UserAction::Disable)
+/// What a key press means in a mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    Action(UserAction),
+    /// A character for the mode's text field.
+    Text(char),
+    Unbound,
 }
 
-/// Actions and their keys, after the user's config.
+/// Actions and their keys, after the user's config. An action has the same
+/// keys in every mode that offers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
     pub bindings: Vec<(UserAction, KeyList)>,
 }
 
 impl Keymap {
-    /// The action a key press means, if any.
-    pub fn action(&self, ev: &KeyEvent) -> Option<UserAction> {
+    /// What a key press means in `mode`.
+    pub fn input(&self, mode: Mode, ev: &KeyEvent) -> Input {
+        // The one place Ctrl-c is read: it means quit everywhere, which is
+        // why no binding may take it.
         if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
-            return Some(UserAction::Quit);
+            return Input::Action(UserAction::Quit);
         }
+        if mode.takes_text() {
+            if let Some(c) = typed(ev) {
+                return Input::Text(c);
+            }
+        }
+        self.action(mode, ev).map_or(Input::Unbound, Input::Action)
+    }
+
+    /// The action of `mode` a key is bound to, if any.
+    fn action(&self, mode: Mode, ev: &KeyEvent) -> Option<UserAction> {
+        mode.actions()
+            .iter()
+            .map(|(a, _)| *a)
+            .find(|a| self.list(*a).iter().any(|k| k.matches(ev)))
+    }
+
+    fn list(&self, action: UserAction) -> &[Key] {
         self.bindings
             .iter()
-            .find(|(_, keys)| keys.0.iter().any(|k| k.matches(ev)))
-            .map(|(a, _)| *a)
+            .find(|(a, _)| *a == action)
+            .map_or(&[], |(_, k)| &k.0)
     }
 
     pub fn keys(&self, action: UserAction) -> String {
@@ -256,91 +231,28 @@ impl Keymap {
 
     /// The first key bound to an action, for short hints.
     pub fn first(&self, action: UserAction) -> String {
-        self.bindings
-            .iter()
-            .find(|(a, _)| *a == action)
-            .and_then(|(_, k)| k.0.first())
+        self.list(action)
+            .first()
             .map_or(String::new(), Key::to_string)
     }
+}
 
-    /// A key bound to two actions, as (key, first action, second action).
-    pub fn duplicate(&self) -> Option<(Key, &'static str, &'static str)> {
-        let name = |a: UserAction| {
-            BINDABLE
-                .iter()
-                .find(|(b, _, _)| *b == a)
-                .map_or("?", |b| b.1)
-        };
-        for (i, (a, keys)) in self.bindings.iter().enumerate() {
-            for k in &keys.0 {
-                for (b, other) in &self.bindings[i + 1..] {
-                    if other.0.contains(k) {
-                        return Some((*k, name(*a), name(*b)));
-                    }
-                }
-                if keys.0.iter().filter(|x| *x == k).count() > 1 {
-                    return Some((*k, name(*a), name(*a)));
-                }
-            }
-        }
-        None
+/// The character a key press adds to a text field (filter, key picker, the
+/// stream's name), if any. Control characters, pasted or typed, never enter:
+/// they would reach the terminal when the field is drawn. Ctrl and Alt
+/// chords are commands, not text (a pasted ESC sequence arrives as Alt-key).
+fn typed(ev: &KeyEvent) -> Option<char> {
+    let KeyCode::Char(c) = ev.code else {
+        return None;
+    };
+    if ev
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    {
+        return None;
     }
+    crate::text::typed(c)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ev(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
-        KeyEvent::new(code, modifiers)
-    }
-
-    #[test]
-    fn keys_parse_and_print_back() {
-        for s in [
-            "j", "G", "?", "/", "Enter", "PageDown", "Ctrl-r", "F5", "Space",
-        ] {
-            assert_eq!(Key::parse(s).unwrap().to_string(), s);
-        }
-        assert!(Key::parse("jj").unwrap_err().contains("`jj` is not a key"));
-    }
-
-    #[test]
-    fn only_f1_to_f12_are_function_keys() {
-        for s in ["F1", "F12"] {
-            assert_eq!(
-                Key::parse(s).unwrap().code,
-                KeyCode::F(s[1..].parse().unwrap())
-            );
-        }
-        for s in ["F0", "F13", "F99", "F256", "F99999999999"] {
-            let err = Key::parse(s).unwrap_err();
-            assert!(
-                err.contains(&format!("`{s}`")) && err.contains("F1 to F12"),
-                "{err}"
-            );
-        }
-        // A lone F is the letter.
-        assert_eq!(Key::parse("F").unwrap().code, KeyCode::Char('F'));
-    }
-
-    #[test]
-    fn ctrl_c_and_unpressable_ctrl_keys_are_refused() {
-        for s in ["Ctrl-c", "Ctrl-C"] {
-            let err = Key::parse(s).unwrap_err();
-            assert!(err.contains("always quits"), "{err}");
-        }
-        let err = Key::parse("Ctrl-R").unwrap_err();
-        assert!(err.contains("`Ctrl-r`"), "{err}");
-        assert!(Key::parse("Ctrl-").is_err());
-    }
-
-    #[test]
-    fn shifted_letters_and_ctrl_match() {
-        let g = Key::parse("G").unwrap();
-        assert!(g.matches(&ev(KeyCode::Char('G'), KeyModifiers::SHIFT)));
-        let r = Key::parse("Ctrl-r").unwrap();
-        assert!(r.matches(&ev(KeyCode::Char('r'), KeyModifiers::CONTROL)));
-        assert!(!r.matches(&ev(KeyCode::Char('r'), KeyModifiers::NONE)));
-    }
-}
+mod tests;

@@ -2,14 +2,13 @@
 //! the confirmation, `d` opens the type-the-name dialog. What is shown is
 //! checked here with the same rules the worker applies again before sending.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-
-use super::update::typed;
 use super::{App, Confirm, Dialog, PickItem, Picker, WorkerCommand};
 use crate::change::Request;
 use crate::cloud::KeyRef;
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
 use crate::inventory::{AWS_OWNED, NO_ENCRYPTION};
+use crate::keymap::UserAction as A;
+use crate::keymap::UserAction;
 use crate::model::Tone;
 use crate::preflight::{self, Change};
 
@@ -46,16 +45,9 @@ impl App {
         self.dialog = Some(Dialog::Confirm(confirm));
     }
 
-    /// The selected stream, if a change may be asked for it now.
+    /// The selected stream, if it is described: a change needs to know
+    /// what it changes.
     fn changeable(&mut self) -> Option<&Stream> {
-        if self.context.read_only {
-            self.message = Some((
-                "read-only mode: changes are off (started with --read-only or read_only = true)"
-                    .into(),
-                Tone::Bad,
-            ));
-            return None;
-        }
         let row = self.selected_row()?;
         if row.stream.is_none() {
             self.message = Some((
@@ -125,123 +117,91 @@ impl App {
         items
     }
 
-    /// Keys while a dialog is open.
-    pub(super) fn dialog_key(&mut self, ev: KeyEvent) -> Vec<WorkerCommand> {
-        let ctrl_c = ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL);
-        match self.dialog.take() {
-            Some(Dialog::Quit(_)) => {
-                // A second Ctrl-c is as good as yes: the user means it.
-                if ctrl_c || matches!(ev.code, KeyCode::Char('y' | 'Y')) {
-                    self.quit = true;
-                } else if !matches!(ev.code, KeyCode::Char('n' | 'N') | KeyCode::Esc) {
-                    self.dialog = Some(Dialog::Quit(self.following.iter().cloned().collect()));
-                }
-                Vec::new()
-            }
-            _ if ctrl_c => {
-                self.request_quit();
-                Vec::new()
-            }
-            Some(Dialog::Picker(p)) => self.picker_key(p, ev),
-            Some(Dialog::Confirm(c)) => self.confirm_key(c, ev),
-            None => Vec::new(),
-        }
-    }
-
-    /// Quits, unless a change is still being followed: then asks first, as
-    /// quitting leaves its outcome unrecorded.
-    pub fn request_quit(&mut self) {
-        if self.following.is_empty() {
-            self.quit = true;
-        } else {
-            self.dialog = Some(Dialog::Quit(self.following.iter().cloned().collect()));
-        }
-    }
-
-    fn picker_key(&mut self, mut p: Picker, ev: KeyEvent) -> Vec<WorkerCommand> {
-        match ev.code {
-            KeyCode::Esc => return Vec::new(),
-            KeyCode::Up => p.selected = p.selected.saturating_sub(1),
-            KeyCode::Down => p.selected += 1,
-            KeyCode::Backspace => {
+    /// An action of the key picker.
+    pub(super) fn picker_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        let Some(Dialog::Picker(p)) = &mut self.dialog else {
+            return Vec::new();
+        };
+        match action {
+            A::PickerUp => p.selected = p.selected.saturating_sub(1),
+            A::PickerDown => p.selected += 1,
+            A::Erase => {
                 p.filter.pop();
                 p.selected = 0;
             }
-            KeyCode::Char(_) => {
-                if let Some(c) = typed(&ev) {
-                    p.filter.push(c);
-                    p.selected = 0;
-                }
-            }
-            KeyCode::Enter => {
-                self.dialog = Some(Dialog::Picker(p.clone()));
-                let items = self.picker_items();
-                let Some(item) = items.get(p.selected.min(items.len().saturating_sub(1))) else {
-                    return Vec::new();
-                };
-                if let Some(problem) = &item.problem {
-                    self.message =
-                        Some((format!("cannot use {}: {problem}", item.label), Tone::Bad));
-                    return Vec::new();
-                }
-                let target = match &item.key {
-                    KeyRef::AwsOwned => None,
-                    KeyRef::Customer(arn) => {
-                        self.all_keys.as_ref().and_then(|b| b.key(arn)).cloned()
-                    }
-                };
-                let Some(stream) = self.row(&p.stream).and_then(|r| r.stream.clone()) else {
-                    return Vec::new();
-                };
-                let request = Request::Rotate {
-                    stream: p.stream.clone(),
-                    key: item.key.clone(),
-                };
-                let confirm = self.preview(&stream, request, target);
-                self.dialog = Some(Dialog::Confirm(confirm));
-                return Vec::new();
-            }
+            A::Cancel => self.dialog = None,
+            A::Pick => self.pick(),
             _ => {}
         }
-        let count = {
-            self.dialog = Some(Dialog::Picker(p));
-            self.picker_items().len()
-        };
+        let count = self.picker_items().len();
         if let Some(Dialog::Picker(p)) = &mut self.dialog {
             p.selected = p.selected.min(count.saturating_sub(1));
         }
         Vec::new()
     }
 
-    fn confirm_key(&mut self, mut c: Confirm, ev: KeyEvent) -> Vec<WorkerCommand> {
-        let go = match (&mut c.typed, ev.code) {
-            (_, KeyCode::Esc) => return Vec::new(),
-            (Some(name), KeyCode::Char(_)) => {
-                name.extend(typed(&ev));
+    /// The highlighted key: its confirmation, or why it cannot be used.
+    fn pick(&mut self) {
+        let Some(Dialog::Picker(p)) = &self.dialog else {
+            return;
+        };
+        let (name, selected) = (p.stream.clone(), p.selected);
+        let items = self.picker_items();
+        let Some(item) = items.get(selected.min(items.len().saturating_sub(1))) else {
+            return;
+        };
+        if let Some(problem) = &item.problem {
+            self.message = Some((format!("cannot use {}: {problem}", item.label), Tone::Bad));
+            return;
+        }
+        let target = match &item.key {
+            KeyRef::AwsOwned => None,
+            KeyRef::Customer(arn) => self.all_keys.as_ref().and_then(|b| b.key(arn)).cloned(),
+        };
+        let Some(stream) = self.row(&name).and_then(|r| r.stream.clone()) else {
+            return;
+        };
+        let request = Request::Rotate {
+            stream: name,
+            key: item.key.clone(),
+        };
+        self.dialog = Some(Dialog::Confirm(self.preview(&stream, request, target)));
+    }
+
+    /// An action of the confirmation or of the stop dialog.
+    pub(super) fn confirm_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        let Some(Dialog::Confirm(c)) = &mut self.dialog else {
+            return Vec::new();
+        };
+        let go = match (action, &mut c.typed) {
+            (A::ConfirmNo, None) | (A::Cancel, Some(_)) => {
+                self.dialog = None;
                 false
             }
-            (Some(typed), KeyCode::Backspace) => {
+            (A::ConfirmYes, None) => true,
+            (A::SubmitName, Some(typed)) => *typed == c.stream,
+            (A::Erase, Some(typed)) => {
                 typed.pop();
                 false
             }
-            (Some(typed), KeyCode::Enter) => *typed == c.stream,
-            (None, KeyCode::Char('y' | 'Y')) => true,
-            (None, KeyCode::Char('n' | 'N')) => return Vec::new(),
-            // Anything else, Enter included, keeps the dialog: cancel is the default.
             _ => false,
         };
-        if go && c.verdict.allowed() {
-            self.message = Some((
-                format!("{}: sending the change to AWS…", c.stream),
-                Tone::Info,
-            ));
-            return vec![WorkerCommand::Change {
-                request: c.request,
-                streams_on_key: c.streams_on_key,
-            }];
+        match self.dialog.take() {
+            Some(Dialog::Confirm(c)) if go && c.verdict.allowed() => {
+                self.message = Some((
+                    format!("{}: sending the change to AWS…", c.stream),
+                    Tone::Info,
+                ));
+                vec![WorkerCommand::Change {
+                    request: c.request,
+                    streams_on_key: c.streams_on_key,
+                }]
+            }
+            kept => {
+                self.dialog = kept;
+                Vec::new()
+            }
         }
-        self.dialog = Some(Dialog::Confirm(c));
-        Vec::new()
     }
 
     /// The confirmation for a change, checked against what the dashboard knows.

@@ -3,13 +3,14 @@
 //! what the worker learned. Both are plain functions, tested without a runtime.
 
 mod changes;
+mod keys;
 pub mod update;
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::keymap::{Keymap, UserAction};
+use crate::keymap::Keymap;
 use crate::worker::WorkerCommand;
 
 use crate::change::Request;
@@ -195,6 +196,10 @@ pub struct App {
     pub credentials: CredentialFacts,
     /// The latest word on a change, for the status line.
     pub message: Option<(String, Tone)>,
+    /// The first help line on screen.
+    pub help_scroll: usize,
+    /// Help lines that fit on screen.
+    pub help_rows: usize,
     /// The worker panicked with this message: nothing is refreshed any more.
     pub fault: Option<String>,
     /// The log file, to point at when something went wrong inside.
@@ -253,6 +258,9 @@ impl App {
             all_keys: None,
             credentials: CredentialFacts::default(),
             message: None,
+            help_scroll: 0,
+            // What fits at 80x24, until the terminal says otherwise.
+            help_rows: 19,
             fault: None,
             log_file: None,
             last_interest: None,

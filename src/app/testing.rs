@@ -89,6 +89,7 @@ pub fn demo_app_from(config: &Config, width: u16, height: u16, events: Vec<DataE
     for ev in events {
         app.apply(ev);
     }
+    app.fit_help(crate::ui::help_viewport(height));
     app.resize(width, height, crate::ui::table_viewport(height));
     app
 }

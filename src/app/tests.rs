@@ -5,6 +5,8 @@ use super::*;
 use crate::cloud::CloudError;
 use crate::worker::DataEvent;
 
+mod keys;
+
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
 }

@@ -1,122 +1,14 @@
-//! State transitions: keys and actions from the user, events from the worker.
+//! State transitions for what the worker learned, the terminal's size and the
+//! clock; keys are in keys.rs.
 
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{App, LoadingState, SortKey, Summary, UserAction, View, WorkerCommand};
+use super::{App, LoadingState, SortKey, Summary, WorkerCommand};
 use crate::cloud::CloudError;
 use crate::model::{ago, clock, Row};
 use crate::worker::DataEvent;
 
 impl App {
-    /// A key press, routed to the filter prompt while it is open.
-    pub fn on_key(&mut self, ev: KeyEvent) -> Vec<WorkerCommand> {
-        if self.dialog.is_some() {
-            let mut commands = self.dialog_key(ev);
-            commands.extend(self.interest());
-            return commands;
-        }
-        if self.filtering {
-            match ev.code {
-                KeyCode::Char('c') if ev.modifiers.contains(KeyModifiers::CONTROL) => {
-                    self.request_quit()
-                }
-                KeyCode::Char(_) => {
-                    if let Some(c) = typed(&ev) {
-                        self.filter.push(c);
-                        self.refresh_view();
-                    }
-                }
-                KeyCode::Backspace => {
-                    self.filter.pop();
-                    self.refresh_view();
-                }
-                KeyCode::Enter => self.filtering = false,
-                KeyCode::Esc => {
-                    self.filtering = false;
-                    self.filter.clear();
-                    self.refresh_view();
-                }
-                _ => {}
-            }
-            return self.interest();
-        }
-        match self.keymap.action(&ev) {
-            Some(action) => self.update(action),
-            None => {
-                self.message = None;
-                Vec::new()
-            }
-        }
-    }
-
-    /// Applies one user action; returns the work it asks of the worker.
-    pub fn update(&mut self, action: UserAction) -> Vec<WorkerCommand> {
-        let mut commands = Vec::new();
-        // A key press is an acknowledgement: the last message has been seen.
-        if !matches!(action, UserAction::Rotate | UserAction::Disable) {
-            self.message = None;
-        }
-        match (action, &self.view) {
-            (UserAction::Quit, _) => self.request_quit(),
-            (UserAction::Help, View::Help) | (UserAction::Back, View::Help) => {
-                self.view = View::Table
-            }
-            (UserAction::Help, _) => self.view = View::Help,
-            (_, View::Help) => {}
-            (UserAction::Up, _) => self.select(self.selected.saturating_sub(1)),
-            (UserAction::Down, _) => self.select(self.selected + 1),
-            (UserAction::Top, _) => self.select(0),
-            (UserAction::Bottom, _) => self.select(usize::MAX),
-            (UserAction::PageUp, _) => {
-                self.select(self.selected.saturating_sub(self.viewport.max(1)))
-            }
-            (UserAction::PageDown, _) => self.select(self.selected + self.viewport.max(1)),
-            (UserAction::Open, View::Table) => {
-                if let Some(row) = self.selected_row() {
-                    self.view = View::Detail(row.name.clone());
-                }
-            }
-            (UserAction::Open, _) => {}
-            (UserAction::Back, View::Detail(_)) => self.view = View::Table,
-            (UserAction::Back, _) => {
-                if !self.filter.is_empty() {
-                    self.filter.clear();
-                    self.refresh_view();
-                }
-            }
-            (UserAction::Filter, _) => {
-                self.view = View::Table;
-                self.filtering = true;
-            }
-            (UserAction::Sort, _) => {
-                self.sort = self.sort.next();
-                self.refresh_view();
-            }
-            (UserAction::Window, _) => {
-                self.window = self.window.next();
-                self.metrics_state = LoadingState::Loading;
-                commands.push(WorkerCommand::Window(self.window));
-            }
-            (UserAction::Refresh, _) => {
-                self.list_state = LoadingState::Loading;
-                commands.push(WorkerCommand::Refresh);
-            }
-            (UserAction::Rotate, _) => commands.extend(self.open_picker()),
-            (UserAction::Disable, _) => self.open_disable(),
-        }
-        if let View::Detail(name) = &self.view {
-            // Moving in the detail view follows the cursor.
-            if let Some(row) = self.selected_row() {
-                if &row.name != name {
-                    self.view = View::Detail(row.name.clone());
-                }
-            }
-        }
-        commands.extend(self.interest());
-        commands
-    }
-
     /// The terminal's new size; `viewport` is the table rows that fit.
     pub fn resize(&mut self, width: u16, height: u16, viewport: usize) -> Vec<WorkerCommand> {
         self.size = (width, height);
@@ -142,7 +34,7 @@ impl App {
         }
     }
 
-    fn select(&mut self, index: usize) {
+    pub(super) fn select(&mut self, index: usize) {
         let count = self.visible.len();
         self.selected = index.min(count.saturating_sub(1));
         if self.selected < self.offset {
@@ -154,7 +46,7 @@ impl App {
     }
 
     /// Tells the worker what is on screen, when that changed.
-    fn interest(&mut self) -> Vec<WorkerCommand> {
+    pub(super) fn interest(&mut self) -> Vec<WorkerCommand> {
         let name = |i: usize| self.rows[self.visible[i]].name.clone();
         let end = (self.offset + self.viewport).min(self.visible.len());
         let visible: Vec<String> = (self.offset..end).map(name).collect();
@@ -481,23 +373,6 @@ impl App {
             .count();
         s
     }
-}
-
-/// The character a key press adds to a text field (filter, key picker, the
-/// stream's name), if any. Control characters, pasted or typed, never enter:
-/// they would reach the terminal when the field is drawn. Ctrl and Alt
-/// chords are commands, not text (a pasted ESC sequence arrives as Alt-key).
-pub(super) fn typed(ev: &KeyEvent) -> Option<char> {
-    let KeyCode::Char(c) = ev.code else {
-        return None;
-    };
-    if ev
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
-    {
-        return None;
-    }
-    crate::text::typed(c)
 }
 
 /// An error in words that say what is wrong and what to do.

@@ -128,6 +128,66 @@ fn remapped_keys_replace_the_defaults() {
 }
 
 #[test]
+fn dialog_keys_are_remapped_like_any_other() {
+    use crate::keymap::UserAction as A;
+    let c = parse("[keys]\nconfirm_yes = [\"o\", \"O\"]\npicker_down = [\"Ctrl-n\", \"Tab\"]\n")
+        .unwrap();
+    let keymap = c.keys.keymap();
+    assert_eq!(keymap.keys(A::ConfirmYes), "o O");
+    assert_eq!(keymap.keys(A::PickerDown), "Ctrl-n Tab");
+    assert_eq!(
+        keymap.keys(A::ConfirmNo),
+        "n N Esc",
+        "the rest keep their defaults"
+    );
+}
+
+#[test]
+fn a_key_may_mean_one_thing_per_mode() {
+    // `j` moves down in the table and may say yes in a confirmation.
+    assert!(parse("[keys]\nconfirm_yes = [\"j\"]\n").is_ok());
+    let err = parse("[keys]\n\ncancel = [\"Enter\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "my.toml:3: [keys] cancel: `Enter` is bound to both `pick` and `cancel` in the key picker: a key may serve one action there"
+    );
+}
+
+#[test]
+fn a_key_that_types_is_refused_in_a_text_field() {
+    for (text, place) in [
+        ("[keys]\nerase = [\"x\"]\n", "the filter prompt"),
+        ("[keys]\npicker_up = [\"k\"]\n", "the key picker"),
+        ("[keys]\nsubmit_name = [\"Space\"]\n", "the stop dialog"),
+    ] {
+        let err = parse(text).unwrap_err().to_string();
+        let action = text[7..].split(' ').next().unwrap();
+        assert!(
+            err.starts_with(&format!("my.toml:2: [keys] {action}: ")),
+            "{err}"
+        );
+        assert!(err.contains(&format!("types itself in {place}")), "{err}");
+    }
+    assert!(parse("[keys]\npicker_up = [\"Ctrl-p\", \"Left\"]\n").is_ok());
+}
+
+#[test]
+fn every_dialog_keeps_a_key_to_leave_it() {
+    let err = parse("[keys]\ncancel = []\n").unwrap_err().to_string();
+    assert!(err.starts_with("my.toml:2: [keys] cancel: "), "{err}");
+    assert!(err.contains("nothing leaves the key picker"), "{err}");
+    // Either key of the prompt is a way out; with neither, the later line.
+    assert!(parse("[keys]\nfilter_keep = []\n").is_ok());
+    let err = parse("[keys]\nfilter_keep = []\nfilter_clear = []\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("my.toml:3: [keys] filter_clear: "), "{err}");
+    assert!(err.contains("`filter_keep` or `filter_clear`"), "{err}");
+}
+
+#[test]
 fn syntax_errors_name_the_line() {
     let err = parse("[aws]\nlist_page_size = = 3\n")
         .unwrap_err()

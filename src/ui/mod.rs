@@ -31,6 +31,12 @@ pub fn table_viewport(height: u16) -> usize {
     height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 1).max(1) as usize
 }
 
+/// Help lines that fit a terminal of this height: the help box may take the
+/// whole body, less its borders.
+pub fn help_viewport(height: u16) -> usize {
+    height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 2).max(1) as usize
+}
+
 /// Draws the whole screen. Whatever any part of it drew, no control character
 /// leaves this function: AWS data in a cell can only be shown, never obeyed.
 pub fn render(frame: &mut Frame, app: &App) {
@@ -70,7 +76,7 @@ fn draw(frame: &mut Frame, app: &App) {
         View::Detail(name) => detail::render(frame, body, app, name, &theme),
         View::Help => {
             table::render(frame, body, app, &theme);
-            help::render(frame, popup(body, 64, 22), app, &theme);
+            help::render(frame, body, app, &theme);
         }
     }
     dialogs::render(frame, body, app, &theme);

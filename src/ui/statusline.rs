@@ -11,12 +11,20 @@ use crate::keymap::UserAction;
 use crate::model::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let k = |a: UserAction| app.keymap.first(a);
     if app.filtering {
         let line = Line::from(vec![
             Span::styled("filter: ", theme.key()),
             Span::raw(app.filter.clone()),
             Span::styled("▏", theme.key()),
-            Span::styled("   Enter keep · Esc clear", theme.dim()),
+            Span::styled(
+                format!(
+                    "   {} keep · {} clear",
+                    k(UserAction::FilterKeep),
+                    k(UserAction::FilterClear)
+                ),
+                theme.dim(),
+            ),
         ]);
         frame.render_widget(Paragraph::new(line), area);
         return;
@@ -59,46 +67,58 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    let k = |a: UserAction| app.keymap.first(a);
-    let hints: Vec<(String, String)> = match &app.view {
-        View::Table => vec![
-            (
-                format!("{}/{}", k(UserAction::Down), k(UserAction::Up)),
-                "move".into(),
-            ),
-            (k(UserAction::Open), "detail".into()),
-            (k(UserAction::Filter), filter_hint(app)),
-            (k(UserAction::Sort), "sort".into()),
-            (k(UserAction::Window), app.window.to_string()),
-            (k(UserAction::Rotate), "key".into()),
-            (k(UserAction::Disable), "stop".into()),
-            (k(UserAction::Help), "help".into()),
-            (k(UserAction::Quit), "quit".into()),
-        ],
-        View::Detail(_) => vec![
-            (k(UserAction::Back), "back".into()),
-            (
-                format!("{}/{}", k(UserAction::Down), k(UserAction::Up)),
-                "next/prev".into(),
-            ),
-            (k(UserAction::Window), app.window.to_string()),
-            (k(UserAction::Refresh), "refresh".into()),
-            (k(UserAction::Help), "help".into()),
-            (k(UserAction::Quit), "quit".into()),
-        ],
-        View::Help => vec![
-            (k(UserAction::Help), "close".into()),
-            (k(UserAction::Back), "close".into()),
-            (k(UserAction::Quit), "quit".into()),
-        ],
-    };
     let mut spans = Vec::new();
-    let hidden = |what: &str| app.context.read_only && (what == "key" || what == "stop");
-    for (key, what) in hints.into_iter().filter(|(_, w)| !hidden(w)) {
+    for (action, key, what) in hints(app) {
+        if app.context.read_only && action.changes_something() {
+            continue;
+        }
         spans.push(Span::styled(key, theme.key()));
         spans.push(Span::raw(format!(" {what}  ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The keys that work here, each with the action it stands for.
+fn hints(app: &App) -> Vec<(UserAction, String, String)> {
+    use UserAction as A;
+    let k = |a: UserAction| app.keymap.first(a);
+    let hint = |a: UserAction, what: &str| (a, k(a), what.to_string());
+    let pair = |a: UserAction, b: UserAction, what: &str| {
+        (a, format!("{}/{}", k(a), k(b)), what.to_string())
+    };
+    match &app.view {
+        View::Table => vec![
+            pair(A::Down, A::Up, "move"),
+            hint(A::Open, "detail"),
+            hint(A::Filter, &filter_hint(app)),
+            hint(A::Sort, "sort"),
+            hint(A::Window, &app.window.to_string()),
+            hint(A::Rotate, "key"),
+            hint(A::Disable, "stop"),
+            hint(A::Help, "help"),
+            hint(A::Quit, "quit"),
+        ],
+        View::Detail(_) => vec![
+            hint(A::Back, "back"),
+            pair(A::Down, A::Up, "next/prev"),
+            hint(A::Window, &app.window.to_string()),
+            hint(A::Refresh, "refresh"),
+            hint(A::Help, "help"),
+            hint(A::Quit, "quit"),
+        ],
+        View::Help => {
+            let scrolls = app.help_lines().len() > app.help_rows;
+            let scroll = scrolls.then(|| pair(A::Down, A::Up, "scroll"));
+            scroll
+                .into_iter()
+                .chain([
+                    hint(A::Help, "close"),
+                    hint(A::Back, "close"),
+                    hint(A::Quit, "quit"),
+                ])
+                .collect()
+        }
+    }
 }
 
 fn filter_hint(app: &App) -> String {

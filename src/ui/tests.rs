@@ -14,6 +14,8 @@ use crate::config::{Config, Markers};
 use crate::keymap::UserAction;
 use crate::worker::DataEvent;
 
+mod every_key;
+
 fn draw(app: &App) -> Terminal<TestBackend> {
     let (w, h) = app.size;
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -86,6 +88,18 @@ fn help_lists_every_binding() {
     app.update(UserAction::Help);
     let text = screen(&app);
     for k in ["move up", "Ctrl-r", "cycle sort", "quit"] {
+        assert!(text.contains(k), "{k}");
+    }
+    assert_snapshot!(text);
+}
+
+#[test]
+fn help_scrolled_to_the_end_shows_the_dialog_keys() {
+    let mut app = demo_app(80, 24);
+    app.update(UserAction::Help);
+    app.update(UserAction::Bottom);
+    let text = screen(&app);
+    for k in ["n N Esc", "Remap keys", "close this help"] {
         assert!(text.contains(k), "{k}");
     }
     assert_snapshot!(text);

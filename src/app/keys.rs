@@ -1,0 +1,250 @@
+//! Keys and the mouse, after the keymap: what each mode's actions do. The
+//! keymap decides what a press means (src/keymap.rs); this only acts on it.
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use super::{App, Confirm, Dialog, LoadingState, View, WorkerCommand};
+use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
+use crate::model::Tone;
+
+impl App {
+    /// Where key presses go now.
+    pub fn mode(&self) -> Mode {
+        match &self.dialog {
+            Some(Dialog::Quit(_)) => Mode::QuitConfirm,
+            Some(Dialog::Picker(_)) => Mode::Picker,
+            Some(Dialog::Confirm(c)) if c.typed.is_some() => Mode::TypedName,
+            Some(Dialog::Confirm(_)) => Mode::Confirm,
+            None if self.filtering => Mode::Filter,
+            None => match self.view {
+                View::Table => Mode::Table,
+                View::Detail(_) => Mode::Detail,
+                View::Help => Mode::Help,
+            },
+        }
+    }
+
+    /// A key press, in whatever mode the dashboard is in.
+    pub fn on_key(&mut self, ev: KeyEvent) -> Vec<WorkerCommand> {
+        let mode = self.mode();
+        match self.keymap.input(mode, &ev) {
+            Input::Action(action) => self.update(action),
+            Input::Text(c) => {
+                self.type_char(c);
+                self.interest()
+            }
+            Input::Unbound => {
+                if acknowledges(mode) {
+                    self.message = None;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// A mouse event; `None` when it means nothing here, so nothing needs
+    /// redrawing (the terminal reports every move of a captured mouse).
+    pub fn on_mouse(&mut self, ev: MouseEvent) -> Option<Vec<WorkerCommand>> {
+        let action = self.mode().wheel(ev.kind)?;
+        Some(self.update(action))
+    }
+
+    /// Applies one user action in the current mode; returns the work it asks
+    /// of the worker.
+    pub fn update(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        let mode = self.mode();
+        // Rotate and Disable keep it: it may say why the last one was refused.
+        if acknowledges(mode) && !action.changes_something() {
+            self.message = None;
+        }
+        let mut commands = Vec::new();
+        if action == A::Quit {
+            // From every mode: Ctrl-c means quit wherever it is pressed.
+            self.request_quit();
+        } else if action.changes_something() && self.context.read_only {
+            self.message = Some((
+                "read-only mode: changes are off (started with --read-only or read_only = true)"
+                    .into(),
+                Tone::Bad,
+            ));
+        } else {
+            commands = match mode {
+                Mode::Table | Mode::Detail => self.browse(action),
+                Mode::Help => self.scroll_help(action),
+                Mode::Filter => self.filter_action(action),
+                Mode::Picker => self.picker_action(action),
+                Mode::Confirm | Mode::TypedName => self.confirm_action(action),
+                Mode::QuitConfirm => self.answer_quit(action),
+            };
+        }
+        commands.extend(self.interest());
+        commands
+    }
+
+    fn browse(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        let mut commands = Vec::new();
+        match action {
+            A::Up | A::Down | A::Top | A::Bottom | A::PageUp | A::PageDown => {
+                self.move_cursor(action)
+            }
+            A::Open => {
+                if let (View::Table, Some(row)) = (&self.view, self.selected_row()) {
+                    self.view = View::Detail(row.name.clone());
+                }
+            }
+            A::Back if matches!(self.view, View::Detail(_)) => self.view = View::Table,
+            A::Back if !self.filter.is_empty() => {
+                self.filter.clear();
+                self.refresh_view();
+            }
+            A::Filter => {
+                self.view = View::Table;
+                self.filtering = true;
+            }
+            A::Sort => {
+                self.sort = self.sort.next();
+                self.refresh_view();
+            }
+            A::Window => {
+                self.window = self.window.next();
+                self.metrics_state = LoadingState::Loading;
+                commands.push(WorkerCommand::Window(self.window));
+            }
+            A::Refresh => {
+                self.list_state = LoadingState::Loading;
+                commands.push(WorkerCommand::Refresh);
+            }
+            A::Rotate => commands.extend(self.open_picker()),
+            A::Disable => self.open_disable(),
+            A::Help => {
+                self.view = View::Help;
+                self.help_scroll = 0;
+            }
+            _ => {}
+        }
+        self.follow_cursor();
+        commands
+    }
+
+    fn move_cursor(&mut self, action: UserAction) {
+        let page = self.viewport.max(1);
+        let to = match action {
+            A::Up => self.selected.saturating_sub(1),
+            A::Down => self.selected + 1,
+            A::Top => 0,
+            A::Bottom => usize::MAX,
+            A::PageUp => self.selected.saturating_sub(page),
+            A::PageDown => self.selected + page,
+            _ => return,
+        };
+        self.select(to);
+    }
+
+    /// Moving in the detail view shows the stream under the cursor.
+    fn follow_cursor(&mut self) {
+        let View::Detail(name) = &self.view else {
+            return;
+        };
+        if let Some(row) = self.selected_row().filter(|r| &r.name != name) {
+            self.view = View::Detail(row.name.clone());
+        }
+    }
+
+    /// The help screen as the keymap in use has it.
+    pub fn help_lines(&self) -> Vec<HelpLine> {
+        self.keymap.help(self.context.read_only)
+    }
+
+    /// How many help lines fit on screen, to scroll by pages and stop at
+    /// the last one.
+    pub fn fit_help(&mut self, rows: usize) {
+        self.help_rows = rows.max(1);
+        self.help_scroll = self.help_scroll.min(self.last_help_scroll());
+    }
+
+    fn last_help_scroll(&self) -> usize {
+        self.help_lines().len().saturating_sub(self.help_rows)
+    }
+
+    fn scroll_help(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        let page = self.help_rows;
+        let to = match action {
+            A::Up => self.help_scroll.saturating_sub(1),
+            A::Down => self.help_scroll + 1,
+            A::Top => 0,
+            A::Bottom => usize::MAX,
+            A::PageUp => self.help_scroll.saturating_sub(page),
+            A::PageDown => self.help_scroll + page,
+            A::Help | A::Back => {
+                self.view = View::Table;
+                return Vec::new();
+            }
+            _ => return Vec::new(),
+        };
+        self.help_scroll = to.min(self.last_help_scroll());
+        Vec::new()
+    }
+
+    fn filter_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        match action {
+            A::FilterKeep => self.filtering = false,
+            A::FilterClear => {
+                self.filtering = false;
+                self.filter.clear();
+                self.refresh_view();
+            }
+            A::Erase => {
+                self.filter.pop();
+                self.refresh_view();
+            }
+            // The mouse wheel: through the streams the filter lets through.
+            A::Up | A::Down => self.move_cursor(action),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// A character for the text field of the mode.
+    fn type_char(&mut self, c: char) {
+        match &mut self.dialog {
+            Some(Dialog::Picker(p)) => {
+                p.filter.push(c);
+                p.selected = 0;
+            }
+            Some(Dialog::Confirm(Confirm {
+                typed: Some(name), ..
+            })) => name.push(c),
+            Some(Dialog::Confirm(_) | Dialog::Quit(_)) => {}
+            None if self.filtering => {
+                self.filter.push(c);
+                self.refresh_view();
+            }
+            None => {}
+        }
+    }
+
+    /// Quits, unless a change is still being followed: then asks first, as
+    /// quitting leaves its outcome unrecorded. Asked again while asking (a
+    /// second Ctrl-c), it quits: the user means it.
+    pub fn request_quit(&mut self) {
+        if self.following.is_empty() || matches!(self.dialog, Some(Dialog::Quit(_))) {
+            self.quit = true;
+        } else {
+            self.dialog = Some(Dialog::Quit(self.following.iter().cloned().collect()));
+        }
+    }
+
+    fn answer_quit(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        match action {
+            A::ConfirmYes => self.quit = true,
+            A::ConfirmNo => self.dialog = None,
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// Modes in which any key press acknowledges the status line's message.
+fn acknowledges(mode: Mode) -> bool {
+    matches!(mode, Mode::Table | Mode::Detail | Mode::Help)
+}

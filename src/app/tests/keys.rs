@@ -1,0 +1,181 @@
+//! The keymap's modes as the user meets them: Ctrl-c from anywhere, the help
+//! scrolled to its end, the mouse wheel, remapped dialog keys.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
+
+use super::{key, press, selected};
+use crate::app::testing::{all_keys_event, demo_app, demo_app_with};
+use crate::app::{App, Dialog, View, WorkerCommand};
+use crate::config::Config;
+use crate::keymap::{HelpLine, Mode};
+use crate::worker::DataEvent;
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// The demo with `order-events` selected and a change being followed on it.
+fn app_in(mode: Mode) -> App {
+    let mut app = demo_app(100, 30);
+    while selected(&app) != "order-events" {
+        app.on_key(key('j'));
+    }
+    app.apply(all_keys_event());
+    let keys: &[KeyEvent] = match mode {
+        Mode::Table => &[],
+        Mode::Detail => &[KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
+        Mode::Filter => &[key('/')],
+        Mode::Picker => &[key('r')],
+        Mode::Confirm => &[key('r'), KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
+        Mode::TypedName => &[key('d')],
+        Mode::Help => &[key('?')],
+        Mode::QuitConfirm => &[key('q')],
+    };
+    app.apply(DataEvent::Following {
+        stream: "order-events".into(),
+        active: true,
+    });
+    for k in keys {
+        app.on_key(*k);
+    }
+    assert_eq!(app.mode(), mode, "{:?}", app.dialog);
+    app
+}
+
+#[test]
+fn ctrl_c_asks_first_from_every_mode_and_twice_quits() {
+    for mode in Mode::ALL.iter().filter(|m| **m != Mode::QuitConfirm) {
+        let mut app = app_in(*mode);
+        app.on_key(ctrl('c'));
+        assert!(!app.quit, "{mode:?}: a change is followed");
+        assert_eq!(app.mode(), Mode::QuitConfirm, "{mode:?}");
+        app.on_key(ctrl('c'));
+        assert!(app.quit, "{mode:?}: the second Ctrl-c quits");
+    }
+    let mut app = app_in(Mode::QuitConfirm);
+    app.on_key(ctrl('c'));
+    assert!(app.quit, "asked already: Ctrl-c is as good as yes");
+    // Nothing followed: at once, from a text field too.
+    let mut app = demo_app(80, 24);
+    app.on_key(key('/'));
+    app.on_key(ctrl('c'));
+    assert!(app.quit);
+}
+
+#[test]
+fn the_quit_question_waits_for_y_or_n() {
+    let mut app = app_in(Mode::QuitConfirm);
+    for k in [
+        key('q'),
+        key('j'),
+        KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE),
+    ] {
+        app.on_key(k);
+        assert_eq!(app.mode(), Mode::QuitConfirm, "{k:?} is not an answer");
+    }
+    press(&mut app, KeyCode::Esc);
+    assert!(app.dialog.is_none() && !app.quit, "Esc is no");
+    app.on_key(key('q'));
+    app.on_key(key('Y'));
+    assert!(app.quit);
+}
+
+#[test]
+fn the_help_scrolls_to_its_last_line_and_back() {
+    let mut app = demo_app(80, 24);
+    let lines = app.help_lines().len();
+    app.on_key(key('?'));
+    assert_eq!(app.help_scroll, 0);
+    let last = lines - app.help_rows;
+    assert!(last > 0, "at 80x24 the help is longer than the screen");
+    app.on_key(key('j'));
+    assert_eq!(app.help_scroll, 1);
+    app.on_key(key('G'));
+    assert_eq!(app.help_scroll, last);
+    app.on_key(key('j'));
+    assert_eq!(app.help_scroll, last, "not past the end");
+    press(&mut app, KeyCode::PageUp);
+    assert_eq!(app.help_scroll, last.saturating_sub(app.help_rows));
+    app.on_key(key('g'));
+    assert_eq!(app.help_scroll, 0);
+    app.on_key(key('G'));
+    assert!(matches!(
+        app.help_lines().last(),
+        Some(HelpLine::Note(n)) if n.contains("[keys]")
+    ));
+    app.on_key(key('?'));
+    assert_eq!(app.view, View::Table);
+    app.on_key(key('?'));
+    assert_eq!(app.help_scroll, 0, "opens at the top");
+    assert_eq!(
+        selected(&app),
+        "audit-trail",
+        "scrolling never moved the table"
+    );
+}
+
+fn wheel(app: &mut App, kind: MouseEventKind) -> Option<Vec<WorkerCommand>> {
+    app.on_mouse(MouseEvent {
+        kind,
+        column: 0,
+        row: 0,
+        modifiers: KeyModifiers::NONE,
+    })
+}
+
+#[test]
+fn the_mouse_wheel_moves_what_is_in_front() {
+    let mut app = demo_app(80, 24);
+    assert!(wheel(&mut app, MouseEventKind::ScrollDown).is_some());
+    assert_eq!(app.selected, 1);
+    assert!(
+        wheel(&mut app, MouseEventKind::Moved).is_none(),
+        "no redraw"
+    );
+    // While filtering it moves through what the filter lets through.
+    app.on_key(key('/'));
+    wheel(&mut app, MouseEventKind::ScrollDown);
+    assert_eq!((app.selected, app.filtering), (2, true));
+
+    let mut app = app_in(Mode::Picker);
+    let table = app.selected;
+    wheel(&mut app, MouseEventKind::ScrollDown);
+    let Some(Dialog::Picker(p)) = &app.dialog else {
+        panic!("picker open");
+    };
+    assert_eq!((p.selected, app.selected), (1, table), "the picker moves");
+
+    let mut app = app_in(Mode::Confirm);
+    assert!(wheel(&mut app, MouseEventKind::ScrollDown).is_none());
+}
+
+#[test]
+fn remapped_dialog_keys_replace_the_defaults() {
+    let text = "[keys]\nconfirm_yes = [\"o\"]\npicker_down = [\"Ctrl-n\"]\npick = [\"Tab\"]\n";
+    let config = Config::parse(text, std::path::Path::new("my.toml")).unwrap();
+    let mut app = demo_app_with(&config, 100, 30);
+    while selected(&app) != "order-events" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('r'));
+    app.apply(all_keys_event());
+    press(&mut app, KeyCode::Down);
+    app.on_key(ctrl('n'));
+    let Some(Dialog::Picker(p)) = &app.dialog else {
+        panic!("picker open");
+    };
+    assert_eq!(p.selected, 1, "Down is no longer bound, Ctrl-n is");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.mode(), Mode::Picker, "Enter no longer picks");
+    for c in "2026".chars() {
+        app.on_key(key(c));
+    }
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.mode(), Mode::Confirm);
+    assert!(app.on_key(key('y')).is_empty(), "y no longer sends");
+    let commands = app.on_key(key('o'));
+    assert!(matches!(
+        commands.first(),
+        Some(WorkerCommand::Change { .. })
+    ));
+}

@@ -1,0 +1,307 @@
+//! What a key press can mean, and where: every action, every mode of the
+//! dashboard, and the actions each mode offers with the words the help screen
+//! says for them there.
+
+use crossterm::event::MouseEventKind;
+
+/// A user intent, after the keymap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UserAction {
+    Up,
+    Down,
+    Top,
+    Bottom,
+    PageUp,
+    PageDown,
+    Open,
+    Back,
+    Filter,
+    Sort,
+    Window,
+    Refresh,
+    /// Change the selected stream's key (or enable encryption).
+    Rotate,
+    /// Stop the selected stream's encryption.
+    Disable,
+    Help,
+    Quit,
+    /// Close the filter prompt, keeping what was typed.
+    FilterKeep,
+    /// Close the filter prompt and show every stream again.
+    FilterClear,
+    /// Delete the last character of a text field.
+    Erase,
+    PickerUp,
+    PickerDown,
+    /// Use the highlighted key: the confirmation follows.
+    Pick,
+    /// Close the key picker or the stop dialog, changing nothing.
+    Cancel,
+    /// Yes to the question a dialog asks (send the change, quit anyway).
+    ConfirmYes,
+    /// No to the question a dialog asks: the dialog closes, nothing happens.
+    ConfirmNo,
+    /// Stop the encryption, once the stream's full name is typed.
+    SubmitName,
+}
+
+impl UserAction {
+    /// Every action, in the order of the `[keys]` section.
+    pub const ALL: &'static [UserAction] = &[
+        UserAction::Up,
+        UserAction::Down,
+        UserAction::Top,
+        UserAction::Bottom,
+        UserAction::PageUp,
+        UserAction::PageDown,
+        UserAction::Open,
+        UserAction::Back,
+        UserAction::Filter,
+        UserAction::Sort,
+        UserAction::Window,
+        UserAction::Refresh,
+        UserAction::Rotate,
+        UserAction::Disable,
+        UserAction::Help,
+        UserAction::Quit,
+        UserAction::FilterKeep,
+        UserAction::FilterClear,
+        UserAction::Erase,
+        UserAction::PickerUp,
+        UserAction::PickerDown,
+        UserAction::Pick,
+        UserAction::Cancel,
+        UserAction::ConfirmYes,
+        UserAction::ConfirmNo,
+        UserAction::SubmitName,
+    ];
+
+    /// The action's name in the `[keys]` section of the config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            UserAction::Up => "up",
+            UserAction::Down => "down",
+            UserAction::Top => "top",
+            UserAction::Bottom => "bottom",
+            UserAction::PageUp => "page_up",
+            UserAction::PageDown => "page_down",
+            UserAction::Open => "open",
+            UserAction::Back => "back",
+            UserAction::Filter => "filter",
+            UserAction::Sort => "sort",
+            UserAction::Window => "window",
+            UserAction::Refresh => "refresh",
+            UserAction::Rotate => "rotate",
+            UserAction::Disable => "disable",
+            UserAction::Help => "help",
+            UserAction::Quit => "quit",
+            UserAction::FilterKeep => "filter_keep",
+            UserAction::FilterClear => "filter_clear",
+            UserAction::Erase => "erase",
+            UserAction::PickerUp => "picker_up",
+            UserAction::PickerDown => "picker_down",
+            UserAction::Pick => "pick",
+            UserAction::Cancel => "cancel",
+            UserAction::ConfirmYes => "confirm_yes",
+            UserAction::ConfirmNo => "confirm_no",
+            UserAction::SubmitName => "submit_name",
+        }
+    }
+
+    /// Whether the action starts a change to a stream: refused, and its keys
+    /// not offered, in read-only mode.
+    pub fn changes_something(self) -> bool {
+        matches!(self, UserAction::Rotate | UserAction::Disable)
+    }
+}
+
+/// Where the keys go: each mode has its own map from keys to actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    Table,
+    Detail,
+    Filter,
+    Picker,
+    /// The confirmation of a key change: y or n.
+    Confirm,
+    /// The stop dialog, where the stream's name is typed.
+    TypedName,
+    Help,
+    /// "A change is still being followed; quit anyway?"
+    QuitConfirm,
+}
+
+use UserAction as A;
+
+/// The table and the detail view offer the same actions; `Open` does nothing
+/// in the detail, as it always did, and `Back` leaves it.
+const BROWSE: &[(UserAction, &str)] = &[
+    (A::Up, "move up"),
+    (A::Down, "move down"),
+    (A::Top, "first stream"),
+    (A::Bottom, "last stream"),
+    (A::PageUp, "page up"),
+    (A::PageDown, "page down"),
+    (A::Open, "open the stream's detail"),
+    (A::Back, "back / close / clear filter"),
+    (A::Filter, "filter by name, key or status"),
+    (A::Sort, "cycle sort: name, status, KMS errors, quota left"),
+    (A::Window, "cycle KMS error window: 1h, 3h, 12h, 24h"),
+    (A::Refresh, "refresh everything now"),
+    (A::Rotate, "change the stream's key, or enable encryption"),
+    (A::Disable, "stop the stream's encryption"),
+    (A::Help, "show or hide this help"),
+    (A::Quit, "quit (Ctrl-c always quits)"),
+];
+
+const ERASE: (UserAction, &str) = (A::Erase, "delete the last character");
+
+const FILTER: &[(UserAction, &str)] = &[
+    (A::FilterKeep, "keep the filter, close the prompt"),
+    (A::FilterClear, "clear the filter, close the prompt"),
+    ERASE,
+];
+
+const PICKER: &[(UserAction, &str)] = &[
+    (A::PickerUp, "previous key"),
+    (A::PickerDown, "next key"),
+    (A::Pick, "use this key (a confirmation follows)"),
+    (A::Cancel, "close, changing nothing"),
+    ERASE,
+];
+
+const CONFIRM: &[(UserAction, &str)] = &[
+    (A::ConfirmYes, "send the change"),
+    (A::ConfirmNo, "cancel (the default: other keys do nothing)"),
+];
+
+const TYPED_NAME: &[(UserAction, &str)] = &[
+    (A::SubmitName, "stop encryption, once the name is typed"),
+    (A::Cancel, "close, changing nothing"),
+    ERASE,
+];
+
+const HELP: &[(UserAction, &str)] = &[
+    (A::Up, "scroll up"),
+    (A::Down, "scroll down"),
+    (A::Top, "to the top"),
+    (A::Bottom, "to the end"),
+    (A::PageUp, "page up"),
+    (A::PageDown, "page down"),
+    (A::Help, "close this help"),
+    (A::Back, "close this help"),
+    (A::Quit, "quit"),
+];
+
+const QUIT_CONFIRM: &[(UserAction, &str)] = &[
+    (A::ConfirmYes, "quit: the outcome is recorded as unknown"),
+    (A::ConfirmNo, "stay, and keep following the change"),
+];
+
+impl Mode {
+    pub const ALL: &'static [Mode] = &[
+        Mode::Table,
+        Mode::Detail,
+        Mode::Filter,
+        Mode::Picker,
+        Mode::Confirm,
+        Mode::TypedName,
+        Mode::Help,
+        Mode::QuitConfirm,
+    ];
+
+    /// The actions this mode offers, with what each does here, in help order.
+    pub fn actions(self) -> &'static [(UserAction, &'static str)] {
+        match self {
+            Mode::Table | Mode::Detail => BROWSE,
+            Mode::Filter => FILTER,
+            Mode::Picker => PICKER,
+            Mode::Confirm => CONFIRM,
+            Mode::TypedName => TYPED_NAME,
+            Mode::Help => HELP,
+            Mode::QuitConfirm => QUIT_CONFIRM,
+        }
+    }
+
+    pub fn offers(self, action: UserAction) -> bool {
+        self.actions().iter().any(|(a, _)| *a == action)
+    }
+
+    /// Whether a printable character typed here goes into a text field: it
+    /// is never looked up in the keymap, so text can hold any letter.
+    pub fn takes_text(self) -> bool {
+        matches!(self, Mode::Filter | Mode::Picker | Mode::TypedName)
+    }
+
+    /// The mode in words, for config errors: "`x` … in the key picker".
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Table => "the table",
+            Mode::Detail => "the detail view",
+            Mode::Filter => "the filter prompt",
+            Mode::Picker => "the key picker",
+            Mode::Confirm => "the change confirmation",
+            Mode::TypedName => "the stop dialog",
+            Mode::Help => "the help",
+            Mode::QuitConfirm => "the quit question",
+        }
+    }
+
+    /// The action that leads here, if one does: read-only mode hides the
+    /// keys of modes that only a change leads to.
+    pub fn opened_by(self) -> Option<UserAction> {
+        match self {
+            Mode::Table | Mode::Detail => None,
+            Mode::Filter => Some(A::Filter),
+            Mode::Picker | Mode::Confirm => Some(A::Rotate),
+            Mode::TypedName => Some(A::Disable),
+            Mode::Help => Some(A::Help),
+            Mode::QuitConfirm => Some(A::Quit),
+        }
+    }
+
+    /// The actions that leave the mode: at least one must keep a key, or
+    /// the user is stuck there (Ctrl-c aside, which asks to quit).
+    pub fn exits(self) -> &'static [UserAction] {
+        match self {
+            Mode::Table => &[A::Quit],
+            Mode::Detail => &[A::Back, A::Quit],
+            Mode::Filter => &[A::FilterKeep, A::FilterClear],
+            // Picking and sending may be refused; only these always work.
+            Mode::Picker | Mode::TypedName => &[A::Cancel],
+            Mode::Confirm => &[A::ConfirmNo],
+            Mode::Help => &[A::Help, A::Back, A::Quit],
+            Mode::QuitConfirm => &[A::ConfirmYes, A::ConfirmNo],
+        }
+    }
+
+    /// What the mouse wheel means here. In the filter prompt it moves
+    /// through the streams it lets through, as it always did.
+    pub fn wheel(self, kind: MouseEventKind) -> Option<UserAction> {
+        let (up, down) = match self {
+            Mode::Table | Mode::Detail | Mode::Help | Mode::Filter => (A::Up, A::Down),
+            Mode::Picker => (A::PickerUp, A::PickerDown),
+            Mode::Confirm | Mode::TypedName | Mode::QuitConfirm => return None,
+        };
+        match kind {
+            MouseEventKind::ScrollUp => Some(up),
+            MouseEventKind::ScrollDown => Some(down),
+            _ => None,
+        }
+    }
+}
+
+/// The help screen's parts: a title and the modes whose keys it lists. The
+/// table and the detail view offer the same actions, so they share one.
+pub const HELP_SECTIONS: &[(&str, &[Mode])] = &[
+    ("Stream table and detail", &[Mode::Table, Mode::Detail]),
+    ("Filter prompt: type a name, key or status", &[Mode::Filter]),
+    ("Key picker: type to narrow the list", &[Mode::Picker]),
+    ("Confirming a key change", &[Mode::Confirm]),
+    (
+        "Stopping encryption: type the stream's full name",
+        &[Mode::TypedName],
+    ),
+    ("Quitting while a change is followed", &[Mode::QuitConfirm]),
+    ("This help", &[Mode::Help]),
+];
