@@ -1,6 +1,9 @@
 //! What the dashboard costs per frame and at start-up, at 50 and 5,000 streams.
 //! Run: cargo bench --bench dashboard
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::Utc;

@@ -288,6 +288,7 @@ impl Config {
     /// The built-in defaults.
     pub fn builtin() -> Config {
         // Covered by a test; the file ships inside the binary.
+        #[allow(clippy::expect_used)]
         toml::from_str(DEFAULT_TOML).expect("config/default.toml is valid")
     }
 

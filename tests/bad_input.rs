@@ -3,6 +3,9 @@
 //! Rust debug dump. Nothing here reaches the network: every endpoint is
 //! refused before a call is made, or is a closed port on loopback.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::process::Output;

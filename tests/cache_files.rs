@@ -1,6 +1,9 @@
 //! The cache holds account data: its files are the owner's alone whatever the
 //! umask. The umask is the process's, so this runs in a test binary of its own.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

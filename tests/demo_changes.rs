@@ -1,6 +1,9 @@
 //! The change commands against the built-in simulator, which (unlike moto)
 //! follows AWS's asynchronous rules: ENABLING, then ENABLED or ENABLING_FAILED.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{run, Sandbox};

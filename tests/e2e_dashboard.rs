@@ -1,6 +1,9 @@
 //! The real binary in a real pseudo-terminal (tmux), as an engineer over SSH
 //! would use it: on the demo and against moto.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::Path;

@@ -4,6 +4,9 @@
 //!
 //! A dependency is any `crate::NAME` path in a module's non-test code.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,9 @@
 //! The quota ledger across processes: killed writers and concurrent writers.
 //! The test binary re-runs itself as the child process (FK_LEDGER_CHILD set).
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::{Command, Stdio};
 use std::time::Duration;
 

@@ -3,6 +3,9 @@
 //! and enforces no limit, so the rules firekeeper keeps are visible here:
 //! whatever it refuses, moto never hears of.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{audit, run, stdout_json, text, Enc, Sandbox, Seeder};

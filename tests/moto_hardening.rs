@@ -3,6 +3,9 @@
 //! against moto. Another user is a real second Unix user (setpriv) when the
 //! tests run as root, and this user with another umask when not.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::io::{BufRead, BufReader};

@@ -1,6 +1,9 @@
 //! `firekeeper status` through the real AWS SDK against moto. Each test owns a
 //! region, so tests share one moto server without seeing each other's streams.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{run, stdout_json, Enc, Sandbox, Seeder};

@@ -2,6 +2,9 @@
 //! an answer: against moto, with faults injected in front of it by the test
 //! launcher (tests/moto/launch.py), which imitates what AWS and networks do.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::time::{Duration, Instant};

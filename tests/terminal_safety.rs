@@ -1,6 +1,9 @@
 //! Names and messages from AWS are data: printed by `firekeeper status`, they
 //! must not clear the screen, move the cursor or retitle the window.
 
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{run, stdout_json, Enc, Sandbox, Seeder};

@@ -118,6 +118,7 @@ fn active() -> String {
 impl Scenario {
     pub fn builtin() -> Scenario {
         // The asset is compiled in and covered by a test, so this cannot fail for users.
+        #[allow(clippy::expect_used)]
         toml::from_str(BUILTIN).expect("assets/demo-scenario.toml is valid")
     }
 

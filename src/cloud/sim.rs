@@ -80,8 +80,8 @@ impl SimCloud {
         // change is a single assignment), so a poisoned lock is still usable.
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         for s in state.streams.values_mut() {
-            if s.pending.as_ref().is_some_and(|p| p.at <= now) {
-                let p = s.pending.take().expect("checked above");
+            let due = s.pending.as_ref().is_some_and(|p| p.at <= now);
+            if let Some(p) = s.pending.take_if(|_| due) {
                 s.stream.encryption = p.then;
                 if s.effective != p.effective {
                     for e in s.episodes.iter_mut().filter(|e| e.end.is_none()) {

@@ -1,4 +1,7 @@
 //! Seeding moto through the real AWS SDK, and running the real binary against it.
+
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -44,12 +44,15 @@ impl SimCloud {
             .iter()
             .map(|s| (s.name.clone(), sim.build_stream(s, now)))
             .collect();
-        sim.state.get_mut().expect("fresh mutex").streams = streams;
+        sim.state
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .streams = streams;
         sim
     }
 
     fn build_stream(&self, s: &ScenarioStream, now: DateTime<Utc>) -> SimStream {
-        let state = self.state.lock().expect("fresh mutex");
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let key = state.scenario_key(s.key.as_deref());
         let status = s
             .encryption
