@@ -10,6 +10,7 @@ use ratatui::Frame;
 use super::fit;
 use super::theme::Theme;
 use crate::app::{App, Confirm, Dialog, Picker};
+use crate::keymap::{Keymap, UserAction};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     match &app.dialog {
@@ -19,14 +20,45 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let notes = c.verdict.refusals.len() + c.verdict.warnings.len();
             let height =
                 2 + 4 + 2 + notes as u16 * 2 + u16::from(notes > 0) + u16::from(c.typed.is_some());
-            confirm(frame, super::popup(area, 76, height), c, theme)
+            confirm(frame, super::popup(area, 76, height), c, &app.keymap, theme)
         }
-        Some(Dialog::Quit(streams)) => quit(frame, super::popup(area, 64, 7), streams, theme),
+        Some(Dialog::Quit(streams)) => quit(
+            frame,
+            super::popup(area, 64, 7),
+            streams,
+            &app.keymap,
+            theme,
+        ),
         None => {}
     }
 }
 
-fn quit(frame: &mut Frame, area: Rect, streams: &[String], theme: &Theme) {
+/// A dialog's hint names the keys the user really has, remapped or not.
+fn key(keymap: &Keymap, action: UserAction) -> String {
+    match keymap.first(action).as_str() {
+        "Up" => "↑".to_string(),
+        "Down" => "↓".to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Every key of an action, "n/Esc", leaving out a capital that only repeats
+/// a letter already shown.
+fn keys(keymap: &Keymap, action: UserAction) -> String {
+    let all = keymap.keys(action);
+    let names: Vec<&str> = all.split(' ').collect();
+    names
+        .iter()
+        .filter(|k| {
+            let lower = k.to_lowercase();
+            lower == **k || !names.contains(&lower.as_str())
+        })
+        .copied()
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn quit(frame: &mut Frame, area: Rect, streams: &[String], keymap: &Keymap, theme: &Theme) {
     frame.render_widget(Clear, area);
     let block = Block::default().borders(Borders::ALL).title(" Quit? ");
     let inner = block.inner(area);
@@ -36,7 +68,14 @@ fn quit(frame: &mut Frame, area: Rect, streams: &[String], theme: &Theme) {
         many => format!("changes to {} are still being followed", many.join(", ")),
     };
     let lines = vec![
-        Line::styled(format!("{what}; quit anyway? y/n"), theme.warn()),
+        Line::styled(
+            format!(
+                "{what}; quit anyway? {}/{}",
+                key(keymap, UserAction::ConfirmYes),
+                key(keymap, UserAction::ConfirmNo)
+            ),
+            theme.warn(),
+        ),
         Line::from(""),
         Line::styled(
             "Quitting records the outcome as unknown (\"left before AWS finished\").",
@@ -89,14 +128,20 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines), inner);
     frame.render_widget(
         Paragraph::new(Line::styled(
-            "↑/↓ choose · Enter pick · Esc cancel · greyed keys cannot be used",
+            format!(
+                "{}/{} choose · {} pick · {} cancel · greyed keys cannot be used",
+                key(&app.keymap, UserAction::PickerUp),
+                key(&app.keymap, UserAction::PickerDown),
+                key(&app.keymap, UserAction::Pick),
+                key(&app.keymap, UserAction::Cancel)
+            ),
             theme.dim(),
         )),
         footer,
     );
 }
 
-fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
+fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: &Theme) {
     frame.render_widget(Clear, area);
     let title = if c.typed.is_some() {
         format!(" Stop encryption of {} ", c.stream)
@@ -137,13 +182,18 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
     }
     match (&c.typed, c.verdict.allowed()) {
         (_, false) => lines.push(Line::styled(
-            "This change cannot be made. Esc closes.",
+            format!(
+                "This change cannot be made. {} closes.",
+                keys(keymap, UserAction::ConfirmNo)
+            ),
             theme.error(),
         )),
         (Some(typed), true) => {
-            lines.push(Line::from(
-                "Type the stream's full name, then Enter, to stop its encryption (Esc cancels):",
-            ));
+            lines.push(Line::from(format!(
+                "Type the stream's full name, then {}, to stop its encryption ({} cancels):",
+                key(keymap, UserAction::SubmitName),
+                key(keymap, UserAction::Cancel)
+            )));
             let style = if *typed == c.stream {
                 theme.good()
             } else {
@@ -155,11 +205,9 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, theme: &Theme) {
             ]));
         }
         (None, true) => lines.push(Line::from(vec![
-            Span::styled("y", theme.key()),
+            Span::styled(key(keymap, UserAction::ConfirmYes), theme.key()),
             Span::raw(" send the change   "),
-            Span::styled("n", theme.key()),
-            Span::raw("/"),
-            Span::styled("Esc", theme.key()),
+            Span::styled(keys(keymap, UserAction::ConfirmNo), theme.key()),
             Span::raw(" cancel (default)"),
         ])),
     }

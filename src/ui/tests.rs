@@ -236,6 +236,25 @@ fn confirmation_shows_the_change_quota_and_warnings() {
 }
 
 #[test]
+fn dialog_hints_name_the_keys_as_remapped() {
+    let config = crate::config::Config::parse(
+        "[keys]\nconfirm_yes = [\"s\"]\nconfirm_no = [\"x\", \"Esc\"]\n",
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap();
+    let mut app = crate::app::testing::demo_app_with(&config, 100, 30);
+    select(&mut app, "marketing-events");
+    app.update(UserAction::Rotate);
+    all_keys(&mut app);
+    for c in "2026".chars() {
+        press(&mut app, crossterm::event::KeyCode::Char(c));
+    }
+    press(&mut app, crossterm::event::KeyCode::Enter);
+    let text = screen(&app);
+    assert!(text.contains("s send the change   x/Esc cancel"), "{text}");
+}
+
+#[test]
 fn refused_confirmation_says_the_change_cannot_be_made() {
     let mut app = demo_app(80, 24);
     select(&mut app, "fraud-signals");
