@@ -207,6 +207,29 @@ impl Ledger {
         }
     }
 
+    /// Runs `work` on a clone of this ledger off the async runtime (see
+    /// `journal::off_runtime`): every read, reservation and record from
+    /// async code goes through here.
+    pub async fn off_runtime<T, E>(
+        &self,
+        work: impl FnOnce(Ledger) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<LedgerError> + Send + 'static,
+    {
+        let ledger = self.clone();
+        match journal::off_runtime(move || work(ledger)).await {
+            Ok(done) => done,
+            Err(e) => Err(self.io(e).into()),
+        }
+    }
+
+    /// `read`, from async code.
+    pub async fn read_async(&self) -> Result<Vec<Entry>, LedgerError> {
+        self.off_runtime(|ledger| ledger.read()).await
+    }
+
     /// Every readable entry; a missing file is an empty ledger. Lines that
     /// are torn, not UTF-8 or not entries are skipped and logged; only a
     /// file that cannot be read at all is an error.
