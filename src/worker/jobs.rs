@@ -79,7 +79,7 @@ impl Worker {
         if !self.list.due(now) {
             return;
         }
-        self.list.running = true;
+        self.list.start();
         let (cloud, page) = (self.cloud.clone(), self.settings.page_size);
         self.push(
             async move { Job::Names(inventory::list_names(cloud.as_ref(), page).await) },
@@ -91,7 +91,7 @@ impl Worker {
         if !self.metrics.due(now) || self.names.is_empty() {
             return;
         }
-        self.metrics.running = true;
+        self.metrics.start();
         let (cloud, names, window) = (self.cloud.clone(), self.names.clone(), self.window);
         self.push(
             async move {
@@ -120,7 +120,7 @@ impl Worker {
         if !self.keys.due(now) || self.names.is_empty() {
             return;
         }
-        self.keys.running = true;
+        self.keys.start();
         let (cloud, arns) = (self.cloud.clone(), self.key_arns.clone());
         self.known_keys = arns.clone();
         self.push(
@@ -143,7 +143,7 @@ impl Worker {
                 .send(super::DataEvent::Quotas(Err(why.to_string())));
             return;
         };
-        self.quotas.running = true;
+        self.quotas.start();
         let (ledger, region) = (self.changes.ledger.clone(), self.cloud.region().to_string());
         let deadline = job_deadline(self.settings.call_timeout);
         self.push(

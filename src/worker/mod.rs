@@ -196,6 +196,15 @@ impl Cadence {
         !self.running && now >= self.next
     }
 
+    fn start(&mut self) {
+        self.running = true;
+    }
+
+    /// The one under way is over; the next stays due when it was.
+    fn over(&mut self) {
+        self.running = false;
+    }
+
     /// Due at once, or as soon as the one under way is over.
     fn hurry(&mut self, now: Instant) {
         self.next = now;

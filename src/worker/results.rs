@@ -49,7 +49,7 @@ impl Worker {
                 None => return true,
             },
             Job::Quotas(result) => {
-                self.quotas.running = false;
+                self.quotas.over();
                 DataEvent::Quotas(result)
             }
         };
@@ -135,7 +135,7 @@ impl Worker {
         result: MetricsResult,
         now: Instant,
     ) -> Option<DataEvent> {
-        self.metrics.running = false;
+        self.metrics.over();
         if window != self.window {
             return None;
         }
