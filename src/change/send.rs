@@ -1,7 +1,8 @@
-//! Sending a change once, in four steps: reserve a slot in the quota ledger,
-//! look at the stream once more, call AWS, record the answer. The ledger and
-//! audit writes run off the async runtime; the slot is guarded so that it is
-//! given back whenever the call does not leave, however the send stops.
+//! Sending a change once, in steps: the checks that need no AWS, a slot
+//! reserved in the quota ledger, a last look at the stream, the call audited
+//! as sent, the call, the answer recorded. The ledger and audit writes run
+//! off the async runtime; the slot is guarded so that it is given back
+//! whenever the call does not leave, however the send stops.
 
 use chrono::Utc;
 
@@ -95,6 +96,7 @@ async fn reserve(ctx: &ChangeContext, plan: &Plan, call: Call) -> Result<Reserva
                     held: true,
                 }),
                 Err(quota) => {
+                    // A refusal like `stopped`, for its own reason.
                     let why = no_calls_left(&call.stream, &quota);
                     audit.append(&AuditEntry {
                         time: Utc::now(),
