@@ -94,6 +94,16 @@ impl AuditLog {
         journal::append_line(&mut file, &line).map_err(|e| self.io(e))
     }
 
+    /// `append`, from async code: off the async runtime (see
+    /// `journal::off_runtime`).
+    pub async fn append_async(&self, entry: AuditEntry) -> Result<(), AuditError> {
+        let log = self.clone();
+        match journal::off_runtime(move || log.append(&entry)).await {
+            Ok(done) => done,
+            Err(e) => Err(self.io(e)),
+        }
+    }
+
     /// Checks, before anything is reserved or sent, that a line could be
     /// written now.
     pub fn writable(&self) -> Result<(), AuditError> {

@@ -2,6 +2,7 @@
 //! dashboard do it: plan (describe, resolve the key, pre-flight), send (quota
 //! ledger and audit around the call), follow (until AWS settles), explain.
 
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -170,7 +171,8 @@ pub async fn plan(
             ChangeError::Refused(why) => why.clone(),
             other => format!("could not check the change: {other}"),
         };
-        if let Err(audit_error) = audit_request(ctx, request, &why) {
+        let line = request_entry(ctx, request, &why);
+        if let Err(audit_error) = ctx.audit.append_async(line).await {
             tracing::error!("cannot audit a refused request: {audit_error}");
         }
     }
@@ -217,7 +219,7 @@ async fn plan_request(
         (_, false) => "enable",
     };
     let now = Utc::now();
-    let quota = quota_now(ctx, name, now)?;
+    let quota = quota_now(ctx, name, now).await?;
     let kms_errors_now = kms_errors_lately(cloud, name, now).await;
     let on_key = match &change {
         Change::Start(KeyRef::Customer(k)) => streams_on_key(&k.arn),
@@ -247,12 +249,12 @@ async fn plan_request(
 }
 
 /// What the ledger says is left of the stream's 25 calls.
-fn quota_now(
+async fn quota_now(
     ctx: &ChangeContext,
     name: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<Quota, ChangeError> {
-    let entries = ctx.ledger.read()?;
+    let entries = ctx.ledger.read_async().await?;
     let account = ctx.account.as_deref().unwrap_or("");
     Ok(quota::quotas(&entries, account, &ctx.region, now)
         .remove(name)
@@ -295,13 +297,14 @@ async fn resolve_key(
     }
 }
 
-fn audit(
+/// One line of the audit log about this plan.
+fn audit_entry(
     ctx: &ChangeContext,
     plan: &Plan,
     outcome: AuditOutcome,
     message: &str,
-) -> Result<(), AuditError> {
-    ctx.audit.append(&AuditEntry {
+) -> AuditEntry {
+    AuditEntry {
         time: Utc::now(),
         caller: ctx.caller.clone(),
         account: ctx.account.clone(),
@@ -312,11 +315,23 @@ fn audit(
         new_key: Some(plan.new_label.clone()),
         outcome,
         message: message.to_string(),
-    })
+    }
+}
+
+/// Audits a step of the change, off the async runtime.
+async fn audit(
+    ctx: &ChangeContext,
+    plan: &Plan,
+    outcome: AuditOutcome,
+    message: &str,
+) -> Result<(), AuditError> {
+    ctx.audit
+        .append_async(audit_entry(ctx, plan, outcome, message))
+        .await
 }
 
 /// Records a request refused before there was a plan to show.
-fn audit_request(ctx: &ChangeContext, request: &Request, why: &str) -> Result<(), AuditError> {
+fn request_entry(ctx: &ChangeContext, request: &Request, why: &str) -> AuditEntry {
     let (action, new_key) = match request {
         Request::Rotate { key, .. } => (
             "rotate",
@@ -327,7 +342,7 @@ fn audit_request(ctx: &ChangeContext, request: &Request, why: &str) -> Result<()
         ),
         Request::Disable { .. } => ("disable", Some(NO_ENCRYPTION.to_string())),
     };
-    ctx.audit.append(&AuditEntry {
+    AuditEntry {
         time: Utc::now(),
         caller: ctx.caller.clone(),
         account: ctx.account.clone(),
@@ -338,285 +353,116 @@ fn audit_request(ctx: &ChangeContext, request: &Request, why: &str) -> Result<()
         new_key,
         outcome: AuditOutcome::Refused,
         message: why.to_string(),
-    })
+    }
 }
 
 /// Records a refusal made before sending (for instance a declined prompt).
+/// Blocks on the audit write: for the command line's prompt, which blocks
+/// on the terminal anyway; async code uses `refused`.
 pub fn refuse(ctx: &ChangeContext, plan: &Plan, why: &str) -> ChangeError {
-    if let Err(e) = audit(ctx, plan, AuditOutcome::Refused, why) {
+    if let Err(e) = ctx
+        .audit
+        .append(&audit_entry(ctx, plan, AuditOutcome::Refused, why))
+    {
         return e.into();
     }
     ChangeError::Refused(why.to_string())
 }
 
-/// Sends the change once, unless firekeeper must refuse it. The call is in
-/// the ledger, synced, before it leaves, so a crash cannot hide a spent slot.
-/// A lost answer is not an error: the returned `Sent` says the outcome is
-/// unclear, and `confirm_by_reading` finds out what AWS did.
-pub async fn send(
-    cloud: &dyn Cloud,
-    ctx: &ChangeContext,
-    plan: &Plan,
-) -> Result<Sent, ChangeError> {
-    if ctx.read_only {
-        return Err(refuse(
-            ctx,
-            plan,
-            "firekeeper is in read-only mode (--read-only or read_only = true)",
-        ));
+/// `refuse`, off the async runtime.
+async fn refused(ctx: &ChangeContext, plan: &Plan, why: &str) -> ChangeError {
+    if let Err(e) = audit(ctx, plan, AuditOutcome::Refused, why).await {
+        return e.into();
     }
-    if !plan.verdict.allowed() {
-        return Err(refuse(ctx, plan, &plan.verdict.refusals.join("; ")));
-    }
-    // A call recorded under an unknown account would be counted apart from
-    // every other call on the stream.
-    let Some(account) = ctx.account.clone().filter(|a| !a.is_empty()) else {
-        return Err(refuse(
-            ctx,
-            plan,
-            "the AWS account is not known yet (STS has not answered), so the call cannot be counted against the stream's quota; try again when the header shows the account",
-        ));
-    };
-    let call = Call {
-        account: account.clone(),
-        region: ctx.region.clone(),
-        stream: plan.stream.name.clone(),
-        action: match plan.change {
-            Change::Stop => Operation::Stop,
-            Change::Start(_) => Operation::Start,
-        },
-    };
-    // Checked before a slot is taken: a call that cannot be audited is not
-    // sent.
-    ctx.audit.writable()?;
-    let id = match ctx.ledger.reserve(&call, Utc::now())? {
-        Ok(id) => id,
-        Err(q) => {
-            let next = q
-                .next_slot(Utc::now())
-                .map_or(String::new(), |n| format!("; {n}"));
-            return Err(refuse(
-                ctx,
-                plan,
-                &format!(
-                    "no Start/Stop calls left for {} in 24 hours{next}",
-                    plan.stream.name
-                ),
-            ));
-        }
-    };
-    let mut slot = Reservation {
-        ctx,
-        plan,
-        account: account.clone(),
-        id: id.clone(),
-        action: call.action,
-        held: true,
-    };
-    // Minutes may pass between the checks and "y" (a prompt, a dialog left
-    // open): look once more, so a stream someone else has started changing
-    // is not sent a second change.
-    match cloud.describe_stream(&plan.stream.name).await {
-        Ok(now) => {
-            if let Some(why) = changed_since(&plan.stream, &now) {
-                slot.give_back()?;
-                return Err(refuse(ctx, plan, &why));
-            }
-        }
-        Err(e) => {
-            slot.give_back()?;
-            return Err(refuse(
-                ctx,
-                plan,
-                &format!(
-                    "could not look at {} once more before sending: {e}",
-                    plan.stream.name
-                ),
-            ));
-        }
-    }
-    if let Err(e) = audit(ctx, plan, AuditOutcome::Sent, "sending to AWS") {
-        slot.give_back()?;
-        return Err(e.into());
-    }
-    // From here the call may reach AWS: the slot is spent whatever happens.
-    slot.held = false;
-    let result = match &plan.change {
-        Change::Stop => cloud.stop_encryption(&plan.stream.name).await,
-        Change::Start(key) => {
-            cloud
-                .start_encryption(&plan.stream.name, &key.by_arn())
-                .await
-        }
-    };
-    let record = |outcome| {
-        ctx.ledger
-            .record(&entry(ctx, &account, plan, &id, call.action, outcome))
-    };
-    let e = match result {
-        Ok(()) => {
-            record(Outcome::Accepted)?;
-            audit(ctx, plan, AuditOutcome::Accepted, "AWS accepted the call")?;
-            return Ok(Sent { id, unclear: None });
-        }
-        Err(e) => e,
-    };
-    match &e {
-        CloudError::LimitExceeded(m) if key_is_full(plan, m) => {
-            // The key, not the stream, is at its limit. AWS does not say
-            // whether such a refusal spends one of the 25 calls, so it counts.
-            record(Outcome::Rejected)?;
-            let why = format!(
-                "{} already encrypts the most streams AWS allows for one key ({}); choose another key. The stream's quota is not exhausted. AWS said: {m}",
-                plan.new_label,
-                crate::preflight::STREAMS_PER_KEY
-            );
-            audit(ctx, plan, AuditOutcome::Rejected, &why)?;
-            Err(ChangeError::Rejected(why))
-        }
-        CloudError::LimitExceeded(_) => {
-            record(Outcome::LimitExceeded)?;
-            audit(ctx, plan, AuditOutcome::Rejected, &e.to_string())?;
-            Err(e.into())
-        }
-        // Refused before acting: the slot was not used.
-        CloudError::InvalidArgument(_)
-        | CloudError::InUse(_)
-        | CloudError::NotFound(_)
-        | CloudError::InvalidKms(_)
-        | CloudError::AccessDenied(_)
-        | CloudError::Credentials(_)
-        | CloudError::Throttled(_) => {
-            record(Outcome::Refused)?;
-            audit(ctx, plan, AuditOutcome::Rejected, &e.to_string())?;
-            Err(e.into())
-        }
-        // No answer, or a broken one: the call may have landed. The slot
-        // stays spent (the "sent" record stands) and only a read can tell.
-        CloudError::Unreachable(_)
-        | CloudError::NoAnswer(_)
-        | CloudError::Server(_)
-        | CloudError::Other(_) => {
-            audit(
-                ctx,
-                plan,
-                AuditOutcome::Unknown,
-                &format!("{e}; AWS may have applied this; checking by describing the stream"),
-            )?;
-            Ok(Sent {
-                id,
-                unclear: Some(e),
-            })
-        }
-    }
+    ChangeError::Refused(why.to_string())
 }
 
-/// A slot taken in the ledger for a call not yet sent. Unless the call is
-/// sent, the slot is given back (an `Unsent` record): on a refusal after
-/// reserving, or when the future is dropped first (Ctrl-C, the dashboard
-/// quitting).
-struct Reservation<'a> {
-    ctx: &'a ChangeContext,
-    plan: &'a Plan,
-    account: String,
-    id: String,
-    action: Operation,
-    held: bool,
-}
-
-impl Reservation<'_> {
-    fn give_back(&mut self) -> Result<(), LedgerError> {
-        self.held = false;
-        self.ctx.ledger.record(&entry(
-            self.ctx,
-            &self.account,
-            self.plan,
-            &self.id,
-            self.action,
-            Outcome::Unsent,
-        ))
-    }
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        if !self.held {
-            return;
-        }
-        if let Err(e) = self.give_back() {
-            tracing::error!("cannot give back an unsent call's slot: {e}");
-        }
-        if let Err(e) = audit(
-            self.ctx,
-            self.plan,
-            AuditOutcome::Refused,
-            "stopped before sending; nothing was sent",
-        ) {
-            tracing::error!("cannot audit an unsent change: {e}");
-        }
-    }
-}
-
-/// Why a stream described again just before sending no longer matches what
-/// the checks and the confirmation saw; `None` when nothing that matters moved.
-pub fn changed_since(before: &Stream, now: &Stream) -> Option<String> {
-    let name = &now.name;
-    if now.encryption.status.is_transition() {
-        return Some(format!(
-            "{name} is now {} (someone else is changing it); nothing was sent: look again when it settles",
-            now.encryption.status
-        ));
-    }
-    if now.status != before.status {
-        return Some(format!(
-            "{name} is now {} (was {} when checked); nothing was sent",
-            now.status, before.status
-        ));
-    }
-    if moved(before, now) {
-        return Some(format!(
-            "{name} changed since it was checked (encryption now {}); nothing was sent: check the change again",
-            now.encryption.status
-        ));
-    }
-    None
-}
-
-fn entry(
-    ctx: &ChangeContext,
-    account: &str,
-    plan: &Plan,
-    id: &str,
-    action: Operation,
-    outcome: Outcome,
-) -> Entry {
+/// The ledger's line about this call.
+fn ledger_entry(call: &Call, id: &str, outcome: Outcome) -> Entry {
     Entry {
         at: Utc::now(),
         id: id.to_string(),
-        account: account.to_string(),
-        region: ctx.region.clone(),
-        stream: plan.stream.name.clone(),
-        action,
+        account: call.account.clone(),
+        region: call.region.clone(),
+        stream: call.stream.clone(),
+        action: call.action,
         outcome,
     }
 }
 
-/// Whether a `LimitExceededException` is about the key (one customer key
-/// serves at most 500 streams) rather than the stream's 25 calls. AWS uses the
-/// one exception for both; only a Start with a customer key can hit the key's
-/// limit, and its message names the key rather than the daily calls.
-pub fn key_is_full(plan: &Plan, message: &str) -> bool {
-    if !matches!(plan.change, Change::Start(KeyRef::Customer(_))) {
-        return false;
+/// Ledger and audit writes of a change, on the blocking pool together (see
+/// `journal::off_runtime`): what one closure writes is all written, in
+/// order, even if the change is dropped while it runs.
+async fn on_disk<T: Send + 'static>(
+    ctx: &ChangeContext,
+    work: impl FnOnce() -> Result<T, ChangeError> + Send + 'static,
+) -> Result<T, ChangeError> {
+    ctx.ledger.off_runtime(move |_| work()).await
+}
+
+/// Records an outcome in the ledger (when there is one), then audits it,
+/// under `watch` (see `Watch::write`).
+async fn write_down(
+    ctx: &ChangeContext,
+    watch: &Watch,
+    ends: bool,
+    record: Option<Entry>,
+    line: AuditEntry,
+) -> Result<(), ChangeError> {
+    let (ledger, audit, watch) = (ctx.ledger.clone(), ctx.audit.clone(), watch.clone());
+    on_disk(ctx, move || {
+        watch.write(ends, || {
+            if let Some(record) = record {
+                ledger.record(&record)?;
+            }
+            audit.append(&line)?;
+            Ok(())
+        })
+    })
+    .await
+}
+
+/// Whether a change is still being followed, shared by the `Abandoned`
+/// guard and the writes made meanwhile (`None`: nobody watches). The writes
+/// run on the blocking pool, where one may be under way when the change is
+/// dropped: the lock makes the guard's line and theirs take turns, so it
+/// lands neither inside nor after the line that ends the change, and a
+/// write that starts after the guard has written is skipped, as it would
+/// never have been made.
+#[derive(Debug, Clone, Default)]
+struct Watch(Option<Arc<Mutex<bool>>>);
+
+impl Watch {
+    fn armed() -> Watch {
+        Watch(Some(Arc::new(Mutex::new(true))))
     }
-    let m = message.to_lowercase();
-    let about_calls = m.contains("24 hour")
-        || m.contains("24-hour")
-        || m.contains("per day")
-        || m.contains("startdeliverystreamencryption")
-        || m.contains("stopdeliverystreamencryption");
-    let about_key = m.contains("key") || m.contains("cmk") || m.contains("kms");
-    about_key && !about_calls
+
+    /// Runs `write` (it blocks) unless the change was abandoned. When it
+    /// `ends` the change and succeeds, the guard has nothing left to say.
+    fn write(
+        &self,
+        ends: bool,
+        write: impl FnOnce() -> Result<(), ChangeError>,
+    ) -> Result<(), ChangeError> {
+        let Some(armed) = &self.0 else {
+            return write();
+        };
+        let mut armed = armed.lock().unwrap_or_else(PoisonError::into_inner);
+        if !*armed {
+            return Ok(());
+        }
+        let written = write();
+        if ends && written.is_ok() {
+            *armed = false;
+        }
+        written
+    }
+
+    fn disarm(&self) {
+        if let Some(armed) = &self.0 {
+            *armed.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        }
+    }
 }
 
 /// After a call whose answer was lost: describes the stream until it shows
@@ -630,24 +476,33 @@ pub async fn confirm_by_reading(
     poll: Duration,
     within: Duration,
 ) -> Result<bool, ChangeError> {
+    let unwatched = Watch::default();
+    confirm_watched(cloud, ctx, plan, sent, (poll, within), &unwatched).await
+}
+
+async fn confirm_watched(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &Plan,
+    sent: &Sent,
+    (poll, within): (Duration, Duration),
+    watch: &Watch,
+) -> Result<bool, ChangeError> {
     let start = tokio::time::Instant::now();
     loop {
         match cloud.describe_stream(&plan.stream.name).await {
             Ok(now) if moved(&plan.stream, &now) => {
-                let account = ctx.account.clone().unwrap_or_default();
-                let action = match plan.change {
-                    Change::Stop => Operation::Stop,
-                    Change::Start(_) => Operation::Start,
+                let call = Call {
+                    account: ctx.account.clone().unwrap_or_default(),
+                    region: ctx.region.clone(),
+                    stream: plan.stream.name.clone(),
+                    action: match plan.change {
+                        Change::Stop => Operation::Stop,
+                        Change::Start(_) => Operation::Start,
+                    },
                 };
-                ctx.ledger.record(&entry(
-                    ctx,
-                    &account,
-                    plan,
-                    &sent.id,
-                    action,
-                    Outcome::Accepted,
-                ))?;
-                audit(
+                let record = ledger_entry(&call, &sent.id, Outcome::Accepted);
+                let line = audit_entry(
                     ctx,
                     plan,
                     AuditOutcome::Accepted,
@@ -655,14 +510,15 @@ pub async fn confirm_by_reading(
                         "AWS had applied the call: encryption is now {}",
                         now.encryption.status
                     ),
-                )?;
+                );
+                write_down(ctx, watch, false, Some(record), line).await?;
                 return Ok(true);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!("checking {}: {e}", plan.stream.name),
         }
         if start.elapsed() >= within {
-            audit(
+            let line = audit_entry(
                 ctx,
                 plan,
                 AuditOutcome::Unknown,
@@ -670,7 +526,8 @@ pub async fn confirm_by_reading(
                     "no sign after {} s that AWS applied the call; it may still, and it counts against the quota",
                     within.as_secs()
                 ),
-            )?;
+            );
+            write_down(ctx, watch, true, None, line).await?;
             return Ok(false);
         }
         tokio::time::sleep(poll).await;
@@ -701,9 +558,8 @@ pub async fn carry_out(
         None => step(Step::Accepted),
         Some(e) => {
             step(Step::Unclear(e));
-            let applied =
-                confirm_by_reading(cloud, ctx, plan, &sent, timing.poll, timing.confirm_within)
-                    .await?;
+            let patience = (timing.poll, timing.confirm_within);
+            let applied = confirm_watched(cloud, ctx, plan, &sent, patience, &watch.watch).await?;
             if !applied {
                 watch.disarm();
                 return Ok(Some((Ending::Unconfirmed, plan.stream.clone())));
@@ -715,7 +571,8 @@ pub async fn carry_out(
         watch.disarm();
         return Ok(None);
     }
-    let result = follow(cloud, ctx, plan, timing.poll, timing.patience, |s| {
+    let patience = (timing.poll, timing.patience);
+    let result = follow_watched(cloud, ctx, plan, patience, &watch.watch, |s| {
         step(Step::Seen(s))
     })
     .await;
@@ -728,7 +585,7 @@ pub async fn carry_out(
 struct Abandoned<'a> {
     ctx: &'a ChangeContext,
     plan: &'a Plan,
-    armed: bool,
+    watch: Watch,
 }
 
 impl<'a> Abandoned<'a> {
@@ -736,25 +593,28 @@ impl<'a> Abandoned<'a> {
         Abandoned {
             ctx,
             plan,
-            armed: true,
+            watch: Watch::armed(),
         }
     }
 
     fn disarm(&mut self) {
-        self.armed = false;
+        self.watch.disarm();
     }
 }
 
 impl Drop for Abandoned<'_> {
+    /// Drop cannot await, so this line is written on whichever thread drops
+    /// the guard, the async runtime's included, after any write of the
+    /// change still under way: rare (the user quitting mid-follow) and
+    /// short, and the record must not be lost.
     fn drop(&mut self) {
-        if !self.armed {
-            return;
-        }
         let why = format!(
             "left before AWS finished: firekeeper stopped following; check with `firekeeper status --stream {}`",
             self.plan.stream.name
         );
-        if let Err(e) = audit(self.ctx, self.plan, AuditOutcome::Unknown, &why) {
+        let line = audit_entry(self.ctx, self.plan, AuditOutcome::Unknown, &why);
+        let written = self.watch.write(true, || Ok(self.ctx.audit.append(&line)?));
+        if let Err(e) = written {
             tracing::error!("cannot audit an abandoned change: {e}");
         }
     }
@@ -768,8 +628,21 @@ pub async fn follow(
     plan: &Plan,
     poll: Duration,
     timeout: Duration,
+    seen: impl FnMut(&Stream),
+) -> Result<(Ending, Stream), ChangeError> {
+    let unwatched = Watch::default();
+    follow_watched(cloud, ctx, plan, (poll, timeout), &unwatched, seen).await
+}
+
+async fn follow_watched(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &Plan,
+    (poll, timeout): (Duration, Duration),
+    watch: &Watch,
     mut seen: impl FnMut(&Stream),
 ) -> Result<(Ending, Stream), ChangeError> {
+    let finish = |ending, stream| finish(ctx, plan, watch, ending, stream);
     let start = tokio::time::Instant::now();
     // What was described before the call may itself look settled (a leftover
     // ENABLING_FAILED): only a state that moved, or came through a
@@ -788,7 +661,7 @@ pub async fn follow(
             ) => {
                 tracing::warn!("following {}: {e}", plan.stream.name);
                 if start.elapsed() >= timeout {
-                    return finish(ctx, plan, Ending::TimedOut, plan.stream.clone());
+                    return finish(Ending::TimedOut, plan.stream.clone()).await;
                 }
                 continue;
             }
@@ -799,15 +672,15 @@ pub async fn follow(
         showed_target |= shows_target(plan, &stream);
         let answered = through_transition || moved(&plan.stream, &stream);
         if let Some(ending) = settled(plan, &stream).filter(|_| answered) {
-            return finish(ctx, plan, ending, stream);
+            return finish(ending, stream).await;
         }
         if overtaken(plan, showed_target, &stream) {
             let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
             let now = book.label(&stream);
-            return finish(ctx, plan, Ending::Superseded { now }, stream);
+            return finish(Ending::Superseded { now }, stream).await;
         }
         if start.elapsed() >= timeout {
-            return finish(ctx, plan, Ending::TimedOut, stream);
+            return finish(Ending::TimedOut, stream).await;
         }
     }
 }
@@ -887,9 +760,10 @@ pub fn settled(plan: &Plan, s: &Stream) -> Option<Ending> {
     }
 }
 
-fn finish(
+async fn finish(
     ctx: &ChangeContext,
     plan: &Plan,
+    watch: &Watch,
     ending: Ending,
     stream: Stream,
 ) -> Result<(Ending, Stream), ChangeError> {
@@ -899,7 +773,8 @@ fn finish(
         Ending::TimedOut | Ending::Unconfirmed => AuditOutcome::Unknown,
         Ending::Superseded { .. } => AuditOutcome::Superseded,
     };
-    audit(ctx, plan, outcome, &explain(plan, &ending, &stream))?;
+    let line = audit_entry(ctx, plan, outcome, &explain(plan, &ending, &stream));
+    write_down(ctx, watch, true, None, line).await?;
     Ok((ending, stream))
 }
 
@@ -958,6 +833,9 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
 }
 
 pub mod cli;
+mod send;
+
+pub use send::{changed_since, key_is_full, send};
 
 #[cfg(test)]
 mod tests;

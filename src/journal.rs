@@ -142,3 +142,25 @@ pub fn lines<'a>(bytes: &'a [u8], what: &'a str) -> impl Iterator<Item = &'a str
             }
         })
 }
+
+/// Runs blocking file work (a wait for the ledger's lock, a synced append) on
+/// tokio's blocking pool, so the tasks sharing the async runtime (the
+/// worker, the dashboard's loop) keep running meanwhile.
+///
+/// The blocking pool rather than one I/O thread of our own: a ledger stuck
+/// behind another process's lock for `quota::LOCK_PATIENCE` would hold up
+/// every audit line queued behind it on a single thread, while the pool runs
+/// them side by side. Order is kept where it matters because each flow awaits
+/// one write before it starts the next. And work once started runs to its
+/// end even if the awaiting future is dropped, so a line is never cut short
+/// by the user quitting.
+pub async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<T> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => Ok(done),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Only a runtime shutting down cancels work that has not started.
+        Err(_) => Err(io::Error::other("not written: firekeeper is shutting down")),
+    }
+}

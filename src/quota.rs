@@ -101,7 +101,22 @@ pub enum LedgerError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// Another process held the lock for longer than firekeeper waits.
+    #[error(
+        "the quota ledger {} is locked by another process (waited {:.1} s); another firekeeper may be recording a call: try again in a moment, and if it stays locked, find the process holding {} (e.g. `fuser -v {}`)",
+        path.display(), waited.as_secs_f32(), lock.display(), lock.display()
+    )]
+    Locked {
+        path: PathBuf,
+        lock: PathBuf,
+        waited: std::time::Duration,
+    },
 }
+
+/// How long to wait for another process's lock on the ledger before saying
+/// so: a writer holds it for one read and one synced append, milliseconds,
+/// so seconds mean it is stuck (a stopped process, a hung network disk).
+pub const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The ledger file, or an in-memory one for the demo (whose simulated account
 /// starts afresh each run, so a file would disagree with it).
@@ -112,6 +127,8 @@ pub struct Ledger {
     /// group-writable. Otherwise the directory decides.
     shared: bool,
     compact_at: usize,
+    /// How long to wait for the lock: `LOCK_PATIENCE`, shorter in tests.
+    lock_patience: std::time::Duration,
     memory: std::sync::Arc<std::sync::Mutex<Vec<Entry>>>,
 }
 
@@ -123,6 +140,7 @@ impl Ledger {
             path: Some(path),
             shared: false,
             compact_at: compact_at(),
+            lock_patience: LOCK_PATIENCE,
             memory: Default::default(),
         }
     }
@@ -141,6 +159,7 @@ impl Ledger {
             path: None,
             shared: false,
             compact_at: COMPACT_AT,
+            lock_patience: LOCK_PATIENCE,
             memory: Default::default(),
         }
     }
@@ -148,6 +167,12 @@ impl Ledger {
     /// Compacts once the ledger holds more than `lines` entries.
     pub fn compacting_at(mut self, lines: usize) -> Ledger {
         self.compact_at = lines;
+        self
+    }
+
+    /// Gives up waiting for another process's lock after `patience`.
+    pub fn lock_patience(mut self, patience: std::time::Duration) -> Ledger {
+        self.lock_patience = patience;
         self
     }
 
@@ -180,6 +205,29 @@ impl Ledger {
         } else {
             Sharing::Private
         }
+    }
+
+    /// Runs `work` on a clone of this ledger off the async runtime (see
+    /// `journal::off_runtime`): every read, reservation and record from
+    /// async code goes through here.
+    pub async fn off_runtime<T, E>(
+        &self,
+        work: impl FnOnce(Ledger) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<LedgerError> + Send + 'static,
+    {
+        let ledger = self.clone();
+        match journal::off_runtime(move || work(ledger)).await {
+            Ok(done) => done,
+            Err(e) => Err(self.io(e).into()),
+        }
+    }
+
+    /// `read`, from async code.
+    pub async fn read_async(&self) -> Result<Vec<Entry>, LedgerError> {
+        self.off_runtime(|ledger| ledger.read()).await
     }
 
     /// Every readable entry; a missing file is an empty ledger. Lines that
@@ -231,12 +279,46 @@ impl Ledger {
             }
             Err(e) => return Err(self.io(e)),
         };
-        if exclusive {
-            file.lock().map_err(|e| self.io(e))?;
-        } else {
-            file.lock_shared().map_err(|e| self.io(e))?;
-        }
+        self.wait_for_lock(&file, exclusive, &lock_path)?;
         Ok(Some(file))
+    }
+
+    /// Takes the lock on `file`, trying again with short sleeps: a blocking
+    /// `flock` would wait without limit behind a stuck process, and the
+    /// caller (a change waiting to send, the dashboard's quota column) must
+    /// instead hear that the ledger is locked.
+    fn wait_for_lock(
+        &self,
+        file: &File,
+        exclusive: bool,
+        lock_path: &Path,
+    ) -> Result<(), LedgerError> {
+        let start = std::time::Instant::now();
+        let mut pause = std::time::Duration::from_millis(1);
+        loop {
+            let tried = if exclusive {
+                file.try_lock()
+            } else {
+                file.try_lock_shared()
+            };
+            match tried {
+                Ok(()) => return Ok(()),
+                Err(std::fs::TryLockError::Error(e)) => return Err(self.io(e)),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+            }
+            let waited = start.elapsed();
+            if waited >= self.lock_patience {
+                return Err(LedgerError::Locked {
+                    path: self.path.clone().unwrap_or_default(),
+                    lock: lock_path.to_path_buf(),
+                    waited,
+                });
+            }
+            std::thread::sleep(pause.min(self.lock_patience - waited));
+            // Short first, as a writer's hold is milliseconds; then no
+            // busier than 40 tries a second.
+            pause = (pause * 2).min(std::time::Duration::from_millis(25));
+        }
     }
 
     /// Appends one entry durably, under the lock shared with other processes.

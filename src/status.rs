@@ -188,7 +188,7 @@ pub async fn gather_at(
     });
     let series = metrics.as_ref().ok().map(|m| &m.series);
     let outages = inventory::outages(cloud, window, series, now).await;
-    let quotas = match (&account, ledger.read()) {
+    let quotas = match (&account, ledger.read_async().await) {
         (Ok(Some(account)), Ok(entries)) => {
             Ok(quota::quotas(&entries, account, cloud.region(), now))
         }

@@ -24,6 +24,8 @@ impl App {
             selected: 0,
         }));
         if self.all_keys.is_none() {
+            // Asked again after a failure: "listing…" until the answer.
+            self.all_keys_error = None;
             return vec![WorkerCommand::LoadKeys];
         }
         Vec::new()

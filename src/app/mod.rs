@@ -193,6 +193,8 @@ pub struct App {
     pub dialog: Option<Dialog>,
     /// Every key of the account, for the picker; `None` until listed.
     pub all_keys: Option<KeyBook>,
+    /// Why the account's keys could not be listed, until they are asked for again.
+    pub all_keys_error: Option<String>,
     pub credentials: CredentialFacts,
     /// The latest word on a change, for the status line.
     pub message: Option<(String, Tone)>,
@@ -256,6 +258,7 @@ impl App {
             quit: false,
             dialog: None,
             all_keys: None,
+            all_keys_error: None,
             credentials: CredentialFacts::default(),
             message: None,
             help_scroll: 0,

@@ -176,7 +176,7 @@ fn errors_keep_the_data_and_say_what_is_wrong() {
     let mut app = demo_app(80, 24);
     let rows = app.rows.len();
     app.apply(DataEvent::Failed {
-        what: "list",
+        what: crate::worker::Fetch::List,
         error: CloudError::Throttled("Rate exceeded".into()),
     });
     assert_eq!(app.rows.len(), rows, "the table is kept");

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{App, LoadingState, SortKey, Summary, WorkerCommand};
 use crate::cloud::CloudError;
 use crate::model::{ago, clock, Row};
-use crate::worker::DataEvent;
+use crate::worker::{DataEvent, Fetch};
 
 impl App {
     /// The terminal's new size; `viewport` is the table rows that fit.
@@ -147,6 +147,7 @@ impl App {
             }
             DataEvent::AllKeys(book) => {
                 self.all_keys = Some(book);
+                self.all_keys_error = None;
                 true
             }
             DataEvent::Credentials(facts) => {
@@ -164,9 +165,10 @@ impl App {
             DataEvent::Failed { what, error } => {
                 let message = explain(what, &error);
                 match what {
-                    "list" => self.list_state = LoadingState::Error(message.clone()),
-                    "metrics" => self.metrics_state = LoadingState::Error(message.clone()),
-                    _ => {}
+                    Fetch::List => self.list_state = LoadingState::Error(message.clone()),
+                    Fetch::Metrics => self.metrics_state = LoadingState::Error(message.clone()),
+                    Fetch::AllKeys => self.all_keys_error = Some(message.clone()),
+                    Fetch::Identity | Fetch::Describe | Fetch::Keys => {}
                 }
                 if matches!(error, CloudError::NoAnswer(_)) {
                     self.silent_since.get_or_insert(self.now);
@@ -277,7 +279,7 @@ impl App {
             }
             // Keep the last good description; say it could not be refreshed.
             Err(e) => {
-                let message = explain("describe", &e);
+                let message = explain(Fetch::Describe, &e);
                 if matches!(e, CloudError::NoAnswer(_)) {
                     self.silent_since.get_or_insert(self.now);
                 }
@@ -376,14 +378,14 @@ impl App {
 }
 
 /// An error in words that say what is wrong and what to do.
-pub fn explain(what: &str, e: &CloudError) -> String {
+pub fn explain(what: Fetch, e: &CloudError) -> String {
     let doing = match what {
-        "list" => "listing streams",
-        "metrics" => "reading KMS metrics from CloudWatch",
-        "keys" => "reading KMS keys",
-        "describe" => "describing a stream",
-        "identity" => "asking STS which account this is (changes wait for it)",
-        other => other,
+        Fetch::List => "listing streams",
+        Fetch::Metrics => "reading KMS metrics from CloudWatch",
+        Fetch::Keys => "reading KMS keys",
+        Fetch::AllKeys => "listing the account's KMS keys",
+        Fetch::Describe => "describing a stream",
+        Fetch::Identity => "asking STS which account this is (changes wait for it)",
     };
     match e {
         CloudError::Throttled(_) => {

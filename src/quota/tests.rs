@@ -340,3 +340,72 @@ fn a_ledger_in_a_group_writable_directory_is_made_group_writable() {
     assert_eq!(mode(&private), 0o600);
     assert_eq!(mode(private.parent().unwrap()), 0o700);
 }
+
+/// Holds the ledger's lock as another process would (flock locks belong to
+/// an open file, so a second open in this process contends like one).
+fn hold_lock(ledger_path: &Path) -> File {
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(ledger_path.with_extension("lock"))
+        .unwrap();
+    file.lock().unwrap();
+    file
+}
+
+#[test]
+fn a_ledger_locked_too_long_is_an_error_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.jsonl");
+    let ledger = Ledger::at(path.clone()).lock_patience(std::time::Duration::from_millis(100));
+    let now = Utc::now();
+    ledger
+        .record(&entry("a", 1, Outcome::Accepted, now))
+        .unwrap();
+    let held = hold_lock(&path);
+
+    let start = std::time::Instant::now();
+    let err = ledger.reserve(&call(), now).unwrap_err();
+    let waited = start.elapsed();
+    assert!(matches!(err, LedgerError::Locked { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.starts_with(&format!(
+            "the quota ledger {} is locked by another process",
+            path.display()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("ledger.lock"), "names the lock file: {text}");
+    assert!(
+        waited >= std::time::Duration::from_millis(100)
+            && waited < std::time::Duration::from_secs(2),
+        "waited {waited:?}"
+    );
+    assert!(matches!(
+        ledger.record(&entry("b", 0, Outcome::Accepted, now)),
+        Err(LedgerError::Locked { .. })
+    ));
+    // Readers need no lock to be correct: they read anyway.
+    assert_eq!(ledger.read().unwrap().len(), 1);
+
+    drop(held);
+    ledger.reserve(&call(), now).unwrap().unwrap();
+}
+
+#[test]
+fn a_lock_released_while_waiting_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.jsonl");
+    let ledger = Ledger::at(path.clone());
+    let held = hold_lock(&path);
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        drop(held);
+    });
+    let start = std::time::Instant::now();
+    ledger.reserve(&call(), Utc::now()).unwrap().unwrap();
+    assert!(start.elapsed() >= std::time::Duration::from_millis(150));
+    release.join().unwrap();
+    assert_eq!(ledger.read().unwrap().len(), 1);
+}

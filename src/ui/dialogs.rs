@@ -114,18 +114,28 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
         };
         lines.push(Line::styled(fit(&text, width), style));
     }
-    if app.all_keys.is_none() {
-        lines.push(Line::styled(
+    match (&app.all_keys, &app.all_keys_error) {
+        (Some(_), _) => {}
+        (None, None) => lines.push(Line::styled(
             "  listing the account's KMS keys…",
             theme.dim(),
-        ));
+        )),
+        (None, Some(why)) => {
+            lines.push(Line::styled(format!("  ✖ {why}"), theme.error()));
+            let again = app.keymap.first(UserAction::Rotate);
+            lines.push(Line::styled(
+                format!("  Esc, then {again}, to try again; the AWS owned key needs no listing"),
+                theme.dim(),
+            ));
+        }
     }
     let footer = Rect {
         y: inner.y + inner.height.saturating_sub(1),
         height: 1,
         ..inner
     };
-    frame.render_widget(Paragraph::new(lines), inner);
+    // Wrapped for the reason keys could not be listed; the rows are cut to fit.
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
     frame.render_widget(
         Paragraph::new(Line::styled(
             format!(

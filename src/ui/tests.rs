@@ -121,7 +121,7 @@ fn filter_prompt_and_results() {
 fn error_banner_keeps_the_table() {
     let mut app = demo_app(80, 24);
     app.apply(DataEvent::Failed {
-        what: "list",
+        what: crate::worker::Fetch::List,
         error: CloudError::Unreachable("connection refused".into()),
     });
     let text = screen(&app);
@@ -354,7 +354,7 @@ fn metrics_never_loaded_show_question_marks_and_say_why() {
         .collect();
     let mut app = demo_app_from(&Config::builtin(), 80, 24, events);
     app.apply(DataEvent::Failed {
-        what: "metrics",
+        what: crate::worker::Fetch::Metrics,
         error: CloudError::Server("InternalFailure: We encountered an internal error".into()),
     });
     let table = screen(&app);
@@ -376,7 +376,7 @@ fn metrics_never_loaded_show_question_marks_and_say_why() {
 fn silence_from_aws_is_counted_and_ends_when_aws_answers() {
     let mut app = demo_app(80, 24);
     app.apply(DataEvent::Failed {
-        what: "list",
+        what: crate::worker::Fetch::List,
         error: CloudError::NoAnswer(
             "http://127.0.0.1:9 (firehose ListDeliveryStreams) within 20 s: it did not answer"
                 .into(),

@@ -1,7 +1,14 @@
 //! The cloud worker: the only task that talks to the cloud while the dashboard
 //! runs. It decides what to fetch next (visible rows first), merges repeated
 //! requests, and sends owned results to the UI loop. It never sees `App`.
+//!
+//! Its state is when each kind of fetch is next due and whether one is under
+//! way (`Cadence`); the fetches themselves are jobs with deadlines
+//! (`jobs.rs`), and what their results change is in `results.rs`.
 
+mod changes;
+mod jobs;
+mod results;
 mod scheduler;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -16,15 +23,17 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 pub use scheduler::{Intervals, Scheduler};
 
-use crate::change::{self, ChangeError, Ending, Request, Step, Timing};
+use crate::change;
 use crate::cloud::CredentialFacts;
-use crate::cloud::{Cloud, CloudError, Identity, KmsMetrics, KmsSeries, Stream};
+use crate::cloud::{Cloud, CloudError, Identity, KmsSeries, Stream};
 use crate::config::Config;
 use crate::health::Outage;
-use crate::inventory::{self, KeyBook};
+use crate::inventory::KeyBook;
 use crate::model::Tone;
 use crate::model::Window;
-use crate::quota::{self, Quota};
+use crate::quota::Quota;
+
+use jobs::Job;
 
 /// Work for the cloud worker. The worker merges repeats, so sending one twice
 /// costs nothing.
@@ -47,6 +56,25 @@ pub enum WorkerCommand {
         request: crate::change::Request,
         streams_on_key: Option<usize>,
     },
+}
+
+/// What a fetch that AWS failed was for: the dashboard marks that part of
+/// the screen as failed and says what could not be done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetch {
+    /// Which account this is (STS); changes wait for it.
+    Identity,
+    /// The streams' names.
+    List,
+    /// One stream's description; reported with the stream, in
+    /// `DataEvent::Stream`.
+    Describe,
+    /// The KMS keys the streams use, and the account's aliases.
+    Keys,
+    /// Every KMS key of the account, for the key picker.
+    AllKeys,
+    /// KMS error metrics from CloudWatch.
+    Metrics,
 }
 
 /// What the worker learned, owned, for the UI loop.
@@ -85,9 +113,9 @@ pub enum DataEvent {
     },
     /// A stream AWS no longer has: it leaves the fleet.
     Gone(String),
-    /// A fleet-wide fetch failed: `what` is identity, list, metrics or keys.
+    /// A fetch for the whole fleet (or the key picker) failed.
     Failed {
-        what: &'static str,
+        what: Fetch,
         error: CloudError,
     },
     /// The worker panicked and stopped: nothing more will come. The message
@@ -136,9 +164,6 @@ impl Settings {
     }
 }
 
-/// KMS error series for the window, and the outage behind each erring stream.
-type MetricsResult = Result<(KmsMetrics, HashMap<String, Outage>), CloudError>;
-
 /// The longest a job of several calls may run: each call has its own
 /// deadline, and this one makes sure no job, and no flag waiting on it, can
 /// stay in flight forever.
@@ -146,35 +171,58 @@ fn job_deadline(call: Duration) -> Duration {
     call * 6
 }
 
-/// A change needs the account to be counted in the ledger: if it is not
-/// known yet, ask once more now; `send` refuses, with the reason, if still not.
-async fn know_account(cloud: &dyn Cloud, ctx: &mut change::ChangeContext) {
-    if ctx.account.is_some() {
-        return;
-    }
-    match cloud.identity().await {
-        Ok(id) => {
-            ctx.account = Some(id.account);
-            ctx.caller = Some(id.arn);
-        }
-        Err(e) => tracing::warn!("cannot tell the account for a change: {e}"),
-    }
-}
-
 /// Waits between identity attempts: quick at first, then once a minute.
 fn identity_backoff(attempt: u32) -> Duration {
     Duration::from_secs((2u64 << attempt.min(5)).min(60))
 }
 
-enum Job {
-    Identity(Result<Identity, CloudError>),
-    AllKeys(Result<KeyBook, CloudError>),
-    /// A change finished (its progress went out as it happened).
-    Changed(String),
-    Names(Result<Vec<String>, CloudError>),
-    Stream(String, Result<Stream, CloudError>),
-    Keys(Result<KeyBook, CloudError>),
-    Metrics(Window, MetricsResult),
+/// A fetch that repeats: when the next one is due, and whether one is under
+/// way (then no second one starts, however due).
+#[derive(Debug, Clone, Copy)]
+struct Cadence {
+    next: Instant,
+    running: bool,
+}
+
+impl Cadence {
+    fn due_at(next: Instant) -> Cadence {
+        Cadence {
+            next,
+            running: false,
+        }
+    }
+
+    fn due(&self, now: Instant) -> bool {
+        !self.running && now >= self.next
+    }
+
+    fn start(&mut self) {
+        self.running = true;
+    }
+
+    /// The one under way is over; the next stays due when it was.
+    fn over(&mut self) {
+        self.running = false;
+    }
+
+    /// Due at once, or as soon as the one under way is over.
+    fn hurry(&mut self, now: Instant) {
+        self.next = now;
+    }
+
+    /// The one under way is over; the next is due at `next`.
+    fn done(&mut self, next: Instant) {
+        self.running = false;
+        self.next = next;
+    }
+}
+
+/// Which account this is: asked until STS answers, with a growing pause.
+#[derive(Debug, Clone, Copy)]
+struct IdentityRetry {
+    /// `None` while a question is out or once it was answered.
+    next: Option<Instant>,
+    failures: u32,
 }
 
 struct Worker {
@@ -187,18 +235,19 @@ struct Worker {
     window: Window,
     account: Option<String>,
     names: Vec<String>,
+    /// Customer keys the streams use, and those already looked up.
     key_arns: BTreeSet<String>,
     known_keys: BTreeSet<String>,
+    /// Describes in flight.
     describing: usize,
-    listing: bool,
-    fetching_metrics: bool,
-    fetching_keys: bool,
-    identity_attempts: u32,
-    next_identity: Option<Instant>,
-    next_list: Instant,
-    next_metrics: Instant,
-    next_keys: Instant,
-    next_quotas: Instant,
+    identity: IdentityRetry,
+    list: Cadence,
+    metrics: Cadence,
+    keys: Cadence,
+    quotas: Cadence,
+    /// Every key of the account is being listed: a second `LoadKeys` waits
+    /// for this answer.
+    listing_all_keys: bool,
 }
 
 /// Runs until the UI drops its end of `commands`. A panic inside does not end
@@ -245,15 +294,15 @@ async fn work(
         key_arns: BTreeSet::new(),
         known_keys: BTreeSet::new(),
         describing: 0,
-        listing: false,
-        fetching_metrics: false,
-        fetching_keys: false,
-        identity_attempts: 0,
-        next_identity: Some(now),
-        next_list: now,
-        next_metrics: now,
-        next_keys: now,
-        next_quotas: now,
+        identity: IdentityRetry {
+            next: Some(now),
+            failures: 0,
+        },
+        list: Cadence::due_at(now),
+        metrics: Cadence::due_at(now),
+        keys: Cadence::due_at(now),
+        quotas: Cadence::due_at(now),
+        listing_all_keys: false,
     };
     if crate::crash::test_panic_asked("worker") {
         w.jobs
@@ -285,365 +334,25 @@ impl Worker {
         let now = Instant::now();
         match command {
             WorkerCommand::Refresh => {
-                self.next_list = now;
-                self.next_metrics = now;
-                self.next_keys = now;
-                self.next_quotas = now;
+                self.list.hurry(now);
+                self.metrics.hurry(now);
+                self.keys.hurry(now);
+                self.quotas.hurry(now);
                 self.scheduler.expire_visible();
             }
             WorkerCommand::Window(window) => {
                 self.window = window;
-                self.next_metrics = now;
+                self.metrics.hurry(now);
             }
             WorkerCommand::Interest { visible, nearby } => {
                 self.scheduler.set_interest(visible, nearby)
             }
-            WorkerCommand::LoadKeys => {
-                let cloud = self.cloud.clone();
-                self.push(
-                    async move {
-                        let ids = match cloud.list_keys().await {
-                            Ok(ids) => ids,
-                            Err(e) => return Job::AllKeys(Err(e)),
-                        };
-                        let ids = ids.into_iter().collect();
-                        Job::AllKeys(inventory::load_keys_for(cloud.as_ref(), &ids).await)
-                    },
-                    |e| Job::AllKeys(Err(e)),
-                );
-            }
+            WorkerCommand::LoadKeys => self.start_all_keys(),
             WorkerCommand::Change {
                 request,
                 streams_on_key,
             } => self.start_change(request, streams_on_key),
         }
-    }
-
-    /// Adds a job that ends by its deadline whatever the network does;
-    /// `late` is what it reports if the deadline comes first.
-    fn push(
-        &mut self,
-        job: impl std::future::Future<Output = Job> + Send + 'static,
-        late: impl FnOnce(CloudError) -> Job + Send + 'static,
-    ) {
-        let deadline = job_deadline(self.settings.call_timeout);
-        self.jobs.push(
-            async move {
-                match tokio::time::timeout(deadline, job).await {
-                    Ok(job) => job,
-                    Err(_) => late(CloudError::NoAnswer(format!(
-                        "AWS: the work did not finish within {} s",
-                        deadline.as_secs()
-                    ))),
-                }
-            }
-            .boxed(),
-        );
-    }
-
-    fn start_due_work(&mut self, now: Instant) {
-        if self.next_identity.is_some_and(|t| now >= t) {
-            self.next_identity = None;
-            let cloud = self.cloud.clone();
-            self.push(async move { Job::Identity(cloud.identity().await) }, |e| {
-                Job::Identity(Err(e))
-            });
-        }
-        if !self.listing && now >= self.next_list {
-            self.listing = true;
-            let (cloud, page) = (self.cloud.clone(), self.settings.page_size);
-            self.push(
-                async move { Job::Names(inventory::list_names(cloud.as_ref(), page).await) },
-                |e| Job::Names(Err(e)),
-            );
-        }
-        if !self.fetching_metrics && now >= self.next_metrics && !self.names.is_empty() {
-            self.fetching_metrics = true;
-            let (cloud, names, window) = (self.cloud.clone(), self.names.clone(), self.window);
-            self.push(
-                async move {
-                    let now = Utc::now();
-                    let result = inventory::load_metrics(cloud.as_ref(), &names, window, now).await;
-                    let result = match result {
-                        Ok(metrics) => {
-                            let series = Some(&metrics.series);
-                            let outages =
-                                inventory::outages(cloud.as_ref(), window, series, now).await;
-                            Ok((metrics, outages))
-                        }
-                        Err(e) => Err(e),
-                    };
-                    Job::Metrics(window, result)
-                },
-                move |e| Job::Metrics(window, Err(e)),
-            );
-        }
-        let new_keys = !self.key_arns.is_subset(&self.known_keys);
-        if !self.fetching_keys && (new_keys || now >= self.next_keys) && !self.names.is_empty() {
-            self.fetching_keys = true;
-            let (cloud, arns) = (self.cloud.clone(), self.key_arns.clone());
-            self.known_keys = arns.clone();
-            self.push(
-                async move { Job::Keys(inventory::load_keys_for(cloud.as_ref(), &arns).await) },
-                |e| Job::Keys(Err(e)),
-            );
-        }
-        if now >= self.next_quotas {
-            self.next_quotas = now + self.settings.quotas_every;
-            self.send_quotas();
-        }
-        while self.describing < self.settings.describes_in_flight {
-            let Some(name) = self.scheduler.next(now) else {
-                break;
-            };
-            self.describing += 1;
-            let cloud = self.cloud.clone();
-            let late_name = name.clone();
-            self.push(
-                async move {
-                    let result = cloud.describe_stream(&name).await;
-                    Job::Stream(name, result)
-                },
-                move |e| Job::Stream(late_name, Err(e)),
-            );
-        }
-    }
-
-    /// Plans again from fresh descriptions, sends once, and follows the
-    /// stream until it settles, reporting each step. Not bounded by a job
-    /// deadline: every call in it has one, and following has its own patience.
-    fn start_change(&mut self, request: Request, streams_on_key: Option<usize>) {
-        let (cloud, mut ctx, events) = (
-            self.cloud.clone(),
-            self.changes.clone(),
-            self.events.clone(),
-        );
-        let name = request.stream().to_string();
-        self.scheduler.finished(&name, true, Instant::now());
-        self.jobs.push(
-            async move {
-                let say = |text: String, tone: Tone| {
-                    let _ = events.send(DataEvent::Change {
-                        stream: name.clone(),
-                        text,
-                        tone,
-                    });
-                };
-                let following = |active: bool| {
-                    let _ = events.send(DataEvent::Following {
-                        stream: name.clone(),
-                        active,
-                    });
-                };
-                let result = async {
-                    know_account(cloud.as_ref(), &mut ctx).await;
-                    let plan =
-                        change::plan(cloud.as_ref(), &ctx, &request, |_| streams_on_key).await?;
-                    following(true);
-                    let outcome = change::carry_out(
-                        cloud.as_ref(),
-                        &ctx,
-                        &plan,
-                        Timing::default(),
-                        true,
-                        |step| match step {
-                            Step::Accepted => say(
-                                format!("{name}: AWS accepted the change; following it…"),
-                                Tone::Info,
-                            ),
-                            Step::Unclear(e) => say(
-                                format!("{name}: {e}. AWS may have applied this; checking…"),
-                                Tone::Info,
-                            ),
-                            Step::Confirmed => say(
-                                format!("{name}: AWS had applied the change; following it…"),
-                                Tone::Info,
-                            ),
-                            Step::Seen(s) => {
-                                let _ = events.send(DataEvent::Stream {
-                                    name: s.name.clone(),
-                                    result: Ok(s.clone()),
-                                    at: Utc::now(),
-                                });
-                            }
-                        },
-                    )
-                    .await?;
-                    let Some((ending, stream)) = outcome else {
-                        return Ok((format!("{name}: AWS accepted the change."), Tone::Good));
-                    };
-                    let tone = if ending == Ending::Done {
-                        Tone::Good
-                    } else {
-                        Tone::Bad
-                    };
-                    Ok::<_, ChangeError>((change::explain(&plan, &ending, &stream), tone))
-                }
-                .await;
-                following(false);
-                match result {
-                    Ok((text, tone)) => say(text, tone),
-                    Err(e) => say(format!("{name}: {e}"), Tone::Bad),
-                }
-                Job::Changed(name)
-            }
-            .boxed(),
-        );
-    }
-
-    fn send_quotas(&mut self) {
-        let quotas = match &self.account {
-            None => Err("the AWS account is not known yet (STS has not answered)".to_string()),
-            Some(account) => match self.changes.ledger.read() {
-                Ok(entries) => Ok(quota::quotas(
-                    &entries,
-                    account,
-                    self.cloud.region(),
-                    Utc::now(),
-                )),
-                Err(e) => {
-                    tracing::warn!("cannot read the quota ledger: {e}");
-                    Err(format!("the ledger could not be read ({e})"))
-                }
-            },
-        };
-        let _ = self.events.send(DataEvent::Quotas(quotas));
-    }
-
-    /// Handles a finished job; false when the UI is gone.
-    fn finish(&mut self, job: Job) -> bool {
-        let now = Instant::now();
-        let event = match job {
-            Job::AllKeys(result) => match result {
-                Ok(book) => DataEvent::AllKeys(book),
-                Err(error) => DataEvent::Failed {
-                    what: "keys",
-                    error,
-                },
-            },
-            Job::Changed(name) => {
-                // The ledger has a new call, and the stream a new state.
-                self.next_quotas = now;
-                self.scheduler
-                    .finished(&name, false, now - self.settings.intervals.visible);
-                return true;
-            }
-            Job::Identity(Ok(id)) => {
-                self.identity_attempts = 0;
-                self.changes.account = Some(id.account.clone());
-                self.changes.caller = Some(id.arn.clone());
-                self.account = Some(id.account.clone());
-                self.next_quotas = now;
-                DataEvent::Identity(id)
-            }
-            Job::Identity(Err(error)) => {
-                // Without the account no change can be counted: keep asking.
-                tracing::warn!("cannot tell the account: {error}");
-                self.next_identity = Some(now + identity_backoff(self.identity_attempts));
-                self.identity_attempts += 1;
-                DataEvent::Failed {
-                    what: "identity",
-                    error,
-                }
-            }
-            Job::Names(result) => self.names_listed(result, now),
-            Job::Stream(name, Err(CloudError::NotFound(_))) => {
-                // Deleted since the listing: it leaves the fleet now.
-                self.describing -= 1;
-                self.scheduler.finished(&name, false, now);
-                self.names.retain(|n| *n != name);
-                self.scheduler.set_names(&self.names);
-                DataEvent::Gone(name)
-            }
-            Job::Stream(name, result) => {
-                self.describing -= 1;
-                // A failed describe is retried soon, like a stream in transition.
-                let transitioning = result
-                    .as_ref()
-                    .map_or(true, |s| s.encryption.status.is_transition());
-                if let Ok(s) = &result {
-                    self.key_arns
-                        .extend(inventory::customer_keys(std::iter::once(s)));
-                }
-                self.scheduler.finished(&name, transitioning, now);
-                DataEvent::Stream {
-                    name,
-                    result,
-                    at: Utc::now(),
-                }
-            }
-            Job::Keys(result) => {
-                self.fetching_keys = false;
-                self.next_keys = now + self.settings.keys_every;
-                match result {
-                    Ok(book) => DataEvent::Keys(book),
-                    Err(error) => DataEvent::Failed {
-                        what: "keys",
-                        error,
-                    },
-                }
-            }
-            Job::Metrics(window, result) => match self.metrics_fetched(window, result, now) {
-                Some(event) => event,
-                None => return true,
-            },
-        };
-        self.events.send(event).is_ok()
-    }
-
-    fn names_listed(&mut self, result: Result<Vec<String>, CloudError>, now: Instant) -> DataEvent {
-        self.listing = false;
-        match result {
-            Ok(names) => {
-                self.next_list = now + self.settings.list_every;
-                self.scheduler.set_names(&names);
-                if self.names.is_empty() {
-                    self.next_metrics = now;
-                }
-                self.names = names.clone();
-                DataEvent::Names(names)
-            }
-            Err(error) => {
-                // Try again soon, not at once: an unreachable endpoint must
-                // not become a busy loop.
-                self.next_list = now + Duration::from_secs(10);
-                DataEvent::Failed {
-                    what: "list",
-                    error,
-                }
-            }
-        }
-    }
-
-    /// `None` when the user has moved to another window meanwhile.
-    fn metrics_fetched(
-        &mut self,
-        window: Window,
-        result: MetricsResult,
-        now: Instant,
-    ) -> Option<DataEvent> {
-        self.fetching_metrics = false;
-        if window != self.window {
-            return None;
-        }
-        Some(match result {
-            Ok((metrics, outages)) => {
-                self.next_metrics = now + self.settings.metrics_every;
-                DataEvent::Metrics {
-                    window,
-                    series: metrics.series,
-                    unknown: metrics.unknown,
-                    outages,
-                }
-            }
-            Err(error) => {
-                self.next_metrics = now + Duration::from_secs(15);
-                DataEvent::Failed {
-                    what: "metrics",
-                    error,
-                }
-            }
-        })
     }
 }
 

@@ -146,3 +146,5 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
     t.draw(|f| crate::ui::render(f, &app)).unwrap();
     assert!(t.backend().to_string().contains("internal error"));
 }
+
+mod paused;

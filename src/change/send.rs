@@ -1,0 +1,363 @@
+//! Sending a change once, in steps: the checks that need no AWS, a slot
+//! reserved in the quota ledger, a last look at the stream, the call audited
+//! as sent, the call, the answer recorded. The ledger and audit writes run
+//! off the async runtime; the slot is guarded so that it is given back
+//! whenever the call does not leave, however the send stops.
+
+use chrono::Utc;
+
+use super::{
+    audit_entry, ledger_entry, on_disk, refused, write_down, ChangeContext, ChangeError, Plan,
+    Sent, Watch,
+};
+use crate::audit::{AuditEntry, AuditLog, AuditOutcome};
+use crate::cloud::{Cloud, CloudError, KeyRef, Stream};
+use crate::preflight::Change;
+use crate::quota::{Call, Ledger, LedgerError, Operation, Outcome, Quota};
+
+/// Sends the change once, unless firekeeper must refuse it. The call is in
+/// the ledger, synced, before it leaves, so a crash cannot hide a spent slot.
+/// A lost answer is not an error: the returned `Sent` says the outcome is
+/// unclear, and `confirm_by_reading` finds out what AWS did.
+pub async fn send(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &Plan,
+) -> Result<Sent, ChangeError> {
+    let call = sendable(ctx, plan).await?;
+    let slot = reserve(ctx, plan, call).await?;
+    let slot = last_look(cloud, ctx, plan, slot).await?;
+    let slot = announce(ctx, plan, slot).await?;
+    // From here the call may reach AWS: the slot is spent whatever happens.
+    let (call, id) = slot.spend();
+    let answer = call_aws(cloud, plan).await;
+    record_answer(ctx, plan, &call, id, answer).await
+}
+
+/// The call to count in the ledger, unless the change may not be sent at all.
+async fn sendable(ctx: &ChangeContext, plan: &Plan) -> Result<Call, ChangeError> {
+    if ctx.read_only {
+        return Err(refused(
+            ctx,
+            plan,
+            "firekeeper is in read-only mode (--read-only or read_only = true)",
+        )
+        .await);
+    }
+    if !plan.verdict.allowed() {
+        return Err(refused(ctx, plan, &plan.verdict.refusals.join("; ")).await);
+    }
+    // A call recorded under an unknown account would be counted apart from
+    // every other call on the stream.
+    let Some(account) = ctx.account.clone().filter(|a| !a.is_empty()) else {
+        return Err(refused(
+            ctx,
+            plan,
+            "the AWS account is not known yet (STS has not answered), so the call cannot be counted against the stream's quota; try again when the header shows the account",
+        )
+        .await);
+    };
+    Ok(Call {
+        account,
+        region: ctx.region.clone(),
+        stream: plan.stream.name.clone(),
+        action: match plan.change {
+            Change::Stop => Operation::Stop,
+            Change::Start(_) => Operation::Start,
+        },
+    })
+}
+
+/// Takes one of the stream's calls in the ledger, or refuses with when the
+/// next frees.
+async fn reserve(ctx: &ChangeContext, plan: &Plan, call: Call) -> Result<Reservation, ChangeError> {
+    let stopped = audit_entry(
+        ctx,
+        plan,
+        AuditOutcome::Refused,
+        "stopped before sending; nothing was sent",
+    );
+    let audit = ctx.audit.clone();
+    // All on the blocking pool, the guard made where the slot is taken: if
+    // the send is dropped meanwhile, the work still ends as it would have,
+    // and the guard, dropped with the result, gives the slot back.
+    ctx.ledger
+        .off_runtime(move |ledger| {
+            // Checked before a slot is taken: a call that cannot be audited
+            // is not sent.
+            audit.writable()?;
+            match ledger.reserve(&call, Utc::now())? {
+                Ok(id) => Ok(Reservation {
+                    ledger,
+                    audit,
+                    call,
+                    id,
+                    stopped,
+                    held: true,
+                }),
+                Err(quota) => {
+                    // A refusal like `stopped`, for its own reason.
+                    let why = no_calls_left(&call.stream, &quota);
+                    audit.append(&AuditEntry {
+                        time: Utc::now(),
+                        message: why.clone(),
+                        ..stopped
+                    })?;
+                    Err(ChangeError::Refused(why))
+                }
+            }
+        })
+        .await
+}
+
+fn no_calls_left(stream: &str, quota: &Quota) -> String {
+    let next = quota
+        .next_slot(Utc::now())
+        .map_or(String::new(), |n| format!("; {n}"));
+    format!("no Start/Stop calls left for {stream} in 24 hours{next}")
+}
+
+/// Minutes may pass between the checks and "y" (a prompt, a dialog left
+/// open): looks once more, so a stream someone else has started changing is
+/// not sent a second change.
+async fn last_look(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &Plan,
+    slot: Reservation,
+) -> Result<Reservation, ChangeError> {
+    let name = &plan.stream.name;
+    let why = match cloud.describe_stream(name).await {
+        Ok(now) => changed_since(&plan.stream, &now),
+        Err(e) => Some(format!(
+            "could not look at {name} once more before sending: {e}"
+        )),
+    };
+    let Some(why) = why else {
+        return Ok(slot);
+    };
+    // The slot given back and the refusal audited in one trip: both are
+    // written even if the send is dropped in between.
+    let line = audit_entry(ctx, plan, AuditOutcome::Refused, &why);
+    on_disk(ctx, move || {
+        let mut slot = slot;
+        slot.give_back()?;
+        slot.audit.append(&line)?;
+        Err(ChangeError::Refused(why))
+    })
+    .await
+}
+
+/// Audits the call as being sent. The slot goes along into the write and
+/// comes back still held, so a send dropped meanwhile gives it back after
+/// the line rather than racing it.
+async fn announce(
+    ctx: &ChangeContext,
+    plan: &Plan,
+    slot: Reservation,
+) -> Result<Reservation, ChangeError> {
+    let line = audit_entry(ctx, plan, AuditOutcome::Sent, "sending to AWS");
+    on_disk(ctx, move || {
+        let mut slot = slot;
+        if let Err(e) = slot.audit.append(&line) {
+            slot.give_back()?;
+            return Err(e.into());
+        }
+        Ok(slot)
+    })
+    .await
+}
+
+async fn call_aws(cloud: &dyn Cloud, plan: &Plan) -> Result<(), CloudError> {
+    let name = &plan.stream.name;
+    match &plan.change {
+        Change::Stop => cloud.stop_encryption(name).await,
+        Change::Start(key) => cloud.start_encryption(name, &key.by_arn()).await,
+    }
+}
+
+/// What one answer from AWS means: for the ledger (`None` when the "sent"
+/// line must stand), for the audit log, and for the caller (`Ok(Some(e))`
+/// when the outcome is unclear).
+struct Answer {
+    ledger: Option<Outcome>,
+    audit: AuditOutcome,
+    message: String,
+    then: Result<Option<CloudError>, ChangeError>,
+}
+
+/// Records AWS's answer in the ledger and the audit log, and says what it
+/// means for the caller.
+async fn record_answer(
+    ctx: &ChangeContext,
+    plan: &Plan,
+    call: &Call,
+    id: String,
+    result: Result<(), CloudError>,
+) -> Result<Sent, ChangeError> {
+    let answer = judge(plan, result);
+    let line = audit_entry(ctx, plan, answer.audit, &answer.message);
+    let record = answer.ledger.map(|o| ledger_entry(call, &id, o));
+    // Nothing watches yet: the change is followed only once it is sent.
+    write_down(ctx, &Watch::default(), false, record, line).await?;
+    answer.then.map(|unclear| Sent { id, unclear })
+}
+
+fn judge(plan: &Plan, result: Result<(), CloudError>) -> Answer {
+    let e = match result {
+        Ok(()) => {
+            return Answer {
+                ledger: Some(Outcome::Accepted),
+                audit: AuditOutcome::Accepted,
+                message: "AWS accepted the call".into(),
+                then: Ok(None),
+            }
+        }
+        Err(e) => e,
+    };
+    match &e {
+        CloudError::LimitExceeded(m) if key_is_full(plan, m) => {
+            // The key, not the stream, is at its limit. AWS does not say
+            // whether such a refusal spends one of the 25 calls, so it counts.
+            let why = format!(
+                "{} already encrypts the most streams AWS allows for one key ({}); choose another key. The stream's quota is not exhausted. AWS said: {m}",
+                plan.new_label,
+                crate::preflight::STREAMS_PER_KEY
+            );
+            Answer {
+                ledger: Some(Outcome::Rejected),
+                audit: AuditOutcome::Rejected,
+                message: why.clone(),
+                then: Err(ChangeError::Rejected(why)),
+            }
+        }
+        CloudError::LimitExceeded(_) => Answer {
+            ledger: Some(Outcome::LimitExceeded),
+            audit: AuditOutcome::Rejected,
+            message: e.to_string(),
+            then: Err(e.into()),
+        },
+        // Refused before acting: the slot was not used.
+        CloudError::InvalidArgument(_)
+        | CloudError::InUse(_)
+        | CloudError::NotFound(_)
+        | CloudError::InvalidKms(_)
+        | CloudError::AccessDenied(_)
+        | CloudError::Credentials(_)
+        | CloudError::Throttled(_) => Answer {
+            ledger: Some(Outcome::Refused),
+            audit: AuditOutcome::Rejected,
+            message: e.to_string(),
+            then: Err(e.into()),
+        },
+        // No answer, or a broken one: the call may have landed. The slot
+        // stays spent (the "sent" record stands) and only a read can tell.
+        CloudError::Unreachable(_)
+        | CloudError::NoAnswer(_)
+        | CloudError::Server(_)
+        | CloudError::Other(_) => Answer {
+            ledger: None,
+            audit: AuditOutcome::Unknown,
+            message: format!("{e}; AWS may have applied this; checking by describing the stream"),
+            then: Ok(Some(e)),
+        },
+    }
+}
+
+/// A slot taken in the ledger for a call not yet sent. Unless the call is
+/// sent, the slot is given back (an `Unsent` record): on a refusal after
+/// reserving, or when the send is dropped first (Ctrl-C, the dashboard
+/// quitting). It owns what it writes with, so it can go along into work on
+/// the blocking pool.
+struct Reservation {
+    ledger: Ledger,
+    audit: AuditLog,
+    call: Call,
+    id: String,
+    /// Audited when the slot is given back because the send was dropped.
+    stopped: AuditEntry,
+    held: bool,
+}
+
+impl Reservation {
+    /// Blocks: call it on the blocking pool, or from `drop`.
+    fn give_back(&mut self) -> Result<(), LedgerError> {
+        self.held = false;
+        self.ledger
+            .record(&ledger_entry(&self.call, &self.id, Outcome::Unsent))
+    }
+
+    /// The call is about to leave: the slot stays taken.
+    fn spend(mut self) -> (Call, String) {
+        self.held = false;
+        (self.call.clone(), std::mem::take(&mut self.id))
+    }
+}
+
+impl Drop for Reservation {
+    /// Drop cannot await, so these two writes block whichever thread drops
+    /// the guard, the async runtime's included: rare (a send stopped before
+    /// its call left) and short (one lock wait at most, bounded by
+    /// `quota::LOCK_PATIENCE`), and the slot must not stay taken.
+    fn drop(&mut self) {
+        if !self.held {
+            return;
+        }
+        if let Err(e) = self.give_back() {
+            tracing::error!("cannot give back an unsent call's slot: {e}");
+        }
+        let line = AuditEntry {
+            time: Utc::now(),
+            ..self.stopped.clone()
+        };
+        if let Err(e) = self.audit.append(&line) {
+            tracing::error!("cannot audit an unsent change: {e}");
+        }
+    }
+}
+
+/// Why a stream described again just before sending no longer matches what
+/// the checks and the confirmation saw; `None` when nothing that matters moved.
+pub fn changed_since(before: &Stream, now: &Stream) -> Option<String> {
+    let name = &now.name;
+    if now.encryption.status.is_transition() {
+        return Some(format!(
+            "{name} is now {} (someone else is changing it); nothing was sent: look again when it settles",
+            now.encryption.status
+        ));
+    }
+    if now.status != before.status {
+        return Some(format!(
+            "{name} is now {} (was {} when checked); nothing was sent",
+            now.status, before.status
+        ));
+    }
+    if super::moved(before, now) {
+        return Some(format!(
+            "{name} changed since it was checked (encryption now {}); nothing was sent: check the change again",
+            now.encryption.status
+        ));
+    }
+    None
+}
+
+/// Whether a `LimitExceededException` is about the key (one customer key
+/// serves at most 500 streams) rather than the stream's 25 calls. AWS uses the
+/// one exception for both; only a Start with a customer key can hit the key's
+/// limit, and its message names the key rather than the daily calls.
+pub fn key_is_full(plan: &Plan, message: &str) -> bool {
+    if !matches!(plan.change, Change::Start(KeyRef::Customer(_))) {
+        return false;
+    }
+    let m = message.to_lowercase();
+    let about_calls = m.contains("24 hour")
+        || m.contains("24-hour")
+        || m.contains("per day")
+        || m.contains("startdeliverystreamencryption")
+        || m.contains("stopdeliverystreamencryption");
+    let about_key = m.contains("key") || m.contains("cmk") || m.contains("kms");
+    about_key && !about_calls
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! Sending with the ledger and the audit log off the async runtime: a locked
+//! ledger neither hangs the change nor stops the runtime, and a send dropped
+//! while its slot is being taken still gives the slot back.
+
+use std::fs::{File, OpenOptions};
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::super::{plan, ChangeContext, Plan, Request, Watch};
+use super::*;
+use crate::cloud::scenario::Scenario;
+use crate::cloud::sim::SimCloud;
+use crate::cloud::EncryptionStatus;
+
+struct Setup {
+    sim: SimCloud,
+    ctx: ChangeContext,
+    dir: tempfile::TempDir,
+}
+
+fn setup(patience: Duration) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ChangeContext {
+        account: Some("123456789012".into()),
+        caller: None,
+        region: "us-east-1".into(),
+        ledger: Ledger::at(dir.path().join("ledger.jsonl")).lock_patience(patience),
+        audit: AuditLog::at(dir.path().join("audit.jsonl")),
+        read_only: false,
+    };
+    Setup {
+        sim: SimCloud::new(Scenario::builtin()),
+        ctx,
+        dir,
+    }
+}
+
+impl Setup {
+    async fn plan(&self) -> Plan {
+        let request = Request::Rotate {
+            stream: "dev-scratch".into(),
+            key: KeyRef::AwsOwned,
+        };
+        plan(&self.sim, &self.ctx, &request, |_| None)
+            .await
+            .unwrap()
+    }
+
+    /// The ledger's lock, held as another process would hold it.
+    fn hold_lock(&self) -> File {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(Path::new(self.dir.path()).join("ledger.lock"))
+            .unwrap();
+        file.lock().unwrap();
+        file
+    }
+
+    async fn status(&self) -> EncryptionStatus {
+        let s = self.sim.describe_stream("dev-scratch").await.unwrap();
+        s.encryption.status
+    }
+}
+
+#[tokio::test]
+async fn a_locked_ledger_refuses_in_seconds_and_the_runtime_keeps_running() {
+    let s = setup(Duration::from_millis(300));
+    let p = s.plan().await;
+    let _held = s.hold_lock();
+    // Another task on this one-thread runtime: it runs only if the wait for
+    // the lock does not block the runtime.
+    let ticks = Arc::new(AtomicU32::new(0));
+    let counter = ticks.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let err = send(&s.sim, &s.ctx, &p).await.unwrap_err();
+    ticker.abort();
+    assert!(
+        matches!(err, ChangeError::Ledger(LedgerError::Locked { .. })),
+        "{err}"
+    );
+    assert!(err.to_string().contains("is locked by another process"));
+    assert!(
+        ticks.load(Ordering::SeqCst) >= 5,
+        "the runtime ran other work while the lock was awaited"
+    );
+    assert_eq!(s.status().await, EncryptionStatus::Disabled, "nothing sent");
+}
+
+#[tokio::test]
+async fn a_send_dropped_while_its_slot_is_taken_still_gives_it_back() {
+    let s = setup(Duration::from_secs(5));
+    let p = s.plan().await;
+    let held = s.hold_lock();
+    // The user quits while the slot is being taken (the ledger is busy).
+    let stopped = tokio::time::timeout(Duration::from_millis(50), send(&s.sim, &s.ctx, &p)).await;
+    assert!(stopped.is_err(), "still waiting for the lock when dropped");
+    drop(held);
+    // The reservation finishes on the blocking pool, after the drop.
+    let mut outcomes = Vec::new();
+    for _ in 0..200 {
+        outcomes = s
+            .ctx
+            .ledger
+            .read()
+            .unwrap()
+            .iter()
+            .map(|e| e.outcome)
+            .collect();
+        if outcomes.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(outcomes, [Outcome::Sent, Outcome::Unsent]);
+    let last = s.ctx.audit.read().pop().unwrap();
+    assert_eq!(last.outcome, AuditOutcome::Refused);
+    assert!(
+        last.message.contains("nothing was sent"),
+        "{}",
+        last.message
+    );
+    assert_eq!(s.status().await, EncryptionStatus::Disabled, "nothing sent");
+}
+
+#[test]
+fn the_guard_and_the_last_line_of_a_change_take_turns() {
+    let written = std::cell::RefCell::new(Vec::new());
+    let written = &written;
+    let write = |line: &'static str| {
+        move || {
+            written.borrow_mut().push(line);
+            Ok(())
+        }
+    };
+    // The change ended first: the guard has nothing to add.
+    let w = Watch::armed();
+    w.write(false, write("accepted")).unwrap();
+    w.write(true, write("succeeded")).unwrap();
+    w.write(true, write("left before AWS finished")).unwrap();
+    assert_eq!(*written.borrow(), ["accepted", "succeeded"]);
+
+    // The guard wrote first: a write that starts later is not made.
+    written.borrow_mut().clear();
+    let w = Watch::armed();
+    w.write(true, write("left before AWS finished")).unwrap();
+    w.write(true, write("succeeded")).unwrap();
+    assert_eq!(*written.borrow(), ["left before AWS finished"]);
+
+    // A last line that could not be written leaves the guard to try.
+    written.borrow_mut().clear();
+    let w = Watch::armed();
+    let failed = w.write(true, || Err(ChangeError::Refused("disk full".into())));
+    assert!(failed.is_err());
+    w.write(true, write("left before AWS finished")).unwrap();
+    assert_eq!(*written.borrow(), ["left before AWS finished"]);
+
+    // Nobody watching: every write is made.
+    written.borrow_mut().clear();
+    let w = Watch::default();
+    w.write(true, write("succeeded")).unwrap();
+    w.write(true, write("again")).unwrap();
+    assert_eq!(*written.borrow(), ["succeeded", "again"]);
+}

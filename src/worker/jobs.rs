@@ -1,0 +1,206 @@
+//! The fetches the worker starts when they are due, each a job that ends by
+//! its deadline whatever the network does.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use futures::FutureExt;
+use tokio::time::Instant;
+
+use super::{job_deadline, Worker};
+use crate::cloud::{CloudError, Identity, KmsMetrics, Stream};
+use crate::health::Outage;
+use crate::inventory::{self, KeyBook};
+use crate::model::Window;
+use crate::quota::{self, Quota};
+
+/// KMS error series for the window, and the outage behind each erring stream.
+pub(super) type MetricsResult = Result<(KmsMetrics, HashMap<String, Outage>), CloudError>;
+
+/// What a finished job brings back to the worker.
+pub(super) enum Job {
+    Identity(Result<Identity, CloudError>),
+    AllKeys(Result<KeyBook, CloudError>),
+    /// A change finished (its progress went out as it happened).
+    Changed(String),
+    Names(Result<Vec<String>, CloudError>),
+    Stream(String, Result<Stream, CloudError>),
+    Keys(Result<KeyBook, CloudError>),
+    Metrics(Window, MetricsResult),
+    /// The quota of every stream by the ledger, or why it was not read.
+    Quotas(Result<HashMap<String, Quota>, String>),
+}
+
+impl Worker {
+    /// Adds a job that ends by its deadline whatever the network does;
+    /// `late` is what it reports if the deadline comes first.
+    pub(super) fn push(
+        &mut self,
+        job: impl std::future::Future<Output = Job> + Send + 'static,
+        late: impl FnOnce(CloudError) -> Job + Send + 'static,
+    ) {
+        let deadline = job_deadline(self.settings.call_timeout);
+        self.jobs.push(
+            async move {
+                match tokio::time::timeout(deadline, job).await {
+                    Ok(job) => job,
+                    Err(_) => late(CloudError::NoAnswer(format!(
+                        "AWS: the work did not finish within {} s",
+                        deadline.as_secs()
+                    ))),
+                }
+            }
+            .boxed(),
+        );
+    }
+
+    pub(super) fn start_due_work(&mut self, now: Instant) {
+        self.start_identity(now);
+        self.start_list(now);
+        self.start_metrics(now);
+        self.start_keys(now);
+        self.start_quotas(now);
+        self.start_describes(now);
+    }
+
+    fn start_identity(&mut self, now: Instant) {
+        let due = self.identity.next.is_some_and(|t| now >= t);
+        if !due {
+            return;
+        }
+        self.identity.next = None;
+        let cloud = self.cloud.clone();
+        self.push(async move { Job::Identity(cloud.identity().await) }, |e| {
+            Job::Identity(Err(e))
+        });
+    }
+
+    fn start_list(&mut self, now: Instant) {
+        if !self.list.due(now) {
+            return;
+        }
+        self.list.start();
+        let (cloud, page) = (self.cloud.clone(), self.settings.page_size);
+        self.push(
+            async move { Job::Names(inventory::list_names(cloud.as_ref(), page).await) },
+            |e| Job::Names(Err(e)),
+        );
+    }
+
+    fn start_metrics(&mut self, now: Instant) {
+        if !self.metrics.due(now) || self.names.is_empty() {
+            return;
+        }
+        self.metrics.start();
+        let (cloud, names, window) = (self.cloud.clone(), self.names.clone(), self.window);
+        self.push(
+            async move {
+                let now = Utc::now();
+                let result = inventory::load_metrics(cloud.as_ref(), &names, window, now).await;
+                let result = match result {
+                    Ok(metrics) => {
+                        let series = Some(&metrics.series);
+                        let outages = inventory::outages(cloud.as_ref(), window, series, now).await;
+                        Ok((metrics, outages))
+                    }
+                    Err(e) => Err(e),
+                };
+                Job::Metrics(window, result)
+            },
+            move |e| Job::Metrics(window, Err(e)),
+        );
+    }
+
+    /// The keys the streams use: when a stream shows a key not looked up
+    /// yet, and every few minutes for the rest.
+    fn start_keys(&mut self, now: Instant) {
+        if !self.key_arns.is_subset(&self.known_keys) {
+            self.keys.hurry(now);
+        }
+        if !self.keys.due(now) || self.names.is_empty() {
+            return;
+        }
+        self.keys.start();
+        let (cloud, arns) = (self.cloud.clone(), self.key_arns.clone());
+        self.known_keys = arns.clone();
+        self.push(
+            async move { Job::Keys(inventory::load_keys_for(cloud.as_ref(), &arns).await) },
+            |e| Job::Keys(Err(e)),
+        );
+    }
+
+    /// The ledger, read on the blocking pool: its lock may be held by
+    /// another process for seconds, and the worker must keep answering.
+    fn start_quotas(&mut self, now: Instant) {
+        if !self.quotas.due(now) {
+            return;
+        }
+        self.quotas.next = now + self.settings.quotas_every;
+        let Some(account) = self.account.clone() else {
+            let why = "the AWS account is not known yet (STS has not answered)";
+            let _ = self
+                .events
+                .send(super::DataEvent::Quotas(Err(why.to_string())));
+            return;
+        };
+        self.quotas.start();
+        let (ledger, region) = (self.changes.ledger.clone(), self.cloud.region().to_string());
+        let deadline = job_deadline(self.settings.call_timeout);
+        self.push(
+            async move {
+                Job::Quotas(match ledger.read_async().await {
+                    Ok(entries) => Ok(quota::quotas(&entries, &account, &region, Utc::now())),
+                    Err(e) => {
+                        tracing::warn!("cannot read the quota ledger: {e}");
+                        Err(format!("the ledger could not be read ({e})"))
+                    }
+                })
+            },
+            move |_| {
+                Job::Quotas(Err(format!(
+                    "the ledger could not be read within {} s",
+                    deadline.as_secs()
+                )))
+            },
+        );
+    }
+
+    fn start_describes(&mut self, now: Instant) {
+        while self.describing < self.settings.describes_in_flight {
+            let Some(name) = self.scheduler.next(now) else {
+                break;
+            };
+            self.describing += 1;
+            let cloud = self.cloud.clone();
+            let late_name = name.clone();
+            self.push(
+                async move {
+                    let result = cloud.describe_stream(&name).await;
+                    Job::Stream(name, result)
+                },
+                move |e| Job::Stream(late_name, Err(e)),
+            );
+        }
+    }
+
+    /// Every key of the account, for the key picker; a request while one is
+    /// under way waits for its answer.
+    pub(super) fn start_all_keys(&mut self) {
+        if self.listing_all_keys {
+            return;
+        }
+        self.listing_all_keys = true;
+        let cloud = self.cloud.clone();
+        self.push(
+            async move {
+                let ids = match cloud.list_keys().await {
+                    Ok(ids) => ids,
+                    Err(e) => return Job::AllKeys(Err(e)),
+                };
+                let ids = ids.into_iter().collect();
+                Job::AllKeys(inventory::load_keys_for(cloud.as_ref(), &ids).await)
+            },
+            |e| Job::AllKeys(Err(e)),
+        );
+    }
+}

@@ -1,0 +1,162 @@
+//! What a finished job changes in the worker (when the next fetch is due,
+//! what is in flight) and the event it sends the dashboard.
+
+use chrono::Utc;
+use tokio::time::{Duration, Instant};
+
+use super::jobs::{Job, MetricsResult};
+use super::{identity_backoff, DataEvent, Fetch, Worker};
+use crate::cloud::{CloudError, Identity, Stream};
+use crate::inventory;
+use crate::model::Window;
+
+/// After a failed list or metrics fetch: soon, not at once, so an
+/// unreachable endpoint does not become a busy loop.
+const LIST_RETRY: Duration = Duration::from_secs(10);
+const METRICS_RETRY: Duration = Duration::from_secs(15);
+
+impl Worker {
+    /// Handles a finished job; false when the UI is gone.
+    pub(super) fn finish(&mut self, job: Job) -> bool {
+        let now = Instant::now();
+        let event = match job {
+            Job::AllKeys(result) => {
+                self.listing_all_keys = false;
+                match result {
+                    Ok(book) => DataEvent::AllKeys(book),
+                    Err(error) => failed(Fetch::AllKeys, error),
+                }
+            }
+            Job::Changed(name) => {
+                // The ledger has a new call, and the stream a new state.
+                self.quotas.hurry(now);
+                self.scheduler
+                    .finished(&name, false, now - self.settings.intervals.visible);
+                return true;
+            }
+            Job::Identity(result) => self.identity_answered(result, now),
+            Job::Names(result) => self.names_listed(result, now),
+            Job::Stream(name, result) => self.described(name, result, now),
+            Job::Keys(result) => {
+                self.keys.done(now + self.settings.keys_every);
+                match result {
+                    Ok(book) => DataEvent::Keys(book),
+                    Err(error) => failed(Fetch::Keys, error),
+                }
+            }
+            Job::Metrics(window, result) => match self.metrics_fetched(window, result, now) {
+                Some(event) => event,
+                None => return true,
+            },
+            Job::Quotas(result) => {
+                self.quotas.over();
+                DataEvent::Quotas(result)
+            }
+        };
+        self.events.send(event).is_ok()
+    }
+
+    fn identity_answered(
+        &mut self,
+        result: Result<Identity, CloudError>,
+        now: Instant,
+    ) -> DataEvent {
+        match result {
+            Ok(id) => {
+                self.identity.failures = 0;
+                self.changes.account = Some(id.account.clone());
+                self.changes.caller = Some(id.arn.clone());
+                self.account = Some(id.account.clone());
+                self.quotas.hurry(now);
+                DataEvent::Identity(id)
+            }
+            Err(error) => {
+                // Without the account no change can be counted: keep asking.
+                tracing::warn!("cannot tell the account: {error}");
+                self.identity.next = Some(now + identity_backoff(self.identity.failures));
+                self.identity.failures += 1;
+                failed(Fetch::Identity, error)
+            }
+        }
+    }
+
+    fn names_listed(&mut self, result: Result<Vec<String>, CloudError>, now: Instant) -> DataEvent {
+        match result {
+            Ok(names) => {
+                self.list.done(now + self.settings.list_every);
+                self.scheduler.set_names(&names);
+                if self.names.is_empty() {
+                    self.metrics.hurry(now);
+                }
+                self.names = names.clone();
+                DataEvent::Names(names)
+            }
+            Err(error) => {
+                self.list.done(now + LIST_RETRY);
+                failed(Fetch::List, error)
+            }
+        }
+    }
+
+    fn described(
+        &mut self,
+        name: String,
+        result: Result<Stream, CloudError>,
+        now: Instant,
+    ) -> DataEvent {
+        self.describing -= 1;
+        if let Err(CloudError::NotFound(_)) = result {
+            // Deleted since the listing: it leaves the fleet now.
+            self.scheduler.finished(&name, false, now);
+            self.names.retain(|n| *n != name);
+            self.scheduler.set_names(&self.names);
+            return DataEvent::Gone(name);
+        }
+        // A failed describe is retried soon, like a stream in transition.
+        let transitioning = result
+            .as_ref()
+            .map_or(true, |s| s.encryption.status.is_transition());
+        if let Ok(s) = &result {
+            self.key_arns
+                .extend(inventory::customer_keys(std::iter::once(s)));
+        }
+        self.scheduler.finished(&name, transitioning, now);
+        DataEvent::Stream {
+            name,
+            result,
+            at: Utc::now(),
+        }
+    }
+
+    /// `None` when the user has moved to another window meanwhile.
+    fn metrics_fetched(
+        &mut self,
+        window: Window,
+        result: MetricsResult,
+        now: Instant,
+    ) -> Option<DataEvent> {
+        self.metrics.over();
+        if window != self.window {
+            return None;
+        }
+        Some(match result {
+            Ok((metrics, outages)) => {
+                self.metrics.done(now + self.settings.metrics_every);
+                DataEvent::Metrics {
+                    window,
+                    series: metrics.series,
+                    unknown: metrics.unknown,
+                    outages,
+                }
+            }
+            Err(error) => {
+                self.metrics.done(now + METRICS_RETRY);
+                failed(Fetch::Metrics, error)
+            }
+        })
+    }
+}
+
+fn failed(what: Fetch, error: CloudError) -> DataEvent {
+    DataEvent::Failed { what, error }
+}

@@ -1,0 +1,487 @@
+//! The worker on tokio's paused clock, against the demo's cloud with a script
+//! of failures: what it asks when, what it sends back, and that nothing it
+//! waits for (AWS, the ledger's lock) stops it.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::time::{Duration, Instant};
+
+use super::super::{run, DataEvent, Fetch, Settings, WorkerCommand};
+use crate::audit::AuditLog;
+use crate::change::ChangeContext;
+use crate::cloud::scenario::Scenario;
+use crate::cloud::sim::SimCloud;
+use crate::cloud::*;
+use crate::config::Config;
+use crate::model::Window;
+use crate::quota::Ledger;
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// What a scripted call does instead of answering.
+enum Fault {
+    Fail(CloudError),
+    Hang,
+    /// Answers, after this long (paused time).
+    Slow(Duration),
+}
+
+/// The demo's cloud, recording each call ("list", "describe NAME",
+/// "list_keys", …) with the time it was made, and failing the next calls of
+/// an API as scripted.
+struct Scripted {
+    sim: SimCloud,
+    start: Instant,
+    calls: Mutex<Vec<(String, Duration)>>,
+    faults: Mutex<Vec<(&'static str, Fault)>>,
+}
+
+impl Scripted {
+    fn new() -> Scripted {
+        Scripted {
+            sim: SimCloud::new(Scenario::builtin()),
+            start: Instant::now(),
+            calls: Mutex::default(),
+            faults: Mutex::default(),
+        }
+    }
+
+    /// The next call of `api` that has no fault before it gets this one.
+    fn then(self, api: &'static str, fault: Fault) -> Scripted {
+        self.faults.lock().unwrap().push((api, fault));
+        self
+    }
+
+    async fn call(&self, api: &'static str, detail: &str) -> Result<(), CloudError> {
+        let name = [api, detail].join(" ").trim().to_string();
+        let at = Instant::now() - self.start;
+        self.calls.lock().unwrap().push((name, at));
+        let fault = {
+            let mut faults = self.faults.lock().unwrap();
+            let next = faults.iter().position(|(a, _)| *a == api);
+            next.map(|i| faults.remove(i).1)
+        };
+        match fault {
+            None => Ok(()),
+            Some(Fault::Fail(e)) => Err(e),
+            Some(Fault::Hang) => std::future::pending().await,
+            Some(Fault::Slow(d)) => {
+                tokio::time::sleep(d).await;
+                Ok(())
+            }
+        }
+    }
+
+    fn count(&self, name: &str) -> usize {
+        let calls = self.calls.lock().unwrap();
+        calls.iter().filter(|(n, _)| n == name).count()
+    }
+
+    /// When each call named `name` was made, in whole seconds, once per
+    /// moment (a fetch may make several calls at once).
+    fn seconds(&self, name: &str) -> Vec<u64> {
+        let mut at: Vec<u64> = self
+            .calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, t)| t.as_secs())
+            .collect();
+        at.dedup();
+        at
+    }
+}
+
+#[async_trait]
+impl Cloud for Scripted {
+    fn region(&self) -> &str {
+        self.sim.region()
+    }
+    async fn identity(&self) -> Result<Identity, CloudError> {
+        self.call("identity", "").await?;
+        self.sim.identity().await
+    }
+    async fn list_streams(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<StreamPage, CloudError> {
+        self.call("list", "").await?;
+        self.sim.list_streams(after, limit).await
+    }
+    async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError> {
+        self.call("describe", name).await?;
+        self.sim.describe_stream(name).await
+    }
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
+        self.sim.start_encryption(name, key).await
+    }
+    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
+        self.sim.stop_encryption(name).await
+    }
+    async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
+        self.call("list_keys", "").await?;
+        self.sim.list_keys().await
+    }
+    async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError> {
+        self.call("aliases", "").await?;
+        self.sim.list_aliases().await
+    }
+    async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError> {
+        self.sim.describe_key(key).await
+    }
+    async fn kms_metrics(
+        &self,
+        streams: &[String],
+        range: MetricRange,
+    ) -> Result<KmsMetrics, CloudError> {
+        self.call("metrics", "").await?;
+        self.sim.kms_metrics(streams, range).await
+    }
+}
+
+/// A worker running on the paused clock.
+struct Running {
+    cloud: Arc<Scripted>,
+    commands: UnboundedSender<WorkerCommand>,
+    events: UnboundedReceiver<DataEvent>,
+    _dir: tempfile::TempDir,
+}
+
+fn start(cloud: Scripted) -> Running {
+    start_with(
+        cloud,
+        Settings::from_config(&Config::builtin()),
+        Ledger::in_memory(),
+    )
+}
+
+fn start_with(cloud: Scripted, settings: Settings, ledger: Ledger) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let cloud = Arc::new(cloud);
+    let changes = ChangeContext {
+        account: None,
+        caller: None,
+        region: cloud.region().to_string(),
+        ledger,
+        audit: AuditLog::at(dir.path().join("audit.jsonl")),
+        read_only: false,
+    };
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let (event_tx, events) = mpsc::unbounded_channel();
+    tokio::spawn(run(
+        cloud.clone(),
+        changes,
+        settings,
+        Window::H3,
+        command_rx,
+        event_tx,
+    ));
+    Running {
+        cloud,
+        commands,
+        events,
+        _dir: dir,
+    }
+}
+
+impl Running {
+    fn send(&self, command: WorkerCommand) {
+        self.commands.send(command).unwrap();
+    }
+
+    /// The time since the worker started, in whole seconds.
+    fn now(&self) -> u64 {
+        (Instant::now() - self.cloud.start).as_secs()
+    }
+
+    /// Everything the worker sends in the next `time`.
+    async fn during(&mut self, time: Duration) -> Vec<DataEvent> {
+        let end = tokio::time::sleep(time);
+        tokio::pin!(end);
+        let mut seen = Vec::new();
+        loop {
+            tokio::select! {
+                biased;
+                event = self.events.recv() => seen.push(event.expect("the worker runs")),
+                _ = &mut end => return seen,
+            }
+        }
+    }
+
+    /// The first event `pick` takes, within `limit`; the events before it
+    /// are dropped.
+    async fn first<T>(
+        &mut self,
+        limit: Duration,
+        mut pick: impl FnMut(DataEvent) -> Option<T>,
+    ) -> T {
+        let wait = async {
+            loop {
+                let event = self.events.recv().await.expect("the worker runs");
+                if let Some(found) = pick(event) {
+                    return found;
+                }
+            }
+        };
+        tokio::time::timeout(limit, wait)
+            .await
+            .expect("the event came in time")
+    }
+}
+
+fn failure(what: Fetch) -> impl FnMut(DataEvent) -> Option<CloudError> {
+    move |e| match e {
+        DataEvent::Failed { what: w, error } if w == what => Some(error),
+        _ => None,
+    }
+}
+
+fn unreachable() -> Fault {
+    Fault::Fail(CloudError::Unreachable("connection refused".into()))
+}
+
+#[tokio::test(start_paused = true)]
+async fn identity_is_asked_again_with_growing_pauses_until_sts_answers() {
+    let cloud = Scripted::new()
+        .then("identity", unreachable())
+        .then("identity", unreachable())
+        .then("identity", unreachable());
+    let mut w = start(cloud);
+    let events = w.during(30 * SECOND).await;
+    assert_eq!(w.cloud.seconds("identity"), [0, 2, 6, 14]);
+    let failed = events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                DataEvent::Failed {
+                    what: Fetch::Identity,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(failed, 3);
+    let answered = events
+        .iter()
+        .position(|e| matches!(e, DataEvent::Identity(id) if id.account == "123456789012"))
+        .expect("STS answered");
+    // The quota can be read only once the account is known.
+    assert!(events[..answered]
+        .iter()
+        .all(|e| !matches!(e, DataEvent::Quotas(Ok(_)))));
+    assert!(events[answered..]
+        .iter()
+        .any(|e| matches!(e, DataEvent::Quotas(Ok(_)))));
+
+    w.during(600 * SECOND).await;
+    assert_eq!(
+        w.cloud.seconds("identity"),
+        [0, 2, 6, 14],
+        "answered: not asked again"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn list_and_metrics_are_refreshed_at_their_configured_cadence() {
+    let config = Config::builtin();
+    assert_eq!(
+        (config.refresh.list_secs.0, config.refresh.metrics_secs.0),
+        (60, 60)
+    );
+    let mut w = start(Scripted::new());
+    w.during(185 * SECOND).await;
+    assert_eq!(w.cloud.seconds("list"), [0, 60, 120, 180]);
+    assert_eq!(w.cloud.seconds("metrics"), [0, 60, 120, 180]);
+
+    // Each follows its own setting.
+    let text = "[refresh]\nlist_secs = 30\nmetrics_secs = 90\n";
+    let config = Config::parse(text, std::path::Path::new("config.toml")).unwrap();
+    let settings = Settings::from_config(&config);
+    let mut w = start_with(Scripted::new(), settings, Ledger::in_memory());
+    w.during(185 * SECOND).await;
+    assert_eq!(w.cloud.seconds("list"), [0, 30, 60, 90, 120, 150, 180]);
+    assert_eq!(w.cloud.seconds("metrics"), [0, 90, 180]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn refresh_fetches_again_at_once() {
+    let mut w = start(Scripted::new());
+    w.send(WorkerCommand::Interest {
+        visible: vec!["order-events".into()],
+        nearby: vec![],
+    });
+    w.during(10 * SECOND).await;
+    assert_eq!(w.cloud.seconds("describe order-events"), [0]);
+    w.send(WorkerCommand::Refresh);
+    w.first(SECOND, |e| matches!(e, DataEvent::Names(_)).then_some(()))
+        .await;
+    assert_eq!(w.now(), 10, "at once, not at the next minute");
+    w.during(SECOND / 2).await;
+    assert_eq!(w.cloud.seconds("list"), [0, 10]);
+    assert_eq!(w.cloud.seconds("metrics"), [0, 10]);
+    assert_eq!(w.cloud.seconds("aliases"), [0, 10], "the streams' keys too");
+    assert_eq!(
+        w.cloud.seconds("describe order-events"),
+        [0, 10],
+        "what is on screen is described again"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_that_never_answers_ends_at_its_deadline_and_the_worker_carries_on() {
+    let cloud = Scripted::new().then("list", Fault::Hang);
+    let mut w = start(cloud);
+    let settings = Settings::from_config(&Config::builtin());
+    assert_eq!(settings.call_timeout, 20 * SECOND);
+
+    // Meanwhile the worker still does what is asked.
+    w.during(30 * SECOND).await;
+    w.send(WorkerCommand::LoadKeys);
+    w.first(SECOND, |e| matches!(e, DataEvent::AllKeys(_)).then_some(()))
+        .await;
+    assert_eq!(w.now(), 30);
+
+    let error = w.first(120 * SECOND, failure(Fetch::List)).await;
+    assert_eq!(w.now(), 120, "six call timeouts after the listing began");
+    assert!(
+        matches!(&error, CloudError::NoAnswer(m) if m.contains("120 s")),
+        "{error}"
+    );
+
+    // Asked again soon, and this time AWS answers.
+    let names = w
+        .first(20 * SECOND, |e| match e {
+            DataEvent::Names(n) => Some(n),
+            _ => None,
+        })
+        .await;
+    assert_eq!(w.now(), 130);
+    assert!(names.contains(&"order-events".to_string()));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_key_picker_asking_twice_lists_the_keys_once() {
+    // The listing takes a while, as it does against AWS: the second ask
+    // comes while the first is still running.
+    let mut w = start(Scripted::new().then("list_keys", Fault::Slow(Duration::from_millis(500))));
+    w.during(SECOND).await;
+    w.send(WorkerCommand::LoadKeys);
+    w.send(WorkerCommand::LoadKeys);
+    let events = w.during(SECOND).await;
+    let answers = events
+        .iter()
+        .filter(|e| matches!(e, DataEvent::AllKeys(_)))
+        .count();
+    assert_eq!(answers, 1);
+    assert_eq!(w.cloud.count("list_keys"), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_locked_ledger_does_not_stop_the_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.jsonl");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path.with_extension("lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let ledger = Ledger::at(path).lock_patience(std::time::Duration::from_millis(500));
+    let settings = Settings::from_config(&Config::builtin());
+    let mut w = start_with(Scripted::new(), settings, ledger);
+    let (mut identity, mut names) = (false, false);
+    w.first(SECOND, |e| {
+        identity |= matches!(e, DataEvent::Identity(_));
+        names |= matches!(e, DataEvent::Names(_));
+        (identity && names).then_some(())
+    })
+    .await;
+    // The ledger is now being read, and waits for the lock on the blocking
+    // pool; the worker answers meanwhile.
+    w.send(WorkerCommand::Refresh);
+    let listed_first = w
+        .first(SECOND, |e| match e {
+            DataEvent::Quotas(Ok(_)) => Some(false),
+            DataEvent::Names(_) => Some(true),
+            _ => None,
+        })
+        .await;
+    assert!(
+        listed_first,
+        "the listing asked for came before the ledger was read"
+    );
+    assert_eq!(w.cloud.count("list"), 2);
+    // Readers need no lock: once the wait is over, the ledger is read anyway.
+    w.first(SECOND, |e| {
+        matches!(e, DataEvent::Quotas(Ok(_))).then_some(())
+    })
+    .await;
+    drop(lock);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_key_listing_reaches_the_picker_with_the_reason() {
+    let denied = "User: arn:aws:sts::123456789012:assumed-role/ops/me is not authorized to perform: kms:ListKeys";
+    let cloud = Scripted::new().then(
+        "list_keys",
+        Fault::Fail(CloudError::AccessDenied(denied.into())),
+    );
+    let mut w = start(cloud);
+    let mut app = demo_app().await;
+    let press =
+        |app: &mut crate::app::App, code| app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
+
+    let commands = press(&mut app, KeyCode::Char('r'));
+    assert_eq!(commands, [WorkerCommand::LoadKeys]);
+    assert!(screen(&app).contains("listing the account's KMS keys…"));
+    w.send(WorkerCommand::LoadKeys);
+    for event in w.during(SECOND).await {
+        app.apply(event);
+    }
+    let text = screen(&app);
+    assert!(
+        text.contains("✖ access denied listing the account's KMS keys: User:"),
+        "{text}"
+    );
+    assert!(text.contains("Esc, then r, to try again"), "{text}");
+    assert!(!text.contains("listing the account's KMS keys…"), "{text}");
+    assert!(text.contains("AWS owned key"), "still offered: {text}");
+
+    // Asked again, and answered this time.
+    press(&mut app, KeyCode::Esc);
+    let commands = press(&mut app, KeyCode::Char('r'));
+    assert_eq!(commands, [WorkerCommand::LoadKeys]);
+    let text = screen(&app);
+    assert!(text.contains("listing the account's KMS keys…"), "{text}");
+    assert!(!text.contains("✖ access denied"), "{text}");
+    w.send(WorkerCommand::LoadKeys);
+    for event in w.during(SECOND).await {
+        app.apply(event);
+    }
+    let text = screen(&app);
+    assert!(text.contains("alias/orders-events-2026"), "{text}");
+    assert!(!text.contains("✖ access denied"), "{text}");
+}
+
+/// The demo's dashboard, filled as the worker would fill it.
+async fn demo_app() -> crate::app::App {
+    use crate::app::testing::{demo_app_from, events_from, fixed_now};
+    let now = fixed_now();
+    let sim = SimCloud::with_clock(Scenario::builtin(), Arc::new(move || now));
+    let events = events_from(&sim, Window::H3, now).await;
+    demo_app_from(&Config::builtin(), 100, 30, events)
+}
+
+fn screen(app: &crate::app::App) -> String {
+    let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| crate::ui::render(f, app)).unwrap();
+    t.backend().to_string()
+}
