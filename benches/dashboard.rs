@@ -83,7 +83,7 @@ fn render(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(count), &count, |b, _| {
             b.iter(|| {
                 terminal.draw(|f| ui::render(f, &app)).unwrap();
-            })
+            });
         });
     }
     group.finish();
@@ -110,7 +110,7 @@ fn first_frame(c: &mut Criterion) {
                 app.resize(160, 48, ui::table_viewport(48));
                 let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
                 terminal.draw(|f| ui::render(f, &app)).unwrap();
-            })
+            });
         });
     }
     group.finish();
@@ -136,7 +136,7 @@ fn update(c: &mut Criterion) {
                     result: Ok(stream),
                     at: Utc::now(),
                 })
-            })
+            });
         });
     }
     group.finish();

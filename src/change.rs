@@ -573,7 +573,7 @@ pub async fn carry_out(
     }
     let patience = (timing.poll, timing.patience);
     let result = follow_watched(cloud, ctx, plan, patience, &watch.watch, |s| {
-        step(Step::Seen(s))
+        step(Step::Seen(s));
     })
     .await;
     watch.disarm();

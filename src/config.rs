@@ -70,7 +70,7 @@ impl<'de> Visitor<'de> for WholeNumber {
 bounded!(CallsPerSecond, u32, 1, 100);
 bounded!(Concurrency, usize, 1, 64);
 bounded!(PageSize, u32, 1, 10_000);
-bounded!(QuotaWarning, u32, 0, crate::quota::LIMIT as i64);
+bounded!(QuotaWarning, u32, 0, i64::from(crate::quota::LIMIT));
 bounded!(CallTimeout, u64, 1, 300);
 
 /// One section of settings, and its "patch" twin in which every field is

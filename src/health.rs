@@ -83,7 +83,7 @@ pub fn outage(
         .map(|(t, _)| t)
         .collect();
     let last = *points.last()?;
-    let max_gap = Duration::seconds(period_secs as i64 * 2).max(Duration::minutes(15));
+    let max_gap = Duration::seconds(i64::from(period_secs) * 2).max(Duration::minutes(15));
     let since = points
         .windows(2)
         .rev()
@@ -93,8 +93,8 @@ pub fn outage(
     Some(Outage {
         since,
         last,
-        ongoing: now - last <= max_gap + Duration::seconds(period_secs as i64),
-        older: since - from <= Duration::seconds(period_secs as i64),
+        ongoing: now - last <= max_gap + Duration::seconds(i64::from(period_secs)),
+        older: since - from <= Duration::seconds(i64::from(period_secs)),
     })
 }
 
@@ -192,7 +192,7 @@ fn findings<'a>(f: &StreamFacts<'a>) -> Vec<Finding<'a>> {
             | KeyState::PendingReplicaDeletion => out.push(Finding::KeyUnusable),
             KeyState::PendingDeletion => out.push(Finding::KeyPendingDeletion),
             KeyState::Creating | KeyState::Updating | KeyState::Other(_) => {
-                out.push(Finding::KeyChanging)
+                out.push(Finding::KeyChanging);
             }
             KeyState::Enabled => {}
         },

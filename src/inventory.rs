@@ -197,7 +197,7 @@ pub async fn load_keys_for(
 /// The metric range for a window ending now, aligned to whole periods so that
 /// successive refreshes ask for the same buckets.
 pub fn metric_range(window: Window, now: DateTime<Utc>) -> MetricRange {
-    let period = window.period_secs() as i64;
+    let period = i64::from(window.period_secs());
     let end_secs = (now.timestamp() / period + 1) * period;
     let end = DateTime::from_timestamp(end_secs, 0).unwrap_or(now);
     MetricRange {

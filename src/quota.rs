@@ -238,7 +238,7 @@ impl Ledger {
             return Ok(self
                 .memory
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone());
         };
         // Readers need no lock to be correct (appends are single writes and
@@ -350,7 +350,7 @@ impl Ledger {
             None => self
                 .memory
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone(),
         };
         let quota = quotas(&entries, &call.account, &call.region, now)
@@ -451,7 +451,7 @@ impl Ledger {
         let Some(target) = target else {
             self.memory
                 .lock()
-                .unwrap_or_else(|e| e.into_inner())
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .push(entry.clone());
             return Ok(());
         };

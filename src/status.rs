@@ -1,7 +1,7 @@
 //! `firekeeper status`: the whole fleet in one report, as JSON for scripts or as
 //! a table for people. The JSON shape is a contract other tools rely on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
@@ -117,6 +117,53 @@ pub async fn gather(
     gather_at(cloud, config, window, only, ledger, Utc::now()).await
 }
 
+/// Every stream of the account, or the names asked for.
+async fn names_to_report(
+    cloud: &dyn Cloud,
+    config: &Config,
+    only: &[String],
+) -> Result<Vec<String>, CloudError> {
+    if only.is_empty() {
+        return inventory::list_names(cloud, config.aws.list_page_size.0).await;
+    }
+    let mut names = only.to_vec();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The streams' keys and aliases; when KMS cannot say, each customer key
+/// carries the reason, so its streams are judged unknown, not fine.
+async fn keys_of(cloud: &dyn Cloud, streams: &[&Stream], errors: &mut Vec<String>) -> KeyBook {
+    match inventory::load_keys(cloud, streams.iter().copied()).await {
+        Ok(book) => book,
+        Err(e) => {
+            errors.push(format!("KMS aliases and keys unavailable: {e}"));
+            let mut book = KeyBook::default();
+            for arn in inventory::customer_keys(streams.iter().copied()) {
+                book.errors
+                    .insert(crate::cloud::key_id_of(&arn).to_string(), e.clone());
+            }
+            book
+        }
+    }
+}
+
+/// Each stream's quota by the ledger, or why it cannot be known.
+async fn quotas_of(
+    account: &Result<Option<String>, String>,
+    ledger: &Ledger,
+    region: &str,
+    now: chrono::DateTime<Utc>,
+) -> Result<HashMap<String, Quota>, String> {
+    match (account, ledger.read_async().await) {
+        (Ok(Some(account)), Ok(entries)) => Ok(quota::quotas(&entries, account, region, now)),
+        (Ok(None), _) => Err("STS named no account, so the ledger cannot be matched".to_string()),
+        (Err(why), _) => Err(why.clone()),
+        (_, Err(e)) => Err(format!("the ledger could not be read ({e})")),
+    }
+}
+
 /// `gather` as of `now`: tests pin the clock.
 pub async fn gather_at(
     cloud: &dyn Cloud,
@@ -135,14 +182,7 @@ pub async fn gather_at(
             Err(format!("the AWS account could not be read (STS: {e})"))
         }
     };
-    let names = if only.is_empty() {
-        inventory::list_names(cloud, config.aws.list_page_size.0).await?
-    } else {
-        let mut names = only.to_vec();
-        names.sort();
-        names.dedup();
-        names
-    };
+    let names = names_to_report(cloud, config, only).await?;
     let mut described =
         inventory::describe_all(cloud, &names, config.aws.describe_concurrency.0).await;
     if let Some(e) = all_failed_the_same_way(&described) {
@@ -164,18 +204,7 @@ pub async fn gather_at(
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
         .collect();
-    let book = match inventory::load_keys(cloud, streams.iter().copied()).await {
-        Ok(book) => book,
-        Err(e) => {
-            errors.push(format!("KMS aliases and keys unavailable: {e}"));
-            let mut book = KeyBook::default();
-            for arn in inventory::customer_keys(streams.iter().copied()) {
-                book.errors
-                    .insert(crate::cloud::key_id_of(&arn).to_string(), e.clone());
-            }
-            book
-        }
-    };
+    let book = keys_of(cloud, &streams, &mut errors).await;
     let described_names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
     let metrics = if described_names.is_empty() {
         Ok(KmsMetrics::default())
@@ -188,14 +217,7 @@ pub async fn gather_at(
     });
     let series = metrics.as_ref().ok().map(|m| &m.series);
     let outages = inventory::outages(cloud, window, series, now).await;
-    let quotas = match (&account, ledger.read_async().await) {
-        (Ok(Some(account)), Ok(entries)) => {
-            Ok(quota::quotas(&entries, account, cloud.region(), now))
-        }
-        (Ok(None), _) => Err("STS named no account, so the ledger cannot be matched".to_string()),
-        (Err(why), _) => Err(why.clone()),
-        (_, Err(e)) => Err(format!("the ledger could not be read ({e})")),
-    };
+    let quotas = quotas_of(&account, ledger, cloud.region(), now).await;
     if let Err(why) = &quotas {
         errors.push(format!("quota unknown: {why}"));
     }

@@ -4,7 +4,7 @@
 //! tests run as root, and this user with another umask when not.
 
 // Test code: a failed unwrap is a failed test, which is what it should be.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 
 mod common;
 

@@ -85,7 +85,7 @@ impl App {
         let mut commands = Vec::new();
         match action {
             A::Up | A::Down | A::Top | A::Bottom | A::PageUp | A::PageDown => {
-                self.move_cursor(action)
+                self.move_cursor(action);
             }
             A::Open => {
                 if let (View::Table, Some(row)) = (&self.view, self.selected_row()) {

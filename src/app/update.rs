@@ -1,11 +1,15 @@
 //! State transitions for what the worker learned, the terminal's size and the
 //! clock; keys are in keys.rs.
 
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::{DateTime, Utc};
 
 use super::{App, LoadingState, SortKey, Summary, WorkerCommand};
-use crate::cloud::CloudError;
-use crate::model::{ago, clock, Row};
+use crate::cloud::{CloudError, KmsSeries};
+use crate::health::Outage;
+use crate::model::{ago, clock, Row, Window};
+use crate::quota::Quota;
 use crate::worker::{DataEvent, Fetch};
 
 impl App {
@@ -116,35 +120,9 @@ impl App {
                 if window != self.window {
                     return (changed, Vec::new());
                 }
-                let changed = self.metrics_window != Some(window)
-                    || self.metrics != series
-                    || self.metrics_unknown != unknown
-                    || self.outages != outages;
-                self.metrics = series;
-                self.metrics_unknown = unknown;
-                self.outages = outages;
-                self.metrics_window = Some(window);
-                self.metrics_state = LoadingState::Loaded;
-                self.last_refresh = Some(self.now);
-                if changed {
-                    self.refresh_view();
-                }
-                changed
+                self.set_metrics(window, series, unknown, outages)
             }
-            DataEvent::Quotas(quotas) => {
-                let (quotas, state) = match quotas {
-                    Ok(q) => (q, LoadingState::Loaded),
-                    // What was read before is not shown as if it were current.
-                    Err(why) => (Default::default(), LoadingState::Error(why)),
-                };
-                let changed = self.quotas != quotas || self.quota_state != state;
-                self.quotas = quotas;
-                self.quota_state = state;
-                if changed {
-                    self.refresh_view();
-                }
-                changed
-            }
+            DataEvent::Quotas(quotas) => self.set_quotas(quotas),
             DataEvent::AllKeys(book) => {
                 self.all_keys = Some(book);
                 self.all_keys_error = None;
@@ -162,22 +140,62 @@ impl App {
                 self.fault = Some(panic);
                 true
             }
-            DataEvent::Failed { what, error } => {
-                let message = explain(what, &error);
-                match what {
-                    Fetch::List => self.list_state = LoadingState::Error(message.clone()),
-                    Fetch::Metrics => self.metrics_state = LoadingState::Error(message.clone()),
-                    Fetch::AllKeys => self.all_keys_error = Some(message.clone()),
-                    Fetch::Identity | Fetch::Describe | Fetch::Keys => {}
-                }
-                if matches!(error, CloudError::NoAnswer(_)) {
-                    self.silent_since.get_or_insert(self.now);
-                }
-                self.last_error = Some((message, self.now));
-                true
-            }
+            DataEvent::Failed { what, error } => self.set_failure(what, &error),
         };
         (changed, self.interest())
+    }
+
+    fn set_metrics(
+        &mut self,
+        window: Window,
+        series: BTreeMap<String, KmsSeries>,
+        unknown: BTreeMap<String, String>,
+        outages: HashMap<String, Outage>,
+    ) -> bool {
+        let changed = self.metrics_window != Some(window)
+            || self.metrics != series
+            || self.metrics_unknown != unknown
+            || self.outages != outages;
+        self.metrics = series;
+        self.metrics_unknown = unknown;
+        self.outages = outages;
+        self.metrics_window = Some(window);
+        self.metrics_state = LoadingState::Loaded;
+        self.last_refresh = Some(self.now);
+        if changed {
+            self.refresh_view();
+        }
+        changed
+    }
+
+    fn set_quotas(&mut self, quotas: Result<HashMap<String, Quota>, String>) -> bool {
+        let (quotas, state) = match quotas {
+            Ok(q) => (q, LoadingState::Loaded),
+            // What was read before is not shown as if it were current.
+            Err(why) => (HashMap::default(), LoadingState::Error(why)),
+        };
+        let changed = self.quotas != quotas || self.quota_state != state;
+        self.quotas = quotas;
+        self.quota_state = state;
+        if changed {
+            self.refresh_view();
+        }
+        changed
+    }
+
+    fn set_failure(&mut self, what: Fetch, error: &CloudError) -> bool {
+        let message = explain(what, error);
+        match what {
+            Fetch::List => self.list_state = LoadingState::Error(message.clone()),
+            Fetch::Metrics => self.metrics_state = LoadingState::Error(message.clone()),
+            Fetch::AllKeys => self.all_keys_error = Some(message.clone()),
+            Fetch::Identity | Fetch::Describe | Fetch::Keys => {}
+        }
+        if matches!(error, CloudError::NoAnswer(_)) {
+            self.silent_since.get_or_insert(self.now);
+        }
+        self.last_error = Some((message, self.now));
+        true
     }
 
     /// AWS answered: whatever silence there was is over. True when that
@@ -329,8 +347,8 @@ impl App {
                 // Unknown quota sorts first: it may be the lowest.
                 visible.sort_by_key(|&i| {
                     let q = self.quota(&self.rows[i].name).ok();
-                    (q.map(|q| q.remaining + 1).unwrap_or(0), i)
-                })
+                    (q.map_or(0, |q| q.remaining + 1), i)
+                });
             }
         }
         self.visible = visible;

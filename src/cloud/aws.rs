@@ -106,14 +106,18 @@ impl AwsCloud {
 
     /// A client on an SDK config made elsewhere; its timeouts are the config's.
     pub fn from_config(config: &SdkConfig) -> Result<AwsCloud, CloudError> {
-        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-            CloudError::Other(
-                "no AWS region: pass --region, set AWS_REGION, or set region in the profile".into(),
-            )
-        })?;
+        let region = config
+            .region()
+            .map(std::string::ToString::to_string)
+            .ok_or_else(|| {
+                CloudError::Other(
+                    "no AWS region: pass --region, set AWS_REGION, or set region in the profile"
+                        .into(),
+                )
+            })?;
         let call_timeout = config
             .timeout_config()
-            .and_then(|t| t.operation_timeout())
+            .and_then(aws_config::timeout::TimeoutConfig::operation_timeout)
             .unwrap_or(Duration::from_secs(20));
         Ok(AwsCloud {
             endpoint_url: config.endpoint_url().map(str::to_string),

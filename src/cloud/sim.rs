@@ -78,7 +78,10 @@ impl SimCloud {
         let now = (self.clock)();
         // A panic while holding the lock leaves consistent data behind (every
         // change is a single assignment), so a poisoned lock is still usable.
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         for s in state.streams.values_mut() {
             let due = s.pending.as_ref().is_some_and(|p| p.at <= now);
             if let Some(p) = s.pending.take_if(|_| due) {
@@ -212,7 +215,7 @@ fn series_for(
     now: DateTime<Utc>,
 ) -> KmsSeries {
     let mut out = KmsSeries::default();
-    let period = Duration::seconds(range.period_secs.max(60) as i64);
+    let period = Duration::seconds(i64::from(range.period_secs.max(60)));
     let end = range.end.min(now);
     let Ok(mut t) = range.start.duration_trunc(period) else {
         return out;

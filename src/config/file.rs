@@ -122,7 +122,7 @@ fn reword(message: String, keys: &mut Vec<String>, listed: bool, header: bool) -
 
 /// An error about `keys` (section, key) found after the file parsed.
 pub(super) fn invalid(text: &str, path: &Path, keys: &[&str], message: String) -> ConfigError {
-    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    let keys: Vec<String> = keys.iter().map(std::string::ToString::to_string).collect();
     ConfigError::Invalid {
         path: path.to_path_buf(),
         line: line_of(text, &keys).unwrap_or(1),
@@ -239,7 +239,7 @@ fn default_text(keys: &[String]) -> Option<String> {
 fn is_section(name: &str) -> bool {
     ImDocument::parse(DEFAULT_TOML)
         .ok()
-        .and_then(|d| d.get(name).map(|item| item.is_table()))
+        .and_then(|d| d.get(name).map(toml_edit::Item::is_table))
         .unwrap_or(false)
 }
 
@@ -252,7 +252,7 @@ fn line_of(text: &str, keys: &[String]) -> Option<usize> {
 
 /// Whether `text` itself sets `keys` (section, key).
 pub(super) fn sets(text: &str, keys: &[&str]) -> bool {
-    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+    let keys: Vec<String> = keys.iter().map(std::string::ToString::to_string).collect();
     locate(text, &keys).is_some_and(|(found, _)| found == keys.len())
 }
 

@@ -157,7 +157,7 @@ fn no_quota_left_is_refused_with_the_next_free_slot() {
             used: 25,
             remaining: 0,
             next_slot_at: Some(f.now + chrono::Duration::minutes(90)),
-        })
+        });
     });
     refused_because(&v, "no Start/Stop calls left");
     refused_because(&v, "(in 1h 30m)");

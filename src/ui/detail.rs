@@ -159,7 +159,7 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
                 .map_or(" KMS has not described this key (yet).".to_string(), |e| {
                     format!(" KMS would not describe this key: {e}")
                 });
-            lines.push(Line::styled(why, theme.warn()))
+            lines.push(Line::styled(why, theme.warn()));
         }
         (Some(KeyType::AwsOwned), _) => lines.push(Line::styled(
             " AWS owned key: managed by Firehose.",

@@ -20,7 +20,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             let notes = c.verdict.refusals.len() + c.verdict.warnings.len();
             let height =
                 2 + 4 + 2 + notes as u16 * 2 + u16::from(notes > 0) + u16::from(c.typed.is_some());
-            confirm(frame, super::popup(area, 76, height), c, &app.keymap, theme)
+            confirm(frame, super::popup(area, 76, height), c, &app.keymap, theme);
         }
         Some(Dialog::Quit(streams)) => quit(
             frame,

@@ -49,7 +49,7 @@ pub fn render(frame: &mut Frame, app: &App) {
 /// one column wide), and the backend writes cells out raw, so this is the
 /// one place that sees everything the terminal will receive.
 fn scrub(buf: &mut Buffer) {
-    for cell in buf.content.iter_mut() {
+    for cell in &mut buf.content {
         if let Some(safe) = crate::text::cell_symbol(cell.symbol()) {
             cell.set_symbol(&safe);
         }

@@ -60,7 +60,7 @@ impl Change {
         let plan = change::plan(cloud, &self.ctx, request, |_| streams_on_key).await?;
         self.following(true);
         let outcome = change::carry_out(cloud, &self.ctx, &plan, Timing::default(), true, |s| {
-            self.step(s)
+            self.step(s);
         })
         .await?;
         let Some((ending, stream)) = outcome else {

@@ -345,7 +345,7 @@ impl Worker {
                 self.metrics.hurry(now);
             }
             WorkerCommand::Interest { visible, nearby } => {
-                self.scheduler.set_interest(visible, nearby)
+                self.scheduler.set_interest(visible, nearby);
             }
             WorkerCommand::LoadKeys => self.start_all_keys(),
             WorkerCommand::Change {

@@ -52,7 +52,10 @@ impl SimCloud {
     }
 
     fn build_stream(&self, s: &ScenarioStream, now: DateTime<Utc>) -> SimStream {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let key = state.scenario_key(s.key.as_deref());
         let status = s
             .encryption
@@ -123,8 +126,7 @@ impl SimState {
                 KeyType::CustomerManaged,
                 Some(
                     self.find_key(other)
-                        .map(|k| k.key.arn.clone())
-                        .unwrap_or_else(|| other.to_string()),
+                        .map_or_else(|| other.to_string(), |k| k.key.arn.clone()),
                 ),
             ),
         })
