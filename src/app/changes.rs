@@ -194,7 +194,7 @@ impl App {
                     format!("{}: sending the change to AWS…", c.stream),
                     Tone::Info,
                 ));
-                vec![WorkerCommand::Change {
+                vec![WorkerCommand::MakeChange {
                     request: c.request,
                     streams_on_key: c.streams_on_key,
                 }]

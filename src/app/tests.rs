@@ -316,7 +316,7 @@ mod changes {
         press(&mut app, KeyCode::Enter);
         assert!(matches!(app.dialog, Some(Dialog::Confirm(_))));
         let commands = app.on_key(key('y'));
-        let Some(WorkerCommand::Change { request, .. }) = commands.first() else {
+        let Some(WorkerCommand::MakeChange { request, .. }) = commands.first() else {
             panic!("change expected, got {commands:?}");
         };
         assert!(
@@ -380,7 +380,7 @@ mod changes {
         type_text(&mut app, "s");
         let commands = press(&mut app, KeyCode::Enter);
         assert!(
-            matches!(commands.first(), Some(WorkerCommand::Change { request: Request::Disable { stream }, .. }) if stream == "order-events")
+            matches!(commands.first(), Some(WorkerCommand::MakeChange { request: Request::Disable { stream }, .. }) if stream == "order-events")
         );
     }
 
@@ -400,7 +400,7 @@ mod changes {
     #[test]
     fn the_outcome_of_a_change_reaches_the_status_line() {
         let mut app = app_on("order-events");
-        app.apply(DataEvent::Change {
+        app.apply(DataEvent::ChangeReport {
             stream: "order-events".into(),
             text: "Changing order-events to alias/x FAILED. The stream stays encrypted with its old key, alias/orders-events.".into(),
             tone: Tone::Bad,

@@ -73,7 +73,7 @@ impl App {
                 result.as_ref().err().is_none_or(|e| !e.is_connection())
             }
             DataEvent::Quotas(_)
-            | DataEvent::Change { .. }
+            | DataEvent::ChangeReport { .. }
             | DataEvent::Following { .. }
             | DataEvent::Credentials(_)
             | DataEvent::Crashed(_) => false,
@@ -132,7 +132,7 @@ impl App {
                 self.credentials = facts;
                 false
             }
-            DataEvent::Change { text, tone, .. } => {
+            DataEvent::ChangeReport { text, tone, .. } => {
                 self.message = Some((text, tone));
                 true
             }

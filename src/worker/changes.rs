@@ -21,7 +21,7 @@ impl Worker {
     pub(super) fn start_change(&mut self, request: Request, streams_on_key: Option<usize>) {
         let name = request.stream().to_string();
         self.scheduler.finished(&name, true, Instant::now());
-        let job = Change {
+        let job = ChangeJob {
             cloud: self.cloud.clone(),
             ctx: self.changes.clone(),
             events: self.events.clone(),
@@ -31,14 +31,14 @@ impl Worker {
     }
 }
 
-struct Change {
+struct ChangeJob {
     cloud: Arc<dyn Cloud>,
     ctx: ChangeContext,
     events: UnboundedSender<DataEvent>,
     name: String,
 }
 
-impl Change {
+impl ChangeJob {
     async fn run(mut self, request: Request, streams_on_key: Option<usize>) -> Job {
         let result = self.carry_out(&request, streams_on_key).await;
         self.following(false);
@@ -119,7 +119,7 @@ impl Change {
     }
 
     fn say(&self, text: String, tone: Tone) {
-        let _ = self.events.send(DataEvent::Change {
+        let _ = self.events.send(DataEvent::ChangeReport {
             stream: self.name.clone(),
             text,
             tone,

@@ -52,7 +52,7 @@ pub enum WorkerCommand {
     LoadKeys,
     /// Make a change, confirmed by the user; the worker plans it again from
     /// fresh descriptions, so the checks never rest on stale data.
-    Change {
+    MakeChange {
         request: crate::change::Request,
         streams_on_key: Option<usize>,
     },
@@ -101,7 +101,7 @@ pub enum DataEvent {
     AllKeys(KeyBook),
     Credentials(CredentialFacts),
     /// Progress and outcome of a change, in words.
-    Change {
+    ChangeReport {
         stream: String,
         text: String,
         tone: Tone,
@@ -348,7 +348,7 @@ impl Worker {
                 self.scheduler.set_interest(visible, nearby);
             }
             WorkerCommand::LoadKeys => self.start_all_keys(),
-            WorkerCommand::Change {
+            WorkerCommand::MakeChange {
                 request,
                 streams_on_key,
             } => self.start_change(request, streams_on_key),

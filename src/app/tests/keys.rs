@@ -176,6 +176,6 @@ fn remapped_dialog_keys_replace_the_defaults() {
     let commands = app.on_key(key('o'));
     assert!(matches!(
         commands.first(),
-        Some(WorkerCommand::Change { .. })
+        Some(WorkerCommand::MakeChange { .. })
     ));
 }
