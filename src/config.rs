@@ -72,6 +72,12 @@ bounded!(Concurrency, usize, 1, 64);
 bounded!(PageSize, u32, 1, 10_000);
 bounded!(QuotaWarning, u32, 0, i64::from(crate::quota::LIMIT));
 bounded!(CallTimeout, u64, 1, 300);
+// LookupEvents calls per second: AWS allows 2 per account and region, for
+// every caller together, and the limit cannot be raised.
+bounded!(TrailCallsPerSecond, u32, 1, 2);
+// Seconds between reads of CloudTrail's event history: at least 10, as the
+// history itself is minutes late.
+bounded!(PollSecs, u64, 10, 86_400);
 
 /// One section of settings, and its "patch" twin in which every field is
 /// optional, so a user file may name only what it changes.
@@ -112,6 +118,15 @@ section!(
 );
 
 section!(Ledger, LedgerPatch { path: PathBuf });
+
+section!(
+    CloudTrail,
+    CloudTrailPatch {
+        enabled: bool,
+        poll_secs: PollSecs,
+        calls_per_second: TrailCallsPerSecond,
+    }
+);
 
 section!(
     HealthRules,
@@ -233,6 +248,7 @@ pub struct Config {
     pub aws: Aws,
     pub status: Status,
     pub ledger: Ledger,
+    pub cloudtrail: CloudTrail,
     pub health: HealthRules,
     pub ui: Ui,
     pub refresh: Refresh,
@@ -249,6 +265,8 @@ struct ConfigPatch {
     status: StatusPatch,
     #[serde(default)]
     ledger: LedgerPatch,
+    #[serde(default)]
+    cloudtrail: CloudTrailPatch,
     #[serde(default)]
     health: HealthRulesPatch,
     #[serde(default)]
@@ -317,6 +335,7 @@ impl Config {
         config.aws.apply(patch.aws);
         config.status.apply(patch.status);
         config.ledger.apply(patch.ledger);
+        config.cloudtrail.apply(patch.cloudtrail);
         config.health.apply(patch.health);
         config.ui.apply(patch.ui);
         config.refresh.apply(patch.refresh);

@@ -297,3 +297,51 @@ fn unreadable_files_name_the_file_and_the_reason_once() {
         assert_eq!(text.matches(reason).count(), 1, "{text}");
     }
 }
+
+#[test]
+fn cloudtrail_is_read_by_default_at_a_polite_pace() {
+    let c = Config::builtin().cloudtrail;
+    assert!(c.enabled);
+    assert_eq!(c.poll_secs, PollSecs(60));
+    assert_eq!(c.calls_per_second, TrailCallsPerSecond(1));
+    let off = parse("[cloudtrail]\nenabled = false\n").unwrap();
+    assert!(!off.cloudtrail.enabled);
+    assert_eq!(off.cloudtrail.poll_secs, PollSecs(60), "the rest stays");
+    let fast = parse("[cloudtrail]\ncalls_per_second = 2\npoll_secs = 10\n").unwrap();
+    assert_eq!(fast.cloudtrail.calls_per_second, TrailCallsPerSecond(2));
+    assert_eq!(fast.cloudtrail.poll_secs, PollSecs(10));
+}
+
+#[test]
+fn cloudtrail_mistakes_name_file_line_and_key() {
+    // AWS allows 2 LookupEvents a second per account and region, no more.
+    let err = parse("[cloudtrail]\n\ncalls_per_second = 3\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "my.toml:3: [cloudtrail] calls_per_second: 3 is out of range: use 1 to 2"
+    );
+    let err = parse("[cloudtrail]\npoll_secs = 5\n")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "my.toml:2: [cloudtrail] poll_secs: 5 is out of range: use 10 to 86400"
+    );
+    let err = parse("[cloudtrail]\nenabled = \"no\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("my.toml:2: [cloudtrail] enabled: "),
+        "{err}"
+    );
+    assert!(err.contains("expected a boolean"), "{err}");
+    let err = parse("[cloudtrail]\nenable = true\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("my.toml:2: [cloudtrail] enable: unknown key: [cloudtrail] takes "),
+        "{err}"
+    );
+}
