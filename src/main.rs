@@ -256,11 +256,12 @@ fn profile(cli: &Cli) -> Option<String> {
 
 /// The variables the AWS SDK takes an endpoint from, for all services and
 /// for each that firekeeper calls; `--endpoint-url` overrides them all.
-const ENDPOINT_VARS: [&str; 5] = [
+const ENDPOINT_VARS: [&str; 6] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_FIREHOSE",
     "AWS_ENDPOINT_URL_KMS",
     "AWS_ENDPOINT_URL_CLOUDWATCH",
+    "AWS_ENDPOINT_URL_CLOUDTRAIL",
     "AWS_ENDPOINT_URL_STS",
 ];
 
@@ -312,16 +313,18 @@ fn audit_log(cli: &Cli) -> anyhow::Result<AuditLog> {
 }
 
 /// The cloud to talk to: the simulator for `--demo`, else AWS; either way paced
-/// to the configured Firehose budget.
+/// to the configured Firehose and CloudTrail budgets.
 async fn connect(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
     let per_second =
         NonZeroU32::new(config.aws.firehose_calls_per_second.0).unwrap_or(NonZeroU32::MIN);
+    let history = NonZeroU32::new(config.cloudtrail.calls_per_second.0).unwrap_or(NonZeroU32::MIN);
     if cli.demo {
         let mut scenario = Scenario::builtin();
         if let Some(n) = cli.demo_streams {
             scenario = scenario.scaled(n as usize);
         }
-        return Ok(Box::new(Paced::new(SimCloud::new(scenario), per_second)));
+        let sim = SimCloud::new(scenario);
+        return Ok(Box::new(Paced::new(sim, per_second, history)));
     }
     check_environment(cli)?;
     let conn = Connection {
@@ -331,7 +334,7 @@ async fn connect(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
         call_timeout: std::time::Duration::from_secs(config.aws.call_timeout_secs.0),
     };
     let aws = AwsCloud::connect(&conn).await?;
-    Ok(Box::new(Paced::new(aws, per_second)))
+    Ok(Box::new(Paced::new(aws, per_second, history)))
 }
 
 /// The demo's account starts afresh every run, so its ledger lives in memory.

@@ -434,6 +434,12 @@ impl Cloud for Hooked<'_> {
     ) -> Result<crate::cloud::KmsMetrics, CloudError> {
         self.sim.kms_metrics(streams, range).await
     }
+    async fn lookup_events(
+        &self,
+        query: &crate::cloud::EventQuery,
+    ) -> Result<crate::cloud::EventPage, CloudError> {
+        self.sim.lookup_events(query).await
+    }
 }
 
 impl Harness {

@@ -1,5 +1,5 @@
-//! The real cloud: the AWS SDK for Firehose, KMS, CloudWatch and STS. SDK types
-//! are converted to our model here and go no further.
+//! The real cloud: the AWS SDK for Firehose, KMS, CloudWatch, CloudTrail and
+//! STS. SDK types are converted to our model here and go no further.
 
 use std::collections::BTreeMap;
 use std::fmt::Debug;
@@ -19,10 +19,11 @@ use aws_types::service_config::ServiceConfigKey;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
+use super::trail::{self, Summary};
 use super::{
-    Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyManager, KeyRef,
-    KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric, KmsMetrics, MetricRange, Source,
-    Stream, StreamPage,
+    Alias, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery, Failure,
+    Identity, KeyManager, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric,
+    KmsMetrics, Lookup, MetricRange, Source, Stream, StreamPage, TrailEvent,
 };
 
 /// GetMetricData takes at most 500 queries a call.
@@ -75,6 +76,7 @@ pub struct AwsCloud {
     firehose: aws_sdk_firehose::Client,
     kms: aws_sdk_kms::Client,
     cloudwatch: aws_sdk_cloudwatch::Client,
+    cloudtrail: aws_sdk_cloudtrail::Client,
     sts: aws_sdk_sts::Client,
 }
 
@@ -127,6 +129,11 @@ impl AwsCloud {
             firehose: aws_sdk_firehose::Client::new(config),
             kms: aws_sdk_kms::Client::new(config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            cloudtrail: aws_sdk_cloudtrail::Client::from_conf(
+                aws_sdk_cloudtrail::config::Builder::from(config)
+                    .retry_config(history_retries())
+                    .build(),
+            ),
             sts: aws_sdk_sts::Client::new(config),
         })
     }
@@ -138,7 +145,7 @@ fn check_configured_endpoints(config: &SdkConfig) -> Result<(), CloudError> {
     let Some(source) = config.service_config() else {
         return Ok(());
     };
-    for service in ["Firehose", "KMS", "CloudWatch", "STS"] {
+    for service in ["Firehose", "KMS", "CloudWatch", "CloudTrail", "STS"] {
         let key = ServiceConfigKey::builder()
             .service_id(service)
             .env("AWS_ENDPOINT_URL")
@@ -409,6 +416,31 @@ fn send_once() -> aws_sdk_firehose::config::Builder {
     aws_sdk_firehose::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
+/// The event history only adds to what the ledger knows, and a caller
+/// falls back to the ledger when it cannot be read: one retry (LookupEvents
+/// throttles at 2 calls a second), not five rounds of backoff that would hold
+/// up `status` behind an endpoint that cannot answer it.
+fn history_retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(2)
+}
+
+/// Our event from the SDK's: the `CloudTrailEvent` record, with what
+/// LookupEvents says beside it for whatever the record lacks.
+fn event_of(e: &aws_sdk_cloudtrail::types::Event) -> Option<TrailEvent> {
+    let summary = Summary {
+        at: e.event_time().and_then(from_smithy),
+        name: e.event_name().map(str::to_string),
+        source: e.event_source().map(str::to_string),
+        username: e.username().map(str::to_string),
+        resources: e
+            .resources()
+            .iter()
+            .filter_map(|r| r.resource_name().map(str::to_string))
+            .collect(),
+    };
+    TrailEvent::from_record(e.cloud_trail_event(), summary)
+}
+
 fn parse_query_id(id: &str) -> Option<(usize, usize)> {
     let (stream, metric) = id.strip_prefix('s')?.split_once('m')?;
     let metric: usize = metric.parse().ok()?;
@@ -628,6 +660,38 @@ impl Cloud for AwsCloud {
             Some(e) if out.series.is_empty() && out.unknown.len() == streams.len() => Err(e),
             _ => Ok(out),
         }
+    }
+
+    async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
+        use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+        let (key, value) = match &query.lookup {
+            Lookup::EventName(v) => (LookupAttributeKey::EventName, v),
+            Lookup::EventSource(v) => (LookupAttributeKey::EventSource, v),
+            Lookup::ResourceName(v) => (LookupAttributeKey::ResourceName, v),
+        };
+        let attribute = LookupAttribute::builder()
+            .attribute_key(key)
+            .attribute_value(value)
+            .build()
+            .map_err(|e| CloudError::InvalidArgument(e.to_string()))?;
+        let out = self
+            .cloudtrail
+            .lookup_events()
+            .lookup_attributes(attribute)
+            .start_time(to_smithy(query.start))
+            .end_time(to_smithy(query.end))
+            .max_results(trail::PAGE as i32)
+            .set_next_token(query.next_token.clone())
+            .send()
+            .await
+            .map_err(|e| self.fail("cloudtrail", "LookupEvents", e))?;
+        Ok(EventPage {
+            events: out.events().iter().filter_map(event_of).collect(),
+            next_token: out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
+        })
     }
 }
 

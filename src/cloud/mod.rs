@@ -1,5 +1,6 @@
 //! The only door to the cloud: one trait, our own model types, and two
 //! implementations (the AWS SDK in `aws`, the in-process simulator in `sim`).
+//! CloudTrail's event history has its model in `trail`.
 //! Nothing outside this module imports an SDK crate.
 
 pub mod aws;
@@ -8,6 +9,7 @@ mod names;
 mod paced;
 pub mod scenario;
 pub mod sim;
+pub mod trail;
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,7 @@ pub use names::{
     EncryptionStatus, KeyManager, KeySpec, KeyState, KeyType, KeyUsage, KmsMetric, Source,
 };
 pub use paced::Paced;
+pub use trail::{EventPage, EventQuery, Lookup, TrailEvent};
 
 /// Why Firehose could not enable or disable encryption (`FailureDescription`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,7 +257,7 @@ pub struct CredentialFacts {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-/// Everything firekeeper asks of Firehose, KMS, CloudWatch and STS.
+/// Everything firekeeper asks of Firehose, KMS, CloudWatch, CloudTrail and STS.
 #[async_trait]
 pub trait Cloud: Send + Sync {
     /// The region this client talks to.
@@ -285,6 +288,9 @@ pub trait Cloud: Send + Sync {
         streams: &[String],
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError>;
+    /// One page of CloudTrail's event history (LookupEvents): the events
+    /// of the query's attribute and time range, newest first.
+    async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError>;
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Firehose allows 5 calls per second per API per account and region, shared with
 //! every other caller in the account. Every Firehose call goes through one
-//! limiter so firekeeper never takes more than its configured share.
+//! limiter so firekeeper never takes more than its configured share. CloudTrail
+//! allows 2 LookupEvents a second per account and region: those calls have a
+//! limiter of their own.
 
 use std::num::NonZeroU32;
 
@@ -8,12 +10,20 @@ use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::{
-    Alias, Cloud, CloudError, Identity, KeyRef, KmsKey, KmsMetrics, MetricRange, Stream, StreamPage,
+    Alias, Cloud, CloudError, EventPage, EventQuery, Identity, KeyRef, KmsKey, KmsMetrics,
+    MetricRange, Stream, StreamPage,
 };
 
-/// Wraps a cloud so that its Firehose calls keep to `per_second`, evenly spaced.
+/// Wraps a cloud so that its Firehose calls keep to one pace and its
+/// CloudTrail calls to another, each evenly spaced.
 pub struct Paced<C> {
     inner: C,
+    firehose: Lane,
+    cloudtrail: Lane,
+}
+
+/// One API budget: a limiter, and a queue in front of it.
+struct Lane {
     limiter: DefaultDirectRateLimiter,
     /// Callers take turns in arrival order: governor alone lets whichever
     /// waiter wakes first win, and a describe the user is waiting for could
@@ -21,13 +31,12 @@ pub struct Paced<C> {
     queue: tokio::sync::Mutex<()>,
 }
 
-impl<C: Cloud> Paced<C> {
-    pub fn new(inner: C, per_second: NonZeroU32) -> Self {
+impl Lane {
+    fn new(per_second: NonZeroU32) -> Lane {
         // A burst of one spaces calls evenly, which is what AWS's token bucket
         // tolerates best when other callers share the account's budget.
         let quota = Quota::per_second(per_second).allow_burst(NonZeroU32::MIN);
-        Paced {
-            inner,
+        Lane {
             limiter: RateLimiter::direct(quota),
             queue: tokio::sync::Mutex::new(()),
         }
@@ -36,6 +45,21 @@ impl<C: Cloud> Paced<C> {
     async fn turn(&self) {
         let _turn = self.queue.lock().await;
         self.limiter.until_ready().await;
+    }
+}
+
+impl<C: Cloud> Paced<C> {
+    /// Firehose calls at `firehose` a second, LookupEvents at `cloudtrail`.
+    pub fn new(inner: C, firehose: NonZeroU32, cloudtrail: NonZeroU32) -> Self {
+        Paced {
+            inner,
+            firehose: Lane::new(firehose),
+            cloudtrail: Lane::new(cloudtrail),
+        }
+    }
+
+    async fn turn(&self) {
+        self.firehose.turn().await;
     }
 }
 
@@ -96,6 +120,11 @@ impl<C: Cloud> Cloud for Paced<C> {
     ) -> Result<KmsMetrics, CloudError> {
         self.inner.kms_metrics(streams, range).await
     }
+
+    async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
+        self.cloudtrail.turn().await;
+        self.inner.lookup_events(query).await
+    }
 }
 
 #[cfg(test)]
@@ -110,6 +139,7 @@ mod tests {
         let paced = Paced::new(
             SimCloud::new(Scenario::builtin()),
             NonZeroU32::new(4).unwrap(),
+            NonZeroU32::MIN,
         );
         let names = [
             "audit-trail",
@@ -130,6 +160,41 @@ mod tests {
         futures::future::join_all(calls).await;
         assert_eq!(*order.lock().unwrap(), names, "first come, first served");
         // Five calls at 4/s, evenly spaced: the fifth goes out a second later.
+        assert!(start.elapsed() >= std::time::Duration::from_millis(950));
+    }
+
+    // LookupEvents has a budget of its own (2 a second per account and
+    // region): history reads keep to it, and Firehose calls do not wait on it.
+    #[tokio::test]
+    async fn history_reads_keep_their_own_pace() {
+        use crate::cloud::trail::Lookup;
+        let paced = Paced::new(
+            SimCloud::new(Scenario::builtin()),
+            NonZeroU32::new(100).unwrap(),
+            NonZeroU32::new(2).unwrap(),
+        );
+        let now = chrono::Utc::now();
+        let query = EventQuery {
+            lookup: Lookup::EventName("DisableKey".into()),
+            start: now - chrono::Duration::hours(24),
+            end: now,
+            next_token: None,
+        };
+        let start = std::time::Instant::now();
+        let reads = futures::future::join_all((0..3).map(|_| paced.lookup_events(&query)));
+        let describes = async {
+            for _ in 0..5 {
+                paced.describe_stream("waf-logs").await.unwrap();
+            }
+            start.elapsed()
+        };
+        let (reads, described_in) = tokio::join!(reads, describes);
+        assert!(reads.iter().all(Result::is_ok));
+        assert!(
+            described_in < std::time::Duration::from_millis(500),
+            "describes did not wait for history reads: {described_in:?}"
+        );
+        // Three reads at 2/s, evenly spaced: the third a second after the first.
         assert!(start.elapsed() >= std::time::Duration::from_millis(950));
     }
 }

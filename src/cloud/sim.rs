@@ -12,11 +12,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::{
-    key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, Failure, Identity, KeyRef,
-    KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric, KmsMetrics, KmsSeries, MetricRange,
-    Source, Stream, StreamPage,
+    key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery,
+    Failure, Identity, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric, KmsMetrics,
+    KmsSeries, MetricRange, Source, Stream, StreamPage, TrailEvent,
 };
 
+mod history;
 mod setup;
 
 /// Where the simulator reads the time; tests move it by hand.
@@ -36,6 +37,10 @@ pub struct SimCloud {
 struct SimState {
     keys: Vec<SimKey>,
     streams: BTreeMap<String, SimStream>,
+    /// CloudTrail's event history, oldest first.
+    history: Vec<TrailEvent>,
+    /// Request ids given so far.
+    requests: u64,
 }
 
 struct SimKey {
@@ -135,6 +140,88 @@ impl SimCloud {
         }
         s.calls.push(now);
         Ok(s)
+    }
+}
+
+impl SimCloud {
+    /// What AWS does with a Start: checks, counts and begins the change.
+    fn start(
+        &self,
+        state: &mut SimState,
+        name: &str,
+        key: &KeyRef,
+        now: DateTime<Utc>,
+    ) -> Result<(), CloudError> {
+        let (key_type, key_arn, failure) = match key {
+            KeyRef::AwsOwned => (KeyType::AwsOwned, None, None),
+            KeyRef::Customer(arn) => match state.find_key(arn) {
+                Some(k) => (
+                    KeyType::CustomerManaged,
+                    Some(k.key.arn.clone()),
+                    failure_for(k, &self.region),
+                ),
+                None => (
+                    KeyType::CustomerManaged,
+                    Some(arn.clone()),
+                    Some(Failure {
+                        kind: "KMS_KEY_NOT_FOUND".into(),
+                        details: format!("KMS key {arn} does not exist."),
+                    }),
+                ),
+            },
+        };
+        let transition = self.transition;
+        let s = self.accept_change(state, name, now)?;
+        let requested = (key_type, key_arn.clone());
+        let then = match failure {
+            None => Encryption {
+                status: EncryptionStatus::Enabled,
+                key_type: Some(key_type),
+                key_arn: key_arn.clone(),
+                failure: None,
+            },
+            Some(failure) => {
+                // A failed change leaves an encrypted stream on its old key.
+                let shown = s.effective.clone().unwrap_or(requested.clone());
+                Encryption {
+                    status: EncryptionStatus::EnablingFailed,
+                    key_type: Some(shown.0),
+                    key_arn: shown.1,
+                    failure: Some(failure),
+                }
+            }
+        };
+        let effective = if then.status == EncryptionStatus::Enabled {
+            Some(requested)
+        } else {
+            s.effective.clone()
+        };
+        s.stream.encryption = Encryption {
+            status: EncryptionStatus::Enabling,
+            key_type: Some(key_type),
+            key_arn,
+            failure: None,
+        };
+        s.pending = Some(Pending {
+            at: now + transition,
+            then,
+            effective,
+        });
+        Ok(())
+    }
+
+    /// What AWS does with a Stop.
+    fn stop(&self, state: &mut SimState, name: &str, now: DateTime<Utc>) -> Result<(), CloudError> {
+        let transition = self.transition;
+        let s = self.accept_change(state, name, now)?;
+        s.stream.encryption.status = EncryptionStatus::Disabling;
+        s.stream.encryption.failure = None;
+        s.pending = Some(Pending {
+            at: now + transition,
+            then: Encryption::default(),
+            effective: None,
+        });
+        Ok(())
     }
 }
 
@@ -252,7 +339,11 @@ impl Cloud for SimCloud {
     async fn identity(&self) -> Result<Identity, CloudError> {
         Ok(Identity {
             account: self.account.clone(),
-            arn: format!("arn:aws:sts::{}:assumed-role/demo/firekeeper", self.account),
+            arn: format!(
+                "arn:aws:sts::{}:assumed-role/demo/{}",
+                self.account,
+                history::SESSION
+            ),
         })
     }
 
@@ -289,76 +380,16 @@ impl Cloud for SimCloud {
 
     async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
         let (mut state, now) = self.settled();
-        let (key_type, key_arn, failure) = match key {
-            KeyRef::AwsOwned => (KeyType::AwsOwned, None, None),
-            KeyRef::Customer(arn) => match state.find_key(arn) {
-                Some(k) => (
-                    KeyType::CustomerManaged,
-                    Some(k.key.arn.clone()),
-                    failure_for(k, &self.region),
-                ),
-                None => (
-                    KeyType::CustomerManaged,
-                    Some(arn.clone()),
-                    Some(Failure {
-                        kind: "KMS_KEY_NOT_FOUND".into(),
-                        details: format!("KMS key {arn} does not exist."),
-                    }),
-                ),
-            },
-        };
-        let transition = self.transition;
-        let s = self.accept_change(&mut state, name, now)?;
-        let requested = (key_type, key_arn.clone());
-        let then = match failure {
-            None => Encryption {
-                status: EncryptionStatus::Enabled,
-                key_type: Some(key_type),
-                key_arn: key_arn.clone(),
-                failure: None,
-            },
-            Some(failure) => {
-                // A failed change leaves an encrypted stream on its old key.
-                let shown = s.effective.clone().unwrap_or(requested.clone());
-                Encryption {
-                    status: EncryptionStatus::EnablingFailed,
-                    key_type: Some(shown.0),
-                    key_arn: shown.1,
-                    failure: Some(failure),
-                }
-            }
-        };
-        let effective = if then.status == EncryptionStatus::Enabled {
-            Some(requested)
-        } else {
-            s.effective.clone()
-        };
-        s.stream.encryption = Encryption {
-            status: EncryptionStatus::Enabling,
-            key_type: Some(key_type),
-            key_arn,
-            failure: None,
-        };
-        s.pending = Some(Pending {
-            at: now + transition,
-            then,
-            effective,
-        });
-        Ok(())
+        let result = self.start(&mut state, name, key, now);
+        self.record_call(&mut state, name, Some(key), &result, now);
+        result
     }
 
     async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
         let (mut state, now) = self.settled();
-        let transition = self.transition;
-        let s = self.accept_change(&mut state, name, now)?;
-        s.stream.encryption.status = EncryptionStatus::Disabling;
-        s.stream.encryption.failure = None;
-        s.pending = Some(Pending {
-            at: now + transition,
-            then: Encryption::default(),
-            effective: None,
-        });
-        Ok(())
+        let result = self.stop(&mut state, name, now);
+        self.record_call(&mut state, name, None, &result, now);
+        result
     }
 
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
@@ -415,6 +446,11 @@ impl Cloud for SimCloud {
             series,
             unknown: BTreeMap::new(),
         })
+    }
+
+    async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
+        let (state, now) = self.settled();
+        history::lookup(&state.history, query, now)
     }
 }
 

@@ -82,6 +82,12 @@ impl Cloud for Flaky {
         }
         Ok(m)
     }
+    async fn lookup_events(
+        &self,
+        query: &crate::cloud::EventQuery,
+    ) -> Result<crate::cloud::EventPage, CloudError> {
+        self.0.lookup_events(query).await
+    }
 }
 
 fn flaky() -> Flaky {

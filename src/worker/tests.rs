@@ -65,6 +65,12 @@ impl Cloud for Buggy {
     ) -> Result<KmsMetrics, CloudError> {
         self.0.kms_metrics(streams, range).await
     }
+    async fn lookup_events(
+        &self,
+        query: &crate::cloud::EventQuery,
+    ) -> Result<crate::cloud::EventPage, CloudError> {
+        self.0.lookup_events(query).await
+    }
 }
 
 /// Everything the worker sends until it ends or goes quiet for `patience`.

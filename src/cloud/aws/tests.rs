@@ -70,3 +70,64 @@ fn description_converts_with_and_without_encryption() {
     assert_eq!(e.key_type, Some(KeyType::CustomerManaged));
     assert_eq!(e.failure.unwrap().kind, "DISABLED_KMS_KEY");
 }
+
+#[test]
+fn an_sdk_event_converts_from_its_record_and_its_summary() {
+    use aws_sdk_cloudtrail::types::{Event, Resource};
+    let record = r#"{"eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "userName": "maria.garcia",
+            "arn": "arn:aws:iam::123456789012:user/maria.garcia"},
+        "eventTime": "2026-11-21T11:15:00Z", "eventSource": "firehose.amazonaws.com",
+        "eventName": "StopDeliveryStreamEncryption", "awsRegion": "us-east-1",
+        "requestParameters": {"deliveryStreamName": "orders"},
+        "responseElements": null, "requestID": "0e9d8c7b-6a5f-4e3d-2c1b-0a9f8e7d6c5b",
+        "eventID": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d", "readOnly": false,
+        "eventType": "AwsApiCall", "managementEvent": true,
+        "recipientAccountId": "123456789012", "eventCategory": "Management"}"#;
+    let at = SmithyTime::from_secs(1_795_000_000);
+    let sdk = Event::builder()
+        .event_id("9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d")
+        .event_name("StopDeliveryStreamEncryption")
+        .event_time(at)
+        .event_source("firehose.amazonaws.com")
+        .username("maria.garcia")
+        .resources(
+            Resource::builder()
+                .resource_type("AWS::KinesisFirehose::DeliveryStream")
+                .resource_name("orders")
+                .build(),
+        )
+        .cloud_trail_event(record)
+        .build();
+    let e = event_of(&sdk).unwrap();
+    assert_eq!(e.by.as_deref(), Some("maria.garcia"));
+    assert_eq!(e.resource.as_deref(), Some("orders"));
+    assert_eq!(
+        e.request_id.as_deref(),
+        Some("0e9d8c7b-6a5f-4e3d-2c1b-0a9f8e7d6c5b")
+    );
+    assert_eq!(
+        e.at.to_rfc3339(),
+        "2026-11-21T11:15:00+00:00",
+        "the record's time"
+    );
+    // Without its record, an event is what LookupEvents says beside it.
+    let bare = Event::builder()
+        .event_name("StopDeliveryStreamEncryption")
+        .event_time(at)
+        .username("maria.garcia")
+        .resources(Resource::builder().resource_name("orders").build())
+        .build();
+    let e = event_of(&bare).unwrap();
+    assert_eq!(e.at, from_smithy(&at).unwrap());
+    assert_eq!(
+        (e.by.as_deref(), e.resource.as_deref()),
+        (Some("maria.garcia"), Some("orders"))
+    );
+    assert_eq!(e.request_id, None);
+    assert_eq!(
+        event_of(&Event::builder().build()),
+        None,
+        "no time, no event"
+    );
+}

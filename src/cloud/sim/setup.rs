@@ -37,6 +37,8 @@ impl SimCloud {
             state: Mutex::new(SimState {
                 keys,
                 streams: BTreeMap::new(),
+                history: Vec::new(),
+                requests: 0,
             }),
         };
         let streams = scenario

@@ -1,5 +1,6 @@
 use super::*;
 use crate::cloud::scenario::Scenario;
+use crate::cloud::trail::Lookup;
 
 struct Harness {
     sim: SimCloud,
@@ -256,4 +257,94 @@ async fn keys_resolve_by_id_arn_alias_and_alias_arn() {
         !ids.iter().any(|id| id.starts_with("91825ea3")),
         "other region's key is not listed"
     );
+}
+
+fn history(lookup: Lookup, h: &Harness) -> EventQuery {
+    EventQuery {
+        lookup,
+        start: h.now() - Duration::hours(24),
+        end: h.now(),
+        next_token: None,
+    }
+}
+
+#[tokio::test]
+async fn every_start_and_stop_is_in_the_event_history_refused_or_not() {
+    use crate::cloud::trail;
+    let h = Harness::new();
+    let key = KeyRef::Customer(h.key_arn("alias/orders-events-2026").await);
+    h.sim.start_encryption("order-events", &key).await.unwrap();
+    h.advance(1);
+    // Still ENABLING: AWS refuses, and CloudTrail records the refusal.
+    h.sim.stop_encryption("order-events").await.unwrap_err();
+    let query = history(Lookup::ResourceName("order-events".into()), &h);
+    let page = h.sim.lookup_events(&query).await.unwrap();
+    assert_eq!(page.next_token, None);
+    let [stop, start] = &page.events[..] else {
+        panic!("two events: {page:?}");
+    };
+    assert_eq!(
+        (stop.name.as_str(), start.name.as_str()),
+        (trail::STOP, trail::START),
+        "newest first"
+    );
+    assert_eq!(stop.error_code.as_deref(), Some("ResourceInUseException"));
+    assert_eq!(stop.key, None);
+    assert_eq!(start.error_code, None);
+    assert_eq!(start.key, Some(key));
+    assert_eq!(start.by.as_deref(), Some("firekeeper"));
+    assert_eq!(start.source, trail::FIREHOSE);
+    assert_eq!(start.at, h.now() - Duration::seconds(1));
+    assert!(start.request_id.is_some() && start.request_id != stop.request_id);
+    let by_name = history(Lookup::EventName(trail::STOP.into()), &h);
+    let stops = h.sim.lookup_events(&by_name).await.unwrap().events;
+    assert_eq!(stops, vec![stop.clone()]);
+}
+
+#[tokio::test]
+async fn the_event_history_pages_by_50_newest_first_within_the_range() {
+    let h = Harness::new();
+    let first = h.now();
+    // 60 calls: 25 taken, then refused for the day; every one is recorded.
+    for i in 0..60 {
+        if i % 2 == 0 {
+            let _ = h
+                .sim
+                .start_encryption("dev-scratch", &KeyRef::AwsOwned)
+                .await;
+        } else {
+            let _ = h.sim.stop_encryption("dev-scratch").await;
+        }
+        h.advance(5);
+    }
+    let mut query = history(Lookup::ResourceName("dev-scratch".into()), &h);
+    let one = h.sim.lookup_events(&query).await.unwrap();
+    assert_eq!(one.events.len(), 50);
+    query.next_token = one.next_token.clone();
+    assert!(query.next_token.is_some());
+    let two = h.sim.lookup_events(&query).await.unwrap();
+    assert_eq!((two.events.len(), two.next_token.as_deref()), (10, None));
+    let times: Vec<_> = one.events.iter().chain(&two.events).map(|e| e.at).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] > w[1]),
+        "newest first, across pages"
+    );
+    assert_eq!(*times.last().unwrap(), first);
+    let refused = one.events.iter().chain(&two.events);
+    assert_eq!(
+        refused
+            .filter(|e| e.error_code.as_deref() == Some("LimitExceededException"))
+            .count(),
+        35
+    );
+    // Both ends of the range are inclusive.
+    query.start = first + Duration::seconds(50);
+    query.end = first + Duration::seconds(100);
+    query.next_token = None;
+    assert_eq!(h.sim.lookup_events(&query).await.unwrap().events.len(), 11);
+    query.next_token = Some("nonsense".into());
+    assert!(matches!(
+        h.sim.lookup_events(&query).await,
+        Err(CloudError::InvalidArgument(_))
+    ));
 }

@@ -144,6 +144,13 @@ impl Cloud for Scripted {
         self.call("metrics", "").await?;
         self.sim.kms_metrics(streams, range).await
     }
+    async fn lookup_events(
+        &self,
+        query: &crate::cloud::EventQuery,
+    ) -> Result<crate::cloud::EventPage, CloudError> {
+        self.call("history", "").await?;
+        self.sim.lookup_events(query).await
+    }
 }
 
 /// A worker running on the paused clock.

@@ -1,0 +1,175 @@
+//! CloudTrail's event history as firekeeper reads it: what to look up
+//! (`EventQuery`), one page of the answer (`EventPage`) and one event
+//! (`TrailEvent`), read from the `CloudTrailEvent` JSON record AWS keeps of
+//! every management call. Reading is tolerant: a record missing a field, or
+//! not JSON at all, still gives what LookupEvents says beside it.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::KeyRef;
+
+/// The calls that spend a stream's 25 a day, by their CloudTrail event names.
+pub const START: &str = "StartDeliveryStreamEncryption";
+pub const STOP: &str = "StopDeliveryStreamEncryption";
+/// Event sources: who answered the call.
+pub const FIREHOSE: &str = "firehose.amazonaws.com";
+pub const KMS: &str = "kms.amazonaws.com";
+/// LookupEvents answers at most this many events a page.
+pub const PAGE: usize = 50;
+
+/// The one attribute a LookupEvents query filters on (AWS takes one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    EventName(String),
+    EventSource(String),
+    /// What the call was about: a stream's name, a key's ARN.
+    ResourceName(String),
+}
+
+/// One LookupEvents call: an attribute, a time range, and where to go on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventQuery {
+    pub lookup: Lookup,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The previous page's `next_token`; `None` for the first page.
+    pub next_token: Option<String>,
+}
+
+/// One page of events, newest first, and the token of the next page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventPage {
+    pub events: Vec<TrailEvent>,
+    pub next_token: Option<String>,
+}
+
+/// One call as CloudTrail recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrailEvent {
+    pub at: DateTime<Utc>,
+    /// The API called (`eventName`).
+    pub name: String,
+    /// The service that answered (`eventSource`).
+    pub source: String,
+    /// Who called: the IAM user's name or the role session's name.
+    pub by: Option<String>,
+    /// What the call was about: the stream for Firehose, the key for KMS.
+    pub resource: Option<String>,
+    /// AWS's id of the request: the ledger records the same for its calls.
+    pub request_id: Option<String>,
+    /// Why AWS refused the call, when it did (`errorCode`).
+    pub error_code: Option<String>,
+    /// The key a StartDeliveryStreamEncryption asked for.
+    pub key: Option<KeyRef>,
+}
+
+/// What LookupEvents says of an event beside its JSON record.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub at: Option<DateTime<Utc>>,
+    pub name: Option<String>,
+    pub source: Option<String>,
+    pub username: Option<String>,
+    /// Names of the resources the event lists.
+    pub resources: Vec<String>,
+}
+
+impl TrailEvent {
+    /// An event from its `CloudTrailEvent` record and the summary beside it.
+    /// Every field the record lacks comes from the summary; `None` when not
+    /// even the time is known.
+    pub fn from_record(record: Option<&str>, summary: Summary) -> Option<TrailEvent> {
+        let json: Value = record
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or(Value::Null);
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        let at = text(json.get("eventTime"))
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .or(summary.at)?;
+        let name = text(json.get("eventName")).or(summary.name)?;
+        let params = json.get("requestParameters").unwrap_or(&Value::Null);
+        let key = (name == START).then(|| start_key(params)).flatten();
+        Some(TrailEvent {
+            at,
+            source: text(json.get("eventSource"))
+                .or(summary.source)
+                .unwrap_or_default(),
+            by: json
+                .get("userIdentity")
+                .and_then(caller)
+                .or(summary.username),
+            resource: resource(&json, params).or(summary.resources.into_iter().next()),
+            request_id: text(field(&json, "requestID")),
+            error_code: text(json.get("errorCode")).filter(|c| !c.is_empty()),
+            key,
+            name,
+        })
+    }
+
+    /// Whether this is a Start or Stop of a stream's encryption.
+    pub fn spends_quota(&self) -> bool {
+        self.name == START || self.name == STOP
+    }
+}
+
+/// A member of a JSON object by name, in any case: CloudTrail writes request
+/// parameters in lower camel case (`keyARN`), which varies with the API.
+fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    let object = v.as_object()?;
+    object.get(name).or_else(|| {
+        object
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+/// The name a person would know the caller by: an IAM user's name, a role
+/// session's name (`assumed-role/ROLE/SESSION`), `root`, or the service.
+fn caller(identity: &Value) -> Option<String> {
+    let text = |name: &str| {
+        field(identity, name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let last = |s: &str, sep: char| s.rsplit(sep).next().map(str::to_string);
+    match text("type") {
+        Some("Root") => Some("root".to_string()),
+        Some("AWSService") => text("invokedBy").map(str::to_string),
+        Some("AssumedRole" | "FederatedUser") => text("arn")
+            .and_then(|a| last(a, '/'))
+            .or_else(|| text("principalId").and_then(|p| last(p, ':'))),
+        _ => text("userName")
+            .map(str::to_string)
+            .or_else(|| text("arn").and_then(|a| last(a, '/'))),
+    }
+}
+
+/// What the call was about: the stream a Firehose call names, else the
+/// first resource the record lists (a key's ARN for KMS).
+fn resource(json: &Value, params: &Value) -> Option<String> {
+    if let Some(stream) = field(params, "deliveryStreamName").and_then(Value::as_str) {
+        return Some(stream.to_string());
+    }
+    let listed = json.get("resources")?.as_array()?.first()?;
+    field(listed, "ARN")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+/// The key a Start asked for, from `deliveryStreamEncryptionConfigurationInput`.
+fn start_key(params: &Value) -> Option<KeyRef> {
+    let input = field(params, "deliveryStreamEncryptionConfigurationInput")?;
+    let kind = field(input, "keyType").and_then(Value::as_str)?;
+    let arn = field(input, "keyARN").and_then(Value::as_str);
+    match (kind, arn) {
+        ("AWS_OWNED_CMK", _) => Some(KeyRef::AwsOwned),
+        (_, Some(arn)) => Some(KeyRef::Customer(arn.to_string())),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
