@@ -377,8 +377,8 @@ async fn refused(ctx: &ChangeContext, plan: &Plan, why: &str) -> ChangeError {
     ChangeError::Refused(why.to_string())
 }
 
-/// The ledger's line about this call.
-fn ledger_entry(call: &Call, id: &str, outcome: Outcome) -> Entry {
+/// The ledger's line about this call, with AWS's request id when it gave one.
+fn ledger_entry(call: &Call, id: &str, outcome: Outcome, request_id: Option<String>) -> Entry {
     Entry {
         at: Utc::now(),
         id: id.to_string(),
@@ -387,6 +387,7 @@ fn ledger_entry(call: &Call, id: &str, outcome: Outcome) -> Entry {
         stream: call.stream.clone(),
         action: call.action,
         outcome,
+        request_id,
     }
 }
 
@@ -501,7 +502,7 @@ async fn confirm_watched(
                         Change::Start(_) => Operation::Start,
                     },
                 };
-                let record = ledger_entry(&call, &sent.id, Outcome::Accepted);
+                let record = ledger_entry(&call, &sent.id, Outcome::Accepted, None);
                 let line = audit_entry(
                     ctx,
                     plan,

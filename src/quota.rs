@@ -38,11 +38,12 @@ pub enum Outcome {
     Sent,
     /// AWS took the call; it counts.
     Accepted,
-    /// AWS refused the call before acting (bad argument, stream busy): it does
-    /// not count.
+    /// AWS answered with an error (written by firekeeper before it counted
+    /// such calls; see `Rejected`): the call reached AWS, so it counts.
     Refused,
-    /// AWS answered with an error that may still have spent a call (the
-    /// key's 500-stream limit): it counts, but says nothing of what is left.
+    /// AWS answered with an error (a bad argument, a busy stream, the key's
+    /// 500-stream limit): the call reached AWS, and AWS does not say that a
+    /// refused call is free, so it counts.
     Rejected,
     /// AWS answered `LimitExceededException`: the stream has no calls left,
     /// whatever this ledger knew.
@@ -64,6 +65,11 @@ pub struct Entry {
     pub stream: String,
     pub action: Operation,
     pub outcome: Outcome,
+    /// AWS's id of the request, on the line of its answer (success or
+    /// error): CloudTrail records the same id, so the call is counted once.
+    /// Absent on lines written before the answer, and on older ledgers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// What is left of a stream's 25 calls.
@@ -375,6 +381,7 @@ impl Ledger {
                 stream: call.stream.clone(),
                 action: call.action,
                 outcome: Outcome::Sent,
+                request_id: None,
             },
         )?;
         if let Some(t) = target
@@ -547,12 +554,14 @@ pub fn quota_of(entries: &[&Entry], now: DateTime<Utc>) -> Quota {
     for e in entries.iter().filter(in_window) {
         last.insert(e.id.as_str(), e);
     }
+    // Every call that may have reached AWS counts; only a reservation
+    // given back unsent is free.
     let mut counted: Vec<DateTime<Utc>> = last
         .values()
         .filter(|e| {
             matches!(
                 e.outcome,
-                Outcome::Sent | Outcome::Accepted | Outcome::Rejected
+                Outcome::Sent | Outcome::Accepted | Outcome::Rejected | Outcome::Refused
             )
         })
         .map(|e| e.at)

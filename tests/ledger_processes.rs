@@ -41,6 +41,7 @@ fn child() {
                     stream: stream.clone(),
                     action: Operation::Start,
                     outcome: Outcome::Accepted,
+                    request_id: None,
                 })
                 .unwrap(),
             Err(_) => println!("REFUSED"),

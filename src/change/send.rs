@@ -1,8 +1,10 @@
 //! Sending a change once, in steps: the checks that need no AWS, a slot
 //! reserved in the quota ledger, a last look at the stream, the call audited
-//! as sent, the call, the answer recorded. The ledger and audit writes run
-//! off the async runtime; the slot is guarded so that it is given back
-//! whenever the call does not leave, however the send stops.
+//! as sent, the call, the answer recorded with AWS's request id. The ledger
+//! and audit writes run off the async runtime; the slot is guarded so that
+//! it is given back whenever the call does not leave, however the send stops.
+//! A call that reached AWS keeps its slot whatever AWS answered: AWS does
+//! not say that a refused call is free.
 
 use chrono::Utc;
 
@@ -11,7 +13,7 @@ use super::{
     Sent, Watch,
 };
 use crate::audit::{AuditEntry, AuditLog, AuditOutcome};
-use crate::cloud::{Cloud, CloudError, KeyRef, Stream};
+use crate::cloud::{CallAnswer, Cloud, CloudError, KeyRef, Stream};
 use crate::preflight::Change;
 use crate::quota::{Call, Ledger, LedgerError, Operation, Outcome, Quota};
 
@@ -168,7 +170,7 @@ async fn announce(
     .await
 }
 
-async fn call_aws(cloud: &dyn Cloud, plan: &Plan) -> Result<(), CloudError> {
+async fn call_aws(cloud: &dyn Cloud, plan: &Plan) -> CallAnswer {
     let name = &plan.stream.name;
     match &plan.change {
         Change::Stop => cloud.stop_encryption(name).await,
@@ -177,8 +179,8 @@ async fn call_aws(cloud: &dyn Cloud, plan: &Plan) -> Result<(), CloudError> {
 }
 
 /// What one answer from AWS means: for the ledger (`None` when the "sent"
-/// line must stand), for the audit log, and for the caller (`Ok(Some(e))`
-/// when the outcome is unclear).
+/// line must stand, and AWS gave no request id to add to it), for the audit
+/// log, and for the caller (`Ok(Some(e))` when the outcome is unclear).
 struct Answer {
     ledger: Option<Outcome>,
     audit: AuditOutcome,
@@ -193,18 +195,21 @@ async fn record_answer(
     plan: &Plan,
     call: &Call,
     id: String,
-    result: Result<(), CloudError>,
+    reply: CallAnswer,
 ) -> Result<Sent, ChangeError> {
-    let answer = judge(plan, result);
+    let request_id = reply.request_id.clone();
+    let answer = judge(plan, reply);
     let line = audit_entry(ctx, plan, answer.audit, &answer.message);
-    let record = answer.ledger.map(|o| ledger_entry(call, &id, o));
+    let record = answer
+        .ledger
+        .map(|o| ledger_entry(call, &id, o, request_id));
     // Nothing watches yet: the change is followed only once it is sent.
     write_down(ctx, &Watch::default(), false, record, line).await?;
     answer.then.map(|unclear| Sent { id, unclear })
 }
 
-fn judge(plan: &Plan, result: Result<(), CloudError>) -> Answer {
-    let e = match result {
+fn judge(plan: &Plan, reply: CallAnswer) -> Answer {
+    let e = match reply.result {
         Ok(()) => {
             return Answer {
                 ledger: Some(Outcome::Accepted),
@@ -217,8 +222,7 @@ fn judge(plan: &Plan, result: Result<(), CloudError>) -> Answer {
     };
     match &e {
         CloudError::LimitExceeded(m) if key_is_full(plan, m) => {
-            // The key, not the stream, is at its limit. AWS does not say
-            // whether such a refusal spends one of the 25 calls, so it counts.
+            // The key, not the stream, is at its limit.
             let why = format!(
                 "{} already encrypts the most streams AWS allows for one key ({}); choose another key. The stream's quota is not exhausted. AWS said: {m}",
                 plan.new_label,
@@ -237,7 +241,14 @@ fn judge(plan: &Plan, result: Result<(), CloudError>) -> Answer {
             message: e.to_string(),
             then: Err(e.into()),
         },
-        // Refused before acting: the slot was not used.
+        // No credentials to sign it with: the call never left.
+        CloudError::Credentials(_) if !reply.answered => Answer {
+            ledger: Some(Outcome::Unsent),
+            audit: AuditOutcome::Refused,
+            message: format!("{e}; nothing was sent"),
+            then: Err(e.into()),
+        },
+        // AWS answered with a refusal: the call reached it and counts.
         CloudError::InvalidArgument(_)
         | CloudError::InUse(_)
         | CloudError::NotFound(_)
@@ -245,18 +256,19 @@ fn judge(plan: &Plan, result: Result<(), CloudError>) -> Answer {
         | CloudError::AccessDenied(_)
         | CloudError::Credentials(_)
         | CloudError::Throttled(_) => Answer {
-            ledger: Some(Outcome::Refused),
+            ledger: Some(Outcome::Rejected),
             audit: AuditOutcome::Rejected,
             message: e.to_string(),
             then: Err(e.into()),
         },
         // No answer, or a broken one: the call may have landed. The slot
-        // stays spent (the "sent" record stands) and only a read can tell.
+        // stays spent and only a read can tell; a request id AWS gave with
+        // a broken answer is kept on a second "sent" line.
         CloudError::Unreachable(_)
         | CloudError::NoAnswer(_)
         | CloudError::Server(_)
         | CloudError::Other(_) => Answer {
-            ledger: None,
+            ledger: reply.request_id.is_some().then_some(Outcome::Sent),
             audit: AuditOutcome::Unknown,
             message: format!("{e}; AWS may have applied this; checking by describing the stream"),
             then: Ok(Some(e)),
@@ -284,7 +296,7 @@ impl Reservation {
     fn give_back(&mut self) -> Result<(), LedgerError> {
         self.held = false;
         self.ledger
-            .record(&ledger_entry(&self.call, &self.id, Outcome::Unsent))
+            .record(&ledger_entry(&self.call, &self.id, Outcome::Unsent, None))
     }
 
     /// The call is about to leave: the slot stays taken.

@@ -242,6 +242,7 @@ async fn limit_exceeded_from_aws_marks_the_stream_exhausted() {
         h.sim
             .start_encryption("vpc-flow-logs", &choice)
             .await
+            .result
             .unwrap();
         h.advance(5);
     }
@@ -412,10 +413,10 @@ impl Cloud for Hooked<'_> {
         }
         self.sim.describe_stream(name).await
     }
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> crate::cloud::CallAnswer {
         self.sim.start_encryption(name, key).await
     }
-    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
+    async fn stop_encryption(&self, name: &str) -> crate::cloud::CallAnswer {
         self.sim.stop_encryption(name).await
     }
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
@@ -507,6 +508,7 @@ async fn a_stream_someone_started_changing_since_the_checks_is_not_sent_a_change
     h.sim
         .start_encryption("order-events", &KeyRef::AwsOwned)
         .await
+        .result
         .unwrap();
     let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
     assert!(
@@ -574,6 +576,7 @@ async fn a_change_overtaken_by_someone_else_ends_at_once_and_says_so() {
     h.sim
         .start_encryption("order-events", &KeyRef::Customer("alias/app-logs".into()))
         .await
+        .result
         .unwrap();
     h.advance(5);
     let mut polls = 0;

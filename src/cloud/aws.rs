@@ -15,14 +15,15 @@ use aws_sdk_firehose::config::http::HttpResponse;
 use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_firehose::types as fh;
 use aws_smithy_types::DateTime as SmithyTime;
+use aws_types::request_id::RequestId;
 use aws_types::service_config::ServiceConfigKey;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 
 use super::trail::{self, Summary};
 use super::{
-    Alias, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery, Failure,
-    Identity, KeyManager, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric,
+    Alias, CallAnswer, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery,
+    Failure, Identity, KeyManager, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric,
     KmsMetrics, Lookup, MetricRange, Source, Stream, StreamPage, TrailEvent,
 };
 
@@ -205,6 +206,33 @@ impl AwsCloud {
             SdkError::DispatchFailure(_) => CloudError::Unreachable(first_line(&text)),
             _ if credentials => CloudError::Credentials(first_line(&text)),
             _ => CloudError::Other(first_line(&text)),
+        }
+    }
+}
+
+impl AwsCloud {
+    /// What a Start or Stop came to, with AWS's request id when it answered.
+    fn answer<O, E>(
+        &self,
+        operation: &str,
+        sent: Result<O, SdkError<E, HttpResponse>>,
+    ) -> CallAnswer
+    where
+        O: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        match sent {
+            Ok(out) => CallAnswer::answered(Ok(()), out.request_id().map(str::to_string)),
+            Err(err) => {
+                let request_id = err.request_id().map(str::to_string);
+                let answered =
+                    matches!(err, SdkError::ServiceError(_) | SdkError::ResponseError(_));
+                CallAnswer {
+                    result: Err(self.fail("firehose", operation, err)),
+                    request_id,
+                    answered,
+                }
+            }
         }
     }
 }
@@ -499,7 +527,7 @@ impl Cloud for AwsCloud {
             .ok_or_else(|| CloudError::Other(format!("AWS described {name} with no description")))
     }
 
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer {
         let input = match key {
             KeyRef::AwsOwned => fh::DeliveryStreamEncryptionConfigurationInput::builder()
                 .key_type(fh::KeyType::AwsOwnedCmk),
@@ -507,30 +535,33 @@ impl Cloud for AwsCloud {
                 .key_type(fh::KeyType::CustomerManagedCmk)
                 .key_arn(arn),
         }
-        .build()
-        .map_err(|e| CloudError::InvalidArgument(e.to_string()))?;
-        self.firehose
+        .build();
+        let input = match input {
+            Ok(input) => input,
+            Err(e) => return CallAnswer::unanswered(CloudError::InvalidArgument(e.to_string())),
+        };
+        let sent = self
+            .firehose
             .start_delivery_stream_encryption()
             .delivery_stream_name(name)
             .delivery_stream_encryption_configuration_input(input)
             .customize()
             .config_override(send_once())
             .send()
-            .await
-            .map_err(|e| self.fail("firehose", "StartDeliveryStreamEncryption", e))?;
-        Ok(())
+            .await;
+        self.answer("StartDeliveryStreamEncryption", sent)
     }
 
-    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
-        self.firehose
+    async fn stop_encryption(&self, name: &str) -> CallAnswer {
+        let sent = self
+            .firehose
             .stop_delivery_stream_encryption()
             .delivery_stream_name(name)
             .customize()
             .config_override(send_once())
             .send()
-            .await
-            .map_err(|e| self.fail("firehose", "StopDeliveryStreamEncryption", e))?;
-        Ok(())
+            .await;
+        self.answer("StopDeliveryStreamEncryption", sent)
     }
 
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {

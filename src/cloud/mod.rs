@@ -248,6 +248,39 @@ impl CloudError {
     }
 }
 
+/// What became of a Start or Stop: AWS's verdict, and the request id it gave
+/// the call when it answered (success or error), which CloudTrail records too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallAnswer {
+    pub result: Result<(), CloudError>,
+    /// AWS's id for the request, from its answer.
+    pub request_id: Option<String>,
+    /// An answer came back from AWS, so the call reached it. False when
+    /// none came: the call was lost on the way, or never left (no
+    /// credentials to sign it with); the error says which.
+    pub answered: bool,
+}
+
+impl CallAnswer {
+    /// An answer from AWS.
+    pub fn answered(result: Result<(), CloudError>, request_id: Option<String>) -> CallAnswer {
+        CallAnswer {
+            result,
+            request_id,
+            answered: true,
+        }
+    }
+
+    /// A call that had no answer: the error says why.
+    pub fn unanswered(error: CloudError) -> CallAnswer {
+        CallAnswer {
+            result: Err(error),
+            request_id: None,
+            answered: false,
+        }
+    }
+}
+
 /// How the caller authenticates, as far as the 6-hour rule goes (Firehose cannot create its KMS grant
 /// with session credentials older than 6 hours).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -270,8 +303,10 @@ pub trait Cloud: Send + Sync {
         limit: u32,
     ) -> Result<StreamPage, CloudError>;
     async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError>;
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError>;
-    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError>;
+    /// Starts (or switches) a stream's encryption: sent once, never retried.
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer;
+    /// Stops a stream's encryption: sent once, never retried.
+    async fn stop_encryption(&self, name: &str) -> CallAnswer;
     /// Ids of every KMS key in the account and region.
     async fn list_keys(&self) -> Result<Vec<String>, CloudError>;
     async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError>;

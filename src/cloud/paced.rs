@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::{
-    Alias, Cloud, CloudError, EventPage, EventQuery, Identity, KeyRef, KmsKey, KmsMetrics,
-    MetricRange, Stream, StreamPage,
+    Alias, CallAnswer, Cloud, CloudError, EventPage, EventQuery, Identity, KeyRef, KmsKey,
+    KmsMetrics, MetricRange, Stream, StreamPage,
 };
 
 /// Wraps a cloud so that its Firehose calls keep to one pace and its
@@ -87,12 +87,12 @@ impl<C: Cloud> Cloud for Paced<C> {
         self.inner.describe_stream(name).await
     }
 
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer {
         self.turn().await;
         self.inner.start_encryption(name, key).await
     }
 
-    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
+    async fn stop_encryption(&self, name: &str) -> CallAnswer {
         self.turn().await;
         self.inner.stop_encryption(name).await
     }

@@ -12,9 +12,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::{
-    key_id_of, Alias, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery,
-    Failure, Identity, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric, KmsMetrics,
-    KmsSeries, MetricRange, Source, Stream, StreamPage, TrailEvent,
+    key_id_of, Alias, CallAnswer, Cloud, CloudError, Encryption, EncryptionStatus, EventPage,
+    EventQuery, Failure, Identity, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric,
+    KmsMetrics, KmsSeries, MetricRange, Source, Stream, StreamPage, TrailEvent,
 };
 
 mod history;
@@ -378,18 +378,18 @@ impl Cloud for SimCloud {
             .ok_or_else(|| self.not_found(name))
     }
 
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer {
         let (mut state, now) = self.settled();
         let result = self.start(&mut state, name, key, now);
-        self.record_call(&mut state, name, Some(key), &result, now);
-        result
+        let id = self.record_call(&mut state, name, Some(key), &result, now);
+        CallAnswer::answered(result, Some(id))
     }
 
-    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
+    async fn stop_encryption(&self, name: &str) -> CallAnswer {
         let (mut state, now) = self.settled();
         let result = self.stop(&mut state, name, now);
-        self.record_call(&mut state, name, None, &result, now);
-        result
+        let id = self.record_call(&mut state, name, None, &result, now);
+        CallAnswer::answered(result, Some(id))
     }
 
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {

@@ -10,6 +10,7 @@ fn entry(id: &str, mins_ago: i64, outcome: Outcome, now: DateTime<Utc>) -> Entry
         stream: "s".into(),
         action: Operation::Start,
         outcome,
+        request_id: None,
     }
 }
 
@@ -37,10 +38,39 @@ fn the_last_word_on_a_call_decides() {
     let now = Utc::now();
     let entries = vec![
         entry("a", 10, Outcome::Sent, now),
-        entry("a", 10, Outcome::Refused, now),
+        entry("a", 10, Outcome::Unsent, now),
         entry("b", 5, Outcome::Sent, now),
     ];
-    assert_eq!(q(&entries, now).used, 1, "a was refused, b may have landed");
+    assert_eq!(q(&entries, now).used, 1, "a never left, b may have landed");
+}
+
+#[test]
+fn calls_aws_answered_with_an_error_count() {
+    let now = Utc::now();
+    // `refused` is what earlier versions wrote for an error answer.
+    let entries = vec![
+        entry("a", 10, Outcome::Sent, now),
+        entry("a", 10, Outcome::Rejected, now),
+        entry("b", 5, Outcome::Sent, now),
+        entry("b", 5, Outcome::Refused, now),
+    ];
+    assert_eq!(q(&entries, now).used, 2, "both reached AWS");
+}
+
+#[test]
+fn old_lines_without_a_request_id_still_parse() {
+    let old = r#"{"at":"2026-11-21T10:00:00Z","id":"1-2-3","account":"123456789012","region":"us-east-1","stream":"s","action":"start","outcome":"accepted"}"#;
+    let new = r#"{"at":"2026-11-21T10:00:00Z","id":"1-2-4","account":"123456789012","region":"us-east-1","stream":"s","action":"stop","outcome":"rejected","request_id":"d4b5c1e0-8a1f-4c3e-9b7a-2f6e0c9d1a23"}"#;
+    let entries = parse_entries(&format!("{old}\n{new}\n"));
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].request_id, None);
+    assert_eq!(
+        entries[1].request_id.as_deref(),
+        Some("d4b5c1e0-8a1f-4c3e-9b7a-2f6e0c9d1a23")
+    );
+    // A line without one is written without one, as before.
+    let line = serde_json::to_string(&entries[0]).unwrap();
+    assert!(!line.contains("request_id"), "{line}");
 }
 
 #[test]
@@ -121,17 +151,18 @@ fn reserve_takes_25_calls_then_says_when_the_next_frees() {
 }
 
 #[test]
-fn refused_calls_give_their_slot_back() {
+fn calls_aws_refused_keep_their_slot() {
     let ledger = Ledger::in_memory();
     let now = Utc::now();
-    for _ in 0..30 {
+    for _ in 0..25 {
         let id = ledger.reserve(&call(), now).unwrap().unwrap();
         ledger
-            .record(&entry(&id, 0, Outcome::Refused, now))
+            .record(&entry(&id, 0, Outcome::Rejected, now))
             .unwrap();
     }
     let q = quotas(&ledger.read().unwrap(), "123456789012", "us-east-1", now);
-    assert_eq!(q["s"].remaining, 25);
+    assert_eq!(q["s"].remaining, 0);
+    assert!(ledger.reserve(&call(), now).unwrap().is_err(), "the 26th");
 }
 
 #[test]
@@ -166,7 +197,7 @@ proptest::proptest! {
             .iter()
             .enumerate()
             .map(|(i, (mins_ago, o))| {
-                let outcome = [Outcome::Sent, Outcome::Accepted, Outcome::Refused][*o as usize];
+                let outcome = [Outcome::Sent, Outcome::Accepted, Outcome::Unsent][*o as usize];
                 entry(&format!("c{i}"), *mins_ago, outcome, now)
             })
             .collect();

@@ -169,3 +169,85 @@ fn the_guard_and_the_last_line_of_a_change_take_turns() {
     w.write(true, write("again")).unwrap();
     assert_eq!(*written.borrow(), ["succeeded", "again"]);
 }
+
+/// The ledger's last word on each call, with its request id.
+fn answers(ctx: &ChangeContext) -> Vec<(Outcome, Option<String>)> {
+    ctx.ledger
+        .read()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.outcome != Outcome::Sent)
+        .map(|e| (e.outcome, e.request_id))
+        .collect()
+}
+
+/// The request ids CloudTrail (here, the simulator's) has for the stream.
+async fn trail_ids(sim: &SimCloud, stream: &str) -> Vec<Option<String>> {
+    let now = chrono::Utc::now();
+    let query = crate::cloud::EventQuery {
+        lookup: crate::cloud::Lookup::ResourceName(stream.into()),
+        start: now - chrono::Duration::hours(1),
+        end: now,
+        next_token: None,
+    };
+    let page = sim.lookup_events(&query).await.unwrap();
+    page.events.into_iter().map(|e| e.request_id).collect()
+}
+
+#[tokio::test]
+async fn the_ledger_keeps_the_request_id_of_every_answer() {
+    let s = setup(Duration::from_secs(5));
+    let p = s.plan().await;
+    send(&s.sim, &s.ctx, &p).await.unwrap();
+    let ids = trail_ids(&s.sim, "dev-scratch").await;
+    assert_eq!(answers(&s.ctx), vec![(Outcome::Accepted, ids[0].clone())]);
+    assert!(ids[0].is_some());
+}
+
+#[tokio::test]
+async fn every_call_that_reached_aws_counts_whatever_it_answered() {
+    let s = setup(Duration::from_secs(5));
+    let p = s.plan().await;
+    let answer = |e: CloudError, id: Option<&str>| CallAnswer {
+        result: Err(e),
+        request_id: id.map(str::to_string),
+        answered: id.is_some(),
+    };
+    let refusals = [
+        CloudError::InUse("busy".into()),
+        CloudError::InvalidArgument("bad".into()),
+        CloudError::NotFound("gone".into()),
+        CloudError::InvalidKms("no grant".into()),
+        CloudError::AccessDenied("no".into()),
+        CloudError::Throttled("slow down".into()),
+        CloudError::Credentials("ExpiredToken: expired".into()),
+    ];
+    for e in refusals {
+        let judged = judge(&p, answer(e.clone(), Some("req-1")));
+        assert_eq!(judged.ledger, Some(Outcome::Rejected), "{e}: counts");
+        assert_eq!(judged.audit, AuditOutcome::Rejected, "{e}");
+    }
+    // No credentials to sign with: nothing left this machine.
+    let local = judge(
+        &p,
+        CallAnswer::unanswered(CloudError::Credentials("none".into())),
+    );
+    assert_eq!(local.ledger, Some(Outcome::Unsent));
+    assert!(
+        local.message.contains("nothing was sent"),
+        "{}",
+        local.message
+    );
+    // Lost or broken answers: the "sent" line stands; a request id AWS gave
+    // with a broken answer is kept on a second one.
+    let lost = judge(&p, CallAnswer::unanswered(CloudError::NoAnswer("x".into())));
+    assert_eq!((lost.ledger, lost.audit), (None, AuditOutcome::Unknown));
+    let broken = judge(&p, answer(CloudError::Server("500".into()), Some("req-2")));
+    assert_eq!(
+        (broken.ledger, broken.audit),
+        (Some(Outcome::Sent), AuditOutcome::Unknown)
+    );
+    assert!(matches!(broken.then, Ok(Some(_))), "unclear, not an error");
+    let accepted = judge(&p, CallAnswer::answered(Ok(()), Some("req-3".into())));
+    assert_eq!(accepted.ledger, Some(Outcome::Accepted));
+}

@@ -47,6 +47,7 @@ async fn start_is_asynchronous_enabling_then_enabled() {
     h.sim
         .start_encryption("order-events", &choice)
         .await
+        .result
         .unwrap();
     let e = h.encryption("order-events").await;
     assert_eq!(e.status, EncryptionStatus::Enabling);
@@ -70,6 +71,7 @@ async fn failed_change_keeps_the_old_key_and_says_why() {
         h.sim
             .start_encryption("order-events", &KeyRef::Customer(arn))
             .await
+            .result
             .unwrap();
         h.advance(5);
         let e = h.encryption("order-events").await;
@@ -90,6 +92,7 @@ async fn failed_enable_on_unencrypted_stream_leaves_it_unencrypted_of_errors() {
     h.sim
         .start_encryption("dev-scratch", &KeyRef::Customer(arn))
         .await
+        .result
         .unwrap();
     h.advance(5);
     let e = h.encryption("dev-scratch").await;
@@ -117,17 +120,18 @@ async fn the_twenty_sixth_call_in_24_hours_is_refused() {
             h.sim
                 .start_encryption("waf-logs", &KeyRef::AwsOwned)
                 .await
+                .result
                 .unwrap();
         } else {
-            h.sim.stop_encryption("waf-logs").await.unwrap();
+            h.sim.stop_encryption("waf-logs").await.result.unwrap();
         }
         h.advance(60);
     }
-    let err = h.sim.stop_encryption("waf-logs").await.unwrap_err();
+    let err = h.sim.stop_encryption("waf-logs").await.result.unwrap_err();
     assert!(matches!(err, CloudError::LimitExceeded(_)), "{err}");
     // The first call leaves the rolling window 24 hours after it was made.
     h.advance(24 * 3600 - 25 * 60 + 1);
-    h.sim.stop_encryption("waf-logs").await.unwrap();
+    h.sim.stop_encryption("waf-logs").await.result.unwrap();
 }
 
 #[tokio::test]
@@ -138,24 +142,28 @@ async fn aws_refuses_what_it_should() {
         .sim
         .start_encryption("clickstream-raw", &aws)
         .await
+        .result
         .unwrap_err();
     assert!(matches!(err, CloudError::InvalidArgument(_)), "{err}");
     let err = h
         .sim
         .start_encryption("nightly-backfill", &aws)
         .await
+        .result
         .unwrap_err();
     assert!(matches!(err, CloudError::InUse(_)), "CREATING: {err}");
     let err = h
         .sim
         .start_encryption("fraud-signals", &aws)
         .await
+        .result
         .unwrap_err();
     assert!(matches!(err, CloudError::InUse(_)), "ENABLING: {err}");
     let err = h
         .sim
         .start_encryption("no-such-stream", &aws)
         .await
+        .result
         .unwrap_err();
     assert!(matches!(err, CloudError::NotFound(_)), "{err}");
     // Refused calls do not use up the quota.
@@ -167,7 +175,11 @@ async fn aws_refuses_what_it_should() {
 #[tokio::test]
 async fn stop_goes_through_disabling() {
     let h = Harness::new();
-    h.sim.stop_encryption("checkout-events").await.unwrap();
+    h.sim
+        .stop_encryption("checkout-events")
+        .await
+        .result
+        .unwrap();
     assert_eq!(
         h.encryption("checkout-events").await.status,
         EncryptionStatus::Disabling
@@ -204,6 +216,7 @@ async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
     h.sim
         .start_encryption("billing-export", &KeyRef::Customer(arn))
         .await
+        .result
         .unwrap();
     h.advance(3600);
     let m = h
@@ -273,10 +286,18 @@ async fn every_start_and_stop_is_in_the_event_history_refused_or_not() {
     use crate::cloud::trail;
     let h = Harness::new();
     let key = KeyRef::Customer(h.key_arn("alias/orders-events-2026").await);
-    h.sim.start_encryption("order-events", &key).await.unwrap();
+    h.sim
+        .start_encryption("order-events", &key)
+        .await
+        .result
+        .unwrap();
     h.advance(1);
     // Still ENABLING: AWS refuses, and CloudTrail records the refusal.
-    h.sim.stop_encryption("order-events").await.unwrap_err();
+    h.sim
+        .stop_encryption("order-events")
+        .await
+        .result
+        .unwrap_err();
     let query = history(Lookup::ResourceName("order-events".into()), &h);
     let page = h.sim.lookup_events(&query).await.unwrap();
     assert_eq!(page.next_token, None);

@@ -119,10 +119,10 @@ impl Cloud for Scripted {
         self.call("describe", name).await?;
         self.sim.describe_stream(name).await
     }
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> Result<(), CloudError> {
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> crate::cloud::CallAnswer {
         self.sim.start_encryption(name, key).await
     }
-    async fn stop_encryption(&self, name: &str) -> Result<(), CloudError> {
+    async fn stop_encryption(&self, name: &str) -> crate::cloud::CallAnswer {
         self.sim.stop_encryption(name).await
     }
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
