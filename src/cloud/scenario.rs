@@ -15,10 +15,17 @@ pub struct Scenario {
     pub region: String,
     /// How long ENABLING and DISABLING last in the simulation.
     pub transition_secs: u64,
+    /// How long after a call CloudTrail's event history shows it (AWS:
+    /// about 5 minutes, up to 15).
+    #[serde(default)]
+    pub cloudtrail_lag_secs: u64,
     #[serde(default, rename = "key")]
     pub keys: Vec<ScenarioKey>,
     #[serde(default, rename = "stream")]
     pub streams: Vec<ScenarioStream>,
+    /// Start/Stop calls other people made before the demo began.
+    #[serde(default, rename = "calls")]
+    pub calls: Vec<ScenarioCalls>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -50,6 +57,10 @@ pub struct ScenarioKey {
     /// to every check firekeeper can make, and AWS fails the change.
     #[serde(default)]
     pub denies_firehose: bool,
+    /// Who put the key in its state (DisableKey, ScheduleKeyDeletion), as
+    /// CloudTrail names them; the event is dated `state_since_hours` ago.
+    #[serde(default)]
+    pub changed_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -84,6 +95,28 @@ pub struct ScenarioFailure {
     pub details: String,
 }
 
+/// Calls someone else made on a stream before the demo began, `count` of
+/// them spread evenly from `from_hours` ago to `to_hours` ago: Starts with
+/// `key` (`aws-owned`, a key id or an alias), or Stops when there is no key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioCalls {
+    pub stream: String,
+    /// The caller, as CloudTrail names them (a user or a role session).
+    pub by: String,
+    #[serde(default)]
+    pub key: Option<String>,
+    #[serde(default = "one")]
+    pub count: u32,
+    pub from_hours: f64,
+    /// When the last was made; absent for `from_hours`.
+    #[serde(default)]
+    pub to_hours: Option<f64>,
+    /// The error code AWS refused the calls with, if it did.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// A run of KMS errors on a stream, beyond those its key's state causes.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +129,9 @@ pub struct ScenarioErrors {
     pub per_minute: f64,
 }
 
+fn one() -> u32 {
+    1
+}
 fn enabled() -> KeyState {
     KeyState::Enabled
 }

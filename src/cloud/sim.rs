@@ -30,6 +30,8 @@ pub struct SimCloud {
     account: String,
     region: String,
     transition: Duration,
+    /// How long CloudTrail takes to show a call.
+    trail_lag: Duration,
     clock: Clock,
     state: Mutex<SimState>,
 }
@@ -450,7 +452,7 @@ impl Cloud for SimCloud {
 
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
         let (state, now) = self.settled();
-        history::lookup(&state.history, query, now)
+        history::lookup(&state.history, query, now - self.trail_lag)
     }
 }
 

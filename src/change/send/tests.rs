@@ -196,7 +196,11 @@ async fn trail_ids(sim: &SimCloud, stream: &str) -> Vec<Option<String>> {
 
 #[tokio::test]
 async fn the_ledger_keeps_the_request_id_of_every_answer() {
-    let s = setup(Duration::from_secs(5));
+    let mut s = setup(Duration::from_secs(5));
+    // A CloudTrail that shows calls at once.
+    let mut scenario = Scenario::builtin();
+    scenario.cloudtrail_lag_secs = 0;
+    s.sim = SimCloud::new(scenario);
     let p = s.plan().await;
     send(&s.sim, &s.ctx, &p).await.unwrap();
     let ids = trail_ids(&s.sim, "dev-scratch").await;

@@ -2,11 +2,12 @@
 //! refused or not, each with the request id AWS would give it, and LookupEvents
 //! answered from them as AWS does: newest first, 50 a page.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::{SimCloud, SimState};
+use crate::cloud::scenario::{Scenario, ScenarioCalls};
 use crate::cloud::trail::{self, Lookup};
-use crate::cloud::{CloudError, EventPage, EventQuery, KeyRef, TrailEvent};
+use crate::cloud::{CloudError, EventPage, EventQuery, KeyRef, KeyState, TrailEvent};
 
 impl SimCloud {
     /// Records a Start (with its key) or a Stop made of the simulator, and
@@ -48,6 +49,100 @@ impl SimState {
         self.requests += 1;
         format!("51a0c0de-0000-4000-8000-{:012x}", self.requests)
     }
+}
+
+impl SimState {
+    /// What CloudTrail holds from before the demo began: the scenario's
+    /// calls by others (those AWS accepted count against the stream, as the
+    /// simulator counts), and the events that put its keys in their state.
+    pub(super) fn seed_history(&mut self, scenario: &Scenario, now: DateTime<Utc>) {
+        for calls in &scenario.calls {
+            for at in spread(calls, now) {
+                let event = self.others_call(calls, at);
+                if let Some(s) = self.streams.get_mut(&calls.stream) {
+                    if event.error_code.is_none() {
+                        s.calls.push(at);
+                    }
+                }
+                self.history.push(event);
+            }
+        }
+        for k in &scenario.keys {
+            let Some(by) = &k.changed_by else {
+                continue;
+            };
+            let name = match k.state {
+                KeyState::Disabled => "DisableKey",
+                KeyState::PendingDeletion => "ScheduleKeyDeletion",
+                _ => continue,
+            };
+            let Some(key) = self
+                .find_key(&k.id)
+                .map(|k| (k.key.arn.clone(), k.state_since))
+            else {
+                continue;
+            };
+            let request_id = Some(self.next_request_id());
+            self.history.push(TrailEvent {
+                at: key.1,
+                name: name.to_string(),
+                source: trail::KMS.to_string(),
+                by: Some(by.clone()),
+                resource: Some(key.0),
+                request_id,
+                error_code: None,
+                key: None,
+            });
+        }
+        self.history.sort_by_key(|e| e.at);
+        for s in self.streams.values_mut() {
+            s.calls.sort();
+        }
+    }
+
+    /// One of the scenario's calls by others, as CloudTrail records it.
+    fn others_call(&mut self, calls: &ScenarioCalls, at: DateTime<Utc>) -> TrailEvent {
+        let key = calls.key.as_deref().map(|k| match k {
+            "aws-owned" => KeyRef::AwsOwned,
+            other => KeyRef::Customer(
+                self.find_key(other)
+                    .map_or_else(|| other.to_string(), |k| k.key.arn.clone()),
+            ),
+        });
+        TrailEvent {
+            at,
+            name: if key.is_some() {
+                trail::START
+            } else {
+                trail::STOP
+            }
+            .to_string(),
+            source: trail::FIREHOSE.to_string(),
+            by: Some(calls.by.clone()),
+            resource: Some(calls.stream.clone()),
+            request_id: Some(self.next_request_id()),
+            error_code: calls.error.clone(),
+            key,
+        }
+    }
+}
+
+/// When each of a scenario's calls was made: evenly from the first to the last.
+fn spread(calls: &ScenarioCalls, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let first = calls.from_hours;
+    let last = calls.to_hours.unwrap_or(first);
+    let n = calls.count;
+    (0..n)
+        .map(|i| {
+            let step = if n == 1 {
+                0.0
+            } else {
+                f64::from(i) / f64::from(n - 1)
+            };
+            let hours = first + (last - first) * step;
+            now - Duration::seconds((hours * 3600.0) as i64)
+        })
+        .collect()
 }
 
 /// The code AWS answers an error with, as CloudTrail records it.

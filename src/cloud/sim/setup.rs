@@ -33,6 +33,7 @@ impl SimCloud {
             account: scenario.account.clone(),
             region: scenario.region.clone(),
             transition: Duration::seconds(scenario.transition_secs as i64),
+            trail_lag: Duration::seconds(scenario.cloudtrail_lag_secs as i64),
             clock,
             state: Mutex::new(SimState {
                 keys,
@@ -46,10 +47,12 @@ impl SimCloud {
             .iter()
             .map(|s| (s.name.clone(), sim.build_stream(s, now)))
             .collect();
-        sim.state
+        let state = sim
+            .state
             .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .streams = streams;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.streams = streams;
+        state.seed_history(&scenario, now);
         sim
     }
 

@@ -298,6 +298,8 @@ async fn every_start_and_stop_is_in_the_event_history_refused_or_not() {
         .await
         .result
         .unwrap_err();
+    // The demo's CloudTrail shows calls 5 minutes after they are made.
+    h.advance(300);
     let query = history(Lookup::ResourceName("order-events".into()), &h);
     let page = h.sim.lookup_events(&query).await.unwrap();
     assert_eq!(page.next_token, None);
@@ -315,11 +317,12 @@ async fn every_start_and_stop_is_in_the_event_history_refused_or_not() {
     assert_eq!(start.key, Some(key));
     assert_eq!(start.by.as_deref(), Some("firekeeper"));
     assert_eq!(start.source, trail::FIREHOSE);
-    assert_eq!(start.at, h.now() - Duration::seconds(1));
+    assert_eq!(start.at, h.now() - Duration::seconds(301));
     assert!(start.request_id.is_some() && start.request_id != stop.request_id);
     let by_name = history(Lookup::EventName(trail::STOP.into()), &h);
     let stops = h.sim.lookup_events(&by_name).await.unwrap().events;
-    assert_eq!(stops, vec![stop.clone()]);
+    assert_eq!(stops[0], *stop, "the newest Stop, before the demo's own");
+    assert!(stops.iter().all(|e| e.name == trail::STOP));
 }
 
 #[tokio::test]
@@ -338,6 +341,7 @@ async fn the_event_history_pages_by_50_newest_first_within_the_range() {
         }
         h.advance(5);
     }
+    h.advance(300);
     let mut query = history(Lookup::ResourceName("dev-scratch".into()), &h);
     let one = h.sim.lookup_events(&query).await.unwrap();
     assert_eq!(one.events.len(), 50);
@@ -368,4 +372,85 @@ async fn the_event_history_pages_by_50_newest_first_within_the_range() {
         h.sim.lookup_events(&query).await,
         Err(CloudError::InvalidArgument(_))
     ));
+}
+
+#[tokio::test]
+async fn the_demo_history_holds_others_calls_and_who_disabled_the_key() {
+    use crate::cloud::trail;
+    let h = Harness::new();
+    let query = history(Lookup::ResourceName("shipping-updates".into()), &h);
+    let calls = h.sim.lookup_events(&query).await.unwrap().events;
+    assert_eq!(calls.len(), 22, "22 of the stream's 25 calls are spent");
+    let by = |who: &str| {
+        calls
+            .iter()
+            .filter(|e| e.by.as_deref() == Some(who))
+            .count()
+    };
+    assert_eq!((by("terraform"), by("maria.garcia")), (20, 2));
+    assert!(calls.iter().all(|e| e.at > h.now() - Duration::hours(24)));
+    assert_eq!(calls.iter().filter(|e| e.error_code.is_some()).count(), 1);
+    let terraform_key = h.key_arn("alias/orders-events").await;
+    assert!(calls
+        .iter()
+        .filter(|e| e.name == trail::START)
+        .all(|e| e.key == Some(KeyRef::Customer(terraform_key.clone()))));
+    let ids: std::collections::BTreeSet<_> = calls.iter().map(|e| e.request_id.clone()).collect();
+    assert_eq!(ids.len(), 22, "every call has its own request id");
+
+    let query = history(Lookup::EventName("DisableKey".into()), &h);
+    let [disabled] = &h.sim.lookup_events(&query).await.unwrap().events[..] else {
+        panic!("one DisableKey");
+    };
+    assert_eq!(disabled.by.as_deref(), Some("dana.whitfield"));
+    assert_eq!(disabled.source, trail::KMS);
+    assert_eq!(
+        disabled.resource,
+        Some(h.key_arn("alias/legacy-billing").await)
+    );
+    assert_eq!(
+        disabled.at,
+        h.now() - Duration::hours(7),
+        "when its errors began"
+    );
+
+    // AWS counts the 21 it accepted: four more, then none.
+    for i in 0..5 {
+        let answer = h
+            .sim
+            .start_encryption("shipping-updates", &KeyRef::AwsOwned)
+            .await;
+        assert_eq!(answer.result.is_ok(), i < 4, "call {i}: {answer:?}");
+        h.advance(5);
+    }
+}
+
+#[tokio::test]
+async fn a_call_shows_in_the_history_minutes_after_it_is_made() {
+    let h = Harness::new();
+    let answer = h.sim.stop_encryption("waf-logs").await;
+    assert!(answer.result.is_ok() && answer.request_id.is_some());
+    let query = |h: &Harness| history(Lookup::ResourceName("waf-logs".into()), h);
+    assert!(h
+        .sim
+        .lookup_events(&query(&h))
+        .await
+        .unwrap()
+        .events
+        .is_empty());
+    h.advance(299);
+    assert!(h
+        .sim
+        .lookup_events(&query(&h))
+        .await
+        .unwrap()
+        .events
+        .is_empty());
+    h.advance(1);
+    let events = h.sim.lookup_events(&query(&h)).await.unwrap().events;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events[0].request_id, answer.request_id,
+        "the id AWS answered with"
+    );
 }
