@@ -21,5 +21,6 @@ pub mod quota;
 pub mod status;
 pub mod terminal;
 pub mod text;
+pub mod trail;
 pub mod ui;
 pub mod worker;

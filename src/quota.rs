@@ -18,6 +18,10 @@ use serde::{Deserialize, Serialize};
 use crate::journal::{self, Sharing};
 use crate::model;
 
+mod merge;
+
+pub use merge::{merged, stream_quota, CountedCall, QuotaBook, QuotaSource};
+
 /// AWS's combined Start+Stop limit per stream per rolling 24 hours.
 pub const LIMIT: u32 = 25;
 
@@ -80,6 +84,10 @@ pub struct Quota {
     pub remaining: u32,
     /// When the oldest call in the window leaves it; `None` when none is used.
     pub next_slot_at: Option<DateTime<Utc>>,
+    /// Calls of the last 24 hours in this machine's ledger.
+    pub used_here: u32,
+    /// Calls of the last 24 hours CloudTrail shows and the ledger does not.
+    pub used_elsewhere: u32,
 }
 
 impl Quota {
@@ -96,6 +104,8 @@ impl Quota {
             used: 0,
             remaining: LIMIT,
             next_slot_at: None,
+            used_here: 0,
+            used_elsewhere: 0,
         }
     }
 }
@@ -520,77 +530,20 @@ fn parse_lines(bytes: &[u8]) -> Vec<Entry> {
     entries
 }
 
-/// Quota of every stream with entries, for one account and region.
+/// Quota of every stream with entries, for one account and region, by the
+/// ledger alone.
 pub fn quotas(
     entries: &[Entry],
     account: &str,
     region: &str,
     now: DateTime<Utc>,
 ) -> HashMap<String, Quota> {
-    let mut by_stream: HashMap<&str, Vec<&Entry>> = HashMap::new();
-    for e in entries
-        .iter()
-        .filter(|e| e.account == account && e.region == region)
-    {
-        by_stream.entry(e.stream.as_str()).or_default().push(e);
-    }
-    by_stream
-        .into_iter()
-        .map(|(stream, entries)| (stream.to_string(), quota_of(&entries, now)))
-        .collect()
+    merged(entries, Err("not asked"), account, region, now).quotas
 }
 
-/// The rolling-window arithmetic for one stream's entries.
+/// The rolling-window arithmetic for one stream's entries, by the ledger alone.
 pub fn quota_of(entries: &[&Entry], now: DateTime<Utc>) -> Quota {
-    let day = Duration::hours(24);
-    // A little slack above now: another process may have recorded a call a
-    // moment "after" our now (clocks are read before the lock is taken). An
-    // entry further ahead is clock skew or a bad line, and would hold a slot
-    // until its date.
-    let latest = now + Duration::minutes(FUTURE_SLACK_MINUTES);
-    let in_window = |e: &&&Entry| e.at > now - day && e.at <= latest;
-    // The latest word on each call decides whether it counts.
-    let mut last: HashMap<&str, &Entry> = HashMap::new();
-    for e in entries.iter().filter(in_window) {
-        last.insert(e.id.as_str(), e);
-    }
-    // Every call that may have reached AWS counts; only a reservation
-    // given back unsent is free.
-    let mut counted: Vec<DateTime<Utc>> = last
-        .values()
-        .filter(|e| {
-            matches!(
-                e.outcome,
-                Outcome::Sent | Outcome::Accepted | Outcome::Rejected | Outcome::Refused
-            )
-        })
-        .map(|e| e.at)
-        .collect();
-    counted.sort();
-    let exhausted_at = last
-        .values()
-        .filter(|e| e.outcome == Outcome::LimitExceeded)
-        .map(|e| e.at)
-        .max();
-    let used = (counted.len() as u32).min(LIMIT);
-    let oldest = counted.first().map(|t| *t + day);
-    match exhausted_at {
-        // AWS knows of calls this ledger does not; without knowing when they
-        // were made, the only safe promise is a full day after the refusal,
-        // unless a call we know of leaves the window later than that.
-        Some(at) => Quota {
-            limit: LIMIT,
-            used: LIMIT,
-            remaining: 0,
-            next_slot_at: Some(oldest.map_or(at + day, |o| o.max(at + day))),
-        },
-        None => Quota {
-            limit: LIMIT,
-            used,
-            remaining: LIMIT - used,
-            next_slot_at: oldest,
-        },
-    }
+    stream_quota(entries, &[], now).0
 }
 
 #[cfg(test)]

@@ -82,6 +82,8 @@ fn transitions_disabled_keys_and_low_quota_are_warnings() {
         used: 20,
         remaining: 5,
         next_slot_at: Some(f.now + Duration::hours(2)),
+        used_here: 2,
+        used_elsewhere: 18,
     }));
     let (h, p) = assess(&f);
     assert_eq!(h, Health::Warning);

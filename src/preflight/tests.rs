@@ -157,6 +157,8 @@ fn no_quota_left_is_refused_with_the_next_free_slot() {
             used: 25,
             remaining: 0,
             next_slot_at: Some(f.now + chrono::Duration::minutes(90)),
+            used_here: 0,
+            used_elsewhere: 25,
         });
     });
     refused_because(&v, "no Start/Stop calls left");

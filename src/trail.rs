@@ -1,0 +1,166 @@
+//! CloudTrail's record of the Start and Stop calls made in the region, read
+//! for the quota: the ledger counts only this machine's calls, the event
+//! history everyone's (about 5, up to 15, minutes late).
+//!
+//! The region's calls of the last 24 hours are read with one query per event
+//! name, following NextToken: ⌈events/50⌉ calls, never one per stream. The
+//! read is kept for `[cloudtrail] poll_secs`, so the dashboard's quota
+//! cadence, a change's checks and its reservation share one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::time::Instant;
+
+use crate::cloud::trail::{START, STOP};
+use crate::cloud::{Cloud, CloudError, EventQuery, Lookup, TrailEvent};
+use crate::config::Config;
+use crate::quota::{self, Entry, QuotaBook};
+
+/// Pages read per event name at most: 5,000 Starts (or Stops) in a day is
+/// far beyond any real fleet's churn, and at 1 call a second already takes
+/// minutes.
+pub const MAX_PAGES: usize = 100;
+
+/// The region's Start and Stop events of the 24 hours before `now`.
+pub async fn read_calls(
+    cloud: &dyn Cloud,
+    now: DateTime<Utc>,
+) -> Result<Vec<TrailEvent>, CloudError> {
+    let mut events = Vec::new();
+    for name in [START, STOP] {
+        let mut query = EventQuery {
+            lookup: Lookup::EventName(name.to_string()),
+            start: now - chrono::Duration::hours(24),
+            end: now,
+            next_token: None,
+        };
+        for page in 1.. {
+            let answer = cloud.lookup_events(&query).await?;
+            events.extend(answer.events);
+            query.next_token = answer.next_token;
+            if query.next_token.is_none() {
+                break;
+            }
+            if page == MAX_PAGES {
+                return Err(CloudError::Other(format!(
+                    "more than {} {name} events in 24 hours; firekeeper reads at most that many",
+                    MAX_PAGES * crate::cloud::trail::PAGE
+                )));
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// Why the event history could not be read, for the person reading the
+/// quota: what to allow when access was denied.
+fn unread(e: &CloudError) -> String {
+    match e {
+        CloudError::AccessDenied(_) => format!(
+            "CloudTrail's event history could not be read ({e}); allow cloudtrail:LookupEvents to count other people's calls"
+        ),
+        _ => format!("CloudTrail's event history could not be read ({e})"),
+    }
+}
+
+/// The quota's CloudTrail: whether to read it, how long a read is kept,
+/// and the last read, shared by every clone.
+#[derive(Debug, Clone)]
+pub struct Trail {
+    enabled: bool,
+    poll: Duration,
+    /// How long a read may take before the ledger alone must do.
+    patience: Duration,
+    /// Held across a read, so callers at the same moment share one.
+    last: Arc<tokio::sync::Mutex<Option<Heard>>>,
+}
+
+#[derive(Debug, Clone)]
+struct Heard {
+    at: Instant,
+    calls: Result<Arc<Vec<TrailEvent>>, String>,
+}
+
+/// The region's Start/Stop events of the last 24 hours, or why not known.
+pub type Calls = Result<Arc<Vec<TrailEvent>>, String>;
+
+impl Trail {
+    /// As `[cloudtrail]` says, giving a read three call timeouts.
+    pub fn from_config(config: &Config) -> Trail {
+        Trail::new(
+            config.cloudtrail.enabled,
+            Duration::from_secs(config.cloudtrail.poll_secs.0),
+            Duration::from_secs(config.aws.call_timeout_secs.0 * 3),
+        )
+    }
+
+    pub fn new(enabled: bool, poll: Duration, patience: Duration) -> Trail {
+        Trail {
+            enabled,
+            poll,
+            patience,
+            last: Arc::default(),
+        }
+    }
+
+    /// Never read: the quota is the ledger's.
+    pub fn off() -> Trail {
+        Trail::new(false, Duration::from_secs(60), Duration::from_secs(60))
+    }
+
+    /// The region's Start/Stop events of the 24 hours before `now`, or why
+    /// they are not known: the last read while it is fresh, else a new one.
+    pub async fn calls(&self, cloud: &dyn Cloud, now: DateTime<Utc>) -> Calls {
+        if !self.enabled {
+            return Err("CloudTrail is off ([cloudtrail] enabled = false)".into());
+        }
+        let mut last = self.last.lock().await;
+        if let Some(heard) = last.as_ref().filter(|h| h.at.elapsed() < self.poll) {
+            return heard.calls.clone();
+        }
+        let read = tokio::time::timeout(self.patience, read_calls(cloud, now)).await;
+        let calls = match read {
+            Ok(Ok(events)) => Ok(Arc::new(events)),
+            Ok(Err(e)) => {
+                tracing::warn!("cannot read CloudTrail's event history: {e}");
+                Err(unread(&e))
+            }
+            Err(_) => Err(format!(
+                "CloudTrail's event history was not read within {} s",
+                self.patience.as_secs()
+            )),
+        };
+        *last = Some(Heard {
+            at: Instant::now(),
+            calls: calls.clone(),
+        });
+        calls
+    }
+
+    /// Forgets the last read: the next one asks CloudTrail again.
+    pub async fn forget(&self) {
+        *self.last.lock().await = None;
+    }
+
+    /// The merged quota of every stream: the ledger's `entries` and what
+    /// CloudTrail shows, or the ledger alone with the reason.
+    pub async fn book(
+        &self,
+        cloud: &dyn Cloud,
+        entries: &[Entry],
+        account: &str,
+        now: DateTime<Utc>,
+    ) -> QuotaBook {
+        let calls = self.calls(cloud, now).await;
+        let events = match &calls {
+            Ok(events) => Ok(events.as_slice()),
+            Err(why) => Err(why.as_str()),
+        };
+        quota::merged(entries, events, account, cloud.region(), now)
+    }
+}
+
+#[cfg(test)]
+mod tests;
