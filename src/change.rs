@@ -14,7 +14,8 @@ use crate::cloud::{
 };
 use crate::inventory::{never_got_key, KeyBook, AWS_OWNED, NO_ENCRYPTION};
 use crate::preflight::{self, Change, Verdict};
-use crate::quota::{self, Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
+use crate::quota::{Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
+use crate::trail::Trail;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
@@ -37,6 +38,8 @@ pub struct ChangeContext {
     pub caller: Option<String>,
     pub region: String,
     pub ledger: Ledger,
+    /// CloudTrail's Start/Stop events, counted with the ledger's calls.
+    pub trail: Trail,
     pub audit: AuditLog,
     pub read_only: bool,
 }
@@ -219,7 +222,7 @@ async fn plan_request(
         (_, false) => "enable",
     };
     let now = Utc::now();
-    let quota = quota_now(ctx, name, now).await?;
+    let quota = quota_now(cloud, ctx, name, now).await?;
     let kms_errors_now = kms_errors_lately(cloud, name, now).await;
     let on_key = match &change {
         Change::Start(KeyRef::Customer(k)) => streams_on_key(&k.arn),
@@ -248,17 +251,17 @@ async fn plan_request(
     })
 }
 
-/// What the ledger says is left of the stream's 25 calls.
+/// What is left of the stream's 25 calls, by the ledger and CloudTrail.
 async fn quota_now(
+    cloud: &dyn Cloud,
     ctx: &ChangeContext,
     name: &str,
     now: chrono::DateTime<Utc>,
 ) -> Result<Quota, ChangeError> {
     let entries = ctx.ledger.read_async().await?;
     let account = ctx.account.as_deref().unwrap_or("");
-    Ok(quota::quotas(&entries, account, &ctx.region, now)
-        .remove(name)
-        .unwrap_or(Quota::unused()))
+    let book = ctx.trail.book(cloud, &entries, account, now).await;
+    Ok(book.quota(name))
 }
 
 /// KMS errors on the stream in the last hour; zero when CloudWatch cannot say

@@ -11,7 +11,7 @@ use crate::cloud::{key_id_of, CloudError, KeyType, KmsMetric, KmsSeries, Source,
 use crate::health::{self, Health, KeyFact, Outage, StreamFacts};
 use crate::inventory::KeyBook;
 use crate::model::Severity;
-use crate::quota::Quota;
+use crate::quota::{CountedCall, Quota, QuotaBook, QuotaSource};
 
 /// KMS error metrics, as far as they were read.
 #[derive(Debug, Clone, Copy)]
@@ -25,11 +25,13 @@ pub enum Metrics<'a> {
     Missing(&'a str),
 }
 
-/// The quota ledger, as far as it was read.
+/// The quota, as far as it was read: the ledger, and CloudTrail when it
+/// could be read.
 #[derive(Debug, Clone, Copy)]
 pub enum Quotas<'a> {
-    /// Quota of every stream with calls; the others have all 25.
-    Loaded(&'a HashMap<String, Quota>),
+    /// Quota of every stream with calls (the others have all 25), and the
+    /// calls behind it.
+    Loaded(&'a QuotaBook),
     Missing(&'a str),
 }
 
@@ -91,11 +93,28 @@ impl<'a> Knowledge<'a> {
         self.quota_of(&stream.name).map(Some)
     }
 
-    /// The ledger's quota for a stream name, whatever its source.
+    /// The quota for a stream name, whatever its source.
     pub fn quota_of(&self, name: &str) -> Result<Quota, &'a str> {
         match self.quotas {
             Quotas::Missing(why) => Err(why),
-            Quotas::Loaded(q) => Ok(q.get(name).copied().unwrap_or(Quota::unused())),
+            Quotas::Loaded(book) => Ok(book.quota(name)),
+        }
+    }
+
+    /// The stream's counted Start/Stop calls of the last 24 hours, oldest
+    /// first; none when the quota is unknown.
+    pub fn calls_of(&self, name: &str) -> &'a [CountedCall] {
+        match self.quotas {
+            Quotas::Missing(_) => &[],
+            Quotas::Loaded(book) => book.calls(name),
+        }
+    }
+
+    /// Where the quota figures come from, when they are known.
+    pub fn quota_source(&self) -> Option<&'a QuotaSource> {
+        match self.quotas {
+            Quotas::Missing(_) => None,
+            Quotas::Loaded(book) => Some(&book.source),
         }
     }
 

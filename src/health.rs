@@ -296,8 +296,9 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
             let next = q
                 .next_slot(f.now)
                 .map_or(String::new(), |n| format!("; {n}"));
+            let others = q.by_others().map_or(String::new(), |o| format!(" ({o})"));
             format!(
-                "{} of {} Start/Stop calls left in 24 h{next}.",
+                "{} of {} Start/Stop calls left in 24 h{others}{next}.",
                 q.remaining, q.limit
             )
         }

@@ -26,6 +26,7 @@ use firekeeper::journal::{self, Sharing};
 use firekeeper::quota::Ledger;
 use firekeeper::status;
 use firekeeper::text;
+use firekeeper::trail::Trail;
 
 /// A mistake in how firekeeper was called that clap could not see (an
 /// environment variable): exit 2, as for clap's own usage errors.
@@ -147,6 +148,7 @@ async fn dashboard(
         caller: None,
         region: cloud.region().to_string(),
         ledger: ledger(cli, &config),
+        trail: Trail::from_config(&config),
         audit: audit_log(cli)?,
         read_only: cli.read_only || config.read_only,
     };
@@ -214,6 +216,7 @@ async fn change(
         caller: Some(identity.arn),
         region: cloud.region().to_string(),
         ledger: ledger(cli, config),
+        trail: Trail::from_config(config),
         audit: audit_log(cli)?,
         read_only: cli.read_only || config.read_only,
     };

@@ -178,8 +178,11 @@ fn quota_rules(v: &mut Verdict, f: &ChangeFacts<'_>) {
         let next = quota
             .next_slot(f.now)
             .map_or(String::new(), |n| format!("; {n}"));
+        let others = quota
+            .by_others()
+            .map_or(String::new(), |o| format!("; {o}"));
         v.refusals.push(format!(
-            "no Start/Stop calls left for {} (AWS allows {} in 24 hours){next}",
+            "no Start/Stop calls left for {} (AWS allows {} in 24 hours{others}){next}",
             f.stream.name,
             crate::quota::LIMIT
         ));

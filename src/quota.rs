@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cloud::TrailEvent;
 use crate::journal::{self, Sharing};
 use crate::model;
 
@@ -96,6 +97,12 @@ impl Quota {
     pub fn next_slot(&self, now: DateTime<Utc>) -> Option<String> {
         self.next_slot_at
             .map(|t| format!("the next frees at {}", model::when(t, now)))
+    }
+
+    /// "22 of them by others", when CloudTrail shows calls the ledger does
+    /// not: the one phrase every message uses.
+    pub fn by_others(&self) -> Option<String> {
+        (self.used_elsewhere > 0).then(|| format!("{} of them by others", self.used_elsewhere))
     }
 
     pub fn unused() -> Quota {
@@ -356,6 +363,18 @@ impl Ledger {
         call: &Call,
         now: DateTime<Utc>,
     ) -> Result<Result<String, Quota>, LedgerError> {
+        self.reserve_counting(call, now, &[])
+    }
+
+    /// `reserve`, counting as well the calls CloudTrail shows (`heard`, the
+    /// region's Start/Stop events): the merged count is checked under the
+    /// lock, so the 26th call is refused here whoever made the other 25.
+    pub fn reserve_counting(
+        &self,
+        call: &Call,
+        now: DateTime<Utc>,
+        heard: &[TrailEvent],
+    ) -> Result<Result<String, Quota>, LedgerError> {
         let target = self.target();
         let _lock = match &target {
             Some(t) => self.lock(t, true)?,
@@ -369,9 +388,18 @@ impl Ledger {
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .clone(),
         };
-        let quota = quotas(&entries, &call.account, &call.region, now)
-            .remove(&call.stream)
-            .unwrap_or(Quota::unused());
+        let mine: Vec<&Entry> = entries
+            .iter()
+            .filter(|e| {
+                (e.account.as_str(), e.region.as_str(), e.stream.as_str())
+                    == (&call.account, &call.region, &call.stream)
+            })
+            .collect();
+        let theirs: Vec<&TrailEvent> = heard
+            .iter()
+            .filter(|e| e.resource.as_deref() == Some(call.stream.as_str()))
+            .collect();
+        let (quota, _) = stream_quota(&mine, &theirs, now);
         if quota.remaining == 0 {
             return Ok(Err(quota));
         }

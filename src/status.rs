@@ -1,7 +1,7 @@
 //! `firekeeper status`: the whole fleet in one report, as JSON for scripts or as
 //! a table for people. The JSON shape is a contract other tools rely on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
@@ -13,8 +13,9 @@ use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::Health;
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
-use crate::quota::{self, Ledger, Quota};
+use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource};
 use crate::text::escape;
+use crate::trail::Trail;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -30,6 +31,10 @@ pub struct Report {
     /// Names asked for with `--stream` that AWS does not have.
     #[serde(skip)]
     pub missing: Vec<String>,
+    /// Where the quota figures come from, when they are known: the table
+    /// marks them when CloudTrail was not read.
+    #[serde(skip)]
+    pub quota_source: Option<QuotaSource>,
 }
 
 #[derive(Debug, Serialize)]
@@ -43,7 +48,7 @@ pub struct StreamReport {
     pub kms_errors: Option<BTreeMap<&'static str, u64>>,
     /// `null` when Start/Stop cannot apply (the source owns encryption) or
     /// when the ledger or account could not be read (a problem says which).
-    pub quota: Option<Quota>,
+    pub quota: Option<QuotaReport>,
     pub health: Health,
     pub problems: Vec<String>,
     /// Set when the stream could not be described; the other fields are then
@@ -53,6 +58,21 @@ pub struct StreamReport {
     /// The key as the dashboard names it, for the table.
     #[serde(skip)]
     pub key_label: String,
+}
+
+/// A stream's Start/Stop quota: the counts, the calls of the last 24 hours
+/// behind them, and where they come from.
+#[derive(Debug, Serialize)]
+pub struct QuotaReport {
+    #[serde(flatten)]
+    pub counts: Quota,
+    /// Oldest first.
+    pub calls: Vec<CountedCall>,
+    /// `ledger+cloudtrail`, or `ledger` when CloudTrail was not read.
+    pub source: &'static str,
+    /// Why CloudTrail was not read, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_reason: Option<String>,
 }
 
 /// Who owns a stream's encryption: Firehose SSE applies to DirectPut streams
@@ -149,15 +169,19 @@ async fn keys_of(cloud: &dyn Cloud, streams: &[&Stream], errors: &mut Vec<String
     }
 }
 
-/// Each stream's quota by the ledger, or why it cannot be known.
+/// Each stream's quota by the ledger and CloudTrail (or the ledger alone,
+/// saying why), or why it cannot be known at all.
 async fn quotas_of(
+    cloud: &dyn Cloud,
+    config: &Config,
     account: &Result<Option<String>, String>,
     ledger: &Ledger,
-    region: &str,
     now: chrono::DateTime<Utc>,
-) -> Result<HashMap<String, Quota>, String> {
+) -> Result<QuotaBook, String> {
     match (account, ledger.read_async().await) {
-        (Ok(Some(account)), Ok(entries)) => Ok(quota::quotas(&entries, account, region, now)),
+        (Ok(Some(account)), Ok(entries)) => Ok(Trail::from_config(config)
+            .book(cloud, &entries, account, now)
+            .await),
         (Ok(None), _) => Err("STS named no account, so the ledger cannot be matched".to_string()),
         (Err(why), _) => Err(why.clone()),
         (_, Err(e)) => Err(format!("the ledger could not be read ({e})")),
@@ -217,7 +241,7 @@ pub async fn gather_at(
     });
     let series = metrics.as_ref().ok().map(|m| &m.series);
     let outages = inventory::outages(cloud, window, series, now).await;
-    let quotas = quotas_of(&account, ledger, cloud.region(), now).await;
+    let quotas = quotas_of(cloud, config, &account, ledger, now).await;
     if let Err(why) = &quotas {
         errors.push(format!("quota unknown: {why}"));
     }
@@ -253,6 +277,7 @@ pub async fn gather_at(
         streams,
         errors,
         missing,
+        quota_source: quotas.ok().map(|book| book.source),
     })
 }
 
@@ -316,7 +341,15 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
                 .map(|m| (m.name(), sums[m.index()].round() as u64))
                 .collect()
         }),
-        quota: k.quota(s).ok().flatten(),
+        quota: k.quota(s).ok().flatten().map(|counts| QuotaReport {
+            counts,
+            calls: k.calls_of(&s.name).to_vec(),
+            source: k.quota_source().map_or("ledger", QuotaSource::name),
+            source_reason: k
+                .quota_source()
+                .and_then(QuotaSource::reason)
+                .map(str::to_string),
+        }),
         health,
         problems,
         error: None,
@@ -358,7 +391,8 @@ pub fn table(report: &Report) -> String {
         report.window,
         report.generated_at
     );
-    let widths = [26, 9, 16, 22, 7, 5, 8];
+    // QUOTA is 6 wide: "21/25*" when CloudTrail was not read.
+    let widths = [26, 9, 16, 22, 7, 6, 8];
     let row = |cells: [&str; 7]| -> String {
         let mut line = String::new();
         for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
@@ -385,7 +419,12 @@ pub fn table(report: &Report) -> String {
             .as_ref()
             .map_or("?".to_string(), |m| m.values().sum::<u64>().to_string());
         let quota = match (&s.quota, enc.map(|e| e.managed_by)) {
-            (Some(q), _) => format!("{}/{}", q.remaining, q.limit),
+            (Some(q), _) => format!(
+                "{}/{}{}",
+                q.counts.remaining,
+                q.counts.limit,
+                if q.source_reason.is_some() { "*" } else { "" }
+            ),
             (None, Some(ManagedBy::Source)) => "-".to_string(),
             (None, _) => "?".to_string(),
         };
@@ -399,6 +438,16 @@ pub fn table(report: &Report) -> String {
             &quota,
             &health,
         ]));
+    }
+    if let Some(why) = report.quota_source.as_ref().and_then(QuotaSource::reason) {
+        let marked = report
+            .streams
+            .iter()
+            .any(|s| s.quota.as_ref().is_some_and(|q| q.source_reason.is_some()));
+        if marked {
+            let note = format!("* QUOTA counts only this machine's ledger: {why}.");
+            out.push_str(&wrap(&escape(&note), 100, "  "));
+        }
     }
     let with_problems: Vec<_> = report
         .streams

@@ -23,7 +23,7 @@ use crate::health::{Health, Outage};
 use crate::inventory::KeyBook;
 use crate::model::{Row, Severity, Tone, Window};
 use crate::preflight::Verdict;
-use crate::quota::Quota;
+use crate::quota::{CountedCall, Quota, QuotaBook};
 
 /// Each thing that loads keeps its state, so the screen can say "stale"
 /// instead of going blank.
@@ -158,7 +158,7 @@ pub struct App {
     pub metrics_unknown: BTreeMap<String, String>,
     pub metrics_window: Option<Window>,
     pub outages: HashMap<String, Outage>,
-    pub quotas: HashMap<String, Quota>,
+    pub quotas: QuotaBook,
     /// Whether `quotas` was read from the ledger, or why not.
     pub quota_state: LoadingState,
     pub window: Window,
@@ -233,7 +233,7 @@ impl App {
             metrics_unknown: BTreeMap::new(),
             metrics_window: None,
             outages: HashMap::new(),
-            quotas: HashMap::new(),
+            quotas: QuotaBook::default(),
             quota_state: LoadingState::Loading,
             window,
             sort: SortKey::Name,
@@ -319,9 +319,14 @@ impl App {
         self.knowledge().kms_sums(name)
     }
 
-    /// The stream's quota by the ledger, or why it is unknown.
+    /// The stream's quota by the ledger and CloudTrail, or why it is unknown.
     pub fn quota(&self, name: &str) -> Result<Quota, &str> {
         self.knowledge().quota_of(name)
+    }
+
+    /// The stream's Start/Stop calls of the last 24 hours, oldest first.
+    pub fn calls(&self, name: &str) -> &[CountedCall] {
+        self.knowledge().calls_of(name)
     }
 
     fn seen<'a>(row: &'a Row) -> Seen<'a> {

@@ -12,6 +12,7 @@ use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::inventory;
 use crate::model::Window;
+use crate::trail::Trail;
 use crate::worker::DataEvent;
 
 pub fn fixed_now() -> DateTime<Utc> {
@@ -32,7 +33,7 @@ pub fn demo_events(window: Window) -> Vec<DataEvent> {
 }
 
 /// Everything the worker would send the dashboard from this cloud, read at
-/// `now`, with an empty ledger (every stream has all its calls).
+/// `now`, with an empty ledger: the quota is what CloudTrail shows.
 pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) -> Vec<DataEvent> {
     let names = inventory::list_names(cloud, 1000).await.expect("names");
     let described = inventory::describe_all(cloud, &names, 4).await;
@@ -43,10 +44,11 @@ pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) 
         .await
         .expect("metrics");
     let outages = inventory::outages(cloud, window, Some(&metrics.series), now).await;
-    let mut events = vec![
-        DataEvent::Identity(cloud.identity().await.expect("identity")),
-        DataEvent::Names(names),
-    ];
+    let identity = cloud.identity().await.expect("identity");
+    let quotas = Trail::from_config(&Config::builtin())
+        .book(cloud, &[], &identity.account, now)
+        .await;
+    let mut events = vec![DataEvent::Identity(identity), DataEvent::Names(names)];
     events.extend(
         described
             .into_iter()
@@ -63,7 +65,7 @@ pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) 
         unknown: metrics.unknown,
         outages,
     });
-    events.push(DataEvent::Quotas(Ok(Default::default())));
+    events.push(DataEvent::Quotas(Ok(quotas)));
     events
 }
 

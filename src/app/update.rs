@@ -9,7 +9,7 @@ use super::{App, LoadingState, SortKey, Summary, WorkerCommand};
 use crate::cloud::{CloudError, KmsSeries};
 use crate::health::Outage;
 use crate::model::{ago, clock, Row, Window};
-use crate::quota::Quota;
+use crate::quota::QuotaBook;
 use crate::worker::{DataEvent, Fetch};
 
 impl App {
@@ -168,11 +168,11 @@ impl App {
         changed
     }
 
-    fn set_quotas(&mut self, quotas: Result<HashMap<String, Quota>, String>) -> bool {
+    fn set_quotas(&mut self, quotas: Result<QuotaBook, String>) -> bool {
         let (quotas, state) = match quotas {
             Ok(q) => (q, LoadingState::Loaded),
             // What was read before is not shown as if it were current.
-            Err(why) => (HashMap::default(), LoadingState::Error(why)),
+            Err(why) => (QuotaBook::default(), LoadingState::Error(why)),
         };
         let changed = self.quotas != quotas || self.quota_state != state;
         self.quotas = quotas;

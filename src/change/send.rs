@@ -13,7 +13,7 @@ use super::{
     Sent, Watch,
 };
 use crate::audit::{AuditEntry, AuditLog, AuditOutcome};
-use crate::cloud::{CallAnswer, Cloud, CloudError, KeyRef, Stream};
+use crate::cloud::{CallAnswer, Cloud, CloudError, KeyRef, Stream, TrailEvent};
 use crate::preflight::Change;
 use crate::quota::{Call, Ledger, LedgerError, Operation, Outcome, Quota};
 
@@ -27,7 +27,10 @@ pub async fn send(
     plan: &Plan,
 ) -> Result<Sent, ChangeError> {
     let call = sendable(ctx, plan).await?;
-    let slot = reserve(ctx, plan, call).await?;
+    // Other people's calls, as CloudTrail shows them (the last read, if
+    // fresh): the reservation counts them with the ledger's.
+    let heard = ctx.trail.calls(cloud, Utc::now()).await.unwrap_or_default();
+    let slot = reserve(ctx, plan, call, heard).await?;
     let slot = last_look(cloud, ctx, plan, slot).await?;
     let slot = announce(ctx, plan, slot).await?;
     // From here the call may reach AWS: the slot is spent whatever happens.
@@ -70,9 +73,14 @@ async fn sendable(ctx: &ChangeContext, plan: &Plan) -> Result<Call, ChangeError>
     })
 }
 
-/// Takes one of the stream's calls in the ledger, or refuses with when the
-/// next frees.
-async fn reserve(ctx: &ChangeContext, plan: &Plan, call: Call) -> Result<Reservation, ChangeError> {
+/// Takes one of the stream's calls in the ledger, counting those CloudTrail
+/// shows (`heard`) too, or refuses with when the next frees.
+async fn reserve(
+    ctx: &ChangeContext,
+    plan: &Plan,
+    call: Call,
+    heard: std::sync::Arc<Vec<TrailEvent>>,
+) -> Result<Reservation, ChangeError> {
     let stopped = audit_entry(
         ctx,
         plan,
@@ -88,7 +96,7 @@ async fn reserve(ctx: &ChangeContext, plan: &Plan, call: Call) -> Result<Reserva
             // Checked before a slot is taken: a call that cannot be audited
             // is not sent.
             audit.writable()?;
-            match ledger.reserve(&call, Utc::now())? {
+            match ledger.reserve_counting(&call, Utc::now(), &heard)? {
                 Ok(id) => Ok(Reservation {
                     ledger,
                     audit,
@@ -113,10 +121,13 @@ async fn reserve(ctx: &ChangeContext, plan: &Plan, call: Call) -> Result<Reserva
 }
 
 fn no_calls_left(stream: &str, quota: &Quota) -> String {
+    let others = quota
+        .by_others()
+        .map_or(String::new(), |o| format!(" ({o}, by CloudTrail)"));
     let next = quota
         .next_slot(Utc::now())
         .map_or(String::new(), |n| format!("; {n}"));
-    format!("no Start/Stop calls left for {stream} in 24 hours{next}")
+    format!("no Start/Stop calls left for {stream} in 24 hours{others}{next}")
 }
 
 /// Minutes may pass between the checks and "y" (a prompt, a dialog left

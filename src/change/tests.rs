@@ -3,6 +3,8 @@ use std::sync::{Arc, Mutex};
 use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
+use crate::quota;
+use crate::trail::Trail;
 
 struct Harness {
     sim: SimCloud,
@@ -24,6 +26,7 @@ fn harness() -> Harness {
         caller: Some("arn:aws:sts::123456789012:assumed-role/ops/me".into()),
         region: "us-east-1".into(),
         ledger: Ledger::at(dir.path().join("ledger.jsonl")),
+        trail: crate::trail::Trail::off(),
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
     };
@@ -670,4 +673,77 @@ fn only_a_state_this_change_cannot_lead_to_is_someone_elses() {
         false,
         &stream(Enabling, Some("third"))
     ));
+}
+
+/// The harness, with CloudTrail read as it is by default.
+fn harness_with_trail() -> Harness {
+    let mut h = harness();
+    h.ctx.trail = Trail::new(true, Duration::from_secs(60), Duration::from_secs(60));
+    h
+}
+
+/// shipping-updates' calls as its key moves back and forth: 22 were made by
+/// others before the demo began.
+fn flip(i: usize) -> Request {
+    let key = ["alias/orders-events-2026", "alias/orders-events"][i % 2];
+    rotate("shipping-updates", key)
+}
+
+#[tokio::test]
+async fn the_26th_call_counting_other_peoples_is_refused_before_sending() {
+    let h = harness_with_trail();
+    for i in 0..3 {
+        let (ending, _, msg) = h.run(&flip(i)).await.unwrap();
+        assert_eq!(ending, Ending::Done, "{msg}");
+    }
+    let p = h.plan(&flip(3)).await.unwrap();
+    assert_eq!((p.quota.used_here, p.quota.used_elsewhere), (3, 22));
+    assert!(!p.verdict.allowed());
+    let why = p.verdict.refusals.join("; ");
+    assert!(
+        why.contains("no Start/Stop calls left for shipping-updates (AWS allows 25 in 24 hours; 22 of them by others)"),
+        "{why}"
+    );
+    let before = h.sim.describe_stream("shipping-updates").await.unwrap();
+    let confirm = crate::cli::ConfirmArgs {
+        yes: true,
+        no_wait: true,
+    };
+    let code = cli::run(&h.sim, &h.ctx, &flip(3), &confirm, |_| None).await;
+    assert_eq!(code, crate::cli::exit::REFUSED);
+    let after = h.sim.describe_stream("shipping-updates").await.unwrap();
+    assert_eq!(before, after, "nothing was sent");
+    assert_eq!(h.remaining("shipping-updates"), 22, "the ledger's 3 only");
+}
+
+#[tokio::test]
+async fn the_reservation_counts_other_peoples_calls_under_the_lock() {
+    let h = harness_with_trail();
+    for i in 0..2 {
+        h.run(&flip(i)).await.unwrap();
+    }
+    let p = h.plan(&flip(2)).await.unwrap();
+    assert_eq!(p.quota.remaining, 1);
+    assert!(p.verdict.allowed());
+    // A colleague on this bastion takes the last call meanwhile.
+    let call = Call {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        stream: "shipping-updates".into(),
+        action: Operation::Start,
+    };
+    h.ctx.ledger.reserve(&call, Utc::now()).unwrap().unwrap();
+    let before = h.sim.describe_stream("shipping-updates").await.unwrap();
+    let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
+    let ChangeError::Refused(why) = &err else {
+        panic!("refused locally: {err}");
+    };
+    assert!(
+        why.starts_with("no Start/Stop calls left for shipping-updates in 24 hours (22 of them by others, by CloudTrail); the next frees at"),
+        "{why}"
+    );
+    assert_eq!(
+        h.sim.describe_stream("shipping-updates").await.unwrap(),
+        before
+    );
 }

@@ -191,9 +191,18 @@ impl AwsCloud {
             SdkError::ServiceError(service_err) => {
                 let code = err.code().unwrap_or("").to_string();
                 let message = err.message().unwrap_or(&code).to_string();
-                if service_err.raw().status().is_server_error() {
-                    let code = if code.is_empty() { "HTTP 5xx" } else { &code };
-                    return CloudError::Server(format!("{code}: {message}"));
+                let status = service_err.raw().status();
+                if status.is_server_error() {
+                    let code = if code.is_empty() {
+                        format!("HTTP {}", status.as_u16())
+                    } else {
+                        code
+                    };
+                    return CloudError::Server(if message.is_empty() {
+                        code
+                    } else {
+                        format!("{code}: {message}")
+                    });
                 }
                 classify(&code, message)
             }

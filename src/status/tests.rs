@@ -171,7 +171,7 @@ async fn wide_characters_keep_the_table_aligned() {
             "{line}"
         );
         from_column(line, 54);
-        let health = from_column(line, 91);
+        let health = from_column(line, 92);
         assert!(
             ["HEALTH", "OK", "WARNING", "CRITICAL", "UNKNOWN"].contains(&health),
             "{line}"
@@ -204,4 +204,133 @@ fn wrap_counts_display_columns_and_keeps_words_whole() {
     );
     assert_eq!(wrap("a  b\tc", 100, "    "), "a b c\n");
     assert_eq!(wrap("  ", 100, "    "), "");
+}
+
+#[tokio::test]
+async fn the_quota_counts_everyones_calls_and_says_where_they_come_from() {
+    let r = demo_report(Window::H3).await;
+    let shipping = find(&r, "shipping-updates");
+    assert_eq!(shipping.health, Health::Warning);
+    assert!(
+        shipping.problems[0].starts_with(
+            "3 of 25 Start/Stop calls left in 24 h (22 of them by others); the next frees at"
+        ),
+        "{:?}",
+        shipping.problems
+    );
+    let json = serde_json::to_value(shipping).unwrap();
+    let quota = &json["quota"];
+    // In this order, as scripts read it.
+    let text = serde_json::to_string(&shipping.quota).unwrap();
+    let order = [
+        "limit",
+        "used",
+        "remaining",
+        "next_slot_at",
+        "used_here",
+        "used_elsewhere",
+        "calls",
+        "source",
+    ];
+    let at: Vec<usize> = order
+        .iter()
+        .map(|k| text.find(&format!("\"{k}\":")).unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert_eq!(quota.as_object().unwrap().len(), order.len(), "{text}");
+    assert_eq!(
+        (
+            &quota["used"],
+            &quota["remaining"],
+            &quota["used_here"],
+            &quota["used_elsewhere"]
+        ),
+        (
+            &serde_json::json!(22),
+            &serde_json::json!(3),
+            &serde_json::json!(0),
+            &serde_json::json!(22)
+        )
+    );
+    assert_eq!(quota["source"], "ledger+cloudtrail");
+    let calls = quota["calls"].as_array().unwrap();
+    assert_eq!(calls.len(), 22);
+    let first = calls[0].as_object().unwrap();
+    let mut fields: Vec<&str> = first.keys().map(String::as_str).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["action", "at", "by", "error", "here", "key"]);
+    assert_eq!(first["action"], "start");
+    assert_eq!(first["by"], "terraform");
+    assert!(first["key"]
+        .as_str()
+        .unwrap()
+        .starts_with("arn:aws:kms:us-east-1:"));
+    assert_eq!(first["here"], false);
+    let refused: Vec<_> = calls.iter().filter(|c| !c["error"].is_null()).collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["error"], "ResourceInUseException");
+    assert_eq!(refused[0]["action"], "stop");
+    // Oldest first; the next slot is the oldest a day on.
+    let first_at: chrono::DateTime<Utc> = serde_json::from_value(first["at"].clone()).unwrap();
+    let next: chrono::DateTime<Utc> =
+        serde_json::from_value(quota["next_slot_at"].clone()).unwrap();
+    assert_eq!(next, first_at + chrono::Duration::hours(24));
+    // A stream without calls says the same of its source.
+    let quiet = serde_json::to_value(find(&r, "order-events")).unwrap();
+    assert_eq!(quiet["quota"]["calls"], serde_json::json!([]));
+    assert_eq!(quiet["quota"]["source"], "ledger+cloudtrail");
+    // The table keeps the plain figure.
+    let t = table(&r);
+    let row = t
+        .lines()
+        .find(|l| l.starts_with("shipping-updates"))
+        .unwrap();
+    assert!(row.contains(" 3/25 WARNING"), "{row}");
+    assert!(!t.contains('*'), "{t}");
+}
+
+#[tokio::test]
+async fn without_cloudtrail_the_quota_is_the_ledgers_and_the_table_says_so() {
+    let sim = SimCloud::new(Scenario::builtin());
+    let mut config = Config::builtin();
+    config.cloudtrail.enabled = false;
+    let only = [
+        "shipping-updates".to_string(),
+        "clickstream-raw".to_string(),
+    ];
+    let r = gather(&sim, &config, Window::H3, &only, &Ledger::in_memory())
+        .await
+        .unwrap();
+    assert!(r.errors.is_empty(), "not a failure: {:?}", r.errors);
+    let shipping = find(&r, "shipping-updates");
+    assert_eq!(shipping.health, Health::Ok, "the ledger knows no calls");
+    let quota = serde_json::to_value(&shipping.quota).unwrap();
+    assert_eq!(quota["source"], "ledger");
+    assert_eq!(
+        quota["source_reason"],
+        "CloudTrail is off ([cloudtrail] enabled = false)"
+    );
+    assert_eq!(
+        (&quota["used"], &quota["used_elsewhere"]),
+        (&serde_json::json!(0), &serde_json::json!(0))
+    );
+    let t = table(&r);
+    let row = t
+        .lines()
+        .find(|l| l.starts_with("shipping-updates"))
+        .unwrap();
+    assert!(row.contains(" 25/25* OK"), "{row}");
+    let kinesis = t
+        .lines()
+        .find(|l| l.starts_with("clickstream-raw"))
+        .unwrap();
+    assert!(
+        kinesis.contains("      - OK"),
+        "no quota, no mark: {kinesis}"
+    );
+    assert!(
+        t.contains("\n* QUOTA counts only this machine's ledger: CloudTrail is off ([cloudtrail] enabled = false).\n"),
+        "{t}"
+    );
+    assert!(t.lines().all(|l| l.width() <= 100), "{t}");
 }

@@ -12,7 +12,7 @@ use crate::cloud::{CloudError, Identity, KmsMetrics, Stream};
 use crate::health::Outage;
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
-use crate::quota::{self, Quota};
+use crate::quota::QuotaBook;
 
 /// KMS error series for the window, and the outage behind each erring stream.
 pub(super) type MetricsResult = Result<(KmsMetrics, HashMap<String, Outage>), CloudError>;
@@ -27,8 +27,9 @@ pub(super) enum Job {
     Stream(String, Result<Stream, CloudError>),
     Keys(Result<KeyBook, CloudError>),
     Metrics(Window, MetricsResult),
-    /// The quota of every stream by the ledger, or why it was not read.
-    Quotas(Result<HashMap<String, Quota>, String>),
+    /// The quota of every stream by the ledger and CloudTrail, or why the
+    /// ledger was not read.
+    Quotas(Result<QuotaBook, String>),
 }
 
 impl Worker {
@@ -129,8 +130,10 @@ impl Worker {
         );
     }
 
-    /// The ledger, read on the blocking pool: its lock may be held by
-    /// another process for seconds, and the worker must keep answering.
+    /// The ledger, read on the blocking pool (its lock may be held by
+    /// another process for seconds, and the worker must keep answering),
+    /// merged with CloudTrail's calls: read again only every `[cloudtrail]
+    /// poll_secs`, however often the ledger is.
     fn start_quotas(&mut self, now: Instant) {
         if !self.quotas.due(now) {
             return;
@@ -144,12 +147,18 @@ impl Worker {
             return;
         };
         self.quotas.start();
-        let (ledger, region) = (self.changes.ledger.clone(), self.cloud.region().to_string());
+        let (cloud, ledger, trail) = (
+            self.cloud.clone(),
+            self.changes.ledger.clone(),
+            self.changes.trail.clone(),
+        );
         let deadline = job_deadline(self.settings.call_timeout);
         self.push(
             async move {
                 Job::Quotas(match ledger.read_async().await {
-                    Ok(entries) => Ok(quota::quotas(&entries, &account, &region, Utc::now())),
+                    Ok(entries) => Ok(trail
+                        .book(cloud.as_ref(), &entries, &account, Utc::now())
+                        .await),
                     Err(e) => {
                         tracing::warn!("cannot read the quota ledger: {e}");
                         Err(format!("the ledger could not be read ({e})"))

@@ -31,7 +31,7 @@ use crate::health::Outage;
 use crate::inventory::KeyBook;
 use crate::model::Tone;
 use crate::model::Window;
-use crate::quota::Quota;
+use crate::quota::QuotaBook;
 
 use jobs::Job;
 
@@ -95,8 +95,8 @@ pub enum DataEvent {
         unknown: BTreeMap<String, String>,
         outages: HashMap<String, Outage>,
     },
-    /// Quota by the ledger, or why it could not be read.
-    Quotas(Result<HashMap<String, Quota>, String>),
+    /// Quota by the ledger and CloudTrail, or why the ledger could not be read.
+    Quotas(Result<QuotaBook, String>),
     /// Every KMS key of the account, for the key picker.
     AllKeys(KeyBook),
     Credentials(CredentialFacts),

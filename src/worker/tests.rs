@@ -84,6 +84,7 @@ async fn events_until_quiet(
         caller: None,
         region: cloud.region().to_string(),
         ledger: Ledger::at(dir.path().join("ledger.jsonl")),
+        trail: crate::trail::Trail::off(),
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
     };

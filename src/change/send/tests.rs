@@ -27,6 +27,7 @@ fn setup(patience: Duration) -> Setup {
         caller: None,
         region: "us-east-1".into(),
         ledger: Ledger::at(dir.path().join("ledger.jsonl")).lock_patience(patience),
+        trail: crate::trail::Trail::off(),
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
     };

@@ -19,7 +19,8 @@ use crate::cloud::sim::SimCloud;
 use crate::cloud::*;
 use crate::config::Config;
 use crate::model::Window;
-use crate::quota::Ledger;
+use crate::quota::{Ledger, QuotaBook, QuotaSource};
+use crate::trail::Trail;
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -170,6 +171,11 @@ fn start(cloud: Scripted) -> Running {
 }
 
 fn start_with(cloud: Scripted, settings: Settings, ledger: Ledger) -> Running {
+    start_reading(cloud, settings, ledger, Trail::off())
+}
+
+/// A worker whose quota reads CloudTrail through `trail`.
+fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Trail) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let cloud = Arc::new(cloud);
     let changes = ChangeContext {
@@ -177,6 +183,7 @@ fn start_with(cloud: Scripted, settings: Settings, ledger: Ledger) -> Running {
         caller: None,
         region: cloud.region().to_string(),
         ledger,
+        trail,
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
     };
@@ -491,4 +498,60 @@ fn screen(app: &crate::app::App) -> String {
     let mut t = Terminal::new(TestBackend::new(100, 30)).unwrap();
     t.draw(|f| crate::ui::render(f, app)).unwrap();
     t.backend().to_string()
+}
+
+/// The quota books the worker sent.
+fn books(events: &[DataEvent]) -> Vec<&QuotaBook> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            DataEvent::Quotas(Ok(book)) => Some(book),
+            _ => None,
+        })
+        .collect()
+}
+
+fn reading_cloudtrail() -> Trail {
+    Trail::new(true, 60 * SECOND, 60 * SECOND)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_quota_reads_cloudtrail_once_a_poll_and_the_ledger_every_ten_seconds() {
+    let settings = Settings::from_config(&Config::builtin());
+    let mut w = start_reading(
+        Scripted::new(),
+        settings,
+        Ledger::in_memory(),
+        reading_cloudtrail(),
+    );
+    let events = w.during(65 * SECOND).await;
+    let books = books(&events);
+    assert!(books.len() >= 6, "the ledger every 10 s: {}", books.len());
+    assert_eq!(w.cloud.seconds("history"), [0, 60]);
+    assert_eq!(
+        w.cloud.count("history"),
+        4,
+        "a query for Starts, one for Stops"
+    );
+    let last = books.last().unwrap();
+    assert_eq!(last.source, QuotaSource::LedgerAndCloudTrail);
+    assert_eq!(last.quota("shipping-updates").remaining, 3);
+    assert_eq!(last.calls("shipping-updates").len(), 22);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cloudtrail_that_refuses_leaves_the_ledgers_quota_on_screen() {
+    let denied = CloudError::AccessDenied("not authorized: cloudtrail:LookupEvents".into());
+    let cloud = Scripted::new().then("history", Fault::Fail(denied));
+    let settings = Settings::from_config(&Config::builtin());
+    let mut w = start_reading(cloud, settings, Ledger::in_memory(), reading_cloudtrail());
+    let events = w.during(5 * SECOND).await;
+    let first = books(&events)[0].clone();
+    let why = first.source.reason().unwrap_or_default().to_string();
+    assert!(why.contains("allow cloudtrail:LookupEvents"), "{why}");
+    assert_eq!(first.quota("shipping-updates").remaining, 25);
+    assert!(
+        !events.iter().any(|e| matches!(e, DataEvent::Failed { .. })),
+        "not a failure of the dashboard's"
+    );
 }
