@@ -1,13 +1,14 @@
-//! Enter: everything known about one stream, its key, its quota, and the KMS
-//! error chart with the time left before Firehose discards records.
+//! Enter: everything known about one stream, its key, its quota and the
+//! Start/Stop calls behind it, and the KMS error chart with the time left
+//! before Firehose discards records.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::chart;
 use super::theme::Theme;
+use super::{calls, chart};
 use crate::app::App;
 use crate::cloud::KeyType;
 use crate::model::{ago, stamp, when, Row};
@@ -26,10 +27,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Them
         .map(|p| (p.chars().count() + 2).div_ceil(width))
         .sum();
     let problem_rows = (wrapped as u16).clamp(1, 6);
-    let [title, info, trouble, plot] = Layout::vertical([
+    let listed = calls::listed(area.height);
+    let call_rows = calls::height(app, name, (area.width, listed), theme);
+    let [title, info, trouble, history, plot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(info_rows),
         Constraint::Length(problem_rows),
+        Constraint::Length(call_rows),
         Constraint::Min(5),
     ])
     .areas(area);
@@ -63,6 +67,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Them
             .collect()
     };
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), trouble);
+    calls::render(frame, history, app, name, listed, theme);
 
     chart::render(
         frame,

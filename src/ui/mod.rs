@@ -1,6 +1,7 @@
 //! Drawing: `render(frame, &App)` and nothing else. No I/O, no locks, no
 //! waiting: everything on screen comes from the state.
 
+mod calls;
 mod chart;
 mod detail;
 mod dialogs;

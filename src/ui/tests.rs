@@ -59,6 +59,52 @@ fn detail_with_chart_160x48() {
 }
 
 #[test]
+fn detail_lists_the_calls_behind_the_quota_80x24() {
+    let mut app = demo_app(80, 24);
+    open(&mut app, "shipping-updates");
+    let text = screen(&app);
+    assert!(text.contains("22 by others"), "{text}");
+    assert!(text.contains("terraform"), "{text}");
+    assert!(text.contains("… and 20 older"), "{text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn detail_lists_the_calls_behind_the_quota_160x48() {
+    let mut app = demo_app(160, 48);
+    open(&mut app, "shipping-updates");
+    let text = screen(&app);
+    assert!(
+        text.contains("22 by others; others' calls of the last ~15 min may not show yet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("maria.garcia   Stop    ✖ ResourceInUseException"),
+        "{text}"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn detail_says_when_only_this_machines_calls_are_counted() {
+    let mut app = demo_app(100, 30);
+    let book = crate::quota::QuotaBook {
+        source: crate::quota::QuotaSource::Ledger(
+            "CloudTrail is off ([cloudtrail] enabled = false)".into(),
+        ),
+        ..Default::default()
+    };
+    app.apply(DataEvent::Quotas(Ok(book)));
+    open(&mut app, "shipping-updates");
+    let text = screen(&app);
+    assert!(
+        text.contains("Start/Stop calls in 24 h: 0 in this machine's ledger; others' are not counted: CloudTrail is off"),
+        "{text}"
+    );
+    assert!(text.contains("25/25 left"), "{text}");
+}
+
+#[test]
 fn detail_ascii_markers_read_without_braille() {
     let mut config = Config::builtin();
     config.ui.markers = Markers::Ascii;

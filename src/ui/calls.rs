@@ -1,0 +1,117 @@
+//! In a stream's detail: its Start/Stop calls of the last 24 hours, newest
+//! first, whoever made them (time, who, Start or Stop, key, error), and
+//! where they were learned.
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use super::theme::Theme;
+use crate::app::App;
+use crate::cloud::KeyRef;
+use crate::model::stamp;
+use crate::quota::{CountedCall, Operation, QuotaSource};
+
+/// How many calls to list in a detail view this tall; the rest are counted,
+/// so the KMS chart keeps some room.
+pub fn listed(height: u16) -> usize {
+    match height {
+        h if h >= 40 => 8,
+        h if h >= 30 => 4,
+        _ => 2,
+    }
+}
+
+/// The rows the section needs at this width, listing `listed` calls.
+pub fn height(app: &App, name: &str, (width, listed): (u16, usize), theme: &Theme) -> u16 {
+    let width = usize::from(width.max(1));
+    lines(app, name, listed, theme)
+        .iter()
+        .map(|l| l.width().max(1).div_ceil(width))
+        .sum::<usize>()
+        .try_into()
+        .unwrap_or(u16::MAX)
+}
+
+pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, listed: usize, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(lines(app, name, listed, theme)).wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn lines<'a>(app: &App, name: &str, listed: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let Some(source) = app.knowledge().quota_source() else {
+        return Vec::new();
+    };
+    let calls = app.calls(name);
+    let mut lines = vec![summary(calls, source, theme)];
+    lines.extend(
+        calls
+            .iter()
+            .rev()
+            .take(listed)
+            .map(|c| call_line(app, c, theme)),
+    );
+    if calls.len() > listed {
+        lines.push(Line::styled(
+            format!("  … and {} older", calls.len() - listed),
+            theme.dim(),
+        ));
+    }
+    lines
+}
+
+/// How many calls, by whom, and what may be missing from the list: others'
+/// calls of the last minutes, or everyone's when CloudTrail was not read.
+fn summary<'a>(calls: &[CountedCall], source: &QuotaSource, theme: &Theme) -> Line<'a> {
+    let here = calls.iter().filter(|c| c.here).count();
+    let (counts, note) = match (calls.len(), source) {
+        (0, QuotaSource::LedgerAndCloudTrail) => (
+            "No Start/Stop calls in 24 h".to_string(),
+            "; others' calls of the last ~15 min may not show yet".to_string(),
+        ),
+        (n, QuotaSource::LedgerAndCloudTrail) => (
+            format!(
+                "Start/Stop calls in 24 h: {here} from this machine, {} by others",
+                n - here
+            ),
+            "; others' calls of the last ~15 min may not show yet".to_string(),
+        ),
+        (n, QuotaSource::Ledger(why)) => (
+            format!("Start/Stop calls in 24 h: {n} in this machine's ledger"),
+            format!("; others' are not counted: {why}"),
+        ),
+    };
+    let note_style = match source {
+        QuotaSource::LedgerAndCloudTrail => theme.dim(),
+        QuotaSource::Ledger(_) => theme.warn(),
+    };
+    Line::from(vec![Span::raw(counts), Span::styled(note, note_style)])
+}
+
+/// "  2026-11-21 11:00 UTC  terraform      Start alias/orders-events".
+fn call_line<'a>(app: &App, c: &CountedCall, theme: &Theme) -> Line<'a> {
+    let by = match (&c.by, c.here) {
+        (Some(by), _) => by.clone(),
+        (None, true) => "this machine".to_string(),
+        (None, false) => "?".to_string(),
+    };
+    let action = match c.action {
+        Operation::Start => "Start",
+        Operation::Stop => "Stop",
+    };
+    let key = c.key.as_deref().map_or(String::new(), |k| match k {
+        "aws-owned" => app.keys.name_of(KeyRef::AwsOwned),
+        arn => app.keys.key_label(arn),
+    });
+    let mut spans = vec![Span::raw(format!(
+        "  {}  {by:<14} {action:<5} {key}",
+        stamp(c.at)
+    ))];
+    if let Some(e) = &c.error {
+        spans.push(Span::styled(format!("  ✖ {e}"), theme.error()));
+    }
+    Line::from(spans)
+}
