@@ -220,13 +220,22 @@ async fn the_26th_call_is_refused_locally_even_when_aws_would_not_know() {
         };
         h.run(&r).await.unwrap();
     }
-    let p = h.plan(&rotate("waf-logs", "alias/payments")).await.unwrap();
+    let mut p = h.plan(&rotate("waf-logs", "alias/payments")).await.unwrap();
     assert!(!p.verdict.allowed());
     let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
     assert!(
         matches!(err, ChangeError::Refused(ref m) if m.contains("no Start/Stop calls left")),
         "{err}"
     );
+    // And the ledger refuses under its lock even when the checks were made
+    // before the last call was taken (a colleague took it meanwhile).
+    p.verdict = Verdict::default();
+    let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
+    assert!(
+        matches!(err, ChangeError::Refused(ref m) if m.contains("no Start/Stop calls left")),
+        "{err}"
+    );
+    assert_eq!(h.outcomes().last(), Some(&AuditOutcome::Refused));
 }
 
 #[tokio::test]

@@ -189,14 +189,16 @@ impl AwsCloud {
                 }
                 classify(&code, message)
             }
-            SdkError::TimeoutError(_) if credentials => CloudError::Credentials(first_line(&text)),
-            SdkError::TimeoutError(_) => no_answer(),
-            SdkError::DispatchFailure(d) if d.is_timeout() => no_answer(),
-            SdkError::DispatchFailure(_) if credentials => {
+            // Only a failure before the request was built can be about
+            // credentials: a send refused as "credentials" gives its quota
+            // slot back, which must never happen to a request that may have
+            // left. Timeouts, dispatch and response errors stay unclear.
+            SdkError::ConstructionFailure(_) if credentials => {
                 CloudError::Credentials(first_line(&text))
             }
+            SdkError::TimeoutError(_) => no_answer(),
+            SdkError::DispatchFailure(d) if d.is_timeout() => no_answer(),
             SdkError::DispatchFailure(_) => CloudError::Unreachable(first_line(&text)),
-            _ if credentials => CloudError::Credentials(first_line(&text)),
             _ => CloudError::Other(first_line(&text)),
         }
     }
