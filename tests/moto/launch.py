@@ -692,7 +692,7 @@ def _iso(epoch):
 
 
 def _lower_camel(value, keep_keys=False):
-    """Request members as CloudTrail's requestParameters spell them: keyARN, not KeyARN."""
+    """Request members as CloudTrail's requestParameters spell them: keyARN."""
     if isinstance(value, dict):
         return {
             (k if keep_keys else k[:1].lower() + k[1:]): _lower_camel(v, k in USER_MAPS)
@@ -914,7 +914,9 @@ class Trail:
         changes = {k: v for k, v in spec.items() if k != "region"}
         unknown = set(changes) - set(SETTINGS)
         if unknown:
-            raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}")
+            raise ValueError(
+                f"unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}"
+            )
         delay = changes.get("lookup_delay_seconds", 0)
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
             raise ValueError("lookup_delay_seconds must be a number >= 0")
@@ -993,7 +995,8 @@ def _lookup_attribute(request):
     if key not in LOOKUP_KEYS:
         raise LookupFailure(
             "InvalidLookupAttributesException",
-            f"The AttributeKey {key!r} is not valid. Valid keys: {', '.join(sorted(LOOKUP_KEYS))}.",
+            f"The AttributeKey {key!r} is not valid. Valid keys: "
+            + ", ".join(sorted(LOOKUP_KEYS)),
         )
     if not isinstance(value, str) or not 1 <= len(value) <= 2000:
         raise LookupFailure(
@@ -1049,7 +1052,11 @@ def _lookup(trail, region, request, now):
             "InvalidEventCategoryException", "The EventCategory must be insight."
         )
     limit = request.get("MaxResults", PAGE_MAX)
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= PAGE_MAX:
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= PAGE_MAX
+    ):
         raise LookupFailure(
             "InvalidMaxResultsException", f"MaxResults must be from 1 to {PAGE_MAX}."
         )
@@ -1125,7 +1132,9 @@ def _injected_event(spec, trail, now):
         raise ValueError("each event must be a JSON object")
     unknown = set(spec) - EVENT_FIELDS
     if unknown:
-        raise ValueError(f"unknown event fields {sorted(unknown)}; known: {sorted(EVENT_FIELDS)}")
+        raise ValueError(
+            f"unknown event fields {sorted(unknown)}; known: {sorted(EVENT_FIELDS)}"
+        )
     region, name = spec.get("region"), spec.get("eventName")
     if not isinstance(region, str) or not region:
         raise ValueError("region is required")
@@ -1205,7 +1214,10 @@ class TrailLayer:
     def _recorded(self, call):
         if call.operation in DATA_EVENTS:
             return False
-        return not _read_only(call.operation) or self.trail.settings(call.region)["record_reads"]
+        return (
+            not _read_only(call.operation)
+            or self.trail.settings(call.region)["record_reads"]
+        )
 
     def _lookup_events(self, environ, start_response, call):
         raw = _buffer_body(environ)
@@ -1246,7 +1258,11 @@ class TrailLayer:
             source,
             call.region,
             stream=request.get("DeliveryStreamName"),
-            keys=[request.get(k) for k in ("KeyId", "AliasName", "TargetKeyId") if request.get(k)],
+            keys=[
+                request.get(k)
+                for k in ("KeyId", "AliasName", "TargetKeyId")
+                if request.get(k)
+            ],
         )
         status, headers, body = _call_buffered(self.app, environ)
         request_id, headers = _request_id(headers, body)
@@ -1272,7 +1288,8 @@ class TrailLayer:
             "errorMessage": error_message,
         }
         self.trail.add(
-            call.region, _make_event(call.region, source, call.operation, origin, when, details)
+            call.region,
+            _make_event(call.region, source, call.operation, origin, when, details),
         )
         return _respond(start_response, status, headers, body)
 
@@ -1303,10 +1320,14 @@ class TrailLayer:
                 if not isinstance(spec, dict):
                     raise ValueError("the body must be a JSON object")
                 settings = self.trail.configure(spec)
-                return _respond_json(start_response, 200, {"ok": True, "settings": settings})
+                return _respond_json(
+                    start_response, 200, {"ok": True, "settings": settings}
+                )
         except (ValueError, TypeError) as error:
             return _respond_json(start_response, 400, {"ok": False, "error": str(error)})
-        return _respond_json(start_response, 404, {"ok": False, "error": "no such control"})
+        return _respond_json(
+            start_response, 404, {"ok": False, "error": "no such control"}
+        )
 
 
 def main():
