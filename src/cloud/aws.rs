@@ -198,6 +198,12 @@ impl AwsCloud {
             }
             SdkError::TimeoutError(_) => no_answer(),
             SdkError::DispatchFailure(d) if d.is_timeout() => no_answer(),
+            // The credential chain fails in the dispatch phase, before any
+            // connection (an "other" connector error); an I/O error may
+            // have come after the request left, so it is never this.
+            SdkError::DispatchFailure(d) if d.is_other() && credentials => {
+                CloudError::Credentials(first_line(&text))
+            }
             SdkError::DispatchFailure(_) => CloudError::Unreachable(first_line(&text)),
             _ => CloudError::Other(first_line(&text)),
         }
