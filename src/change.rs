@@ -416,10 +416,12 @@ async fn write_down(
     let (ledger, audit, watch) = (ctx.ledger.clone(), ctx.audit.clone(), watch.clone());
     on_disk(ctx, move || {
         watch.write(ends, || {
-            if let Some(record) = record {
-                ledger.record(&record)?;
-            }
-            audit.append(&line)?;
+            // Both are attempted: a ledger that cannot be written must not
+            // also cost the audit its line.
+            let recorded = record.map_or(Ok(()), |r| ledger.record(&r));
+            let audited = audit.append(&line);
+            recorded?;
+            audited?;
             Ok(())
         })
     })
@@ -580,7 +582,11 @@ pub async fn carry_out(
         step(Step::Seen(s));
     })
     .await;
-    watch.disarm();
+    // A follow that stopped on an error leaves the guard armed, so the audit
+    // still ends with "left before AWS finished" rather than "accepted".
+    if result.is_ok() {
+        watch.disarm();
+    }
     result.map(Some)
 }
 

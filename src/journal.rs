@@ -56,7 +56,10 @@ pub fn create_dir(dir: &Path, sharing: Sharing) -> io::Result<()> {
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(mode)
-        .create(dir)
+        .create(dir)?;
+    // The umask narrows the mode asked for (0770 is 0750 under 022, and the
+    // team could not create files in it); set it exactly.
+    std::fs::set_permissions(dir, Permissions::from_mode(mode))
 }
 
 /// Follows symbolic links to the file they name, so a linked ledger is read,

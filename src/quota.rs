@@ -450,6 +450,18 @@ impl Ledger {
             );
             return Ok(());
         }
+        // Dropping old entries trusts this machine's clock. The ledger's
+        // mtime, just set by our own append, is the file system's clock (a
+        // file server's, for a shared mount): if the two disagree, a clock
+        // ahead could drop a colleague's live calls, so do not compact.
+        let written_at: DateTime<Utc> = meta.modified().map_err(|e| self.io(e))?.into();
+        if (written_at - now).abs() > Duration::minutes(FUTURE_SLACK_MINUTES) {
+            tracing::warn!(
+                "not compacting {}: this machine's clock ({now}) and the ledger's file system ({written_at}) disagree",
+                target.display()
+            );
+            return Ok(());
+        }
         let keep = now - Duration::hours(KEEP_HOURS);
         let current = self.read_unlocked(target)?;
         let mut text = String::new();
@@ -460,7 +472,18 @@ impl Ledger {
         let name = target
             .file_name()
             .map_or("ledger".into(), |n| n.to_string_lossy());
-        let tmp = target.with_file_name(format!(".{name}.compact-{}", std::process::id()));
+        // Any copy left aside is a crashed compaction's (they happen under
+        // the exclusive lock, which this process holds): clear them, so a
+        // leftover can never block compaction for good.
+        let prefix = format!(".{name}.compact-");
+        if let Some(dir) = target.parent() {
+            for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            }
+        }
+        let tmp = target.with_file_name(format!("{prefix}{}", std::process::id()));
         let written = (|| -> std::io::Result<()> {
             let mut file = OpenOptions::new()
                 .write(true)

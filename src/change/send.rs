@@ -215,7 +215,15 @@ async fn record_answer(
         .ledger
         .map(|o| ledger_entry(call, &id, o, request_id));
     // Nothing watches yet: the change is followed only once it is sent.
-    write_down(ctx, &Watch::default(), false, record, line).await?;
+    // AWS has answered: a failure to write it down must not hide the answer
+    // (the user would think nothing happened and try again). The ledger's
+    // "sent" line stands, so the call still counts.
+    if let Err(e) = write_down(ctx, &Watch::default(), false, record, line).await {
+        tracing::error!(
+            "AWS answered {}, but it could not be written down: {e}",
+            plan.stream.name
+        );
+    }
     answer.then.map(|unclear| Sent { id, unclear })
 }
 

@@ -58,17 +58,22 @@ impl Harness {
         let p = self.plan(r).await?;
         send(&self.sim, &self.ctx, &p).await?;
         self.advance(5);
-        let (ending, s) = follow(
+        let (ending, s) = self.follow(&p).await?;
+        let msg = explain(&p, &ending, &s);
+        Ok((ending, s, msg))
+    }
+
+    /// Follows a sent change, polling at once, for up to 5 s.
+    async fn follow(&self, p: &Plan) -> Result<(Ending, Stream), ChangeError> {
+        follow(
             &self.sim,
             &self.ctx,
-            &p,
+            p,
             Duration::from_millis(1),
             Duration::from_secs(5),
             |_| {},
         )
-        .await?;
-        let msg = explain(&p, &ending, &s);
-        Ok((ending, s, msg))
+        .await
     }
 
     fn outcomes(&self) -> Vec<AuditOutcome> {
@@ -122,16 +127,7 @@ async fn a_failed_change_says_the_old_key_stays() {
     p.verdict = Verdict::default();
     send(&h.sim, &h.ctx, &p).await.unwrap();
     h.advance(5);
-    let (ending, s) = follow(
-        &h.sim,
-        &h.ctx,
-        &p,
-        Duration::from_millis(1),
-        Duration::from_secs(5),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let (ending, s) = h.follow(&p).await.unwrap();
     assert!(matches!(ending, Ending::Failed(Some(ref f)) if f.kind == "DISABLED_KMS_KEY"));
     let msg = explain(&p, &ending, &s);
     assert!(
@@ -223,13 +219,22 @@ async fn the_26th_call_is_refused_locally_even_when_aws_would_not_know() {
         };
         h.run(&r).await.unwrap();
     }
-    let p = h.plan(&rotate("waf-logs", "alias/payments")).await.unwrap();
+    let mut p = h.plan(&rotate("waf-logs", "alias/payments")).await.unwrap();
     assert!(!p.verdict.allowed());
     let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
     assert!(
         matches!(err, ChangeError::Refused(ref m) if m.contains("no Start/Stop calls left")),
         "{err}"
     );
+    // And the ledger refuses under its lock even when the checks were made
+    // before the last call was taken (a colleague took it meanwhile).
+    p.verdict = Verdict::default();
+    let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
+    assert!(
+        matches!(err, ChangeError::Refused(ref m) if m.contains("no Start/Stop calls left")),
+        "{err}"
+    );
+    assert_eq!(h.outcomes().last(), Some(&AuditOutcome::Refused));
 }
 
 #[tokio::test]
@@ -280,16 +285,7 @@ async fn a_never_encrypted_stream_that_fails_to_enable_is_not_called_encrypted()
     p.verdict = Verdict::default();
     send(&h.sim, &h.ctx, &p).await.unwrap();
     h.advance(5);
-    let (ending, s) = follow(
-        &h.sim,
-        &h.ctx,
-        &p,
-        Duration::from_millis(1),
-        Duration::from_secs(5),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let (ending, s) = h.follow(&p).await.unwrap();
     assert!(matches!(ending, Ending::Failed(_)), "{ending:?}");
     let msg = explain(&p, &ending, &s);
     assert!(
@@ -321,16 +317,7 @@ async fn a_leftover_enabling_failed_does_not_end_the_follow_early() {
     assert!(!moved(&p.stream, &before));
     send(&h.sim, &h.ctx, &p).await.unwrap();
     h.advance(5);
-    let (ending, _) = follow(
-        &h.sim,
-        &h.ctx,
-        &p,
-        Duration::from_millis(1),
-        Duration::from_secs(5),
-        |_| {},
-    )
-    .await
-    .unwrap();
+    let (ending, _) = h.follow(&p).await.unwrap();
     assert_eq!(ending, Ending::Done);
 }
 

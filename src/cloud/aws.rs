@@ -206,14 +206,22 @@ impl AwsCloud {
                 }
                 classify(&code, message)
             }
-            SdkError::TimeoutError(_) if credentials => CloudError::Credentials(first_line(&text)),
+            // Only a failure before the request was built can be about
+            // credentials: a send refused as "credentials" gives its quota
+            // slot back, which must never happen to a request that may have
+            // left. Timeouts, dispatch and response errors stay unclear.
+            SdkError::ConstructionFailure(_) if credentials => {
+                CloudError::Credentials(first_line(&text))
+            }
             SdkError::TimeoutError(_) => no_answer(),
             SdkError::DispatchFailure(d) if d.is_timeout() => no_answer(),
-            SdkError::DispatchFailure(_) if credentials => {
+            // The credential chain fails in the dispatch phase, before any
+            // connection (an "other" connector error); an I/O error may
+            // have come after the request left, so it is never this.
+            SdkError::DispatchFailure(d) if d.is_other() && credentials => {
                 CloudError::Credentials(first_line(&text))
             }
             SdkError::DispatchFailure(_) => CloudError::Unreachable(first_line(&text)),
-            _ if credentials => CloudError::Credentials(first_line(&text)),
             _ => CloudError::Other(first_line(&text)),
         }
     }

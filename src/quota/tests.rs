@@ -440,3 +440,49 @@ fn a_lock_released_while_waiting_is_taken() {
     release.join().unwrap();
     assert_eq!(ledger.read().unwrap().len(), 1);
 }
+
+#[test]
+fn a_clock_ahead_of_the_ledgers_file_system_does_not_compact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.jsonl");
+    let real_now = Utc::now();
+    // A colleague's live call, and this machine's clock two days ahead.
+    let mut text = serde_json::to_string(&entry("live", 60, Outcome::Accepted, real_now)).unwrap();
+    text.push('\n');
+    std::fs::write(&path, text).unwrap();
+    let ahead = real_now + Duration::days(2);
+    Ledger::at(path.clone())
+        .compacting_at(1)
+        .reserve(&call(), ahead)
+        .unwrap()
+        .unwrap();
+    let ids: Vec<String> = Ledger::at(path)
+        .read()
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert!(
+        ids.contains(&"live".to_string()),
+        "not compacted away: {ids:?}"
+    );
+}
+
+#[test]
+fn a_crashed_compactions_copy_does_not_block_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.jsonl");
+    let now = Utc::now();
+    old_entries(&path, 5, now);
+    let leftover = dir
+        .path()
+        .join(format!(".ledger.jsonl.compact-{}", std::process::id()));
+    std::fs::write(&leftover, "half").unwrap();
+    Ledger::at(path.clone())
+        .compacting_at(3)
+        .reserve(&call(), now)
+        .unwrap()
+        .unwrap();
+    assert_eq!(Ledger::at(path).read().unwrap().len(), 1, "compacted");
+    assert!(!leftover.exists());
+}

@@ -10,10 +10,16 @@
    layer injects the failures real AWS produces, and counts the calls that reached
    moto. Tests run in parallel against one launcher, each in its own AWS region, so
    every fault and every count is scoped by region.
+4. CloudTrail: moto has no LookupEvents. The launcher keeps each region's event
+   history itself: every Firehose and KMS management call moto carries out becomes
+   an event (request id and error from moto's answer, caller from the access key),
+   tests add events "by someone else" at past times, and LookupEvents is answered
+   from it in AWS's shapes (see "CloudTrail event history" below for what AWS does
+   and how this differs).
 
 Requests are recognised by the region and service of their SigV4 credential scope
 (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`) and by their operation:
-X-Amz-Target after the dot (JSON: firehose, kms), the path after
+X-Amz-Target after the dot (JSON: firehose, kms, cloudtrail), the path after
 `/service/GraniteServiceVersion20100801/operation/` (CBOR: CloudWatch), or `Action`
 (query: sts).
 
@@ -25,8 +31,43 @@ Control API (unsigned, on the same port):
                                   ?region) and release the requests they hold.
   GET    /_firekeeper/calls?region=R&operation=O
                                   -> {"received": N, "forwarded": M}: requests that
-                                  reached the launcher / were passed on to moto
-                                  (faulted or not; no operation = all of R).
+                                  reached the launcher / were passed on to moto, or
+                                  for LookupEvents to the event history (faulted or
+                                  not; no operation = all of R).
+  POST   /_firekeeper/events      an event made by someone else, or a JSON list of
+                                  them -> {"ok": true, "eventIds": [...]}. Fields:
+                                  region, eventName (required); eventSource
+                                  ("kms.amazonaws.com" when keyId is given, else
+                                  "firehose.amazonaws.com"); resourceName (the
+                                  stream) or keyId (id, ARN or alias: the resource
+                                  is the key's ARN); at (ISO 8601 time, or seconds
+                                  ago; default 0 = now); user (an IAM user name;
+                                  default: accessKeyId's identity, or "someone-else");
+                                  accessKeyId (default: a random AKIA...); errorCode,
+                                  errorMessage (default none: the call worked); keyArn,
+                                  keyType (StartDeliveryStreamEncryption; keyType
+                                  defaults to CUSTOMER_MANAGED_CMK with keyArn, else
+                                  AWS_OWNED_CMK); requestParameters (replaces the
+                                  default: deliveryStreamName [+ the encryption
+                                  input] or keyId).
+  DELETE /_firekeeper/events?region=R   forget R's history, its trail settings and
+                                  its region-scoped identities (all without ?region).
+  POST   /_firekeeper/identities  JSON {"accessKeyId": K, "type": "IAMUser" |
+                                  "AssumedRole" (default IAMUser), "userName": the
+                                  user's or the role's name (IAMUser default: K),
+                                  "sessionName": S (AssumedRole: required), "arn":
+                                  override (default arn:aws:iam::ACCT:user/NAME or
+                                  arn:aws:sts::ACCT:assumed-role/NAME/S), "region":
+                                  only there (default: every region)} -> {"ok": true}.
+                                  Unmapped keys are IAM users named after the key.
+  POST   /_firekeeper/trail       JSON {"region": R, "lookup_delay_seconds": 0,
+                                  "lookups_per_second": null, "record_reads": false}
+                                  (any subset) -> {"ok": true, "settings": {...}}:
+                                  events younger than the delay are not returned yet
+                                  (AWS: 5-15 min); more lookups than the rate in one
+                                  second get ThrottlingException (AWS: 2, null = no
+                                  limit); record_reads also records Describe/List/Get
+                                  and KMS crypto calls (AWS records them all).
 
 Fault kinds (the first fault that matches a request, in the order added, applies):
   lose_answer   delay=30: moto acts, the answer is held `delay` seconds. times=1.
@@ -39,18 +80,27 @@ Fault kinds (the first fault that matches a request, in the order added, applies
                 (CBOR, or JSON) get StatusCode=value on every result, or on those
                 whose query has a DeliveryStreamName dimension in `streams`.
 `times` is how many matching requests a fault applies to (unlimited unless said).
+Faults apply to CloudTrail too (service "cloudtrail", operation "LookupEvents"); AWS
+answers ThrottlingException and AccessDeniedException with status 400, so give
+"status": 400 with them. An injected error never reaches moto and is no event; a
+lost answer and a released hang are events (moto acted).
 
 Usage: python launch.py PORT   (binds 127.0.0.1 only)
 """
 
 import base64
+import collections
 import datetime
+import hashlib
 import http
 import io
+import itertools
 import json
+import os
 import re
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -59,7 +109,9 @@ from xml.sax.saxutils import escape
 import cbor2
 from werkzeug.serving import run_simple
 
+from moto.core import DEFAULT_ACCOUNT_ID
 from moto.firehose.models import DeliveryStream
+from moto.kms.models import kms_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 DeliveryStream.MAX_STREAMS_PER_REGION = 5000
@@ -197,7 +249,7 @@ class CborAdapter:
 CONTROL_PREFIX = "/_firekeeper/"
 CONTROL_FAULTS = "/_firekeeper/faults"
 CONTROL_CALLS = "/_firekeeper/calls"
-SERVICES = {"firehose", "kms", "monitoring", "sts"}
+SERVICES = {"cloudtrail", "firehose", "kms", "monitoring", "sts"}
 KINDS = {"lose_answer", "error", "hang", "metric_status"}
 # A held request gives up after this long, so a test that never deletes its hang
 # fault does not keep a server thread forever.
@@ -355,22 +407,29 @@ def _respond_json(start_response, status, document):
     )
 
 
-def _query_error(call, fault, request_id):
+def _query_error(call, status, error_type, message, request_id):
     namespace = QUERY_NAMESPACES.get(call.service)
     xmlns = f' xmlns="{namespace}"' if namespace else ""
-    side = "Sender" if fault.status < 500 else "Receiver"
+    side = "Sender" if status < 500 else "Receiver"
     return (
         f"<ErrorResponse{xmlns}><Error><Type>{side}</Type>"
-        f"<Code>{escape(fault.error_type)}</Code>"
-        f"<Message>{escape(fault.message)}</Message></Error>"
+        f"<Code>{escape(error_type)}</Code>"
+        f"<Message>{escape(message)}</Message></Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     ).encode()
 
 
-def _error_answer(environ, call, fault):
-    """The error AWS sends for this protocol: (headers, body)."""
+def _error_answer(environ, call, status, error_type, message):
+    """The error AWS sends for this protocol: (headers, body).
+
+    JSON 1.0/1.1 (Firehose, KMS, CloudTrail): HTTP 4xx/5xx, the error's shape name in
+    the `x-amzn-ErrorType` header and in the body's `__type`, and the text under
+    `message`. AWS sometimes qualifies `__type` ("com.amazonaws.cloudtrail.v20131101#
+    ThrottlingException") and sometimes spells `Message`; every SDK accepts both, so
+    the plain name and `message` are used throughout.
+    """
     request_id = str(uuid.uuid4())
-    document = {"__type": fault.error_type, "message": fault.message}
+    document = {"__type": error_type, "message": message}
     headers = [("x-amzn-RequestId", request_id)]
     if call.protocol == "cbor":
         body = cbor2.dumps(document)
@@ -381,9 +440,9 @@ def _error_answer(environ, call, fault):
         if not content_type.startswith("application/x-amz-json"):
             content_type = "application/x-amz-json-1.1"
         body = json.dumps(document).encode()
-        headers += [("Content-Type", content_type), ("x-amzn-ErrorType", fault.error_type)]
+        headers += [("Content-Type", content_type), ("x-amzn-ErrorType", error_type)]
     else:
-        body = _query_error(call, fault, request_id)
+        body = _query_error(call, status, error_type, message, request_id)
         headers += [("Content-Type", "text/xml")]
     return headers, body
 
@@ -469,7 +528,9 @@ class FaultInjector:
     def _error(self, environ, start_response, call, fault):
         # AWS refused the call (throttling, limits, validation, a 500 from the
         # service): nothing changes, and the SDK sees the service's error shape.
-        headers, body = _error_answer(environ, call, fault)
+        headers, body = _error_answer(
+            environ, call, fault.status, fault.error_type, fault.message
+        )
         return _respond(start_response, _status_line(fault.status), headers, body)
 
     def _hang(self, environ, start_response, call, fault):
@@ -515,13 +576,764 @@ class FaultInjector:
                 return _respond_json(start_response, 200, counts)
         except (ValueError, TypeError) as error:
             return _respond_json(start_response, 400, {"ok": False, "error": str(error)})
-        return _respond_json(start_response, 404, {"ok": False, "error": "no such control"})
+        # The trail's controls (events, identities, trail), or a 404 from there.
+        return self.app(environ, start_response)
+
+
+# ---------------------------------------------------------------------------
+# CloudTrail event history: LookupEvents
+#
+# What AWS does: CloudTrail's "Event history" keeps every management event of the
+# last 90 days, per account and Region, with no trail needed. LookupEvents (AWS
+# JSON 1.1, target com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.
+# LookupEvents) answers from it: at most MaxResults events (1-50, default 50) a
+# page, newest first, with a NextToken while more remain; the token is valid only
+# with the same parameters. At most one LookupAttribute (EventId, EventName,
+# ReadOnly, Username, ResourceType, ResourceName, EventSource or AccessKeyId; an
+# exact match), StartTime and EndTime both inclusive. Bad input is answered 400
+# with InvalidLookupAttributesException, InvalidTimeRangeException,
+# InvalidMaxResultsException, InvalidNextTokenException or
+# InvalidEventCategoryException; more than two lookups a second per account and
+# Region are answered ThrottlingException ("Rate exceeded"). Each Event carries
+# the record itself as a JSON string, CloudTrailEvent. An event is delivered
+# typically 5 to 15 minutes after the call. Failed calls (AccessDenied, not
+# found, validation) are events too, with errorCode and errorMessage.
+#
+# moto has no LookupEvents, so the launcher keeps the history itself: every
+# Firehose and KMS management call it passes to moto becomes an event the moment
+# moto answers it, with moto's request id and error, the caller named after the
+# SigV4 access key. A call the fault injector answered itself never reached
+# "AWS" and is not an event; a lost answer (moto acted) is. How this stand-in
+# differs from AWS:
+#   - events are visible at once, not 5-15 minutes later, unless a test sets
+#     lookup_delay_seconds for its Region (POST /_firekeeper/trail);
+#   - only Firehose and KMS calls are recorded, and read-only ones (Describe*,
+#     List*, Get*, Encrypt, Decrypt, ...) only when the Region's record_reads is
+#     set: AWS records them all, CloudTrail's own LookupEvents calls included;
+#   - an injected error (fault "error") is not an event, where AWS records e.g.
+#     AccessDenied; a test that needs one POSTs it to /_firekeeper/events;
+#   - no throttling unless the Region's lookups_per_second is set (AWS: 2);
+#   - responseElements is always null (AWS fills it for some calls, e.g.
+#     CreateGrant's grantId), requestParameters is the request with its member
+#     names in lowerCamelCase and nothing redacted, and error messages are the
+#     launcher's own wording (the error codes are AWS's);
+#   - one account (moto's), and the Username of an assumed role is its session
+#     name, of an IAM user the user name.
+
+CONTROL_EVENTS = "/_firekeeper/events"
+CONTROL_IDENTITIES = "/_firekeeper/identities"
+CONTROL_TRAIL = "/_firekeeper/trail"
+ACCOUNT_ID = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
+EVENT_SOURCES = {"firehose": "firehose.amazonaws.com", "kms": "kms.amazonaws.com"}
+STREAM_TYPE = "AWS::KinesisFirehose::DeliveryStream"
+KEY_TYPE = "AWS::KMS::Key"
+# Firehose's PutRecord(Batch) are data events: never in Event history.
+DATA_EVENTS = {"PutRecord", "PutRecordBatch"}
+READ_PREFIXES = ("Describe", "List", "Get")
+KMS_READS = {
+    "Decrypt",
+    "Encrypt",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "GenerateRandom",
+    "ReEncrypt",
+    "Sign",
+    "Verify",
+    "VerifyMac",
+}
+LOOKUP_KEYS = {
+    "EventId",
+    "EventName",
+    "ReadOnly",
+    "Username",
+    "ResourceType",
+    "ResourceName",
+    "EventSource",
+    "AccessKeyId",
+}
+PAGE_MAX = 50
+RETENTION_SECONDS = 90 * 24 * 3600
+# Request members whose keys are the caller's data, not member names: kept as sent.
+USER_MAPS = {"EncryptionContext", "EncryptionContextSubset", "EncryptionContextEquals"}
+ACCESS_KEY = re.compile(r"Credential=([^/,\s]+)/")
+OTHER_USER = "someone-else"
+OTHER_IP = "198.51.100.7"
+OTHER_AGENT = "aws-cli/2.17.0 md/command#firehose (injected by the firekeeper launcher)"
+EVENT_FIELDS = {
+    "region",
+    "eventName",
+    "eventSource",
+    "resourceName",
+    "keyId",
+    "user",
+    "accessKeyId",
+    "at",
+    "errorCode",
+    "errorMessage",
+    "keyArn",
+    "keyType",
+    "requestParameters",
+}
+IDENTITY_FIELDS = {"accessKeyId", "type", "userName", "sessionName", "arn", "region"}
+SETTINGS = {"lookup_delay_seconds": 0, "lookups_per_second": None, "record_reads": False}
+
+
+def _read_only(operation):
+    return operation.startswith(READ_PREFIXES) or operation in KMS_READS
+
+
+def _iso(epoch):
+    return datetime.datetime.fromtimestamp(epoch, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ"
+    )
+
+
+def _lower_camel(value, keep_keys=False):
+    """Request members as CloudTrail's requestParameters spell them: keyARN."""
+    if isinstance(value, dict):
+        return {
+            (k if keep_keys else k[:1].lower() + k[1:]): _lower_camel(v, k in USER_MAPS)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_lower_camel(v) for v in value]
+    return value
+
+
+def _principal_id(prefix, name):
+    digest = base64.b32encode(hashlib.sha1(name.encode()).digest()).decode()
+    return prefix + digest[:17]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who signed with an access key: an IAM user, or a role session."""
+
+    kind: str  # "IAMUser" or "AssumedRole"
+    name: str  # the user's name, or the role's
+    session: str | None = None
+    arn: str | None = None
+
+    @staticmethod
+    def parse(spec):
+        unknown = set(spec) - IDENTITY_FIELDS
+        if unknown:
+            raise ValueError(f"unknown identity fields {sorted(unknown)}")
+        key = spec.get("accessKeyId")
+        if not isinstance(key, str) or not key:
+            raise ValueError("accessKeyId is required")
+        kind = spec.get("type", "IAMUser")
+        name = spec.get("userName", key if kind == "IAMUser" else None)
+        session = spec.get("sessionName")
+        arn = spec.get("arn")
+        if kind not in ("IAMUser", "AssumedRole"):
+            raise ValueError("type must be IAMUser or AssumedRole")
+        if not isinstance(name, str) or not name:
+            raise ValueError("userName (the role's name) is required for AssumedRole")
+        if kind == "AssumedRole" and (not isinstance(session, str) or not session):
+            raise ValueError("sessionName is required for AssumedRole")
+        if kind == "IAMUser" and session is not None:
+            raise ValueError("sessionName is for AssumedRole only")
+        if arn is not None and not isinstance(arn, str):
+            raise ValueError("arn must be a string")
+        return Identity(kind, name, session, arn)
+
+    @property
+    def username(self):
+        """LookupEvents' Username: the IAM user's name, or the role session's."""
+        return self.session if self.kind == "AssumedRole" else self.name
+
+    def user_identity(self, access_key, when):
+        if self.kind == "IAMUser":
+            return {
+                "type": "IAMUser",
+                "principalId": _principal_id("AIDA", self.name),
+                "arn": self.arn or f"arn:aws:iam::{ACCOUNT_ID}:user/{self.name}",
+                "accountId": ACCOUNT_ID,
+                "accessKeyId": access_key,
+                "userName": self.name,
+            }
+        role_id = _principal_id("AROA", self.name)
+        return {
+            "type": "AssumedRole",
+            "principalId": f"{role_id}:{self.session}",
+            "arn": self.arn
+            or f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{self.name}/{self.session}",
+            "accountId": ACCOUNT_ID,
+            "accessKeyId": access_key,
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": role_id,
+                    "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{self.name}",
+                    "accountId": ACCOUNT_ID,
+                    "userName": self.name,
+                },
+                "attributes": {"creationDate": _iso(when), "mfaAuthenticated": "false"},
+            },
+        }
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who made a call, and from where."""
+
+    identity: Identity
+    access_key: str
+    source_ip: str
+    user_agent: str
+
+
+@dataclass(frozen=True)
+class TrailEvent:
+    seq: int  # orders events of the same second: the later call is newer
+    time: int  # epoch seconds, as AWS reports them
+    answer: dict  # the LookupEvents Event, CloudTrailEvent included
+
+
+def _make_event(region, source, name, origin, when, details):
+    """A LookupEvents Event. details: requestParameters, resources (ResourceType,
+    ResourceName), requestID, errorCode and errorMessage (None when the call worked)."""
+    event_id = str(uuid.uuid4())
+    read_only = _read_only(name)
+    record = {
+        "eventVersion": "1.09",
+        "userIdentity": origin.identity.user_identity(origin.access_key, when),
+        "eventTime": _iso(when),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": origin.source_ip,
+        "userAgent": origin.user_agent,
+    }
+    if details.get("errorCode"):
+        record["errorCode"] = details["errorCode"]
+        if details.get("errorMessage"):
+            record["errorMessage"] = details["errorMessage"]
+    record.update(
+        requestParameters=details.get("requestParameters"),
+        responseElements=None,
+        requestID=details["requestID"],
+        eventID=event_id,
+        readOnly=read_only,
+    )
+    resources = details.get("resources") or []
+    if source == EVENT_SOURCES["kms"] and resources:
+        # KMS records name the keys they touched; Firehose records do not.
+        record["resources"] = [
+            {"accountId": ACCOUNT_ID, "type": r["ResourceType"], "ARN": r["ResourceName"]}
+            for r in resources
+        ]
+    record.update(
+        eventType="AwsApiCall",
+        managementEvent=True,
+        recipientAccountId=ACCOUNT_ID,
+        eventCategory="Management",
+    )
+    return {
+        "EventId": event_id,
+        "EventName": name,
+        "ReadOnly": "true" if read_only else "false",
+        "AccessKeyId": origin.access_key,
+        "EventTime": when,
+        "EventSource": source,
+        "Username": origin.identity.username,
+        "Resources": resources,
+        "CloudTrailEvent": json.dumps(record, separators=(",", ":")),
+    }
+
+
+def _key_arn(region, key_id):
+    """The ARN of a KMS key named by id, ARN, alias or alias ARN; None if unknown."""
+    if not isinstance(key_id, str) or not key_id:
+        return None
+    try:
+        backend = kms_backends[ACCOUNT_ID][region]
+        return backend.keys[backend.any_id_to_key_id(key_id)].arn
+    except (KeyError, AttributeError, TypeError):
+        pass  # not (or no longer) in moto: AWS still names the key as sent
+    if key_id.startswith("arn:") and ":key/" in key_id:
+        return key_id
+    if "alias/" in key_id:
+        return None
+    return f"arn:aws:kms:{region}:{ACCOUNT_ID}:key/{key_id}"
+
+
+def _resources(source, region, stream=None, keys=()):
+    if source == EVENT_SOURCES["firehose"]:
+        return [{"ResourceType": STREAM_TYPE, "ResourceName": stream}] if stream else []
+    arns = []
+    for key in keys:
+        arn = _key_arn(region, key)
+        if arn and arn not in arns:
+            arns.append(arn)
+    return [{"ResourceType": KEY_TYPE, "ResourceName": arn} for arn in arns]
+
+
+class Trail:
+    """The event history, its per-Region settings, and who owns which access key."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._seq = itertools.count()
+        self._events = {}  # region -> [TrailEvent], in the order added
+        self._settings = {}  # region -> changes to SETTINGS
+        self._identities = {}  # (region or None, access key) -> Identity
+        self._lookups = {}  # region -> deque of recent LookupEvents times
+
+    def add(self, region, answer):
+        with self._lock:
+            event = TrailEvent(next(self._seq), answer["EventTime"], answer)
+            self._events.setdefault(region, []).append(event)
+
+    def events(self, region):
+        """The region's events, newest first."""
+        with self._lock:
+            events = list(self._events.get(region, []))
+        return sorted(events, key=lambda e: (e.time, e.seq), reverse=True)
+
+    def clear(self, region=None):
+        with self._lock:
+            for table in (self._events, self._settings, self._lookups):
+                for r in [r for r in table if region in (None, r)]:
+                    del table[r]
+            for key in [k for k in self._identities if region in (None, k[0])]:
+                del self._identities[key]
+
+    def settings(self, region):
+        with self._lock:
+            return {**SETTINGS, **self._settings.get(region, {})}
+
+    def configure(self, spec):
+        region = spec.get("region")
+        if not isinstance(region, str) or not region:
+            raise ValueError("region is required")
+        changes = {k: v for k, v in spec.items() if k != "region"}
+        unknown = set(changes) - set(SETTINGS)
+        if unknown:
+            raise ValueError(
+                f"unknown settings {sorted(unknown)}; known: {sorted(SETTINGS)}"
+            )
+        delay = changes.get("lookup_delay_seconds", 0)
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
+            raise ValueError("lookup_delay_seconds must be a number >= 0")
+        rate = changes.get("lookups_per_second")
+        if rate is not None and (
+            isinstance(rate, bool) or not isinstance(rate, int) or rate < 1
+        ):
+            raise ValueError("lookups_per_second must be a positive integer or null")
+        if not isinstance(changes.get("record_reads", False), bool):
+            raise ValueError("record_reads must be true or false")
+        with self._lock:
+            self._settings.setdefault(region, {}).update(changes)
+            return {**SETTINGS, **self._settings[region]}
+
+    def set_identity(self, spec):
+        identity = Identity.parse(spec)
+        region = spec.get("region")
+        if region is not None and (not isinstance(region, str) or not region):
+            raise ValueError("region must be a Region name")
+        with self._lock:
+            self._identities[(region, spec["accessKeyId"])] = identity
+
+    def identity(self, region, access_key):
+        """Who owns the key: the region's mapping, the global one, or an IAM user
+        named after the key."""
+        with self._lock:
+            found = self._identities.get((region, access_key)) or self._identities.get(
+                (None, access_key)
+            )
+        return found or Identity("IAMUser", access_key)
+
+    def admit_lookup(self, region, now):
+        """False when the Region's lookups_per_second is used up for this second."""
+        rate = self.settings(region)["lookups_per_second"]
+        if rate is None:
+            return True
+        with self._lock:
+            recent = self._lookups.setdefault(region, collections.deque())
+            while recent and recent[0] <= now - 1:
+                recent.popleft()
+            if len(recent) >= rate:
+                return False
+            recent.append(now)
+            return True
+
+
+class LookupFailure(Exception):
+    def __init__(self, error_type, message):
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+
+
+def _epoch_member(request, name):
+    value = request.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LookupFailure("SerializationException", f"{name} must be epoch seconds")
+    return value
+
+
+def _lookup_attribute(request):
+    attributes = request.get("LookupAttributes") or []
+    if not isinstance(attributes, list):
+        raise LookupFailure("SerializationException", "LookupAttributes must be a list")
+    if len(attributes) > 1:
+        raise LookupFailure(
+            "InvalidLookupAttributesException",
+            "You cannot specify more than one lookup attribute.",
+        )
+    if not attributes:
+        return None
+    attribute = attributes[0] if isinstance(attributes[0], dict) else {}
+    key, value = attribute.get("AttributeKey"), attribute.get("AttributeValue")
+    if key not in LOOKUP_KEYS:
+        raise LookupFailure(
+            "InvalidLookupAttributesException",
+            f"The AttributeKey {key!r} is not valid. Valid keys: "
+            + ", ".join(sorted(LOOKUP_KEYS)),
+        )
+    if not isinstance(value, str) or not 1 <= len(value) <= 2000:
+        raise LookupFailure(
+            "InvalidLookupAttributesException",
+            "The AttributeValue must be 1 to 2000 characters long.",
+        )
+    return key, value
+
+
+def _matches(answer, attribute):
+    if attribute is None:
+        return True
+    key, value = attribute
+    if key in ("ResourceName", "ResourceType"):
+        return any(r.get(key) == value for r in answer["Resources"])
+    return answer.get(key) == value
+
+
+def _next_token(digest, event):
+    raw = json.dumps([digest, event.time, event.seq]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _cursor(token, digest):
+    """Where the page a NextToken asks for begins: (time, seq) of the last event
+    already returned. A token of another query (or none at all) is refused."""
+    try:
+        kind, when, seq = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if kind == digest and isinstance(when, int) and isinstance(seq, int):
+            return when, seq
+    except (ValueError, TypeError, AttributeError):
+        pass
+    raise LookupFailure(
+        "InvalidNextTokenException",
+        "The NextToken is not valid, or was issued for a request with other parameters.",
+    )
+
+
+def _lookup(trail, region, request, now):
+    """Answer a LookupEvents request, or raise LookupFailure."""
+    if not isinstance(request, dict):
+        raise LookupFailure("SerializationException", "The request must be a JSON object")
+    attribute = _lookup_attribute(request)
+    start = _epoch_member(request, "StartTime")
+    end = _epoch_member(request, "EndTime")
+    if start is not None and end is not None and start > end:
+        raise LookupFailure(
+            "InvalidTimeRangeException", "The StartTime must be before the EndTime."
+        )
+    category = request.get("EventCategory")
+    if category not in (None, "insight"):
+        raise LookupFailure(
+            "InvalidEventCategoryException", "The EventCategory must be insight."
+        )
+    limit = request.get("MaxResults", PAGE_MAX)
+    if (
+        isinstance(limit, bool)
+        or not isinstance(limit, int)
+        or not 1 <= limit <= PAGE_MAX
+    ):
+        raise LookupFailure(
+            "InvalidMaxResultsException", f"MaxResults must be from 1 to {PAGE_MAX}."
+        )
+    query = [region, attribute, start, end, category]
+    digest = hashlib.sha256(json.dumps(query).encode()).hexdigest()[:16]
+    token = request.get("NextToken")
+    cursor = _cursor(token, digest) if token is not None else None
+    newest = now - trail.settings(region)["lookup_delay_seconds"]
+    oldest = now - RETENTION_SECONDS
+    found = []
+    if category is None:  # there are no Insights events here
+        for event in trail.events(region):
+            if cursor is not None and (event.time, event.seq) >= cursor:
+                continue
+            if not oldest <= event.time <= newest:
+                continue
+            if start is not None and event.time < start:
+                continue
+            if end is not None and event.time > end:
+                continue
+            if _matches(event.answer, attribute):
+                found.append(event)
+                if len(found) > limit:
+                    break
+    answer = {"Events": [e.answer for e in found[:limit]]}
+    if len(found) > limit:
+        answer["NextToken"] = _next_token(digest, found[limit - 1])
+    return answer
+
+
+def _access_key(environ):
+    match = ACCESS_KEY.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else "anonymous"
+
+
+def _header(headers, name):
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def _request_id(headers, body):
+    """The request id moto answered with: (id, headers that carry it). AWS JSON
+    services send x-amzn-RequestId; a few send x-amz-request-id or a body member."""
+    found = _header(headers, "x-amzn-requestid") or _header(headers, "x-amz-request-id")
+    if not found:
+        try:
+            document = json.loads(body)
+            found = document.get("RequestId") or document.get("requestId")
+        except (ValueError, AttributeError):
+            pass
+    if found:
+        return str(found), headers
+    found = str(uuid.uuid4())
+    return found, headers + [("x-amzn-RequestId", found)]
+
+
+def _error_of(status, body):
+    """(errorCode, errorMessage) of a JSON error answer, (None, None) for success."""
+    if status.startswith("2"):
+        return None, None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = {}
+    if not isinstance(document, dict):
+        document = {}
+    code = str(document.get("__type") or status.split(" ", 1)[0]).rpartition("#")[2]
+    return code, document.get("message") or document.get("Message")
+
+
+def _injected_event(spec, trail, now):
+    """A LookupEvents Event for a call "someone else" made (POST /_firekeeper/events)."""
+    if not isinstance(spec, dict):
+        raise ValueError("each event must be a JSON object")
+    unknown = set(spec) - EVENT_FIELDS
+    if unknown:
+        raise ValueError(
+            f"unknown event fields {sorted(unknown)}; known: {sorted(EVENT_FIELDS)}"
+        )
+    region, name = spec.get("region"), spec.get("eventName")
+    if not isinstance(region, str) or not region:
+        raise ValueError("region is required")
+    if not isinstance(name, str) or not name:
+        raise ValueError("eventName is required")
+    stream, key_id = spec.get("resourceName"), spec.get("keyId")
+    default_source = EVENT_SOURCES["kms" if key_id is not None else "firehose"]
+    source = spec.get("eventSource", default_source)
+    if source not in EVENT_SOURCES.values():
+        raise ValueError(f"eventSource must be one of {sorted(EVENT_SOURCES.values())}")
+    at = spec.get("at", 0)
+    if isinstance(at, str):
+        parsed = datetime.datetime.fromisoformat(at.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+        when = int(parsed.timestamp())
+    elif isinstance(at, (int, float)) and not isinstance(at, bool) and at >= 0:
+        when = int(now - at)
+    else:
+        raise ValueError("at must be an ISO 8601 time or a number of seconds ago")
+    access_key = spec.get("accessKeyId") or "AKIA" + uuid.uuid4().hex[:16].upper()
+    identity = trail.identity(region, access_key)
+    if spec.get("user") is not None:
+        identity = Identity("IAMUser", str(spec["user"]))
+    elif "accessKeyId" not in spec:
+        identity = Identity("IAMUser", OTHER_USER)
+    if source == EVENT_SOURCES["firehose"]:
+        parameters = {"deliveryStreamName": stream} if stream else {}
+        if name == "StartDeliveryStreamEncryption":
+            key_arn = spec.get("keyArn")
+            key_type = spec.get("keyType") or (
+                "CUSTOMER_MANAGED_CMK" if key_arn else "AWS_OWNED_CMK"
+            )
+            encryption = {"keyType": key_type}
+            if key_arn:
+                encryption["keyARN"] = key_arn
+            parameters["deliveryStreamEncryptionConfigurationInput"] = encryption
+        resources = _resources(source, region, stream=stream)
+    else:
+        parameters = {"keyId": key_id} if key_id else {}
+        resources = _resources(source, region, keys=[key_id] if key_id else [])
+        if stream and not resources:
+            resources = [{"ResourceType": KEY_TYPE, "ResourceName": stream}]
+    if spec.get("requestParameters") is not None:
+        parameters = spec["requestParameters"]
+    details = {
+        "requestParameters": parameters or None,
+        "resources": resources,
+        "requestID": str(uuid.uuid4()),
+        "errorCode": spec.get("errorCode"),
+        "errorMessage": spec.get("errorMessage"),
+    }
+    origin = Origin(identity, access_key, OTHER_IP, OTHER_AGENT)
+    return region, _make_event(region, source, name, origin, when, details)
+
+
+class TrailLayer:
+    """Between the fault injector and moto: answers CloudTrail LookupEvents from the
+    history, and records the Firehose and KMS calls that reach moto."""
+
+    def __init__(self, app, trail):
+        self.app = app
+        self.trail = trail
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
+            return self._control(environ, start_response)
+        call = _identify(environ)
+        if call.region is None or call.protocol != "json":
+            return self.app(environ, start_response)
+        if call.service == "cloudtrail" and call.operation == "LookupEvents":
+            return self._lookup_events(environ, start_response, call)
+        if call.service in EVENT_SOURCES and self._recorded(call):
+            return self._record(environ, start_response, call)
+        return self.app(environ, start_response)
+
+    def _recorded(self, call):
+        if call.operation in DATA_EVENTS:
+            return False
+        return (
+            not _read_only(call.operation)
+            or self.trail.settings(call.region)["record_reads"]
+        )
+
+    def _lookup_events(self, environ, start_response, call):
+        raw = _buffer_body(environ)
+        now = time.time()
+        try:
+            if not self.trail.admit_lookup(call.region, now):
+                raise LookupFailure("ThrottlingException", "Rate exceeded")
+            try:
+                request = json.loads(raw) if raw.strip() else {}
+            except ValueError as error:
+                raise LookupFailure("SerializationException", str(error)) from None
+            answer = _lookup(self.trail, call.region, request, now)
+        except LookupFailure as failure:
+            headers, body = _error_answer(
+                environ, call, 400, failure.error_type, failure.message
+            )
+            return _respond(start_response, _status_line(400), headers, body)
+        body = json.dumps(answer).encode()
+        headers = [
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ]
+        return _respond(start_response, _status_line(200), headers, body)
+
+    def _record(self, environ, start_response, call):
+        raw = _buffer_body(environ)
+        try:
+            request = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            request = {}
+        if not isinstance(request, dict):
+            request = {}
+        when = int(time.time())
+        source = EVENT_SOURCES[call.service]
+        # Keys are named before the call: DeleteAlias and ScheduleKeyDeletion
+        # must still find the key the alias pointed to.
+        resources = _resources(
+            source,
+            call.region,
+            stream=request.get("DeliveryStreamName"),
+            keys=[
+                request.get(k)
+                for k in ("KeyId", "AliasName", "TargetKeyId")
+                if request.get(k)
+            ],
+        )
+        status, headers, body = _call_buffered(self.app, environ)
+        request_id, headers = _request_id(headers, body)
+        error_code, error_message = _error_of(status, body)
+        if call.operation == "CreateKey" and error_code is None:
+            try:
+                arn = json.loads(body)["KeyMetadata"]["Arn"]
+                resources = [{"ResourceType": KEY_TYPE, "ResourceName": arn}]
+            except (ValueError, KeyError, TypeError):
+                pass
+        access_key = _access_key(environ)
+        origin = Origin(
+            self.trail.identity(call.region, access_key),
+            access_key,
+            environ.get("REMOTE_ADDR", "127.0.0.1"),
+            environ.get("HTTP_USER_AGENT", ""),
+        )
+        details = {
+            "requestParameters": _lower_camel(request) or None,
+            "resources": resources,
+            "requestID": request_id,
+            "errorCode": error_code,
+            "errorMessage": error_message,
+        }
+        self.trail.add(
+            call.region,
+            _make_event(call.region, source, call.operation, origin, when, details),
+        )
+        return _respond(start_response, status, headers, body)
+
+    def _control(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        try:
+            if path == CONTROL_EVENTS and method == "POST":
+                spec = json.loads(_buffer_body(environ) or b"null")
+                specs = spec if isinstance(spec, list) else [spec]
+                made = [_injected_event(s, self.trail, time.time()) for s in specs]
+                for region, answer in made:
+                    self.trail.add(region, answer)
+                ids = [answer["EventId"] for _, answer in made]
+                return _respond_json(start_response, 200, {"ok": True, "eventIds": ids})
+            if path == CONTROL_EVENTS and method == "DELETE":
+                self.trail.clear(query.get("region"))
+                return _respond_json(start_response, 200, {"ok": True})
+            if path == CONTROL_IDENTITIES and method == "POST":
+                spec = json.loads(_buffer_body(environ) or b"null")
+                if not isinstance(spec, dict):
+                    raise ValueError("the body must be a JSON object")
+                self.trail.set_identity(spec)
+                return _respond_json(start_response, 200, {"ok": True})
+            if path == CONTROL_TRAIL and method == "POST":
+                spec = json.loads(_buffer_body(environ) or b"null")
+                if not isinstance(spec, dict):
+                    raise ValueError("the body must be a JSON object")
+                settings = self.trail.configure(spec)
+                return _respond_json(
+                    start_response, 200, {"ok": True, "settings": settings}
+                )
+        except (ValueError, TypeError) as error:
+            return _respond_json(start_response, 400, {"ok": False, "error": str(error)})
+        return _respond_json(
+            start_response, 404, {"ok": False, "error": "no such control"}
+        )
 
 
 def main():
     port = int(sys.argv[1])
     moto = CborAdapter(DomainDispatcherApplication(create_backend_app))
-    app = FaultInjector(moto, FaultTable())
+    app = FaultInjector(TrailLayer(moto, Trail()), FaultTable())
     # threaded: a request held by a fault must never hold up the others.
     run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False, use_debugger=False)
 
