@@ -391,6 +391,7 @@ fn ledger_entry(call: &Call, id: &str, outcome: Outcome, request_id: Option<Stri
         action: call.action,
         outcome,
         request_id,
+        access_key_id: None,
     }
 }
 
@@ -506,6 +507,7 @@ async fn confirm_watched(
                         Change::Stop => Operation::Stop,
                         Change::Start(_) => Operation::Start,
                     },
+                    access_key_id: None,
                 };
                 let record = ledger_entry(&call, &sent.id, Outcome::Accepted, None);
                 let line = audit_entry(

@@ -75,6 +75,11 @@ pub struct Entry {
     /// Absent on lines written before the answer, and on older ledgers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The access key the call was signed with, on the line written before
+    /// sending: CloudTrail records it too, so a call whose answer (and
+    /// request id) was lost is still recognised there and counted once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
 }
 
 /// What is left of a stream's 25 calls.
@@ -420,6 +425,7 @@ impl Ledger {
                 action: call.action,
                 outcome: Outcome::Sent,
                 request_id: None,
+                access_key_id: call.access_key_id.clone(),
             },
         )?;
         if let Some(t) = target
@@ -546,6 +552,8 @@ pub struct Call {
     pub region: String,
     pub stream: String,
     pub action: Operation,
+    /// The access key the call will be signed with, when known.
+    pub access_key_id: Option<String>,
 }
 
 /// Entries kept when the ledger is compacted: a day for the quota, a day

@@ -16,6 +16,7 @@ fn call(stream: &str) -> Call {
         region: "us-east-1".into(),
         stream: stream.into(),
         action: Operation::Start,
+        access_key_id: None,
     }
 }
 
@@ -42,6 +43,7 @@ fn child() {
                     action: Operation::Start,
                     outcome: Outcome::Accepted,
                     request_id: None,
+                    access_key_id: None,
                 })
                 .unwrap(),
             Err(_) => println!("REFUSED"),

@@ -39,8 +39,11 @@ async fn rotate_enable_and_stop_do_what_they_say_and_are_audited() {
     assert!(text(&out).contains("rot is now encrypted with alias/rot-new (was alias/rot-old)."));
     let s = status(&sandbox, region, "rot");
     assert_eq!(s["encryption"]["key_arn"], new.as_str());
-    assert_eq!(s["quota"]["used"], 1);
-    assert_eq!(s["quota"]["remaining"], 24);
+    // The seeder's own Start is in CloudTrail too: AWS counts both.
+    assert_eq!(s["quota"]["used_here"], 1, "{s:#}");
+    assert_eq!(s["quota"]["used_elsewhere"], 1, "{s:#}");
+    assert_eq!(s["quota"]["used"], 2);
+    assert_eq!(s["quota"]["remaining"], 23);
     assert!(s["quota"]["next_slot_at"].is_string());
 
     let out =
@@ -158,7 +161,8 @@ async fn refusals_exit_4_and_send_nothing() {
     // Nothing changed, nothing spent, every refusal on record.
     let s = status(&sandbox, region, "target");
     assert_eq!(s["encryption"]["key_arn"], good.as_str());
-    assert_eq!(s["quota"]["used"], 0);
+    assert_eq!(s["quota"]["used_here"], 0, "{s:#}");
+    assert_eq!(s["quota"]["used"], 1, "only the seeder's Start: {s:#}");
     let outcomes: Vec<String> = audit(&sandbox)
         .iter()
         .map(|l| l["outcome"].as_str().unwrap().to_string())

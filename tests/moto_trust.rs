@@ -149,7 +149,17 @@ async fn a_start_whose_answer_is_lost_is_sent_once_and_settled_by_reading() {
         "lost-answer",
     ]));
     let s = only(&stdout_json(&out), "lost-answer");
-    assert_eq!(s["quota"]["used"], 1, "the ledger counts the one call");
+    // The ledger has no request id for it, but CloudTrail's copy is known
+    // by its access key and time: counted once.
+    assert_eq!(s["quota"]["used_here"], 1, "the ledger counts the one call");
+    assert_eq!(s["quota"]["used"], 1, "not again from CloudTrail: {s:#}");
+    let ours: Vec<&Value> = s["quota"]["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["here"] == true)
+        .collect();
+    assert_eq!(ours[0]["by"], "testing", "CloudTrail says who: {s:#}");
     assert_eq!(s["encryption"]["status"], "ENABLED");
 }
 
@@ -190,7 +200,18 @@ async fn a_key_at_its_500_stream_limit_is_refused_without_exhausting_the_stream(
         .against_moto(region)
         .args(["status", "--output", "json", "--stream", "full-key"]));
     let s = only(&stdout_json(&out), "full-key");
-    assert_eq!(s["quota"]["remaining"], 24, "counted, not exhausted: {s:#}");
+    // AWS answered, so the refused call counts (CloudTrail has it too, once),
+    // beside the seeder's Start; the stream is not exhausted.
+    assert_eq!(s["quota"]["remaining"], 23, "counted, not exhausted: {s:#}");
+    assert_eq!(s["quota"]["used_here"], 1, "{s:#}");
+    let refused = s["quota"]["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["here"] == true)
+        .unwrap()
+        .clone();
+    assert_eq!(refused["error"], "LimitExceededException", "{s:#}");
 
     let out = run(sandbox.against_moto(region).args([
         "rotate",

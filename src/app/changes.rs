@@ -242,7 +242,7 @@ impl App {
             streams_on_key,
             kms_errors_now: self.kms_sums(&stream.name).map_or(0.0, |s| s.iter().sum()),
             errors_window: self.window.label(),
-            credentials: self.credentials,
+            credentials: self.credentials.clone(),
             now: self.now,
         };
         let verdict = preflight::check(&facts, &new_label);

@@ -26,7 +26,10 @@ pub async fn send(
     ctx: &ChangeContext,
     plan: &Plan,
 ) -> Result<Sent, ChangeError> {
-    let call = sendable(ctx, plan).await?;
+    let mut call = sendable(ctx, plan).await?;
+    // Recorded with the reservation: if AWS's answer is lost, CloudTrail's
+    // copy of the call is recognised by its access key and time.
+    call.access_key_id = cloud.credentials().await.access_key_id;
     // Other people's calls, as CloudTrail shows them (the last read, if
     // fresh): the reservation counts them with the ledger's.
     let heard = ctx.trail.calls(cloud, Utc::now()).await.unwrap_or_default();
@@ -70,6 +73,7 @@ async fn sendable(ctx: &ChangeContext, plan: &Plan) -> Result<Call, ChangeError>
             Change::Stop => Operation::Stop,
             Change::Start(_) => Operation::Start,
         },
+        access_key_id: None,
     })
 }
 

@@ -718,6 +718,7 @@ async fn the_reservation_counts_other_peoples_calls_under_the_lock() {
         region: "us-east-1".into(),
         stream: "shipping-updates".into(),
         action: Operation::Start,
+        access_key_id: None,
     };
     h.ctx.ledger.reserve(&call, Utc::now()).unwrap().unwrap();
     let before = h.sim.describe_stream("shipping-updates").await.unwrap();

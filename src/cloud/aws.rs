@@ -477,6 +477,7 @@ fn event_of(e: &aws_sdk_cloudtrail::types::Event) -> Option<TrailEvent> {
         name: e.event_name().map(str::to_string),
         source: e.event_source().map(str::to_string),
         username: e.username().map(str::to_string),
+        access_key_id: e.access_key_id().map(str::to_string),
         resources: e
             .resources()
             .iter()
@@ -669,6 +670,7 @@ impl Cloud for AwsCloud {
             Ok(c) => crate::cloud::CredentialFacts {
                 temporary: c.session_token().is_some(),
                 expires_at: c.expiry().map(DateTime::<Utc>::from),
+                access_key_id: Some(c.access_key_id().to_string()),
             },
             Err(_) => Default::default(),
         }

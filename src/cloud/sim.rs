@@ -338,6 +338,13 @@ impl Cloud for SimCloud {
         &self.region
     }
 
+    async fn credentials(&self) -> crate::cloud::CredentialFacts {
+        crate::cloud::CredentialFacts {
+            access_key_id: Some(history::ACCESS_KEY_ID.to_string()),
+            ..Default::default()
+        }
+    }
+
     async fn identity(&self) -> Result<Identity, CloudError> {
         Ok(Identity {
             account: self.account.clone(),

@@ -62,6 +62,8 @@ pub struct TrailEvent {
     pub error_code: Option<String>,
     /// The key a StartDeliveryStreamEncryption asked for.
     pub key: Option<KeyRef>,
+    /// The access key the call was signed with (`userIdentity.accessKeyId`).
+    pub access_key_id: Option<String>,
 }
 
 /// What LookupEvents says of an event beside its JSON record.
@@ -71,6 +73,7 @@ pub struct Summary {
     pub name: Option<String>,
     pub source: Option<String>,
     pub username: Option<String>,
+    pub access_key_id: Option<String>,
     /// Names of the resources the event lists.
     pub resources: Vec<String>,
 }
@@ -104,6 +107,11 @@ impl TrailEvent {
             request_id: text(field(&json, "requestID")),
             error_code: text(json.get("errorCode")).filter(|c| !c.is_empty()),
             key,
+            access_key_id: json
+                .get("userIdentity")
+                .and_then(|i| text(field(i, "accessKeyId")))
+                .filter(|k| !k.is_empty())
+                .or(summary.access_key_id),
             name,
         })
     }

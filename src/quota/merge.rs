@@ -144,16 +144,25 @@ pub fn stream_quota(
     let in_window = |at: DateTime<Utc>| {
         at > now - Duration::hours(24) && at <= now + Duration::minutes(FUTURE_SLACK_MINUTES)
     };
-    let (mut calls, request_ids, exhausted_at) = ledger_calls(entries, &in_window);
+    let LedgerCalls {
+        mut calls,
+        request_ids,
+        mut unanswered,
+        exhausted_at,
+    } = ledger_calls(entries, &in_window);
     let mut elsewhere = Vec::new();
     for e in events
         .iter()
         .filter(|e| e.spends_quota() && in_window(e.at))
     {
         let theirs = call_of(e);
-        match e.request_id.as_deref().and_then(|id| request_ids.get(id)) {
+        let ours = match e.request_id.as_deref().and_then(|id| request_ids.get(id)) {
+            Some(&i) => Some(i),
+            None => unanswered.claim(e),
+        };
+        match ours {
             // The ledger's own call: CloudTrail says who and with what.
-            Some(&i) => {
+            Some(i) => {
                 if let Some(ours) = calls.get_mut(i) {
                     ours.by = theirs.by;
                     ours.key = theirs.key;
@@ -194,18 +203,53 @@ pub fn stream_quota(
     (quota, calls)
 }
 
-/// The ledger's calls in the window (the last word on each decides; a slot
-/// given back is no call), each call's index by every request id its lines
-/// carry (in the window or not, so CloudTrail's copy is never counted
-/// twice), and when AWS last said the stream had no calls left.
-fn ledger_calls(
-    entries: &[&Entry],
-    in_window: &dyn Fn(DateTime<Utc>) -> bool,
-) -> (
-    Vec<CountedCall>,
-    HashMap<String, usize>,
-    Option<DateTime<Utc>>,
-) {
+/// What the ledger knows of one stream's calls.
+struct LedgerCalls {
+    /// The calls in the window (the last word on each decides; a slot given
+    /// back is no call).
+    calls: Vec<CountedCall>,
+    /// Each call's index by every request id its lines carry (in the window
+    /// or not, so CloudTrail's copy is never counted twice).
+    request_ids: HashMap<String, usize>,
+    unanswered: Unanswered,
+    /// When AWS last said the stream had no calls left.
+    exhausted_at: Option<DateTime<Utc>>,
+}
+
+/// The ledger's calls whose answer, and so request id, never came (a lost
+/// answer, a timeout, a crash), with the access key each was signed with.
+struct Unanswered(Vec<(usize, Operation, String, DateTime<Utc>)>);
+
+impl Unanswered {
+    /// The ledger's unanswered call that CloudTrail's event `e` must be: the
+    /// same action, signed with the same access key, recorded shortly before
+    /// AWS received it (the reservation comes first; the clocks may differ
+    /// by a few minutes). The nearest in time is taken, once. An event of
+    /// someone else's is never taken: their access key is not ours.
+    fn claim(&mut self, e: &TrailEvent) -> Option<usize> {
+        let key = e.access_key_id.as_deref()?;
+        let action = action_of(e);
+        let fits = |at: DateTime<Utc>| {
+            e.at >= at - Duration::minutes(FUTURE_SLACK_MINUTES)
+                && e.at <= at + Duration::minutes(UNANSWERED_MINUTES)
+        };
+        let nearest = self
+            .0
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, a, k, at))| *a == action && k == key && fits(*at))
+            .min_by_key(|(_, (_, _, _, at))| (e.at - *at).abs())
+            .map(|(slot, _)| slot)?;
+        Some(self.0.swap_remove(nearest).0)
+    }
+}
+
+/// How long after its reservation an unanswered call may reach AWS: the
+/// last look and the call's own deadline take seconds; the rest is slack
+/// for clocks that disagree.
+const UNANSWERED_MINUTES: i64 = 15;
+
+fn ledger_calls(entries: &[&Entry], in_window: &dyn Fn(DateTime<Utc>) -> bool) -> LedgerCalls {
     let mut last: HashMap<&str, &Entry> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
     for e in entries.iter().filter(|e| in_window(e.at)) {
@@ -239,26 +283,45 @@ fn ledger_calls(
         });
     }
     let mut request_ids = HashMap::new();
+    let mut answered = HashSet::new();
     for e in entries {
         if let Some(rid) = &e.request_id {
             // A call outside the window has no index: its id only stops
             // CloudTrail's copy from counting.
             let i = index.get(e.id.as_str()).copied().unwrap_or(usize::MAX);
             request_ids.insert(rid.clone(), i);
+            answered.insert(e.id.as_str());
         }
     }
-    (calls, request_ids, exhausted_at)
+    let mut unanswered = Vec::new();
+    for e in entries {
+        if let (Some(key), Some(&i)) = (&e.access_key_id, index.get(e.id.as_str())) {
+            if !answered.contains(e.id.as_str()) {
+                unanswered.push((i, e.action, key.clone(), e.at));
+            }
+        }
+    }
+    LedgerCalls {
+        calls,
+        request_ids,
+        unanswered: Unanswered(unanswered),
+        exhausted_at,
+    }
+}
+
+fn action_of(e: &TrailEvent) -> Operation {
+    if e.name == STOP {
+        Operation::Stop
+    } else {
+        Operation::Start
+    }
 }
 
 /// A CloudTrail event as a counted call of someone else's.
 fn call_of(e: &TrailEvent) -> CountedCall {
     CountedCall {
         at: e.at,
-        action: if e.name == STOP {
-            Operation::Stop
-        } else {
-            Operation::Start
-        },
+        action: action_of(e),
         by: e.by.clone(),
         key: e.key.as_ref().map(|k| match k {
             KeyRef::AwsOwned => "aws-owned".to_string(),

@@ -11,6 +11,7 @@ fn entry(id: &str, mins_ago: i64, outcome: Outcome, now: DateTime<Utc>) -> Entry
         action: Operation::Start,
         outcome,
         request_id: None,
+        access_key_id: None,
     }
 }
 
@@ -121,6 +122,7 @@ fn call() -> Call {
         region: "us-east-1".into(),
         stream: "s".into(),
         action: Operation::Start,
+        access_key_id: None,
     }
 }
 

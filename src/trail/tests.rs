@@ -213,6 +213,7 @@ async fn the_ledgers_own_calls_count_once_once_cloudtrail_shows_them() {
         action: quota::Operation::Stop,
         outcome: quota::Outcome::Accepted,
         request_id: answer.request_id,
+        access_key_id: None,
     };
     let book = trail().book(&cloud, &[entry], ACCOUNT, Utc::now()).await;
     let q = book.quota("shipping-updates");

@@ -247,6 +247,9 @@ class CborAdapter:
 # Fault injection
 
 CONTROL_PREFIX = "/_firekeeper/"
+# The environ key under which the fault injector hands an injected error answer
+# to the trail layer, which records it as AWS would and sends it back.
+CANNED_ANSWER = "firekeeper.canned_answer"
 CONTROL_FAULTS = "/_firekeeper/faults"
 CONTROL_CALLS = "/_firekeeper/calls"
 SERVICES = {"cloudtrail", "firehose", "kms", "monitoring", "sts"}
@@ -528,10 +531,14 @@ class FaultInjector:
     def _error(self, environ, start_response, call, fault):
         # AWS refused the call (throttling, limits, validation, a 500 from the
         # service): nothing changes, and the SDK sees the service's error shape.
+        # AWS records a refused call in CloudTrail like any other, errorCode and
+        # all: the answer goes down to the trail layer, which records it in place
+        # of calling moto.
         headers, body = _error_answer(
             environ, call, fault.status, fault.error_type, fault.message
         )
-        return _respond(start_response, _status_line(fault.status), headers, body)
+        environ[CANNED_ANSWER] = (_status_line(fault.status), headers, body)
+        return self.app(environ, start_response)
 
     def _hang(self, environ, start_response, call, fault):
         # An outage or black hole: the TCP connection is accepted but no byte ever
@@ -1203,12 +1210,21 @@ class TrailLayer:
         if environ.get("PATH_INFO", "").startswith(CONTROL_PREFIX):
             return self._control(environ, start_response)
         call = _identify(environ)
+        canned = environ.pop(CANNED_ANSWER, None)
+        recorded = (
+            call.region is not None
+            and call.protocol == "json"
+            and call.service in EVENT_SOURCES
+            and self._recorded(call)
+        )
+        if recorded:
+            return self._record(environ, start_response, call, canned)
+        if canned is not None:
+            return _respond(start_response, *canned)
         if call.region is None or call.protocol != "json":
             return self.app(environ, start_response)
         if call.service == "cloudtrail" and call.operation == "LookupEvents":
             return self._lookup_events(environ, start_response, call)
-        if call.service in EVENT_SOURCES and self._recorded(call):
-            return self._record(environ, start_response, call)
         return self.app(environ, start_response)
 
     def _recorded(self, call):
@@ -1242,7 +1258,7 @@ class TrailLayer:
         ]
         return _respond(start_response, _status_line(200), headers, body)
 
-    def _record(self, environ, start_response, call):
+    def _record(self, environ, start_response, call, canned=None):
         raw = _buffer_body(environ)
         try:
             request = json.loads(raw) if raw.strip() else {}
@@ -1264,7 +1280,10 @@ class TrailLayer:
                 if request.get(k)
             ],
         )
-        status, headers, body = _call_buffered(self.app, environ)
+        if canned is None:
+            status, headers, body = _call_buffered(self.app, environ)
+        else:
+            status, headers, body = canned
         request_id, headers = _request_id(headers, body)
         error_code, error_message = _error_of(status, body)
         if call.operation == "CreateKey" and error_code is None:

@@ -35,6 +35,7 @@ impl SimCloud {
             request_id: Some(request_id.clone()),
             error_code: result.as_ref().err().map(|e| error_code(e).to_string()),
             key: key.cloned(),
+            access_key_id: Some(ACCESS_KEY_ID.to_string()),
         });
         request_id
     }
@@ -42,6 +43,8 @@ impl SimCloud {
 
 /// The role session the simulator's caller uses (see `identity`).
 pub(super) const SESSION: &str = "firekeeper";
+/// The access key that session signs with.
+pub(super) const ACCESS_KEY_ID: &str = "AKIAFIREKEEPERDEMO01";
 
 impl SimState {
     /// A request id shaped like AWS's (a UUID), unique in this simulation.
@@ -92,6 +95,7 @@ impl SimState {
                 request_id,
                 error_code: None,
                 key: None,
+                access_key_id: None,
             });
         }
         self.history.sort_by_key(|e| e.at);
@@ -123,6 +127,7 @@ impl SimState {
             request_id: Some(self.next_request_id()),
             error_code: calls.error.clone(),
             key,
+            access_key_id: None,
         }
     }
 }

@@ -142,6 +142,7 @@ fn a_start_names_its_caller_stream_key_and_request() {
                 "arn:aws:kms:us-east-1:123456789012:key/1f0e7c2a-4b1d-4e8f-9a3c-5d6e7f809a1b"
                     .into()
             )),
+            access_key_id: Some("ASIA4EXAMPLEKEYID001".into()),
         }
     );
     assert!(e.spends_quota());
@@ -199,6 +200,7 @@ fn what_the_record_lacks_comes_from_the_summary() {
         name: Some(STOP.into()),
         source: Some(FIREHOSE.into()),
         username: Some("someone".into()),
+        access_key_id: Some("AKIA4EXAMPLEKEYID009".into()),
         resources: vec!["orders".into()],
     };
     for record in [None, Some("not json {"), Some("{}"), Some("[1, 2]")] {
@@ -206,6 +208,7 @@ fn what_the_record_lacks_comes_from_the_summary() {
         assert_eq!(e.at, at("2026-11-21T12:00:00Z"), "{record:?}");
         assert_eq!(e.by.as_deref(), Some("someone"));
         assert_eq!(e.resource.as_deref(), Some("orders"));
+        assert_eq!(e.access_key_id.as_deref(), Some("AKIA4EXAMPLEKEYID009"));
         assert_eq!((e.request_id, e.error_code, e.key), (None, None, None));
     }
     // A record with no time, beside a summary with none, is no event.

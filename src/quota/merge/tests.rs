@@ -21,6 +21,7 @@ fn line(id: &str, stream: &str, mins_ago: i64, outcome: Outcome, rid: Option<&st
         action: Operation::Start,
         outcome,
         request_id: rid.map(str::to_string),
+        access_key_id: None,
     }
 }
 
@@ -35,6 +36,7 @@ fn event(stream: &str, mins_ago: i64, by: &str, rid: &str) -> TrailEvent {
         request_id: Some(rid.into()),
         error_code: None,
         key: Some(KeyRef::AwsOwned),
+        access_key_id: None,
     }
 }
 
@@ -215,4 +217,54 @@ fn an_exhausted_stream_stays_exhausted_a_day_whatever_cloudtrail_shows() {
         Some(now() - Duration::minutes(30) + Duration::hours(24)),
         "a day after AWS said so, as that is later than the oldest call"
     );
+}
+
+/// A call whose answer was lost: the line written before sending (with the
+/// access key), then what reading the stream settled, no request id.
+fn unanswered(id: &str, mins_ago: i64, key: &str) -> [Entry; 2] {
+    let mut sent = line(id, "s", mins_ago, Outcome::Sent, None);
+    sent.access_key_id = Some(key.into());
+    [sent, line(id, "s", mins_ago, Outcome::Accepted, None)]
+}
+
+fn signed(mins_ago: i64, by: &str, rid: &str, key: &str) -> TrailEvent {
+    TrailEvent {
+        access_key_id: Some(key.into()),
+        ..event("s", mins_ago, by, rid)
+    }
+}
+
+#[test]
+fn a_call_whose_answer_was_lost_is_known_in_cloudtrail_by_its_access_key() {
+    let entries = unanswered("a", 30, "AKIAOURS");
+    // AWS received it a minute after the reservation; a colleague's Start
+    // at the same moment, with their own key, is theirs.
+    let events = [
+        signed(29, "ops", "req-a", "AKIAOURS"),
+        signed(29, "maria", "req-m", "AKIATHEIRS"),
+    ];
+    let b = book(&entries, &events);
+    let q = b.quota("s");
+    assert_eq!((q.used, q.used_here, q.used_elsewhere), (2, 1, 1));
+    let ours: Vec<_> = b.calls("s").iter().filter(|c| c.here).collect();
+    assert_eq!(ours[0].by.as_deref(), Some("ops"));
+}
+
+#[test]
+fn an_unanswered_call_takes_one_event_and_only_one_near_its_time() {
+    let entries = unanswered("a", 60, "AKIAOURS");
+    // The same key an hour later is another call (another run, same user),
+    // and so is a second event at the same time: counted, never merged.
+    let events = [
+        signed(59, "ops", "req-1", "AKIAOURS"),
+        signed(59, "ops", "req-2", "AKIAOURS"),
+        signed(1, "ops", "req-3", "AKIAOURS"),
+    ];
+    let q = book(&entries, &events).quota("s");
+    assert_eq!((q.used, q.used_here, q.used_elsewhere), (3, 1, 2));
+    // A ledger call with no access key (older ledgers) is never matched.
+    let mut old = unanswered("b", 30, "x");
+    old[0].access_key_id = None;
+    let q = book(&old, &[signed(29, "ops", "req-b", "x")]).quota("s");
+    assert_eq!((q.used, q.used_here, q.used_elsewhere), (2, 1, 1));
 }
