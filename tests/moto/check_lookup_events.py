@@ -187,7 +187,8 @@ def seed(launcher):
         fh_a.stop_delivery_stream_encryption(DeliveryStreamName="fk-check-missing")
     except botocore.exceptions.ClientError as error:
         failed = error.response["ResponseMetadata"]["RequestId"]
-    # An error the launcher answers itself: never reached "AWS", no event.
+    # An error the launcher answers in AWS's place: AWS records a call it refused,
+    # so this is an event with errorCode and the request id the client got.
     launcher.fault(
         service="firehose",
         operation=START,
@@ -197,15 +198,16 @@ def seed(launcher):
         message="injected",
         times=1,
     )
-    refused = False
+    refused = None
     try:
         fh_a.start_delivery_stream_encryption(
             DeliveryStreamName=names[-1],
             DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"},
         )
     except botocore.exceptions.ClientError as error:
-        refused = error.response["Error"]["Code"] == "InvalidArgumentException"
-    check("injected error answered", refused)
+        if error.response["Error"]["Code"] == "InvalidArgumentException":
+            refused = error.response["ResponseMetadata"]["RequestId"]
+    check("injected error answered", refused is not None)
     # A lost answer: moto acted, so it is an event.
     launcher.fault(service="firehose", operation=STOP, fault="lose_answer", delay=1)
     began = time.monotonic()
@@ -267,12 +269,15 @@ def seed(launcher):
         "start_ids": start_ids,
         "stop_ids": stop_ids,
         "failed": failed,
+        "refused": refused,
     }
 
 
 def check_counts(launcher, trail, seen):
     names = seen["names"]
-    starts, stops = STREAMS + 2, STOPS + 1 + 1 + 1  # + injected; + lost, failed, injected
+    # + injected by the control API, refused by an injected error; + lost, failed,
+    # injected
+    starts, stops = STREAMS + 3, STOPS + 1 + 1 + 1
     before = launcher.lookups()
     pages = trail.pages(**by("EventName", START))
     after = launcher.lookups()
@@ -296,9 +301,13 @@ def check_counts(launcher, trail, seen):
         calls == len(pages) == math.ceil(starts / 50) and after[1] - before[1] == calls,
         f"{before} -> {after} for {len(pages)} pages",
     )
+    refused = [e for e in events if json.loads(e["CloudTrailEvent"])["requestID"] == seen["refused"]]
     check(
-        "injected error is no event",
-        sum(e["Resources"][0]["ResourceName"] == names[-1] for e in events) == 1,
+        "injected error is an event with errorCode",
+        len(refused) == 1
+        and json.loads(refused[0]["CloudTrailEvent"]).get("errorCode")
+        == "InvalidArgumentException",
+        refused,
     )
 
     pages = trail.pages(MaxResults=7, **by("EventName", STOP))
@@ -351,7 +360,7 @@ def check_counts(launcher, trail, seen):
         ("EventSource", "firehose.amazonaws.com"): STREAMS + starts + stops + 1,
         ("Username", SESSION): STREAMS // 2 + STOPS // 2,
         ("Username", "carol"): 3,
-        ("AccessKeyId", KEY_A): 1 + STREAMS + STREAMS // 2 + STOPS // 2 + 2 + 2,
+        ("AccessKeyId", KEY_A): 1 + STREAMS + STREAMS // 2 + STOPS // 2 + 2 + 3,
         ("AccessKeyId", KEY_B): STREAMS // 2 + STOPS // 2,
         ("ResourceType", "AWS::KMS::Key"): 3,
         ("ReadOnly", "true"): 0,

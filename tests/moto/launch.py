@@ -13,6 +13,8 @@
 4. CloudTrail: moto has no LookupEvents. The launcher keeps each region's event
    history itself: every Firehose and KMS management call moto carries out becomes
    an event (request id and error from moto's answer, caller from the access key),
+   and so does every error a fault answers in AWS's place (AWS records the calls it
+   refuses; a lost answer is recorded, a black hole is not: it never reached AWS),
    tests add events "by someone else" at past times, and LookupEvents is answered
    from it in AWS's shapes (see "CloudTrail event history" below for what AWS does
    and how this differs).
