@@ -405,3 +405,50 @@ pub fn reachable_copy(dir: &Path) -> PathBuf {
     std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755)).unwrap();
     to
 }
+
+/// SDK settings for moto signed with another access key: CloudTrail in the
+/// launcher names the caller after it (see `Faults::identity`).
+pub async fn sdk_config_as(region: &str, access_key: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(region.to_string()))
+        .endpoint_url(moto_endpoint())
+        .credentials_provider(Credentials::new(access_key, "testing", None, None, "other"))
+        .load()
+        .await
+}
+
+/// The launcher's CloudTrail event history, region by region.
+impl Faults {
+    /// Adds events made by someone else (see `/_firekeeper/events` in
+    /// `launch.py`); each spec gets this region.
+    pub fn events(&self, specs: &[serde_json::Value]) {
+        let specs: Vec<serde_json::Value> = specs
+            .iter()
+            .map(|s| {
+                let mut s = s.clone();
+                s["region"] = self.region.clone().into();
+                s
+            })
+            .collect();
+        Self::http(
+            "POST",
+            "/_firekeeper/events",
+            Some(&serde_json::Value::from(specs).to_string()),
+        );
+    }
+
+    /// Names the person behind an access key, in this region.
+    pub fn identity(&self, mut spec: serde_json::Value) {
+        spec["region"] = self.region.clone().into();
+        Self::http("POST", "/_firekeeper/identities", Some(&spec.to_string()));
+    }
+
+    /// Forgets this region's event history and trail settings.
+    pub fn forget_events(&self) {
+        Self::http(
+            "DELETE",
+            &format!("/_firekeeper/events?region={}", self.region),
+            None,
+        );
+    }
+}
