@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud::{key_id_of, CloudError, KeyType, KmsMetric, KmsSeries, Source, Stream};
+use crate::cloud::{key_id_of, CloudError, History, KeyType, KmsMetric, KmsSeries, Source, Stream};
 use crate::health::{self, Health, KeyFact, Outage, StreamFacts};
 use crate::inventory::KeyBook;
 use crate::model::Severity;
@@ -50,6 +50,8 @@ pub struct Knowledge<'a> {
     pub metrics: Metrics<'a>,
     pub outages: &'a HashMap<String, Outage>,
     pub quotas: Quotas<'a>,
+    /// Who changed streams and keys lately, by CloudTrail.
+    pub history: &'a History,
     pub rules: Rules,
     pub now: DateTime<Utc>,
 }
@@ -149,6 +151,7 @@ impl<'a> Knowledge<'a> {
             quota_warning_at: self.rules.quota_warning_at,
             unencrypted: self.rules.unencrypted,
             describe_error: error,
+            history: self.history,
             now: self.now,
         }
     }

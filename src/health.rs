@@ -4,10 +4,12 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use crate::cloud::trail::{KEY_CHANGES, STOP};
 use crate::cloud::{
-    CloudError, EncryptionStatus, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
+    CloudError, EncryptionStatus, History, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
+    TrailEvent,
 };
-use crate::model::{ago, stamp, when, Severity};
+use crate::model::{ago, clock, stamp, when, Severity};
 use crate::quota::Quota;
 
 /// How long Firehose keeps records it cannot decrypt before discarding them.
@@ -129,6 +131,8 @@ pub struct StreamFacts<'a> {
     pub unencrypted: Severity,
     /// Set when the latest describe failed and this description is older.
     pub describe_error: Option<&'a str>,
+    /// Who changed streams and keys lately, by CloudTrail.
+    pub history: &'a History,
     pub now: DateTime<Utc>,
 }
 
@@ -230,8 +234,62 @@ pub fn level(f: &StreamFacts<'_>) -> Health {
 pub fn assess(f: &StreamFacts<'_>) -> (Health, Vec<String>) {
     let found = findings(f);
     let health = found.iter().map(|x| x.health()).max().unwrap_or(Health::Ok);
-    let problems = found.into_iter().map(|x| sentence(x, f)).collect();
+    // Who made a change is said once, with the first problem it explains.
+    let mut told = Vec::new();
+    let problems = found
+        .into_iter()
+        .map(|x| {
+            let mut s = sentence(x, f);
+            if let Some(who) = who_did_it(x, f).filter(|w| !told.contains(w)) {
+                s.push(' ');
+                s.push_str(&who);
+                told.push(who);
+            }
+            s
+        })
+        .collect();
     (health, problems)
+}
+
+/// Who made the change behind a finding, by CloudTrail: "alias/payments
+/// was disabled by alice at 14:02 UTC (CloudTrail)." The first question on
+/// call after "what is broken", answered beside it.
+fn who_did_it(finding: Finding<'_>, f: &StreamFacts<'_>) -> Option<String> {
+    let key = f.stream.encryption.key_arn.as_deref();
+    let (subject, event) = match finding {
+        Finding::KeyUnusable => (f.key_label, f.history.latest(key?, &["DisableKey"])?),
+        Finding::KeyPendingDeletion => (
+            f.key_label,
+            f.history.latest(key?, &["ScheduleKeyDeletion"])?,
+        ),
+        // Any change to the key may be why KMS refuses Firehose, except the
+        // grants Firehose makes itself.
+        Finding::KmsErrors(_) | Finding::Failed => {
+            let changes: Vec<&str> = KEY_CHANGES
+                .into_iter()
+                .filter(|n| *n != "CreateGrant")
+                .collect();
+            (f.key_label, f.history.latest(key?, &changes)?)
+        }
+        Finding::Unencrypted(_) => (
+            f.stream.name.as_str(),
+            f.history.latest(&f.stream.name, &[STOP])?,
+        ),
+        _ => return None,
+    };
+    Some(said(subject, event, f.now))
+}
+
+/// "SUBJECT was disabled by WHO at 14:02 UTC (CloudTrail)."
+pub fn said(subject: &str, e: &TrailEvent, now: DateTime<Utc>) -> String {
+    let deed = e.deed().unwrap_or("was changed");
+    let by = e.by.as_deref().unwrap_or("someone");
+    let at = if e.at.date_naive() == now.date_naive() {
+        clock(e.at)
+    } else {
+        stamp(e.at)
+    };
+    format!("{subject} {deed} by {by} at {at} (CloudTrail).")
 }
 
 fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {

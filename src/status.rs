@@ -245,6 +245,13 @@ pub async fn gather_at(
     if let Err(why) = &quotas {
         errors.push(format!("quota unknown: {why}"));
     }
+    let history = crate::trail::who_broke_keys(
+        cloud,
+        &Trail::from_config(config),
+        book.keys.values().map(|k| &k.state),
+        now,
+    )
+    .await;
     let knowledge = Knowledge {
         keys: &book,
         metrics: match &metrics {
@@ -259,6 +266,7 @@ pub async fn gather_at(
             Ok(q) => Quotas::Loaded(q),
             Err(why) => Quotas::Missing(why),
         },
+        history: &history,
         rules: rules(config, window),
         now,
     };

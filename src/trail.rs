@@ -13,8 +13,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::cloud::trail::{START, STOP};
-use crate::cloud::{Cloud, CloudError, EventQuery, Lookup, TrailEvent};
+use crate::cloud::trail::{FIREHOSE, KEY_CHANGES, START, STOP};
+use crate::cloud::{Cloud, CloudError, EventQuery, History, Lookup, TrailEvent};
 use crate::config::Config;
 use crate::quota::{self, Entry, QuotaBook};
 
@@ -52,6 +52,100 @@ pub async fn read_calls(
         }
     }
     Ok(events)
+}
+
+/// How far back the dashboard's first look at who changed what goes: a
+/// day, as long as Firehose keeps records it cannot decrypt.
+pub const FIRST_LOOK_HOURS: i64 = 24;
+/// Each later look reads this far back again: an event appears in the
+/// history up to about 15 minutes after the call, dated when it was made.
+pub const LATE_MINUTES: i64 = 20;
+/// Pages read per query in one look: the newest 200 events of a kind are
+/// plenty to say who changed a key; more would hold up the quota's reads,
+/// which share the pace.
+const LOOK_PAGES: usize = 4;
+
+/// What changed streams and keys between `since` and `now`: Firehose's
+/// management calls (one query by event source) and the key changes of
+/// `KEY_CHANGES` (one query per name). A few calls whatever the number of
+/// streams. Fails at the first query that fails: they all fail alike.
+pub async fn read_changes(
+    cloud: &dyn Cloud,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<TrailEvent>, CloudError> {
+    let lookups = std::iter::once(Lookup::EventSource(FIREHOSE.to_string())).chain(
+        KEY_CHANGES
+            .iter()
+            .map(|name| Lookup::EventName((*name).to_string())),
+    );
+    let mut events = Vec::new();
+    for lookup in lookups {
+        let mut query = EventQuery {
+            lookup,
+            start: since,
+            end: now,
+            next_token: None,
+        };
+        for _ in 0..LOOK_PAGES {
+            let answer = cloud.lookup_events(&query).await?;
+            events.extend(answer.events);
+            query.next_token = answer.next_token;
+            if query.next_token.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// For `status`: who disabled, or scheduled for deletion, the keys in use
+/// that are so, over the last day. Asked only when such a key is in use
+/// (one query per kind), so a healthy fleet costs nothing; a failed read
+/// only leaves the sentences without a name.
+pub async fn who_broke_keys(
+    cloud: &dyn Cloud,
+    trail: &Trail,
+    states: impl Iterator<Item = &crate::cloud::KeyState>,
+    now: DateTime<Utc>,
+) -> History {
+    use crate::cloud::KeyState;
+    let mut names = Vec::new();
+    for state in states {
+        let name = match state {
+            KeyState::Disabled => "DisableKey",
+            KeyState::PendingDeletion => "ScheduleKeyDeletion",
+            _ => continue,
+        };
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut history = History::default();
+    if !trail.enabled {
+        return history;
+    }
+    for name in names {
+        let mut query = EventQuery {
+            lookup: Lookup::EventName(name.to_string()),
+            start: now - chrono::Duration::hours(FIRST_LOOK_HOURS),
+            end: now,
+            next_token: None,
+        };
+        for _ in 0..LOOK_PAGES {
+            let read = tokio::time::timeout(trail.patience, cloud.lookup_events(&query)).await;
+            let Ok(Ok(answer)) = read else {
+                tracing::warn!("cannot read who made {name} calls");
+                return history;
+            };
+            history.add(answer.events, now);
+            query.next_token = answer.next_token;
+            if query.next_token.is_none() {
+                break;
+            }
+        }
+    }
+    history
 }
 
 /// Why the event history could not be read, for the person reading the

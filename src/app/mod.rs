@@ -14,8 +14,8 @@ use crate::keymap::Keymap;
 use crate::worker::WorkerCommand;
 
 use crate::change::Request;
-use crate::cloud::CredentialFacts;
 use crate::cloud::KeyRef;
+use crate::cloud::{CredentialFacts, History};
 use crate::cloud::{EncryptionStatus, KmsSeries};
 use crate::config::{Config, Markers};
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
@@ -196,6 +196,8 @@ pub struct App {
     /// Why the account's keys could not be listed, until they are asked for again.
     pub all_keys_error: Option<String>,
     pub credentials: CredentialFacts,
+    /// Who changed the fleet's streams and keys lately, by CloudTrail.
+    pub history: History,
     /// The latest word on a change, for the status line.
     pub message: Option<(String, Tone)>,
     /// The first help line on screen.
@@ -260,6 +262,7 @@ impl App {
             all_keys: None,
             all_keys_error: None,
             credentials: CredentialFacts::default(),
+            history: History::default(),
             message: None,
             help_scroll: 0,
             // What fits at 80x24, until the terminal says otherwise.
@@ -305,6 +308,7 @@ impl App {
             metrics,
             outages: &self.outages,
             quotas,
+            history: &self.history,
             rules: Rules {
                 window: self.window.label(),
                 quota_warning_at: self.settings.quota_warning_at,

@@ -66,6 +66,11 @@ pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) 
         outages,
     });
     events.push(DataEvent::Quotas(Ok(quotas)));
+    let back = chrono::Duration::hours(crate::trail::FIRST_LOOK_HOURS);
+    let changes = crate::trail::read_changes(cloud, now - back, now)
+        .await
+        .expect("CloudTrail's changes");
+    events.push(DataEvent::Changes(changes));
     events
 }
 

@@ -73,6 +73,7 @@ impl App {
                 result.as_ref().err().is_none_or(|e| !e.is_connection())
             }
             DataEvent::Quotas(_)
+            | DataEvent::Changes(_)
             | DataEvent::ChangeReport { .. }
             | DataEvent::Following { .. }
             | DataEvent::Credentials(_)
@@ -123,6 +124,7 @@ impl App {
                 self.set_metrics(window, series, unknown, outages)
             }
             DataEvent::Quotas(quotas) => self.set_quotas(quotas),
+            DataEvent::Changes(events) => !self.history.add(events, self.now).is_empty(),
             DataEvent::AllKeys(book) => {
                 self.all_keys = Some(book);
                 self.all_keys_error = None;

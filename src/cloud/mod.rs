@@ -21,7 +21,7 @@ pub use names::{
     EncryptionStatus, KeyManager, KeySpec, KeyState, KeyType, KeyUsage, KmsMetric, Source,
 };
 pub use paced::Paced;
-pub use trail::{EventPage, EventQuery, Lookup, TrailEvent};
+pub use trail::{EventPage, EventQuery, History, Lookup, TrailEvent};
 
 /// Why Firehose could not enable or disable encryption (`FailureDescription`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

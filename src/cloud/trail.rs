@@ -15,6 +15,20 @@ pub const STOP: &str = "StopDeliveryStreamEncryption";
 /// Event sources: who answered the call.
 pub const FIREHOSE: &str = "firehose.amazonaws.com";
 pub const KMS: &str = "kms.amazonaws.com";
+/// KMS calls that change whether Firehose can use a key: read for the keys
+/// in use, one query per name (KMS's own event source also holds every
+/// Encrypt and Decrypt, far too many to page through).
+pub const KEY_CHANGES: [&str; 9] = [
+    "DisableKey",
+    "EnableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+    "PutKeyPolicy",
+    "CreateGrant",
+    "RevokeGrant",
+    "DeleteAlias",
+    "UpdateAlias",
+];
 /// LookupEvents answers at most this many events a page.
 pub const PAGE: usize = 50;
 
@@ -120,6 +134,27 @@ impl TrailEvent {
     pub fn spends_quota(&self) -> bool {
         self.name == START || self.name == STOP
     }
+
+    /// What the call did to its stream or key, in the past tense ("was
+    /// disabled"); `None` for a call that changes nothing firekeeper shows.
+    pub fn deed(&self) -> Option<&'static str> {
+        Some(match self.name.as_str() {
+            START => "had encryption started",
+            STOP => "had encryption stopped",
+            "DisableKey" => "was disabled",
+            "EnableKey" => "was enabled",
+            "ScheduleKeyDeletion" => "was scheduled for deletion",
+            "CancelKeyDeletion" => "had its deletion cancelled",
+            "PutKeyPolicy" => "was given a new key policy",
+            "CreateGrant" => "was granted to a principal",
+            "RevokeGrant" => "had a grant revoked",
+            "RetireGrant" => "had a grant retired",
+            "DeleteAlias" => "lost an alias",
+            "UpdateAlias" => "had an alias moved",
+            "CreateAlias" => "was given an alias",
+            _ => return None,
+        })
+    }
 }
 
 /// A member of a JSON object by name, in any case: CloudTrail writes request
@@ -161,8 +196,12 @@ fn resource(json: &Value, params: &Value) -> Option<String> {
     if let Some(stream) = field(params, "deliveryStreamName").and_then(Value::as_str) {
         return Some(stream.to_string());
     }
-    let listed = json.get("resources")?.as_array()?.first()?;
-    field(listed, "ARN")
+    // KMS alias calls name the alias and the key: the key is what matters.
+    let listed = json.get("resources")?.as_array()?;
+    let key = listed
+        .iter()
+        .find(|r| field(r, "type").and_then(Value::as_str) == Some("AWS::KMS::Key"));
+    field(key.or(listed.first())?, "ARN")
         .and_then(Value::as_str)
         .map(str::to_string)
 }
@@ -181,3 +220,62 @@ fn start_key(params: &Value) -> Option<KeyRef> {
 
 #[cfg(test)]
 mod tests;
+
+/// What CloudTrail said of the fleet's streams and keys: each event once,
+/// oldest first, for "who changed this, and when".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    events: Vec<TrailEvent>,
+}
+
+/// How long an event is kept: a day, the longest Firehose keeps records it
+/// cannot decrypt, and a day more for reading.
+const KEEP_HOURS: i64 = 48;
+
+/// Nothing heard: where CloudTrail is not read (`status`, tests).
+pub static NO_HISTORY: History = History { events: Vec::new() };
+
+impl History {
+    /// Adds the events not seen before, and returns those.
+    pub fn add(&mut self, events: Vec<TrailEvent>, now: DateTime<Utc>) -> Vec<TrailEvent> {
+        let mut new = Vec::new();
+        for e in events {
+            if !self.events.iter().any(|seen| same_call(seen, &e))
+                && !new.iter().any(|n| same_call(n, &e))
+            {
+                new.push(e);
+            }
+        }
+        self.events.extend(new.iter().cloned());
+        self.events.sort_by_key(|e| e.at);
+        let oldest = now - chrono::Duration::hours(KEEP_HOURS);
+        self.events.retain(|e| e.at >= oldest);
+        new
+    }
+
+    /// The latest call of one of `names` about `resource` (a stream's name,
+    /// a key's ARN).
+    pub fn latest(&self, resource: &str, names: &[&str]) -> Option<&TrailEvent> {
+        self.events
+            .iter()
+            .rev()
+            .find(|e| e.resource.as_deref() == Some(resource) && names.contains(&e.name.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
+
+/// One call seen twice (a later look re-reads the last minutes): the same
+/// request, or, without a request id, the same name, time and resource.
+fn same_call(a: &TrailEvent, b: &TrailEvent) -> bool {
+    match (&a.request_id, &b.request_id) {
+        (Some(x), Some(y)) => x == y && a.name == b.name,
+        _ => a.name == b.name && a.at == b.at && a.resource == b.resource,
+    }
+}

@@ -29,6 +29,7 @@ fn facts(s: &Stream) -> StreamFacts<'_> {
         quota_warning_at: 5,
         unencrypted: Severity::Warning,
         describe_error: None,
+        history: &crate::cloud::trail::NO_HISTORY,
         now: Utc::now(),
     }
 }

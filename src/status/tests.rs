@@ -25,12 +25,19 @@ async fn demo_report_is_sorted_and_explains_each_kind_of_trouble() {
     let billing = find(&r, "billing-export");
     assert_eq!(billing.health, Health::Critical);
     assert!(billing.kms_errors.as_ref().unwrap()["KMSKeyDisabled"] > 0);
-    // Disabled 7 hours ago: about 17 hours before data is discarded.
+    // Disabled an hour ago: about 23 hours before data is discarded, and
+    // CloudTrail says by whom.
     assert!(
-        billing.problems[0].contains("(in 16h") || billing.problems[0].contains("(in 17h"),
+        billing.problems[0].contains("(in 22h") || billing.problems[0].contains("(in 23h"),
         "{:?}",
         billing.problems
     );
+    let who = billing
+        .problems
+        .iter()
+        .filter(|p| p.contains("alias/legacy-billing was disabled by dana.whitfield at "))
+        .count();
+    assert_eq!(who, 1, "said once: {:?}", billing.problems);
 
     let ok = find(&r, "order-events");
     assert_eq!(ok.health, Health::Ok);

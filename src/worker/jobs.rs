@@ -8,11 +8,12 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use super::{job_deadline, Worker};
-use crate::cloud::{CloudError, Identity, KmsMetrics, Stream};
+use crate::cloud::{CloudError, Identity, KmsMetrics, Stream, TrailEvent};
 use crate::health::Outage;
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
 use crate::quota::QuotaBook;
+use crate::trail;
 
 /// KMS error series for the window, and the outage behind each erring stream.
 pub(super) type MetricsResult = Result<(KmsMetrics, HashMap<String, Outage>), CloudError>;
@@ -30,6 +31,8 @@ pub(super) enum Job {
     /// The quota of every stream by the ledger and CloudTrail, or why the
     /// ledger was not read.
     Quotas(Result<QuotaBook, String>),
+    /// Changes to streams and keys CloudTrail shows for the time looked at.
+    Changes(Result<Vec<TrailEvent>, CloudError>),
 }
 
 impl Worker {
@@ -61,6 +64,7 @@ impl Worker {
         self.start_metrics(now);
         self.start_keys(now);
         self.start_quotas(now);
+        self.start_changes(now);
         self.start_describes(now);
     }
 
@@ -152,9 +156,13 @@ impl Worker {
             self.changes.ledger.clone(),
             self.changes.trail.clone(),
         );
+        let forget = std::mem::take(&mut self.forget_trail);
         let deadline = job_deadline(self.settings.call_timeout);
         self.push(
             async move {
+                if forget {
+                    trail.forget().await;
+                }
                 Job::Quotas(match ledger.read_async().await {
                     Ok(entries) => Ok(trail
                         .book(cloud.as_ref(), &entries, &account, Utc::now())
@@ -171,6 +179,29 @@ impl Worker {
                     deadline.as_secs()
                 )))
             },
+        );
+    }
+
+    /// Who changed streams and keys: the first look reads back a day, the
+    /// later ones the last minutes again (events show up late, dated when
+    /// the call was made).
+    fn start_changes(&mut self, now: Instant) {
+        if self.settings.changes_every.is_none() || !self.watch.due(now) {
+            return;
+        }
+        self.watch.start();
+        let back = if self.looked {
+            chrono::Duration::minutes(trail::LATE_MINUTES)
+        } else {
+            chrono::Duration::hours(trail::FIRST_LOOK_HOURS)
+        };
+        let cloud = self.cloud.clone();
+        self.push(
+            async move {
+                let now = Utc::now();
+                Job::Changes(trail::read_changes(cloud.as_ref(), now - back, now).await)
+            },
+            |e| Job::Changes(Err(e)),
         );
     }
 

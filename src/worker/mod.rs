@@ -25,7 +25,7 @@ pub use scheduler::{Intervals, Scheduler};
 
 use crate::change;
 use crate::cloud::CredentialFacts;
-use crate::cloud::{Cloud, CloudError, Identity, KmsSeries, Stream};
+use crate::cloud::{Cloud, CloudError, History, Identity, KmsSeries, Stream, TrailEvent};
 use crate::config::Config;
 use crate::health::Outage;
 use crate::inventory::KeyBook;
@@ -97,6 +97,8 @@ pub enum DataEvent {
     },
     /// Quota by the ledger and CloudTrail, or why the ledger could not be read.
     Quotas(Result<QuotaBook, String>),
+    /// Changes to streams and keys CloudTrail showed since the last look.
+    Changes(Vec<TrailEvent>),
     /// Every KMS key of the account, for the key picker.
     AllKeys(KeyBook),
     Credentials(CredentialFacts),
@@ -135,6 +137,8 @@ pub struct Settings {
     pub metrics_every: Duration,
     pub keys_every: Duration,
     pub quotas_every: Duration,
+    /// How often CloudTrail is asked who changed what; `None`: never.
+    pub changes_every: Option<Duration>,
     /// How long one AWS call may take; a job of several calls gets a few.
     pub call_timeout: Duration,
 }
@@ -159,6 +163,10 @@ impl Settings {
             metrics_every: Duration::from_secs(r.metrics_secs.0),
             keys_every: Duration::from_secs(300),
             quotas_every: Duration::from_secs(10),
+            changes_every: config
+                .cloudtrail
+                .enabled
+                .then(|| Duration::from_secs(config.cloudtrail.poll_secs.0)),
             call_timeout: Duration::from_secs(config.aws.call_timeout_secs.0),
         }
     }
@@ -245,6 +253,14 @@ struct Worker {
     metrics: Cadence,
     keys: Cadence,
     quotas: Cadence,
+    /// CloudTrail's changes to streams and keys.
+    watch: Cadence,
+    /// What CloudTrail showed so far: each change is acted on once.
+    history: History,
+    /// The first look at CloudTrail is done: later changes are news.
+    looked: bool,
+    /// Ctrl-r: the next quota read asks CloudTrail, not the last read.
+    forget_trail: bool,
     /// Every key of the account is being listed: a second `LoadKeys` waits
     /// for this answer.
     listing_all_keys: bool,
@@ -302,6 +318,11 @@ async fn work(
         metrics: Cadence::due_at(now),
         keys: Cadence::due_at(now),
         quotas: Cadence::due_at(now),
+        // After the first quota read: the two share CloudTrail's pace.
+        watch: Cadence::due_at(now + Duration::from_secs(3)),
+        history: History::default(),
+        looked: false,
+        forget_trail: false,
         listing_all_keys: false,
     };
     if crate::crash::test_panic_asked("worker") {
@@ -338,6 +359,8 @@ impl Worker {
                 self.metrics.hurry(now);
                 self.keys.hurry(now);
                 self.quotas.hurry(now);
+                self.watch.hurry(now);
+                self.forget_trail = true;
                 self.scheduler.expire_visible();
             }
             WorkerCommand::Window(window) => {

@@ -6,7 +6,7 @@ use tokio::time::{Duration, Instant};
 
 use super::jobs::{Job, MetricsResult};
 use super::{identity_backoff, DataEvent, Fetch, Worker};
-use crate::cloud::{CloudError, Identity, Stream};
+use crate::cloud::{trail, CloudError, Identity, Stream, TrailEvent};
 use crate::inventory;
 use crate::model::Window;
 
@@ -52,6 +52,10 @@ impl Worker {
                 self.quotas.over();
                 DataEvent::Quotas(result)
             }
+            Job::Changes(result) => match self.changes_read(result, now) {
+                Some(event) => event,
+                None => return true,
+            },
         };
         self.events.send(event).is_ok()
     }
@@ -125,6 +129,59 @@ impl Worker {
             name,
             result,
             at: Utc::now(),
+        }
+    }
+
+    /// Acts on what CloudTrail shows changed since the last look: a stream
+    /// changed is described now, on screen or not; a stream made or deleted
+    /// means listing again; a key in use changed is described again. The
+    /// first look only learns who did what before the dashboard started
+    /// (everything is being described then anyway).
+    fn changes_read(
+        &mut self,
+        result: Result<Vec<TrailEvent>, CloudError>,
+        now: Instant,
+    ) -> Option<DataEvent> {
+        let every = self
+            .settings
+            .changes_every
+            .unwrap_or(Duration::from_secs(60));
+        self.watch.done(now + every);
+        let events = match result {
+            Ok(events) => events,
+            Err(e) => {
+                // The quota says CloudTrail is unreadable where it matters;
+                // here only the "who" is missing.
+                tracing::warn!("cannot read CloudTrail's changes: {e}");
+                return None;
+            }
+        };
+        let new = self.history.add(events, Utc::now());
+        let news = std::mem::replace(&mut self.looked, true);
+        if news {
+            for e in &new {
+                self.react(e, now);
+            }
+        }
+        (!new.is_empty()).then_some(DataEvent::Changes(new))
+    }
+
+    fn react(&mut self, e: &TrailEvent, now: Instant) {
+        let resource = e.resource.as_deref().unwrap_or_default();
+        if e.source == trail::FIREHOSE {
+            match e.name.as_str() {
+                "CreateDeliveryStream" | "DeleteDeliveryStream" => self.list.hurry(now),
+                _ if self.names.iter().any(|n| n == resource) => {
+                    tracing::info!("{} by {:?}: describing {resource} now", e.name, e.by);
+                    self.scheduler.expire(resource);
+                }
+                _ => {}
+            }
+        } else if e.source == trail::KMS
+            && (self.key_arns.contains(resource) || e.name.contains("Alias"))
+        {
+            tracing::info!("{} by {:?}: describing the keys again", e.name, e.by);
+            self.keys.hurry(now);
         }
     }
 

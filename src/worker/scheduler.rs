@@ -28,6 +28,9 @@ pub struct Scheduler {
     visible: Vec<String>,
     nearby: Vec<String>,
     in_flight: HashSet<String>,
+    /// Expired while a describe was in flight: that answer may predate the
+    /// change, so the stream stays due.
+    again: HashSet<String>,
     cursor: usize,
 }
 
@@ -40,6 +43,7 @@ impl Scheduler {
             visible: Vec::new(),
             nearby: Vec::new(),
             in_flight: HashSet::new(),
+            again: HashSet::new(),
             cursor: 0,
         }
     }
@@ -69,10 +73,21 @@ impl Scheduler {
         }
     }
 
+    /// Someone changed this stream: it is due now, on screen or not.
+    pub fn expire(&mut self, name: &str) {
+        if self.in_flight.contains(name) {
+            self.again.insert(name.to_string());
+        }
+        if let Some(e) = self.entries.get_mut(name) {
+            e.last = None;
+        }
+    }
+
     pub fn finished(&mut self, name: &str, transitioning: bool, now: Instant) {
         self.in_flight.remove(name);
+        let again = self.again.remove(name);
         if let Some(e) = self.entries.get_mut(name) {
-            e.last = Some(now);
+            e.last = (!again).then_some(now);
             e.transitioning = transitioning;
         }
     }

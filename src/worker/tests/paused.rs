@@ -170,7 +170,9 @@ fn start(cloud: Scripted) -> Running {
     )
 }
 
-fn start_with(cloud: Scripted, settings: Settings, ledger: Ledger) -> Running {
+/// A worker that never reads CloudTrail, as with `[cloudtrail] enabled = false`.
+fn start_with(cloud: Scripted, mut settings: Settings, ledger: Ledger) -> Running {
+    settings.changes_every = None;
     start_reading(cloud, settings, ledger, Trail::off())
 }
 
@@ -517,7 +519,9 @@ fn reading_cloudtrail() -> Trail {
 
 #[tokio::test(start_paused = true)]
 async fn the_quota_reads_cloudtrail_once_a_poll_and_the_ledger_every_ten_seconds() {
-    let settings = Settings::from_config(&Config::builtin());
+    let mut settings = Settings::from_config(&Config::builtin());
+    // The quota's reads alone: who changed what is read apart.
+    settings.changes_every = None;
     let mut w = start_reading(
         Scripted::new(),
         settings,
@@ -554,4 +558,64 @@ async fn a_cloudtrail_that_refuses_leaves_the_ledgers_quota_on_screen() {
         !events.iter().any(|e| matches!(e, DataEvent::Failed { .. })),
         "not a failure of the dashboard's"
     );
+}
+
+/// The demo fleet, with CloudTrail showing calls at once.
+fn prompt_trail() -> Scripted {
+    let mut scenario = Scenario::builtin();
+    scenario.cloudtrail_lag_secs = 0;
+    Scripted {
+        sim: SimCloud::new(scenario),
+        ..Scripted::new()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stream_someone_else_stops_is_described_within_a_poll_on_screen_or_not() {
+    let settings = Settings::from_config(&Config::builtin());
+    let mut w = start_reading(
+        prompt_trail(),
+        settings,
+        Ledger::in_memory(),
+        reading_cloudtrail(),
+    );
+    // Nothing on screen: every stream is described once, then not for the
+    // 10-minute background round.
+    let first = w.during(20 * SECOND).await;
+    assert!(w.cloud.count("describe order-events") >= 1);
+    let told: Vec<&TrailEvent> = first
+        .iter()
+        .filter_map(|e| match e {
+            DataEvent::Changes(events) => Some(events),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        told.iter()
+            .any(|e| e.name == "DisableKey" && e.by.as_deref() == Some("dana.whitfield")),
+        "the first look tells who disabled the demo's key: {told:?}"
+    );
+    let before = w.cloud.count("describe order-events");
+
+    // Someone stops it from the console.
+    let _ = w.cloud.sim.stop_encryption("order-events").await;
+    let events = w.during(60 * SECOND).await;
+    // Described at the look after the stop (then every few seconds while
+    // it is DISABLING), not ten minutes later.
+    let at = w.cloud.seconds("describe order-events");
+    assert!(w.cloud.count("describe order-events") > before, "{at:?}");
+    assert!(
+        at.get(1).is_some_and(|s| (60..=80).contains(s)),
+        "within a poll of the stop: {at:?}"
+    );
+    let stopped = events.iter().any(|e| {
+        matches!(e, DataEvent::Stream { name, result: Ok(s), .. }
+            if name == "order-events" && s.encryption.status != crate::cloud::EncryptionStatus::Enabled)
+    });
+    assert!(stopped, "the dashboard hears it stopping");
+    // A look costs a handful of calls whatever the fleet: Firehose's events
+    // and the nine key changes.
+    let looks = w.cloud.seconds("history");
+    assert!(looks.len() >= 2, "{looks:?}");
 }
