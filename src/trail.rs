@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::cloud::trail::{FIREHOSE, KEY_CHANGES, START, STOP};
+use crate::cloud::trail::{KEY_CHANGES, START, STOP, STREAM_CHANGES};
 use crate::cloud::{Cloud, CloudError, EventQuery, History, Lookup, TrailEvent};
 use crate::config::Config;
 use crate::quota::{self, Entry, QuotaBook};
@@ -65,36 +65,61 @@ pub const LATE_MINUTES: i64 = 20;
 /// which share the pace.
 const LOOK_PAGES: usize = 4;
 
-/// What changed streams and keys between `since` and `now`: Firehose's
-/// management calls (one query by event source) and the key changes of
-/// `KEY_CHANGES` (one query per name). A few calls whatever the number of
-/// streams. Fails at the first query that fails: they all fail alike.
+/// The names a look reads, one query each: 16 calls (more only past 50
+/// events of a name) whatever the number of streams. At one call a second
+/// a look takes 16 s, so what breaks streams comes first and is seen within
+/// a poll of the change.
+pub fn look_order() -> Vec<&'static str> {
+    let first = [
+        START,
+        STOP,
+        "DisableKey",
+        "ScheduleKeyDeletion",
+        "PutKeyPolicy",
+    ];
+    let rest = STREAM_CHANGES
+        .iter()
+        .chain(&KEY_CHANGES)
+        .filter(|n| !first.contains(n));
+    first.iter().chain(rest).copied().collect()
+}
+
+/// The calls named `name` between `since` and `now`, newest first, at most
+/// `LOOK_PAGES` pages.
+pub async fn read_named(
+    cloud: &dyn Cloud,
+    name: &str,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<TrailEvent>, CloudError> {
+    let mut query = EventQuery {
+        lookup: Lookup::EventName(name.to_string()),
+        start: since,
+        end: now,
+        next_token: None,
+    };
+    let mut events = Vec::new();
+    for _ in 0..LOOK_PAGES {
+        let answer = cloud.lookup_events(&query).await?;
+        events.extend(answer.events);
+        query.next_token = answer.next_token;
+        if query.next_token.is_none() {
+            break;
+        }
+    }
+    Ok(events)
+}
+
+/// Everything a look reads, in `look_order`; fails at the first query that
+/// fails (they all fail alike).
 pub async fn read_changes(
     cloud: &dyn Cloud,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<TrailEvent>, CloudError> {
-    let lookups = std::iter::once(Lookup::EventSource(FIREHOSE.to_string())).chain(
-        KEY_CHANGES
-            .iter()
-            .map(|name| Lookup::EventName((*name).to_string())),
-    );
     let mut events = Vec::new();
-    for lookup in lookups {
-        let mut query = EventQuery {
-            lookup,
-            start: since,
-            end: now,
-            next_token: None,
-        };
-        for _ in 0..LOOK_PAGES {
-            let answer = cloud.lookup_events(&query).await?;
-            events.extend(answer.events);
-            query.next_token = answer.next_token;
-            if query.next_token.is_none() {
-                break;
-            }
-        }
+    for name in look_order() {
+        events.extend(read_named(cloud, name, since, now).await?);
     }
     Ok(events)
 }
@@ -125,25 +150,14 @@ pub async fn who_broke_keys(
     if !trail.enabled {
         return history;
     }
+    let since = now - chrono::Duration::hours(FIRST_LOOK_HOURS);
     for name in names {
-        let mut query = EventQuery {
-            lookup: Lookup::EventName(name.to_string()),
-            start: now - chrono::Duration::hours(FIRST_LOOK_HOURS),
-            end: now,
-            next_token: None,
+        let read = tokio::time::timeout(trail.patience, read_named(cloud, name, since, now)).await;
+        let Ok(Ok(events)) = read else {
+            tracing::warn!("cannot read who made {name} calls");
+            return history;
         };
-        for _ in 0..LOOK_PAGES {
-            let read = tokio::time::timeout(trail.patience, cloud.lookup_events(&query)).await;
-            let Ok(Ok(answer)) = read else {
-                tracing::warn!("cannot read who made {name} calls");
-                return history;
-            };
-            history.add(answer.events, now);
-            query.next_token = answer.next_token;
-            if query.next_token.is_none() {
-                break;
-            }
-        }
+        history.add(events, now);
     }
     history
 }

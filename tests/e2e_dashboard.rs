@@ -493,3 +493,138 @@ fn a_dashboard_panic_restores_the_terminal_then_names_the_log() {
     tmux.keys(&["e", "c", "h", "o"]);
     tmux.wait_for("echo");
 }
+
+/// Who changed what, as an on-call engineer sees it: a colleague stops a
+/// stream far off screen and disables a key from their own credentials; the
+/// dashboard hears of both from CloudTrail within a poll.
+#[tokio::test]
+async fn changes_by_others_show_within_a_poll_and_say_who() {
+    let region = "ca-west-1";
+    let seed = Seeder::new(region).await;
+    let key = seed.key(Some("alias/watch-key")).await;
+    seed.direct_put("aa-keyed", Enc::Customer(&key)).await;
+    for i in 0..40 {
+        seed.direct_put(&format!("mid-{i:02}"), Enc::None).await;
+    }
+    seed.direct_put("zz-far", Enc::AwsOwned).await;
+    let trail = Faults::new(region);
+    trail.forget_events();
+    // The history holds read calls too, as AWS's does: the dashboard's own
+    // describes must not read as changes. Lookups unthrottled: this test
+    // asks too.
+    trail.trail_settings(serde_json::json!({"record_reads": true, "lookups_per_second": 100}));
+    let alice = "AKIAFKCONSOLEALICE01";
+    trail.identity(serde_json::json!({"accessKeyId": alice, "userName": "alice@example.com"}));
+
+    let sandbox = Sandbox::new();
+    let config = sandbox.write_config("[cloudtrail]\npoll_secs = 10\n");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("FIREKEEPER_LOG", "info,firekeeper=debug"),
+    ];
+    let args = format!(
+        "--endpoint-url {} --region {region} --config '{}'",
+        common::moto_endpoint(),
+        config.display()
+    );
+    let tmux = Tmux::start(&script(&sandbox, &env, &args));
+    tmux.wait_for("alias/watch-key");
+    // Every stream described once and the first look taken.
+    std::thread::sleep(Duration::from_secs(12));
+
+    let theirs = common::sdk_config_as(region, alice).await;
+    // CloudTrail dates events to the second.
+    let stopped_at = aws_sdk_cloudtrail::primitives::DateTime::from(
+        std::time::SystemTime::now() - Duration::from_secs(1),
+    );
+    aws_sdk_firehose::Client::new(&theirs)
+        .stop_delivery_stream_encryption()
+        .delivery_stream_name("zz-far")
+        .send()
+        .await
+        .unwrap();
+    // Within poll_secs + 15 s, firekeeper describes it, off screen as it is.
+    let history = aws_sdk_cloudtrail::Client::new(&common::sdk_config(region).await);
+    let start = Instant::now();
+    while !described_since(&history, "zz-far", stopped_at).await {
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "zz-far was not described within 25 s of the stop:\n{}",
+            log_of(&sandbox)
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    tmux.keys(&["/", "z", "z", "Enter"]);
+    tmux.wait_for("DISABLED");
+
+    // A key disabled by a colleague: the stream's detail says who.
+    // By id: moto finds keys by id here, not ARN.
+    let key_id = key.rsplit_once("key/").unwrap().1;
+    aws_sdk_kms::Client::new(&theirs)
+        .disable_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap();
+    tmux.keys(&["/", "BSpace", "BSpace", "a", "a", "Enter", "Enter"]);
+    let start = Instant::now();
+    loop {
+        let screen = tmux.joined_screen();
+        if screen.contains("alias/watch-key was disabled by alice@example.com at") {
+            assert!(screen.contains("(CloudTrail)"), "{screen}");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the detail never said who disabled the key:\n{screen}\n{}",
+            log_of(&sandbox)
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("EXITED 0");
+    let log = log_of(&sandbox);
+    assert!(
+        !log.contains("describing aa-keyed now"),
+        "our own calls are no news:\n{log}"
+    );
+}
+
+/// What firekeeper logged in this sandbox.
+fn log_of(sandbox: &Sandbox) -> String {
+    let dir = sandbox.path("state/firekeeper");
+    std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+        .collect()
+}
+
+/// Whether firekeeper (user "testing") described `stream` since `since`, by
+/// the launcher's CloudTrail, which records read calls in this test.
+async fn described_since(
+    history: &aws_sdk_cloudtrail::Client,
+    stream: &str,
+    since: aws_sdk_cloudtrail::primitives::DateTime,
+) -> bool {
+    use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
+    let page = history
+        .lookup_events()
+        .lookup_attributes(
+            LookupAttribute::builder()
+                .attribute_key(LookupAttributeKey::ResourceName)
+                .attribute_value(stream)
+                .build()
+                .unwrap(),
+        )
+        .start_time(since)
+        .send()
+        .await
+        .unwrap();
+    page.events().iter().any(|e| {
+        e.event_name() == Some("DescribeDeliveryStream") && e.username() == Some("testing")
+    })
+}

@@ -328,6 +328,14 @@ impl App {
         self.knowledge().quota_of(name)
     }
 
+    /// The quota counts only this machine's ledger (CloudTrail is off or
+    /// could not be read): the table marks it, as `status` does.
+    pub fn quota_ledger_only(&self) -> bool {
+        self.knowledge()
+            .quota_source()
+            .is_some_and(|s| s.reason().is_some())
+    }
+
     /// The stream's Start/Stop calls of the last 24 hours, oldest first.
     pub fn calls(&self, name: &str) -> &[CountedCall] {
         self.knowledge().calls_of(name)

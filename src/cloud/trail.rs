@@ -15,6 +15,19 @@ pub const STOP: &str = "StopDeliveryStreamEncryption";
 /// Event sources: who answered the call.
 pub const FIREHOSE: &str = "firehose.amazonaws.com";
 pub const KMS: &str = "kms.amazonaws.com";
+/// Firehose calls that change a stream, or the list of streams: read one
+/// query per name. Firehose's event source would hold every Describe and
+/// List too (the history keeps read calls), among them the dashboard's own
+/// hundreds a minute, which would bury a Stop past the pages read.
+pub const STREAM_CHANGES: [&str; 7] = [
+    START,
+    STOP,
+    "UpdateDestination",
+    "TagDeliveryStream",
+    "UntagDeliveryStream",
+    "CreateDeliveryStream",
+    "DeleteDeliveryStream",
+];
 /// KMS calls that change whether Firehose can use a key: read for the keys
 /// in use, one query per name (KMS's own event source also holds every
 /// Encrypt and Decrypt, far too many to page through).

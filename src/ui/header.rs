@@ -63,6 +63,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         Span::raw(kms)
     });
+    if app.quota_ledger_only() {
+        // The table's "21/25*": CloudTrail unread, others' calls not counted.
+        second.push(Span::raw(" │ "));
+        second.push(Span::styled(
+            "quota* this machine's calls only",
+            theme.warn(),
+        ));
+    }
     second.push(Span::raw(" │"));
     for (status, count) in &s.by_status {
         second.push(Span::raw(" "));

@@ -105,7 +105,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if cols.spark > 0 {
         widths.push(Constraint::Length(cols.spark as u16));
     }
-    widths.extend([Constraint::Length(5), Constraint::Length(9)]);
+    // "21/25*" when the quota is the ledger's alone.
+    let quota_width = if app.quota_ledger_only() { 6 } else { 5 };
+    widths.extend([Constraint::Length(quota_width), Constraint::Length(9)]);
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),
         area,
@@ -183,12 +185,13 @@ fn table_row<'a>(
             .map_or(String::new(), |s| sparkline(s, range, cols.spark, theme));
         cells.push(Cell::from(spark).style(theme.error()));
     }
+    let mark = if app.quota_ledger_only() { "*" } else { "" };
     let quota = match app.quota(&row.name) {
         _ if stream.source != Source::DirectPut => Cell::from("    -"),
         Ok(q) if q.remaining <= app.settings.quota_warning_at => {
-            Cell::from(format!("{:>2}/{}", q.remaining, q.limit)).style(theme.warn())
+            Cell::from(format!("{:>2}/{}{mark}", q.remaining, q.limit)).style(theme.warn())
         }
-        Ok(q) => Cell::from(format!("{:>2}/{}", q.remaining, q.limit)),
+        Ok(q) => Cell::from(format!("{:>2}/{}{mark}", q.remaining, q.limit)),
         Err(_) => Cell::from("    ?").style(theme.warn()),
     };
     cells.push(quota);

@@ -86,6 +86,49 @@ fn detail_lists_the_calls_behind_the_quota_160x48() {
 }
 
 #[test]
+fn table_marks_a_quota_that_counts_only_this_machines_calls_80x24() {
+    let mut app = demo_app(80, 24);
+    let book = crate::quota::QuotaBook {
+        source: crate::quota::QuotaSource::Ledger(
+            "CloudTrail's event history could not be read (AccessDenied)".into(),
+        ),
+        ..Default::default()
+    };
+    app.apply(DataEvent::Quotas(Ok(book)));
+    let text = screen(&app);
+    assert!(text.contains("25/25*"), "{text}");
+    assert!(text.contains("quota* this machine's calls only"), "{text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn detail_says_who_disabled_the_key_by_cloudtrail() {
+    let mut app = demo_app(100, 30);
+    open(&mut app, "billing-invoices");
+    let text = joined(&app);
+    assert!(
+        text.contains(
+            "alias/legacy-billing was disabled by dana.whitfield at 11:00 UTC (CloudTrail)."
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("was disabled by").count(),
+        1,
+        "said once: {text}"
+    );
+}
+
+/// The screen's text with lines joined, for sentences that wrap.
+fn joined(app: &App) -> String {
+    screen(app)
+        .lines()
+        .map(|l| l.trim_matches('"').trim_end())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
 fn detail_says_when_only_this_machines_calls_are_counted() {
     let mut app = demo_app(100, 30);
     let book = crate::quota::QuotaBook {

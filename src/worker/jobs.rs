@@ -7,7 +7,7 @@ use chrono::Utc;
 use futures::FutureExt;
 use tokio::time::Instant;
 
-use super::{job_deadline, Worker};
+use super::{job_deadline, Look, Worker};
 use crate::cloud::{CloudError, Identity, KmsMetrics, Stream, TrailEvent};
 use crate::health::Outage;
 use crate::inventory::{self, KeyBook};
@@ -184,25 +184,38 @@ impl Worker {
 
     /// Who changed streams and keys: the first look reads back a day, the
     /// later ones the last minutes again (events show up late, dated when
-    /// the call was made).
+    /// the call was made). One job per name, so each is acted on as soon as
+    /// it is read, while the rest wait their turn at CloudTrail's pace.
     fn start_changes(&mut self, now: Instant) {
-        if self.settings.changes_every.is_none() || !self.watch.due(now) {
+        let Some(every) = self.settings.changes_every else {
+            return;
+        };
+        if !self.watch.due(now) {
             return;
         }
+        // Every poll_secs from the start of one look to the next, however
+        // long a look takes at CloudTrail's pace.
+        self.watch.next = now + every;
         self.watch.start();
         let back = if self.looked {
             chrono::Duration::minutes(trail::LATE_MINUTES)
         } else {
             chrono::Duration::hours(trail::FIRST_LOOK_HOURS)
         };
-        let cloud = self.cloud.clone();
-        self.push(
-            async move {
-                let now = Utc::now();
-                Job::Changes(trail::read_changes(cloud.as_ref(), now - back, now).await)
-            },
-            |e| Job::Changes(Err(e)),
-        );
+        let (end, names) = (Utc::now(), trail::look_order());
+        self.look = Look {
+            pending: names.len(),
+            failed: false,
+        };
+        for name in names {
+            let cloud = self.cloud.clone();
+            self.push(
+                async move {
+                    Job::Changes(trail::read_named(cloud.as_ref(), name, end - back, end).await)
+                },
+                |e| Job::Changes(Err(e)),
+            );
+        }
     }
 
     fn start_describes(&mut self, now: Instant) {

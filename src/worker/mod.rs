@@ -225,6 +225,13 @@ impl Cadence {
     }
 }
 
+/// A look at CloudTrail: its queries not answered yet, and whether one failed.
+#[derive(Debug, Clone, Copy, Default)]
+struct Look {
+    pending: usize,
+    failed: bool,
+}
+
 /// Which account this is: asked until STS answers, with a growing pause.
 #[derive(Debug, Clone, Copy)]
 struct IdentityRetry {
@@ -257,8 +264,12 @@ struct Worker {
     watch: Cadence,
     /// What CloudTrail showed so far: each change is acted on once.
     history: History,
-    /// The first look at CloudTrail is done: later changes are news.
+    /// A look at CloudTrail succeeded: later ones read back minutes.
     looked: bool,
+    /// The look under way.
+    look: Look,
+    /// When the worker started: CloudTrail's events since are news.
+    started: DateTime<Utc>,
     /// Ctrl-r: the next quota read asks CloudTrail, not the last read.
     forget_trail: bool,
     /// Every key of the account is being listed: a second `LoadKeys` waits
@@ -322,6 +333,8 @@ async fn work(
         watch: Cadence::due_at(now + Duration::from_secs(3)),
         history: History::default(),
         looked: false,
+        look: Look::default(),
+        started: Utc::now(),
         forget_trail: false,
         listing_all_keys: false,
     };

@@ -134,34 +134,35 @@ impl Worker {
 
     /// Acts on what CloudTrail shows changed since the last look: a stream
     /// changed is described now, on screen or not; a stream made or deleted
-    /// means listing again; a key in use changed is described again. The
-    /// first look only learns who did what before the dashboard started
-    /// (everything is being described then anyway).
+    /// means listing again; a key in use changed is described again.
     fn changes_read(
         &mut self,
         result: Result<Vec<TrailEvent>, CloudError>,
         now: Instant,
     ) -> Option<DataEvent> {
-        let every = self
-            .settings
-            .changes_every
-            .unwrap_or(Duration::from_secs(60));
-        self.watch.done(now + every);
+        self.look.pending = self.look.pending.saturating_sub(1);
         let events = match result {
             Ok(events) => events,
             Err(e) => {
                 // The quota says CloudTrail is unreadable where it matters;
-                // here only the "who" is missing.
-                tracing::warn!("cannot read CloudTrail's changes: {e}");
-                return None;
+                // here only the "who" is missing. Said once a look.
+                if !std::mem::replace(&mut self.look.failed, true) {
+                    tracing::warn!("cannot read CloudTrail's changes: {e}");
+                }
+                Vec::new()
             }
         };
+        if self.look.pending == 0 {
+            self.watch.over();
+            // A look that failed is taken again from as far back.
+            self.looked |= !self.look.failed;
+        }
+        let read = events.len();
         let new = self.history.add(events, Utc::now());
-        let news = std::mem::replace(&mut self.looked, true);
-        if news {
-            for e in &new {
-                self.react(e, now);
-            }
+        tracing::debug!("CloudTrail: {read} changes read, {} new", new.len());
+        let started = self.started;
+        for e in new.iter().filter(|e| e.at >= started) {
+            self.react(e, now);
         }
         (!new.is_empty()).then_some(DataEvent::Changes(new))
     }

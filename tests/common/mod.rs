@@ -443,6 +443,13 @@ impl Faults {
         Self::http("POST", "/_firekeeper/identities", Some(&spec.to_string()));
     }
 
+    /// This region's CloudTrail settings (`lookup_delay_seconds`,
+    /// `lookups_per_second`, `record_reads`; see `launch.py`).
+    pub fn trail_settings(&self, mut spec: serde_json::Value) {
+        spec["region"] = self.region.clone().into();
+        Self::http("POST", "/_firekeeper/trail", Some(&spec.to_string()));
+    }
+
     /// Forgets this region's event history and trail settings.
     pub fn forget_events(&self) {
         Self::http(
