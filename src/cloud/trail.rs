@@ -4,6 +4,8 @@
 //! every management call. Reading is tolerant: a record missing a field, or
 //! not JSON at all, still gives what LookupEvents says beside it.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -238,7 +240,10 @@ mod tests;
 /// oldest first, for "who changed this, and when".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
+    /// Oldest first.
     events: Vec<TrailEvent>,
+    /// Each event's `call_id`: a later look re-reads the last minutes.
+    seen: BTreeSet<(String, String)>,
 }
 
 /// How long an event is kept: a day, the longest Firehose keeps records it
@@ -246,23 +251,28 @@ pub struct History {
 const KEEP_HOURS: i64 = 48;
 
 /// Nothing heard: where CloudTrail is not read (`status`, tests).
-pub static NO_HISTORY: History = History { events: Vec::new() };
+pub static NO_HISTORY: History = History {
+    events: Vec::new(),
+    seen: BTreeSet::new(),
+};
 
 impl History {
     /// Adds the events not seen before, and returns those.
     pub fn add(&mut self, events: Vec<TrailEvent>, now: DateTime<Utc>) -> Vec<TrailEvent> {
-        let mut new = Vec::new();
-        for e in events {
-            if !self.events.iter().any(|seen| same_call(seen, &e))
-                && !new.iter().any(|n| same_call(n, &e))
-            {
-                new.push(e);
-            }
+        let new: Vec<TrailEvent> = events
+            .into_iter()
+            .filter(|e| self.seen.insert(call_id(e)))
+            .collect();
+        if new.is_empty() {
+            return new;
         }
         self.events.extend(new.iter().cloned());
         self.events.sort_by_key(|e| e.at);
         let oldest = now - chrono::Duration::hours(KEEP_HOURS);
-        self.events.retain(|e| e.at >= oldest);
+        if self.events.first().is_some_and(|e| e.at < oldest) {
+            self.events.retain(|e| e.at >= oldest);
+            self.seen = self.events.iter().map(call_id).collect();
+        }
         new
     }
 
@@ -284,11 +294,16 @@ impl History {
     }
 }
 
-/// One call seen twice (a later look re-reads the last minutes): the same
-/// request, or, without a request id, the same name, time and resource.
-fn same_call(a: &TrailEvent, b: &TrailEvent) -> bool {
-    match (&a.request_id, &b.request_id) {
-        (Some(x), Some(y)) => x == y && a.name == b.name,
-        _ => a.name == b.name && a.at == b.at && a.resource == b.resource,
-    }
+/// What tells one call from another: its name and request id, or without
+/// one, its time and resource.
+fn call_id(e: &TrailEvent) -> (String, String) {
+    let id = match &e.request_id {
+        Some(id) => id.clone(),
+        None => format!(
+            "{}|{}",
+            e.at.to_rfc3339(),
+            e.resource.as_deref().unwrap_or("")
+        ),
+    };
+    (e.name.clone(), id)
 }

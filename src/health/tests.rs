@@ -218,3 +218,59 @@ fn outage_starts_at_the_first_error_of_the_current_run() {
     assert!(!outage(&old, at(1440), now, 60).unwrap().ongoing);
     assert!(outage(&KmsSeries::default(), at(1440), now, 60).is_none());
 }
+
+#[test]
+fn a_disabled_key_says_who_disabled_it_and_when_by_cloudtrail() {
+    let arn = "arn:aws:kms:us-east-1:1:key/k";
+    let mut s = stream(EncryptionStatus::Enabled);
+    s.encryption.key_type = Some(KeyType::CustomerManaged);
+    s.encryption.key_arn = Some(arn.into());
+    let key = KmsKey {
+        id: "k".into(),
+        arn: arn.into(),
+        state: KeyState::Disabled,
+        spec: crate::cloud::KeySpec::SymmetricDefault,
+        usage: crate::cloud::KeyUsage::EncryptDecrypt,
+        manager: crate::cloud::KeyManager::Customer,
+        description: String::new(),
+        deletion_date: None,
+        rotation_enabled: None,
+    };
+    let mut history = History::default();
+    let mut f = facts(&s);
+    let disabled = |by: &str, hours_ago: i64| TrailEvent {
+        at: f.now - Duration::hours(hours_ago),
+        name: "DisableKey".into(),
+        source: "kms.amazonaws.com".into(),
+        by: Some(by.into()),
+        resource: Some(arn.into()),
+        request_id: Some(format!("r-{by}")),
+        error_code: None,
+        key: None,
+        access_key_id: None,
+    };
+    let (older, latest) = (disabled("ana", 30), disabled("alice@example.com", 0));
+    history.add(vec![older, latest.clone()], f.now);
+    f.key = KeyFact::Described(&key);
+    f.key_label = "alias/payments";
+    f.kms_errors = Ok([0.0, 12.0, 0.0, 0.0]);
+    f.history = &history;
+    let (_, p) = assess(&f);
+    let said = format!(
+        "alias/payments was disabled by alice@example.com at {} (CloudTrail).",
+        crate::model::clock(latest.at)
+    );
+    assert!(
+        p[0].ends_with(&said),
+        "with the first problem it explains: {p:?}"
+    );
+    assert_eq!(
+        p.iter().filter(|x| x.contains("was disabled by")).count(),
+        1
+    );
+    // A day before: the date is said too.
+    let earlier = disabled("ana", 30);
+    assert!(
+        super::said("alias/payments", &earlier, f.now).contains(&crate::model::stamp(earlier.at))
+    );
+}

@@ -223,3 +223,56 @@ fn what_the_record_lacks_comes_from_the_summary() {
     let e = TrailEvent::from_record(Some(odd), Summary::default()).unwrap();
     assert_eq!((e.key, e.error_code, e.by), (None, None, None));
 }
+
+fn key_event(name: &str, at_: &str, by: &str, rid: Option<&str>) -> TrailEvent {
+    TrailEvent {
+        at: at(at_),
+        name: name.into(),
+        source: KMS.into(),
+        by: Some(by.into()),
+        resource: Some("arn:aws:kms:us-east-1:123456789012:key/k".into()),
+        request_id: rid.map(str::to_string),
+        error_code: None,
+        key: None,
+        access_key_id: None,
+    }
+}
+
+#[test]
+fn history_keeps_each_call_once_and_says_the_latest() {
+    let now = at("2026-11-21T12:00:00Z");
+    let mut h = History::default();
+    let first = vec![
+        key_event("DisableKey", "2026-11-21T09:00:00Z", "ana", Some("r1")),
+        key_event("EnableKey", "2026-11-21T10:00:00Z", "ben", Some("r2")),
+        key_event("DisableKey", "2026-11-21T11:00:00Z", "cho", None),
+    ];
+    assert_eq!(h.add(first.clone(), now).len(), 3);
+    // A later look reads the same minutes again: nothing new.
+    assert!(h.add(first, now).is_empty());
+    let key = "arn:aws:kms:us-east-1:123456789012:key/k";
+    let latest = h.latest(key, &["DisableKey"]).unwrap();
+    assert_eq!(latest.by.as_deref(), Some("cho"));
+    assert_eq!(
+        h.latest(key, &["DisableKey", "EnableKey"])
+            .unwrap()
+            .by
+            .as_deref(),
+        Some("cho")
+    );
+    assert!(h.latest("another", &["DisableKey"]).is_none());
+    // Two days on, the old calls are forgotten, and may be told again.
+    let later = at("2026-11-23T11:30:00Z");
+    let fresh = key_event("PutKeyPolicy", "2026-11-23T11:00:00Z", "dev", Some("r4"));
+    assert_eq!(h.add(vec![fresh], later).len(), 1);
+    assert_eq!(h.len(), 1);
+    assert!(h.latest(key, &["DisableKey"]).is_none());
+}
+
+#[test]
+fn deeds_read_as_sentences() {
+    let e = key_event("ScheduleKeyDeletion", "2026-11-21T09:00:00Z", "ana", None);
+    assert_eq!(e.deed(), Some("was scheduled for deletion"));
+    let read = key_event("DescribeKey", "2026-11-21T09:00:00Z", "ana", None);
+    assert_eq!(read.deed(), None, "a read changes nothing");
+}
