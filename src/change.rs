@@ -222,7 +222,7 @@ async fn plan_request(
         (_, false) => "enable",
     };
     let now = Utc::now();
-    let quota = quota_now(cloud, ctx, name, now).await?;
+    let (quota, unread) = quota_now(cloud, ctx, name, now).await?;
     let kms_errors_now = kms_errors_lately(cloud, name, now).await;
     let on_key = match &change {
         Change::Start(KeyRef::Customer(k)) => streams_on_key(&k.arn),
@@ -239,7 +239,13 @@ async fn plan_request(
         credentials: cloud.credentials().await,
         now,
     };
-    let verdict = preflight::check(&facts, &new_label);
+    let mut verdict = preflight::check(&facts, &new_label);
+    if let Some(why) = unread {
+        // Said before "y": the count may be short of AWS's by others' calls.
+        verdict.warnings.push(format!(
+            "the quota counts only calls in this machine's ledger: {why}; calls made by others are not counted"
+        ));
+    }
     Ok(Plan {
         stream,
         change,
@@ -251,17 +257,18 @@ async fn plan_request(
     })
 }
 
-/// What is left of the stream's 25 calls, by the ledger and CloudTrail.
+/// What is left of the stream's 25 calls, by the ledger and CloudTrail, and
+/// why CloudTrail was not read, when it was not.
 async fn quota_now(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     name: &str,
     now: chrono::DateTime<Utc>,
-) -> Result<Quota, ChangeError> {
+) -> Result<(Quota, Option<String>), ChangeError> {
     let entries = ctx.ledger.read_async().await?;
     let account = ctx.account.as_deref().unwrap_or("");
     let book = ctx.trail.book(cloud, &entries, account, now).await;
-    Ok(book.quota(name))
+    Ok((book.quota(name), book.source.reason().map(str::to_string)))
 }
 
 /// KMS errors on the stream in the last hour; zero when CloudWatch cannot say

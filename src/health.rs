@@ -4,7 +4,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::cloud::trail::{KEY_CHANGES, STOP};
+use crate::cloud::trail::{START, STOP};
 use crate::cloud::{
     CloudError, EncryptionStatus, History, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
     TrailEvent,
@@ -253,31 +253,48 @@ pub fn assess(f: &StreamFacts<'_>) -> (Health, Vec<String>) {
 
 /// Who made the change behind a finding, by CloudTrail: "alias/payments
 /// was disabled by alice at 14:02 UTC (CloudTrail)." The first question on
-/// call after "what is broken", answered beside it.
+/// call after "what is broken", answered beside it. Only when the latest of
+/// a change and its undoing is the change (a key disabled, then enabled,
+/// then broken some other way, was not broken by whoever disabled it).
 fn who_did_it(finding: Finding<'_>, f: &StreamFacts<'_>) -> Option<String> {
+    const KEY_STATE: [&str; 6] = [
+        "DisableKey",
+        "EnableKey",
+        "ScheduleKeyDeletion",
+        "CancelKeyDeletion",
+        "PutKeyPolicy",
+        "RevokeGrant",
+    ];
+    const KEY_BREAKING: [&str; 4] = [
+        "DisableKey",
+        "ScheduleKeyDeletion",
+        "PutKeyPolicy",
+        "RevokeGrant",
+    ];
     let key = f.stream.encryption.key_arn.as_deref();
-    let (subject, event) = match finding {
-        Finding::KeyUnusable => (f.key_label, f.history.latest(key?, &["DisableKey"])?),
+    let disabled = matches!(f.key, KeyFact::Described(k) if k.state == KeyState::Disabled);
+    let name = f.stream.name.as_str();
+    let (subject, resource, among, breaking): (&str, &str, &[&str], &[&str]) = match finding {
+        Finding::KeyUnusable if disabled => (
+            f.key_label,
+            key?,
+            &["DisableKey", "EnableKey"],
+            &["DisableKey"],
+        ),
         Finding::KeyPendingDeletion => (
             f.key_label,
-            f.history.latest(key?, &["ScheduleKeyDeletion"])?,
+            key?,
+            &["ScheduleKeyDeletion", "CancelKeyDeletion"],
+            &["ScheduleKeyDeletion"],
         ),
-        // Any change to the key may be why KMS refuses Firehose, except the
-        // grants Firehose makes itself.
-        Finding::KmsErrors(_) | Finding::Failed => {
-            let changes: Vec<&str> = KEY_CHANGES
-                .into_iter()
-                .filter(|n| *n != "CreateGrant")
-                .collect();
-            (f.key_label, f.history.latest(key?, &changes)?)
-        }
-        Finding::Unencrypted(_) => (
-            f.stream.name.as_str(),
-            f.history.latest(&f.stream.name, &[STOP])?,
-        ),
+        Finding::KmsErrors(_) | Finding::Failed => (f.key_label, key?, &KEY_STATE, &KEY_BREAKING),
+        Finding::Unencrypted(_) => (name, name, &[START, STOP, "CreateDeliveryStream"], &[STOP]),
         _ => return None,
     };
-    Some(said(subject, event, f.now))
+    let e = f.history.latest(resource, among)?;
+    breaking
+        .contains(&e.name.as_str())
+        .then(|| said(subject, e, f.now))
 }
 
 /// "SUBJECT was disabled by WHO at 14:02 UTC (CloudTrail)."

@@ -30,35 +30,53 @@ pub async fn read_calls(
 ) -> Result<Vec<TrailEvent>, CloudError> {
     let mut events = Vec::new();
     for name in [START, STOP] {
-        let mut query = EventQuery {
-            lookup: Lookup::EventName(name.to_string()),
-            start: now - chrono::Duration::hours(24),
-            end: now,
-            next_token: None,
-        };
-        for page in 1.. {
-            let answer = cloud.lookup_events(&query).await?;
-            events.extend(answer.events);
-            query.next_token = answer.next_token;
-            if query.next_token.is_none() {
-                break;
-            }
-            if page == MAX_PAGES {
-                return Err(CloudError::Other(format!(
-                    "more than {} {name} events in 24 hours; firekeeper reads at most that many",
-                    MAX_PAGES * crate::cloud::trail::PAGE
-                )));
-            }
+        let since = now - chrono::Duration::hours(24);
+        let (read, complete) = read_pages(cloud, name, since, now, MAX_PAGES).await?;
+        if !complete {
+            return Err(CloudError::Other(format!(
+                "more than {} {name} events in 24 hours; firekeeper reads at most that many",
+                MAX_PAGES * crate::cloud::trail::PAGE
+            )));
         }
+        events.extend(read);
     }
     Ok(events)
 }
 
-/// How far back the dashboard's first look at who changed what goes: a
-/// day, as long as Firehose keeps records it cannot decrypt.
+/// The calls named `name` between `since` and `end`, newest first, at most
+/// `pages` pages; and whether that was all of them.
+async fn read_pages(
+    cloud: &dyn Cloud,
+    name: &str,
+    since: DateTime<Utc>,
+    end: DateTime<Utc>,
+    pages: usize,
+) -> Result<(Vec<TrailEvent>, bool), CloudError> {
+    let mut query = EventQuery {
+        lookup: Lookup::EventName(name.to_string()),
+        start: since,
+        end,
+        next_token: None,
+    };
+    let mut events = Vec::new();
+    for _ in 0..pages {
+        let answer = cloud.lookup_events(&query).await?;
+        events.extend(answer.events);
+        query.next_token = answer.next_token;
+        if query.next_token.is_none() {
+            return Ok((events, true));
+        }
+    }
+    Ok((events, false))
+}
+
+/// How far back the dashboard's first look at who changed what goes, and
+/// the furthest any look goes: a day, as long as Firehose keeps records it
+/// cannot decrypt.
 pub const FIRST_LOOK_HOURS: i64 = 24;
-/// Each later look reads this far back again: an event appears in the
-/// history up to about 15 minutes after the call, dated when it was made.
+/// A look reads again this far before where the last complete look ended:
+/// an event appears in the history up to about 15 minutes after the call,
+/// dated when it was made.
 pub const LATE_MINUTES: i64 = 20;
 /// Pages read per query in one look: the newest 200 events of a kind are
 /// plenty to say who changed a key; more would hold up the quota's reads,
@@ -84,28 +102,20 @@ pub fn look_order() -> Vec<&'static str> {
     first.iter().chain(rest).copied().collect()
 }
 
-/// The calls named `name` between `since` and `now`, newest first, at most
-/// `LOOK_PAGES` pages.
+/// The calls named `name` between `since` and `now`, newest first: the
+/// newest `LOOK_PAGES` pages, the rest left with a warning.
 pub async fn read_named(
     cloud: &dyn Cloud,
     name: &str,
     since: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<TrailEvent>, CloudError> {
-    let mut query = EventQuery {
-        lookup: Lookup::EventName(name.to_string()),
-        start: since,
-        end: now,
-        next_token: None,
-    };
-    let mut events = Vec::new();
-    for _ in 0..LOOK_PAGES {
-        let answer = cloud.lookup_events(&query).await?;
-        events.extend(answer.events);
-        query.next_token = answer.next_token;
-        if query.next_token.is_none() {
-            break;
-        }
+    let (events, complete) = read_pages(cloud, name, since, now, LOOK_PAGES).await?;
+    if !complete {
+        tracing::warn!(
+            "more than {} {name} events since {since}: only the newest are read",
+            events.len()
+        );
     }
     Ok(events)
 }

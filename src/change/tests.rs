@@ -735,3 +735,29 @@ async fn the_reservation_counts_other_peoples_calls_under_the_lock() {
         before
     );
 }
+
+#[tokio::test]
+async fn a_plan_counted_without_cloudtrail_says_so_before_y() {
+    // CloudTrail off: the ledger alone counts, and the user is told.
+    let h = harness();
+    let p = h.plan(&flip(0)).await.unwrap();
+    assert!(p.verdict.allowed());
+    assert!(
+        p.verdict.warnings.iter().any(|w| w
+            .contains("the quota counts only calls in this machine's ledger: CloudTrail is off")),
+        "{:?}",
+        p.verdict.warnings
+    );
+    // Read: no such warning, and others' calls are in the count.
+    let h = harness_with_trail();
+    let p = h.plan(&flip(0)).await.unwrap();
+    assert!(
+        !p.verdict
+            .warnings
+            .iter()
+            .any(|w| w.contains("this machine's ledger")),
+        "{:?}",
+        p.verdict.warnings
+    );
+    assert_eq!(p.quota.used_elsewhere, 22);
+}

@@ -666,13 +666,15 @@ impl Cloud for AwsCloud {
         let Some(provider) = &self.credentials else {
             return Default::default();
         };
-        match provider.provide_credentials().await {
-            Ok(c) => crate::cloud::CredentialFacts {
-                temporary: c.session_token().is_some(),
-                expires_at: c.expiry().map(DateTime::<Utc>::from),
-                access_key_id: Some(c.access_key_id().to_string()),
-            },
-            Err(_) => Default::default(),
+        // The chain may ask an instance or SSO endpoint: it has a deadline too.
+        let asked = tokio::time::timeout(self.call_timeout, provider.provide_credentials()).await;
+        let Ok(Ok(c)) = asked else {
+            return Default::default();
+        };
+        crate::cloud::CredentialFacts {
+            temporary: c.session_token().is_some(),
+            expires_at: c.expiry().map(DateTime::<Utc>::from),
+            access_key_id: Some(c.access_key_id().to_string()),
         }
     }
 

@@ -163,10 +163,8 @@ impl TrailEvent {
             "PutKeyPolicy" => "was given a new key policy",
             "CreateGrant" => "was granted to a principal",
             "RevokeGrant" => "had a grant revoked",
-            "RetireGrant" => "had a grant retired",
             "DeleteAlias" => "lost an alias",
             "UpdateAlias" => "had an alias moved",
-            "CreateAlias" => "was given an alias",
             _ => return None,
         })
     }
@@ -277,12 +275,13 @@ impl History {
     }
 
     /// The latest call of one of `names` about `resource` (a stream's name,
-    /// a key's ARN).
+    /// a key's ARN) that AWS carried out: a refused call changed nothing.
     pub fn latest(&self, resource: &str, names: &[&str]) -> Option<&TrailEvent> {
-        self.events
-            .iter()
-            .rev()
-            .find(|e| e.resource.as_deref() == Some(resource) && names.contains(&e.name.as_str()))
+        self.events.iter().rev().find(|e| {
+            e.error_code.is_none()
+                && e.resource.as_deref() == Some(resource)
+                && names.contains(&e.name.as_str())
+        })
     }
 
     pub fn len(&self) -> usize {

@@ -274,3 +274,44 @@ fn a_disabled_key_says_who_disabled_it_and_when_by_cloudtrail() {
         super::said("alias/payments", &earlier, f.now).contains(&crate::model::stamp(earlier.at))
     );
 }
+
+#[test]
+fn a_refused_or_undone_change_names_nobody() {
+    let mut s = stream(EncryptionStatus::Disabled);
+    s.name = "orders".into();
+    let f0 = facts(&s);
+    let call = |name: &str, by: &str, mins_ago: i64, error: Option<&str>| TrailEvent {
+        at: f0.now - Duration::minutes(mins_ago),
+        name: name.into(),
+        source: "firehose.amazonaws.com".into(),
+        by: Some(by.into()),
+        resource: Some("orders".into()),
+        request_id: Some(format!("r-{by}-{mins_ago}")),
+        error_code: error.map(str::to_string),
+        key: None,
+        access_key_id: None,
+    };
+    let unencrypted = |history: &History| {
+        let mut f = facts(&s);
+        f.history = history;
+        assert_eq!(assess(&f).1.len(), 1);
+        assess(&f).1.remove(0)
+    };
+    // Stopped by maria; a later Stop that AWS refused changed nothing.
+    let mut history = History::default();
+    history.add(
+        vec![
+            call(STOP, "maria", 30, None),
+            call(STOP, "mallory", 10, Some("AccessDeniedException")),
+        ],
+        f0.now,
+    );
+    let p = unencrypted(&history);
+    assert!(
+        p.contains("orders had encryption stopped by maria at"),
+        "{p}"
+    );
+    // Started again after: the Stop is not why it is unencrypted now.
+    history.add(vec![call(START, "ops", 5, None)], f0.now);
+    assert!(!unencrypted(&history).contains(" by "), "{history:?}");
+}

@@ -164,6 +164,9 @@ pub fn stream_quota(
             // The ledger's own call: CloudTrail says who and with what.
             Some(i) => {
                 if let Some(ours) = calls.get_mut(i) {
+                    // AWS's clock counts the day: the later of the two times
+                    // never frees the slot early.
+                    ours.at = ours.at.max(theirs.at);
                     ours.by = theirs.by;
                     ours.key = theirs.key;
                     ours.error = theirs.error.or(ours.error.take());

@@ -183,9 +183,8 @@ impl Worker {
     }
 
     /// Who changed streams and keys: the first look reads back a day, the
-    /// later ones the last minutes again (events show up late, dated when
-    /// the call was made). One job per name, so each is acted on as soon as
-    /// it is read, while the rest wait their turn at CloudTrail's pace.
+    /// later ones from a little before where the last complete look ended
+    /// (events show up late, dated when the call was made).
     fn start_changes(&mut self, now: Instant) {
         let Some(every) = self.settings.changes_every else {
             return;
@@ -197,25 +196,34 @@ impl Worker {
         // long a look takes at CloudTrail's pace.
         self.watch.next = now + every;
         self.watch.start();
-        let back = if self.looked {
-            chrono::Duration::minutes(trail::LATE_MINUTES)
-        } else {
-            chrono::Duration::hours(trail::FIRST_LOOK_HOURS)
-        };
-        let (end, names) = (Utc::now(), trail::look_order());
+        let end = Utc::now();
+        let furthest = end - chrono::Duration::hours(trail::FIRST_LOOK_HOURS);
+        let since = self.read_until.map_or(furthest, |t| {
+            (t - chrono::Duration::minutes(trail::LATE_MINUTES)).max(furthest)
+        });
         self.look = Look {
-            pending: names.len(),
+            names: trail::look_order().into(),
+            since,
+            end,
             failed: false,
         };
-        for name in names {
-            let cloud = self.cloud.clone();
-            self.push(
-                async move {
-                    Job::Changes(trail::read_named(cloud.as_ref(), name, end - back, end).await)
-                },
-                |e| Job::Changes(Err(e)),
-            );
-        }
+        self.next_look_query();
+    }
+
+    /// The look's next query, if any is left. One at a time: each waits its
+    /// turn at CloudTrail's pace only once it is asked (its deadline starts
+    /// then), the quota's reads take turns with it, and each is acted on as
+    /// soon as it is read.
+    pub(super) fn next_look_query(&mut self) -> bool {
+        let Some(name) = self.look.names.pop_front() else {
+            return false;
+        };
+        let (cloud, since, end) = (self.cloud.clone(), self.look.since, self.look.end);
+        self.push(
+            async move { Job::Changes(trail::read_named(cloud.as_ref(), name, since, end).await) },
+            |e| Job::Changes(Err(e)),
+        );
+        true
     }
 
     fn start_describes(&mut self, now: Instant) {

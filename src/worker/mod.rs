@@ -225,10 +225,13 @@ impl Cadence {
     }
 }
 
-/// A look at CloudTrail: its queries not answered yet, and whether one failed.
-#[derive(Debug, Clone, Copy, Default)]
+/// A look at CloudTrail: the names still to read, the time it reads, and
+/// whether a query failed.
+#[derive(Debug, Clone, Default)]
 struct Look {
-    pending: usize,
+    names: std::collections::VecDeque<&'static str>,
+    since: DateTime<Utc>,
+    end: DateTime<Utc>,
     failed: bool,
 }
 
@@ -264,8 +267,9 @@ struct Worker {
     watch: Cadence,
     /// What CloudTrail showed so far: each change is acted on once.
     history: History,
-    /// A look at CloudTrail succeeded: later ones read back minutes.
-    looked: bool,
+    /// Where the last complete look at CloudTrail ended: the next reads on
+    /// from a little before it.
+    read_until: Option<DateTime<Utc>>,
     /// The look under way.
     look: Look,
     /// When the worker started: CloudTrail's events since are news.
@@ -329,10 +333,10 @@ async fn work(
         metrics: Cadence::due_at(now),
         keys: Cadence::due_at(now),
         quotas: Cadence::due_at(now),
-        // After the first quota read: the two share CloudTrail's pace.
+        // A moment after start-up: the list and the first describes go first.
         watch: Cadence::due_at(now + Duration::from_secs(3)),
         history: History::default(),
-        looked: false,
+        read_until: None,
         look: Look::default(),
         started: Utc::now(),
         forget_trail: false,

@@ -30,8 +30,7 @@ impl Worker {
             Job::Changed(name) => {
                 // The ledger has a new call, and the stream a new state.
                 self.quotas.hurry(now);
-                self.scheduler
-                    .finished(&name, false, now - self.settings.intervals.visible);
+                self.scheduler.expire(&name);
                 return true;
             }
             Job::Identity(result) => self.identity_answered(result, now),
@@ -140,7 +139,6 @@ impl Worker {
         result: Result<Vec<TrailEvent>, CloudError>,
         now: Instant,
     ) -> Option<DataEvent> {
-        self.look.pending = self.look.pending.saturating_sub(1);
         let events = match result {
             Ok(events) => events,
             Err(e) => {
@@ -152,11 +150,24 @@ impl Worker {
                 Vec::new()
             }
         };
-        if self.look.pending == 0 {
+        if !self.next_look_query() {
             self.watch.over();
-            // A look that failed is taken again from as far back.
-            self.looked |= !self.look.failed;
+            // A look with a failed query is read again from as far back.
+            if !self.look.failed {
+                self.read_until = Some(self.look.end);
+            }
         }
+        // Grants are made all day by many services, on many keys: only
+        // those on the fleet's keys are worth keeping.
+        let events: Vec<TrailEvent> = events
+            .into_iter()
+            .filter(|e| {
+                e.name != "CreateGrant"
+                    || e.resource
+                        .as_ref()
+                        .is_some_and(|k| self.key_arns.contains(k))
+            })
+            .collect();
         let read = events.len();
         let new = self.history.add(events, Utc::now());
         tracing::debug!("CloudTrail: {read} changes read, {} new", new.len());
@@ -168,6 +179,10 @@ impl Worker {
     }
 
     fn react(&mut self, e: &TrailEvent, now: Instant) {
+        // AWS refused it: nothing changed.
+        if e.error_code.is_some() {
+            return;
+        }
         let resource = e.resource.as_deref().unwrap_or_default();
         if e.source == trail::FIREHOSE {
             match e.name.as_str() {
@@ -179,7 +194,8 @@ impl Worker {
                 _ => {}
             }
         } else if e.source == trail::KMS
-            && (self.key_arns.contains(resource) || e.name.contains("Alias"))
+            && e.name != "CreateGrant"
+            && self.key_arns.contains(resource)
         {
             tracing::info!("{} by {:?}: describing the keys again", e.name, e.by);
             self.keys.hurry(now);
