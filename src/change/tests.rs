@@ -418,6 +418,22 @@ impl Cloud for Hooked<'_> {
     async fn describe_key(&self, key: &str) -> Result<crate::cloud::KmsKey, CloudError> {
         self.sim.describe_key(key).await
     }
+    async fn key_rotations(
+        &self,
+        key: &str,
+    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
+        self.sim.key_rotations(key).await
+    }
+    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
+        self.sim.rotate_key_now(key).await
+    }
+    async fn set_auto_rotation(
+        &self,
+        key: &str,
+        period_days: Option<u32>,
+    ) -> crate::cloud::CallAnswer {
+        self.sim.set_auto_rotation(key, period_days).await
+    }
     async fn kms_metrics(
         &self,
         streams: &[String],
@@ -607,7 +623,9 @@ fn only_a_state_this_change_cannot_lead_to_is_someone_elses() {
         manager: crate::cloud::KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        rotation_enabled: None,
+        origin: crate::cloud::KeyOrigin::AwsKms,
+        multi_region: crate::cloud::MultiRegion::Single,
+        rotation: None,
     };
     let stream = |status, arn: Option<&str>| Stream {
         name: "s".into(),

@@ -23,8 +23,9 @@ use futures::StreamExt;
 use super::trail::{self, Summary};
 use super::{
     Alias, CallAnswer, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery,
-    Failure, Identity, KeyManager, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric,
-    KmsMetrics, Lookup, MetricRange, Source, Stream, StreamPage, TrailEvent,
+    Failure, Identity, KeyManager, KeyOrigin, KeyRef, KeyRotation, KeySpec, KeyState, KeyType,
+    KeyUsage, KmsKey, KmsMetric, KmsMetrics, Lookup, MetricRange, MultiRegion, RotationKind,
+    RotationRecord, Source, Stream, StreamPage, TrailEvent,
 };
 
 /// GetMetricData takes at most 500 queries a call.
@@ -228,9 +229,11 @@ impl AwsCloud {
 }
 
 impl AwsCloud {
-    /// What a Start or Stop came to, with AWS's request id when it answered.
+    /// What a Start, Stop or key rotation came to, with AWS's request id
+    /// when it answered.
     fn answer<O, E>(
         &self,
+        service: &str,
         operation: &str,
         sent: Result<O, SdkError<E, HttpResponse>>,
     ) -> CallAnswer
@@ -245,7 +248,7 @@ impl AwsCloud {
                 let answered =
                     matches!(err, SdkError::ServiceError(_) | SdkError::ResponseError(_));
                 CallAnswer {
-                    result: Err(self.fail("firehose", operation, err)),
+                    result: Err(self.fail(service, operation, err)),
                     request_id,
                     answered,
                 }
@@ -461,6 +464,12 @@ fn send_once() -> aws_sdk_firehose::config::Builder {
     aws_sdk_firehose::config::Builder::default().retry_config(RetryConfig::disabled())
 }
 
+/// KMS's rotation calls are sent once too: a rotation whose answer was lost
+/// is found out by reading the key's rotation status.
+fn kms_once() -> aws_sdk_kms::config::Builder {
+    aws_sdk_kms::config::Builder::default().retry_config(RetryConfig::disabled())
+}
+
 /// The event history only adds to what the ledger knows, and a caller
 /// falls back to the ledger when it cannot be read: one retry (LookupEvents
 /// throttles at 2 calls a second), not five rounds of backoff that would hold
@@ -567,7 +576,7 @@ impl Cloud for AwsCloud {
             .config_override(send_once())
             .send()
             .await;
-        self.answer("StartDeliveryStreamEncryption", sent)
+        self.answer("firehose", "StartDeliveryStreamEncryption", sent)
     }
 
     async fn stop_encryption(&self, name: &str) -> CallAnswer {
@@ -579,7 +588,7 @@ impl Cloud for AwsCloud {
             .config_override(send_once())
             .send()
             .await;
-        self.answer("StopDeliveryStreamEncryption", sent)
+        self.answer("firehose", "StopDeliveryStreamEncryption", sent)
     }
 
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
@@ -632,18 +641,40 @@ impl Cloud for AwsCloud {
             .map_or(KeyManager::Unreported, |k| KeyManager::parse(k.as_str()));
         // Rotation status is a separate permission; a key we may describe but not
         // ask about rotation still shows everything else.
-        let rotation_enabled =
-            if manager == KeyManager::Customer && spec == KeySpec::SymmetricDefault {
-                self.kms
-                    .get_key_rotation_status()
-                    .key_id(m.key_id())
-                    .send()
-                    .await
-                    .ok()
-                    .map(|r| r.key_rotation_enabled())
-            } else {
-                None
-            };
+        let rotation = if manager == KeyManager::Customer && spec == KeySpec::SymmetricDefault {
+            self.kms
+                .get_key_rotation_status()
+                .key_id(m.key_id())
+                .send()
+                .await
+                .ok()
+                .map(|r| KeyRotation {
+                    automatic: r.key_rotation_enabled(),
+                    period_days: r
+                        .rotation_period_in_days()
+                        .and_then(|d| u32::try_from(d).ok()),
+                    next_at: r.next_rotation_date().and_then(from_smithy),
+                    on_demand_since: r.on_demand_rotation_start_date().and_then(from_smithy),
+                })
+        } else {
+            None
+        };
+        let multi_region = match m.multi_region_configuration() {
+            Some(c)
+                if c.multi_region_key_type()
+                    == Some(&aws_sdk_kms::types::MultiRegionKeyType::Replica) =>
+            {
+                MultiRegion::Replica {
+                    primary_region: c
+                        .primary_key()
+                        .and_then(|p| p.region())
+                        .unwrap_or_default()
+                        .to_string(),
+                }
+            }
+            Some(_) if m.multi_region() == Some(true) => MultiRegion::Primary,
+            _ => MultiRegion::Single,
+        };
         Ok(KmsKey {
             id: m.key_id().to_string(),
             arn: m.arn().unwrap_or_default().to_string(),
@@ -657,8 +688,82 @@ impl Cloud for AwsCloud {
             manager,
             description: m.description().unwrap_or_default().to_string(),
             deletion_date: m.deletion_date().and_then(from_smithy),
-            rotation_enabled,
+            origin: m
+                .origin()
+                .map_or(KeyOrigin::Unreported, |o| KeyOrigin::parse(o.as_str())),
+            multi_region,
+            rotation,
         })
+    }
+
+    async fn key_rotations(&self, key: &str) -> Result<Vec<RotationRecord>, CloudError> {
+        let mut out = Vec::new();
+        let mut marker = None;
+        // 1,000 a page: a key rotated yearly for centuries fits in one.
+        for _ in 0..10 {
+            let page = self
+                .kms
+                .list_key_rotations()
+                .key_id(key)
+                .set_marker(marker)
+                .send()
+                .await
+                .map_err(|e| self.fail("kms", "ListKeyRotations", e))?;
+            out.extend(page.rotations().iter().filter_map(|r| {
+                Some(RotationRecord {
+                    at: r.rotation_date().and_then(from_smithy)?,
+                    kind: r.rotation_type().map_or(RotationKind::Unreported, |t| {
+                        RotationKind::parse(t.as_str())
+                    }),
+                })
+            }));
+            marker = page.next_marker().map(str::to_string);
+            if !page.truncated() || marker.is_none() {
+                break;
+            }
+        }
+        out.sort_by_key(|r| std::cmp::Reverse(r.at));
+        Ok(out)
+    }
+
+    async fn rotate_key_now(&self, key: &str) -> CallAnswer {
+        let sent = self
+            .kms
+            .rotate_key_on_demand()
+            .key_id(key)
+            .customize()
+            .config_override(kms_once())
+            .send()
+            .await;
+        self.answer("kms", "RotateKeyOnDemand", sent)
+    }
+
+    async fn set_auto_rotation(&self, key: &str, period_days: Option<u32>) -> CallAnswer {
+        match period_days {
+            Some(days) => {
+                let sent = self
+                    .kms
+                    .enable_key_rotation()
+                    .key_id(key)
+                    .rotation_period_in_days(i32::try_from(days).unwrap_or(i32::MAX))
+                    .customize()
+                    .config_override(kms_once())
+                    .send()
+                    .await;
+                self.answer("kms", "EnableKeyRotation", sent)
+            }
+            None => {
+                let sent = self
+                    .kms
+                    .disable_key_rotation()
+                    .key_id(key)
+                    .customize()
+                    .config_override(kms_once())
+                    .send()
+                    .await;
+                self.answer("kms", "DisableKeyRotation", sent)
+            }
+        }
     }
 
     async fn credentials(&self) -> crate::cloud::CredentialFacts {

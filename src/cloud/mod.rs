@@ -18,7 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use names::{
-    EncryptionStatus, KeyManager, KeySpec, KeyState, KeyType, KeyUsage, KmsMetric, Source,
+    EncryptionStatus, KeyManager, KeyOrigin, KeySpec, KeyState, KeyType, KeyUsage, KmsMetric,
+    RotationKind, Source,
 };
 pub use paced::Paced;
 pub use trail::{EventPage, EventQuery, History, Lookup, TrailEvent};
@@ -88,15 +89,55 @@ pub struct KmsKey {
     pub manager: KeyManager,
     pub description: String,
     pub deletion_date: Option<DateTime<Utc>>,
-    /// Automatic rotation; `None` when KMS would not say (no permission, or a key
-    /// type that cannot rotate).
-    pub rotation_enabled: Option<bool>,
+    #[serde(default)]
+    pub origin: KeyOrigin,
+    #[serde(default)]
+    pub multi_region: MultiRegion,
+    /// Rotation of the key material (`GetKeyRotationStatus`); `None` when
+    /// KMS would not say (no permission, or a key that cannot rotate).
+    pub rotation: Option<KeyRotation>,
 }
 
 impl KmsKey {
     pub fn region(&self) -> Option<&str> {
         region_of_arn(&self.arn)
     }
+
+    /// Automatic rotation on, when known.
+    pub fn rotation_enabled(&self) -> Option<bool> {
+        self.rotation.as_ref().map(|r| r.automatic)
+    }
+}
+
+/// Whether a key is one of a multi-Region set, and which.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum MultiRegion {
+    #[default]
+    Single,
+    Primary,
+    /// Rotated only through its primary, in that region.
+    Replica {
+        primary_region: String,
+    },
+}
+
+/// What `GetKeyRotationStatus` says of a key's material.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct KeyRotation {
+    /// Rotated every `period_days` by KMS.
+    pub automatic: bool,
+    pub period_days: Option<u32>,
+    pub next_at: Option<DateTime<Utc>>,
+    /// An on-demand rotation started then and is not finished.
+    pub on_demand_since: Option<DateTime<Utc>>,
+}
+
+/// One rotation of a key's material (`ListKeyRotations`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationRecord {
+    pub at: DateTime<Utc>,
+    pub kind: RotationKind,
 }
 
 /// One KMS alias and the key it points at (if any).
@@ -315,6 +356,14 @@ pub trait Cloud: Send + Sync {
     async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError>;
     /// `key` is an id, key ARN, alias name or alias ARN.
     async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError>;
+    /// The rotations of a key's material, newest first (`ListKeyRotations`).
+    async fn key_rotations(&self, key: &str) -> Result<Vec<RotationRecord>, CloudError>;
+    /// Rotates a key's material now (`RotateKeyOnDemand`): sent once, never
+    /// retried.
+    async fn rotate_key_now(&self, key: &str) -> CallAnswer;
+    /// Turns automatic rotation on every `period_days`, or off (`None`):
+    /// sent once.
+    async fn set_auto_rotation(&self, key: &str, period_days: Option<u32>) -> CallAnswer;
     /// Whether the credentials in use are temporary, for the 6-hour rule.
     async fn credentials(&self) -> CredentialFacts {
         CredentialFacts::default()

@@ -246,7 +246,48 @@ pub enum KeyManager {
     Other(String),
 }
 
-open_names!(Source, KeyState, KeySpec, KeyUsage, KeyManager);
+/// `KeyMetadata.Origin`: where the key material came from. KMS rotates only
+/// material it made itself (`AWS_KMS`), outside custom key stores.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, EnumString, AsRefStr, Display, EnumIter)]
+pub enum KeyOrigin {
+    #[strum(serialize = "AWS_KMS")]
+    AwsKms,
+    /// Imported key material.
+    #[strum(serialize = "EXTERNAL")]
+    External,
+    #[strum(serialize = "AWS_CLOUDHSM")]
+    AwsCloudHsm,
+    #[strum(serialize = "EXTERNAL_KEY_STORE")]
+    ExternalKeyStore,
+    /// KMS did not say.
+    #[default]
+    #[strum(serialize = "")]
+    Unreported,
+    #[strum(default)]
+    Other(String),
+}
+
+/// How a rotation of key material came about (`ListKeyRotations`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
+#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+pub enum RotationKind {
+    Automatic,
+    OnDemand,
+    #[strum(serialize = "")]
+    Unreported,
+    #[strum(default)]
+    Other(String),
+}
+
+open_names!(
+    Source,
+    KeyState,
+    KeySpec,
+    KeyUsage,
+    KeyManager,
+    KeyOrigin,
+    RotationKind
+);
 closed_names!(EncryptionStatus, KeyType);
 
 /// The four CloudWatch metrics Firehose publishes when KMS refuses it.

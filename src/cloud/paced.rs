@@ -109,6 +109,25 @@ impl<C: Cloud> Cloud for Paced<C> {
         self.inner.describe_key(key).await
     }
 
+    async fn key_rotations(
+        &self,
+        key: &str,
+    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
+        self.inner.key_rotations(key).await
+    }
+
+    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
+        self.inner.rotate_key_now(key).await
+    }
+
+    async fn set_auto_rotation(
+        &self,
+        key: &str,
+        period_days: Option<u32>,
+    ) -> crate::cloud::CallAnswer {
+        self.inner.set_auto_rotation(key, period_days).await
+    }
+
     async fn credentials(&self) -> crate::cloud::CredentialFacts {
         self.inner.credentials().await
     }

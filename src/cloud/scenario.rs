@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{KeyManager, KeySpec, KeyState, KeyUsage, Source};
+use super::{KeyManager, KeyOrigin, KeySpec, KeyState, KeyUsage, Source};
 
 /// The scenario shipped with firekeeper.
 pub const BUILTIN: &str = include_str!("../../assets/demo-scenario.toml");
@@ -46,6 +46,18 @@ pub struct ScenarioKey {
     pub description: String,
     #[serde(default)]
     pub rotation: bool,
+    /// Automatic rotation's period, when on.
+    #[serde(default = "year")]
+    pub rotation_period_days: u32,
+    /// Days since the material was last rotated automatically, when on.
+    #[serde(default = "last_rotated")]
+    pub rotated_days_ago: u32,
+    /// Where the key material came from: AWS_KMS, EXTERNAL, AWS_CLOUDHSM.
+    #[serde(default = "aws_kms")]
+    pub origin: KeyOrigin,
+    /// A multi-Region replica of a primary key in this region.
+    #[serde(default)]
+    pub replica_of: Option<String>,
     /// How long ago the key entered its state (disabled or scheduled for
     /// deletion); streams using it have failed to reach it since then.
     #[serde(default)]
@@ -138,6 +150,18 @@ fn enabled() -> KeyState {
 fn symmetric() -> KeySpec {
     KeySpec::SymmetricDefault
 }
+fn year() -> u32 {
+    365
+}
+
+fn last_rotated() -> u32 {
+    200
+}
+
+fn aws_kms() -> KeyOrigin {
+    KeyOrigin::AwsKms
+}
+
 fn encrypt_decrypt() -> KeyUsage {
     KeyUsage::EncryptDecrypt
 }

@@ -14,10 +14,11 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use super::{
     key_id_of, Alias, CallAnswer, Cloud, CloudError, Encryption, EncryptionStatus, EventPage,
     EventQuery, Failure, Identity, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric,
-    KmsMetrics, KmsSeries, MetricRange, Source, Stream, StreamPage, TrailEvent,
+    KmsMetrics, KmsSeries, MetricRange, RotationRecord, Source, Stream, StreamPage, TrailEvent,
 };
 
 mod history;
+mod rotation;
 mod setup;
 
 /// Where the simulator reads the time; tests move it by hand.
@@ -48,6 +49,10 @@ struct SimState {
 struct SimKey {
     key: KmsKey,
     aliases: Vec<String>,
+    /// Rotations of the material, newest first.
+    rotations: Vec<RotationRecord>,
+    /// When the on-demand rotation under way began.
+    on_demand: Option<DateTime<Utc>>,
     state_since: DateTime<Utc>,
     denies_firehose: bool,
 }
@@ -101,6 +106,7 @@ impl SimCloud {
                 s.effective = p.effective;
             }
         }
+        state.settle_rotations(now);
         (state, now)
     }
 
@@ -278,6 +284,16 @@ fn failure_for(sim_key: &SimKey, region: &str) -> Option<Failure> {
 }
 
 impl SimState {
+    fn find_key_mut(&mut self, key: &str) -> Option<&mut SimKey> {
+        let alias = key
+            .rsplit_once(":alias/")
+            .map_or(key.to_string(), |(_, a)| format!("alias/{a}"));
+        let id = key_id_of(key);
+        self.keys
+            .iter_mut()
+            .find(|k| k.key.id == id || k.key.arn == key || k.aliases.contains(&alias))
+    }
+
     fn find_key(&self, key: &str) -> Option<&SimKey> {
         let alias = key
             .rsplit_once(":alias/")
@@ -432,6 +448,22 @@ impl Cloud for SimCloud {
             .find_key(key)
             .map(|k| k.key.clone())
             .ok_or_else(|| CloudError::NotFound(format!("Key '{key}' does not exist")))
+    }
+
+    async fn key_rotations(&self, key: &str) -> Result<Vec<RotationRecord>, CloudError> {
+        let (state, _) = self.settled();
+        state
+            .find_key(key)
+            .map(|k| k.rotations.clone())
+            .ok_or_else(|| CloudError::NotFound(format!("Key '{key}' does not exist")))
+    }
+
+    async fn rotate_key_now(&self, key: &str) -> CallAnswer {
+        self.rotate_now(key)
+    }
+
+    async fn set_auto_rotation(&self, key: &str, period_days: Option<u32>) -> CallAnswer {
+        self.auto_rotation(key, period_days)
     }
 
     async fn kms_metrics(

@@ -34,6 +34,22 @@ impl Cloud for Flaky {
     async fn identity(&self) -> Result<Identity, CloudError> {
         self.0.identity().await
     }
+    async fn key_rotations(
+        &self,
+        key: &str,
+    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
+        self.0.key_rotations(key).await
+    }
+    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
+        self.0.rotate_key_now(key).await
+    }
+    async fn set_auto_rotation(
+        &self,
+        key: &str,
+        period_days: Option<u32>,
+    ) -> crate::cloud::CallAnswer {
+        self.0.set_auto_rotation(key, period_days).await
+    }
     async fn list_streams(
         &self,
         after: Option<&str>,

@@ -99,7 +99,9 @@ fn transitions_disabled_keys_and_low_quota_are_warnings() {
         manager: crate::cloud::KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        rotation_enabled: None,
+        origin: crate::cloud::KeyOrigin::AwsKms,
+        multi_region: crate::cloud::MultiRegion::Single,
+        rotation: None,
     };
     let mut f = facts(&s);
     f.key = KeyFact::Described(&key);
@@ -234,7 +236,9 @@ fn a_disabled_key_says_who_disabled_it_and_when_by_cloudtrail() {
         manager: crate::cloud::KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        rotation_enabled: None,
+        origin: crate::cloud::KeyOrigin::AwsKms,
+        multi_region: crate::cloud::MultiRegion::Single,
+        rotation: None,
     };
     let mut history = History::default();
     let mut f = facts(&s);

@@ -26,7 +26,12 @@ fn key(id: &str) -> KmsKey {
         manager: KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        rotation_enabled: Some(true),
+        origin: crate::cloud::KeyOrigin::AwsKms,
+        multi_region: crate::cloud::MultiRegion::Single,
+        rotation: Some(crate::cloud::KeyRotation {
+            automatic: true,
+            ..Default::default()
+        }),
     }
 }
 

@@ -64,6 +64,22 @@ impl Cloud for Counted {
     async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError> {
         self.sim.describe_key(key).await
     }
+    async fn key_rotations(
+        &self,
+        key: &str,
+    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
+        self.sim.key_rotations(key).await
+    }
+    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
+        self.sim.rotate_key_now(key).await
+    }
+    async fn set_auto_rotation(
+        &self,
+        key: &str,
+        period_days: Option<u32>,
+    ) -> crate::cloud::CallAnswer {
+        self.sim.set_auto_rotation(key, period_days).await
+    }
     async fn kms_metrics(&self, s: &[String], r: MetricRange) -> Result<KmsMetrics, CloudError> {
         self.sim.kms_metrics(s, r).await
     }

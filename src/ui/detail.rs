@@ -147,7 +147,7 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
             lines.push(field(" spec", k.spec.to_string(), theme));
             lines.push(field(" usage", k.usage.to_string(), theme));
             lines.push(field(" manager", k.manager.to_string(), theme));
-            let rotation = match k.rotation_enabled {
+            let rotation = match k.rotation_enabled() {
                 Some(true) => "yearly, automatic".to_string(),
                 Some(false) => "off".to_string(),
                 None => "unknown".to_string(),

@@ -58,6 +58,22 @@ impl Cloud for Buggy {
     async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError> {
         self.0.describe_key(key).await
     }
+    async fn key_rotations(
+        &self,
+        key: &str,
+    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
+        self.0.key_rotations(key).await
+    }
+    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
+        self.0.rotate_key_now(key).await
+    }
+    async fn set_auto_rotation(
+        &self,
+        key: &str,
+        period_days: Option<u32>,
+    ) -> crate::cloud::CallAnswer {
+        self.0.set_auto_rotation(key, period_days).await
+    }
     async fn kms_metrics(
         &self,
         streams: &[String],

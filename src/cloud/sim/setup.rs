@@ -14,7 +14,8 @@ use crate::cloud::scenario::{
     Scenario, ScenarioErrors, ScenarioFailure, ScenarioKey, ScenarioStream,
 };
 use crate::cloud::{
-    Encryption, EncryptionStatus, Failure, KeyState, KeyType, KmsKey, KmsMetric, Stream,
+    Encryption, EncryptionStatus, Failure, KeyManager, KeyRotation, KeySpec, KeyState, KeyType,
+    KmsKey, KmsMetric, MultiRegion, RotationKind, RotationRecord, Stream,
 };
 
 impl SimCloud {
@@ -113,8 +114,34 @@ fn sim_key(k: &ScenarioKey, scenario: &Scenario, now: DateTime<Utc>) -> SimKey {
             usage: k.usage.clone(),
             manager: k.manager.clone(),
             description: k.description.clone(),
-            rotation_enabled: Some(k.rotation),
+            origin: k.origin.clone(),
+            multi_region: k
+                .replica_of
+                .clone()
+                .map_or(MultiRegion::Single, |primary_region| MultiRegion::Replica {
+                    primary_region,
+                }),
+            rotation: (k.manager == KeyManager::Customer && k.spec == KeySpec::SymmetricDefault)
+                .then(|| KeyRotation {
+                    automatic: k.rotation,
+                    period_days: k.rotation.then_some(k.rotation_period_days),
+                    next_at: k.rotation.then(|| {
+                        now + Duration::days(
+                            i64::from(k.rotation_period_days) - i64::from(k.rotated_days_ago),
+                        )
+                    }),
+                    on_demand_since: None,
+                }),
         },
+        rotations: if k.rotation {
+            vec![RotationRecord {
+                at: now - Duration::days(i64::from(k.rotated_days_ago)),
+                kind: RotationKind::Automatic,
+            }]
+        } else {
+            Vec::new()
+        },
+        on_demand: None,
         aliases: k.aliases.clone(),
         state_since,
         denies_firehose: k.denies_firehose,
