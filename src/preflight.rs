@@ -17,6 +17,9 @@ pub const SESSION_HOURS: i64 = 6;
 
 /// What is asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
+// One value per change asked for: its size costs nothing, and a box would
+// be noise at every match.
+#[allow(clippy::large_enum_variant)]
 pub enum Change {
     /// StartDeliveryStreamEncryption: enable, or switch key.
     Start(KeyRef<KmsKey>),
