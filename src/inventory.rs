@@ -8,7 +8,7 @@ use futures::StreamExt;
 
 use crate::cloud::{
     key_id_of, Alias, Cloud, CloudError, EncryptionStatus, KeyRef, KeyType, KmsKey, KmsMetrics,
-    KmsSeries, MetricRange, Source, Stream,
+    KmsSeries, MetricRange, RotationRecord, Source, Stream,
 };
 use crate::health;
 use crate::model::Window;
@@ -53,6 +53,10 @@ pub struct KeyBook {
     /// What KMS would not tell us, by key id.
     #[serde(skip)]
     pub errors: HashMap<String, CloudError>,
+    /// Rotations of each rotatable key's material, newest first, by key id;
+    /// absent when KMS would not list them.
+    #[serde(default)]
+    pub rotations: HashMap<String, Vec<RotationRecord>>,
 }
 
 impl KeyBook {
@@ -175,15 +179,27 @@ pub async fn load_keys_for(
     // not be Send for every lifetime, which the worker's boxed jobs need.
     let calls: Vec<_> = arns
         .iter()
-        .map(|arn| async move { (arn, cloud.describe_key(arn).await) })
+        .map(|arn| async move {
+            let key = cloud.describe_key(arn).await;
+            // Only keys that can rotate have rotations to list; a list KMS
+            // will not give leaves the rest of the key known.
+            let rotations = match &key {
+                Ok(k) if k.rotation.is_some() => cloud.key_rotations(&k.id).await.ok(),
+                _ => None,
+            };
+            (arn, key, rotations)
+        })
         .collect();
     let described: Vec<_> = futures::stream::iter(calls)
         .buffer_unordered(8)
         .collect()
         .await;
-    for (arn, result) in described {
+    for (arn, result, rotations) in described {
         match result {
             Ok(key) => {
+                if let Some(r) = rotations {
+                    book.rotations.insert(key.id.clone(), r);
+                }
                 book.keys.insert(key.id.clone(), key);
             }
             Err(e) => {

@@ -92,6 +92,53 @@ pub struct EncryptionReport {
     pub key_alias: Option<String>,
     pub failure: Option<Failure>,
     pub managed_by: ManagedBy,
+    /// The customer key, as KMS describes it; `null` for AWS owned keys, no
+    /// encryption, or a key KMS would not describe.
+    pub key: Option<KeyReport>,
+}
+
+/// A customer key's state and the rotation of its material.
+#[derive(Debug, Serialize)]
+pub struct KeyReport {
+    pub state: crate::cloud::KeyState,
+    pub spec: crate::cloud::KeySpec,
+    pub origin: crate::cloud::KeyOrigin,
+    pub multi_region: crate::cloud::MultiRegion,
+    /// `null` when KMS would not say (no permission, or a key that cannot
+    /// rotate).
+    pub rotation: Option<RotationReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RotationReport {
+    pub automatic: bool,
+    pub period_days: Option<u32>,
+    pub next_at: Option<chrono::DateTime<Utc>>,
+    /// The latest rotation, automatic or on demand; `null` if none, or KMS
+    /// would not list them.
+    pub last_at: Option<chrono::DateTime<Utc>>,
+    pub on_demand_in_progress: bool,
+}
+
+impl KeyReport {
+    pub fn of(key: &crate::cloud::KmsKey, book: &KeyBook) -> KeyReport {
+        KeyReport {
+            state: key.state.clone(),
+            spec: key.spec.clone(),
+            origin: key.origin.clone(),
+            multi_region: key.multi_region.clone(),
+            rotation: key.rotation.as_ref().map(|r| RotationReport {
+                automatic: r.automatic,
+                period_days: r.period_days,
+                next_at: r.next_at,
+                last_at: book
+                    .rotations
+                    .get(&key.id)
+                    .and_then(|list| list.iter().map(|x| x.at).max()),
+                on_demand_in_progress: r.on_demand_since.is_some(),
+            }),
+        }
+    }
 }
 
 impl Report {
@@ -341,6 +388,14 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
                 ManagedBy::Firehose
             } else {
                 ManagedBy::Source
+            },
+            key: match enc.key_type {
+                Some(KeyType::CustomerManaged) => enc
+                    .key_arn
+                    .as_deref()
+                    .and_then(|a| k.keys.key(a))
+                    .map(|key| KeyReport::of(key, k.keys)),
+                _ => None,
             },
         }),
         kms_errors: k.kms_sums(&s.name).ok().map(|sums| {

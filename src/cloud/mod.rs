@@ -134,7 +134,7 @@ pub struct KeyRotation {
 }
 
 /// One rotation of a key's material (`ListKeyRotations`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RotationRecord {
     pub at: DateTime<Utc>,
     pub kind: RotationKind,

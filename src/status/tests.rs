@@ -341,3 +341,23 @@ async fn without_cloudtrail_the_quota_is_the_ledgers_and_the_table_says_so() {
     );
     assert!(t.lines().all(|l| l.width() <= 100), "{t}");
 }
+
+#[tokio::test]
+async fn customer_keys_report_their_state_origin_and_rotation() {
+    let r = demo_report(Window::H3).await;
+    let json = serde_json::to_value(find(&r, "audit-trail")).unwrap();
+    let key = &json["encryption"]["key"];
+    assert_eq!(key["state"], "Enabled");
+    assert_eq!(key["spec"], "SYMMETRIC_DEFAULT");
+    assert_eq!(key["origin"], "AWS_KMS");
+    let rotation = &key["rotation"];
+    assert_eq!(rotation["automatic"], true);
+    assert_eq!(rotation["period_days"], 365);
+    assert!(rotation["next_at"].is_string() && rotation["last_at"].is_string());
+    assert_eq!(rotation["on_demand_in_progress"], false);
+    // An AWS owned key, or none: no customer key to describe.
+    for name in ["cloudfront-logs", "dev-scratch"] {
+        let json = serde_json::to_value(find(&r, name)).unwrap();
+        assert!(json["encryption"]["key"].is_null(), "{name}: {json}");
+    }
+}
