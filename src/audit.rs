@@ -41,11 +41,17 @@ pub struct AuditEntry {
     pub caller: Option<String>,
     pub account: Option<String>,
     pub region: String,
+    /// The stream changed; empty for a change to a key alone.
+    #[serde(default)]
     pub stream: String,
-    /// `rotate`, `enable` or `disable`.
+    /// `rotate`, `enable` or `disable` (a stream); `rotate-material`,
+    /// `auto-rotation-on` or `auto-rotation-off` (a key).
     pub action: String,
     pub old_key: Option<String>,
     pub new_key: Option<String>,
+    /// The key acted on, for a change to a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub outcome: AuditOutcome,
     pub message: String,
 }
@@ -207,6 +213,7 @@ mod tests {
             action: "rotate".into(),
             old_key: Some("alias/old".into()),
             new_key: Some("alias/new".into()),
+            key: None,
             outcome,
             message: "ok".into(),
         }

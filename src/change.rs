@@ -323,6 +323,7 @@ fn audit_entry(
         action: plan.action.to_string(),
         old_key: Some(plan.old_label.clone()),
         new_key: Some(plan.new_label.clone()),
+        key: None,
         outcome,
         message: message.to_string(),
     }
@@ -361,6 +362,7 @@ fn request_entry(ctx: &ChangeContext, request: &Request, why: &str) -> AuditEntr
         action: action.to_string(),
         old_key: None,
         new_key,
+        key: None,
         outcome: AuditOutcome::Refused,
         message: why.to_string(),
     }

@@ -70,6 +70,9 @@ pub enum Command {
     /// Stop a stream's encryption: StopDeliveryStreamEncryption.
     /// Exit codes as for rotate (5: DISABLING_FAILED).
     Disable(DisableArgs),
+    /// Rotate a customer key's material (KMS), now or on a schedule. It
+    /// spends no Firehose call and the streams on the key keep working.
+    Key(KeyArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -101,6 +104,43 @@ pub struct RotateArgs {
     pub key: String,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    #[command(subcommand)]
+    pub command: KeyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Rotate KEY's material now (RotateKeyOnDemand), and follow it until KMS
+    /// says it is done. Sent once. Exit codes: 0 done, 1 AWS or runtime
+    /// error or outcome unknown, 4 refused (locally, nothing sent).
+    Rotate {
+        /// A key id, key ARN, alias/NAME or alias ARN.
+        key: String,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Turn KEY's automatic rotation on (every --period-days) or off. Exit
+    /// codes as for `key rotate`.
+    AutoRotation {
+        /// A key id, key ARN, alias/NAME or alias ARN.
+        key: String,
+        state: OnOff,
+        /// Days between rotations, 90 to 2560 (default 365); with `on` only.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(90..=2560))]
+        period_days: Option<u32>,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Args)]

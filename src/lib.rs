@@ -14,6 +14,7 @@ pub mod fleet;
 pub mod health;
 pub mod inventory;
 pub mod journal;
+pub mod key_rotation;
 pub mod keymap;
 pub mod model;
 pub mod preflight;

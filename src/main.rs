@@ -13,7 +13,7 @@ use firekeeper::app::DashboardContext;
 use firekeeper::audit::AuditLog;
 use firekeeper::cache::Cache;
 use firekeeper::change::{self, Request};
-use firekeeper::cli::{exit, Cli, Command, ConfirmArgs, Output, StatusArgs};
+use firekeeper::cli::{exit, Cli, Command, ConfirmArgs, KeyCommand, OnOff, Output, StatusArgs};
 use firekeeper::cloud::aws::{AwsCloud, Connection};
 use firekeeper::cloud::scenario::Scenario;
 use firekeeper::cloud::sim::SimCloud;
@@ -106,8 +106,52 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
             };
             change(&cli, &config, request, &args.confirm).await
         }
+        Some(Command::Key(args)) => key(&cli, &config, &args.command).await,
         None => dashboard(&cli, config, started).await,
     }
+}
+
+/// `firekeeper key …`: a change to a key's material rotation.
+async fn key(cli: &Cli, config: &Config, command: &KeyCommand) -> anyhow::Result<ExitCode> {
+    use firekeeper::key_rotation::{self, KeyChange};
+    let (key, change, confirm) = match command {
+        KeyCommand::Rotate { key, confirm } => (key, KeyChange::RotateNow, confirm),
+        KeyCommand::AutoRotation {
+            key,
+            state: OnOff::On,
+            period_days,
+            confirm,
+        } => (
+            key,
+            KeyChange::AutoOn(period_days.unwrap_or(key_rotation::DEFAULT_PERIOD_DAYS)),
+            confirm,
+        ),
+        KeyCommand::AutoRotation {
+            period_days: Some(days),
+            ..
+        } => {
+            return Err(Usage(format!(
+                "--period-days {days} goes with `on`: automatic rotation off has no period"
+            ))
+            .into())
+        }
+        KeyCommand::AutoRotation { key, confirm, .. } => (key, KeyChange::AutoOff, confirm),
+    };
+    let cloud = connect(cli, config).await?;
+    let identity = cloud.identity().await?;
+    let ctx = change::ChangeContext {
+        account: Some(identity.account.clone()),
+        caller: Some(identity.arn),
+        region: cloud.region().to_string(),
+        ledger: ledger(cli, config),
+        trail: Trail::from_config(config),
+        audit: audit_log(cli)?,
+        read_only: cli.read_only || config.read_only,
+    };
+    let concurrency = config.aws.describe_concurrency.0;
+    let code =
+        key_rotation::cli::run(cloud.as_ref(), &ctx, key, change, confirm, concurrency).await;
+    Ok(ExitCode::from(code))
 }
 
 async fn dashboard(

@@ -1,0 +1,419 @@
+//! Rotating a customer key's material, as KMS means it: `RotateKeyOnDemand`
+//! now, or automatic rotation on a schedule. It costs no Firehose call and
+//! does not touch the streams: KMS keeps the old material to decrypt what
+//! it encrypted. Like a stream's change: checked first (each refusal says
+//! why, nothing is sent), confirmed, audited, sent once, and when the answer
+//! is lost, found out by reading the key, never by sending again.
+
+pub mod cli;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::audit::{AuditEntry, AuditOutcome};
+use crate::change::{ChangeContext, ChangeError};
+use crate::cloud::{
+    Cloud, CloudError, KeyManager, KeyOrigin, KeySpec, KeyState, KmsKey, MultiRegion, RotationKind,
+    RotationRecord,
+};
+use crate::inventory::{self, KeyBook};
+use crate::preflight::Verdict;
+
+/// The periods KMS accepts for automatic rotation, in days.
+pub const PERIOD_DAYS: std::ops::RangeInclusive<u32> = 90..=2560;
+/// The period KMS uses when none is given.
+pub const DEFAULT_PERIOD_DAYS: u32 = 365;
+/// On-demand rotations a key may have: 10 by the KMS API reference (the
+/// developer guide says 25). Shown, not enforced: KMS enforces it.
+pub const ON_DEMAND_DOCUMENTED: usize = 10;
+
+/// What is asked of the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyChange {
+    /// Rotate the material now.
+    RotateNow,
+    /// Rotate automatically every so many days.
+    AutoOn(u32),
+    AutoOff,
+}
+
+impl KeyChange {
+    /// The audit log's name for it.
+    pub fn action(self) -> &'static str {
+        match self {
+            KeyChange::RotateNow => "rotate-material",
+            KeyChange::AutoOn(_) => "auto-rotation-on",
+            KeyChange::AutoOff => "auto-rotation-off",
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            KeyChange::RotateNow => "rotate the key material now (RotateKeyOnDemand)".into(),
+            KeyChange::AutoOn(days) => {
+                format!("rotate the key material automatically every {days} days")
+            }
+            KeyChange::AutoOff => "stop rotating the key material automatically".into(),
+        }
+    }
+}
+
+/// A key change ready to confirm.
+#[derive(Debug, Clone)]
+pub struct KeyPlan {
+    pub key: KmsKey,
+    /// The key as people know it: its alias, or its id.
+    pub label: String,
+    pub change: KeyChange,
+    /// The streams encrypted with the key, by name.
+    pub streams: Vec<String>,
+    /// Rotations so far, newest first; `None` when KMS would not list them.
+    pub rotations: Option<Vec<RotationRecord>>,
+    pub verdict: Verdict,
+}
+
+impl KeyPlan {
+    /// On-demand rotations so far, when known.
+    pub fn on_demand_done(&self) -> Option<usize> {
+        self.rotations.as_ref().map(|r| {
+            r.iter()
+                .filter(|x| x.kind == RotationKind::OnDemand)
+                .count()
+        })
+    }
+}
+
+/// How a key change ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyEnding {
+    /// KMS shows what was asked (for a rotation now: when it finished).
+    Done(Option<DateTime<Utc>>),
+    /// Accepted, not waited for.
+    Sent,
+    /// Still rotating when firekeeper stopped waiting.
+    TimedOut,
+    /// The answer was lost and the key never showed the change.
+    Unconfirmed,
+}
+
+/// The key, the streams on it and the checks, from fresh descriptions.
+pub async fn plan(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    key: &str,
+    change: KeyChange,
+    concurrency: usize,
+) -> Result<KeyPlan, ChangeError> {
+    let described = match cloud.describe_key(key).await {
+        Ok(k) => k,
+        Err(CloudError::NotFound(_)) => {
+            return Err(ChangeError::Refused(format!(
+                "KMS has no key {key} in {} (use a key id, key ARN, alias/NAME or alias ARN)",
+                ctx.region
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
+    let label = book.key_label(&described.arn);
+    let names = inventory::list_names(cloud, 100).await?;
+    let streams = inventory::describe_all(cloud, &names, concurrency)
+        .await
+        .into_iter()
+        .filter_map(|(name, s)| {
+            s.ok()
+                .filter(|s| s.encryption.key_arn.as_deref() == Some(described.arn.as_str()))
+                .map(|_| name)
+        })
+        .collect();
+    let rotations = if described.rotation.is_some() {
+        cloud.key_rotations(&described.arn).await.ok()
+    } else {
+        None
+    };
+    let mut verdict = checks(&described, &label, change, Utc::now());
+    if ctx.read_only {
+        verdict
+            .refusals
+            .push("firekeeper is in read-only mode (--read-only or read_only = true)".into());
+    }
+    Ok(KeyPlan {
+        key: described,
+        label,
+        change,
+        streams,
+        rotations,
+        verdict,
+    })
+}
+
+/// What KMS would refuse, said before anything is sent.
+pub fn checks(key: &KmsKey, label: &str, change: KeyChange, now: DateTime<Utc>) -> Verdict {
+    let mut v = Verdict::default();
+    let id = label;
+    if key.manager != KeyManager::Customer {
+        v.refusals.push(format!(
+            "{id} is not a customer managed key: AWS rotates its own keys"
+        ));
+    }
+    if key.spec != KeySpec::SymmetricDefault {
+        v.refusals.push(format!(
+            "{id} is {}: KMS rotates only symmetric (SYMMETRIC_DEFAULT) keys",
+            key.spec.as_str()
+        ));
+    }
+    if key.state != KeyState::Enabled {
+        v.refusals.push(format!(
+            "{id} is {}: KMS rotates only enabled keys",
+            key.state.as_str()
+        ));
+    }
+    match &key.origin {
+        KeyOrigin::AwsKms | KeyOrigin::Unreported => {}
+        KeyOrigin::External => v.refusals.push(format!(
+            "{id} has imported key material (EXTERNAL): KMS cannot rotate it; import new material into a new key instead"
+        )),
+        other => v.refusals.push(format!(
+            "{id} is in a custom key store ({}): KMS cannot rotate it",
+            other.as_str()
+        )),
+    }
+    if let MultiRegion::Replica { primary_region } = &key.multi_region {
+        v.refusals.push(format!(
+            "{id} is a multi-Region replica: rotate the primary in {primary_region}"
+        ));
+    }
+    if change == KeyChange::RotateNow {
+        if let Some(since) = key.rotation.as_ref().and_then(|r| r.on_demand_since) {
+            v.refusals.push(format!(
+                "an on-demand rotation of {id} has been in progress since {} ({})",
+                crate::model::stamp(since),
+                crate::model::ago(now - since)
+            ));
+        }
+    }
+    v
+}
+
+/// One line of the audit log about this key change.
+fn entry(ctx: &ChangeContext, plan: &KeyPlan, outcome: AuditOutcome, message: &str) -> AuditEntry {
+    AuditEntry {
+        time: Utc::now(),
+        caller: ctx.caller.clone(),
+        account: ctx.account.clone(),
+        region: ctx.region.clone(),
+        stream: String::new(),
+        action: plan.change.action().to_string(),
+        old_key: None,
+        new_key: None,
+        key: Some(plan.key.arn.clone()),
+        outcome,
+        message: message.to_string(),
+    }
+}
+
+async fn audit(
+    ctx: &ChangeContext,
+    plan: &KeyPlan,
+    outcome: AuditOutcome,
+    message: &str,
+) -> Result<(), ChangeError> {
+    Ok(ctx
+        .audit
+        .append_async(entry(ctx, plan, outcome, message))
+        .await?)
+}
+
+/// Records a refusal before sending (a declined prompt, a failed check).
+pub async fn refuse(ctx: &ChangeContext, plan: &KeyPlan, why: &str) -> ChangeError {
+    if let Err(e) = audit(ctx, plan, AuditOutcome::Refused, why).await {
+        return e;
+    }
+    ChangeError::Refused(why.to_string())
+}
+
+/// How often a rotation under way is looked at, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub poll: std::time::Duration,
+    pub patience: std::time::Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Timing {
+        Timing {
+            poll: std::time::Duration::from_secs(2),
+            patience: std::time::Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// Sends the change once and, if `wait`, follows it to the end. `progress`
+/// hears each step in words.
+pub async fn carry_out(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &KeyPlan,
+    timing: Timing,
+    wait: bool,
+    mut progress: impl FnMut(&str),
+) -> Result<KeyEnding, ChangeError> {
+    if !plan.verdict.allowed() {
+        return Err(refuse(ctx, plan, &plan.verdict.refusals.join("; ")).await);
+    }
+    ctx.audit.writable()?;
+    audit(ctx, plan, AuditOutcome::Sent, &plan.change.describe()).await?;
+    let sent_at = Utc::now();
+    let answer = match plan.change {
+        KeyChange::RotateNow => cloud.rotate_key_now(&plan.key.arn).await,
+        KeyChange::AutoOn(days) => cloud.set_auto_rotation(&plan.key.arn, Some(days)).await,
+        KeyChange::AutoOff => cloud.set_auto_rotation(&plan.key.arn, None).await,
+    };
+    match answer.result {
+        Ok(()) => {
+            audit(ctx, plan, AuditOutcome::Accepted, "KMS accepted the call").await?;
+            progress("KMS accepted the call.");
+        }
+        Err(e) if answer.answered => {
+            let why = explain_refusal(plan, &e);
+            audit(ctx, plan, AuditOutcome::Rejected, &why).await?;
+            return Err(ChangeError::Rejected(why));
+        }
+        Err(e) => {
+            let said = format!("{e}; KMS may have applied this, checking by reading the key");
+            audit(ctx, plan, AuditOutcome::Unknown, &said).await?;
+            progress(&format!("{e}.\nKMS may have applied this; checking…"));
+            if !applied(cloud, plan, sent_at).await {
+                let why = "the answer was lost and the key does not show the change: KMS probably did not apply it; nothing was sent again";
+                audit(ctx, plan, AuditOutcome::Unknown, why).await?;
+                return Ok(KeyEnding::Unconfirmed);
+            }
+            audit(
+                ctx,
+                plan,
+                AuditOutcome::Accepted,
+                "the key shows the change",
+            )
+            .await?;
+            progress("KMS had applied the call.");
+        }
+    }
+    if !wait {
+        return Ok(KeyEnding::Sent);
+    }
+    let ending = follow(cloud, plan, timing, sent_at, &mut progress).await;
+    let (outcome, message) = match &ending {
+        KeyEnding::Done(_) => (AuditOutcome::Succeeded, "done".to_string()),
+        KeyEnding::TimedOut => (
+            AuditOutcome::Unknown,
+            "still rotating when firekeeper stopped waiting".to_string(),
+        ),
+        other => (AuditOutcome::Unknown, format!("{other:?}")),
+    };
+    audit(ctx, plan, outcome, &message).await?;
+    Ok(ending)
+}
+
+/// Whether the key shows the change, for a call whose answer was lost.
+async fn applied(cloud: &dyn Cloud, plan: &KeyPlan, sent_at: DateTime<Utc>) -> bool {
+    let Ok(key) = cloud.describe_key(&plan.key.arn).await else {
+        return false;
+    };
+    let rotation = key.rotation.unwrap_or_default();
+    match plan.change {
+        KeyChange::RotateNow => {
+            // Started by this call (KMS's clock may differ a little), or
+            // already finished.
+            let slack = Duration::minutes(5);
+            rotation
+                .on_demand_since
+                .is_some_and(|t| t >= sent_at - slack)
+                || cloud.key_rotations(&plan.key.arn).await.is_ok_and(|r| {
+                    r.iter()
+                        .any(|x| x.kind == RotationKind::OnDemand && x.at >= sent_at - slack)
+                })
+        }
+        KeyChange::AutoOn(days) => {
+            rotation.automatic && rotation.period_days.is_none_or(|d| d == days)
+        }
+        KeyChange::AutoOff => !rotation.automatic,
+    }
+}
+
+/// Reads the key until it shows the change done, or patience runs out.
+async fn follow(
+    cloud: &dyn Cloud,
+    plan: &KeyPlan,
+    timing: Timing,
+    sent_at: DateTime<Utc>,
+    progress: &mut impl FnMut(&str),
+) -> KeyEnding {
+    let start = tokio::time::Instant::now();
+    let mut said_rotating = false;
+    loop {
+        if let Ok(key) = cloud.describe_key(&plan.key.arn).await {
+            let rotation = key.rotation.unwrap_or_default();
+            match plan.change {
+                KeyChange::RotateNow if rotation.on_demand_since.is_none() => {
+                    let done = cloud.key_rotations(&plan.key.arn).await.ok().and_then(|r| {
+                        r.iter()
+                            .filter(|x| x.kind == RotationKind::OnDemand)
+                            .map(|x| x.at)
+                            .filter(|at| *at >= sent_at - Duration::minutes(5))
+                            .max()
+                    });
+                    return KeyEnding::Done(done);
+                }
+                KeyChange::RotateNow if !said_rotating => {
+                    said_rotating = true;
+                    progress("  rotating");
+                }
+                KeyChange::AutoOn(days)
+                    if rotation.automatic && rotation.period_days.is_none_or(|d| d == days) =>
+                {
+                    return KeyEnding::Done(rotation.next_at);
+                }
+                KeyChange::AutoOff if !rotation.automatic => return KeyEnding::Done(None),
+                _ => {}
+            }
+        }
+        if start.elapsed() >= timing.patience {
+            return KeyEnding::TimedOut;
+        }
+        tokio::time::sleep(timing.poll).await;
+    }
+}
+
+/// AWS's refusal, in words that say what to do.
+fn explain_refusal(plan: &KeyPlan, e: &CloudError) -> String {
+    match e {
+        CloudError::LimitExceeded(m) => format!(
+            "KMS refused: {m}. A key may be rotated on demand only a limited number of times ({ON_DEMAND_DOCUMENTED} by the KMS API reference; {} done so far). Automatic rotation has no such limit: `firekeeper key auto-rotation {} on`",
+            plan.on_demand_done().map_or("?".to_string(), |n| n.to_string()),
+            plan.label
+        ),
+        other => format!("KMS refused: {other}"),
+    }
+}
+
+/// What the change will mean, for the confirmation.
+pub fn consequences(plan: &KeyPlan) -> Vec<String> {
+    let mut out = Vec::new();
+    let n = plan.streams.len();
+    out.push(format!(
+        "{n} stream{} on this key keep working: KMS keeps the old material to decrypt what it encrypted, and no Firehose Start/Stop call is spent",
+        if n == 1 { "" } else { "s" }
+    ));
+    if plan.change == KeyChange::RotateNow {
+        out.push(match plan.on_demand_done() {
+            Some(done) => format!(
+                "{done} on-demand rotation{} so far; KMS allows a limited number per key ({ON_DEMAND_DOCUMENTED} by the API reference)",
+                if done == 1 { "" } else { "s" }
+            ),
+            None => "on-demand rotations so far: unknown (KMS would not list them)".into(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,174 @@
+//! `firekeeper key rotate` and `firekeeper key auto-rotation`: the plan,
+//! a confirmation, the call, and the outcome followed to the end.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use super::{carry_out, consequences, plan, refuse, KeyChange, KeyEnding, KeyPlan, Timing};
+use crate::change::{ChangeContext, ChangeError};
+use crate::cli::{exit, ConfirmArgs};
+use crate::cloud::Cloud;
+use crate::model::stamp;
+use crate::text::{escape, for_terminal};
+
+pub async fn run(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    key: &str,
+    change: KeyChange,
+    confirm: &ConfirmArgs,
+    concurrency: usize,
+) -> u8 {
+    match run_inner(cloud, ctx, key, change, confirm, concurrency).await {
+        Ok(code) => code,
+        Err(ChangeError::Refused(why)) => {
+            eprintln!(
+                "firekeeper: refused, nothing was sent: {}",
+                for_terminal(&why)
+            );
+            exit::REFUSED
+        }
+        Err(e) => {
+            eprintln!("firekeeper: {}", for_terminal(&e.to_string()));
+            exit::ERROR
+        }
+    }
+}
+
+async fn run_inner(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    key: &str,
+    change: KeyChange,
+    confirm: &ConfirmArgs,
+    concurrency: usize,
+) -> Result<u8, ChangeError> {
+    let plan = plan(cloud, ctx, key, change, concurrency).await?;
+    print!("{}", describe(&plan));
+    if !plan.verdict.allowed() {
+        return Err(refuse(ctx, &plan, &plan.verdict.refusals.join("; ")).await);
+    }
+    if !confirm.yes {
+        if let Err(why) = confirmed() {
+            return Err(refuse(ctx, &plan, why).await);
+        }
+    }
+    let ending = carry_out(
+        cloud,
+        ctx,
+        &plan,
+        Timing::default(),
+        !confirm.no_wait,
+        |step| {
+            println!("{}", for_terminal(step));
+        },
+    )
+    .await?;
+    let label = escape(&plan.label);
+    Ok(match ending {
+        KeyEnding::Done(at) => {
+            match (change, at) {
+                (KeyChange::RotateNow, Some(at)) => {
+                    println!("The key material of {label} was rotated at {}.", stamp(at));
+                }
+                (KeyChange::RotateNow, None) => {
+                    println!("The key material of {label} was rotated.");
+                }
+                (KeyChange::AutoOn(days), next) => println!(
+                    "{label} now rotates automatically every {days} days{}.",
+                    next.map_or(String::new(), |n| format!("; next on {}", stamp(n)))
+                ),
+                (KeyChange::AutoOff, _) => {
+                    println!("{label} no longer rotates automatically.");
+                }
+            }
+            exit::DONE
+        }
+        KeyEnding::Sent => {
+            println!(
+                "Not waiting: follow it with `firekeeper status --output json` (encryption.key.rotation)."
+            );
+            exit::DONE
+        }
+        KeyEnding::TimedOut => {
+            eprintln!("firekeeper: {label} was still rotating when firekeeper stopped waiting; KMS goes on with it");
+            exit::ERROR
+        }
+        KeyEnding::Unconfirmed => {
+            eprintln!(
+                "firekeeper: the answer was lost and {label} does not show the change: KMS probably did not apply it. Nothing was sent again; run the command again to retry"
+            );
+            exit::ERROR
+        }
+    })
+}
+
+/// The plan in words, safe to print: names come from AWS and are escaped.
+pub fn describe(plan: &KeyPlan) -> String {
+    let k = &plan.key;
+    let rotation = match &k.rotation {
+        None => "unknown".to_string(),
+        Some(r) if r.automatic => format!(
+            "automatic every {} days{}",
+            r.period_days.map_or("?".to_string(), |d| d.to_string()),
+            r.next_at
+                .map_or(String::new(), |n| format!(", next {}", stamp(n)))
+        ),
+        Some(_) => "not automatic".to_string(),
+    };
+    let mut out = format!(
+        "Key      {} ({}, {}, origin {})\nRotation {rotation}\nChange   {}\n",
+        escape(&plan.label),
+        escape(k.state.as_str()),
+        escape(k.spec.as_str()),
+        escape(k.origin.as_str()),
+        plan.change.describe(),
+    );
+    let last: Vec<String> = plan
+        .rotations
+        .iter()
+        .flatten()
+        .take(3)
+        .map(|r| format!("{} {}", stamp(r.at), r.kind.as_str()))
+        .collect();
+    if !last.is_empty() {
+        out.push_str(&format!("Rotated  {}\n", last.join("; ")));
+    }
+    out.push_str(&format!(
+        "Streams  {}\n",
+        if plan.streams.is_empty() {
+            "none".to_string()
+        } else {
+            plan.streams
+                .iter()
+                .map(|s| escape(s).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ));
+    for c in consequences(plan) {
+        out.push_str(&format!("Note     {c}\n"));
+    }
+    for w in &plan.verdict.warnings {
+        out.push_str(&format!("Warning  {}\n", escape(w)));
+    }
+    for r in &plan.verdict.refusals {
+        out.push_str(&format!("Refused  {}\n", escape(r)));
+    }
+    for_terminal(&out).into_owned()
+}
+
+/// Asks at the terminal; without one, refuses (scripts pass --yes).
+fn confirmed() -> Result<(), &'static str> {
+    if !std::io::stdin().is_terminal() {
+        return Err("no terminal to confirm at: pass --yes to change without a prompt");
+    }
+    print!("Proceed? [y/N] ");
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
+        Ok(())
+    } else {
+        Err("cancelled at the prompt")
+    }
+}
