@@ -86,7 +86,7 @@ async fn rotating_now_adds_an_on_demand_rotation_and_is_audited() {
 
     let mut steps = Vec::new();
     let ending = carry_out(&h.sim, &h.ctx, &p, quick(), true, |s| {
-        steps.push(s.to_string())
+        steps.push(s.to_string());
     })
     .await
     .unwrap();
