@@ -18,6 +18,9 @@
    tests add events "by someone else" at past times, and LookupEvents is answered
    from it in AWS's shapes (see "CloudTrail event history" below for what AWS does
    and how this differs).
+5. KMS rotation periods: moto keeps only whether a key rotates automatically; the
+   launcher keeps EnableKeyRotation's RotationPeriodInDays and reports it, with
+   NextRotationDate, in GetKeyRotationStatus, as AWS does (`RotationPeriods`).
 
 Requests are recognised by the region and service of their SigV4 credential scope
 (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`) and by their operation:
@@ -1351,9 +1354,65 @@ class TrailLayer:
         )
 
 
+class RotationPeriods:
+    """moto keeps only whether a KMS key rotates automatically. AWS also keeps the
+    period (EnableKeyRotation's RotationPeriodInDays, 90 to 2560 days, default 365;
+    a ValidationException outside that) and reports it in GetKeyRotationStatus with
+    NextRotationDate (the period after rotation was enabled). This layer keeps the
+    period per Region and key, and adds both to moto's answer."""
+
+    def __init__(self, app):
+        self.app = app
+        self._lock = threading.Lock()
+        self._periods = {}  # (region, key ARN) -> (days, enabled at, epoch seconds)
+
+    def __call__(self, environ, start_response):
+        call = _identify(environ)
+        operations = ("EnableKeyRotation", "DisableKeyRotation", "GetKeyRotationStatus")
+        if call.service != "kms" or call.protocol != "json" or call.operation not in operations:
+            return self.app(environ, start_response)
+        raw = _buffer_body(environ)
+        try:
+            request = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            request = {}
+        key = (call.region, _key_arn(call.region, request.get("KeyId")))
+        days = request.get("RotationPeriodInDays", 365)
+        if call.operation == "EnableKeyRotation" and not (
+            isinstance(days, int) and 90 <= days <= 2560
+        ):
+            headers, body = _error_answer(
+                environ,
+                call,
+                400,
+                "ValidationException",
+                f"1 validation error detected: Value '{days}' at 'rotationPeriodInDays' "
+                "failed to satisfy constraint: Member must have value between 90 and 2560",
+            )
+            return _respond(start_response, _status_line(400), headers, body)
+        status, headers, body = _call_buffered(self.app, environ)
+        if not status.startswith("2"):
+            return _respond(start_response, status, headers, body)
+        with self._lock:
+            if call.operation == "EnableKeyRotation":
+                self._periods[key] = (days, time.time())
+            elif call.operation == "DisableKeyRotation":
+                self._periods.pop(key, None)
+            else:
+                answer = json.loads(body)
+                if answer.get("KeyRotationEnabled"):
+                    days, since = self._periods.get(key, (365, time.time()))
+                    answer["RotationPeriodInDays"] = days
+                    answer["NextRotationDate"] = since + days * 86400
+                answer.setdefault("KeyId", key[1])
+                body = json.dumps(answer).encode()
+                headers = _with_length(headers, body)
+        return _respond(start_response, status, headers, body)
+
+
 def main():
     port = int(sys.argv[1])
-    moto = CborAdapter(DomainDispatcherApplication(create_backend_app))
+    moto = RotationPeriods(CborAdapter(DomainDispatcherApplication(create_backend_app)))
     app = FaultInjector(TrailLayer(moto, Trail()), FaultTable())
     # threaded: a request held by a fault must never hold up the others.
     run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False, use_debugger=False)
