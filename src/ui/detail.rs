@@ -126,6 +126,41 @@ fn stream_lines<'a>(app: &App, row: &'a Row, theme: &Theme) -> Vec<Line<'a>> {
     lines
 }
 
+/// "every 365 d, next 2027-05-06", "off" or "unknown".
+fn rotation_summary(k: &crate::cloud::KmsKey) -> String {
+    match &k.rotation {
+        None => "unknown".to_string(),
+        Some(r) if r.automatic => format!(
+            "every {} d{}",
+            r.period_days.map_or("?".to_string(), |d| d.to_string()),
+            r.next_at
+                .map_or(String::new(), |n| format!(", next {}", n.format("%Y-%m-%d")))
+        ),
+        Some(_) => "off".to_string(),
+    }
+}
+
+/// The latest rotation of the key's material and how it came about, with
+/// how many were on demand.
+fn last_rotated(app: &App, k: &crate::cloud::KmsKey) -> String {
+    let Some(list) = app.keys.rotations.get(&k.id) else {
+        return "unknown".to_string();
+    };
+    let Some(last) = list.iter().max_by_key(|r| r.at) else {
+        return "never".to_string();
+    };
+    let on_demand = list
+        .iter()
+        .filter(|r| r.kind == crate::cloud::RotationKind::OnDemand)
+        .count();
+    let kind = last.kind.as_str().to_lowercase().replace('_', " ");
+    let mut out = format!("{} {kind}", last.at.format("%Y-%m-%d"));
+    if on_demand > 0 {
+        out.push_str(&format!(" · {on_demand} on demand"));
+    }
+    out
+}
+
 fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     let stream = row.stream.as_ref();
@@ -144,15 +179,41 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
                 Span::styled(format!(" {:<10}", "key state"), theme.dim()),
                 Span::styled(k.state.as_str().to_string(), state_style),
             ]));
-            lines.push(field(" spec", k.spec.to_string(), theme));
-            lines.push(field(" usage", k.usage.to_string(), theme));
-            lines.push(field(" manager", k.manager.to_string(), theme));
-            let rotation = match k.rotation_enabled() {
-                Some(true) => "yearly, automatic".to_string(),
-                Some(false) => "off".to_string(),
-                None => "unknown".to_string(),
+            // Usage is worth a line only when it is not the one Firehose needs.
+            let spec = match k.usage {
+                crate::cloud::KeyUsage::EncryptDecrypt | crate::cloud::KeyUsage::Unreported => {
+                    k.spec.to_string()
+                }
+                ref other => format!("{} · {other}", k.spec),
             };
-            lines.push(field(" rotation", rotation, theme));
+            lines.push(field(" spec", spec, theme));
+            let origin = match &k.multi_region {
+                crate::cloud::MultiRegion::Single => k.origin.to_string(),
+                crate::cloud::MultiRegion::Primary => format!("{} · multi-Region primary", k.origin),
+                crate::cloud::MultiRegion::Replica { primary_region } => {
+                    format!("{} · replica of {primary_region}", k.origin)
+                }
+            };
+            lines.push(field(" origin", origin, theme));
+            lines.push(field(" rotation", rotation_summary(k), theme));
+            if let Some(since) = k.rotation.as_ref().and_then(|r| r.on_demand_since) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("{:<11}", " rotating"), theme.dim()),
+                    Span::styled(format!("on demand since {}", stamp(since)), theme.warn()),
+                ]));
+            } else {
+                lines.push(field(" rotated", last_rotated(app, k), theme));
+            }
+            let on_key = app
+                .rows
+                .iter()
+                .filter(|r| {
+                    r.stream
+                        .as_ref()
+                        .is_some_and(|s| s.encryption.key_arn.as_deref() == Some(k.arn.as_str()))
+                })
+                .count();
+            lines.push(field(" streams", format!("{on_key} on this key"), theme));
             if let Some(d) = k.deletion_date {
                 lines.push(field(" deletes", stamp(d), theme));
             }
