@@ -19,6 +19,7 @@ impl App {
             None => match self.view {
                 View::Table => Mode::Table,
                 View::Detail(_) => Mode::Detail,
+                View::Keys => Mode::Keys,
                 View::Help => Mode::Help,
             },
         }
@@ -70,6 +71,7 @@ impl App {
         } else {
             commands = match mode {
                 Mode::Table | Mode::Detail => self.browse(action),
+                Mode::Keys => self.keys_action(action),
                 Mode::Help => self.scroll_help(action),
                 Mode::Filter => self.filter_action(action),
                 Mode::Picker => self.picker_action(action),
@@ -93,6 +95,11 @@ impl App {
                 }
             }
             A::Back if matches!(self.view, View::Detail(_)) => self.view = View::Table,
+            A::Back if self.only_key.is_some() => {
+                self.only_key = None;
+                self.view = View::Keys;
+                self.refresh_view();
+            }
             A::Back if !self.filter.is_empty() => {
                 self.filter.clear();
                 self.refresh_view();
@@ -116,7 +123,9 @@ impl App {
             }
             A::Rotate => commands.extend(self.open_picker()),
             A::Disable => self.open_disable(),
+            A::Keys => self.view = View::Keys,
             A::Help => {
+                self.help_from = self.view.clone();
                 self.view = View::Help;
                 self.help_scroll = 0;
             }
@@ -124,6 +133,58 @@ impl App {
         }
         self.follow_cursor();
         commands
+    }
+
+    /// The keys view: move, filter, sort, and Enter for the key's streams.
+    fn keys_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        let rows = self.key_rows();
+        let count = rows.len();
+        let page = self.viewport.max(1);
+        let k = &mut self.keys_view;
+        match action {
+            A::Up => k.selected = k.selected.saturating_sub(1),
+            A::Down => k.selected += 1,
+            A::Top => k.selected = 0,
+            A::Bottom => k.selected = usize::MAX,
+            A::PageUp => k.selected = k.selected.saturating_sub(page),
+            A::PageDown => k.selected += page,
+            A::Open => {
+                if let Some(row) = rows.get(k.selected) {
+                    self.only_key = Some((row.arn.clone(), row.label.clone()));
+                    self.filter.clear();
+                    self.view = View::Table;
+                    self.refresh_view();
+                    self.select(0);
+                }
+            }
+            A::Back if !k.filter.is_empty() => k.filter.clear(),
+            A::Back | A::Keys => self.view = View::Table,
+            A::Filter => self.filtering = true,
+            A::Sort => k.sort = k.sort.next(),
+            A::Window => {
+                self.window = self.window.next();
+                self.metrics_state = LoadingState::Loading;
+                return vec![WorkerCommand::Window(self.window)];
+            }
+            A::Refresh => {
+                self.list_state = LoadingState::Loading;
+                return vec![WorkerCommand::Refresh];
+            }
+            A::Help => {
+                self.help_from = View::Keys;
+                self.view = View::Help;
+                self.help_scroll = 0;
+            }
+            _ => {}
+        }
+        let count = if matches!(self.view, View::Keys) {
+            self.key_rows().len()
+        } else {
+            count
+        };
+        let k = &mut self.keys_view;
+        k.selected = k.selected.min(count.saturating_sub(1));
+        Vec::new()
     }
 
     fn move_cursor(&mut self, action: UserAction) {
@@ -176,7 +237,7 @@ impl App {
             A::PageUp => self.help_scroll.saturating_sub(page),
             A::PageDown => self.help_scroll + page,
             A::Help | A::Back => {
-                self.view = View::Table;
+                self.view = std::mem::replace(&mut self.help_from, View::Table);
                 return Vec::new();
             }
             _ => return Vec::new(),
@@ -190,11 +251,11 @@ impl App {
             A::FilterKeep => self.filtering = false,
             A::FilterClear => {
                 self.filtering = false;
-                self.filter.clear();
+                self.filter_text().clear();
                 self.refresh_view();
             }
             A::Erase => {
-                self.filter.pop();
+                self.filter_text().pop();
                 self.refresh_view();
             }
             // The mouse wheel: through the streams the filter lets through.
@@ -216,7 +277,7 @@ impl App {
             })) => name.push(c),
             Some(Dialog::Confirm(_) | Dialog::Quit(_)) => {}
             None if self.filtering => {
-                self.filter.push(c);
+                self.filter_text().push(c);
                 self.refresh_view();
             }
             None => {}
@@ -246,5 +307,5 @@ impl App {
 
 /// Modes in which any key press acknowledges the status line's message.
 fn acknowledges(mode: Mode) -> bool {
-    matches!(mode, Mode::Table | Mode::Detail | Mode::Help)
+    matches!(mode, Mode::Table | Mode::Detail | Mode::Keys | Mode::Help)
 }

@@ -3,7 +3,10 @@
 //! what the worker learned. Both are plain functions, tested without a runtime.
 
 mod changes;
+mod key_rows;
 mod keys;
+
+pub use key_rows::{KeyRow, KeySort, KeysView};
 pub mod update;
 
 use std::collections::{BTreeMap, HashMap};
@@ -40,6 +43,8 @@ pub enum LoadingState {
 pub enum View {
     Table,
     Detail(String),
+    /// Every key the fleet uses.
+    Keys,
     Help,
 }
 
@@ -198,6 +203,12 @@ pub struct App {
     pub credentials: CredentialFacts,
     /// Who changed the fleet's streams and keys lately, by CloudTrail.
     pub history: History,
+    pub keys_view: KeysView,
+    /// The table shows only the streams on this key (ARN, label): the keys
+    /// view's Enter.
+    pub only_key: Option<(String, String)>,
+    /// Where closing the help returns to.
+    pub help_from: View,
     /// The latest word on a change, for the status line.
     pub message: Option<(String, Tone)>,
     /// The first help line on screen.
@@ -263,6 +274,9 @@ impl App {
             all_keys_error: None,
             credentials: CredentialFacts::default(),
             history: History::default(),
+            keys_view: KeysView::default(),
+            only_key: None,
+            help_from: View::Table,
             message: None,
             help_scroll: 0,
             // What fits at 80x24, until the terminal says otherwise.

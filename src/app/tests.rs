@@ -509,3 +509,69 @@ fn typed_control_characters_never_enter_a_text_field() {
     };
     assert_eq!(c.typed.as_deref(), Some("order-events"));
 }
+
+#[test]
+fn the_keys_view_puts_the_key_hurting_us_first_and_enter_shows_its_streams() {
+    let mut app = demo_app(80, 24);
+    app.on_key(key('K'));
+    assert_eq!(app.view, View::Keys);
+    let rows = app.key_rows();
+    // Worst first: a disabled key with streams on it is critical.
+    assert_eq!(rows[0].health, crate::health::Health::Critical);
+    let legacy = rows
+        .iter()
+        .find(|r| r.label == "alias/legacy-billing")
+        .unwrap();
+    assert_eq!(legacy.health, crate::health::Health::Critical);
+    assert_eq!((legacy.streams, legacy.erring), (2, Some(2)));
+    let ledger = rows
+        .iter()
+        .find(|r| r.label == "alias/ledger-2019")
+        .unwrap();
+    assert_eq!(ledger.streams, 6);
+
+    // Filter to the retiring key, then Enter: its six streams, nothing else.
+    app.on_key(key('/'));
+    for c in "ledger".chars() {
+        app.on_key(key(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.key_rows().len(), 1);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.view, View::Table);
+    let shown: Vec<String> = app
+        .visible
+        .iter()
+        .map(|&i| app.rows[i].name.clone())
+        .collect();
+    assert_eq!(shown.len(), 6, "{shown:?}");
+    assert!(shown.iter().all(|n| n.starts_with("ledger-")), "{shown:?}");
+
+    // Esc goes back to the keys; K back to every stream.
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.view, View::Keys);
+    app.on_key(key('K'));
+    assert_eq!(app.view, View::Table);
+    assert!(app.visible.len() > 6);
+}
+
+#[test]
+fn the_keys_view_sorts_and_its_help_returns_to_it() {
+    let mut app = demo_app(80, 24);
+    app.on_key(key('K'));
+    app.on_key(key('s'));
+    let names: Vec<String> = app.key_rows().iter().map(|r| r.label.clone()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by name");
+    app.on_key(key('s'));
+    let streams: Vec<usize> = app.key_rows().iter().map(|r| r.streams).collect();
+    assert!(
+        streams.windows(2).all(|w| w[0] >= w[1]),
+        "most streams first: {streams:?}"
+    );
+    app.on_key(key('?'));
+    assert_eq!(app.view, View::Help);
+    app.on_key(key('?'));
+    assert_eq!(app.view, View::Keys);
+}

@@ -329,7 +329,15 @@ impl App {
     pub fn refresh_view(&mut self) {
         let keep = self.selected_row().map(|r| r.name.clone());
         let needle = self.filter.to_lowercase();
+        let on_key = |row: &Row| {
+            self.only_key.as_ref().is_none_or(|(arn, _)| {
+                row.stream
+                    .as_ref()
+                    .is_some_and(|s| s.encryption.key_arn.as_deref() == Some(arn.as_str()))
+            })
+        };
         let mut visible: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| on_key(&self.rows[i]))
             .filter(|&i| needle.is_empty() || self.matches(&self.rows[i], &needle))
             .collect();
         match self.sort {

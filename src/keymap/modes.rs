@@ -23,6 +23,8 @@ pub enum UserAction {
     Rotate,
     /// Stop the selected stream's encryption.
     Disable,
+    /// The keys view: every key the fleet uses, one row a key.
+    Keys,
     Help,
     Quit,
     /// Close the filter prompt, keeping what was typed.
@@ -62,6 +64,7 @@ impl UserAction {
         UserAction::Refresh,
         UserAction::Rotate,
         UserAction::Disable,
+        UserAction::Keys,
         UserAction::Help,
         UserAction::Quit,
         UserAction::FilterKeep,
@@ -93,6 +96,7 @@ impl UserAction {
             UserAction::Refresh => "refresh",
             UserAction::Rotate => "rotate",
             UserAction::Disable => "disable",
+            UserAction::Keys => "keys",
             UserAction::Help => "help",
             UserAction::Quit => "quit",
             UserAction::FilterKeep => "filter_keep",
@@ -120,6 +124,8 @@ impl UserAction {
 pub enum Mode {
     Table,
     Detail,
+    /// The keys view.
+    Keys,
     Filter,
     Picker,
     /// The confirmation of a key change: y or n.
@@ -150,6 +156,25 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::Refresh, "refresh everything now"),
     (A::Rotate, "change the stream's key, or enable encryption"),
     (A::Disable, "stop the stream's encryption"),
+    (A::Keys, "keys view: every key the fleet uses"),
+    (A::Help, "show or hide this help"),
+    (A::Quit, "quit (Ctrl-c always quits)"),
+];
+
+const KEYS: &[(UserAction, &str)] = &[
+    (A::Up, "move up"),
+    (A::Down, "move down"),
+    (A::Top, "first key"),
+    (A::Bottom, "last key"),
+    (A::PageUp, "page up"),
+    (A::PageDown, "page down"),
+    (A::Open, "show the key's streams"),
+    (A::Back, "clear the filter, or back to the streams"),
+    (A::Filter, "filter by alias, id or state"),
+    (A::Sort, "cycle sort: problems, name, streams"),
+    (A::Window, "cycle KMS error window: 1h, 3h, 12h, 24h"),
+    (A::Refresh, "refresh everything now"),
+    (A::Keys, "back to the streams"),
     (A::Help, "show or hide this help"),
     (A::Quit, "quit (Ctrl-c always quits)"),
 ];
@@ -202,6 +227,7 @@ impl Mode {
     pub const ALL: &'static [Mode] = &[
         Mode::Table,
         Mode::Detail,
+        Mode::Keys,
         Mode::Filter,
         Mode::Picker,
         Mode::Confirm,
@@ -214,6 +240,7 @@ impl Mode {
     pub fn actions(self) -> &'static [(UserAction, &'static str)] {
         match self {
             Mode::Table | Mode::Detail => BROWSE,
+            Mode::Keys => KEYS,
             Mode::Filter => FILTER,
             Mode::Picker => PICKER,
             Mode::Confirm => CONFIRM,
@@ -238,6 +265,7 @@ impl Mode {
         match self {
             Mode::Table => "the table",
             Mode::Detail => "the detail view",
+            Mode::Keys => "the keys view",
             Mode::Filter => "the filter prompt",
             Mode::Picker => "the key picker",
             Mode::Confirm => "the change confirmation",
@@ -252,6 +280,7 @@ impl Mode {
     pub fn opened_by(self) -> Option<UserAction> {
         match self {
             Mode::Table | Mode::Detail => None,
+            Mode::Keys => Some(A::Keys),
             Mode::Filter => Some(A::Filter),
             Mode::Picker | Mode::Confirm => Some(A::Rotate),
             Mode::TypedName => Some(A::Disable),
@@ -266,6 +295,7 @@ impl Mode {
         match self {
             Mode::Table => &[A::Quit],
             Mode::Detail => &[A::Back, A::Quit],
+            Mode::Keys => &[A::Keys, A::Back, A::Quit],
             Mode::Filter => &[A::FilterKeep, A::FilterClear],
             // Picking and sending may be refused; only these always work.
             Mode::Picker | Mode::TypedName => &[A::Cancel],
@@ -279,7 +309,7 @@ impl Mode {
     /// through the streams it lets through, as it always did.
     pub fn wheel(self, kind: MouseEventKind) -> Option<UserAction> {
         let (up, down) = match self {
-            Mode::Table | Mode::Detail | Mode::Help | Mode::Filter => (A::Up, A::Down),
+            Mode::Table | Mode::Detail | Mode::Keys | Mode::Help | Mode::Filter => (A::Up, A::Down),
             Mode::Picker => (A::PickerUp, A::PickerDown),
             Mode::Confirm | Mode::TypedName | Mode::QuitConfirm => return None,
         };
@@ -295,6 +325,7 @@ impl Mode {
 /// table and the detail view offer the same actions, so they share one.
 pub const HELP_SECTIONS: &[(&str, &[Mode])] = &[
     ("Stream table and detail", &[Mode::Table, Mode::Detail]),
+    ("Keys view: one row a key the fleet uses", &[Mode::Keys]),
     ("Filter prompt: type a name, key or status", &[Mode::Filter]),
     ("Key picker: type to narrow the list", &[Mode::Picker]),
     ("Confirming a key change", &[Mode::Confirm]),

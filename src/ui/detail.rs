@@ -133,8 +133,10 @@ fn rotation_summary(k: &crate::cloud::KmsKey) -> String {
         Some(r) if r.automatic => format!(
             "every {} d{}",
             r.period_days.map_or("?".to_string(), |d| d.to_string()),
-            r.next_at
-                .map_or(String::new(), |n| format!(", next {}", n.format("%Y-%m-%d")))
+            r.next_at.map_or(String::new(), |n| format!(
+                ", next {}",
+                n.format("%Y-%m-%d")
+            ))
         ),
         Some(_) => "off".to_string(),
     }
@@ -189,7 +191,9 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
             lines.push(field(" spec", spec, theme));
             let origin = match &k.multi_region {
                 crate::cloud::MultiRegion::Single => k.origin.to_string(),
-                crate::cloud::MultiRegion::Primary => format!("{} · multi-Region primary", k.origin),
+                crate::cloud::MultiRegion::Primary => {
+                    format!("{} · multi-Region primary", k.origin)
+                }
                 crate::cloud::MultiRegion::Replica { primary_region } => {
                     format!("{} · replica of {primary_region}", k.origin)
                 }

@@ -7,6 +7,7 @@ mod detail;
 mod dialogs;
 mod header;
 mod help;
+mod keys;
 mod statusline;
 mod table;
 pub mod theme;
@@ -75,8 +76,13 @@ fn draw(frame: &mut Frame, app: &App) {
     match &app.view {
         View::Table => table::render(frame, body, app, &theme),
         View::Detail(name) => detail::render(frame, body, app, name, &theme),
+        View::Keys => keys::render(frame, body, app, &theme),
         View::Help => {
-            table::render(frame, body, app, &theme);
+            if matches!(app.help_from, View::Keys) {
+                keys::render(frame, body, app, &theme);
+            } else {
+                table::render(frame, body, app, &theme);
+            }
             help::render(frame, body, app, &theme);
         }
     }

@@ -15,7 +15,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.filtering {
         let line = Line::from(vec![
             Span::styled("filter: ", theme.key()),
-            Span::raw(app.filter.clone()),
+            Span::raw(if matches!(app.view, View::Keys) {
+                app.keys_view.filter.clone()
+            } else {
+                app.filter.clone()
+            }),
             Span::styled("▏", theme.key()),
             Span::styled(
                 format!(
@@ -98,6 +102,16 @@ fn hints(app: &App) -> Vec<(UserAction, String, String)> {
             hint(A::Help, "help"),
             hint(A::Quit, "quit"),
         ],
+        View::Keys => vec![
+            pair(A::Down, A::Up, "move"),
+            hint(A::Open, "streams"),
+            hint(A::Filter, &keys_filter_hint(app)),
+            // The sorted column carries the arrow.
+            hint(A::Sort, "sort"),
+            hint(A::Keys, "back"),
+            hint(A::Help, "help"),
+            hint(A::Quit, "quit"),
+        ],
         View::Detail(_) => vec![
             hint(A::Back, "back"),
             pair(A::Down, A::Up, "next/prev"),
@@ -122,9 +136,25 @@ fn hints(app: &App) -> Vec<(UserAction, String, String)> {
 }
 
 fn filter_hint(app: &App) -> String {
-    if app.filter.is_empty() {
+    let key = app
+        .only_key
+        .as_ref()
+        .map_or(String::new(), |(_, label)| format!("key:{label} "));
+    if app.filter.is_empty() && key.is_empty() {
         "filter".into()
     } else {
-        format!("filter:\"{}\" ({} shown)", app.filter, app.visible.len())
+        format!(
+            "filter:{key}\"{}\" ({} shown)",
+            app.filter,
+            app.visible.len()
+        )
+    }
+}
+
+fn keys_filter_hint(app: &App) -> String {
+    if app.keys_view.filter.is_empty() {
+        "filter".into()
+    } else {
+        format!("filter:\"{}\"", app.keys_view.filter)
     }
 }

@@ -551,3 +551,19 @@ fn a_worker_panic_points_to_the_log_and_marks_the_data_stale() {
     assert!(text.contains("(stale)"), "{text}");
     assert_snapshot!(text);
 }
+
+#[test]
+fn keys_view_80x24() {
+    let mut app = demo_app(80, 24);
+    app.update(UserAction::Keys);
+    let text = screen(&app);
+    assert!(text.contains("alias/legacy-billing"), "{text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn keys_view_160x48() {
+    let mut app = demo_app(160, 48);
+    app.update(UserAction::Keys);
+    assert_snapshot!(screen(&app));
+}

@@ -24,6 +24,7 @@ fn app_in(mode: Mode) -> App {
     let keys: &[KeyEvent] = match mode {
         Mode::Table => &[],
         Mode::Detail => &[KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
+        Mode::Keys => &[key('K')],
         Mode::Filter => &[key('/')],
         Mode::Picker => &[key('r')],
         Mode::Confirm => &[key('r'), KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
