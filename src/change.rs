@@ -854,6 +854,7 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
 }
 
 pub mod cli;
+pub mod moving;
 mod send;
 
 pub use send::{changed_since, key_is_full, send};

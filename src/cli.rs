@@ -98,10 +98,16 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct RotateArgs {
     /// The delivery stream.
-    pub stream: String,
+    #[arg(required_unless_present = "from_key")]
+    pub stream: Option<String>,
     /// The key: a key id, key ARN, alias/NAME, alias ARN, or aws-owned.
     #[arg(long, value_name = "KEY")]
     pub key: String,
+    /// Move every stream on this key to --key instead (planned first; each
+    /// stream checked, refused ones skipped; exit 5 if any ended in
+    /// ENABLING_FAILED, 4 if nothing could be sent).
+    #[arg(long, value_name = "OLD", conflicts_with = "stream")]
+    pub from_key: Option<String>,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
 }

@@ -93,13 +93,17 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Status(args)) => status(&cli, &config, args).await,
-        Some(Command::Rotate(args)) => {
-            let request = Request::Rotate {
-                stream: args.stream.clone(),
-                key: KeyRef::parse(&args.key),
-            };
-            change(&cli, &config, request, &args.confirm).await
-        }
+        Some(Command::Rotate(args)) => match (&args.from_key, &args.stream) {
+            (Some(old), _) => move_off(&cli, &config, old, &args.key, &args.confirm).await,
+            (None, Some(stream)) => {
+                let request = Request::Rotate {
+                    stream: stream.clone(),
+                    key: KeyRef::parse(&args.key),
+                };
+                change(&cli, &config, request, &args.confirm).await
+            }
+            (None, None) => Err(Usage("rotate needs a STREAM, or --from-key OLD".into()).into()),
+        },
         Some(Command::Disable(args)) => {
             let request = Request::Disable {
                 stream: args.stream.clone(),
@@ -109,6 +113,47 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
         Some(Command::Key(args)) => key(&cli, &config, &args.command).await,
         None => dashboard(&cli, config, started).await,
     }
+}
+
+/// `firekeeper rotate --from-key OLD --key NEW`: every stream off a key.
+async fn move_off(
+    cli: &Cli,
+    config: &Config,
+    old: &str,
+    new: &str,
+    confirm: &ConfirmArgs,
+) -> anyhow::Result<ExitCode> {
+    let cloud = connect(cli, config).await?;
+    let ctx = change_context(cli, config, cloud.as_ref()).await?;
+    let code = change::moving::run(
+        cloud.as_ref(),
+        &ctx,
+        old,
+        &KeyRef::parse(new),
+        confirm,
+        config.aws.describe_concurrency.0,
+        config.aws.firehose_calls_per_second.0,
+    )
+    .await;
+    Ok(ExitCode::from(code))
+}
+
+/// Who is changing what, where: for every command that changes something.
+async fn change_context(
+    cli: &Cli,
+    config: &Config,
+    cloud: &dyn Cloud,
+) -> anyhow::Result<change::ChangeContext> {
+    let identity = cloud.identity().await?;
+    Ok(change::ChangeContext {
+        account: Some(identity.account.clone()),
+        caller: Some(identity.arn),
+        region: cloud.region().to_string(),
+        ledger: ledger(cli, config),
+        trail: Trail::from_config(config),
+        audit: audit_log(cli)?,
+        read_only: cli.read_only || config.read_only,
+    })
 }
 
 /// `firekeeper key …`: a change to a key's material rotation.
@@ -138,16 +183,7 @@ async fn key(cli: &Cli, config: &Config, command: &KeyCommand) -> anyhow::Result
         KeyCommand::AutoRotation { key, confirm, .. } => (key, KeyChange::AutoOff, confirm),
     };
     let cloud = connect(cli, config).await?;
-    let identity = cloud.identity().await?;
-    let ctx = change::ChangeContext {
-        account: Some(identity.account.clone()),
-        caller: Some(identity.arn),
-        region: cloud.region().to_string(),
-        ledger: ledger(cli, config),
-        trail: Trail::from_config(config),
-        audit: audit_log(cli)?,
-        read_only: cli.read_only || config.read_only,
-    };
+    let ctx = change_context(cli, config, cloud.as_ref()).await?;
     let concurrency = config.aws.describe_concurrency.0;
     let code =
         key_rotation::cli::run(cloud.as_ref(), &ctx, key, change, confirm, concurrency).await;

@@ -75,7 +75,8 @@ async fn status_json_reports_every_field_for_every_kind_of_stream() {
     assert_eq!(
         plain["encryption"],
         serde_json::json!({"status": "DISABLED", "key_type": null, "key_arn": null,
-                           "key_alias": null, "failure": null, "managed_by": "firehose"})
+                           "key_alias": null, "failure": null, "managed_by": "firehose",
+                           "key": null})
     );
     // [health] unencrypted defaults to "warning".
     assert_eq!(plain["health"], "warning");
@@ -101,6 +102,7 @@ async fn status_json_reports_every_field_for_every_kind_of_stream() {
     assert_eq!(cmk["encryption"]["key_type"], "CUSTOMER_MANAGED_CMK");
     assert_eq!(cmk["encryption"]["key_arn"], orders.as_str());
     assert_eq!(cmk["encryption"]["key_alias"], "alias/orders");
+    assert_key_as_kms_describes_it(&cmk["encryption"]["key"]);
     assert_eq!(cmk["kms_errors"]["KMSKeyAccessDenied"], 7);
     assert_eq!(cmk["kms_errors"]["KMSKeyNotFound"], 2);
     assert_eq!(cmk["health"], "critical");
@@ -304,4 +306,15 @@ fn assert_no_calls_yet(quota: &Value) {
         Some("ledger+cloudtrail") => assert!(!quota.contains_key("source_reason")),
         other => panic!("source {other:?}"),
     }
+}
+
+/// A fresh moto key: enabled, symmetric, made by KMS, never rotated.
+fn assert_key_as_kms_describes_it(key: &Value) {
+    assert_eq!(
+        *key,
+        serde_json::json!({"state": "Enabled", "spec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS",
+                           "multi_region": {"kind": "single"},
+                           "rotation": {"automatic": false, "period_days": null, "next_at": null,
+                                        "last_at": null, "on_demand_in_progress": false}})
+    );
 }

@@ -1,0 +1,355 @@
+//! `firekeeper rotate --from-key OLD --key NEW`: every stream off a key that
+//! is being retired, compromised or scheduled for deletion. Planned first,
+//! each stream checked against NEW like a single change and refused ones
+//! shown and skipped; then every call goes through the one path a single
+//! change takes (ledger reservation, last look, audit, sent once), at the
+//! Firehose pace, several followed at once. A re-run re-plans from fresh
+//! descriptions: streams already on NEW are no longer on OLD, so none is
+//! sent twice.
+
+use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use futures::StreamExt;
+
+use super::{
+    carry_out, explain, plan, ChangeContext, ChangeError, Ending, Plan, Request, Step, Timing,
+};
+use crate::cli::{exit, ConfirmArgs};
+use crate::cloud::{Cloud, CloudError, KeyRef, KmsKey};
+use crate::inventory::{self, KeyBook};
+use crate::text::{escape, for_terminal};
+
+/// A customer key can encrypt at most this many streams.
+pub const STREAMS_PER_KEY: usize = 500;
+/// Streams followed at once: their Start calls still leave at the Firehose
+/// pace, one limiter for every call.
+const AT_ONCE: usize = 4;
+
+/// The move, ready to confirm.
+pub struct MovePlan {
+    pub from: KmsKey,
+    pub from_label: String,
+    pub to_label: String,
+    /// Each stream on OLD, in name order: its plan against NEW (the verdict
+    /// inside says whether it may be sent), or why it could not be planned.
+    pub streams: Vec<(String, Result<Plan, String>)>,
+    /// Why nothing may be sent at all, if so.
+    pub refusal: Option<String>,
+}
+
+impl MovePlan {
+    pub fn sendable(&self) -> impl Iterator<Item = &Plan> {
+        self.streams
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok())
+            .filter(|p| p.verdict.allowed())
+    }
+}
+
+/// Plans the move from fresh descriptions of the whole fleet.
+pub async fn plan_move(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    from: &str,
+    to: &KeyRef,
+    concurrency: usize,
+) -> Result<MovePlan, ChangeError> {
+    let old = match cloud.describe_key(from).await {
+        Ok(k) => k,
+        Err(CloudError::NotFound(_)) => {
+            return Err(ChangeError::Refused(format!(
+                "KMS has no key {from} in {} (use a key id, key ARN, alias/NAME or alias ARN)",
+                ctx.region
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let new_arn = match to {
+        KeyRef::AwsOwned => None,
+        KeyRef::Customer(k) => match cloud.describe_key(k).await {
+            Ok(key) => Some(key.arn),
+            Err(CloudError::NotFound(_)) => {
+                return Err(ChangeError::Refused(format!(
+                    "KMS has no key {k} in {}",
+                    ctx.region
+                )))
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    if new_arn.as_deref() == Some(old.arn.as_str()) {
+        return Err(ChangeError::Refused(
+            "the new key is the old key: nothing to move".into(),
+        ));
+    }
+    let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
+    let names = inventory::list_names(cloud, 100).await?;
+    let fleet = inventory::describe_all(cloud, &names, concurrency).await;
+    let mut on_key: HashMap<String, usize> = HashMap::new();
+    for s in fleet.iter().filter_map(|(_, s)| s.as_ref().ok()) {
+        if let Some(arn) = &s.encryption.key_arn {
+            *on_key.entry(arn.clone()).or_default() += 1;
+        }
+    }
+    let moving: Vec<String> = fleet
+        .iter()
+        .filter_map(|(name, s)| {
+            s.as_ref()
+                .ok()
+                .filter(|s| s.encryption.key_arn.as_deref() == Some(old.arn.as_str()))
+                .map(|_| name.clone())
+        })
+        .collect();
+    let count = |arn: &str| on_key.get(arn).copied().or(Some(0));
+    let mut streams = Vec::new();
+    for name in &moving {
+        let request = Request::Rotate {
+            stream: name.clone(),
+            key: to.clone(),
+        };
+        let planned = match plan(cloud, ctx, &request, count).await {
+            Ok(p) => Ok(p),
+            Err(ChangeError::Refused(why)) => Err(why),
+            Err(e) => Err(e.to_string()),
+        };
+        streams.push((name.clone(), planned));
+    }
+    let on_new = new_arn
+        .as_deref()
+        .map_or(0, |a| on_key.get(a).copied().unwrap_or(0));
+    let refusal = match new_arn {
+        Some(_) if on_new + moving.len() > STREAMS_PER_KEY => Some(format!(
+            "the new key already encrypts {on_new} streams; {} more would pass KMS's limit of {STREAMS_PER_KEY} streams a key",
+            moving.len()
+        )),
+        _ if moving.is_empty() => Some(format!(
+            "no stream is encrypted with {}: nothing to move",
+            book.key_label(&old.arn)
+        )),
+        _ => None,
+    };
+    Ok(MovePlan {
+        from_label: book.key_label(&old.arn),
+        to_label: match to {
+            KeyRef::AwsOwned => crate::inventory::AWS_OWNED.to_string(),
+            KeyRef::Customer(k) => book.key_label(new_arn.as_deref().unwrap_or(k)),
+        },
+        from: old,
+        streams,
+        refusal,
+    })
+}
+
+/// The plan in words, one line a stream.
+pub fn describe(m: &MovePlan, calls_per_second: u32) -> String {
+    let mut out = format!(
+        "Move     every stream off {} to {}\n",
+        escape(&m.from_label),
+        escape(&m.to_label)
+    );
+    for (name, planned) in &m.streams {
+        let line = match planned {
+            Ok(p) if p.verdict.allowed() => format!(
+                "  {:<28} send     quota {}/{}{}",
+                escape(name),
+                p.quota.remaining,
+                p.quota.limit,
+                if p.verdict.warnings.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", escape(&p.verdict.warnings.join("; ")))
+                }
+            ),
+            Ok(p) => format!(
+                "  {:<28} skipped  {}",
+                escape(name),
+                escape(&p.verdict.refusals.join("; "))
+            ),
+            Err(why) => format!("  {:<28} skipped  {}", escape(name), escape(why)),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let n = m.sendable().count();
+    let secs = n.div_ceil(calls_per_second.max(1) as usize);
+    out.push_str(&format!(
+        "Plan     {n} to send, {} skipped; the calls take about {secs} s at the Firehose pace, then each stream settles (usually within minutes)\n",
+        m.streams.len() - n
+    ));
+    if let Some(why) = &m.refusal {
+        out.push_str(&format!("Refused  {}\n", escape(why)));
+    }
+    for_terminal(&out).into_owned()
+}
+
+/// The command line: plan, confirm, send and follow, and the exit code.
+pub async fn run(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    from: &str,
+    to: &KeyRef,
+    confirm: &ConfirmArgs,
+    concurrency: usize,
+    calls_per_second: u32,
+) -> u8 {
+    let m = match plan_move(cloud, ctx, from, to, concurrency).await {
+        Ok(m) => m,
+        Err(ChangeError::Refused(why)) => {
+            eprintln!(
+                "firekeeper: refused, nothing was sent: {}",
+                for_terminal(&why)
+            );
+            return exit::REFUSED;
+        }
+        Err(e) => {
+            eprintln!("firekeeper: {}", for_terminal(&e.to_string()));
+            return exit::ERROR;
+        }
+    };
+    print!("{}", describe(&m, calls_per_second));
+    if let Some(why) = &m.refusal {
+        eprintln!(
+            "firekeeper: refused, nothing was sent: {}",
+            for_terminal(why)
+        );
+        return exit::REFUSED;
+    }
+    if ctx.read_only {
+        eprintln!("firekeeper: refused, nothing was sent: firekeeper is in read-only mode");
+        return exit::REFUSED;
+    }
+    if m.sendable().next().is_none() {
+        eprintln!("firekeeper: refused, nothing was sent: every stream on the key was refused");
+        return exit::REFUSED;
+    }
+    if !confirm.yes {
+        if let Err(why) = typed(&m.from_label) {
+            eprintln!("firekeeper: refused, nothing was sent: {why}");
+            return exit::REFUSED;
+        }
+    }
+    let stop = AtomicBool::new(false);
+    let work = futures::stream::iter(m.sendable())
+        .map(|p| move_one(cloud, ctx, p, !confirm.no_wait, &stop))
+        .buffer_unordered(AT_ONCE)
+        .collect::<Vec<Moved>>();
+    tokio::pin!(work);
+    let moved = tokio::select! {
+        moved = &mut work => moved,
+        _ = tokio::signal::ctrl_c() => {
+            stop.store(true, Ordering::SeqCst);
+            eprintln!("firekeeper: sending no more; following the calls already sent (Ctrl-C again to leave them)");
+            tokio::select! {
+                moved = &mut work => moved,
+                _ = tokio::signal::ctrl_c() => {
+                    eprintln!("firekeeper: left; AWS may still be applying the calls sent. Run the same command again to finish");
+                    return exit::ERROR;
+                }
+            }
+        }
+    };
+    summarise(&m, &moved)
+}
+
+/// What became of one stream.
+#[derive(Debug, PartialEq, Eq)]
+enum Moved {
+    Done,
+    Failed,
+    /// Not sent: the user stopped the move first.
+    NotSent,
+    /// Sent, not waited for.
+    Sent,
+    Unclear,
+}
+
+async fn move_one(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &Plan,
+    wait: bool,
+    stop: &AtomicBool,
+) -> Moved {
+    let name = escape(&plan.stream.name).into_owned();
+    if stop.load(Ordering::SeqCst) {
+        println!("  {name}: not sent");
+        return Moved::NotSent;
+    }
+    let mut last = None;
+    let progress = |step: Step<'_>| match step {
+        Step::Accepted => println!("  {name}: sent"),
+        Step::Unclear(e) => println!("  {name}: {}; checking…", for_terminal(&e.to_string())),
+        Step::Confirmed => println!("  {name}: AWS had applied the call"),
+        Step::Seen(s) => {
+            if last != Some(s.encryption.status) {
+                last = Some(s.encryption.status);
+                println!("  {name}: {}", s.encryption.status);
+            }
+        }
+    };
+    match carry_out(cloud, ctx, plan, Timing::default(), wait, progress).await {
+        Ok(None) => Moved::Sent,
+        Ok(Some((ending, stream))) => {
+            println!(
+                "  {name}: {}",
+                for_terminal(&explain(plan, &ending, &stream))
+            );
+            match ending {
+                Ending::Done => Moved::Done,
+                Ending::Failed(_) => Moved::Failed,
+                _ => Moved::Unclear,
+            }
+        }
+        Err(e) => {
+            println!("  {name}: {}", for_terminal(&e.to_string()));
+            match e {
+                ChangeError::Refused(_) => Moved::NotSent,
+                _ => Moved::Unclear,
+            }
+        }
+    }
+}
+
+fn summarise(m: &MovePlan, moved: &[Moved]) -> u8 {
+    let count = |what: Moved| moved.iter().filter(|x| **x == what).count();
+    let skipped = m.streams.len() - m.sendable().count();
+    let (done, failed, unclear) = (
+        count(Moved::Done),
+        count(Moved::Failed),
+        count(Moved::Unclear),
+    );
+    let (not_sent, sent) = (count(Moved::NotSent), count(Moved::Sent));
+    println!(
+        "Moved {done} of {} streams off {} ({failed} failed and kept it, {skipped} skipped, {not_sent} not sent, {sent} not waited for, {unclear} unclear).",
+        m.streams.len(),
+        escape(&m.from_label)
+    );
+    if failed > 0 {
+        exit::FAILED
+    } else if done == m.streams.len() || (sent > 0 && done + sent == m.streams.len()) {
+        exit::DONE
+    } else {
+        exit::ERROR
+    }
+}
+
+/// Asks for OLD's name at the terminal; without one, refuses.
+fn typed(label: &str) -> Result<(), &'static str> {
+    if !std::io::stdin().is_terminal() {
+        return Err("no terminal to confirm at: pass --yes to move without a prompt");
+    }
+    print!(
+        "Type the old key's name ({}) to move every stream off it: ",
+        escape(label)
+    );
+    let _ = std::io::stdout().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if answer.trim() == label {
+        Ok(())
+    } else {
+        Err("the name typed did not match; cancelled")
+    }
+}
