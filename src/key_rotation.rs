@@ -18,8 +18,6 @@ use crate::cloud::{
 use crate::inventory::{self, KeyBook};
 use crate::preflight::Verdict;
 
-/// The periods KMS accepts for automatic rotation, in days.
-pub const PERIOD_DAYS: std::ops::RangeInclusive<u32> = 90..=2560;
 /// The period KMS uses when none is given.
 pub const DEFAULT_PERIOD_DAYS: u32 = 365;
 /// On-demand rotations a key may have: 10 by the KMS API reference (the
@@ -91,8 +89,9 @@ pub enum KeyEnding {
     Sent,
     /// Still rotating when firekeeper stopped waiting.
     TimedOut,
-    /// The answer was lost and the key never showed the change.
-    Unconfirmed,
+    /// The answer was lost and the key never showed the change (`true`:
+    /// the key was read and does not show it; `false`: it could not be read).
+    Unconfirmed(bool),
 }
 
 /// The key, the streams on it and the checks, from fresh descriptions.
@@ -170,7 +169,7 @@ pub fn checks(key: &KmsKey, label: &str, change: KeyChange, now: DateTime<Utc>) 
     match &key.origin {
         KeyOrigin::AwsKms | KeyOrigin::Unreported => {}
         KeyOrigin::External => v.refusals.push(format!(
-            "{id} has imported key material (EXTERNAL): KMS cannot rotate it; import new material into a new key instead"
+            "{id} has imported key material (EXTERNAL): firekeeper rotates only material KMS generated; rotate it by importing new material (see KMS's guide to rotating imported key material)"
         )),
         other => v.refusals.push(format!(
             "{id} is in a custom key store ({}): KMS cannot rotate it",
@@ -248,7 +247,8 @@ impl Default for Timing {
 }
 
 /// Sends the change once and, if `wait`, follows it to the end. `progress`
-/// hears each step in words.
+/// hears each step in words. Once the call has left, an audit line that
+/// cannot be written is logged, never allowed to hide what KMS answered.
 pub async fn carry_out(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
@@ -270,116 +270,169 @@ pub async fn carry_out(
     };
     match answer.result {
         Ok(()) => {
-            audit(ctx, plan, AuditOutcome::Accepted, "KMS accepted the call").await?;
+            note(ctx, plan, AuditOutcome::Accepted, "KMS accepted the call").await;
             progress("KMS accepted the call.");
         }
-        Err(e) if answer.answered => {
+        // A refusal KMS stands by; a server error or an answer that could
+        // not be read may hide a change KMS made, like a lost answer.
+        Err(e) if answer.answered && !matches!(e, CloudError::Server(_) | CloudError::Other(_)) => {
             let why = explain_refusal(plan, &e);
-            audit(ctx, plan, AuditOutcome::Rejected, &why).await?;
+            note(ctx, plan, AuditOutcome::Rejected, &why).await;
             return Err(ChangeError::Rejected(why));
         }
         Err(e) => {
             let said = format!("{e}; KMS may have applied this, checking by reading the key");
-            audit(ctx, plan, AuditOutcome::Unknown, &said).await?;
+            note(ctx, plan, AuditOutcome::Unknown, &said).await;
             progress(&format!("{e}.\nKMS may have applied this; checking…"));
-            if !applied(cloud, plan, sent_at).await {
-                let why = "the answer was lost and the key does not show the change: KMS probably did not apply it; nothing was sent again";
-                audit(ctx, plan, AuditOutcome::Unknown, why).await?;
-                return Ok(KeyEnding::Unconfirmed);
+            match applied(cloud, plan, sent_at, timing).await {
+                Some(true) => {
+                    note(
+                        ctx,
+                        plan,
+                        AuditOutcome::Accepted,
+                        "the key shows the change",
+                    )
+                    .await;
+                    progress("KMS had applied the call.");
+                }
+                seen => {
+                    let why = if seen.is_some() {
+                        "the answer was lost and the key does not show the change: KMS probably did not apply it; nothing was sent again"
+                    } else {
+                        "the answer was lost and the key could not be read: the outcome is not known; nothing was sent again"
+                    };
+                    note(ctx, plan, AuditOutcome::Unknown, why).await;
+                    return Ok(KeyEnding::Unconfirmed(seen.is_some()));
+                }
             }
-            audit(
-                ctx,
-                plan,
-                AuditOutcome::Accepted,
-                "the key shows the change",
-            )
-            .await?;
-            progress("KMS had applied the call.");
         }
     }
     if !wait {
         return Ok(KeyEnding::Sent);
     }
-    let ending = follow(cloud, plan, timing, sent_at, &mut progress).await;
+    let ending = follow(cloud, plan, timing, &mut progress).await;
     let (outcome, message) = match &ending {
-        KeyEnding::Done(_) => (AuditOutcome::Succeeded, "done".to_string()),
-        KeyEnding::TimedOut => (
+        KeyEnding::Done(_) => (AuditOutcome::Succeeded, "done"),
+        _ => (
             AuditOutcome::Unknown,
-            "still rotating when firekeeper stopped waiting".to_string(),
+            "not shown done when firekeeper stopped waiting",
         ),
-        other => (AuditOutcome::Unknown, format!("{other:?}")),
     };
-    audit(ctx, plan, outcome, &message).await?;
+    note(ctx, plan, outcome, message).await;
     Ok(ending)
 }
 
-/// Whether the key shows the change, for a call whose answer was lost.
-async fn applied(cloud: &dyn Cloud, plan: &KeyPlan, sent_at: DateTime<Utc>) -> bool {
-    let Ok(key) = cloud.describe_key(&plan.key.arn).await else {
-        return false;
-    };
-    let rotation = key.rotation.unwrap_or_default();
-    match plan.change {
-        KeyChange::RotateNow => {
-            // Started by this call (KMS's clock may differ a little), or
-            // already finished.
-            let slack = Duration::minutes(5);
-            rotation
-                .on_demand_since
-                .is_some_and(|t| t >= sent_at - slack)
-                || cloud.key_rotations(&plan.key.arn).await.is_ok_and(|r| {
-                    r.iter()
-                        .any(|x| x.kind == RotationKind::OnDemand && x.at >= sent_at - slack)
-                })
-        }
-        KeyChange::AutoOn(days) => {
-            rotation.automatic && rotation.period_days.is_none_or(|d| d == days)
-        }
-        KeyChange::AutoOff => !rotation.automatic,
+/// Audits a step after the call left: a line that cannot be written is
+/// logged and said, and the change goes on being reported.
+async fn note(ctx: &ChangeContext, plan: &KeyPlan, outcome: AuditOutcome, message: &str) {
+    if let Err(e) = audit(ctx, plan, outcome, message).await {
+        tracing::error!("audit log not written after the call was sent: {e}");
+        eprintln!(
+            "firekeeper: the audit log could not be written ({e}); what KMS did is reported below"
+        );
     }
 }
 
-/// Reads the key until it shows the change done, or patience runs out.
+/// On-demand rotations KMS lists for the key; `None` if it would not say.
+async fn on_demand_count(cloud: &dyn Cloud, plan: &KeyPlan) -> Option<usize> {
+    cloud.key_rotations(&plan.key.arn).await.ok().map(|r| {
+        r.iter()
+            .filter(|x| x.kind == RotationKind::OnDemand)
+            .count()
+    })
+}
+
+/// Whether the key shows the change, for a call whose answer was lost:
+/// compared with what the plan saw before sending, read for a minute (KMS
+/// may show it a moment late). `None` when the key could not be read.
+async fn applied(
+    cloud: &dyn Cloud,
+    plan: &KeyPlan,
+    sent_at: DateTime<Utc>,
+    timing: Timing,
+) -> Option<bool> {
+    let tries = (60 / timing.poll.as_secs().max(1)).max(3);
+    let mut read_once = false;
+    for _ in 0..tries {
+        tokio::time::sleep(timing.poll).await;
+        let Ok(key) = cloud.describe_key(&plan.key.arn).await else {
+            continue;
+        };
+        let Some(rotation) = key.rotation else {
+            continue;
+        };
+        read_once = true;
+        let shown = match plan.change {
+            KeyChange::RotateNow => {
+                // A rotation started after this call left (KMS's clock
+                // may lag a little), or one more finished than before.
+                rotation
+                    .on_demand_since
+                    .is_some_and(|t| t >= sent_at - Duration::minutes(1))
+                    || match (on_demand_count(cloud, plan).await, plan.on_demand_done()) {
+                        (Some(now), Some(before)) => now > before,
+                        _ => false,
+                    }
+            }
+            KeyChange::AutoOn(days) => {
+                rotation.automatic && rotation.period_days.is_none_or(|d| d == days)
+            }
+            KeyChange::AutoOff => !rotation.automatic,
+        };
+        if shown {
+            return Some(true);
+        }
+    }
+    read_once.then_some(false)
+}
+
+/// Reads the key until it shows the change done, or patience runs out. A
+/// rotation is done when KMS lists one more on-demand rotation than before
+/// and none is under way; a key whose rotation cannot be read is never
+/// taken for done.
 async fn follow(
     cloud: &dyn Cloud,
     plan: &KeyPlan,
     timing: Timing,
-    sent_at: DateTime<Utc>,
     progress: &mut impl FnMut(&str),
 ) -> KeyEnding {
     let start = tokio::time::Instant::now();
     let mut said_rotating = false;
     loop {
-        if let Ok(key) = cloud.describe_key(&plan.key.arn).await {
-            let rotation = key.rotation.unwrap_or_default();
-            match plan.change {
-                KeyChange::RotateNow if rotation.on_demand_since.is_none() => {
-                    let done = cloud.key_rotations(&plan.key.arn).await.ok().and_then(|r| {
-                        r.iter()
-                            .filter(|x| x.kind == RotationKind::OnDemand)
-                            .map(|x| x.at)
-                            .filter(|at| *at >= sent_at - Duration::minutes(5))
-                            .max()
-                    });
-                    return KeyEnding::Done(done);
+        tokio::time::sleep(timing.poll).await;
+        let rotation = cloud
+            .describe_key(&plan.key.arn)
+            .await
+            .ok()
+            .and_then(|k| k.rotation);
+        match (plan.change, rotation) {
+            (KeyChange::RotateNow, Some(r)) if r.on_demand_since.is_none() => {
+                let before = plan.on_demand_done().unwrap_or(0);
+                if let Ok(list) = cloud.key_rotations(&plan.key.arn).await {
+                    let done: Vec<&RotationRecord> = list
+                        .iter()
+                        .filter(|x| x.kind == RotationKind::OnDemand)
+                        .collect();
+                    if done.len() > before {
+                        return KeyEnding::Done(done.iter().map(|x| x.at).max());
+                    }
                 }
-                KeyChange::RotateNow if !said_rotating => {
-                    said_rotating = true;
-                    progress("  rotating");
-                }
-                KeyChange::AutoOn(days)
-                    if rotation.automatic && rotation.period_days.is_none_or(|d| d == days) =>
-                {
-                    return KeyEnding::Done(rotation.next_at);
-                }
-                KeyChange::AutoOff if !rotation.automatic => return KeyEnding::Done(None),
-                _ => {}
             }
+            (KeyChange::RotateNow, Some(_)) if !said_rotating => {
+                said_rotating = true;
+                progress("  rotating");
+            }
+            (KeyChange::AutoOn(days), Some(r))
+                if r.automatic && r.period_days.is_none_or(|d| d == days) =>
+            {
+                return KeyEnding::Done(r.next_at);
+            }
+            (KeyChange::AutoOff, Some(r)) if !r.automatic => return KeyEnding::Done(None),
+            _ => {}
         }
         if start.elapsed() >= timing.patience {
             return KeyEnding::TimedOut;
         }
-        tokio::time::sleep(timing.poll).await;
     }
 }
 

@@ -290,16 +290,8 @@ async fn change(
     confirm: &ConfirmArgs,
 ) -> anyhow::Result<ExitCode> {
     let cloud = connect(cli, config).await?;
-    let identity = cloud.identity().await?;
-    let ctx = change::ChangeContext {
-        account: Some(identity.account.clone()),
-        caller: Some(identity.arn),
-        region: cloud.region().to_string(),
-        ledger: ledger(cli, config),
-        trail: Trail::from_config(config),
-        audit: audit_log(cli)?,
-        read_only: cli.read_only || config.read_only,
-    };
+    let ctx = change_context(cli, config, cloud.as_ref()).await?;
+    let account = ctx.account.clone().unwrap_or_default();
     // How many streams already use a key: known from the dashboard's last
     // look at the fleet, if there was one.
     let snapshot = (!cli.demo)
@@ -314,7 +306,7 @@ async fn change(
             )
         })
         .and_then(|c| c.load())
-        .filter(|s| s.account == identity.account);
+        .filter(|s| s.account == account);
     let on_key = |arn: &str| {
         snapshot.as_ref().map(|s| {
             s.rows

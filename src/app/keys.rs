@@ -141,6 +141,8 @@ impl App {
         let count = rows.len();
         let page = self.viewport.max(1);
         let k = &mut self.keys_view;
+        // The filter may have shortened the list since the last move.
+        k.selected = k.selected.min(count.saturating_sub(1));
         match action {
             A::Up => k.selected = k.selected.saturating_sub(1),
             A::Down => k.selected += 1,
@@ -158,7 +160,11 @@ impl App {
                 }
             }
             A::Back if !k.filter.is_empty() => k.filter.clear(),
-            A::Back | A::Keys => self.view = View::Table,
+            A::Back | A::Keys => {
+                self.view = View::Table;
+                self.only_key = None;
+                self.refresh_view();
+            }
             A::Filter => self.filtering = true,
             A::Sort => k.sort = k.sort.next(),
             A::Window => {

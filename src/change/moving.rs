@@ -14,17 +14,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::StreamExt;
 
 use super::{
-    carry_out, explain, plan, ChangeContext, ChangeError, Ending, Plan, Request, Step, Timing,
+    carry_out, explain, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request, Step,
+    Timing,
 };
 use crate::cli::{exit, ConfirmArgs};
-use crate::cloud::{Cloud, CloudError, KeyRef, KmsKey};
+use crate::cloud::{Cloud, CloudError, KeyRef, KmsKey, Stream};
 use crate::inventory::{self, KeyBook};
 use crate::text::{escape, for_terminal};
 
-/// A customer key can encrypt at most this many streams.
-pub const STREAMS_PER_KEY: usize = 500;
-/// Streams followed at once: their Start calls still leave at the Firehose
-/// pace, one limiter for every call.
+use crate::preflight::STREAMS_PER_KEY;
+
+/// Streams moved at once: each is sent (at the Firehose pace, one limiter
+/// for every call) and followed until it settles before the next starts.
 const AT_ONCE: usize = 4;
 
 /// The move, ready to confirm.
@@ -34,7 +35,7 @@ pub struct MovePlan {
     pub to_label: String,
     /// Each stream on OLD, in name order: its plan against NEW (the verdict
     /// inside says whether it may be sent), or why it could not be planned.
-    pub streams: Vec<(String, Result<Plan, String>)>,
+    pub streams: Streams,
     /// Why nothing may be sent at all, if so.
     pub refusal: Option<String>,
 }
@@ -87,22 +88,14 @@ pub async fn plan_move(
     let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
     let names = inventory::list_names(cloud, 100).await?;
     let fleet = inventory::describe_all(cloud, &names, concurrency).await;
-    let mut on_key: HashMap<String, usize> = HashMap::new();
-    for s in fleet.iter().filter_map(|(_, s)| s.as_ref().ok()) {
-        if let Some(arn) = &s.encryption.key_arn {
-            *on_key.entry(arn.clone()).or_default() += 1;
-        }
-    }
-    let moving: Vec<String> = fleet
-        .iter()
-        .filter_map(|(name, s)| {
-            s.as_ref()
-                .ok()
-                .filter(|s| s.encryption.key_arn.as_deref() == Some(old.arn.as_str()))
-                .map(|_| name.clone())
-        })
-        .collect();
-    let count = |arn: &str| on_key.get(arn).copied().or(Some(0));
+    let (on_key, unread) = tally(&fleet);
+    let moving = on_old(&fleet, &old.arn);
+    // Unknown when a stream could not be described: it may use the key.
+    let count = |arn: &str| {
+        unread
+            .is_empty()
+            .then(|| on_key.get(arn).copied().unwrap_or(0))
+    };
     let mut streams = Vec::new();
     for name in &moving {
         let request = Request::Rotate {
@@ -110,19 +103,30 @@ pub async fn plan_move(
             key: to.clone(),
         };
         let planned = match plan(cloud, ctx, &request, count).await {
-            Ok(p) => Ok(p),
+            Ok(p) => {
+                if !p.verdict.allowed() {
+                    // Skipped, and on record like any refused change.
+                    let _ = refuse(ctx, &p, &p.verdict.refusals.join("; "));
+                }
+                Ok(p)
+            }
             Err(ChangeError::Refused(why)) => Err(why),
             Err(e) => Err(e.to_string()),
         };
         streams.push((name.clone(), planned));
     }
+    // Streams that could not be described are listed, never counted moved.
+    streams.extend(unread);
+    let sending = streams
+        .iter()
+        .filter(|(_, p)| p.as_ref().is_ok_and(|p| p.verdict.allowed()))
+        .count();
     let on_new = new_arn
         .as_deref()
         .map_or(0, |a| on_key.get(a).copied().unwrap_or(0));
     let refusal = match new_arn {
-        Some(_) if on_new + moving.len() > STREAMS_PER_KEY => Some(format!(
-            "the new key already encrypts {on_new} streams; {} more would pass KMS's limit of {STREAMS_PER_KEY} streams a key",
-            moving.len()
+        Some(_) if on_new + sending > STREAMS_PER_KEY => Some(format!(
+            "the new key already encrypts {on_new} streams; {sending} more would pass KMS's limit of {STREAMS_PER_KEY} streams a key"
         )),
         _ if moving.is_empty() => Some(format!(
             "no stream is encrypted with {}: nothing to move",
@@ -141,6 +145,43 @@ pub async fn plan_move(
         refusal,
     })
 }
+
+/// How many streams each key encrypts, and the streams that could not be
+/// described (listed as skipped: they may be on the key).
+fn tally(fleet: &[(String, Result<Stream, CloudError>)]) -> (HashMap<String, usize>, Streams) {
+    let mut on_key: HashMap<String, usize> = HashMap::new();
+    let mut unread = Vec::new();
+    for (name, s) in fleet {
+        match s {
+            Ok(s) => {
+                if let Some(arn) = &s.encryption.key_arn {
+                    *on_key.entry(arn.clone()).or_default() += 1;
+                }
+            }
+            Err(e) => unread.push((name.clone(), Err(format!("could not be described ({e})")))),
+        }
+    }
+    (on_key, unread)
+}
+
+/// The streams on the key as Firehose uses it: a stopped stream may still
+/// name its last key, and a failed enable the key it never got.
+fn on_old(fleet: &[(String, Result<Stream, CloudError>)], arn: &str) -> Vec<String> {
+    fleet
+        .iter()
+        .filter_map(|(name, s)| {
+            s.as_ref()
+                .ok()
+                .filter(|s| s.encryption.key_arn.as_deref() == Some(arn))
+                .filter(|s| s.encryption.status != crate::cloud::EncryptionStatus::Disabled)
+                .filter(|s| !inventory::never_got_key(&s.encryption))
+                .map(|_| name.clone())
+        })
+        .collect()
+}
+
+/// Each stream's plan against NEW, or why it has none.
+type Streams = Vec<(String, Result<Plan, String>)>;
 
 /// The plan in words, one line a stream.
 pub fn describe(m: &MovePlan, calls_per_second: u32) -> String {
@@ -173,10 +214,12 @@ pub fn describe(m: &MovePlan, calls_per_second: u32) -> String {
         out.push('\n');
     }
     let n = m.sendable().count();
+    let rounds = n.div_ceil(AT_ONCE);
     let secs = n.div_ceil(calls_per_second.max(1) as usize);
     out.push_str(&format!(
-        "Plan     {n} to send, {} skipped; the calls take about {secs} s at the Firehose pace, then each stream settles (usually within minutes)\n",
-        m.streams.len() - n
+        "Plan     {n} to send, {} skipped; {AT_ONCE} at a time, each followed until it settles: {rounds} round{} of a stream settling (usually a minute or two each), the calls themselves at least {secs} s at the Firehose pace\n",
+        m.streams.len() - n,
+        if rounds == 1 { "" } else { "s" }
     ));
     if let Some(why) = &m.refusal {
         out.push_str(&format!("Refused  {}\n", escape(why)));
@@ -209,26 +252,27 @@ pub async fn run(
         }
     };
     print!("{}", describe(&m, calls_per_second));
-    if let Some(why) = &m.refusal {
+    let refusal = if let Some(why) = &m.refusal {
+        Some(why.clone())
+    } else if ctx.read_only {
+        Some("firekeeper is in read-only mode (--read-only or read_only = true)".to_string())
+    } else if m.sendable().next().is_none() {
+        Some("every stream on the key was refused".to_string())
+    } else if confirm.yes {
+        None
+    } else {
+        typed(&m.from_label).err().map(str::to_string)
+    };
+    if let Some(why) = refusal {
+        // Every change this move would have made is on record as refused.
+        for p in m.sendable() {
+            let _ = refuse(ctx, p, &why);
+        }
         eprintln!(
             "firekeeper: refused, nothing was sent: {}",
-            for_terminal(why)
+            for_terminal(&why)
         );
         return exit::REFUSED;
-    }
-    if ctx.read_only {
-        eprintln!("firekeeper: refused, nothing was sent: firekeeper is in read-only mode");
-        return exit::REFUSED;
-    }
-    if m.sendable().next().is_none() {
-        eprintln!("firekeeper: refused, nothing was sent: every stream on the key was refused");
-        return exit::REFUSED;
-    }
-    if !confirm.yes {
-        if let Err(why) = typed(&m.from_label) {
-            eprintln!("firekeeper: refused, nothing was sent: {why}");
-            return exit::REFUSED;
-        }
     }
     let stop = AtomicBool::new(false);
     let work = futures::stream::iter(m.sendable())
@@ -258,6 +302,8 @@ pub async fn run(
 enum Moved {
     Done,
     Failed,
+    /// AWS refused the call: the stream stays on OLD.
+    Rejected,
     /// Not sent: the user stopped the move first.
     NotSent,
     /// Sent, not waited for.
@@ -306,6 +352,7 @@ async fn move_one(
             println!("  {name}: {}", for_terminal(&e.to_string()));
             match e {
                 ChangeError::Refused(_) => Moved::NotSent,
+                ChangeError::Rejected(_) => Moved::Rejected,
                 _ => Moved::Unclear,
             }
         }
@@ -320,16 +367,23 @@ fn summarise(m: &MovePlan, moved: &[Moved]) -> u8 {
         count(Moved::Failed),
         count(Moved::Unclear),
     );
-    let (not_sent, sent) = (count(Moved::NotSent), count(Moved::Sent));
+    let (not_sent, sent, rejected) = (
+        count(Moved::NotSent),
+        count(Moved::Sent),
+        count(Moved::Rejected),
+    );
     println!(
-        "Moved {done} of {} streams off {} ({failed} failed and kept it, {skipped} skipped, {not_sent} not sent, {sent} not waited for, {unclear} unclear).",
+        "Moved {done} of {} streams off {} ({failed} failed and kept it, {rejected} refused by AWS, {skipped} skipped, {not_sent} not sent, {sent} not waited for, {unclear} unclear).",
         m.streams.len(),
         escape(&m.from_label)
     );
     if failed > 0 {
         exit::FAILED
-    } else if done == m.streams.len() || (sent > 0 && done + sent == m.streams.len()) {
+    } else if done + sent == m.streams.len() {
         exit::DONE
+    } else if not_sent == moved.len() {
+        // Every send was stopped here before its call: nothing was sent.
+        exit::REFUSED
     } else {
         exit::ERROR
     }

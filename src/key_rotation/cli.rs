@@ -90,12 +90,20 @@ async fn run_inner(
             exit::DONE
         }
         KeyEnding::TimedOut => {
-            eprintln!("firekeeper: {label} was still rotating when firekeeper stopped waiting; KMS goes on with it");
+            eprintln!(
+                "firekeeper: {label} did not show the change done when firekeeper stopped waiting; KMS may still be at it. Check with `firekeeper status --output json` before trying again"
+            );
             exit::ERROR
         }
-        KeyEnding::Unconfirmed => {
+        KeyEnding::Unconfirmed(true) => {
             eprintln!(
-                "firekeeper: the answer was lost and {label} does not show the change: KMS probably did not apply it. Nothing was sent again; run the command again to retry"
+                "firekeeper: the answer was lost and {label} does not show the change: KMS probably did not apply it. Nothing was sent again"
+            );
+            exit::ERROR
+        }
+        KeyEnding::Unconfirmed(false) => {
+            eprintln!(
+                "firekeeper: the answer was lost and {label} could not be read: the outcome is not known. Nothing was sent again; check with `firekeeper status --output json` before trying again"
             );
             exit::ERROR
         }

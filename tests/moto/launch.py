@@ -1364,7 +1364,7 @@ class RotationPeriods:
     def __init__(self, app):
         self.app = app
         self._lock = threading.Lock()
-        self._periods = {}  # (region, key ARN) -> (days, enabled at, epoch seconds)
+        self._periods = {}  # (region, key ARN) -> (days, when enabled in epoch seconds)
 
     def __call__(self, environ, start_response):
         call = _identify(environ)
