@@ -56,7 +56,7 @@ impl KeyChange {
 }
 
 /// A key change ready to confirm.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyPlan {
     pub key: KmsKey,
     /// The key as people know it: its alias, or its id.
@@ -94,13 +94,32 @@ pub enum KeyEnding {
     Unconfirmed(bool),
 }
 
-/// The key, the streams on it and the checks, from fresh descriptions.
+/// The streams encrypted with the key `arn`, from fresh descriptions of the
+/// whole fleet (the command line; the dashboard knows them already).
+pub async fn streams_using(
+    cloud: &dyn Cloud,
+    arn: &str,
+    concurrency: usize,
+) -> Result<Vec<String>, CloudError> {
+    let names = inventory::list_names(cloud, 100).await?;
+    Ok(inventory::describe_all(cloud, &names, concurrency)
+        .await
+        .into_iter()
+        .filter_map(|(name, s)| {
+            s.ok()
+                .filter(|s| s.encryption.key_arn.as_deref() == Some(arn))
+                .map(|_| name)
+        })
+        .collect())
+}
+
+/// The key, the streams on it and the checks, from a fresh description.
 pub async fn plan(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     key: &str,
     change: KeyChange,
-    concurrency: usize,
+    streams: Vec<String>,
 ) -> Result<KeyPlan, ChangeError> {
     let described = match cloud.describe_key(key).await {
         Ok(k) => k,
@@ -114,27 +133,12 @@ pub async fn plan(
     };
     let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
     let label = book.key_label(&described.arn);
-    let names = inventory::list_names(cloud, 100).await?;
-    let streams = inventory::describe_all(cloud, &names, concurrency)
-        .await
-        .into_iter()
-        .filter_map(|(name, s)| {
-            s.ok()
-                .filter(|s| s.encryption.key_arn.as_deref() == Some(described.arn.as_str()))
-                .map(|_| name)
-        })
-        .collect();
     let rotations = if described.rotation.is_some() {
         cloud.key_rotations(&described.arn).await.ok()
     } else {
         None
     };
-    let mut verdict = checks(&described, &label, change, Utc::now());
-    if ctx.read_only {
-        verdict
-            .refusals
-            .push("firekeeper is in read-only mode (--read-only or read_only = true)".into());
-    }
+    let verdict = verdict(&described, &label, change, ctx.read_only, Utc::now());
     Ok(KeyPlan {
         key: described,
         label,
@@ -143,6 +147,22 @@ pub async fn plan(
         rotations,
         verdict,
     })
+}
+
+/// The checks, and read-only mode's refusal.
+pub fn verdict(
+    key: &KmsKey,
+    label: &str,
+    change: KeyChange,
+    read_only: bool,
+    now: DateTime<Utc>,
+) -> Verdict {
+    let mut v = checks(key, label, change, now);
+    if read_only {
+        v.refusals
+            .push("firekeeper is in read-only mode (--read-only or read_only = true)".into());
+    }
+    v
 }
 
 /// What KMS would refuse, said before anything is sent.

@@ -171,7 +171,66 @@ impl App {
     }
 
     /// An action of the confirmation or of the stop dialog.
+    /// The confirmation for rotating a key's material, from what the
+    /// dashboard knows: the key, its streams and its rotations so far.
+    pub(super) fn open_key_rotation(&mut self, arn: &str) {
+        use crate::key_rotation::{verdict, KeyChange, KeyPlan};
+        let Some(key) = self.keys.key(arn).cloned() else {
+            self.message = Some((
+                format!(
+                    "{} is not described by KMS yet; try again in a moment",
+                    self.keys.key_label(arn)
+                ),
+                Tone::Bad,
+            ));
+            return;
+        };
+        let label = self.keys.key_label(arn);
+        let streams = self
+            .rows
+            .iter()
+            .filter(|r| {
+                r.stream
+                    .as_ref()
+                    .is_some_and(|s| s.encryption.key_arn.as_deref() == Some(arn))
+            })
+            .map(|r| r.name.clone())
+            .collect();
+        let change = KeyChange::RotateNow;
+        let plan = KeyPlan {
+            verdict: verdict(&key, &label, change, self.context.read_only, self.now),
+            rotations: self.keys.rotations.get(&key.id).cloned(),
+            key,
+            label,
+            change,
+            streams,
+        };
+        self.dialog = Some(Dialog::KeyConfirm(Box::new(plan)));
+    }
+
     pub(super) fn confirm_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        if let Some(Dialog::KeyConfirm(plan)) = &self.dialog {
+            return match action {
+                A::ConfirmNo => {
+                    self.dialog = None;
+                    Vec::new()
+                }
+                A::ConfirmYes if plan.verdict.allowed() => {
+                    let command = WorkerCommand::MakeKeyChange {
+                        key: plan.key.arn.clone(),
+                        change: plan.change,
+                        streams: plan.streams.clone(),
+                    };
+                    self.message = Some((
+                        format!("{}: sending the rotation to KMS…", plan.label),
+                        Tone::Info,
+                    ));
+                    self.dialog = None;
+                    vec![command]
+                }
+                _ => Vec::new(),
+            };
+        }
         let Some(Dialog::Confirm(c)) = &mut self.dialog else {
             return Vec::new();
         };

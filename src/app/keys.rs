@@ -14,7 +14,7 @@ impl App {
             Some(Dialog::Quit(_)) => Mode::QuitConfirm,
             Some(Dialog::Picker(_)) => Mode::Picker,
             Some(Dialog::Confirm(c)) if c.typed.is_some() => Mode::TypedName,
-            Some(Dialog::Confirm(_)) => Mode::Confirm,
+            Some(Dialog::Confirm(_) | Dialog::KeyConfirm(_)) => Mode::Confirm,
             None if self.filtering => Mode::Filter,
             None => match self.view {
                 View::Table => Mode::Table,
@@ -124,6 +124,23 @@ impl App {
             A::Rotate => commands.extend(self.open_picker()),
             A::Disable => self.open_disable(),
             A::Keys => self.view = View::Keys,
+            A::RotateMaterial => {
+                let arn = self.selected_row().and_then(|r| {
+                    let enc = &r.stream.as_ref()?.encryption;
+                    (enc.key_type == Some(crate::cloud::KeyType::CustomerManaged))
+                        .then(|| enc.key_arn.clone())
+                        .flatten()
+                });
+                match arn {
+                    Some(arn) => self.open_key_rotation(&arn),
+                    None => {
+                        self.message = Some((
+                            "this stream has no customer managed key: KMS rotates only those (use r to switch keys)".into(),
+                            Tone::Bad,
+                        ));
+                    }
+                }
+            }
             A::Help => {
                 self.help_from = self.view.clone();
                 self.view = View::Help;
@@ -157,6 +174,12 @@ impl App {
                     self.view = View::Table;
                     self.refresh_view();
                     self.select(0);
+                }
+            }
+            A::RotateMaterial => {
+                if let Some(row) = rows.get(k.selected) {
+                    let arn = row.arn.clone();
+                    self.open_key_rotation(&arn);
                 }
             }
             A::Back if !k.filter.is_empty() => k.filter.clear(),
@@ -281,7 +304,7 @@ impl App {
             Some(Dialog::Confirm(Confirm {
                 typed: Some(name), ..
             })) => name.push(c),
-            Some(Dialog::Confirm(_) | Dialog::Quit(_)) => {}
+            Some(Dialog::Confirm(_) | Dialog::KeyConfirm(_) | Dialog::Quit(_)) => {}
             None if self.filtering => {
                 self.filter_text().push(c);
                 self.refresh_view();

@@ -124,6 +124,9 @@ pub struct PickItem {
 pub enum Dialog {
     Picker(Picker),
     Confirm(Confirm),
+    /// Rotating a key's material: the plan as the dashboard knows it; the
+    /// worker plans again from a fresh description before sending.
+    KeyConfirm(Box<crate::key_rotation::KeyPlan>),
     /// Quitting would stop following these changes: ask first.
     Quit(Vec<String>),
 }

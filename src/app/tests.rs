@@ -575,3 +575,56 @@ fn the_keys_view_sorts_and_its_help_returns_to_it() {
     app.on_key(key('?'));
     assert_eq!(app.view, View::Keys);
 }
+
+#[test]
+fn r_asks_to_rotate_the_keys_material_and_y_sends_it_to_the_worker() {
+    let mut app = demo_app(100, 30);
+    app.on_key(key('K'));
+    while app.key_rows()[app.keys_view.selected].label != "alias/payments" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('R'));
+    let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
+        panic!("a confirmation: {:?}", app.dialog);
+    };
+    assert!(plan.verdict.allowed(), "{:?}", plan.verdict);
+    assert_eq!(plan.streams.len(), 7);
+    let commands = app.on_key(key('y'));
+    assert!(
+        commands.iter().any(
+            |c| matches!(c, WorkerCommand::MakeKeyChange { streams, .. } if streams.len() == 7)
+        ),
+        "{commands:?}"
+    );
+    assert!(app.dialog.is_none());
+
+    // A disabled key: refused in the dialog, y sends nothing.
+    while app.key_rows()[app.keys_view.selected].label != "alias/legacy-billing" {
+        app.on_key(key('k'));
+    }
+    app.on_key(key('R'));
+    let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
+        panic!("a confirmation");
+    };
+    assert!(!plan.verdict.allowed());
+    let commands = app.on_key(key('y'));
+    assert!(!commands
+        .iter()
+        .any(|c| matches!(c, WorkerCommand::MakeKeyChange { .. })));
+    app.on_key(key('n'));
+    assert!(app.dialog.is_none());
+
+    // On a stream with an AWS owned key there is no key material to rotate.
+    app.on_key(key('K'));
+    while selected(&app) != "cloudfront-logs" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('R'));
+    assert!(app.dialog.is_none());
+    assert!(app
+        .message
+        .as_ref()
+        .unwrap()
+        .0
+        .contains("no customer managed key"));
+}

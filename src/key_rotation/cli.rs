@@ -42,7 +42,19 @@ async fn run_inner(
     confirm: &ConfirmArgs,
     concurrency: usize,
 ) -> Result<u8, ChangeError> {
-    let plan = plan(cloud, ctx, key, change, concurrency).await?;
+    // The key's ARN first, to find its streams; the plan describes it again.
+    let arn = match cloud.describe_key(key).await {
+        Ok(k) => k.arn,
+        Err(crate::cloud::CloudError::NotFound(_)) => {
+            return Err(ChangeError::Refused(format!(
+                "KMS has no key {key} in {} (use a key id, key ARN, alias/NAME or alias ARN)",
+                ctx.region
+            )))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let streams = super::streams_using(cloud, &arn, concurrency).await?;
+    let plan = plan(cloud, ctx, key, change, streams).await?;
     print!("{}", describe(&plan));
     if !plan.verdict.allowed() {
         return Err(refuse(ctx, &plan, &plan.verdict.refusals.join("; ")).await);

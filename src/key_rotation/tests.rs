@@ -57,6 +57,12 @@ impl Harness {
     }
 }
 
+/// The demo's streams on `key`, as the command line finds them.
+async fn on_key(sim: &SimCloud, key: &str) -> Vec<String> {
+    let arn = sim.describe_key(key).await.unwrap().arn;
+    streams_using(sim, &arn, 4).await.unwrap()
+}
+
 fn quick() -> Timing {
     Timing {
         poll: std::time::Duration::from_millis(1),
@@ -67,9 +73,15 @@ fn quick() -> Timing {
 #[tokio::test]
 async fn rotating_now_adds_an_on_demand_rotation_and_is_audited() {
     let h = harness();
-    let p = plan(&h.sim, &h.ctx, "alias/payments", KeyChange::RotateNow, 4)
-        .await
-        .unwrap();
+    let p = plan(
+        &h.sim,
+        &h.ctx,
+        "alias/payments",
+        KeyChange::RotateNow,
+        on_key(&h.sim, "alias/payments").await,
+    )
+    .await
+    .unwrap();
     assert!(p.verdict.allowed(), "{:?}", p.verdict);
     assert_eq!(p.label, "alias/payments");
     assert!(
@@ -116,9 +128,15 @@ async fn every_refusal_says_why_and_sends_nothing() {
         ("alias/retired-clickstream", "is PendingDeletion"),
     ];
     for (key, why) in cases {
-        let p = plan(&h.sim, &h.ctx, key, KeyChange::RotateNow, 4)
-            .await
-            .unwrap();
+        let p = plan(
+            &h.sim,
+            &h.ctx,
+            key,
+            KeyChange::RotateNow,
+            on_key(&h.sim, key).await,
+        )
+        .await
+        .unwrap();
         assert!(!p.verdict.allowed(), "{key}");
         assert!(
             p.verdict.refusals.join("; ").contains(why),
@@ -140,9 +158,15 @@ async fn every_refusal_says_why_and_sends_nothing() {
     // Read-only: refused whatever the key.
     let mut ctx = h.ctx.clone();
     ctx.read_only = true;
-    let p = plan(&h.sim, &ctx, "alias/payments", KeyChange::RotateNow, 4)
-        .await
-        .unwrap();
+    let p = plan(
+        &h.sim,
+        &ctx,
+        "alias/payments",
+        KeyChange::RotateNow,
+        on_key(&h.sim, "alias/payments").await,
+    )
+    .await
+    .unwrap();
     assert!(p.verdict.refusals.join(" ").contains("read-only"));
 }
 
@@ -210,7 +234,7 @@ async fn automatic_rotation_is_turned_on_with_its_period_and_off() {
         &h.ctx,
         "alias/orders-events",
         KeyChange::AutoOn(180),
-        4,
+        on_key(&h.sim, "alias/orders-events").await,
     )
     .await
     .unwrap();
@@ -227,9 +251,15 @@ async fn automatic_rotation_is_turned_on_with_its_period_and_off() {
         .unwrap();
     assert_eq!((r.automatic, r.period_days), (true, Some(180)));
 
-    let p = plan(&h.sim, &h.ctx, "alias/orders-events", KeyChange::AutoOff, 4)
-        .await
-        .unwrap();
+    let p = plan(
+        &h.sim,
+        &h.ctx,
+        "alias/orders-events",
+        KeyChange::AutoOff,
+        on_key(&h.sim, "alias/orders-events").await,
+    )
+    .await
+    .unwrap();
     carry_out(&h.sim, &h.ctx, &p, quick(), true, |_| {})
         .await
         .unwrap();

@@ -25,6 +25,8 @@ pub enum UserAction {
     Disable,
     /// The keys view: every key the fleet uses, one row a key.
     Keys,
+    /// Rotate the key material of the selected stream's (or row's) key.
+    RotateMaterial,
     Help,
     Quit,
     /// Close the filter prompt, keeping what was typed.
@@ -65,6 +67,7 @@ impl UserAction {
         UserAction::Rotate,
         UserAction::Disable,
         UserAction::Keys,
+        UserAction::RotateMaterial,
         UserAction::Help,
         UserAction::Quit,
         UserAction::FilterKeep,
@@ -97,6 +100,7 @@ impl UserAction {
             UserAction::Rotate => "rotate",
             UserAction::Disable => "disable",
             UserAction::Keys => "keys",
+            UserAction::RotateMaterial => "rotate_material",
             UserAction::Help => "help",
             UserAction::Quit => "quit",
             UserAction::FilterKeep => "filter_keep",
@@ -115,7 +119,10 @@ impl UserAction {
     /// Whether the action starts a change to a stream: refused, and its keys
     /// not offered, in read-only mode.
     pub fn changes_something(self) -> bool {
-        matches!(self, UserAction::Rotate | UserAction::Disable)
+        matches!(
+            self,
+            UserAction::Rotate | UserAction::Disable | UserAction::RotateMaterial
+        )
     }
 }
 
@@ -157,6 +164,7 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::Rotate, "change the stream's key, or enable encryption"),
     (A::Disable, "stop the stream's encryption"),
     (A::Keys, "keys view: every key the fleet uses"),
+    (A::RotateMaterial, "rotate the key's material (KMS)"),
     (A::Help, "show or hide this help"),
     (A::Quit, "quit (Ctrl-c always quits)"),
 ];
@@ -175,6 +183,7 @@ const KEYS: &[(UserAction, &str)] = &[
     (A::Window, "cycle KMS error window: 1h, 3h, 12h, 24h"),
     (A::Refresh, "refresh everything now"),
     (A::Keys, "back to the streams"),
+    (A::RotateMaterial, "rotate the key's material (KMS)"),
     (A::Help, "show or hide this help"),
     (A::Quit, "quit (Ctrl-c always quits)"),
 ];

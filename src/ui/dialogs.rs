@@ -22,6 +22,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 2 + 4 + 2 + notes as u16 * 2 + u16::from(notes > 0) + u16::from(c.typed.is_some());
             confirm(frame, super::popup(area, 76, height), c, &app.keymap, theme);
         }
+        Some(Dialog::KeyConfirm(plan)) => {
+            let text = crate::key_rotation::cli::describe(plan);
+            // Each line may wrap once in the 76 columns of the box.
+            let rows: u16 = text
+                .lines()
+                .map(|l| if l.chars().count() > 74 { 2 } else { 1 })
+                .sum();
+            let height = rows + 4;
+            key_confirm(
+                frame,
+                super::popup(area, 76, height),
+                &text,
+                plan,
+                &app.keymap,
+                theme,
+            );
+        }
         Some(Dialog::Quit(streams)) => quit(
             frame,
             super::popup(area, 64, 7),
@@ -56,6 +73,55 @@ fn keys(keymap: &Keymap, action: UserAction) -> String {
         .copied()
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Rotating a key's material: the plan in the command line's words, and y/n.
+fn key_confirm(
+    frame: &mut Frame,
+    area: Rect,
+    text: &str,
+    plan: &crate::key_rotation::KeyPlan,
+    keymap: &Keymap,
+    theme: &Theme,
+) {
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Rotate the key material? ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines: Vec<Line> = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("Refused") {
+                Line::styled(l.to_string(), theme.error())
+            } else if l.starts_with("Warning") {
+                Line::styled(l.to_string(), theme.warn())
+            } else {
+                Line::from(l.to_string())
+            }
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(if plan.verdict.allowed() {
+        Line::styled(
+            format!(
+                "{} rotate now   {} cancel",
+                key(keymap, UserAction::ConfirmYes),
+                keys(keymap, UserAction::ConfirmNo)
+            ),
+            theme.key(),
+        )
+    } else {
+        Line::styled(
+            format!(
+                "This rotation cannot be made.   {} close",
+                keys(keymap, UserAction::ConfirmNo)
+            ),
+            theme.key(),
+        )
+    });
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 fn quit(frame: &mut Frame, area: Rect, streams: &[String], keymap: &Keymap, theme: &Theme) {

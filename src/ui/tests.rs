@@ -567,3 +567,16 @@ fn keys_view_160x48() {
     app.update(UserAction::Keys);
     assert_snapshot!(screen(&app));
 }
+
+#[test]
+fn rotate_material_confirmation_80x24() {
+    let mut app = demo_app(80, 24);
+    app.update(UserAction::Keys);
+    while app.key_rows()[app.keys_view.selected].label != "alias/payments" {
+        app.update(UserAction::Down);
+    }
+    app.update(UserAction::RotateMaterial);
+    let text = screen(&app);
+    assert!(text.contains("Rotate the key material?"), "{text}");
+    assert_snapshot!(text);
+}

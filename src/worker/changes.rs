@@ -31,6 +31,92 @@ impl Worker {
     }
 }
 
+impl Worker {
+    /// Rotating a key's material: planned again from a fresh description of
+    /// the key, sent once, followed; each step on the status line.
+    pub(super) fn start_key_change(
+        &mut self,
+        key: String,
+        change: crate::key_rotation::KeyChange,
+        streams: Vec<String>,
+    ) {
+        let job = KeyJob {
+            cloud: self.cloud.clone(),
+            ctx: self.changes.clone(),
+            events: self.events.clone(),
+            key,
+        };
+        self.jobs.push(job.run(change, streams).boxed());
+    }
+}
+
+struct KeyJob {
+    cloud: Arc<dyn Cloud>,
+    ctx: ChangeContext,
+    events: UnboundedSender<DataEvent>,
+    key: String,
+}
+
+impl KeyJob {
+    async fn run(mut self, change: crate::key_rotation::KeyChange, streams: Vec<String>) -> Job {
+        let (text, tone) = self.carry_out(change, streams).await;
+        self.say(text, tone);
+        Job::KeyChanged
+    }
+
+    async fn carry_out(
+        &mut self,
+        change: crate::key_rotation::KeyChange,
+        streams: Vec<String>,
+    ) -> (String, Tone) {
+        use crate::key_rotation::{self, KeyEnding};
+        if self.ctx.account.is_none() {
+            if let Ok(id) = self.cloud.identity().await {
+                self.ctx.account = Some(id.account);
+                self.ctx.caller = Some(id.arn);
+            }
+        }
+        let cloud = self.cloud.as_ref();
+        let plan = match key_rotation::plan(cloud, &self.ctx, &self.key, change, streams).await {
+            Ok(plan) => plan,
+            Err(e) => return (e.to_string(), Tone::Bad),
+        };
+        let label = plan.label.clone();
+        let timing = key_rotation::Timing::default();
+        let ending =
+            key_rotation::carry_out(cloud, &self.ctx, &plan, timing, true, |step: &str| {
+                self.say(format!("{label}: {}", step.trim()), Tone::Info);
+            })
+            .await;
+        match ending {
+            Ok(KeyEnding::Done(Some(at))) => (
+                format!("{label}: key material rotated at {}.", crate::model::stamp(at)),
+                Tone::Good,
+            ),
+            Ok(KeyEnding::Done(None) | KeyEnding::Sent) => (format!("{label}: done."), Tone::Good),
+            Ok(KeyEnding::TimedOut) => (
+                format!("{label}: not shown done yet; KMS may still be rotating."),
+                Tone::Bad,
+            ),
+            Ok(KeyEnding::Unconfirmed(_)) => (
+                format!(
+                    "{label}: the answer was lost and the outcome is not known; nothing was sent again."
+                ),
+                Tone::Bad,
+            ),
+            Err(e) => (format!("{label}: {e}"), Tone::Bad),
+        }
+    }
+
+    fn say(&self, text: String, tone: Tone) {
+        let _ = self.events.send(DataEvent::ChangeReport {
+            stream: self.key.clone(),
+            text,
+            tone,
+        });
+    }
+}
+
 struct ChangeJob {
     cloud: Arc<dyn Cloud>,
     ctx: ChangeContext,

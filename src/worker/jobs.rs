@@ -24,6 +24,8 @@ pub(super) enum Job {
     AllKeys(Result<KeyBook, CloudError>),
     /// A change finished (its progress went out as it happened).
     Changed(String),
+    /// A change to a key's rotation finished.
+    KeyChanged,
     Names(Result<Vec<String>, CloudError>),
     Stream(String, Result<Stream, CloudError>),
     Keys(Result<KeyBook, CloudError>),

@@ -56,6 +56,13 @@ pub enum WorkerCommand {
         request: crate::change::Request,
         streams_on_key: Option<usize>,
     },
+    /// Change a key's material rotation, confirmed by the user; planned
+    /// again from a fresh description of the key.
+    MakeKeyChange {
+        key: String,
+        change: crate::key_rotation::KeyChange,
+        streams: Vec<String>,
+    },
 }
 
 /// What a fetch that AWS failed was for: the dashboard marks that part of
@@ -392,6 +399,11 @@ impl Worker {
                 request,
                 streams_on_key,
             } => self.start_change(request, streams_on_key),
+            WorkerCommand::MakeKeyChange {
+                key,
+                change,
+                streams,
+            } => self.start_key_change(key, change, streams),
         }
     }
 }

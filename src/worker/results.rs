@@ -33,6 +33,11 @@ impl Worker {
                 self.scheduler.expire(&name);
                 return true;
             }
+            Job::KeyChanged => {
+                // Its rotation status and list have changed.
+                self.keys.hurry(now);
+                return true;
+            }
             Job::Identity(result) => self.identity_answered(result, now),
             Job::Names(result) => self.names_listed(result, now),
             Job::Stream(name, result) => self.described(name, result, now),
