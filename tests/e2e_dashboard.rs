@@ -628,3 +628,32 @@ async fn described_since(
         e.event_name() == Some("DescribeDeliveryStream") && e.username() == Some("testing")
     })
 }
+
+/// The keys view on the demo, as on call over SSH: K, the retiring key's
+/// streams, then R to rotate a key's material, followed to the end.
+#[test]
+fn keys_view_and_rotating_key_material_on_the_demo() {
+    let sandbox = Sandbox::new();
+    let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
+    tmux.wait_for("billing-export");
+    tmux.keys(&["K"]);
+    let screen = tmux.wait_for("alias/ledger-2019");
+    assert!(screen.contains("HEALTH"), "{screen}");
+    // Its six streams.
+    tmux.keys(&["/", "l", "e", "d", "g", "e", "r", "Enter", "Enter"]);
+    let screen = tmux.wait_for("ledger-sync");
+    assert!(screen.contains("key:alias/ledger-2019"), "{screen}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("ROTATED");
+    tmux.keys(&["R"]);
+    let screen = tmux.wait_for("Rotate the key material?");
+    assert!(
+        screen.contains("6 streams on this key keep working"),
+        "{screen}"
+    );
+    tmux.keys(&["y"]);
+    let screen = tmux.wait_for("key material rotated at");
+    assert!(screen.contains("alias/ledger-2019"), "{screen}");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+}

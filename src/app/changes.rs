@@ -173,8 +173,8 @@ impl App {
     /// An action of the confirmation or of the stop dialog.
     /// The confirmation for rotating a key's material, from what the
     /// dashboard knows: the key, its streams and its rotations so far.
-    pub(super) fn open_key_rotation(&mut self, arn: &str) {
-        use crate::key_rotation::{verdict, KeyChange, KeyPlan};
+    pub(super) fn open_key_rotation(&mut self, arn: &str, change: crate::key_rotation::KeyChange) {
+        use crate::key_rotation::{verdict, KeyPlan};
         let Some(key) = self.keys.key(arn).cloned() else {
             self.message = Some((
                 format!(
@@ -196,7 +196,6 @@ impl App {
             })
             .map(|r| r.name.clone())
             .collect();
-        let change = KeyChange::RotateNow;
         let plan = KeyPlan {
             verdict: verdict(&key, &label, change, self.context.read_only, self.now),
             rotations: self.keys.rotations.get(&key.id).cloned(),
@@ -222,7 +221,7 @@ impl App {
                         streams: plan.streams.clone(),
                     };
                     self.message = Some((
-                        format!("{}: sending the rotation to KMS…", plan.label),
+                        format!("{}: sending the change to KMS…", plan.label),
                         Tone::Info,
                     ));
                     self.dialog = None;

@@ -4,6 +4,7 @@
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::{App, Confirm, Dialog, LoadingState, View, WorkerCommand};
+use crate::key_rotation::KeyChange;
 use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
 use crate::model::Tone;
 
@@ -132,7 +133,7 @@ impl App {
                         .flatten()
                 });
                 match arn {
-                    Some(arn) => self.open_key_rotation(&arn),
+                    Some(arn) => self.open_key_rotation(&arn, KeyChange::RotateNow),
                     None => {
                         self.message = Some((
                             "this stream has no customer managed key: KMS rotates only those (use r to switch keys)".into(),
@@ -179,7 +180,22 @@ impl App {
             A::RotateMaterial => {
                 if let Some(row) = rows.get(k.selected) {
                     let arn = row.arn.clone();
-                    self.open_key_rotation(&arn);
+                    self.open_key_rotation(&arn, KeyChange::RotateNow);
+                }
+            }
+            A::AutoRotation => {
+                if let Some(row) = rows.get(k.selected) {
+                    let on = row
+                        .key
+                        .as_ref()
+                        .and_then(crate::cloud::KmsKey::rotation_enabled);
+                    let change = if on == Some(true) {
+                        KeyChange::AutoOff
+                    } else {
+                        KeyChange::AutoOn(crate::key_rotation::DEFAULT_PERIOD_DAYS)
+                    };
+                    let arn = row.arn.clone();
+                    self.open_key_rotation(&arn, change);
                 }
             }
             A::Back if !k.filter.is_empty() => k.filter.clear(),

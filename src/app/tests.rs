@@ -628,3 +628,35 @@ fn r_asks_to_rotate_the_keys_material_and_y_sends_it_to_the_worker() {
         .0
         .contains("no customer managed key"));
 }
+
+#[test]
+fn a_in_the_keys_view_turns_automatic_rotation_on_or_off() {
+    let mut app = demo_app(100, 30);
+    app.on_key(key('K'));
+    // alias/analytics does not rotate: A offers to turn it on, yearly.
+    while app.key_rows()[app.keys_view.selected].label != "alias/analytics" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('A'));
+    let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
+        panic!("a confirmation: {:?}", app.dialog);
+    };
+    assert_eq!(plan.change, crate::key_rotation::KeyChange::AutoOn(365));
+    let commands = app.on_key(key('y'));
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        WorkerCommand::MakeKeyChange {
+            change: crate::key_rotation::KeyChange::AutoOn(365),
+            ..
+        }
+    )));
+    // alias/payments rotates: A offers to turn it off.
+    while app.key_rows()[app.keys_view.selected].label != "alias/payments" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('A'));
+    let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
+        panic!("a confirmation: {:?} {:?}", app.message, app.mode());
+    };
+    assert_eq!(plan.change, crate::key_rotation::KeyChange::AutoOff);
+}

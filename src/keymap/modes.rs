@@ -27,6 +27,8 @@ pub enum UserAction {
     Keys,
     /// Rotate the key material of the selected stream's (or row's) key.
     RotateMaterial,
+    /// Turn the keys view row's automatic rotation on (or off, if on).
+    AutoRotation,
     Help,
     Quit,
     /// Close the filter prompt, keeping what was typed.
@@ -68,6 +70,7 @@ impl UserAction {
         UserAction::Disable,
         UserAction::Keys,
         UserAction::RotateMaterial,
+        UserAction::AutoRotation,
         UserAction::Help,
         UserAction::Quit,
         UserAction::FilterKeep,
@@ -101,6 +104,7 @@ impl UserAction {
             UserAction::Disable => "disable",
             UserAction::Keys => "keys",
             UserAction::RotateMaterial => "rotate_material",
+            UserAction::AutoRotation => "auto_rotation",
             UserAction::Help => "help",
             UserAction::Quit => "quit",
             UserAction::FilterKeep => "filter_keep",
@@ -121,7 +125,10 @@ impl UserAction {
     pub fn changes_something(self) -> bool {
         matches!(
             self,
-            UserAction::Rotate | UserAction::Disable | UserAction::RotateMaterial
+            UserAction::Rotate
+                | UserAction::Disable
+                | UserAction::RotateMaterial
+                | UserAction::AutoRotation
         )
     }
 }
@@ -184,6 +191,10 @@ const KEYS: &[(UserAction, &str)] = &[
     (A::Refresh, "refresh everything now"),
     (A::Keys, "back to the streams"),
     (A::RotateMaterial, "rotate the key's material (KMS)"),
+    (
+        A::AutoRotation,
+        "turn automatic rotation on (yearly) or off",
+    ),
     (A::Help, "show or hide this help"),
     (A::Quit, "quit (Ctrl-c always quits)"),
 ];

@@ -85,9 +85,13 @@ fn key_confirm(
     theme: &Theme,
 ) {
     frame.render_widget(Clear, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Rotate the key material? ");
+    use crate::key_rotation::KeyChange;
+    let (title, yes) = match plan.change {
+        KeyChange::RotateNow => (" Rotate the key material? ", "rotate now"),
+        KeyChange::AutoOn(_) => (" Rotate automatically? ", "turn it on"),
+        KeyChange::AutoOff => (" Stop rotating automatically? ", "turn it off"),
+    };
+    let block = Block::default().borders(Borders::ALL).title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines: Vec<Line> = text
@@ -106,7 +110,7 @@ fn key_confirm(
     lines.push(if plan.verdict.allowed() {
         Line::styled(
             format!(
-                "{} rotate now   {} cancel",
+                "{} {yes}   {} cancel",
                 key(keymap, UserAction::ConfirmYes),
                 keys(keymap, UserAction::ConfirmNo)
             ),
@@ -115,7 +119,7 @@ fn key_confirm(
     } else {
         Line::styled(
             format!(
-                "This rotation cannot be made.   {} close",
+                "This change cannot be made.   {} close",
                 keys(keymap, UserAction::ConfirmNo)
             ),
             theme.key(),
