@@ -128,9 +128,15 @@ pub async fn plan_move(
         Some(_) if on_new + sending > STREAMS_PER_KEY => Some(format!(
             "the new key already encrypts {on_new} streams; {sending} more would pass KMS's limit of {STREAMS_PER_KEY} streams a key"
         )),
-        _ if moving.is_empty() => Some(format!(
+        _ if moving.is_empty() && streams.is_empty() => Some(format!(
             "no stream is encrypted with {}: nothing to move",
             book.key_label(&old.arn)
+        )),
+        // Only streams that could not be described: they may be on OLD.
+        _ if moving.is_empty() => Some(format!(
+            "no stream described uses {}, but {} could not be described; try again when they can be",
+            book.key_label(&old.arn),
+            streams.len()
         )),
         _ => None,
     };
