@@ -307,6 +307,22 @@ async fn resolve_key(
     }
 }
 
+/// The key a user named (id, ARN, alias or alias ARN) as KMS describes it,
+/// or a refusal saying no such key exists here.
+pub(crate) async fn named_key(
+    cloud: &dyn Cloud,
+    region: &str,
+    key: &str,
+) -> Result<crate::cloud::KmsKey, ChangeError> {
+    match cloud.describe_key(key).await {
+        Ok(k) => Ok(k),
+        Err(CloudError::NotFound(_)) => Err(ChangeError::Refused(format!(
+            "KMS has no key {key} in {region} (use a key id, key ARN, alias/NAME or alias ARN)"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// One line of the audit log about this plan.
 fn audit_entry(
     ctx: &ChangeContext,

@@ -121,16 +121,7 @@ pub async fn plan(
     change: KeyChange,
     streams: Vec<String>,
 ) -> Result<KeyPlan, ChangeError> {
-    let described = match cloud.describe_key(key).await {
-        Ok(k) => k,
-        Err(CloudError::NotFound(_)) => {
-            return Err(ChangeError::Refused(format!(
-                "KMS has no key {key} in {} (use a key id, key ARN, alias/NAME or alias ARN)",
-                ctx.region
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let described = crate::change::named_key(cloud, &ctx.region, key).await?;
     let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
     let label = book.key_label(&described.arn);
     let rotations = if described.rotation.is_some() {

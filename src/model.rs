@@ -96,6 +96,15 @@ pub struct Row {
     pub described_at: Option<DateTime<Utc>>,
 }
 
+impl Row {
+    /// Whether the stream, as last described, names this key.
+    pub fn encrypted_with(&self, arn: &str) -> bool {
+        self.stream
+            .as_ref()
+            .is_some_and(|s| s.encryption.key_arn.as_deref() == Some(arn))
+    }
+}
+
 /// How every date and time is written: UTC, to the minute.
 pub const STAMP: &str = "%Y-%m-%d %H:%M UTC";
 

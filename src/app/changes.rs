@@ -189,11 +189,7 @@ impl App {
         let streams = self
             .rows
             .iter()
-            .filter(|r| {
-                r.stream
-                    .as_ref()
-                    .is_some_and(|s| s.encryption.key_arn.as_deref() == Some(arn))
-            })
+            .filter(|r| r.encrypted_with(arn))
             .map(|r| r.name.clone())
             .collect();
         let plan = KeyPlan {
@@ -282,11 +278,7 @@ impl App {
             Change::Start(KeyRef::Customer(k)) => Some(
                 self.rows
                     .iter()
-                    .filter(|r| {
-                        r.stream.as_ref().is_some_and(|s| {
-                            s.encryption.key_arn.as_deref() == Some(k.arn.as_str())
-                        })
-                    })
+                    .filter(|r| r.encrypted_with(&k.arn))
                     .count(),
             ),
             _ => None,

@@ -330,11 +330,9 @@ impl App {
         let keep = self.selected_row().map(|r| r.name.clone());
         let needle = self.filter.to_lowercase();
         let on_key = |row: &Row| {
-            self.only_key.as_ref().is_none_or(|(arn, _)| {
-                row.stream
-                    .as_ref()
-                    .is_some_and(|s| s.encryption.key_arn.as_deref() == Some(arn.as_str()))
-            })
+            self.only_key
+                .as_ref()
+                .is_none_or(|(arn, _)| row.encrypted_with(arn))
         };
         let mut visible: Vec<usize> = (0..self.rows.len())
             .filter(|&i| on_key(&self.rows[i]))

@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use futures::StreamExt;
 
 use super::{
-    carry_out, explain, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request, Step,
-    Timing,
+    carry_out, explain, named_key, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request,
+    Step, Timing,
 };
 use crate::cli::{exit, ConfirmArgs};
 use crate::cloud::{Cloud, CloudError, KeyRef, KmsKey, Stream};
@@ -57,28 +57,10 @@ pub async fn plan_move(
     to: &KeyRef,
     concurrency: usize,
 ) -> Result<MovePlan, ChangeError> {
-    let old = match cloud.describe_key(from).await {
-        Ok(k) => k,
-        Err(CloudError::NotFound(_)) => {
-            return Err(ChangeError::Refused(format!(
-                "KMS has no key {from} in {} (use a key id, key ARN, alias/NAME or alias ARN)",
-                ctx.region
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let old = named_key(cloud, &ctx.region, from).await?;
     let new_arn = match to {
         KeyRef::AwsOwned => None,
-        KeyRef::Customer(k) => match cloud.describe_key(k).await {
-            Ok(key) => Some(key.arn),
-            Err(CloudError::NotFound(_)) => {
-                return Err(ChangeError::Refused(format!(
-                    "KMS has no key {k} in {}",
-                    ctx.region
-                )))
-            }
-            Err(e) => return Err(e.into()),
-        },
+        KeyRef::Customer(k) => Some(named_key(cloud, &ctx.region, k).await?.arn),
     };
     if new_arn.as_deref() == Some(old.arn.as_str()) {
         return Err(ChangeError::Refused(

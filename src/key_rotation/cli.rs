@@ -43,16 +43,7 @@ async fn run_inner(
     concurrency: usize,
 ) -> Result<u8, ChangeError> {
     // The key's ARN first, to find its streams; the plan describes it again.
-    let arn = match cloud.describe_key(key).await {
-        Ok(k) => k.arn,
-        Err(crate::cloud::CloudError::NotFound(_)) => {
-            return Err(ChangeError::Refused(format!(
-                "KMS has no key {key} in {} (use a key id, key ARN, alias/NAME or alias ARN)",
-                ctx.region
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let arn = crate::change::named_key(cloud, &ctx.region, key).await?.arn;
     let streams = super::streams_using(cloud, &arn, concurrency).await?;
     let plan = plan(cloud, ctx, key, change, streams).await?;
     print!("{}", describe(&plan));

@@ -208,15 +208,7 @@ fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
             } else {
                 lines.push(field(" rotated", last_rotated(app, k), theme));
             }
-            let on_key = app
-                .rows
-                .iter()
-                .filter(|r| {
-                    r.stream
-                        .as_ref()
-                        .is_some_and(|s| s.encryption.key_arn.as_deref() == Some(k.arn.as_str()))
-                })
-                .count();
+            let on_key = app.rows.iter().filter(|r| r.encrypted_with(&k.arn)).count();
             lines.push(field(" streams", format!("{on_key} on this key"), theme));
             if let Some(d) = k.deletion_date {
                 lines.push(field(" deletes", stamp(d), theme));
