@@ -42,6 +42,23 @@ pub struct ChangeContext {
     pub trail: Trail,
     pub audit: AuditLog,
     pub read_only: bool,
+    /// Set by the user to stop a run of changes (a move off a key): a change
+    /// not yet sent when it is set stays unsent, its slot given back.
+    pub stop: StopSwitch,
+}
+
+/// The user's "send no more": shared by every change of a run.
+#[derive(Debug, Clone, Default)]
+pub struct StopSwitch(Arc<std::sync::atomic::AtomicBool>);
+
+impl StopSwitch {
+    pub fn stop(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn stopped(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 /// A change ready to confirm: what it does and what the checks said.

@@ -153,6 +153,7 @@ async fn change_context(
         trail: Trail::from_config(config),
         audit: audit_log(cli)?,
         read_only: cli.read_only || config.read_only,
+        stop: Default::default(),
     })
 }
 
@@ -231,6 +232,7 @@ async fn dashboard(
         trail: Trail::from_config(&config),
         audit: audit_log(cli)?,
         read_only: cli.read_only || config.read_only,
+        stop: Default::default(),
     };
     dashboard::run(cloud, &config, changes, options).await?;
     Ok(ExitCode::SUCCESS)

@@ -2,7 +2,7 @@
 //! the confirmation, `d` opens the type-the-name dialog. What is shown is
 //! checked here with the same rules the worker applies again before sending.
 
-use super::{App, Confirm, Dialog, PickItem, Picker, WorkerCommand};
+use super::{App, Confirm, Dialog, PickFor, PickItem, Picker, WorkerCommand};
 use crate::change::Request;
 use crate::cloud::KeyRef;
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
@@ -19,7 +19,7 @@ impl App {
             return Vec::new();
         };
         self.dialog = Some(Dialog::Picker(Picker {
-            stream: stream.name.clone(),
+            purpose: PickFor::Stream(stream.name.clone()),
             filter: String::new(),
             selected: 0,
         }));
@@ -67,7 +67,10 @@ impl App {
         let Some(Dialog::Picker(p)) = &self.dialog else {
             return Vec::new();
         };
-        let current = self.row(&p.stream).and_then(|r| r.stream.as_ref());
+        let (current, moving_off) = match &p.purpose {
+            PickFor::Stream(name) => (self.row(name).and_then(|r| r.stream.as_ref()), None),
+            PickFor::MoveOff { arn, .. } => (None, Some(arn.as_str())),
+        };
         let mut items = vec![PickItem {
             key: KeyRef::AwsOwned,
             label: AWS_OWNED.into(),
@@ -101,7 +104,11 @@ impl App {
                         && s.encryption.status == crate::cloud::EncryptionStatus::Enabled
                 });
                 let problem = preflight::key_problem(k, &self.context.region)
-                    .or_else(|| in_use.then(|| "already in use".to_string()));
+                    .or_else(|| in_use.then(|| "already in use".to_string()))
+                    .or_else(|| {
+                        (moving_off == Some(k.arn.as_str()))
+                            .then(|| "the key being moved off".to_string())
+                    });
                 items.push(PickItem {
                     key: KeyRef::Customer(k.arn.clone()),
                     detail: format!("{} {}", k.state.as_str(), k.spec),
@@ -147,7 +154,7 @@ impl App {
         let Some(Dialog::Picker(p)) = &self.dialog else {
             return;
         };
-        let (name, selected) = (p.stream.clone(), p.selected);
+        let (purpose, selected) = (p.purpose.clone(), p.selected);
         let items = self.picker_items();
         let Some(item) = items.get(selected.min(items.len().saturating_sub(1))) else {
             return;
@@ -159,6 +166,14 @@ impl App {
         let target = match &item.key {
             KeyRef::AwsOwned => None,
             KeyRef::Customer(arn) => self.all_keys.as_ref().and_then(|b| b.key(arn)).cloned(),
+        };
+        let name = match purpose {
+            PickFor::Stream(name) => name,
+            PickFor::MoveOff { arn, .. } => {
+                self.dialog = None;
+                self.plan_move(&arn, item.key.clone(), target);
+                return;
+            }
         };
         let Some(stream) = self.row(&name).and_then(|r| r.stream.clone()) else {
             return;
@@ -261,7 +276,12 @@ impl App {
     }
 
     /// The confirmation for a change, checked against what the dashboard knows.
-    fn preview(&self, stream: &Stream, request: Request, target: Option<KmsKey>) -> Confirm {
+    pub(super) fn preview(
+        &self,
+        stream: &Stream,
+        request: Request,
+        target: Option<KmsKey>,
+    ) -> Confirm {
         let (change, new_label) = match (&request, target) {
             (Request::Disable { .. }, _) => (Change::Stop, NO_ENCRYPTION.to_string()),
             (_, Some(k)) => {

@@ -21,6 +21,10 @@ impl App {
                 View::Table => Mode::Table,
                 View::Detail(_) => Mode::Detail,
                 View::Keys => Mode::Keys,
+                View::Move => match self.moving.as_ref().map(|m| m.phase) {
+                    Some(super::MovePhase::Plan) => Mode::MovePlan,
+                    _ => Mode::Moving,
+                },
                 View::Help => Mode::Help,
             },
         }
@@ -78,6 +82,8 @@ impl App {
                 Mode::Picker => self.picker_action(action),
                 Mode::Confirm | Mode::TypedName => self.confirm_action(action),
                 Mode::QuitConfirm => self.answer_quit(action),
+                Mode::MovePlan => self.move_plan_action(action),
+                Mode::Moving => self.moving_action(action),
             };
         }
         commands.extend(self.interest());
@@ -181,6 +187,12 @@ impl App {
                 if let Some(row) = rows.get(k.selected) {
                     let arn = row.arn.clone();
                     self.open_key_rotation(&arn, KeyChange::RotateNow);
+                }
+            }
+            A::MoveOff => {
+                if let Some(row) = rows.get(k.selected) {
+                    let (arn, label) = (row.arn.clone(), row.label.clone());
+                    return self.open_move(&arn, &label);
                 }
             }
             A::AutoRotation => {
@@ -312,6 +324,7 @@ impl App {
 
     /// A character for the text field of the mode.
     fn type_char(&mut self, c: char) {
+        let mode = self.mode();
         match &mut self.dialog {
             Some(Dialog::Picker(p)) => {
                 p.filter.push(c);
@@ -325,6 +338,12 @@ impl App {
                 self.filter_text().push(c);
                 self.refresh_view();
             }
+            None if mode == Mode::MovePlan => {
+                if let Some(m) = &mut self.moving {
+                    m.typed.push(c);
+                    m.mismatch = false;
+                }
+            }
             None => {}
         }
     }
@@ -333,10 +352,25 @@ impl App {
     /// quitting leaves its outcome unrecorded. Asked again while asking (a
     /// second Ctrl-c), it quits: the user means it.
     pub fn request_quit(&mut self) {
-        if self.following.is_empty() || matches!(self.dialog, Some(Dialog::Quit(_))) {
+        let mut left: Vec<String> = self.following.iter().cloned().collect();
+        if let Some(m) = self.moving.as_ref().filter(|m| {
+            matches!(
+                m.phase,
+                super::MovePhase::Running | super::MovePhase::Stopping
+            )
+        }) {
+            let waiting = m.counts().waiting;
+            if waiting > 0 && m.phase == super::MovePhase::Running {
+                left.push(format!(
+                    "the move off {}: {waiting} not sent yet",
+                    m.from_label
+                ));
+            }
+        }
+        if left.is_empty() || matches!(self.dialog, Some(Dialog::Quit(_))) {
             self.quit = true;
         } else {
-            self.dialog = Some(Dialog::Quit(self.following.iter().cloned().collect()));
+            self.dialog = Some(Dialog::Quit(left));
         }
     }
 

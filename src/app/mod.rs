@@ -5,8 +5,10 @@
 mod changes;
 mod key_rows;
 mod keys;
+mod moving;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};
+pub use moving::{Counts, Move, MovePhase, MoveRow};
 pub mod update;
 
 use std::collections::{BTreeMap, HashMap};
@@ -45,6 +47,8 @@ pub enum View {
     Detail(String),
     /// Every key the fleet uses.
     Keys,
+    /// A move off a key: its plan, then its progress.
+    Move,
     Help,
 }
 
@@ -87,12 +91,21 @@ pub struct DashboardContext {
     pub read_only: bool,
 }
 
-/// The key picker (`r`).
+/// The key picker: `r` on a stream, or `M` on a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Picker {
-    pub stream: String,
+    pub purpose: PickFor,
     pub filter: String,
     pub selected: usize,
+}
+
+/// What the picked key is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickFor {
+    /// The stream's new key.
+    Stream(String),
+    /// The key every stream on this one moves to.
+    MoveOff { arn: String, label: String },
 }
 
 /// A change waiting for the user's word: what it does and what the checks say.
@@ -210,6 +223,8 @@ pub struct App {
     /// The table shows only the streams on this key (ARN, label): the keys
     /// view's Enter.
     pub only_key: Option<(String, String)>,
+    /// The move off a key, planned, under way or over.
+    pub moving: Option<Move>,
     /// Where closing the help returns to.
     pub help_from: View,
     /// The latest word on a change, for the status line.
@@ -279,6 +294,7 @@ impl App {
             history: History::default(),
             keys_view: KeysView::default(),
             only_key: None,
+            moving: None,
             help_from: View::Table,
             message: None,
             help_scroll: 0,

@@ -6,6 +6,7 @@ use crate::cloud::CloudError;
 use crate::worker::DataEvent;
 
 mod keys;
+mod moving;
 
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
@@ -303,7 +304,7 @@ mod changes {
         let mut app = app_on("order-events");
         app.on_key(key('r'));
         with_keys(&mut app);
-        type_text(&mut app, "2026");
+        type_text(&mut app, "events-2026");
         assert_eq!(app.picker_items().len(), 1);
         press(&mut app, KeyCode::Enter);
         let Some(Dialog::Confirm(c)) = &app.dialog else {

@@ -76,6 +76,8 @@ impl App {
             | DataEvent::Changes(_)
             | DataEvent::ChangeReport { .. }
             | DataEvent::Following { .. }
+            | DataEvent::Moving { .. }
+            | DataEvent::MoveOver
             | DataEvent::Credentials(_)
             | DataEvent::Crashed(_) => false,
             _ => true,
@@ -133,6 +135,18 @@ impl App {
             DataEvent::Credentials(facts) => {
                 self.credentials = facts;
                 false
+            }
+            DataEvent::Moving {
+                stream,
+                stage,
+                words,
+            } => {
+                self.move_stage(&stream, stage, words);
+                true
+            }
+            DataEvent::MoveOver => {
+                self.move_over();
+                true
             }
             DataEvent::ChangeReport { text, tone, .. } => {
                 self.message = Some((text, tone));

@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures::StreamExt;
 
@@ -26,7 +25,7 @@ use crate::preflight::STREAMS_PER_KEY;
 
 /// Streams moved at once: each is sent (at the Firehose pace, one limiter
 /// for every call) and followed until it settles before the next starts.
-const AT_ONCE: usize = 4;
+pub const AT_ONCE: usize = 4;
 
 /// The move, ready to confirm.
 pub struct MovePlan {
@@ -152,20 +151,25 @@ fn tally(fleet: &[(String, Result<Stream, CloudError>)]) -> (HashMap<String, usi
     (on_key, unread)
 }
 
-/// The streams on the key as Firehose uses it: a stopped stream may still
-/// name its last key, and a failed enable the key it never got.
+/// The streams on the key.
 fn on_old(fleet: &[(String, Result<Stream, CloudError>)], arn: &str) -> Vec<String> {
     fleet
         .iter()
         .filter_map(|(name, s)| {
             s.as_ref()
                 .ok()
-                .filter(|s| s.encryption.key_arn.as_deref() == Some(arn))
-                .filter(|s| s.encryption.status != crate::cloud::EncryptionStatus::Disabled)
-                .filter(|s| !inventory::never_got_key(&s.encryption))
+                .filter(|s| is_on(s, arn))
                 .map(|_| name.clone())
         })
         .collect()
+}
+
+/// Whether the stream is on the key as Firehose uses it: a stopped stream may
+/// still name its last key, and a failed enable the key it never got.
+pub fn is_on(s: &Stream, arn: &str) -> bool {
+    s.encryption.key_arn.as_deref() == Some(arn)
+        && s.encryption.status != crate::cloud::EncryptionStatus::Disabled
+        && !inventory::never_got_key(&s.encryption)
 }
 
 /// Each stream's plan against NEW, or why it has none.
@@ -262,16 +266,23 @@ pub async fn run(
         );
         return exit::REFUSED;
     }
-    let stop = AtomicBool::new(false);
+    let stop = ctx.stop.clone();
     let work = futures::stream::iter(m.sendable())
-        .map(|p| move_one(cloud, ctx, p, !confirm.no_wait, &stop))
+        .map(|p| {
+            let name = escape(&p.stream.name).into_owned();
+            send_one(cloud, ctx, p, !confirm.no_wait, move |update| {
+                if let Update::Stage(_, words) = update {
+                    println!("  {name}: {}", for_terminal(&words));
+                }
+            })
+        })
         .buffer_unordered(AT_ONCE)
-        .collect::<Vec<Moved>>();
+        .collect::<Vec<Stage>>();
     tokio::pin!(work);
     let moved = tokio::select! {
         moved = &mut work => moved,
         _ = tokio::signal::ctrl_c() => {
-            stop.store(true, Ordering::SeqCst);
+            stop.stop();
             eprintln!("firekeeper: sending no more; following the calls already sent (Ctrl-C again to leave them)");
             tokio::select! {
                 moved = &mut work => moved,
@@ -285,80 +296,169 @@ pub async fn run(
     summarise(&m, &moved)
 }
 
-/// What became of one stream.
-#[derive(Debug, PartialEq, Eq)]
-enum Moved {
+/// Where one stream of a move stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Not sent yet.
+    Waiting,
+    /// Never to be sent: the checks refused it, or it is no longer on OLD.
+    Skipped,
+    /// AWS accepted the call.
+    Sent,
+    /// The call's answer was lost; reading the stream to find out.
+    Checking,
+    Enabling,
+    /// On NEW.
     Done,
+    /// ENABLING_FAILED: the stream kept OLD.
     Failed,
     /// AWS refused the call: the stream stays on OLD.
     Rejected,
-    /// Not sent: the user stopped the move first.
+    /// The user stopped the move before this stream's call.
     NotSent,
-    /// Sent, not waited for.
-    Sent,
+    /// Sent, not waited for (`--no-wait`).
+    NotWaited,
+    /// Neither done nor failed as far as firekeeper can tell.
     Unclear,
 }
 
-async fn move_one(
+impl Stage {
+    pub fn word(self) -> &'static str {
+        match self {
+            Stage::Waiting => "waiting",
+            Stage::Skipped => "skipped",
+            Stage::Sent => "sent",
+            Stage::Checking => "checking",
+            Stage::Enabling => "ENABLING",
+            Stage::Done => "done",
+            Stage::Failed => "failed",
+            Stage::Rejected => "refused",
+            Stage::NotSent => "not sent",
+            Stage::NotWaited => "sent",
+            Stage::Unclear => "unclear",
+        }
+    }
+
+    /// Whether nothing more will happen to the stream in this run.
+    pub fn ended(self) -> bool {
+        !matches!(
+            self,
+            Stage::Waiting | Stage::Sent | Stage::Checking | Stage::Enabling
+        )
+    }
+}
+
+/// What `send_one` reports as it goes.
+pub enum Update<'a> {
+    /// The stream reached this stage; the words say it for a person.
+    Stage(Stage, String),
+    /// A fresh description while following.
+    Seen(&'a Stream),
+}
+
+/// One stream of a move, through the single change's path: sent once (unless
+/// the context's stop switch is set first), followed if `wait`. Returns the
+/// stage it ended at.
+pub async fn send_one(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     plan: &Plan,
     wait: bool,
-    stop: &AtomicBool,
-) -> Moved {
-    let name = escape(&plan.stream.name).into_owned();
-    if stop.load(Ordering::SeqCst) {
-        println!("  {name}: not sent");
-        return Moved::NotSent;
+    mut report: impl FnMut(Update<'_>),
+) -> Stage {
+    if ctx.stop.stopped() {
+        report(Update::Stage(Stage::NotSent, "not sent".into()));
+        return Stage::NotSent;
     }
     let mut last = None;
     let progress = |step: Step<'_>| match step {
-        Step::Accepted => println!("  {name}: sent"),
-        Step::Unclear(e) => println!("  {name}: {}; checking…", for_terminal(&e.to_string())),
-        Step::Confirmed => println!("  {name}: AWS had applied the call"),
+        Step::Accepted => report(Update::Stage(
+            Stage::Sent,
+            "sent; AWS accepted the call".into(),
+        )),
+        Step::Unclear(e) => report(Update::Stage(Stage::Checking, format!("{e}; checking…"))),
+        Step::Confirmed => report(Update::Stage(
+            Stage::Sent,
+            "AWS had applied the call".into(),
+        )),
         Step::Seen(s) => {
+            report(Update::Seen(s));
             if last != Some(s.encryption.status) {
                 last = Some(s.encryption.status);
-                println!("  {name}: {}", s.encryption.status);
+                let stage = if s.encryption.status == crate::cloud::EncryptionStatus::Enabling {
+                    Stage::Enabling
+                } else {
+                    Stage::Sent
+                };
+                report(Update::Stage(
+                    stage,
+                    format!("{} (following)", s.encryption.status),
+                ));
             }
         }
     };
-    match carry_out(cloud, ctx, plan, Timing::default(), wait, progress).await {
-        Ok(None) => Moved::Sent,
+    let (stage, words) = match carry_out(cloud, ctx, plan, Timing::default(), wait, progress).await
+    {
+        Ok(None) => (Stage::NotWaited, "sent, not waited for".to_string()),
         Ok(Some((ending, stream))) => {
-            println!(
-                "  {name}: {}",
-                for_terminal(&explain(plan, &ending, &stream))
-            );
-            match ending {
-                Ending::Done => Moved::Done,
-                Ending::Failed(_) => Moved::Failed,
-                _ => Moved::Unclear,
-            }
+            let stage = match ending {
+                Ending::Done => Stage::Done,
+                Ending::Failed(_) => Stage::Failed,
+                _ => Stage::Unclear,
+            };
+            (stage, explain(plan, &ending, &stream))
         }
         Err(e) => {
-            println!("  {name}: {}", for_terminal(&e.to_string()));
-            match e {
-                ChangeError::Refused(_) => Moved::NotSent,
-                ChangeError::Rejected(_) => Moved::Rejected,
-                _ => Moved::Unclear,
-            }
+            let stage = match e {
+                ChangeError::Refused(_) => Stage::NotSent,
+                ChangeError::Rejected(_) => Stage::Rejected,
+                _ => Stage::Unclear,
+            };
+            (stage, e.to_string())
         }
-    }
+    };
+    report(Update::Stage(stage, words));
+    stage
 }
 
-fn summarise(m: &MovePlan, moved: &[Moved]) -> u8 {
-    let count = |what: Moved| moved.iter().filter(|x| **x == what).count();
+/// One stream of a move the dashboard planned from what it knew: planned
+/// again from a fresh description right before sending. `Err` says why it is
+/// skipped (no longer on OLD, or refused by the checks, audited as such).
+pub async fn plan_one(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    from_arn: &str,
+    request: &Request,
+    streams_on_new: Option<usize>,
+) -> Result<Plan, String> {
+    let p = match plan(cloud, ctx, request, |_| streams_on_new).await {
+        Ok(p) => p,
+        Err(e @ ChangeError::Refused(_)) => return Err(e.to_string()),
+        Err(e) => return Err(format!("could not be planned: {e}")),
+    };
+    if !is_on(&p.stream, from_arn) {
+        return Err(format!("no longer on the old key (now {})", p.old_label));
+    }
+    if !p.verdict.allowed() {
+        let why = p.verdict.refusals.join("; ");
+        let _ = refuse(ctx, &p, &why);
+        return Err(why);
+    }
+    Ok(p)
+}
+
+fn summarise(m: &MovePlan, moved: &[Stage]) -> u8 {
+    let count = |what: Stage| moved.iter().filter(|x| **x == what).count();
     let skipped = m.streams.len() - m.sendable().count();
     let (done, failed, unclear) = (
-        count(Moved::Done),
-        count(Moved::Failed),
-        count(Moved::Unclear),
+        count(Stage::Done),
+        count(Stage::Failed),
+        count(Stage::Unclear),
     );
     let (not_sent, sent, rejected) = (
-        count(Moved::NotSent),
-        count(Moved::Sent),
-        count(Moved::Rejected),
+        count(Stage::NotSent),
+        count(Stage::NotWaited),
+        count(Stage::Rejected),
     );
     println!(
         "Moved {done} of {} streams off {} ({failed} failed and kept it, {rejected} refused by AWS, {skipped} skipped, {not_sent} not sent, {sent} not waited for, {unclear} unclear).",

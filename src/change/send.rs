@@ -35,6 +35,17 @@ pub async fn send(
     let heard = ctx.trail.calls(cloud, Utc::now()).await.unwrap_or_default();
     let slot = reserve(ctx, plan, call, heard).await?;
     let slot = last_look(cloud, ctx, plan, slot).await?;
+    // The last moment the user's "send no more" can keep this call home:
+    // the checks above may have waited their turn at the Firehose pace.
+    if ctx.stop.stopped() {
+        return Err(give_back(
+            ctx,
+            plan,
+            slot,
+            "stopped before sending; nothing was sent".into(),
+        )
+        .await);
+    }
     let slot = announce(ctx, plan, slot).await?;
     // From here the call may reach AWS: the slot is spent whatever happens.
     let (call, id) = slot.spend();
@@ -150,19 +161,32 @@ async fn last_look(
             "could not look at {name} once more before sending: {e}"
         )),
     };
-    let Some(why) = why else {
-        return Ok(slot);
-    };
-    // The slot given back and the refusal audited in one trip: both are
-    // written even if the send is dropped in between.
+    match why {
+        None => Ok(slot),
+        Some(why) => Err(give_back(ctx, plan, slot, why).await),
+    }
+}
+
+/// The slot given back and the refusal audited in one trip: both are
+/// written even if the send is dropped in between.
+async fn give_back(
+    ctx: &ChangeContext,
+    plan: &Plan,
+    slot: Reservation,
+    why: String,
+) -> ChangeError {
     let line = audit_entry(ctx, plan, AuditOutcome::Refused, &why);
-    on_disk(ctx, move || {
+    let written = on_disk(ctx, move || {
         let mut slot = slot;
         slot.give_back()?;
         slot.audit.append(&line)?;
-        Err(ChangeError::Refused(why))
+        Ok(())
     })
-    .await
+    .await;
+    match written {
+        Ok(()) => ChangeError::Refused(why),
+        Err(e) => e,
+    }
 }
 
 /// Audits the call as being sent. The slot goes along into the write and

@@ -29,6 +29,7 @@ fn harness() -> Harness {
         trail: crate::trail::Trail::off(),
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
+        stop: Default::default(),
     };
     Harness {
         sim,

@@ -35,6 +35,7 @@ fn harness() -> Harness {
         trail: Trail::off(),
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
+        stop: Default::default(),
     };
     Harness { sim, ctx, dir }
 }

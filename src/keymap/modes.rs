@@ -29,6 +29,8 @@ pub enum UserAction {
     RotateMaterial,
     /// Turn the keys view row's automatic rotation on (or off, if on).
     AutoRotation,
+    /// Move every stream off the keys view row's key (to a key picked next).
+    MoveOff,
     Help,
     Quit,
     /// Close the filter prompt, keeping what was typed.
@@ -71,6 +73,7 @@ impl UserAction {
         UserAction::Keys,
         UserAction::RotateMaterial,
         UserAction::AutoRotation,
+        UserAction::MoveOff,
         UserAction::Help,
         UserAction::Quit,
         UserAction::FilterKeep,
@@ -105,6 +108,7 @@ impl UserAction {
             UserAction::Keys => "keys",
             UserAction::RotateMaterial => "rotate_material",
             UserAction::AutoRotation => "auto_rotation",
+            UserAction::MoveOff => "move_off",
             UserAction::Help => "help",
             UserAction::Quit => "quit",
             UserAction::FilterKeep => "filter_keep",
@@ -129,6 +133,7 @@ impl UserAction {
                 | UserAction::Disable
                 | UserAction::RotateMaterial
                 | UserAction::AutoRotation
+                | UserAction::MoveOff
         )
     }
 }
@@ -149,6 +154,10 @@ pub enum Mode {
     Help,
     /// "A change is still being followed; quit anyway?"
     QuitConfirm,
+    /// The plan of a move off a key, where the old key's name is typed.
+    MovePlan,
+    /// A move under way, or over: its progress.
+    Moving,
 }
 
 use UserAction as A;
@@ -195,6 +204,7 @@ const KEYS: &[(UserAction, &str)] = &[
         A::AutoRotation,
         "turn automatic rotation on (yearly) or off",
     ),
+    (A::MoveOff, "move every stream off the key (plan first)"),
     (A::Help, "show or hide this help"),
     (A::Quit, "quit (Ctrl-c always quits)"),
 ];
@@ -226,6 +236,27 @@ const TYPED_NAME: &[(UserAction, &str)] = &[
     ERASE,
 ];
 
+const MOVE_PLAN: &[(UserAction, &str)] = &[
+    (A::SubmitName, "start, once the old key's name is typed"),
+    (A::Cancel, "close, moving nothing"),
+    (A::PickerUp, "scroll the plan up"),
+    (A::PickerDown, "scroll the plan down"),
+    ERASE,
+];
+
+const MOVING: &[(UserAction, &str)] = &[
+    (A::Up, "scroll up"),
+    (A::Down, "scroll down"),
+    (A::Top, "to the top"),
+    (A::Bottom, "to the end"),
+    (A::PageUp, "page up"),
+    (A::PageDown, "page down"),
+    (A::Back, "stop sending, follow what was sent; over: close"),
+    (A::Keys, "keys view (the move goes on; M shows it again)"),
+    (A::Help, "show or hide this help"),
+    (A::Quit, "quit (asks first while streams are followed)"),
+];
+
 const HELP: &[(UserAction, &str)] = &[
     (A::Up, "scroll up"),
     (A::Down, "scroll down"),
@@ -254,6 +285,8 @@ impl Mode {
         Mode::TypedName,
         Mode::Help,
         Mode::QuitConfirm,
+        Mode::MovePlan,
+        Mode::Moving,
     ];
 
     /// The actions this mode offers, with what each does here, in help order.
@@ -267,6 +300,8 @@ impl Mode {
             Mode::TypedName => TYPED_NAME,
             Mode::Help => HELP,
             Mode::QuitConfirm => QUIT_CONFIRM,
+            Mode::MovePlan => MOVE_PLAN,
+            Mode::Moving => MOVING,
         }
     }
 
@@ -277,7 +312,10 @@ impl Mode {
     /// Whether a printable character typed here goes into a text field: it
     /// is never looked up in the keymap, so text can hold any letter.
     pub fn takes_text(self) -> bool {
-        matches!(self, Mode::Filter | Mode::Picker | Mode::TypedName)
+        matches!(
+            self,
+            Mode::Filter | Mode::Picker | Mode::TypedName | Mode::MovePlan
+        )
     }
 
     /// The mode in words, for config errors: "`x` … in the key picker".
@@ -292,6 +330,8 @@ impl Mode {
             Mode::TypedName => "the stop dialog",
             Mode::Help => "the help",
             Mode::QuitConfirm => "the quit question",
+            Mode::MovePlan => "the move's plan",
+            Mode::Moving => "the move's progress",
         }
     }
 
@@ -306,6 +346,7 @@ impl Mode {
             Mode::TypedName => Some(A::Disable),
             Mode::Help => Some(A::Help),
             Mode::QuitConfirm => Some(A::Quit),
+            Mode::MovePlan | Mode::Moving => Some(A::MoveOff),
         }
     }
 
@@ -322,6 +363,8 @@ impl Mode {
             Mode::Confirm => &[A::ConfirmNo],
             Mode::Help => &[A::Help, A::Back, A::Quit],
             Mode::QuitConfirm => &[A::ConfirmYes, A::ConfirmNo],
+            Mode::MovePlan => &[A::Cancel],
+            Mode::Moving => &[A::Back, A::Keys, A::Quit],
         }
     }
 
@@ -329,8 +372,10 @@ impl Mode {
     /// through the streams it lets through, as it always did.
     pub fn wheel(self, kind: MouseEventKind) -> Option<UserAction> {
         let (up, down) = match self {
-            Mode::Table | Mode::Detail | Mode::Keys | Mode::Help | Mode::Filter => (A::Up, A::Down),
-            Mode::Picker => (A::PickerUp, A::PickerDown),
+            Mode::Table | Mode::Detail | Mode::Keys | Mode::Help | Mode::Filter | Mode::Moving => {
+                (A::Up, A::Down)
+            }
+            Mode::Picker | Mode::MovePlan => (A::PickerUp, A::PickerDown),
             Mode::Confirm | Mode::TypedName | Mode::QuitConfirm => return None,
         };
         match kind {
@@ -353,6 +398,11 @@ pub const HELP_SECTIONS: &[(&str, &[Mode])] = &[
         "Stopping encryption: type the stream's full name",
         &[Mode::TypedName],
     ),
+    (
+        "Move off a key: the plan (type the old key's name)",
+        &[Mode::MovePlan],
+    ),
+    ("Move off a key: progress", &[Mode::Moving]),
     ("Quitting while a change is followed", &[Mode::QuitConfirm]),
     ("This help", &[Mode::Help]),
 ];

@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::fit;
 use super::theme::Theme;
-use crate::app::{App, Confirm, Dialog, Picker};
+use crate::app::{App, Confirm, Dialog, PickFor, Picker};
 use crate::keymap::{Keymap, UserAction};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -159,7 +159,10 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(format!(" Encrypt {} with… ", p.stream));
+        .title(match &p.purpose {
+            PickFor::Stream(name) => format!(" Encrypt {name} with… "),
+            PickFor::MoveOff { label, .. } => format!(" Move every stream off {label} to… "),
+        });
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = vec![Line::from(vec![

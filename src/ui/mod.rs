@@ -8,6 +8,7 @@ mod dialogs;
 mod header;
 mod help;
 mod keys;
+mod moving;
 mod statusline;
 mod table;
 pub mod theme;
@@ -77,11 +78,12 @@ fn draw(frame: &mut Frame, app: &App) {
         View::Table => table::render(frame, body, app, &theme),
         View::Detail(name) => detail::render(frame, body, app, name, &theme),
         View::Keys => keys::render(frame, body, app, &theme),
+        View::Move => moving::render(frame, body, app, &theme),
         View::Help => {
-            if matches!(app.help_from, View::Keys) {
-                keys::render(frame, body, app, &theme);
-            } else {
-                table::render(frame, body, app, &theme);
+            match app.help_from {
+                View::Keys => keys::render(frame, body, app, &theme),
+                View::Move => moving::render(frame, body, app, &theme),
+                _ => table::render(frame, body, app, &theme),
             }
             help::render(frame, body, app, &theme);
         }

@@ -108,7 +108,17 @@ fn hints(app: &App) -> Vec<(UserAction, String, String)> {
             hint(A::Filter, &keys_filter_hint(app)),
             // The sorted column carries the arrow.
             hint(A::Sort, "sort"),
+            hint(A::MoveOff, "move off"),
             hint(A::Keys, "back"),
+            hint(A::Help, "help"),
+            hint(A::Quit, "quit"),
+        ],
+        // The move's own last line says what Enter and Esc do.
+        View::Move if app.mode() == crate::keymap::Mode::MovePlan => {
+            vec![pair(A::PickerDown, A::PickerUp, "scroll")]
+        }
+        View::Move => vec![
+            pair(A::Down, A::Up, "scroll"),
             hint(A::Help, "help"),
             hint(A::Quit, "quit"),
         ],

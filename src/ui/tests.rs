@@ -314,7 +314,7 @@ fn confirmation_shows_the_change_quota_and_warnings() {
     select(&mut app, "marketing-events");
     app.update(UserAction::Rotate);
     all_keys(&mut app);
-    for c in "2026".chars() {
+    for c in "events-2026".chars() {
         press(&mut app, crossterm::event::KeyCode::Char(c));
     }
     press(&mut app, crossterm::event::KeyCode::Enter);
@@ -578,5 +578,111 @@ fn rotate_material_confirmation_80x24() {
     app.update(UserAction::RotateMaterial);
     let text = screen(&app);
     assert!(text.contains("Rotate the key material?"), "{text}");
+    assert_snapshot!(text);
+}
+
+/// The demo's showcase at 80x24: K, the retiring key, M, alias/ledger-2026.
+fn move_planned() -> App {
+    let mut app = demo_app(80, 24);
+    app.apply(crate::app::testing::all_keys_event());
+    app.update(UserAction::Keys);
+    while app.key_rows()[app.keys_view.selected].label != "alias/ledger-2019" {
+        app.update(UserAction::Down);
+    }
+    app.update(UserAction::MoveOff);
+    let at = app
+        .picker_items()
+        .iter()
+        .position(|i| i.label == "alias/ledger-2026")
+        .unwrap();
+    for _ in 0..at {
+        app.update(UserAction::PickerDown);
+    }
+    app.update(UserAction::Pick);
+    app
+}
+
+#[test]
+fn move_plan_80x24() {
+    let app = move_planned();
+    let text = screen(&app);
+    assert!(
+        text.contains("6 streams on the key: 6 to send, 0 skipped"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Type alias/ledger-2019 to move 6 streams"),
+        "{text}"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn move_progress_80x24() {
+    use crate::change::moving::Stage;
+    let mut app = move_planned();
+    for c in "alias/ledger-2019".chars() {
+        app.on_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ));
+    }
+    app.update(UserAction::SubmitName);
+    let mut step = |name: &str, stage: Stage, words: &str, secs: i64| {
+        app.now = fixed_now() + chrono::Duration::seconds(secs);
+        app.apply(DataEvent::Moving {
+            stream: name.into(),
+            stage,
+            words: words.into(),
+        });
+    };
+    step(
+        "ledger-archive",
+        Stage::Sent,
+        "sent; AWS accepted the call",
+        1,
+    );
+    step(
+        "ledger-audit",
+        Stage::Sent,
+        "sent; AWS accepted the call",
+        1,
+    );
+    step(
+        "ledger-events",
+        Stage::Sent,
+        "sent; AWS accepted the call",
+        2,
+    );
+    step(
+        "ledger-exports",
+        Stage::Sent,
+        "sent; AWS accepted the call",
+        2,
+    );
+    step(
+        "ledger-archive",
+        Stage::Done,
+        "ledger-archive is now encrypted with alias/ledger-2026.",
+        61,
+    );
+    step("ledger-audit", Stage::Failed, "ledger-audit: ENABLING_FAILED: KMS refused the new key (AccessDeniedException); ledger-audit is still encrypted with alias/ledger-2019.", 65);
+    step("ledger-events", Stage::Enabling, "ENABLING (following)", 66);
+    step(
+        "ledger-snapshots",
+        Stage::Sent,
+        "sent; AWS accepted the call",
+        66,
+    );
+    app.now = fixed_now() + chrono::Duration::seconds(70);
+    app.update(UserAction::Down);
+    let text = screen(&app);
+    assert!(
+        text.contains("1 done · 1 ENABLING · 2 sent · 1 waiting · 1 failed · 0 skipped"),
+        "{text}"
+    );
+    assert!(
+        text.contains("still encrypted with alias/ledger-2019"),
+        "the failure in full: {text}"
+    );
     assert_snapshot!(text);
 }

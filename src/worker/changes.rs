@@ -219,3 +219,110 @@ impl ChangeJob {
         });
     }
 }
+
+impl Worker {
+    /// A move off a key, confirmed by the user: its streams at the Firehose
+    /// pace, several followed at once, each reported as it goes. A second
+    /// move while one runs is not started: the dashboard offers only one.
+    pub(super) fn start_move(
+        &mut self,
+        from: String,
+        to: crate::cloud::KeyRef,
+        streams: Vec<String>,
+        streams_on_new: Option<usize>,
+    ) {
+        if self.moving.is_some() {
+            return;
+        }
+        let stop = change::StopSwitch::default();
+        self.moving = Some(stop.clone());
+        let ctx = ChangeContext {
+            stop,
+            ..self.changes.clone()
+        };
+        let job = MoveJob {
+            cloud: self.cloud.clone(),
+            ctx,
+            events: self.events.clone(),
+            from,
+            to,
+            streams_on_new,
+        };
+        self.jobs.push(job.run(streams).boxed());
+    }
+}
+
+struct MoveJob {
+    cloud: Arc<dyn Cloud>,
+    ctx: ChangeContext,
+    events: UnboundedSender<DataEvent>,
+    from: String,
+    to: crate::cloud::KeyRef,
+    streams_on_new: Option<usize>,
+}
+
+impl MoveJob {
+    async fn run(mut self, streams: Vec<String>) -> Job {
+        use futures::StreamExt;
+        if self.ctx.account.is_none() {
+            if let Ok(id) = self.cloud.identity().await {
+                self.ctx.account = Some(id.account);
+                self.ctx.caller = Some(id.arn);
+            }
+        }
+        let this = &self;
+        futures::stream::iter(streams)
+            .map(|name| this.move_one(name))
+            .buffer_unordered(change::moving::AT_ONCE)
+            .collect::<Vec<()>>()
+            .await;
+        Job::Moved
+    }
+
+    async fn move_one(&self, name: String) {
+        use change::moving::{self, Stage, Update};
+        let stage = |stage: Stage, words: String| {
+            let _ = self.events.send(DataEvent::Moving {
+                stream: name.clone(),
+                stage,
+                words,
+            });
+        };
+        if self.ctx.stop.stopped() {
+            stage(Stage::NotSent, "not sent: the move was stopped".into());
+            return;
+        }
+        let request = Request::Rotate {
+            stream: name.clone(),
+            key: self.to.clone(),
+        };
+        let cloud = self.cloud.as_ref();
+        let plan =
+            match moving::plan_one(cloud, &self.ctx, &self.from, &request, self.streams_on_new)
+                .await
+            {
+                Ok(plan) => plan,
+                Err(why) => return stage(Stage::Skipped, why),
+            };
+        self.following(&name, true);
+        moving::send_one(cloud, &self.ctx, &plan, true, |update| match update {
+            Update::Stage(s, words) => stage(s, words),
+            Update::Seen(s) => {
+                let _ = self.events.send(DataEvent::Stream {
+                    name: s.name.clone(),
+                    result: Ok(s.clone()),
+                    at: Utc::now(),
+                });
+            }
+        })
+        .await;
+        self.following(&name, false);
+    }
+
+    fn following(&self, stream: &str, active: bool) {
+        let _ = self.events.send(DataEvent::Following {
+            stream: stream.to_string(),
+            active,
+        });
+    }
+}

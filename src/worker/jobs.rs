@@ -26,6 +26,8 @@ pub(super) enum Job {
     Changed(String),
     /// A change to a key's rotation finished.
     KeyChanged,
+    /// A move off a key finished: every stream it sent has settled.
+    Moved,
     Names(Result<Vec<String>, CloudError>),
     Stream(String, Result<Stream, CloudError>),
     Keys(Result<KeyBook, CloudError>),

@@ -63,6 +63,16 @@ pub enum WorkerCommand {
         change: crate::key_rotation::KeyChange,
         streams: Vec<String>,
     },
+    /// Move these streams off the key `from` to `to`, confirmed by the user:
+    /// each planned again from a fresh description just before its call.
+    Move {
+        from: String,
+        to: crate::cloud::KeyRef,
+        streams: Vec<String>,
+        streams_on_new: Option<usize>,
+    },
+    /// Send no more calls of the move; follow those already sent.
+    StopMove,
 }
 
 /// What a fetch that AWS failed was for: the dashboard marks that part of
@@ -120,6 +130,14 @@ pub enum DataEvent {
         stream: String,
         active: bool,
     },
+    /// A stream of the move off a key reached a stage; the words say it.
+    Moving {
+        stream: String,
+        stage: crate::change::moving::Stage,
+        words: String,
+    },
+    /// The move's run is over: nothing more will be sent or followed.
+    MoveOver,
     /// A stream AWS no longer has: it leaves the fleet.
     Gone(String),
     /// A fetch for the whole fleet (or the key picker) failed.
@@ -286,6 +304,8 @@ struct Worker {
     /// Every key of the account is being listed: a second `LoadKeys` waits
     /// for this answer.
     listing_all_keys: bool,
+    /// The stop switch of the move under way, if one is.
+    moving: Option<change::StopSwitch>,
 }
 
 /// Runs until the UI drops its end of `commands`. A panic inside does not end
@@ -348,6 +368,7 @@ async fn work(
         started: Utc::now(),
         forget_trail: false,
         listing_all_keys: false,
+        moving: None,
     };
     if crate::crash::test_panic_asked("worker") {
         w.jobs
@@ -404,6 +425,17 @@ impl Worker {
                 change,
                 streams,
             } => self.start_key_change(key, change, streams),
+            WorkerCommand::Move {
+                from,
+                to,
+                streams,
+                streams_on_new,
+            } => self.start_move(from, to, streams, streams_on_new),
+            WorkerCommand::StopMove => {
+                if let Some(stop) = &self.moving {
+                    stop.stop();
+                }
+            }
         }
     }
 }

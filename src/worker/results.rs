@@ -33,6 +33,14 @@ impl Worker {
                 self.scheduler.expire(&name);
                 return true;
             }
+            Job::Moved => {
+                // Streams changed keys: the ledger has new calls, and the
+                // keys their streams.
+                self.moving = None;
+                self.quotas.hurry(now);
+                self.keys.hurry(now);
+                DataEvent::MoveOver
+            }
             Job::KeyChanged => {
                 // Its rotation status and list have changed.
                 self.keys.hurry(now);

@@ -103,6 +103,7 @@ async fn events_until_quiet(
         trail: crate::trail::Trail::off(),
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
+        stop: Default::default(),
     };
     let config = Config::builtin();
     let (command_tx, command_rx) = mpsc::unbounded_channel();
@@ -170,4 +171,5 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
     assert!(t.backend().to_string().contains("internal error"));
 }
 
+mod moving;
 mod paused;

@@ -21,6 +21,12 @@ fn app_in(mode: Mode) -> App {
         app.on_key(key('j'));
     }
     app.apply(all_keys_event());
+    let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
+    // M on the keys view's first key, the AWS owned key picked: the plan.
+    let plan = vec![key('K'), key('M'), enter];
+    let mut moving = plan.clone();
+    moving.extend("alias/legacy-billing".chars().map(key));
+    moving.push(enter);
     let keys: &[KeyEvent] = match mode {
         Mode::Table => &[],
         Mode::Detail => &[KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)],
@@ -31,6 +37,8 @@ fn app_in(mode: Mode) -> App {
         Mode::TypedName => &[key('d')],
         Mode::Help => &[key('?')],
         Mode::QuitConfirm => &[key('q')],
+        Mode::MovePlan => &plan,
+        Mode::Moving => &moving,
     };
     app.apply(DataEvent::Following {
         stream: "order-events".into(),

@@ -30,6 +30,7 @@ fn setup(patience: Duration) -> Setup {
         trail: crate::trail::Trail::off(),
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
+        stop: Default::default(),
     };
     Setup {
         sim: SimCloud::new(Scenario::builtin()),

@@ -1,0 +1,192 @@
+//! The dashboard's move off a key, as the worker carries it out against the
+//! demo's cloud: every planned stream sent once and followed to the end, and
+//! the user's "stop sending" keeping home every call not yet sent.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::super::{run, DataEvent, Settings, WorkerCommand};
+use crate::audit::{AuditLog, AuditOutcome};
+use crate::change::moving::Stage;
+use crate::change::ChangeContext;
+use crate::cloud::scenario::Scenario;
+use crate::cloud::sim::SimCloud;
+use crate::cloud::{Cloud, KeyRef};
+use crate::config::Config;
+use crate::model::Window;
+use crate::quota::Ledger;
+
+const OLD: &str = "arn:aws:kms:us-east-1:123456789012:key/c4b58ad6-f6c8-439a-a5e7-08192a3b4c5d";
+const NEW: &str = "arn:aws:kms:us-east-1:123456789012:key/e6d7acf8-18ea-4bbc-87a9-2a3b4c5d6e7f";
+const STREAMS: [&str; 6] = [
+    "ledger-archive",
+    "ledger-audit",
+    "ledger-events",
+    "ledger-exports",
+    "ledger-snapshots",
+    "ledger-sync",
+];
+
+struct Moving {
+    sim: Arc<SimCloud>,
+    commands: mpsc::UnboundedSender<WorkerCommand>,
+    events: mpsc::UnboundedReceiver<DataEvent>,
+    ledger: Ledger,
+    audit: AuditLog,
+    _dir: tempfile::TempDir,
+}
+
+/// The demo with key changes that settle in a second, and a worker on it
+/// told to move the retiring key's six streams to alias/ledger-2026.
+fn start() -> Moving {
+    let mut scenario = Scenario::builtin();
+    scenario.transition_secs = 1;
+    let sim = Arc::new(SimCloud::new(scenario));
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = Ledger::at(dir.path().join("ledger.jsonl"));
+    let audit = AuditLog::at(dir.path().join("audit.jsonl"));
+    let changes = ChangeContext {
+        account: None,
+        caller: None,
+        region: sim.region().to_string(),
+        ledger: ledger.clone(),
+        trail: crate::trail::Trail::off(),
+        audit: audit.clone(),
+        read_only: false,
+        stop: Default::default(),
+    };
+    let (commands, command_rx) = mpsc::unbounded_channel();
+    let (event_tx, events) = mpsc::unbounded_channel();
+    tokio::spawn(run(
+        sim.clone(),
+        changes,
+        Settings::from_config(&Config::builtin()),
+        Window::H3,
+        command_rx,
+        event_tx,
+    ));
+    commands
+        .send(WorkerCommand::Move {
+            from: OLD.into(),
+            to: KeyRef::Customer(NEW.into()),
+            streams: STREAMS.iter().map(ToString::to_string).collect(),
+            streams_on_new: Some(0),
+        })
+        .unwrap();
+    Moving {
+        sim,
+        commands,
+        events,
+        ledger,
+        audit,
+        _dir: dir,
+    }
+}
+
+impl Moving {
+    /// Each stream's stages in order, until the move is over; `on_sent` is
+    /// called at the first call AWS accepted.
+    async fn until_over(&mut self, mut on_sent: impl FnMut(&Self)) -> BTreeMap<String, Vec<Stage>> {
+        let mut stages: BTreeMap<String, Vec<Stage>> = BTreeMap::new();
+        let mut sent = false;
+        let limit = tokio::time::sleep(std::time::Duration::from_secs(90));
+        tokio::pin!(limit);
+        loop {
+            tokio::select! {
+                event = self.events.recv() => match event.expect("the worker runs") {
+                    DataEvent::Moving { stream, stage, .. } => {
+                        if stage == Stage::Sent && !sent {
+                            sent = true;
+                            on_sent(self);
+                        }
+                        stages.entry(stream).or_default().push(stage);
+                    }
+                    DataEvent::MoveOver => return stages,
+                    _ => {}
+                },
+                () = &mut limit => panic!("the move never ended: {stages:?}"),
+            }
+        }
+    }
+
+    async fn key_of(&self, stream: &str) -> Option<String> {
+        self.sim
+            .describe_stream(stream)
+            .await
+            .unwrap()
+            .encryption
+            .key_arn
+    }
+}
+
+#[tokio::test]
+async fn every_planned_stream_is_sent_once_followed_and_ends_on_the_new_key() {
+    let mut m = start();
+    let stages = m.until_over(|_| {}).await;
+    for name in STREAMS {
+        let seen = &stages[name];
+        assert_eq!(seen.first(), Some(&Stage::Sent), "{name}: {seen:?}");
+        assert_eq!(seen.last(), Some(&Stage::Done), "{name}: {seen:?}");
+        assert_eq!(m.key_of(name).await.as_deref(), Some(NEW), "{name}");
+    }
+    // One call a stream in the ledger, each audited as sent and accepted.
+    let calls = m.ledger.read().unwrap();
+    for name in STREAMS {
+        let ids: std::collections::BTreeSet<&str> = calls
+            .iter()
+            .filter(|e| e.stream == name)
+            .map(|e| e.id.as_str())
+            .collect();
+        assert_eq!(ids.len(), 1, "{name}: {calls:?}");
+    }
+    let accepted = m
+        .audit
+        .read()
+        .into_iter()
+        .filter(|e| e.outcome == AuditOutcome::Accepted)
+        .count();
+    assert_eq!(accepted, 6);
+}
+
+#[tokio::test]
+async fn stop_sending_keeps_every_call_not_yet_sent_and_follows_the_rest() {
+    let mut m = start();
+    let stages = m
+        .until_over(|m| m.commands.send(WorkerCommand::StopMove).unwrap())
+        .await;
+    let ended: BTreeMap<&str, Stage> = stages
+        .iter()
+        .map(|(name, s)| (name.as_str(), *s.last().unwrap()))
+        .collect();
+    assert_eq!(ended.len(), 6, "every stream says how it ended: {stages:?}");
+    let done: Vec<&str> = ended
+        .iter()
+        .filter(|(_, s)| **s == Stage::Done)
+        .map(|(n, _)| *n)
+        .collect();
+    let not_sent: Vec<&str> = ended
+        .iter()
+        .filter(|(_, s)| **s == Stage::NotSent)
+        .map(|(n, _)| *n)
+        .collect();
+    assert_eq!(done.len() + not_sent.len(), 6, "{ended:?}");
+    assert!(
+        !done.is_empty(),
+        "the call already sent is followed to the end"
+    );
+    // Four go at once: the last two cannot have started before the stop.
+    assert!(not_sent.len() >= 2, "{ended:?}");
+    let calls = m.ledger.read().unwrap();
+    for name in not_sent {
+        assert_eq!(m.key_of(name).await.as_deref(), Some(OLD), "{name}");
+        // A slot taken just before the stop is given back: nothing counts.
+        let mine: Vec<&crate::quota::Entry> = calls.iter().filter(|e| e.stream == name).collect();
+        let quota = crate::quota::quota_of(&mine, chrono::Utc::now());
+        assert_eq!(quota.used, 0, "{name}: {mine:?}");
+    }
+    for name in done {
+        assert_eq!(m.key_of(name).await.as_deref(), Some(NEW), "{name}");
+    }
+}
