@@ -657,3 +657,51 @@ fn keys_view_and_rotating_key_material_on_the_demo() {
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
 }
+
+/// The demo's showcase: K, the retiring key, M, the new key picked, the plan
+/// read, the old key's name typed, and the progress watched to the end.
+#[test]
+fn moving_every_stream_off_the_retiring_key_on_the_demo() {
+    let sandbox = Sandbox::new();
+    let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
+    tmux.wait_for("billing-export");
+    tmux.keys(&["K"]);
+    tmux.wait_for("alias/ledger-2019");
+    // The keys view's filter leaves the retiring key alone under the cursor.
+    tmux.keys(&["/", "2", "0", "1", "9", "Enter"]);
+    tmux.wait_for("filter:\"2019\"");
+    tmux.keys(&["M"]);
+    tmux.wait_for("Move every stream off alias/ledger-2019 to…");
+    for c in "ledger-2026".chars() {
+        tmux.keys(&[&c.to_string()]);
+    }
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Type alias/ledger-2019 to move 6 streams");
+    assert!(
+        screen.contains("6 streams on the key: 6 to send, 0 skipped"),
+        "{screen}"
+    );
+    for c in "alias/ledger-2019".chars() {
+        tmux.keys(&[&c.to_string()]);
+    }
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("6 done · 0 ENABLING · 0 sent · 0 waiting · 0 failed");
+    assert!(screen.contains("Over."), "{screen}");
+    assert!(
+        screen.contains("move off alias/ledger-2019: 6 of 6 moved to alias/ledger-2026"),
+        "{screen}"
+    );
+    // Back in the keys view, the new key carries the six streams.
+    tmux.keys(&["Escape", "Escape"]);
+    let screen = tmux.wait_for("alias/ledger-2026");
+    assert!(!screen.contains("alias/ledger-2019"), "{screen}");
+    let audit = std::fs::read_to_string(sandbox.path("data/firekeeper/demo-audit.jsonl"))
+        .unwrap_or_default();
+    assert_eq!(
+        audit.matches("\"outcome\":\"accepted\"").count(),
+        6,
+        "{audit}"
+    );
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+}
