@@ -352,7 +352,11 @@ impl App {
     /// quitting leaves its outcome unrecorded. Asked again while asking (a
     /// second Ctrl-c), it quits: the user means it.
     pub fn request_quit(&mut self) {
-        let mut left: Vec<String> = self.following.iter().cloned().collect();
+        let mut left: Vec<String> = self
+            .following
+            .iter()
+            .map(|name| format!("the change to {name}"))
+            .collect();
         if let Some(m) = self.moving.as_ref().filter(|m| {
             matches!(
                 m.phase,
@@ -362,7 +366,7 @@ impl App {
             let waiting = m.counts().waiting;
             if waiting > 0 && m.phase == super::MovePhase::Running {
                 left.push(format!(
-                    "the move off {}: {waiting} not sent yet",
+                    "the move off {} ({waiting} not sent yet)",
                     m.from_label
                 ));
             }

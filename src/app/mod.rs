@@ -140,7 +140,8 @@ pub enum Dialog {
     /// Rotating a key's material: the plan as the dashboard knows it; the
     /// worker plans again from a fresh description before sending.
     KeyConfirm(Box<crate::key_rotation::KeyPlan>),
-    /// Quitting would stop following these changes: ask first.
+    /// Quitting would stop following these changes ("the change to
+    /// order-events", "the move off alias/x (2 not sent yet)"): ask first.
     Quit(Vec<String>),
 }
 

@@ -428,7 +428,7 @@ fn quitting_while_a_change_is_followed_asks_first() {
     assert!(!app.quit, "asks first");
     assert_eq!(
         app.dialog,
-        Some(Dialog::Quit(vec!["order-events".to_string()]))
+        Some(Dialog::Quit(vec!["the change to order-events".to_string()]))
     );
     app.on_key(key('n'));
     assert!(!app.quit && app.dialog.is_none(), "n keeps watching");

@@ -39,10 +39,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 theme,
             );
         }
-        Some(Dialog::Quit(streams)) => quit(
+        Some(Dialog::Quit(under_way)) => quit(
             frame,
             super::popup(area, 64, 7),
-            streams,
+            under_way,
             &app.keymap,
             theme,
         ),
@@ -128,14 +128,14 @@ fn key_confirm(
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
-fn quit(frame: &mut Frame, area: Rect, streams: &[String], keymap: &Keymap, theme: &Theme) {
+fn quit(frame: &mut Frame, area: Rect, under_way: &[String], keymap: &Keymap, theme: &Theme) {
     frame.render_widget(Clear, area);
     let block = Block::default().borders(Borders::ALL).title(" Quit? ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let what = match streams {
-        [one] => format!("a change to {one} is still being followed"),
-        many => format!("changes to {} are still being followed", many.join(", ")),
+    let what = match under_way {
+        [one] => format!("{one} is still under way"),
+        many => format!("{} are still under way", many.join(", ")),
     };
     let lines = vec![
         Line::styled(

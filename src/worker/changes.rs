@@ -45,6 +45,7 @@ impl Worker {
             ctx: self.changes.clone(),
             events: self.events.clone(),
             key,
+            followed: None,
         };
         self.jobs.push(job.run(change, streams).boxed());
     }
@@ -55,13 +56,32 @@ struct KeyJob {
     ctx: ChangeContext,
     events: UnboundedSender<DataEvent>,
     key: String,
+    /// What the dashboard was told is being followed, to take it back.
+    followed: Option<String>,
 }
 
 impl KeyJob {
     async fn run(mut self, change: crate::key_rotation::KeyChange, streams: Vec<String>) -> Job {
         let (text, tone) = self.carry_out(change, streams).await;
+        if let Some(followed) = self.followed.take() {
+            let _ = self.events.send(DataEvent::Following {
+                stream: followed,
+                active: false,
+            });
+        }
         self.say(text, tone);
         Job::KeyChanged
+    }
+
+    /// Quitting while the change is sent or followed asks first, as for a
+    /// stream: the audit log would not have its outcome.
+    fn following(&mut self, label: &str) {
+        let followed = format!("the key material of {label}");
+        let _ = self.events.send(DataEvent::Following {
+            stream: followed.clone(),
+            active: true,
+        });
+        self.followed = Some(followed);
     }
 
     async fn carry_out(
@@ -76,12 +96,14 @@ impl KeyJob {
                 self.ctx.caller = Some(id.arn);
             }
         }
-        let cloud = self.cloud.as_ref();
+        let cloud = self.cloud.clone();
+        let cloud = cloud.as_ref();
         let plan = match key_rotation::plan(cloud, &self.ctx, &self.key, change, streams).await {
             Ok(plan) => plan,
             Err(e) => return (e.to_string(), Tone::Bad),
         };
         let label = plan.label.clone();
+        self.following(&label);
         let timing = key_rotation::Timing::default();
         let ending =
             key_rotation::carry_out(cloud, &self.ctx, &plan, timing, true, |step: &str| {

@@ -217,7 +217,7 @@ fn quitting_during_a_move_asks_first_and_k_comes_back_to_it() {
     let Some(Dialog::Quit(left)) = &app.dialog else {
         panic!("asks first: {:?}", app.dialog);
     };
-    assert_eq!(left, &["the move off alias/ledger-2019: 6 not sent yet"]);
+    assert_eq!(left, &["the move off alias/ledger-2019 (6 not sent yet)"]);
     app.on_key(key('n'));
     // Leave the progress for the keys view; M on any key shows it again.
     app.on_key(key('K'));

@@ -1,6 +1,7 @@
-//! The dashboard's move off a key, as the worker carries it out against the
-//! demo's cloud: every planned stream sent once and followed to the end, and
-//! the user's "stop sending" keeping home every call not yet sent.
+//! The dashboard's long changes, as the worker carries them out against the
+//! demo's cloud: the move off a key (every planned stream sent once and
+//! followed to the end, the user's "stop sending" keeping home every call not
+//! yet sent) and a key's rotation (quitting meanwhile asks first).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -189,4 +190,35 @@ async fn stop_sending_keeps_every_call_not_yet_sent_and_follows_the_rest() {
     for name in done {
         assert_eq!(m.key_of(name).await.as_deref(), Some(NEW), "{name}");
     }
+}
+
+#[tokio::test]
+async fn a_key_rotation_is_followed_so_quitting_meanwhile_asks_first() {
+    let mut m = start();
+    m.commands.send(WorkerCommand::StopMove).unwrap();
+    m.commands
+        .send(WorkerCommand::MakeKeyChange {
+            key: NEW.into(),
+            change: crate::key_rotation::KeyChange::RotateNow,
+            streams: Vec::new(),
+        })
+        .unwrap();
+    let mut followed = Vec::new();
+    let limit = tokio::time::sleep(std::time::Duration::from_secs(60));
+    tokio::pin!(limit);
+    loop {
+        tokio::select! {
+            event = m.events.recv() => match event.expect("the worker runs") {
+                DataEvent::Following { stream, active } if stream.starts_with("the key") => {
+                    followed.push((stream, active));
+                }
+                DataEvent::ChangeReport { text, .. } if text.contains("rotated at") => break,
+                _ => {}
+            },
+            () = &mut limit => panic!("the rotation never ended: {followed:?}"),
+        }
+    }
+    let key = "the key material of alias/ledger-2026".to_string();
+    assert!(followed.contains(&(key.clone(), true)), "{followed:?}");
+    assert_eq!(followed.last(), Some(&(key, false)), "{followed:?}");
 }
