@@ -198,6 +198,8 @@ section!(
         cancel: KeyList,
         confirm_yes: KeyList,
         confirm_no: KeyList,
+        period_shorter: KeyList,
+        period_longer: KeyList,
         submit_name: KeyList,
     }
 );
@@ -243,6 +245,8 @@ impl Keys {
             A::Cancel => &self.cancel,
             A::ConfirmYes => &self.confirm_yes,
             A::ConfirmNo => &self.confirm_no,
+            A::PeriodShorter => &self.period_shorter,
+            A::PeriodLonger => &self.period_longer,
             A::SubmitName => &self.submit_name,
         }
     }

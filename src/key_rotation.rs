@@ -24,6 +24,9 @@ pub const DEFAULT_PERIOD_DAYS: u32 = 365;
 /// developer guide says 25). Shown, not enforced: KMS enforces it.
 pub const ON_DEMAND_DOCUMENTED: usize = 10;
 
+/// The periods the dashboard offers, in days: KMS takes 90 to 2560.
+pub const PERIODS: [u32; 7] = [90, 180, 365, 730, 1095, 1825, 2560];
+
 /// What is asked of the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyChange {
@@ -42,6 +45,32 @@ impl KeyChange {
             KeyChange::AutoOn(_) => "auto-rotation-on",
             KeyChange::AutoOff => "auto-rotation-off",
         }
+    }
+
+    /// The next choice of automatic rotation, `longer` or shorter: the
+    /// periods the dashboard offers, with off below the shortest for a key
+    /// that rotates already. Other changes stay as they are.
+    pub fn step_period(self, longer: bool, rotating: bool) -> KeyChange {
+        let mut options: Vec<KeyChange> = Vec::new();
+        if rotating {
+            options.push(KeyChange::AutoOff);
+        }
+        options.extend(PERIODS.iter().map(|d| KeyChange::AutoOn(*d)));
+        let at = match self {
+            KeyChange::RotateNow => return self,
+            KeyChange::AutoOff => 0,
+            // A period from the command line may lie between two offered.
+            KeyChange::AutoOn(days) => options
+                .iter()
+                .position(|o| matches!(o, KeyChange::AutoOn(d) if *d >= days))
+                .unwrap_or(options.len() - 1),
+        };
+        let to = if longer {
+            (at + 1).min(options.len() - 1)
+        } else {
+            at.saturating_sub(1)
+        };
+        options[to]
     }
 
     fn describe(self) -> String {

@@ -219,8 +219,23 @@ impl App {
     }
 
     pub(super) fn confirm_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
-        if let Some(Dialog::KeyConfirm(plan)) = &self.dialog {
+        if let Some(Dialog::KeyConfirm(plan)) = &mut self.dialog {
             return match action {
+                A::PeriodShorter | A::PeriodLonger => {
+                    let rotating = plan.key.rotation.as_ref().is_some_and(|r| r.automatic);
+                    let change = plan.change.step_period(action == A::PeriodLonger, rotating);
+                    if change != plan.change {
+                        plan.change = change;
+                        plan.verdict = crate::key_rotation::verdict(
+                            &plan.key,
+                            &plan.label,
+                            change,
+                            self.context.read_only,
+                            self.now,
+                        );
+                    }
+                    Vec::new()
+                }
                 A::ConfirmNo => {
                     self.dialog = None;
                     Vec::new()

@@ -661,3 +661,46 @@ fn a_in_the_keys_view_turns_automatic_rotation_on_or_off() {
     };
     assert_eq!(plan.change, crate::key_rotation::KeyChange::AutoOff);
 }
+
+#[test]
+fn left_and_right_choose_the_automatic_rotation_period_before_y() {
+    let mut app = demo_app(100, 30);
+    app.on_key(key('K'));
+    while app.key_rows()[app.keys_view.selected].label != "alias/analytics" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('A'));
+    let right = KeyEvent::new(KeyCode::Right, KeyModifiers::NONE);
+    let left = KeyEvent::new(KeyCode::Left, KeyModifiers::NONE);
+    app.on_key(left);
+    app.on_key(left);
+    let change = |app: &App| match &app.dialog {
+        Some(Dialog::KeyConfirm(plan)) => plan.change,
+        other => panic!("the confirmation: {other:?}"),
+    };
+    // Not rotating yet: 90 days is the shortest, there is no "off".
+    assert_eq!(change(&app), crate::key_rotation::KeyChange::AutoOn(90));
+    app.on_key(right);
+    app.on_key(key('+'));
+    assert_eq!(change(&app), crate::key_rotation::KeyChange::AutoOn(365));
+    app.on_key(right);
+    let commands = app.on_key(key('y'));
+    assert!(
+        commands.iter().any(|c| matches!(
+            c,
+            WorkerCommand::MakeKeyChange {
+                change: crate::key_rotation::KeyChange::AutoOn(730),
+                ..
+            }
+        )),
+        "{commands:?}"
+    );
+    // A rotating key: A offers off; right changes the period instead.
+    while app.key_rows()[app.keys_view.selected].label != "alias/payments" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('A'));
+    assert_eq!(change(&app), crate::key_rotation::KeyChange::AutoOff);
+    app.on_key(right);
+    assert_eq!(change(&app), crate::key_rotation::KeyChange::AutoOn(90));
+}

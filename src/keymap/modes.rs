@@ -49,6 +49,10 @@ pub enum UserAction {
     ConfirmYes,
     /// No to the question a dialog asks: the dialog closes, nothing happens.
     ConfirmNo,
+    /// Automatic rotation's confirmation: a shorter period (or off).
+    PeriodShorter,
+    /// Automatic rotation's confirmation: a longer period.
+    PeriodLonger,
     /// Stop the encryption, once the stream's full name is typed.
     SubmitName,
 }
@@ -85,6 +89,8 @@ impl UserAction {
         UserAction::Cancel,
         UserAction::ConfirmYes,
         UserAction::ConfirmNo,
+        UserAction::PeriodShorter,
+        UserAction::PeriodLonger,
         UserAction::SubmitName,
     ];
 
@@ -120,6 +126,8 @@ impl UserAction {
             UserAction::Cancel => "cancel",
             UserAction::ConfirmYes => "confirm_yes",
             UserAction::ConfirmNo => "confirm_no",
+            UserAction::PeriodShorter => "period_shorter",
+            UserAction::PeriodLonger => "period_longer",
             UserAction::SubmitName => "submit_name",
         }
     }
@@ -202,7 +210,7 @@ const KEYS: &[(UserAction, &str)] = &[
     (A::RotateMaterial, "rotate the key's material (KMS)"),
     (
         A::AutoRotation,
-        "turn automatic rotation on (yearly) or off",
+        "automatic rotation on/off (←/→: the period)",
     ),
     (A::MoveOff, "move every stream off the key (plan first)"),
     (A::Help, "show or hide this help"),
@@ -228,6 +236,11 @@ const PICKER: &[(UserAction, &str)] = &[
 const CONFIRM: &[(UserAction, &str)] = &[
     (A::ConfirmYes, "send the change"),
     (A::ConfirmNo, "cancel (the default: other keys do nothing)"),
+    (
+        A::PeriodShorter,
+        "automatic rotation: a shorter period, or off",
+    ),
+    (A::PeriodLonger, "automatic rotation: a longer period"),
 ];
 
 const TYPED_NAME: &[(UserAction, &str)] = &[

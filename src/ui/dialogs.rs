@@ -29,7 +29,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 .lines()
                 .map(|l| if l.chars().count() > 74 { 2 } else { 1 })
                 .sum();
-            let height = rows + 4;
+            // And the period's choice, for automatic rotation.
+            let auto = !matches!(plan.change, crate::key_rotation::KeyChange::RotateNow);
+            let height = rows + 4 + if auto { 2 } else { 0 };
             key_confirm(
                 frame,
                 super::popup(area, 76, height),
@@ -55,6 +57,8 @@ fn key(keymap: &Keymap, action: UserAction) -> String {
     match keymap.first(action).as_str() {
         "Up" => "↑".to_string(),
         "Down" => "↓".to_string(),
+        "Left" => "←".to_string(),
+        "Right" => "→".to_string(),
         other => other.to_string(),
     }
 }
@@ -106,6 +110,10 @@ fn key_confirm(
             }
         })
         .collect();
+    if matches!(plan.change, KeyChange::AutoOn(_) | KeyChange::AutoOff) {
+        lines.push(Line::from(""));
+        lines.push(Line::styled(period_choice(plan, keymap), theme.key()));
+    }
     lines.push(Line::from(""));
     lines.push(if plan.verdict.allowed() {
         Line::styled(
@@ -300,4 +308,32 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: &
             .block(Block::default().borders(Borders::ALL).title(title)),
         area,
     );
+}
+
+/// "←/→ period: off · 90 · 180 · [365] · 730 · 1095 · 1825 · 2560 days".
+fn period_choice(plan: &crate::key_rotation::KeyPlan, keymap: &Keymap) -> String {
+    use crate::key_rotation::{KeyChange, PERIODS};
+    let rotating = plan.key.rotation.as_ref().is_some_and(|r| r.automatic);
+    let mark = |text: String, chosen: bool| {
+        if chosen {
+            format!("[{text}]")
+        } else {
+            text
+        }
+    };
+    let mut options = Vec::new();
+    if rotating {
+        options.push(mark("off".into(), plan.change == KeyChange::AutoOff));
+    }
+    options.extend(
+        PERIODS
+            .iter()
+            .map(|d| mark(d.to_string(), plan.change == KeyChange::AutoOn(*d))),
+    );
+    format!(
+        "{}/{} period: {} days",
+        key(keymap, UserAction::PeriodShorter),
+        key(keymap, UserAction::PeriodLonger),
+        options.join(" · ")
+    )
 }
