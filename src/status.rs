@@ -115,9 +115,15 @@ pub struct RotationReport {
     pub period_days: Option<u32>,
     pub next_at: Option<chrono::DateTime<Utc>>,
     /// The latest rotation, automatic or on demand; `null` if none, or KMS
-    /// would not list them.
+    /// would not list them (`rotations_listed` tells which).
     pub last_at: Option<chrono::DateTime<Utc>>,
     pub on_demand_in_progress: bool,
+    /// Whether KMS listed the key's rotations: when false, `last_at` and
+    /// `on_demand_done` are unknown, not "never".
+    pub rotations_listed: bool,
+    /// On-demand rotations done so far (KMS allows a limited number a key);
+    /// `null` when they could not be listed.
+    pub on_demand_done: Option<usize>,
 }
 
 impl KeyReport {
@@ -136,6 +142,12 @@ impl KeyReport {
                     .get(&key.id)
                     .and_then(|list| list.iter().map(|x| x.at).max()),
                 on_demand_in_progress: r.on_demand_since.is_some(),
+                rotations_listed: book.rotations.contains_key(&key.id),
+                on_demand_done: book.rotations.get(&key.id).map(|list| {
+                    list.iter()
+                        .filter(|x| x.kind == crate::cloud::RotationKind::OnDemand)
+                        .count()
+                }),
             }),
         }
     }

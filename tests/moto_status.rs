@@ -315,6 +315,7 @@ fn assert_key_as_kms_describes_it(key: &Value) {
         serde_json::json!({"state": "Enabled", "spec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS",
                            "multi_region": {"kind": "single"},
                            "rotation": {"automatic": false, "period_days": null, "next_at": null,
-                                        "last_at": null, "on_demand_in_progress": false}})
+                                        "last_at": null, "on_demand_in_progress": false,
+                                        "rotations_listed": true, "on_demand_done": 0}})
     );
 }

@@ -355,6 +355,8 @@ async fn customer_keys_report_their_state_origin_and_rotation() {
     assert_eq!(rotation["period_days"], 365);
     assert!(rotation["next_at"].is_string() && rotation["last_at"].is_string());
     assert_eq!(rotation["on_demand_in_progress"], false);
+    assert_eq!(rotation["rotations_listed"], true);
+    assert_eq!(rotation["on_demand_done"], 0);
     // An AWS owned key, or none: no customer key to describe.
     for name in ["cloudfront-logs", "dev-scratch"] {
         let json = serde_json::to_value(find(&r, name)).unwrap();
