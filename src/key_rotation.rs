@@ -118,9 +118,11 @@ pub enum KeyEnding {
     Sent,
     /// Still rotating when firekeeper stopped waiting.
     TimedOut,
-    /// The answer was lost and the key never showed the change (`true`:
-    /// the key was read and does not show it; `false`: it could not be read).
-    Unconfirmed(bool),
+    /// The answer was lost, or was a server error, and the key never showed
+    /// the change. `seen`: the key was read and does not show it (KMS
+    /// probably did not apply it); otherwise it could not be read. `cause`
+    /// says what made the outcome unclear.
+    Unconfirmed { seen: bool, cause: String },
 }
 
 /// The streams encrypted with the key `arn`, from fresh descriptions of the
@@ -336,13 +338,17 @@ pub async fn carry_out(
                     progress("KMS had applied the call.");
                 }
                 seen => {
+                    let cause = unclear_cause(&e);
                     let why = if seen.is_some() {
-                        "the answer was lost and the key does not show the change: KMS probably did not apply it; nothing was sent again"
+                        format!("{cause} and the key does not show the change: KMS probably did not apply it; nothing was sent again")
                     } else {
-                        "the answer was lost and the key could not be read: the outcome is not known; nothing was sent again"
+                        format!("{cause} and the key could not be read: the outcome is not known; nothing was sent again")
                     };
-                    note(ctx, plan, AuditOutcome::Unknown, why).await;
-                    return Ok(KeyEnding::Unconfirmed(seen.is_some()));
+                    note(ctx, plan, AuditOutcome::Unknown, &why).await;
+                    return Ok(KeyEnding::Unconfirmed {
+                        seen: seen.is_some(),
+                        cause,
+                    });
                 }
             }
         }
@@ -424,6 +430,15 @@ async fn applied(
         }
     }
     read_once.then_some(false)
+}
+
+/// Why the outcome of a call is unclear, for the sentence that says so.
+fn unclear_cause(e: &CloudError) -> String {
+    match e {
+        CloudError::Server(m) => format!("KMS answered with a server error ({m})"),
+        CloudError::Other(m) => format!("KMS's answer could not be read ({m})"),
+        _ => "the answer was lost".to_string(),
+    }
 }
 
 /// Reads the key until it shows the change done, or patience runs out. A

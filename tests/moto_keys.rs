@@ -232,3 +232,41 @@ async fn automatic_rotation_is_set_with_its_period_and_read_back() {
         .unwrap();
     assert!(!status.key_rotation_enabled());
 }
+
+/// KMS answers 500 InternalFailure: it may or may not have rotated (AWS says
+/// a 5xx may hide a change made). firekeeper reads the key for a minute,
+/// finds no new rotation, says so and exits 1; it never sends again.
+#[tokio::test]
+async fn a_server_error_on_rotate_is_settled_by_reading_never_sent_again() {
+    let region = "mx-central-1";
+    let seed = Seeder::new(region).await;
+    let key = seed.key(Some("alias/km-500")).await;
+    seed.direct_put("km-500-stream", Enc::Customer(&key)).await;
+    let faults = Faults::new(region);
+    faults.add(json!({"service": "kms", "operation": "RotateKeyOnDemand",
+                      "fault": "error", "status": 500, "times": 1}));
+    let sandbox = Sandbox::new();
+    let out = run(sandbox
+        .against_moto(region)
+        .args(["key", "rotate", "alias/km-500", "--yes"]));
+    let said = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("KMS may have applied this; checking"),
+        "{said}"
+    );
+    assert!(
+        said.contains("KMS answered with a server error")
+            && said.contains("does not show the change: KMS probably did not apply it")
+            && said.contains("Nothing was sent again"),
+        "{said}"
+    );
+    assert_eq!(faults.calls("RotateKeyOnDemand"), (1, 0), "sent once");
+    assert!(rotations(&seed, &key).await.is_empty());
+    let outcomes: Vec<String> = audit(&sandbox)
+        .iter()
+        .map(|e| e["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(outcomes, ["sent", "unknown", "unknown"], "{outcomes:?}");
+    faults.clear();
+}

@@ -98,15 +98,17 @@ async fn run_inner(
             );
             exit::ERROR
         }
-        KeyEnding::Unconfirmed(true) => {
+        KeyEnding::Unconfirmed { seen: true, cause } => {
             eprintln!(
-                "firekeeper: the answer was lost and {label} does not show the change: KMS probably did not apply it. Nothing was sent again"
+                "firekeeper: {} and {label} does not show the change: KMS probably did not apply it. Nothing was sent again",
+                for_terminal(&cause)
             );
             exit::ERROR
         }
-        KeyEnding::Unconfirmed(false) => {
+        KeyEnding::Unconfirmed { seen: false, cause } => {
             eprintln!(
-                "firekeeper: the answer was lost and {label} could not be read: the outcome is not known. Nothing was sent again; check with `firekeeper status --output json` before trying again"
+                "firekeeper: {} and {label} could not be read: the outcome is not known. Nothing was sent again; check with `firekeeper status --output json` before trying again",
+                for_terminal(&cause)
             );
             exit::ERROR
         }

@@ -112,7 +112,10 @@ impl KeyJob {
             .await;
         match ending {
             Ok(KeyEnding::Done(Some(at))) => (
-                format!("{label}: key material rotated at {}.", crate::model::stamp(at)),
+                format!(
+                    "{label}: key material rotated at {}.",
+                    crate::model::stamp(at)
+                ),
                 Tone::Good,
             ),
             Ok(KeyEnding::Done(None) | KeyEnding::Sent) => (format!("{label}: done."), Tone::Good),
@@ -120,9 +123,14 @@ impl KeyJob {
                 format!("{label}: not shown done yet; KMS may still be rotating."),
                 Tone::Bad,
             ),
-            Ok(KeyEnding::Unconfirmed(_)) => (
+            Ok(KeyEnding::Unconfirmed { seen, cause }) => (
                 format!(
-                    "{label}: the answer was lost and the outcome is not known; nothing was sent again."
+                    "{label}: {cause} and {}; nothing was sent again.",
+                    if seen {
+                        "the key does not show the change: KMS probably did not apply it"
+                    } else {
+                        "the key could not be read: the outcome is not known"
+                    }
                 ),
                 Tone::Bad,
             ),
