@@ -385,15 +385,13 @@ pub async fn send_one(
             report(Update::Seen(s));
             if last != Some(s.encryption.status) {
                 last = Some(s.encryption.status);
-                let stage = if s.encryption.status == crate::cloud::EncryptionStatus::Enabling {
-                    Stage::Enabling
+                let status = s.encryption.status;
+                let (stage, words) = if status == crate::cloud::EncryptionStatus::Enabling {
+                    (Stage::Enabling, format!("{status} (following)"))
                 } else {
-                    Stage::Sent
+                    (Stage::Sent, status.to_string())
                 };
-                report(Update::Stage(
-                    stage,
-                    format!("{} (following)", s.encryption.status),
-                ));
+                report(Update::Stage(stage, words));
             }
         }
     };
