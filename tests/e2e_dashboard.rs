@@ -319,7 +319,10 @@ fn rotating_from_the_dashboard_follows_the_change_to_its_end() {
     // Then a good key: ENABLING, then ENABLED on the new key.
     tmux.keys(&["r"]);
     tmux.wait_for("Encrypt order-events with");
-    tmux.keys(&["2", "0", "2", "6", "Enter"]);
+    for c in "events-2026".chars() {
+        tmux.keys(&[&c.to_string()]);
+    }
+    tmux.keys(&["Enter"]);
     tmux.wait_for("y send the change");
     tmux.keys(&["y"]);
     let screen = tmux.wait_for("now encrypted with alias/orders-events-2026");
