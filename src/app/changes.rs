@@ -18,8 +18,14 @@ impl App {
         let Some(stream) = self.changeable() else {
             return Vec::new();
         };
+        let purpose = PickFor::Stream(stream.name.clone());
+        self.open_key_picker(purpose)
+    }
+
+    /// The key picker, and the account's keys listed if they are not yet.
+    pub(super) fn open_key_picker(&mut self, purpose: PickFor) -> Vec<WorkerCommand> {
         self.dialog = Some(Dialog::Picker(Picker {
-            purpose: PickFor::Stream(stream.name.clone()),
+            purpose,
             filter: String::new(),
             selected: 0,
         }));

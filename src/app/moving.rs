@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{App, Dialog, PickFor, Picker, View, WorkerCommand};
+use super::{App, PickFor, View, WorkerCommand};
 use crate::change::moving::{is_on, Stage, AT_ONCE};
 use crate::change::Request;
 use crate::cloud::{KeyRef, KmsKey};
@@ -159,19 +159,10 @@ impl App {
                 return Vec::new();
             }
         }
-        self.dialog = Some(Dialog::Picker(Picker {
-            purpose: PickFor::MoveOff {
-                arn: arn.to_string(),
-                label: label.to_string(),
-            },
-            filter: String::new(),
-            selected: 0,
-        }));
-        if self.all_keys.is_none() {
-            self.all_keys_error = None;
-            return vec![WorkerCommand::LoadKeys];
-        }
-        Vec::new()
+        self.open_key_picker(PickFor::MoveOff {
+            arn: arn.to_string(),
+            label: label.to_string(),
+        })
     }
 
     /// The plan of the move, from what the dashboard knows: each stream on

@@ -203,7 +203,10 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
         )),
         (None, Some(why)) => {
             lines.push(Line::styled(format!("  ✖ {why}"), theme.error()));
-            let again = app.keymap.first(UserAction::Rotate);
+            let again = app.keymap.first(match p.purpose {
+                PickFor::Stream(_) => UserAction::Rotate,
+                PickFor::MoveOff { .. } => UserAction::MoveOff,
+            });
             lines.push(Line::styled(
                 format!("  Esc, then {again}, to try again; the AWS owned key needs no listing"),
                 theme.dim(),
