@@ -1,6 +1,7 @@
 //! Two lines on top: where we are pointed, and the fleet at a glance.
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
@@ -50,42 +51,81 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         first.push(Span::raw(format!(" · endpoint {url}")));
     }
 
-    // KMS errors first: on a narrow terminal the end of the line is cut.
+    let second = fleet_line(app, theme, usize::from(area.width));
+    frame.render_widget(
+        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        area,
+    );
+}
+
+/// The fleet at a glance, built to fit `width`: whole items are dropped,
+/// the least urgent first (loading, disabled, enabled, changing, failed,
+/// the quota mark), never a word cut. The stream count and KMS errors stay.
+fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
     let s = &app.summary;
-    let mut second = vec![Span::raw(format!("{} streams │ ", s.total))];
+    // (text, style, rank: higher is dropped first)
+    let mut items: Vec<(String, ratatui::style::Style, u8)> = Vec::new();
+    let streams = if s.total == 1 { "stream" } else { "streams" };
+    items.push((format!("{} {streams} │ ", s.total), Style::default(), 0));
     let kms = if app.metrics_window.is_some() {
         format!("{} with KMS errors ({})", s.with_kms_errors, app.window)
     } else {
         format!("KMS errors ? ({})", app.window)
     };
-    second.push(if s.with_kms_errors > 0 {
-        Span::styled(kms, theme.error())
+    let kms_style = if s.with_kms_errors > 0 {
+        theme.error()
     } else {
-        Span::raw(kms)
-    });
+        Style::default()
+    };
+    items.push((kms, kms_style, 0));
     if app.quota_ledger_only() {
         // The table's "21/25*": CloudTrail unread, others' calls not counted.
-        second.push(Span::raw(" │ "));
-        second.push(Span::styled(
-            "quota* this machine's calls only",
+        items.push((
+            " │ quota* this machine's calls only".into(),
             theme.warn(),
+            1,
         ));
     }
-    second.push(Span::raw(" │"));
+    // Placed before the statuses; taken out if none is left.
+    items.push((" │".into(), Style::default(), 0));
     for (status, count) in &s.by_status {
-        second.push(Span::raw(" "));
-        second.push(Span::styled(
-            format!("{count} {}", short(*status)),
+        let rank = match status {
+            EncryptionStatus::EnablingFailed | EncryptionStatus::DisablingFailed => 2,
+            EncryptionStatus::Enabling | EncryptionStatus::Disabling => 3,
+            EncryptionStatus::Enabled => 4,
+            EncryptionStatus::Disabled => 5,
+        };
+        items.push((
+            format!(" {count} {}", short(*status)),
             theme.status(*status),
+            rank,
         ));
     }
     if s.unknown > 0 {
-        second.push(Span::styled(format!(" {} loading", s.unknown), theme.dim()));
+        items.push((format!(" {} loading", s.unknown), theme.dim(), 6));
     }
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(first), Line::from(second)]),
-        area,
-    );
+    let len = |items: &[(String, _, u8)]| -> usize {
+        items
+            .iter()
+            .map(|(t, _, _)| unicode_width::UnicodeWidthStr::width(t.as_str()))
+            .sum()
+    };
+    while len(&items) > width {
+        let Some(worst) = items.iter().map(|(_, _, r)| *r).filter(|r| *r > 0).max() else {
+            break;
+        };
+        let at = items.iter().rposition(|(_, _, r)| *r == worst).unwrap_or(0);
+        items.remove(at);
+    }
+    if items.last().is_some_and(|(t, _, _)| t == " │") {
+        items.pop();
+    }
+    Line::from(
+        items
+            .into_iter()
+            .map(|(t, style, _)| Span::styled(t, style))
+            .collect::<Vec<_>>(),
+    )
 }
 
 fn short(s: EncryptionStatus) -> &'static str {

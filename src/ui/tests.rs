@@ -686,3 +686,33 @@ fn move_progress_80x24() {
     );
     assert_snapshot!(text);
 }
+
+#[test]
+fn header_line_two_drops_whole_items_never_a_word() {
+    for width in [60, 72, 80, 100, 120, 200] {
+        let app = demo_app(width, 24);
+        let text = screen(&app);
+        let line = text.lines().nth(1).unwrap().trim_matches('"').trim_end();
+        assert!(line.contains("5 with KMS errors (3h)"), "{width}: {line}");
+        let last = line.rsplit(' ').next().unwrap();
+        assert!(
+            [
+                "(3h)",
+                "enabling-failed",
+                "disabling-failed",
+                "enabling",
+                "disabling",
+                "enabled",
+                "disabled"
+            ]
+            .contains(&last),
+            "{width}: ends with `{last}`: {line}"
+        );
+    }
+    // Failed streams go before enabled ones.
+    let text = screen(&demo_app(80, 24));
+    assert!(
+        text.contains("2 enabling-failed 1 disabling-failed"),
+        "{text}"
+    );
+}
