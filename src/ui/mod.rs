@@ -21,9 +21,10 @@ use ratatui::Frame;
 use crate::app::{App, View};
 use theme::Theme;
 
-/// The smallest terminal the dashboard draws in.
-pub const MIN_WIDTH: u16 = 60;
-pub const MIN_HEIGHT: u16 = 12;
+/// The smallest terminal the dashboard draws in: below it, names and
+/// sentences an on-call engineer needs would be cut without notice.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
 
 const HEADER_ROWS: u16 = 2;
 const STATUS_ROWS: u16 = 1;
@@ -62,7 +63,10 @@ fn scrub(buf: &mut Buffer) {
 fn draw(frame: &mut Frame, app: &App) {
     let area = frame.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!("enlarge the terminal to at least {MIN_WIDTH}x{MIN_HEIGHT}");
+        let msg = format!(
+            "terminal too small: {}x{} (needs {MIN_WIDTH}x{MIN_HEIGHT})",
+            area.width, area.height
+        );
         frame.render_widget(Line::from(msg), area);
         return;
     }
