@@ -37,7 +37,7 @@ pub async fn run(
     config: &Config,
     changes: change::ChangeContext,
     options: Options,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u8> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "the dashboard needs a terminal; for scripts and pipes use `firekeeper status` (add --output json)"
@@ -79,10 +79,10 @@ pub async fn run(
     if let Some(saving) = options.cache.as_ref().and_then(|c| save_cache(c, &app)) {
         let _ = saving.await;
     }
-    result?;
+    let code = result?;
     // The user saw the fault on screen; the shell and scripts see it here.
     match &app.fault {
-        None => Ok(()),
+        None => Ok(code),
         Some(panic) => anyhow::bail!(
             "internal error: the cloud worker stopped ({panic}); the dashboard was no longer refreshing. Details and a backtrace: {}",
             crate::crash::where_logged(app.log_file.as_deref())
@@ -121,7 +121,7 @@ async fn event_loop(
     commands: &mpsc::UnboundedSender<WorkerCommand>,
     events: &mut mpsc::UnboundedReceiver<worker::DataEvent>,
     cache: Option<&Cache>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<u8> {
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut term = signal(SignalKind::terminate())?;
@@ -131,17 +131,20 @@ async fn event_loop(
         last: tokio::time::Instant::now(),
     };
     first_frame(started, terminal, app, commands)?;
+    // The exit code: 0 for a quit, 128 + the signal's number for a signal,
+    // as shells and supervisors expect.
+    let mut code = 0;
     loop {
         let turn = tokio::select! {
             ev = input.next() => on_input(app, ev),
             Some(ev) = events.recv() => on_data(app, ev, events),
             _ = tick.tick() => on_tick(app, &mut saving),
-            _ = term.recv() => stop(app),
-            _ = hup.recv() => stop(app),
+            _ = term.recv() => stop(app, &mut code, libc::SIGTERM),
+            _ = hup.recv() => stop(app, &mut code, libc::SIGHUP),
         };
         send(commands, turn.commands);
         if app.quit {
-            return Ok(());
+            return Ok(code);
         }
         if turn.redraw {
             terminal.draw(|f| ui::render(f, app))?;
@@ -187,7 +190,11 @@ fn on_input(app: &mut App, ev: Option<std::io::Result<Event>>) -> Turn {
         Some(Ok(Event::Mouse(m))) => app.on_mouse(m).map(Turn::redraw).unwrap_or_default(),
         Some(Ok(_)) => Turn::default(),
         // The terminal is gone (SSH dropped): nothing left to draw on.
-        Some(Err(_)) | None => stop(app),
+        // (A dropped SSH session also sends SIGHUP, which sets the code.)
+        Some(Err(_)) | None => {
+            app.quit = true;
+            Turn::default()
+        }
     }
 }
 
@@ -224,8 +231,9 @@ fn on_tick(app: &mut App, saving: &mut CacheTimer) -> Turn {
     }
 }
 
-fn stop(app: &mut App) -> Turn {
+fn stop(app: &mut App, code: &mut u8, signal: i32) -> Turn {
     app.quit = true;
+    *code = u8::try_from(128 + signal).unwrap_or(1);
     Turn::default()
 }
 

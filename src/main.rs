@@ -234,8 +234,8 @@ async fn dashboard(
         read_only: cli.read_only || config.read_only,
         stop: Default::default(),
     };
-    dashboard::run(cloud, &config, changes, options).await?;
-    Ok(ExitCode::SUCCESS)
+    let code = dashboard::run(cloud, &config, changes, options).await?;
+    Ok(ExitCode::from(code))
 }
 
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {

@@ -158,7 +158,8 @@ fn demo_starts_filters_opens_detail_and_quits_cleanly() {
 
 #[test]
 fn sigterm_and_sighup_restore_the_terminal() {
-    for signal in ["TERM", "HUP"] {
+    // 128 + the signal's number, as shells and supervisors expect.
+    for (signal, code) in [("TERM", 143), ("HUP", 129)] {
         let sandbox = Sandbox::new();
         let tmux = Tmux::start(&script(&sandbox, &[], "--demo --no-color"));
         tmux.wait_for("billing-export");
@@ -168,7 +169,7 @@ fn sigterm_and_sighup_restore_the_terminal() {
             .status()
             .unwrap()
             .success());
-        let screen = tmux.wait_for("EXITED");
+        let screen = tmux.wait_for(&format!("EXITED {code}"));
         assert!(
             !screen.contains("billing-export"),
             "{signal}: screen not restored:\n{screen}"

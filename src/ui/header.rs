@@ -52,10 +52,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
 
     let second = fleet_line(app, theme, usize::from(area.width));
-    frame.render_widget(
-        Paragraph::new(vec![Line::from(first), second]),
-        area,
-    );
+    frame.render_widget(Paragraph::new(vec![Line::from(first), second]), area);
 }
 
 /// The fleet at a glance, built to fit `width`: whole items are dropped,
