@@ -271,9 +271,13 @@ impl App {
                 false
             }
             (A::ConfirmYes, None) => true,
-            (A::SubmitName, Some(typed)) => *typed == c.stream,
+            (A::SubmitName, Some(typed)) => {
+                c.mismatch = *typed != c.stream;
+                !c.mismatch
+            }
             (A::Erase, Some(typed)) => {
                 typed.pop();
+                c.mismatch = false;
                 false
             }
             _ => false,
@@ -347,6 +351,7 @@ impl App {
             verdict,
             streams_on_key,
             typed: None,
+            mismatch: false,
         }
     }
 }

@@ -331,8 +331,13 @@ impl App {
                 p.selected = 0;
             }
             Some(Dialog::Confirm(Confirm {
-                typed: Some(name), ..
-            })) => name.push(c),
+                typed: Some(name),
+                mismatch,
+                ..
+            })) => {
+                name.push(c);
+                *mismatch = false;
+            }
             Some(Dialog::Confirm(_) | Dialog::KeyConfirm(_) | Dialog::Quit(_)) => {}
             None if self.filtering => {
                 self.filter_text().push(c);

@@ -121,6 +121,8 @@ pub struct Confirm {
     pub streams_on_key: Option<usize>,
     /// For stopping encryption: what has been typed of the stream's name.
     pub typed: Option<String>,
+    /// The last Enter came with a name that is not the stream's.
+    pub mismatch: bool,
 }
 
 /// One entry of the key picker.

@@ -704,3 +704,34 @@ fn left_and_right_choose_the_automatic_rotation_period_before_y() {
     app.on_key(right);
     assert_eq!(change(&app), crate::key_rotation::KeyChange::AutoOn(90));
 }
+
+#[test]
+fn a_wrong_name_in_the_stop_dialog_says_it_does_not_match() {
+    let mut app = demo_app(100, 30);
+    while selected(&app) != "order-events" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('d'));
+    for c in "order-event".chars() {
+        app.on_key(key(c));
+    }
+    let commands = press(&mut app, KeyCode::Enter);
+    assert!(commands.is_empty(), "{commands:?}");
+    let Some(Dialog::Confirm(c)) = &app.dialog else {
+        panic!("still open: {:?}", app.dialog);
+    };
+    assert!(c.mismatch);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    t.draw(|f| crate::ui::render(f, &app)).unwrap();
+    let text = t.backend().to_string();
+    assert!(text.contains("does not match order-events"), "{text}");
+    app.on_key(key('s'));
+    let Some(Dialog::Confirm(c)) = &app.dialog else {
+        panic!("still open");
+    };
+    assert!(!c.mismatch, "typing again clears it");
+    let commands = press(&mut app, KeyCode::Enter);
+    assert!(commands
+        .iter()
+        .any(|c| matches!(c, WorkerCommand::MakeChange { .. })));
+}

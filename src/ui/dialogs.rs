@@ -293,10 +293,17 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: &
             } else {
                 Style::default()
             };
-            lines.push(Line::from(vec![
+            let mut spans = vec![
                 Span::styled(format!("> {typed}"), style),
                 Span::styled("▏", theme.key()),
-            ]));
+            ];
+            if c.mismatch {
+                spans.push(Span::styled(
+                    format!("  does not match {}", c.stream),
+                    theme.error(),
+                ));
+            }
+            lines.push(Line::from(spans));
         }
         (None, true) => lines.push(Line::from(vec![
             Span::styled(key(keymap, UserAction::ConfirmYes), theme.key()),
