@@ -196,6 +196,14 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
         lines.push(Line::styled(fit(&text, width), style));
     }
     match (&app.all_keys, &app.all_keys_error) {
+        (Some(_), _) if items.is_empty() => lines.push(Line::styled(
+            format!(
+                "  no key matches \"{}\": {} deletes",
+                p.filter,
+                key(&app.keymap, UserAction::Erase)
+            ),
+            theme.warn(),
+        )),
         (Some(_), _) => {}
         (None, None) => lines.push(Line::styled(
             "  listing the account's KMS keys…",

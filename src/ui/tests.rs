@@ -716,3 +716,19 @@ fn header_line_two_drops_whole_items_never_a_word() {
         "{text}"
     );
 }
+
+#[test]
+fn a_picker_filter_that_matches_nothing_says_so() {
+    let mut app = demo_app(100, 30);
+    select(&mut app, "order-events");
+    app.update(UserAction::Rotate);
+    all_keys(&mut app);
+    for c in "zzz".chars() {
+        press(&mut app, crossterm::event::KeyCode::Char(c));
+    }
+    let text = screen(&app);
+    assert!(
+        text.contains("no key matches \"zzz\": Backspace deletes"),
+        "{text}"
+    );
+}
