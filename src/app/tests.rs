@@ -151,6 +151,15 @@ fn window_and_refresh_ask_the_worker() {
     assert_eq!(app.metrics_state, LoadingState::Loading);
     let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
     assert_eq!(app.on_key(ctrl_r), vec![WorkerCommand::Refresh]);
+    // Ctrl-r is seen to do something until the list comes back.
+    assert_eq!(app.clock_label(), "refreshing…");
+    let names = app.rows.iter().map(|r| r.name.clone()).collect();
+    app.apply(DataEvent::Names(names));
+    assert!(
+        app.clock_label().starts_with("refreshed"),
+        "{}",
+        app.clock_label()
+    );
     // Metrics for a window the user has left are not shown.
     let (changed, _) = app.apply(DataEvent::Metrics {
         window: Window::H3,

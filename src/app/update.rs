@@ -32,6 +32,8 @@ impl App {
     /// dashboard redraws about once a minute.
     pub fn clock_label(&self) -> String {
         match (self.last_refresh, self.from_cache) {
+            // Ctrl-r: said until the list comes back (or fails).
+            (Some(_), _) if self.list_state == LoadingState::Loading => "refreshing…".to_string(),
             (Some(t), _) => format!("refreshed {}", ago(self.now - t)),
             (None, Some(t)) => format!("cached {}", ago(self.now - t)),
             (None, None) => "loading".to_string(),
