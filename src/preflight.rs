@@ -177,19 +177,35 @@ fn quota_rules(v: &mut Verdict, f: &ChangeFacts<'_>) {
         );
         return;
     };
-    if quota.remaining == 0 {
-        let next = quota
-            .next_slot(f.now)
-            .map_or(String::new(), |n| format!("; {n}"));
-        let others = quota
-            .by_others()
-            .map_or(String::new(), |o| format!("; {o}"));
-        v.refusals.push(format!(
-            "no Start/Stop calls left for {} (AWS allows {} in 24 hours{others}){next}",
-            f.stream.name,
-            crate::quota::LIMIT
-        ));
+    v.refusals
+        .extend(no_calls_left(&f.stream.name, &quota, f.now));
+}
+
+fn no_calls_left(name: &str, quota: &Quota, now: DateTime<Utc>) -> Option<String> {
+    if quota.remaining > 0 {
+        return None;
     }
+    let next = quota
+        .next_slot(now)
+        .map_or(String::new(), |n| format!("; {n}"));
+    let others = quota
+        .by_others()
+        .map_or(String::new(), |o| format!("; {o}"));
+    Some(format!(
+        "no Start/Stop calls left for {name} (AWS allows {} in 24 hours{others}){next}",
+        crate::quota::LIMIT
+    ))
+}
+
+/// What refuses any key change to the stream, whatever key is picked: said
+/// before the key picker opens, so no key is chosen for nothing.
+pub fn stream_refusals(s: &Stream, quota: Option<&Quota>, now: DateTime<Utc>) -> Vec<String> {
+    let mut v = Verdict::default();
+    stream_rules(&mut v, s);
+    if let Some(q) = quota {
+        v.refusals.extend(no_calls_left(&s.name, q, now));
+    }
+    v.refusals
 }
 
 /// Warnings about the moment rather than the stream: credentials that may be

@@ -15,9 +15,33 @@ use crate::preflight::{self, Change};
 impl App {
     /// `r`: the key picker for the selected stream.
     pub(super) fn open_picker(&mut self) -> Vec<WorkerCommand> {
-        let Some(stream) = self.changeable() else {
+        let Some(stream) = self.changeable().cloned() else {
             return Vec::new();
         };
+        let quota = self.quota(&stream.name).ok();
+        let refusals = preflight::stream_refusals(&stream, quota.as_ref(), self.now);
+        if !refusals.is_empty() {
+            // Refused before a key is chosen for nothing, as `d` is.
+            let old_label = self.keys.label(&stream);
+            self.dialog = Some(Dialog::Confirm(Confirm {
+                request: Request::Rotate {
+                    stream: stream.name.clone(),
+                    key: KeyRef::AwsOwned,
+                },
+                stream: stream.name.clone(),
+                old_label,
+                new_label: "another key".into(),
+                quota,
+                verdict: preflight::Verdict {
+                    refusals,
+                    warnings: Vec::new(),
+                },
+                streams_on_key: None,
+                typed: None,
+                mismatch: false,
+            }));
+            return Vec::new();
+        }
         let purpose = PickFor::Stream(stream.name.clone());
         self.open_key_picker(purpose)
     }

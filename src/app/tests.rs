@@ -744,3 +744,26 @@ fn a_wrong_name_in_the_stop_dialog_says_it_does_not_match() {
         .iter()
         .any(|c| matches!(c, WorkerCommand::MakeChange { .. })));
 }
+
+#[test]
+fn r_refuses_a_stream_that_cannot_change_before_any_key_is_picked() {
+    let mut app = demo_app(100, 30);
+    while selected(&app) != "clickstream-raw" {
+        app.on_key(key('j'));
+    }
+    let commands = app.on_key(key('r'));
+    assert!(
+        !commands.contains(&WorkerCommand::LoadKeys),
+        "no keys listed for nothing"
+    );
+    let Some(Dialog::Confirm(c)) = &app.dialog else {
+        panic!("refused at once: {:?}", app.dialog);
+    };
+    assert!(
+        c.verdict.refusals[0].contains("reads from Kinesis"),
+        "{c:?}"
+    );
+    assert!(app.on_key(key('y')).is_empty(), "y sends nothing");
+    app.on_key(key('n'));
+    assert!(app.dialog.is_none());
+}
