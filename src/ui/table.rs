@@ -71,11 +71,16 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     titles.push(arrow("ENCRYPTION", SortKey::Status, true));
     titles.push("KEY".into());
-    titles.push(arrow("KMS ERR", SortKey::KmsErrors, true));
+    let kms_title = arrow("KMS ERR", SortKey::KmsErrors, true);
+    // Wide enough for the sort's arrow: a mark cut off marks nothing.
+    let kms_width = u16::try_from(kms_title.chars().count()).unwrap_or(8);
+    titles.push(kms_title);
     if cols.spark > 0 {
         titles.push("TREND".into());
     }
-    titles.push(arrow("QUOTA", SortKey::QuotaLeft, false));
+    let quota_title = arrow("QUOTA", SortKey::QuotaLeft, false);
+    let quota_title_width = u16::try_from(quota_title.chars().count()).unwrap_or(6);
+    titles.push(quota_title);
     titles.push("HEALTH".into());
     let header = TableRow::new(
         titles
@@ -100,13 +105,13 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     widths.extend([
         Constraint::Length(16),
         Constraint::Length(cols.key),
-        Constraint::Length(7),
+        Constraint::Length(kms_width),
     ]);
     if cols.spark > 0 {
         widths.push(Constraint::Length(cols.spark as u16));
     }
     // "21/25*" when the quota is the ledger's alone.
-    let quota_width = if app.quota_ledger_only() { 6 } else { 5 };
+    let quota_width = if app.quota_ledger_only() { 6 } else { 5 }.max(quota_title_width);
     widths.extend([Constraint::Length(quota_width), Constraint::Length(9)]);
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(1),

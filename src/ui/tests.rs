@@ -735,3 +735,14 @@ fn a_picker_filter_that_matches_nothing_says_so() {
         "{text}"
     );
 }
+
+#[test]
+fn every_sort_marks_its_column_at_80x24() {
+    let mut app = demo_app(80, 24);
+    for mark in ["NAME↓", "ENCRYPTION↓", "KMS ERR↓", "QUOTA↑"] {
+        let text = screen(&app);
+        let titles = text.lines().nth(2).unwrap();
+        assert!(titles.contains(mark), "`{mark}` in {titles}");
+        app.update(UserAction::Sort);
+    }
+}
