@@ -262,6 +262,16 @@ impl Worker {
         streams_on_new: Option<usize>,
     ) {
         if self.moving.is_some() {
+            // The last move is still ending (its last stream has reported,
+            // its job not yet): say so rather than leave the view waiting.
+            for stream in streams {
+                let _ = self.events.send(DataEvent::Moving {
+                    stream,
+                    stage: change::moving::Stage::NotSent,
+                    words: "not sent: the last move was still ending; press M again".into(),
+                });
+            }
+            let _ = self.events.send(DataEvent::MoveOver);
             return;
         }
         let stop = change::StopSwitch::default();
