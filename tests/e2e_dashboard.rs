@@ -709,3 +709,38 @@ fn moving_every_stream_off_the_retiring_key_on_the_demo() {
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
 }
+
+#[test]
+fn a_refused_change_in_a_terminal_says_its_reasons_once() {
+    let sandbox = Sandbox::new();
+    let t = Tmux::start(&script(
+        &sandbox,
+        &[],
+        "--demo rotate kafka-bridge --key alias/payments --yes",
+    ));
+    let screen = t.wait_for("EXITED");
+    assert!(screen.contains("EXITED 4"), "{screen}");
+    let joined = t.joined_screen();
+    assert_eq!(
+        joined.matches("that source owns encryption").count(),
+        1,
+        "{joined}"
+    );
+    assert!(joined.contains("refused, nothing was sent (the reasons are above)"));
+}
+
+#[test]
+fn a_refused_change_in_a_pipe_repeats_its_reasons_on_stderr() {
+    let sandbox = Sandbox::new();
+    let out = run(sandbox.command().args([
+        "--demo",
+        "rotate",
+        "kafka-bridge",
+        "--key",
+        "alias/payments",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("that source owns encryption"), "{err}");
+}

@@ -18,13 +18,11 @@ pub async fn run(
     confirm: &ConfirmArgs,
     streams_on_key: impl Fn(&str) -> Option<usize>,
 ) -> u8 {
-    match run_inner(cloud, ctx, request, confirm, streams_on_key).await {
+    let mut shown = None;
+    match run_inner(cloud, ctx, request, confirm, streams_on_key, &mut shown).await {
         Ok(code) => code,
         Err(ChangeError::Refused(why)) => {
-            eprintln!(
-                "firekeeper: refused, nothing was sent: {}",
-                for_terminal(&why)
-            );
+            say_refused(&why, shown.as_deref() == Some(why.as_str()));
             exit::REFUSED
         }
         Err(e @ ChangeError::Rejected(_)) => {
@@ -44,9 +42,11 @@ async fn run_inner(
     request: &Request,
     confirm: &ConfirmArgs,
     streams_on_key: impl Fn(&str) -> Option<usize>,
+    shown: &mut Option<String>,
 ) -> Result<u8, ChangeError> {
     let plan = plan(cloud, ctx, request, streams_on_key).await?;
     print!("{}", describe(&plan));
+    *shown = Some(plan.verdict.refusals.join("; "));
     if plan.verdict.allowed() && !ctx.read_only && !confirm.yes {
         confirmed(ctx, &plan)?;
     }
@@ -103,6 +103,21 @@ async fn run_inner(
         Ending::Failed(_) => exit::FAILED,
         Ending::TimedOut | Ending::Unconfirmed | Ending::Superseded { .. } => exit::ERROR,
     })
+}
+
+/// The last word on a refused change, on stderr. When the plan printed just
+/// before already lists the refusals and stdout is the terminal, they are not
+/// said twice; when stdout goes to a pipe or a file, stderr's reader would not
+/// see them, so they are.
+pub fn say_refused(why: &str, in_plan: bool) {
+    if in_plan && std::io::stdout().is_terminal() {
+        eprintln!("firekeeper: refused, nothing was sent (the reasons are above)");
+    } else {
+        eprintln!(
+            "firekeeper: refused, nothing was sent: {}",
+            for_terminal(why)
+        );
+    }
 }
 
 /// The plan in words, as the confirmation shows it, safe to print: names and

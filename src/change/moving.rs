@@ -260,10 +260,7 @@ pub async fn run(
         for p in m.sendable() {
             let _ = refuse(ctx, p, &why);
         }
-        eprintln!(
-            "firekeeper: refused, nothing was sent: {}",
-            for_terminal(&why)
-        );
+        super::cli::say_refused(&why, m.refusal.as_ref() == Some(&why));
         return exit::REFUSED;
     }
     let stop = ctx.stop.clone();

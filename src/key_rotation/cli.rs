@@ -4,6 +4,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::{carry_out, consequences, plan, refuse, KeyChange, KeyEnding, KeyPlan, Timing};
+use crate::change::cli::say_refused;
 use crate::change::{ChangeContext, ChangeError};
 use crate::cli::{exit, ConfirmArgs};
 use crate::cloud::Cloud;
@@ -18,13 +19,11 @@ pub async fn run(
     confirm: &ConfirmArgs,
     concurrency: usize,
 ) -> u8 {
-    match run_inner(cloud, ctx, key, change, confirm, concurrency).await {
+    let mut shown = None;
+    match run_inner(cloud, ctx, key, change, confirm, concurrency, &mut shown).await {
         Ok(code) => code,
         Err(ChangeError::Refused(why)) => {
-            eprintln!(
-                "firekeeper: refused, nothing was sent: {}",
-                for_terminal(&why)
-            );
+            say_refused(&why, shown.as_deref() == Some(why.as_str()));
             exit::REFUSED
         }
         Err(e) => {
@@ -41,12 +40,14 @@ async fn run_inner(
     change: KeyChange,
     confirm: &ConfirmArgs,
     concurrency: usize,
+    shown: &mut Option<String>,
 ) -> Result<u8, ChangeError> {
     // The key's ARN first, to find its streams; the plan describes it again.
     let arn = crate::change::named_key(cloud, &ctx.region, key).await?.arn;
     let streams = super::streams_using(cloud, &arn, concurrency).await?;
     let plan = plan(cloud, ctx, key, change, streams).await?;
     print!("{}", describe(&plan));
+    *shown = Some(plan.verdict.refusals.join("; "));
     if !plan.verdict.allowed() {
         return Err(refuse(ctx, &plan, &plan.verdict.refusals.join("; ")).await);
     }
