@@ -102,7 +102,19 @@ pub fn render(frame: &mut Frame, area: Rect, input: &Input, theme: &Theme) {
     if plot.height < MIN_PLOT_ROWS {
         return sparklines(frame, plot, (&points, shapes), input, theme);
     }
-    let axes = axes(&points, input);
+    draw_plot(frame, plot, &points, (input, shapes), theme);
+}
+
+/// The axes and the series over them, in Braille or half blocks, or in each
+/// series' own shape when `shapes`.
+fn draw_plot(
+    frame: &mut Frame,
+    plot: Rect,
+    points: &[Vec<(f64, f64)>],
+    (input, shapes): (&Input, bool),
+    theme: &Theme,
+) {
+    let axes = axes(points, input);
     let marker = match input.markers {
         Markers::Braille if !shapes => Marker::Braille,
         Markers::Block if !shapes => Marker::HalfBlock,
@@ -116,7 +128,7 @@ pub fn render(frame: &mut Frame, area: Rect, input: &Input, theme: &Theme) {
             .data(&points[i])
     };
     if shapes {
-        return plot_shapes(frame.buffer_mut(), plot, &points, dataset, axes, theme);
+        return plot_shapes(frame.buffer_mut(), plot, points, dataset, axes, theme);
     }
     let datasets = (0..4)
         .filter(|i| !points[*i].is_empty())
