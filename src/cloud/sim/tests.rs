@@ -1,5 +1,6 @@
 use super::*;
 use crate::cloud::scenario::Scenario;
+use crate::cloud::series::every_series;
 use crate::cloud::trail::Lookup;
 
 struct Harness {
@@ -105,7 +106,7 @@ async fn failed_enable_on_unencrypted_stream_leaves_it_unencrypted_of_errors() {
     };
     let m = h
         .sim
-        .kms_metrics(&["dev-scratch".into()], range)
+        .kms_metrics(&every_series(&["dev-scratch".into()]), range)
         .await
         .unwrap()
         .series;
@@ -199,7 +200,7 @@ async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
     let names = vec!["billing-export".to_string(), "order-events".to_string()];
     let m = h
         .sim
-        .kms_metrics(&names, range(&h, 24))
+        .kms_metrics(&every_series(&names), range(&h, 24))
         .await
         .unwrap()
         .series;
@@ -221,7 +222,7 @@ async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
     h.advance(3600);
     let m = h
         .sim
-        .kms_metrics(&names, range(&h, 1))
+        .kms_metrics(&every_series(&names), range(&h, 1))
         .await
         .unwrap()
         .series;
