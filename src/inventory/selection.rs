@@ -45,7 +45,7 @@ pub fn select(
                 }
             }
             Err(e) => {
-                let why = format!("CloudWatch could not list which KMS error series exist ({e})");
+                let why = format!("ListMetrics could not say which KMS error series exist ({e})");
                 out.unknown.insert(name.clone(), why);
             }
         }
