@@ -200,3 +200,6 @@ impl Catalog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,6 +14,7 @@ use crate::config::{Config, Markers};
 use crate::keymap::UserAction;
 use crate::worker::DataEvent;
 
+mod cost;
 mod every_key;
 
 fn draw(app: &App) -> Terminal<TestBackend> {

@@ -455,3 +455,36 @@ async fn a_call_shows_in_the_history_minutes_after_it_is_made() {
         "the id AWS answered with"
     );
 }
+
+// ListMetrics as AWS answers it: only series that had datapoints, and with
+// RecentlyActive only those of the past 3 hours.
+#[tokio::test]
+async fn list_metrics_names_only_series_with_datapoints_recent_or_not() {
+    let h = Harness::new();
+    let arn = h.key_arn("alias/orders-events").await;
+    let recent = h.sim.list_metrics(true).await.unwrap();
+    assert!(recent.recently_active);
+    let disabled = recent.streams["billing-export"];
+    assert!(disabled.contains(KmsMetric::Disabled), "{recent:?}");
+    assert!(
+        !recent.streams.contains_key("order-events"),
+        "no errors, no series"
+    );
+    // The stream moves to a good key: its errors stop, and three hours
+    // later its series is no longer recently active, though it still exists.
+    h.sim
+        .start_encryption("billing-export", &KeyRef::Customer(arn))
+        .await
+        .result
+        .unwrap();
+    h.advance(4 * 3600);
+    let recent = h.sim.list_metrics(true).await.unwrap();
+    assert!(!recent.streams.contains_key("billing-export"), "{recent:?}");
+    let all = h.sim.list_metrics(false).await.unwrap();
+    assert!(all.streams["billing-export"].contains(KmsMetric::Disabled));
+    let usage = h.sim.cloudwatch_usage();
+    assert_eq!(
+        usage.list_metrics_calls, 12,
+        "four metric names, one page each"
+    );
+}
