@@ -2,6 +2,10 @@
 //! moto (the metrics of each GetMetricData request): `status` and a running
 //! dashboard over 150 streams ask only for the series that exist, and still
 //! give the same KMS figures.
+//!
+//! moto's ListMetrics ignores `RecentlyActive` and lists every series put in
+//! the region: a superset of what AWS lists, which makes firekeeper ask for
+//! more, never less, so the bounds here hold against AWS too.
 
 // Test code: a failed unwrap is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
