@@ -7,7 +7,9 @@ use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use crate::cloud::{Cloud, CloudError, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream};
+use crate::cloud::{
+    Cloud, CloudError, CloudWatchUsage, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream,
+};
 use crate::config::Config;
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::Health;
@@ -28,6 +30,9 @@ pub struct Report {
     /// affected stream says so too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// What this report asked of CloudWatch: metrics requested (billed) and
+    /// ListMetrics calls.
+    pub cloudwatch: CloudWatchUsage,
     /// Names asked for with `--stream` that AWS does not have.
     #[serde(skip)]
     pub missing: Vec<String>,
@@ -289,17 +294,19 @@ pub async fn gather_at(
         .collect();
     let book = keys_of(cloud, &streams, &mut errors).await;
     let described_names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
+    let hedge = inventory::hedged(streams.iter().copied(), &book);
+    let mut catalog = inventory::Catalog::default();
     let metrics = if described_names.is_empty() {
         Ok(KmsMetrics::default())
     } else {
-        inventory::load_metrics(cloud, &described_names, window, now).await
+        inventory::load_metrics(cloud, &described_names, &hedge, window, now, &mut catalog).await
     };
     let metrics = metrics.map_err(|e| {
         errors.push(format!("KMS error metrics unavailable: {e}"));
         e.to_string()
     });
     let series = metrics.as_ref().ok().map(|m| &m.series);
-    let outages = inventory::outages(cloud, window, series, now).await;
+    let outages = inventory::outages(cloud, window, series, &hedge, now, &mut catalog).await;
     let quotas = quotas_of(cloud, config, &account, ledger, now).await;
     if let Err(why) = &quotas {
         errors.push(format!("quota unknown: {why}"));
@@ -343,6 +350,7 @@ pub async fn gather_at(
         window,
         streams,
         errors,
+        cloudwatch: cloud.cloudwatch_usage(),
         missing,
         quota_source: quotas.ok().map(|book| book.source),
     })

@@ -240,6 +240,8 @@ pub struct App {
     pub fault: Option<String>,
     /// The log file, to point at when something went wrong inside.
     pub log_file: Option<std::path::PathBuf>,
+    /// What the dashboard has asked of CloudWatch, for the help screen.
+    pub cloudwatch: Option<crate::cloud::CloudWatchUsage>,
     last_interest: Option<WorkerCommand>,
 }
 
@@ -301,10 +303,12 @@ impl App {
             help_from: View::Table,
             message: None,
             help_scroll: 0,
-            // What fits at 80x24, until the terminal says otherwise.
-            help_rows: 19,
+            // What fits at 80x24 above the CloudWatch cost, until the
+            // terminal says otherwise.
+            help_rows: 17,
             fault: None,
             log_file: None,
+            cloudwatch: None,
             last_interest: None,
         }
     }

@@ -81,6 +81,7 @@ impl App {
             | DataEvent::Moving { .. }
             | DataEvent::MoveOver
             | DataEvent::Credentials(_)
+            | DataEvent::CloudWatch(_)
             | DataEvent::Crashed(_) => false,
             _ => true,
         };
@@ -126,6 +127,10 @@ impl App {
                     return (changed, Vec::new());
                 }
                 self.set_metrics(window, series, unknown, outages)
+            }
+            DataEvent::CloudWatch(usage) => {
+                self.cloudwatch = Some(usage);
+                self.view == super::View::Help
             }
             DataEvent::Quotas(quotas) => self.set_quotas(quotas),
             DataEvent::Changes(events) => !self.history.add(events, self.now).is_empty(),

@@ -36,9 +36,11 @@ pub fn table_viewport(height: u16) -> usize {
 }
 
 /// Help lines that fit a terminal of this height: the help box may take the
-/// whole body, less its borders.
+/// whole body, less its borders and the CloudWatch cost under the keys.
 pub fn help_viewport(height: u16) -> usize {
-    height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 2).max(1) as usize
+    height
+        .saturating_sub(HEADER_ROWS + STATUS_ROWS + 2 + help::COST_ROWS)
+        .max(1) as usize
 }
 
 /// Draws the whole screen. Whatever any part of it drew, no control character

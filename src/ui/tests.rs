@@ -14,6 +14,7 @@ use crate::config::{Config, Markers};
 use crate::keymap::UserAction;
 use crate::worker::DataEvent;
 
+mod cost;
 mod detail;
 mod every_key;
 

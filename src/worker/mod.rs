@@ -10,6 +10,7 @@ mod changes;
 mod jobs;
 mod results;
 mod scheduler;
+mod series;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -118,6 +119,9 @@ pub enum DataEvent {
     Changes(Vec<TrailEvent>),
     /// Every KMS key of the account, for the key picker.
     AllKeys(KeyBook),
+    /// What the dashboard has asked of CloudWatch so far, after each fetch
+    /// of the metrics.
+    CloudWatch(crate::cloud::CloudWatchUsage),
     Credentials(CredentialFacts),
     /// Progress and outcome of a change, in words.
     ChangeReport {
@@ -306,6 +310,8 @@ struct Worker {
     listing_all_keys: bool,
     /// The stop switch of the move under way, if one is.
     moving: Option<change::StopSwitch>,
+    /// What the metrics fetches keep to ask CloudWatch for less.
+    series: series::SeriesState,
 }
 
 /// Runs until the UI drops its end of `commands`. A panic inside does not end
@@ -369,6 +375,7 @@ async fn work(
         forget_trail: false,
         listing_all_keys: false,
         moving: None,
+        series: series::SeriesState::default(),
     };
     if crate::crash::test_panic_asked("worker") {
         w.jobs
