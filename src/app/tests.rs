@@ -6,6 +6,7 @@ use crate::cloud::CloudError;
 use crate::worker::DataEvent;
 
 mod keys;
+mod messages;
 mod moving;
 
 fn key(c: char) -> KeyEvent {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Padding, Paragraph};
 use ratatui::Frame;
 
 use super::theme::Theme;
@@ -18,7 +18,10 @@ const TIME_COLS: usize = 11;
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let log = &app.messages.log;
     let title = format!(" Messages: the last {LOG_CAP} outcomes and errors, newest first ");
-    let mut block = Block::default().borders(Borders::ALL).title(title);
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .padding(Padding::horizontal(1))
+        .title(title);
     let inner = block.inner(area);
     let (width, rows) = (usize::from(inner.width), usize::from(inner.height));
     if log.is_empty() {

@@ -66,6 +66,10 @@ struct Said {
 }
 
 fn said(app: &App, theme: &Theme) -> Option<Said> {
+    // The log shows every message whole: the line says how to leave it.
+    if app.view == View::Messages {
+        return None;
+    }
     if let Some(text) = app.describing_line() {
         return Some(Said {
             text,
@@ -168,8 +172,8 @@ fn hint_spans(app: &App, width: usize, theme: &Theme) -> Vec<Span<'static>> {
 const DROP_FIRST: &[UserAction] = &[
     UserAction::Window,
     UserAction::Sort,
-    UserAction::Dismiss,
     UserAction::Refresh,
+    UserAction::Open,
 ];
 
 /// The keys that work here, each with the action it stands for; the

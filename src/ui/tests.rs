@@ -15,6 +15,7 @@ use crate::keymap::UserAction;
 use crate::worker::DataEvent;
 
 mod every_key;
+mod messages;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
     let (w, h) = app.size;
