@@ -201,6 +201,8 @@ section!(
         period_shorter: KeyList,
         period_longer: KeyList,
         submit_name: KeyList,
+        messages: KeyList,
+        dismiss: KeyList,
     }
 );
 
@@ -248,6 +250,8 @@ impl Keys {
             A::PeriodShorter => &self.period_shorter,
             A::PeriodLonger => &self.period_longer,
             A::SubmitName => &self.submit_name,
+            A::Messages => &self.messages,
+            A::Dismiss => &self.dismiss,
         }
     }
 }

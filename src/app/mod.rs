@@ -5,9 +5,12 @@
 mod changes;
 mod key_rows;
 mod keys;
+mod messages;
 mod moving;
+mod pending;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};
+pub use messages::{Describing, LogEntry, Message, Messages, LOG_CAP, NOTICE_SECS};
 pub use moving::{Counts, Move, MovePhase, MoveRow};
 pub mod update;
 
@@ -26,7 +29,7 @@ use crate::config::{Config, Markers};
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::{Health, Outage};
 use crate::inventory::KeyBook;
-use crate::model::{Row, Severity, Tone, Window};
+use crate::model::{Row, Severity, Window};
 use crate::preflight::Verdict;
 use crate::quota::{CountedCall, Quota, QuotaBook};
 
@@ -50,6 +53,8 @@ pub enum View {
     /// A move off a key: its plan, then its progress.
     Move,
     Help,
+    /// The message log: outcomes and errors in full, newest first.
+    Messages,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,8 +235,12 @@ pub struct App {
     pub moving: Option<Move>,
     /// Where closing the help returns to.
     pub help_from: View,
-    /// The latest word on a change, for the status line.
-    pub message: Option<(String, Tone)>,
+    /// What the status line says, and the message log.
+    pub messages: Messages,
+    /// Where closing the message log returns to.
+    pub messages_from: View,
+    /// `r` or `d` on a stream not yet described: described now, then on.
+    pub describing: Option<Describing>,
     /// The first help line on screen.
     pub help_scroll: usize,
     /// Help lines that fit on screen.
@@ -301,7 +310,9 @@ impl App {
             only_key: None,
             moving: None,
             help_from: View::Table,
-            message: None,
+            messages: Messages::default(),
+            messages_from: View::Table,
+            describing: None,
             help_scroll: 0,
             // What fits at 80x24 above the CloudWatch cost, until the
             // terminal says otherwise.

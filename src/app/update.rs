@@ -25,7 +25,8 @@ impl App {
     pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
         let before = (self.clock_label(), self.silence());
         self.now = now;
-        before != (self.clock_label(), self.silence())
+        let expired = self.expire_notice();
+        expired || before != (self.clock_label(), self.silence())
     }
 
     /// What the header says about freshness: coarse on purpose, so an idle
@@ -69,23 +70,12 @@ impl App {
 
     /// Takes what the worker learned; true when the screen needs redrawing.
     pub fn apply(&mut self, event: DataEvent) -> (bool, Vec<WorkerCommand>) {
-        let heard = match &event {
-            DataEvent::Failed { error, .. } => !error.is_connection(),
-            DataEvent::Stream { result, .. } => {
-                result.as_ref().err().is_none_or(|e| !e.is_connection())
-            }
-            DataEvent::Quotas(_)
-            | DataEvent::Changes(_)
-            | DataEvent::ChangeReport { .. }
-            | DataEvent::Following { .. }
-            | DataEvent::Moving { .. }
-            | DataEvent::MoveOver
-            | DataEvent::Credentials(_)
-            | DataEvent::CloudWatch(_)
-            | DataEvent::Crashed(_) => false,
-            _ => true,
-        };
+        let heard = answered(&event);
         let mut changed = heard && self.heard();
+        let described = match &event {
+            DataEvent::Stream { name, .. } => Some(name.clone()),
+            _ => None,
+        };
         changed |= match event {
             DataEvent::Identity(id) => {
                 let account = Some(id.account);
@@ -95,6 +85,7 @@ impl App {
             }
             DataEvent::Names(names) => {
                 self.set_names(names);
+                self.forget_gone();
                 self.list_state = LoadingState::Loaded;
                 self.last_refresh = Some(self.now);
                 self.clear_error();
@@ -102,6 +93,7 @@ impl App {
             }
             DataEvent::Gone(name) => {
                 self.remove_row(&name);
+                self.forget_gone();
                 true
             }
             DataEvent::Following { stream, active } => {
@@ -155,8 +147,13 @@ impl App {
                 self.move_over();
                 true
             }
+            // Info is progress; Good or Bad is how the change ended.
             DataEvent::ChangeReport { text, tone, .. } => {
-                self.message = Some((text, tone));
+                if tone == crate::model::Tone::Info {
+                    self.say(text, tone);
+                } else {
+                    self.report(text, tone);
+                }
                 true
             }
             DataEvent::Crashed(panic) => {
@@ -165,7 +162,13 @@ impl App {
             }
             DataEvent::Failed { what, error } => self.set_failure(what, &error),
         };
-        (changed, self.interest())
+        let mut commands = Vec::new();
+        if let Some(went_on) = described.and_then(|name| self.described(&name)) {
+            changed = true;
+            commands = went_on;
+        }
+        commands.extend(self.interest());
+        (changed, commands)
     }
 
     fn set_metrics(
@@ -217,7 +220,7 @@ impl App {
         if matches!(error, CloudError::NoAnswer(_)) {
             self.silent_since.get_or_insert(self.now);
         }
-        self.last_error = Some((message, self.now));
+        self.set_error(message);
         true
     }
 
@@ -313,6 +316,7 @@ impl App {
         };
         let row = &mut self.rows[i];
         let before = (row.stream.clone(), row.error.clone());
+        let mut failure = None;
         match result {
             Ok(stream) => {
                 row.stream = Some(stream);
@@ -320,16 +324,18 @@ impl App {
             }
             // Keep the last good description; say it could not be refreshed.
             Err(e) => {
-                let message = explain(Fetch::Describe, &e);
                 if matches!(e, CloudError::NoAnswer(_)) {
                     self.silent_since.get_or_insert(self.now);
                 }
                 row.error = Some(e.to_string());
-                self.last_error = Some((message, self.now));
+                failure = Some(explain(Fetch::Describe, &e));
             }
         }
         row.described_at = Some(at);
         let changed = before != (row.stream.clone(), row.error.clone());
+        if let Some(message) = failure {
+            self.set_error(message);
+        }
         if changed {
             self.refresh_view();
         }
@@ -421,6 +427,26 @@ impl App {
             .filter(|m| m.grand_total() > 0.0)
             .count();
         s
+    }
+}
+
+/// Whether the event is an answer from AWS (a failure to connect is not).
+fn answered(event: &DataEvent) -> bool {
+    match event {
+        DataEvent::Failed { error, .. } => !error.is_connection(),
+        DataEvent::Stream { result, .. } => {
+            result.as_ref().err().is_none_or(|e| !e.is_connection())
+        }
+        DataEvent::Quotas(_)
+        | DataEvent::Changes(_)
+        | DataEvent::ChangeReport { .. }
+        | DataEvent::Following { .. }
+        | DataEvent::Moving { .. }
+        | DataEvent::MoveOver
+        | DataEvent::Credentials(_)
+        | DataEvent::CloudWatch(_)
+        | DataEvent::Crashed(_) => false,
+        _ => true,
     }
 }
 

@@ -120,10 +120,10 @@ fn only_usable_keys_are_accepted() {
 
 #[test]
 fn remapped_keys_replace_the_defaults() {
-    let c = parse("[keys]\nquit = [\"x\", \"F10\"]\n").unwrap();
+    let c = parse("[keys]\nquit = [\"z\", \"F10\"]\n").unwrap();
     assert_eq!(
         c.keys.keymap().keys(crate::keymap::UserAction::Quit),
-        "x F10"
+        "z F10"
     );
 }
 

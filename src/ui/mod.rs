@@ -8,6 +8,7 @@ mod dialogs;
 mod header;
 mod help;
 mod keys;
+mod messages;
 mod moving;
 mod statusline;
 mod table;
@@ -85,6 +86,7 @@ fn draw(frame: &mut Frame, app: &App) {
         View::Detail(name) => detail::render(frame, body, app, name, &theme),
         View::Keys => keys::render(frame, body, app, &theme),
         View::Move => moving::render(frame, body, app, &theme),
+        View::Messages => messages::render(frame, body, app, &theme),
         View::Help => {
             match app.help_from {
                 View::Keys => keys::render(frame, body, app, &theme),

@@ -17,6 +17,7 @@ use crate::worker::DataEvent;
 mod cost;
 mod detail;
 mod every_key;
+mod messages;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
     let (w, h) = app.size;

@@ -51,6 +51,8 @@ pub enum WorkerCommand {
     },
     /// List every KMS key of the account, for the key picker.
     LoadKeys,
+    /// Describe this stream before any other: a change waits for it.
+    Describe(String),
     /// Make a change, confirmed by the user; the worker plans it again from
     /// fresh descriptions, so the checks never rest on stale data.
     MakeChange {
@@ -423,6 +425,7 @@ impl Worker {
                 self.scheduler.set_interest(visible, nearby);
             }
             WorkerCommand::LoadKeys => self.start_all_keys(),
+            WorkerCommand::Describe(name) => self.scheduler.hurry(&name),
             WorkerCommand::MakeChange {
                 request,
                 streams_on_key,
