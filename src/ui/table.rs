@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row as TableRow, Table};
 use ratatui::Frame;
 
-use super::fit;
 use super::theme::Theme;
+use super::fit_key;
 use crate::app::{App, LoadingState, SortKey};
 use crate::cloud::{KmsSeries, MetricRange, Source};
 use crate::inventory::metric_range;
@@ -165,7 +165,10 @@ fn table_row<'a>(
         enc.status.as_str().to_string()
     };
     cells.push(Cell::from(status).style(theme.status(enc.status)));
-    cells.push(Cell::from(fit(&app.keys.label(stream), cols.key as usize)));
+    cells.push(Cell::from(fit_key(
+        &app.keys.label(stream),
+        cols.key as usize,
+    )));
     let errors = match app.kms_sums(&row.name) {
         Ok(sums) => {
             let total: f64 = sums.iter().sum();
