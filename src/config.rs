@@ -9,7 +9,7 @@ use serde::de::{self, Visitor};
 use serde::Deserialize;
 
 use crate::keymap::{KeyList, Keymap, QuitKeys, UserAction};
-use crate::model::{Severity, Window};
+use crate::model::{Severity, SortKey, Window};
 
 mod file;
 
@@ -150,6 +150,7 @@ section!(
         markers: Markers,
         mouse: bool,
         color: bool,
+        sort: SortKey,
     }
 );
 
@@ -179,6 +180,8 @@ section!(
         back: KeyList,
         filter: KeyList,
         sort: KeyList,
+        only_kms_errors: KeyList,
+        only_unencrypted: KeyList,
         window: KeyList,
         refresh: KeyList,
         rotate: KeyList,
@@ -226,6 +229,8 @@ impl Keys {
             A::Back => &self.back,
             A::Filter => &self.filter,
             A::Sort => &self.sort,
+            A::OnlyKmsErrors => &self.only_kms_errors,
+            A::OnlyUnencrypted => &self.only_unencrypted,
             A::Window => &self.window,
             A::Refresh => &self.refresh,
             A::Rotate => &self.rotate,

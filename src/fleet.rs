@@ -86,6 +86,22 @@ impl<'a> Knowledge<'a> {
         }
     }
 
+    /// Since when the stream has had KMS errors in the window: the first
+    /// datapoint with any. `Ok(None)`: none in the window; `Err`: the
+    /// metrics are unknown, and why.
+    pub fn kms_errors_since(&self, name: &str) -> Result<Option<DateTime<Utc>>, &'a str> {
+        self.kms_sums(name)?;
+        let Metrics::Loaded { series, .. } = self.metrics else {
+            return Ok(None);
+        };
+        Ok(series.get(name).and_then(|s| {
+            s.combined()
+                .into_iter()
+                .find(|(_, v)| *v > 0.0)
+                .map(|(t, _)| t)
+        }))
+    }
+
     /// What is left of the stream's 25 calls: `Ok(None)` when Start/Stop
     /// cannot apply to it (its source owns encryption).
     pub fn quota(&self, stream: &Stream) -> Result<Option<Quota>, &'a str> {

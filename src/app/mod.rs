@@ -6,9 +6,13 @@ mod changes;
 mod key_rows;
 mod keys;
 mod moving;
+mod view;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};
 pub use moving::{Counts, Move, MovePhase, MoveRow};
+pub use view::Quick;
+
+pub use crate::model::SortKey;
 pub mod update;
 
 use std::collections::{BTreeMap, HashMap};
@@ -50,34 +54,6 @@ pub enum View {
     /// A move off a key: its plan, then its progress.
     Move,
     Help,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Name,
-    Status,
-    KmsErrors,
-    QuotaLeft,
-}
-
-impl SortKey {
-    pub fn next(self) -> SortKey {
-        match self {
-            SortKey::Name => SortKey::Status,
-            SortKey::Status => SortKey::KmsErrors,
-            SortKey::KmsErrors => SortKey::QuotaLeft,
-            SortKey::QuotaLeft => SortKey::Name,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Status => "status",
-            SortKey::KmsErrors => "KMS errors",
-            SortKey::QuotaLeft => "quota left",
-        }
-    }
 }
 
 /// Where the dashboard is pointed, for the header.
@@ -187,6 +163,8 @@ pub struct App {
     pub quota_state: LoadingState,
     pub window: Window,
     pub sort: SortKey,
+    /// A quick answer's filter (`e`, `u`), on top of the typed one.
+    pub quick: Option<Quick>,
     pub filter: String,
     pub filtering: bool,
     /// Indices into `rows` after filter and sort: what the table lists.
@@ -270,7 +248,8 @@ impl App {
             quotas: QuotaBook::default(),
             quota_state: LoadingState::Loading,
             window,
-            sort: SortKey::Name,
+            sort: config.ui.sort,
+            quick: None,
             filter: String::new(),
             filtering: false,
             visible: Vec::new(),
@@ -395,7 +374,7 @@ impl App {
         self.knowledge().judge(App::seen(row))
     }
 
-    fn kms_total(&self, name: &str) -> f64 {
+    pub(crate) fn kms_total(&self, name: &str) -> f64 {
         self.metrics.get(name).map_or(0.0, KmsSeries::grand_total)
     }
 }
