@@ -41,7 +41,7 @@ const SINCE_TITLE: &str = "ERRORS SINCE";
 
 fn columns(width: u16, name: u16, kms: u16, quota: u16, health: u16) -> Columns {
     let source = width >= 96;
-    let since = width >= 100;
+    let since = width >= 110;
     let spark_min = if width >= 112 { 10 } else { 0 };
     let optional = [(source, 9), (since, SINCE_TITLE.len() as u16)];
     let count = 6 + u16::from(spark_min > 0) + optional.iter().filter(|(on, _)| *on).count() as u16;
