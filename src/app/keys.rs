@@ -264,6 +264,7 @@ impl App {
             A::PageDown => self.selected + page,
             _ => return,
         };
+        self.cursor_moved = true;
         self.select(to);
     }
 

@@ -170,6 +170,9 @@ pub struct App {
     /// Indices into `rows` after filter and sort: what the table lists.
     pub visible: Vec<usize>,
     pub selected: usize,
+    /// The user moved the cursor: it follows its stream when the order
+    /// changes. Until then it stays on the first row.
+    pub cursor_moved: bool,
     pub offset: usize,
     pub view: View,
     /// Table body rows that fit on screen.
@@ -254,6 +257,7 @@ impl App {
             filtering: false,
             visible: Vec::new(),
             selected: 0,
+            cursor_moved: false,
             offset: 0,
             view: View::Table,
             viewport: 10,

@@ -343,7 +343,12 @@ impl App {
 
     /// Re-filters and re-sorts, keeping the cursor on the same stream.
     pub fn refresh_view(&mut self) {
-        let keep = self.selected_row().map(|r| r.name.clone());
+        // Until the user moves it, the cursor stays on the first row: the
+        // worst stream, as data arrives and the problems sort reorders.
+        let keep = self
+            .cursor_moved
+            .then(|| self.selected_row().map(|r| r.name.clone()))
+            .flatten();
         let needle = self.filter.to_lowercase();
         let on_key = |row: &Row| {
             self.only_key
@@ -359,7 +364,7 @@ impl App {
         self.summary = self.summarise();
         let target = keep
             .and_then(|name| self.visible.iter().position(|&i| self.rows[i].name == name))
-            .unwrap_or(self.selected);
+            .unwrap_or(if self.cursor_moved { self.selected } else { 0 });
         self.select(target);
     }
 

@@ -121,3 +121,26 @@ fn the_filter_matches_the_key_alias_the_table_shows() {
     let shown = names(&app);
     assert_eq!(shown, ["billing-export", "billing-invoices"], "{shown:?}");
 }
+
+#[test]
+fn at_launch_the_cursor_stays_on_the_worst_stream_as_data_arrives() {
+    let config = Config::builtin();
+    let context = crate::app::DashboardContext::default();
+    let mut app = App::new(
+        context,
+        &config,
+        crate::model::Window::H3,
+        super::fixed_now(),
+    );
+    app.resize(80, 24, 20);
+    for ev in crate::app::testing::demo_events(crate::model::Window::H3) {
+        app.apply(ev);
+        assert_eq!(app.selected, 0);
+    }
+    assert_eq!(app.selected_row().unwrap().name, "clickstream-archive");
+    // Once moved, the cursor follows its stream through a re-sort.
+    app.on_key(key('j'));
+    let chosen = app.selected_row().unwrap().name.clone();
+    app.on_key(key('s'));
+    assert_eq!(app.selected_row().unwrap().name, chosen);
+}
