@@ -9,7 +9,7 @@ use serde::de::{self, Visitor};
 use serde::Deserialize;
 
 use crate::keymap::{KeyList, Keymap, QuitKeys, UserAction};
-use crate::model::{Severity, Window};
+use crate::model::{Severity, SortKey, Window};
 
 mod file;
 
@@ -150,6 +150,7 @@ section!(
         markers: Markers,
         mouse: bool,
         color: bool,
+        sort: SortKey,
     }
 );
 
@@ -179,6 +180,8 @@ section!(
         back: KeyList,
         filter: KeyList,
         sort: KeyList,
+        only_kms_errors: KeyList,
+        only_unencrypted: KeyList,
         window: KeyList,
         refresh: KeyList,
         rotate: KeyList,
@@ -221,6 +224,8 @@ macro_rules! field_of {
             A::Back => { $($r)+ $s.back }
             A::Filter => { $($r)+ $s.filter }
             A::Sort => { $($r)+ $s.sort }
+            A::OnlyKmsErrors => { $($r)+ $s.only_kms_errors }
+            A::OnlyUnencrypted => { $($r)+ $s.only_unencrypted }
             A::Window => { $($r)+ $s.window }
             A::Refresh => { $($r)+ $s.refresh }
             A::Rotate => { $($r)+ $s.rotate }

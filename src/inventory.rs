@@ -137,6 +137,15 @@ pub const AWS_OWNED: &str = "AWS owned key";
 /// What a stream without Firehose encryption is encrypted with.
 pub const NO_ENCRYPTION: &str = "no encryption";
 
+/// Whether the stream stores records without Firehose encryption: off, or
+/// an enable that failed before the key took. Only a DirectPut stream's own
+/// answer: a source that owns encryption is never "unencrypted" here.
+pub fn unencrypted_direct_put(stream: &Stream) -> bool {
+    stream.source == Source::DirectPut
+        && (stream.encryption.status == EncryptionStatus::Disabled
+            || never_got_key(&stream.encryption))
+}
+
 /// Whether an ENABLING_FAILED description shows the key that failed rather
 /// than a key still in use. Firehose keeps an encrypted stream on its old key
 /// when a change fails; when the failure is about the very key shown (or the

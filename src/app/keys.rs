@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use super::{App, Confirm, Dialog, LoadingState, View, WorkerCommand};
+use super::{App, Confirm, Dialog, LoadingState, Quick, View, WorkerCommand};
 use crate::key_rotation::KeyChange;
 use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
 use crate::model::Tone;
@@ -120,8 +120,9 @@ impl App {
                 self.view = View::Keys;
                 self.refresh_view();
             }
-            A::Back if !self.filter.is_empty() => {
+            A::Back if !self.filter.is_empty() || self.quick.is_some() => {
                 self.filter.clear();
+                self.quick = None;
                 self.refresh_view();
             }
             A::Filter => {
@@ -131,6 +132,14 @@ impl App {
             A::Sort => {
                 self.sort = self.sort.next();
                 self.refresh_view();
+            }
+            A::OnlyKmsErrors | A::OnlyUnencrypted => {
+                self.view = View::Table;
+                self.toggle_quick(if action == A::OnlyKmsErrors {
+                    Quick::KmsErrors
+                } else {
+                    Quick::Unencrypted
+                });
             }
             A::Window => {
                 self.window = self.window.next();
@@ -266,6 +275,7 @@ impl App {
             A::PageDown => self.selected + page,
             _ => return,
         };
+        self.cursor_moved = true;
         self.select(to);
     }
 
@@ -320,6 +330,9 @@ impl App {
             A::FilterClear => {
                 self.filtering = false;
                 self.filter_text().clear();
+                if !matches!(self.view, View::Keys) {
+                    self.quick = None;
+                }
                 self.refresh_view();
             }
             A::Erase => {

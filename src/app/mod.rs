@@ -8,10 +8,14 @@ mod keys;
 mod messages;
 mod moving;
 mod pending;
+mod view;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};
 pub use messages::{Describing, LogEntry, Message, Messages, LOG_CAP, NOTICE_SECS};
 pub use moving::{Counts, Move, MovePhase, MoveRow};
+pub use view::Quick;
+
+pub use crate::model::SortKey;
 pub mod update;
 
 use std::collections::{BTreeMap, HashMap};
@@ -55,34 +59,6 @@ pub enum View {
     Help,
     /// The message log: outcomes and errors in full, newest first.
     Messages,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Name,
-    Status,
-    KmsErrors,
-    QuotaLeft,
-}
-
-impl SortKey {
-    pub fn next(self) -> SortKey {
-        match self {
-            SortKey::Name => SortKey::Status,
-            SortKey::Status => SortKey::KmsErrors,
-            SortKey::KmsErrors => SortKey::QuotaLeft,
-            SortKey::QuotaLeft => SortKey::Name,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Status => "status",
-            SortKey::KmsErrors => "KMS errors",
-            SortKey::QuotaLeft => "quota left",
-        }
-    }
 }
 
 /// Where the dashboard is pointed, for the header.
@@ -192,11 +168,16 @@ pub struct App {
     pub quota_state: LoadingState,
     pub window: Window,
     pub sort: SortKey,
+    /// A quick answer's filter (`e`, `u`), on top of the typed one.
+    pub quick: Option<Quick>,
     pub filter: String,
     pub filtering: bool,
     /// Indices into `rows` after filter and sort: what the table lists.
     pub visible: Vec<usize>,
     pub selected: usize,
+    /// The user moved the cursor: it follows its stream when the order
+    /// changes. Until then it stays on the first row.
+    pub cursor_moved: bool,
     pub offset: usize,
     pub view: View,
     /// Table body rows that fit on screen.
@@ -281,11 +262,13 @@ impl App {
             quotas: QuotaBook::default(),
             quota_state: LoadingState::Loading,
             window,
-            sort: SortKey::Name,
+            sort: config.ui.sort,
+            quick: None,
             filter: String::new(),
             filtering: false,
             visible: Vec::new(),
             selected: 0,
+            cursor_moved: false,
             offset: 0,
             view: View::Table,
             viewport: 10,
@@ -410,7 +393,7 @@ impl App {
         self.knowledge().judge(App::seen(row))
     }
 
-    fn kms_total(&self, name: &str) -> f64 {
+    pub(crate) fn kms_total(&self, name: &str) -> f64 {
         self.metrics.get(name).map_or(0.0, KmsSeries::grand_total)
     }
 }

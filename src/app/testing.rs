@@ -98,6 +98,9 @@ pub fn demo_app_from(config: &Config, width: u16, height: u16, events: Vec<DataE
         read_only: false,
     };
     let mut app = App::new(context, config, Window::H3, fixed_now());
+    // Tests find streams by walking the table from the top: name order keeps
+    // them readable. Each sort has its own tests (ui/tests/table.rs).
+    app.sort = crate::app::SortKey::Name;
     for ev in events {
         app.apply(ev);
     }

@@ -8,6 +8,7 @@ use crate::worker::DataEvent;
 mod keys;
 mod messages;
 mod moving;
+mod table;
 
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
@@ -116,6 +117,8 @@ fn sort_cycles_and_keeps_the_selected_stream() {
     );
     app.on_key(key('s'));
     assert_eq!(app.sort, SortKey::QuotaLeft);
+    app.on_key(key('s'));
+    assert_eq!(app.sort, SortKey::Problems);
     app.on_key(key('s'));
     assert_eq!(app.sort, SortKey::Name);
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::{App, LoadingState, SortKey, Summary, WorkerCommand};
+use super::{App, LoadingState, Summary, WorkerCommand};
 use crate::cloud::{CloudError, KmsSeries};
 use crate::health::Outage;
 use crate::model::{ago, clock, Row, Window};
@@ -354,7 +354,12 @@ impl App {
 
     /// Re-filters and re-sorts, keeping the cursor on the same stream.
     pub fn refresh_view(&mut self) {
-        let keep = self.selected_row().map(|r| r.name.clone());
+        // Until the user moves it, the cursor stays on the first row: the
+        // worst stream, as data arrives and the problems sort reorders.
+        let keep = self
+            .cursor_moved
+            .then(|| self.selected_row().map(|r| r.name.clone()))
+            .flatten();
         let needle = self.filter.to_lowercase();
         let on_key = |row: &Row| {
             self.only_key
@@ -362,35 +367,15 @@ impl App {
                 .is_none_or(|(arn, _)| row.encrypted_with(arn))
         };
         let mut visible: Vec<usize> = (0..self.rows.len())
-            .filter(|&i| on_key(&self.rows[i]))
+            .filter(|&i| on_key(&self.rows[i]) && self.passes_quick(&self.rows[i]))
             .filter(|&i| needle.is_empty() || self.matches(&self.rows[i], &needle))
             .collect();
-        match self.sort {
-            SortKey::Name => {}
-            SortKey::Status => visible.sort_by_key(|&i| {
-                let r = &self.rows[i];
-                (r.stream.as_ref().map(|s| s.encryption.status), i)
-            }),
-            SortKey::KmsErrors => visible.sort_by(|&a, &b| {
-                let (ta, tb) = (
-                    self.kms_total(&self.rows[a].name),
-                    self.kms_total(&self.rows[b].name),
-                );
-                tb.total_cmp(&ta).then(a.cmp(&b))
-            }),
-            SortKey::QuotaLeft => {
-                // Unknown quota sorts first: it may be the lowest.
-                visible.sort_by_key(|&i| {
-                    let q = self.quota(&self.rows[i].name).ok();
-                    (q.map_or(0, |q| q.remaining + 1), i)
-                });
-            }
-        }
+        self.sort_rows(&mut visible);
         self.visible = visible;
         self.summary = self.summarise();
         let target = keep
             .and_then(|name| self.visible.iter().position(|&i| self.rows[i].name == name))
-            .unwrap_or(self.selected);
+            .unwrap_or(if self.cursor_moved { self.selected } else { 0 });
         self.select(target);
     }
 

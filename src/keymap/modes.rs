@@ -17,6 +17,10 @@ pub enum UserAction {
     Back,
     Filter,
     Sort,
+    /// Only the streams with KMS errors in the window, or all again.
+    OnlyKmsErrors,
+    /// Only the DirectPut streams without encryption, or all again.
+    OnlyUnencrypted,
     Window,
     Refresh,
     /// Change the selected stream's key (or enable encryption).
@@ -74,6 +78,8 @@ impl UserAction {
         UserAction::Back,
         UserAction::Filter,
         UserAction::Sort,
+        UserAction::OnlyKmsErrors,
+        UserAction::OnlyUnencrypted,
         UserAction::Window,
         UserAction::Refresh,
         UserAction::Rotate,
@@ -113,6 +119,8 @@ impl UserAction {
             UserAction::Back => "back",
             UserAction::Filter => "filter",
             UserAction::Sort => "sort",
+            UserAction::OnlyKmsErrors => "only_kms_errors",
+            UserAction::OnlyUnencrypted => "only_unencrypted",
             UserAction::Window => "window",
             UserAction::Refresh => "refresh",
             UserAction::Rotate => "rotate",
@@ -192,7 +200,15 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::Open, "open the stream's detail"),
     (A::Back, "back / close / clear filter"),
     (A::Filter, "filter by name, key or status"),
-    (A::Sort, "cycle sort: name, status, KMS errors, quota left"),
+    (A::Sort, "sort: problems, name, status, KMS errors, quota"),
+    (
+        A::OnlyKmsErrors,
+        "only streams with KMS errors (again: all)",
+    ),
+    (
+        A::OnlyUnencrypted,
+        "only unencrypted DirectPut (again: all)",
+    ),
     (A::Window, "cycle KMS error window: 1h, 3h, 12h, 24h"),
     (A::Refresh, "refresh everything now"),
     (A::Rotate, "change the stream's key, or enable encryption"),

@@ -112,16 +112,7 @@ fn popup(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// Cuts text to `w` columns, marking the cut.
-pub fn fit(s: &str, w: usize) -> String {
-    if s.chars().count() <= w {
-        s.to_string()
-    } else if w == 0 {
-        String::new()
-    } else {
-        s.chars().take(w - 1).collect::<String>() + "…"
-    }
-}
+pub use crate::text::{fit, fit_key};
 
 #[cfg(test)]
 mod tests;

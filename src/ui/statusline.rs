@@ -274,14 +274,19 @@ fn filter_hint(app: &App) -> String {
         .only_key
         .as_ref()
         .map_or(String::new(), |(_, label)| format!("key:{label} "));
-    if app.filter.is_empty() && key.is_empty() {
+    // e and u say which question the table answers now.
+    let quick = app
+        .quick
+        .map_or(String::new(), |q| format!("{} only", q.label()));
+    let typed = match (app.filter.is_empty(), quick.is_empty()) {
+        (true, false) => String::new(),
+        (false, false) => format!(" \"{}\"", app.filter),
+        _ => format!("\"{}\"", app.filter),
+    };
+    if app.filter.is_empty() && key.is_empty() && quick.is_empty() {
         "filter".into()
     } else {
-        format!(
-            "filter:{key}\"{}\" ({} shown)",
-            app.filter,
-            app.visible.len()
-        )
+        format!("filter:{key}{quick}{typed} ({} shown)", app.visible.len())
     }
 }
 
