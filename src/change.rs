@@ -297,7 +297,10 @@ async fn kms_errors_lately(cloud: &dyn Cloud, name: &str, now: chrono::DateTime<
         period_secs: 60,
     };
     cloud
-        .kms_metrics(&[name.to_string()], range)
+        .kms_metrics(
+            &crate::cloud::series::every_series(&[name.to_string()]),
+            range,
+        )
         .await
         .ok()
         .and_then(|mut m| m.series.remove(name))

@@ -9,7 +9,7 @@ use serde::de::{self, Visitor};
 use serde::Deserialize;
 
 use crate::keymap::{KeyList, Keymap, QuitKeys, UserAction};
-use crate::model::{Severity, Window};
+use crate::model::{Severity, SortKey, Window};
 
 mod file;
 
@@ -150,6 +150,7 @@ section!(
         markers: Markers,
         mouse: bool,
         color: bool,
+        sort: SortKey,
     }
 );
 
@@ -179,6 +180,8 @@ section!(
         back: KeyList,
         filter: KeyList,
         sort: KeyList,
+        only_kms_errors: KeyList,
+        only_unencrypted: KeyList,
         window: KeyList,
         refresh: KeyList,
         rotate: KeyList,
@@ -201,8 +204,55 @@ section!(
         period_shorter: KeyList,
         period_longer: KeyList,
         submit_name: KeyList,
+        messages: KeyList,
+        dismiss: KeyList,
     }
 );
+
+/// The field of `Keys` holding an action's keys, borrowed with `$r`.
+macro_rules! field_of {
+    ($s:ident, $action:expr, $($r:tt)+) => {{
+        use UserAction as A;
+        match $action {
+            A::Up => { $($r)+ $s.up }
+            A::Down => { $($r)+ $s.down }
+            A::Top => { $($r)+ $s.top }
+            A::Bottom => { $($r)+ $s.bottom }
+            A::PageUp => { $($r)+ $s.page_up }
+            A::PageDown => { $($r)+ $s.page_down }
+            A::Open => { $($r)+ $s.open }
+            A::Back => { $($r)+ $s.back }
+            A::Filter => { $($r)+ $s.filter }
+            A::Sort => { $($r)+ $s.sort }
+            A::OnlyKmsErrors => { $($r)+ $s.only_kms_errors }
+            A::OnlyUnencrypted => { $($r)+ $s.only_unencrypted }
+            A::Window => { $($r)+ $s.window }
+            A::Refresh => { $($r)+ $s.refresh }
+            A::Rotate => { $($r)+ $s.rotate }
+            A::Disable => { $($r)+ $s.disable }
+            A::Keys => { $($r)+ $s.keys }
+            A::RotateMaterial => { $($r)+ $s.rotate_material }
+            A::AutoRotation => { $($r)+ $s.auto_rotation }
+            A::MoveOff => { $($r)+ $s.move_off }
+            A::Help => { $($r)+ $s.help }
+            A::Quit => { $($r)+ $s.quit.0 }
+            A::FilterKeep => { $($r)+ $s.filter_keep }
+            A::FilterClear => { $($r)+ $s.filter_clear }
+            A::Erase => { $($r)+ $s.erase }
+            A::PickerUp => { $($r)+ $s.picker_up }
+            A::PickerDown => { $($r)+ $s.picker_down }
+            A::Pick => { $($r)+ $s.pick }
+            A::Cancel => { $($r)+ $s.cancel }
+            A::ConfirmYes => { $($r)+ $s.confirm_yes }
+            A::ConfirmNo => { $($r)+ $s.confirm_no }
+            A::PeriodShorter => { $($r)+ $s.period_shorter }
+            A::PeriodLonger => { $($r)+ $s.period_longer }
+            A::SubmitName => { $($r)+ $s.submit_name }
+            A::Messages => { $($r)+ $s.messages }
+            A::Dismiss => { $($r)+ $s.dismiss }
+        }
+    }};
+}
 
 impl Keys {
     pub fn keymap(&self) -> Keymap {
@@ -214,40 +264,36 @@ impl Keys {
     }
 
     fn keys_of(&self, action: UserAction) -> &KeyList {
-        use UserAction as A;
-        match action {
-            A::Up => &self.up,
-            A::Down => &self.down,
-            A::Top => &self.top,
-            A::Bottom => &self.bottom,
-            A::PageUp => &self.page_up,
-            A::PageDown => &self.page_down,
-            A::Open => &self.open,
-            A::Back => &self.back,
-            A::Filter => &self.filter,
-            A::Sort => &self.sort,
-            A::Window => &self.window,
-            A::Refresh => &self.refresh,
-            A::Rotate => &self.rotate,
-            A::Disable => &self.disable,
-            A::Keys => &self.keys,
-            A::RotateMaterial => &self.rotate_material,
-            A::AutoRotation => &self.auto_rotation,
-            A::MoveOff => &self.move_off,
-            A::Help => &self.help,
-            A::Quit => &self.quit.0,
-            A::FilterKeep => &self.filter_keep,
-            A::FilterClear => &self.filter_clear,
-            A::Erase => &self.erase,
-            A::PickerUp => &self.picker_up,
-            A::PickerDown => &self.picker_down,
-            A::Pick => &self.pick,
-            A::Cancel => &self.cancel,
-            A::ConfirmYes => &self.confirm_yes,
-            A::ConfirmNo => &self.confirm_no,
-            A::PeriodShorter => &self.period_shorter,
-            A::PeriodLonger => &self.period_longer,
-            A::SubmitName => &self.submit_name,
+        field_of!(self, action, &)
+    }
+
+    fn keys_of_mut(&mut self, action: UserAction) -> &mut KeyList {
+        field_of!(self, action, &mut)
+    }
+
+    /// A key the user's file binds to an action is taken from any other
+    /// action of the same screen that has it only by default: a key added to
+    /// the defaults in a new version must not turn a file that worked into
+    /// one that is refused. The default action must keep another key (`j`
+    /// taken from `down` leaves it `Down`). `set` tells whether the file
+    /// names an action.
+    fn yield_defaults(&mut self, set: impl Fn(UserAction) -> bool) {
+        while let Some(problem) = self.keymap().clash_problem() {
+            let [a, b] = [problem.actions[0], problem.actions[1]];
+            let (mine, default) = match (set(a), set(b)) {
+                (true, false) => (a, b),
+                (false, true) => (b, a),
+                // Both the user's, or both defaults: refused as it is.
+                _ => return,
+            };
+            let taken = self.keys_of(mine).0.clone();
+            let left = &mut self.keys_of_mut(default).0;
+            if left.iter().all(|k| taken.contains(k)) {
+                // The default would be left with no key at all: refused,
+                // with the clash named, rather than an action lost unseen.
+                return;
+            }
+            left.retain(|k| !taken.contains(k));
         }
     }
 }
@@ -352,6 +398,9 @@ impl Config {
         config.ui.apply(patch.ui);
         config.refresh.apply(patch.refresh);
         config.keys.apply(patch.keys);
+        config
+            .keys
+            .yield_defaults(|a| file::sets(text, &["keys", a.name()]));
         if let Some(problem) = config.keys.keymap().problem() {
             // Name the last action the user's file sets: the others may be
             // defaults the file never mentions.

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use crate::cloud::{key_id_of, CloudError, History, KeyType, KmsMetric, KmsSeries, Source, Stream};
 use crate::health::{self, Health, KeyFact, Outage, StreamFacts};
-use crate::inventory::KeyBook;
-use crate::model::Severity;
+use crate::inventory::{metric_range, KeyBook};
+use crate::model::{Severity, Window};
 use crate::quota::{CountedCall, Quota, QuotaBook, QuotaSource};
 
 /// KMS error metrics, as far as they were read.
@@ -84,6 +84,32 @@ impl<'a> Knowledge<'a> {
                 Ok(sums)
             }
         }
+    }
+
+    /// Since when the stream has had KMS errors in `window`: the first bucket
+    /// with errors, and whether they are still arriving. `Ok(None)`: none in
+    /// the window; `Err` says why CloudWatch could not tell. When the 24 h
+    /// look-back found the current run began earlier, `since` is that start
+    /// (and `older` is false), so this never contradicts the problem sentence.
+    pub fn errors_since(&self, name: &str, window: Window) -> Result<Option<Outage>, &'a str> {
+        self.kms_sums(name)?;
+        let Metrics::Loaded { series, .. } = self.metrics else {
+            return Ok(None);
+        };
+        let Some(series) = series.get(name) else {
+            return Ok(None);
+        };
+        let from = metric_range(window, self.now).start;
+        let found = health::errors_since(series, from, self.now, window.period_secs());
+        Ok(found.map(|mut o| {
+            if let Some(run) = self.outages.get(name) {
+                o.ongoing = run.ongoing;
+                if run.since < o.since {
+                    (o.since, o.older) = (run.since, run.older);
+                }
+            }
+            o
+        }))
     }
 
     /// What is left of the stream's 25 calls: `Ok(None)` when Start/Stop

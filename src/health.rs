@@ -100,6 +100,37 @@ pub fn outage(
     })
 }
 
+/// Since when a stream has had KMS errors within the data looked at: the
+/// first and latest buckets with errors in it (gaps and all, unlike
+/// [`outage`], which follows only the current run), whether they are still
+/// arriving by the same rule as [`outage`], and whether the first one is at
+/// `from`, where the data starts (so they may have begun before it).
+pub fn errors_since(
+    series: &KmsSeries,
+    from: DateTime<Utc>,
+    now: DateTime<Utc>,
+    period_secs: i32,
+) -> Option<Outage> {
+    let mut erring = series.combined().into_iter().filter(|(_, v)| *v > 0.0);
+    let (since, _) = erring.next()?;
+    let last = erring.next_back().map_or(since, |(t, _)| t);
+    let period = Duration::seconds(i64::from(period_secs));
+    let max_gap = (period * 2).max(Duration::minutes(15));
+    Some(Outage {
+        since,
+        last,
+        ongoing: now - last <= max_gap + period,
+        older: since - from <= period,
+    })
+}
+
+/// A key's deletion date in the tense it calls for: "deletes 2026-11-27 09:00
+/// UTC" while it is to come, "deleted …" once it has passed.
+pub fn deletion(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let verb = if at > now { "deletes" } else { "deleted" };
+    format!("{verb} {}", stamp(at))
+}
+
 /// What is known of a stream's customer key.
 #[derive(Debug, Clone, Copy)]
 pub enum KeyFact<'a> {
@@ -357,7 +388,7 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
             match f.key {
                 KeyFact::Described(k) => k
                     .deletion_date
-                    .map_or(String::new(), |d| format!(" (to be deleted {})", stamp(d))),
+                    .map_or(String::new(), |d| format!(" ({})", deletion(d, f.now))),
                 _ => String::new(),
             }
         ),

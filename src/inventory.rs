@@ -13,6 +13,12 @@ use crate::cloud::{
 use crate::health;
 use crate::model::Window;
 
+mod selection;
+
+pub use selection::{
+    customer_key, hedged, hedged_by_key, look_back, select, unusable_keys, Catalog, Selection,
+};
+
 /// Every stream name, following `HasMoreDeliveryStreams` page by page.
 pub async fn list_names(cloud: &dyn Cloud, page_size: u32) -> Result<Vec<String>, CloudError> {
     let mut names: Vec<String> = Vec::new();
@@ -131,6 +137,15 @@ pub const AWS_OWNED: &str = "AWS owned key";
 /// What a stream without Firehose encryption is encrypted with.
 pub const NO_ENCRYPTION: &str = "no encryption";
 
+/// Whether the stream stores records without Firehose encryption: off, or
+/// an enable that failed before the key took. Only a DirectPut stream's own
+/// answer: a source that owns encryption is never "unencrypted" here.
+pub fn unencrypted_direct_put(stream: &Stream) -> bool {
+    stream.source == Source::DirectPut
+        && (stream.encryption.status == EncryptionStatus::Disabled
+            || never_got_key(&stream.encryption))
+}
+
 /// Whether an ENABLING_FAILED description shows the key that failed rather
 /// than a key still in use. Firehose keeps an encrypted stream on its old key
 /// when a change fails; when the failure is about the very key shown (or the
@@ -223,14 +238,41 @@ pub fn metric_range(window: Window, now: DateTime<Utc>) -> MetricRange {
     }
 }
 
-/// KMS error series for every stream over `window`.
+/// KMS error series for every stream over `window`, asking GetMetricData
+/// only for the series ListMetrics lists and for the hedged streams (see
+/// `selection`). Fails only when nothing at all could be read.
 pub async fn load_metrics(
     cloud: &dyn Cloud,
     names: &[String],
+    hedge: &BTreeSet<String>,
     window: Window,
     now: DateTime<Utc>,
+    catalog: &mut Catalog,
 ) -> Result<KmsMetrics, CloudError> {
-    cloud.kms_metrics(names, metric_range(window, now)).await
+    let recent = selection::recent_listing_covers(window);
+    let listing = catalog.listing(cloud, recent).await;
+    let pick = selection::select(names, &listing, hedge);
+    let mut out = KmsMetrics::default();
+    let mut failure = listing.err();
+    if !pick.ask.is_empty() {
+        match cloud
+            .kms_metrics(&pick.ask, metric_range(window, now))
+            .await
+        {
+            Ok(m) => out = m,
+            Err(e) => {
+                for name in pick.ask.keys() {
+                    out.unknown.insert(name.clone(), e.to_string());
+                }
+                failure.get_or_insert(e);
+            }
+        }
+    }
+    out.unknown.extend(pick.unknown);
+    match failure {
+        Some(e) if !names.is_empty() && out.unknown.len() == names.len() => Err(e),
+        _ => Ok(out),
+    }
 }
 
 /// For streams with errors in the window, looks back a whole retention period
@@ -239,38 +281,42 @@ pub async fn outages(
     cloud: &dyn Cloud,
     window: Window,
     metrics: Option<&BTreeMap<String, KmsSeries>>,
+    hedge: &BTreeSet<String>,
     now: DateTime<Utc>,
+    catalog: &mut Catalog,
 ) -> HashMap<String, health::Outage> {
     let Some(metrics) = metrics else {
         return HashMap::new();
     };
-    let erring: Vec<String> = metrics
+    let erring: BTreeMap<String, KmsSeries> = metrics
         .iter()
         .filter(|(_, s)| s.grand_total() > 0.0)
-        .map(|(n, _)| n.clone())
+        .map(|(n, s)| (n.clone(), s.clone()))
         .collect();
     if erring.is_empty() {
         return HashMap::new();
     }
     let from = metric_range(Window::H24, now).start;
-    let long = if window == Window::H24 {
-        metrics.clone()
-    } else {
-        match load_metrics(cloud, &erring, Window::H24, now).await {
-            Ok(m) => m.series,
-            Err(e) => {
-                tracing::warn!("cannot look back 24 h for KMS errors: {e}");
-                metrics.clone()
-            }
+    let mut long = erring.clone();
+    if window != Window::H24 {
+        let listing = catalog.listing(cloud, false).await;
+        let ask = selection::look_back(&erring, &listing, hedge);
+        match cloud
+            .kms_metrics(&ask, metric_range(Window::H24, now))
+            .await
+        {
+            // A stream the look back could not read keeps the window's series.
+            Ok(m) => long.extend(
+                m.series
+                    .into_iter()
+                    .filter(|(n, _)| !m.unknown.contains_key(n)),
+            ),
+            Err(e) => tracing::warn!("cannot look back 24 h for KMS errors: {e}"),
         }
-    };
+    }
     let period = Window::H24.period_secs().max(window.period_secs());
-    erring
-        .into_iter()
-        .filter_map(|n| {
-            let o = health::outage(long.get(&n)?, from, now, period)?;
-            Some((n, o))
-        })
+    long.iter()
+        .filter_map(|(n, s)| Some((n.clone(), health::outage(s, from, now, period)?)))
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! firekeeper: a terminal dashboard for keeping Amazon Data Firehose streams
 //! encrypted.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::num::NonZeroU32;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -255,7 +255,15 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
     }
     let text = match args.output {
         Output::Json => serde_json::to_string_pretty(&report)? + "\n",
-        Output::Table => status::table(&report),
+        Output::Table => {
+            // A pipe gets every name and alias whole, for grep and awk.
+            let cells = if std::io::stdout().is_terminal() {
+                status::Cells::Fit
+            } else {
+                status::Cells::Full
+            };
+            status::table(&report, cells)
+        }
     };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not an error worth a message.

@@ -86,6 +86,42 @@ pub enum Tone {
     Bad,
 }
 
+/// How the stream table is ordered: `[ui] sort` in the config, `s` cycles.
+/// The config names them in kebab case: "problems", "kms-errors".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SortKey {
+    /// Critical, unknown, warning, ok; then most KMS errors; then name.
+    Problems,
+    Name,
+    Status,
+    KmsErrors,
+    QuotaLeft,
+}
+
+impl SortKey {
+    /// The cycle of `s`, problems first.
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Problems => SortKey::Name,
+            SortKey::Name => SortKey::Status,
+            SortKey::Status => SortKey::KmsErrors,
+            SortKey::KmsErrors => SortKey::QuotaLeft,
+            SortKey::QuotaLeft => SortKey::Problems,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Problems => "problems",
+            SortKey::Name => "name",
+            SortKey::Status => "status",
+            SortKey::KmsErrors => "KMS errors",
+            SortKey::QuotaLeft => "quota left",
+        }
+    }
+}
+
 /// One stream as the dashboard knows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {

@@ -7,7 +7,9 @@ use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
 use unicode_width::UnicodeWidthStr;
 
-use crate::cloud::{Cloud, CloudError, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream};
+use crate::cloud::{
+    Cloud, CloudError, CloudWatchUsage, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream,
+};
 use crate::config::Config;
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::Health;
@@ -28,6 +30,9 @@ pub struct Report {
     /// affected stream says so too.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// What this report asked of CloudWatch: metrics requested (billed) and
+    /// ListMetrics calls.
+    pub cloudwatch: CloudWatchUsage,
     /// Names asked for with `--stream` that AWS does not have.
     #[serde(skip)]
     pub missing: Vec<String>,
@@ -289,17 +294,19 @@ pub async fn gather_at(
         .collect();
     let book = keys_of(cloud, &streams, &mut errors).await;
     let described_names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
+    let hedge = inventory::hedged(streams.iter().copied(), &book);
+    let mut catalog = inventory::Catalog::default();
     let metrics = if described_names.is_empty() {
         Ok(KmsMetrics::default())
     } else {
-        inventory::load_metrics(cloud, &described_names, window, now).await
+        inventory::load_metrics(cloud, &described_names, &hedge, window, now, &mut catalog).await
     };
     let metrics = metrics.map_err(|e| {
         errors.push(format!("KMS error metrics unavailable: {e}"));
         e.to_string()
     });
     let series = metrics.as_ref().ok().map(|m| &m.series);
-    let outages = inventory::outages(cloud, window, series, now).await;
+    let outages = inventory::outages(cloud, window, series, &hedge, now, &mut catalog).await;
     let quotas = quotas_of(cloud, config, &account, ledger, now).await;
     if let Err(why) = &quotas {
         errors.push(format!("quota unknown: {why}"));
@@ -343,6 +350,7 @@ pub async fn gather_at(
         window,
         streams,
         errors,
+        cloudwatch: cloud.cloudwatch_usage(),
         missing,
         quota_source: quotas.ok().map(|book| book.source),
     })
@@ -455,10 +463,21 @@ fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> StreamReport {
     }
 }
 
-/// The report as an aligned table that fits 100 columns, problems beneath.
-/// Names, labels and AWS's words are data: any control character in them is
-/// written as an escape (`\u{1b}`), so the table cannot drive the terminal.
-pub fn table(report: &Report) -> String {
+/// How the table meets a value longer than its column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cells {
+    /// Fit 100 columns, for a person at a terminal: long values are cut
+    /// with `…`, key aliases in the middle (`alias/orders…-2026`).
+    Fit,
+    /// Every value in full, columns as wide as their widest value: for a
+    /// pipe, where `grep` and `awk` must find the whole name.
+    Full,
+}
+
+/// The report as an aligned table, problems beneath. Names, labels and AWS's
+/// words are data: any control character in them is written as an escape
+/// (`\u{1b}`), so the table cannot drive the terminal.
+pub fn table(report: &Report, cells: Cells) -> String {
     let mut out = format!(
         "account {}  region {}  window {}  at {}\n\n",
         escape(report.account.as_deref().unwrap_or("unknown")),
@@ -466,18 +485,7 @@ pub fn table(report: &Report) -> String {
         report.window,
         report.generated_at
     );
-    // QUOTA is 6 wide: "21/25*" when CloudTrail was not read.
-    let widths = [26, 9, 16, 22, 7, 6, 8];
-    let row = |cells: [&str; 7]| -> String {
-        let mut line = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            let cell = fit(&escape(cell), w);
-            line.push_str(&pad(&cell, w, i == 4 || i == 5));
-            line.push(' ');
-        }
-        line.trim_end().to_string() + "\n"
-    };
-    out.push_str(&row([
+    let header = [
         "NAME",
         "SOURCE",
         "ENCRYPTION",
@@ -485,34 +493,19 @@ pub fn table(report: &Report) -> String {
         "KMS ERR",
         "QUOTA",
         "HEALTH",
-    ]));
-    for s in &report.streams {
-        let enc = s.encryption.as_ref();
-        let key = s.key_label.clone();
-        let errors = s
-            .kms_errors
-            .as_ref()
-            .map_or("?".to_string(), |m| m.values().sum::<u64>().to_string());
-        let quota = match (&s.quota, enc.map(|e| e.managed_by)) {
-            (Some(q), _) => format!(
-                "{}/{}{}",
-                q.counts.remaining,
-                q.counts.limit,
-                if q.source_reason.is_some() { "*" } else { "" }
-            ),
-            (None, Some(ManagedBy::Source)) => "-".to_string(),
-            (None, _) => "?".to_string(),
-        };
-        let health = s.health.as_str().to_uppercase();
-        out.push_str(&row([
-            &s.name,
-            s.source.as_ref().map_or("?", |x| x.short()),
-            enc.map_or("ERROR", |e| e.status.as_str()),
-            &key,
-            &errors,
-            &quota,
-            &health,
-        ]));
+    ]
+    .map(str::to_string);
+    let mut lines = vec![header];
+    lines.extend(report.streams.iter().map(table_cells));
+    // QUOTA is 6 wide: "21/25*" when CloudTrail was not read.
+    let mut widths = [26, 9, 16, 22, 7, 6, 8];
+    if cells == Cells::Full {
+        for (i, w) in widths.iter_mut().enumerate() {
+            *w = lines.iter().map(|l| l[i].width()).max().unwrap_or(0);
+        }
+    }
+    for line in &lines {
+        out.push_str(&table_line(line, &widths));
     }
     if let Some(why) = report.quota_source.as_ref().and_then(QuotaSource::reason) {
         let marked = report
@@ -554,6 +547,50 @@ pub fn table(report: &Report) -> String {
     crate::text::for_terminal(&out).into_owned()
 }
 
+/// One stream's cells, escaped, in full.
+fn table_cells(s: &StreamReport) -> [String; 7] {
+    let enc = s.encryption.as_ref();
+    let errors = s
+        .kms_errors
+        .as_ref()
+        .map_or("?".to_string(), |m| m.values().sum::<u64>().to_string());
+    let quota = match (&s.quota, enc.map(|e| e.managed_by)) {
+        (Some(q), _) => format!(
+            "{}/{}{}",
+            q.counts.remaining,
+            q.counts.limit,
+            if q.source_reason.is_some() { "*" } else { "" }
+        ),
+        (None, Some(ManagedBy::Source)) => "-".to_string(),
+        (None, _) => "?".to_string(),
+    };
+    [
+        s.name.as_str(),
+        s.source.as_ref().map_or("?", |x| x.short()),
+        enc.map_or("ERROR", |e| e.status.as_str()),
+        &s.key_label,
+        &errors,
+        &quota,
+        &s.health.as_str().to_uppercase(),
+    ]
+    .map(|cell| escape(cell).into_owned())
+}
+
+/// One aligned line; a cell wider than its column is cut to fit it.
+fn table_line(cells: &[String; 7], widths: &[usize; 7]) -> String {
+    let mut line = String::new();
+    for (i, (cell, &w)) in cells.iter().zip(widths).enumerate() {
+        let cell = if i == 3 {
+            crate::text::fit_key(cell, w)
+        } else {
+            crate::text::fit(cell, w)
+        };
+        line.push_str(&pad(&cell, w, i == 4 || i == 5));
+        line.push(' ');
+    }
+    line.trim_end().to_string() + "\n"
+}
+
 /// "1 stream", "3 streams".
 fn plural(n: usize, what: &str) -> String {
     if n == 1 {
@@ -561,24 +598,6 @@ fn plural(n: usize, what: &str) -> String {
     } else {
         format!("{n} {what}s")
     }
-}
-
-/// Cuts a cell to `w` display columns, marking the cut. Columns, not chars:
-/// a CJK character or an emoji takes two, and the table must stay aligned.
-fn fit(s: &str, w: usize) -> String {
-    if s.width() <= w {
-        return s.to_string();
-    }
-    let room = w.saturating_sub(1);
-    // Measured as a prefix, not char by char, so that sequences unicode-width
-    // sizes as a whole (emoji with modifiers) are counted as they are shown.
-    let end = s
-        .char_indices()
-        .map(|(i, c)| i + c.len_utf8())
-        .take_while(|&end| s[..end].width() <= room)
-        .last()
-        .unwrap_or(0);
-    format!("{}…", &s[..end])
 }
 
 /// Pads a cell to `w` display columns (`format!`'s padding counts chars).

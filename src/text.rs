@@ -12,6 +12,8 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+use unicode_width::UnicodeWidthStr;
+
 /// C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F): the characters a
 /// terminal may act on instead of showing.
 pub fn is_control(c: char) -> bool {
@@ -76,9 +78,99 @@ pub fn typed(c: char) -> Option<char> {
     (!is_control(c)).then_some(c)
 }
 
+/// Cuts text to `w` display columns, marking the cut with `…` at the end.
+/// Columns, not chars: a CJK character or an emoji takes two, and a table
+/// must stay aligned.
+pub fn fit(s: &str, w: usize) -> String {
+    if s.width() <= w {
+        return s.to_string();
+    }
+    if w == 0 {
+        return String::new();
+    }
+    format!("{}…", head(s, w - 1))
+}
+
+/// A key's name cut to `w` display columns. Aliases are cut in the middle,
+/// keeping their distinguishing end: `alias/orders…-2026` still tells
+/// alias/orders-events from alias/orders-events-2026, which an end cut
+/// (`alias/orders-ev…`) cannot. Every other label is cut at the end. The one
+/// way a key label is shortened: the table, the keys view, the picker.
+pub fn fit_key(label: &str, w: usize) -> String {
+    if label.width() <= w || !label.starts_with("alias/") || w < 8 {
+        return fit(label, w);
+    }
+    let room = w - 1;
+    // The last part after a separator is what names differ by (-2026, _v2);
+    // it never takes more than half, so the start still says which family.
+    let last = label.rfind(['-', '_', '/', '.']).unwrap_or(0);
+    let keep_end = label[last..].width().clamp(1, room / 2);
+    let end = tail(label, keep_end);
+    let start = head(label, room - end.width());
+    format!("{start}…{end}")
+}
+
+/// The longest start of `s` at most `w` columns wide. Measured as a prefix,
+/// not char by char, so that sequences unicode-width sizes as a whole (emoji
+/// with modifiers) are counted as they are shown.
+fn head(s: &str, w: usize) -> &str {
+    let end = s
+        .char_indices()
+        .map(|(i, c)| i + c.len_utf8())
+        .take_while(|&end| s[..end].width() <= w)
+        .last()
+        .unwrap_or(0);
+    &s[..end]
+}
+
+/// The longest end of `s` at most `w` columns wide.
+fn tail(s: &str, w: usize) -> &str {
+    let start = s
+        .char_indices()
+        .rev()
+        .map(|(i, _)| i)
+        .take_while(|&i| s[i..].width() <= w)
+        .last()
+        .unwrap_or(s.len());
+    &s[start..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fit_cuts_at_the_end_in_display_columns() {
+        assert_eq!(fit("billing", 9), "billing");
+        assert_eq!(fit("billing-export", 9), "billing-…");
+        assert_eq!(fit("数据流名", 6), "数据…");
+        // A wide character that would straddle the edge is left out whole.
+        assert_eq!(fit("ab数据", 4), "ab…");
+        assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn key_aliases_are_cut_in_the_middle_keeping_the_end_that_differs() {
+        assert_eq!(
+            fit_key("alias/orders-events-2026", 18),
+            "alias/orders…-2026"
+        );
+        assert_eq!(fit_key("alias/orders-events", 18), "alias/orde…-events");
+        assert_ne!(
+            fit_key("alias/orders-events-2026", 16),
+            fit_key("alias/orders-events", 16)
+        );
+        assert_eq!(fit_key("alias/orders-events-2026", 16).width(), 16);
+        // A long last part takes at most half.
+        assert_eq!(fit_key("alias/retired-clickstream", 16), "alias/re…kstream");
+        assert_eq!(fit_key("alias/payments", 16), "alias/payments");
+        // Not an alias: the end is cut, as for any other text.
+        assert_eq!(
+            fit_key("not encrypted (enabling with alias/x failed)", 16),
+            "not encrypted (…"
+        );
+        assert!(fit_key("alias/鍵-キー-🔑-とても長い", 16).width() <= 16);
+    }
 
     const HOSTILE: &str = "evil\x1b[2J\x1b]0;pwned\x07name\u{9b}31m\u{7f}";
 

@@ -695,9 +695,16 @@ fn moving_every_stream_off_the_retiring_key_on_the_demo() {
         screen.contains("move off alias/ledger-2019: 6 of 6 moved to alias/ledger-2026"),
         "{screen}"
     );
-    // Back in the keys view, the new key carries the six streams.
+    // Back in the keys view the outcome stays on the status line until x;
+    // the new key carries the six streams, the old one none.
     tmux.keys(&["Escape", "Escape"]);
     let screen = tmux.wait_for("alias/ledger-2026");
+    assert!(
+        screen.contains("move off alias/ledger-2019: 6 of 6 moved"),
+        "{screen}"
+    );
+    tmux.keys(&["x"]);
+    let screen = tmux.wait_for("q quit");
     assert!(!screen.contains("alias/ledger-2019"), "{screen}");
     let audit = std::fs::read_to_string(sandbox.path("data/firekeeper/demo-audit.jsonl"))
         .unwrap_or_default();

@@ -49,6 +49,10 @@ async fn cloudwatch_down_or_incomplete_makes_health_unknown_never_zero() {
     let region = "us-east-2";
     let seed = Seeder::new(region).await;
     seed.direct_put("cw-owned", Enc::AwsOwned).await;
+    // A zero datapoint: the series exists (ListMetrics lists it), so
+    // GetMetricData is asked for it and its answer can be incomplete.
+    seed.kms_errors("cw-owned", "KMSKeyAccessDenied", 0.0, 30)
+        .await;
     let faults = Faults::new(region);
     let sandbox = Sandbox::new();
     let config = sandbox.write_config("[aws]\ncall_timeout_secs = 5\n");

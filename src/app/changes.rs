@@ -13,16 +13,21 @@ use crate::model::Tone;
 use crate::preflight::{self, Change};
 
 impl App {
-    /// `r`: the key picker for the selected stream.
+    /// `r`: the key picker for the selected stream, once it is described.
     pub(super) fn open_picker(&mut self) -> Vec<WorkerCommand> {
-        let Some(stream) = self.changeable().cloned() else {
-            return Vec::new();
-        };
+        match self.changeable(A::Rotate) {
+            Ok(stream) => self.picker_for(&stream),
+            Err(commands) => commands,
+        }
+    }
+
+    /// The key picker for a described stream, or why it cannot change.
+    pub(super) fn picker_for(&mut self, stream: &Stream) -> Vec<WorkerCommand> {
         let quota = self.quota(&stream.name).ok();
-        let refusals = preflight::stream_refusals(&stream, quota.as_ref(), self.now);
+        let refusals = preflight::stream_refusals(stream, quota.as_ref(), self.now);
         if !refusals.is_empty() {
             // Refused before a key is chosen for nothing, as `d` is.
-            let old_label = self.keys.label(&stream);
+            let old_label = self.keys.label(stream);
             self.dialog = Some(Dialog::Confirm(Confirm {
                 request: Request::Rotate {
                     stream: stream.name.clone(),
@@ -61,13 +66,20 @@ impl App {
         Vec::new()
     }
 
-    /// `d`: the stop-encryption dialog for the selected stream.
-    pub(super) fn open_disable(&mut self) {
-        let Some(stream) = self.changeable().cloned() else {
-            return;
-        };
+    /// `d`: the stop-encryption dialog for the selected stream, once it is
+    /// described.
+    pub(super) fn open_disable(&mut self) -> Vec<WorkerCommand> {
+        match self.changeable(A::Disable) {
+            Ok(stream) => self.disable_for(&stream),
+            Err(commands) => return commands,
+        }
+        Vec::new()
+    }
+
+    /// The stop dialog for a described stream.
+    pub(super) fn disable_for(&mut self, stream: &Stream) {
         let mut confirm = self.preview(
-            &stream,
+            stream,
             Request::Disable {
                 stream: stream.name.clone(),
             },
@@ -75,20 +87,6 @@ impl App {
         );
         confirm.typed = Some(String::new());
         self.dialog = Some(Dialog::Confirm(confirm));
-    }
-
-    /// The selected stream, if it is described: a change needs to know
-    /// what it changes.
-    fn changeable(&mut self) -> Option<&Stream> {
-        let row = self.selected_row()?;
-        if row.stream.is_none() {
-            self.message = Some((
-                format!("{} is not described yet; try again in a moment", row.name),
-                Tone::Info,
-            ));
-            return None;
-        }
-        self.selected_row().and_then(|r| r.stream.as_ref())
     }
 
     /// The keys the picker offers, filtered: the AWS owned key first, then
@@ -190,7 +188,7 @@ impl App {
             return;
         };
         if let Some(problem) = &item.problem {
-            self.message = Some((format!("cannot use {}: {problem}", item.label), Tone::Bad));
+            self.say(format!("cannot use {}: {problem}", item.label), Tone::Bad);
             return;
         }
         let target = match &item.key {
@@ -221,13 +219,11 @@ impl App {
     pub(super) fn open_key_rotation(&mut self, arn: &str, change: crate::key_rotation::KeyChange) {
         use crate::key_rotation::{verdict, KeyPlan};
         let Some(key) = self.keys.key(arn).cloned() else {
-            self.message = Some((
-                format!(
-                    "{} is not described by KMS yet; try again in a moment",
-                    self.keys.key_label(arn)
-                ),
-                Tone::Bad,
-            ));
+            let text = format!(
+                "{} is not described by KMS yet; try again in a moment",
+                self.keys.key_label(arn)
+            );
+            self.say(text, Tone::Bad);
             return;
         };
         let label = self.keys.key_label(arn);
@@ -276,11 +272,9 @@ impl App {
                         change: plan.change,
                         streams: plan.streams.clone(),
                     };
-                    self.message = Some((
-                        format!("{}: sending the change to KMS…", plan.label),
-                        Tone::Info,
-                    ));
+                    let text = format!("{}: sending the change to KMS…", plan.label);
                     self.dialog = None;
+                    self.say(text, Tone::Info);
                     vec![command]
                 }
                 _ => Vec::new(),
@@ -308,10 +302,10 @@ impl App {
         };
         match self.dialog.take() {
             Some(Dialog::Confirm(c)) if go && c.verdict.allowed() => {
-                self.message = Some((
+                self.say(
                     format!("{}: sending the change to AWS…", c.stream),
                     Tone::Info,
-                ));
+                );
                 vec![WorkerCommand::MakeChange {
                     request: c.request,
                     streams_on_key: c.streams_on_key,

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use super::{App, Confirm, Dialog, LoadingState, View, WorkerCommand};
+use super::{App, Confirm, Dialog, LoadingState, Quick, View, WorkerCommand};
 use crate::key_rotation::KeyChange;
 use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
 use crate::model::Tone;
@@ -26,6 +26,7 @@ impl App {
                     _ => Mode::Moving,
                 },
                 View::Help => Mode::Help,
+                View::Messages => Mode::Messages,
             },
         }
     }
@@ -40,8 +41,10 @@ impl App {
                 self.interest()
             }
             Input::Unbound => {
+                // Any key means the user moved on from waiting.
+                self.describing = None;
                 if acknowledges(mode) {
-                    self.message = None;
+                    self.acknowledge();
                 }
                 Vec::new()
             }
@@ -59,22 +62,32 @@ impl App {
     /// of the worker.
     pub fn update(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let mode = self.mode();
+        // A stream being described for `r` or `d`: the user moved on.
+        self.describing = None;
         // Rotate and Disable keep it: it may say why the last one was refused.
         if acknowledges(mode) && !action.changes_something() {
-            self.message = None;
+            self.acknowledge();
         }
         let mut commands = Vec::new();
         if action == A::Quit {
             // From every mode: Ctrl-c means quit wherever it is pressed.
             self.request_quit();
         } else if action.changes_something() && self.context.read_only {
-            self.message = Some((
-                "read-only mode: changes are off (started with --read-only or read_only = true)"
-                    .into(),
+            self.say(
+                "read-only mode: changes are off (started with --read-only or read_only = true)",
                 Tone::Bad,
-            ));
+            );
         } else {
             commands = match mode {
+                _ if action == A::Dismiss && mode.offers(action) => {
+                    self.dismiss();
+                    Vec::new()
+                }
+                Mode::Messages => self.messages_action(action),
+                _ if action == A::Messages && mode.offers(action) => {
+                    self.open_messages();
+                    Vec::new()
+                }
                 Mode::Table | Mode::Detail => self.browse(action),
                 Mode::Keys => self.keys_action(action),
                 Mode::Help => self.scroll_help(action),
@@ -107,8 +120,9 @@ impl App {
                 self.view = View::Keys;
                 self.refresh_view();
             }
-            A::Back if !self.filter.is_empty() => {
+            A::Back if !self.filter.is_empty() || self.quick.is_some() => {
                 self.filter.clear();
+                self.quick = None;
                 self.refresh_view();
             }
             A::Filter => {
@@ -118,6 +132,14 @@ impl App {
             A::Sort => {
                 self.sort = self.sort.next();
                 self.refresh_view();
+            }
+            A::OnlyKmsErrors | A::OnlyUnencrypted => {
+                self.view = View::Table;
+                self.toggle_quick(if action == A::OnlyKmsErrors {
+                    Quick::KmsErrors
+                } else {
+                    Quick::Unencrypted
+                });
             }
             A::Window => {
                 self.window = self.window.next();
@@ -129,7 +151,7 @@ impl App {
                 commands.push(WorkerCommand::Refresh);
             }
             A::Rotate => commands.extend(self.open_picker()),
-            A::Disable => self.open_disable(),
+            A::Disable => commands.extend(self.open_disable()),
             A::Keys => self.view = View::Keys,
             A::RotateMaterial => {
                 let arn = self.selected_row().and_then(|r| {
@@ -140,12 +162,10 @@ impl App {
                 });
                 match arn {
                     Some(arn) => self.open_key_rotation(&arn, KeyChange::RotateNow),
-                    None => {
-                        self.message = Some((
-                            "this stream has no customer managed key: KMS rotates only those (use r to switch keys)".into(),
-                            Tone::Bad,
-                        ));
-                    }
+                    None => self.say(
+                        "this stream has no customer managed key: KMS rotates only those (use r to switch keys)",
+                        Tone::Bad,
+                    ),
                 }
             }
             A::Help => {
@@ -255,6 +275,7 @@ impl App {
             A::PageDown => self.selected + page,
             _ => return,
         };
+        self.cursor_moved = true;
         self.select(to);
     }
 
@@ -309,6 +330,9 @@ impl App {
             A::FilterClear => {
                 self.filtering = false;
                 self.filter_text().clear();
+                if !matches!(self.view, View::Keys) {
+                    self.quick = None;
+                }
                 self.refresh_view();
             }
             A::Erase => {
@@ -395,5 +419,8 @@ impl App {
 
 /// Modes in which any key press acknowledges the status line's message.
 fn acknowledges(mode: Mode) -> bool {
-    matches!(mode, Mode::Table | Mode::Detail | Mode::Keys | Mode::Help)
+    matches!(
+        mode,
+        Mode::Table | Mode::Detail | Mode::Keys | Mode::Help | Mode::Messages
+    )
 }

@@ -5,10 +5,17 @@
 mod changes;
 mod key_rows;
 mod keys;
+mod messages;
 mod moving;
+mod pending;
+mod view;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};
+pub use messages::{Describing, LogEntry, Message, Messages, LOG_CAP, NOTICE_SECS};
 pub use moving::{Counts, Move, MovePhase, MoveRow};
+pub use view::Quick;
+
+pub use crate::model::SortKey;
 pub mod update;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,7 +33,7 @@ use crate::config::{Config, Markers};
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::{Health, Outage};
 use crate::inventory::KeyBook;
-use crate::model::{Row, Severity, Tone, Window};
+use crate::model::{Row, Severity, Window};
 use crate::preflight::Verdict;
 use crate::quota::{CountedCall, Quota, QuotaBook};
 
@@ -50,34 +57,8 @@ pub enum View {
     /// A move off a key: its plan, then its progress.
     Move,
     Help,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SortKey {
-    Name,
-    Status,
-    KmsErrors,
-    QuotaLeft,
-}
-
-impl SortKey {
-    pub fn next(self) -> SortKey {
-        match self {
-            SortKey::Name => SortKey::Status,
-            SortKey::Status => SortKey::KmsErrors,
-            SortKey::KmsErrors => SortKey::QuotaLeft,
-            SortKey::QuotaLeft => SortKey::Name,
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            SortKey::Name => "name",
-            SortKey::Status => "status",
-            SortKey::KmsErrors => "KMS errors",
-            SortKey::QuotaLeft => "quota left",
-        }
-    }
+    /// The message log: outcomes and errors in full, newest first.
+    Messages,
 }
 
 /// Where the dashboard is pointed, for the header.
@@ -187,11 +168,16 @@ pub struct App {
     pub quota_state: LoadingState,
     pub window: Window,
     pub sort: SortKey,
+    /// A quick answer's filter (`e`, `u`), on top of the typed one.
+    pub quick: Option<Quick>,
     pub filter: String,
     pub filtering: bool,
     /// Indices into `rows` after filter and sort: what the table lists.
     pub visible: Vec<usize>,
     pub selected: usize,
+    /// The user moved the cursor: it follows its stream when the order
+    /// changes. Until then it stays on the first row.
+    pub cursor_moved: bool,
     pub offset: usize,
     pub view: View,
     /// Table body rows that fit on screen.
@@ -230,8 +216,12 @@ pub struct App {
     pub moving: Option<Move>,
     /// Where closing the help returns to.
     pub help_from: View,
-    /// The latest word on a change, for the status line.
-    pub message: Option<(String, Tone)>,
+    /// What the status line says, and the message log.
+    pub messages: Messages,
+    /// Where closing the message log returns to.
+    pub messages_from: View,
+    /// `r` or `d` on a stream not yet described: described now, then on.
+    pub describing: Option<Describing>,
     /// The first help line on screen.
     pub help_scroll: usize,
     /// Help lines that fit on screen.
@@ -240,6 +230,8 @@ pub struct App {
     pub fault: Option<String>,
     /// The log file, to point at when something went wrong inside.
     pub log_file: Option<std::path::PathBuf>,
+    /// What the dashboard has asked of CloudWatch, for the help screen.
+    pub cloudwatch: Option<crate::cloud::CloudWatchUsage>,
     last_interest: Option<WorkerCommand>,
 }
 
@@ -270,11 +262,13 @@ impl App {
             quotas: QuotaBook::default(),
             quota_state: LoadingState::Loading,
             window,
-            sort: SortKey::Name,
+            sort: config.ui.sort,
+            quick: None,
             filter: String::new(),
             filtering: false,
             visible: Vec::new(),
             selected: 0,
+            cursor_moved: false,
             offset: 0,
             view: View::Table,
             viewport: 10,
@@ -299,12 +293,16 @@ impl App {
             only_key: None,
             moving: None,
             help_from: View::Table,
-            message: None,
+            messages: Messages::default(),
+            messages_from: View::Table,
+            describing: None,
             help_scroll: 0,
-            // What fits at 80x24, until the terminal says otherwise.
-            help_rows: 19,
+            // What fits at 80x24 above the CloudWatch cost, until the
+            // terminal says otherwise.
+            help_rows: 17,
             fault: None,
             log_file: None,
+            cloudwatch: None,
             last_interest: None,
         }
     }
@@ -395,7 +393,7 @@ impl App {
         self.knowledge().judge(App::seen(row))
     }
 
-    fn kms_total(&self, name: &str) -> f64 {
+    pub(crate) fn kms_total(&self, name: &str) -> f64 {
         self.metrics.get(name).map_or(0.0, KmsSeries::grand_total)
     }
 }

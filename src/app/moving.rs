@@ -297,13 +297,11 @@ impl App {
             A::PageDown => m.selected = (m.selected + page).min(last),
             A::Back if m.phase == MovePhase::Running => {
                 m.phase = MovePhase::Stopping;
-                self.message = Some((
-                    format!(
-                        "move off {}: sending no more; the calls already sent are followed to the end",
-                        m.from_label
-                    ),
-                    Tone::Info,
-                ));
+                let text = format!(
+                    "move off {}: sending no more; the calls already sent are followed to the end",
+                    m.from_label
+                );
+                self.say(text, Tone::Info);
                 return vec![WorkerCommand::StopMove];
             }
             A::Back | A::Keys => self.view = View::Keys,
@@ -382,7 +380,7 @@ impl App {
         } else {
             Tone::Good
         };
-        self.message = Some((text, tone));
+        self.report(text, tone);
     }
 }
 

@@ -40,10 +40,14 @@ pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) 
     let keys = inventory::load_keys(cloud, described.iter().filter_map(|(_, r)| r.as_ref().ok()))
         .await
         .expect("keys");
-    let metrics = inventory::load_metrics(cloud, &names, window, now)
+    let streams = described.iter().filter_map(|(_, r)| r.as_ref().ok());
+    let hedge = inventory::hedged(streams, &keys);
+    let mut catalog = inventory::Catalog::default();
+    let metrics = inventory::load_metrics(cloud, &names, &hedge, window, now, &mut catalog)
         .await
         .expect("metrics");
-    let outages = inventory::outages(cloud, window, Some(&metrics.series), now).await;
+    let series = Some(&metrics.series);
+    let outages = inventory::outages(cloud, window, series, &hedge, now, &mut catalog).await;
     let identity = cloud.identity().await.expect("identity");
     let quotas = Trail::from_config(&Config::builtin())
         .book(cloud, &[], &identity.account, now)
@@ -65,6 +69,7 @@ pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) 
         unknown: metrics.unknown,
         outages,
     });
+    events.push(DataEvent::CloudWatch(cloud.cloudwatch_usage()));
     events.push(DataEvent::Quotas(Ok(quotas)));
     let back = chrono::Duration::hours(crate::trail::FIRST_LOOK_HOURS);
     let changes = crate::trail::read_changes(cloud, now - back, now)
@@ -93,6 +98,9 @@ pub fn demo_app_from(config: &Config, width: u16, height: u16, events: Vec<DataE
         read_only: false,
     };
     let mut app = App::new(context, config, Window::H3, fixed_now());
+    // Tests find streams by walking the table from the top: name order keeps
+    // them readable. Each sort has its own tests (ui/tests/table.rs).
+    app.sort = crate::app::SortKey::Name;
     for ev in events {
         app.apply(ev);
     }

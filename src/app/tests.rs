@@ -6,7 +6,9 @@ use crate::cloud::CloudError;
 use crate::worker::DataEvent;
 
 mod keys;
+mod messages;
 mod moving;
+mod table;
 
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
@@ -115,6 +117,8 @@ fn sort_cycles_and_keeps_the_selected_stream() {
     );
     app.on_key(key('s'));
     assert_eq!(app.sort, SortKey::QuotaLeft);
+    app.on_key(key('s'));
+    assert_eq!(app.sort, SortKey::Problems);
     app.on_key(key('s'));
     assert_eq!(app.sort, SortKey::Name);
 }
@@ -253,9 +257,10 @@ fn filtering_keeps_what_is_known_of_each_stream() {
 
 mod changes {
     use super::*;
-    use crate::app::{Dialog, Tone};
+    use crate::app::Dialog;
     use crate::change::Request;
     use crate::cloud::KeyRef;
+    use crate::model::Tone;
 
     fn app_on(name: &str) -> App {
         let mut app = demo_app(100, 30);
@@ -347,7 +352,7 @@ mod changes {
             matches!(app.dialog, Some(Dialog::Picker(_))),
             "still picking"
         );
-        assert!(app.message.as_ref().unwrap().0.contains("is Disabled"));
+        assert!(app.messages.shown().unwrap().text.contains("is Disabled"));
         press(&mut app, KeyCode::Backspace);
         for _ in 0..5 {
             press(&mut app, KeyCode::Backspace);
@@ -400,7 +405,8 @@ mod changes {
         app.context.read_only = true;
         assert!(app.on_key(key('r')).is_empty());
         assert!(app.dialog.is_none());
-        let (msg, tone) = app.message.clone().unwrap();
+        let m = app.messages.shown().cloned().unwrap();
+        let (msg, tone) = (m.text, m.tone);
         assert!(msg.contains("read-only"));
         assert_eq!(tone, Tone::Bad);
         app.on_key(key('d'));
@@ -416,13 +422,18 @@ mod changes {
             tone: Tone::Bad,
         });
         assert!(app
-            .message
-            .as_ref()
+            .messages
+            .shown()
             .unwrap()
-            .0
+            .text
             .contains("stays encrypted with its old key"));
         app.on_key(key('j'));
-        assert!(app.message.is_none(), "a key press clears it");
+        assert!(
+            app.messages.shown().is_some(),
+            "a key press does not clear it"
+        );
+        app.on_key(key('x'));
+        assert!(app.messages.shown().is_none(), "x dismisses it");
     }
 }
 
@@ -632,10 +643,10 @@ fn r_asks_to_rotate_the_keys_material_and_y_sends_it_to_the_worker() {
     app.on_key(key('R'));
     assert!(app.dialog.is_none());
     assert!(app
-        .message
-        .as_ref()
+        .messages
+        .shown()
         .unwrap()
-        .0
+        .text
         .contains("no customer managed key"));
 }
 
@@ -666,7 +677,11 @@ fn a_in_the_keys_view_turns_automatic_rotation_on_or_off() {
     }
     app.on_key(key('A'));
     let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
-        panic!("a confirmation: {:?} {:?}", app.message, app.mode());
+        panic!(
+            "a confirmation: {:?} {:?}",
+            app.messages.shown(),
+            app.mode()
+        );
     };
     assert_eq!(plan.change, crate::key_rotation::KeyChange::AutoOff);
 }

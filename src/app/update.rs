@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::{App, LoadingState, SortKey, Summary, WorkerCommand};
+use super::{App, LoadingState, Summary, WorkerCommand};
 use crate::cloud::{CloudError, KmsSeries};
 use crate::health::Outage;
 use crate::model::{ago, clock, Row, Window};
@@ -25,7 +25,8 @@ impl App {
     pub fn tick(&mut self, now: DateTime<Utc>) -> bool {
         let before = (self.clock_label(), self.silence());
         self.now = now;
-        before != (self.clock_label(), self.silence())
+        let expired = self.expire_notice();
+        expired || before != (self.clock_label(), self.silence())
     }
 
     /// What the header says about freshness: coarse on purpose, so an idle
@@ -69,22 +70,12 @@ impl App {
 
     /// Takes what the worker learned; true when the screen needs redrawing.
     pub fn apply(&mut self, event: DataEvent) -> (bool, Vec<WorkerCommand>) {
-        let heard = match &event {
-            DataEvent::Failed { error, .. } => !error.is_connection(),
-            DataEvent::Stream { result, .. } => {
-                result.as_ref().err().is_none_or(|e| !e.is_connection())
-            }
-            DataEvent::Quotas(_)
-            | DataEvent::Changes(_)
-            | DataEvent::ChangeReport { .. }
-            | DataEvent::Following { .. }
-            | DataEvent::Moving { .. }
-            | DataEvent::MoveOver
-            | DataEvent::Credentials(_)
-            | DataEvent::Crashed(_) => false,
-            _ => true,
-        };
+        let heard = answered(&event);
         let mut changed = heard && self.heard();
+        let described = match &event {
+            DataEvent::Stream { name, .. } => Some(name.clone()),
+            _ => None,
+        };
         changed |= match event {
             DataEvent::Identity(id) => {
                 let account = Some(id.account);
@@ -94,6 +85,7 @@ impl App {
             }
             DataEvent::Names(names) => {
                 self.set_names(names);
+                self.forget_gone();
                 self.list_state = LoadingState::Loaded;
                 self.last_refresh = Some(self.now);
                 self.clear_error();
@@ -101,6 +93,7 @@ impl App {
             }
             DataEvent::Gone(name) => {
                 self.remove_row(&name);
+                self.forget_gone();
                 true
             }
             DataEvent::Following { stream, active } => {
@@ -127,6 +120,10 @@ impl App {
                 }
                 self.set_metrics(window, series, unknown, outages)
             }
+            DataEvent::CloudWatch(usage) => {
+                self.cloudwatch = Some(usage);
+                self.view == super::View::Help
+            }
             DataEvent::Quotas(quotas) => self.set_quotas(quotas),
             DataEvent::Changes(events) => !self.history.add(events, self.now).is_empty(),
             DataEvent::AllKeys(book) => {
@@ -150,8 +147,13 @@ impl App {
                 self.move_over();
                 true
             }
+            // Info is progress; Good or Bad is how the change ended.
             DataEvent::ChangeReport { text, tone, .. } => {
-                self.message = Some((text, tone));
+                if tone == crate::model::Tone::Info {
+                    self.say(text, tone);
+                } else {
+                    self.report(text, tone);
+                }
                 true
             }
             DataEvent::Crashed(panic) => {
@@ -160,7 +162,13 @@ impl App {
             }
             DataEvent::Failed { what, error } => self.set_failure(what, &error),
         };
-        (changed, self.interest())
+        let mut commands = Vec::new();
+        if let Some(went_on) = described.and_then(|name| self.described(&name)) {
+            changed = true;
+            commands = went_on;
+        }
+        commands.extend(self.interest());
+        (changed, commands)
     }
 
     fn set_metrics(
@@ -212,7 +220,7 @@ impl App {
         if matches!(error, CloudError::NoAnswer(_)) {
             self.silent_since.get_or_insert(self.now);
         }
-        self.last_error = Some((message, self.now));
+        self.set_error(message);
         true
     }
 
@@ -308,6 +316,7 @@ impl App {
         };
         let row = &mut self.rows[i];
         let before = (row.stream.clone(), row.error.clone());
+        let mut failure = None;
         match result {
             Ok(stream) => {
                 row.stream = Some(stream);
@@ -315,16 +324,18 @@ impl App {
             }
             // Keep the last good description; say it could not be refreshed.
             Err(e) => {
-                let message = explain(Fetch::Describe, &e);
                 if matches!(e, CloudError::NoAnswer(_)) {
                     self.silent_since.get_or_insert(self.now);
                 }
                 row.error = Some(e.to_string());
-                self.last_error = Some((message, self.now));
+                failure = Some(explain(Fetch::Describe, &e));
             }
         }
         row.described_at = Some(at);
         let changed = before != (row.stream.clone(), row.error.clone());
+        if let Some(message) = failure {
+            self.set_error(message);
+        }
         if changed {
             self.refresh_view();
         }
@@ -343,7 +354,12 @@ impl App {
 
     /// Re-filters and re-sorts, keeping the cursor on the same stream.
     pub fn refresh_view(&mut self) {
-        let keep = self.selected_row().map(|r| r.name.clone());
+        // Until the user moves it, the cursor stays on the first row: the
+        // worst stream, as data arrives and the problems sort reorders.
+        let keep = self
+            .cursor_moved
+            .then(|| self.selected_row().map(|r| r.name.clone()))
+            .flatten();
         let needle = self.filter.to_lowercase();
         let on_key = |row: &Row| {
             self.only_key
@@ -351,35 +367,15 @@ impl App {
                 .is_none_or(|(arn, _)| row.encrypted_with(arn))
         };
         let mut visible: Vec<usize> = (0..self.rows.len())
-            .filter(|&i| on_key(&self.rows[i]))
+            .filter(|&i| on_key(&self.rows[i]) && self.passes_quick(&self.rows[i]))
             .filter(|&i| needle.is_empty() || self.matches(&self.rows[i], &needle))
             .collect();
-        match self.sort {
-            SortKey::Name => {}
-            SortKey::Status => visible.sort_by_key(|&i| {
-                let r = &self.rows[i];
-                (r.stream.as_ref().map(|s| s.encryption.status), i)
-            }),
-            SortKey::KmsErrors => visible.sort_by(|&a, &b| {
-                let (ta, tb) = (
-                    self.kms_total(&self.rows[a].name),
-                    self.kms_total(&self.rows[b].name),
-                );
-                tb.total_cmp(&ta).then(a.cmp(&b))
-            }),
-            SortKey::QuotaLeft => {
-                // Unknown quota sorts first: it may be the lowest.
-                visible.sort_by_key(|&i| {
-                    let q = self.quota(&self.rows[i].name).ok();
-                    (q.map_or(0, |q| q.remaining + 1), i)
-                });
-            }
-        }
+        self.sort_rows(&mut visible);
         self.visible = visible;
         self.summary = self.summarise();
         let target = keep
             .and_then(|name| self.visible.iter().position(|&i| self.rows[i].name == name))
-            .unwrap_or(self.selected);
+            .unwrap_or(if self.cursor_moved { self.selected } else { 0 });
         self.select(target);
     }
 
@@ -416,6 +412,26 @@ impl App {
             .filter(|m| m.grand_total() > 0.0)
             .count();
         s
+    }
+}
+
+/// Whether the event is an answer from AWS (a failure to connect is not).
+fn answered(event: &DataEvent) -> bool {
+    match event {
+        DataEvent::Failed { error, .. } => !error.is_connection(),
+        DataEvent::Stream { result, .. } => {
+            result.as_ref().err().is_none_or(|e| !e.is_connection())
+        }
+        DataEvent::Quotas(_)
+        | DataEvent::Changes(_)
+        | DataEvent::ChangeReport { .. }
+        | DataEvent::Following { .. }
+        | DataEvent::Moving { .. }
+        | DataEvent::MoveOver
+        | DataEvent::Credentials(_)
+        | DataEvent::CloudWatch(_)
+        | DataEvent::Crashed(_) => false,
+        _ => true,
     }
 }
 

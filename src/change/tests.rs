@@ -437,10 +437,19 @@ impl Cloud for Hooked<'_> {
     }
     async fn kms_metrics(
         &self,
-        streams: &[String],
+        asks: &crate::cloud::SeriesAsk,
         range: MetricRange,
     ) -> Result<crate::cloud::KmsMetrics, CloudError> {
-        self.sim.kms_metrics(streams, range).await
+        self.sim.kms_metrics(asks, range).await
+    }
+    async fn list_metrics(
+        &self,
+        recently_active: bool,
+    ) -> Result<crate::cloud::SeriesListing, CloudError> {
+        self.sim.list_metrics(recently_active).await
+    }
+    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
+        self.sim.cloudwatch_usage()
     }
     async fn lookup_events(
         &self,

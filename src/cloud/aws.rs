@@ -1,7 +1,6 @@
 //! The real cloud: the AWS SDK for Firehose, KMS, CloudWatch, CloudTrail and
 //! STS. SDK types are converted to our model here and go no further.
 
-use std::collections::BTreeMap;
 use std::fmt::Debug;
 
 use async_trait::async_trait;
@@ -10,7 +9,6 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use aws_sdk_firehose::config::http::HttpResponse;
 use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_firehose::types as fh;
@@ -18,20 +16,20 @@ use aws_smithy_types::DateTime as SmithyTime;
 use aws_types::request_id::RequestId;
 use aws_types::service_config::ServiceConfigKey;
 use chrono::{DateTime, Utc};
-use futures::StreamExt;
 
 use super::trail::{self, Summary};
 use super::{
     Alias, CallAnswer, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery,
     Failure, Identity, KeyManager, KeyOrigin, KeyRef, KeyRotation, KeySpec, KeyState, KeyType,
-    KeyUsage, KmsKey, KmsMetric, KmsMetrics, Lookup, MetricRange, MultiRegion, RotationKind,
-    RotationRecord, Source, Stream, StreamPage, TrailEvent,
+    KeyUsage, KmsKey, KmsMetrics, Lookup, MetricRange, MultiRegion, RotationKind, RotationRecord,
+    Source, Stream, StreamPage, TrailEvent,
 };
+use super::{CloudWatchUsage, SeriesAsk, SeriesListing};
+use crate::cloud::series::UsageCounter;
+#[cfg(test)]
+use cloudwatch::parse_query_id;
 
-/// GetMetricData takes at most 500 queries a call.
-pub const QUERIES_PER_CALL: usize = 500;
-const NAMESPACE: &str = "AWS/Firehose";
-const DIMENSION: &str = "DeliveryStreamName";
+mod cloudwatch;
 
 /// How to reach AWS: the same knobs as the aws CLI, and how long to wait.
 #[derive(Debug, Clone)]
@@ -80,6 +78,8 @@ pub struct AwsCloud {
     cloudwatch: aws_sdk_cloudwatch::Client,
     cloudtrail: aws_sdk_cloudtrail::Client,
     sts: aws_sdk_sts::Client,
+    /// What was asked of CloudWatch, counted where the calls are made.
+    usage: UsageCounter,
 }
 
 impl AwsCloud {
@@ -137,6 +137,7 @@ impl AwsCloud {
                     .build(),
             ),
             sts: aws_sdk_sts::Client::new(config),
+            usage: UsageCounter::new(Utc::now()),
         })
     }
 }
@@ -352,111 +353,6 @@ fn from_smithy(t: &SmithyTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(t.to_millis().ok()?)
 }
 
-fn query(id: String, stream: &str, metric: KmsMetric, period: i32) -> MetricDataQuery {
-    let metric = Metric::builder()
-        .namespace(NAMESPACE)
-        .metric_name(metric.name())
-        .dimensions(Dimension::builder().name(DIMENSION).value(stream).build())
-        .build();
-    MetricDataQuery::builder()
-        .id(id)
-        .metric_stat(
-            MetricStat::builder()
-                .metric(metric)
-                .period(period)
-                .stat("Sum")
-                .build(),
-        )
-        .return_data(true)
-        .build()
-}
-
-impl AwsCloud {
-    /// One GetMetricData call (following NextToken) for up to 125 streams.
-    /// A query whose final `StatusCode` is not `Complete` leaves its stream
-    /// unknown: reading it as zero would be a confident wrong answer.
-    async fn metrics_batch(
-        &self,
-        streams: &[String],
-        range: MetricRange,
-    ) -> Result<KmsMetrics, CloudError> {
-        let queries: Vec<MetricDataQuery> = streams
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| {
-                KmsMetric::ALL
-                    .into_iter()
-                    .map(move |m| query(format!("s{i}m{}", m.index()), s, m, range.period_secs))
-            })
-            .collect();
-        let mut out = KmsMetrics::default();
-        // The last word on each query: pages repeat a query until it is Complete.
-        let mut status: BTreeMap<(usize, usize), String> = BTreeMap::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .cloudwatch
-                .get_metric_data()
-                .set_metric_data_queries(Some(queries.clone()))
-                .start_time(to_smithy(range.start))
-                .end_time(to_smithy(range.end))
-                .set_next_token(token)
-                .send()
-                .await
-                .map_err(|e| self.fail("monitoring", "GetMetricData", e))?;
-            for result in page.metric_data_results() {
-                let Some((stream, metric)) = result.id().and_then(parse_query_id) else {
-                    continue;
-                };
-                let Some(name) = streams.get(stream) else {
-                    continue;
-                };
-                let code = result.status_code().map_or("", |c| c.as_str());
-                status.insert((stream, metric), code.to_string());
-                let points = result
-                    .timestamps()
-                    .iter()
-                    .zip(result.values())
-                    .filter_map(|(t, v)| Some((from_smithy(t)?, *v)));
-                let series = &mut out.series.entry(name.clone()).or_default().series[metric];
-                series.extend(points);
-            }
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
-        for (i, name) in streams.iter().enumerate() {
-            let bad: Vec<String> = KmsMetric::ALL
-                .iter()
-                .filter_map(|m| match status.get(&(i, m.index())).map(String::as_str) {
-                    Some("Complete") => None,
-                    Some("") | None => Some(format!("{} missing from the answer", m.name())),
-                    Some(code) => Some(format!("{} {code}", m.name())),
-                })
-                .collect();
-            if !bad.is_empty() {
-                out.series.remove(name);
-                out.unknown.insert(
-                    name.clone(),
-                    format!(
-                        "CloudWatch did not return complete data ({})",
-                        bad.join(", ")
-                    ),
-                );
-            }
-        }
-        for series in out.series.values_mut() {
-            for s in &mut series.series {
-                s.sort_by_key(|(t, _)| *t);
-            }
-        }
-        out.series
-            .retain(|_, s| s.series.iter().any(|s| !s.is_empty()));
-        Ok(out)
-    }
-}
-
 /// Start and Stop change the stream and spend quota: a retry after a lost
 /// answer would send the change twice. They go out once; when the answer is
 /// lost, firekeeper finds out what happened by describing the stream.
@@ -494,13 +390,6 @@ fn event_of(e: &aws_sdk_cloudtrail::types::Event) -> Option<TrailEvent> {
             .collect(),
     };
     TrailEvent::from_record(e.cloud_trail_event(), summary)
-}
-
-fn parse_query_id(id: &str) -> Option<(usize, usize)> {
-    let (stream, metric) = id.strip_prefix('s')?.split_once('m')?;
-    let metric: usize = metric.parse().ok()?;
-    (metric < 4).then_some(())?;
-    Some((stream.parse().ok()?, metric))
 }
 
 #[async_trait]
@@ -785,38 +674,18 @@ impl Cloud for AwsCloud {
 
     async fn kms_metrics(
         &self,
-        streams: &[String],
+        asks: &SeriesAsk,
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError> {
-        let per_call = QUERIES_PER_CALL / KmsMetric::ALL.len();
-        // Futures built first: a closure inside the combinator would not be
-        // Send for every lifetime, which async_trait needs.
-        let calls: Vec<_> = streams
-            .chunks(per_call)
-            .map(|chunk| async move { (self.metrics_batch(chunk, range).await, chunk) })
-            .collect();
-        let mut batches = futures::stream::iter(calls).buffer_unordered(4);
-        let mut out = KmsMetrics::default();
-        let mut failures = Vec::new();
-        // One failed batch leaves its streams unknown; the others still count.
-        while let Some((batch, chunk)) = batches.next().await {
-            match batch {
-                Ok(b) => {
-                    out.series.extend(b.series);
-                    out.unknown.extend(b.unknown);
-                }
-                Err(e) => {
-                    for name in chunk {
-                        out.unknown.insert(name.clone(), e.to_string());
-                    }
-                    failures.push(e);
-                }
-            }
-        }
-        match failures.into_iter().next() {
-            Some(e) if out.series.is_empty() && out.unknown.len() == streams.len() => Err(e),
-            _ => Ok(out),
-        }
+        self.get_kms_metrics(asks, range).await
+    }
+
+    async fn list_metrics(&self, recently_active: bool) -> Result<SeriesListing, CloudError> {
+        self.list_kms_series(recently_active).await
+    }
+
+    fn cloudwatch_usage(&self) -> CloudWatchUsage {
+        self.usage.usage()
     }
 
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {

@@ -8,6 +8,7 @@ pub mod endpoint;
 mod names;
 mod paced;
 pub mod scenario;
+pub mod series;
 pub mod sim;
 pub mod trail;
 
@@ -22,6 +23,7 @@ pub use names::{
     RotationKind, Source,
 };
 pub use paced::Paced;
+pub use series::{CloudWatchUsage, MetricSet, SeriesAsk, SeriesListing};
 pub use trail::{EventPage, EventQuery, History, Lookup, TrailEvent};
 
 /// Why Firehose could not enable or disable encryption (`FailureDescription`).
@@ -368,13 +370,20 @@ pub trait Cloud: Send + Sync {
     async fn credentials(&self) -> CredentialFacts {
         CredentialFacts::default()
     }
-    /// KMS error series for many streams; streams with no datapoints are
-    /// absent from both maps. Fails only when nothing at all could be read.
+    /// KMS error series for many streams, only the metrics asked of each
+    /// (GetMetricData); streams with no datapoints are absent from both maps.
+    /// Fails only when nothing at all could be read.
     async fn kms_metrics(
         &self,
-        streams: &[String],
+        asks: &SeriesAsk,
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError>;
+    /// Which KMS error series exist, by stream (ListMetrics for each metric
+    /// name, following NextToken to the end): with `recently_active`, only
+    /// those with datapoints in the past 3 hours; else in the past two weeks.
+    async fn list_metrics(&self, recently_active: bool) -> Result<SeriesListing, CloudError>;
+    /// What this client has asked of CloudWatch so far.
+    fn cloudwatch_usage(&self) -> CloudWatchUsage;
     /// One page of CloudTrail's event history (LookupEvents): the events
     /// of the query's attribute and time range, newest first.
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError>;

@@ -10,8 +10,8 @@ use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use super::{
-    Alias, CallAnswer, Cloud, CloudError, EventPage, EventQuery, Identity, KeyRef, KmsKey,
-    KmsMetrics, MetricRange, Stream, StreamPage,
+    Alias, CallAnswer, Cloud, CloudError, CloudWatchUsage, EventPage, EventQuery, Identity, KeyRef,
+    KmsKey, KmsMetrics, MetricRange, SeriesAsk, SeriesListing, Stream, StreamPage,
 };
 
 /// Wraps a cloud so that its Firehose calls keep to one pace and its
@@ -134,10 +134,18 @@ impl<C: Cloud> Cloud for Paced<C> {
 
     async fn kms_metrics(
         &self,
-        streams: &[String],
+        asks: &SeriesAsk,
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError> {
-        self.inner.kms_metrics(streams, range).await
+        self.inner.kms_metrics(asks, range).await
+    }
+
+    async fn list_metrics(&self, recently_active: bool) -> Result<SeriesListing, CloudError> {
+        self.inner.list_metrics(recently_active).await
+    }
+
+    fn cloudwatch_usage(&self) -> CloudWatchUsage {
+        self.inner.cloudwatch_usage()
     }
 
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {

@@ -5,19 +5,21 @@
 //! change while an encrypted stream keeps its old key.
 
 use std::collections::BTreeMap;
-use std::hash::Hasher as _;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, Utc};
 
 use super::{
-    key_id_of, Alias, CallAnswer, Cloud, CloudError, Encryption, EncryptionStatus, EventPage,
-    EventQuery, Failure, Identity, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric,
-    KmsMetrics, KmsSeries, MetricRange, RotationRecord, Source, Stream, StreamPage, TrailEvent,
+    key_id_of, Alias, CallAnswer, Cloud, CloudError, CloudWatchUsage, Encryption, EncryptionStatus,
+    EventPage, EventQuery, Failure, Identity, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey,
+    KmsMetric, KmsMetrics, MetricRange, RotationRecord, SeriesAsk, SeriesListing, Source, Stream,
+    StreamPage, TrailEvent,
 };
+use crate::cloud::series::UsageCounter;
 
 mod history;
+mod metrics;
 mod rotation;
 mod setup;
 
@@ -35,6 +37,8 @@ pub struct SimCloud {
     trail_lag: Duration,
     clock: Clock,
     state: Mutex<SimState>,
+    /// What was asked of CloudWatch, as AWS would count it.
+    usage: UsageCounter,
 }
 
 struct SimState {
@@ -305,49 +309,6 @@ impl SimState {
     }
 }
 
-/// A repeatable wobble so simulated error counts look like real traffic.
-fn jitter(name: &str, t: DateTime<Utc>) -> f64 {
-    let mut h = fnv::FnvHasher::default();
-    h.write(name.as_bytes());
-    h.write(&t.timestamp().to_le_bytes());
-    0.85 + (h.finish() % 1000) as f64 / 3333.0
-}
-
-fn series_for(
-    name: &str,
-    episodes: &[Episode],
-    range: MetricRange,
-    now: DateTime<Utc>,
-) -> KmsSeries {
-    let mut out = KmsSeries::default();
-    let period = Duration::seconds(i64::from(range.period_secs.max(60)));
-    let end = range.end.min(now);
-    let Ok(mut t) = range.start.duration_trunc(period) else {
-        return out;
-    };
-    while t < end {
-        let bucket_end = t + period;
-        for e in episodes {
-            let from = e.start.max(t).max(range.start);
-            let to = e.end.unwrap_or(now).min(bucket_end).min(end);
-            if to <= from {
-                continue;
-            }
-            let minutes = (to - from).num_seconds() as f64 / 60.0;
-            let value = (minutes * e.per_minute * jitter(name, t)).round();
-            if value > 0.0 {
-                let series = &mut out.series[e.metric.index()];
-                match series.last_mut() {
-                    Some((last, v)) if *last == t => *v += value,
-                    _ => series.push((t, value)),
-                }
-            }
-        }
-        t = bucket_end;
-    }
-    out
-}
-
 #[async_trait]
 impl Cloud for SimCloud {
     fn region(&self) -> &str {
@@ -468,25 +429,26 @@ impl Cloud for SimCloud {
 
     async fn kms_metrics(
         &self,
-        streams: &[String],
+        asks: &SeriesAsk,
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError> {
         let (state, now) = self.settled();
-        let series = streams
-            .iter()
-            .filter_map(|name| {
-                let s = state.streams.get(name)?;
-                if s.episodes.is_empty() {
-                    return None;
-                }
-                let series = series_for(name, &s.episodes, range, now);
-                (series.grand_total() > 0.0).then(|| (name.clone(), series))
-            })
-            .collect();
-        Ok(KmsMetrics {
-            series,
-            unknown: BTreeMap::new(),
-        })
+        self.usage
+            .metrics_requested(asks.values().map(|s| s.len()).sum());
+        Ok(metrics::read(&state.streams, asks, range, now))
+    }
+
+    async fn list_metrics(&self, recently_active: bool) -> Result<SeriesListing, CloudError> {
+        let (state, now) = self.settled();
+        let listing = metrics::listing(&state.streams, recently_active, now);
+        for _ in 0..metrics::pages(&listing) {
+            self.usage.list_metrics_call();
+        }
+        Ok(listing)
+    }
+
+    fn cloudwatch_usage(&self) -> CloudWatchUsage {
+        self.usage.usage()
     }
 
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {

@@ -122,6 +122,12 @@ fn a_table_of_bad_files_each_names_file_line_and_key() {
         ),
         ("[ui]\nmarkers = \"dots\"\n", 2, "[ui] markers", "`braille`"),
         (
+            "[ui]\nsort = \"worst\"\n",
+            2,
+            "[ui] sort",
+            "`problems`, `name`, `status`, `kms-errors`, `quota-left`",
+        ),
+        (
             "[ui]\nmouse = \"yes\"\n",
             2,
             "[ui] mouse",

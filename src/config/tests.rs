@@ -74,22 +74,38 @@ fn bad_values_name_the_line_and_the_allowed_values() {
 
 #[test]
 fn a_key_bound_twice_is_refused_with_its_line() {
-    let err = parse("[keys]\nup = [\"k\"]\nsort = [\"j\"]\n")
+    let err = parse("[keys]\nup = [\"k\"]\nsort = [\"k\"]\n")
         .unwrap_err()
         .to_string();
     assert!(err.starts_with("my.toml:3: [keys] sort: "), "{err}");
     assert!(
-        err.contains("`j` is bound to both `down` and `sort`"),
+        err.contains("`k` is bound to both `up` and `sort`"),
         "{err}"
     );
-    // The action the file names, not the default it collides with.
-    let err = parse("[keys]\n\nup = [\"j\"]\n").unwrap_err().to_string();
-    assert!(err.starts_with("my.toml:3: [keys] up: "), "{err}");
+    // A default left with no key: the action the file names is pointed at.
+    let err = parse("[keys]\n\nhelp = [\"s\"]\n").unwrap_err().to_string();
+    assert!(err.starts_with("my.toml:3: [keys] help: "), "{err}");
+    assert!(
+        err.contains("`s` is bound to both `sort` and `help`"),
+        "{err}"
+    );
     let err = parse("[keys]\nup = [\"kk\"]\n").unwrap_err().to_string();
     assert!(
         err.starts_with("my.toml:2: [keys] up: ") && err.contains("`kk` is not a key"),
         "{err}"
     );
+}
+
+#[test]
+fn a_key_the_file_binds_is_taken_from_a_default_that_keeps_another() {
+    use crate::keymap::UserAction as A;
+    // A file written before `x` dismissed messages, or `m` opened them.
+    let c = parse("[keys]\nquit = [\"x\"]\nsort = [\"m\"]\n").unwrap();
+    let keymap = c.keys.keymap();
+    assert_eq!(keymap.keys(A::Quit), "x");
+    assert_eq!(keymap.keys(A::Sort), "m");
+    assert_eq!(keymap.keys(A::Messages), ":", "keeps its other key");
+    assert_eq!(keymap.keys(A::Dismiss), "Delete");
 }
 
 #[test]

@@ -85,11 +85,11 @@ impl Cloud for Flaky {
     }
     async fn kms_metrics(
         &self,
-        streams: &[String],
+        asks: &crate::cloud::SeriesAsk,
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError> {
-        let mut m = self.0.kms_metrics(streams, range).await?;
-        if streams.iter().any(|s| s == PARTIAL) {
+        let mut m = self.0.kms_metrics(asks, range).await?;
+        if asks.contains_key(PARTIAL) {
             m.series.remove(PARTIAL);
             m.unknown.insert(
                 PARTIAL.into(),
@@ -97,6 +97,20 @@ impl Cloud for Flaky {
             );
         }
         Ok(m)
+    }
+    /// CloudWatch lists the partial stream's series: it is asked for.
+    async fn list_metrics(
+        &self,
+        recently_active: bool,
+    ) -> Result<crate::cloud::SeriesListing, CloudError> {
+        let mut listing = self.0.list_metrics(recently_active).await?;
+        listing
+            .streams
+            .insert(PARTIAL.into(), crate::cloud::MetricSet::ALL);
+        Ok(listing)
+    }
+    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
+        self.0.cloudwatch_usage()
     }
     async fn lookup_events(
         &self,

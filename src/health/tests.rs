@@ -319,3 +319,5 @@ fn a_refused_or_undone_change_names_nobody() {
     history.add(vec![call(START, "ops", 5, None)], f0.now);
     assert!(!unencrypted(&history).contains(" by "), "{history:?}");
 }
+
+mod since;

@@ -16,7 +16,7 @@ impl Keymap {
     /// The first reason this keymap cannot be used, if any.
     pub fn problem(&self) -> Option<Problem> {
         self.listed_twice()
-            .or_else(|| self.clash())
+            .or_else(|| self.clash_problem())
             .or_else(|| self.typing_key())
             .or_else(|| self.no_way_out())
     }
@@ -41,7 +41,7 @@ impl Keymap {
 
     /// A key bound to two actions of one mode. Different modes may share
     /// a key: Esc goes back in the table and cancels in the key picker.
-    fn clash(&self) -> Option<Problem> {
+    pub fn clash_problem(&self) -> Option<Problem> {
         for mode in Mode::ALL {
             let actions = mode.actions();
             for (i, (a, _)) in actions.iter().enumerate() {

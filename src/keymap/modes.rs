@@ -17,6 +17,10 @@ pub enum UserAction {
     Back,
     Filter,
     Sort,
+    /// Only the streams with KMS errors in the window, or all again.
+    OnlyKmsErrors,
+    /// Only the DirectPut streams without encryption, or all again.
+    OnlyUnencrypted,
     Window,
     Refresh,
     /// Change the selected stream's key (or enable encryption).
@@ -55,6 +59,10 @@ pub enum UserAction {
     PeriodLonger,
     /// Stop the encryption, once the stream's full name is typed.
     SubmitName,
+    /// The message log: the last outcomes and errors in full.
+    Messages,
+    /// Clear the status line's message (it stays in the message log).
+    Dismiss,
 }
 
 impl UserAction {
@@ -70,6 +78,8 @@ impl UserAction {
         UserAction::Back,
         UserAction::Filter,
         UserAction::Sort,
+        UserAction::OnlyKmsErrors,
+        UserAction::OnlyUnencrypted,
         UserAction::Window,
         UserAction::Refresh,
         UserAction::Rotate,
@@ -92,6 +102,8 @@ impl UserAction {
         UserAction::PeriodShorter,
         UserAction::PeriodLonger,
         UserAction::SubmitName,
+        UserAction::Messages,
+        UserAction::Dismiss,
     ];
 
     /// The action's name in the `[keys]` section of the config file.
@@ -107,6 +119,8 @@ impl UserAction {
             UserAction::Back => "back",
             UserAction::Filter => "filter",
             UserAction::Sort => "sort",
+            UserAction::OnlyKmsErrors => "only_kms_errors",
+            UserAction::OnlyUnencrypted => "only_unencrypted",
             UserAction::Window => "window",
             UserAction::Refresh => "refresh",
             UserAction::Rotate => "rotate",
@@ -129,6 +143,8 @@ impl UserAction {
             UserAction::PeriodShorter => "period_shorter",
             UserAction::PeriodLonger => "period_longer",
             UserAction::SubmitName => "submit_name",
+            UserAction::Messages => "messages",
+            UserAction::Dismiss => "dismiss",
         }
     }
 
@@ -166,6 +182,8 @@ pub enum Mode {
     MovePlan,
     /// A move under way, or over: its progress.
     Moving,
+    /// The message log.
+    Messages,
 }
 
 use UserAction as A;
@@ -182,16 +200,30 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::Open, "open the stream's detail"),
     (A::Back, "back / close / clear filter"),
     (A::Filter, "filter by name, key or status"),
-    (A::Sort, "cycle sort: name, status, KMS errors, quota left"),
+    (A::Sort, "sort: problems, name, status, KMS errors, quota"),
+    (
+        A::OnlyKmsErrors,
+        "only streams with KMS errors (again: all)",
+    ),
+    (
+        A::OnlyUnencrypted,
+        "only unencrypted DirectPut (again: all)",
+    ),
     (A::Window, "cycle KMS error window: 1h, 3h, 12h, 24h"),
     (A::Refresh, "refresh everything now"),
     (A::Rotate, "change the stream's key, or enable encryption"),
     (A::Disable, "stop the stream's encryption"),
     (A::Keys, "keys view: every key the fleet uses"),
     (A::RotateMaterial, "rotate the key's material (KMS)"),
+    MESSAGES_KEY,
+    DISMISS,
     (A::Help, "show or hide this help"),
     (A::Quit, "quit (Ctrl-c always quits)"),
 ];
+
+/// The same words wherever the message log and dismissing are offered.
+const MESSAGES_KEY: (UserAction, &str) = (A::Messages, "message log: outcomes and errors in full");
+const DISMISS: (UserAction, &str) = (A::Dismiss, "clear the status line's message");
 
 const KEYS: &[(UserAction, &str)] = &[
     (A::Up, "move up"),
@@ -213,6 +245,8 @@ const KEYS: &[(UserAction, &str)] = &[
         "automatic rotation on/off (←/→: the period)",
     ),
     (A::MoveOff, "move every stream off the key (plan first)"),
+    MESSAGES_KEY,
+    DISMISS,
     (A::Help, "show or hide this help"),
     (A::Quit, "quit (Ctrl-c always quits)"),
 ];
@@ -266,6 +300,8 @@ const MOVING: &[(UserAction, &str)] = &[
     (A::PageDown, "page down"),
     (A::Back, "stop sending, follow what was sent; over: close"),
     (A::Keys, "keys view (the move goes on; M shows it again)"),
+    MESSAGES_KEY,
+    DISMISS,
     (A::Help, "show or hide this help"),
     (A::Quit, "quit (asks first while streams are followed)"),
 ];
@@ -279,6 +315,20 @@ const HELP: &[(UserAction, &str)] = &[
     (A::PageDown, "page down"),
     (A::Help, "close this help"),
     (A::Back, "close this help"),
+    MESSAGES_KEY,
+    (A::Quit, "quit"),
+];
+
+const MESSAGES: &[(UserAction, &str)] = &[
+    (A::Up, "newer message"),
+    (A::Down, "older message"),
+    (A::Top, "the newest"),
+    (A::Bottom, "the oldest"),
+    (A::PageUp, "page up"),
+    (A::PageDown, "page down"),
+    (A::Messages, "close the message log"),
+    (A::Back, "close the message log"),
+    DISMISS,
     (A::Quit, "quit"),
 ];
 
@@ -300,6 +350,7 @@ impl Mode {
         Mode::QuitConfirm,
         Mode::MovePlan,
         Mode::Moving,
+        Mode::Messages,
     ];
 
     /// The actions this mode offers, with what each does here, in help order.
@@ -315,6 +366,7 @@ impl Mode {
             Mode::QuitConfirm => QUIT_CONFIRM,
             Mode::MovePlan => MOVE_PLAN,
             Mode::Moving => MOVING,
+            Mode::Messages => MESSAGES,
         }
     }
 
@@ -345,6 +397,7 @@ impl Mode {
             Mode::QuitConfirm => "the quit question",
             Mode::MovePlan => "the move's plan",
             Mode::Moving => "the move's progress",
+            Mode::Messages => "the message log",
         }
     }
 
@@ -360,6 +413,7 @@ impl Mode {
             Mode::Help => Some(A::Help),
             Mode::QuitConfirm => Some(A::Quit),
             Mode::MovePlan | Mode::Moving => Some(A::MoveOff),
+            Mode::Messages => Some(A::Messages),
         }
     }
 
@@ -378,6 +432,7 @@ impl Mode {
             Mode::QuitConfirm => &[A::ConfirmYes, A::ConfirmNo],
             Mode::MovePlan => &[A::Cancel],
             Mode::Moving => &[A::Back, A::Keys, A::Quit],
+            Mode::Messages => &[A::Messages, A::Back, A::Quit],
         }
     }
 
@@ -385,9 +440,13 @@ impl Mode {
     /// through the streams it lets through, as it always did.
     pub fn wheel(self, kind: MouseEventKind) -> Option<UserAction> {
         let (up, down) = match self {
-            Mode::Table | Mode::Detail | Mode::Keys | Mode::Help | Mode::Filter | Mode::Moving => {
-                (A::Up, A::Down)
-            }
+            Mode::Table
+            | Mode::Detail
+            | Mode::Keys
+            | Mode::Help
+            | Mode::Filter
+            | Mode::Moving
+            | Mode::Messages => (A::Up, A::Down),
             Mode::Picker | Mode::MovePlan => (A::PickerUp, A::PickerDown),
             Mode::Confirm | Mode::TypedName | Mode::QuitConfirm => return None,
         };
@@ -416,6 +475,7 @@ pub const HELP_SECTIONS: &[(&str, &[Mode])] = &[
         &[Mode::MovePlan],
     ),
     ("Move off a key: progress", &[Mode::Moving]),
+    ("Message log: newest first", &[Mode::Messages]),
     ("Quitting while a change is followed", &[Mode::QuitConfirm]),
     ("This help", &[Mode::Help]),
 ];

@@ -136,7 +136,7 @@ async fn json_has_the_contract_fields() {
 #[tokio::test]
 async fn table_fits_100_columns_and_names_problems() {
     let r = demo_report(Window::H3).await;
-    let t = table(&r);
+    let t = table(&r, Cells::Fit);
     for line in t.lines() {
         assert!(line.width() <= 100, "too wide: {line}");
     }
@@ -164,7 +164,7 @@ async fn wide_characters_keep_the_table_aligned() {
     r.streams[0].name = "订单事件流-生产环境-非常长的名字".into();
     r.streams[1].name = "🔥ログ".into();
     r.streams[2].key_label = "alias/鍵-キー-🔑-とても長い別名".into();
-    let t = table(&r);
+    let t = table(&r, Cells::Fit);
     let rows: Vec<&str> = t.lines().skip(2).take(4).collect();
     // SOURCE starts after NAME (26) and a space, KEY after three columns,
     // HEALTH after six.
@@ -185,17 +185,41 @@ async fn wide_characters_keep_the_table_aligned() {
         );
     }
     assert!(t.contains("订单事件流-生产环境-非常…  DirectPut"), "{t}");
-    assert!(t.contains("alias/鍵-キー-🔑-とて…"), "{t}");
+    // A key alias keeps its end.
+    assert!(t.contains("alias/鍵-キ…も長い別名"), "{t}");
+}
+
+#[tokio::test]
+async fn a_pipe_gets_every_name_and_alias_whole_one_line_a_stream() {
+    let mut r = demo_report(Window::H3).await;
+    r.streams[0].name = "a-stream-with-a-very-long-name-indeed-yes-it-is".into();
+    r.streams[0].key_label = "alias/orders-events-2026-with-a-long-tail".into();
+    let t = table(&r, Cells::Full);
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("a-stream-with-a-very-long-name-indeed-yes-it-is "))
+        .expect("the whole name starts its line");
+    assert!(
+        line.contains(" alias/orders-events-2026-with-a-long-tail "),
+        "{t}"
+    );
+    assert!(
+        !t.lines()
+            .take(2 + r.streams.len() + 1)
+            .any(|l| l.contains('…')),
+        "{t}"
+    );
+    // Still aligned: HEALTH starts where its title does.
+    let header = t.lines().nth(2).unwrap();
+    let at = header.find("HEALTH").unwrap();
+    assert!(
+        ["OK", "WARNING", "CRITICAL", "UNKNOWN"].contains(&&line[at..]),
+        "{line}"
+    );
 }
 
 #[test]
-fn fit_cuts_and_measures_in_display_columns() {
-    assert_eq!(fit("billing", 9), "billing");
-    assert_eq!(fit("billing-export", 9), "billing-…");
-    assert_eq!(fit("数据流", 6), "数据流");
-    assert_eq!(fit("数据流名", 6), "数据…");
-    // A wide character that would straddle the edge is left out whole.
-    assert_eq!(fit("ab数据", 4), "ab…");
+fn pad_measures_in_display_columns() {
     assert_eq!(pad("数据", 6, false), "数据  ");
     assert_eq!(pad("7", 3, true), "  7");
 }
@@ -287,7 +311,7 @@ async fn the_quota_counts_everyones_calls_and_says_where_they_come_from() {
     assert_eq!(quiet["quota"]["calls"], serde_json::json!([]));
     assert_eq!(quiet["quota"]["source"], "ledger+cloudtrail");
     // The table keeps the plain figure.
-    let t = table(&r);
+    let t = table(&r, Cells::Fit);
     let row = t
         .lines()
         .find(|l| l.starts_with("shipping-updates"))
@@ -321,7 +345,7 @@ async fn without_cloudtrail_the_quota_is_the_ledgers_and_the_table_says_so() {
         (&quota["used"], &quota["used_elsewhere"]),
         (&serde_json::json!(0), &serde_json::json!(0))
     );
-    let t = table(&r);
+    let t = table(&r, Cells::Fit);
     let row = t
         .lines()
         .find(|l| l.starts_with("shipping-updates"))

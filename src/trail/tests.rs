@@ -80,8 +80,21 @@ impl Cloud for Counted {
     ) -> crate::cloud::CallAnswer {
         self.sim.set_auto_rotation(key, period_days).await
     }
-    async fn kms_metrics(&self, s: &[String], r: MetricRange) -> Result<KmsMetrics, CloudError> {
+    async fn kms_metrics(
+        &self,
+        s: &crate::cloud::SeriesAsk,
+        r: MetricRange,
+    ) -> Result<KmsMetrics, CloudError> {
         self.sim.kms_metrics(s, r).await
+    }
+    async fn list_metrics(
+        &self,
+        recently_active: bool,
+    ) -> Result<crate::cloud::SeriesListing, CloudError> {
+        self.sim.list_metrics(recently_active).await
+    }
+    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
+        self.sim.cloudwatch_usage()
     }
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
         self.lookups.fetch_add(1, Ordering::SeqCst);

@@ -1,57 +1,124 @@
-//! The four KMS error series over the window. Braille and half-block markers
-//! come from ratatui; the ASCII mode draws each series with its own character so
-//! the chart reads on any terminal and font, colour or not.
+//! The four KMS error series over the window, in the rows the detail has
+//! left. No errors, or errors not known, is one line that says which. The
+//! current bucket is still filling, so it is left out and the time axis says
+//! where the data ends: a half-counted bucket would dip to 0 and read as
+//! "the errors stopped".
+//!
+//! Braille and half-block markers come from ratatui when colour tells the
+//! series apart; in ASCII mode, or without colour, each series is drawn with
+//! its own shape, the one its legend entry shows.
 
+use chrono::{DateTime, Duration, Utc};
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Widget};
+use ratatui::widgets::{Axis, Block, Borders, Chart, Dataset, GraphType, Paragraph, Widget, Wrap};
 use ratatui::Frame;
 
 use super::theme::Theme;
+use crate::app::App;
 use crate::cloud::{KmsMetric, KmsSeries};
 use crate::config::Markers;
-use crate::inventory::metric_range;
-use crate::model::Window;
+use crate::health::Outage;
+use crate::model::{clock, span, stamp, Window};
 
-/// `series` is `Err(why)` when the metrics could not be read: the chart says
-/// so instead of drawing a reassuring empty plot.
-pub fn render(
-    frame: &mut Frame,
-    area: Rect,
-    series: Result<Option<&KmsSeries>, &str>,
-    window: Window,
-    markers: Markers,
-    now: chrono::DateTime<chrono::Utc>,
-    theme: &Theme,
-) {
-    let block = Block::default()
-        .borders(Borders::TOP)
-        .title(format!(" KMS errors, last {window} "));
+/// Below this many rows for the plot, each erring series gets a one-line
+/// sparkline instead: axes with one row of data say nothing.
+const MIN_PLOT_ROWS: u16 = 4;
+
+/// What the chart shows of one stream.
+pub struct Input<'a> {
+    /// `Ok(None)`: CloudWatch answered with no data for the stream; `Err`
+    /// says why it could not be read.
+    pub series: Result<Option<&'a KmsSeries>, &'a str>,
+    /// Since when the stream has had errors, by `Knowledge::errors_since`.
+    pub since: Result<Option<Outage>, &'a str>,
+    /// The window the series were read for.
+    pub window: Window,
+    pub markers: Markers,
+    pub now: DateTime<Utc>,
+}
+
+impl<'a> Input<'a> {
+    pub fn of(app: &'a App, name: &str) -> Input<'a> {
+        // The series on hand are for the window they were read for, which
+        // lags the chosen one until the new window's answer comes.
+        let window = app.metrics_window.unwrap_or(app.window);
+        Input {
+            series: app.kms_sums(name).map(|_| app.metrics.get(name)),
+            since: app.knowledge().errors_since(name, window),
+            window,
+            markers: app.settings.markers,
+            now: app.now,
+        }
+    }
+
+    /// Where the complete buckets end: the start of the one still filling.
+    fn end(&self) -> DateTime<Utc> {
+        let period = i64::from(self.window.period_secs());
+        let secs = self.now.timestamp().div_euclid(period) * period;
+        DateTime::from_timestamp(secs, 0).unwrap_or(self.now)
+    }
+
+    /// "errors per 1 min": what one point counts.
+    fn unit(&self) -> String {
+        format!("errors per {} min", self.window.period_secs() / 60)
+    }
+}
+
+pub fn render(frame: &mut Frame, area: Rect, input: &Input, theme: &Theme) {
+    if area.height == 0 {
+        return;
+    }
+    let window = input.window;
+    let series = match input.series {
+        Err(why) => {
+            let text = format!("KMS errors, last {window}: unknown — metrics not loaded: {why}");
+            let note = Paragraph::new(text).wrap(Wrap { trim: true });
+            return frame.render_widget(note.style(theme.warn()), area);
+        }
+        Ok(Some(s)) if s.grand_total() > 0.0 => s,
+        Ok(_) => {
+            let text = format!("KMS errors, last {window}: none — CloudWatch answered");
+            return frame.render_widget(Paragraph::new(text).style(theme.good()), area);
+        }
+    };
+    let heading = match input.since {
+        Ok(Some(o)) => format!(" KMS errors, last {window}: {} ", since(&o, input)),
+        _ => format!(" KMS errors, last {window} "),
+    };
+    let block = Block::default().borders(Borders::TOP).title(heading);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [legend_area, plot] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(inner);
-    let series = match series {
-        Ok(series) => series,
-        Err(why) => return not_loaded(frame, inner, why, theme),
-    };
-    let empty = KmsSeries::default();
-    let series = series.unwrap_or(&empty);
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(inner);
+    let shapes = input.markers == Markers::Ascii || !theme.color;
     frame.render_widget(
-        legend(series, legend_area.width, markers, theme),
+        legend(series, legend_area.width, shapes, theme),
         legend_area,
     );
-    let points = points(series, window, now);
-    let (x_axis, y_axis) = axes(&points, window);
-    if series.grand_total() == 0.0 {
-        return no_errors(frame, plot, x_axis, y_axis, window, theme);
+    let points = points(series, input);
+    if plot.height < MIN_PLOT_ROWS {
+        return sparklines(frame, plot, (&points, shapes), input, theme);
     }
-    let marker = match markers {
-        Markers::Braille => Marker::Braille,
-        Markers::Block => Marker::HalfBlock,
-        Markers::Ascii => Marker::Dot,
+    draw_plot(frame, plot, &points, (input, shapes), theme);
+}
+
+/// The axes and the series over them, in Braille or half blocks, or in each
+/// series' own shape when `shapes`.
+fn draw_plot(
+    frame: &mut Frame,
+    plot: Rect,
+    points: &[Vec<(f64, f64)>],
+    (input, shapes): (&Input, bool),
+    theme: &Theme,
+) {
+    let axes = axes(points, input);
+    let marker = match input.markers {
+        Markers::Braille if !shapes => Marker::Braille,
+        Markers::Block if !shapes => Marker::HalfBlock,
+        _ => Marker::Dot,
     };
     let dataset = |i: usize| {
         Dataset::default()
@@ -60,42 +127,58 @@ pub fn render(
             .style(theme.series(i).0)
             .data(&points[i])
     };
-    if markers == Markers::Ascii {
-        return plot_ascii(
-            frame.buffer_mut(),
-            plot,
-            &points,
-            dataset,
-            (x_axis, y_axis),
-            theme,
-        );
+    if shapes {
+        return plot_shapes(frame.buffer_mut(), plot, points, dataset, axes, theme);
     }
     let datasets = (0..4)
         .filter(|i| !points[*i].is_empty())
         .map(dataset)
         .collect();
+    let (x_axis, y_axis) = axes;
     frame.render_widget(Chart::new(datasets).x_axis(x_axis).y_axis(y_axis), plot);
 }
 
-fn not_loaded(frame: &mut Frame, area: Rect, why: &str, theme: &Theme) {
-    let note = Paragraph::new(format!("metrics not loaded: {why}"))
-        .wrap(ratatui::widgets::Wrap { trim: true })
-        .style(theme.warn());
-    frame.render_widget(note, area);
+/// "since 11:00 UTC (1h 00m), still failing", or when they stopped.
+fn since(o: &Outage, input: &Input) -> String {
+    let at = |t: DateTime<Utc>| {
+        if t.date_naive() == input.now.date_naive() {
+            clock(t)
+        } else {
+            stamp(t)
+        }
+    };
+    let period = Duration::seconds(i64::from(input.window.period_secs()));
+    match (o.ongoing, o.older) {
+        (true, true) => format!("since before {}, still failing", at(o.since)),
+        (true, false) => format!(
+            "since {} ({}), still failing",
+            at(o.since),
+            span(input.now - o.since)
+        ),
+        (false, _) => format!(
+            "from {} to {}, none for {}",
+            at(o.since),
+            at(o.last + period),
+            span(input.now - o.last - period)
+        ),
+    }
+}
+
+/// A series' colour and the mark its legend entry shows: its own shape when
+/// the plot draws shapes, a dot of its colour when the plot is Braille or
+/// half blocks in colour.
+fn mark(i: usize, shapes: bool, theme: &Theme) -> (ratatui::style::Style, char) {
+    let (style, symbol) = theme.series(i);
+    (style, if shapes { symbol } else { '●' })
 }
 
 /// Each series' marker, name and total over the window.
-fn legend<'a>(series: &KmsSeries, width: u16, markers: Markers, theme: &Theme) -> Paragraph<'a> {
+fn legend<'a>(series: &KmsSeries, width: u16, shapes: bool, theme: &Theme) -> Paragraph<'a> {
     let mut spans = Vec::new();
     // Narrow terminals drop the shared "KMSKey" prefix so all four totals fit.
     let prefix = if width >= 96 { "" } else { "KMSKey" };
     for m in KmsMetric::ALL {
-        let (style, symbol) = theme.series(m.index());
-        let mark = if markers == Markers::Ascii {
-            symbol
-        } else {
-            '●'
-        };
+        let (style, mark) = mark(m.index(), shapes, theme);
         let name = m.name().strip_prefix(prefix).unwrap_or(m.name());
         spans.push(Span::styled(format!("{mark} "), style));
         spans.push(Span::raw(format!("{name} {}   ", series.total(m) as u64)));
@@ -103,72 +186,88 @@ fn legend<'a>(series: &KmsSeries, width: u16, markers: Markers, theme: &Theme) -
     Paragraph::new(Line::from(spans))
 }
 
-/// Each series as (seconds before the window's end, value).
-fn points(
-    series: &KmsSeries,
-    window: Window,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<Vec<(f64, f64)>> {
-    let end = metric_range(window, now).end;
+/// Each series as (seconds before the last complete bucket ends, value),
+/// the bucket still filling left out.
+fn points(series: &KmsSeries, input: &Input) -> Vec<Vec<(f64, f64)>> {
+    let end = input.end();
+    let period = Duration::seconds(i64::from(input.window.period_secs()));
     KmsMetric::ALL
         .iter()
         .map(|m| {
             series
                 .get(*m)
                 .iter()
+                .filter(|(t, _)| *t + period <= end)
                 .map(|(t, v)| ((*t - end).num_seconds() as f64, *v))
                 .collect()
         })
         .collect()
 }
 
-/// Time from the window's start to now; errors from 0 to a little over the
-/// highest point.
-fn axes<'a>(points: &[Vec<(f64, f64)>], window: Window) -> (Axis<'a>, Axis<'a>) {
-    let max = points
-        .iter()
-        .flatten()
-        .map(|(_, v)| *v)
-        .fold(0.0, f64::max)
-        .max(1.0);
+/// Time from the window's start to where the complete data ends; errors per
+/// bucket from 0 to a little over the highest point.
+fn axes<'a>(points: &[Vec<(f64, f64)>], input: &Input) -> (Axis<'a>, Axis<'a>) {
+    let max = highest(points.iter().flatten());
+    let window = input.window;
     let span = (window.hours() * 3600) as f64;
     let x_axis = Axis::default().bounds([-span, 0.0]).labels(vec![
         Line::from(format!("-{window}")),
         Line::from(format!("-{}", half(window))),
-        Line::from("now"),
+        Line::from(format!("to {}", clock(input.end()))),
     ]);
     let y_axis = Axis::default()
+        .title(input.unit())
         .bounds([0.0, max * 1.1])
         .labels(vec![Line::from("0"), Line::from(format!("{}", max as u64))]);
     (x_axis, y_axis)
 }
 
-/// Empty axes that say so in words: a blank plot could be a drawing fault.
-fn no_errors(
-    frame: &mut Frame,
-    plot: Rect,
-    x_axis: Axis,
-    y_axis: Axis,
-    window: Window,
-    theme: &Theme,
-) {
-    frame.render_widget(Chart::new(Vec::new()).x_axis(x_axis).y_axis(y_axis), plot);
-    let note = Rect {
-        y: plot.y + plot.height / 2,
-        height: 1,
-        ..plot
-    };
-    frame.render_widget(
-        Paragraph::new(format!("no KMS errors in the last {window}"))
-            .alignment(ratatui::layout::Alignment::Center)
-            .style(theme.good()),
-        note,
-    );
+fn highest<'p>(points: impl Iterator<Item = &'p (f64, f64)>) -> f64 {
+    points.map(|(_, v)| *v).fold(0.0, f64::max).max(1.0)
 }
 
-/// ASCII: draws the axes, then each series alone on a scratch buffer, and
-/// copies its dots in with the series' own character.
-fn plot_ascii<'a>(
+/// Too few rows for axes: one line per series with errors, its shape, its
+/// highest bucket and a sparkline over the window.
+fn sparklines(
+    frame: &mut Frame,
+    area: Rect,
+    (points, shapes): (&[Vec<(f64, f64)>], bool),
+    input: &Input,
+    theme: &Theme,
+) {
+    let span = (input.window.hours() * 3600) as f64;
+    let erring = (0..4).filter(|i| points[*i].iter().any(|(_, v)| *v > 0.0));
+    let lines: Vec<Line> = erring
+        .map(|i| {
+            let (style, symbol) = mark(i, shapes, theme);
+            let max = highest(points[i].iter());
+            let head = format!("{symbol} max {} {}  ", max as u64, input.unit());
+            let width = usize::from(area.width).saturating_sub(head.chars().count());
+            let mut cells = vec![0.0f64; width];
+            for (t, v) in &points[i] {
+                let at = ((span + t) / span * width as f64) as usize;
+                if let Some(c) = cells.get_mut(at) {
+                    *c = c.max(*v);
+                }
+            }
+            let levels = theme.levels();
+            let top = (levels.len() - 1) as f64;
+            let spark: String = cells
+                .iter()
+                .map(|v| match *v {
+                    v if v <= 0.0 => ' ',
+                    v => levels[((v / max) * top).round() as usize],
+                })
+                .collect();
+            Line::from(vec![Span::styled(head, style), Span::styled(spark, style)])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// Draws the axes, then each series alone on a scratch buffer, and copies
+/// its dots in with the series' own shape.
+fn plot_shapes<'a>(
     buf: &mut Buffer,
     plot: Rect,
     points: &[Vec<(f64, f64)>],

@@ -1,17 +1,26 @@
 //! Enter: everything known about one stream, its key, its quota and the
 //! Start/Stop calls behind it, and the KMS error chart with the time left
 //! before Firehose discards records.
+//!
+//! Rows go first to what must be read in full (the facts, every problem
+//! sentence, the calls); the chart takes the rows that are left.
+
+mod key;
 
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::theme::Theme;
-use super::{calls, chart};
+use super::{calls, chart, fit};
 use crate::app::App;
 use crate::cloud::KeyType;
-use crate::model::{ago, stamp, when, Row};
+use crate::model::{ago, Row};
+
+/// Width of the labels in front of every value.
+const LABEL: usize = 11;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Theme) {
     let Some(row) = app.row(name) else {
@@ -19,45 +28,61 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Them
         return;
     };
     let (health, problems) = app.health(row);
-    let info_rows = 7;
-    // Room for every problem once wrapped, within reason.
-    let width = area.width.max(1) as usize;
-    let wrapped: usize = problems
-        .iter()
-        .map(|p| (p.chars().count() + 2).div_ceil(width))
-        .sum();
-    let problem_rows = (wrapped as u16).clamp(1, 6);
+    let (left_w, right_w) = columns(app, row, area.width, theme);
+    let arn = row
+        .stream
+        .as_ref()
+        .and_then(|s| s.encryption.key_arn.as_deref());
+    let arn_inside = arn.is_none_or(|a| LABEL + a.chars().count() <= usize::from(left_w));
+    let left = Paragraph::new(stream_lines(app, row, left_w, arn_inside, theme))
+        .wrap(Wrap { trim: false });
+    let right = Paragraph::new(key::lines(app, row, usize::from(right_w) - 1, theme))
+        .wrap(Wrap { trim: false })
+        .block(Block::default().borders(Borders::LEFT));
+    let info_rows = left.line_count(left_w).max(right.line_count(right_w));
+    let arn_lines = match arn {
+        Some(a) if !arn_inside => arn_rows(a, usize::from(area.width), theme),
+        _ => Vec::new(),
+    };
+    let trouble = problem_paragraph(&problems, theme.health(health));
     let listed = calls::listed(area.height);
-    let call_rows = calls::height(app, name, (area.width, listed), theme);
-    let [title, info, trouble, history, plot] = Layout::vertical([
+    let rows = |n: usize| Constraint::Length(n.try_into().unwrap_or(u16::MAX));
+    let [title, info, arn_area, trouble_area, history, plot] = Layout::vertical([
         Constraint::Length(1),
-        Constraint::Length(info_rows),
-        Constraint::Length(problem_rows),
-        Constraint::Length(call_rows),
-        Constraint::Min(5),
+        rows(info_rows),
+        rows(arn_lines.len()),
+        rows(trouble.line_count(area.width)),
+        Constraint::Length(calls::height(app, name, (area.width, listed), theme)),
+        Constraint::Min(0),
     ])
     .areas(area);
+    frame.render_widget(Paragraph::new(title_line(app, row, health, theme)), title);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Length(left_w), Constraint::Length(right_w)]).areas(info);
+    frame.render_widget(left, left_area);
+    frame.render_widget(right, right_area);
+    frame.render_widget(Paragraph::new(arn_lines), arn_area);
+    frame.render_widget(trouble, trouble_area);
+    calls::render(frame, history, app, name, listed, theme);
+    chart::render(frame, plot, &chart::Input::of(app, name), theme);
+}
+
+/// "billing-export  ✖ crit  described 2m ago".
+fn title_line<'a>(app: &App, row: &Row, health: crate::health::Health, theme: &Theme) -> Line<'a> {
     let described = row
         .described_at
         .map_or("not described yet".to_string(), |t| {
             format!("described {}", ago(app.now - t))
         });
-    let title_line = Line::from(vec![
-        Span::styled(format!("{name}  "), theme.title()),
+    Line::from(vec![
+        Span::styled(format!("{}  ", row.name), theme.title()),
         Span::styled(theme.health_label(health), theme.health(health)),
         Span::styled(format!("  {described}"), theme.dim()),
-    ]);
-    frame.render_widget(Paragraph::new(title_line), title);
+    ])
+}
 
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(info);
-    frame.render_widget(Paragraph::new(stream_lines(app, row, theme)), left);
-    frame.render_widget(
-        Paragraph::new(key_lines(app, row, theme)).block(Block::default().borders(Borders::LEFT)),
-        right,
-    );
-
-    let style = theme.health(health);
+/// Every problem, each sentence whole: they are what on call acts on.
+fn problem_paragraph<'a>(problems: &[String], style: Style) -> Paragraph<'a> {
     let lines: Vec<Line> = if problems.is_empty() {
         vec![Line::styled("No problems.", style)]
     } else {
@@ -66,28 +91,37 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Them
             .map(|p| Line::styled(format!("• {p}"), style))
             .collect()
     };
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), trouble);
-    calls::render(frame, history, app, name, listed, theme);
-
-    chart::render(
-        frame,
-        plot,
-        app.kms_sums(name).map(|_| app.metrics.get(name)),
-        app.window,
-        app.settings.markers,
-        app.now,
-        theme,
-    );
+    Paragraph::new(lines).wrap(Wrap { trim: true })
 }
 
-fn field<'a>(label: &'a str, value: String, theme: &Theme) -> Line<'a> {
+/// The widths of the stream's column and of the key's, border included: the
+/// key's gets what its longest line needs (so "25/25 left, 0 used in 24 h"
+/// is never cut), and never less than 45 %, while the stream's keeps room for
+/// its own longest line.
+fn columns(app: &App, row: &Row, width: u16, theme: &Theme) -> (u16, u16) {
+    let natural = |lines: &[Line]| lines.iter().map(Line::width).max().unwrap_or(0);
+    let left = natural(&stream_lines(app, row, u16::MAX, false, theme)) as u16;
+    let right = natural(&key::lines(app, row, usize::MAX, theme)) as u16 + 1;
+    let right = right.max(width * 45 / 100).min(width - left.min(width / 2));
+    (width - right, right)
+}
+
+/// "label      value", the value cut with `…` to fit `width` columns.
+fn field<'a>(label: &str, value: String, style: Style, width: usize, theme: &Theme) -> Line<'a> {
+    let room = width.saturating_sub(LABEL);
     Line::from(vec![
-        Span::styled(format!("{label:<11}"), theme.dim()),
-        Span::raw(value),
+        Span::styled(format!("{label:<LABEL$}"), theme.dim()),
+        Span::styled(fit(&value, room), style),
     ])
 }
 
-fn stream_lines<'a>(app: &App, row: &'a Row, theme: &Theme) -> Vec<Line<'a>> {
+fn stream_lines<'a>(
+    app: &App,
+    row: &'a Row,
+    width: u16,
+    with_arn: bool,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let Some(s) = &row.stream else {
         return vec![Line::styled(
             row.error
@@ -96,161 +130,55 @@ fn stream_lines<'a>(app: &App, row: &'a Row, theme: &Theme) -> Vec<Line<'a>> {
             theme.dim(),
         )];
     };
+    let width = usize::from(width);
+    let plain = Style::default();
+    let f = |label: &str, value: String, style: Style| field(label, value, style, width, theme);
     let e = &s.encryption;
+    let key_type = e.key_type.map_or("-", KeyType::as_str).to_string();
     let mut lines = vec![
-        field("source", s.source.as_str().to_string(), theme),
-        field("stream", s.status.clone(), theme),
-        Line::from(vec![
-            Span::styled(format!("{:<11}", "encryption"), theme.dim()),
-            Span::styled(e.status.as_str(), theme.status(e.status)),
-        ]),
-        field(
-            "key type",
-            e.key_type.map_or("-", KeyType::as_str).to_string(),
-            theme,
+        f("source", s.source.as_str().to_string(), plain),
+        f("stream", s.status.clone(), plain),
+        f(
+            "encryption",
+            e.status.as_str().to_string(),
+            theme.status(e.status),
         ),
-        field("key", app.keys.label(s), theme),
-        field(
-            "key ARN",
-            e.key_arn.clone().unwrap_or_else(|| "-".into()),
-            theme,
-        ),
+        f("key type", key_type, plain),
+        f("key", app.keys.label(s), plain),
     ];
-    if let Some(f) = &e.failure {
+    if with_arn {
+        let arn = e.key_arn.clone().unwrap_or_else(|| "-".into());
+        lines.push(f("key ARN", arn, plain));
+    }
+    if let Some(failure) = &e.failure {
         // The details are quoted in full among the problems below.
-        lines.push(Line::styled(
-            format!("failure    {}", f.kind),
-            theme.error(),
-        ));
+        lines.push(f("failure", failure.kind.clone(), theme.error()));
     }
     lines
 }
 
-/// "every 365 d, next 2027-05-06", "off" or "unknown".
-fn rotation_summary(k: &crate::cloud::KmsKey) -> String {
-    match &k.rotation {
-        None => "unknown".to_string(),
-        Some(r) if r.automatic => format!(
-            "every {} d{}",
-            r.period_days.map_or("?".to_string(), |d| d.to_string()),
-            r.next_at.map_or(String::new(), |n| format!(
-                ", next {}",
-                n.format("%Y-%m-%d")
-            ))
-        ),
-        Some(_) => "off".to_string(),
-    }
-}
-
-/// The latest rotation of the key's material and how it came about, with
-/// how many were on demand.
-fn last_rotated(app: &App, k: &crate::cloud::KmsKey) -> String {
-    let Some(list) = app.keys.rotations.get(&k.id) else {
-        return "unknown".to_string();
-    };
-    let Some(last) = list.iter().max_by_key(|r| r.at) else {
-        return "never".to_string();
-    };
-    let on_demand = list
-        .iter()
-        .filter(|r| r.kind == crate::cloud::RotationKind::OnDemand)
-        .count();
-    let kind = last.kind.as_str().to_lowercase().replace('_', " ");
-    let mut out = format!("{} {kind}", last.at.format("%Y-%m-%d"));
-    if on_demand > 0 {
-        out.push_str(&format!(" · {on_demand} on demand"));
-    }
-    out
-}
-
-fn key_lines<'a>(app: &App, row: &Row, theme: &Theme) -> Vec<Line<'a>> {
+/// The key ARN across the whole width, wrapped after a `/` or `:` where it
+/// does not fit on one line, the rest under the first part: the key id at
+/// its end is what tells two keys apart, so none of it is cut.
+fn arn_rows<'a>(arn: &str, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let room = width.saturating_sub(LABEL).max(8);
+    let mut rest: Vec<char> = arn.chars().collect();
     let mut lines = Vec::new();
-    let stream = row.stream.as_ref();
-    let arn = stream.and_then(|s| s.encryption.key_arn.as_deref());
-    match (
-        stream.and_then(|s| s.encryption.key_type),
-        arn.and_then(|a| app.keys.key(a)),
-    ) {
-        (Some(KeyType::CustomerManaged), Some(k)) => {
-            let state_style = if k.state == crate::cloud::KeyState::Enabled {
-                theme.good()
-            } else {
-                theme.error()
-            };
-            lines.push(Line::from(vec![
-                Span::styled(format!(" {:<10}", "key state"), theme.dim()),
-                Span::styled(k.state.as_str().to_string(), state_style),
-            ]));
-            // Usage is worth a line only when it is not the one Firehose needs.
-            let spec = match k.usage {
-                crate::cloud::KeyUsage::EncryptDecrypt | crate::cloud::KeyUsage::Unreported => {
-                    k.spec.to_string()
-                }
-                ref other => format!("{} · {other}", k.spec),
-            };
-            lines.push(field(" spec", spec, theme));
-            let origin = match &k.multi_region {
-                crate::cloud::MultiRegion::Single => k.origin.to_string(),
-                crate::cloud::MultiRegion::Primary => {
-                    format!("{} · multi-Region primary", k.origin)
-                }
-                crate::cloud::MultiRegion::Replica { primary_region } => {
-                    format!("{} · replica of {primary_region}", k.origin)
-                }
-            };
-            lines.push(field(" origin", origin, theme));
-            lines.push(field(" rotation", rotation_summary(k), theme));
-            if let Some(since) = k.rotation.as_ref().and_then(|r| r.on_demand_since) {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("{:<11}", " rotating"), theme.dim()),
-                    Span::styled(format!("on demand since {}", stamp(since)), theme.warn()),
-                ]));
-            } else {
-                lines.push(field(" rotated", last_rotated(app, k), theme));
-            }
-            let on_key = app.rows.iter().filter(|r| r.encrypted_with(&k.arn)).count();
-            lines.push(field(" streams", format!("{on_key} on this key"), theme));
-            if let Some(d) = k.deletion_date {
-                lines.push(field(" deletes", stamp(d), theme));
-            }
-        }
-        (Some(KeyType::CustomerManaged), None) => {
-            // Say why when KMS refused, e.g. no kms:DescribeKey permission.
-            let why = arn
-                .and_then(|a| app.keys.errors.get(crate::cloud::key_id_of(a)))
-                .map_or(" KMS has not described this key (yet).".to_string(), |e| {
-                    format!(" KMS would not describe this key: {e}")
-                });
-            lines.push(Line::styled(why, theme.warn()));
-        }
-        (Some(KeyType::AwsOwned), _) => lines.push(Line::styled(
-            " AWS owned key: managed by Firehose.",
-            theme.dim(),
-        )),
-        _ => lines.push(Line::styled(" No key.", theme.dim())),
-    }
-    let direct_put = stream.is_none_or(|s| s.source == crate::cloud::Source::DirectPut);
-    let q = match app.quota(&row.name) {
-        Ok(q) if direct_put => q,
-        Ok(_) => {
-            lines.push(field(" quota", "- (source owns encryption)".into(), theme));
-            return lines;
-        }
-        Err(why) => {
-            lines.push(Line::from(vec![
-                Span::styled(format!("{:<11}", " quota"), theme.dim()),
-                Span::styled(format!("? ({why})"), theme.warn()),
-            ]));
-            return lines;
-        }
-    };
-    lines.push(field(
-        " quota",
-        format!("{}/{} left, {} used in 24 h", q.remaining, q.limit, q.used),
-        theme,
-    ));
-    if let Some(next) = q.next_slot_at {
-        lines.push(field(" next slot", when(next, app.now), theme));
+    while !rest.is_empty() {
+        let cut = if rest.len() <= room {
+            rest.len()
+        } else {
+            rest[..room]
+                .iter()
+                .rposition(|c| matches!(c, '/' | ':'))
+                .map_or(room, |i| i + 1)
+        };
+        let part: String = rest.drain(..cut).collect();
+        let label = if lines.is_empty() { "key ARN" } else { "" };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<LABEL$}"), theme.dim()),
+            Span::raw(part),
+        ]));
     }
     lines
 }

@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::fit;
 use super::theme::Theme;
+use super::{fit, fit_key};
 use crate::app::{App, Confirm, Dialog, PickFor, Picker};
 use crate::keymap::{Keymap, UserAction};
 
@@ -185,8 +185,8 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
     for (i, item) in items.iter().enumerate().skip(start).take(room) {
         let marker = if i == p.selected { "▶ " } else { "  " };
         let text = match &item.problem {
-            None => format!("{marker}{:<32} {}", fit(&item.label, 32), item.detail),
-            Some(why) => format!("{marker}{:<32} ✖ {why}", fit(&item.label, 32)),
+            None => format!("{marker}{:<32} {}", fit_key(&item.label, 32), item.detail),
+            Some(why) => format!("{marker}{:<32} ✖ {why}", fit_key(&item.label, 32)),
         };
         let style = match (i == p.selected, item.problem.is_some()) {
             (true, _) => theme.selected(),

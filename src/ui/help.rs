@@ -14,11 +14,14 @@ use crate::keymap::HelpLine;
 /// Its width; the height is the content's, as far as the screen allows.
 const WIDTH: u16 = 64;
 
+/// Rows under the keys for what the dashboard costs in CloudWatch.
+pub const COST_ROWS: u16 = 2;
+
 pub fn render(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
     let help = app.help_lines();
-    let area = super::popup(body, WIDTH, help.len() as u16 + 2);
+    let area = super::popup(body, WIDTH, help.len() as u16 + 2 + COST_ROWS);
     let width = area.width.saturating_sub(2) as usize;
-    let rows = area.height.saturating_sub(2) as usize;
+    let rows = area.height.saturating_sub(2 + COST_ROWS) as usize;
     let first = app.help_scroll.min(help.len().saturating_sub(rows));
     let lines: Vec<Line> = help
         .iter()
@@ -32,7 +35,46 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
         block = block.title_bottom(format!(" {}-{last} of {} ", first + 1, help.len()));
     }
     frame.render_widget(Clear, area);
+    let cost = cost_lines(app)
+        .into_iter()
+        .map(|l| Line::styled(fit(&format!("  {l}"), width), theme.dim()));
+    let lines: Vec<Line> = lines.into_iter().chain(cost).collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The running count of what was asked of CloudWatch, and what it would
+/// cost a day at that rate.
+fn cost_lines(app: &App) -> [String; COST_ROWS as usize] {
+    let Some(usage) = &app.cloudwatch else {
+        return ["CloudWatch: nothing asked yet".into(), String::new()];
+    };
+    let cost = match usage.dollars_per_day(app.now) {
+        // Fractions of a cent matter only under a dollar.
+        Some(d) if d < 1.0 => format!("≈ ${d:.4}/day at $0.01 per 1,000 metrics (estimate)"),
+        Some(d) => format!("≈ ${d:.2}/day at $0.01 per 1,000 metrics (estimate)"),
+        None => "cost a day at $0.01 per 1,000 metrics: after a minute".to_string(),
+    };
+    [
+        format!(
+            "CloudWatch: {} metrics requested, {} ListMetrics calls",
+            thousands(usage.metrics_requested),
+            thousands(usage.list_metrics_calls)
+        ),
+        cost,
+    ]
+}
+
+/// 1234567 as "1,234,567".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn line<'a>(l: &HelpLine, width: usize, theme: &Theme) -> Line<'a> {

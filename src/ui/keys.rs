@@ -6,8 +6,8 @@ use ratatui::style::Style;
 use ratatui::widgets::{Cell, Paragraph, Row as TableRow, Table};
 use ratatui::Frame;
 
-use super::fit;
 use super::theme::Theme;
+use super::{fit, fit_key};
 use crate::app::{App, KeyRow, KeySort};
 use crate::cloud::KeyState;
 
@@ -90,7 +90,7 @@ fn row<'a>(
         (true, false) => "▶ ",
         (true, true) => "> ",
     };
-    let label = format!("{marker}{}", fit(&r.label, usize::from(key_width) - 2));
+    let label = format!("{marker}{}", fit_key(&r.label, usize::from(key_width) - 2));
     let (state, state_style) = match &r.key {
         Some(k) if k.state == KeyState::Enabled => (k.state.as_str().to_string(), Style::default()),
         Some(k) => (k.state.as_str().to_string(), theme.error()),

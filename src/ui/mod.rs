@@ -8,6 +8,7 @@ mod dialogs;
 mod header;
 mod help;
 mod keys;
+mod messages;
 mod moving;
 mod statusline;
 mod table;
@@ -36,9 +37,11 @@ pub fn table_viewport(height: u16) -> usize {
 }
 
 /// Help lines that fit a terminal of this height: the help box may take the
-/// whole body, less its borders.
+/// whole body, less its borders and the CloudWatch cost under the keys.
 pub fn help_viewport(height: u16) -> usize {
-    height.saturating_sub(HEADER_ROWS + STATUS_ROWS + 2).max(1) as usize
+    height
+        .saturating_sub(HEADER_ROWS + STATUS_ROWS + 2 + help::COST_ROWS)
+        .max(1) as usize
 }
 
 /// Draws the whole screen. Whatever any part of it drew, no control character
@@ -83,6 +86,7 @@ fn draw(frame: &mut Frame, app: &App) {
         View::Detail(name) => detail::render(frame, body, app, name, &theme),
         View::Keys => keys::render(frame, body, app, &theme),
         View::Move => moving::render(frame, body, app, &theme),
+        View::Messages => messages::render(frame, body, app, &theme),
         View::Help => {
             match app.help_from {
                 View::Keys => keys::render(frame, body, app, &theme),
@@ -108,16 +112,7 @@ fn popup(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// Cuts text to `w` columns, marking the cut.
-pub fn fit(s: &str, w: usize) -> String {
-    if s.chars().count() <= w {
-        s.to_string()
-    } else if w == 0 {
-        String::new()
-    } else {
-        s.chars().take(w - 1).collect::<String>() + "…"
-    }
-}
+pub use crate::text::{fit, fit_key};
 
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,11 @@
 //! The bottom line: the keys that work here, or what went wrong.
 
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
 use crate::app::{App, View};
@@ -46,44 +48,160 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    if let Some((text, tone)) = &app.message {
-        let style = match tone {
+    let width = usize::from(area.width);
+    let line = match said(app, theme) {
+        Some(said) => message_line(app, said, width, theme),
+        None => Line::from(hint_spans(app, width, theme)),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The one message the line has room for: what is under way for the user,
+/// the latest notice or outcome, AWS's silence, the last error.
+struct Said {
+    text: String,
+    style: Style,
+    /// The message log has it whole.
+    logged: bool,
+}
+
+fn said(app: &App, theme: &Theme) -> Option<Said> {
+    // The log shows every message whole: the line says how to leave it.
+    if app.view == View::Messages {
+        return None;
+    }
+    if let Some(text) = app.describing_line() {
+        return Some(Said {
+            text,
+            style: theme.key(),
+            logged: false,
+        });
+    }
+    if let Some(m) = app.messages.shown() {
+        let style = match m.tone {
             Tone::Good => theme.good(),
             Tone::Bad => theme.error(),
             Tone::Info => theme.key(),
         };
-        frame.render_widget(Paragraph::new(Line::styled(text.clone(), style)), area);
-        return;
+        return Some(Said {
+            text: m.text.clone(),
+            style,
+            logged: m.logged,
+        });
     }
-    if let Some(silence) = app.silence() {
-        let line = Line::from(vec![
-            Span::styled("! ", theme.error()),
-            Span::styled(silence, theme.error()),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
-        return;
+    let (text, logged) = match (app.silence(), &app.last_error) {
+        (Some(silence), _) => (silence, false),
+        (None, Some((error, _))) => (error.clone(), true),
+        (None, None) => return None,
+    };
+    Some(Said {
+        text: format!("! {text}"),
+        style: theme.error(),
+        logged,
+    })
+}
+
+/// The message, cut with a pointer to the log when too long; the key hints
+/// after it when there is room for some.
+fn message_line(app: &App, said: Said, width: usize, theme: &Theme) -> Line<'static> {
+    let used = said.text.width();
+    if used > width {
+        let rest = if said.logged {
+            format!("… ({}: messages)", app.keymap.first(UserAction::Messages))
+        } else {
+            "…".to_string()
+        };
+        let cut = cut_to(&said.text, width.saturating_sub(rest.width()));
+        return Line::styled(format!("{cut}{rest}"), said.style);
     }
-    if let Some((error, _)) = &app.last_error {
-        let line = Line::from(vec![
-            Span::styled("! ", theme.error()),
-            Span::styled(error.clone(), theme.error()),
-        ]);
-        frame.render_widget(Paragraph::new(line), area);
-        return;
+    let mut spans = vec![Span::styled(said.text, said.style)];
+    let room = width - used;
+    if room >= HINT_ROOM {
+        spans.push(Span::styled(" │ ", theme.dim()));
+        spans.extend(hint_spans(app, room - 3, theme));
+    }
+    Line::from(spans)
+}
+
+/// Columns a message must leave free before hints go beside it: fewer would
+/// show a hint or two cut off from the rest.
+const HINT_ROOM: usize = 30;
+
+/// The longest start of `text` that fits `cols` columns.
+fn cut_to(text: &str, cols: usize) -> &str {
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        used += c.width().unwrap_or(0);
+        if used > cols {
+            return &text[..i];
+        }
+    }
+    text
+}
+
+/// The hints that fit `width`, whole: the least needed go first.
+fn hint_spans(app: &App, width: usize, theme: &Theme) -> Vec<Span<'static>> {
+    let mut hints: Vec<(UserAction, String, String)> = hints(app)
+        .into_iter()
+        .filter(|(action, _, _)| !(app.context.read_only && action.changes_something()))
+        .collect();
+    let cols = |h: &[(UserAction, String, String)]| {
+        h.iter()
+            .map(|(_, key, what)| key.width() + what.width() + 3)
+            .sum::<usize>()
+            .saturating_sub(2)
+    };
+    while cols(&hints) > width && hints.len() > 1 {
+        let drop = DROP_FIRST
+            .iter()
+            .find_map(|a| hints.iter().position(|(h, _, _)| h == a))
+            // Then from the end, keeping quit.
+            .unwrap_or(hints.len().saturating_sub(2));
+        hints.remove(drop);
     }
     let mut spans = Vec::new();
-    for (action, key, what) in hints(app) {
-        if app.context.read_only && action.changes_something() {
-            continue;
-        }
+    for (_, key, what) in hints {
         spans.push(Span::styled(key, theme.key()));
         spans.push(Span::raw(format!(" {what}  ")));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    spans
 }
 
-/// The keys that work here, each with the action it stands for.
+/// Hints shown elsewhere too (the header says the window) or least needed
+/// to find one's way: left out first when the line is short.
+const DROP_FIRST: &[UserAction] = &[
+    UserAction::Window,
+    UserAction::Sort,
+    UserAction::Refresh,
+    UserAction::Open,
+];
+
+/// The keys that work here, each with the action it stands for; the
+/// message log's and dismissing's when there is something for them.
 fn hints(app: &App) -> Vec<(UserAction, String, String)> {
+    use UserAction as A;
+    let mut hints = view_hints(app);
+    let k = |a: UserAction| app.keymap.first(a);
+    let mode = app.mode();
+    let mut extra = Vec::new();
+    let log = app.messages.log.len();
+    if log > 0 && mode.offers(A::Messages) && mode != crate::keymap::Mode::Messages {
+        extra.push((A::Messages, k(A::Messages), format!("messages ({log})")));
+    }
+    let shown = app.messages.shown().is_some() || app.last_error.is_some();
+    if shown && mode.offers(A::Dismiss) {
+        extra.push((A::Dismiss, k(A::Dismiss), "dismiss".to_string()));
+    }
+    let at = hints
+        .iter()
+        .position(|(a, _, _)| matches!(a, A::Help | A::Quit))
+        .unwrap_or(hints.len());
+    hints.splice(at..at, extra);
+    hints
+}
+
+/// The keys of the view itself.
+fn view_hints(app: &App) -> Vec<(UserAction, String, String)> {
     use UserAction as A;
     let k = |a: UserAction| app.keymap.first(a);
     let hint = |a: UserAction, what: &str| (a, k(a), what.to_string());
@@ -130,6 +248,12 @@ fn hints(app: &App) -> Vec<(UserAction, String, String)> {
             hint(A::Help, "help"),
             hint(A::Quit, "quit"),
         ],
+        View::Messages => vec![
+            pair(A::Down, A::Up, "scroll"),
+            hint(A::Messages, "close"),
+            hint(A::Back, "close"),
+            hint(A::Quit, "quit"),
+        ],
         View::Help => {
             let scrolls = app.help_lines().len() > app.help_rows;
             let scroll = scrolls.then(|| pair(A::Down, A::Up, "scroll"));
@@ -150,14 +274,19 @@ fn filter_hint(app: &App) -> String {
         .only_key
         .as_ref()
         .map_or(String::new(), |(_, label)| format!("key:{label} "));
-    if app.filter.is_empty() && key.is_empty() {
+    // e and u say which question the table answers now.
+    let quick = app
+        .quick
+        .map_or(String::new(), |q| format!("{} only", q.label()));
+    let typed = match (app.filter.is_empty(), quick.is_empty()) {
+        (true, false) => String::new(),
+        (false, false) => format!(" \"{}\"", app.filter),
+        _ => format!("\"{}\"", app.filter),
+    };
+    if app.filter.is_empty() && key.is_empty() && quick.is_empty() {
         "filter".into()
     } else {
-        format!(
-            "filter:{key}\"{}\" ({} shown)",
-            app.filter,
-            app.visible.len()
-        )
+        format!("filter:{key}{quick}{typed} ({} shown)", app.visible.len())
     }
 }
 

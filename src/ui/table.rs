@@ -1,5 +1,5 @@
-//! The stream table. Only the rows on screen are built, so a frame costs the
-//! same at 50 streams or 5,000.
+//! The stream table. Only the rows on screen are built, so a frame costs about
+//! the same at 50 streams or 5,000 (the longest name is measured over all).
 
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
@@ -7,38 +7,92 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row as TableRow, Table};
 use ratatui::Frame;
 
-use super::fit;
 use super::theme::Theme;
-use crate::app::{App, LoadingState, SortKey};
-use crate::cloud::{KmsSeries, MetricRange, Source};
-use crate::inventory::metric_range;
-use crate::model::Row;
+use unicode_width::UnicodeWidthStr;
 
-/// Which optional columns fit.
+use super::{fit, fit_key};
+use crate::app::{App, LoadingState, SortKey};
+use crate::cloud::{KmsSeries, MetricRange, Source, Stream};
+use crate::inventory::metric_range;
+use crate::model::{clock, Row};
+
+/// The width of each column: the fixed ones as wide as their widest value,
+/// NAME as wide as the longest name (up to a cap), and what is left to KEY
+/// and then to a wider TREND, so a wide terminal shows whole aliases and more
+/// of the errors' shape instead of a gap after the names.
 struct Columns {
+    name: u16,
     source: bool,
-    spark: usize,
+    kms: u16,
+    /// ERRORS SINCE, on terminals wide enough.
+    since: bool,
     key: u16,
+    spark: u16,
+    quota: u16,
+    health: u16,
 }
 
-fn columns(width: u16) -> Columns {
+/// NAME never takes more: a longer name is cut, the rest goes to KEY and TREND.
+const NAME_CAP: u16 = 40;
+/// KEY never takes more: the longest aliases people write fit.
+const KEY_CAP: u16 = 40;
+const KEY_MIN: u16 = 16;
+const SINCE_TITLE: &str = "ERRORS SINCE";
+
+fn columns(width: u16, name: u16, kms: u16, quota: u16, health: u16) -> Columns {
+    let source = width >= 96;
+    let since = width >= 110;
+    let spark_min = if width >= 112 { 10 } else { 0 };
+    let optional = [(source, 9), (since, SINCE_TITLE.len() as u16)];
+    let count = 6 + u16::from(spark_min > 0) + optional.iter().filter(|(on, _)| *on).count() as u16;
+    let shown: u16 = optional.iter().filter(|(on, _)| *on).map(|(_, w)| w).sum();
+    let fixed = 16 + kms + quota + health + shown;
+    let avail = width.saturating_sub(fixed + count - 1);
+    let name = name
+        .min(NAME_CAP)
+        .min(avail.saturating_sub(KEY_MIN + spark_min))
+        .max(12);
+    // KEY first, up to its cap; TREND the rest, at least its minimum.
+    let rest = avail.saturating_sub(name);
+    let key = rest.saturating_sub(spark_min).clamp(KEY_MIN, KEY_CAP);
+    let spark = if spark_min > 0 {
+        rest.saturating_sub(key).max(spark_min)
+    } else {
+        0
+    };
     Columns {
-        source: width >= 96,
-        spark: if width >= 130 {
-            16
-        } else if width >= 112 {
-            10
-        } else {
-            0
-        },
-        key: if width >= 120 {
-            26
-        } else if width >= 96 {
-            22
-        } else {
-            16
-        },
+        name,
+        source,
+        kms,
+        since,
+        key,
+        spark,
+        quota,
+        health,
     }
+}
+
+impl Columns {
+    fn widths(&self) -> Vec<Constraint> {
+        let mut widths = vec![self.name];
+        if self.source {
+            widths.push(9);
+        }
+        widths.extend([16, self.key, self.kms]);
+        if self.since {
+            widths.push(SINCE_TITLE.len() as u16);
+        }
+        if self.spark > 0 {
+            widths.push(self.spark);
+        }
+        widths.extend([self.quota, self.health]);
+        widths.into_iter().map(Constraint::Length).collect()
+    }
+}
+
+/// How many columns a title or value takes.
+fn width_of(s: &str) -> u16 {
+    u16::try_from(s.width()).unwrap_or(u16::MAX)
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -52,42 +106,42 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     }
     if app.visible.is_empty() {
-        let msg = format!("No stream matches the filter \"{}\".", app.filter);
-        frame.render_widget(Paragraph::new(msg), area);
+        frame.render_widget(Paragraph::new(nothing_matches(app)), area);
         return;
     }
-    let cols = columns(area.width);
-    // The sorted column carries an arrow, so the order needs no status-line room.
-    let arrow = |title: &str, key: SortKey, down: bool| {
-        if app.sort == key {
-            format!("{title}{}", if down { "↓" } else { "↑" })
-        } else {
-            title.to_string()
-        }
+    let titles = titles(app);
+    let title = |t: &str| {
+        titles
+            .iter()
+            .find(|x| x.starts_with(t))
+            .map_or(0, |x| width_of(x))
     };
-    let mut titles = vec![arrow("  NAME", SortKey::Name, true)];
-    if cols.source {
-        titles.push("SOURCE".into());
-    }
-    titles.push(arrow("ENCRYPTION", SortKey::Status, true));
-    titles.push("KEY".into());
-    let kms_title = arrow("KMS ERR", SortKey::KmsErrors, true);
-    // Wide enough for the sort's arrow: a mark cut off marks nothing.
-    let kms_width = u16::try_from(kms_title.chars().count()).unwrap_or(8);
-    titles.push(kms_title);
-    if cols.spark > 0 {
-        titles.push("TREND".into());
-    }
-    let quota_title = arrow("QUOTA", SortKey::QuotaLeft, false);
-    let quota_title_width = u16::try_from(quota_title.chars().count()).unwrap_or(6);
-    titles.push(quota_title);
-    titles.push("HEALTH".into());
+    // "21/25*" when the quota is the ledger's alone.
+    let quota = if app.quota_ledger_only() { 6 } else { 5 }.max(title("QUOTA"));
+    // "? unknown" is the widest health.
+    let health = title("HEALTH").max(9);
+    // Measured over every listed name, not just those on screen, so the
+    // columns stay put while scrolling; a name's width costs no allocation.
+    let longest = app
+        .visible
+        .iter()
+        .map(|&i| width_of(&app.rows[i].name))
+        .max()
+        .unwrap_or(0);
+    let cols = columns(
+        area.width,
+        longest.saturating_add(2),
+        title("KMS ERR").max(7),
+        quota,
+        health,
+    );
     let header = TableRow::new(
         titles
             .into_iter()
+            .filter(|t| (cols.source || t != "SOURCE") && (cols.since || t != SINCE_TITLE))
+            .filter(|t| cols.spark > 0 || t != "TREND")
             .map(|t| Cell::from(t).style(theme.title())),
     );
-
     let rows = app.on_screen().map(|(i, row)| {
         let selected = i == app.selected;
         let style = if selected {
@@ -97,26 +151,53 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         };
         table_row(app, row, selected, &cols, theme).style(style)
     });
-
-    let mut widths = vec![Constraint::Min(12)];
-    if cols.source {
-        widths.push(Constraint::Length(9));
-    }
-    widths.extend([
-        Constraint::Length(16),
-        Constraint::Length(cols.key),
-        Constraint::Length(kms_width),
-    ]);
-    if cols.spark > 0 {
-        widths.push(Constraint::Length(cols.spark as u16));
-    }
-    // "21/25*" when the quota is the ledger's alone.
-    let quota_width = if app.quota_ledger_only() { 6 } else { 5 }.max(quota_title_width);
-    widths.extend([Constraint::Length(quota_width), Constraint::Length(9)]);
     frame.render_widget(
-        Table::new(rows, widths).header(header).column_spacing(1),
+        Table::new(rows, cols.widths())
+            .header(header)
+            .column_spacing(1),
         area,
     );
+}
+
+/// Every column's title; the sorted column carries an arrow, so the order
+/// needs no status-line room.
+fn titles(app: &App) -> Vec<String> {
+    let arrow = |title: &str, key: SortKey, down: bool| {
+        if app.sort == key {
+            format!("{title}{}", if down { "↓" } else { "↑" })
+        } else {
+            title.to_string()
+        }
+    };
+    vec![
+        arrow("  NAME", SortKey::Name, true),
+        "SOURCE".into(),
+        arrow("ENCRYPTION", SortKey::Status, true),
+        "KEY".into(),
+        arrow("KMS ERR", SortKey::KmsErrors, true),
+        SINCE_TITLE.into(),
+        "TREND".into(),
+        arrow("QUOTA", SortKey::QuotaLeft, false),
+        // Problems first is health first.
+        arrow("HEALTH", SortKey::Problems, true),
+    ]
+}
+
+/// What an empty table says: which filter left nothing, and how to undo it.
+fn nothing_matches(app: &App) -> String {
+    match app.quick {
+        Some(q) => format!(
+            "No stream matches: {} only{}. {} shows every stream.",
+            q.label(),
+            if app.filter.is_empty() {
+                String::new()
+            } else {
+                format!(", \"{}\"", app.filter)
+            },
+            app.keymap.first(crate::keymap::UserAction::Back)
+        ),
+        None => format!("No stream matches the filter \"{}\".", app.filter),
+    }
 }
 
 fn table_row<'a>(
@@ -133,23 +214,20 @@ fn table_row<'a>(
         (true, false) => "▶ ",
         (true, true) => "> ",
     };
-    let mut cells: Vec<Cell> = vec![Cell::from(format!("{marker}{}", row.name))];
+    let name = fit(&row.name, usize::from(cols.name).saturating_sub(2));
+    let mut cells: Vec<Cell> = vec![Cell::from(format!("{marker}{name}"))];
     let Some(stream) = &row.stream else {
-        if cols.source {
-            cells.push(Cell::from(""));
-        }
-        let text = if row.error.is_some() { "ERROR" } else { "…" };
-        let style = if row.error.is_some() {
-            theme.error()
-        } else {
-            theme.dim()
+        let (text, style) = match row.error {
+            Some(_) => ("ERROR", theme.error()),
+            None => ("…", theme.dim()),
         };
+        let blank = || Cell::from("");
+        cells.extend(cols.source.then(blank));
         cells.push(Cell::from(text).style(style));
-        cells.push(Cell::from(""));
+        cells.push(blank());
         cells.push(Cell::from(format!("{:>7}", "?")).style(theme.dim()));
-        if cols.spark > 0 {
-            cells.push(Cell::from(""));
-        }
+        cells.extend(cols.since.then(blank));
+        cells.extend((cols.spark > 0).then(blank));
         cells.push(Cell::from("    ?").style(theme.dim()));
         cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
         return TableRow::new(cells);
@@ -165,8 +243,28 @@ fn table_row<'a>(
         enc.status.as_str().to_string()
     };
     cells.push(Cell::from(status).style(theme.status(enc.status)));
-    cells.push(Cell::from(fit(&app.keys.label(stream), cols.key as usize)));
-    let errors = match app.kms_sums(&row.name) {
+    let key = fit_key(&app.keys.label(stream), usize::from(cols.key));
+    cells.push(Cell::from(key));
+    cells.push(errors_cell(app, &row.name, cols.kms, theme));
+    if cols.since {
+        cells.push(since_cell(app, &row.name, theme));
+    }
+    if cols.spark > 0 {
+        let range = metric_range(app.window, app.now);
+        let spark = app.metrics.get(&row.name).map_or(String::new(), |s| {
+            sparkline(s, range, usize::from(cols.spark), theme)
+        });
+        cells.push(Cell::from(spark).style(theme.error()));
+    }
+    cells.push(quota_cell(app, stream, theme));
+    cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
+    TableRow::new(cells)
+}
+
+/// The window's KMS errors, right-aligned; "?" when CloudWatch did not say.
+fn errors_cell(app: &App, name: &str, width: u16, theme: &Theme) -> Cell<'static> {
+    let width = usize::from(width);
+    match app.kms_sums(name) {
         Ok(sums) => {
             let total: f64 = sums.iter().sum();
             let style = if total > 0.0 {
@@ -175,33 +273,46 @@ fn table_row<'a>(
                 Style::default()
             };
             Cell::from(Line::from(Span::styled(
-                format!("{:>7}", total as u64),
+                format!("{:>width$}", total as u64),
                 style,
             )))
         }
-        Err(_) => Cell::from(format!("{:>7}", "?")).style(theme.warn()),
-    };
-    cells.push(errors);
-    if cols.spark > 0 {
-        let range = metric_range(app.window, app.now);
-        let spark = app
-            .metrics
-            .get(&row.name)
-            .map_or(String::new(), |s| sparkline(s, range, cols.spark, theme));
-        cells.push(Cell::from(spark).style(theme.error()));
+        Err(_) => Cell::from(format!("{:>width$}", "?")).style(theme.warn()),
     }
+}
+
+/// Since when the stream has had KMS errors, as the detail says it: "-" for
+/// none in the window, "?" when the metrics are unknown, "<" when the run
+/// began before the data looked at.
+fn since_cell(app: &App, name: &str, theme: &Theme) -> Cell<'static> {
+    match app.knowledge().errors_since(name, app.window) {
+        Ok(Some(o)) => {
+            let mark = if o.older { "<" } else { "" };
+            // A run from another day says its date: the column is as wide
+            // as "<11-20 12:05", and a bare time would read as today.
+            let at = if o.since.date_naive() == app.now.date_naive() {
+                clock(o.since)
+            } else {
+                o.since.format("%m-%d %H:%M").to_string()
+            };
+            Cell::from(format!("{mark}{at}")).style(theme.error())
+        }
+        Ok(None) => Cell::from("-").style(theme.dim()),
+        Err(_) => Cell::from("?").style(theme.warn()),
+    }
+}
+
+/// What is left of the stream's Start/Stop calls, "-" where they do not apply.
+fn quota_cell(app: &App, stream: &Stream, theme: &Theme) -> Cell<'static> {
     let mark = if app.quota_ledger_only() { "*" } else { "" };
-    let quota = match app.quota(&row.name) {
+    match app.quota(&stream.name) {
         _ if stream.source != Source::DirectPut => Cell::from("    -"),
         Ok(q) if q.remaining <= app.settings.quota_warning_at => {
             Cell::from(format!("{:>2}/{}{mark}", q.remaining, q.limit)).style(theme.warn())
         }
         Ok(q) => Cell::from(format!("{:>2}/{}{mark}", q.remaining, q.limit)),
         Err(_) => Cell::from("    ?").style(theme.warn()),
-    };
-    cells.push(quota);
-    cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
-    TableRow::new(cells)
+    }
 }
 
 /// The window's combined KMS errors squeezed into `width` characters, placed

@@ -14,7 +14,11 @@ use crate::config::{Config, Markers};
 use crate::keymap::UserAction;
 use crate::worker::DataEvent;
 
+mod cost;
+mod detail;
 mod every_key;
+mod messages;
+mod table;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
     let (w, h) = app.size;
@@ -176,7 +180,7 @@ fn help_lists_every_binding() {
     let mut app = demo_app(80, 24);
     app.update(UserAction::Help);
     let text = screen(&app);
-    for k in ["move up", "Ctrl-r", "cycle sort", "quit"] {
+    for k in ["move up", "Ctrl-r", "sort: problems", "quit"] {
         assert!(text.contains(k), "{k}");
     }
     assert_snapshot!(text);

@@ -99,11 +99,14 @@ impl Theme {
         }
     }
 
-    /// Per-series colour and ASCII symbol for the four KMS metrics.
+    /// Per-series colour and shape for the four KMS metrics: four shapes that
+    /// tell the series apart without colour, ASCII ones in ASCII mode.
     pub fn series(&self, i: usize) -> (Style, char) {
         const COLORS: [Color; 4] = [Color::Red, Color::Magenta, Color::Yellow, Color::Cyan];
-        const SYMBOLS: [char; 4] = ['*', '+', 'o', 'x'];
-        (self.fg(COLORS[i % 4]), SYMBOLS[i % 4])
+        const ASCII: [char; 4] = ['*', '+', 'o', 'x'];
+        const SHAPES: [char; 4] = ['●', '▲', '■', '◆'];
+        let symbols = if self.ascii { ASCII } else { SHAPES };
+        (self.fg(COLORS[i % 4]), symbols[i % 4])
     }
 
     /// Sparkline levels.

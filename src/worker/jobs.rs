@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use super::{job_deadline, Look, Worker};
 use crate::cloud::{CloudError, Identity, KmsMetrics, Stream, TrailEvent};
 use crate::health::Outage;
-use crate::inventory::{self, KeyBook};
+use crate::inventory::{self, Catalog, KeyBook};
 use crate::model::Window;
 use crate::quota::QuotaBook;
 use crate::trail;
@@ -31,7 +31,8 @@ pub(super) enum Job {
     Names(Result<Vec<String>, CloudError>),
     Stream(String, Result<Stream, CloudError>),
     Keys(Result<KeyBook, CloudError>),
-    Metrics(Window, MetricsResult),
+    /// With the ListMetrics listings the fetch used.
+    Metrics(Window, MetricsResult, Catalog),
     /// The quota of every stream by the ledger and CloudTrail, or why the
     /// ledger was not read.
     Quotas(Result<QuotaBook, String>),
@@ -97,26 +98,33 @@ impl Worker {
     }
 
     fn start_metrics(&mut self, now: Instant) {
+        if self.series.hedge_grew() {
+            self.metrics.hurry(now);
+        }
         if !self.metrics.due(now) || self.names.is_empty() {
             return;
         }
         self.metrics.start();
         let (cloud, names, window) = (self.cloud.clone(), self.names.clone(), self.window);
+        let (hedge, mut catalog) = (self.series.hedge(), self.series.catalog(now));
+        let late_catalog = catalog.clone();
         self.push(
             async move {
                 let now = Utc::now();
-                let result = inventory::load_metrics(cloud.as_ref(), &names, window, now).await;
+                let (cloud, c) = (cloud.as_ref(), &mut catalog);
+                let result = inventory::load_metrics(cloud, &names, &hedge, window, now, c).await;
                 let result = match result {
                     Ok(metrics) => {
                         let series = Some(&metrics.series);
-                        let outages = inventory::outages(cloud.as_ref(), window, series, now).await;
+                        let outages =
+                            inventory::outages(cloud, window, series, &hedge, now, c).await;
                         Ok((metrics, outages))
                     }
                     Err(e) => Err(e),
                 };
-                Job::Metrics(window, result)
+                Job::Metrics(window, result, catalog)
             },
-            move |e| Job::Metrics(window, Err(e)),
+            move |e| Job::Metrics(window, Err(e), late_catalog),
         );
     }
 

@@ -10,6 +10,7 @@ mod changes;
 mod jobs;
 mod results;
 mod scheduler;
+mod series;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -50,6 +51,8 @@ pub enum WorkerCommand {
     },
     /// List every KMS key of the account, for the key picker.
     LoadKeys,
+    /// Describe this stream before any other: a change waits for it.
+    Describe(String),
     /// Make a change, confirmed by the user; the worker plans it again from
     /// fresh descriptions, so the checks never rest on stale data.
     MakeChange {
@@ -118,6 +121,9 @@ pub enum DataEvent {
     Changes(Vec<TrailEvent>),
     /// Every KMS key of the account, for the key picker.
     AllKeys(KeyBook),
+    /// What the dashboard has asked of CloudWatch so far, after each fetch
+    /// of the metrics.
+    CloudWatch(crate::cloud::CloudWatchUsage),
     Credentials(CredentialFacts),
     /// Progress and outcome of a change, in words.
     ChangeReport {
@@ -306,6 +312,8 @@ struct Worker {
     listing_all_keys: bool,
     /// The stop switch of the move under way, if one is.
     moving: Option<change::StopSwitch>,
+    /// What the metrics fetches keep to ask CloudWatch for less.
+    series: series::SeriesState,
 }
 
 /// Runs until the UI drops its end of `commands`. A panic inside does not end
@@ -369,6 +377,7 @@ async fn work(
         forget_trail: false,
         listing_all_keys: false,
         moving: None,
+        series: series::SeriesState::default(),
     };
     if crate::crash::test_panic_asked("worker") {
         w.jobs
@@ -416,6 +425,7 @@ impl Worker {
                 self.scheduler.set_interest(visible, nearby);
             }
             WorkerCommand::LoadKeys => self.start_all_keys(),
+            WorkerCommand::Describe(name) => self.scheduler.hurry(&name),
             WorkerCommand::MakeChange {
                 request,
                 streams_on_key,

@@ -52,14 +52,24 @@ impl Worker {
             Job::Keys(result) => {
                 self.keys.done(now + self.settings.keys_every);
                 match result {
-                    Ok(book) => DataEvent::Keys(book),
+                    Ok(book) => {
+                        self.series.keys(&book);
+                        DataEvent::Keys(book)
+                    }
                     Err(error) => failed(Fetch::Keys, error),
                 }
             }
-            Job::Metrics(window, result) => match self.metrics_fetched(window, result, now) {
-                Some(event) => event,
-                None => return true,
-            },
+            Job::Metrics(window, result, catalog) => {
+                self.series.keep(&catalog, now);
+                let usage = DataEvent::CloudWatch(self.cloud.cloudwatch_usage());
+                if self.events.send(usage).is_err() {
+                    return false;
+                }
+                match self.metrics_fetched(window, result, now) {
+                    Some(event) => event,
+                    None => return true,
+                }
+            }
             Job::Quotas(result) => {
                 self.quotas.over();
                 DataEvent::Quotas(result)
@@ -126,6 +136,7 @@ impl Worker {
             self.scheduler.finished(&name, false, now);
             self.names.retain(|n| *n != name);
             self.scheduler.set_names(&self.names);
+            self.series.gone(&name);
             return DataEvent::Gone(name);
         }
         // A failed describe is retried soon, like a stream in transition.
@@ -135,6 +146,7 @@ impl Worker {
         if let Ok(s) = &result {
             self.key_arns
                 .extend(inventory::customer_keys(std::iter::once(s)));
+            self.series.described(s);
         }
         self.scheduler.finished(&name, transitioning, now);
         DataEvent::Stream {

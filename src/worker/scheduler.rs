@@ -31,6 +31,8 @@ pub struct Scheduler {
     /// Expired while a describe was in flight: that answer may predate the
     /// change, so the stream stays due.
     again: HashSet<String>,
+    /// Asked for by name, a change waiting on them: before anything else.
+    urgent: Vec<String>,
     cursor: usize,
 }
 
@@ -44,6 +46,7 @@ impl Scheduler {
             nearby: Vec::new(),
             in_flight: HashSet::new(),
             again: HashSet::new(),
+            urgent: Vec::new(),
             cursor: 0,
         }
     }
@@ -53,6 +56,7 @@ impl Scheduler {
         self.names = names.to_vec();
         let keep: HashSet<&String> = names.iter().collect();
         self.entries.retain(|n, _| keep.contains(n));
+        self.urgent.retain(|n| keep.contains(n));
         for n in names {
             self.entries.entry(n.clone()).or_default();
         }
@@ -83,6 +87,15 @@ impl Scheduler {
         }
     }
 
+    /// Someone waits for this stream's description: it goes next. One in
+    /// flight already will do.
+    pub fn hurry(&mut self, name: &str) {
+        let known = self.entries.contains_key(name);
+        if known && !self.in_flight.contains(name) && !self.urgent.iter().any(|n| n == name) {
+            self.urgent.push(name.to_string());
+        }
+    }
+
     pub fn finished(&mut self, name: &str, transitioning: bool, now: Instant) {
         self.in_flight.remove(name);
         let again = self.again.remove(name);
@@ -109,6 +122,9 @@ impl Scheduler {
     }
 
     fn pick(&mut self, now: Instant) -> Option<String> {
+        if !self.urgent.is_empty() {
+            return Some(self.urgent.remove(0));
+        }
         let i = self.intervals;
         let transitioning = self.names.iter().find(|n| {
             self.entries.get(*n).is_some_and(|e| e.transitioning) && self.due(n, i.transition, now)
@@ -211,6 +227,23 @@ mod tests {
             4,
             "everything is due after the background interval"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_asked_for_goes_before_everything_due() {
+        let mut s = scheduler();
+        s.set_names(&names(10));
+        s.set_interest(vec!["s001".into()], vec![]);
+        s.hurry("s008");
+        s.hurry("s008");
+        s.hurry("nope");
+        assert_eq!(describe(&mut s, &[]).as_deref(), Some("s008"));
+        assert_eq!(describe(&mut s, &[]).as_deref(), Some("s001"));
+        // In flight already: its answer is the one waited for.
+        let now = Instant::now();
+        let busy = s.next(now).unwrap();
+        s.hurry(&busy);
+        assert_ne!(s.next(now).as_deref(), Some(busy.as_str()));
     }
 
     #[tokio::test(start_paused = true)]

@@ -76,10 +76,19 @@ impl Cloud for Buggy {
     }
     async fn kms_metrics(
         &self,
-        streams: &[String],
+        asks: &SeriesAsk,
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError> {
-        self.0.kms_metrics(streams, range).await
+        self.0.kms_metrics(asks, range).await
+    }
+    async fn list_metrics(
+        &self,
+        recently_active: bool,
+    ) -> Result<crate::cloud::SeriesListing, CloudError> {
+        self.0.list_metrics(recently_active).await
+    }
+    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
+        self.0.cloudwatch_usage()
     }
     async fn lookup_events(
         &self,

@@ -331,6 +331,23 @@ impl Faults {
     }
 }
 
+impl Faults {
+    /// The metrics this region's GetMetricData requests asked for, each
+    /// request (each page) counted, as CloudWatch bills them.
+    pub fn metrics_requested(&self) -> u64 {
+        let body = Self::http(
+            "GET",
+            &format!(
+                "/_firekeeper/calls?region={}&operation=GetMetricData",
+                self.region
+            ),
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).expect("JSON counts");
+        v["metrics"].as_u64().unwrap_or(0)
+    }
+}
+
 /// Everything the binary printed, stdout then stderr.
 pub fn text(out: &Output) -> String {
     format!(

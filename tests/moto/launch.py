@@ -35,10 +35,13 @@ Control API (unsigned, on the same port):
   DELETE /_firekeeper/faults?region=R   remove R's faults (all regions without
                                   ?region) and release the requests they hold.
   GET    /_firekeeper/calls?region=R&operation=O
-                                  -> {"received": N, "forwarded": M}: requests that
-                                  reached the launcher / were passed on to moto, or
-                                  for LookupEvents to the event history (faulted or
-                                  not; no operation = all of R).
+                                  -> {"received": N, "forwarded": M, "metrics": K}:
+                                  requests that reached the launcher / were passed
+                                  on to moto, or for LookupEvents to the event
+                                  history (faulted or not; no operation = all of R),
+                                  and the metrics (MetricDataQueries) the received
+                                  GetMetricData requests asked for, each request
+                                  (each page) counted, as CloudWatch bills them.
   POST   /_firekeeper/events      an event made by someone else, or a JSON list of
                                   them -> {"ok": true, "eventIds": [...]}. Fields:
                                   region, eventName (required); eventSource
@@ -379,15 +382,15 @@ class FaultTable:
                     return fault
         return None
 
-    def count(self, call, what):
+    def count(self, call, what, n=1):
         with self._lock:
             counts = self._counts.setdefault(
-                (call.region, call.operation), {"received": 0, "forwarded": 0}
+                (call.region, call.operation), {"received": 0, "forwarded": 0, "metrics": 0}
             )
-            counts[what] += 1
+            counts[what] += n
 
     def calls(self, region, operation=None):
-        total = {"received": 0, "forwarded": 0}
+        total = {"received": 0, "forwarded": 0, "metrics": 0}
         with self._lock:
             for (r, op), counts in self._counts.items():
                 if r == region and operation in (None, op):
@@ -491,6 +494,20 @@ def _stream_of_queries(request):
     return streams
 
 
+def _metrics_asked(environ, call):
+    """How many metrics a GetMetricData request asks for: its MetricDataQueries, in
+    whichever protocol the client spoke (CBOR, JSON, or the query protocol's form)."""
+    raw = _buffer_body(environ)
+    if not raw:
+        return 0
+    if call.protocol == "query":
+        form = parse_qs(raw.decode("utf-8", "replace"))
+        ids = re.compile(r"^MetricDataQueries\.member\.\d+\.Id$")
+        return sum(1 for key in form if ids.match(key))
+    request = cbor2.loads(raw) if call.protocol == "cbor" else json.loads(raw)
+    return len(request.get("MetricDataQueries") or [])
+
+
 def _set_status_codes(answer, streams_by_id, fault):
     for result in answer.get("MetricDataResults") or []:
         stream = streams_by_id.get(result.get("Id"))
@@ -511,6 +528,8 @@ class FaultInjector:
             # Unsigned (moto's own API, the readiness probe): nothing to scope by.
             return self.app(environ, start_response)
         self.table.count(call, "received")
+        if call.operation == "GetMetricData":
+            self.table.count(call, "metrics", _metrics_asked(environ, call))
         fault = self.table.claim(call)
         if fault is None:
             return self._forward(environ, start_response, call)

@@ -39,6 +39,7 @@ fn app_in(mode: Mode) -> App {
         Mode::QuitConfirm => &[key('q')],
         Mode::MovePlan => &plan,
         Mode::Moving => &moving,
+        Mode::Messages => &[key('m')],
     };
     app.apply(DataEvent::Following {
         stream: "order-events".into(),

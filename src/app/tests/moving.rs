@@ -177,7 +177,7 @@ fn progress_counts_each_stage_and_ends_with_a_summary() {
     }
     let m = app.moving.as_ref().unwrap();
     assert_eq!(m.phase, MovePhase::Over);
-    let (text, _) = app.message.as_ref().unwrap();
+    let text = &app.messages.shown().unwrap().text;
     assert_eq!(
         text,
         "move off alias/ledger-2019: 5 of 6 moved to alias/ledger-2026, 1 failed and kept the old key"
@@ -207,7 +207,7 @@ fn esc_stops_sending_and_what_was_never_sent_says_so() {
         m.rows[1..].iter().all(|r| r.stage == Stage::NotSent),
         "{m:?}"
     );
-    assert!(app.message.as_ref().unwrap().0.contains("1 of 6 moved"));
+    assert!(app.messages.shown().unwrap().text.contains("1 of 6 moved"));
 }
 
 #[test]
@@ -267,5 +267,5 @@ fn read_only_mode_offers_no_move() {
     let commands = app.on_key(key('M'));
     assert!(commands.is_empty());
     assert!(app.dialog.is_none());
-    assert!(app.message.as_ref().unwrap().0.contains("read-only"));
+    assert!(app.messages.shown().unwrap().text.contains("read-only"));
 }

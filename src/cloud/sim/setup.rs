@@ -42,6 +42,7 @@ impl SimCloud {
                 history: Vec::new(),
                 requests: 0,
             }),
+            usage: crate::cloud::series::UsageCounter::new(now),
         };
         let streams = scenario
             .streams

@@ -1,5 +1,6 @@
 use super::*;
 use crate::cloud::scenario::Scenario;
+use crate::cloud::series::every_series;
 use crate::cloud::trail::Lookup;
 
 struct Harness {
@@ -105,7 +106,7 @@ async fn failed_enable_on_unencrypted_stream_leaves_it_unencrypted_of_errors() {
     };
     let m = h
         .sim
-        .kms_metrics(&["dev-scratch".into()], range)
+        .kms_metrics(&every_series(&["dev-scratch".into()]), range)
         .await
         .unwrap()
         .series;
@@ -199,7 +200,7 @@ async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
     let names = vec!["billing-export".to_string(), "order-events".to_string()];
     let m = h
         .sim
-        .kms_metrics(&names, range(&h, 24))
+        .kms_metrics(&every_series(&names), range(&h, 24))
         .await
         .unwrap()
         .series;
@@ -221,7 +222,7 @@ async fn disabled_key_produces_errors_every_minute_until_the_stream_moves() {
     h.advance(3600);
     let m = h
         .sim
-        .kms_metrics(&names, range(&h, 1))
+        .kms_metrics(&every_series(&names), range(&h, 1))
         .await
         .unwrap()
         .series;
@@ -452,5 +453,38 @@ async fn a_call_shows_in_the_history_minutes_after_it_is_made() {
     assert_eq!(
         events[0].request_id, answer.request_id,
         "the id AWS answered with"
+    );
+}
+
+// ListMetrics as AWS answers it: only series that had datapoints, and with
+// RecentlyActive only those of the past 3 hours.
+#[tokio::test]
+async fn list_metrics_names_only_series_with_datapoints_recent_or_not() {
+    let h = Harness::new();
+    let arn = h.key_arn("alias/orders-events").await;
+    let recent = h.sim.list_metrics(true).await.unwrap();
+    assert!(recent.recently_active);
+    let disabled = recent.streams["billing-export"];
+    assert!(disabled.contains(KmsMetric::Disabled), "{recent:?}");
+    assert!(
+        !recent.streams.contains_key("order-events"),
+        "no errors, no series"
+    );
+    // The stream moves to a good key: its errors stop, and three hours
+    // later its series is no longer recently active, though it still exists.
+    h.sim
+        .start_encryption("billing-export", &KeyRef::Customer(arn))
+        .await
+        .result
+        .unwrap();
+    h.advance(4 * 3600);
+    let recent = h.sim.list_metrics(true).await.unwrap();
+    assert!(!recent.streams.contains_key("billing-export"), "{recent:?}");
+    let all = h.sim.list_metrics(false).await.unwrap();
+    assert!(all.streams["billing-export"].contains(KmsMetric::Disabled));
+    let usage = h.sim.cloudwatch_usage();
+    assert_eq!(
+        usage.list_metrics_calls, 12,
+        "four metric names, one page each"
     );
 }

@@ -155,11 +155,21 @@ impl Cloud for Scripted {
     }
     async fn kms_metrics(
         &self,
-        streams: &[String],
+        asks: &SeriesAsk,
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError> {
         self.call("metrics", "").await?;
-        self.sim.kms_metrics(streams, range).await
+        self.sim.kms_metrics(asks, range).await
+    }
+    async fn list_metrics(
+        &self,
+        recently_active: bool,
+    ) -> Result<crate::cloud::SeriesListing, CloudError> {
+        self.call("metrics", "").await?;
+        self.sim.list_metrics(recently_active).await
+    }
+    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
+        self.sim.cloudwatch_usage()
     }
     async fn lookup_events(
         &self,

@@ -1,0 +1,91 @@
+//! `r` or `d` on a stream not described yet: it is described now, and the
+//! picker or the stop dialog opens, with its checks, when the description
+//! comes back. Any key pressed meanwhile means the user moved on: nothing
+//! pops up later.
+
+use super::{App, Describing, View, WorkerCommand};
+use crate::cloud::Stream;
+use crate::keymap::UserAction as A;
+use crate::keymap::UserAction;
+use crate::model::Tone;
+
+impl App {
+    /// The selected stream, if it is described: a change needs to know what
+    /// it changes. If it is not, the worker is asked to describe it first
+    /// and `then` goes on when it has (the commands for that are returned).
+    pub(super) fn changeable(&mut self, then: UserAction) -> Result<Stream, Vec<WorkerCommand>> {
+        let Some(row) = self.selected_row() else {
+            return Err(Vec::new());
+        };
+        if let Some(stream) = &row.stream {
+            return Ok(stream.clone());
+        }
+        let stream = row.name.clone();
+        self.acknowledge();
+        self.describing = Some(Describing {
+            stream: stream.clone(),
+            then,
+        });
+        Err(vec![WorkerCommand::Describe(stream)])
+    }
+
+    /// A description arrived: the change waiting for it goes on, or says
+    /// why it cannot. `None` when no change was waiting for this stream.
+    pub(super) fn described(&mut self, name: &str) -> Option<Vec<WorkerCommand>> {
+        if self.describing.as_ref()?.stream != name {
+            return None;
+        }
+        let waiting = self.describing.take()?;
+        let row = self.row(name)?;
+        let Some(stream) = row.stream.clone() else {
+            let why = row.error.clone().unwrap_or_else(|| "no answer".into());
+            let text = format!(
+                "{name} could not be described, so {} did not open: {why}",
+                what_opens(waiting.then)
+            );
+            self.say(text, Tone::Bad);
+            return Some(Vec::new());
+        };
+        // Only keys change the screen, and any key ended the wait; this is
+        // a guard, not a path.
+        if self.dialog.is_some() || !matches!(self.view, View::Table | View::Detail(_)) {
+            return Some(Vec::new());
+        }
+        Some(match waiting.then {
+            A::Disable => {
+                self.disable_for(&stream);
+                Vec::new()
+            }
+            _ => self.picker_for(&stream),
+        })
+    }
+
+    /// The stream waited for left the fleet: say so instead of waiting on.
+    pub(super) fn forget_gone(&mut self) {
+        let Some(waiting) = &self.describing else {
+            return;
+        };
+        if self.row(&waiting.stream).is_none() {
+            let text = format!("{} no longer exists: nothing to change", waiting.stream);
+            self.describing = None;
+            self.say(text, Tone::Bad);
+        }
+    }
+
+    /// What the status line says while the description is awaited.
+    pub fn describing_line(&self) -> Option<String> {
+        let waiting = self.describing.as_ref()?;
+        Some(format!(
+            "describing {}… {} opens when AWS answers",
+            waiting.stream,
+            what_opens(waiting.then)
+        ))
+    }
+}
+
+fn what_opens(then: UserAction) -> &'static str {
+    match then {
+        A::Disable => "the stop dialog",
+        _ => "the key picker",
+    }
+}

@@ -1,0 +1,274 @@
+//! What firekeeper costs in CloudWatch, counted by the launcher in front of
+//! moto (the metrics of each GetMetricData request): `status` and a running
+//! dashboard over 150 streams ask only for the series that exist, and still
+//! give the same KMS figures.
+//!
+//! moto's ListMetrics ignores `RecentlyActive` and lists every series put in
+//! the region: a superset of what AWS lists, which makes firekeeper ask for
+//! more, never less, so the bounds here hold against AWS too.
+
+// Test code: a failed unwrap is a failed test, which is what it should be.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::{run, stdout_json, Enc, Faults, Sandbox, Seeder};
+use serde_json::Value;
+
+const STREAMS: usize = 150;
+const ERRING: &str = "s-000";
+
+/// 150 DirectPut streams: a third on customer keys, a third on the AWS
+/// owned key, a third unencrypted; one, on a key since disabled, has KMS
+/// errors (12 + 3 in the last half hour).
+async fn seed_fleet(region: &str) -> Seeder {
+    let seed = Seeder::new(region).await;
+    let broken = seed.key(Some("alias/broken")).await;
+    let keys = [
+        seed.key(Some("alias/k1")).await,
+        seed.key(Some("alias/k2")).await,
+        seed.key(None).await,
+    ];
+    for i in 0..STREAMS {
+        let name = format!("s-{i:03}");
+        let enc = match i % 3 {
+            _ if i == 0 => Enc::Customer(&broken),
+            0 => Enc::Customer(&keys[i % keys.len()]),
+            1 => Enc::AwsOwned,
+            _ => Enc::None,
+        };
+        seed.direct_put(&name, enc).await;
+    }
+    seed.disable_key(&broken).await;
+    seed.kms_errors(ERRING, "KMSKeyDisabled", 12.0, 25).await;
+    seed.kms_errors(ERRING, "KMSKeyDisabled", 3.0, 5).await;
+    seed
+}
+
+fn status(sandbox: &Sandbox, region: &str) -> Value {
+    let out = run(sandbox
+        .against_moto(region)
+        .args(["status", "--output", "json", "--window", "3h"]));
+    stdout_json(&out)
+}
+
+/// Each stream's KMS error total, `None` when unknown.
+fn kms_totals(report: &Value) -> Vec<(String, Option<u64>)> {
+    report["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let sums = s["kms_errors"].as_object();
+            let total = sums.map(|m| m.values().map(|v| v.as_u64().unwrap()).sum());
+            (s["name"].as_str().unwrap().to_string(), total)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn status_over_150_streams_asks_for_8_metrics_not_604() {
+    let region = "ap-southeast-7";
+    let faults = Faults::new(region);
+    seed_fleet(region).await;
+    let (before, lists_before) = (faults.metrics_requested(), faults.calls("ListMetrics").0);
+
+    let report = status(&Sandbox::new(), region);
+    let asked = faults.metrics_requested() - before;
+    let lists = faults.calls("ListMetrics").0 - lists_before;
+    eprintln!(
+        "status over {STREAMS} streams: {asked} metrics requested, {lists} ListMetrics calls"
+    );
+    // Before: 4 metrics × 150 streams, and 4 more for the erring stream's
+    // 24 h look back (604). Now: all four of the stream whose key is
+    // disabled, in the window and in the look back.
+    assert!(asked <= 8, "{asked} metrics requested");
+    assert_eq!(report["cloudwatch"]["metrics_requested"], asked);
+    assert_eq!(report["cloudwatch"]["list_metrics_calls"], lists);
+    // Four metric names, with and without RecentlyActive (the look back).
+    assert_eq!(lists, 8);
+
+    let totals = kms_totals(&report);
+    assert_eq!(totals.len(), STREAMS);
+    for (name, total) in totals {
+        let expected = if name == ERRING { 15 } else { 0 };
+        assert_eq!(total, Some(expected), "{name}: known, not unknown");
+    }
+}
+
+#[tokio::test]
+async fn when_list_metrics_fails_the_streams_it_would_clear_are_unknown() {
+    let region = "ap-southeast-6";
+    let faults = Faults::new(region);
+    seed_fleet(region).await;
+    faults.add(serde_json::json!({
+        "service": "monitoring",
+        "operation": "ListMetrics",
+        "fault": "error",
+        "status": 400,
+        "type": "AccessDeniedException",
+        "message": "not allowed: cloudwatch:ListMetrics",
+    }));
+    let report = status(&Sandbox::new(), region);
+    faults.clear();
+    for (name, total) in kms_totals(&report) {
+        if name == ERRING {
+            // Its key is disabled: asked for in full whatever ListMetrics says.
+            assert_eq!(total, Some(15), "{name}");
+        } else {
+            assert_eq!(total, None, "{name} must be unknown, not 0");
+        }
+    }
+    let quiet = report["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "s-001")
+        .unwrap();
+    assert_eq!(quiet["health"], "unknown", "{quiet:#}");
+    let problems = quiet["problems"].to_string();
+    assert!(problems.contains("ListMetrics"), "{problems}");
+}
+
+/// A dashboard in an 80x24 tmux window of its own.
+struct Tmux(String);
+
+impl Tmux {
+    fn run(args: &[&str]) -> std::process::Output {
+        Command::new("tmux").args(args).output().expect("tmux runs")
+    }
+
+    fn start(script: &str) -> Tmux {
+        let t = Tmux(format!("fk-cost-{}", std::process::id()));
+        let started = t.tmux(&["new-session", "-d", "-x", "80", "-y", "24", script]);
+        assert!(started.status.success(), "tmux could not start");
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        let mut all = vec!["-L", &self.0, "-f", "/dev/null"];
+        all.extend(args);
+        Self::run(&all)
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p"]).stdout).into_owned()
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "waited 60 s for {text:?}; the screen shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", k]);
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.tmux(&["kill-server"]);
+    }
+}
+
+/// The binary against moto, in the sandbox's environment, with this config.
+fn dashboard_script(sandbox: &Sandbox, region: &str) -> String {
+    let home = sandbox.dir.path();
+    let config = sandbox.write_config("[refresh]\nmetrics_secs = 15\n");
+    let vars = [
+        format!("PATH='{}'", std::env::var("PATH").unwrap_or_default()),
+        format!("HOME='{}'", home.display()),
+        format!("XDG_CONFIG_HOME='{}'", home.join("config").display()),
+        format!("XDG_DATA_HOME='{}'", home.join("data").display()),
+        format!("XDG_STATE_HOME='{}'", home.join("state").display()),
+        format!("XDG_CACHE_HOME='{}'", home.join("cache").display()),
+        format!("AWS_CONFIG_FILE='{}'", home.join("aws-config").display()),
+        format!(
+            "AWS_SHARED_CREDENTIALS_FILE='{}'",
+            home.join("aws-credentials").display()
+        ),
+        "AWS_EC2_METADATA_DISABLED=true".to_string(),
+        "AWS_ACCESS_KEY_ID=testing".to_string(),
+        "AWS_SECRET_ACCESS_KEY=testing".to_string(),
+        "TERM=xterm-256color".to_string(),
+    ];
+    format!(
+        "env -i {} '{}' --config '{}' --endpoint-url {} --region {region}; echo EXITED $?; sleep 60",
+        vars.join(" "),
+        env!("CARGO_BIN_EXE_firekeeper"),
+        config.display(),
+        common::moto_endpoint(),
+    )
+}
+
+// At the default 60 s, a 4-minute run fetches the metrics 5 times (at 0, 60,
+// ..., 240 s); at 15 s, a minute makes the same 5 fetches, under one
+// ListMetrics listing as well (kept 5 minutes), so the ratio is the same in a
+// quarter of the time. The bound is that of the 4-minute run, 5 % of
+// 4 × 150 × 4, and a minute is what the help needs to estimate a day.
+#[tokio::test]
+async fn a_dashboard_asks_for_under_5_percent_and_agrees_with_status() {
+    let region = "ap-southeast-5";
+    let faults = Faults::new(region);
+    seed_fleet(region).await;
+    let before = faults.metrics_requested();
+
+    let sandbox = Sandbox::new();
+    let tmux = Tmux::start(&dashboard_script(&sandbox, region));
+    tmux.wait_for("150 streams");
+    tmux.wait_for("1 with KMS errors");
+    let started = Instant::now();
+    std::thread::sleep(Duration::from_secs(61));
+    // Only the erring stream in the table: its figure as the dashboard has it.
+    tmux.keys(&["/", "s", "-", "0", "0", "0", "Enter"]);
+    let screen = tmux.wait_for("alias/broken");
+    let row = screen
+        .lines()
+        .find(|l| l.contains(ERRING) && l.contains("alias/broken"))
+        .unwrap_or_else(|| panic!("no row for {ERRING}:\n{screen}"))
+        .to_string();
+    tmux.keys(&["?"]);
+    let help = tmux.wait_for("ListMetrics calls");
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+    let ran = started.elapsed();
+    let asked = faults.metrics_requested() - before;
+    let today = 4 * STREAMS as u64 * 4;
+    eprintln!(
+        "dashboard over {STREAMS} streams, {} s at 15 s: {asked} metrics requested (today: {} a fetch, {today} for 4 minutes)",
+        ran.as_secs(),
+        4 * STREAMS + 4
+    );
+    assert!(
+        asked * 100 <= today * 5,
+        "{asked} metrics requested, more than 5 % of {today}"
+    );
+    assert!(help.contains("(estimate)"), "{help}");
+    assert!(help.contains("$0.01 per 1,000 metrics"), "{help}");
+
+    let report = status(&sandbox, region);
+    let totals = kms_totals(&report);
+    let erring = totals.iter().find(|(n, _)| n == ERRING).unwrap().1.unwrap();
+    assert!(
+        row.split_whitespace().any(|w| w == erring.to_string()),
+        "the dashboard shows {row:?}, status says {erring}"
+    );
+    let with_errors = totals.iter().filter(|(_, t)| *t != Some(0)).count();
+    assert_eq!(with_errors, 1, "{totals:?}");
+}
