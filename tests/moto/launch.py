@@ -1429,10 +1429,94 @@ class RotationPeriods:
         return _respond(start_response, status, headers, body)
 
 
+def _test_certificates(folder):
+    """A certificate authority of the test run's own and a certificate for
+    127.0.0.1 signed by it, as PEM files in `folder`: (ca, cert, key). AWS's
+    endpoints present certificates that chain to public roots; firekeeper
+    trusts the platform's roots (SSL_CERT_FILE points it at this CA), so the
+    HTTPS path is tested as it runs against AWS, verification included."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    later = now + datetime.timedelta(days=2)
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("firekeeper test CA"))
+        .issuer_name(name("firekeeper test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(later)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True, content_commitment=False, key_encipherment=False,
+                data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                crl_sign=True, encipher_only=False, decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(later)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    os.makedirs(folder, exist_ok=True)
+    paths = [os.path.join(folder, f) for f in ("ca.pem", "cert.pem", "key.pem")]
+    pem = serialization.Encoding.PEM
+    for path, data in zip(
+        paths,
+        [
+            ca.public_bytes(pem),
+            cert.public_bytes(pem),
+            key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        ],
+    ):
+        with open(path, "wb") as f:
+            f.write(data)
+    return paths
+
+
 def main():
     port = int(sys.argv[1])
     moto = RotationPeriods(CborAdapter(DomainDispatcherApplication(create_backend_app)))
     app = FaultInjector(TrailLayer(moto, Trail()), FaultTable())
+    if len(sys.argv) > 3:
+        # The same server over HTTPS on a second port: firekeeper's one TLS
+        # stack (rustls, hyper 1) is the one that talks to AWS.
+        tls_port, folder = int(sys.argv[2]), sys.argv[3]
+        _, cert, key = _test_certificates(folder)
+        threading.Thread(
+            target=run_simple,
+            args=("127.0.0.1", tls_port, app),
+            kwargs=dict(
+                threaded=True, use_reloader=False, use_debugger=False, ssl_context=(cert, key)
+            ),
+            daemon=True,
+        ).start()
     # threaded: a request held by a fault must never hold up the others.
     run_simple("127.0.0.1", port, app, threaded=True, use_reloader=False, use_debugger=False)
 
