@@ -12,9 +12,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::tmux::{script, Tmux};
 use common::{run, stdout_json, Enc, Faults, Sandbox, Seeder};
 use serde_json::Value;
 
@@ -133,87 +133,20 @@ async fn when_list_metrics_fails_the_streams_it_would_clear_are_unknown() {
     assert!(problems.contains("ListMetrics"), "{problems}");
 }
 
-/// A dashboard in an 80x24 tmux window of its own.
-struct Tmux(String);
-
-impl Tmux {
-    fn run(args: &[&str]) -> std::process::Output {
-        Command::new("tmux").args(args).output().expect("tmux runs")
-    }
-
-    fn start(script: &str) -> Tmux {
-        let t = Tmux(format!("fk-cost-{}", std::process::id()));
-        let started = t.tmux(&["new-session", "-d", "-x", "80", "-y", "24", script]);
-        assert!(started.status.success(), "tmux could not start");
-        t
-    }
-
-    fn tmux(&self, args: &[&str]) -> std::process::Output {
-        let mut all = vec!["-L", &self.0, "-f", "/dev/null"];
-        all.extend(args);
-        Self::run(&all)
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p"]).stdout).into_owned()
-    }
-
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "waited 60 s for {text:?}; the screen shows:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.tmux(&["send-keys", k]);
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        self.tmux(&["kill-server"]);
-    }
-}
-
-/// The binary against moto, in the sandbox's environment, with this config.
+/// The binary against moto with metrics fetched every 15 s, in a tmux window.
 fn dashboard_script(sandbox: &Sandbox, region: &str) -> String {
-    let home = sandbox.dir.path();
     let config = sandbox.write_config("[refresh]\nmetrics_secs = 15\n");
-    let vars = [
-        format!("PATH='{}'", std::env::var("PATH").unwrap_or_default()),
-        format!("HOME='{}'", home.display()),
-        format!("XDG_CONFIG_HOME='{}'", home.join("config").display()),
-        format!("XDG_DATA_HOME='{}'", home.join("data").display()),
-        format!("XDG_STATE_HOME='{}'", home.join("state").display()),
-        format!("XDG_CACHE_HOME='{}'", home.join("cache").display()),
-        format!("AWS_CONFIG_FILE='{}'", home.join("aws-config").display()),
-        format!(
-            "AWS_SHARED_CREDENTIALS_FILE='{}'",
-            home.join("aws-credentials").display()
+    script(
+        sandbox,
+        &[
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ],
+        &format!(
+            "--config '{}' --endpoint-url {} --region {region}",
+            config.display(),
+            common::moto_endpoint()
         ),
-        "AWS_EC2_METADATA_DISABLED=true".to_string(),
-        "AWS_ACCESS_KEY_ID=testing".to_string(),
-        "AWS_SECRET_ACCESS_KEY=testing".to_string(),
-        "TERM=xterm-256color".to_string(),
-    ];
-    format!(
-        "env -i {} '{}' --config '{}' --endpoint-url {} --region {region}; echo EXITED $?; sleep 60",
-        vars.join(" "),
-        env!("CARGO_BIN_EXE_firekeeper"),
-        config.display(),
-        common::moto_endpoint(),
     )
 }
 
@@ -231,22 +164,22 @@ async fn a_dashboard_asks_for_under_5_percent_and_agrees_with_status() {
 
     let sandbox = Sandbox::new();
     let tmux = Tmux::start(&dashboard_script(&sandbox, region));
-    tmux.wait_for("150 streams");
-    tmux.wait_for("1 with KMS errors");
+    tmux.wait_within("150 streams", 60);
+    tmux.wait_within("1 with KMS errors", 60);
     let started = Instant::now();
     std::thread::sleep(Duration::from_secs(61));
     // Only the erring stream in the table: its figure as the dashboard has it.
     tmux.keys(&["/", "s", "-", "0", "0", "0", "Enter"]);
-    let screen = tmux.wait_for("alias/broken");
+    let screen = tmux.wait_within("alias/broken", 60);
     let row = screen
         .lines()
         .find(|l| l.contains(ERRING) && l.contains("alias/broken"))
         .unwrap_or_else(|| panic!("no row for {ERRING}:\n{screen}"))
         .to_string();
     tmux.keys(&["?"]);
-    let help = tmux.wait_for("ListMetrics calls");
+    let help = tmux.wait_within("ListMetrics calls", 60);
     tmux.keys(&["q"]);
-    tmux.wait_for("EXITED 0");
+    tmux.wait_within("EXITED 0", 60);
     let ran = started.elapsed();
     let asked = faults.metrics_requested() - before;
     let today = 4 * STREAMS as u64 * 4;
