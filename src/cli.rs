@@ -22,12 +22,14 @@ pub struct Cli {
     pub demo_streams: Option<u32>,
 
     /// AWS profile from the shared config and credentials files (as in the aws CLI; AWS_PROFILE works too).
-    #[arg(long, global = true, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
-    pub profile: Option<String>,
+    /// Repeat it, or give a comma list, to watch several accounts (also `[aws] profiles`).
+    #[arg(long = "profile", global = true, value_name = "NAME", value_delimiter = ',', value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub profiles: Vec<String>,
 
-    /// AWS region (as in the aws CLI; AWS_REGION works too).
-    #[arg(long, global = true, value_name = "REGION", value_parser = endpoint::region)]
-    pub region: Option<String>,
+    /// AWS region (as in the aws CLI; AWS_REGION works too). Repeat it, or
+    /// give a comma list, to watch several regions (also `[aws] regions`).
+    #[arg(long = "region", global = true, value_name = "REGION", value_delimiter = ',', value_parser = endpoint::region)]
+    pub regions: Vec<String>,
 
     /// Send every AWS call to this endpoint instead (as in the aws CLI; AWS_ENDPOINT_URL works too).
     #[arg(long, global = true, value_name = "URL", value_parser = endpoint::url)]
@@ -221,6 +223,26 @@ mod tests {
         assert!(err.to_string().contains("'2h'"), "{err}");
         let err = Cli::try_parse_from(["firekeeper", "--demo-streams", "20000"]).unwrap_err();
         assert!(err.to_string().contains("20000"), "{err}");
+    }
+
+    #[test]
+    fn regions_and_profiles_repeat_or_come_as_comma_lists() {
+        let cli = Cli::try_parse_from([
+            "firekeeper",
+            "status",
+            "--region",
+            "us-east-1,eu-west-1",
+            "--region",
+            "ap-south-1",
+            "--profile",
+            "prod,staging",
+        ])
+        .unwrap();
+        assert_eq!(cli.regions, ["us-east-1", "eu-west-1", "ap-south-1"]);
+        assert_eq!(cli.profiles, ["prod", "staging"]);
+        let err =
+            Cli::try_parse_from(["firekeeper", "--region", "us-east-1,,eu-west-1"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2, "{err}");
     }
 
     #[test]

@@ -106,8 +106,55 @@ section!(
         describe_concurrency: Concurrency,
         list_page_size: PageSize,
         call_timeout_secs: CallTimeout,
+        regions: Regions,
+        profiles: Profiles,
     }
 );
+
+/// `[aws] regions`: the regions to watch when `--region` is not given, each
+/// a region name as `--region` takes it, none twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Regions(pub Vec<String>);
+
+/// `[aws] profiles`: the profiles (accounts) to watch when `--profile` is
+/// not given, none empty, none twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Profiles(pub Vec<String>);
+
+/// A list of names, each passing `check`, none twice: the message names
+/// the offending one.
+fn names<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    check: fn(&str) -> Result<String, String>,
+) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<String>::deserialize(d)?;
+    for (i, name) in list.iter().enumerate() {
+        check(name).map_err(|why| de::Error::custom(format!("'{name}': {why}")))?;
+        if list[..i].contains(name) {
+            return Err(de::Error::custom(format!("'{name}' is listed twice")));
+        }
+    }
+    Ok(list)
+}
+
+impl<'de> Deserialize<'de> for Regions {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        names(d, crate::cloud::endpoint::region).map(Regions)
+    }
+}
+
+impl<'de> Deserialize<'de> for Profiles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let profile = |name: &str| {
+            if name.trim().is_empty() {
+                Err("a profile name cannot be empty".to_string())
+            } else {
+                Ok(name.to_string())
+            }
+        };
+        names(d, profile).map(Profiles)
+    }
+}
 
 section!(
     Status,

@@ -10,6 +10,7 @@ pub mod cloud;
 pub mod config;
 pub mod crash;
 pub mod dashboard;
+pub mod estate;
 pub mod fleet;
 pub mod health;
 pub mod inventory;

@@ -21,6 +21,7 @@ use firekeeper::cloud::KeyRef;
 use firekeeper::cloud::{Cloud, Paced};
 use firekeeper::config::Config;
 use firekeeper::dashboard;
+use firekeeper::estate::{self, Target, TargetInfo};
 use firekeeper::health::Health;
 use firekeeper::journal::{self, Sharing};
 use firekeeper::quota::Ledger;
@@ -123,7 +124,7 @@ async fn move_off(
     new: &str,
     confirm: &ConfirmArgs,
 ) -> anyhow::Result<ExitCode> {
-    let cloud = connect(cli, config).await?;
+    let cloud = connect_one(cli, config).await?;
     let ctx = change_context(cli, config, cloud.as_ref()).await?;
     let code = change::moving::run(
         cloud.as_ref(),
@@ -183,7 +184,7 @@ async fn key(cli: &Cli, config: &Config, command: &KeyCommand) -> anyhow::Result
         }
         KeyCommand::AutoRotation { key, confirm, .. } => (key, KeyChange::AutoOff, confirm),
     };
-    let cloud = connect(cli, config).await?;
+    let cloud = connect_one(cli, config).await?;
     let ctx = change_context(cli, config, cloud.as_ref()).await?;
     let concurrency = config.aws.describe_concurrency.0;
     let code =
@@ -201,11 +202,11 @@ async fn dashboard(
     if cli.no_color || no_color {
         config.ui.color = false;
     }
-    let cloud: Arc<dyn Cloud> = connect(cli, &config).await?.into();
+    let cloud: Arc<dyn Cloud> = connect_one(cli, &config).await?.into();
     let context = DashboardContext {
         account: None,
         region: cloud.region().to_string(),
-        profile: profile(cli),
+        profile: profile(cli, &config),
         demo: cli.demo,
         endpoint: endpoint(cli),
         read_only: cli.read_only || config.read_only,
@@ -239,7 +240,7 @@ async fn dashboard(
 }
 
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let cloud = connect(cli, config).await?;
+    let cloud = connect_one(cli, config).await?;
     let ledger = ledger(cli, config);
     let window = args.window.or(cli.window).unwrap_or(config.status.window);
     let report = status::gather(cloud.as_ref(), config, window, &args.streams, &ledger).await?;
@@ -299,7 +300,7 @@ async fn change(
     request: Request,
     confirm: &ConfirmArgs,
 ) -> anyhow::Result<ExitCode> {
-    let cloud = connect(cli, config).await?;
+    let cloud = connect_one(cli, config).await?;
     let ctx = change_context(cli, config, cloud.as_ref()).await?;
     let account = ctx.account.clone().unwrap_or_default();
     // How many streams already use a key: known from the dashboard's last
@@ -310,7 +311,7 @@ async fn change(
         .map(|dir| {
             Cache::new(
                 dir,
-                profile(cli).as_deref(),
+                profile(cli, config).as_deref(),
                 cloud.region(),
                 endpoint(cli).as_deref(),
             )
@@ -333,9 +334,11 @@ async fn change(
     Ok(ExitCode::from(code))
 }
 
-fn profile(cli: &Cli) -> Option<String> {
-    cli.profile
-        .clone()
+/// The profile of a single-target command.
+fn profile(cli: &Cli, config: &Config) -> Option<String> {
+    targets(cli, config)
+        .first()
+        .and_then(|t| t.profile.clone())
         .or_else(|| std::env::var("AWS_PROFILE").ok())
 }
 
@@ -368,7 +371,9 @@ fn check_environment(cli: &Cli) -> Result<(), Usage> {
         .into_iter()
         .find(|name| std::env::var_os(name).is_some());
     match region_var {
-        Some(name) if cli.region.is_none() => check_var(name, firekeeper::cloud::endpoint::region),
+        Some(name) if cli.regions.is_empty() => {
+            check_var(name, firekeeper::cloud::endpoint::region)
+        }
         _ => Ok(()),
     }
 }
@@ -397,9 +402,10 @@ fn audit_log(cli: &Cli) -> anyhow::Result<AuditLog> {
         .ok_or_else(|| anyhow::anyhow!("no home directory to keep the audit log in"))
 }
 
-/// The cloud to talk to: the simulator for `--demo`, else AWS; either way paced
-/// to the configured Firehose and CloudTrail budgets.
-async fn connect(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
+/// The cloud to talk to for one target: the simulator for `--demo`, else
+/// AWS; either way paced to the configured Firehose and CloudTrail budgets,
+/// which AWS counts per account and region, so each target has its own.
+async fn connect(cli: &Cli, config: &Config, target: &Target) -> anyhow::Result<Box<dyn Cloud>> {
     let per_second =
         NonZeroU32::new(config.aws.firehose_calls_per_second.0).unwrap_or(NonZeroU32::MIN);
     let history = NonZeroU32::new(config.cloudtrail.calls_per_second.0).unwrap_or(NonZeroU32::MIN);
@@ -408,18 +414,122 @@ async fn connect(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
         if let Some(n) = cli.demo_streams {
             scenario = scenario.scaled(n as usize);
         }
-        let sim = SimCloud::new(scenario);
+        let targets = targets(cli, config);
+        let account = targets
+            .iter()
+            .filter_map(|t| t.profile.as_ref())
+            .position(|p| Some(p) == target.profile.as_ref())
+            .unwrap_or(0);
+        let region = target
+            .region
+            .clone()
+            .unwrap_or_else(|| scenario.region.clone());
+        let sim = SimCloud::new(scenario.in_target(&region, account));
         return Ok(Box::new(Paced::new(sim, per_second, history)));
     }
     check_environment(cli)?;
     let conn = Connection {
-        profile: cli.profile.clone(),
-        region: cli.region.clone(),
+        profile: target.profile.clone(),
+        region: target.region.clone(),
         endpoint_url: cli.endpoint_url.clone(),
         call_timeout: std::time::Duration::from_secs(config.aws.call_timeout_secs.0),
     };
     let aws = AwsCloud::connect(&conn).await?;
     Ok(Box::new(Paced::new(aws, per_second, history)))
+}
+
+/// The targets asked for: every profile in every region, flags first.
+fn targets(cli: &Cli, config: &Config) -> Vec<Target> {
+    estate::targets(&cli.profiles, &cli.regions, config)
+}
+
+/// One target connected, or why it could not be.
+struct Connected {
+    info: TargetInfo,
+    cloud: anyhow::Result<Box<dyn Cloud>>,
+}
+
+/// Every target, connected at once: one that cannot be (no credentials, no
+/// region) is reported with its error, and does not hold back the others.
+/// With a single target its error is the command's, as it always was.
+async fn connect_all(cli: &Cli, config: &Config) -> anyhow::Result<Vec<Connected>> {
+    let targets = targets(cli, config);
+    if targets.len() == 1 {
+        let cloud = connect(cli, config, &targets[0]).await?;
+        let info = info_of(cli, &targets[0], Some(cloud.region()), false);
+        return Ok(vec![Connected {
+            info,
+            cloud: Ok(cloud),
+        }]);
+    }
+    check_environment(cli)?;
+    let many = estate::many_profiles(&targets);
+    let clouds = futures::future::join_all(targets.iter().map(|t| connect(cli, config, t))).await;
+    let mut out: Vec<Connected> = Vec::new();
+    for (target, cloud) in targets.iter().zip(clouds) {
+        let region = cloud.as_ref().ok().map(|c| c.region().to_string());
+        let mut info = info_of(cli, target, region.as_deref(), many);
+        if let Err(e) = &cloud {
+            info.error = Some(one_line(e));
+        }
+        // Two profiles of one region resolving to the same place would list
+        // every stream twice: the second is left out, and says why.
+        if out.iter().any(|o| o.info.label == info.label) {
+            continue;
+        }
+        out.push(Connected { info, cloud });
+    }
+    Ok(out)
+}
+
+fn info_of(cli: &Cli, target: &Target, region: Option<&str>, many: bool) -> TargetInfo {
+    let profile = target.profile.clone().or_else(|| {
+        (!cli.demo)
+            .then(|| std::env::var("AWS_PROFILE").ok())
+            .flatten()
+    });
+    let region = region.map(str::to_string).or_else(|| target.region.clone());
+    TargetInfo {
+        label: estate::label(
+            profile.as_deref(),
+            region.as_deref().unwrap_or("no region"),
+            many,
+        ),
+        profile,
+        account: None,
+        region,
+        error: None,
+    }
+}
+
+/// The one target a change acts on: with several configured, the user
+/// must pick one, and is told how.
+async fn connect_one(cli: &Cli, config: &Config) -> anyhow::Result<Box<dyn Cloud>> {
+    let targets = targets(cli, config);
+    if let [target] = targets.as_slice() {
+        return connect(cli, config, target).await;
+    }
+    let names: Vec<String> = targets
+        .iter()
+        .map(|t| {
+            let region = t.region.as_deref().unwrap_or("its region");
+            match &t.profile {
+                Some(p) => format!("{p} in {region}"),
+                None => region.to_string(),
+            }
+        })
+        .collect();
+    Err(Usage(format!(
+        "a change acts on one account and region, and {} are configured ({}): pick one with --region{}",
+        targets.len(),
+        names.join(", "),
+        if estate::many_profiles(&targets) {
+            " and --profile"
+        } else {
+            ""
+        }
+    ))
+    .into())
 }
 
 /// The demo's account starts afresh every run, so its ledger lives in memory.

@@ -182,6 +182,60 @@ impl Scenario {
         toml::from_str(BUILTIN).expect("assets/demo-scenario.toml is valid")
     }
 
+    /// The scenario as seen in `region` of the `account`-th simulated account
+    /// (0: the scenario's own), for a demo of several targets. Each copy has
+    /// keys of its own (KMS key ids are unique across regions and accounts),
+    /// and a key the scenario puts in another region stays in another one.
+    pub fn in_target(mut self, region: &str, account: usize) -> Scenario {
+        let home = std::mem::replace(&mut self.region, region.to_string());
+        if home == region && account == 0 {
+            return self;
+        }
+        if account > 0 {
+            let n: u64 = self.account.parse().unwrap_or(0);
+            self.account = format!(
+                "{:012}",
+                (n + account as u64 * 111_111_111) % 1_000_000_000_000
+            );
+        }
+        // FNV-1a: the same ids every run, so a cache of the demo is never
+        // confused by keys that changed name.
+        let hash = format!("{region}/{account}")
+            .bytes()
+            .fold(0x811c_9dc5_u32, |h, b| {
+                (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+            });
+        let tag = format!("{:04x}", hash & 0xffff);
+        let rename = |id: &str| -> String {
+            let keep = id.len().saturating_sub(4);
+            format!("{}{tag}", &id[..keep])
+        };
+        let ids: Vec<String> = self.keys.iter().map(|k| k.id.clone()).collect();
+        let map = |key: &mut Option<String>| {
+            if let Some(k) = key.as_mut() {
+                if ids.contains(k) {
+                    *k = rename(k);
+                }
+            }
+        };
+        for k in &mut self.keys {
+            k.id = rename(&k.id);
+            if k.region.as_deref() == Some(region) {
+                k.region = Some(home.clone());
+            }
+            if k.replica_of.as_deref() == Some(region) {
+                k.replica_of = Some(home.clone());
+            }
+        }
+        for st in &mut self.streams {
+            map(&mut st.key);
+        }
+        for c in &mut self.calls {
+            map(&mut c.key);
+        }
+        self
+    }
+
     /// The scenario with exactly `count` streams: the first of the shipped ones,
     /// then generated streams in a realistic mix.
     pub fn scaled(mut self, count: usize) -> Scenario {
