@@ -16,9 +16,11 @@ use crate::cache::Cache;
 use crate::change;
 use crate::cloud::Cloud;
 use crate::config::Config;
+use crate::estate::merge::Merger;
+use crate::estate::TargetInfo;
 use crate::model::Window;
 use crate::terminal::{Guard, Term};
-use crate::worker::WorkerCommand;
+use crate::worker::{DataEvent, WorkerCommand};
 use crate::{ui, worker};
 
 /// How often the fleet is written to the cache while the dashboard runs.
@@ -29,15 +31,27 @@ pub struct Options {
     pub started: std::time::Instant,
     pub context: DashboardContext,
     pub window: Window,
+}
+
+/// One target of the dashboard: its client and change context, when it
+/// could be connected, and where its fleet is cached.
+pub struct Lane {
+    pub info: TargetInfo,
+    pub cloud: Option<(Arc<dyn Cloud>, change::ChangeContext)>,
     pub cache: Option<Cache>,
 }
 
-pub async fn run(
-    cloud: Arc<dyn Cloud>,
-    config: &Config,
-    changes: change::ChangeContext,
-    options: Options,
-) -> anyhow::Result<u8> {
+/// The workers' ends: one command channel per target (none for a target
+/// that could not be connected), their events tagged with the target, and
+/// the merger between them and the app.
+struct Wires {
+    merger: Merger,
+    commands: Vec<Option<mpsc::UnboundedSender<WorkerCommand>>>,
+    events: mpsc::UnboundedReceiver<(usize, DataEvent)>,
+    caches: Vec<Option<Cache>>,
+}
+
+pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow::Result<u8> {
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         anyhow::bail!(
             "the dashboard needs a terminal; for scripts and pipes use `firekeeper status` (add --output json)"
@@ -45,38 +59,65 @@ pub async fn run(
     }
     let mut app = App::new(options.context, config, options.window, Utc::now());
     app.log_file = crate::crash::log_file().map(Into::into);
-    if let Some(cache) = options.cache.clone() {
-        if let Ok(Some(snap)) = tokio::task::spawn_blocking(move || cache.load()).await {
-            app.restore(snap);
-        }
+    let targets = lanes
+        .iter()
+        .map(|l| (l.info.clone(), l.cloud.is_some()))
+        .collect();
+    let mut merger = Merger::new(targets, options.window);
+    if !merger.single() {
+        app.targets = merger.targets();
     }
-    let (command_tx, command_rx) = mpsc::unbounded_channel();
-    let (event_tx, mut event_rx) = mpsc::unbounded_channel();
-    let worker = tokio::spawn(worker::run(
-        cloud,
-        changes,
-        worker::Settings::from_config(config),
-        options.window,
-        command_rx,
-        event_tx,
-    ));
+    let caches: Vec<Option<Cache>> = lanes.iter().map(|l| l.cache.clone()).collect();
+    restore(&mut app, &mut merger, &caches).await;
+
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let mut commands = Vec::new();
+    let mut workers = Vec::new();
+    for (i, lane) in lanes.into_iter().enumerate() {
+        let Some((cloud, changes)) = lane.cloud else {
+            commands.push(None);
+            continue;
+        };
+        let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        commands.push(Some(command_tx));
+        workers.push(tokio::spawn(worker::run(
+            cloud,
+            changes,
+            worker::Settings::from_config(config),
+            options.window,
+            command_rx,
+            tx,
+        )));
+        let tagged = event_tx.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                if tagged.send((i, ev)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(event_tx);
+    let mut wires = Wires {
+        merger,
+        commands,
+        events: event_rx,
+        caches,
+    };
 
     let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
-    let result = event_loop(
-        options.started,
-        &mut terminal,
-        &mut app,
-        &command_tx,
-        &mut event_rx,
-        options.cache.as_ref(),
-    )
-    .await;
+    let result = event_loop(options.started, &mut terminal, &mut app, &mut wires).await;
     drop(guard);
     // Aborting drops a change still being followed, which audits it as left
     // unfinished; waiting here makes sure that line is written before exit.
-    worker.abort();
-    let _ = worker.await;
-    if let Some(saving) = options.cache.as_ref().and_then(|c| save_cache(c, &app)) {
+    for worker in &workers {
+        worker.abort();
+    }
+    for worker in workers {
+        let _ = worker.await;
+    }
+    for saving in save_caches(&wires, &app) {
         let _ = saving.await;
     }
     let code = result?;
@@ -107,10 +148,31 @@ impl Turn {
     }
 }
 
-/// Where the fleet is cached and when it was last written, to write it once
-/// a minute while the dashboard runs.
-struct CacheTimer<'a> {
-    cache: Option<&'a Cache>,
+/// The fleet of every target's cache, shown until the cloud answers.
+async fn restore(app: &mut App, merger: &mut Merger, caches: &[Option<Cache>]) {
+    let mut snaps = Vec::new();
+    for (i, cache) in caches.iter().enumerate() {
+        let Some(cache) = cache.clone() else {
+            continue;
+        };
+        if let Ok(Some(snap)) = tokio::task::spawn_blocking(move || cache.load()).await {
+            snaps.push((i, snap));
+        }
+    }
+    if merger.single() {
+        if let Some((_, snap)) = snaps.pop() {
+            app.restore(snap);
+        }
+    } else if let Some(snap) = merger.restore(snaps) {
+        app.restore(snap);
+        // Each target has its own account; the header names them.
+        app.context.account = None;
+    }
+}
+
+/// When the fleet was last written to the caches, to write it once a
+/// minute while the dashboard runs.
+struct CacheTimer {
     last: tokio::time::Instant,
 }
 
@@ -118,31 +180,28 @@ async fn event_loop(
     started: std::time::Instant,
     terminal: &mut Term,
     app: &mut App,
-    commands: &mpsc::UnboundedSender<WorkerCommand>,
-    events: &mut mpsc::UnboundedReceiver<worker::DataEvent>,
-    cache: Option<&Cache>,
+    wires: &mut Wires,
 ) -> anyhow::Result<u8> {
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut saving = CacheTimer {
-        cache,
         last: tokio::time::Instant::now(),
     };
-    first_frame(started, terminal, app, commands)?;
+    first_frame(started, terminal, app, wires)?;
     // The exit code: 0 for a quit, 128 + the signal's number for a signal,
     // as shells and supervisors expect.
     let mut code = 0;
     loop {
         let turn = tokio::select! {
             ev = input.next() => on_input(app, ev),
-            Some(ev) = events.recv() => on_data(app, ev, events),
-            _ = tick.tick() => on_tick(app, &mut saving),
+            Some(ev) = wires.events.recv() => on_data(app, ev, wires),
+            _ = tick.tick() => on_tick(app, &mut saving, wires),
             _ = term.recv() => stop(app, &mut code, libc::SIGTERM),
             _ = hup.recv() => stop(app, &mut code, libc::SIGHUP),
         };
-        send(commands, turn.commands);
+        send(wires, turn.commands);
         if app.quit {
             return Ok(code);
         }
@@ -158,11 +217,11 @@ fn first_frame(
     started: std::time::Instant,
     terminal: &mut Term,
     app: &mut App,
-    commands: &mpsc::UnboundedSender<WorkerCommand>,
+    wires: &mut Wires,
 ) -> anyhow::Result<()> {
     let test_panic = crate::crash::test_panic_asked("dashboard");
     let size = terminal.size()?;
-    send(commands, fit(app, size.width, size.height));
+    send(wires, fit(app, size.width, size.height));
     terminal.draw(|f| ui::render(f, app))?;
     tracing::info!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -198,32 +257,26 @@ fn on_input(app: &mut App, ev: Option<std::io::Result<Event>>) -> Turn {
     }
 }
 
-/// Takes everything the worker has already sent, to draw once for all of it.
-fn on_data(
-    app: &mut App,
-    first: worker::DataEvent,
-    events: &mut mpsc::UnboundedReceiver<worker::DataEvent>,
-) -> Turn {
+/// Takes everything the workers have already sent, merged, to draw once
+/// for all of it.
+fn on_data(app: &mut App, first: (usize, DataEvent), wires: &mut Wires) -> Turn {
     let mut turn = Turn::default();
     let mut next = Some(first);
-    while let Some(ev) = next {
-        let (changed, more) = app.apply(ev);
-        turn.redraw |= changed;
-        turn.commands.extend(more);
-        next = events.try_recv().ok();
+    while let Some((lane, ev)) = next {
+        for ev in wires.merger.apply(lane, ev) {
+            let (changed, more) = app.apply(ev);
+            turn.redraw |= changed;
+            turn.commands.extend(more);
+        }
+        next = wires.events.try_recv().ok();
     }
     turn
 }
 
-fn on_tick(app: &mut App, saving: &mut CacheTimer) -> Turn {
+fn on_tick(app: &mut App, saving: &mut CacheTimer, wires: &Wires) -> Turn {
     let redraw = app.tick(Utc::now());
-    if let Some(cache) = saving
-        .cache
-        .filter(|_| saving.last.elapsed() >= CACHE_EVERY)
-    {
-        if save_cache(cache, app).is_some() {
-            saving.last = tokio::time::Instant::now();
-        }
+    if saving.last.elapsed() >= CACHE_EVERY && !save_caches(wires, app).is_empty() {
+        saving.last = tokio::time::Instant::now();
     }
     Turn {
         commands: Vec::new(),
@@ -237,22 +290,58 @@ fn stop(app: &mut App, code: &mut u8, signal: i32) -> Turn {
     Turn::default()
 }
 
-/// Writes the fleet to the cache on a blocking thread, once something was
-/// learned from AWS; the handle ends when it is written.
-fn save_cache(cache: &Cache, app: &App) -> Option<tokio::task::JoinHandle<()>> {
-    let account = app.context.account.as_deref()?;
-    app.last_refresh?;
-    let snap = cache.snapshot(account, app.saved());
-    let cache = cache.clone();
-    Some(tokio::task::spawn_blocking(move || {
-        if let Err(e) = cache.write(&snap) {
-            tracing::warn!("cannot save the cache: {e}");
+/// Writes each target's fleet to its cache on a blocking thread, once
+/// something was learned from AWS; the handles end when they are written.
+fn save_caches(wires: &Wires, app: &App) -> Vec<tokio::task::JoinHandle<()>> {
+    if app.last_refresh.is_none() {
+        return Vec::new();
+    }
+    let mut snaps = Vec::new();
+    for (i, cache) in wires.caches.iter().enumerate() {
+        let Some(cache) = cache else {
+            continue;
+        };
+        if wires.merger.single() {
+            if let Some(account) = app.context.account.as_deref() {
+                snaps.push((cache.clone(), cache.snapshot(account, app.saved())));
+            }
+            continue;
         }
-    }))
+        let Some(own) = wires
+            .merger
+            .saved_for(i, &app.rows, &app.metrics, &app.outages)
+        else {
+            continue;
+        };
+        let keys = wires.merger.keys_of(i).cloned().unwrap_or_default();
+        let saved = crate::cache::Saved {
+            rows: &own.rows,
+            keys: &keys,
+            window: app.window,
+            metrics: &own.metrics,
+            outages: &own.outages,
+        };
+        snaps.push((cache.clone(), cache.snapshot(&own.account, saved)));
+    }
+    snaps
+        .into_iter()
+        .map(|(cache, snap)| {
+            tokio::task::spawn_blocking(move || {
+                if let Err(e) = cache.write(&snap) {
+                    tracing::warn!("cannot save the cache: {e}");
+                }
+            })
+        })
+        .collect()
 }
 
-fn send(commands: &mpsc::UnboundedSender<WorkerCommand>, out: Vec<WorkerCommand>) {
+/// Each command to the worker of the target it is about.
+fn send(wires: &mut Wires, out: Vec<WorkerCommand>) {
     for c in out {
-        let _ = commands.send(c);
+        for (lane, c) in wires.merger.route(c) {
+            if let Some(Some(tx)) = wires.commands.get(lane) {
+                let _ = tx.send(c);
+            }
+        }
     }
 }

@@ -67,7 +67,7 @@ pub fn many_profiles(targets: &[Target]) -> bool {
 }
 
 /// What is known of a target, for the header, the columns and `status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TargetInfo {
     pub profile: Option<String>,
     /// From STS, once it answered.
@@ -80,6 +80,10 @@ pub struct TargetInfo {
     /// The region, or `profile/region`: what qualified names end with.
     #[serde(skip)]
     pub label: String,
+    /// Whether its credentials are temporary, for the 6-hour rule of its
+    /// changes; the dashboard learns it from the target's worker.
+    #[serde(skip)]
+    pub credentials: Option<crate::cloud::CredentialFacts>,
 }
 
 /// The separator of a qualified name.
@@ -109,13 +113,13 @@ mod tests {
 
     fn config(regions: &[&str], profiles: &[&str]) -> Config {
         let mut c = Config::builtin();
-        c.aws.regions.0 = regions.iter().map(|s| s.to_string()).collect();
-        c.aws.profiles.0 = profiles.iter().map(|s| s.to_string()).collect();
+        c.aws.regions.0 = regions.iter().map(ToString::to_string).collect();
+        c.aws.profiles.0 = profiles.iter().map(ToString::to_string).collect();
         c
     }
 
     fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+        list.iter().map(ToString::to_string).collect()
     }
 
     #[test]

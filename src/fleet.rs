@@ -125,7 +125,10 @@ impl<'a> Knowledge<'a> {
     pub fn quota_of(&self, name: &str) -> Result<Quota, &'a str> {
         match self.quotas {
             Quotas::Missing(why) => Err(why),
-            Quotas::Loaded(book) => Ok(book.quota(name)),
+            Quotas::Loaded(book) => match book.unread(name) {
+                Some(why) => Err(why),
+                None => Ok(book.quota(name)),
+            },
         }
     }
 

@@ -202,40 +202,57 @@ async fn dashboard(
     if cli.no_color || no_color {
         config.ui.color = false;
     }
-    let cloud: Arc<dyn Cloud> = connect_one(cli, &config).await?.into();
+    let connected = connect_all(cli, &config).await?;
+    let read_only = cli.read_only || config.read_only;
+    let cache_dir = (!cli.demo).then(Cache::default_dir).flatten();
+    let audit = audit_log(cli)?;
+    let ledger = ledger(cli, &config);
+    let mut lanes = Vec::new();
+    for Connected { info, cloud } in connected {
+        let cloud: Option<Arc<dyn Cloud>> = cloud.ok().map(Into::into);
+        let cache = cache_dir.clone().zip(cloud.as_ref()).map(|(dir, c)| {
+            Cache::new(
+                dir,
+                info.profile.as_deref(),
+                c.region(),
+                endpoint(cli).as_deref(),
+            )
+        });
+        // Each target its own ledger scope (its account and region, once
+        // STS names it) and CloudTrail reader; one ledger file and audit log.
+        let cloud = cloud.map(|cloud| {
+            let changes = change::ChangeContext {
+                account: None,
+                caller: None,
+                region: cloud.region().to_string(),
+                ledger: ledger.clone(),
+                trail: Trail::from_config(&config),
+                audit: audit.clone(),
+                read_only,
+                stop: Default::default(),
+            };
+            (cloud, changes)
+        });
+        lanes.push(dashboard::Lane { info, cloud, cache });
+    }
+    let region = match lanes.as_slice() {
+        [one] => one.info.region.clone().unwrap_or_default(),
+        many => format!("{} targets", many.len()),
+    };
     let context = DashboardContext {
         account: None,
-        region: cloud.region().to_string(),
+        region,
         profile: profile(cli, &config),
         demo: cli.demo,
         endpoint: endpoint(cli),
-        read_only: cli.read_only || config.read_only,
+        read_only,
     };
-    let cache = (!cli.demo).then(Cache::default_dir).flatten().map(|dir| {
-        Cache::new(
-            dir,
-            context.profile.as_deref(),
-            &context.region,
-            context.endpoint.as_deref(),
-        )
-    });
     let options = dashboard::Options {
         started,
         context,
         window: cli.window.unwrap_or(config.status.window),
-        cache,
     };
-    let changes = change::ChangeContext {
-        account: None,
-        caller: None,
-        region: cloud.region().to_string(),
-        ledger: ledger(cli, &config),
-        trail: Trail::from_config(&config),
-        audit: audit_log(cli)?,
-        read_only: cli.read_only || config.read_only,
-        stop: Default::default(),
-    };
-    let code = dashboard::run(cloud, &config, changes, options).await?;
+    let code = dashboard::run(lanes, &config, options).await?;
     Ok(ExitCode::from(code))
 }
 
@@ -496,9 +513,8 @@ fn info_of(cli: &Cli, target: &Target, region: Option<&str>, many: bool) -> Targ
             many,
         ),
         profile,
-        account: None,
         region,
-        error: None,
+        ..TargetInfo::default()
     }
 }
 

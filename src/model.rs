@@ -97,6 +97,8 @@ pub enum SortKey {
     Status,
     KmsErrors,
     QuotaLeft,
+    /// With several targets: by target (region, account), then name.
+    Region,
 }
 
 impl SortKey {
@@ -107,7 +109,8 @@ impl SortKey {
             SortKey::Name => SortKey::Status,
             SortKey::Status => SortKey::KmsErrors,
             SortKey::KmsErrors => SortKey::QuotaLeft,
-            SortKey::QuotaLeft => SortKey::Problems,
+            SortKey::QuotaLeft => SortKey::Region,
+            SortKey::Region => SortKey::Problems,
         }
     }
 
@@ -118,6 +121,7 @@ impl SortKey {
             SortKey::Status => "status",
             SortKey::KmsErrors => "KMS errors",
             SortKey::QuotaLeft => "quota left",
+            SortKey::Region => "region",
         }
     }
 }

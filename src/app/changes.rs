@@ -99,6 +99,23 @@ impl App {
             PickFor::Stream(name) => (self.row(name).and_then(|r| r.stream.as_ref()), None),
             PickFor::MoveOff { arn, .. } => (None, Some(arn.as_str())),
         };
+        // With several targets the account's keys are every target's: a
+        // stream can use only those of its own account and region.
+        let (region, account) = match &p.purpose {
+            PickFor::Stream(name) => (
+                self.region_of(name),
+                self.target_of(name).and_then(|t| t.account.as_deref()),
+            ),
+            PickFor::MoveOff { arn, .. } => (
+                crate::cloud::region_of_arn(arn).unwrap_or(&self.context.region),
+                arn.split(':').nth(4),
+            ),
+        };
+        let theirs = |k: &KmsKey| {
+            self.targets.len() < 2
+                || (k.region() == Some(region)
+                    && account.is_none_or(|a| k.arn.split(':').nth(4) == Some(a)))
+        };
         let mut items = vec![PickItem {
             key: KeyRef::AwsOwned,
             label: AWS_OWNED.into(),
@@ -114,7 +131,7 @@ impl App {
             let mut keys: Vec<&KmsKey> = book
                 .keys
                 .values()
-                .filter(|k| k.manager == crate::cloud::KeyManager::Customer)
+                .filter(|k| k.manager == crate::cloud::KeyManager::Customer && theirs(k))
                 .collect();
             keys.sort_by_key(|k| {
                 (
@@ -131,7 +148,7 @@ impl App {
                     s.encryption.key_arn.as_deref().map(key_id_of) == Some(k.id.as_str())
                         && s.encryption.status == crate::cloud::EncryptionStatus::Enabled
                 });
-                let problem = preflight::key_problem(k, &self.context.region)
+                let problem = preflight::key_problem(k, region)
                     .or_else(|| in_use.then(|| "already in use".to_string()))
                     .or_else(|| {
                         (moving_off == Some(k.arn.as_str()))
@@ -290,7 +307,9 @@ impl App {
             }
             (A::ConfirmYes, None) => true,
             (A::SubmitName, Some(typed)) => {
-                c.mismatch = *typed != c.stream;
+                // With several targets the name is shown with its region;
+                // the stream's own name is what people type.
+                c.mismatch = *typed != c.stream && typed != crate::estate::bare(&c.stream);
                 !c.mismatch
             }
             (A::Erase, Some(typed)) => {
@@ -350,12 +369,15 @@ impl App {
         let facts = preflight::ChangeFacts {
             stream,
             change: &change,
-            region: &self.context.region,
+            region: self.region_of(&stream.name),
             quota,
             streams_on_key,
             kms_errors_now: self.kms_sums(&stream.name).map_or(0.0, |s| s.iter().sum()),
             errors_window: self.window.label(),
-            credentials: self.credentials.clone(),
+            credentials: self
+                .target_of(&stream.name)
+                .and_then(|t| t.credentials.clone())
+                .unwrap_or_else(|| self.credentials.clone()),
             now: self.now,
         };
         let verdict = preflight::check(&facts, &new_label);

@@ -6,6 +6,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 use super::{App, Confirm, Dialog, LoadingState, Quick, View, WorkerCommand};
 use crate::key_rotation::KeyChange;
 use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
+use crate::model::SortKey;
 use crate::model::Tone;
 
 impl App {
@@ -131,6 +132,10 @@ impl App {
             }
             A::Sort => {
                 self.sort = self.sort.next();
+                // By region only means something with several targets.
+                if self.sort == SortKey::Region && self.targets.len() < 2 {
+                    self.sort = self.sort.next();
+                }
                 self.refresh_view();
             }
             A::OnlyKmsErrors | A::OnlyUnencrypted => {

@@ -147,6 +147,8 @@ pub struct Summary {
     pub by_status: BTreeMap<EncryptionStatus, usize>,
     pub unknown: usize,
     pub with_kms_errors: usize,
+    /// Streams of each target, by label, with several.
+    pub per_target: BTreeMap<String, usize>,
 }
 
 /// The dashboard's whole state.
@@ -232,6 +234,9 @@ pub struct App {
     pub log_file: Option<std::path::PathBuf>,
     /// What the dashboard has asked of CloudWatch, for the help screen.
     pub cloudwatch: Option<crate::cloud::CloudWatchUsage>,
+    /// The targets of a dashboard of several (empty with one): the header
+    /// summarises each, the table gains REGION (and ACCOUNT) columns.
+    pub targets: Vec<crate::estate::TargetInfo>,
     last_interest: Option<WorkerCommand>,
 }
 
@@ -303,6 +308,7 @@ impl App {
             fault: None,
             log_file: None,
             cloudwatch: None,
+            targets: Vec::new(),
             last_interest: None,
         }
     }
@@ -350,6 +356,26 @@ impl App {
             },
             now: self.now,
         }
+    }
+
+    /// The target of a stream (by its qualified name), with several.
+    pub fn target_of(&self, name: &str) -> Option<&crate::estate::TargetInfo> {
+        let label = crate::estate::split(name).1?;
+        self.targets.iter().find(|t| t.label == label)
+    }
+
+    /// Whether the targets span more than one account (or profile).
+    pub fn many_accounts(&self) -> bool {
+        let id = |t: &crate::estate::TargetInfo| t.account.clone().or_else(|| t.profile.clone());
+        let first = self.targets.first().map(id);
+        self.targets.iter().any(|t| Some(id(t)) != first)
+    }
+
+    /// The region a stream is in: its target's, else the dashboard's.
+    pub fn region_of(&self, name: &str) -> &str {
+        self.target_of(name)
+            .and_then(|t| t.region.as_deref())
+            .unwrap_or(&self.context.region)
     }
 
     /// KMS error sums over the window, per metric, or why they are unknown.

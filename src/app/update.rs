@@ -156,6 +156,7 @@ impl App {
                 }
                 true
             }
+            DataEvent::Targets(targets) => self.set_targets(targets),
             DataEvent::Crashed(panic) => {
                 self.fault = Some(panic);
                 true
@@ -188,6 +189,24 @@ impl App {
         self.metrics_window = Some(window);
         self.metrics_state = LoadingState::Loaded;
         self.last_refresh = Some(self.now);
+        if changed {
+            self.refresh_view();
+        }
+        changed
+    }
+
+    /// What is known of each target; a target that newly cannot be read
+    /// is said on the status line and kept in the log.
+    fn set_targets(&mut self, targets: Vec<crate::estate::TargetInfo>) -> bool {
+        for t in &targets {
+            let before = self.targets.iter().find(|o| o.label == t.label);
+            let was = before.and_then(|o| o.error.as_ref());
+            if let Some(error) = t.error.as_ref().filter(|e| Some(*e) != was) {
+                self.say(format!("{}: {error}", t.label), crate::model::Tone::Bad);
+            }
+        }
+        let changed = self.targets != targets;
+        self.targets = targets;
         if changed {
             self.refresh_view();
         }
@@ -380,7 +399,14 @@ impl App {
     }
 
     fn matches(&self, row: &Row, needle: &str) -> bool {
-        if row.name.to_lowercase().contains(needle) {
+        // A qualified name holds its target's region (and profile): `/`
+        // finds a region's streams too; and the account, once known.
+        if row.name.to_lowercase().contains(needle)
+            || self
+                .target_of(&row.name)
+                .and_then(|t| t.account.as_deref())
+                .is_some_and(|a| a.contains(needle))
+        {
             return true;
         }
         let Some(stream) = &row.stream else {
@@ -401,6 +427,9 @@ impl App {
             ..Summary::default()
         };
         for row in &self.rows {
+            if let (_, Some(label)) = crate::estate::split(&row.name) {
+                *s.per_target.entry(label.to_string()).or_default() += 1;
+            }
             match &row.stream {
                 Some(stream) => *s.by_status.entry(stream.encryption.status).or_default() += 1,
                 None => s.unknown += 1,
@@ -430,6 +459,7 @@ fn answered(event: &DataEvent) -> bool {
         | DataEvent::MoveOver
         | DataEvent::Credentials(_)
         | DataEvent::CloudWatch(_)
+        | DataEvent::Targets(_)
         | DataEvent::Crashed(_) => false,
         _ => true,
     }

@@ -67,6 +67,11 @@ impl App {
                 );
                 tb.total_cmp(&ta).then(a.cmp(&b))
             }),
+            SortKey::Region => visible.sort_by_cached_key(|&i| {
+                let (bare, label) = crate::estate::split(name(&i));
+                let target = label.and_then(|l| self.targets.iter().position(|t| t.label == l));
+                (target, bare.to_string(), i)
+            }),
             SortKey::QuotaLeft => {
                 // Unknown quota sorts first: it may be the lowest.
                 visible.sort_by_key(|&i| {

@@ -12,18 +12,24 @@ use crate::cloud::EncryptionStatus;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let c = &app.context;
-    let mut first = vec![
-        Span::styled("firekeeper ", theme.title()),
-        Span::styled(
-            c.account.clone().unwrap_or_else(|| "account ?".into()),
-            theme.title(),
-        ),
-        Span::raw(" · "),
-        Span::styled(c.region.clone(), theme.title()),
-        Span::raw(" · "),
-    ];
+    let mut first = if app.targets.len() > 1 {
+        targets_line(app, theme)
+    } else {
+        vec![
+            Span::styled("firekeeper ", theme.title()),
+            Span::styled(
+                c.account.clone().unwrap_or_else(|| "account ?".into()),
+                theme.title(),
+            ),
+            Span::raw(" · "),
+            Span::styled(c.region.clone(), theme.title()),
+            Span::raw(" · "),
+        ]
+    };
     if c.demo {
         first.push(Span::styled("demo", theme.warn()));
+    } else if app.many_accounts() {
+        first.pop();
     } else {
         first.push(Span::raw(format!(
             "profile {}",
@@ -53,6 +59,52 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
     let second = fleet_line(app, theme, usize::from(area.width));
     frame.render_widget(Paragraph::new(vec![Line::from(first), second]), area);
+}
+
+/// Each target in a word: its label and stream count, or what is wrong
+/// with it ("eu-west-1 ! AccessDenied"); the full error is on the status
+/// line and in the message log.
+fn targets_line<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
+    let mut spans = vec![Span::styled("firekeeper", theme.title())];
+    for t in &app.targets {
+        spans.push(Span::raw(" · "));
+        match &t.error {
+            Some(e) => {
+                spans.push(Span::styled(t.label.clone(), theme.title()));
+                spans.push(Span::styled(
+                    format!(" ! {}", short_error(e)),
+                    theme.error(),
+                ));
+            }
+            None => {
+                spans.push(Span::styled(t.label.clone(), theme.title()));
+                let n = app.summary.per_target.get(&t.label).copied().unwrap_or(0);
+                spans.push(Span::raw(format!(" {n}")));
+            }
+        }
+    }
+    spans.push(Span::raw(" · "));
+    spans
+}
+
+/// An error in a word or two, for the header.
+fn short_error(e: &str) -> String {
+    let lower = e.to_lowercase();
+    let known = [
+        ("access denied", "AccessDenied"),
+        ("no usable aws credentials", "no credentials"),
+        ("credentials", "no credentials"),
+        ("no answer", "no answer"),
+        ("cannot reach", "unreachable"),
+        ("throttl", "throttled"),
+        ("same account and region", "duplicate"),
+        ("no aws region", "no region"),
+        ("stopped", "stopped"),
+    ];
+    known
+        .iter()
+        .find(|(needle, _)| lower.contains(needle))
+        .map_or_else(|| crate::text::fit(e, 24), |(_, word)| word.to_string())
 }
 
 /// The fleet at a glance, built to fit `width`: whole items are dropped,

@@ -22,6 +22,10 @@ use crate::model::{clock, Row};
 /// of the errors' shape instead of a gap after the names.
 struct Columns {
     name: u16,
+    /// REGION and ACCOUNT, with several targets: their widths, 0 when not
+    /// shown.
+    region: u16,
+    account: u16,
     source: bool,
     kms: u16,
     /// ERRORS SINCE, on terminals wide enough.
@@ -39,7 +43,24 @@ const KEY_CAP: u16 = 40;
 const KEY_MIN: u16 = 16;
 const SINCE_TITLE: &str = "ERRORS SINCE";
 
-fn columns(width: u16, name: u16, kms: u16, quota: u16, health: u16) -> Columns {
+/// The widths of the targets' columns, 0 for one not shown.
+#[derive(Clone, Copy)]
+struct TargetColumns {
+    region: u16,
+    account: u16,
+}
+
+fn columns(
+    width: u16,
+    name: u16,
+    kms: u16,
+    quota: u16,
+    health: u16,
+    target: TargetColumns,
+) -> Columns {
+    let width = width
+        .saturating_sub(target.region + u16::from(target.region > 0))
+        .saturating_sub(target.account + u16::from(target.account > 0));
     let source = width >= 96;
     let since = width >= 110;
     let spark_min = if width >= 112 { 10 } else { 0 };
@@ -62,6 +83,8 @@ fn columns(width: u16, name: u16, kms: u16, quota: u16, health: u16) -> Columns 
     };
     Columns {
         name,
+        region: target.region,
+        account: target.account,
         source,
         kms,
         since,
@@ -75,6 +98,7 @@ fn columns(width: u16, name: u16, kms: u16, quota: u16, health: u16) -> Columns 
 impl Columns {
     fn widths(&self) -> Vec<Constraint> {
         let mut widths = vec![self.name];
+        widths.extend([self.region, self.account].into_iter().filter(|w| *w > 0));
         if self.source {
             widths.push(9);
         }
@@ -125,7 +149,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let longest = app
         .visible
         .iter()
-        .map(|&i| width_of(&app.rows[i].name))
+        .map(|&i| width_of(shown_name(app, &app.rows[i])))
         .max()
         .unwrap_or(0);
     let cols = columns(
@@ -134,10 +158,15 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         title("KMS ERR").max(7),
         quota,
         health,
+        target_columns(app, title("REGION")),
     );
     let header = TableRow::new(
         titles
             .into_iter()
+            .filter(|t| {
+                (cols.region > 0 || !t.starts_with("REGION"))
+                    && (cols.account > 0 || t != "ACCOUNT")
+            })
             .filter(|t| (cols.source || t != "SOURCE") && (cols.since || t != SINCE_TITLE))
             .filter(|t| cols.spark > 0 || t != "TREND")
             .map(|t| Cell::from(t).style(theme.title())),
@@ -171,6 +200,8 @@ fn titles(app: &App) -> Vec<String> {
     };
     vec![
         arrow("  NAME", SortKey::Name, true),
+        arrow("REGION", SortKey::Region, true),
+        "ACCOUNT".into(),
         "SOURCE".into(),
         arrow("ENCRYPTION", SortKey::Status, true),
         "KEY".into(),
@@ -181,6 +212,53 @@ fn titles(app: &App) -> Vec<String> {
         // Problems first is health first.
         arrow("HEALTH", SortKey::Problems, true),
     ]
+}
+
+/// With several targets, the name without its target (REGION says it).
+fn shown_name<'a>(app: &App, row: &'a Row) -> &'a str {
+    if app.targets.len() > 1 {
+        crate::estate::bare(&row.name)
+    } else {
+        &row.name
+    }
+}
+
+/// REGION with several targets, as wide as the widest region; ACCOUNT too
+/// when they span several accounts (12 digits, or the profile's name until
+/// STS has said).
+fn target_columns(app: &App, title: u16) -> TargetColumns {
+    if app.targets.len() < 2 {
+        return TargetColumns {
+            region: 0,
+            account: 0,
+        };
+    }
+    let region = app
+        .targets
+        .iter()
+        .map(|t| width_of(t.region.as_deref().unwrap_or("?")))
+        .max()
+        .unwrap_or(0)
+        .max(title);
+    let account = if app.many_accounts() {
+        app.targets
+            .iter()
+            .map(|t| width_of(&account_of(t)))
+            .max()
+            .unwrap_or(0)
+            .max(7)
+    } else {
+        0
+    };
+    TargetColumns { region, account }
+}
+
+/// A target's account as the ACCOUNT column shows it.
+fn account_of(t: &crate::estate::TargetInfo) -> String {
+    t.account
+        .clone()
+        .or_else(|| t.profile.clone())
+        .unwrap_or_else(|| "?".into())
 }
 
 /// What an empty table says: which filter left nothing, and how to undo it.
@@ -214,8 +292,19 @@ fn table_row<'a>(
         (true, false) => "▶ ",
         (true, true) => "> ",
     };
-    let name = fit(&row.name, usize::from(cols.name).saturating_sub(2));
+    let name = fit(
+        shown_name(app, row),
+        usize::from(cols.name).saturating_sub(2),
+    );
     let mut cells: Vec<Cell> = vec![Cell::from(format!("{marker}{name}"))];
+    if cols.region > 0 {
+        let target = app.target_of(&row.name);
+        let region = target.and_then(|t| t.region.as_deref()).unwrap_or("?");
+        cells.push(Cell::from(region.to_string()));
+        if cols.account > 0 {
+            cells.push(Cell::from(target.map(account_of).unwrap_or_default()));
+        }
+    }
     let Some(stream) = &row.stream else {
         let (text, style) = match row.error {
             Some(_) => ("ERROR", theme.error()),

@@ -151,6 +151,9 @@ pub enum DataEvent {
         what: Fetch,
         error: CloudError,
     },
+    /// The targets of a dashboard of several, and what is known of each
+    /// (sent by the merger, never by a worker).
+    Targets(Vec<crate::estate::TargetInfo>),
     /// The worker panicked and stopped: nothing more will come. The message
     /// is the panic's; the log has it with a backtrace.
     Crashed(String),
