@@ -366,9 +366,19 @@ impl App {
 
     /// Whether the targets span more than one account (or profile).
     pub fn many_accounts(&self) -> bool {
-        let id = |t: &crate::estate::TargetInfo| t.account.clone().or_else(|| t.profile.clone());
-        let first = self.targets.first().map(id);
-        self.targets.iter().any(|t| Some(id(t)) != first)
+        let distinct =
+            |ids: Vec<&String>| ids.iter().collect::<std::collections::BTreeSet<_>>().len() > 1;
+        distinct(
+            self.targets
+                .iter()
+                .filter_map(|t| t.profile.as_ref())
+                .collect(),
+        ) || distinct(
+            self.targets
+                .iter()
+                .filter_map(|t| t.account.as_ref())
+                .collect(),
+        )
     }
 
     /// The region a stream is in: its target's, else the dashboard's.

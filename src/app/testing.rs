@@ -121,3 +121,59 @@ pub fn all_keys_event() -> DataEvent {
     });
     DataEvent::AllKeys(book)
 }
+
+/// A dashboard of three targets at a fixed moment: the demo in us-east-1,
+/// its first 12 streams in eu-west-1, and ap-south-1, which could not be
+/// listed (access denied); all merged as the dashboard merges them.
+pub fn estate_app(width: u16, height: u16) -> App {
+    use crate::estate::{merge::Merger, TargetInfo};
+    let now = fixed_now();
+    let target = |region: &str| TargetInfo {
+        region: Some(region.into()),
+        label: region.into(),
+        ..TargetInfo::default()
+    };
+    let mut merger = Merger::new(
+        vec![
+            (target("us-east-1"), true),
+            (target("eu-west-1"), true),
+            (target("ap-south-1"), true),
+        ],
+        Window::H3,
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut merged = Vec::new();
+    for (lane, (region, streams)) in [("us-east-1", None), ("eu-west-1", Some(12))]
+        .into_iter()
+        .enumerate()
+    {
+        let mut scenario = Scenario::builtin().in_target(region, 0);
+        if let Some(n) = streams {
+            scenario = scenario.scaled(n);
+        }
+        let sim = SimCloud::with_clock(scenario, Arc::new(move || now));
+        for ev in rt.block_on(events_from(&sim, Window::H3, now)) {
+            merged.extend(merger.apply(lane, ev));
+        }
+    }
+    let denied = crate::cloud::CloudError::AccessDenied(
+        "User is not authorized to perform: firehose:ListDeliveryStreams".into(),
+    );
+    merged.extend(merger.apply(
+        2,
+        DataEvent::Failed {
+            what: crate::worker::Fetch::List,
+            error: denied,
+        },
+    ));
+    let mut app = demo_app_from(&Config::builtin(), width, height, Vec::new());
+    app.targets = merger.targets();
+    for ev in merged {
+        app.apply(ev);
+    }
+    app.resize(width, height, crate::ui::table_viewport(height));
+    app
+}

@@ -9,11 +9,15 @@ use ratatui::Frame;
 use super::theme::Theme;
 use crate::app::App;
 use crate::cloud::EncryptionStatus;
+use crate::estate::TargetInfo;
+use unicode_width::UnicodeWidthStr;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let c = &app.context;
     let mut first = if app.targets.len() > 1 {
-        targets_line(app, theme)
+        // Room for the rest of the line: demo or profile, and the clock.
+        let rest = 8 + app.clock_label().len() + 9;
+        targets_line(app, theme, usize::from(area.width).saturating_sub(rest))
     } else {
         vec![
             Span::styled("firekeeper ", theme.title()),
@@ -63,25 +67,53 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// Each target in a word: its label and stream count, or what is wrong
 /// with it ("eu-west-1 ! AccessDenied"); the full error is on the status
-/// line and in the message log.
-fn targets_line<'a>(app: &App, theme: &Theme) -> Vec<Span<'a>> {
+/// line and in the message log. Built to fit `width`: the healthy targets'
+/// counts go first, then the healthy targets themselves ("+2 ok"); a
+/// failing target is always named.
+fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
+    let count = |t: &TargetInfo| app.summary.per_target.get(&t.label).copied().unwrap_or(0);
+    let words = |t: &TargetInfo, counts: bool| match &t.error {
+        Some(e) => format!("{} ! {}", t.label, short_error(e)),
+        None if counts => format!("{} {}", t.label, count(t)),
+        None => t.label.clone(),
+    };
+    let long = |counts: bool| -> usize {
+        let targets: usize = app
+            .targets
+            .iter()
+            .map(|t| 3 + words(t, counts).width())
+            .sum();
+        "firekeeper".len() + targets + 3
+    };
+    // 0: labels and counts; 1: labels; 2: the healthy ones summed up.
+    let fit = if long(true) <= width {
+        0
+    } else if long(false) <= width {
+        1
+    } else {
+        2
+    };
     let mut spans = vec![Span::styled("firekeeper", theme.title())];
     for t in &app.targets {
-        spans.push(Span::raw(" · "));
-        match &t.error {
-            Some(e) => {
-                spans.push(Span::styled(t.label.clone(), theme.title()));
-                spans.push(Span::styled(
-                    format!(" ! {}", short_error(e)),
-                    theme.error(),
-                ));
-            }
-            None => {
-                spans.push(Span::styled(t.label.clone(), theme.title()));
-                let n = app.summary.per_target.get(&t.label).copied().unwrap_or(0);
-                spans.push(Span::raw(format!(" {n}")));
-            }
+        if fit == 2 && t.error.is_none() {
+            continue;
         }
+        spans.push(Span::raw(" · "));
+        let text = words(t, fit == 0);
+        if t.error.is_some() {
+            spans.push(Span::styled(t.label.clone(), theme.title()));
+            spans.push(Span::styled(
+                text[t.label.len()..].to_string(),
+                theme.error(),
+            ));
+        } else {
+            spans.push(Span::styled(text, theme.title()));
+        }
+    }
+    let healthy: Vec<&TargetInfo> = app.targets.iter().filter(|t| t.error.is_none()).collect();
+    if fit == 2 && !healthy.is_empty() {
+        let streams: usize = healthy.iter().map(|t| count(t)).sum();
+        spans.push(Span::raw(format!(" · {} ok ({streams})", healthy.len())));
     }
     spans.push(Span::raw(" · "));
     spans

@@ -61,6 +61,13 @@ fn columns(
     let width = width
         .saturating_sub(target.region + u16::from(target.region > 0))
         .saturating_sub(target.account + u16::from(target.account > 0));
+    // REGION took the room: on a narrow screen the name keeps more of it
+    // than the key, whose alias is cut in the middle anyway.
+    let key_min = if target.region > 0 && width < 96 {
+        12
+    } else {
+        KEY_MIN
+    };
     let source = width >= 96;
     let since = width >= 110;
     let spark_min = if width >= 112 { 10 } else { 0 };
@@ -71,11 +78,11 @@ fn columns(
     let avail = width.saturating_sub(fixed + count - 1);
     let name = name
         .min(NAME_CAP)
-        .min(avail.saturating_sub(KEY_MIN + spark_min))
+        .min(avail.saturating_sub(key_min + spark_min))
         .max(12);
     // KEY first, up to its cap; TREND the rest, at least its minimum.
     let rest = avail.saturating_sub(name);
-    let key = rest.saturating_sub(spark_min).clamp(KEY_MIN, KEY_CAP);
+    let key = rest.saturating_sub(spark_min).clamp(key_min, KEY_CAP);
     let spark = if spark_min > 0 {
         rest.saturating_sub(key).max(spark_min)
     } else {

@@ -19,6 +19,7 @@ mod detail;
 mod every_key;
 mod messages;
 mod table;
+mod targets;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
     let (w, h) = app.size;

@@ -1,1 +1,374 @@
+use super::*;
+use crate::cloud::{Encryption, Identity, Source};
+use crate::quota::Quota;
+use chrono::Utc;
 
+fn info(label: &str, region: &str) -> TargetInfo {
+    TargetInfo {
+        region: Some(region.into()),
+        label: label.into(),
+        ..TargetInfo::default()
+    }
+}
+
+/// Two live targets, us-east-1 and eu-west-1.
+fn two() -> Merger {
+    Merger::new(
+        vec![
+            (info("us-east-1", "us-east-1"), true),
+            (info("eu-west-1", "eu-west-1"), true),
+        ],
+        Window::H3,
+    )
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(ToString::to_string).collect()
+}
+
+fn listed(m: &mut Merger, lane: usize, list: &[&str]) -> Vec<DataEvent> {
+    m.apply(lane, DataEvent::Names(names(list)))
+}
+
+fn merged_names(events: &[DataEvent]) -> Vec<String> {
+    events
+        .iter()
+        .find_map(|e| match e {
+            DataEvent::Names(n) => Some(n.clone()),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn metrics_of(
+    events: &[DataEvent],
+) -> Option<(BTreeMap<String, KmsSeries>, BTreeMap<String, String>)> {
+    events.iter().find_map(|e| match e {
+        DataEvent::Metrics {
+            series, unknown, ..
+        } => Some((series.clone(), unknown.clone())),
+        _ => None,
+    })
+}
+
+fn some_errors() -> KmsSeries {
+    let mut s = KmsSeries::default();
+    s.series[0] = vec![(Utc::now(), 3.0)];
+    s
+}
+
+#[test]
+fn one_target_passes_everything_through_untouched() {
+    let mut m = Merger::new(vec![(info("us-east-1", "us-east-1"), true)], Window::H3);
+    let out = m.apply(0, DataEvent::Names(names(&["orders"])));
+    assert_eq!(merged_names(&out), ["orders"]);
+    let routed = m.route(WorkerCommand::Describe("orders".into()));
+    assert_eq!(routed, [(0, WorkerCommand::Describe("orders".into()))]);
+}
+
+#[test]
+fn each_target_lists_its_own_streams_and_the_same_name_stays_two_streams() {
+    let mut m = two();
+    listed(&mut m, 0, &["orders", "clicks"]);
+    let out = listed(&mut m, 1, &["orders"]);
+    let mut all = merged_names(&out);
+    all.sort();
+    assert_eq!(
+        all,
+        ["clicks@us-east-1", "orders@eu-west-1", "orders@us-east-1"]
+    );
+    // A new listing of one target replaces only its own names.
+    let out = listed(&mut m, 0, &["clicks"]);
+    let mut all = merged_names(&out);
+    all.sort();
+    assert_eq!(all, ["clicks@us-east-1", "orders@eu-west-1"]);
+}
+
+#[test]
+fn a_described_stream_carries_its_qualified_name() {
+    let mut m = two();
+    let stream = Stream {
+        name: "orders".into(),
+        arn: "arn:aws:firehose:eu-west-1:1:deliverystream/orders".into(),
+        source: Source::DirectPut,
+        status: "ACTIVE".into(),
+        encryption: Encryption::default(),
+    };
+    let out = m.apply(
+        1,
+        DataEvent::Stream {
+            name: "orders".into(),
+            result: Ok(stream),
+            at: Utc::now(),
+        },
+    );
+    let [DataEvent::Stream { name, result, .. }] = out.as_slice() else {
+        panic!("one stream event: {out:?}")
+    };
+    assert_eq!(name, "orders@eu-west-1");
+    assert_eq!(result.as_ref().unwrap().name, "orders@eu-west-1");
+}
+
+#[test]
+fn a_target_without_metrics_has_its_streams_unknown_never_zero() {
+    let mut m = two();
+    listed(&mut m, 0, &["orders"]);
+    listed(&mut m, 1, &["orders", "clicks"]);
+    let out = m.apply(
+        0,
+        DataEvent::Metrics {
+            window: Window::H3,
+            series: BTreeMap::from([("orders".to_string(), some_errors())]),
+            unknown: BTreeMap::new(),
+            outages: HashMap::new(),
+        },
+    );
+    let (series, unknown) = metrics_of(&out).expect("merged metrics");
+    assert!(series.contains_key("orders@us-east-1"));
+    assert!(
+        unknown["orders@eu-west-1"].contains("not read yet"),
+        "{unknown:?}"
+    );
+    assert!(unknown.contains_key("clicks@eu-west-1"));
+    assert!(!unknown.contains_key("orders@us-east-1"));
+
+    // eu-west-1's metrics fail: its streams say why; us-east-1's stand.
+    let out = m.apply(
+        1,
+        DataEvent::Failed {
+            what: Fetch::Metrics,
+            error: CloudError::AccessDenied("cloudwatch:GetMetricData".into()),
+        },
+    );
+    let (series, unknown) = metrics_of(&out).expect("merged metrics");
+    assert!(series.contains_key("orders@us-east-1"));
+    assert!(
+        unknown["clicks@eu-west-1"].contains("access denied"),
+        "{unknown:?}"
+    );
+}
+
+#[test]
+fn metrics_of_an_older_window_do_not_count_for_the_new_one() {
+    let mut m = two();
+    listed(&mut m, 0, &["orders"]);
+    listed(&mut m, 1, &["orders"]);
+    let answer = |window| DataEvent::Metrics {
+        window,
+        series: BTreeMap::new(),
+        unknown: BTreeMap::new(),
+        outages: HashMap::new(),
+    };
+    m.apply(0, answer(Window::H3));
+    m.apply(1, answer(Window::H3));
+    m.route(WorkerCommand::Window(Window::H24));
+    let out = m.apply(0, answer(Window::H24));
+    let (_, unknown) = metrics_of(&out).expect("merged metrics");
+    assert!(unknown.contains_key("orders@eu-west-1"), "{unknown:?}");
+    assert!(!unknown.contains_key("orders@us-east-1"));
+}
+
+#[test]
+fn a_target_whose_quota_is_not_read_has_its_streams_quota_unknown() {
+    let mut m = two();
+    let book = QuotaBook {
+        quotas: HashMap::from([(
+            "orders".to_string(),
+            Quota {
+                limit: 25,
+                used: 3,
+                remaining: 22,
+                ..Quota::unused()
+            },
+        )]),
+        source: QuotaSource::LedgerAndCloudTrail,
+        ..QuotaBook::default()
+    };
+    let out = m.apply(0, DataEvent::Quotas(Ok(book)));
+    let [DataEvent::Quotas(Ok(merged))] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(merged.quota("orders@us-east-1").remaining, 22);
+    assert!(merged.unread("orders@eu-west-1").is_some());
+    assert!(merged.unread("orders@us-east-1").is_none());
+
+    let out = m.apply(1, DataEvent::Quotas(Err("ledger unreadable".into())));
+    let [DataEvent::Quotas(Ok(merged))] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(merged.unread("x@eu-west-1"), Some("ledger unreadable"));
+}
+
+#[test]
+fn a_target_that_cannot_list_says_so_in_the_header_and_holds_back_no_other() {
+    let mut m = two();
+    listed(&mut m, 0, &["orders"]);
+    let out = m.apply(
+        1,
+        DataEvent::Failed {
+            what: Fetch::List,
+            error: CloudError::AccessDenied("firehose:ListDeliveryStreams".into()),
+        },
+    );
+    // Not the app's whole-fleet "could not list": the target's error.
+    assert!(!out.iter().any(|e| matches!(e, DataEvent::Failed { .. })));
+    let targets = m.targets();
+    assert!(targets[1]
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("access denied"));
+    assert!(targets[0].error.is_none());
+    // It lists again: the error is gone, and its streams join.
+    let out = listed(&mut m, 1, &["clicks"]);
+    assert!(m.targets()[1].error.is_none());
+    assert_eq!(merged_names(&out).len(), 2);
+    assert!(out.iter().any(|e| matches!(e, DataEvent::Targets(_))));
+}
+
+#[test]
+fn other_failures_reach_the_app_naming_their_target() {
+    let mut m = two();
+    let out = m.apply(
+        1,
+        DataEvent::Failed {
+            what: Fetch::Keys,
+            error: CloudError::Throttled("kms".into()),
+        },
+    );
+    let [DataEvent::Failed { error, .. }] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(error, &CloudError::Throttled("eu-west-1: kms".into()));
+}
+
+#[test]
+fn commands_go_to_the_target_of_the_stream_with_its_own_name() {
+    let mut m = two();
+    let out = m.route(WorkerCommand::MakeChange {
+        request: Request::Disable {
+            stream: "orders@eu-west-1".into(),
+        },
+        streams_on_key: None,
+    });
+    assert_eq!(
+        out,
+        [(
+            1,
+            WorkerCommand::MakeChange {
+                request: Request::Disable {
+                    stream: "orders".into()
+                },
+                streams_on_key: None
+            }
+        )]
+    );
+    let out = m.route(WorkerCommand::Interest {
+        visible: names(&["a@us-east-1", "b@eu-west-1"]),
+        nearby: names(&["c@eu-west-1"]),
+    });
+    assert_eq!(
+        out,
+        [
+            (
+                0,
+                WorkerCommand::Interest {
+                    visible: names(&["a"]),
+                    nearby: Vec::new()
+                }
+            ),
+            (
+                1,
+                WorkerCommand::Interest {
+                    visible: names(&["b"]),
+                    nearby: names(&["c"])
+                }
+            ),
+        ]
+    );
+    let lanes: Vec<usize> = m
+        .route(WorkerCommand::Refresh)
+        .into_iter()
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(lanes, [0, 1]);
+}
+
+#[test]
+fn a_key_change_goes_to_the_target_of_the_key() {
+    let mut m = two();
+    m.apply(
+        1,
+        DataEvent::Identity(Identity {
+            account: "111122223333".into(),
+            arn: "arn:aws:iam::111122223333:user/x".into(),
+        }),
+    );
+    let key = "arn:aws:kms:eu-west-1:111122223333:key/abcd";
+    let out = m.route(WorkerCommand::MakeKeyChange {
+        key: key.into(),
+        change: crate::key_rotation::KeyChange::RotateNow,
+        streams: Vec::new(),
+    });
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].0, 1);
+}
+
+#[test]
+fn a_target_that_could_not_connect_gets_no_commands() {
+    let mut dead = info("eu-west-1", "eu-west-1");
+    dead.error = Some("no usable AWS credentials".into());
+    let mut m = Merger::new(
+        vec![(info("us-east-1", "us-east-1"), true), (dead, false)],
+        Window::H3,
+    );
+    assert_eq!(m.route(WorkerCommand::Refresh).len(), 1);
+    assert!(m
+        .route(WorkerCommand::Describe("x@eu-west-1".into()))
+        .is_empty());
+    assert!(m.targets()[1].error.is_some());
+}
+
+#[test]
+fn two_profiles_of_one_account_and_region_list_its_streams_once() {
+    let mut m = Merger::new(
+        vec![
+            (info("admin/eu-west-1", "eu-west-1"), true),
+            (info("reader/eu-west-1", "eu-west-1"), true),
+        ],
+        Window::H3,
+    );
+    listed(&mut m, 0, &["orders"]);
+    listed(&mut m, 1, &["orders"]);
+    let same = || {
+        DataEvent::Identity(Identity {
+            account: "111122223333".into(),
+            arn: "arn".into(),
+        })
+    };
+    m.apply(0, same());
+    let out = m.apply(1, same());
+    assert_eq!(merged_names(&out), ["orders@admin/eu-west-1"]);
+    let error = m.targets()[1].error.clone().unwrap();
+    assert!(error.contains("admin/eu-west-1"), "{error}");
+    // Its news is not the fleet's any more.
+    assert!(listed(&mut m, 1, &["orders", "more"]).is_empty());
+}
+
+#[test]
+fn change_reports_name_their_target() {
+    let mut m = two();
+    let out = m.apply(
+        1,
+        DataEvent::ChangeReport {
+            stream: "orders".into(),
+            text: "orders: encryption stopped".into(),
+            tone: crate::model::Tone::Good,
+        },
+    );
+    let [DataEvent::ChangeReport { stream, text, .. }] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(stream, "orders@eu-west-1");
+    assert!(text.starts_with("eu-west-1: "), "{text}");
+}

@@ -1,0 +1,87 @@
+//! The dashboard over several targets: REGION column, the per-target
+//! header, a target that cannot be read.
+
+use insta::assert_snapshot;
+
+use super::screen;
+use crate::app::testing::estate_app;
+use crate::app::SortKey;
+use crate::keymap::UserAction;
+
+#[test]
+fn three_targets_80x24_region_column_and_the_denied_one_in_the_header() {
+    let app = estate_app(80, 24);
+    let text = screen(&app);
+    assert!(text.contains("REGION"), "{text}");
+    // No room for each: the failing target is named, the others summed.
+    assert!(
+        text.contains("ap-south-1 ! AccessDenied · 2 ok (56)"),
+        "{text}"
+    );
+    assert!(text.contains("refreshed"), "the clock stays: {text}");
+    assert_snapshot!(text);
+}
+
+#[test]
+fn three_targets_120x40() {
+    let app = estate_app(120, 40);
+    let text = screen(&app);
+    assert!(
+        text.contains("us-east-1 44 · eu-west-1 12 · ap-south-1 ! AccessDenied"),
+        "{text}"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn three_targets_200x60() {
+    assert_snapshot!(screen(&estate_app(200, 60)));
+}
+
+#[test]
+fn the_filter_finds_a_regions_streams() {
+    let mut app = estate_app(120, 40);
+    app.filter = "eu-west".into();
+    app.refresh_view();
+    assert_eq!(app.visible.len(), 12);
+    assert!(app
+        .visible
+        .iter()
+        .all(|&i| app.rows[i].name.ends_with("@eu-west-1")));
+}
+
+#[test]
+fn the_region_sort_groups_each_targets_streams_in_name_order() {
+    let mut app = estate_app(120, 40);
+    while app.sort != SortKey::Region {
+        app.update(UserAction::Sort);
+    }
+    let names: Vec<&str> = app
+        .visible
+        .iter()
+        .map(|&i| app.rows[i].name.as_str())
+        .collect();
+    let first_eu = names
+        .iter()
+        .position(|n| n.ends_with("@eu-west-1"))
+        .unwrap();
+    assert!(names[..first_eu].iter().all(|n| n.ends_with("@us-east-1")));
+    assert!(names[first_eu..].iter().all(|n| n.ends_with("@eu-west-1")));
+    let bare: Vec<&str> = names[..first_eu]
+        .iter()
+        .map(|n| crate::estate::bare(n))
+        .collect();
+    let mut sorted = bare.clone();
+    sorted.sort_unstable();
+    assert_eq!(bare, sorted);
+    assert!(screen(&app).contains("REGION↓"));
+}
+
+#[test]
+fn with_one_target_the_region_sort_is_skipped() {
+    let mut app = crate::app::testing::demo_app(80, 24);
+    for _ in 0..12 {
+        app.update(UserAction::Sort);
+        assert_ne!(app.sort, SortKey::Region);
+    }
+}
