@@ -111,14 +111,27 @@ pub fn demo_app_from(config: &Config, width: u16, height: u16, events: Vec<DataE
 
 /// What the worker sends for `LoadKeys` on the demo: every key of the account.
 pub fn all_keys_event() -> DataEvent {
-    let sim = SimCloud::with_clock(Scenario::builtin(), Arc::new(fixed_now));
+    DataEvent::AllKeys(all_keys_of(Scenario::builtin()))
+}
+
+fn all_keys_of(scenario: Scenario) -> inventory::KeyBook {
+    let sim = SimCloud::with_clock(scenario, Arc::new(fixed_now));
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let book = rt.block_on(async {
+    rt.block_on(async {
         let ids = sim.list_keys().await.expect("keys").into_iter().collect();
         inventory::load_keys_for(&sim, &ids).await.expect("keys")
-    });
+    })
+}
+
+/// What the merged `LoadKeys` of `estate_app` brings: the keys of both
+/// us-east-1 and eu-west-1.
+pub fn estate_all_keys_event() -> DataEvent {
+    let mut book = all_keys_of(Scenario::builtin());
+    let other = all_keys_of(Scenario::builtin().in_target("eu-west-1", 0));
+    book.keys.extend(other.keys);
+    book.aliases.extend(other.aliases);
     DataEvent::AllKeys(book)
 }
 

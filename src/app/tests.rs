@@ -9,6 +9,7 @@ mod keys;
 mod messages;
 mod moving;
 mod table;
+mod targets;
 
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
