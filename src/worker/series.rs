@@ -80,3 +80,43 @@ impl SeriesState {
         !inventory::hedged_by_key(&self.stream_keys, &self.unusable).is_subset(&self.asked_in_full)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::{Encryption, EncryptionStatus, KeyType, Source};
+
+    fn on_key(name: &str, arn: &str) -> Stream {
+        Stream {
+            name: name.into(),
+            arn: format!("arn:aws:firehose:us-east-1:1:deliverystream/{name}"),
+            source: Source::DirectPut,
+            status: "ACTIVE".into(),
+            encryption: Encryption {
+                status: EncryptionStatus::Enabled,
+                key_type: Some(KeyType::CustomerManaged),
+                key_arn: Some(arn.into()),
+                failure: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_key_that_becomes_unusable_asks_for_its_streams_in_full_at_once() {
+        let arn = "arn:aws:kms:us-east-1:1:key/k1";
+        let mut state = SeriesState::default();
+        state.described(&on_key("orders", arn));
+        state.described(&on_key("clicks", "arn:aws:kms:us-east-1:1:key/k2"));
+        assert!(state.hedge().is_empty());
+        assert!(!state.hedge_grew());
+        let mut book = KeyBook::default();
+        book.errors
+            .insert("k1".into(), crate::cloud::CloudError::NotFound("k1".into()));
+        state.keys(&book);
+        assert!(state.hedge_grew(), "the next fetch is due now");
+        assert_eq!(state.hedge(), BTreeSet::from(["orders".to_string()]));
+        assert!(!state.hedge_grew(), "once asked for, not again and again");
+        state.gone("orders");
+        assert!(state.hedge().is_empty());
+    }
+}

@@ -165,7 +165,8 @@ impl Cloud for Scripted {
         &self,
         recently_active: bool,
     ) -> Result<crate::cloud::SeriesListing, CloudError> {
-        self.call("metrics", "").await?;
+        let which = if recently_active { "recent" } else { "all" };
+        self.call("list_metrics", which).await?;
         self.sim.list_metrics(recently_active).await
     }
     fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
@@ -352,6 +353,22 @@ async fn list_and_metrics_are_refreshed_at_their_configured_cadence() {
     w.during(185 * SECOND).await;
     assert_eq!(w.cloud.seconds("list"), [0, 30, 60, 90, 120, 150, 180]);
     assert_eq!(w.cloud.seconds("metrics"), [0, 90, 180]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn listings_of_the_series_are_kept_five_minutes_between_minutely_fetches() {
+    let mut w = start(Scripted::new());
+    w.during(605 * SECOND).await;
+    assert_eq!(
+        w.cloud.seconds("metrics"),
+        (0..=10).map(|m| m * 60).collect::<Vec<u64>>(),
+        "GetMetricData every minute"
+    );
+    // ListMetrics, not billed per metric, is asked again only when its
+    // listing is five minutes old: PT3H for the window, the two-week one for
+    // the 24-hour look-back.
+    assert_eq!(w.cloud.seconds("list_metrics recent"), [0, 300, 600]);
+    assert_eq!(w.cloud.seconds("list_metrics all"), [0, 300, 600]);
 }
 
 #[tokio::test(start_paused = true)]
