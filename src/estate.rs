@@ -109,13 +109,13 @@ mod tests {
 
     fn config(regions: &[&str], profiles: &[&str]) -> Config {
         let mut c = Config::builtin();
-        c.aws.regions.0 = regions.iter().map(|s| s.to_string()).collect();
-        c.aws.profiles.0 = profiles.iter().map(|s| s.to_string()).collect();
+        c.aws.regions.0 = regions.iter().map(ToString::to_string).collect();
+        c.aws.profiles.0 = profiles.iter().map(ToString::to_string).collect();
         c
     }
 
     fn names(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+        list.iter().map(ToString::to_string).collect()
     }
 
     #[test]
