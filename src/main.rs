@@ -22,7 +22,6 @@ use firekeeper::cloud::{Cloud, Paced};
 use firekeeper::config::Config;
 use firekeeper::dashboard;
 use firekeeper::estate::{self, Target, TargetInfo};
-use firekeeper::health::Health;
 use firekeeper::journal::{self, Sharing};
 use firekeeper::quota::Ledger;
 use firekeeper::status;
@@ -52,7 +51,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, started)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("firekeeper: {}", text::for_terminal(&one_line(&e)));
+            eprintln!("firekeeper: {}", text::for_terminal(&text::one_line(&e)));
             let code = if e.is::<Usage>() {
                 exit::USAGE
             } else {
@@ -61,24 +60,6 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
-}
-
-/// The error and its causes, each said once. Many errors quote their cause
-/// in their own message and also return it as `source()`; anyhow's `{:#}`
-/// would then print it twice ("os error 2: os error 2").
-fn one_line(err: &anyhow::Error) -> String {
-    let mut text = String::new();
-    for cause in err.chain() {
-        let part = cause.to_string();
-        if text.contains(&part) {
-            continue;
-        }
-        if !text.is_empty() {
-            text.push_str(": ");
-        }
-        text.push_str(&part);
-    }
-    text
 }
 
 async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
@@ -257,18 +238,33 @@ async fn dashboard(
 }
 
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let cloud = connect_one(cli, config).await?;
+    let connected = connect_all(cli, config).await?;
     let ledger = ledger(cli, config);
     let window = args.window.or(cli.window).unwrap_or(config.status.window);
-    let report = status::gather(cloud.as_ref(), config, window, &args.streams, &ledger).await?;
+    let parts = connected
+        .iter()
+        .map(|c| status::Part {
+            info: c.info.clone(),
+            cloud: c.cloud.as_ref().ok().map(Box::as_ref),
+        })
+        .collect();
+    let report = status::gather_targets(parts, config, window, &args.streams, &ledger).await?;
+    for t in report.failed() {
+        eprintln!(
+            "firekeeper: {}: {}",
+            text::escape(&t.label),
+            text::for_terminal(t.error.as_deref().unwrap_or_default())
+        );
+    }
     for name in &report.missing {
         eprintln!(
             "firekeeper: no delivery stream named {} in {}",
             text::escape(name),
-            text::escape(&report.region)
+            text::escape(&report.searched())
         );
     }
-    if !report.missing.is_empty() && report.streams.is_empty() {
+    let all_read = report.failed().next().is_none();
+    if !report.missing.is_empty() && report.streams.is_empty() && all_read {
         return Ok(ExitCode::from(exit::ERROR));
     }
     let text = match args.output {
@@ -302,11 +298,7 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
             text::for_terminal(&reasons.join("; "))
         );
     }
-    Ok(match report.worst() {
-        Health::Critical => ExitCode::from(exit::CRITICAL),
-        _ if unknown > 0 || !report.missing.is_empty() => ExitCode::from(exit::UNKNOWN),
-        _ => ExitCode::SUCCESS,
-    })
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 /// `rotate` and `disable`: the same plan, checks, ledger and audit as the
@@ -487,7 +479,7 @@ async fn connect_all(cli: &Cli, config: &Config) -> anyhow::Result<Vec<Connected
         let region = cloud.as_ref().ok().map(|c| c.region().to_string());
         let mut info = info_of(cli, target, region.as_deref(), many);
         if let Err(e) = &cloud {
-            info.error = Some(one_line(e));
+            info.error = Some(text::one_line(e));
         }
         // Two profiles of one region resolving to the same place would list
         // every stream twice: the second is left out, and says why.

@@ -5,24 +5,25 @@ use std::collections::BTreeMap;
 
 use chrono::{SecondsFormat, Utc};
 use serde::Serialize;
-use unicode_width::UnicodeWidthStr;
 
 use crate::cloud::{
     Cloud, CloudError, CloudWatchUsage, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream,
 };
 use crate::config::Config;
+use crate::estate::TargetInfo;
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::Health;
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
 use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource};
-use crate::text::escape;
 use crate::trail::Trail;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub generated_at: String,
-    pub region: String,
+    /// The one target's region and account; `null` when there are several
+    /// (each stream and each of `targets` then says its own).
+    pub region: Option<String>,
     pub account: Option<String>,
     pub window: Window,
     pub streams: Vec<StreamReport>,
@@ -31,8 +32,10 @@ pub struct Report {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
     /// What this report asked of CloudWatch: metrics requested (billed) and
-    /// ListMetrics calls.
+    /// ListMetrics calls, over every target.
     pub cloudwatch: CloudWatchUsage,
+    /// Every target read, or that could not be read and why.
+    pub targets: Vec<TargetInfo>,
     /// Names asked for with `--stream` that AWS does not have.
     #[serde(skip)]
     pub missing: Vec<String>,
@@ -45,6 +48,9 @@ pub struct Report {
 #[derive(Debug, Serialize)]
 pub struct StreamReport {
     pub name: String,
+    /// The account and region the stream is in: its target's.
+    pub account: Option<String>,
+    pub region: String,
     pub arn: Option<String>,
     pub source: Option<Source>,
     pub stream_status: Option<String>,
@@ -63,6 +69,10 @@ pub struct StreamReport {
     /// The key as the dashboard names it, for the table.
     #[serde(skip)]
     pub key_label: String,
+    /// The label of the stream's target, which tells it apart from a
+    /// namesake in another target.
+    #[serde(skip)]
+    pub target: String,
 }
 
 /// A stream's Start/Stop quota: the counts, the calls of the last 24 hours
@@ -252,6 +262,19 @@ async fn quotas_of(
     }
 }
 
+/// The account STS names, or why it cannot be read; no answer at all
+/// (no network, no credentials) stops the whole gather.
+async fn account_of(cloud: &dyn Cloud) -> Result<Result<Option<String>, String>, CloudError> {
+    match cloud.identity().await {
+        Ok(id) => Ok(Ok(Some(id.account).filter(|a| !a.is_empty()))),
+        Err(e) if e.is_connection() => Err(e),
+        Err(e) => {
+            tracing::warn!("cannot tell the account: {e}");
+            Ok(Err(format!("the AWS account could not be read (STS: {e})")))
+        }
+    }
+}
+
 /// `gather` as of `now`: tests pin the clock.
 pub async fn gather_at(
     cloud: &dyn Cloud,
@@ -262,14 +285,7 @@ pub async fn gather_at(
     now: chrono::DateTime<Utc>,
 ) -> Result<Report, anyhow::Error> {
     let mut errors = Vec::new();
-    let account = match cloud.identity().await {
-        Ok(id) => Ok(id.account).map(|a| Some(a).filter(|a| !a.is_empty())),
-        Err(e) if e.is_connection() => return Err(e.into()),
-        Err(e) => {
-            tracing::warn!("cannot tell the account: {e}");
-            Err(format!("the AWS account could not be read (STS: {e})"))
-        }
-    };
+    let account = account_of(cloud).await?;
     let names = names_to_report(cloud, config, only).await?;
     let mut described =
         inventory::describe_all(cloud, &names, config.aws.describe_concurrency.0).await;
@@ -336,24 +352,53 @@ pub async fn gather_at(
         rules: rules(config, window),
         now,
     };
+    let account = account.ok().flatten();
+    let place = Place {
+        account: account.as_deref(),
+        region: cloud.region(),
+    };
     let streams = described
         .iter()
         .map(|(name, result)| match result {
             Ok(stream) => stream_report(&knowledge, stream),
             Err(e) => error_report(&knowledge, name, e),
         })
+        .map(|s| place.stamp(s))
         .collect();
+    let target = TargetInfo {
+        profile: None,
+        account: account.clone(),
+        region: Some(cloud.region().to_string()),
+        error: None,
+        label: cloud.region().to_string(),
+    };
     Ok(Report {
         generated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
-        region: cloud.region().to_string(),
-        account: account.ok().flatten(),
+        region: Some(cloud.region().to_string()),
+        account,
         window,
         streams,
         errors,
         cloudwatch: cloud.cloudwatch_usage(),
+        targets: vec![target],
         missing,
         quota_source: quotas.ok().map(|book| book.source),
     })
+}
+
+/// Where the streams of one gather are: its target's account and region.
+struct Place<'a> {
+    account: Option<&'a str>,
+    region: &'a str,
+}
+
+impl Place<'_> {
+    fn stamp(&self, mut s: StreamReport) -> StreamReport {
+        s.account = self.account.map(str::to_string);
+        s.region = self.region.to_string();
+        s.target = self.region.to_string();
+        s
+    }
 }
 
 /// The health rules' settings, for the dashboard and `status` alike.
@@ -388,6 +433,8 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
     let enc = &s.encryption;
     StreamReport {
         name: s.name.clone(),
+        account: None,
+        region: String::new(),
         arn: Some(s.arn.clone()),
         source: Some(s.source.clone()),
         stream_status: Some(s.status.clone()),
@@ -437,6 +484,7 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
         problems,
         error: None,
         key_label: k.keys.label(s),
+        target: String::new(),
     }
 }
 
@@ -450,6 +498,8 @@ fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> StreamReport {
     let (health, problems) = k.judge(seen);
     StreamReport {
         name: name.to_string(),
+        account: None,
+        region: String::new(),
         arn: None,
         source: None,
         stream_status: None,
@@ -460,175 +510,17 @@ fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> StreamReport {
         problems,
         error: Some(text),
         key_label: "?".to_string(),
+        target: String::new(),
     }
 }
 
-/// How the table meets a value longer than its column.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cells {
-    /// Fit 100 columns, for a person at a terminal: long values are cut
-    /// with `…`, key aliases in the middle (`alias/orders…-2026`).
-    Fit,
-    /// Every value in full, columns as wide as their widest value: for a
-    /// pipe, where `grep` and `awk` must find the whole name.
-    Full,
-}
+mod table;
+mod targets;
 
-/// The report as an aligned table, problems beneath. Names, labels and AWS's
-/// words are data: any control character in them is written as an escape
-/// (`\u{1b}`), so the table cannot drive the terminal.
-pub fn table(report: &Report, cells: Cells) -> String {
-    let mut out = format!(
-        "account {}  region {}  window {}  at {}\n\n",
-        escape(report.account.as_deref().unwrap_or("unknown")),
-        escape(&report.region),
-        report.window,
-        report.generated_at
-    );
-    let header = [
-        "NAME",
-        "SOURCE",
-        "ENCRYPTION",
-        "KEY",
-        "KMS ERR",
-        "QUOTA",
-        "HEALTH",
-    ]
-    .map(str::to_string);
-    let mut lines = vec![header];
-    lines.extend(report.streams.iter().map(table_cells));
-    // QUOTA is 6 wide: "21/25*" when CloudTrail was not read.
-    let mut widths = [26, 9, 16, 22, 7, 6, 8];
-    if cells == Cells::Full {
-        for (i, w) in widths.iter_mut().enumerate() {
-            *w = lines.iter().map(|l| l[i].width()).max().unwrap_or(0);
-        }
-    }
-    for line in &lines {
-        out.push_str(&table_line(line, &widths));
-    }
-    if let Some(why) = report.quota_source.as_ref().and_then(QuotaSource::reason) {
-        let marked = report
-            .streams
-            .iter()
-            .any(|s| s.quota.as_ref().is_some_and(|q| q.source_reason.is_some()));
-        if marked {
-            let note = format!("* QUOTA counts only this machine's ledger: {why}.");
-            out.push_str(&wrap(&escape(&note), 100, "  "));
-        }
-    }
-    let with_problems: Vec<_> = report
-        .streams
-        .iter()
-        .filter(|s| !s.problems.is_empty())
-        .collect();
-    if !with_problems.is_empty() {
-        out.push_str("\nProblems\n");
-        for s in with_problems {
-            for p in &s.problems {
-                let line = format!("{}: {}", escape(&s.name), escape(p));
-                out.push_str(&wrap(&line, 100, "    "));
-            }
-        }
-    }
-    for e in &report.errors {
-        out.push_str(&wrap(&format!("error: {}", escape(e)), 100, "    "));
-    }
-    let count = |h: Health| report.streams.iter().filter(|s| s.health == h).count();
-    out.push_str(&format!(
-        "\n{}: {} ok, {} warning, {} unknown, {} critical\n",
-        plural(report.streams.len(), "stream"),
-        count(Health::Ok),
-        count(Health::Warning),
-        count(Health::Unknown),
-        count(Health::Critical)
-    ));
-    // Whatever a future line forgets to escape is escaped here.
-    crate::text::for_terminal(&out).into_owned()
-}
-
-/// One stream's cells, escaped, in full.
-fn table_cells(s: &StreamReport) -> [String; 7] {
-    let enc = s.encryption.as_ref();
-    let errors = s
-        .kms_errors
-        .as_ref()
-        .map_or("?".to_string(), |m| m.values().sum::<u64>().to_string());
-    let quota = match (&s.quota, enc.map(|e| e.managed_by)) {
-        (Some(q), _) => format!(
-            "{}/{}{}",
-            q.counts.remaining,
-            q.counts.limit,
-            if q.source_reason.is_some() { "*" } else { "" }
-        ),
-        (None, Some(ManagedBy::Source)) => "-".to_string(),
-        (None, _) => "?".to_string(),
-    };
-    [
-        s.name.as_str(),
-        s.source.as_ref().map_or("?", |x| x.short()),
-        enc.map_or("ERROR", |e| e.status.as_str()),
-        &s.key_label,
-        &errors,
-        &quota,
-        &s.health.as_str().to_uppercase(),
-    ]
-    .map(|cell| escape(cell).into_owned())
-}
-
-/// One aligned line; a cell wider than its column is cut to fit it.
-fn table_line(cells: &[String; 7], widths: &[usize; 7]) -> String {
-    let mut line = String::new();
-    for (i, (cell, &w)) in cells.iter().zip(widths).enumerate() {
-        let cell = if i == 3 {
-            crate::text::fit_key(cell, w)
-        } else {
-            crate::text::fit(cell, w)
-        };
-        line.push_str(&pad(&cell, w, i == 4 || i == 5));
-        line.push(' ');
-    }
-    line.trim_end().to_string() + "\n"
-}
-
-/// "1 stream", "3 streams".
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
-/// Pads a cell to `w` display columns (`format!`'s padding counts chars).
-fn pad(cell: &str, w: usize, right: bool) -> String {
-    let gap = " ".repeat(w.saturating_sub(cell.width()));
-    if right {
-        gap + cell
-    } else {
-        format!("{cell}{gap}")
-    }
-}
-
-/// Word-wraps `text` to `width` display columns, continuation lines indented.
-/// Any run of whitespace is one space; a word longer than a line is kept whole
-/// and never split at a hyphen (an ARN or a stream name must stay copyable).
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if words.is_empty() {
-        return String::new();
-    }
-    let options = textwrap::Options::new(width)
-        .subsequent_indent(indent)
-        .break_words(false)
-        .word_separator(textwrap::WordSeparator::AsciiSpace)
-        .word_splitter(textwrap::WordSplitter::NoHyphenation)
-        .wrap_algorithm(textwrap::WrapAlgorithm::FirstFit);
-    textwrap::wrap(&words, options)
-        .iter()
-        .map(|line| format!("{line}\n"))
-        .collect()
-}
+#[cfg(test)]
+use table::{pad, wrap};
+pub use table::{table, Cells};
+pub use targets::{gather_targets, gather_targets_at, merge, Part};
 
 #[cfg(test)]
 mod tests;

@@ -135,6 +135,24 @@ fn tail(s: &str, w: usize) -> &str {
     &s[start..]
 }
 
+/// An error and its causes on one line, each said once. Many errors quote
+/// their cause in their own message and also return it as `source()`;
+/// anyhow's `{:#}` would then print it twice ("os error 2: os error 2").
+pub fn one_line(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,3 +1,5 @@
+use unicode_width::UnicodeWidthStr;
+
 use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
