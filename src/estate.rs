@@ -77,6 +77,10 @@ pub struct TargetInfo {
     /// Why the target cannot be read (no credentials, region disabled, no
     /// answer, access denied), while it cannot.
     pub error: Option<String>,
+    /// Another target of the same account and region (another profile of
+    /// it), whose streams these are: they are listed once, under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub same_as: Option<String>,
     /// The region, or `profile/region`: what qualified names end with.
     #[serde(skip)]
     pub label: String,

@@ -481,8 +481,8 @@ async fn connect_all(cli: &Cli, config: &Config) -> anyhow::Result<Vec<Connected
         if let Err(e) = &cloud {
             info.error = Some(text::one_line(e));
         }
-        // Two profiles of one region resolving to the same place would list
-        // every stream twice: the second is left out, and says why.
+        // The same profile and region asked twice (a region given by name
+        // and by the profile's default): one target, read once.
         if out.iter().any(|o| o.info.label == info.label) {
             continue;
         }

@@ -366,11 +366,10 @@ pub async fn gather_at(
         .map(|s| place.stamp(s))
         .collect();
     let target = TargetInfo {
-        profile: None,
         account: account.clone(),
         region: Some(cloud.region().to_string()),
-        error: None,
         label: cloud.region().to_string(),
+        ..TargetInfo::default()
     };
     Ok(Report {
         generated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),

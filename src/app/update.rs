@@ -199,10 +199,21 @@ impl App {
     /// is said on the status line and kept in the log.
     fn set_targets(&mut self, targets: Vec<crate::estate::TargetInfo>) -> bool {
         for t in &targets {
-            let before = self.targets.iter().find(|o| o.label == t.label);
+            let before = self.targets.iter().find(|o| o.label == t.label).cloned();
+            let before = before.as_ref();
             let was = before.and_then(|o| o.error.as_ref());
             if let Some(error) = t.error.as_ref().filter(|e| Some(*e) != was) {
                 self.say(format!("{}: {error}", t.label), crate::model::Tone::Bad);
+            }
+            let twin = before.and_then(|o| o.same_as.as_ref());
+            if let Some(first) = t.same_as.as_ref().filter(|f| Some(*f) != twin) {
+                self.say(
+                    format!(
+                        "{} is the same account and region as {first}: its streams are listed once, there",
+                        t.label
+                    ),
+                    crate::model::Tone::Info,
+                );
             }
         }
         let changed = self.targets != targets;

@@ -64,13 +64,10 @@ impl Lane {
     }
 
     fn set_error(&mut self) -> bool {
+        self.info.same_as.clone_from(&self.duplicate_of);
         let error = self
-            .duplicate_of
-            .as_ref()
-            .map(|other| {
-                format!("the same account and region as {other}: its streams are listed there")
-            })
-            .or_else(|| self.list_error.clone())
+            .list_error
+            .clone()
             .or_else(|| self.identity_error.clone())
             .or_else(|| (!self.live).then(|| self.info.error.clone()).flatten());
         let changed = self.info.error != error;

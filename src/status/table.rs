@@ -107,6 +107,16 @@ fn heading(report: &Report) -> String {
         );
         out.push_str(&wrap(&line, 100, "    "));
     }
+    for t in &report.targets {
+        if let Some(first) = &t.same_as {
+            let line = format!(
+                "{}: the same account and region as {}: its streams are listed there",
+                escape(&t.label),
+                escape(first)
+            );
+            out.push_str(&wrap(&line, 100, "    "));
+        }
+    }
     out + "\n"
 }
 

@@ -97,9 +97,26 @@ pub fn merge(
         if !many {
             out.region = info.region.clone();
         }
-        match read {
-            Err(why) => info.error = Some(why),
-            Ok(report) => {
+        // Two profiles of one account in one region: its streams are
+        // reported once, under the first, and the second says so.
+        let twin = read.as_ref().ok().and_then(|r| {
+            out.targets
+                .iter()
+                .find(|t| {
+                    t.error.is_none()
+                        && t.account.is_some()
+                        && t.account == r.account
+                        && t.region == r.region
+                })
+                .map(|t| t.label.clone())
+        });
+        match (read, twin) {
+            (Ok(report), Some(first)) => {
+                info.account = report.account;
+                info.same_as = Some(first);
+            }
+            (Err(why), _) => info.error = Some(why),
+            (Ok(report), None) => {
                 info.account = report.account.clone();
                 if !many {
                     out.account = report.account.clone();

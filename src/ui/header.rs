@@ -73,6 +73,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
     let count = |t: &TargetInfo| app.summary.per_target.get(&t.label).copied().unwrap_or(0);
     let words = |t: &TargetInfo, counts: bool| match &t.error {
+        None if t.same_as.is_some() => {
+            format!("{} = {}", t.label, t.same_as.as_deref().unwrap_or_default())
+        }
         Some(e) => format!("{} ! {}", t.label, short_error(e)),
         None if counts => format!("{} {}", t.label, count(t)),
         None => t.label.clone(),

@@ -5,11 +5,9 @@ use crate::status::{table, Cells};
 
 fn info(label: &str, region: Option<&str>) -> TargetInfo {
     TargetInfo {
-        profile: None,
-        account: None,
         region: region.map(str::to_string),
-        error: None,
         label: label.to_string(),
+        ..TargetInfo::default()
     }
 }
 
@@ -167,4 +165,44 @@ async fn the_table_of_several_targets_says_where_each_stream_is() {
         "{t}"
     );
     assert!(t.contains("REGION    ACCOUNT      SOURCE"), "{t}");
+}
+
+#[tokio::test]
+async fn two_profiles_of_one_account_and_region_report_its_streams_once() {
+    let a = sim("eu-west-1", 0);
+    let b = sim("eu-west-1", 0);
+    let parts = vec![
+        Part {
+            info: info("admin/eu-west-1", Some("eu-west-1")),
+            cloud: Some(&a),
+        },
+        Part {
+            info: info("reader/eu-west-1", Some("eu-west-1")),
+            cloud: Some(&b),
+        },
+    ];
+    let config = Config::builtin();
+    let report = gather_targets(parts, &config, Window::H3, &[], &Ledger::in_memory())
+        .await
+        .unwrap();
+    let once = sim("eu-west-1", 0)
+        .list_streams(None, 10_000)
+        .await
+        .unwrap();
+    assert_eq!(report.streams.len(), once.names.len());
+    assert_eq!(
+        report.targets[1].same_as.as_deref(),
+        Some("admin/eu-west-1")
+    );
+    assert!(report.targets[1].error.is_none());
+    assert_ne!(
+        report.exit_code(),
+        exit::UNKNOWN,
+        "nothing is unknown for it"
+    );
+    let text = table(&report, Cells::Full);
+    assert!(
+        text.contains("reader/eu-west-1: the same account and region as admin/eu-west-1"),
+        "{text}"
+    );
 }
