@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_firehose::types::DeliveryStreamEncryptionStatus as Status;
 use common::tmux::{script, Tmux};
-use common::{Enc, Sandbox, Seeder};
+use common::{Enc, Faults, Sandbox, Seeder};
 
 /// The two regions of the first tests; no other test file uses them.
 const WEST: &str = "us-gov-west-1";
@@ -209,37 +209,43 @@ async fn two_regions_in_one_table_filtered_sorted_and_changed_each_on_its_own() 
         .collect();
     assert_eq!(order, FLEET, "{screen}");
 
-    // Stop encryption of us-gov-east-1's shared, from its row: the dialog
-    // names the region and its key, and only that stream changes.
+    stop_east_shared_from_its_row(&tmux, &west, &east).await;
+    tmux.keys(&["q"]);
+    tmux.wait_for("EXITED 0");
+}
+
+/// Stops encryption of us-gov-east-1's shared, from its row: the dialog
+/// names the region and its key, and only that stream changes.
+async fn stop_east_shared_from_its_row(tmux: &Tmux, west: &Seeder, east: &Seeder) {
     tmux.keys(&["/"]);
-    type_text(&tmux, "gov-east");
+    type_text(tmux, "gov-east");
     tmux.keys(&["Enter"]);
-    wait_until(&tmux, 10, "only us-gov-east-1's rows", |s| {
+    wait_until(tmux, 10, "only us-gov-east-1's rows", |s| {
         pairs(s, &[WEST, EAST]) == owned(&FLEET[2..])
     });
-    select(&tmux, "shared", EAST);
+    select(tmux, "shared", EAST);
     tmux.keys(&["d"]);
     let screen = tmux.wait_for(&format!("Stop encryption of shared@{EAST}"));
     assert!(screen.contains("alias/east-key"), "{screen}");
     assert!(!screen.contains("alias/west-key"), "{screen}");
     assert!(screen.contains("Type the stream's full name"), "{screen}");
-    type_text(&tmux, "shared");
+    type_text(tmux, "shared");
     tmux.keys(&["Enter"]);
     tmux.wait_within(&format!("{EAST}: shared is no longer encrypted"), 60);
-    let screen = wait_until(&tmux, 30, "us-gov-east-1's shared unencrypted", |s| {
+    let screen = wait_until(tmux, 30, "us-gov-east-1's shared unencrypted", |s| {
         rows(s, &[EAST])
             .iter()
             .any(|r| r.0 == "shared" && r.2.contains("no encryption"))
     });
-    assert_eq!(encryption(&east, "shared").await, Status::Disabled);
+    assert_eq!(encryption(east, "shared").await, Status::Disabled);
     assert_eq!(
-        encryption(&west, "shared").await,
+        encryption(west, "shared").await,
         Status::Enabled,
         "the same name in {WEST} is untouched"
     );
     // And the table says the same of both.
     tmux.keys(&["Escape"]);
-    let screen2 = wait_until(&tmux, 10, "both regions again", |s| {
+    let screen2 = wait_until(tmux, 10, "both regions again", |s| {
         pairs(s, &[WEST, EAST]) == owned(&FLEET)
     });
     let west_shared = rows(&screen2, &[WEST])
@@ -250,8 +256,17 @@ async fn two_regions_in_one_table_filtered_sorted_and_changed_each_on_its_own() 
         west_shared.2.contains("ENABLED") && west_shared.2.contains("west-key"),
         "{screen}\n{screen2}"
     );
-    tmux.keys(&["q"]);
-    tmux.wait_for("EXITED 0");
+}
+
+/// The message log's text with its box and wrapping taken away: one line.
+fn messages(screen: &str) -> String {
+    screen
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix('│')?.strip_suffix('│'))
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn title_line(screen: &str) -> &str {
@@ -275,4 +290,134 @@ fn select(tmux: &Tmux, name: &str, region: &str) {
         "{name} in {region} never under the cursor:\n{}",
         tmux.screen()
     );
+}
+
+/// One region denies firehose:ListDeliveryStreams: the header names it with
+/// a word or two, the other region's streams are shown and described, and
+/// the message log has the whole reason.
+#[tokio::test]
+async fn a_region_that_denies_listing_is_named_and_the_other_keeps_working() {
+    let (good, denied) = ("cn-north-1", "ap-east-2");
+    let seed = Seeder::new(good).await;
+    let key = seed.key(Some("alias/cn-key")).await;
+    seed.direct_put("cn-keyed", Enc::Customer(&key)).await;
+    seed.direct_put("cn-plain", Enc::None).await;
+    Seeder::new(denied)
+        .await
+        .direct_put("hidden", Enc::AwsOwned)
+        .await;
+    let faults = Faults::new(denied);
+    faults.add(serde_json::json!({
+        "service": "firehose",
+        "fault": "error",
+        "status": 400,
+        "type": "AccessDeniedException",
+        "message": "User: arn:aws:iam::123456789012:user/testing is not authorized to perform: firehose:ListDeliveryStreams",
+    }));
+
+    let sandbox = Sandbox::new();
+    let args = format!(
+        "--endpoint-url {} --region {good},{denied}",
+        common::moto_endpoint()
+    );
+    let tmux = Tmux::start(&script(&sandbox, &CREDENTIALS, &args));
+    // Described, with their quota read: the denied region leaves nothing
+    // of the good one's unknown.
+    let screen = wait_until(&tmux, 60, "the good region's streams, known", |s| {
+        let rows = rows(s, &[good, denied]);
+        pairs(s, &[good, denied]) == owned(&[("cn-keyed", good), ("cn-plain", good)])
+            && s.contains("alias/cn-key")
+            && s.contains("no encryption")
+            && rows
+                .iter()
+                .all(|r| r.2.contains("/25") && !r.2.contains("unknown"))
+    });
+    let screen = if screen.contains(&format!("{denied} !")) {
+        screen
+    } else {
+        tmux.wait_for(&format!("{denied} !"))
+    };
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.starts_with(&format!(
+            "firekeeper · {good} 2 · {denied} ! AccessDenied · "
+        )),
+        "{header}"
+    );
+    assert!(!screen.contains("hidden"), "{screen}");
+
+    tmux.keys(&["m"]);
+    let log = wait_until(&tmux, 10, "the message log", |s| s.contains("Messages"));
+    let joined = messages(&log);
+    assert!(
+        joined.contains(&format!("{denied}: access denied listing streams")),
+        "{log}"
+    );
+    assert!(
+        joined.contains("not authorized to perform: firehose:ListDeliveryStreams"),
+        "the whole reason:\n{joined}"
+    );
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("EXITED 0");
+    faults.clear();
+}
+
+/// `--profile good,missing`: the missing profile's target cannot connect; the
+/// good one's streams are shown and its target's label carries its count.
+#[tokio::test]
+async fn a_profile_that_does_not_exist_is_named_and_the_other_keeps_working() {
+    let region = "cn-northwest-1";
+    let seed = Seeder::new(region).await;
+    seed.direct_put("np-owned", Enc::AwsOwned).await;
+    let sandbox = Sandbox::new();
+    std::fs::write(
+        sandbox.path("aws-config"),
+        format!("[profile good]\nregion = {region}\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        sandbox.path("aws-credentials"),
+        "[good]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .unwrap();
+    let args = format!(
+        "--endpoint-url {} --region {region} --profile good,missing",
+        common::moto_endpoint()
+    );
+    let tmux = Tmux::start(&script(&sandbox, &[], &args));
+    // REGION and ACCOUNT together need more than 80 columns (at 80 the
+    // table is clipped on the right: HEALTH is cut).
+    tmux.tmux(&["resize-window", "-x", "120", "-y", "30"]);
+    let screen = wait_until(&tmux, 60, "the good profile's stream, known", |s| {
+        s.contains("AWS owned") && s.contains("missing/") && s.contains("/25 ")
+    });
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.starts_with(&format!(
+            "firekeeper · good/{region} 1 · missing/{region} ! no credentials · "
+        )),
+        "{header}"
+    );
+    let row = screen.lines().find(|l| l.contains("np-owned")).unwrap();
+    assert!(
+        row.contains(region) && row.contains("123456789012"),
+        "{row}"
+    );
+    assert!(row.contains("● ok"), "{row}");
+    let title = title_line(&screen);
+    assert!(
+        title.contains("REGION") && title.contains("ACCOUNT"),
+        "{screen}"
+    );
+    tmux.keys(&["m"]);
+    let log = wait_until(&tmux, 10, "the message log", |s| s.contains("Messages"));
+    let joined = messages(&log);
+    assert!(
+        joined.contains(&format!(
+            "missing/{region}: listing streams failed: no usable AWS credentials"
+        )),
+        "{joined}"
+    );
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("EXITED 0");
 }
