@@ -139,49 +139,80 @@ pub fn estate_all_keys_event() -> DataEvent {
 /// its first 12 streams in eu-west-1, and ap-south-1, which could not be
 /// listed (access denied); all merged as the dashboard merges them.
 pub fn estate_app(width: u16, height: u16) -> App {
-    use crate::estate::{merge::Merger, TargetInfo};
-    let now = fixed_now();
-    let target = |region: &str| TargetInfo {
-        region: Some(region.into()),
-        label: region.into(),
-        ..TargetInfo::default()
-    };
-    let mut merger = Merger::new(
-        vec![
-            (target("us-east-1"), true),
-            (target("eu-west-1"), true),
-            (target("ap-south-1"), true),
+    estate_app_of(
+        &[
+            (None, "us-east-1", None),
+            (None, "eu-west-1", Some(12)),
+            (None, "ap-south-1", Some(0)),
         ],
-        Window::H3,
-    );
+        width,
+        height,
+    )
+}
+
+/// Two accounts (profiles prod and staging) in eu-west-1, and prod in
+/// ap-southeast-2 denied, as `estate_app`.
+pub fn estate_accounts_app(width: u16, height: u16) -> App {
+    estate_app_of(
+        &[
+            (Some("prod"), "eu-west-1", Some(12)),
+            (Some("staging"), "eu-west-1", Some(8)),
+            (Some("prod"), "ap-southeast-2", Some(0)),
+        ],
+        width,
+        height,
+    )
+}
+
+/// Targets of (profile, region, streams): all the demo's streams, the first
+/// N, or 0 for a target whose listing is denied.
+fn estate_app_of(targets: &[(Option<&str>, &str, Option<usize>)], width: u16, height: u16) -> App {
+    use crate::estate::{label, merge::Merger, TargetInfo};
+    let now = fixed_now();
+    let many = targets.iter().any(|t| t.0 != targets[0].0);
+    let infos = targets
+        .iter()
+        .map(|(profile, region, _)| {
+            let info = TargetInfo {
+                profile: profile.map(str::to_string),
+                region: Some(region.to_string()),
+                label: label(*profile, region, many),
+                ..TargetInfo::default()
+            };
+            (info, true)
+        })
+        .collect();
+    let mut merger = Merger::new(infos, Window::H3);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let mut merged = Vec::new();
-    for (lane, (region, streams)) in [("us-east-1", None), ("eu-west-1", Some(12))]
-        .into_iter()
-        .enumerate()
-    {
-        let mut scenario = Scenario::builtin().in_target(region, 0);
+    let profiles: Vec<Option<&str>> = targets.iter().map(|t| t.0).collect();
+    for (lane, (profile, region, streams)) in targets.iter().enumerate() {
+        if *streams == Some(0) {
+            let denied = crate::cloud::CloudError::AccessDenied(
+                "User is not authorized to perform: firehose:ListDeliveryStreams".into(),
+            );
+            merged.extend(merger.apply(
+                lane,
+                DataEvent::Failed {
+                    what: crate::worker::Fetch::List,
+                    error: denied,
+                },
+            ));
+            continue;
+        }
+        let account = profiles.iter().position(|p| p == profile).unwrap_or(0);
+        let mut scenario = Scenario::builtin().in_target(region, account);
         if let Some(n) = streams {
-            scenario = scenario.scaled(n);
+            scenario = scenario.scaled(*n);
         }
         let sim = SimCloud::with_clock(scenario, Arc::new(move || now));
         for ev in rt.block_on(events_from(&sim, Window::H3, now)) {
             merged.extend(merger.apply(lane, ev));
         }
     }
-    let denied = crate::cloud::CloudError::AccessDenied(
-        "User is not authorized to perform: firehose:ListDeliveryStreams".into(),
-    );
-    merged.extend(merger.apply(
-        2,
-        DataEvent::Failed {
-            what: crate::worker::Fetch::List,
-            error: denied,
-        },
-    ));
     let mut app = demo_app_from(&Config::builtin(), width, height, Vec::new());
     app.targets = merger.targets();
     for ev in merged {

@@ -14,9 +14,40 @@ use unicode_width::UnicodeWidthStr;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let c = &app.context;
+    // What follows where we are pointed: demo or profile, read-only, the
+    // clock; measured first, so that the targets are built to fit beside it.
+    let mut tail = Vec::new();
+    if c.demo {
+        tail.push(Span::styled("demo", theme.warn()));
+    } else if !app.many_accounts() {
+        tail.push(Span::raw(format!(
+            "profile {}",
+            c.profile.as_deref().unwrap_or("default")
+        )));
+    }
+    if c.read_only {
+        if !tail.is_empty() {
+            tail.push(Span::raw(" · "));
+        }
+        tail.push(Span::styled("READ-ONLY", theme.warn()));
+    }
+    // Freshness before the endpoint: a long URL must not push it off screen.
+    let stale = app.from_cache.is_some() && app.last_refresh.is_none()
+        || app.last_error.is_some()
+        || app.silent_since.is_some()
+        || app.fault.is_some();
+    if !tail.is_empty() {
+        tail.push(Span::raw(" · "));
+    }
+    tail.push(Span::styled(
+        app.clock_label(),
+        if stale { theme.warn() } else { theme.dim() },
+    ));
+    if stale {
+        tail.push(Span::styled(" (stale)", theme.warn()));
+    }
     let mut first = if app.targets.len() > 1 {
-        // Room for the rest of the line: demo or profile, and the clock.
-        let rest = 8 + app.clock_label().len() + 9;
+        let rest: usize = tail.iter().map(Span::width).sum();
         targets_line(app, theme, usize::from(area.width).saturating_sub(rest))
     } else {
         vec![
@@ -30,33 +61,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::raw(" · "),
         ]
     };
-    if c.demo {
-        first.push(Span::styled("demo", theme.warn()));
-    } else if app.many_accounts() {
-        first.pop();
-    } else {
-        first.push(Span::raw(format!(
-            "profile {}",
-            c.profile.as_deref().unwrap_or("default")
-        )));
-    }
-    if c.read_only {
-        first.push(Span::raw(" · "));
-        first.push(Span::styled("READ-ONLY", theme.warn()));
-    }
-    // Freshness before the endpoint: a long URL must not push it off screen.
-    let stale = app.from_cache.is_some() && app.last_refresh.is_none()
-        || app.last_error.is_some()
-        || app.silent_since.is_some()
-        || app.fault.is_some();
-    first.push(Span::raw(" · "));
-    first.push(Span::styled(
-        app.clock_label(),
-        if stale { theme.warn() } else { theme.dim() },
-    ));
-    if stale {
-        first.push(Span::styled(" (stale)", theme.warn()));
-    }
+    first.extend(tail);
     if let Some(url) = &c.endpoint {
         first.push(Span::raw(format!(" · endpoint {url}")));
     }
@@ -67,56 +72,60 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 /// Each target in a word: its label and stream count, or what is wrong
 /// with it ("eu-west-1 ! AccessDenied"); the full error is on the status
-/// line and in the message log. Built to fit `width`: the healthy targets'
-/// counts go first, then the healthy targets themselves ("+2 ok"); a
-/// failing target is always named.
+/// line and in the message log. Built to fit `width`, each step shorter:
+/// without counts; the healthy targets summed ("2 ok (56)"); failing ones
+/// without the reason ("eu-west-1 !"); failing ones counted ("1 failing").
+/// A failing target is named for as long as there is room.
 fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
     let count = |t: &TargetInfo| app.summary.per_target.get(&t.label).copied().unwrap_or(0);
-    let words = |t: &TargetInfo, counts: bool| match &t.error {
-        None if t.same_as.is_some() => {
-            format!("{} = {}", t.label, t.same_as.as_deref().unwrap_or_default())
+    let healthy: Vec<&TargetInfo> = app.targets.iter().filter(|t| t.error.is_none()).collect();
+    let failing: Vec<&TargetInfo> = app.targets.iter().filter(|t| t.error.is_some()).collect();
+    let summed = || {
+        let streams: usize = healthy.iter().map(|t| count(t)).sum();
+        format!("{} ok ({streams})", healthy.len())
+    };
+    // Each item: its text, and how long its target's label is when the
+    // rest is the error's (styled apart), else 0.
+    let item = |t: &TargetInfo, step: u8| -> (String, usize) {
+        match (&t.error, &t.same_as) {
+            (Some(e), _) if step < 3 => {
+                (format!("{} ! {}", t.label, short_error(e)), t.label.len())
+            }
+            (Some(_), _) => (format!("{} !", t.label), t.label.len()),
+            (None, Some(first)) => (format!("{} = {first}", t.label), 0),
+            (None, None) if step == 0 => (format!("{} {}", t.label, count(t)), 0),
+            (None, None) => (t.label.clone(), 0),
         }
-        Some(e) => format!("{} ! {}", t.label, short_error(e)),
-        None if counts => format!("{} {}", t.label, count(t)),
-        None => t.label.clone(),
     };
-    let long = |counts: bool| -> usize {
-        let targets: usize = app
-            .targets
-            .iter()
-            .map(|t| 3 + words(t, counts).width())
-            .sum();
-        "firekeeper".len() + targets + 3
+    let render = |step: u8| -> Vec<(String, usize)> {
+        let mut items: Vec<(String, usize)> = match step {
+            0 | 1 => app.targets.iter().map(|t| item(t, step)).collect(),
+            2 | 3 => failing.iter().map(|t| item(t, step)).collect(),
+            _ => vec![(format!("{} failing", failing.len()), 0)],
+        };
+        if step >= 2 && !healthy.is_empty() {
+            items.push((summed(), 0));
+        }
+        items
     };
-    // 0: labels and counts; 1: labels; 2: the healthy ones summed up.
-    let fit = if long(true) <= width {
-        0
-    } else if long(false) <= width {
-        1
-    } else {
-        2
+    let long = |items: &[(String, usize)]| -> usize {
+        "firekeeper".len() + items.iter().map(|(t, _)| 3 + t.width()).sum::<usize>() + 3
     };
+    let items = (0..=4)
+        .map(render)
+        .find(|items| long(items) <= width)
+        .unwrap_or_else(|| render(4));
     let mut spans = vec![Span::styled("firekeeper", theme.title())];
-    for t in &app.targets {
-        if fit == 2 && t.error.is_none() {
-            continue;
-        }
+    for (text, label) in items {
         spans.push(Span::raw(" · "));
-        let text = words(t, fit == 0);
-        if t.error.is_some() {
-            spans.push(Span::styled(t.label.clone(), theme.title()));
-            spans.push(Span::styled(
-                text[t.label.len()..].to_string(),
-                theme.error(),
-            ));
+        if label > 0 {
+            spans.push(Span::styled(text[..label].to_string(), theme.title()));
+            spans.push(Span::styled(text[label..].to_string(), theme.error()));
+        } else if text.ends_with(" failing") {
+            spans.push(Span::styled(text, theme.error()));
         } else {
             spans.push(Span::styled(text, theme.title()));
         }
-    }
-    let healthy: Vec<&TargetInfo> = app.targets.iter().filter(|t| t.error.is_none()).collect();
-    if fit == 2 && !healthy.is_empty() {
-        let streams: usize = healthy.iter().map(|t| count(t)).sum();
-        spans.push(Span::raw(format!(" · {} ok ({streams})", healthy.len())));
     }
     spans.push(Span::raw(" · "));
     spans

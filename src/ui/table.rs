@@ -22,6 +22,8 @@ use crate::model::{clock, Row};
 /// of the errors' shape instead of a gap after the names.
 struct Columns {
     name: u16,
+    /// The REGION column holds target labels (TARGET).
+    labels: bool,
     /// REGION and ACCOUNT, with several targets: their widths, 0 when not
     /// shown.
     region: u16,
@@ -48,6 +50,9 @@ const SINCE_TITLE: &str = "ERRORS SINCE";
 struct TargetColumns {
     region: u16,
     account: u16,
+    /// Too narrow for REGION and ACCOUNT side by side: one TARGET column
+    /// holds each target's label (`prod/eu-west-1`) instead.
+    labels: bool,
 }
 
 fn columns(
@@ -79,7 +84,7 @@ fn columns(
     let name = name
         .min(NAME_CAP)
         .min(avail.saturating_sub(key_min + spark_min))
-        .max(12);
+        .max(if target.labels { 11 } else { 12 });
     // KEY first, up to its cap; TREND the rest, at least its minimum.
     let rest = avail.saturating_sub(name);
     let key = rest.saturating_sub(spark_min).clamp(key_min, KEY_CAP);
@@ -90,6 +95,7 @@ fn columns(
     };
     Columns {
         name,
+        labels: target.labels,
         region: target.region,
         account: target.account,
         source,
@@ -165,8 +171,9 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         title("KMS ERR").max(7),
         quota,
         health,
-        target_columns(app, title("REGION")),
+        target_columns(app, title("REGION"), area.width),
     );
+    let labels = target_columns(app, 0, area.width).labels;
     let header = TableRow::new(
         titles
             .into_iter()
@@ -176,6 +183,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             })
             .filter(|t| (cols.source || t != "SOURCE") && (cols.since || t != SINCE_TITLE))
             .filter(|t| cols.spark > 0 || t != "TREND")
+            .map(|t| match t.strip_prefix("REGION") {
+                Some(arrow) if labels => format!("TARGET{arrow}"),
+                _ => t,
+            })
             .map(|t| Cell::from(t).style(theme.title())),
     );
     let rows = app.on_screen().map(|(i, row)| {
@@ -233,11 +244,20 @@ fn shown_name<'a>(app: &App, row: &'a Row) -> &'a str {
 /// REGION with several targets, as wide as the widest region; ACCOUNT too
 /// when they span several accounts (12 digits, or the profile's name until
 /// STS has said).
-fn target_columns(app: &App, title: u16) -> TargetColumns {
+fn target_columns(app: &App, title: u16, width: u16) -> TargetColumns {
     if app.targets.len() < 2 {
         return TargetColumns {
             region: 0,
             account: 0,
+            labels: false,
+        };
+    }
+    if app.many_accounts() && width < 100 {
+        let longest = app.targets.iter().map(|t| width_of(&t.label)).max();
+        return TargetColumns {
+            region: longest.unwrap_or(0).clamp(6, 14),
+            account: 0,
+            labels: true,
         };
     }
     let region = app
@@ -257,7 +277,11 @@ fn target_columns(app: &App, title: u16) -> TargetColumns {
     } else {
         0
     };
-    TargetColumns { region, account }
+    TargetColumns {
+        region,
+        account,
+        labels: false,
+    }
 }
 
 /// A target's account as the ACCOUNT column shows it.
@@ -306,8 +330,12 @@ fn table_row<'a>(
     let mut cells: Vec<Cell> = vec![Cell::from(format!("{marker}{name}"))];
     if cols.region > 0 {
         let target = app.target_of(&row.name);
-        let region = target.and_then(|t| t.region.as_deref()).unwrap_or("?");
-        cells.push(Cell::from(region.to_string()));
+        let region = match target {
+            Some(t) if cols.labels => fit(&t.label, usize::from(cols.region)),
+            Some(t) => t.region.clone().unwrap_or_else(|| "?".into()),
+            None => "?".into(),
+        };
+        cells.push(Cell::from(region));
         if cols.account > 0 {
             cells.push(Cell::from(target.map(account_of).unwrap_or_default()));
         }

@@ -85,3 +85,25 @@ fn with_one_target_the_region_sort_is_skipped() {
         assert_ne!(app.sort, SortKey::Region);
     }
 }
+
+#[test]
+fn two_accounts_at_80x24_one_target_column_and_every_column_whole() {
+    let app = crate::app::testing::estate_accounts_app(80, 24);
+    let text = screen(&app);
+    assert!(text.contains("TARGET"), "{text}");
+    assert!(text.contains("HEALTH"), "HEALTH whole: {text}");
+    assert!(
+        text.contains("staging/eu-we…"),
+        "a label too long is cut with …: {text}"
+    );
+    assert_snapshot!(text);
+}
+
+#[test]
+fn two_accounts_at_120x40_region_and_account_columns() {
+    let app = crate::app::testing::estate_accounts_app(120, 40);
+    let text = screen(&app);
+    assert!(text.contains("ACCOUNT"), "{text}");
+    assert!(text.contains("HEALTH"), "{text}");
+    assert_snapshot!(text);
+}
