@@ -46,6 +46,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if stale {
         tail.push(Span::styled(" (stale)", theme.warn()));
     }
+    if app.targets.len() > 1 && !c.demo && !app.many_accounts() {
+        // The targets come before the profile: without room for both,
+        // the profile goes (each target's label says where it looks).
+        let tail_width: usize = tail.iter().map(Span::width).sum();
+        if targets_width(app, theme) + tail_width > usize::from(area.width) {
+            let profile = tail.iter().position(|s| s.content.starts_with("profile "));
+            if let Some(i) = profile {
+                tail.drain(i..(i + 2).min(tail.len()));
+            }
+        }
+    }
     let mut first = if app.targets.len() > 1 {
         let rest: usize = tail.iter().map(Span::width).sum();
         targets_line(app, theme, usize::from(area.width).saturating_sub(rest))
@@ -129,6 +140,14 @@ fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
     }
     spans.push(Span::raw(" · "));
     spans
+}
+
+/// How wide the targets are with every count and reason.
+fn targets_width(app: &App, theme: &Theme) -> usize {
+    targets_line(app, theme, usize::MAX)
+        .iter()
+        .map(Span::width)
+        .sum()
 }
 
 /// An error in a word or two, for the header.

@@ -81,10 +81,13 @@ fn columns(
     let shown: u16 = optional.iter().filter(|(on, _)| *on).map(|(_, w)| w).sum();
     let fixed = 16 + kms + quota + health + shown;
     let avail = width.saturating_sub(fixed + count - 1);
+    // A floor, so a name stays readable on a narrow screen; never more
+    // than the longest name needs, so short names leave KEY the room.
+    let floor = u16::from(if target.labels { 11u8 } else { 12 }).min(name);
     let name = name
         .min(NAME_CAP)
         .min(avail.saturating_sub(key_min + spark_min))
-        .max(if target.labels { 11 } else { 12 });
+        .max(floor);
     // KEY first, up to its cap; TREND the rest, at least its minimum.
     let rest = avail.saturating_sub(name);
     let key = rest.saturating_sub(spark_min).clamp(key_min, KEY_CAP);
