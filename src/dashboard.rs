@@ -16,12 +16,14 @@ use crate::cache::Cache;
 use crate::change;
 use crate::cloud::Cloud;
 use crate::config::Config;
-use crate::estate::merge::Merger;
 use crate::estate::TargetInfo;
 use crate::model::Window;
 use crate::terminal::{Guard, Term};
 use crate::worker::{DataEvent, WorkerCommand};
 use crate::{ui, worker};
+use merge::Merger;
+
+pub mod merge;
 
 /// How often the fleet is written to the cache while the dashboard runs.
 const CACHE_EVERY: Duration = Duration::from_secs(60);

@@ -8,8 +8,6 @@
 //! label (`orders@eu-west-1`): Firehose names cannot hold an `@`, so the
 //! split is never ambiguous.
 
-pub mod merge;
-
 use serde::Serialize;
 
 use crate::config::Config;
@@ -90,26 +88,7 @@ pub struct TargetInfo {
     pub credentials: Option<crate::cloud::CredentialFacts>,
 }
 
-/// The separator of a qualified name.
-const AT: char = '@';
-
-/// A stream's name in a fleet of several targets.
-pub fn qualify(name: &str, label: &str) -> String {
-    format!("{name}{AT}{label}")
-}
-
-/// A qualified name's stream name and target label; a plain name has none.
-pub fn split(key: &str) -> (&str, Option<&str>) {
-    match key.split_once(AT) {
-        Some((name, label)) => (name, Some(label)),
-        None => (key, None),
-    }
-}
-
-/// The stream's own name, qualified or not: what AWS calls it.
-pub fn bare(key: &str) -> &str {
-    split(key).0
-}
+pub use crate::model::{bare, qualify, split};
 
 #[cfg(test)]
 mod tests {

@@ -145,6 +145,29 @@ impl Row {
     }
 }
 
+/// The separator of a qualified stream name (`orders@eu-west-1`): Firehose
+/// names cannot hold an `@`, so the split is never ambiguous.
+const AT: char = '@';
+
+/// A stream's name in a fleet of several targets (`estate`): the name and
+/// its target's label.
+pub fn qualify(name: &str, label: &str) -> String {
+    format!("{name}{AT}{label}")
+}
+
+/// A qualified name's stream name and target label; a plain name has none.
+pub fn split(key: &str) -> (&str, Option<&str>) {
+    match key.split_once(AT) {
+        Some((name, label)) => (name, Some(label)),
+        None => (key, None),
+    }
+}
+
+/// The stream's own name, qualified or not: what AWS calls it.
+pub fn bare(key: &str) -> &str {
+    split(key).0
+}
+
 /// How every date and time is written: UTC, to the minute.
 pub const STAMP: &str = "%Y-%m-%d %H:%M UTC";
 

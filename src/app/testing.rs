@@ -167,7 +167,8 @@ pub fn estate_accounts_app(width: u16, height: u16) -> App {
 /// Targets of (profile, region, streams): all the demo's streams, the first
 /// N, or 0 for a target whose listing is denied.
 fn estate_app_of(targets: &[(Option<&str>, &str, Option<usize>)], width: u16, height: u16) -> App {
-    use crate::estate::{label, merge::Merger, TargetInfo};
+    use crate::dashboard::merge::Merger;
+    use crate::estate::{label, TargetInfo};
     let now = fixed_now();
     let many = targets.iter().any(|t| t.0 != targets[0].0);
     let infos = targets

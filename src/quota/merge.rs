@@ -94,7 +94,7 @@ impl QuotaBook {
     /// Why the quota of this (qualified) stream is unknown, when its
     /// target's was not read.
     pub fn unread(&self, stream: &str) -> Option<&str> {
-        let label = crate::estate::split(stream).1?;
+        let label = crate::model::split(stream).1?;
         self.unread.get(label).map(String::as_str)
     }
 }

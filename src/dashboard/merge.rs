@@ -12,11 +12,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::{qualify, split, TargetInfo};
 use crate::app::update::explain;
 use crate::cache::Snapshot;
 use crate::change::Request;
 use crate::cloud::{region_of_arn, CloudError, CloudWatchUsage, KmsSeries, Stream, TrailEvent};
+use crate::estate::{qualify, split, TargetInfo};
 use crate::health::Outage;
 use crate::inventory::KeyBook;
 use crate::model::{Row, Window};
