@@ -31,6 +31,8 @@ struct Lane {
     live: bool,
     /// Bare names, last listed (or cached).
     names: Vec<String>,
+    /// It has listed its streams at least once (or they were cached).
+    listed: bool,
     keys: KeyBook,
     all_keys: Option<KeyBook>,
     metrics: Option<LaneMetrics>,
@@ -122,12 +124,18 @@ impl Merger {
                 l.info.account = Some(id.account);
                 l.identity_error = None;
                 self.find_duplicates();
-                let mut out = vec![self.names_event(), self.targets_event()];
+                let mut out = vec![self.targets_event()];
+                // Until some target has listed, no names are not "no
+                // streams": the table keeps saying it is listing.
+                if self.lanes.iter().any(|l| l.listed) {
+                    out.push(self.names_event());
+                }
                 out.extend(self.metrics_event());
                 out
             }
             DataEvent::Names(names) => {
                 l.names = names;
+                l.listed = true;
                 l.list_error = None;
                 let mut out = vec![self.names_event()];
                 if self.lanes[lane].set_error() {
@@ -482,6 +490,7 @@ impl Merger {
                 continue;
             };
             l.names = snap.rows.iter().map(|r| r.name.clone()).collect();
+            l.listed = true;
             l.keys = snap.keys.clone();
             let rows: Vec<Row> = snap
                 .rows

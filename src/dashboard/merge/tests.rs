@@ -375,3 +375,19 @@ fn change_reports_name_their_target() {
     assert_eq!(stream, "orders@eu-west-1");
     assert!(text.starts_with("eu-west-1: "), "{text}");
 }
+
+#[test]
+fn an_identity_before_any_listing_is_not_an_empty_fleet() {
+    let mut m = two();
+    let out = m.apply(
+        0,
+        DataEvent::Identity(Identity {
+            account: "111122223333".into(),
+            arn: "arn".into(),
+        }),
+    );
+    assert!(
+        !out.iter().any(|e| matches!(e, DataEvent::Names(_))),
+        "the table keeps saying it is listing: {out:?}"
+    );
+}
