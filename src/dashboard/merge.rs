@@ -201,6 +201,13 @@ impl Merger {
             }
             DataEvent::Failed { what, error } => self.failed(lane, what, error),
             DataEvent::Targets(_) => Vec::new(),
+            DataEvent::Crashed(message) => {
+                // Its worker is gone: the header says so, not "healthy".
+                l.list_error = Some(format!("stopped after an internal error: {message}"));
+                l.set_error();
+                let crashed = DataEvent::Crashed(format!("{}: {message}", l.info.label));
+                vec![crashed, self.targets_event()]
+            }
             other => vec![renamed(l, other)],
         }
     }
@@ -297,7 +304,14 @@ impl Merger {
                 }
             }
         }
-        if !any {
+        // Before any target has answered, the app says "not loaded yet";
+        // after, a fleet whose every target failed is all unknown, never
+        // the last numbers as if current.
+        let heard = self
+            .lanes
+            .iter()
+            .any(|l| l.counts() && (l.metrics.is_some() || l.metrics_failed.is_some()));
+        if !any && !heard {
             return Vec::new();
         }
         vec![DataEvent::Metrics {
@@ -486,6 +500,12 @@ impl Merger {
     pub fn restore(&mut self, snaps: Vec<(usize, Snapshot)>) -> Option<Snapshot> {
         let mut merged: Option<Snapshot> = None;
         for (lane, snap) in snaps {
+            // Snapshots of another window than the first have no metrics
+            // that apply: their rows would show zero errors, so they wait
+            // for the cloud instead.
+            if merged.as_ref().is_some_and(|m| m.window != snap.window) {
+                continue;
+            }
             let Some(l) = self.lanes.get_mut(lane) else {
                 continue;
             };
@@ -547,6 +567,13 @@ impl Merger {
     ) -> Option<Own> {
         let l = self.lanes.get(lane).filter(|l| l.counts())?;
         let account = l.info.account.clone()?;
+        // A cache is shown as known at the next start: a target without
+        // current metrics would come back with zero errors, so its last
+        // good snapshot is kept instead.
+        let current = l.metrics.as_ref().is_some_and(|m| m.window == self.window);
+        if !current || l.metrics_failed.is_some() {
+            return None;
+        }
         let own = |key: &str| match split(key) {
             (bare, Some(label)) if label == l.info.label => Some(bare.to_string()),
             _ if self.single() => Some(key.to_string()),

@@ -391,3 +391,54 @@ fn an_identity_before_any_listing_is_not_an_empty_fleet() {
         "the table keeps saying it is listing: {out:?}"
     );
 }
+
+#[test]
+fn when_every_target_fails_its_metrics_every_stream_is_unknown() {
+    let mut m = two();
+    listed(&mut m, 0, &["orders"]);
+    listed(&mut m, 1, &["clicks"]);
+    let answer = || DataEvent::Metrics {
+        window: Window::H3,
+        series: BTreeMap::from([("x".to_string(), some_errors())]),
+        unknown: BTreeMap::new(),
+        outages: HashMap::new(),
+    };
+    m.apply(0, answer());
+    m.apply(1, answer());
+    let fail = || DataEvent::Failed {
+        what: Fetch::Metrics,
+        error: CloudError::NoAnswer("cloudwatch".into()),
+    };
+    m.apply(0, fail());
+    let out = m.apply(1, fail());
+    let (series, unknown) = metrics_of(&out).expect("still said, all unknown");
+    assert!(series.is_empty(), "{series:?}");
+    assert!(unknown.contains_key("orders@us-east-1") && unknown.contains_key("clicks@eu-west-1"));
+}
+
+#[test]
+fn a_target_without_current_metrics_is_not_cached_as_clean() {
+    let mut m = two();
+    let id = || {
+        DataEvent::Identity(Identity {
+            account: "111122223333".into(),
+            arn: "arn".into(),
+        })
+    };
+    m.apply(0, id());
+    listed(&mut m, 0, &["orders"]);
+    let rows = Vec::new();
+    let none = BTreeMap::new();
+    let outages = HashMap::new();
+    assert!(m.saved_for(0, &rows, &none, &outages).is_none());
+    m.apply(
+        0,
+        DataEvent::Metrics {
+            window: Window::H3,
+            series: BTreeMap::new(),
+            unknown: BTreeMap::new(),
+            outages: HashMap::new(),
+        },
+    );
+    assert!(m.saved_for(0, &rows, &none, &outages).is_some());
+}
