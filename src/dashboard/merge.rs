@@ -148,17 +148,11 @@ impl Merger {
             }
             DataEvent::Keys(book) => {
                 l.keys = book;
-                vec![DataEvent::Keys(self.keys_merged())]
+                vec![DataEvent::Keys(self.books(|l| Some(&l.keys)))]
             }
             DataEvent::AllKeys(book) => {
                 l.all_keys = Some(book);
-                let mut merged = KeyBook::default();
-                for l in self.lanes.iter().filter(|l| l.counts()) {
-                    if let Some(b) = &l.all_keys {
-                        absorb(&mut merged, b);
-                    }
-                }
-                vec![DataEvent::AllKeys(merged)]
+                vec![DataEvent::AllKeys(self.books(|l| l.all_keys.as_ref()))]
             }
             DataEvent::Metrics {
                 window,
@@ -271,10 +265,11 @@ impl Merger {
         DataEvent::Names(names)
     }
 
-    fn keys_merged(&self) -> KeyBook {
+    /// One book of every counted target's `pick`ed key book.
+    fn books(&self, pick: impl Fn(&Lane) -> Option<&KeyBook>) -> KeyBook {
         let mut merged = KeyBook::default();
-        for l in self.lanes.iter().filter(|l| l.counts()) {
-            absorb(&mut merged, &l.keys);
+        for book in self.lanes.iter().filter(|l| l.counts()).filter_map(pick) {
+            absorb(&mut merged, book);
         }
         merged
     }
