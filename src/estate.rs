@@ -86,6 +86,32 @@ pub struct TargetInfo {
     /// changes; the dashboard learns it from the target's worker.
     #[serde(skip)]
     pub credentials: Option<crate::cloud::CredentialFacts>,
+    /// Where its list of every key stands, for the key picker of its
+    /// streams.
+    #[serde(skip)]
+    pub key_list: KeyList,
+}
+
+/// Where a target's list of every KMS key of its account and region
+/// stands: the picker of one of its streams offers exactly these keys, or
+/// says why it has none to offer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum KeyList {
+    /// Nobody has opened a picker that needs it.
+    #[default]
+    NotAsked,
+    Listing,
+    /// The ARNs of its keys.
+    Listed(std::collections::BTreeSet<String>),
+    /// Why KMS would not list them.
+    Failed(String),
+}
+
+impl KeyList {
+    /// Whether the picker should ask for the list (again).
+    pub fn wanted(&self) -> bool {
+        matches!(self, KeyList::NotAsked | KeyList::Failed(_))
+    }
 }
 
 pub use crate::model::{bare, qualify, split};

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud::{key_id_of, CloudError, History, KeyType, KmsMetric, KmsSeries, Source, Stream};
+use crate::cloud::{CloudError, History, KeyType, KmsMetric, KmsSeries, Source, Stream};
 use crate::health::{self, Health, KeyFact, Outage, StreamFacts};
 use crate::inventory::{metric_range, KeyBook};
 use crate::model::{Severity, Window};
@@ -161,7 +161,7 @@ impl<'a> Knowledge<'a> {
         if let Some(k) = self.keys.key(arn) {
             return KeyFact::Described(k);
         }
-        match self.keys.errors.get(key_id_of(arn)) {
+        match self.keys.error(arn) {
             Some(CloudError::NotFound(_)) => KeyFact::Gone,
             Some(e) => KeyFact::Unreadable(e),
             None => KeyFact::NotYet,

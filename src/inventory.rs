@@ -81,15 +81,52 @@ impl KeyBook {
     }
 
     pub fn key(&self, arn_or_id: &str) -> Option<&KmsKey> {
-        self.keys.get(key_id_of(arn_or_id))
+        filed(&self.keys, arn_or_id)
     }
 
     /// The first alias of a key, if it has one.
     pub fn alias(&self, arn_or_id: &str) -> Option<&str> {
-        self.aliases
-            .get(key_id_of(arn_or_id))
+        filed(&self.aliases, arn_or_id)
             .and_then(|a| a.first())
             .map(String::as_str)
+    }
+
+    /// What KMS would not tell of a key, if it would not.
+    pub fn error(&self, arn_or_id: &str) -> Option<&CloudError> {
+        filed(&self.errors, arn_or_id)
+    }
+
+    /// The key's rotations, newest first, when KMS listed them.
+    pub fn rotations_of(&self, arn_or_id: &str) -> Option<&Vec<RotationRecord>> {
+        filed(&self.rotations, arn_or_id)
+    }
+
+    /// `other`'s keys, aliases, errors and rotations added to this book;
+    /// `region` is `other`'s. Every replica of a multi-Region key has the
+    /// same id in each region, with a state of its own (disabled in one,
+    /// enabled in another): in a book of several regions each is filed
+    /// under its region, so that one never stands for the other.
+    pub fn absorb(&mut self, other: &KeyBook, region: Option<&str>) {
+        let file = |id: &str| match region {
+            Some(r) if is_multi_region(id) => format!("{r}/{id}"),
+            _ => id.to_string(),
+        };
+        for (id, key) in &other.keys {
+            let slot = match key.region() {
+                Some(r) if is_multi_region(id) => format!("{r}/{id}"),
+                _ => file(id),
+            };
+            self.keys.insert(slot, key.clone());
+        }
+        for (id, names) in &other.aliases {
+            self.aliases.insert(file(id), names.clone());
+        }
+        for (id, error) in &other.errors {
+            self.errors.insert(file(id), error.clone());
+        }
+        for (id, list) in &other.rotations {
+            self.rotations.insert(file(id), list.clone());
+        }
     }
 
     /// The one name of a key, wherever it is shown (table, detail, picker,
@@ -130,6 +167,23 @@ impl KeyBook {
             key
         }
     }
+}
+
+/// Whether a key id is a multi-Region key's (`mrk-…`), whose replicas
+/// share it across regions.
+fn is_multi_region(id: &str) -> bool {
+    id.starts_with("mrk-")
+}
+
+/// A key's entry in one of a book's maps: a multi-Region key's replica
+/// under its region when the book holds several (see `absorb`), else
+/// under its id.
+fn filed<'a, T>(map: &'a HashMap<String, T>, arn_or_id: &str) -> Option<&'a T> {
+    let id = key_id_of(arn_or_id);
+    let scoped = crate::cloud::region_of_arn(arn_or_id)
+        .filter(|_| is_multi_region(id))
+        .and_then(|r| map.get(&format!("{r}/{id}")));
+    scoped.or_else(|| map.get(id))
 }
 
 /// The name of Firehose's own key.

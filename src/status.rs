@@ -153,12 +153,11 @@ impl KeyReport {
                 period_days: r.period_days,
                 next_at: r.next_at,
                 last_at: book
-                    .rotations
-                    .get(&key.id)
+                    .rotations_of(&key.arn)
                     .and_then(|list| list.iter().map(|x| x.at).max()),
                 on_demand_in_progress: r.on_demand_since.is_some(),
-                rotations_listed: book.rotations.contains_key(&key.id),
-                on_demand_done: book.rotations.get(&key.id).map(|list| {
+                rotations_listed: book.rotations_of(&key.arn).is_some(),
+                on_demand_done: book.rotations_of(&key.arn).map(|list| {
                     list.iter()
                         .filter(|x| x.kind == crate::cloud::RotationKind::OnDemand)
                         .count()

@@ -6,11 +6,22 @@ use super::{App, Confirm, Dialog, PickFor, PickItem, Picker, WorkerCommand};
 use crate::change::Request;
 use crate::cloud::KeyRef;
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
+use crate::estate::KeyList;
 use crate::inventory::{AWS_OWNED, NO_ENCRYPTION};
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
 use crate::model::Tone;
 use crate::preflight::{self, Change};
+
+/// Where the picker's list of customer keys stands, in its words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickerKeys {
+    Listed,
+    /// What is being listed: "the KMS keys of eu-west-1".
+    Listing(String),
+    /// Why there are none to offer; opening the picker again asks again.
+    Failed(String),
+}
 
 impl App {
     /// `r`: the key picker for the selected stream, once it is described.
@@ -58,12 +69,60 @@ impl App {
             filter: String::new(),
             selected: 0,
         }));
-        if self.all_keys.is_none() {
-            // Asked again after a failure: "listing…" until the answer.
-            self.all_keys_error = None;
-            return vec![WorkerCommand::LoadKeys];
+        if self.targets.len() < 2 {
+            if self.all_keys.is_none() {
+                // Asked again after a failure: "listing…" until the answer.
+                self.all_keys_error = None;
+                return vec![WorkerCommand::LoadKeys];
+            }
+            return Vec::new();
         }
-        Vec::new()
+        // Several targets: each lists its own keys, and one whose list
+        // failed is asked again (the merger sends it to no other).
+        let label = self.picker_target().map(|t| t.label.clone());
+        let target = self
+            .targets
+            .iter_mut()
+            .find(|t| Some(&t.label) == label.as_ref());
+        match target {
+            Some(t) if t.key_list.wanted() => {
+                t.key_list = KeyList::Listing;
+                vec![WorkerCommand::LoadKeys]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The target whose keys the open picker offers, with several targets.
+    fn picker_target(&self) -> Option<&crate::estate::TargetInfo> {
+        let Some(Dialog::Picker(p)) = &self.dialog else {
+            return None;
+        };
+        match &p.purpose {
+            PickFor::Stream(name) => self.target_of(name),
+            PickFor::MoveOff { arn, .. } => self.target_of_key(arn),
+        }
+    }
+
+    /// Where the open picker's list of customer keys stands.
+    pub fn picker_keys(&self) -> PickerKeys {
+        if self.targets.len() < 2 {
+            return match (&self.all_keys, &self.all_keys_error) {
+                (Some(_), _) => PickerKeys::Listed,
+                (None, None) => PickerKeys::Listing("the account's KMS keys".into()),
+                (None, Some(why)) => PickerKeys::Failed(why.clone()),
+            };
+        }
+        let Some(t) = self.picker_target() else {
+            return PickerKeys::Failed(
+                "the account and region of these streams are not known yet".into(),
+            );
+        };
+        match &t.key_list {
+            KeyList::Listed(_) if self.all_keys.is_some() => PickerKeys::Listed,
+            KeyList::Failed(why) => PickerKeys::Failed(format!("{}: {why}", t.label)),
+            _ => PickerKeys::Listing(format!("the KMS keys of {}", t.label)),
+        }
     }
 
     /// `d`: the stop-encryption dialog for the selected stream, once it is
@@ -99,23 +158,21 @@ impl App {
             PickFor::Stream(name) => (self.row(name).and_then(|r| r.stream.as_ref()), None),
             PickFor::MoveOff { arn, .. } => (None, Some(arn.as_str())),
         };
-        // With several targets the account's keys are every target's: a
-        // stream can use only those of its own account and region.
-        let (region, account) = match &p.purpose {
-            PickFor::Stream(name) => (
-                self.region_of(name),
-                self.target_of(name).and_then(|t| t.account.as_deref()),
-            ),
-            PickFor::MoveOff { arn, .. } => (
-                crate::cloud::region_of_arn(arn).unwrap_or(&self.context.region),
-                arn.split(':').nth(4),
-            ),
+        let region = match &p.purpose {
+            PickFor::Stream(name) => self.region_of(name),
+            PickFor::MoveOff { arn, .. } => {
+                crate::cloud::region_of_arn(arn).unwrap_or(&self.context.region)
+            }
         };
-        let theirs = |k: &KmsKey| {
-            self.targets.len() < 2
-                || (k.region() == Some(region)
-                    && account.is_none_or(|a| k.arn.split(':').nth(4) == Some(a)))
+        // With several targets the keys listed are every target's: a
+        // stream can use only those its own target listed, the keys of
+        // its account and region.
+        let listed = match self.picker_target().map(|t| &t.key_list) {
+            Some(KeyList::Listed(arns)) => Some(arns),
+            _ => None,
         };
+        let theirs =
+            |k: &KmsKey| self.targets.len() < 2 || listed.is_some_and(|a| a.contains(&k.arn));
         let mut items = vec![PickItem {
             key: KeyRef::AwsOwned,
             label: AWS_OWNED.into(),
@@ -135,14 +192,14 @@ impl App {
                 .collect();
             keys.sort_by_key(|k| {
                 (
-                    book.alias(&k.id).is_none(),
-                    book.alias(&k.id).map(str::to_string),
+                    book.alias(&k.arn).is_none(),
+                    book.alias(&k.arn).map(str::to_string),
                     k.id.clone(),
                 )
             });
             for k in keys {
                 let label = book
-                    .alias(&k.id)
+                    .alias(&k.arn)
                     .map_or_else(|| k.id.clone(), str::to_string);
                 let in_use = current.is_some_and(|s| {
                     s.encryption.key_arn.as_deref().map(key_id_of) == Some(k.id.as_str())
@@ -252,7 +309,7 @@ impl App {
             .collect();
         let plan = KeyPlan {
             verdict: verdict(&key, &label, change, self.context.read_only, self.now),
-            rotations: self.keys.rotations.get(&key.id).cloned(),
+            rotations: self.keys.rotations_of(&key.arn).cloned(),
             key,
             label,
             change,

@@ -10,6 +10,7 @@ mod moving;
 mod pending;
 mod view;
 
+pub use changes::PickerKeys;
 pub use key_rows::{KeyRow, KeySort, KeysView};
 pub use messages::{Describing, LogEntry, Message, Messages, LOG_CAP, NOTICE_SECS};
 pub use moving::{Counts, Move, MovePhase, MoveRow};
@@ -362,6 +363,21 @@ impl App {
     pub fn target_of(&self, name: &str) -> Option<&crate::estate::TargetInfo> {
         let label = crate::estate::split(name).1?;
         self.targets.iter().find(|t| t.label == label)
+    }
+
+    /// The target of a key: that of a stream on it, else the one of the
+    /// ARN's account and region.
+    pub fn target_of_key(&self, arn: &str) -> Option<&crate::estate::TargetInfo> {
+        if let Some(row) = self.rows.iter().find(|r| r.encrypted_with(arn)) {
+            return self.target_of(&row.name);
+        }
+        let region = crate::cloud::region_of_arn(arn)?;
+        let account = arn.split(':').nth(4)?;
+        self.targets.iter().find(|t| {
+            t.same_as.is_none()
+                && t.region.as_deref() == Some(region)
+                && t.account.as_deref() == Some(account)
+        })
     }
 
     /// Whether the targets span more than one account (or profile).

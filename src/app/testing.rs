@@ -126,13 +126,21 @@ fn all_keys_of(scenario: Scenario) -> inventory::KeyBook {
 }
 
 /// What the merged `LoadKeys` of `estate_app` brings: the keys of both
-/// us-east-1 and eu-west-1.
-pub fn estate_all_keys_event() -> DataEvent {
-    let mut book = all_keys_of(Scenario::builtin());
-    let other = all_keys_of(Scenario::builtin().in_target("eu-west-1", 0));
-    book.keys.extend(other.keys);
-    book.aliases.extend(other.aliases);
-    DataEvent::AllKeys(book)
+/// us-east-1 and eu-west-1, and each target saying it has listed them.
+pub fn estate_all_keys_events(app: &App) -> Vec<DataEvent> {
+    use crate::estate::KeyList;
+    let mut book = inventory::KeyBook::default();
+    let mut targets = app.targets.clone();
+    for t in &mut targets {
+        let region = t.region.clone().unwrap_or_default();
+        if region != "us-east-1" && region != "eu-west-1" {
+            continue;
+        }
+        let own = all_keys_of(Scenario::builtin().in_target(&region, 0));
+        t.key_list = KeyList::Listed(own.keys.values().map(|k| k.arn.clone()).collect());
+        book.absorb(&own, Some(&region));
+    }
+    vec![DataEvent::AllKeys(book), DataEvent::Targets(targets)]
 }
 
 /// A dashboard of three targets at a fixed moment: the demo in us-east-1,

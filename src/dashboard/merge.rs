@@ -16,7 +16,7 @@ use crate::app::update::explain;
 use crate::cache::Snapshot;
 use crate::change::Request;
 use crate::cloud::{region_of_arn, CloudError, CloudWatchUsage, KmsSeries, Stream, TrailEvent};
-use crate::estate::{qualify, split, TargetInfo};
+use crate::estate::{qualify, split, KeyList, TargetInfo};
 use crate::health::Outage;
 use crate::inventory::KeyBook;
 use crate::model::{Row, Window};
@@ -151,8 +151,13 @@ impl Merger {
                 vec![DataEvent::Keys(self.books(|l| Some(&l.keys)))]
             }
             DataEvent::AllKeys(book) => {
+                l.info.key_list =
+                    KeyList::Listed(book.keys.values().map(|k| k.arn.clone()).collect());
                 l.all_keys = Some(book);
-                vec![DataEvent::AllKeys(self.books(|l| l.all_keys.as_ref()))]
+                vec![
+                    DataEvent::AllKeys(self.books(|l| l.all_keys.as_ref())),
+                    self.targets_event(),
+                ]
             }
             DataEvent::Metrics {
                 window,
@@ -218,7 +223,13 @@ impl Merger {
                 l.metrics_failed = Some(words);
                 return self.metrics_event();
             }
-            Fetch::Describe | Fetch::Keys | Fetch::AllKeys => {
+            // Its streams' picker says why it has no keys to offer.
+            Fetch::AllKeys => {
+                l.info.key_list = KeyList::Failed(words);
+                let error = prefixed(&error, &l.info.label);
+                return vec![DataEvent::Failed { what, error }, self.targets_event()];
+            }
+            Fetch::Describe | Fetch::Keys => {
                 let error = prefixed(&error, &l.info.label);
                 return vec![DataEvent::Failed { what, error }];
             }
@@ -268,8 +279,10 @@ impl Merger {
     /// One book of every counted target's `pick`ed key book.
     fn books(&self, pick: impl Fn(&Lane) -> Option<&KeyBook>) -> KeyBook {
         let mut merged = KeyBook::default();
-        for book in self.lanes.iter().filter(|l| l.counts()).filter_map(pick) {
-            absorb(&mut merged, book);
+        for l in self.lanes.iter().filter(|l| l.counts()) {
+            if let Some(book) = pick(l) {
+                merged.absorb(book, l.info.region.as_deref());
+            }
         }
         merged
     }
@@ -372,8 +385,18 @@ impl Merger {
                 self.window = window;
                 all(WorkerCommand::Window(window), &self.lanes)
             }
-            c @ (WorkerCommand::Refresh | WorkerCommand::LoadKeys | WorkerCommand::StopMove) => {
-                all(c, &self.lanes)
+            c @ (WorkerCommand::Refresh | WorkerCommand::StopMove) => all(c, &self.lanes),
+            // Listed once per target; asked again of a target whose list
+            // failed, and of no other.
+            WorkerCommand::LoadKeys => {
+                let mut out = Vec::new();
+                for (i, l) in self.lanes.iter_mut().enumerate() {
+                    if l.counts() && l.info.key_list.wanted() {
+                        l.info.key_list = KeyList::Listing;
+                        out.push((i, WorkerCommand::LoadKeys));
+                    }
+                }
+                out
             }
             WorkerCommand::Interest { visible, nearby } => (0..self.lanes.len())
                 .filter(|&i| self.lanes[i].counts())
@@ -528,10 +551,13 @@ impl Merger {
                 .into_iter()
                 .map(|(k, v)| (l.q(&k), v))
                 .collect();
+            let mut keys = KeyBook::default();
+            keys.absorb(&snap.keys, l.info.region.as_deref());
             match merged.as_mut() {
                 None => {
                     merged = Some(Snapshot {
                         rows,
+                        keys,
                         metrics,
                         outages,
                         ..snap
@@ -539,7 +565,7 @@ impl Merger {
                 }
                 Some(m) => {
                     m.rows.extend(rows);
-                    absorb(&mut m.keys, &snap.keys);
+                    m.keys.absorb(&keys, None);
                     if m.window == snap.window {
                         m.metrics.extend(metrics);
                         m.outages.extend(outages);
@@ -661,24 +687,12 @@ pub struct Own {
 }
 
 /// A Firehose event's stream, qualified; a KMS event's key stays as it is
-/// (key ids are unique across regions).
+/// (it is the key's ARN, which names its account and region).
 fn qualify_event(lane: &Lane, mut event: TrailEvent) -> TrailEvent {
     if event.source.starts_with("firehose") {
         event.resource = event.resource.map(|r| lane.q(&r));
     }
     event
-}
-
-/// `other`'s keys, aliases, errors and rotations added to `book`.
-fn absorb(book: &mut KeyBook, other: &KeyBook) {
-    book.keys
-        .extend(other.keys.iter().map(|(k, v)| (k.clone(), v.clone())));
-    book.aliases
-        .extend(other.aliases.iter().map(|(k, v)| (k.clone(), v.clone())));
-    book.errors
-        .extend(other.errors.iter().map(|(k, v)| (k.clone(), v.clone())));
-    book.rotations
-        .extend(other.rotations.iter().map(|(k, v)| (k.clone(), v.clone())));
 }
 
 /// The error with the target's label in front, of the same kind.

@@ -84,7 +84,7 @@ pub fn look_back(
 fn unusable(book: &KeyBook, arn: &str) -> bool {
     match book.key(arn) {
         Some(k) => k.state != KeyState::Enabled,
-        None => book.errors.contains_key(key_id_of(arn)),
+        None => book.error(arn).is_some(),
     }
 }
 

@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use super::{fit, fit_key};
-use crate::app::{App, Confirm, Dialog, PickFor, Picker};
+use crate::app::{App, Confirm, Dialog, PickFor, Picker, PickerKeys};
 use crate::keymap::{Keymap, UserAction};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -195,8 +195,8 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
         };
         lines.push(Line::styled(fit(&text, width), style));
     }
-    match (&app.all_keys, &app.all_keys_error) {
-        (Some(_), _) if items.is_empty() => lines.push(Line::styled(
+    match app.picker_keys() {
+        PickerKeys::Listed if items.is_empty() => lines.push(Line::styled(
             format!(
                 "  no key matches \"{}\": {} deletes",
                 p.filter,
@@ -204,12 +204,11 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
             ),
             theme.warn(),
         )),
-        (Some(_), _) => {}
-        (None, None) => lines.push(Line::styled(
-            "  listing the account's KMS keys…",
-            theme.dim(),
-        )),
-        (None, Some(why)) => {
+        PickerKeys::Listed => {}
+        PickerKeys::Listing(what) => {
+            lines.push(Line::styled(format!("  listing {what}…"), theme.dim()));
+        }
+        PickerKeys::Failed(why) => {
             lines.push(Line::styled(format!("  ✖ {why}"), theme.error()));
             let again = app.keymap.first(match p.purpose {
                 PickFor::Stream(_) => UserAction::Rotate,

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::app::testing::{estate_all_keys_event, estate_app};
+use crate::app::testing::{estate_all_keys_events, estate_app};
 use crate::app::{App, Dialog};
 use crate::change::Request;
 use crate::cloud::{region_of_arn, KeyRef};
@@ -30,7 +30,9 @@ fn on(name: &str) -> App {
 fn the_picker_offers_only_keys_of_the_streams_own_region() {
     let mut app = on("checkout-events@eu-west-1");
     app.on_key(key('r'));
-    app.apply(estate_all_keys_event());
+    for ev in estate_all_keys_events(&app) {
+        app.apply(ev);
+    }
     let items = app.picker_items();
     let regions: Vec<&str> = items
         .iter()
@@ -47,7 +49,9 @@ fn the_picker_offers_only_keys_of_the_streams_own_region() {
 fn a_rotation_names_the_qualified_stream_and_a_key_of_its_region() {
     let mut app = on("checkout-events@eu-west-1");
     app.on_key(key('r'));
-    app.apply(estate_all_keys_event());
+    for ev in estate_all_keys_events(&app) {
+        app.apply(ev);
+    }
     for c in "events-2026".chars() {
         app.on_key(key(c));
     }
@@ -94,4 +98,84 @@ fn a_target_that_newly_fails_is_said_and_logged() {
         .iter()
         .any(|e| e.text.starts_with("ap-south-1: access denied"));
     assert!(logged, "{:?}", app.messages.log);
+}
+
+/// The picker of `name`'s stream, open before any key list came back.
+fn picking(name: &str) -> (App, Vec<WorkerCommand>) {
+    let mut app = on(name);
+    let commands = app.on_key(key('r'));
+    (app, commands)
+}
+
+#[test]
+fn a_target_whose_keys_are_not_listed_yet_says_so_instead_of_offering_none() {
+    let (app, commands) = picking("checkout-events@eu-west-1");
+    assert_eq!(commands, [WorkerCommand::LoadKeys]);
+    assert_eq!(
+        app.picker_keys(),
+        crate::app::PickerKeys::Listing("the KMS keys of eu-west-1".into())
+    );
+}
+
+#[test]
+fn a_target_whose_key_list_failed_says_why_and_is_asked_again() {
+    use crate::estate::KeyList;
+    let (mut app, _) = picking("checkout-events@eu-west-1");
+    // us-east-1 answered; eu-west-1 was refused.
+    let mut events = estate_all_keys_events(&app);
+    if let Some(crate::worker::DataEvent::Targets(targets)) = events.last_mut() {
+        for t in targets.iter_mut().filter(|t| t.label == "eu-west-1") {
+            t.key_list = KeyList::Failed("listing the account's KMS keys: access denied".into());
+        }
+    }
+    for ev in events {
+        app.apply(ev);
+    }
+    assert_eq!(
+        app.picker_keys(),
+        crate::app::PickerKeys::Failed(
+            "eu-west-1: listing the account's KMS keys: access denied".into()
+        )
+    );
+    // us-east-1's keys are not offered for a stream of eu-west-1.
+    let customer = app
+        .picker_items()
+        .iter()
+        .filter(|i| matches!(i.key, KeyRef::Customer(_)))
+        .count();
+    assert_eq!(customer, 0);
+    app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(app.on_key(key('r')), [WorkerCommand::LoadKeys]);
+    assert_eq!(
+        app.picker_keys(),
+        crate::app::PickerKeys::Listing("the KMS keys of eu-west-1".into())
+    );
+}
+
+#[test]
+fn a_target_of_unknown_account_is_offered_only_the_keys_it_listed() {
+    let (mut app, _) = picking("checkout-events@eu-west-1");
+    for ev in estate_all_keys_events(&app) {
+        app.apply(ev);
+    }
+    // Another account's key of the same region, in the merged book.
+    let mut book = app.all_keys.clone().unwrap();
+    let mut theirs = book.keys.values().next().unwrap().clone();
+    theirs.arn = "arn:aws:kms:eu-west-1:999999999999:key/0000aaaa-other".into();
+    theirs.id = "0000aaaa-other".into();
+    book.keys.insert(theirs.id.clone(), theirs.clone());
+    app.all_keys = Some(book);
+    for t in &mut app.targets {
+        t.account = None;
+    }
+    let offered: Vec<String> = app
+        .picker_items()
+        .into_iter()
+        .filter_map(|i| match i.key {
+            KeyRef::Customer(arn) => Some(arn),
+            KeyRef::AwsOwned => None,
+        })
+        .collect();
+    assert!(!offered.is_empty());
+    assert!(!offered.contains(&theirs.arn), "{offered:?}");
 }

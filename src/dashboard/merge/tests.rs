@@ -442,3 +442,97 @@ fn a_target_without_current_metrics_is_not_cached_as_clean() {
     );
     assert!(m.saved_for(0, &rows, &none, &outages).is_some());
 }
+
+fn replica(region: &str, state: crate::cloud::KeyState) -> crate::cloud::KmsKey {
+    use crate::cloud::{KeyManager, KeySpec, KeyUsage, KmsKey};
+    KmsKey {
+        id: "mrk-1234abcd".into(),
+        arn: format!("arn:aws:kms:{region}:111122223333:key/mrk-1234abcd"),
+        state,
+        spec: KeySpec::SymmetricDefault,
+        usage: KeyUsage::EncryptDecrypt,
+        manager: KeyManager::Customer,
+        description: String::new(),
+        deletion_date: None,
+        origin: crate::cloud::KeyOrigin::AwsKms,
+        multi_region: crate::cloud::MultiRegion::Single,
+        rotation: None,
+    }
+}
+
+fn book_of(key: crate::cloud::KmsKey, alias: &str) -> KeyBook {
+    let mut book = KeyBook::default();
+    book.aliases.insert(key.id.clone(), vec![alias.into()]);
+    book.keys.insert(key.id.clone(), key);
+    book
+}
+
+fn merged_keys(events: &[DataEvent]) -> KeyBook {
+    events
+        .iter()
+        .find_map(|e| match e {
+            DataEvent::Keys(b) | DataEvent::AllKeys(b) => Some(b.clone()),
+            _ => None,
+        })
+        .expect("a key book")
+}
+
+#[test]
+fn replicas_of_a_multi_region_key_keep_each_its_own_state() {
+    use crate::cloud::KeyState;
+    let mut m = two();
+    let us = replica("us-east-1", KeyState::Enabled);
+    let eu = replica("eu-west-1", KeyState::Disabled);
+    m.apply(0, DataEvent::Keys(book_of(us.clone(), "alias/orders-us")));
+    let out = m.apply(1, DataEvent::Keys(book_of(eu.clone(), "alias/orders-eu")));
+    let book = merged_keys(&out);
+    // One id, two keys: the disabled replica never stands for the other.
+    assert_eq!(
+        book.key(&us.arn).map(|k| k.state.clone()),
+        Some(KeyState::Enabled)
+    );
+    assert_eq!(
+        book.key(&eu.arn).map(|k| k.state.clone()),
+        Some(KeyState::Disabled)
+    );
+    assert_eq!(book.alias(&us.arn), Some("alias/orders-us"));
+    assert_eq!(book.alias(&eu.arn), Some("alias/orders-eu"));
+}
+
+#[test]
+fn keys_are_listed_once_per_target_and_a_failed_list_is_asked_again_alone() {
+    use crate::cloud::KeyState;
+    let mut m = two();
+    let routed = m.route(WorkerCommand::LoadKeys);
+    assert_eq!(
+        routed,
+        [(0, WorkerCommand::LoadKeys), (1, WorkerCommand::LoadKeys)]
+    );
+    let us = replica("us-east-1", KeyState::Enabled);
+    let out = m.apply(0, DataEvent::AllKeys(book_of(us.clone(), "alias/a")));
+    assert!(matches!(
+        &m.targets()[0].key_list,
+        KeyList::Listed(arns) if arns.contains(&us.arn)
+    ));
+    assert!(out.iter().any(|e| matches!(e, DataEvent::Targets(_))));
+    // Not answered yet: still listing, so not asked twice.
+    assert_eq!(m.targets()[1].key_list, KeyList::Listing);
+    assert!(m.route(WorkerCommand::LoadKeys).is_empty());
+    let out = m.apply(
+        1,
+        DataEvent::Failed {
+            what: Fetch::AllKeys,
+            error: CloudError::AccessDenied("kms:ListKeys".into()),
+        },
+    );
+    let KeyList::Failed(why) = &m.targets()[1].key_list else {
+        panic!("{:?}", m.targets()[1].key_list)
+    };
+    assert!(why.contains("kms:ListKeys"), "{why}");
+    assert!(out.iter().any(|e| matches!(e, DataEvent::Targets(_))));
+    // The picker opened again asks the one that failed, not the other.
+    assert_eq!(
+        m.route(WorkerCommand::LoadKeys),
+        [(1, WorkerCommand::LoadKeys)]
+    );
+}

@@ -26,7 +26,7 @@ pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<
         (Some(KeyType::CustomerManaged), None) => {
             // Say why when KMS refused, e.g. no kms:DescribeKey permission.
             let why = arn
-                .and_then(|a| app.keys.errors.get(crate::cloud::key_id_of(a)))
+                .and_then(|a| app.keys.error(a))
                 .map_or(" KMS has not described this key (yet).".to_string(), |e| {
                     format!(" KMS would not describe this key: {e}")
                 });
@@ -122,7 +122,7 @@ fn rotation_summary(k: &KmsKey) -> String {
 /// The latest rotation of the key's material and how it came about, with
 /// how many were on demand.
 fn last_rotated(app: &App, k: &KmsKey) -> String {
-    let Some(list) = app.keys.rotations.get(&k.id) else {
+    let Some(list) = app.keys.rotations_of(&k.arn) else {
         return "unknown".to_string();
     };
     let Some(last) = list.iter().max_by_key(|r| r.at) else {

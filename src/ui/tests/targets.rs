@@ -107,3 +107,28 @@ fn two_accounts_at_120x40_region_and_account_columns() {
     assert!(text.contains("HEALTH"), "{text}");
     assert_snapshot!(text);
 }
+
+#[test]
+fn the_picker_of_a_target_whose_key_list_failed_says_which_and_why_80x24() {
+    use crate::estate::KeyList;
+    let mut app = estate_app(80, 24);
+    app.sort = SortKey::Name;
+    app.refresh_view();
+    let at = app
+        .visible
+        .iter()
+        .position(|&i| app.rows[i].name == "checkout-events@eu-west-1")
+        .expect("the row");
+    app.selected = at;
+    app.update(UserAction::Rotate);
+    for t in app.targets.iter_mut().filter(|t| t.label == "eu-west-1") {
+        t.key_list =
+            KeyList::Failed("listing the account's KMS keys: access denied (kms:ListKeys)".into());
+    }
+    let text = screen(&app);
+    assert!(
+        text.contains("✖ eu-west-1: listing the account's KMS keys"),
+        "{text}"
+    );
+    assert_snapshot!(text);
+}
