@@ -272,6 +272,11 @@ fn on_data(app: &mut App, first: (usize, DataEvent), wires: &mut Wires) -> Turn 
         }
         next = wires.events.try_recv().ok();
     }
+    for (lane, retire) in wires.merger.retiring() {
+        if let Some(Some(tx)) = wires.commands.get(lane) {
+            let _ = tx.send(retire);
+        }
+    }
     turn
 }
 

@@ -45,6 +45,8 @@ struct Lane {
     /// The same account and region as this target (another profile of
     /// it): its streams are listed once, under that one.
     duplicate_of: Option<String>,
+    /// Its worker has been told to retire (it is another's duplicate).
+    retired: bool,
 }
 
 #[derive(Debug)]
@@ -61,8 +63,13 @@ impl Lane {
         self.live && self.duplicate_of.is_none()
     }
 
+    /// The stream's name in the fleet: a duplicate's streams are the rows
+    /// of the target it duplicates.
     fn q(&self, name: &str) -> String {
-        qualify(name, &self.info.label)
+        qualify(
+            name,
+            self.duplicate_of.as_deref().unwrap_or(&self.info.label),
+        )
     }
 
     fn set_error(&mut self) -> bool {
@@ -116,8 +123,17 @@ impl Merger {
         let Some(l) = self.lanes.get_mut(lane) else {
             return Vec::new();
         };
-        if l.duplicate_of.is_some() && !matches!(event, DataEvent::Identity(_)) {
-            return Vec::new();
+        if l.duplicate_of.is_some() {
+            match event {
+                DataEvent::Identity(_) | DataEvent::Crashed(_) => {}
+                // A change sent through it before it was found to be a
+                // duplicate is followed to its end, and said.
+                DataEvent::ChangeReport { .. }
+                | DataEvent::Following { .. }
+                | DataEvent::Moving { .. }
+                | DataEvent::MoveOver => return vec![renamed(l, event)],
+                _ => return Vec::new(),
+            }
         }
         match event {
             DataEvent::Identity(id) => {
@@ -262,6 +278,20 @@ impl Merger {
         }
     }
 
+    /// The workers of targets newly found to duplicate another: told to
+    /// retire, so that one account and region is not read twice (and its
+    /// Firehose pace not spent twice).
+    pub fn retiring(&mut self) -> Vec<(usize, WorkerCommand)> {
+        let mut out = Vec::new();
+        for (i, l) in self.lanes.iter_mut().enumerate() {
+            if l.live && l.duplicate_of.is_some() && !l.retired {
+                l.retired = true;
+                out.push((i, WorkerCommand::Retire));
+            }
+        }
+        out
+    }
+
     fn targets_event(&self) -> DataEvent {
         DataEvent::Targets(self.targets())
     }
@@ -385,7 +415,14 @@ impl Merger {
                 self.window = window;
                 all(WorkerCommand::Window(window), &self.lanes)
             }
-            c @ (WorkerCommand::Refresh | WorkerCommand::StopMove) => all(c, &self.lanes),
+            WorkerCommand::Refresh => all(WorkerCommand::Refresh, &self.lanes),
+            // A move may run in a duplicate found after it began.
+            WorkerCommand::StopMove => (0..self.lanes.len())
+                .filter(|&i| self.lanes[i].live)
+                .map(|i| (i, WorkerCommand::StopMove))
+                .collect(),
+            // Only ever sent to one worker, by `retiring`.
+            WorkerCommand::Retire => Vec::new(),
             // Listed once per target; asked again of a target whose list
             // failed, and of no other.
             WorkerCommand::LoadKeys => {

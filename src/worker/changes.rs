@@ -27,6 +27,7 @@ impl Worker {
             events: self.events.clone(),
             name,
         };
+        self.changing += 1;
         self.jobs.push(job.run(request, streams_on_key).boxed());
     }
 }
@@ -47,6 +48,7 @@ impl Worker {
             key,
             followed: None,
         };
+        self.changing += 1;
         self.jobs.push(job.run(change, streams).boxed());
     }
 }
@@ -288,6 +290,7 @@ impl Worker {
             to,
             streams_on_new,
         };
+        self.changing += 1;
         self.jobs.push(job.run(streams).boxed());
     }
 }

@@ -76,6 +76,10 @@ pub enum WorkerCommand {
     },
     /// Send no more calls of the move; follow those already sent.
     StopMove,
+    /// This target turned out to be another's (another profile of the same
+    /// account and region): read nothing more, finish the changes under way
+    /// (each is audited and followed to its end), then stop.
+    Retire,
 }
 
 /// What a fetch that AWS failed was for: the dashboard marks that part of
@@ -317,6 +321,10 @@ struct Worker {
     moving: Option<change::StopSwitch>,
     /// What the metrics fetches keep to ask CloudWatch for less.
     series: series::SeriesState,
+    /// Changes, key changes and moves under way.
+    changing: usize,
+    /// Told to `Retire`: it ends once `changing` is none.
+    retired: bool,
 }
 
 /// Runs until the UI drops its end of `commands`. A panic inside does not end
@@ -381,6 +389,8 @@ async fn work(
         listing_all_keys: false,
         moving: None,
         series: series::SeriesState::default(),
+        changing: 0,
+        retired: false,
     };
     if crate::crash::test_panic_asked("worker") {
         w.jobs
@@ -391,7 +401,13 @@ async fn work(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
-        w.start_due_work(Instant::now());
+        if w.retired {
+            if w.changing == 0 {
+                return;
+            }
+        } else {
+            w.start_due_work(Instant::now());
+        }
         tokio::select! {
             command = commands.recv() => match command {
                 Some(c) => w.command(c),
@@ -449,6 +465,7 @@ impl Worker {
                     stop.stop();
                 }
             }
+            WorkerCommand::Retire => self.retired = true,
         }
     }
 }

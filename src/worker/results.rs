@@ -28,12 +28,14 @@ impl Worker {
                 }
             }
             Job::Changed(name) => {
+                self.changing -= 1;
                 // The ledger has a new call, and the stream a new state.
                 self.quotas.hurry(now);
                 self.scheduler.expire(&name);
                 return true;
             }
             Job::Moved => {
+                self.changing -= 1;
                 // Streams changed keys: the ledger has new calls, and the
                 // keys their streams.
                 self.moving = None;
@@ -42,6 +44,7 @@ impl Worker {
                 DataEvent::MoveOver
             }
             Job::KeyChanged => {
+                self.changing -= 1;
                 // Its rotation status and list have changed.
                 self.keys.hurry(now);
                 return true;

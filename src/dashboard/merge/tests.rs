@@ -536,3 +536,57 @@ fn keys_are_listed_once_per_target_and_a_failed_list_is_asked_again_alone() {
         [(1, WorkerCommand::LoadKeys)]
     );
 }
+
+#[test]
+fn a_change_through_a_target_found_late_to_be_a_duplicate_is_still_said_and_it_retires() {
+    let mut m = Merger::new(
+        vec![
+            (info("admin/eu-west-1", "eu-west-1"), true),
+            (info("reader/eu-west-1", "eu-west-1"), true),
+        ],
+        Window::H3,
+    );
+    let same = || {
+        DataEvent::Identity(Identity {
+            account: "111122223333".into(),
+            arn: "arn".into(),
+        })
+    };
+    // reader answers first and a change is sent through it...
+    m.apply(1, same());
+    listed(&mut m, 1, &["orders"]);
+    assert!(m.retiring().is_empty());
+    // ...then admin answers: reader is its duplicate.
+    m.apply(0, same());
+    assert_eq!(m.retiring(), [(1, WorkerCommand::Retire)]);
+    assert!(m.retiring().is_empty(), "told once");
+    let out = m.apply(
+        1,
+        DataEvent::Following {
+            stream: "orders".into(),
+            active: true,
+        },
+    );
+    // The stream is the row listed under admin.
+    let [DataEvent::Following { stream, active }] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!((stream.as_str(), *active), ("orders@admin/eu-west-1", true));
+    let out = m.apply(
+        1,
+        DataEvent::ChangeReport {
+            stream: "orders".into(),
+            text: "orders: encrypted with alias/new".into(),
+            tone: crate::model::Tone::Good,
+        },
+    );
+    let [DataEvent::ChangeReport { text, .. }] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert!(text.starts_with("reader/eu-west-1: orders"), "{text}");
+    let out = m.apply(1, DataEvent::MoveOver);
+    assert!(matches!(out.as_slice(), [DataEvent::MoveOver]), "{out:?}");
+    // A move sent through it can still be stopped.
+    let stop = m.route(WorkerCommand::StopMove);
+    assert!(stop.contains(&(1, WorkerCommand::StopMove)), "{stop:?}");
+}

@@ -152,6 +152,29 @@ async fn every_planned_stream_is_sent_once_followed_and_ends_on_the_new_key() {
 }
 
 #[tokio::test]
+async fn a_retired_worker_finishes_the_move_under_way_then_ends() {
+    // Found to be another profile's account and region mid-move: nothing
+    // more is read, but every stream of the move is followed to its end.
+    let mut m = start();
+    let stages = m
+        .until_over(|m| m.commands.send(WorkerCommand::Retire).unwrap())
+        .await;
+    let done = stages
+        .values()
+        .filter(|s| s.last() == Some(&Stage::Done))
+        .count();
+    assert_eq!(done, 6, "{stages:?}");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while m.events.recv().await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the worker ends once its move has");
+    for name in STREAMS {
+        assert_eq!(m.key_of(name).await.as_deref(), Some(NEW), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn stop_sending_keeps_every_call_not_yet_sent_and_follows_the_rest() {
     let mut m = start();
     let stages = m
