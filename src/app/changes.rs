@@ -301,12 +301,18 @@ impl App {
             return;
         };
         let label = self.keys.key_label(arn);
-        let streams = self
+        let streams: Vec<String> = self
             .rows
             .iter()
             .filter(|r| r.encrypted_with(arn))
             .map(|r| r.name.clone())
             .collect();
+        let spanned = self.targets_of(streams.iter().map(String::as_str));
+        if spanned.len() > 1 {
+            let text = super::moving::spanned_refusal(&label, &spanned);
+            self.say(text, Tone::Bad);
+            return;
+        }
         let plan = KeyPlan {
             verdict: verdict(&key, &label, change, self.context.read_only, self.now),
             rotations: self.keys.rotations_of(&key.arn).cloned(),

@@ -176,7 +176,7 @@ impl App {
         let mut undescribed = 0;
         for row in &self.rows {
             let Some(s) = &row.stream else {
-                undescribed += 1;
+                undescribed += usize::from(self.may_use(&row.name, from_arn));
                 continue;
             };
             if !is_on(s, from_arn) {
@@ -209,7 +209,10 @@ impl App {
         };
         let from_label = self.keys.key_label(from_arn);
         let sending = rows.iter().filter(|r| r.stage == Stage::Waiting).count();
-        let refusal = if on_new.is_some_and(|n| n + sending > STREAMS_PER_KEY) {
+        let spanned = self.targets_of(rows.iter().map(|r| r.name.as_str()));
+        let refusal = if spanned.len() > 1 {
+            Some(spanned_refusal(&from_label, &spanned))
+        } else if on_new.is_some_and(|n| n + sending > STREAMS_PER_KEY) {
             Some(format!(
                 "{to_label} already encrypts {} streams; {sending} more would pass KMS's limit of {STREAMS_PER_KEY} streams a key",
                 on_new.unwrap_or(0)
@@ -339,6 +342,7 @@ impl App {
         // The row names the stream already.
         row.note = words
             .strip_prefix(stream)
+            .or_else(|| words.strip_prefix(crate::estate::bare(stream)))
             .map_or(words.as_str(), str::trim_start)
             .trim_start_matches(':')
             .trim_start()
@@ -382,6 +386,43 @@ impl App {
         };
         self.report(text, tone);
     }
+}
+
+impl App {
+    /// Whether a stream of this name could be on the key: with several
+    /// targets, only one of the key's own region and account (or of a
+    /// target whose account is not known yet) can.
+    fn may_use(&self, name: &str, arn: &str) -> bool {
+        if self.targets.len() < 2 {
+            return true;
+        }
+        let Some(t) = self.target_of(name) else {
+            return false;
+        };
+        let account = arn.split(':').nth(4);
+        t.region.as_deref() == crate::cloud::region_of_arn(arn)
+            && (t.account.is_none() || t.account.as_deref() == account)
+    }
+
+    /// The targets (labels) these streams are listed under.
+    pub(super) fn targets_of<'a>(
+        &self,
+        names: impl Iterator<Item = &'a str>,
+    ) -> std::collections::BTreeSet<&'a str> {
+        names.filter_map(|n| crate::estate::split(n).1).collect()
+    }
+}
+
+/// Why a change of a key whose streams are listed under several targets is
+/// not sent: it goes through one target, and would leave the others'
+/// streams out without a word. (Two profiles of one account whose account
+/// STS has not told yet are listed apart.)
+pub(super) fn spanned_refusal(key: &str, targets: &std::collections::BTreeSet<&str>) -> String {
+    let list: Vec<&str> = targets.iter().copied().collect();
+    format!(
+        "the streams on {key} are listed under several targets ({}); their account is not known yet, so they may be one account seen through two profiles: start firekeeper with one of them (--profile) to change this key",
+        list.join(", ")
+    )
 }
 
 fn plural(n: usize, what: &str) -> String {

@@ -179,3 +179,93 @@ fn a_target_of_unknown_account_is_offered_only_the_keys_it_listed() {
     assert!(!offered.is_empty());
     assert!(!offered.contains(&theirs.arn), "{offered:?}");
 }
+
+/// A customer key of us-east-1 in use, and the streams on it.
+fn us_key(app: &App) -> (String, Vec<String>) {
+    let arn = app
+        .rows
+        .iter()
+        .filter(|r| r.name.ends_with("@us-east-1"))
+        .find_map(|r| {
+            let s = r.stream.as_ref()?;
+            (s.encryption.key_type == Some(crate::cloud::KeyType::CustomerManaged))
+                .then(|| s.encryption.key_arn.clone())
+                .flatten()
+        })
+        .expect("a customer key in us-east-1");
+    let on: Vec<String> = app
+        .rows
+        .iter()
+        .filter(|r| r.encrypted_with(&arn))
+        .map(|r| r.name.clone())
+        .collect();
+    (arn, on)
+}
+
+#[test]
+fn a_move_plan_counts_as_undescribed_only_streams_that_could_be_on_the_key() {
+    let mut app = estate_app(120, 40);
+    let (arn, _) = us_key(&app);
+    // Streams of eu-west-1 not described yet cannot be on a us-east-1 key.
+    for r in app
+        .rows
+        .iter_mut()
+        .filter(|r| r.name.ends_with("@eu-west-1"))
+    {
+        r.stream = None;
+    }
+    app.plan_move(&arn, KeyRef::AwsOwned, None);
+    let m = app.moving.as_ref().expect("a plan");
+    assert_eq!(m.undescribed, 0, "{m:?}");
+    assert!(m.refusal.is_none(), "{:?}", m.refusal);
+    // One of its own region is.
+    let mut app = estate_app(120, 40);
+    let (arn, on) = us_key(&app);
+    let other = app
+        .rows
+        .iter_mut()
+        .find(|r| r.name.ends_with("@us-east-1") && !on.contains(&r.name))
+        .unwrap();
+    other.stream = None;
+    app.plan_move(&arn, KeyRef::AwsOwned, None);
+    assert_eq!(app.moving.as_ref().unwrap().undescribed, 1);
+}
+
+#[test]
+fn a_key_whose_streams_are_listed_under_two_targets_is_not_changed_through_one() {
+    let mut app = estate_app(120, 40);
+    let (arn, _) = us_key(&app);
+    // As two profiles of one account would look while STS has not said.
+    let eu = app
+        .rows
+        .iter_mut()
+        .find(|r| r.name.ends_with("@eu-west-1") && r.stream.is_some())
+        .unwrap();
+    let s = eu.stream.as_mut().unwrap();
+    s.encryption.key_type = Some(crate::cloud::KeyType::CustomerManaged);
+    s.encryption.key_arn = Some(arn.clone());
+    s.encryption.status = crate::cloud::EncryptionStatus::Enabled;
+    app.plan_move(&arn, KeyRef::AwsOwned, None);
+    let refusal = app
+        .moving
+        .as_ref()
+        .unwrap()
+        .refusal
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        refusal.contains("listed under several targets (eu-west-1, us-east-1)"),
+        "{refusal}"
+    );
+    app.moving = None;
+    app.view = crate::app::View::Table;
+    app.dialog = None;
+    app.open_key_rotation(&arn, crate::key_rotation::KeyChange::RotateNow);
+    assert!(app.dialog.is_none(), "{:?}", app.dialog);
+    let said = app
+        .messages
+        .log
+        .iter()
+        .any(|e| e.text.contains("several targets"));
+    assert!(said, "{:?}", app.messages.log);
+}
