@@ -71,6 +71,9 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     }
     let caches: Vec<Option<Cache>> = lanes.iter().map(|l| l.cache.clone()).collect();
     restore(&mut app, &mut merger, &caches).await;
+    if let Some(failed) = merger.none_connected() {
+        app.apply(failed);
+    }
 
     let (event_tx, event_rx) = mpsc::unbounded_channel();
     let mut commands = Vec::new();
@@ -203,7 +206,7 @@ async fn event_loop(
             _ = term.recv() => stop(app, &mut code, libc::SIGTERM),
             _ = hup.recv() => stop(app, &mut code, libc::SIGHUP),
         };
-        send(wires, turn.commands);
+        send(wires, app, turn.commands);
         if app.quit {
             return Ok(code);
         }
@@ -223,7 +226,8 @@ fn first_frame(
 ) -> anyhow::Result<()> {
     let test_panic = crate::crash::test_panic_asked("dashboard");
     let size = terminal.size()?;
-    send(wires, fit(app, size.width, size.height));
+    let commands = fit(app, size.width, size.height);
+    send(wires, app, commands);
     terminal.draw(|f| ui::render(f, app))?;
     tracing::info!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
@@ -343,8 +347,14 @@ fn save_caches(wires: &Wires, app: &App) -> Vec<tokio::task::JoinHandle<()>> {
 }
 
 /// Each command to the worker of the target it is about.
-fn send(wires: &mut Wires, out: Vec<WorkerCommand>) {
+fn send(wires: &mut Wires, app: &mut App, out: Vec<WorkerCommand>) {
     for c in out {
+        // Ctrl-r with no target connected: said again, not "refreshing…".
+        if c == WorkerCommand::Refresh {
+            if let Some(failed) = wires.merger.none_connected() {
+                app.apply(failed);
+            }
+        }
         for (lane, c) in wires.merger.route(c) {
             if let Some(Some(tx)) = wires.commands.get(lane) {
                 let _ = tx.send(c);

@@ -232,8 +232,23 @@ impl Merger {
         let words = explain(what, &error);
         match what {
             // The target itself cannot be read: the header says so, and
-            // the other targets' fleet is untouched.
-            Fetch::List => l.list_error = Some(words),
+            // the other targets' fleet is untouched. When none can list,
+            // the fleet's listing failed: "listing…" or "refreshing…"
+            // would otherwise stand for ever.
+            Fetch::List => {
+                l.list_error = Some(words);
+                let label = l.info.label.clone();
+                let mut out = Vec::new();
+                if l.set_error() {
+                    out.push(self.targets_event());
+                }
+                let counted = self.lanes.iter().filter(|l| l.counts());
+                if counted.clone().all(|l| l.list_error.is_some()) {
+                    let error = prefixed(&error, &label);
+                    out.push(DataEvent::Failed { what, error });
+                }
+                return out;
+            }
             Fetch::Identity => l.identity_error = Some(words),
             Fetch::Metrics => {
                 l.metrics_failed = Some(words);
@@ -276,6 +291,29 @@ impl Merger {
             }
             lane.set_error();
         }
+    }
+
+    /// With several targets of which none could be connected, why nothing
+    /// is listed (or refreshed): said instead of "listing…".
+    pub fn none_connected(&self) -> Option<DataEvent> {
+        if self.single() || self.lanes.iter().any(|l| l.live) {
+            return None;
+        }
+        let each: Vec<String> = self
+            .lanes
+            .iter()
+            .map(|l| {
+                let why = l.info.error.as_deref().unwrap_or("not connected");
+                format!("{}: {why}", l.info.label)
+            })
+            .collect();
+        Some(DataEvent::Failed {
+            what: Fetch::List,
+            error: CloudError::Other(format!(
+                "no target could be connected ({})",
+                each.join("; ")
+            )),
+        })
     }
 
     /// The workers of targets newly found to duplicate another: told to

@@ -590,3 +590,53 @@ fn a_change_through_a_target_found_late_to_be_a_duplicate_is_still_said_and_it_r
     let stop = m.route(WorkerCommand::StopMove);
     assert!(stop.contains(&(1, WorkerCommand::StopMove)), "{stop:?}");
 }
+
+#[test]
+fn when_no_target_can_list_the_fleet_listing_failed_so_refreshing_ends() {
+    let mut m = two();
+    let denied = || DataEvent::Failed {
+        what: Fetch::List,
+        error: CloudError::AccessDenied("firehose:ListDeliveryStreams".into()),
+    };
+    let failed = |out: &[DataEvent]| {
+        out.iter().any(|e| {
+            matches!(
+                e,
+                DataEvent::Failed {
+                    what: Fetch::List,
+                    ..
+                }
+            )
+        })
+    };
+    // us-east-1 may still list: only the header hears of eu-west-1.
+    assert!(!failed(&m.apply(1, denied())));
+    let out = m.apply(0, denied());
+    let error = out.iter().find_map(|e| match e {
+        DataEvent::Failed { error, .. } => Some(error.clone()),
+        _ => None,
+    });
+    assert_eq!(
+        error,
+        Some(CloudError::AccessDenied(
+            "us-east-1: firehose:ListDeliveryStreams".into()
+        ))
+    );
+    assert!(m.none_connected().is_none(), "both are connected");
+}
+
+#[test]
+fn with_no_target_connected_the_dashboard_says_so_rather_than_listing() {
+    let mut dead = info("us-east-1", "us-east-1");
+    dead.error = Some("no credentials".into());
+    let mut m = Merger::new(
+        vec![(dead, false), (info("eu-west-1", "eu-west-1"), false)],
+        Window::H3,
+    );
+    let Some(DataEvent::Failed { error, .. }) = m.none_connected() else {
+        panic!("a failure expected")
+    };
+    let text = error.to_string();
+    assert!(text.contains("us-east-1: no credentials"), "{text}");
+    assert!(m.route(WorkerCommand::Refresh).is_empty());
+}
