@@ -394,7 +394,7 @@ async fn a_profile_that_does_not_exist_is_named_and_the_other_keeps_working() {
     let header = screen.lines().next().unwrap();
     assert!(
         header.starts_with(&format!(
-            "firekeeper · good/{region} 1 · missing/{region} ! no credentials · "
+            "firekeeper · good/{region} 1 · missing/{region} ! no such profile · "
         )),
         "{header}"
     );
@@ -414,7 +414,7 @@ async fn a_profile_that_does_not_exist_is_named_and_the_other_keeps_working() {
     let joined = messages(&log);
     assert!(
         joined.contains(&format!(
-            "missing/{region}: listing streams failed: no usable AWS credentials"
+            "missing/{region}: no usable AWS credentials: profile missing is in neither"
         )),
         "{joined}"
     );

@@ -244,6 +244,10 @@ async fn a_target_that_cannot_be_read_does_not_hide_the_others() {
     let why = targets[1]["error"].as_str().unwrap();
     assert!(why.contains("no usable AWS credentials"), "says why: {why}");
     assert!(
+        why.contains("profile ghost is in neither") && why.contains("profiles there: good"),
+        "names the profile: {why}"
+    );
+    assert!(
         err.contains(&format!("firekeeper: ghost/{good}: ")),
         "stderr names the target: {err}"
     );

@@ -90,6 +90,7 @@ impl AwsCloud {
             .retry_config(RetryConfig::adaptive().with_max_attempts(5))
             .timeout_config(timeouts(conn.call_timeout));
         if let Some(profile) = &conn.profile {
+            check_profile(profile).await?;
             loader = loader.profile_name(profile);
         }
         if let Some(region) = &conn.region {
@@ -140,6 +141,40 @@ impl AwsCloud {
             usage: UsageCounter::new(Utc::now()),
         })
     }
+}
+
+/// A profile asked for by name must be in the shared config or credentials
+/// file: the SDK would otherwise go on without it and fail later on a
+/// missing region or IMDS, never naming the profile. A file that cannot be
+/// read or parsed is left to the SDK, which says what is wrong with it.
+async fn check_profile(name: &str) -> Result<(), CloudError> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    // The default files: AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE,
+    // else those in ~/.aws.
+    let files = Default::default();
+    let Ok(set) = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None).await else {
+        return Ok(());
+    };
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let file = |var: &str, home: &str| std::env::var(var).unwrap_or_else(|_| home.to_string());
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    let there = match known.len() {
+        0 => "they hold no profile".to_string(),
+        n if n <= 12 => format!("profiles there: {}", known.join(", ")),
+        n => format!(
+            "profiles there: {}, and {} more",
+            known[..12].join(", "),
+            n - 12
+        ),
+    };
+    Err(CloudError::Credentials(format!(
+        "profile {name} is in neither {} nor {}; {there}",
+        file("AWS_CONFIG_FILE", "~/.aws/config"),
+        file("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+    )))
 }
 
 /// Each service's endpoint as the SDK will take it from the profile (or the

@@ -264,7 +264,7 @@ pub enum CloudError {
     #[error("access denied: {0}")]
     AccessDenied(String),
     #[error(
-        "no usable AWS credentials: {0}. Set AWS_PROFILE or run `aws sso login`, or try --demo"
+        "no usable AWS credentials: {0}. Check the profile's credentials (--profile or AWS_PROFILE), or run `aws sso login`, or try --demo"
     )]
     Credentials(String),
     #[error("cannot reach the AWS endpoint: {0}. Check the network, --region and --endpoint-url")]

@@ -155,6 +155,7 @@ fn short_error(e: &str) -> String {
     let lower = e.to_lowercase();
     let known = [
         ("access denied", "AccessDenied"),
+        ("is in neither", "no such profile"),
         ("no usable aws credentials", "no credentials"),
         ("credentials", "no credentials"),
         ("no answer", "no answer"),
