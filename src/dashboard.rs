@@ -67,7 +67,9 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
         .collect();
     let mut merger = Merger::new(targets, options.window);
     if !merger.single() {
-        app.targets = merger.targets();
+        // Through the app's own door: a target that could not even be
+        // connected is said and kept in the message log, as a later failure is.
+        app.apply(DataEvent::Targets(merger.targets()));
     }
     let caches: Vec<Option<Cache>> = lanes.iter().map(|l| l.cache.clone()).collect();
     restore(&mut app, &mut merger, &caches).await;
