@@ -139,15 +139,7 @@ impl Merger {
             DataEvent::Identity(id) => {
                 l.info.account = Some(id.account);
                 l.identity_error = None;
-                self.find_duplicates();
-                let mut out = vec![self.targets_event()];
-                // Until some target has listed, no names are not "no
-                // streams": the table keeps saying it is listing.
-                if self.lanes.iter().any(|l| l.listed) {
-                    out.push(self.names_event());
-                }
-                out.extend(self.metrics_event());
-                out
+                self.identified()
             }
             DataEvent::Names(names) => {
                 l.names = names;
@@ -225,6 +217,19 @@ impl Merger {
             }
             other => vec![renamed(l, other)],
         }
+    }
+
+    /// A target's account is known: it may turn out to duplicate another.
+    fn identified(&mut self) -> Vec<DataEvent> {
+        self.find_duplicates();
+        let mut out = vec![self.targets_event()];
+        // Until some target has listed, no names are not "no streams": the
+        // table keeps saying it is listing.
+        if self.lanes.iter().any(|l| l.listed) {
+            out.push(self.names_event());
+        }
+        out.extend(self.metrics_event());
+        out
     }
 
     fn failed(&mut self, lane: usize, what: Fetch, error: CloudError) -> Vec<DataEvent> {
@@ -461,18 +466,7 @@ impl Merger {
                 .collect(),
             // Only ever sent to one worker, by `retiring`.
             WorkerCommand::Retire => Vec::new(),
-            // Listed once per target; asked again of a target whose list
-            // failed, and of no other.
-            WorkerCommand::LoadKeys => {
-                let mut out = Vec::new();
-                for (i, l) in self.lanes.iter_mut().enumerate() {
-                    if l.counts() && l.info.key_list.wanted() {
-                        l.info.key_list = KeyList::Listing;
-                        out.push((i, WorkerCommand::LoadKeys));
-                    }
-                }
-                out
-            }
+            WorkerCommand::LoadKeys => self.load_keys(),
             WorkerCommand::Interest { visible, nearby } => (0..self.lanes.len())
                 .filter(|&i| self.lanes[i].counts())
                 .map(|i| {
@@ -547,6 +541,19 @@ impl Merger {
                 )]
             }
         }
+    }
+
+    /// Every key is listed once per target; asked again of a target whose
+    /// list failed, and of no other.
+    fn load_keys(&mut self) -> Vec<(usize, WorkerCommand)> {
+        let mut out = Vec::new();
+        for (i, l) in self.lanes.iter_mut().enumerate() {
+            if l.counts() && l.info.key_list.wanted() {
+                l.info.key_list = KeyList::Listing;
+                out.push((i, WorkerCommand::LoadKeys));
+            }
+        }
+        out
     }
 
     /// The names of `lane`'s streams among `names`, bare.
