@@ -77,8 +77,8 @@ impl App {
             }
             return Vec::new();
         }
-        // Several targets: each lists its own keys, and one whose list
-        // failed is asked again (the merger sends it to no other).
+        // Several targets: the stream's own target lists its keys, or is
+        // asked again after a failure; no other target is asked.
         let label = self.picker_target().map(|t| t.label.clone());
         let target = self
             .targets
@@ -87,7 +87,7 @@ impl App {
         match target {
             Some(t) if t.key_list.wanted() => {
                 t.key_list = KeyList::Listing;
-                vec![WorkerCommand::LoadKeys]
+                vec![WorkerCommand::LoadKeysOf(t.label.clone())]
             }
             _ => Vec::new(),
         }
@@ -309,7 +309,7 @@ impl App {
             .collect();
         let spanned = self.targets_of(streams.iter().map(String::as_str));
         if spanned.len() > 1 {
-            let text = super::moving::spanned_refusal(&label, &spanned);
+            let text = self.spanned_refusal(&label, &spanned);
             self.say(text, Tone::Bad);
             return;
         }

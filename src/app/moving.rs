@@ -211,7 +211,7 @@ impl App {
         let sending = rows.iter().filter(|r| r.stage == Stage::Waiting).count();
         let spanned = self.targets_of(rows.iter().map(|r| r.name.as_str()));
         let refusal = if spanned.len() > 1 {
-            Some(spanned_refusal(&from_label, &spanned))
+            Some(self.spanned_refusal(&from_label, &spanned))
         } else if on_new.is_some_and(|n| n + sending > STREAMS_PER_KEY) {
             Some(format!(
                 "{to_label} already encrypts {} streams; {sending} more would pass KMS's limit of {STREAMS_PER_KEY} streams a key",
@@ -404,6 +404,32 @@ impl App {
             && (t.account.is_none() || t.account.as_deref() == account)
     }
 
+    /// Why a change of a key whose streams are listed under several
+    /// targets is not sent: it goes through one target, and would leave the
+    /// others' streams out without a word.
+    pub(super) fn spanned_refusal(
+        &self,
+        key: &str,
+        targets: &std::collections::BTreeSet<&str>,
+    ) -> String {
+        let list: Vec<&str> = targets.iter().copied().collect();
+        let unknown = self
+            .targets
+            .iter()
+            .any(|t| targets.contains(t.label.as_str()) && t.account.is_none());
+        // Two profiles of one account are listed apart until STS says
+        // which account each is.
+        let why = if unknown {
+            "some of their accounts are not known yet, so they may be one account seen through two profiles"
+        } else {
+            "a change is sent through one of them and would leave the others' streams out"
+        };
+        format!(
+            "the streams on {key} are listed under several targets ({}); {why}: start firekeeper with one of them (--profile, --region) to change this key",
+            list.join(", ")
+        )
+    }
+
     /// The targets (labels) these streams are listed under.
     pub(super) fn targets_of<'a>(
         &self,
@@ -411,18 +437,6 @@ impl App {
     ) -> std::collections::BTreeSet<&'a str> {
         names.filter_map(|n| crate::estate::split(n).1).collect()
     }
-}
-
-/// Why a change of a key whose streams are listed under several targets is
-/// not sent: it goes through one target, and would leave the others'
-/// streams out without a word. (Two profiles of one account whose account
-/// STS has not told yet are listed apart.)
-pub(super) fn spanned_refusal(key: &str, targets: &std::collections::BTreeSet<&str>) -> String {
-    let list: Vec<&str> = targets.iter().copied().collect();
-    format!(
-        "the streams on {key} are listed under several targets ({}); their account is not known yet, so they may be one account seen through two profiles: start firekeeper with one of them (--profile) to change this key",
-        list.join(", ")
-    )
 }
 
 fn plural(n: usize, what: &str) -> String {

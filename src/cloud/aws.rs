@@ -90,8 +90,15 @@ impl AwsCloud {
             .retry_config(RetryConfig::adaptive().with_max_attempts(5))
             .timeout_config(timeouts(conn.call_timeout));
         if let Some(profile) = &conn.profile {
-            check_profile(profile).await?;
             loader = loader.profile_name(profile);
+        }
+        let named = conn
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok())
+            .filter(|p| !p.is_empty());
+        if let Some(profile) = named {
+            check_profile(&profile).await?;
         }
         if let Some(region) = &conn.region {
             loader = loader.region(Region::new(region.clone()));
@@ -149,6 +156,19 @@ impl AwsCloud {
 /// read or parsed is left to the SDK, which says what is wrong with it.
 async fn check_profile(name: &str) -> Result<(), CloudError> {
     use aws_types::os_shim_internal::{Env, Fs};
+    // Credentials the default chain finds before any profile (the
+    // environment's keys, a web identity, a container's role) work without
+    // the profile's section; "default" needs none either (an instance role).
+    let set = |var: &str| std::env::var(var).is_ok_and(|v| !v.is_empty());
+    let elsewhere = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ];
+    if name == "default" || elsewhere.iter().any(|v| set(v)) {
+        return Ok(());
+    }
     // The default files: AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE,
     // else those in ~/.aws.
     let files = Default::default();

@@ -60,16 +60,11 @@ struct LaneMetrics {
 impl Lane {
     /// Whether its streams belong in the fleet.
     fn counts(&self) -> bool {
-        self.live && self.duplicate_of.is_none()
+        self.live && self.duplicate_of.is_none() && !self.retired
     }
 
-    /// The stream's name in the fleet: a duplicate's streams are the rows
-    /// of the target it duplicates.
     fn q(&self, name: &str) -> String {
-        qualify(
-            name,
-            self.duplicate_of.as_deref().unwrap_or(&self.info.label),
-        )
+        qualify(name, &self.info.label)
     }
 
     fn set_error(&mut self) -> bool {
@@ -123,15 +118,30 @@ impl Merger {
         let Some(l) = self.lanes.get_mut(lane) else {
             return Vec::new();
         };
-        if l.duplicate_of.is_some() {
+        if let Some(first) = l.duplicate_of.clone() {
             match event {
                 DataEvent::Identity(_) | DataEvent::Crashed(_) => {}
                 // A change sent through it before it was found to be a
-                // duplicate is followed to its end, and said.
+                // duplicate is followed to its end, and said, under the
+                // names the app sent it with.
                 DataEvent::ChangeReport { .. }
                 | DataEvent::Following { .. }
                 | DataEvent::Moving { .. }
                 | DataEvent::MoveOver => return vec![renamed(l, event)],
+                // What that change found of its stream is the same
+                // stream's news under the first target, where its row is.
+                DataEvent::Stream { name, result, at } => {
+                    let key = qualify(&name, &first);
+                    let result = result.map(|s| Stream {
+                        name: key.clone(),
+                        ..s
+                    });
+                    return vec![DataEvent::Stream {
+                        name: key,
+                        result,
+                        at,
+                    }];
+                }
                 _ => return Vec::new(),
             }
         }
@@ -211,6 +221,8 @@ impl Merger {
             DataEvent::Crashed(message) => {
                 // Its worker is gone: the header says so, not "healthy".
                 l.list_error = Some(format!("stopped after an internal error: {message}"));
+                // No worker is left to list its keys.
+                l.info.key_list = KeyList::Failed(format!("its worker stopped: {message}"));
                 l.set_error();
                 let crashed = DataEvent::Crashed(format!("{}: {message}", l.info.label));
                 vec![crashed, self.targets_event()]
@@ -466,7 +478,8 @@ impl Merger {
                 .collect(),
             // Only ever sent to one worker, by `retiring`.
             WorkerCommand::Retire => Vec::new(),
-            WorkerCommand::LoadKeys => self.load_keys(),
+            WorkerCommand::LoadKeys => self.load_keys(None),
+            WorkerCommand::LoadKeysOf(label) => self.load_keys(Some(&label)),
             WorkerCommand::Interest { visible, nearby } => (0..self.lanes.len())
                 .filter(|&i| self.lanes[i].counts())
                 .map(|i| {
@@ -543,12 +556,18 @@ impl Merger {
         }
     }
 
-    /// Every key is listed once per target; asked again of a target whose
-    /// list failed, and of no other.
-    fn load_keys(&mut self) -> Vec<(usize, WorkerCommand)> {
+    /// Every key of a target (of `only`, else of each) is listed once;
+    /// asked again when its list failed.
+    fn load_keys(&mut self, only: Option<&str>) -> Vec<(usize, WorkerCommand)> {
+        let only = only.map(|label| {
+            let lane = self.lanes.iter().find(|l| l.info.label == label);
+            lane.and_then(|l| l.duplicate_of.clone())
+                .unwrap_or_else(|| label.to_string())
+        });
         let mut out = Vec::new();
         for (i, l) in self.lanes.iter_mut().enumerate() {
-            if l.counts() && l.info.key_list.wanted() {
+            let asked = only.as_ref().is_none_or(|label| *label == l.info.label);
+            if asked && l.counts() && l.info.key_list.wanted() {
                 l.info.key_list = KeyList::Listing;
                 out.push((i, WorkerCommand::LoadKeys));
             }
@@ -556,22 +575,26 @@ impl Merger {
         out
     }
 
-    /// The names of `lane`'s streams among `names`, bare.
+    /// The names of `lane`'s streams among `names`, bare (a duplicate's
+    /// streams are its own).
     fn own(&self, lane: usize, names: &[String]) -> Vec<String> {
-        let label = &self.lanes[lane].info.label;
         names
             .iter()
-            .filter_map(|n| match split(n) {
-                (bare, Some(l)) if l == label => Some(bare.to_string()),
+            .filter_map(|n| match self.lane_of(n) {
+                Some((i, bare)) if i == lane => Some(bare),
                 _ => None,
             })
             .collect()
     }
 
-    /// The target of a qualified stream name, and the stream's own name.
+    /// The target of a qualified stream name, and the stream's own name. A
+    /// duplicate's stream (a dialog opened before it was found to be one)
+    /// is the same stream of the target it duplicates.
     fn lane_of(&self, key: &str) -> Option<(usize, String)> {
         let (bare, label) = split(key);
         let label = label?;
+        let lane = self.lanes.iter().find(|l| l.info.label == label)?;
+        let label = lane.duplicate_of.as_deref().unwrap_or(label);
         let i = self
             .lanes
             .iter()

@@ -51,6 +51,9 @@ pub enum WorkerCommand {
     },
     /// List every KMS key of the account, for the key picker.
     LoadKeys,
+    /// `LoadKeys` of one target (its label), with several: the dashboard
+    /// hands its worker a `LoadKeys`.
+    LoadKeysOf(String),
     /// Describe this stream before any other: a change waits for it.
     Describe(String),
     /// Make a change, confirmed by the user; the worker plans it again from
@@ -443,7 +446,7 @@ impl Worker {
             WorkerCommand::Interest { visible, nearby } => {
                 self.scheduler.set_interest(visible, nearby);
             }
-            WorkerCommand::LoadKeys => self.start_all_keys(),
+            WorkerCommand::LoadKeys | WorkerCommand::LoadKeysOf(_) => self.start_all_keys(),
             WorkerCommand::Describe(name) => self.scheduler.hurry(&name),
             WorkerCommand::MakeChange {
                 request,

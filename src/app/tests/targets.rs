@@ -110,7 +110,7 @@ fn picking(name: &str) -> (App, Vec<WorkerCommand>) {
 #[test]
 fn a_target_whose_keys_are_not_listed_yet_says_so_instead_of_offering_none() {
     let (app, commands) = picking("checkout-events@eu-west-1");
-    assert_eq!(commands, [WorkerCommand::LoadKeys]);
+    assert_eq!(commands, [WorkerCommand::LoadKeysOf("eu-west-1".into())]);
     assert_eq!(
         app.picker_keys(),
         crate::app::PickerKeys::Listing("the KMS keys of eu-west-1".into())
@@ -145,7 +145,10 @@ fn a_target_whose_key_list_failed_says_why_and_is_asked_again() {
         .count();
     assert_eq!(customer, 0);
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert_eq!(app.on_key(key('r')), [WorkerCommand::LoadKeys]);
+    assert_eq!(
+        app.on_key(key('r')),
+        [WorkerCommand::LoadKeysOf("eu-west-1".into())]
+    );
     assert_eq!(
         app.picker_keys(),
         crate::app::PickerKeys::Listing("the KMS keys of eu-west-1".into())
@@ -268,4 +271,17 @@ fn a_key_whose_streams_are_listed_under_two_targets_is_not_changed_through_one()
         .iter()
         .any(|e| e.text.contains("several targets"));
     assert!(said, "{:?}", app.messages.log);
+}
+
+#[test]
+fn refreshing_ends_when_every_target_fails_to_list() {
+    let mut app = estate_app(120, 40);
+    app.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    assert_eq!(app.clock_label(), "refreshing…");
+    // What the merger sends once no target could list.
+    app.apply(crate::worker::DataEvent::Failed {
+        what: crate::worker::Fetch::List,
+        error: crate::cloud::CloudError::AccessDenied("us-east-1: firehose".into()),
+    });
+    assert_ne!(app.clock_label(), "refreshing…");
 }

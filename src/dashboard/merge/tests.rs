@@ -538,6 +538,20 @@ fn keys_are_listed_once_per_target_and_a_failed_list_is_asked_again_alone() {
 }
 
 #[test]
+fn a_picker_asks_only_its_own_target_for_keys() {
+    let mut m = two();
+    assert_eq!(
+        m.route(WorkerCommand::LoadKeysOf("eu-west-1".into())),
+        [(1, WorkerCommand::LoadKeys)]
+    );
+    assert_eq!(m.targets()[0].key_list, KeyList::NotAsked);
+    assert_eq!(m.targets()[1].key_list, KeyList::Listing);
+    assert!(m
+        .route(WorkerCommand::LoadKeysOf("eu-west-1".into()))
+        .is_empty());
+}
+
+#[test]
 fn a_change_through_a_target_found_late_to_be_a_duplicate_is_still_said_and_it_retires() {
     let mut m = Merger::new(
         vec![
@@ -552,26 +566,47 @@ fn a_change_through_a_target_found_late_to_be_a_duplicate_is_still_said_and_it_r
             arn: "arn".into(),
         })
     };
-    // reader answers first and a change is sent through it...
+    // reader answers first and a change is sent through it: the app
+    // follows it as orders@reader/eu-west-1...
     m.apply(1, same());
     listed(&mut m, 1, &["orders"]);
+    let sent = m.route(WorkerCommand::Describe("orders@reader/eu-west-1".into()));
+    assert_eq!(sent, [(1, WorkerCommand::Describe("orders".into()))]);
+    let following = |m: &mut Merger, active| {
+        let out = m.apply(
+            1,
+            DataEvent::Following {
+                stream: "orders".into(),
+                active,
+            },
+        );
+        let [DataEvent::Following { stream, .. }] = out.as_slice() else {
+            panic!("{out:?}")
+        };
+        stream.clone()
+    };
+    assert_eq!(following(&mut m, true), "orders@reader/eu-west-1");
     assert!(m.retiring().is_empty());
-    // ...then admin answers: reader is its duplicate.
+    // ...then admin answers: reader is its duplicate, and retires.
     m.apply(0, same());
+    listed(&mut m, 0, &["orders"]);
     assert_eq!(m.retiring(), [(1, WorkerCommand::Retire)]);
     assert!(m.retiring().is_empty(), "told once");
-    let out = m.apply(
+    // The change's end is said under the name it was followed by, so the
+    // app stops following it.
+    let described = m.apply(
         1,
-        DataEvent::Following {
-            stream: "orders".into(),
-            active: true,
+        DataEvent::Stream {
+            name: "orders".into(),
+            result: Err(CloudError::Throttled("firehose".into())),
+            at: Utc::now(),
         },
     );
-    // The stream is the row listed under admin.
-    let [DataEvent::Following { stream, active }] = out.as_slice() else {
-        panic!("{out:?}")
+    let [DataEvent::Stream { name, .. }] = described.as_slice() else {
+        panic!("{described:?}")
     };
-    assert_eq!((stream.as_str(), *active), ("orders@admin/eu-west-1", true));
+    assert_eq!(name, "orders@admin/eu-west-1", "the row it is now");
+    assert_eq!(following(&mut m, false), "orders@reader/eu-west-1");
     let out = m.apply(
         1,
         DataEvent::ChangeReport {
@@ -589,6 +624,9 @@ fn a_change_through_a_target_found_late_to_be_a_duplicate_is_still_said_and_it_r
     // A move sent through it can still be stopped.
     let stop = m.route(WorkerCommand::StopMove);
     assert!(stop.contains(&(1, WorkerCommand::StopMove)), "{stop:?}");
+    // A dialog opened on its row before goes to the same stream of admin.
+    let change = m.route(WorkerCommand::Describe("orders@reader/eu-west-1".into()));
+    assert_eq!(change, [(0, WorkerCommand::Describe("orders".into()))]);
 }
 
 #[test]

@@ -132,3 +132,21 @@ fn the_picker_of_a_target_whose_key_list_failed_says_which_and_why_80x24() {
     );
     assert_snapshot!(text);
 }
+
+#[test]
+fn the_picker_says_which_targets_keys_it_is_listing() {
+    let mut app = estate_app(120, 40);
+    app.sort = SortKey::Name;
+    app.refresh_view();
+    app.selected = app
+        .visible
+        .iter()
+        .position(|&i| app.rows[i].name == "checkout-events@eu-west-1")
+        .expect("the row");
+    app.update(UserAction::Rotate);
+    let text = screen(&app);
+    assert!(
+        text.contains("listing the KMS keys of eu-west-1…"),
+        "{text}"
+    );
+}
