@@ -118,31 +118,10 @@ impl Merger {
         let Some(l) = self.lanes.get_mut(lane) else {
             return Vec::new();
         };
+        // Its identity and its crash are taken as from any target.
         if let Some(first) = l.duplicate_of.clone() {
-            match event {
-                DataEvent::Identity(_) | DataEvent::Crashed(_) => {}
-                // A change sent through it before it was found to be a
-                // duplicate is followed to its end, and said, under the
-                // names the app sent it with.
-                DataEvent::ChangeReport { .. }
-                | DataEvent::Following { .. }
-                | DataEvent::Moving { .. }
-                | DataEvent::MoveOver => return vec![renamed(l, event)],
-                // What that change found of its stream is the same
-                // stream's news under the first target, where its row is.
-                DataEvent::Stream { name, result, at } => {
-                    let key = qualify(&name, &first);
-                    let result = result.map(|s| Stream {
-                        name: key.clone(),
-                        ..s
-                    });
-                    return vec![DataEvent::Stream {
-                        name: key,
-                        result,
-                        at,
-                    }];
-                }
-                _ => return Vec::new(),
+            if !matches!(event, DataEvent::Identity(_) | DataEvent::Crashed(_)) {
+                return from_duplicate(l, &first, event);
             }
         }
         match event {
@@ -736,6 +715,33 @@ impl Merger {
     /// The keys `lane` last reported, for its cache.
     pub fn keys_of(&self, lane: usize) -> Option<&KeyBook> {
         self.lanes.get(lane).map(|l| &l.keys)
+    }
+}
+
+/// What the app learns of a duplicate's `event`: a change sent through it
+/// before it was found to be one is followed to its end, and said, under
+/// the names the app sent it with; what that change found of its stream is
+/// the same stream's news under the first target, where its row is. The
+/// rest is the first target's to say.
+fn from_duplicate(l: &mut Lane, first: &str, event: DataEvent) -> Vec<DataEvent> {
+    match event {
+        DataEvent::ChangeReport { .. }
+        | DataEvent::Following { .. }
+        | DataEvent::Moving { .. }
+        | DataEvent::MoveOver => vec![renamed(l, event)],
+        DataEvent::Stream { name, result, at } => {
+            let key = qualify(&name, first);
+            let result = result.map(|s| Stream {
+                name: key.clone(),
+                ..s
+            });
+            vec![DataEvent::Stream {
+                name: key,
+                result,
+                at,
+            }]
+        }
+        _ => Vec::new(),
     }
 }
 
