@@ -357,10 +357,16 @@ fn send(wires: &mut Wires, app: &mut App, out: Vec<WorkerCommand>) {
                 app.apply(failed);
             }
         }
+        // The merger's word on where each target's key list stands, over
+        // the app's guess (a target with no worker is never "listing").
+        let keys_asked = matches!(c, WorkerCommand::LoadKeysOf(_));
         for (lane, c) in wires.merger.route(c) {
             if let Some(Some(tx)) = wires.commands.get(lane) {
                 let _ = tx.send(c);
             }
+        }
+        if keys_asked {
+            app.apply(DataEvent::Targets(wires.merger.targets()));
         }
     }
 }

@@ -92,10 +92,18 @@ impl Merger {
     pub fn new(targets: Vec<(TargetInfo, bool)>, window: Window) -> Merger {
         let lanes = targets
             .into_iter()
-            .map(|(info, live)| Lane {
-                info,
-                live,
-                ..Lane::default()
+            .map(|(mut info, live)| {
+                if !live {
+                    // No worker will list its keys: its streams' picker
+                    // (rows from its cache) says why.
+                    let why = info.error.clone().unwrap_or_default();
+                    info.key_list = KeyList::Failed(format!("not connected: {why}"));
+                }
+                Lane {
+                    info,
+                    live,
+                    ..Lane::default()
+                }
             })
             .collect();
         Merger { lanes, window }

@@ -678,3 +678,20 @@ fn with_no_target_connected_the_dashboard_says_so_rather_than_listing() {
     assert!(text.contains("us-east-1: no credentials"), "{text}");
     assert!(m.route(WorkerCommand::Refresh).is_empty());
 }
+
+#[test]
+fn a_target_without_a_worker_never_says_its_keys_are_listing() {
+    let mut dead = info("us-east-1", "us-east-1");
+    dead.error = Some("no credentials".into());
+    let mut m = Merger::new(
+        vec![(dead, false), (info("eu-west-1", "eu-west-1"), true)],
+        Window::H3,
+    );
+    assert!(m
+        .route(WorkerCommand::LoadKeysOf("us-east-1".into()))
+        .is_empty());
+    assert_eq!(
+        m.targets()[0].key_list,
+        KeyList::Failed("not connected: no credentials".into())
+    );
+}
