@@ -3,6 +3,7 @@ use std::sync::{Arc, Mutex};
 use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
+use crate::cloud::wrap::Wrapped;
 use crate::quota;
 use crate::trail::Trail;
 
@@ -380,19 +381,9 @@ impl<'a> Hooked<'a> {
 }
 
 #[async_trait::async_trait]
-impl Cloud for Hooked<'_> {
-    fn region(&self) -> &str {
-        self.sim.region()
-    }
-    async fn identity(&self) -> Result<crate::cloud::Identity, CloudError> {
-        self.sim.identity().await
-    }
-    async fn list_streams(
-        &self,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<crate::cloud::StreamPage, CloudError> {
-        self.sim.list_streams(after, limit).await
+impl Wrapped for Hooked<'_> {
+    fn inner(&self) -> &dyn Cloud {
+        self.sim
     }
     async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError> {
         let n = self
@@ -403,59 +394,6 @@ impl Cloud for Hooked<'_> {
             std::future::pending::<()>().await;
         }
         self.sim.describe_stream(name).await
-    }
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> crate::cloud::CallAnswer {
-        self.sim.start_encryption(name, key).await
-    }
-    async fn stop_encryption(&self, name: &str) -> crate::cloud::CallAnswer {
-        self.sim.stop_encryption(name).await
-    }
-    async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
-        self.sim.list_keys().await
-    }
-    async fn list_aliases(&self) -> Result<Vec<crate::cloud::Alias>, CloudError> {
-        self.sim.list_aliases().await
-    }
-    async fn describe_key(&self, key: &str) -> Result<crate::cloud::KmsKey, CloudError> {
-        self.sim.describe_key(key).await
-    }
-    async fn key_rotations(
-        &self,
-        key: &str,
-    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
-        self.sim.key_rotations(key).await
-    }
-    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
-        self.sim.rotate_key_now(key).await
-    }
-    async fn set_auto_rotation(
-        &self,
-        key: &str,
-        period_days: Option<u32>,
-    ) -> crate::cloud::CallAnswer {
-        self.sim.set_auto_rotation(key, period_days).await
-    }
-    async fn kms_metrics(
-        &self,
-        asks: &crate::cloud::SeriesAsk,
-        range: MetricRange,
-    ) -> Result<crate::cloud::KmsMetrics, CloudError> {
-        self.sim.kms_metrics(asks, range).await
-    }
-    async fn list_metrics(
-        &self,
-        recently_active: bool,
-    ) -> Result<crate::cloud::SeriesListing, CloudError> {
-        self.sim.list_metrics(recently_active).await
-    }
-    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
-        self.sim.cloudwatch_usage()
-    }
-    async fn lookup_events(
-        &self,
-        query: &crate::cloud::EventQuery,
-    ) -> Result<crate::cloud::EventPage, CloudError> {
-        self.sim.lookup_events(query).await
     }
 }
 

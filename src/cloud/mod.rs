@@ -11,6 +11,8 @@ pub mod scenario;
 pub mod series;
 pub mod sim;
 pub mod trail;
+#[cfg(test)]
+pub mod wrap;
 
 use std::collections::BTreeMap;
 

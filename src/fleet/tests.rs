@@ -10,9 +10,8 @@ use crate::app::testing::{events_from, fixed_now};
 use crate::app::{App, DashboardContext};
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
-use crate::cloud::{
-    Alias, Cloud, CloudError, Identity, KeyRef, KmsKey, KmsMetrics, MetricRange, Stream, StreamPage,
-};
+use crate::cloud::wrap::Wrapped;
+use crate::cloud::{Cloud, CloudError, KmsKey, KmsMetrics, MetricRange, Stream};
 use crate::config::Config;
 use crate::health::Health;
 use crate::model::Window;
@@ -27,53 +26,15 @@ const PARTIAL: &str = "audit-trail";
 const HIDDEN_KEY: &str = "5d4e1a6f-8f51-4c23-9e70-91a2b3c4d5e6";
 
 #[async_trait]
-impl Cloud for Flaky {
-    fn region(&self) -> &str {
-        self.0.region()
-    }
-    async fn identity(&self) -> Result<Identity, CloudError> {
-        self.0.identity().await
-    }
-    async fn key_rotations(
-        &self,
-        key: &str,
-    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
-        self.0.key_rotations(key).await
-    }
-    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
-        self.0.rotate_key_now(key).await
-    }
-    async fn set_auto_rotation(
-        &self,
-        key: &str,
-        period_days: Option<u32>,
-    ) -> crate::cloud::CallAnswer {
-        self.0.set_auto_rotation(key, period_days).await
-    }
-    async fn list_streams(
-        &self,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<StreamPage, CloudError> {
-        self.0.list_streams(after, limit).await
+impl Wrapped for Flaky {
+    fn inner(&self) -> &dyn Cloud {
+        &self.0
     }
     async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError> {
         if name == THROTTLED {
             return Err(CloudError::Throttled("Rate exceeded".into()));
         }
         self.0.describe_stream(name).await
-    }
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> crate::cloud::CallAnswer {
-        self.0.start_encryption(name, key).await
-    }
-    async fn stop_encryption(&self, name: &str) -> crate::cloud::CallAnswer {
-        self.0.stop_encryption(name).await
-    }
-    async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
-        self.0.list_keys().await
-    }
-    async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError> {
-        self.0.list_aliases().await
     }
     async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError> {
         if key.contains(HIDDEN_KEY) {
@@ -108,15 +69,6 @@ impl Cloud for Flaky {
             .streams
             .insert(PARTIAL.into(), crate::cloud::MetricSet::ALL);
         Ok(listing)
-    }
-    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
-        self.0.cloudwatch_usage()
-    }
-    async fn lookup_events(
-        &self,
-        query: &crate::cloud::EventQuery,
-    ) -> Result<crate::cloud::EventPage, CloudError> {
-        self.0.lookup_events(query).await
     }
 }
 

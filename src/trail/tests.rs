@@ -6,10 +6,8 @@ use async_trait::async_trait;
 use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
-use crate::cloud::{
-    Alias, CallAnswer, EventPage, Identity, KeyRef, KmsKey, KmsMetrics, MetricRange, Stream,
-    StreamPage,
-};
+use crate::cloud::wrap::Wrapped;
+use crate::cloud::{EventPage, KeyRef};
 
 /// The demo's cloud, counting LookupEvents calls and failing or holding
 /// them when told to.
@@ -36,65 +34,9 @@ impl Counted {
 }
 
 #[async_trait]
-impl Cloud for Counted {
-    fn region(&self) -> &str {
-        self.sim.region()
-    }
-    async fn identity(&self) -> Result<Identity, CloudError> {
-        self.sim.identity().await
-    }
-    async fn list_streams(&self, after: Option<&str>, n: u32) -> Result<StreamPage, CloudError> {
-        self.sim.list_streams(after, n).await
-    }
-    async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError> {
-        self.sim.describe_stream(name).await
-    }
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer {
-        self.sim.start_encryption(name, key).await
-    }
-    async fn stop_encryption(&self, name: &str) -> CallAnswer {
-        self.sim.stop_encryption(name).await
-    }
-    async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
-        self.sim.list_keys().await
-    }
-    async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError> {
-        self.sim.list_aliases().await
-    }
-    async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError> {
-        self.sim.describe_key(key).await
-    }
-    async fn key_rotations(
-        &self,
-        key: &str,
-    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
-        self.sim.key_rotations(key).await
-    }
-    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
-        self.sim.rotate_key_now(key).await
-    }
-    async fn set_auto_rotation(
-        &self,
-        key: &str,
-        period_days: Option<u32>,
-    ) -> crate::cloud::CallAnswer {
-        self.sim.set_auto_rotation(key, period_days).await
-    }
-    async fn kms_metrics(
-        &self,
-        s: &crate::cloud::SeriesAsk,
-        r: MetricRange,
-    ) -> Result<KmsMetrics, CloudError> {
-        self.sim.kms_metrics(s, r).await
-    }
-    async fn list_metrics(
-        &self,
-        recently_active: bool,
-    ) -> Result<crate::cloud::SeriesListing, CloudError> {
-        self.sim.list_metrics(recently_active).await
-    }
-    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
-        self.sim.cloudwatch_usage()
+impl Wrapped for Counted {
+    fn inner(&self) -> &dyn Cloud {
+        &self.sim
     }
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
         self.lookups.fetch_add(1, Ordering::SeqCst);

@@ -13,6 +13,7 @@ use crate::app::{App, DashboardContext};
 use crate::audit::AuditLog;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
+use crate::cloud::wrap::Wrapped;
 use crate::cloud::*;
 use crate::config::Config;
 use crate::model::Window;
@@ -23,78 +24,15 @@ use crate::quota::Ledger;
 struct Buggy(SimCloud);
 
 #[async_trait]
-impl Cloud for Buggy {
-    fn region(&self) -> &str {
-        self.0.region()
-    }
-    async fn identity(&self) -> Result<Identity, CloudError> {
-        self.0.identity().await
-    }
-    async fn list_streams(
-        &self,
-        start_after: Option<&str>,
-        limit: u32,
-    ) -> Result<StreamPage, CloudError> {
-        self.0.list_streams(start_after, limit).await
+impl Wrapped for Buggy {
+    fn inner(&self) -> &dyn Cloud {
+        &self.0
     }
     async fn describe_stream(&self, name: &str) -> Result<Stream, CloudError> {
         if name == "billing-export" {
             panic!("index out of bounds: the len is 0 but the index is 0");
         }
         self.0.describe_stream(name).await
-    }
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> crate::cloud::CallAnswer {
-        self.0.start_encryption(name, key).await
-    }
-    async fn stop_encryption(&self, name: &str) -> crate::cloud::CallAnswer {
-        self.0.stop_encryption(name).await
-    }
-    async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
-        self.0.list_keys().await
-    }
-    async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError> {
-        self.0.list_aliases().await
-    }
-    async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError> {
-        self.0.describe_key(key).await
-    }
-    async fn key_rotations(
-        &self,
-        key: &str,
-    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
-        self.0.key_rotations(key).await
-    }
-    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
-        self.0.rotate_key_now(key).await
-    }
-    async fn set_auto_rotation(
-        &self,
-        key: &str,
-        period_days: Option<u32>,
-    ) -> crate::cloud::CallAnswer {
-        self.0.set_auto_rotation(key, period_days).await
-    }
-    async fn kms_metrics(
-        &self,
-        asks: &SeriesAsk,
-        range: MetricRange,
-    ) -> Result<KmsMetrics, CloudError> {
-        self.0.kms_metrics(asks, range).await
-    }
-    async fn list_metrics(
-        &self,
-        recently_active: bool,
-    ) -> Result<crate::cloud::SeriesListing, CloudError> {
-        self.0.list_metrics(recently_active).await
-    }
-    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
-        self.0.cloudwatch_usage()
-    }
-    async fn lookup_events(
-        &self,
-        query: &crate::cloud::EventQuery,
-    ) -> Result<crate::cloud::EventPage, CloudError> {
-        self.0.lookup_events(query).await
     }
 }
 

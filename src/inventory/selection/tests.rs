@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
+use crate::cloud::wrap::Wrapped;
 use crate::cloud::KmsMetric;
 use crate::inventory::{self, describe_all, list_names, load_keys, load_metrics};
 
@@ -137,74 +138,14 @@ async fn asking_for_less_reads_the_same_as_asking_for_everything() {
 struct NoListing(SimCloud);
 
 #[async_trait::async_trait]
-impl Cloud for NoListing {
-    fn region(&self) -> &str {
-        self.0.region()
-    }
-    async fn identity(&self) -> Result<crate::cloud::Identity, CloudError> {
-        self.0.identity().await
-    }
-    async fn list_streams(
-        &self,
-        a: Option<&str>,
-        l: u32,
-    ) -> Result<crate::cloud::StreamPage, CloudError> {
-        self.0.list_streams(a, l).await
-    }
-    async fn describe_stream(&self, n: &str) -> Result<Stream, CloudError> {
-        self.0.describe_stream(n).await
-    }
-    async fn start_encryption(
-        &self,
-        n: &str,
-        k: &crate::cloud::KeyRef,
-    ) -> crate::cloud::CallAnswer {
-        self.0.start_encryption(n, k).await
-    }
-    async fn stop_encryption(&self, n: &str) -> crate::cloud::CallAnswer {
-        self.0.stop_encryption(n).await
-    }
-    async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
-        self.0.list_keys().await
-    }
-    async fn list_aliases(&self) -> Result<Vec<crate::cloud::Alias>, CloudError> {
-        self.0.list_aliases().await
-    }
-    async fn describe_key(&self, k: &str) -> Result<crate::cloud::KmsKey, CloudError> {
-        self.0.describe_key(k).await
-    }
-    async fn key_rotations(
-        &self,
-        k: &str,
-    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
-        self.0.key_rotations(k).await
-    }
-    async fn rotate_key_now(&self, k: &str) -> crate::cloud::CallAnswer {
-        self.0.rotate_key_now(k).await
-    }
-    async fn set_auto_rotation(&self, k: &str, p: Option<u32>) -> crate::cloud::CallAnswer {
-        self.0.set_auto_rotation(k, p).await
-    }
-    async fn kms_metrics(
-        &self,
-        asks: &SeriesAsk,
-        range: crate::cloud::MetricRange,
-    ) -> Result<crate::cloud::KmsMetrics, CloudError> {
-        self.0.kms_metrics(asks, range).await
+impl Wrapped for NoListing {
+    fn inner(&self) -> &dyn Cloud {
+        &self.0
     }
     async fn list_metrics(&self, _: bool) -> Result<SeriesListing, CloudError> {
         Err(CloudError::NoAnswer(
             "monitoring ListMetrics within 20 s".into(),
         ))
-    }
-    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
-        self.0.cloudwatch_usage()
-    }
-    async fn lookup_events(
-        &self,
-        q: &crate::cloud::EventQuery,
-    ) -> Result<crate::cloud::EventPage, CloudError> {
-        self.0.lookup_events(q).await
     }
 }
 

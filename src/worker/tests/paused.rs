@@ -16,6 +16,7 @@ use crate::audit::AuditLog;
 use crate::change::ChangeContext;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
+use crate::cloud::wrap::Wrapped;
 use crate::cloud::*;
 use crate::config::Config;
 use crate::model::Window;
@@ -100,9 +101,9 @@ impl Scripted {
 }
 
 #[async_trait]
-impl Cloud for Scripted {
-    fn region(&self) -> &str {
-        self.sim.region()
+impl Wrapped for Scripted {
+    fn inner(&self) -> &dyn Cloud {
+        &self.sim
     }
     async fn identity(&self) -> Result<Identity, CloudError> {
         self.call("identity", "").await?;
@@ -120,12 +121,6 @@ impl Cloud for Scripted {
         self.call("describe", name).await?;
         self.sim.describe_stream(name).await
     }
-    async fn start_encryption(&self, name: &str, key: &KeyRef) -> crate::cloud::CallAnswer {
-        self.sim.start_encryption(name, key).await
-    }
-    async fn stop_encryption(&self, name: &str) -> crate::cloud::CallAnswer {
-        self.sim.stop_encryption(name).await
-    }
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
         self.call("list_keys", "").await?;
         self.sim.list_keys().await
@@ -133,25 +128,6 @@ impl Cloud for Scripted {
     async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError> {
         self.call("aliases", "").await?;
         self.sim.list_aliases().await
-    }
-    async fn describe_key(&self, key: &str) -> Result<KmsKey, CloudError> {
-        self.sim.describe_key(key).await
-    }
-    async fn key_rotations(
-        &self,
-        key: &str,
-    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
-        self.sim.key_rotations(key).await
-    }
-    async fn rotate_key_now(&self, key: &str) -> crate::cloud::CallAnswer {
-        self.sim.rotate_key_now(key).await
-    }
-    async fn set_auto_rotation(
-        &self,
-        key: &str,
-        period_days: Option<u32>,
-    ) -> crate::cloud::CallAnswer {
-        self.sim.set_auto_rotation(key, period_days).await
     }
     async fn kms_metrics(
         &self,
@@ -168,9 +144,6 @@ impl Cloud for Scripted {
         let which = if recently_active { "recent" } else { "all" };
         self.call("list_metrics", which).await?;
         self.sim.list_metrics(recently_active).await
-    }
-    fn cloudwatch_usage(&self) -> crate::cloud::CloudWatchUsage {
-        self.sim.cloudwatch_usage()
     }
     async fn lookup_events(
         &self,
@@ -210,7 +183,7 @@ fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Tra
     let changes = ChangeContext {
         account: None,
         caller: None,
-        region: cloud.region().to_string(),
+        region: Cloud::region(cloud.as_ref()).to_string(),
         ledger,
         trail,
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
