@@ -4,6 +4,7 @@
 //! yet sent) and a key's rotation (quitting meanwhile asks first).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -14,6 +15,7 @@ use crate::change::moving::Stage;
 use crate::change::ChangeContext;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
+use crate::cloud::wrap::Wrapped;
 use crate::cloud::{Cloud, KeyRef};
 use crate::config::Config;
 use crate::model::Window;
@@ -32,11 +34,34 @@ const STREAMS: [&str; 6] = [
 
 struct Moving {
     sim: Arc<SimCloud>,
+    /// How many times the worker has listed the streams.
+    listings: Arc<AtomicUsize>,
     commands: mpsc::UnboundedSender<WorkerCommand>,
     events: mpsc::UnboundedReceiver<DataEvent>,
     ledger: Ledger,
     audit: AuditLog,
     _dir: tempfile::TempDir,
+}
+
+/// The demo, counting the worker's listings of streams.
+struct Listed {
+    sim: Arc<SimCloud>,
+    listings: Arc<AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl Wrapped for Listed {
+    fn inner(&self) -> &dyn Cloud {
+        self.sim.as_ref()
+    }
+    async fn list_streams(
+        &self,
+        start_after: Option<&str>,
+        limit: u32,
+    ) -> Result<crate::cloud::StreamPage, crate::cloud::CloudError> {
+        self.listings.fetch_add(1, Ordering::SeqCst);
+        self.sim.list_streams(start_after, limit).await
+    }
 }
 
 /// The demo with key changes that settle in a second, and a worker on it
@@ -60,8 +85,13 @@ fn start() -> Moving {
     };
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (event_tx, events) = mpsc::unbounded_channel();
+    let listings = Arc::new(AtomicUsize::new(0));
+    let listed = Listed {
+        sim: sim.clone(),
+        listings: listings.clone(),
+    };
     tokio::spawn(run(
-        sim.clone(),
+        Arc::new(listed),
         changes,
         Settings::from_config(&Config::builtin()),
         Window::H3,
@@ -78,6 +108,7 @@ fn start() -> Moving {
         .unwrap();
     Moving {
         sim,
+        listings,
         commands,
         events,
         ledger,
@@ -156,8 +187,14 @@ async fn a_retired_worker_finishes_the_move_under_way_then_ends() {
     // Found to be another profile's account and region mid-move: nothing
     // more is read, but every stream of the move is followed to its end.
     let mut m = start();
+    let mut at_retire = None;
     let stages = m
-        .until_over(|m| m.commands.send(WorkerCommand::Retire).unwrap())
+        .until_over(|m| {
+            m.commands.send(WorkerCommand::Retire).unwrap();
+            // Asked to read everything now: a retired worker does not.
+            m.commands.send(WorkerCommand::Refresh).unwrap();
+            at_retire = Some(m.listings.load(Ordering::SeqCst));
+        })
         .await;
     let done = stages
         .values()
@@ -169,6 +206,11 @@ async fn a_retired_worker_finishes_the_move_under_way_then_ends() {
     })
     .await;
     assert!(ended.is_ok(), "the worker ends once its move has");
+    assert_eq!(
+        Some(m.listings.load(Ordering::SeqCst)),
+        at_retire,
+        "no listing after Retire"
+    );
     for name in STREAMS {
         assert_eq!(m.key_of(name).await.as_deref(), Some(NEW), "{name}");
     }
