@@ -738,18 +738,26 @@ fn from_duplicate(l: &mut Lane, first: &str, event: DataEvent) -> Vec<DataEvent>
         | DataEvent::Moving { .. }
         | DataEvent::MoveOver => vec![renamed(l, event)],
         DataEvent::Stream { name, result, at } => {
-            let key = qualify(&name, first);
-            let result = result.map(|s| Stream {
-                name: key.clone(),
-                ..s
-            });
-            vec![DataEvent::Stream {
-                name: key,
-                result,
-                at,
-            }]
+            vec![described(qualify(&name, first), result, at)]
         }
         _ => Vec::new(),
+    }
+}
+
+/// A stream's description under its name in the fleet, `key`.
+fn described(
+    key: String,
+    result: Result<Stream, CloudError>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> DataEvent {
+    let result = result.map(|s| Stream {
+        name: key.clone(),
+        ..s
+    });
+    DataEvent::Stream {
+        name: key,
+        result,
+        at,
     }
 }
 
@@ -761,18 +769,7 @@ fn renamed(l: &mut Lane, event: DataEvent) -> DataEvent {
             l.names.retain(|n| *n != name);
             DataEvent::Gone(l.q(&name))
         }
-        DataEvent::Stream { name, result, at } => {
-            let key = l.q(&name);
-            let result = result.map(|s| Stream {
-                name: key.clone(),
-                ..s
-            });
-            DataEvent::Stream {
-                name: key,
-                result,
-                at,
-            }
-        }
+        DataEvent::Stream { name, result, at } => described(l.q(&name), result, at),
         DataEvent::ChangeReport { stream, text, tone } => DataEvent::ChangeReport {
             text: format!("{}: {text}", l.info.label),
             stream: l.q(&stream),

@@ -51,6 +51,14 @@ fn metrics_of(
     })
 }
 
+/// What STS answers for a target of this account.
+fn identified(account: &str) -> DataEvent {
+    DataEvent::Identity(Identity {
+        account: account.into(),
+        arn: "arn".into(),
+    })
+}
+
 fn some_errors() -> KmsSeries {
     let mut s = KmsSeries::default();
     s.series[0] = vec![(Utc::now(), 3.0)];
@@ -340,12 +348,7 @@ fn two_profiles_of_one_account_and_region_list_its_streams_once() {
     );
     listed(&mut m, 0, &["orders"]);
     listed(&mut m, 1, &["orders"]);
-    let same = || {
-        DataEvent::Identity(Identity {
-            account: "111122223333".into(),
-            arn: "arn".into(),
-        })
-    };
+    let same = || identified("111122223333");
     m.apply(0, same());
     let out = m.apply(1, same());
     assert_eq!(merged_names(&out), ["orders@admin/eu-west-1"]);
@@ -379,13 +382,7 @@ fn change_reports_name_their_target() {
 #[test]
 fn an_identity_before_any_listing_is_not_an_empty_fleet() {
     let mut m = two();
-    let out = m.apply(
-        0,
-        DataEvent::Identity(Identity {
-            account: "111122223333".into(),
-            arn: "arn".into(),
-        }),
-    );
+    let out = m.apply(0, identified("111122223333"));
     assert!(
         !out.iter().any(|e| matches!(e, DataEvent::Names(_))),
         "the table keeps saying it is listing: {out:?}"
@@ -419,12 +416,7 @@ fn when_every_target_fails_its_metrics_every_stream_is_unknown() {
 #[test]
 fn a_target_without_current_metrics_is_not_cached_as_clean() {
     let mut m = two();
-    let id = || {
-        DataEvent::Identity(Identity {
-            account: "111122223333".into(),
-            arn: "arn".into(),
-        })
-    };
+    let id = || identified("111122223333");
     m.apply(0, id());
     listed(&mut m, 0, &["orders"]);
     let rows = Vec::new();
@@ -560,12 +552,7 @@ fn a_change_through_a_target_found_late_to_be_a_duplicate_is_still_said_and_it_r
         ],
         Window::H3,
     );
-    let same = || {
-        DataEvent::Identity(Identity {
-            account: "111122223333".into(),
-            arn: "arn".into(),
-        })
-    };
+    let same = || identified("111122223333");
     // reader answers first and a change is sent through it: the app
     // follows it as orders@reader/eu-west-1...
     m.apply(1, same());

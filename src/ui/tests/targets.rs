@@ -108,19 +108,25 @@ fn two_accounts_at_120x40_region_and_account_columns() {
     assert_snapshot!(text);
 }
 
+/// `estate_app` with the key picker open on this stream's row, before any
+/// key list has come back.
+fn picking(width: u16, height: u16, name: &str) -> crate::app::App {
+    let mut app = estate_app(width, height);
+    app.sort = SortKey::Name;
+    app.refresh_view();
+    app.selected = app
+        .visible
+        .iter()
+        .position(|&i| app.rows[i].name == name)
+        .expect("the row");
+    app.update(UserAction::Rotate);
+    app
+}
+
 #[test]
 fn the_picker_of_a_target_whose_key_list_failed_says_which_and_why_80x24() {
     use crate::estate::KeyList;
-    let mut app = estate_app(80, 24);
-    app.sort = SortKey::Name;
-    app.refresh_view();
-    let at = app
-        .visible
-        .iter()
-        .position(|&i| app.rows[i].name == "checkout-events@eu-west-1")
-        .expect("the row");
-    app.selected = at;
-    app.update(UserAction::Rotate);
+    let mut app = picking(80, 24, "checkout-events@eu-west-1");
     for t in app.targets.iter_mut().filter(|t| t.label == "eu-west-1") {
         t.key_list =
             KeyList::Failed("listing the account's KMS keys: access denied (kms:ListKeys)".into());
@@ -135,15 +141,7 @@ fn the_picker_of_a_target_whose_key_list_failed_says_which_and_why_80x24() {
 
 #[test]
 fn the_picker_says_which_targets_keys_it_is_listing() {
-    let mut app = estate_app(120, 40);
-    app.sort = SortKey::Name;
-    app.refresh_view();
-    app.selected = app
-        .visible
-        .iter()
-        .position(|&i| app.rows[i].name == "checkout-events@eu-west-1")
-        .expect("the row");
-    app.update(UserAction::Rotate);
+    let app = picking(120, 40, "checkout-events@eu-west-1");
     let text = screen(&app);
     assert!(
         text.contains("listing the KMS keys of eu-west-1…"),
