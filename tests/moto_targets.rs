@@ -252,6 +252,17 @@ async fn a_target_that_cannot_be_read_does_not_hide_the_others() {
         "stderr names the target: {err}"
     );
 
+    // With keys in the environment the SDK's chain needs no profile
+    // section: the same missing profile is not refused then.
+    let out =
+        run(sandbox
+            .against_moto(good)
+            .args(["--profile", "ghost", "status", "--output", "json"]));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!err.contains("is in neither"), "{err}");
+    let report = stdout_json(&out);
+    assert_eq!(stream(&report, "tg-fine", good)["health"], "ok", "{err}");
+
     // A region that denies everything, beside a critical stream elsewhere:
     // critical wins, and the denied region is reported.
     let faults = Faults::new(denied);
