@@ -78,6 +78,8 @@ bounded!(TrailCallsPerSecond, u32, 1, 2);
 // Seconds between reads of CloudTrail's event history: at least 10, as the
 // history itself is minutes late.
 bounded!(PollSecs, u64, 10, 86_400);
+// A sweep more often than every minute would be every fetch.
+bounded!(SweepSecs, u64, 60, 86_400);
 
 /// One section of settings, and its "patch" twin in which every field is
 /// optional, so a user file may name only what it changes.
@@ -172,6 +174,13 @@ section!(
         enabled: bool,
         poll_secs: PollSecs,
         calls_per_second: TrailCallsPerSecond,
+    }
+);
+
+section!(
+    CloudWatch,
+    CloudWatchPatch {
+        sweep_secs: SweepSecs
     }
 );
 
@@ -354,6 +363,7 @@ pub struct Config {
     pub status: Status,
     pub ledger: Ledger,
     pub cloudtrail: CloudTrail,
+    pub cloudwatch: CloudWatch,
     pub health: HealthRules,
     pub ui: Ui,
     pub refresh: Refresh,
@@ -372,6 +382,8 @@ struct ConfigPatch {
     ledger: LedgerPatch,
     #[serde(default)]
     cloudtrail: CloudTrailPatch,
+    #[serde(default)]
+    cloudwatch: CloudWatchPatch,
     #[serde(default)]
     health: HealthRulesPatch,
     #[serde(default)]
@@ -441,6 +453,7 @@ impl Config {
         config.status.apply(patch.status);
         config.ledger.apply(patch.ledger);
         config.cloudtrail.apply(patch.cloudtrail);
+        config.cloudwatch.apply(patch.cloudwatch);
         config.health.apply(patch.health);
         config.ui.apply(patch.ui);
         config.refresh.apply(patch.refresh);

@@ -20,6 +20,10 @@ pub enum Metrics<'a> {
         series: &'a BTreeMap<String, KmsSeries>,
         /// Streams CloudWatch could not give complete data for, and why.
         unknown: &'a BTreeMap<String, String>,
+        /// When CloudWatch was asked (`None`: not said, as in a cache).
+        at: Option<DateTime<Utc>>,
+        /// Streams whose figures are older than `at`, known up to when.
+        as_of: &'a BTreeMap<String, DateTime<Utc>>,
     },
     /// Not read at all, and why.
     Missing(&'a str),
@@ -71,7 +75,9 @@ impl<'a> Knowledge<'a> {
     pub fn kms_sums(&self, name: &str) -> Result<[f64; 4], &'a str> {
         match self.metrics {
             Metrics::Missing(why) => Err(why),
-            Metrics::Loaded { series, unknown } => {
+            Metrics::Loaded {
+                series, unknown, ..
+            } => {
                 if let Some(why) = unknown.get(name) {
                     return Err(why.as_str());
                 }
@@ -83,6 +89,17 @@ impl<'a> Knowledge<'a> {
                 }
                 Ok(sums)
             }
+        }
+    }
+
+    /// Up to when the stream's KMS figure is known: when CloudWatch was
+    /// last asked about it. `None` when the figure is unknown, or its time
+    /// was not kept.
+    pub fn kms_as_of(&self, name: &str) -> Option<DateTime<Utc>> {
+        self.kms_sums(name).ok()?;
+        match self.metrics {
+            Metrics::Missing(_) => None,
+            Metrics::Loaded { at, as_of, .. } => as_of.get(name).copied().or(at),
         }
     }
 

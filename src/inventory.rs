@@ -16,7 +16,8 @@ use crate::model::Window;
 mod selection;
 
 pub use selection::{
-    customer_key, hedged, hedged_by_key, look_back, select, unusable_keys, Catalog, Selection,
+    can_fail, customer_key, look_back, on_keys, select, that_can_fail, unusable_keys, Catalog,
+    Selection,
 };
 
 /// Every stream name, following `HasMoreDeliveryStreams` page by page.
@@ -292,20 +293,23 @@ pub fn metric_range(window: Window, now: DateTime<Utc>) -> MetricRange {
     }
 }
 
-/// KMS error series for every stream over `window`, asking GetMetricData
-/// only for the series ListMetrics lists and for the hedged streams (see
-/// `selection`). Fails only when nothing at all could be read.
+/// KMS error series for every stream over `window`: all four metrics of
+/// the streams `in_full`, and of the others that can fail when ListMetrics
+/// lists them (the rest of those are `not_asked`); the series ListMetrics
+/// lists of the streams that cannot fail (see `selection`). Fails only when
+/// nothing at all could be read.
 pub async fn load_metrics(
     cloud: &dyn Cloud,
     names: &[String],
-    hedge: &BTreeSet<String>,
+    in_full: &BTreeSet<String>,
+    can_fail: &BTreeSet<String>,
     window: Window,
     now: DateTime<Utc>,
     catalog: &mut Catalog,
 ) -> Result<KmsMetrics, CloudError> {
     let recent = selection::recent_listing_covers(window);
     let listing = catalog.listing(cloud, recent).await;
-    let pick = selection::select(names, &listing, hedge);
+    let pick = selection::select(names, &listing, in_full, can_fail);
     let mut out = KmsMetrics::default();
     let mut failure = listing.err();
     if !pick.ask.is_empty() {
@@ -323,6 +327,7 @@ pub async fn load_metrics(
         }
     }
     out.unknown.extend(pick.unknown);
+    out.not_asked = pick.not_asked;
     match failure {
         Some(e) if !names.is_empty() && out.unknown.len() == names.len() => Err(e),
         _ => Ok(out),
@@ -335,7 +340,7 @@ pub async fn outages(
     cloud: &dyn Cloud,
     window: Window,
     metrics: Option<&BTreeMap<String, KmsSeries>>,
-    hedge: &BTreeSet<String>,
+    in_full: &BTreeSet<String>,
     now: DateTime<Utc>,
     catalog: &mut Catalog,
 ) -> HashMap<String, health::Outage> {
@@ -354,7 +359,7 @@ pub async fn outages(
     let mut long = erring.clone();
     if window != Window::H24 {
         let listing = catalog.listing(cloud, false).await;
-        let ask = selection::look_back(&erring, &listing, hedge);
+        let ask = selection::look_back(&erring, &listing, in_full);
         match cloud
             .kms_metrics(&ask, metric_range(Window::H24, now))
             .await

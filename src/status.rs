@@ -1,9 +1,9 @@
 //! `firekeeper status`: the whole fleet in one report, as JSON for scripts or as
 //! a table for people. The JSON shape is a contract other tools rely on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::cloud::{
@@ -12,7 +12,7 @@ use crate::cloud::{
 use crate::config::Config;
 use crate::estate::TargetInfo;
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
-use crate::health::Health;
+use crate::health::{Health, Outage};
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
 use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource};
@@ -274,6 +274,35 @@ async fn account_of(cloud: &dyn Cloud) -> Result<Result<Option<String>, String>,
     }
 }
 
+/// The KMS errors of these streams over the window, and the outage behind
+/// each erring one. One look with no history: every stream that can fail is
+/// asked for all four metrics over the whole window (see
+/// `inventory::selection`), whatever ListMetrics lists.
+async fn metrics_of(
+    cloud: &dyn Cloud,
+    streams: &[&Stream],
+    window: Window,
+    now: DateTime<Utc>,
+    errors: &mut Vec<String>,
+) -> (Result<KmsMetrics, String>, HashMap<String, Outage>) {
+    let names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
+    let in_full = inventory::that_can_fail(streams.iter().copied());
+    let mut catalog = inventory::Catalog::default();
+    let metrics = if names.is_empty() {
+        Ok(KmsMetrics::default())
+    } else {
+        let c = &mut catalog;
+        inventory::load_metrics(cloud, &names, &in_full, &in_full, window, now, c).await
+    };
+    let metrics = metrics.map_err(|e| {
+        errors.push(format!("KMS error metrics unavailable: {e}"));
+        e.to_string()
+    });
+    let series = metrics.as_ref().ok().map(|m| &m.series);
+    let outages = inventory::outages(cloud, window, series, &in_full, now, &mut catalog).await;
+    (metrics, outages)
+}
+
 /// `gather` as of `now`: tests pin the clock.
 pub async fn gather_at(
     cloud: &dyn Cloud,
@@ -308,20 +337,7 @@ pub async fn gather_at(
         .filter_map(|(_, r)| r.as_ref().ok())
         .collect();
     let book = keys_of(cloud, &streams, &mut errors).await;
-    let described_names: Vec<String> = streams.iter().map(|s| s.name.clone()).collect();
-    let hedge = inventory::hedged(streams.iter().copied(), &book);
-    let mut catalog = inventory::Catalog::default();
-    let metrics = if described_names.is_empty() {
-        Ok(KmsMetrics::default())
-    } else {
-        inventory::load_metrics(cloud, &described_names, &hedge, window, now, &mut catalog).await
-    };
-    let metrics = metrics.map_err(|e| {
-        errors.push(format!("KMS error metrics unavailable: {e}"));
-        e.to_string()
-    });
-    let series = metrics.as_ref().ok().map(|m| &m.series);
-    let outages = inventory::outages(cloud, window, series, &hedge, now, &mut catalog).await;
+    let (metrics, outages) = metrics_of(cloud, &streams, window, now, &mut errors).await;
     let quotas = quotas_of(cloud, config, &account, ledger, now).await;
     if let Err(why) = &quotas {
         errors.push(format!("quota unknown: {why}"));
@@ -333,12 +349,16 @@ pub async fn gather_at(
         now,
     )
     .await;
+    // Every stream was asked just now: none has an older figure.
+    let none_older = BTreeMap::new();
     let knowledge = Knowledge {
         keys: &book,
         metrics: match &metrics {
             Ok(m) => Metrics::Loaded {
                 series: &m.series,
                 unknown: &m.unknown,
+                at: Some(now),
+                as_of: &none_older,
             },
             Err(why) => Metrics::Missing(why),
         },

@@ -164,6 +164,10 @@ pub struct App {
     pub metrics: BTreeMap<String, KmsSeries>,
     /// Streams CloudWatch gave incomplete data for, and why.
     pub metrics_unknown: BTreeMap<String, String>,
+    /// When CloudWatch was last asked, and the streams whose figures are
+    /// older (the sweep's), with when they were asked.
+    pub metrics_at: Option<DateTime<Utc>>,
+    pub metrics_as_of: BTreeMap<String, DateTime<Utc>>,
     pub metrics_window: Option<Window>,
     pub outages: HashMap<String, Outage>,
     pub quotas: QuotaBook,
@@ -263,6 +267,8 @@ impl App {
             keys: KeyBook::default(),
             metrics: BTreeMap::new(),
             metrics_unknown: BTreeMap::new(),
+            metrics_at: None,
+            metrics_as_of: BTreeMap::new(),
             metrics_window: None,
             outages: HashMap::new(),
             quotas: QuotaBook::default(),
@@ -335,6 +341,8 @@ impl App {
             (Some(_), _) => Metrics::Loaded {
                 series: &self.metrics,
                 unknown: &self.metrics_unknown,
+                at: self.metrics_at,
+                as_of: &self.metrics_as_of,
             },
             (None, LoadingState::Error(why)) => Metrics::Missing(why),
             (None, _) => Metrics::Missing("not loaded yet"),

@@ -41,13 +41,14 @@ pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) 
         .await
         .expect("keys");
     let streams = described.iter().filter_map(|(_, r)| r.as_ref().ok());
-    let hedge = inventory::hedged(streams, &keys);
+    let in_full = inventory::that_can_fail(streams);
     let mut catalog = inventory::Catalog::default();
-    let metrics = inventory::load_metrics(cloud, &names, &hedge, window, now, &mut catalog)
+    let c = &mut catalog;
+    let metrics = inventory::load_metrics(cloud, &names, &in_full, &in_full, window, now, c)
         .await
         .expect("metrics");
     let series = Some(&metrics.series);
-    let outages = inventory::outages(cloud, window, series, &hedge, now, &mut catalog).await;
+    let outages = inventory::outages(cloud, window, series, &in_full, now, &mut catalog).await;
     let identity = cloud.identity().await.expect("identity");
     let quotas = Trail::from_config(&Config::builtin())
         .book(cloud, &[], &identity.account, now)
@@ -68,6 +69,8 @@ pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) 
         series: metrics.series,
         unknown: metrics.unknown,
         outages,
+        at: now,
+        as_of: Default::default(),
     });
     events.push(DataEvent::CloudWatch(cloud.cloudwatch_usage()));
     events.push(DataEvent::Quotas(Ok(quotas)));

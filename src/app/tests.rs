@@ -171,6 +171,8 @@ fn window_and_refresh_ask_the_worker() {
         series: Default::default(),
         unknown: Default::default(),
         outages: Default::default(),
+        at: chrono::DateTime::UNIX_EPOCH,
+        as_of: Default::default(),
     });
     assert!(!changed);
 }

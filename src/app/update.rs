@@ -12,6 +12,13 @@ use crate::model::{ago, clock, Row, Window};
 use crate::quota::QuotaBook;
 use crate::worker::{DataEvent, Fetch};
 
+/// One answer's series, the streams it could not read, and their outages.
+type MetricsAnswer = (
+    BTreeMap<String, KmsSeries>,
+    BTreeMap<String, String>,
+    HashMap<String, Outage>,
+);
+
 impl App {
     /// The terminal's new size; `viewport` is the table rows that fit.
     pub fn resize(&mut self, width: u16, height: u16, viewport: usize) -> Vec<WorkerCommand> {
@@ -110,16 +117,15 @@ impl App {
                 true
             }
             DataEvent::Metrics {
-                window,
-                series,
-                unknown,
-                outages,
-            } => {
-                if window != self.window {
-                    return (changed, Vec::new());
-                }
-                self.set_metrics(window, series, unknown, outages)
-            }
+                window: w,
+                series: s,
+                unknown: u,
+                outages: o,
+                at,
+                as_of,
+            } if w == self.window => self.set_metrics(w, (s, u, o), at, as_of),
+            // For a window the user has left: not shown.
+            DataEvent::Metrics { .. } => return (changed, Vec::new()),
             DataEvent::CloudWatch(usage) => {
                 self.cloudwatch = Some(usage);
                 self.view == super::View::Help
@@ -175,17 +181,22 @@ impl App {
     fn set_metrics(
         &mut self,
         window: Window,
-        series: BTreeMap<String, KmsSeries>,
-        unknown: BTreeMap<String, String>,
-        outages: HashMap<String, Outage>,
+        (series, unknown, outages): MetricsAnswer,
+        at: DateTime<Utc>,
+        as_of: BTreeMap<String, DateTime<Utc>>,
     ) -> bool {
+        // A new time is news: the detail says up to when it is known.
         let changed = self.metrics_window != Some(window)
             || self.metrics != series
             || self.metrics_unknown != unknown
-            || self.outages != outages;
+            || self.outages != outages
+            || self.metrics_at != Some(at)
+            || self.metrics_as_of != as_of;
         self.metrics = series;
         self.metrics_unknown = unknown;
         self.outages = outages;
+        self.metrics_at = Some(at);
+        self.metrics_as_of = as_of;
         self.metrics_window = Some(window);
         self.metrics_state = LoadingState::Loaded;
         self.last_refresh = Some(self.now);
@@ -319,6 +330,8 @@ impl App {
             self.metrics = snap.metrics;
             self.outages = snap.outages;
             self.metrics_window = Some(snap.window);
+            // Known at best up to when they were saved.
+            self.metrics_at = Some(snap.saved_at);
         }
         self.from_cache = Some(snap.saved_at);
         self.reindex();

@@ -188,11 +188,15 @@ impl KmsSeries {
 /// What CloudWatch answered for a set of streams: the series it gave in full,
 /// and the streams whose data it could not give (a failed batch, or a query
 /// whose `StatusCode` was not `Complete`), with the reason. A stream in
-/// neither had no datapoints: zero errors, known.
+/// none of the three had no datapoints: zero errors, known.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct KmsMetrics {
     pub series: BTreeMap<String, KmsSeries>,
     pub unknown: BTreeMap<String, String>,
+    /// Streams that can have KMS errors but were not asked this time (the
+    /// dashboard sweeps them less often): not known to be clean now, only
+    /// as of when they were last asked.
+    pub not_asked: std::collections::BTreeSet<String>,
 }
 
 /// A time range and resolution for metric queries.

@@ -33,7 +33,7 @@ pub const STREAM_CHANGES: [&str; 7] = [
 /// KMS calls that change whether Firehose can use a key: read for the keys
 /// in use, one query per name (KMS's own event source also holds every
 /// Encrypt and Decrypt, far too many to page through).
-pub const KEY_CHANGES: [&str; 9] = [
+pub const KEY_CHANGES: [&str; 10] = [
     "DisableKey",
     "EnableKey",
     "ScheduleKeyDeletion",
@@ -41,9 +41,29 @@ pub const KEY_CHANGES: [&str; 9] = [
     "PutKeyPolicy",
     "CreateGrant",
     "RevokeGrant",
+    "RetireGrant",
     "DeleteAlias",
     "UpdateAlias",
 ];
+/// KMS calls that can make KMS refuse Firehose while the key still reads
+/// Enabled (a policy or grant taken away: `KMSKeyAccessDenied`), or that
+/// break the key: the streams of a key in use that one of them touches are
+/// asked for their KMS errors in full at once, then every fetch for half an
+/// hour.
+pub const ALERTING: [&str; 8] = [
+    "PutKeyPolicy",
+    "CreateGrant",
+    "RevokeGrant",
+    "RetireGrant",
+    "DisableKey",
+    "ScheduleKeyDeletion",
+    "UpdateAlias",
+    "DeleteAlias",
+];
+/// Grant calls: made and retired all day by many services on many keys,
+/// so only those on the fleet's keys are kept, and none is a reason to
+/// describe the keys again (a grant does not change a key's description).
+pub const GRANTS: [&str; 2] = ["CreateGrant", "RetireGrant"];
 /// LookupEvents answers at most this many events a page.
 pub const PAGE: usize = 50;
 

@@ -12,6 +12,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::{DateTime, Utc};
+
 use crate::app::update::explain;
 use crate::cache::Snapshot;
 use crate::change::Request;
@@ -55,6 +57,8 @@ struct LaneMetrics {
     series: BTreeMap<String, KmsSeries>,
     unknown: BTreeMap<String, String>,
     outages: HashMap<String, Outage>,
+    at: DateTime<Utc>,
+    as_of: BTreeMap<String, DateTime<Utc>>,
 }
 
 impl Lane {
@@ -169,12 +173,16 @@ impl Merger {
                 series,
                 unknown,
                 outages,
+                at,
+                as_of,
             } => {
                 l.metrics = Some(LaneMetrics {
                     window,
                     series,
                     unknown,
                     outages,
+                    at,
+                    as_of,
                 });
                 l.metrics_failed = None;
                 self.metrics_event()
@@ -366,15 +374,27 @@ impl Merger {
         let mut series = BTreeMap::new();
         let mut unknown = BTreeMap::new();
         let mut outages = HashMap::new();
+        let mut as_of = BTreeMap::new();
         let mut any = false;
+        let window = self.window;
+        fn current(l: &Lane, window: Window) -> Option<&LaneMetrics> {
+            l.metrics.as_ref().filter(|m| m.window == window)
+        }
+        // The newest answer's time; a target answered earlier says its own
+        // time for each of its streams.
+        let lanes = self.lanes.iter().filter(|l| l.counts());
+        let at = lanes.filter_map(|l| current(l, window)).map(|m| m.at).max();
         for l in self.lanes.iter().filter(|l| l.counts()) {
-            let current = l.metrics.as_ref().filter(|m| m.window == self.window);
-            match (&l.metrics_failed, current) {
+            match (&l.metrics_failed, current(l, window)) {
                 (None, Some(m)) => {
                     any = true;
                     series.extend(m.series.iter().map(|(k, v)| (l.q(k), v.clone())));
                     unknown.extend(m.unknown.iter().map(|(k, v)| (l.q(k), v.clone())));
                     outages.extend(m.outages.iter().map(|(k, v)| (l.q(k), *v)));
+                    if Some(m.at) < at {
+                        as_of.extend(l.names.iter().map(|n| (l.q(n), m.at)));
+                    }
+                    as_of.extend(m.as_of.iter().map(|(k, v)| (l.q(k), *v)));
                 }
                 (failed, _) => {
                     let why = failed.clone().unwrap_or_else(|| {
@@ -399,6 +419,8 @@ impl Merger {
             series,
             unknown,
             outages,
+            at: at.unwrap_or_else(Utc::now),
+            as_of,
         }]
     }
 

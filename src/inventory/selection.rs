@@ -1,17 +1,31 @@
 //! Which KMS error series to ask GetMetricData for. Asking for all four of
 //! every stream every minute costs $0.01 per 1,000 metrics: $58 a day over
-//! 1,000 streams. Only series that exist can hold errors, and ListMetrics
-//! (not billed per metric) says which exist, so only those are asked for.
+//! 1,000 streams.
 //!
-//! The saving never buys a wrong answer: a stream ListMetrics did not answer
-//! for is unknown, not clean, and a stream whose key is known to be unusable
-//! is asked for in full whatever ListMetrics says (see `hedged`).
+//! Coverage comes first: a saving never buys a blind window. Every stream
+//! that can have KMS errors (`can_fail`: a DirectPut stream with a customer
+//! managed key attached, in any encryption status) is asked for all four
+//! metrics whatever ListMetrics says, because the CloudWatch API reference
+//! for ListMetrics says "After you create a metric, allow up to 15 minutes
+//! for the metric to appear. To see metric statistics sooner, use
+//! GetMetricData.": a stream that starts failing now, on a key that never
+//! failed before, is not listed yet. `status` asks every such stream every
+//! time; the dashboard asks some of them every minute (those ListMetrics
+//! lists, those erring, those whose key is unusable or was just changed in
+//! CloudTrail, those never asked) and sweeps the rest every `[cloudwatch]
+//! sweep_secs`: a stream not asked in a fetch keeps its last figure, which
+//! says how old it is (`KmsMetrics::not_asked`).
+//!
+//! Streams that cannot have KMS errors (an AWS owned key, no encryption, a
+//! source that owns encryption) are asked only for the series ListMetrics
+//! lists: a stream that left a customer key within the window may still
+//! have some. A stream ListMetrics did not answer for is unknown, not clean.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cloud::{
     key_id_of, Cloud, CloudError, KeyState, KeyType, KmsSeries, MetricSet, SeriesAsk,
-    SeriesListing, Stream,
+    SeriesListing, Source, Stream,
 };
 use crate::inventory::KeyBook;
 use crate::model::Window;
@@ -22,28 +36,45 @@ pub struct Selection {
     pub ask: SeriesAsk,
     /// Streams ListMetrics could not clear, with the reason.
     pub unknown: BTreeMap<String, String>,
+    /// Streams that can fail but are left for a later sweep: their last
+    /// figure stands, as old as it is.
+    pub not_asked: BTreeSet<String>,
 }
 
-/// Which streams to ask for: those hedged in full, the others for the series
-/// ListMetrics lists for them; a stream it does not list has none (known
-/// zero). When ListMetrics failed, every stream not hedged is unknown.
+/// Which streams to ask for: those in `in_full` for all four metrics; the
+/// others that can fail (`can_fail`) for all four when ListMetrics lists any
+/// of their series, else left for the sweep; the rest for the series
+/// ListMetrics lists, a stream it does not list having none (known zero:
+/// it cannot have KMS errors). When ListMetrics failed, every stream that
+/// cannot fail and is not asked in full is unknown.
 pub fn select(
     names: &[String],
     listing: &Result<SeriesListing, CloudError>,
-    hedge: &BTreeSet<String>,
+    in_full: &BTreeSet<String>,
+    can_fail: &BTreeSet<String>,
 ) -> Selection {
     let mut out = Selection::default();
     for name in names {
-        if hedge.contains(name) {
+        if in_full.contains(name) {
             out.ask.insert(name.clone(), MetricSet::ALL);
             continue;
         }
-        match listing {
-            Ok(l) => {
-                if let Some(set) = l.streams.get(name).filter(|s| !s.is_empty()) {
-                    out.ask.insert(name.clone(), *set);
-                }
+        let listed = listing
+            .as_ref()
+            .map(|l| l.streams.get(name).copied().filter(|s| !s.is_empty()));
+        match listed {
+            // A stream that can fail is asked for all four or not at all, so
+            // that its figure has one age.
+            Ok(Some(_)) if can_fail.contains(name) => {
+                out.ask.insert(name.clone(), MetricSet::ALL);
             }
+            Ok(Some(set)) => {
+                out.ask.insert(name.clone(), set);
+            }
+            _ if can_fail.contains(name) => {
+                out.not_asked.insert(name.clone());
+            }
+            Ok(None) => {}
             Err(e) => {
                 let why = format!("ListMetrics could not say which KMS error series exist ({e})");
                 out.unknown.insert(name.clone(), why);
@@ -55,17 +86,20 @@ pub fn select(
 
 /// The 24 h look back at streams with errors in the window: the series the
 /// two-week listing has, and always those that erred in the window (a cached
-/// listing may be older than they are); all four when hedged or unlisted.
+/// listing may be older than they are); all four when asked in full or
+/// unlisted.
 pub fn look_back(
     erring: &BTreeMap<String, KmsSeries>,
     listing: &Result<SeriesListing, CloudError>,
-    hedge: &BTreeSet<String>,
+    in_full: &BTreeSet<String>,
 ) -> SeriesAsk {
     erring
         .iter()
         .map(|(name, series)| {
             let listed = match listing {
-                Ok(l) if !hedge.contains(name) => l.streams.get(name).copied().unwrap_or_default(),
+                Ok(l) if !in_full.contains(name) => {
+                    l.streams.get(name).copied().unwrap_or_default()
+                }
                 _ => MetricSet::ALL,
             };
             let mut seen = MetricSet::default();
@@ -79,16 +113,9 @@ pub fn look_back(
         .collect()
 }
 
-/// Whether Firehose cannot use this key as KMS last said: disabled, pending
-/// deletion or another state than Enabled, not found, or not described.
-fn unusable(book: &KeyBook, arn: &str) -> bool {
-    match book.key(arn) {
-        Some(k) => k.state != KeyState::Enabled,
-        None => book.error(arn).is_some(),
-    }
-}
-
-/// The ids of the keys of `book` Firehose cannot use (see `unusable`).
+/// The ids of the keys of `book` Firehose cannot use as KMS last said:
+/// disabled, pending deletion or another state than Enabled, or not
+/// described.
 pub fn unusable_keys(book: &KeyBook) -> BTreeSet<String> {
     let described = book
         .keys
@@ -108,27 +135,39 @@ pub fn customer_key(stream: &Stream) -> Option<&str> {
         .flatten()
 }
 
-/// The streams to ask for in full whatever ListMetrics says: those whose
-/// customer key is known to be unusable. Their errors begin the moment the
-/// key goes, and AWS documents that a new metric can take up to 15 minutes
-/// to appear in ListMetrics: listed alone, such a stream would look clean
-/// exactly when it is failing.
-pub fn hedged<'a>(streams: impl Iterator<Item = &'a Stream>, book: &KeyBook) -> BTreeSet<String> {
+/// Whether a stream can have KMS errors: a customer managed key is attached
+/// (in any encryption status: ENABLING, ENABLED, ENABLING_FAILED,
+/// DISABLING, DISABLING_FAILED all leave Firehose calling KMS with it) and
+/// Firehose, not the source, owns encryption. A key type or source AWS
+/// added later counts as able to fail: asking costs cents, missing costs
+/// data.
+pub fn can_fail(stream: &Stream) -> bool {
+    let enc = &stream.encryption;
+    let customer_key = enc.key_arn.is_some() && enc.key_type != Some(KeyType::AwsOwned);
+    let source_owns = matches!(
+        stream.source,
+        Source::KinesisStreamAsSource | Source::MskAsSource | Source::DatabaseAsSource
+    );
+    customer_key && !source_owns
+}
+
+/// The names of the streams that can have KMS errors (see `can_fail`):
+/// asked for in full, whatever ListMetrics says, by `status`.
+pub fn that_can_fail<'a>(streams: impl Iterator<Item = &'a Stream>) -> BTreeSet<String> {
     streams
-        .filter(|s| customer_key(s).is_some_and(|arn| unusable(book, arn)))
+        .filter(|s| can_fail(s))
         .map(|s| s.name.clone())
         .collect()
 }
 
-/// `hedged` from what the worker keeps: each stream's customer key, and the
-/// ids of the keys found unusable.
-pub fn hedged_by_key(
+/// The streams on one of these keys, from each stream's customer key ARN.
+pub fn on_keys(
     stream_keys: &BTreeMap<String, String>,
-    unusable: &BTreeSet<String>,
+    key_ids: &BTreeSet<String>,
 ) -> BTreeSet<String> {
     stream_keys
         .iter()
-        .filter(|(_, arn)| unusable.contains(key_id_of(arn)))
+        .filter(|(_, arn)| key_ids.contains(key_id_of(arn)))
         .map(|(name, _)| name.clone())
         .collect()
 }

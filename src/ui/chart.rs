@@ -34,6 +34,8 @@ pub struct Input<'a> {
     pub series: Result<Option<&'a KmsSeries>, &'a str>,
     /// Since when the stream has had errors, by `Knowledge::errors_since`.
     pub since: Result<Option<Outage>, &'a str>,
+    /// Up to when CloudWatch was asked about the stream.
+    pub as_of: Option<DateTime<Utc>>,
     /// The window the series were read for.
     pub window: Window,
     pub markers: Markers,
@@ -48,6 +50,7 @@ impl<'a> Input<'a> {
         Input {
             series: app.kms_sums(name).map(|_| app.metrics.get(name)),
             since: app.knowledge().errors_since(name, window),
+            as_of: app.knowledge().kms_as_of(name),
             window,
             markers: app.settings.markers,
             now: app.now,
@@ -80,7 +83,12 @@ pub fn render(frame: &mut Frame, area: Rect, input: &Input, theme: &Theme) {
         }
         Ok(Some(s)) if s.grand_total() > 0.0 => s,
         Ok(_) => {
-            let text = format!("KMS errors, last {window}: none — CloudWatch answered");
+            // Never "none" for minutes CloudWatch was not asked about: the
+            // sweep asks a quiet stream every few minutes, not every minute.
+            let upto = input
+                .as_of
+                .map_or(String::new(), |t| format!(" up to {}", up_to(t, input.now)));
+            let text = format!("KMS errors, last {window}: none{upto} — CloudWatch answered");
             return frame.render_widget(Paragraph::new(text).style(theme.good()), area);
         }
     };
@@ -103,6 +111,21 @@ pub fn render(frame: &mut Frame, area: Rect, input: &Input, theme: &Theme) {
         return sparklines(frame, plot, (&points, shapes), input, theme);
     }
     draw_plot(frame, plot, &points, (input, shapes), theme);
+}
+
+/// "02:10 UTC", with the date when it is not today's, and how long ago
+/// when that is over a minute.
+fn up_to(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let at = if t.date_naive() == now.date_naive() {
+        clock(t)
+    } else {
+        stamp(t)
+    };
+    if now - t >= chrono::Duration::minutes(2) {
+        format!("{at} ({} ago)", span(now - t))
+    } else {
+        at
+    }
 }
 
 /// The axes and the series over them, in Braille or half blocks, or in each

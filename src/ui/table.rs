@@ -388,7 +388,9 @@ fn table_row<'a>(
     TableRow::new(cells)
 }
 
-/// The window's KMS errors, right-aligned; "?" when CloudWatch did not say.
+/// The window's KMS errors, right-aligned, with how old the figure is when
+/// CloudWatch was last asked about the stream two minutes ago or more (the
+/// sweep's quiet streams: "0·4m"); "?" when CloudWatch did not say.
 fn errors_cell(app: &App, name: &str, width: u16, theme: &Theme) -> Cell<'static> {
     let width = usize::from(width);
     match app.kms_sums(name) {
@@ -399,10 +401,22 @@ fn errors_cell(app: &App, name: &str, width: u16, theme: &Theme) -> Cell<'static
             } else {
                 Style::default()
             };
-            Cell::from(Line::from(Span::styled(
-                format!("{:>width$}", total as u64),
-                style,
-            )))
+            let figure = (total as u64).to_string();
+            let age = app
+                .knowledge()
+                .kms_as_of(name)
+                .map(|t| (app.now - t).num_minutes())
+                .filter(|m| *m >= 2)
+                .map(|m| format!("·{m}m"))
+                .filter(|a| figure.len() + a.chars().count() <= width);
+            let Some(age) = age else {
+                return Cell::from(Line::from(Span::styled(format!("{figure:>width$}"), style)));
+            };
+            let pad = width - figure.len() - age.chars().count();
+            Cell::from(Line::from(vec![
+                Span::styled(format!("{}{figure}", " ".repeat(pad)), style),
+                Span::styled(age, theme.dim()),
+            ]))
         }
         Err(_) => Cell::from(format!("{:>width$}", "?")).style(theme.warn()),
     }

@@ -18,6 +18,14 @@ use crate::trail;
 /// KMS error series for the window, and the outage behind each erring stream.
 pub(super) type MetricsResult = Result<(KmsMetrics, HashMap<String, Outage>), CloudError>;
 
+/// What a metrics fetch was: for which window, as planned, read when.
+pub(super) struct Fetched {
+    pub window: Window,
+    pub plan: super::series::Plan,
+    pub at: chrono::DateTime<Utc>,
+    pub started: Instant,
+}
+
 /// What a finished job brings back to the worker.
 pub(super) enum Job {
     Identity(Result<Identity, CloudError>),
@@ -32,7 +40,7 @@ pub(super) enum Job {
     Stream(String, Result<Stream, CloudError>),
     Keys(Result<KeyBook, CloudError>),
     /// With the ListMetrics listings the fetch used.
-    Metrics(Window, MetricsResult, Catalog),
+    Metrics(Fetched, MetricsResult, Catalog),
     /// The quota of every stream by the ledger and CloudTrail, or why the
     /// ledger was not read.
     Quotas(Result<QuotaBook, String>),
@@ -98,33 +106,59 @@ impl Worker {
     }
 
     fn start_metrics(&mut self, now: Instant) {
-        if self.series.hedge_grew() {
+        if self.series.urgent_grew(now) {
             self.metrics.hurry(now);
         }
         if !self.metrics.due(now) || self.names.is_empty() {
             return;
         }
         self.metrics.start();
-        let (cloud, names, window) = (self.cloud.clone(), self.names.clone(), self.window);
-        let (hedge, mut catalog) = (self.series.hedge(), self.series.catalog(now));
-        let late_catalog = catalog.clone();
+        let (cloud, window) = (self.cloud.clone(), self.window);
+        let plan = self.series.plan(&self.names, window, now);
+        let mut catalog = self.series.catalog(now);
+        let late = (catalog.clone(), plan.clone());
         self.push(
             async move {
-                let now = Utc::now();
+                let at = Utc::now();
                 let (cloud, c) = (cloud.as_ref(), &mut catalog);
-                let result = inventory::load_metrics(cloud, &names, &hedge, window, now, c).await;
+                let (names, in_full) = (&plan.names, &plan.in_full);
+                let result =
+                    inventory::load_metrics(cloud, names, in_full, &plan.can_fail, window, at, c)
+                        .await;
                 let result = match result {
                     Ok(metrics) => {
                         let series = Some(&metrics.series);
                         let outages =
-                            inventory::outages(cloud, window, series, &hedge, now, c).await;
+                            inventory::outages(cloud, window, series, in_full, at, c).await;
                         Ok((metrics, outages))
                     }
                     Err(e) => Err(e),
                 };
-                Job::Metrics(window, result, catalog)
+                Job::Metrics(
+                    Fetched {
+                        window,
+                        plan,
+                        at,
+                        started: now,
+                    },
+                    result,
+                    catalog,
+                )
             },
-            move |e| Job::Metrics(window, Err(e), late_catalog),
+            move |e| {
+                let (catalog, plan) = late;
+                let at = Utc::now();
+                Job::Metrics(
+                    Fetched {
+                        window,
+                        plan,
+                        at,
+                        started: now,
+                    },
+                    Err(e),
+                    catalog,
+                )
+            },
         );
     }
 

@@ -121,6 +121,11 @@ pub enum DataEvent {
         /// Streams CloudWatch gave incomplete data for, and why.
         unknown: BTreeMap<String, String>,
         outages: HashMap<String, Outage>,
+        /// When CloudWatch was asked: the figures are known up to then.
+        at: DateTime<Utc>,
+        /// Streams this fetch did not ask (the sweep's), with when they
+        /// were last asked: their figures are known only up to then.
+        as_of: BTreeMap<String, DateTime<Utc>>,
     },
     /// Quota by the ledger and CloudTrail, or why the ledger could not be read.
     Quotas(Result<QuotaBook, String>),
@@ -176,6 +181,9 @@ pub struct Settings {
     pub intervals: Intervals,
     pub list_every: Duration,
     pub metrics_every: Duration,
+    /// How often every stream that can fail is asked for its KMS errors,
+    /// listed or not (`[cloudwatch] sweep_secs`).
+    pub sweep_every: Duration,
     pub keys_every: Duration,
     pub quotas_every: Duration,
     /// How often CloudTrail is asked who changed what; `None`: never.
@@ -202,6 +210,7 @@ impl Settings {
             },
             list_every: Duration::from_secs(r.list_secs.0),
             metrics_every: Duration::from_secs(r.metrics_secs.0),
+            sweep_every: Duration::from_secs(config.cloudwatch.sweep_secs.0),
             keys_every: Duration::from_secs(300),
             quotas_every: Duration::from_secs(10),
             changes_every: config
@@ -361,6 +370,7 @@ async fn work(
     events: UnboundedSender<DataEvent>,
 ) {
     let now = Instant::now();
+    let sweep_every = settings.sweep_every;
     let mut w = Worker {
         scheduler: Scheduler::new(settings.intervals),
         cloud,
@@ -391,7 +401,7 @@ async fn work(
         forget_trail: false,
         listing_all_keys: false,
         moving: None,
-        series: series::SeriesState::default(),
+        series: series::SeriesState::new(sweep_every),
         changing: 0,
         retired: false,
     };

@@ -4,11 +4,10 @@
 use chrono::Utc;
 use tokio::time::{Duration, Instant};
 
-use super::jobs::{Job, MetricsResult};
+use super::jobs::{Fetched, Job, MetricsResult};
 use super::{identity_backoff, DataEvent, Fetch, Worker};
 use crate::cloud::{trail, CloudError, Identity, Stream, TrailEvent};
 use crate::inventory;
-use crate::model::Window;
 
 /// After a failed list or metrics fetch: soon, not at once, so an
 /// unreachable endpoint does not become a busy loop.
@@ -62,13 +61,13 @@ impl Worker {
                     Err(error) => failed(Fetch::Keys, error),
                 }
             }
-            Job::Metrics(window, result, catalog) => {
+            Job::Metrics(fetched, result, catalog) => {
                 self.series.keep(&catalog, now);
                 let usage = DataEvent::CloudWatch(self.cloud.cloudwatch_usage());
                 if self.events.send(usage).is_err() {
                     return false;
                 }
-                match self.metrics_fetched(window, result, now) {
+                match self.metrics_fetched(fetched, result, now) {
                     Some(event) => event,
                     None => return true,
                 }
@@ -185,12 +184,12 @@ impl Worker {
                 self.read_until = Some(self.look.end);
             }
         }
-        // Grants are made all day by many services, on many keys: only
-        // those on the fleet's keys are worth keeping.
+        // Grants are made and retired all day by many services, on many
+        // keys: only those on the fleet's keys are worth keeping.
         let events: Vec<TrailEvent> = events
             .into_iter()
             .filter(|e| {
-                e.name != "CreateGrant"
+                !trail::GRANTS.contains(&e.name.as_str())
                     || e.resource
                         .as_ref()
                         .is_some_and(|k| self.key_arns.contains(k))
@@ -200,15 +199,25 @@ impl Worker {
         let new = self.history.add(events, Utc::now());
         tracing::debug!("CloudTrail: {read} changes read, {} new", new.len());
         let started = self.started;
-        for e in new.iter().filter(|e| e.at >= started) {
-            self.react(e, now);
+        for e in &new {
+            self.react(e, started, now);
         }
         (!new.is_empty()).then_some(DataEvent::Changes(new))
     }
 
-    fn react(&mut self, e: &TrailEvent, now: Instant) {
+    /// What a new event in CloudTrail calls for. Only events since the
+    /// dashboard started call for a describe or a listing (the first look
+    /// reads a day back, and what it shows was read since); a change to a
+    /// key in use within `ALERT_FOR` calls for its streams' metrics however
+    /// old the dashboard is, since its errors may be starting now.
+    fn react(&mut self, e: &TrailEvent, started: chrono::DateTime<Utc>, now: Instant) {
         // AWS refused it: nothing changed.
         if e.error_code.is_some() {
+            return;
+        }
+        let recent = chrono::Duration::from_std(super::series::ALERT_FOR)
+            .is_ok_and(|d| e.at >= Utc::now() - d);
+        if e.at < started && !(recent && e.source == trail::KMS) {
             return;
         }
         let resource = e.resource.as_deref().unwrap_or_default();
@@ -221,34 +230,48 @@ impl Worker {
                 }
                 _ => {}
             }
-        } else if e.source == trail::KMS
-            && e.name != "CreateGrant"
-            && self.key_arns.contains(resource)
-        {
-            tracing::info!("{} by {:?}: describing the keys again", e.name, e.by);
-            self.keys.hurry(now);
+        } else if e.source == trail::KMS && self.key_arns.contains(resource) {
+            if trail::ALERTING.contains(&e.name.as_str()) {
+                tracing::info!(
+                    "{} by {:?}: asking CloudWatch for the streams of {resource} in full",
+                    e.name,
+                    e.by
+                );
+                self.series.alert(crate::cloud::key_id_of(resource), now);
+                self.metrics.hurry(now);
+            }
+            if !trail::GRANTS.contains(&e.name.as_str()) {
+                tracing::info!("{} by {:?}: describing the keys again", e.name, e.by);
+                self.keys.hurry(now);
+            }
         }
     }
 
     /// `None` when the user has moved to another window meanwhile.
     fn metrics_fetched(
         &mut self,
-        window: Window,
+        fetched: Fetched,
         result: MetricsResult,
         now: Instant,
     ) -> Option<DataEvent> {
         self.metrics.over();
+        let window = fetched.window;
         if window != self.window {
             return None;
         }
         Some(match result {
-            Ok((metrics, outages)) => {
+            Ok((mut metrics, outages)) => {
                 self.metrics.done(now + self.settings.metrics_every);
+                let as_of =
+                    self.series
+                        .fetched(&fetched.plan, &mut metrics, fetched.at, fetched.started);
                 DataEvent::Metrics {
                     window,
                     series: metrics.series,
                     unknown: metrics.unknown,
                     outages,
+                    at: fetched.at,
+                    as_of,
                 }
             }
             Err(error) => {

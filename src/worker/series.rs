@@ -1,33 +1,87 @@
 //! What the worker keeps between metrics fetches so that each asks
-//! CloudWatch for as little as gives the same answers: the ListMetrics
-//! listings for a few minutes, and which streams to ask for in full because
-//! their customer key is known to be unusable.
+//! CloudWatch for as little as never misses a KMS error: the ListMetrics
+//! listings for a few minutes, which streams can fail and when each was
+//! last asked, and which to ask every minute.
+//!
+//! Every stream that can fail (see `inventory::selection`) is asked at
+//! least every `[cloudwatch] sweep_secs`; between sweeps, every fetch asks
+//! in full those that cannot wait: erring, on a key KMS says is unusable,
+//! on a key CloudTrail shows was just changed, or never asked. A stream not
+//! yet described may be on a customer key, so it can fail until described.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{DateTime, Utc};
 use tokio::time::{Duration, Instant};
 
-use crate::cloud::{SeriesListing, Stream};
+use crate::cloud::{KmsMetrics, SeriesListing, Stream};
 use crate::inventory::{self, Catalog, KeyBook};
+use crate::model::Window;
 
 /// How long a ListMetrics listing is used before it is asked again: a
-/// series that appears meanwhile is seen at the next listing, and streams
-/// whose key becomes unusable are asked for in full until then.
+/// series that appears meanwhile is seen at the next listing or sweep.
 pub(super) const LIST_EVERY: Duration = Duration::from_secs(300);
 
-#[derive(Debug, Default)]
+/// How long a key changed in CloudTrail (a new policy, a grant revoked, the
+/// key disabled) has its streams asked every fetch: KMS errors begin within
+/// minutes of such a change, and the metric takes up to 15 minutes to show
+/// in ListMetrics.
+pub(super) const ALERT_FOR: Duration = Duration::from_secs(30 * 60);
+
+/// One metrics fetch, as planned: the names it covers, which can fail,
+/// which are asked in full, and whether it is a sweep.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Plan {
+    pub names: Vec<String>,
+    pub can_fail: BTreeSet<String>,
+    pub in_full: BTreeSet<String>,
+    pub sweep: bool,
+}
+
+#[derive(Debug)]
 pub(super) struct SeriesState {
     recent: Option<(Instant, SeriesListing)>,
     all: Option<(Instant, SeriesListing)>,
-    /// Each described stream's customer key ARN.
+    /// Each described stream that can fail, with its customer key ARN.
     stream_keys: BTreeMap<String, String>,
+    /// Described streams that cannot have KMS errors.
+    cannot_fail: BTreeSet<String>,
     /// Ids of the keys KMS said Firehose cannot use, or would not describe.
     unusable: BTreeSet<String>,
+    /// Ids of keys CloudTrail showed changed, until when their streams are
+    /// asked every fetch.
+    alerted: BTreeMap<String, Instant>,
     /// The streams the last fetch asked for in full.
     asked_in_full: BTreeSet<String>,
+    /// When each stream that can fail was last asked, for `window`: its
+    /// figure is known up to then.
+    asked_at: BTreeMap<String, DateTime<Utc>>,
+    /// Streams with KMS errors in the last answer for `window`.
+    erring: BTreeSet<String>,
+    window: Option<Window>,
+    /// When the last sweep began, for `window`.
+    swept: Option<Instant>,
+    sweep_every: Duration,
 }
 
 impl SeriesState {
+    pub(super) fn new(sweep_every: Duration) -> SeriesState {
+        SeriesState {
+            recent: None,
+            all: None,
+            stream_keys: BTreeMap::new(),
+            cannot_fail: BTreeSet::new(),
+            unusable: BTreeSet::new(),
+            alerted: BTreeMap::new(),
+            asked_in_full: BTreeSet::new(),
+            asked_at: BTreeMap::new(),
+            erring: BTreeSet::new(),
+            window: None,
+            swept: None,
+            sweep_every,
+        }
+    }
+
     /// The listings still fresh at `now`, for the next fetch.
     pub(super) fn catalog(&self, now: Instant) -> Catalog {
         let fresh = |kept: &Option<(Instant, SeriesListing)>| {
@@ -50,73 +104,138 @@ impl SeriesState {
         }
     }
 
-    /// The streams to ask for in full now; remembered, to tell when more
-    /// come.
-    pub(super) fn hedge(&mut self) -> BTreeSet<String> {
-        self.asked_in_full = inventory::hedged_by_key(&self.stream_keys, &self.unusable);
-        self.asked_in_full.clone()
+    /// What the next fetch of `window` over `names` asks; remembered, to
+    /// tell when more must be asked at once.
+    pub(super) fn plan(&mut self, names: &[String], window: Window, now: Instant) -> Plan {
+        if self.window != Some(window) {
+            // Figures of another window say nothing of this one.
+            self.window = Some(window);
+            self.asked_at.clear();
+            self.erring.clear();
+            self.swept = None;
+        }
+        let sweep = self
+            .swept
+            .is_none_or(|t| now.saturating_duration_since(t) >= self.sweep_every);
+        let can_fail: BTreeSet<String> = names
+            .iter()
+            .filter(|n| !self.cannot_fail.contains(*n))
+            .cloned()
+            .collect();
+        let in_full = if sweep {
+            can_fail.clone()
+        } else {
+            let urgent = self.urgent(now);
+            can_fail
+                .iter()
+                .filter(|n| urgent.contains(*n) || !self.asked_at.contains_key(*n))
+                .cloned()
+                .collect()
+        };
+        self.asked_in_full = in_full.clone();
+        Plan {
+            names: names.to_vec(),
+            can_fail,
+            in_full,
+            sweep,
+        }
+    }
+
+    /// What a fetch planned at `started` and read at `at` answered: when
+    /// each stream it asked was asked, and how old the figure of each
+    /// stream it did not ask is (none yet: unknown, with why).
+    pub(super) fn fetched(
+        &mut self,
+        plan: &Plan,
+        metrics: &mut KmsMetrics,
+        at: DateTime<Utc>,
+        started: Instant,
+    ) -> BTreeMap<String, DateTime<Utc>> {
+        if plan.sweep {
+            self.swept = Some(started);
+        }
+        for name in &plan.can_fail {
+            if !metrics.not_asked.contains(name) && !metrics.unknown.contains_key(name) {
+                self.asked_at.insert(name.clone(), at);
+            }
+        }
+        self.asked_at.retain(|n, _| plan.can_fail.contains(n));
+        self.erring = metrics
+            .series
+            .iter()
+            .filter(|(_, s)| s.grand_total() > 0.0)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let mut as_of = BTreeMap::new();
+        for name in std::mem::take(&mut metrics.not_asked) {
+            match self.asked_at.get(&name) {
+                Some(t) => {
+                    as_of.insert(name, *t);
+                }
+                None => {
+                    let why = "CloudWatch has not been asked about it yet".to_string();
+                    metrics.unknown.insert(name, why);
+                }
+            }
+        }
+        as_of
+    }
+
+    /// The streams that cannot wait for the sweep: erring, or on a key that
+    /// is unusable or was just changed.
+    fn urgent(&mut self, now: Instant) -> BTreeSet<String> {
+        let mut out = self.on_troubled_keys(now);
+        out.extend(self.erring.iter().cloned());
+        out
+    }
+
+    /// The streams on a key that is unusable or was just changed.
+    fn on_troubled_keys(&mut self, now: Instant) -> BTreeSet<String> {
+        self.alerted.retain(|_, until| *until > now);
+        let keys: BTreeSet<String> = self
+            .unusable
+            .iter()
+            .chain(self.alerted.keys())
+            .cloned()
+            .collect();
+        inventory::on_keys(&self.stream_keys, &keys)
     }
 
     pub(super) fn described(&mut self, stream: &Stream) {
-        match inventory::customer_key(stream) {
-            Some(arn) => self
-                .stream_keys
-                .insert(stream.name.clone(), arn.to_string()),
-            None => self.stream_keys.remove(&stream.name),
-        };
+        if inventory::can_fail(stream) {
+            self.cannot_fail.remove(&stream.name);
+            let arn = stream.encryption.key_arn.clone().unwrap_or_default();
+            self.stream_keys.insert(stream.name.clone(), arn);
+        } else {
+            self.stream_keys.remove(&stream.name);
+            self.cannot_fail.insert(stream.name.clone());
+        }
     }
 
     pub(super) fn gone(&mut self, name: &str) {
         self.stream_keys.remove(name);
+        self.cannot_fail.remove(name);
+        self.asked_at.remove(name);
+        self.erring.remove(name);
     }
 
     pub(super) fn keys(&mut self, book: &KeyBook) {
         self.unusable = inventory::unusable_keys(book);
     }
 
-    /// A stream not asked for in full by the last fetch now should be: its
-    /// key just became unusable, and its errors should not wait a minute.
-    pub(super) fn hedge_grew(&self) -> bool {
-        !inventory::hedged_by_key(&self.stream_keys, &self.unusable).is_subset(&self.asked_in_full)
+    /// CloudTrail showed a change to this key (its id): its streams are
+    /// asked for in full at once, then every fetch for `ALERT_FOR`.
+    pub(super) fn alert(&mut self, key_id: &str, now: Instant) {
+        self.alerted.insert(key_id.to_string(), now + ALERT_FOR);
+    }
+
+    /// A stream that can fail and was not asked for in full by the last
+    /// fetch now should be: its key just became unusable or was changed,
+    /// and its errors should not wait a minute.
+    pub(super) fn urgent_grew(&mut self, now: Instant) -> bool {
+        !self.on_troubled_keys(now).is_subset(&self.asked_in_full)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cloud::{Encryption, EncryptionStatus, KeyType, Source};
-
-    fn on_key(name: &str, arn: &str) -> Stream {
-        Stream {
-            name: name.into(),
-            arn: format!("arn:aws:firehose:us-east-1:1:deliverystream/{name}"),
-            source: Source::DirectPut,
-            status: "ACTIVE".into(),
-            encryption: Encryption {
-                status: EncryptionStatus::Enabled,
-                key_type: Some(KeyType::CustomerManaged),
-                key_arn: Some(arn.into()),
-                failure: None,
-            },
-        }
-    }
-
-    #[test]
-    fn a_key_that_becomes_unusable_asks_for_its_streams_in_full_at_once() {
-        let arn = "arn:aws:kms:us-east-1:1:key/k1";
-        let mut state = SeriesState::default();
-        state.described(&on_key("orders", arn));
-        state.described(&on_key("clicks", "arn:aws:kms:us-east-1:1:key/k2"));
-        assert!(state.hedge().is_empty());
-        assert!(!state.hedge_grew());
-        let mut book = KeyBook::default();
-        book.errors
-            .insert("k1".into(), crate::cloud::CloudError::NotFound("k1".into()));
-        state.keys(&book);
-        assert!(state.hedge_grew(), "the next fetch is due now");
-        assert_eq!(state.hedge(), BTreeSet::from(["orders".to_string()]));
-        assert!(!state.hedge_grew(), "once asked for, not again and again");
-        state.gone("orders");
-        assert!(state.hedge().is_empty());
-    }
-}
+mod tests;

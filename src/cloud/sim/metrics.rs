@@ -36,7 +36,7 @@ pub(super) fn read(
         .collect();
     KmsMetrics {
         series,
-        unknown: BTreeMap::new(),
+        ..KmsMetrics::default()
     }
 }
 

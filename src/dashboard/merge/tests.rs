@@ -129,6 +129,8 @@ fn a_target_without_metrics_has_its_streams_unknown_never_zero() {
             series: BTreeMap::from([("orders".to_string(), some_errors())]),
             unknown: BTreeMap::new(),
             outages: HashMap::new(),
+            at: chrono::DateTime::UNIX_EPOCH,
+            as_of: BTreeMap::new(),
         },
     );
     let (series, unknown) = metrics_of(&out).expect("merged metrics");
@@ -166,6 +168,8 @@ fn metrics_of_an_older_window_do_not_count_for_the_new_one() {
         series: BTreeMap::new(),
         unknown: BTreeMap::new(),
         outages: HashMap::new(),
+        at: chrono::DateTime::UNIX_EPOCH,
+        as_of: BTreeMap::new(),
     };
     m.apply(0, answer(Window::H3));
     m.apply(1, answer(Window::H3));
@@ -399,6 +403,8 @@ fn when_every_target_fails_its_metrics_every_stream_is_unknown() {
         series: BTreeMap::from([("x".to_string(), some_errors())]),
         unknown: BTreeMap::new(),
         outages: HashMap::new(),
+        at: chrono::DateTime::UNIX_EPOCH,
+        as_of: BTreeMap::new(),
     };
     m.apply(0, answer());
     m.apply(1, answer());
@@ -430,6 +436,8 @@ fn a_target_without_current_metrics_is_not_cached_as_clean() {
             series: BTreeMap::new(),
             unknown: BTreeMap::new(),
             outages: HashMap::new(),
+            at: chrono::DateTime::UNIX_EPOCH,
+            as_of: BTreeMap::new(),
         },
     );
     assert!(m.saved_for(0, &rows, &none, &outages).is_some());

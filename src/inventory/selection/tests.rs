@@ -25,28 +25,47 @@ fn listing(streams: &[(&str, KmsMetric)]) -> SeriesListing {
 }
 
 #[test]
-fn only_listed_series_and_hedged_streams_are_asked_for() {
+fn streams_that_can_fail_are_asked_in_full_or_left_for_the_sweep() {
     let listed = Ok(listing(&[
         ("a", KmsMetric::Disabled),
         ("a", KmsMetric::NotFound),
+        ("d", KmsMetric::Disabled),
         ("gone-from-the-fleet", KmsMetric::Disabled),
     ]));
-    let hedge = BTreeSet::from(["c".to_string()]);
-    let pick = select(&names(&["a", "b", "c"]), &listed, &hedge);
+    let in_full = BTreeSet::from(["c".to_string()]);
+    // a, b: cannot fail (AWS owned key); c, d, e: on customer keys.
+    let can_fail = BTreeSet::from(["c".to_string(), "d".to_string(), "e".to_string()]);
+    let pick = select(
+        &names(&["a", "b", "c", "d", "e"]),
+        &listed,
+        &in_full,
+        &can_fail,
+    );
     let mut a = MetricSet::of(KmsMetric::Disabled);
     a.insert(KmsMetric::NotFound);
     assert_eq!(
         pick.ask,
-        SeriesAsk::from([("a".into(), a), ("c".into(), MetricSet::ALL)])
+        SeriesAsk::from([
+            ("a".into(), a),
+            ("c".into(), MetricSet::ALL),
+            ("d".into(), MetricSet::ALL),
+        ]),
+        "d is listed for one metric: asked for all four, so its figure has one age"
     );
     assert!(pick.unknown.is_empty(), "b has no series: known, zero");
+    assert_eq!(
+        pick.not_asked,
+        BTreeSet::from(["e".to_string()]),
+        "e can fail and is not listed: left for the sweep, never a known zero"
+    );
 }
 
 #[test]
-fn when_list_metrics_fails_only_hedged_streams_are_asked_and_the_rest_unknown() {
+fn when_list_metrics_fails_streams_that_cannot_fail_are_unknown() {
     let failed = Err(CloudError::Throttled("Rate exceeded".into()));
-    let hedge = BTreeSet::from(["c".to_string()]);
-    let pick = select(&names(&["a", "b", "c"]), &failed, &hedge);
+    let in_full = BTreeSet::from(["c".to_string()]);
+    let can_fail = BTreeSet::from(["c".to_string(), "d".to_string()]);
+    let pick = select(&names(&["a", "b", "c", "d"]), &failed, &in_full, &can_fail);
     assert_eq!(pick.ask, SeriesAsk::from([("c".into(), MetricSet::ALL)]));
     assert_eq!(
         pick.unknown.keys().collect::<Vec<_>>(),
@@ -54,6 +73,7 @@ fn when_list_metrics_fails_only_hedged_streams_are_asked_and_the_rest_unknown() 
         "never 0 errors"
     );
     assert!(pick.unknown["a"].contains("ListMetrics"));
+    assert_eq!(pick.not_asked, BTreeSet::from(["d".to_string()]));
 }
 
 #[test]
@@ -64,14 +84,14 @@ fn the_look_back_always_asks_for_what_erred_in_the_window() {
     let erring = BTreeMap::from([("a".to_string(), erring.clone()), ("h".to_string(), erring)]);
     // A listing older than the errors: it does not have them yet.
     let old = Ok(listing(&[("a", KmsMetric::Disabled)]));
-    let hedge = BTreeSet::from(["h".to_string()]);
-    let ask = look_back(&erring, &old, &hedge);
+    let in_full = BTreeSet::from(["h".to_string()]);
+    let ask = look_back(&erring, &old, &in_full);
     let mut a = MetricSet::of(KmsMetric::Disabled);
     a.insert(KmsMetric::AccessDenied);
     assert_eq!(ask["a"], a);
     assert_eq!(ask["h"], MetricSet::ALL);
     let failed = Err(CloudError::Other("down".into()));
-    assert_eq!(look_back(&erring, &failed, &hedge)["a"], MetricSet::ALL);
+    assert_eq!(look_back(&erring, &failed, &in_full)["a"], MetricSet::ALL);
 }
 
 fn fixed() -> DateTime<Utc> {
@@ -91,32 +111,72 @@ async fn demo(sim: &SimCloud) -> (Vec<String>, Vec<Stream>, KeyBook) {
 }
 
 #[tokio::test]
-async fn streams_on_unusable_keys_are_hedged_and_the_others_are_not() {
+async fn only_direct_put_streams_on_customer_keys_can_fail() {
     let now = fixed();
     let sim = SimCloud::with_clock(Scenario::builtin(), Arc::new(move || now));
     let (_, streams, book) = demo(&sim).await;
-    let hedge = hedged(streams.iter(), &book);
-    // billing-export's key is disabled; order-events' is enabled; waf-logs
-    // is on the AWS owned key.
-    assert!(hedge.contains("billing-export"), "{hedge:?}");
-    assert!(!hedge.contains("order-events"));
-    assert!(!hedge.contains("waf-logs"));
+    let can = that_can_fail(streams.iter());
+    // billing-export's key is disabled, order-events' enabled: both can
+    // fail, whatever KMS says of the key today.
+    assert!(can.contains("billing-export"), "{can:?}");
+    assert!(can.contains("order-events"), "{can:?}");
+    assert!(!can.contains("waf-logs"), "the AWS owned key");
+    assert!(!can.contains("dev-scratch"), "not encrypted");
+    assert!(
+        !can.contains("clickstream-raw"),
+        "the Kinesis source owns it"
+    );
     let keys: BTreeMap<String, String> = streams
         .iter()
         .filter_map(|s| Some((s.name.clone(), customer_key(s)?.to_string())))
         .collect();
-    assert_eq!(hedged_by_key(&keys, &unusable_keys(&book)), hedge);
+    let unusable = on_keys(&keys, &unusable_keys(&book));
+    assert!(unusable.contains("billing-export") && !unusable.contains("order-events"));
 }
 
-// The saving gives the same answers: over the demo, asking only for the
-// listed and hedged series reads what asking for every series reads, for
-// each window.
+#[test]
+fn a_key_type_or_source_aws_added_later_can_fail() {
+    use crate::cloud::{Encryption, EncryptionStatus};
+    let stream = |source: Source, key_type: Option<KeyType>| Stream {
+        name: "s".into(),
+        arn: "arn:aws:firehose:us-east-1:1:deliverystream/s".into(),
+        source,
+        status: "ACTIVE".into(),
+        encryption: Encryption {
+            status: EncryptionStatus::Enabling,
+            key_type,
+            key_arn: Some("arn:aws:kms:us-east-1:1:key/k".into()),
+            failure: None,
+        },
+    };
+    assert!(can_fail(&stream(
+        Source::DirectPut,
+        Some(KeyType::CustomerManaged)
+    )));
+    assert!(can_fail(&stream(Source::DirectPut, None)), "type not said");
+    assert!(can_fail(&stream(
+        Source::Other("IcebergAsSource".into()),
+        Some(KeyType::CustomerManaged)
+    )));
+    assert!(!can_fail(&stream(
+        Source::DirectPut,
+        Some(KeyType::AwsOwned)
+    )));
+    assert!(!can_fail(&stream(
+        Source::MskAsSource,
+        Some(KeyType::CustomerManaged)
+    )));
+}
+
+// The saving gives the same answers: over the demo, asking in full only
+// for the streams that can fail, and for the rest only the listed series,
+// reads what asking for every series reads, for each window.
 #[tokio::test]
 async fn asking_for_less_reads_the_same_as_asking_for_everything() {
     let now = fixed();
     let sim = SimCloud::with_clock(Scenario::builtin(), Arc::new(move || now));
-    let (names, streams, book) = demo(&sim).await;
-    let hedge = hedged(streams.iter(), &book);
+    let (names, streams, _) = demo(&sim).await;
+    let in_full = that_can_fail(streams.iter());
     for window in Window::ALL {
         let range = inventory::metric_range(window, now);
         let all = sim
@@ -124,7 +184,7 @@ async fn asking_for_less_reads_the_same_as_asking_for_everything() {
             .await
             .unwrap();
         let mut catalog = Catalog::default();
-        let less = load_metrics(&sim, &names, &hedge, window, now, &mut catalog)
+        let less = load_metrics(&sim, &names, &in_full, &in_full, window, now, &mut catalog)
             .await
             .unwrap();
         assert_eq!(less, all, "{window:?}");
@@ -155,33 +215,42 @@ async fn a_failed_listing_leaves_streams_unknown_never_clean() {
     let sim = SimCloud::with_clock(Scenario::builtin(), Arc::new(move || now));
     let listed = sim.list_metrics(true).await.unwrap();
     let cloud = NoListing(sim);
-    let (names, streams, book) = demo(&cloud.0).await;
-    let hedge = hedged(streams.iter(), &book);
+    let (names, streams, _) = demo(&cloud.0).await;
+    let in_full = that_can_fail(streams.iter());
     let mut catalog = Catalog::default();
-    let m = load_metrics(&cloud, &names, &hedge, Window::H3, now, &mut catalog)
-        .await
-        .unwrap();
+    let m = load_metrics(
+        &cloud,
+        &names,
+        &in_full,
+        &in_full,
+        Window::H3,
+        now,
+        &mut catalog,
+    )
+    .await
+    .unwrap();
     assert!(
         m.series.contains_key("billing-export"),
-        "hedged: still read"
+        "it can fail: still read"
     );
-    assert!(m.unknown.contains_key("order-events"), "{:?}", m.unknown);
+    assert!(!m.unknown.contains_key("order-events"), "{:?}", m.unknown);
     assert!(
         m.unknown.contains_key("waf-logs"),
-        "the key type is a hint only"
+        "the AWS owned key's stream is unknown without the listing"
     );
-    assert_eq!(m.unknown.len() + hedge.len(), names.len());
+    assert_eq!(m.unknown.len() + in_full.len(), names.len());
     assert_eq!(catalog.answered().count(), 0, "a failure is not kept");
 
-    // With nothing hedged nothing at all is read: the fetch fails as a whole.
+    // With nothing asked in full nothing at all is read: the fetch fails
+    // as a whole.
     let mut catalog = Catalog::default();
     let none = BTreeSet::new();
-    let all = load_metrics(&cloud, &names, &none, Window::H3, now, &mut catalog).await;
+    let all = load_metrics(&cloud, &names, &none, &none, Window::H3, now, &mut catalog).await;
     assert!(matches!(all, Err(CloudError::NoAnswer(_))), "{all:?}");
 
     // A listing kept from an earlier fetch is used: no question asked.
     let mut catalog = Catalog::keeping(Some(listed), None);
-    let kept = load_metrics(&cloud, &names, &none, Window::H3, now, &mut catalog)
+    let kept = load_metrics(&cloud, &names, &none, &none, Window::H3, now, &mut catalog)
         .await
         .unwrap();
     assert!(kept.unknown.is_empty());

@@ -36,7 +36,7 @@ fn a_failed_change_quotes_its_failure_in_full_at_every_size() {
             "{w}x{h}: {text}"
         );
         assert!(
-            text.contains("KMS errors, last 3h: none — CloudWatch answered"),
+            text.contains("KMS errors, last 3h: none up to 12:00 UTC — CloudWatch answered"),
             "no errors: one line: {text}"
         );
         assert_snapshot!(format!("inventory_updates_{w}x{h}"), screen(&app));
