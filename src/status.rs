@@ -57,6 +57,16 @@ pub struct StreamReport {
     pub encryption: Option<EncryptionReport>,
     /// Sums over the window; `null` when CloudWatch could not be read.
     pub kms_errors: Option<BTreeMap<&'static str, u64>>,
+    /// How CloudWatch was asked about the stream: `all_metrics` (it can
+    /// have KMS errors: a DirectPut stream with a customer managed key, asked
+    /// for all four metrics whatever ListMetrics lists) or `listed_series`
+    /// (it cannot: only the series ListMetrics lists, which may hold errors
+    /// from a customer key it had earlier in the window); `null` when not
+    /// described.
+    pub kms_asked: Option<&'static str>,
+    /// Up to when `kms_errors` is known: when CloudWatch was asked; `null`
+    /// when it is not known.
+    pub kms_errors_as_of: Option<String>,
     /// `null` when Start/Stop cannot apply (the source owns encryption) or
     /// when the ledger or account could not be read (a problem says which).
     pub quota: Option<QuotaReport>,
@@ -489,6 +499,14 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
                 .map(|m| (m.name(), sums[m.index()].round() as u64))
                 .collect()
         }),
+        kms_asked: Some(if inventory::can_fail(s) {
+            "all_metrics"
+        } else {
+            "listed_series"
+        }),
+        kms_errors_as_of: k
+            .kms_as_of(&s.name)
+            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         quota: k.quota(s).ok().flatten().map(|counts| QuotaReport {
             counts,
             calls: k.calls_of(&s.name).to_vec(),
@@ -523,6 +541,8 @@ fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> StreamReport {
         stream_status: None,
         encryption: None,
         kms_errors: None,
+        kms_asked: None,
+        kms_errors_as_of: None,
         quota: None,
         health,
         problems,

@@ -87,6 +87,12 @@ Fault kinds (the first fault that matches a request, in the order added, applies
   metric_status value="PartialData", streams=null: CloudWatch GetMetricData answers
                 (CBOR, or JSON) get StatusCode=value on every result, or on those
                 whose query has a DeliveryStreamName dimension in `streams`.
+  list_metrics_lag  minutes=15, streams=null: CloudWatch ListMetrics answers leave
+                out the series (of every stream, or of those in `streams`) whose
+                first datapoint is newer than `minutes`. AWS: "After you create a
+                metric, allow up to 15 minutes for the metric to appear. To see
+                metric statistics sooner, use GetMetricData." moto lists a metric
+                the moment it is put; GetMetricData is left alone, as in AWS.
 `times` is how many matching requests a fault applies to (unlimited unless said).
 Faults apply to CloudTrail too (service "cloudtrail", operation "LookupEvents"); AWS
 answers ThrottlingException and AccessDeniedException with status 400, so give
@@ -117,6 +123,7 @@ from xml.sax.saxutils import escape
 import cbor2
 from werkzeug.serving import run_simple
 
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.firehose.models import DeliveryStream
 from moto.kms.models import kms_backends
@@ -261,7 +268,7 @@ CANNED_ANSWER = "firekeeper.canned_answer"
 CONTROL_FAULTS = "/_firekeeper/faults"
 CONTROL_CALLS = "/_firekeeper/calls"
 SERVICES = {"cloudtrail", "firehose", "kms", "monitoring", "sts"}
-KINDS = {"lose_answer", "error", "hang", "metric_status"}
+KINDS = {"lose_answer", "error", "hang", "metric_status", "list_metrics_lag"}
 # A held request gives up after this long, so a test that never deletes its hang
 # fault does not keep a server thread forever.
 HANG_LIMIT = 300
@@ -332,6 +339,7 @@ class Fault:
             spec.get("message", "We encountered an internal error. Please try again.")
         )
         self.value = str(spec.get("value", "PartialData"))
+        self.minutes = float(spec.get("minutes", 15))
         self.streams = spec.get("streams")
         if self.streams is not None and not isinstance(self.streams, list):
             raise ValueError("streams must be a list of stream names")
@@ -348,6 +356,8 @@ class Fault:
         if self.kind == "metric_status":
             # Only GetMetricData answers carry a StatusCode to rewrite.
             return call.operation == "GetMetricData" and call.protocol in ("cbor", "json")
+        if self.kind == "list_metrics_lag":
+            return call.operation == "ListMetrics" and call.protocol in ("cbor", "json")
         return True
 
 
@@ -515,6 +525,31 @@ def _set_status_codes(answer, streams_by_id, fault):
             result["StatusCode"] = fault.value
 
 
+def _stream_dimension(dimensions):
+    for d in dimensions or []:
+        if d.get("Name") == "DeliveryStreamName":
+            return d.get("Value")
+    return None
+
+
+def _first_datapoints(region):
+    """The time of the first datapoint moto holds for each (namespace, metric,
+    DeliveryStreamName) series of the region."""
+    first = {}
+    backend = cloudwatch_backends[ACCOUNT_ID][region]
+    for datum in backend.get_all_metrics():
+        stream = next(
+            (d.value for d in datum.dimensions if d.name == "DeliveryStreamName"), None
+        )
+        at = datum.timestamp
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=datetime.timezone.utc)
+        key = (datum.namespace, datum.name, stream)
+        if key not in first or at < first[key]:
+            first[key] = at
+    return first
+
+
 class FaultInjector:
     def __init__(self, app, table):
         self.app = app
@@ -586,6 +621,30 @@ class FaultInjector:
         if status.startswith("2") and body:
             answer = _loads_keeping_timestamps(body) if cbor else json.loads(body)
             _set_status_codes(answer, _stream_of_queries(request), fault)
+            body = cbor2.dumps(answer) if cbor else json.dumps(answer).encode()
+        return _respond(start_response, status, headers, body)
+
+    def _list_metrics_lag(self, environ, start_response, call, fault):
+        # AWS lists a new metric up to 15 minutes after it is created; moto at
+        # once. The series too young to be listed are taken out of the answer
+        # (a page may come back shorter than 500, as AWS's may).
+        cbor = call.protocol == "cbor"
+        status, headers, body = self._forward_buffered(environ, call)
+        if status.startswith("2") and body:
+            answer = _loads_keeping_timestamps(body) if cbor else json.loads(body)
+            first = _first_datapoints(call.region)
+            cutoff = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(
+                minutes=fault.minutes
+            )
+
+            def too_young(metric):
+                stream = _stream_dimension(metric.get("Dimensions"))
+                if fault.streams is not None and stream not in fault.streams:
+                    return False
+                born = first.get((metric.get("Namespace"), metric.get("MetricName"), stream))
+                return born is not None and born > cutoff
+
+            answer["Metrics"] = [m for m in answer.get("Metrics") or [] if not too_young(m)]
             body = cbor2.dumps(answer) if cbor else json.dumps(answer).encode()
         return _respond(start_response, status, headers, body)
 
