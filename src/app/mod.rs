@@ -138,6 +138,9 @@ pub struct UiSettings {
     pub unencrypted: Severity,
     /// How long one AWS call may take, to say how long AWS has been silent.
     pub call_timeout_secs: u64,
+    /// How often every stream that can have KMS errors is asked, for the
+    /// help's account of what CloudWatch is asked.
+    pub sweep_secs: u64,
 }
 
 /// Fleet counts for the header, kept up to date as data arrives so a frame
@@ -260,6 +263,7 @@ impl App {
                 quota_warning_at: config.status.quota_warning_at.0,
                 unencrypted: config.health.unencrypted,
                 call_timeout_secs: config.aws.call_timeout_secs.0,
+                sweep_secs: config.cloudwatch.sweep_secs.0,
             },
             keymap: config.keys.keymap(),
             rows: Vec::new(),

@@ -15,7 +15,7 @@ use crate::keymap::HelpLine;
 const WIDTH: u16 = 64;
 
 /// Rows under the keys for what the dashboard costs in CloudWatch.
-pub const COST_ROWS: u16 = 2;
+pub const COST_ROWS: u16 = 3;
 
 pub fn render(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
     let help = app.help_lines();
@@ -42,11 +42,21 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-/// The running count of what was asked of CloudWatch, and what it would
-/// cost a day at that rate.
+/// Which streams CloudWatch is asked about and how often, the running
+/// count of what was asked, and what it would cost a day at that rate.
 fn cost_lines(app: &App) -> [String; COST_ROWS as usize] {
+    let coverage = format!(
+        "Customer-key streams: all KMS metrics at least every {}",
+        crate::model::span(chrono::Duration::seconds(
+            i64::try_from(app.settings.sweep_secs).unwrap_or(i64::MAX)
+        ))
+    );
     let Some(usage) = &app.cloudwatch else {
-        return ["CloudWatch: nothing asked yet".into(), String::new()];
+        return [
+            coverage,
+            "CloudWatch: nothing asked yet".into(),
+            String::new(),
+        ];
     };
     let cost = match usage.dollars_per_day(app.now) {
         // Fractions of a cent matter only under a dollar.
@@ -55,6 +65,7 @@ fn cost_lines(app: &App) -> [String; COST_ROWS as usize] {
         None => "cost a day at $0.01 per 1,000 metrics: after a minute".to_string(),
     };
     [
+        coverage,
         format!(
             "CloudWatch: {} metrics requested, {} ListMetrics calls",
             thousands(usage.metrics_requested),
