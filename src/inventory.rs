@@ -153,7 +153,7 @@ impl KeyBook {
     /// source owns encryption shows "-": Firehose SSE does not apply.
     pub fn label(&self, stream: &Stream) -> String {
         let enc = &stream.encryption;
-        let key = match (enc.key_type, enc.key_arn.as_deref()) {
+        let key = match (&enc.key_type, enc.key_arn.as_deref()) {
             (Some(KeyType::AwsOwned), _) => self.name_of(KeyRef::AwsOwned),
             (_, Some(arn)) => self.key_label(arn),
             _ if stream.source != Source::DirectPut => return "-".to_string(),

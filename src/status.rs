@@ -437,8 +437,8 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
         source: Some(s.source.clone()),
         stream_status: Some(s.status.clone()),
         encryption: Some(EncryptionReport {
-            status: enc.status,
-            key_type: enc.key_type,
+            status: enc.status.clone(),
+            key_type: enc.key_type.clone(),
             key_arn: enc.key_arn.clone(),
             key_alias: match enc.key_type {
                 Some(KeyType::CustomerManaged) => enc

@@ -369,7 +369,7 @@ fn table_row<'a>(
     } else {
         enc.status.as_str().to_string()
     };
-    cells.push(Cell::from(status).style(theme.status(enc.status)));
+    cells.push(Cell::from(status).style(theme.status(&enc.status)));
     let key = fit_key(&app.keys.label(stream), usize::from(cols.key));
     cells.push(Cell::from(key));
     cells.push(errors_cell(app, &row.name, cols.kms, theme));

@@ -19,7 +19,7 @@ pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<
     let stream = row.stream.as_ref();
     let arn = stream.and_then(|s| s.encryption.key_arn.as_deref());
     let mut lines = match (
-        stream.and_then(|s| s.encryption.key_type),
+        stream.and_then(|s| s.encryption.key_type.as_ref()),
         arn.and_then(|a| app.keys.key(a)),
     ) {
         (Some(KeyType::CustomerManaged), Some(k)) => described(app, k, theme, &f),
