@@ -445,7 +445,7 @@ impl App {
                 Some(stream) => {
                     *s.by_status
                         .entry(stream.encryption.status.clone())
-                        .or_default() += 1
+                        .or_default() += 1;
                 }
                 None => s.unknown += 1,
             }

@@ -57,6 +57,19 @@ pub enum Source {
 }
 
 impl Source {
+    /// Whether the source, not Firehose, owns the stream's encryption (only
+    /// DirectPut streams have Firehose SSE); `None` for a source firekeeper
+    /// does not know.
+    pub fn owns_encryption(&self) -> Option<bool> {
+        match self {
+            Source::DirectPut => Some(false),
+            Source::KinesisStreamAsSource | Source::MskAsSource | Source::DatabaseAsSource => {
+                Some(true)
+            }
+            Source::Other(_) => None,
+        }
+    }
+
     /// A short label for narrow table columns.
     pub fn short(&self) -> &str {
         match self {
@@ -398,7 +411,7 @@ mod tests {
     /// Sorting by status puts an unknown one with the failures: it may be one.
     #[test]
     fn an_unknown_status_sorts_right_after_the_failures() {
-        let mut all = vec![
+        let mut all = [
             EncryptionStatus::Disabled,
             EncryptionStatus::Enabled,
             EncryptionStatus::Other("PAUSED".into()),

@@ -397,3 +397,5 @@ async fn customer_keys_report_their_state_origin_and_rotation() {
         assert!(json["encryption"]["key"].is_null(), "{name}: {json}");
     }
 }
+
+mod unknown;
