@@ -95,7 +95,11 @@ pub fn is_encrypted(stream: &Stream) -> bool {
         | EncryptionStatus::Disabling
         | EncryptionStatus::DisablingFailed => true,
         EncryptionStatus::EnablingFailed => !never_got_key(enc),
-        EncryptionStatus::Enabling | EncryptionStatus::Disabled => false,
+        // Preflight refuses a change to a stream in a status firekeeper does
+        // not know, so no sentence is built on this answer.
+        EncryptionStatus::Enabling | EncryptionStatus::Disabled | EncryptionStatus::Other(_) => {
+            false
+        }
     }
 }
 
@@ -590,7 +594,8 @@ async fn confirm_watched(
 /// Whether the stream's encryption differs from what was described before.
 pub fn moved(before: &Stream, now: &Stream) -> bool {
     let (a, b) = (&before.encryption, &now.encryption);
-    (a.status, a.key_type, &a.key_arn, &a.failure) != (b.status, b.key_type, &b.key_arn, &b.failure)
+    (&a.status, &a.key_type, &a.key_arn, &a.failure)
+        != (&b.status, &b.key_type, &b.key_arn, &b.failure)
 }
 
 /// Sends the change once, finds out by reading what a lost answer hid, and
@@ -779,10 +784,12 @@ pub fn overtaken(plan: &Plan, showed_target: bool, s: &Stream) -> bool {
             | EncryptionStatus::DisablingFailed => true,
             // A failed start leaves the old key: that is this change's own
             // failure, which `settled` reports.
-            EncryptionStatus::EnablingFailed => false,
+            // Not this change's state, but not known to be another's either:
+            // followed until it settles or times out, never called superseded.
+            EncryptionStatus::EnablingFailed | EncryptionStatus::Other(_) => false,
             EncryptionStatus::Enabling | EncryptionStatus::Enabled => {
                 let old = &plan.stream.encryption;
-                let is_old = (e.key_type, &e.key_arn) == (old.key_type, &old.key_arn)
+                let is_old = (&e.key_type, &e.key_arn) == (&old.key_type, &old.key_arn)
                     && old.status != EncryptionStatus::Disabled;
                 !shows_target(plan, s) && (showed_target || !is_old)
             }
@@ -793,7 +800,7 @@ pub fn overtaken(plan: &Plan, showed_target: bool, s: &Stream) -> bool {
 /// Whether this description shows the change finished, and how.
 pub fn settled(plan: &Plan, s: &Stream) -> Option<Ending> {
     let e = &s.encryption;
-    match (&plan.change, e.status) {
+    match (&plan.change, &e.status) {
         (_, EncryptionStatus::Enabling | EncryptionStatus::Disabling) => None,
         (Change::Start(_), EncryptionStatus::EnablingFailed) => {
             Some(Ending::Failed(e.failure.clone()))

@@ -173,15 +173,27 @@ pub struct StreamFacts<'a> {
 enum Finding<'a> {
     Failed,
     KmsErrors(f64),
-    KeyGone,
+    /// KMS says the key does not exist; `in_use` as for `KeyUnusable`.
+    KeyGone {
+        in_use: bool,
+    },
     Stale(&'a str),
     MetricsUnknown(&'a str),
     /// Why KMS would not describe the key; `None`: not asked yet.
     KeyUnknown(Option<&'a CloudError>),
     QuotaUnknown(&'a str),
+    /// A value AWS sent that firekeeper does not know, and AWS's string.
+    NotKnown(not_known::Field, &'a str),
     Transition,
-    KeyUnusable,
-    KeyPendingDeletion,
+    /// Disabled, PendingImport, Unavailable or PendingReplicaDeletion: KMS
+    /// will not use the key. `in_use`: the stream is ENABLED or ENABLING on
+    /// it, so Firehose refuses producers' records now, errors counted or not.
+    KeyUnusable {
+        in_use: bool,
+    },
+    KeyPendingDeletion {
+        in_use: bool,
+    },
     KeyChanging,
     Unencrypted(Health),
     LowQuota(Quota),
@@ -190,15 +202,46 @@ enum Finding<'a> {
 impl Finding<'_> {
     fn health(self) -> Health {
         match self {
-            Finding::Failed | Finding::KmsErrors(_) | Finding::KeyGone => Health::Critical,
+            Finding::Failed | Finding::KmsErrors(_) | Finding::KeyGone { .. } => Health::Critical,
+            Finding::KeyUnusable { in_use } | Finding::KeyPendingDeletion { in_use } if in_use => {
+                Health::Critical
+            }
             Finding::Stale(_)
             | Finding::MetricsUnknown(_)
             | Finding::KeyUnknown(_)
-            | Finding::QuotaUnknown(_) => Health::Unknown,
+            | Finding::QuotaUnknown(_)
+            | Finding::NotKnown(..) => Health::Unknown,
             Finding::Unencrypted(h) => h,
             _ => Health::Warning,
         }
     }
+}
+
+/// What is wrong with the stream's customer key, if anything. A key KMS will
+/// not use, on a stream ENABLED or ENABLING on it, is in use: Firehose
+/// refuses PutRecord and PutRecordBatch with InvalidKMSResourceException as
+/// soon as KMS refuses it (Firehose API reference), before any metric.
+fn key_finding<'a>(f: &StreamFacts<'a>) -> Option<Finding<'a>> {
+    let in_use = matches!(
+        f.stream.encryption.status,
+        EncryptionStatus::Enabled | EncryptionStatus::Enabling
+    );
+    Some(match f.key {
+        KeyFact::Described(k) => match &k.state {
+            KeyState::Disabled
+            | KeyState::PendingImport
+            | KeyState::Unavailable
+            | KeyState::PendingReplicaDeletion => Finding::KeyUnusable { in_use },
+            KeyState::PendingDeletion => Finding::KeyPendingDeletion { in_use },
+            KeyState::Creating | KeyState::Updating => Finding::KeyChanging,
+            // Said by `not_known`.
+            KeyState::Enabled | KeyState::Other(_) => return None,
+        },
+        KeyFact::Gone => Finding::KeyGone { in_use },
+        KeyFact::Unreadable(why) => Finding::KeyUnknown(Some(why)),
+        KeyFact::NotYet => Finding::KeyUnknown(None),
+        KeyFact::None => return None,
+    })
 }
 
 /// What is wrong or unknown, worst first.
@@ -211,6 +254,15 @@ fn findings<'a>(f: &StreamFacts<'a>) -> Vec<Finding<'a>> {
     if enc.status.is_failed() {
         out.push(Finding::Failed);
     }
+    out.extend(not_known::findings(f));
+    let key = key_finding(f);
+    // A key refusing producers now is the cause: said before the errors it
+    // explains, with who changed it.
+    let (cause, key) = match key {
+        Some(k) if k.health() == Health::Critical => (Some(k), None),
+        other => (None, other),
+    };
+    out.extend(cause);
     match f.kms_errors {
         Ok(e) if e.iter().sum::<f64>() > 0.0 => out.push(Finding::KmsErrors(e.iter().sum())),
         Ok(_) => {}
@@ -219,23 +271,7 @@ fn findings<'a>(f: &StreamFacts<'a>) -> Vec<Finding<'a>> {
     if enc.status.is_transition() {
         out.push(Finding::Transition);
     }
-    match f.key {
-        KeyFact::Described(k) => match &k.state {
-            KeyState::Disabled
-            | KeyState::PendingImport
-            | KeyState::Unavailable
-            | KeyState::PendingReplicaDeletion => out.push(Finding::KeyUnusable),
-            KeyState::PendingDeletion => out.push(Finding::KeyPendingDeletion),
-            KeyState::Creating | KeyState::Updating | KeyState::Other(_) => {
-                out.push(Finding::KeyChanging);
-            }
-            KeyState::Enabled => {}
-        },
-        KeyFact::Gone => out.push(Finding::KeyGone),
-        KeyFact::Unreadable(why) => out.push(Finding::KeyUnknown(Some(why))),
-        KeyFact::NotYet => out.push(Finding::KeyUnknown(None)),
-        KeyFact::None => {}
-    }
+    out.extend(key);
     if f.stream.source == Source::DirectPut && enc.status == EncryptionStatus::Disabled {
         if let Some(h) = Option::<Health>::from(f.unencrypted) {
             out.push(Finding::Unencrypted(h));
@@ -306,13 +342,13 @@ fn who_did_it(finding: Finding<'_>, f: &StreamFacts<'_>) -> Option<String> {
     let disabled = matches!(f.key, KeyFact::Described(k) if k.state == KeyState::Disabled);
     let name = f.stream.name.as_str();
     let (subject, resource, among, breaking): (&str, &str, &[&str], &[&str]) = match finding {
-        Finding::KeyUnusable if disabled => (
+        Finding::KeyUnusable { .. } if disabled => (
             f.key_label,
             key?,
             &["DisableKey", "EnableKey"],
             &["DisableKey"],
         ),
-        Finding::KeyPendingDeletion => (
+        Finding::KeyPendingDeletion { .. } => (
             f.key_label,
             key?,
             &["ScheduleKeyDeletion", "CancelKeyDeletion"],
@@ -359,9 +395,10 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
             format!("{what}{why}")
         }
         Finding::KmsErrors(total) => kms_sentence(&f.kms_errors.unwrap_or_default(), total, f),
-        Finding::KeyGone => format!(
-            "Key {} no longer exists: Firehose cannot use it.",
-            f.key_label
+        Finding::KeyGone { in_use } => format!(
+            "Key {} no longer exists: Firehose cannot use it{}",
+            f.key_label,
+            refused(in_use)
         ),
         Finding::Stale(why) => format!(
             "Could not describe the stream just now ({why}); what is shown may be out of date."
@@ -378,20 +415,27 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
             "Encryption is ENABLING: records written now are not yet encrypted.".to_string()
         }
         Finding::Transition => "Encryption is DISABLING.".to_string(),
-        Finding::KeyUnusable => format!(
+        Finding::KeyUnusable { in_use: true } => format!(
+            "Key {} is {state}: Firehose cannot use it{}",
+            f.key_label,
+            refused(true)
+        ),
+        Finding::KeyUnusable { in_use: false } => format!(
             "Key {} is {state}: Firehose cannot use it until it is Enabled.",
             f.key_label
         ),
-        Finding::KeyPendingDeletion => format!(
-            "Key {} is pending deletion{}: Firehose cannot use it.",
+        Finding::KeyPendingDeletion { in_use } => format!(
+            "Key {} is pending deletion{}: Firehose cannot use it{}",
             f.key_label,
             match f.key {
                 KeyFact::Described(k) => k
                     .deletion_date
                     .map_or(String::new(), |d| format!(" ({})", deletion(d, f.now))),
                 _ => String::new(),
-            }
+            },
+            refused(in_use)
         ),
+        Finding::NotKnown(field, raw) => field.sentence(raw, f.key_label),
         Finding::KeyChanging => {
             format!("Key {} is {state}: KMS is still changing it.", f.key_label)
         }
@@ -408,6 +452,16 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
                 q.remaining, q.limit
             )
         }
+    }
+}
+
+/// How a sentence about a key Firehose cannot use ends: with what producers
+/// see when the stream is on that key now.
+fn refused(in_use: bool) -> &'static str {
+    if in_use {
+        ", and producers' PutRecord and PutRecordBatch calls are refused (InvalidKMSResourceException)."
+    } else {
+        "."
     }
 }
 
@@ -451,6 +505,8 @@ fn kms_sentence(errors: &[f64; 4], total: f64, f: &StreamFacts<'_>) -> String {
     }
     s
 }
+
+mod not_known;
 
 #[cfg(test)]
 mod tests;

@@ -151,13 +151,21 @@ impl KeyBook {
     /// key's name, "no encryption", or, for a stream whose failed enable
     /// names the key it shows, "not encrypted (enabling with KEY failed)"
     /// rather than look encrypted with a key it never got. A stream whose
-    /// source owns encryption shows "-": Firehose SSE does not apply.
+    /// source owns encryption shows "-": Firehose SSE does not apply. "?"
+    /// when no key is named and a value firekeeper does not know (source,
+    /// status, key type) leaves it open whether one is used.
     pub fn label(&self, stream: &Stream) -> String {
         let enc = &stream.encryption;
-        let key = match (enc.key_type, enc.key_arn.as_deref()) {
+        let key = match (&enc.key_type, enc.key_arn.as_deref()) {
             (Some(KeyType::AwsOwned), _) => self.name_of(KeyRef::AwsOwned),
             (_, Some(arn)) => self.key_label(arn),
-            _ if stream.source != Source::DirectPut => return "-".to_string(),
+            _ if stream.source.owns_encryption() == Some(true) => return "-".to_string(),
+            (Some(KeyType::Other(_)), None) => return UNKNOWN_KEY.to_string(),
+            _ if matches!(stream.source, Source::Other(_))
+                || matches!(enc.status, EncryptionStatus::Other(_)) =>
+            {
+                return UNKNOWN_KEY.to_string();
+            }
             _ => return NO_ENCRYPTION.to_string(),
         };
         if never_got_key(enc) {
@@ -191,6 +199,8 @@ fn filed<'a, T>(map: &'a HashMap<String, T>, arn_or_id: &str) -> Option<&'a T> {
 pub const AWS_OWNED: &str = "AWS owned key";
 /// What a stream without Firehose encryption is encrypted with.
 pub const NO_ENCRYPTION: &str = "no encryption";
+/// What a stream is encrypted with when firekeeper cannot tell.
+pub const UNKNOWN_KEY: &str = "?";
 
 /// Whether the stream stores records without Firehose encryption: off, or
 /// an enable that failed before the key took. Only a DirectPut stream's own
@@ -417,6 +427,39 @@ mod tests {
         assert_eq!(label("waf-logs"), "AWS owned key");
         assert_eq!(label("dev-scratch"), "no encryption");
         assert_eq!(label("clickstream-raw"), "-", "the Kinesis source owns it");
+    }
+
+    /// A value firekeeper does not know never reads as "no encryption" or
+    /// as a source that owns it, and is never counted unencrypted.
+    #[test]
+    fn an_unknown_value_labels_the_key_unknown_not_none() {
+        let book = KeyBook::default();
+        let plain = Stream {
+            name: "s".into(),
+            arn: "arn".into(),
+            source: Source::DirectPut,
+            status: "ACTIVE".into(),
+            encryption: crate::cloud::Encryption::default(),
+        };
+        assert_eq!(book.label(&plain), NO_ENCRYPTION);
+        let mut status = plain.clone();
+        status.encryption.status = EncryptionStatus::parse("FOO");
+        let mut key_type = plain.clone();
+        key_type.encryption.status = EncryptionStatus::Enabled;
+        key_type.encryption.key_type = Some(KeyType::parse("QUANTUM_CMK"));
+        let mut source = plain.clone();
+        source.source = Source::parse("IcebergAsSource");
+        for s in [&status, &key_type, &source] {
+            assert_eq!(book.label(s), UNKNOWN_KEY, "{s:?}");
+            assert!(!unencrypted_direct_put(s), "{s:?}");
+        }
+        let mut named = status.clone();
+        named.encryption.key_arn = Some("arn:aws:kms:us-east-1:1:key/abcd-1234".into());
+        assert_eq!(
+            book.label(&named),
+            "abcd",
+            "the key it names, whatever the status"
+        );
     }
 
     #[test]

@@ -5,8 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::cloud::{
-    CredentialFacts, EncryptionStatus, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey,
-    Source, Stream,
+    CredentialFacts, EncryptionStatus, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, Stream,
 };
 use crate::quota::Quota;
 
@@ -65,6 +64,9 @@ pub fn key_problem(key: &KmsKey, region: &str) -> Option<String> {
     match &key.state {
         KeyState::Enabled => {}
         KeyState::PendingDeletion => return Some("is pending deletion".into()),
+        KeyState::Other(raw) if raw.is_empty() => {
+            return Some("has no state KMS reported, so it is not known to be Enabled".into())
+        }
         other => return Some(format!("is {}, not Enabled", other.as_str())),
     }
     if !matches!(key.spec, KeySpec::SymmetricDefault | KeySpec::Unreported) {
@@ -99,14 +101,24 @@ pub fn check(f: &ChangeFacts<'_>, target_label: &str) -> Verdict {
 }
 
 /// What Firehose refuses whatever the change: a source that owns encryption,
-/// a stream that is not ACTIVE, a change still settling.
+/// a stream that is not ACTIVE, a change still settling. And what
+/// firekeeper will not send: a change to a stream described with a value it
+/// does not know, whose outcome it could not tell.
 fn stream_rules(v: &mut Verdict, s: &Stream) {
-    if s.source != Source::DirectPut {
-        v.refusals.push(format!(
+    match s.source.owns_encryption() {
+        Some(false) => {}
+        Some(true) => v.refusals.push(format!(
             "{} reads from {}: that source owns encryption, Firehose SSE applies to DirectPut streams only",
             s.name,
             s.source.as_str()
-        ));
+        )),
+        None => v.refusals.push(not_known(s, "source", s.source.as_str())),
+    }
+    if let EncryptionStatus::Other(raw) = &s.encryption.status {
+        v.refusals.push(not_known(s, "encryption status", raw));
+    }
+    if let Some(KeyType::Other(raw)) = &s.encryption.key_type {
+        v.refusals.push(not_known(s, "key type", raw));
     }
     if s.status != "ACTIVE" {
         v.refusals.push(format!(
@@ -120,6 +132,15 @@ fn stream_rules(v: &mut Verdict, s: &Stream) {
             s.name, s.encryption.status
         ));
     }
+}
+
+/// A refusal for a value AWS sent that firekeeper does not know.
+fn not_known(s: &Stream, what: &str, raw: &str) -> String {
+    let raw = if raw.is_empty() { "(none)" } else { raw };
+    format!(
+        "AWS reports {what} {raw} for {}, not known to firekeeper: what a change would do cannot be told",
+        s.name
+    )
 }
 
 /// A customer key must be usable by Firehose, not already the stream's, and

@@ -102,11 +102,13 @@ pub struct QuotaReport {
 
 /// Who owns a stream's encryption: Firehose SSE applies to DirectPut streams
 /// only; for the others the source (Kinesis, MSK, a database) encrypts.
+/// `unknown` for a source firekeeper does not know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ManagedBy {
     Firehose,
     Source,
+    Unknown,
 }
 
 #[derive(Debug, Serialize)]
@@ -467,8 +469,8 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
         source: Some(s.source.clone()),
         stream_status: Some(s.status.clone()),
         encryption: Some(EncryptionReport {
-            status: enc.status,
-            key_type: enc.key_type,
+            status: enc.status.clone(),
+            key_type: enc.key_type.clone(),
             key_arn: enc.key_arn.clone(),
             key_alias: match enc.key_type {
                 Some(KeyType::CustomerManaged) => enc
@@ -479,10 +481,10 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
                 _ => None,
             },
             failure: enc.failure.clone(),
-            managed_by: if s.source == Source::DirectPut {
-                ManagedBy::Firehose
-            } else {
-                ManagedBy::Source
+            managed_by: match s.source.owns_encryption() {
+                Some(false) => ManagedBy::Firehose,
+                Some(true) => ManagedBy::Source,
+                None => ManagedBy::Unknown,
             },
             key: match enc.key_type {
                 Some(KeyType::CustomerManaged) => enc

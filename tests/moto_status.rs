@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{run, stdout_json, Enc, Sandbox, Seeder};
-use serde_json::Value;
+use common::{run, sdk_config_as, stdout_json, text, Enc, Faults, Sandbox, Seeder};
+use serde_json::{json, Value};
 
 fn stream<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["streams"]
@@ -124,31 +124,73 @@ async fn status_json_reports_every_field_for_every_kind_of_stream() {
     assert_eq!(kinesis["health"], "ok");
 }
 
+/// A key disabled by someone else while a stream is ENABLED on it: Firehose
+/// refuses producers' records from that moment, before any CloudWatch
+/// metric, so the stream is critical at once, says who disabled the key (by
+/// CloudTrail), and `status` exits 3. A fleet with warnings alone exits 0.
+/// (This test's region once held the old judgement, "a disabled key is a
+/// warning"; it keeps the region.)
 #[tokio::test]
-async fn a_disabled_key_is_a_warning_and_healthy_fleets_exit_zero() {
+async fn a_key_disabled_by_someone_else_under_an_enabled_stream_is_critical_and_says_who() {
     let region = "eu-west-2";
+    let trail = Faults::new(region);
+    trail.forget_events();
     let seed = Seeder::new(region).await;
-    let key = seed.key(Some("alias/old")).await;
-    seed.disable_key(&key).await;
+    let key = seed.key(Some("alias/fk-a")).await;
     seed.direct_put("on-disabled-key", Enc::Customer(&key))
         .await;
+    seed.direct_put("unencrypted", Enc::None).await;
+    let other = "AKIAFKOTHERCALLER001";
+    trail.identity(json!({"accessKeyId": other, "userName": "mallory"}));
+    // By id: moto finds keys by id here, not ARN.
+    let id = key.rsplit_once("key/").unwrap().1;
+    aws_sdk_kms::Client::new(&sdk_config_as(region, other).await)
+        .disable_key()
+        .key_id(id)
+        .send()
+        .await
+        .unwrap();
+
     let sandbox = Sandbox::new();
     let out = run(sandbox
         .against_moto(region)
         .args(["status", "--output", "json"]));
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let report = stdout_json(&out);
     let s = stream(&report, "on-disabled-key");
-    assert_eq!(s["health"], "warning");
-    assert!(s["problems"][0]
-        .as_str()
+    assert_eq!(s["encryption"]["status"], "ENABLED");
+    assert_eq!(s["encryption"]["key"]["state"], "Disabled");
+    let errors: u64 = s["kms_errors"]
+        .as_object()
         .unwrap()
-        .contains("Key alias/old is Disabled: Firehose cannot use it"));
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(errors, 0, "no metric yet: critical all the same");
+    assert_eq!(s["health"], "critical", "{s:#}");
+    let problem = s["problems"][0].as_str().unwrap();
+    assert!(
+        problem.starts_with(
+            "Key alias/fk-a is Disabled: Firehose cannot use it, and producers' PutRecord and \
+             PutRecordBatch calls are refused (InvalidKMSResourceException). \
+             alias/fk-a was disabled by mallory at "
+        ),
+        "{problem}"
+    );
+    assert!(problem.ends_with(" UTC (CloudTrail)."), "{problem}");
+
+    let out = run(sandbox.against_moto(region).args([
+        "status",
+        "--output",
+        "json",
+        "--stream",
+        "unencrypted",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        stream(&stdout_json(&out), "unencrypted")["health"],
+        "warning"
+    );
 }
 
 #[tokio::test]

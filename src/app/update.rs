@@ -455,7 +455,11 @@ impl App {
                 *s.per_target.entry(label.to_string()).or_default() += 1;
             }
             match &row.stream {
-                Some(stream) => *s.by_status.entry(stream.encryption.status).or_default() += 1,
+                Some(stream) => {
+                    *s.by_status
+                        .entry(stream.encryption.status.clone())
+                        .or_default() += 1;
+                }
                 None => s.unknown += 1,
             }
         }

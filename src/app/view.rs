@@ -58,7 +58,7 @@ impl App {
             }),
             SortKey::Status => visible.sort_by_key(|&i| {
                 let r = &self.rows[i];
-                (r.stream.as_ref().map(|s| s.encryption.status), i)
+                (r.stream.as_ref().map(|s| &s.encryption.status), i)
             }),
             SortKey::KmsErrors => visible.sort_by(|&a, &b| {
                 let (ta, tb) = (

@@ -64,8 +64,8 @@ async fn run_inner(
         ),
         Step::Confirmed => println!("AWS had applied the call."),
         Step::Seen(s) => {
-            if last != Some(s.encryption.status) {
-                last = Some(s.encryption.status);
+            if last.as_ref() != Some(&s.encryption.status) {
+                last = Some(s.encryption.status.clone());
                 println!("  {}", s.encryption.status);
             }
         }

@@ -380,10 +380,10 @@ pub async fn send_one(
         )),
         Step::Seen(s) => {
             report(Update::Seen(s));
-            if last != Some(s.encryption.status) {
-                last = Some(s.encryption.status);
-                let status = s.encryption.status;
-                let (stage, words) = if status == crate::cloud::EncryptionStatus::Enabling {
+            if last.as_ref() != Some(&s.encryption.status) {
+                last = Some(s.encryption.status.clone());
+                let status = &s.encryption.status;
+                let (stage, words) = if *status == crate::cloud::EncryptionStatus::Enabling {
                     (Stage::Enabling, format!("{status} (following)"))
                 } else {
                     (Stage::Sent, status.to_string())

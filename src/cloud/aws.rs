@@ -379,23 +379,65 @@ impl From<&fh::DeliveryStreamDescription> for Stream {
     }
 }
 
+/// A value the SDK does not know (its `Unknown` variant) keeps AWS's string,
+/// so it is shown as sent and judged `unknown`, never read as a known one. A
+/// configuration with no status at all has the empty string: AWS said nothing.
 impl From<&fh::DeliveryStreamEncryptionConfiguration> for Encryption {
     fn from(c: &fh::DeliveryStreamEncryptionConfiguration) -> Encryption {
         Encryption {
-            status: c
-                .status()
-                .and_then(|s| EncryptionStatus::parse(s.as_str()))
-                .unwrap_or(EncryptionStatus::Disabled),
-            key_type: c.key_type().and_then(|t| match t {
-                fh::KeyType::AwsOwnedCmk => Some(KeyType::AwsOwned),
-                fh::KeyType::CustomerManagedCmk => Some(KeyType::CustomerManaged),
-                _ => None,
-            }),
+            status: EncryptionStatus::parse(c.status().map_or("", |s| s.as_str())),
+            key_type: c.key_type().map(|t| KeyType::parse(t.as_str())),
             key_arn: c.key_arn().map(str::to_string),
             failure: c.failure_description().map(|f| Failure {
                 kind: f.r#type().as_str().to_string(),
                 details: f.details().to_string(),
             }),
+        }
+    }
+}
+
+/// What `DescribeKey` says, without the rotation status (asked separately).
+/// A value the SDK does not know keeps KMS's string, as for streams; a field
+/// KMS left out is the empty string, `Unreported` where that is not a reason
+/// to refuse a key.
+impl From<&aws_sdk_kms::types::KeyMetadata> for KmsKey {
+    fn from(m: &aws_sdk_kms::types::KeyMetadata) -> KmsKey {
+        let multi_region = match m.multi_region_configuration() {
+            Some(c)
+                if c.multi_region_key_type()
+                    == Some(&aws_sdk_kms::types::MultiRegionKeyType::Replica) =>
+            {
+                MultiRegion::Replica {
+                    primary_region: c
+                        .primary_key()
+                        .and_then(|p| p.region())
+                        .unwrap_or_default()
+                        .to_string(),
+                }
+            }
+            Some(_) if m.multi_region() == Some(true) => MultiRegion::Primary,
+            _ => MultiRegion::Single,
+        };
+        KmsKey {
+            id: m.key_id().to_string(),
+            arn: m.arn().unwrap_or_default().to_string(),
+            state: KeyState::parse(m.key_state().map_or("", |s| s.as_str())),
+            spec: m
+                .key_spec()
+                .map_or(KeySpec::Unreported, |s| KeySpec::parse(s.as_str())),
+            usage: m
+                .key_usage()
+                .map_or(KeyUsage::Unreported, |u| KeyUsage::parse(u.as_str())),
+            manager: m
+                .key_manager()
+                .map_or(KeyManager::Unreported, |k| KeyManager::parse(k.as_str())),
+            description: m.description().unwrap_or_default().to_string(),
+            deletion_date: m.deletion_date().and_then(from_smithy),
+            origin: m
+                .origin()
+                .map_or(KeyOrigin::Unreported, |o| KeyOrigin::parse(o.as_str())),
+            multi_region,
+            rotation: None,
         }
     }
 }
@@ -574,19 +616,13 @@ impl Cloud for AwsCloud {
         let m = out
             .key_metadata()
             .ok_or_else(|| CloudError::Other(format!("KMS described {key} with no metadata")))?;
-        let spec = m
-            .key_spec()
-            .map_or(KeySpec::Unreported, |s| KeySpec::parse(s.as_str()));
-        let usage = m
-            .key_usage()
-            .map_or(KeyUsage::Unreported, |u| KeyUsage::parse(u.as_str()));
-        let manager = m
-            .key_manager()
-            .map_or(KeyManager::Unreported, |k| KeyManager::parse(k.as_str()));
+        let mut described = KmsKey::from(m);
         // Rotation status is a separate permission; a key we may describe but not
         // ask about rotation still shows everything else.
-        let rotation = if manager == KeyManager::Customer && spec == KeySpec::SymmetricDefault {
-            self.kms
+        if described.manager == KeyManager::Customer && described.spec == KeySpec::SymmetricDefault
+        {
+            described.rotation = self
+                .kms
                 .get_key_rotation_status()
                 .key_id(m.key_id())
                 .send()
@@ -599,45 +635,9 @@ impl Cloud for AwsCloud {
                         .and_then(|d| u32::try_from(d).ok()),
                     next_at: r.next_rotation_date().and_then(from_smithy),
                     on_demand_since: r.on_demand_rotation_start_date().and_then(from_smithy),
-                })
-        } else {
-            None
-        };
-        let multi_region = match m.multi_region_configuration() {
-            Some(c)
-                if c.multi_region_key_type()
-                    == Some(&aws_sdk_kms::types::MultiRegionKeyType::Replica) =>
-            {
-                MultiRegion::Replica {
-                    primary_region: c
-                        .primary_key()
-                        .and_then(|p| p.region())
-                        .unwrap_or_default()
-                        .to_string(),
-                }
-            }
-            Some(_) if m.multi_region() == Some(true) => MultiRegion::Primary,
-            _ => MultiRegion::Single,
-        };
-        Ok(KmsKey {
-            id: m.key_id().to_string(),
-            arn: m.arn().unwrap_or_default().to_string(),
-            state: m
-                .key_state()
-                .map_or(KeyState::Other("unknown".into()), |s| {
-                    KeyState::parse(s.as_str())
-                }),
-            spec,
-            usage,
-            manager,
-            description: m.description().unwrap_or_default().to_string(),
-            deletion_date: m.deletion_date().and_then(from_smithy),
-            origin: m
-                .origin()
-                .map_or(KeyOrigin::Unreported, |o| KeyOrigin::parse(o.as_str())),
-            multi_region,
-            rotation,
-        })
+                });
+        }
+        Ok(described)
     }
 
     async fn key_rotations(&self, key: &str) -> Result<Vec<RotationRecord>, CloudError> {

@@ -3,12 +3,13 @@
 //! are all built from it, so the JSON that scripts read (`status -o json`, the
 //! cache) and the words on screen cannot drift apart.
 //!
-//! Where AWS may add values (a new stream source, key state or key spec), an
-//! `Other` variant keeps the string as AWS sent it and writes it back
-//! unchanged; strum's `default` attribute routes every unknown string there.
+//! AWS may add a value to any of these enums (a new stream source, encryption
+//! status or key state): an `Other` variant keeps the string as AWS sent it
+//! and writes it back unchanged; strum's `default` attribute routes every
+//! unknown string there. Nothing reads such a value as a known one.
 
 use serde::{Deserialize, Serialize};
-use strum::{AsRefStr, Display, EnumIter, EnumString, IntoStaticStr, VariantNames};
+use strum::{AsRefStr, Display, EnumIter, EnumString, IntoStaticStr};
 
 /// `as_str`, `parse` and serde for an enum AWS may add to.
 macro_rules! open_names {
@@ -42,37 +43,6 @@ macro_rules! open_names {
     )+};
 }
 
-/// `as_str`, `parse` and serde for an enum whose strings are a fixed set.
-macro_rules! closed_names {
-    ($($t:ident),+) => {$(
-        impl $t {
-            pub fn as_str(self) -> &'static str {
-                self.into()
-            }
-
-            pub fn parse(s: &str) -> Option<$t> {
-                s.parse().ok()
-            }
-        }
-
-        impl Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
-                let s = String::deserialize(d)?;
-                // The same message serde's derive gave before strum owned the strings.
-                $t::parse(&s).ok_or_else(|| {
-                    serde::de::Error::unknown_variant(&s, <$t as VariantNames>::VARIANTS)
-                })
-            }
-        }
-    )+};
-}
-
 /// Where a delivery stream's records come from. Only `DirectPut` streams can have
 /// Firehose server-side encryption; for the others the source owns encryption.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
@@ -87,6 +57,19 @@ pub enum Source {
 }
 
 impl Source {
+    /// Whether the source, not Firehose, owns the stream's encryption (only
+    /// DirectPut streams have Firehose SSE); `None` for a source firekeeper
+    /// does not know.
+    pub fn owns_encryption(&self) -> Option<bool> {
+        match self {
+            Source::DirectPut => Some(false),
+            Source::KinesisStreamAsSource | Source::MskAsSource | Source::DatabaseAsSource => {
+                Some(true)
+            }
+            Source::Other(_) => None,
+        }
+    }
+
     /// A short label for narrow table columns.
     pub fn short(&self) -> &str {
         match self {
@@ -99,25 +82,17 @@ impl Source {
 }
 
 /// `DeliveryStreamEncryptionConfiguration.Status`. The order is the order of
-/// concern (failures first), which sorting relies on.
+/// concern (failures first), which sorting relies on: a status firekeeper
+/// does not know sorts right after the failures, as it may be one.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    EnumString,
-    IntoStaticStr,
-    Display,
-    VariantNames,
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, EnumString, AsRefStr, Display, EnumIter,
 )]
 #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
 pub enum EncryptionStatus {
     EnablingFailed,
     DisablingFailed,
+    #[strum(default)]
+    Other(String),
     Enabling,
     Disabling,
     Enabled,
@@ -125,14 +100,14 @@ pub enum EncryptionStatus {
 }
 
 impl EncryptionStatus {
-    pub fn is_transition(self) -> bool {
+    pub fn is_transition(&self) -> bool {
         matches!(
             self,
             EncryptionStatus::Enabling | EncryptionStatus::Disabling
         )
     }
 
-    pub fn is_failed(self) -> bool {
+    pub fn is_failed(&self) -> bool {
         matches!(
             self,
             EncryptionStatus::EnablingFailed | EncryptionStatus::DisablingFailed
@@ -141,14 +116,14 @@ impl EncryptionStatus {
 }
 
 /// `DeliveryStreamEncryptionConfiguration.KeyType`.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumString, IntoStaticStr, Display, VariantNames,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
 pub enum KeyType {
     #[strum(serialize = "AWS_OWNED_CMK")]
     AwsOwned,
     #[strum(serialize = "CUSTOMER_MANAGED_CMK")]
     CustomerManaged,
+    #[strum(default)]
+    Other(String),
 }
 
 /// `KeyMetadata.KeyState`.
@@ -286,9 +261,10 @@ open_names!(
     KeyUsage,
     KeyManager,
     KeyOrigin,
-    RotationKind
+    RotationKind,
+    EncryptionStatus,
+    KeyType
 );
-closed_names!(EncryptionStatus, KeyType);
 
 /// The four CloudWatch metrics Firehose publishes when KMS refuses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumString, IntoStaticStr)]
@@ -344,7 +320,7 @@ mod tests {
         assert_eq!(back.1, EncryptionStatus::EnablingFailed);
         assert_eq!(
             EncryptionStatus::parse("DISABLED"),
-            Some(EncryptionStatus::Disabled)
+            EncryptionStatus::Disabled
         );
         assert_eq!(EncryptionStatus::Disabling.to_string(), "DISABLING");
         assert_eq!(KmsMetric::InvalidState.name(), "KMSKeyInvalidState");
@@ -402,26 +378,49 @@ mod tests {
                 }
             )+};
         }
-        round_trip!(Source, KeyState, KeySpec, KeyUsage, KeyManager);
-        for s in EncryptionStatus::VARIANTS {
-            assert_eq!(
-                EncryptionStatus::parse(s).map(EncryptionStatus::as_str),
-                Some(*s)
-            );
-        }
-        for s in KeyType::VARIANTS {
-            assert_eq!(KeyType::parse(s).map(KeyType::as_str), Some(*s));
-        }
+        round_trip!(
+            Source,
+            KeyState,
+            KeySpec,
+            KeyUsage,
+            KeyManager,
+            EncryptionStatus,
+            KeyType
+        );
         for m in KmsMetric::ALL {
             assert_eq!(m.name().parse(), Ok(m));
         }
     }
 
+    /// A cache written before these enums were open still loads, and a
+    /// status or key type AWS added later is kept, never read as a known one.
     #[test]
-    fn an_unknown_fixed_value_is_refused_with_the_known_ones() {
-        let err = serde_json::from_str::<EncryptionStatus>(r#""PAUSED""#).unwrap_err();
-        let msg = err.to_string();
-        assert!(msg.contains("unknown variant `PAUSED`"), "{msg}");
-        assert!(msg.contains("ENABLING_FAILED"), "{msg}");
+    fn an_unknown_status_or_key_type_is_kept_as_sent() {
+        let status: EncryptionStatus = serde_json::from_str(r#""PAUSED""#).unwrap();
+        assert_eq!(status, EncryptionStatus::Other("PAUSED".into()));
+        assert_eq!(serde_json::to_string(&status).unwrap(), r#""PAUSED""#);
+        assert!(!status.is_failed() && !status.is_transition());
+        let key_type: KeyType = serde_json::from_str(r#""QUANTUM_CMK""#).unwrap();
+        assert_eq!(key_type, KeyType::Other("QUANTUM_CMK".into()));
+        assert_eq!(key_type.as_str(), "QUANTUM_CMK");
+        let old: (EncryptionStatus, KeyType) =
+            serde_json::from_str(r#"["ENABLED","AWS_OWNED_CMK"]"#).unwrap();
+        assert_eq!(old, (EncryptionStatus::Enabled, KeyType::AwsOwned));
+    }
+
+    /// Sorting by status puts an unknown one with the failures: it may be one.
+    #[test]
+    fn an_unknown_status_sorts_right_after_the_failures() {
+        let mut all = [
+            EncryptionStatus::Disabled,
+            EncryptionStatus::Enabled,
+            EncryptionStatus::Other("PAUSED".into()),
+            EncryptionStatus::Enabling,
+            EncryptionStatus::EnablingFailed,
+            EncryptionStatus::DisablingFailed,
+        ];
+        all.sort();
+        assert_eq!(all[2], EncryptionStatus::Other("PAUSED".into()));
+        assert!(all[..2].iter().all(EncryptionStatus::is_failed));
     }
 }

@@ -184,11 +184,11 @@ impl SimCloud {
         };
         let transition = self.transition;
         let s = self.accept_change(state, name, now)?;
-        let requested = (key_type, key_arn.clone());
+        let requested = (key_type.clone(), key_arn.clone());
         let then = match failure {
             None => Encryption {
                 status: EncryptionStatus::Enabled,
-                key_type: Some(key_type),
+                key_type: Some(key_type.clone()),
                 key_arn: key_arn.clone(),
                 failure: None,
             },

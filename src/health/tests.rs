@@ -17,6 +17,31 @@ fn stream(status: EncryptionStatus) -> Stream {
     }
 }
 
+/// A customer key in `state`, as KMS describes it.
+fn key(state: KeyState) -> KmsKey {
+    KmsKey {
+        id: "k".into(),
+        arn: "arn:aws:kms:us-east-1:1:key/k".into(),
+        state,
+        spec: crate::cloud::KeySpec::SymmetricDefault,
+        usage: crate::cloud::KeyUsage::EncryptDecrypt,
+        manager: crate::cloud::KeyManager::Customer,
+        description: String::new(),
+        deletion_date: None,
+        origin: crate::cloud::KeyOrigin::AwsKms,
+        multi_region: crate::cloud::MultiRegion::Single,
+        rotation: None,
+    }
+}
+
+/// A DirectPut stream in `status` on the customer key of [`key`].
+fn on_customer_key(status: EncryptionStatus) -> Stream {
+    let mut s = stream(status);
+    s.encryption.key_type = Some(KeyType::CustomerManaged);
+    s.encryption.key_arn = Some("arn:aws:kms:us-east-1:1:key/k".into());
+    s
+}
+
 fn facts(s: &Stream) -> StreamFacts<'_> {
     StreamFacts {
         stream: s,
@@ -71,8 +96,10 @@ fn kms_errors_are_critical_with_the_discard_deadline() {
     assert!(p[0].contains("(in 17h 00m)"), "{}", p[0]);
 }
 
+/// A key KMS will not use is a warning on a stream that is not on it now
+/// (here DISABLING); on one ENABLED or ENABLING it is critical (`in_use`).
 #[test]
-fn transitions_disabled_keys_and_low_quota_are_warnings() {
+fn transitions_keys_not_in_use_and_low_quota_are_warnings() {
     let s = stream(EncryptionStatus::Enabling);
     assert_eq!(assess(&facts(&s)).0, Health::Warning);
 
@@ -90,21 +117,10 @@ fn transitions_disabled_keys_and_low_quota_are_warnings() {
     assert_eq!(h, Health::Warning);
     assert!(p[0].starts_with("5 of 25"), "{}", p[0]);
 
-    let key = KmsKey {
-        id: "k".into(),
-        arn: "arn:aws:kms:us-east-1:1:key/k".into(),
-        state: KeyState::PendingDeletion,
-        spec: crate::cloud::KeySpec::SymmetricDefault,
-        usage: crate::cloud::KeyUsage::EncryptDecrypt,
-        manager: crate::cloud::KeyManager::Customer,
-        description: String::new(),
-        deletion_date: None,
-        origin: crate::cloud::KeyOrigin::AwsKms,
-        multi_region: crate::cloud::MultiRegion::Single,
-        rotation: None,
-    };
+    let s = on_customer_key(EncryptionStatus::Disabling);
+    let pending = key(KeyState::PendingDeletion);
     let mut f = facts(&s);
-    f.key = KeyFact::Described(&key);
+    f.key = KeyFact::Described(&pending);
     assert_eq!(assess(&f).0, Health::Warning);
     for state in [
         "PendingImport",
@@ -112,33 +128,29 @@ fn transitions_disabled_keys_and_low_quota_are_warnings() {
         "PendingReplicaDeletion",
         "Disabled",
     ] {
-        let key = KmsKey {
-            state: KeyState::parse(state),
-            ..key.clone()
-        };
+        let key = key(KeyState::parse(state));
         let mut f = facts(&s);
         f.key = KeyFact::Described(&key);
+        f.key_label = "alias/k";
         let (h, p) = assess(&f);
         assert_eq!(h, Health::Warning, "{state}");
         assert!(
-            p[0].contains(&format!("is {state}: Firehose cannot use it")),
-            "{}",
-            p[0]
+            p.contains(&format!(
+                "Key alias/k is {state}: Firehose cannot use it until it is Enabled."
+            )),
+            "{p:?}"
         );
     }
-    let key = KmsKey {
-        state: KeyState::Updating,
-        ..key.clone()
-    };
+    let s = on_customer_key(EncryptionStatus::Enabled);
+    let updating = key(KeyState::Updating);
     let mut f = facts(&s);
-    f.key = KeyFact::Described(&key);
+    f.key = KeyFact::Described(&updating);
     assert_eq!(assess(&f).0, Health::Warning);
 }
 
 #[test]
 fn a_key_that_no_longer_exists_is_critical_even_on_an_idle_stream() {
-    let mut s = stream(EncryptionStatus::Enabled);
-    s.encryption.key_type = Some(KeyType::CustomerManaged);
+    let s = on_customer_key(EncryptionStatus::Disabling);
     let mut f = facts(&s);
     f.key_label = "alias/gone";
     f.key = KeyFact::Gone;
@@ -320,4 +332,6 @@ fn a_refused_or_undone_change_names_nobody() {
     assert!(!unencrypted(&history).contains(" by "), "{history:?}");
 }
 
+mod in_use;
 mod since;
+mod unknown;

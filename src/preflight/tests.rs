@@ -1,5 +1,5 @@
 use super::*;
-use crate::cloud::{CredentialFacts, Encryption, Failure, KeyManager, KeyRef};
+use crate::cloud::{CredentialFacts, Encryption, Failure, KeyManager, KeyRef, Source};
 
 fn stream() -> Stream {
     Stream {
@@ -118,6 +118,68 @@ fn only_enabled_symmetric_encrypt_decrypt_keys_of_the_region() {
     refused_because(
         &verdict(&s, Change::Start(KeyRef::Customer(k))),
         "is in eu-west-1",
+    );
+}
+
+/// A spec, usage or state KMS added later is refused with KMS's word for
+/// it; one KMS did not report is not a reason to refuse.
+#[test]
+fn a_key_value_firekeeper_does_not_know_is_refused_by_name() {
+    let s = stream();
+    let start = |k: KmsKey| verdict(&s, Change::Start(KeyRef::Customer(k)));
+    let mut k = key("new");
+    k.spec = KeySpec::parse("PQC_9000");
+    refused_because(
+        &start(k),
+        "is PQC_9000: Firehose supports only symmetric keys",
+    );
+    let mut k = key("new");
+    k.usage = KeyUsage::parse("WRAP_UNWRAP");
+    refused_because(&start(k), "has usage WRAP_UNWRAP, not ENCRYPT_DECRYPT");
+    let mut k = key("new");
+    k.state = KeyState::parse("Archived");
+    refused_because(&start(k), "is Archived, not Enabled");
+    let mut k = key("new");
+    k.state = KeyState::parse("");
+    refused_because(&start(k), "has no state KMS reported");
+    let mut k = key("new");
+    (k.spec, k.usage) = (KeySpec::Unreported, KeyUsage::Unreported);
+    assert_eq!(start(k), Verdict::default());
+}
+
+/// A stream described with a value firekeeper does not know is not
+/// changed: neither what it would replace nor whether SSE applies is known.
+#[test]
+fn a_stream_value_firekeeper_does_not_know_refuses_any_change() {
+    let mut s = stream();
+    s.encryption.status = EncryptionStatus::parse("PAUSED");
+    for change in [Change::Stop, Change::Start(KeyRef::Customer(key("new")))] {
+        refused_because(
+            &verdict(&s, change),
+            "AWS reports encryption status PAUSED for orders, not known to firekeeper",
+        );
+    }
+    let mut s = stream();
+    s.encryption.key_type = Some(KeyType::parse("QUANTUM_CMK"));
+    refused_because(
+        &verdict(&s, Change::Start(KeyRef::AwsOwned)),
+        "key type QUANTUM_CMK for orders, not known to firekeeper",
+    );
+    let mut s = stream();
+    s.source = Source::parse("IcebergAsSource");
+    let v = verdict(&s, Change::Stop);
+    refused_because(
+        &v,
+        "source IcebergAsSource for orders, not known to firekeeper",
+    );
+    assert!(
+        !v.refusals.iter().any(|r| r.contains("owns encryption")),
+        "an unknown source is not said to own encryption: {v:?}"
+    );
+    assert_eq!(
+        stream_refusals(&s, None, Utc::now()).len(),
+        1,
+        "said before the key picker opens"
     );
 }
 

@@ -27,10 +27,18 @@ async fn demo_report_is_sorted_and_explains_each_kind_of_trouble() {
     let billing = find(&r, "billing-export");
     assert_eq!(billing.health, Health::Critical);
     assert!(billing.kms_errors.as_ref().unwrap()["KMSKeyDisabled"] > 0);
-    // Disabled an hour ago: about 23 hours before data is discarded, and
-    // CloudTrail says by whom.
+    // The disabled key first, as the cause: producers are refused now, and
+    // CloudTrail says by whom. Disabled an hour ago: about 23 hours before
+    // data is discarded.
     assert!(
-        billing.problems[0].contains("(in 22h") || billing.problems[0].contains("(in 23h"),
+        billing.problems[0].starts_with(
+            "Key alias/legacy-billing is Disabled: Firehose cannot use it, and producers' PutRecord and PutRecordBatch calls are refused (InvalidKMSResourceException). alias/legacy-billing was disabled by dana.whitfield at "
+        ),
+        "{:?}",
+        billing.problems
+    );
+    assert!(
+        billing.problems[1].contains("(in 22h") || billing.problems[1].contains("(in 23h"),
         "{:?}",
         billing.problems
     );
@@ -389,3 +397,5 @@ async fn customer_keys_report_their_state_origin_and_rotation() {
         assert!(json["encryption"]["key"].is_null(), "{name}: {json}");
     }
 }
+
+mod unknown;

@@ -134,14 +134,14 @@ fn stream_lines<'a>(
     let plain = Style::default();
     let f = |label: &str, value: String, style: Style| field(label, value, style, width, theme);
     let e = &s.encryption;
-    let key_type = e.key_type.map_or("-", KeyType::as_str).to_string();
+    let key_type = e.key_type.as_ref().map_or("-", KeyType::as_str).to_string();
     let mut lines = vec![
         f("source", s.source.as_str().to_string(), plain),
         f("stream", s.status.clone(), plain),
         f(
             "encryption",
             e.status.as_str().to_string(),
-            theme.status(e.status),
+            theme.status(&e.status),
         ),
         f("key type", key_type, plain),
         f("key", app.keys.label(s), plain),

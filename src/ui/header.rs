@@ -203,14 +203,16 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
     items.push((" │".into(), Style::default(), 0));
     for (status, count) in &s.by_status {
         let rank = match status {
-            EncryptionStatus::EnablingFailed | EncryptionStatus::DisablingFailed => 2,
+            EncryptionStatus::EnablingFailed
+            | EncryptionStatus::DisablingFailed
+            | EncryptionStatus::Other(_) => 2,
             EncryptionStatus::Enabling | EncryptionStatus::Disabling => 3,
             EncryptionStatus::Enabled => 4,
             EncryptionStatus::Disabled => 5,
         };
         items.push((
-            format!(" {count} {}", short(*status)),
-            theme.status(*status),
+            format!(" {count} {}", short(status)),
+            theme.status(status),
             rank,
         ));
     }
@@ -241,7 +243,7 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
     )
 }
 
-fn short(s: EncryptionStatus) -> &'static str {
+fn short(s: &EncryptionStatus) -> &str {
     match s {
         EncryptionStatus::Enabled => "enabled",
         EncryptionStatus::Enabling => "enabling",
@@ -249,5 +251,7 @@ fn short(s: EncryptionStatus) -> &'static str {
         EncryptionStatus::Disabled => "disabled",
         EncryptionStatus::Disabling => "disabling",
         EncryptionStatus::DisablingFailed => "disabling-failed",
+        // AWS's own word: a lower-cased guess could pass for a known status.
+        EncryptionStatus::Other(raw) => raw,
     }
 }

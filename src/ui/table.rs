@@ -12,7 +12,7 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{fit, fit_key};
 use crate::app::{App, LoadingState, SortKey};
-use crate::cloud::{KmsSeries, MetricRange, Source, Stream};
+use crate::cloud::{KmsSeries, MetricRange, Stream};
 use crate::inventory::metric_range;
 use crate::model::{clock, Row};
 
@@ -363,13 +363,13 @@ fn table_row<'a>(
         cells.push(Cell::from(stream.source.short().to_string()));
     }
     let enc = &stream.encryption;
-    let status = if stream.source != Source::DirectPut && !cols.source {
+    let status = if stream.source.owns_encryption() == Some(true) && !cols.source {
         // Without a source column, say plainly whose encryption this is.
         format!("by {}", stream.source.short())
     } else {
         enc.status.as_str().to_string()
     };
-    cells.push(Cell::from(status).style(theme.status(enc.status)));
+    cells.push(Cell::from(status).style(theme.status(&enc.status)));
     let key = fit_key(&app.keys.label(stream), usize::from(cols.key));
     cells.push(Cell::from(key));
     cells.push(errors_cell(app, &row.name, cols.kms, theme));
@@ -447,7 +447,10 @@ fn since_cell(app: &App, name: &str, theme: &Theme) -> Cell<'static> {
 fn quota_cell(app: &App, stream: &Stream, theme: &Theme) -> Cell<'static> {
     let mark = if app.quota_ledger_only() { "*" } else { "" };
     match app.quota(&stream.name) {
-        _ if stream.source != Source::DirectPut => Cell::from("    -"),
+        _ if stream.source.owns_encryption() == Some(true) => Cell::from("    -"),
+        _ if stream.source.owns_encryption().is_none() => {
+            Cell::from("    ?").style(theme.unknown())
+        }
         Ok(q) if q.remaining <= app.settings.quota_warning_at => {
             Cell::from(format!("{:>2}/{}{mark}", q.remaining, q.limit)).style(theme.warn())
         }

@@ -20,6 +20,7 @@ mod every_key;
 mod messages;
 mod table;
 mod targets;
+mod unknown;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
     let (w, h) = app.size;

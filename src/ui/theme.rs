@@ -61,7 +61,7 @@ impl Theme {
         self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
     }
 
-    pub fn status(&self, s: EncryptionStatus) -> Style {
+    pub fn status(&self, s: &EncryptionStatus) -> Style {
         match s {
             EncryptionStatus::EnablingFailed | EncryptionStatus::DisablingFailed => self.error(),
             EncryptionStatus::Enabling | EncryptionStatus::Disabling => {
@@ -69,6 +69,7 @@ impl Theme {
             }
             EncryptionStatus::Enabled => self.good(),
             EncryptionStatus::Disabled => Style::default(),
+            EncryptionStatus::Other(_) => self.unknown(),
         }
     }
 

@@ -71,6 +71,74 @@ fn description_converts_with_and_without_encryption() {
     assert_eq!(e.failure.unwrap().kind, "DISABLED_KMS_KEY");
 }
 
+/// A value the SDK does not know arrives as its `Unknown` variant: it must
+/// keep AWS's string, never become a known value (an unknown status once
+/// read as DISABLED, "not encrypted").
+#[test]
+fn an_encryption_value_the_sdk_does_not_know_keeps_aws_string() {
+    let enc = fh::DeliveryStreamEncryptionConfiguration::builder()
+        .status(fh::DeliveryStreamEncryptionStatus::from("FOO"))
+        .key_type(fh::KeyType::from("QUANTUM_CMK"))
+        .build();
+    assert!(!fh::DeliveryStreamEncryptionStatus::values().contains(&"FOO"));
+    let e = Encryption::from(&enc);
+    assert_eq!(e.status, EncryptionStatus::Other("FOO".into()));
+    assert_eq!(e.key_type, Some(KeyType::Other("QUANTUM_CMK".into())));
+
+    // No status at all is not DISABLED either: AWS said nothing.
+    let e = Encryption::from(&fh::DeliveryStreamEncryptionConfiguration::builder().build());
+    assert_eq!(e.status, EncryptionStatus::Other(String::new()));
+    assert_eq!(e.key_type, None);
+}
+
+#[test]
+fn a_stream_status_or_source_the_sdk_does_not_know_keeps_aws_string() {
+    let d = fh::DeliveryStreamDescription::builder()
+        .delivery_stream_name("s")
+        .delivery_stream_arn("arn:aws:firehose:us-east-1:1:deliverystream/s")
+        .delivery_stream_status(fh::DeliveryStreamStatus::from("HIBERNATING"))
+        .delivery_stream_type(fh::DeliveryStreamType::from("IcebergAsSource"))
+        .version_id("1")
+        .has_more_destinations(false)
+        .set_destinations(Some(vec![]))
+        .build()
+        .unwrap();
+    let s = Stream::from(&d);
+    assert_eq!(s.status, "HIBERNATING");
+    assert_eq!(s.source, Source::Other("IcebergAsSource".into()));
+}
+
+#[test]
+fn a_key_value_the_sdk_does_not_know_keeps_kms_string() {
+    use aws_sdk_kms::types as kms;
+    let m = kms::KeyMetadata::builder()
+        .key_id("k")
+        .arn("arn:aws:kms:us-east-1:1:key/k")
+        .key_state(kms::KeyState::from("Archived"))
+        .key_spec(kms::KeySpec::from("PQC_9000"))
+        .key_usage(kms::KeyUsageType::from("WRAP_UNWRAP"))
+        .key_manager(kms::KeyManagerType::Customer)
+        .build()
+        .unwrap();
+    let k = KmsKey::from(&m);
+    assert_eq!(k.state, KeyState::Other("Archived".into()));
+    assert_eq!(k.spec, KeySpec::Other("PQC_9000".into()));
+    assert_eq!(k.usage, KeyUsage::Other("WRAP_UNWRAP".into()));
+
+    // Left out: the state is not guessed, spec and usage are unreported.
+    let m = kms::KeyMetadata::builder().key_id("k").build().unwrap();
+    let k = KmsKey::from(&m);
+    assert_eq!(k.state, KeyState::Other(String::new()));
+    assert_eq!(k.spec, KeySpec::Unreported);
+    assert_eq!(k.usage, KeyUsage::Unreported);
+    let m = kms::KeyMetadata::builder()
+        .key_id("k")
+        .key_state(kms::KeyState::PendingReplicaDeletion)
+        .build()
+        .unwrap();
+    assert_eq!(KmsKey::from(&m).state, KeyState::PendingReplicaDeletion);
+}
+
 #[test]
 fn an_sdk_event_converts_from_its_record_and_its_summary() {
     use aws_sdk_cloudtrail::types::{Event, Resource};

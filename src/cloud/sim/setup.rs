@@ -64,16 +64,15 @@ impl SimCloud {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let key = state.scenario_key(s.key.as_deref());
-        let status = s
-            .encryption
-            .as_deref()
-            .and_then(EncryptionStatus::parse)
-            .unwrap_or(if key.is_some() {
+        let status = s.encryption.as_deref().map_or(
+            if key.is_some() {
                 EncryptionStatus::Enabled
             } else {
                 EncryptionStatus::Disabled
-            });
-        let effective = state.key_in_use_at_start(status, &key, &self.region);
+            },
+            EncryptionStatus::parse,
+        );
+        let effective = state.key_in_use_at_start(&status, &key, &self.region);
         let encryption = encryption_at_start(status, &key, s.failure.as_ref());
         let settle = s
             .settles_in_secs
@@ -169,7 +168,7 @@ impl SimState {
     /// a failed enable took effect only if Firehose could use the key.
     fn key_in_use_at_start(
         &self,
-        status: EncryptionStatus,
+        status: &EncryptionStatus,
         key: &Option<KeyInUse>,
         region: &str,
     ) -> Option<KeyInUse> {
@@ -184,7 +183,11 @@ impl SimState {
             | EncryptionStatus::Disabling
             | EncryptionStatus::DisablingFailed => key.clone(),
             EncryptionStatus::EnablingFailed => key.clone().filter(usable),
-            EncryptionStatus::Enabling | EncryptionStatus::Disabled => None,
+            // A scenario's made-up status, standing for one AWS may add:
+            // whether Firehose uses the key then is not known.
+            EncryptionStatus::Enabling
+            | EncryptionStatus::Disabled
+            | EncryptionStatus::Other(_) => None,
         }
     }
 

@@ -19,7 +19,7 @@ pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<
     let stream = row.stream.as_ref();
     let arn = stream.and_then(|s| s.encryption.key_arn.as_deref());
     let mut lines = match (
-        stream.and_then(|s| s.encryption.key_type),
+        stream.and_then(|s| s.encryption.key_type.as_ref()),
         arn.and_then(|a| app.keys.key(a)),
     ) {
         (Some(KeyType::CustomerManaged), Some(k)) => described(app, k, theme, &f),
@@ -36,6 +36,10 @@ pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<
             " AWS owned key: managed by Firehose.",
             theme.dim(),
         )],
+        (Some(KeyType::Other(raw)), _) => vec![Line::styled(
+            format!(" Key type {raw}: not known to firekeeper."),
+            theme.unknown(),
+        )],
         _ => vec![Line::styled(" No key.", theme.dim())],
     };
     let direct_put = stream.is_none_or(|s| s.source == Source::DirectPut);
@@ -47,7 +51,14 @@ pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<
                 lines.push(f(" next slot", when(next, app.now), plain));
             }
         }
-        Ok(_) => lines.push(f(" quota", "- (source owns encryption)".into(), plain)),
+        Ok(_) => match stream.map(|s| &s.source) {
+            Some(Source::Other(raw)) => lines.push(f(
+                " quota",
+                format!("? (source {raw} not known to firekeeper)"),
+                theme.unknown(),
+            )),
+            _ => lines.push(f(" quota", "- (source owns encryption)".into(), plain)),
+        },
         Err(why) => lines.push(f(" quota", format!("? ({why})"), theme.warn())),
     }
     lines
