@@ -178,3 +178,38 @@ async fn a_new_key_policy_in_cloudtrail_makes_the_dashboard_ask_in_full_at_once(
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED");
 }
+
+#[tokio::test]
+async fn a_key_disabled_by_someone_else_turns_its_stream_critical_within_a_cloudtrail_poll() {
+    let region = "us-isob-west-1";
+    let seed = Seeder::new(region).await;
+    let key = seed.key(Some("alias/sig-disabled")).await;
+    seed.direct_put("sig-disabled", Enc::Customer(&key)).await;
+    let trail = Faults::new(region);
+    trail.forget_events();
+    let other = "AKIAMALLORYDISABLES1";
+    trail.identity(json!({"accessKeyId": other, "userName": "mallory"}));
+    let sandbox = Sandbox::new();
+    let config = fast_config(&sandbox, 3600);
+    let tmux = dashboard(&sandbox, region, &config);
+    tmux.wait_within("alias/sig-disabled", 60);
+    tmux.wait_within("refreshed", 60);
+
+    // Producers' PutRecord calls are refused from now on, before any metric.
+    let kms = aws_sdk_kms::Client::new(&common::sdk_config_as(region, other).await);
+    let id = key.rsplit_once("key/").map_or(key.as_str(), |(_, id)| id);
+    kms.disable_key().key_id(id).send().await.unwrap();
+    // [cloudtrail] poll_secs + 60 s at the most.
+    let screen = tmux.wait_within("crit", 70);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("sig-disabled") && l.contains("crit"))
+        .unwrap_or_else(|| panic!("no critical row:\n{screen}"));
+    assert!(row.contains("alias/sig-disabled"), "{row}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_within("PutRecord", 30);
+    let detail = tmux.joined_screen();
+    assert!(detail.contains("was disabled by mallory"), "{detail}");
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("EXITED");
+}
