@@ -1,13 +1,28 @@
-//! Text from outside (AWS answers, the config, the keyboard) made safe to put
-//! on a terminal. A stream name or a failure description is data: it must not
-//! be able to move the cursor, clear the screen or retitle the window, so no
-//! control character (C0, DEL, C1) reaches the terminal as it is. Ordinary
-//! Unicode, wide characters and emoji included, passes unchanged.
+//! Text from outside (AWS answers, CloudTrail records, the config, arguments,
+//! the environment, the keyboard) made safe to put on a terminal: the one
+//! text policy. A stream name or a failure description is data: it must not
+//! be able to move the cursor, clear the screen, retitle the window, read as
+//! firekeeper's own prose or fill the screen.
 //!
-//! Two choke points use this module: `ui::render` scrubs every cell of the
-//! frame it drew (see [`cell_symbol`]), and every line-oriented output
-//! (`status` table, `rotate`/`disable` messages, stderr) goes through
-//! [`for_terminal`] or [`escape`].
+//! - Control characters (C0, DEL, C1) never reach the terminal as they are:
+//!   a picture in a dashboard cell (`␛`), a Rust escape in text (`\u{1b}`).
+//! - A newline becomes a visible `⏎`, so injected text cannot start a line
+//!   of its own that reads as firekeeper's.
+//! - Bidirectional controls and invisible format characters (Unicode
+//!   category Cf: U+200B–U+200F, U+202A–U+202E, U+2066–U+2069, U+FEFF and
+//!   their kin) become a visible `�`, or `<U+202E>` in text: the text shown is
+//!   the text stored (Trojan Source, CVE-2021-42574). A zero-width joiner
+//!   between two pictographs is an emoji sequence and stays.
+//! - Each field has a display cap ([`NAME_CAP`], [`PROSE_CAP`]), ending in
+//!   "… (N more characters; --output json has it all)". JSON keeps the
+//!   exact value, escaped by serde, up to [`FIELD_LIMIT`] bytes.
+//!
+//! Ordinary Unicode, wide characters and emoji included, passes unchanged.
+//! Choke points: `ui::render` scrubs every cell of the frame it drew (see
+//! [`cell_symbol`]); text from outside is put through [`shown`] before it
+//! becomes a widget (ratatui splits a cell's text at newlines); every
+//! line-oriented output (`status` table, `rotate`/`disable` messages,
+//! stderr, clap's errors) goes through [`for_terminal`] or [`escape`].
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -20,29 +35,171 @@ pub fn is_control(c: char) -> bool {
     c.is_control()
 }
 
+/// Unicode format characters (general category Cf) and the invisible
+/// fillers: they reorder text (bidi controls) or take no room, so what is
+/// shown is not what is stored.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0x3164
+            | 0xFEFF
+            | 0xFFA0
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
+}
+
+/// A pictograph an emoji sequence joins with U+200D (ZWJ): the joiner
+/// between two of them is part of one emoji (🐻‍❄️), not hidden text.
+fn pictograph(c: char) -> bool {
+    matches!(c as u32, 0x2190..=0x2BFF | 0x1F000..=0x1FAFF)
+}
+
+/// Whether the character at `i` of `chars` is one the policy replaces:
+/// control or invisible, a joiner inside an emoji sequence excepted.
+fn hidden_at(chars: &[char], i: usize) -> bool {
+    let c = chars[i];
+    if c == '\u{200d}' {
+        let before = i.checked_sub(1).map(|j| chars[j]);
+        let after = chars.get(i + 1).copied();
+        // Before it may be a variation selector (❄️ is U+2744 U+FE0F).
+        let before = match before {
+            Some('\u{fe0f}') => i.checked_sub(2).map(|j| chars[j]),
+            b => b,
+        };
+        return !(before.is_some_and(pictograph) && after.is_some_and(pictograph));
+    }
+    is_invisible(c)
+}
+
+/// What a dashboard or text output shows of a field from outside: newlines
+/// as `⏎`, invisible and bidi characters as `�`, cut after `cap` characters
+/// with how many more there are. Control characters other than the newline
+/// are left to the cell scrub or to [`escape`], which show them as they are
+/// today. Borrowed when nothing needs doing.
+pub fn shown(s: &str, cap: usize) -> Cow<'_, str> {
+    let len = s.chars().count();
+    let needs =
+        len > cap || s.contains('\n') || s.chars().any(|c| is_invisible(c) || c == '\u{200d}');
+    if !needs {
+        return Cow::Borrowed(s);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len().min(cap * 4) + 64);
+    let mut i = 0;
+    while i < chars.len().min(cap) {
+        match chars[i] {
+            '\r' if chars.get(i + 1) == Some(&'\n') => {}
+            '\n' => out.push('⏎'),
+            _ if hidden_at(&chars, i) => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    if len > cap {
+        let _ = write!(
+            out,
+            "… ({} more characters; --output json has it all)",
+            thousands(len - cap)
+        );
+    }
+    Cow::Owned(out)
+}
+
+/// A name from outside as shown: a stream, key, caller or profile.
+pub const NAME_CAP: usize = 64;
+/// A sentence or description from outside as shown: a failure description,
+/// an error message, a key's description.
+pub const PROSE_CAP: usize = 1000;
+/// The most of one field from outside that firekeeper keeps, in bytes, JSON
+/// included: a hostile answer cannot balloon memory.
+pub const FIELD_LIMIT: usize = 64 * 1024;
+
+/// A field from outside as firekeeper keeps it: whole up to [`FIELD_LIMIT`]
+/// bytes, else cut at a character boundary with a note saying so.
+pub fn bounded(s: String) -> String {
+    if s.len() <= FIELD_LIMIT {
+        return s;
+    }
+    let mut end = FIELD_LIMIT;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… (cut by firekeeper at {} of {} bytes)",
+        &s[..end],
+        thousands(end),
+        thousands(s.len())
+    )
+}
+
+/// 1234567 as "1,234,567".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// One line's worth of text with every control character written as a Rust
-/// escape (`\u{1b}`), newlines included: for a table cell or a one-line message.
+/// escape (`\u{1b}`), a newline as `⏎`, and an invisible or bidi character
+/// as `<U+202E>`: for a table cell or a one-line message.
 pub fn escape(s: &str) -> Cow<'_, str> {
     escape_except(s, None)
 }
 
-/// Text for line-oriented output: every control character escaped except the
-/// newline, so a multi-line message keeps its lines and nothing else.
+/// Text for line-oriented output: as [`escape`], except that the newline is
+/// kept, so a multi-line message keeps its lines and nothing else. Text from
+/// outside inside such a message is put through [`shown`] first, so its own
+/// newlines never start a line.
 pub fn for_terminal(s: &str) -> Cow<'_, str> {
     escape_except(s, Some('\n'))
 }
 
 fn escape_except(s: &str, keep: Option<char>) -> Cow<'_, str> {
-    let unsafe_char = |c: char| is_control(c) && Some(c) != keep;
-    if !s.chars().any(unsafe_char) {
+    let chars: Vec<char> = s.chars().collect();
+    let unsafe_at = |i: usize| {
+        let c = chars[i];
+        Some(c) != keep && (is_control(c) || hidden_at(&chars, i))
+    };
+    if !(0..chars.len()).any(unsafe_at) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        if unsafe_char(c) {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+    for (i, c) in chars.iter().enumerate() {
+        if !unsafe_at(i) {
+            out.push(*c);
+        } else if *c == '\n' {
+            out.push('⏎');
+        } else if is_control(*c) {
+            let _ = write!(out, "\\u{{{:x}}}", *c as u32);
         } else {
-            out.push(c);
+            let _ = write!(out, "<U+{:04X}>", *c as u32);
         }
     }
     Cow::Owned(out)
@@ -54,12 +211,22 @@ fn escape_except(s: &str, keep: Option<char>) -> Cow<'_, str> {
 /// (`␛` for ESC, `␇` for BEL, `␡` for DEL), or `�` for C1, which has none.
 /// Visible characters that share the cell with a control are kept.
 pub fn cell_symbol(symbol: &str) -> Option<String> {
-    let first = symbol.chars().find(|c| is_control(*c))?;
-    let visible: String = symbol.chars().filter(|c| !is_control(*c)).collect();
+    let chars: Vec<char> = symbol.chars().collect();
+    let bad = |i: usize| is_control(chars[i]) || hidden_at(&chars, i);
+    let first = (0..chars.len()).find(|i| bad(*i))?;
+    let visible: String = (0..chars.len())
+        .filter(|i| !bad(*i))
+        .map(|i| chars[i])
+        .collect();
     if !visible.is_empty() {
         return Some(visible);
     }
-    Some(picture(first).to_string())
+    // A zero-width character alone in a cell: shown, one column wide.
+    Some(if is_control(chars[first]) {
+        picture(chars[first]).to_string()
+    } else {
+        "\u{fffd}".to_string()
+    })
 }
 
 /// The Unicode control picture for a control character.
@@ -82,6 +249,8 @@ pub fn typed(c: char) -> Option<char> {
 /// Columns, not chars: a CJK character or an emoji takes two, and a table
 /// must stay aligned.
 pub fn fit(s: &str, w: usize) -> String {
+    // The policy first: a newline or a bidi character is shown, and counted.
+    let s = &*shown(s, usize::MAX);
     if s.width() <= w {
         return s.to_string();
     }
@@ -97,6 +266,7 @@ pub fn fit(s: &str, w: usize) -> String {
 /// (`alias/orders-ev…`) cannot. Every other label is cut at the end. The one
 /// way a key label is shortened: the table, the keys view, the picker.
 pub fn fit_key(label: &str, w: usize) -> String {
+    let label = &*shown(label, usize::MAX);
     if label.width() <= w || !label.starts_with("alias/") || w < 8 {
         return fit(label, w);
     }
@@ -198,7 +368,7 @@ mod tests {
             escape(HOSTILE),
             "evil\\u{1b}[2J\\u{1b}]0;pwned\\u{7}name\\u{9b}31m\\u{7f}"
         );
-        assert_eq!(escape("a\nb\tc\r"), "a\\u{a}b\\u{9}c\\u{d}");
+        assert_eq!(escape("a\nb\tc\r"), "a⏎b\\u{9}c\\u{d}");
         assert_eq!(escape("\0"), "\\u{0}");
     }
 
@@ -243,6 +413,67 @@ mod tests {
         assert_eq!(cell_symbol("\r\n").as_deref(), Some("␍"));
         assert_eq!(cell_symbol("a\x1b").as_deref(), Some("a"));
         assert_eq!(cell_symbol("x"), None);
+    }
+
+    const TROJAN: &str = "admin\u{202e}\u{2066}nimda-ecivres\u{2069}\u{200b}";
+
+    #[test]
+    fn bidi_and_invisible_characters_are_shown_never_obeyed() {
+        assert_eq!(shown(TROJAN, NAME_CAP), "admin��nimda-ecivres��");
+        assert_eq!(
+            escape(TROJAN),
+            "admin<U+202E><U+2066>nimda-ecivres<U+2069><U+200B>"
+        );
+        assert_eq!(for_terminal("a\u{feff}b\nc"), "a<U+FEFF>b\nc");
+        // A cell holding a zero-width character behind a visible one keeps
+        // the visible one; alone, it shows as one replacement character.
+        assert_eq!(cell_symbol("a\u{202e}").as_deref(), Some("a"));
+        assert_eq!(cell_symbol("\u{200b}").as_deref(), Some("\u{fffd}"));
+    }
+
+    #[test]
+    fn an_emoji_joiner_stays_and_a_lone_joiner_does_not() {
+        let polar = "🐻\u{200d}❄\u{fe0f}";
+        assert!(
+            matches!(shown(polar, NAME_CAP), Cow::Borrowed(_)) || shown(polar, NAME_CAP) == polar
+        );
+        assert_eq!(escape(polar), polar);
+        assert_eq!(shown("ad\u{200d}min", NAME_CAP), "ad\u{fffd}min");
+    }
+
+    #[test]
+    fn newlines_become_visible_and_long_fields_say_how_much_is_cut() {
+        assert_eq!(
+            shown("eve\nfake: all streams OK", 100),
+            "eve⏎fake: all streams OK"
+        );
+        assert_eq!(shown("a\r\nb", 100), "a⏎b");
+        let long = "x".repeat(10_240);
+        assert_eq!(
+            shown(&long, NAME_CAP),
+            format!(
+                "{}… (10,176 more characters; --output json has it all)",
+                "x".repeat(64)
+            )
+        );
+        assert!(matches!(
+            shown("billing-export", NAME_CAP),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn a_field_is_kept_whole_up_to_64_kb() {
+        let small = "é".repeat(100);
+        assert_eq!(bounded(small.clone()), small);
+        let big = "é".repeat(40_000);
+        let kept = bounded(big);
+        assert!(kept.len() < FIELD_LIMIT + 100, "{}", kept.len());
+        assert!(
+            kept.ends_with("(cut by firekeeper at 65,536 of 80,000 bytes)"),
+            "{}",
+            &kept[kept.len() - 60..]
+        );
     }
 
     #[test]

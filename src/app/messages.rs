@@ -16,6 +16,9 @@ use crate::model::Tone;
 pub const LOG_CAP: usize = 50;
 /// How long a notice stays on the status line, by the dashboard's clock.
 pub const NOTICE_SECS: i64 = 10;
+/// The most of one message kept and shown: a sentence of firekeeper's
+/// around a quoted AWS error of up to `text::PROSE_CAP` characters.
+const MESSAGE_CAP: usize = 2 * crate::text::PROSE_CAP;
 
 /// One message on the status line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +96,10 @@ impl App {
     /// are kept in the log; so is anything too long for the line, so that
     /// the cut line can say where the rest is.
     pub fn say(&mut self, text: impl Into<String>, tone: Tone) {
-        let text = text.into();
+        // Messages quote AWS: its newlines and bidi characters are shown,
+        // never obeyed, and a hostile error cannot fill the log.
+        let text: String = text.into();
+        let text = crate::text::shown(&text, MESSAGE_CAP).into_owned();
         let logged = tone == Tone::Bad || text.chars().count() > usize::from(self.size.0);
         if logged {
             self.messages.keep(&text, tone, self.now);

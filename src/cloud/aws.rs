@@ -389,8 +389,9 @@ impl From<&fh::DeliveryStreamEncryptionConfiguration> for Encryption {
             key_type: c.key_type().map(|t| KeyType::parse(t.as_str())),
             key_arn: c.key_arn().map(str::to_string),
             failure: c.failure_description().map(|f| Failure {
-                kind: f.r#type().as_str().to_string(),
-                details: f.details().to_string(),
+                // A hostile answer cannot balloon memory (see `text::bounded`).
+                kind: crate::text::bounded(f.r#type().as_str().to_string()),
+                details: crate::text::bounded(f.details().to_string()),
             }),
         }
     }
@@ -431,7 +432,7 @@ impl From<&aws_sdk_kms::types::KeyMetadata> for KmsKey {
             manager: m
                 .key_manager()
                 .map_or(KeyManager::Unreported, |k| KeyManager::parse(k.as_str())),
-            description: m.description().unwrap_or_default().to_string(),
+            description: crate::text::bounded(m.description().unwrap_or_default().to_string()),
             deletion_date: m.deletion_date().and_then(from_smithy),
             origin: m
                 .origin()

@@ -148,13 +148,17 @@ impl TrailEvent {
             source: text(json.get("eventSource"))
                 .or(summary.source)
                 .unwrap_or_default(),
+            // A hostile record cannot balloon memory (see `text::bounded`).
             by: json
                 .get("userIdentity")
                 .and_then(caller)
-                .or(summary.username),
+                .or(summary.username)
+                .map(crate::text::bounded),
             resource: resource(&json, params).or(summary.resources.into_iter().next()),
             request_id: text(field(&json, "requestID")),
-            error_code: text(json.get("errorCode")).filter(|c| !c.is_empty()),
+            error_code: text(json.get("errorCode"))
+                .filter(|c| !c.is_empty())
+                .map(crate::text::bounded),
             key,
             access_key_id: json
                 .get("userIdentity")

@@ -7,7 +7,7 @@ use unicode_width::UnicodeWidthStr;
 use super::{ManagedBy, Report, StreamReport};
 use crate::health::Health;
 use crate::quota::QuotaSource;
-use crate::text::escape;
+use crate::text::{escape, shown, NAME_CAP, PROSE_CAP};
 
 /// How the table meets a value longer than its column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ pub fn table(report: &Report, cells: Cells) -> String {
     lines.extend(report.streams.iter().map(|s| {
         columns
             .iter()
-            .map(|c| escape(&c.cell(s)).into_owned())
+            .map(|c| escape(&shown(&c.cell(s), NAME_CAP)).into_owned())
             .collect::<Vec<String>>()
     }));
     let widths: Vec<usize> = match cells {
@@ -68,7 +68,11 @@ pub fn table(report: &Report, cells: Cells) -> String {
                 s.name.clone()
             };
             for p in &s.problems {
-                let line = format!("{}: {}", escape(&name), escape(p));
+                let line = format!(
+                    "{}: {}",
+                    escape(&shown(&name, NAME_CAP)),
+                    escape(&shown(p, PROSE_CAP))
+                );
                 out.push_str(&wrap(&line, 100, "    "));
             }
         }

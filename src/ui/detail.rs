@@ -18,6 +18,7 @@ use super::{calls, chart, fit};
 use crate::app::App;
 use crate::cloud::KeyType;
 use crate::model::{ago, Row};
+use crate::text::{shown, NAME_CAP, PROSE_CAP};
 
 /// Width of the labels in front of every value.
 const LABEL: usize = 11;
@@ -75,7 +76,7 @@ fn title_line<'a>(app: &App, row: &Row, health: crate::health::Health, theme: &T
             format!("described {}", ago(app.now - t))
         });
     Line::from(vec![
-        Span::styled(format!("{}  ", row.name), theme.title()),
+        Span::styled(format!("{}  ", shown(&row.name, NAME_CAP)), theme.title()),
         Span::styled(theme.health_label(health), theme.health(health)),
         Span::styled(format!("  {described}"), theme.dim()),
     ])
@@ -88,7 +89,7 @@ fn problem_paragraph<'a>(problems: &[String], style: Style) -> Paragraph<'a> {
     } else {
         problems
             .iter()
-            .map(|p| Line::styled(format!("• {p}"), style))
+            .map(|p| Line::styled(format!("• {}", shown(p, PROSE_CAP)), style))
             .collect()
     };
     Paragraph::new(lines).wrap(Wrap { trim: true })
@@ -125,8 +126,8 @@ fn stream_lines<'a>(
     let Some(s) = &row.stream else {
         return vec![Line::styled(
             row.error
-                .clone()
-                .unwrap_or_else(|| "Not described yet…".into()),
+                .as_deref()
+                .map_or_else(|| "Not described yet…".into(), |e| shown(e, PROSE_CAP).into_owned()),
             theme.dim(),
         )];
     };

@@ -209,6 +209,7 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
             lines.push(Line::styled(format!("  listing {what}…"), theme.dim()));
         }
         PickerKeys::Failed(why) => {
+            let why = crate::text::shown(why, crate::text::PROSE_CAP);
             lines.push(Line::styled(format!("  ✖ {why}"), theme.error()));
             let again = app.keymap.first(match p.purpose {
                 PickFor::Stream(_) => UserAction::Rotate,
@@ -273,9 +274,11 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: &
         Line::from(""),
     ];
     for r in &c.verdict.refusals {
+        let r = crate::text::shown(r, crate::text::PROSE_CAP);
         lines.push(Line::styled(format!("✖ {r}"), theme.error()));
     }
     for w in &c.verdict.warnings {
+        let w = crate::text::shown(w, crate::text::PROSE_CAP);
         lines.push(Line::styled(format!("▲ {w}"), theme.warn()));
     }
     if !c.verdict.refusals.is_empty() || !c.verdict.warnings.is_empty() {

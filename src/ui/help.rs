@@ -10,6 +10,7 @@ use super::fit;
 use super::theme::Theme;
 use crate::app::App;
 use crate::keymap::HelpLine;
+use crate::text::thousands;
 
 /// Its width; the height is the content's, as far as the screen allows.
 const WIDTH: u16 = 64;
@@ -68,24 +69,11 @@ fn cost_lines(app: &App) -> [String; COST_ROWS as usize] {
         coverage,
         format!(
             "CloudWatch: {} metrics requested, {} ListMetrics calls",
-            thousands(usage.metrics_requested),
-            thousands(usage.list_metrics_calls)
+            thousands(usage.metrics_requested as usize),
+            thousands(usage.list_metrics_calls as usize)
         ),
         cost,
     ]
-}
-
-/// 1234567 as "1,234,567".
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn line<'a>(l: &HelpLine, width: usize, theme: &Theme) -> Line<'a> {

@@ -49,7 +49,10 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             format!("{}: {}", r.name, r.note)
         };
         frame.render_widget(
-            Paragraph::new(Line::styled(text, stage_style(r.stage, theme)))
+            Paragraph::new(Line::styled(
+                crate::text::shown(&text, crate::text::PROSE_CAP).into_owned(),
+                stage_style(r.stage, theme),
+            ))
                 .wrap(ratatui::widgets::Wrap { trim: true }),
             note,
         );
