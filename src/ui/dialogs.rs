@@ -209,7 +209,7 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
             lines.push(Line::styled(format!("  listing {what}…"), theme.dim()));
         }
         PickerKeys::Failed(why) => {
-            let why = crate::text::shown(why, crate::text::PROSE_CAP);
+            let why = crate::text::shown(&why, crate::text::PROSE_CAP);
             lines.push(Line::styled(format!("  ✖ {why}"), theme.error()));
             let again = app.keymap.first(match p.purpose {
                 PickFor::Stream(_) => UserAction::Rotate,
