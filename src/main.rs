@@ -34,9 +34,56 @@ use firekeeper::trail::Trail;
 #[error("{0}")]
 struct Usage(String);
 
+/// An argument holding a control, bidi or invisible character is refused
+/// before clap sees it, named with those characters escaped: clap would echo
+/// it in an error, and its plain rendering drops escape sequences whole, so
+/// the value shown would not be the value given. No stream, key, region,
+/// profile or file name firekeeper takes needs one.
+fn refuse_hostile_arguments() -> Option<ExitCode> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    for (i, arg) in args.iter().enumerate() {
+        let lossy = arg.to_string_lossy();
+        if text::escape(&lossy) != lossy {
+            eprintln!(
+                "firekeeper: argument {} ('{}') holds control or invisible characters: type it again without them",
+                i + 1,
+                text::escape(&lossy)
+            );
+            return Some(ExitCode::from(exit::USAGE));
+        }
+    }
+    None
+}
+
+/// Clap's own answer: help and version as clap prints them; a usage error
+/// through the text policy, since clap echoes the offending value
+/// (`--region $'us-east-1\e]2;HIJACKED\a'` must not retitle the window).
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        // firekeeper's own text, with clap's colours when it chose them.
+        let _ = e.print();
+    } else {
+        // Plain text: clap's styling escapes would be escaped in turn.
+        eprint!("{}", text::for_terminal(&e.render().to_string()));
+    }
+    ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::USAGE))
+}
+
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
-    let cli = Cli::parse();
+    if let Some(code) = refuse_hostile_arguments() {
+        return code;
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_exit(&e),
+    };
     init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -190,3 +190,31 @@ fn config_errors_name_file_line_and_key_and_each_cause_once() {
         assert_clean(&out);
     }
 }
+
+/// clap echoes an offending value in its errors; a terminal title sequence
+/// or a bidi override in an argument is refused and named escaped, and no
+/// ESC byte reaches stderr.
+#[test]
+fn hostile_arguments_are_named_escaped_and_never_obeyed() {
+    let sandbox = Sandbox::new();
+    let cases: [&[&str]; 3] = [
+        &["--region", "us-east-1\u{1b}]2;HIJACKED\u{7}", "status"],
+        &["status", "--stream", "admin\u{202e}\u{2066}nimda"],
+        &["--bogus\u{1b}[2J"],
+    ];
+    for args in cases {
+        let out = run(firekeeper(&sandbox).args(args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.stderr.contains(&0x1b), "ESC in: {err:?}");
+        assert!(
+            !err.contains('\u{202e}') && !err.contains('\u{7}'),
+            "{err:?}"
+        );
+        assert!(
+            err.contains("\\u{1b}") || err.contains("<U+202E>"),
+            "the value is named as given, escaped: {err}"
+        );
+        assert_clean(&out);
+    }
+}

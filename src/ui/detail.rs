@@ -125,9 +125,10 @@ fn stream_lines<'a>(
 ) -> Vec<Line<'a>> {
     let Some(s) = &row.stream else {
         return vec![Line::styled(
-            row.error
-                .as_deref()
-                .map_or_else(|| "Not described yet…".into(), |e| shown(e, PROSE_CAP).into_owned()),
+            row.error.as_deref().map_or_else(
+                || "Not described yet…".into(),
+                |e| shown(e, PROSE_CAP).into_owned(),
+            ),
             theme.dim(),
         )];
     };

@@ -53,7 +53,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 crate::text::shown(&text, crate::text::PROSE_CAP).into_owned(),
                 stage_style(r.stage, theme),
             ))
-                .wrap(ratatui::widgets::Wrap { trim: true }),
+            .wrap(ratatui::widgets::Wrap { trim: true }),
             note,
         );
     }
