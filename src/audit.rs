@@ -144,7 +144,9 @@ impl AuditLog {
                 .append(true)
                 .create_new(create_new)
                 .mode(0o600)
-                .custom_flags(libc::O_NOFOLLOW)
+                // No following a link; and no waiting on a FIFO put in its
+                // place (refused below, as anything but a regular file).
+                .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
                 .open(&self.path)
         };
         let file = match open(true) {
@@ -191,7 +193,7 @@ impl AuditLog {
 
     /// Every readable entry; torn, non-UTF-8 and unparsable lines are skipped.
     pub fn read(&self) -> Vec<AuditEntry> {
-        let bytes = std::fs::read(&self.path).unwrap_or_default();
+        let bytes = journal::read_regular(&self.path, u64::MAX - 1).unwrap_or_default();
         journal::lines(&bytes, "audit log")
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()

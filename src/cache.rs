@@ -119,8 +119,12 @@ impl Cache {
     /// The last snapshot of this target, if any and readable.
     pub fn load(&self) -> Option<Snapshot> {
         remove_leftovers(&self.dir, SystemTime::now());
-        let account = std::fs::read_to_string(self.pointer()).ok()?;
-        let text = std::fs::read(self.snapshot_path(account.trim())).ok()?;
+        // Regular files only: a FIFO left in the cache dir must not hang
+        // the start.
+        let account = crate::journal::read_regular(&self.pointer(), 1024).ok()?;
+        let account = String::from_utf8(account).ok()?;
+        let text =
+            crate::journal::read_regular(&self.snapshot_path(account.trim()), u64::MAX - 1).ok()?;
         let snap: Snapshot = serde_json::from_slice(&text)
             .map_err(|e| tracing::warn!("ignoring unreadable cache: {e}"))
             .ok()?;

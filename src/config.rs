@@ -402,6 +402,12 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// `--config` names something that is not a file: a usage error.
+    #[error("config file {path}: {source}")]
+    NotAFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("config file {path} is over the 1 MB limit for a config file: is it the right file?")]
     TooLarge { path: PathBuf },
     /// `key` is `[section] name`, `[section]` or a top-level name; none only

@@ -82,16 +82,81 @@ pub fn resolve_links(path: &Path) -> PathBuf {
     path
 }
 
+/// What a path is when it is not a regular file, in words: "a FIFO (named
+/// pipe)", "a character device"…; `None` for a regular file.
+fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    Some(if t.is_file() {
+        return None;
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "not a regular file"
+    })
+}
+
+/// The error for a path that is something other than a regular file.
+fn refused(kind: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("it is {kind}, not a regular file: point firekeeper at a file"),
+    )
+}
+
+/// Refuses a path that exists and is not a regular file (a FIFO, socket,
+/// device or directory), before anything is created beside it: a FIFO
+/// would block an open for ever, and `/dev/null` would swallow every
+/// record while `status` said all was well. A missing path is fine.
+pub fn ensure_regular(path: &Path) -> io::Result<()> {
+    match std::fs::metadata(path) {
+        Ok(meta) => not_regular(&meta).map_or(Ok(()), |kind| Err(refused(kind))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Opens with `O_NONBLOCK`, so that a FIFO or device named in place of a
+/// file cannot hold the open (and the process) for ever, then refuses it
+/// unless it is a regular file (checked on the open file: no race with a
+/// swap in between). A regular file ignores `O_NONBLOCK`.
+pub fn open_regular(path: &Path, options: &mut OpenOptions) -> io::Result<File> {
+    let file = options.custom_flags(libc::O_NONBLOCK).open(path)?;
+    match not_regular(&file.metadata()?) {
+        None => Ok(file),
+        Some(kind) => Err(refused(kind)),
+    }
+}
+
+/// The whole of a regular file (see `open_regular`), at most `limit` bytes
+/// and one more, so the caller can tell it was longer.
+pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let file = open_regular(path, OpenOptions::new().read(true))?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Opens `path` to read and append, creating it with exactly the mode
-/// `sharing` asks for. An existing file keeps its owner, group and mode.
+/// `sharing` asks for. An existing file keeps its owner, group and mode;
+/// anything but a regular file is refused (see `open_regular`).
 pub fn open_append(path: &Path, sharing: Sharing) -> io::Result<File> {
-    match OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create_new(true)
-        .mode(sharing.file_mode())
-        .open(path)
-    {
+    match open_regular(
+        path,
+        OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .mode(sharing.file_mode()),
+    ) {
         Ok(file) => {
             // The umask may have taken bits away (0660 under umask 022 is
             // 0640, and the team could not write); set them exactly.
@@ -99,7 +164,7 @@ pub fn open_append(path: &Path, sharing: Sharing) -> io::Result<File> {
             Ok(file)
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            OpenOptions::new().read(true).append(true).open(path)
+            open_regular(path, OpenOptions::new().read(true).append(true))
         }
         Err(e) => Err(e),
     }

@@ -95,11 +95,20 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    match runtime.block_on(run(cli, started)) {
+    let result = runtime.block_on(run(cli, started));
+    // A thread stuck in a file system that does not answer (a stale NFS
+    // ledger) must not keep the process: every file read has its deadline
+    // and was reported; what is left is abandoned.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("firekeeper: {}", text::for_terminal(&text::one_line(&e)));
-            let code = if e.is::<Usage>() {
+            let not_a_file = matches!(
+                e.downcast_ref::<firekeeper::config::ConfigError>(),
+                Some(firekeeper::config::ConfigError::NotAFile { .. })
+            );
+            let code = if e.is::<Usage>() || not_a_file {
                 exit::USAGE
             } else {
                 exit::ERROR

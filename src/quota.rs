@@ -139,7 +139,21 @@ pub enum LedgerError {
         lock: PathBuf,
         waited: std::time::Duration,
     },
+    /// The file system did not answer in time (a hung network disk): the
+    /// work goes on in the background, and nothing waits for it.
+    #[error(
+        "the quota ledger {} did not answer within {} s (a hung network file system?): the quota is not known",
+        path.display(), waited.as_secs()
+    )]
+    NoAnswer {
+        path: PathBuf,
+        waited: std::time::Duration,
+    },
 }
+
+/// How long any one piece of ledger work may take, lock wait included,
+/// before firekeeper stops waiting for it: like a network call's deadline.
+const LEDGER_DEADLINE_AFTER_LOCK: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// How long to wait for another process's lock on the ledger before saying
 /// so: a writer holds it for one read and one synced append, milliseconds,
@@ -247,9 +261,15 @@ impl Ledger {
         E: From<LedgerError> + Send + 'static,
     {
         let ledger = self.clone();
-        match journal::off_runtime(move || work(ledger)).await {
-            Ok(done) => done,
-            Err(e) => Err(self.io(e).into()),
+        let deadline = self.lock_patience + LEDGER_DEADLINE_AFTER_LOCK;
+        match tokio::time::timeout(deadline, journal::off_runtime(move || work(ledger))).await {
+            Ok(Ok(done)) => done,
+            Ok(Err(e)) => Err(self.io(e).into()),
+            Err(_) => Err(LedgerError::NoAnswer {
+                path: self.path.clone().unwrap_or_default(),
+                waited: deadline,
+            }
+            .into()),
         }
     }
 
@@ -280,7 +300,7 @@ impl Ledger {
     }
 
     fn read_unlocked(&self, target: &Path) -> Result<Vec<Entry>, LedgerError> {
-        match std::fs::read(target) {
+        match journal::read_regular(target, u64::MAX - 1) {
             Ok(bytes) => Ok(parse_lines(&bytes)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(self.io(e)),
@@ -291,6 +311,9 @@ impl Ledger {
     /// on a file of its own so the ledger itself can be replaced atomically
     /// when it is compacted.
     fn lock(&self, target: &Path, exclusive: bool) -> Result<Option<File>, LedgerError> {
+        // A FIFO, a device or /dev/null is refused before anything is made
+        // beside it (no `/dev/null.lock`).
+        journal::ensure_regular(target).map_err(|e| self.io(e))?;
         let sharing = self.sharing(target);
         if let Some(dir) = target.parent() {
             if exclusive || !dir.exists() {
@@ -298,14 +321,20 @@ impl Ledger {
             }
         }
         let lock_path = target.with_extension("lock");
+        // An error about the lock names the lock file, not the ledger.
+        let about_lock = |source| LedgerError::Io {
+            path: lock_path.clone(),
+            source,
+        };
         let file = match journal::open_append(&lock_path, sharing) {
             Ok(file) => file,
             // flock works on a file opened to read: a colleague allowed only
             // to read the ledger still waits for writers.
             Err(e) if !exclusive && e.kind() == std::io::ErrorKind::PermissionDenied => {
-                File::open(&lock_path).map_err(|e| self.io(e))?
+                journal::open_regular(&lock_path, std::fs::OpenOptions::new().read(true))
+                    .map_err(about_lock)?
             }
-            Err(e) => return Err(self.io(e)),
+            Err(e) => return Err(about_lock(e)),
         };
         self.wait_for_lock(&file, exclusive, &lock_path)?;
         Ok(Some(file))
@@ -331,7 +360,12 @@ impl Ledger {
             };
             match tried {
                 Ok(()) => return Ok(()),
-                Err(std::fs::TryLockError::Error(e)) => return Err(self.io(e)),
+                Err(std::fs::TryLockError::Error(source)) => {
+                    return Err(LedgerError::Io {
+                        path: lock_path.to_path_buf(),
+                        source,
+                    })
+                }
                 Err(std::fs::TryLockError::WouldBlock) => {}
             }
             let waited = start.elapsed();

@@ -1,7 +1,6 @@
 //! Reading the user's file, and saying where in it something is wrong: every
 //! error names the file, the line and, when the line sets one, the key.
 
-use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::string::FromUtf8Error;
@@ -18,13 +17,21 @@ pub const MAX_BYTES: u64 = 1024 * 1024;
 
 /// The file's text, reading at most one byte past the limit.
 pub(super) fn read(path: &Path) -> Result<String, ConfigError> {
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(MAX_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    // A FIFO, socket or device given as the config is refused at once: the
+    // open does not wait (O_NONBLOCK), and the file's type is checked.
+    let bytes = crate::journal::read_regular(path, MAX_BYTES).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::InvalidInput {
+            ConfigError::NotAFile {
+                path: path.to_path_buf(),
+                source,
+            }
+        } else {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            }
+        }
+    })?;
     if bytes.len() as u64 > MAX_BYTES {
         return Err(ConfigError::TooLarge {
             path: path.to_path_buf(),

@@ -243,8 +243,14 @@ fn files_that_cannot_be_read_name_the_file() {
     let cases: [(PathBuf, &str); 5] = [
         (utf.clone(), ":1: byte 0xE9 at column 6 is not UTF-8"),
         (huge.clone(), " is over the 1 MB limit"),
-        (PathBuf::from("/dev/zero"), " is over the 1 MB limit"),
-        (dir.path().to_path_buf(), ": Is a directory"),
+        (
+            PathBuf::from("/dev/zero"),
+            ": it is a character device, not a regular file",
+        ),
+        (
+            dir.path().to_path_buf(),
+            ": it is a directory, not a regular file",
+        ),
         (missing.clone(), ": No such file"),
     ];
     for (path, says) in cases {
