@@ -105,7 +105,7 @@ pub fn shown(s: &str, cap: usize) -> Cow<'_, str> {
         return Cow::Borrowed(s);
     }
     let chars: Vec<char> = s.chars().collect();
-    let mut out = String::with_capacity(s.len().min(cap * 4) + 64);
+    let mut out = String::with_capacity(s.len().min(cap.saturating_mul(4)) + 64);
     let mut i = 0;
     while i < chars.len().min(cap) {
         match chars[i] {

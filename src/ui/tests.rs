@@ -17,6 +17,7 @@ use crate::worker::DataEvent;
 mod cost;
 mod detail;
 mod every_key;
+mod hostile;
 mod messages;
 mod table;
 mod targets;
