@@ -93,6 +93,14 @@ Fault kinds (the first fault that matches a request, in the order added, applies
                 metric, allow up to 15 minutes for the metric to appear. To see
                 metric statistics sooner, use GetMetricData." moto lists a metric
                 the moment it is put; GetMetricData is left alone, as in AWS.
+  describe_failure  value="ENABLING_FAILED", type="KMS_ACCESS_DENIED", message=…,
+                streams=null: Firehose DescribeDeliveryStream answers (of every
+                stream, or of those in `streams`) report the encryption Status
+                `value` with FailureDescription {Type: type, Details: message}, the
+                key kept. AWS's FailureDescription.Details is free text of AWS's,
+                quoting KMS's own error, which can quote a key policy or grant
+                writer's text: a test gives it any length or bytes. moto never
+                reports a failure.
 `times` is how many matching requests a fault applies to (unlimited unless said).
 Faults apply to CloudTrail too (service "cloudtrail", operation "LookupEvents"); AWS
 answers ThrottlingException and AccessDeniedException with status 400, so give
@@ -268,7 +276,7 @@ CANNED_ANSWER = "firekeeper.canned_answer"
 CONTROL_FAULTS = "/_firekeeper/faults"
 CONTROL_CALLS = "/_firekeeper/calls"
 SERVICES = {"cloudtrail", "firehose", "kms", "monitoring", "sts"}
-KINDS = {"lose_answer", "error", "hang", "metric_status", "list_metrics_lag"}
+KINDS = {"lose_answer", "error", "hang", "metric_status", "list_metrics_lag", "describe_failure"}
 # A held request gives up after this long, so a test that never deletes its hang
 # fault does not keep a server thread forever.
 HANG_LIMIT = 300
@@ -340,6 +348,9 @@ class Fault:
         )
         self.value = str(spec.get("value", "PartialData"))
         self.minutes = float(spec.get("minutes", 15))
+        if self.kind == "describe_failure":
+            self.value = str(spec.get("value", "ENABLING_FAILED"))
+            self.error_type = str(spec.get("type", "KMS_ACCESS_DENIED"))
         self.streams = spec.get("streams")
         if self.streams is not None and not isinstance(self.streams, list):
             raise ValueError("streams must be a list of stream names")
@@ -358,6 +369,8 @@ class Fault:
             return call.operation == "GetMetricData" and call.protocol in ("cbor", "json")
         if self.kind == "list_metrics_lag":
             return call.operation == "ListMetrics" and call.protocol in ("cbor", "json")
+        if self.kind == "describe_failure":
+            return call.operation == "DescribeDeliveryStream" and call.protocol == "json"
         return True
 
 
@@ -622,6 +635,19 @@ class FaultInjector:
             answer = _loads_keeping_timestamps(body) if cbor else json.loads(body)
             _set_status_codes(answer, _stream_of_queries(request), fault)
             body = cbor2.dumps(answer) if cbor else json.dumps(answer).encode()
+        return _respond(start_response, status, headers, body)
+
+    def _describe_failure(self, environ, start_response, call, fault):
+        raw = _buffer_body(environ)
+        name = (json.loads(raw) if raw else {}).get("DeliveryStreamName")
+        status, headers, body = self._forward_buffered(environ, call)
+        if status.startswith("2") and body and (fault.streams is None or name in fault.streams):
+            answer = json.loads(body)
+            description = answer.get("DeliveryStreamDescription") or {}
+            config = description.setdefault("DeliveryStreamEncryptionConfiguration", {})
+            config["Status"] = fault.value
+            config["FailureDescription"] = {"Type": fault.error_type, "Details": fault.message}
+            body = json.dumps(answer).encode()
         return _respond(start_response, status, headers, body)
 
     def _list_metrics_lag(self, environ, start_response, call, fault):
