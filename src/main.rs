@@ -632,6 +632,7 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
+        // The log quotes AWS: the one text policy applies there too.
+        .with_writer(std::sync::Mutex::new(text::Escaping(file)))
         .try_init();
 }

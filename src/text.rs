@@ -305,6 +305,29 @@ fn tail(s: &str, w: usize) -> &str {
     &s[start..]
 }
 
+/// A writer for the log file: each write (tracing writes one event a call)
+/// goes out with every control, bidi and invisible character escaped, and
+/// a newline inside it as `⏎`, so AWS's text in a log line can neither act
+/// on the terminal of whoever reads the log nor forge a line of its own.
+pub struct Escaping<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for Escaping<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let (body, end) = match text.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (&*text, ""),
+        };
+        self.0
+            .write_all(format!("{}{end}", escape(body)).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// An error and its causes on one line, each said once. Many errors quote
 /// their cause in their own message and also return it as `source()`;
 /// anyhow's `{:#}` would then print it twice ("os error 2: os error 2").
@@ -473,6 +496,18 @@ mod tests {
             kept.ends_with("(cut by firekeeper at 65,536 of 80,000 bytes)"),
             "{}",
             &kept[kept.len() - 60..]
+        );
+    }
+
+    #[test]
+    fn a_log_line_cannot_act_on_a_terminal_or_forge_a_line() {
+        use std::io::Write as _;
+        let mut log = Escaping(Vec::new());
+        log.write_all(b"WARN cannot read: eve\x1b]0;x\x07\nINFO all streams OK\xe2\x80\xae\n")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(log.0).unwrap(),
+            "WARN cannot read: eve\\u{1b}]0;x\\u{7}⏎INFO all streams OK<U+202E>\n"
         );
     }
 
