@@ -75,6 +75,13 @@ pub enum Command {
     /// Rotate a customer key's material (KMS), now or on a schedule. It
     /// spends no Firehose call and the streams on the key keep working.
     Key(KeyArgs),
+    /// Watch the fleet without a terminal and print one line per alert (a
+    /// stream worse or recovered, a key in use disabled or enabled again, a
+    /// quota low, a discard deadline near, a target lost or back, a change
+    /// by someone else), after a first line with the fleet's state; runs
+    /// `[alerts] command` for each. Paced as the dashboard. Exit code: 0
+    /// when --for ends or it is stopped; 1 on its own failure.
+    Watch(WatchArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -95,6 +102,42 @@ pub struct StatusArgs {
     /// Only this stream (repeat for several).
     #[arg(long = "stream", value_name = "NAME")]
     pub streams: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Output format: a line for a person, or one JSON object a line.
+    #[arg(long, value_enum, default_value_t = WatchOutput::Human)]
+    pub output: WatchOutput,
+
+    /// Stop after this long (30s, 10m, 2h, 1d); until stopped otherwise.
+    #[arg(long = "for", value_name = "DURATION", value_parser = duration)]
+    pub run_for: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WatchOutput {
+    Human,
+    Jsonl,
+}
+
+/// "30s", "10m", "2h", "1d": a whole number and its unit.
+fn duration(s: &str) -> Result<std::time::Duration, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (n, unit) = s.split_at(split);
+    let n: u64 = n
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration: use e.g. 30s, 10m, 2h or 1d"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("'{s}': the unit is s, m, h or d (e.g. 10m)")),
+    };
+    (secs > 0)
+        .then(|| std::time::Duration::from_secs(secs))
+        .ok_or_else(|| format!("'{s}': a duration must be longer than zero"))
 }
 
 #[derive(Debug, Args)]

@@ -184,6 +184,45 @@ section!(
     }
 );
 
+bounded!(QuotaLow, u32, 0, i64::from(crate::quota::LIMIT));
+bounded!(Hours, u32, 1, 24 * 14);
+bounded!(SettleSecs, u64, 0, 3600);
+bounded!(HookSecs, u64, 1, 300);
+
+/// Which health notifies from the open dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Notify {
+    Critical,
+    Unknown,
+    Warning,
+}
+
+/// Which desktop notification escape the open dashboard writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum Osc {
+    #[serde(rename = "9")]
+    Nine,
+    #[serde(rename = "777")]
+    SevenSevenSeven,
+    #[serde(rename = "off")]
+    Off,
+}
+
+section!(
+    Alerts,
+    AlertsPatch {
+        notify: Vec<Notify>,
+        osc: Osc,
+        ack_hours: Hours,
+        quota_low: QuotaLow,
+        discard_warn_hours: Hours,
+        settle_secs: SettleSecs,
+        command: Vec<String>,
+        command_timeout_secs: HookSecs,
+    }
+);
+
 section!(
     HealthRules,
     HealthRulesPatch {
@@ -364,6 +403,7 @@ pub struct Config {
     pub ledger: Ledger,
     pub cloudtrail: CloudTrail,
     pub cloudwatch: CloudWatch,
+    pub alerts: Alerts,
     pub health: HealthRules,
     pub ui: Ui,
     pub refresh: Refresh,
@@ -384,6 +424,8 @@ struct ConfigPatch {
     cloudtrail: CloudTrailPatch,
     #[serde(default)]
     cloudwatch: CloudWatchPatch,
+    #[serde(default)]
+    alerts: AlertsPatch,
     #[serde(default)]
     health: HealthRulesPatch,
     #[serde(default)]
@@ -460,6 +502,7 @@ impl Config {
         config.ledger.apply(patch.ledger);
         config.cloudtrail.apply(patch.cloudtrail);
         config.cloudwatch.apply(patch.cloudwatch);
+        config.alerts.apply(patch.alerts);
         config.health.apply(patch.health);
         config.ui.apply(patch.ui);
         config.refresh.apply(patch.refresh);

@@ -24,6 +24,7 @@ use crate::{ui, worker};
 use merge::Merger;
 
 pub mod merge;
+pub mod watch;
 
 /// How often the fleet is written to the cache while the dashboard runs.
 const CACHE_EVERY: Duration = Duration::from_secs(60);
@@ -77,41 +78,7 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
         app.apply(failed);
     }
 
-    let (event_tx, event_rx) = mpsc::unbounded_channel();
-    let mut commands = Vec::new();
-    let mut workers = Vec::new();
-    for (i, lane) in lanes.into_iter().enumerate() {
-        let Some((cloud, changes)) = lane.cloud else {
-            commands.push(None);
-            continue;
-        };
-        let (command_tx, command_rx) = mpsc::unbounded_channel();
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        commands.push(Some(command_tx));
-        workers.push(tokio::spawn(worker::run(
-            cloud,
-            changes,
-            worker::Settings::from_config(config),
-            options.window,
-            command_rx,
-            tx,
-        )));
-        let tagged = event_tx.clone();
-        tokio::spawn(async move {
-            while let Some(ev) = rx.recv().await {
-                if tagged.send((i, ev)).is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(event_tx);
-    let mut wires = Wires {
-        merger,
-        commands,
-        events: event_rx,
-        caches,
-    };
+    let (mut wires, workers) = start_workers(lanes, config, options.window, merger, caches);
 
     let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
     let result = event_loop(options.started, &mut terminal, &mut app, &mut wires).await;
@@ -136,6 +103,53 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
             crate::crash::where_logged(app.log_file.as_deref())
         ),
     }
+}
+
+/// Starts one worker per connected target, each tagging its events with its
+/// lane, and gives the wires and the workers' handles.
+fn start_workers(
+    lanes: Vec<Lane>,
+    config: &Config,
+    window: Window,
+    merger: Merger,
+    caches: Vec<Option<Cache>>,
+) -> (Wires, Vec<tokio::task::JoinHandle<()>>) {
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let mut commands = Vec::new();
+    let mut workers = Vec::new();
+    for (i, lane) in lanes.into_iter().enumerate() {
+        let Some((cloud, changes)) = lane.cloud else {
+            commands.push(None);
+            continue;
+        };
+        let (command_tx, command_rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        commands.push(Some(command_tx));
+        workers.push(tokio::spawn(worker::run(
+            cloud,
+            changes,
+            worker::Settings::from_config(config),
+            window,
+            command_rx,
+            tx,
+        )));
+        let tagged = event_tx.clone();
+        tokio::spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                if tagged.send((i, ev)).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(event_tx);
+    let wires = Wires {
+        merger,
+        commands,
+        events: event_rx,
+        caches,
+    };
+    (wires, workers)
 }
 
 /// What one turn of the loop brought: work for the worker, and whether the

@@ -18,7 +18,9 @@ pub const RETENTION_HOURS: i64 = 24;
 /// How a stream stands. Ordered by how much it should worry someone:
 /// `unknown` outranks `warning` because an unread fact may hide something
 /// critical, and only a known critical outranks it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
     Ok,

@@ -1,6 +1,7 @@
 //! firekeeper: a terminal dashboard for keeping Amazon Data Firehose streams
 //! encrypted. The binary is a thin shell over these modules.
 
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod cache;

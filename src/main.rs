@@ -13,7 +13,9 @@ use firekeeper::app::DashboardContext;
 use firekeeper::audit::AuditLog;
 use firekeeper::cache::Cache;
 use firekeeper::change::{self, Request};
-use firekeeper::cli::{exit, Cli, Command, ConfirmArgs, KeyCommand, OnOff, Output, StatusArgs};
+use firekeeper::cli::{
+    exit, Cli, Command, ConfirmArgs, KeyCommand, OnOff, Output, StatusArgs, WatchArgs,
+};
 use firekeeper::cloud::aws::{AwsCloud, Connection};
 use firekeeper::cloud::scenario::Scenario;
 use firekeeper::cloud::sim::SimCloud;
@@ -149,6 +151,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
             change(&cli, &config, request, &args.confirm).await
         }
         Some(Command::Key(args)) => key(&cli, &config, &args.command).await,
+        Some(Command::Watch(args)) => watch(&cli, &config, args).await,
         None => dashboard(&cli, config, started).await,
     }
 }
@@ -239,11 +242,48 @@ async fn dashboard(
     if cli.no_color || no_color {
         config.ui.color = false;
     }
-    let connected = connect_all(cli, &config).await?;
+    let (lanes, context) = lanes(cli, &config, true).await?;
+    let options = dashboard::Options {
+        started,
+        context,
+        window: cli.window.unwrap_or(config.status.window),
+    };
+    let code = dashboard::run(lanes, &config, options).await?;
+    Ok(ExitCode::from(code))
+}
+
+/// `firekeeper watch`: the dashboard's data, alerts instead of a screen.
+async fn watch(cli: &Cli, config: &Config, args: &WatchArgs) -> anyhow::Result<ExitCode> {
+    let (lanes, context) = lanes(cli, config, false).await?;
+    let scope = format!(
+        "{}|{}|{}",
+        profile(cli, config).unwrap_or_default(),
+        context.region,
+        endpoint(cli).unwrap_or_default()
+    );
+    let options = dashboard::watch::WatchOptions {
+        context,
+        window: cli.window.unwrap_or(config.status.window),
+        output: args.output,
+        run_for: args.run_for,
+        scope,
+    };
+    let code = dashboard::watch::run(lanes, config, options).await?;
+    Ok(ExitCode::from(code))
+}
+
+/// Every target connected, with its change context and (for the
+/// dashboard) its cache; and what the header says of them.
+async fn lanes(
+    cli: &Cli,
+    config: &Config,
+    cached: bool,
+) -> anyhow::Result<(Vec<dashboard::Lane>, DashboardContext)> {
+    let connected = connect_all(cli, config).await?;
     let read_only = cli.read_only || config.read_only;
-    let cache_dir = (!cli.demo).then(Cache::default_dir).flatten();
+    let cache_dir = (cached && !cli.demo).then(Cache::default_dir).flatten();
     let audit = audit_log(cli)?;
-    let ledger = ledger(cli, &config);
+    let ledger = ledger(cli, config);
     let mut lanes = Vec::new();
     for Connected { info, cloud } in connected {
         let cloud: Option<Arc<dyn Cloud>> = cloud.ok().map(Into::into);
@@ -263,7 +303,7 @@ async fn dashboard(
                 caller: None,
                 region: cloud.region().to_string(),
                 ledger: ledger.clone(),
-                trail: Trail::from_config(&config),
+                trail: Trail::from_config(config),
                 audit: audit.clone(),
                 read_only,
                 stop: Default::default(),
@@ -279,18 +319,12 @@ async fn dashboard(
     let context = DashboardContext {
         account: None,
         region,
-        profile: profile(cli, &config),
+        profile: profile(cli, config),
         demo: cli.demo,
         endpoint: endpoint(cli),
         read_only,
     };
-    let options = dashboard::Options {
-        started,
-        context,
-        window: cli.window.unwrap_or(config.status.window),
-    };
-    let code = dashboard::run(lanes, &config, options).await?;
-    Ok(ExitCode::from(code))
+    Ok((lanes, context))
 }
 
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {

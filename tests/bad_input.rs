@@ -181,10 +181,11 @@ fn config_errors_name_file_line_and_key_and_each_cause_once() {
     assert!(err.contains(&missing.display().to_string()), "{err}");
     assert_eq!(err.matches("os error 2").count(), 1, "{err}");
 
+    // Not a file at all: a usage error, refused before anything is read.
     for path in ["/dev/zero", "/"] {
         let out = run(firekeeper(&sandbox).args(["--config", path, "status"]));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(err.contains(path), "{err}");
         assert_eq!(err.lines().count(), 1, "{err}");
         assert_clean(&out);

@@ -16,9 +16,9 @@ use std::time::{Duration, Instant};
 use common::tmux::{script, Tmux};
 use common::{stdout_json, text, Enc, Sandbox, Seeder};
 
-/// A region whose other streams belong to another test binary: every run
-/// here names its own streams.
-const REGION: &str = "eu-central-2";
+/// A region of e2e_dashboard's, which runs before this binary (no later one
+/// counts its streams): every run here names its own streams.
+const REGION: &str = "ca-west-1";
 
 fn fifo(dir: &Path, name: &str) -> PathBuf {
     let path = dir.join(name);
@@ -50,6 +50,7 @@ fn finish_within(cmd: &mut Command, limit: Duration) -> Output {
 
 #[tokio::test]
 async fn a_fifo_as_ledger_makes_the_quota_unknown_at_once_and_status_exit_1() {
+    let _ = common::Faults::new(REGION);
     let seed = Seeder::new(REGION).await;
     seed.direct_put("hf-fifo-ledger", Enc::None).await;
     let sandbox = Sandbox::new();
@@ -89,6 +90,7 @@ fn a_fifo_as_config_is_a_usage_error_naming_it() {
 
 #[tokio::test]
 async fn dev_null_as_ledger_is_refused_by_name_and_nothing_is_made_beside_it() {
+    let _ = common::Faults::new(REGION);
     let seed = Seeder::new(REGION).await;
     seed.direct_put("hf-dev-null", Enc::None).await;
     let sandbox = Sandbox::new();
@@ -119,6 +121,7 @@ async fn dev_null_as_ledger_is_refused_by_name_and_nothing_is_made_beside_it() {
 
 #[tokio::test]
 async fn the_dashboard_with_a_fifo_ledger_exits_within_2_s_of_q() {
+    let _ = common::Faults::new(REGION);
     let seed = Seeder::new(REGION).await;
     seed.direct_put("hf-dashboard", Enc::None).await;
     let sandbox = Sandbox::new();

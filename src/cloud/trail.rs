@@ -298,6 +298,11 @@ impl History {
         new
     }
 
+    /// Every event kept, oldest first.
+    pub fn events(&self) -> &[TrailEvent] {
+        &self.events
+    }
+
     /// The latest call of one of `names` about `resource` (a stream's name,
     /// a key's ARN) that AWS carried out: a refused call changed nothing.
     pub fn latest(&self, resource: &str, names: &[&str]) -> Option<&TrailEvent> {
