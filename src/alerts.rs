@@ -202,8 +202,18 @@ impl Alerter {
         out.extend(self.discards(&before, &now, at));
         out.extend(targets(&before, &now, at));
         out.extend(self.changes(&now, at));
+        // A key's new state is said by its streams' alerts (which name the
+        // key and who), or will be once their recovery settles: told alone
+        // only when none of its streams changed for it.
+        let covered: BTreeSet<String> = out
+            .iter()
+            .filter(|a| matches!(a.kind, Kind::Health | Kind::Recovered))
+            .flat_map(|a| a.streams.iter().cloned())
+            .chain(self.pending.keys().cloned())
+            .collect();
         let out: Vec<Alert> = out
             .into_iter()
+            .filter(|a| a.kind != Kind::KeyState || !a.streams.iter().any(|s| covered.contains(s)))
             .filter(|a| self.not_repeated(a, at))
             .collect();
         for a in &out {
@@ -276,6 +286,11 @@ impl Alerter {
             } else {
                 let mut alert = stream_alert(Kind::Recovered, name, s, was, at);
                 alert.severity = s.health;
+                alert.sentence = if s.reason.is_empty() {
+                    format!("{name} is {} again.", s.health.as_str())
+                } else {
+                    s.reason.clone()
+                };
                 self.pending
                     .insert(name.clone(), Pending { alert, since: at });
             }
@@ -303,7 +318,8 @@ impl Alerter {
             .collect()
     }
 
-    /// Recoveries that held for `settle`: told now.
+    /// Recoveries that held for `settle`: told now, one alert for the
+    /// streams that recovered to the same health together.
     fn settled(&mut self, now: &Observation, at: DateTime<Utc>) -> Vec<Alert> {
         let due: Vec<String> = self
             .pending
@@ -311,15 +327,31 @@ impl Alerter {
             .filter(|(_, p)| at - p.since >= self.rules.settle)
             .map(|(n, _)| n.clone())
             .collect();
-        due.into_iter()
-            .filter_map(|name| {
-                let p = self.pending.remove(&name)?;
-                // Gone from the fleet meanwhile: nothing left to tell.
-                now.streams.contains_key(&name).then(|| {
-                    let mut a = p.alert;
-                    a.count = self.flaps.remove(&name).unwrap_or(0);
-                    a
-                })
+        let mut groups: BTreeMap<Health, Vec<Alert>> = BTreeMap::new();
+        for name in due {
+            let Some(p) = self.pending.remove(&name) else {
+                continue;
+            };
+            // Gone from the fleet meanwhile: nothing left to tell.
+            if now.streams.contains_key(&name) {
+                let mut a = p.alert;
+                a.count = self.flaps.remove(&name).unwrap_or(0);
+                groups.entry(a.severity).or_default().push(a);
+            }
+        }
+        groups
+            .into_values()
+            .map(|mut alerts| {
+                let names: Vec<String> = alerts.iter().flat_map(|a| a.streams.clone()).collect();
+                let count = alerts.iter().map(|a| a.count).sum();
+                let mut first = alerts.swap_remove(0);
+                if names.len() > 1 {
+                    first.id = group_id("recovered", &first.new, &names);
+                    first.sentence = format!("{} streams are {} again.", names.len(), first.new);
+                }
+                first.streams = names;
+                first.count = count;
+                first
             })
             .collect()
     }
@@ -381,7 +413,9 @@ impl Alerter {
         let mut out = Vec::new();
         for e in &now.changes {
             let id = format!("change:{}", event_id(e));
-            if e.at < self.started || !self.told.insert(id.clone()) {
+            // A key's state is said by its streams' alerts, with who did it.
+            let said_elsewhere = KEY_STATE_CALLS.contains(&e.name.as_str());
+            if said_elsewhere || e.at < self.started || !self.told.insert(id.clone()) {
                 continue;
             }
             let streams: Vec<String> = now
@@ -427,6 +461,15 @@ impl Alerter {
         out
     }
 }
+
+/// The calls that change a key's state: what they do is told as the key's
+/// and its streams' new state, naming who.
+const KEY_STATE_CALLS: [&str; 4] = [
+    "DisableKey",
+    "EnableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+];
 
 /// Keys in use whose state changed.
 fn keys(before: &Observation, now: &Observation, at: DateTime<Utc>) -> Vec<Alert> {

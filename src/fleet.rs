@@ -13,6 +13,9 @@ use crate::inventory::{metric_range, KeyBook};
 use crate::model::{Severity, Window};
 use crate::quota::{CountedCall, Quota, QuotaBook, QuotaSource};
 
+/// Why a figure CloudWatch was last asked about too long ago is unknown.
+const STALE: &str = "CloudWatch has not answered for longer than a sweep and two fetches: the last KMS error figure is too old to trust";
+
 /// KMS error metrics, as far as they were read.
 #[derive(Debug, Clone, Copy)]
 pub enum Metrics<'a> {
@@ -24,6 +27,8 @@ pub enum Metrics<'a> {
         at: Option<DateTime<Utc>>,
         /// Streams whose figures are older than `at`, known up to when.
         as_of: &'a BTreeMap<String, DateTime<Utc>>,
+        /// A figure asked before this is too old to trust: unknown.
+        stale_before: Option<DateTime<Utc>>,
     },
     /// Not read at all, and why.
     Missing(&'a str),
@@ -76,10 +81,18 @@ impl<'a> Knowledge<'a> {
         match self.metrics {
             Metrics::Missing(why) => Err(why),
             Metrics::Loaded {
-                series, unknown, ..
+                series,
+                unknown,
+                at,
+                as_of,
+                stale_before,
             } => {
                 if let Some(why) = unknown.get(name) {
                     return Err(why.as_str());
+                }
+                let asked = as_of.get(name).copied().or(at);
+                if asked.zip(stale_before).is_some_and(|(a, limit)| a < limit) {
+                    return Err(STALE);
                 }
                 let mut sums = [0.0; 4];
                 if let Some(s) = series.get(name) {

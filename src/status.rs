@@ -371,6 +371,7 @@ pub async fn gather_at(
                 unknown: &m.unknown,
                 at: Some(now),
                 as_of: &none_older,
+                stale_before: None,
             },
             Err(why) => Metrics::Missing(why),
         },

@@ -141,6 +141,9 @@ pub struct UiSettings {
     /// How often every stream that can have KMS errors is asked, for the
     /// help's account of what CloudWatch is asked.
     pub sweep_secs: u64,
+    /// How often the metrics are fetched: with `sweep_secs`, how old a
+    /// figure may be before it is too old to trust.
+    pub metrics_secs: u64,
 }
 
 /// Fleet counts for the header, kept up to date as data arrives so a frame
@@ -264,6 +267,7 @@ impl App {
                 unencrypted: config.health.unencrypted,
                 call_timeout_secs: config.aws.call_timeout_secs.0,
                 sweep_secs: config.cloudwatch.sweep_secs.0,
+                metrics_secs: config.refresh.metrics_secs.0,
             },
             keymap: config.keys.keymap(),
             rows: Vec::new(),
@@ -347,6 +351,13 @@ impl App {
                 unknown: &self.metrics_unknown,
                 at: self.metrics_at,
                 as_of: &self.metrics_as_of,
+                // A sweep, and two fetches more (one may fail): a figure
+                // older than that is no longer known. A CloudWatch outage
+                // turns the fleet unknown, not quietly clean.
+                stale_before: self.metrics_at.map(|_| {
+                    let secs = self.settings.sweep_secs + 2 * self.settings.metrics_secs;
+                    self.now - chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
+                }),
             },
             (None, LoadingState::Error(why)) => Metrics::Missing(why),
             (None, _) => Metrics::Missing("not loaded yet"),
