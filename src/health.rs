@@ -367,7 +367,7 @@ fn who_did_it(finding: Finding<'_>, f: &StreamFacts<'_>) -> Option<String> {
 /// "SUBJECT was disabled by WHO at 14:02 UTC (CloudTrail)."
 pub fn said(subject: &str, e: &TrailEvent, now: DateTime<Utc>) -> String {
     let deed = e.deed().unwrap_or("was changed");
-    let by = e.by.as_deref().unwrap_or("someone");
+    let by = crate::text::caller(e.by.as_deref().unwrap_or(crate::cloud::trail::UNNAMED));
     let at = if e.at.date_naive() == now.date_naive() {
         clock(e.at)
     } else {

@@ -101,7 +101,9 @@ pub struct TrailEvent {
     pub name: String,
     /// The service that answered (`eventSource`).
     pub source: String,
-    /// Who called: the IAM user's name or the role session's name.
+    /// Who called, as a person would know them (see `caller::name`): never
+    /// `None` for an event read from CloudTrail, which names every caller
+    /// somehow; `None` is kept for the ledger's own calls not seen there.
     pub by: Option<String>,
     /// What the call was about: the stream for Firehose, the key for KMS.
     pub resource: Option<String>,
@@ -148,10 +150,12 @@ impl TrailEvent {
             source: text(json.get("eventSource"))
                 .or(summary.source)
                 .unwrap_or_default(),
-            by: json
-                .get("userIdentity")
-                .and_then(caller)
-                .or(summary.username),
+            by: Some(
+                json.get("userIdentity")
+                    .and_then(|i| caller::name(i, text(json.get("recipientAccountId")).as_deref()))
+                    .or(summary.username)
+                    .unwrap_or_else(|| caller::UNNAMED.to_string()),
+            ),
             resource: resource(&json, params).or(summary.resources.into_iter().next()),
             request_id: text(field(&json, "requestID")),
             error_code: text(json.get("errorCode")).filter(|c| !c.is_empty()),
@@ -202,27 +206,6 @@ fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
     })
 }
 
-/// The name a person would know the caller by: an IAM user's name, a role
-/// session's name (`assumed-role/ROLE/SESSION`), `root`, or the service.
-fn caller(identity: &Value) -> Option<String> {
-    let text = |name: &str| {
-        field(identity, name)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
-    let last = |s: &str, sep: char| s.rsplit(sep).next().map(str::to_string);
-    match text("type") {
-        Some("Root") => Some("root".to_string()),
-        Some("AWSService") => text("invokedBy").map(str::to_string),
-        Some("AssumedRole" | "FederatedUser") => text("arn")
-            .and_then(|a| last(a, '/'))
-            .or_else(|| text("principalId").and_then(|p| last(p, ':'))),
-        _ => text("userName")
-            .map(str::to_string)
-            .or_else(|| text("arn").and_then(|a| last(a, '/'))),
-    }
-}
-
 /// What the call was about: the stream a Firehose call names, else the
 /// first resource the record lists (a key's ARN for KMS).
 fn resource(json: &Value, params: &Value) -> Option<String> {
@@ -250,6 +233,9 @@ fn start_key(params: &Value) -> Option<KeyRef> {
         _ => None,
     }
 }
+
+mod caller;
+pub use caller::UNNAMED;
 
 #[cfg(test)]
 mod tests;
