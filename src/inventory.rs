@@ -385,7 +385,14 @@ pub async fn outages(
     }
     let period = Window::H24.period_secs().max(window.period_secs());
     long.iter()
-        .filter_map(|(n, s)| Some((n.clone(), health::outage(s, from, now, period)?)))
+        .filter_map(|(n, s)| {
+            let run = health::outage(s, from, now, period)?;
+            let run = match erring.get(n) {
+                Some(fine) => health::refined(run, fine, window.period_secs()),
+                None => run,
+            };
+            Some((n.clone(), run))
+        })
         .collect()
 }
 

@@ -187,6 +187,7 @@ impl TrailEvent {
             "PutKeyPolicy" => "was given a new key policy",
             "CreateGrant" => "was granted to a principal",
             "RevokeGrant" => "had a grant revoked",
+            "RetireGrant" => "had a grant retired",
             "DeleteAlias" => "lost an alias",
             "UpdateAlias" => "had an alias moved",
             _ => return None,
@@ -285,6 +286,22 @@ impl History {
     pub fn latest(&self, resource: &str, names: &[&str]) -> Option<&TrailEvent> {
         self.events.iter().rev().find(|e| {
             e.error_code.is_none()
+                && e.resource.as_deref() == Some(resource)
+                && names.contains(&e.name.as_str())
+        })
+    }
+
+    /// The latest call of one of `names` about `resource` that AWS carried
+    /// out before `by`.
+    pub fn latest_before(
+        &self,
+        resource: &str,
+        names: &[&str],
+        by: DateTime<Utc>,
+    ) -> Option<&TrailEvent> {
+        self.events.iter().rev().find(|e| {
+            e.at < by
+                && e.error_code.is_none()
                 && e.resource.as_deref() == Some(resource)
                 && names.contains(&e.name.as_str())
         })
