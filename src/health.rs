@@ -13,6 +13,15 @@ use crate::quota::Quota;
 /// How long Firehose keeps records it cannot decrypt before discarding them.
 pub const RETENTION_HOURS: i64 = 24;
 
+/// What is not known of an ENABLING_FAILED stream. The Firehose API
+/// reference (StartDeliveryStreamEncryption) says only: "If a Firehose
+/// stream already has encryption enabled and then you invoke this operation
+/// to change the ARN of the CMK or both its type and ARN and you get
+/// ENABLING_FAILED, this only means that the attempt to change the CMK
+/// failed. In this case, encryption remains enabled with the old CMK." A
+/// description does not say whether the stream had encryption before.
+pub const OLD_KEY_UNSAID: &str = "AWS did not say whether the old key is still in use: a stream that was encrypted before the failed change keeps its old key (Firehose API reference), one that was not stays unencrypted.";
+
 /// How a stream stands. Ordered by how much it should worry someone:
 /// `unknown` outranks `warning` because an unread fact may hide something
 /// critical, and only a known critical outranks it.
@@ -381,7 +390,12 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
             let why = enc.failure.as_ref().map_or(String::new(), |fd| {
                 format!(" ({}): {}", fd.kind, fd.details.trim())
             });
-            format!("{what}{why}")
+            if enc.status == EncryptionStatus::EnablingFailed {
+                let end = if why.ends_with('.') { "" } else { "." };
+                format!("{what}{why}{end} {}", OLD_KEY_UNSAID)
+            } else {
+                format!("{what}{why}")
+            }
         }
         Finding::KmsErrors(total) => kms_sentence(&f.kms_errors.unwrap_or_default(), total, f),
         Finding::KeyGone { in_use } => format!(

@@ -22,8 +22,9 @@ fn a_failed_change_quotes_its_failure_in_full_at_every_size() {
             text.contains(
                 "Enabling or changing encryption failed (DISABLED_KMS_KEY): KMS key \
                  arn:aws:kms:us-east-1:123456789012:key/6e5f2b70-9062-4d34-8f81-a2b3c4d5e6f7 \
-                 is disabled. Enable the key or choose another; the stream stays encrypted \
-                 with its current key."
+                 is disabled. Enable the key or choose another. AWS did not say whether the \
+                 old key is still in use: a stream that was encrypted before the failed change \
+                 keeps its old key (Firehose API reference), one that was not stays unencrypted."
             ),
             "{w}x{h}: {text}"
         );
