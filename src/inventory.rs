@@ -210,9 +210,11 @@ pub const NO_ENCRYPTION: &str = "no encryption";
 /// What a stream is encrypted with when firekeeper cannot tell.
 pub const UNKNOWN_KEY: &str = "?";
 
-/// Whether the stream stores records without Firehose encryption: off, or
-/// an enable that failed before the key took. Only a DirectPut stream's own
-/// answer: a source that owns encryption is never "unencrypted" here.
+/// Whether the stream may store records without Firehose encryption: off,
+/// or an enable that failed before the key took (whether an older key is
+/// still in use AWS does not say, so it is listed to be looked at, never
+/// called unencrypted in words). Only a DirectPut stream's own answer: a
+/// source that owns encryption is never "unencrypted" here.
 pub fn unencrypted_direct_put(stream: &Stream) -> bool {
     stream.source == Source::DirectPut
         && (stream.encryption.status == EncryptionStatus::Disabled
