@@ -860,6 +860,23 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
         (Change::Start(_), Ending::Done) => {
             format!("{name} is now encrypted with {}.", plan.new_label)
         }
+        // Before this change the stream had a failed one of its own: which
+        // key it then held was not known, nor is it now.
+        (Change::Start(_), Ending::Failed(f))
+            if plan.stream.encryption.status == EncryptionStatus::EnablingFailed =>
+        {
+            format!(
+                "Key change FAILED: {} was not applied to {name}, which was ENABLING_FAILED before (shown as {}). {}{}",
+                plan.new_label,
+                plan.old_label,
+                crate::health::OLD_KEY_UNSAID,
+                why(f)
+            )
+        }
+        // The Firehose API reference: "If a Firehose stream already has
+        // encryption enabled [...] and you get ENABLING_FAILED, this only
+        // means that the attempt to change the CMK failed. In this case,
+        // encryption remains enabled with the old CMK."
         (Change::Start(_), Ending::Failed(f)) if was_encrypted => format!(
             "Key change FAILED: {name} stays encrypted with its old key, {}; {} was not applied.{}",
             plan.old_label,

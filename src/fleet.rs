@@ -136,6 +136,9 @@ impl<'a> Knowledge<'a> {
                 o.ongoing = run.ongoing;
                 if run.since < o.since {
                     (o.since, o.older) = (run.since, run.older);
+                    // The run's buckets may be longer: the wider one holds
+                    // both ends truly.
+                    o.bucket_secs = o.bucket_secs.max(run.bucket_secs);
                 }
             }
             o

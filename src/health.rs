@@ -4,16 +4,23 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::cloud::trail::{START, STOP};
 use crate::cloud::{
     CloudError, EncryptionStatus, History, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
-    TrailEvent,
 };
-use crate::model::{ago, clock, stamp, when, Severity};
+use crate::model::{ago, between, stamp, when, Severity};
 use crate::quota::Quota;
 
 /// How long Firehose keeps records it cannot decrypt before discarding them.
 pub const RETENTION_HOURS: i64 = 24;
+
+/// What is not known of an ENABLING_FAILED stream. The Firehose API
+/// reference (StartDeliveryStreamEncryption) says only: "If a Firehose
+/// stream already has encryption enabled and then you invoke this operation
+/// to change the ARN of the CMK or both its type and ARN and you get
+/// ENABLING_FAILED, this only means that the attempt to change the CMK
+/// failed. In this case, encryption remains enabled with the old CMK." A
+/// description does not say whether the stream had encryption before.
+pub const OLD_KEY_UNSAID: &str = "AWS did not say whether the old key is still in use: a stream that was encrypted before the failed change keeps its old key (Firehose API reference), one that was not stays unencrypted.";
 
 /// How a stream stands. Ordered by how much it should worry someone:
 /// `unknown` outranks `warning` because an unread fact may hide something
@@ -61,12 +68,36 @@ pub struct Outage {
     pub ongoing: bool,
     /// The run began before the data looked at: it is older than `since`.
     pub older: bool,
+    /// CloudWatch's period behind `since` and `last`, in seconds: a
+    /// datapoint is the sum of a bucket that starts at its time, so the
+    /// first error came at or after `since` and before `since` plus this,
+    /// and the latest likewise. A cache written before this was kept reads
+    /// as 5 minutes, the longest firekeeper asks for: a wider bucket says
+    /// less, never something false.
+    #[serde(default = "widest_bucket")]
+    pub bucket_secs: i32,
+}
+
+fn widest_bucket() -> i32 {
+    300
 }
 
 impl Outage {
-    /// Records that failed at `since` and are still undecryptable are
-    /// discarded from this moment on.
-    pub fn discard_at(&self) -> DateTime<Utc> {
+    /// When the first error came, as CloudWatch knows it: at or after the
+    /// first, before the second.
+    pub fn began(&self) -> (DateTime<Utc>, DateTime<Utc>) {
+        (self.since, self.since + self.bucket())
+    }
+
+    /// The length of a bucket.
+    pub fn bucket(&self) -> Duration {
+        Duration::seconds(i64::from(self.bucket_secs))
+    }
+
+    /// The earliest Firehose can start discarding the records it cannot
+    /// decrypt: 24 hours after the first of them, which came no earlier
+    /// than the start of the first erring bucket.
+    pub fn discard_from(&self) -> DateTime<Utc> {
         self.since + Duration::hours(RETENTION_HOURS)
     }
 }
@@ -99,7 +130,31 @@ pub fn outage(
         last,
         ongoing: now - last <= max_gap + Duration::seconds(i64::from(period_secs)),
         older: since - from <= Duration::seconds(i64::from(period_secs)),
+        bucket_secs: period_secs,
     })
+}
+
+/// A run found in coarse buckets, told more finely where a finer series
+/// holds its first bucket: a run found in the 24 h look back's 5-minute
+/// buckets that began within a 1-minute window began within the first
+/// erring minute of that 5.
+pub fn refined(o: Outage, fine: &KmsSeries, fine_secs: i32) -> Outage {
+    if fine_secs >= o.bucket_secs {
+        return o;
+    }
+    let (from, to) = o.began();
+    let first = fine
+        .combined()
+        .into_iter()
+        .find(|(t, v)| *v > 0.0 && *t >= from && *t < to);
+    match first {
+        Some((since, _)) if !o.older => Outage {
+            since,
+            bucket_secs: fine_secs,
+            ..o
+        },
+        _ => o,
+    }
 }
 
 /// Since when a stream has had KMS errors within the data looked at: the
@@ -123,6 +178,7 @@ pub fn errors_since(
         last,
         ongoing: now - last <= max_gap + period,
         older: since - from <= period,
+        bucket_secs: period_secs,
     })
 }
 
@@ -320,64 +376,6 @@ pub fn assess(f: &StreamFacts<'_>) -> (Health, Vec<String>) {
     (health, problems)
 }
 
-/// Who made the change behind a finding, by CloudTrail: "alias/payments
-/// was disabled by alice at 14:02 UTC (CloudTrail)." The first question on
-/// call after "what is broken", answered beside it. Only when the latest of
-/// a change and its undoing is the change (a key disabled, then enabled,
-/// then broken some other way, was not broken by whoever disabled it).
-fn who_did_it(finding: Finding<'_>, f: &StreamFacts<'_>) -> Option<String> {
-    const KEY_STATE: [&str; 6] = [
-        "DisableKey",
-        "EnableKey",
-        "ScheduleKeyDeletion",
-        "CancelKeyDeletion",
-        "PutKeyPolicy",
-        "RevokeGrant",
-    ];
-    const KEY_BREAKING: [&str; 4] = [
-        "DisableKey",
-        "ScheduleKeyDeletion",
-        "PutKeyPolicy",
-        "RevokeGrant",
-    ];
-    let key = f.stream.encryption.key_arn.as_deref();
-    let disabled = matches!(f.key, KeyFact::Described(k) if k.state == KeyState::Disabled);
-    let name = f.stream.name.as_str();
-    let (subject, resource, among, breaking): (&str, &str, &[&str], &[&str]) = match finding {
-        Finding::KeyUnusable { .. } if disabled => (
-            f.key_label,
-            key?,
-            &["DisableKey", "EnableKey"],
-            &["DisableKey"],
-        ),
-        Finding::KeyPendingDeletion { .. } => (
-            f.key_label,
-            key?,
-            &["ScheduleKeyDeletion", "CancelKeyDeletion"],
-            &["ScheduleKeyDeletion"],
-        ),
-        Finding::KmsErrors(_) | Finding::Failed => (f.key_label, key?, &KEY_STATE, &KEY_BREAKING),
-        Finding::Unencrypted(_) => (name, name, &[START, STOP, "CreateDeliveryStream"], &[STOP]),
-        _ => return None,
-    };
-    let e = f.history.latest(resource, among)?;
-    breaking
-        .contains(&e.name.as_str())
-        .then(|| said(subject, e, f.now))
-}
-
-/// "SUBJECT was disabled by WHO at 14:02 UTC (CloudTrail)."
-pub fn said(subject: &str, e: &TrailEvent, now: DateTime<Utc>) -> String {
-    let deed = e.deed().unwrap_or("was changed");
-    let by = e.by.as_deref().unwrap_or("someone");
-    let at = if e.at.date_naive() == now.date_naive() {
-        clock(e.at)
-    } else {
-        stamp(e.at)
-    };
-    format!("{subject} {deed} by {by} at {at} (CloudTrail).")
-}
-
 fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
     let enc = &f.stream.encryption;
     let state = match f.key {
@@ -394,7 +392,12 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
             let why = enc.failure.as_ref().map_or(String::new(), |fd| {
                 format!(" ({}): {}", fd.kind, fd.details.trim())
             });
-            format!("{what}{why}")
+            if enc.status == EncryptionStatus::EnablingFailed {
+                let end = if why.ends_with('.') { "" } else { "." };
+                format!("{what}{why}{end} {}", OLD_KEY_UNSAID)
+            } else {
+                format!("{what}{why}")
+            }
         }
         Finding::KmsErrors(total) => kms_sentence(&f.kms_errors.unwrap_or_default(), total, f),
         Finding::KeyGone { in_use } => format!(
@@ -481,34 +484,49 @@ fn kms_sentence(errors: &[f64; 4], total: f64, f: &StreamFacts<'_>) -> String {
         parts.join(", ")
     );
     if let Some(o) = f.outage {
-        let discard = o.discard_at();
-        if o.ongoing && o.older {
-            s.push_str(&format!(
-                " Errors since before {}: records older than {RETENTION_HOURS} h may already be discarded.",
-                stamp(o.since),
-            ));
-        } else if o.ongoing {
-            s.push_str(&format!(
-                " Errors since {} ({}); {}",
-                stamp(o.since),
-                ago(f.now - o.since),
-                if discard > f.now {
-                    format!(
-                        "Firehose starts discarding undecryptable records at {}.",
-                        when(discard, f.now)
-                    )
-                } else {
-                    "records older than 24 h are being discarded now.".to_string()
-                }
-            ));
-        } else {
-            s.push_str(&format!(" The errors stopped at {}.", stamp(o.last)));
-        }
+        s.push(' ');
+        s.push_str(&since_sentence(&o, f.now));
     }
     s
 }
 
+/// Since when a run of errors has lasted and what it means for the records,
+/// as far as CloudWatch's buckets tell: "Errors since between 00:40 and
+/// 00:45 UTC (up to 1h 05m ago); Firehose may start discarding
+/// undecryptable records from about 2026-11-22 00:40 UTC (in 22h 55m)."
+pub fn since_sentence(o: &Outage, now: DateTime<Utc>) -> String {
+    let (from, to) = o.began();
+    if !o.ongoing {
+        let (last, end) = (o.last, o.last + o.bucket());
+        return format!("The last errors came {}.", between(last, end, None));
+    }
+    if o.older {
+        return format!(
+            "Errors since before {}: records older than {RETENTION_HOURS} h may already be discarded.",
+            stamp(to)
+        );
+    }
+    let discard = o.discard_from();
+    let records = if discard > now {
+        format!(
+            "Firehose may start discarding undecryptable records from about {}.",
+            when(discard, now)
+        )
+    } else {
+        format!("records older than {RETENTION_HOURS} h may already be discarded.")
+    };
+    format!(
+        "Errors since {} (up to {}); {records}",
+        between(from, to, None),
+        ago(now - from)
+    )
+}
+
 mod not_known;
+mod who;
+
+pub use who::said;
+use who::who_did_it;
 
 #[cfg(test)]
 mod tests;

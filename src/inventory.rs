@@ -148,12 +148,18 @@ impl KeyBook {
     }
 
     /// What a stream is encrypted with, in the same words everywhere: the
-    /// key's name, "no encryption", or, for a stream whose failed enable
-    /// names the key it shows, "not encrypted (enabling with KEY failed)"
-    /// rather than look encrypted with a key it never got. A stream whose
-    /// source owns encryption shows "-": Firehose SSE does not apply. "?"
-    /// when no key is named and a value firekeeper does not know (source,
-    /// status, key type) leaves it open whether one is used.
+    /// key's name, or "no encryption". A stream whose source owns encryption
+    /// shows "-": Firehose SSE does not apply. "?" when no key is named and a
+    /// value firekeeper does not know (source, status, key type) leaves it
+    /// open whether one is used.
+    ///
+    /// An ENABLING_FAILED stream is never shown as surely on a key or
+    /// surely unencrypted: AWS says a stream that was encrypted before a
+    /// failed change keeps its old key, but a description does not say what
+    /// the stream had before, nor which key its KeyARN names after a
+    /// failure. So "? (enabling with KEY failed)" when the failure names the
+    /// key shown (that key never took; whether an old one is still in use is
+    /// not known), else "KEY?" (perhaps the old key still in use).
     pub fn label(&self, stream: &Stream) -> String {
         let enc = &stream.encryption;
         let key = match (&enc.key_type, enc.key_arn.as_deref()) {
@@ -169,7 +175,9 @@ impl KeyBook {
             _ => return NO_ENCRYPTION.to_string(),
         };
         if never_got_key(enc) {
-            format!("not encrypted (enabling with {key} failed)")
+            format!("{UNKNOWN_KEY} (enabling with {key} failed)")
+        } else if enc.status == EncryptionStatus::EnablingFailed {
+            format!("{key}?")
         } else if enc.status == EncryptionStatus::Disabled {
             NO_ENCRYPTION.to_string()
         } else {
@@ -202,9 +210,11 @@ pub const NO_ENCRYPTION: &str = "no encryption";
 /// What a stream is encrypted with when firekeeper cannot tell.
 pub const UNKNOWN_KEY: &str = "?";
 
-/// Whether the stream stores records without Firehose encryption: off, or
-/// an enable that failed before the key took. Only a DirectPut stream's own
-/// answer: a source that owns encryption is never "unencrypted" here.
+/// Whether the stream may store records without Firehose encryption: off,
+/// or an enable that failed before the key took (whether an older key is
+/// still in use AWS does not say, so it is listed to be looked at, never
+/// called unencrypted in words). Only a DirectPut stream's own answer: a
+/// source that owns encryption is never "unencrypted" here.
 pub fn unencrypted_direct_put(stream: &Stream) -> bool {
     stream.source == Source::DirectPut
         && (stream.encryption.status == EncryptionStatus::Disabled
@@ -212,9 +222,11 @@ pub fn unencrypted_direct_put(stream: &Stream) -> bool {
 }
 
 /// Whether an ENABLING_FAILED description shows the key that failed rather
-/// than a key still in use. Firehose keeps an encrypted stream on its old key
-/// when a change fails; when the failure is about the very key shown (or the
-/// AWS owned key is shown with no customer key named), that key never took.
+/// than a key still in use: the failure is about the very key shown (or the
+/// AWS owned key is shown with no customer key named), so that key never
+/// took. This reads the failure's text, whose form AWS does not document:
+/// it tells which key failed, never whether the stream still has its old
+/// one (see [`crate::health::OLD_KEY_UNSAID`]).
 pub fn never_got_key(enc: &crate::cloud::Encryption) -> bool {
     if enc.status != crate::cloud::EncryptionStatus::EnablingFailed {
         return false;
@@ -385,7 +397,14 @@ pub async fn outages(
     }
     let period = Window::H24.period_secs().max(window.period_secs());
     long.iter()
-        .filter_map(|(n, s)| Some((n.clone(), health::outage(s, from, now, period)?)))
+        .filter_map(|(n, s)| {
+            let run = health::outage(s, from, now, period)?;
+            let run = match erring.get(n) {
+                Some(fine) => health::refined(run, fine, window.period_secs()),
+                None => run,
+            };
+            Some((n.clone(), run))
+        })
         .collect()
 }
 

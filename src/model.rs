@@ -181,6 +181,23 @@ pub fn clock(t: DateTime<Utc>) -> String {
     t.format("%H:%M UTC").to_string()
 }
 
+/// A moment known only to a bucket of time (CloudWatch's 1- or 5-minute
+/// period): "between 2026-11-21 00:40 and 00:45 UTC", never "00:40" as if
+/// it were known to the minute. With `today`, a bucket of that day says the
+/// times alone ("between 00:40 and 00:45 UTC").
+pub fn between(from: DateTime<Utc>, to: DateTime<Utc>, today: Option<DateTime<Utc>>) -> String {
+    let day = |t: DateTime<Utc>| t.date_naive();
+    let time = |t: DateTime<Utc>| t.format("%H:%M").to_string();
+    let date_time = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M").to_string();
+    if today.is_some_and(|now| day(now) == day(from) && day(now) == day(to)) {
+        format!("between {} and {} UTC", time(from), time(to))
+    } else if day(from) == day(to) {
+        format!("between {} and {} UTC", date_time(from), time(to))
+    } else {
+        format!("between {} and {} UTC", date_time(from), date_time(to))
+    }
+}
+
 /// A duration in words, to the minute: "<1m", "42m", "3h 05m", "2d 4h".
 pub fn span(d: Duration) -> String {
     let mins = d.num_minutes().max(0);

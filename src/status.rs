@@ -67,6 +67,15 @@ pub struct StreamReport {
     /// Up to when `kms_errors` is known: when CloudWatch was asked; `null`
     /// when it is not known.
     pub kms_errors_as_of: Option<String>,
+    /// When the current run of KMS errors began, as far as CloudWatch's
+    /// buckets tell; `null` with no errors in the window, or when CloudWatch
+    /// could not say (`kms_errors` is then `null` too).
+    pub errors_since: Option<SinceReport>,
+    /// The earliest Firehose can start discarding the records it cannot
+    /// decrypt (`errors_since.from` plus 24 hours); `null` when no errors are
+    /// arriving now, or when they began before the 24 hours looked at (the
+    /// records may then be discarded already, and a problem says so).
+    pub discard_from: Option<String>,
     /// `null` when Start/Stop cannot apply (the source owns encryption) or
     /// when the ledger or account could not be read (a problem says which).
     pub quota: Option<QuotaReport>,
@@ -83,6 +92,31 @@ pub struct StreamReport {
     /// namesake in another target.
     #[serde(skip)]
     pub target: String,
+}
+
+/// A time CloudWatch knows only to its bucket: the first error came at or
+/// after `from` and before `to`.
+#[derive(Debug, Serialize)]
+pub struct SinceReport {
+    /// `null` when the run began before the data looked at: only `to` is
+    /// known.
+    pub from: Option<String>,
+    pub to: String,
+}
+
+/// The current run's bucket and discard time, as the JSON says them.
+fn since_and_discard(o: Option<&Outage>) -> (Option<SinceReport>, Option<String>) {
+    let Some(o) = o else {
+        return (None, None);
+    };
+    let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let (from, to) = o.began();
+    let since = SinceReport {
+        from: (!o.older).then(|| rfc(from)),
+        to: rfc(to),
+    };
+    let discard = (o.ongoing && !o.older).then(|| rfc(o.discard_from()));
+    (Some(since), discard)
 }
 
 /// A stream's Start/Stop quota: the counts, the calls of the last 24 hours
@@ -462,6 +496,7 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
     };
     let (health, problems) = k.judge(seen);
     let enc = &s.encryption;
+    let (errors_since, discard_from) = since_and_discard(k.outages.get(&s.name));
     StreamReport {
         name: s.name.clone(),
         account: None,
@@ -510,6 +545,8 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
         kms_errors_as_of: k
             .kms_as_of(&s.name)
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        errors_since,
+        discard_from,
         quota: k.quota(s).ok().flatten().map(|counts| QuotaReport {
             counts,
             calls: k.calls_of(&s.name).to_vec(),
@@ -546,6 +583,8 @@ fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> StreamReport {
         kms_errors: None,
         kms_asked: None,
         kms_errors_as_of: None,
+        errors_since: None,
+        discard_from: None,
         quota: None,
         health,
         problems,

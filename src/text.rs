@@ -260,6 +260,18 @@ pub fn fit(s: &str, w: usize) -> String {
     format!("{}…", head(s, w - 1))
 }
 
+/// How many columns a caller's name takes at most on screen and in
+/// sentences: a federated or role session name can run to hundreds of
+/// characters, and the sentence around it must still be read.
+pub const CALLER_COLUMNS: usize = 64;
+
+/// A caller's name as CloudTrail gave it (see `cloud::trail::caller`), cut
+/// to [`CALLER_COLUMNS`] with `…`: for the screen and for sentences. JSON
+/// fields keep the whole name.
+pub fn caller(name: &str) -> String {
+    fit(name, CALLER_COLUMNS)
+}
+
 /// A key's name cut to `w` display columns. Aliases are cut in the middle,
 /// keeping their distinguishing end: `alias/orders…-2026` still tells
 /// alias/orders-events from alias/orders-events-2026, which an end cut

@@ -135,9 +135,13 @@ pub async fn read_changes(
 }
 
 /// For `status`: who disabled, or scheduled for deletion, the keys in use
-/// that are so, over the last day. Asked only when such a key is in use
-/// (one query per kind), so a healthy fleet costs nothing; a failed read
-/// only leaves the sentences without a name.
+/// that are so, over the last day. Each breaking call is read with the call
+/// that undoes it (DisableKey with EnableKey, ScheduleKeyDeletion with
+/// CancelKeyDeletion): a key disabled by alice, enabled by bob and disabled
+/// again by carol, whose call CloudTrail does not show yet, was not broken
+/// by alice. Asked only when such a key is in use (two queries per kind),
+/// so a healthy fleet costs nothing; a failed read only leaves the
+/// sentences without a name.
 pub async fn who_broke_keys(
     cloud: &dyn Cloud,
     trail: &Trail,
@@ -147,13 +151,15 @@ pub async fn who_broke_keys(
     use crate::cloud::KeyState;
     let mut names = Vec::new();
     for state in states {
-        let name = match state {
-            KeyState::Disabled => "DisableKey",
-            KeyState::PendingDeletion => "ScheduleKeyDeletion",
+        let pair = match state {
+            KeyState::Disabled => ["DisableKey", "EnableKey"],
+            KeyState::PendingDeletion => ["ScheduleKeyDeletion", "CancelKeyDeletion"],
             _ => continue,
         };
-        if !names.contains(&name) {
-            names.push(name);
+        for name in pair {
+            if !names.contains(&name) {
+                names.push(name);
+            }
         }
     }
     let mut history = History::default();

@@ -84,7 +84,7 @@ async fn other_peoples_calls_count_ours_count_once_and_the_26th_is_refused() {
             .filter(|c| c["by"] == who)
             .count()
     };
-    assert_eq!((by("terraform"), by("bob")), (6, 3), "{q:#}");
+    assert_eq!((by("deploy/terraform"), by("bob")), (6, 3), "{q:#}");
     // The oldest (bob's, 20 h ago) frees first, in about 4 hours.
     let next: chrono::DateTime<chrono::Utc> = q["next_slot_at"].as_str().unwrap().parse().unwrap();
     let hours = (next - chrono::Utc::now()).num_minutes() as f64 / 60.0;

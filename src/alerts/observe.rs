@@ -111,7 +111,7 @@ impl Observation {
                 .outages
                 .get(&row.name)
                 .filter(|o| o.ongoing)
-                .map(crate::health::Outage::discard_at);
+                .map(crate::health::Outage::discard_from);
             out.streams.insert(
                 row.name.clone(),
                 StreamSeen {

@@ -297,11 +297,37 @@ async fn a_never_encrypted_stream_that_fails_to_enable_is_not_called_encrypted()
         "{msg}"
     );
     assert!(!msg.contains("stays encrypted"), "{msg}");
+    // The change knew the stream was not encrypted before; a description
+    // alone cannot tell whether an old key is still in use.
     let book = KeyBook::from_aliases(h.sim.list_aliases().await.unwrap());
-    assert_eq!(
-        book.label(&s),
-        "not encrypted (enabling with alias/locked-down failed)"
+    assert_eq!(book.label(&s), "? (enabling with alias/locked-down failed)");
+}
+
+/// A stream already ENABLING_FAILED before a change that fails again: which
+/// key it held was not known before, nor is it after, and the outcome says
+/// so instead of "stays encrypted with its old key".
+#[tokio::test]
+async fn a_change_that_fails_after_an_earlier_failure_does_not_guess_the_old_key() {
+    let h = harness();
+    let mut p = h
+        .plan(&rotate("profile-updates", "alias/locked-down"))
+        .await
+        .unwrap();
+    p.verdict = Verdict::default();
+    send(&h.sim, &h.ctx, &p).await.unwrap();
+    h.advance(5);
+    let (ending, s) = h.follow(&p).await.unwrap();
+    assert!(matches!(ending, Ending::Failed(_)), "{ending:?}");
+    let msg = explain(&p, &ending, &s);
+    assert!(
+        msg.starts_with(
+            "Key change FAILED: alias/locked-down was not applied to profile-updates, which was ENABLING_FAILED before"
+        ),
+        "{msg}"
     );
+    assert!(msg.contains(crate::health::OLD_KEY_UNSAID), "{msg}");
+    assert!(!msg.contains("stays encrypted"), "{msg}");
+    assert!(!msg.contains("is not encrypted"), "{msg}");
 }
 
 #[tokio::test]

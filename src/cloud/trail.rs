@@ -101,7 +101,9 @@ pub struct TrailEvent {
     pub name: String,
     /// The service that answered (`eventSource`).
     pub source: String,
-    /// Who called: the IAM user's name or the role session's name.
+    /// Who called, as a person would know them (see `caller::name`): never
+    /// `None` for an event read from CloudTrail, which names every caller
+    /// somehow; `None` is kept for the ledger's own calls not seen there.
     pub by: Option<String>,
     /// What the call was about: the stream for Firehose, the key for KMS.
     pub resource: Option<String>,
@@ -148,12 +150,14 @@ impl TrailEvent {
             source: text(json.get("eventSource"))
                 .or(summary.source)
                 .unwrap_or_default(),
-            // A hostile record cannot balloon memory (see `text::bounded`).
-            by: json
-                .get("userIdentity")
-                .and_then(caller)
-                .or(summary.username)
-                .map(crate::text::bounded),
+            // Named whatever the record's shape; a hostile record cannot
+            // balloon memory (see `text::bounded`).
+            by: Some(crate::text::bounded(
+                json.get("userIdentity")
+                    .and_then(|i| caller::name(i, text(json.get("recipientAccountId")).as_deref()))
+                    .or(summary.username)
+                    .unwrap_or_else(|| caller::UNNAMED.to_string()),
+            )),
             resource: resource(&json, params).or(summary.resources.into_iter().next()),
             request_id: text(field(&json, "requestID")),
             error_code: text(json.get("errorCode"))
@@ -187,6 +191,7 @@ impl TrailEvent {
             "PutKeyPolicy" => "was given a new key policy",
             "CreateGrant" => "was granted to a principal",
             "RevokeGrant" => "had a grant revoked",
+            "RetireGrant" => "had a grant retired",
             "DeleteAlias" => "lost an alias",
             "UpdateAlias" => "had an alias moved",
             _ => return None,
@@ -204,27 +209,6 @@ fn field<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v)
     })
-}
-
-/// The name a person would know the caller by: an IAM user's name, a role
-/// session's name (`assumed-role/ROLE/SESSION`), `root`, or the service.
-fn caller(identity: &Value) -> Option<String> {
-    let text = |name: &str| {
-        field(identity, name)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-    };
-    let last = |s: &str, sep: char| s.rsplit(sep).next().map(str::to_string);
-    match text("type") {
-        Some("Root") => Some("root".to_string()),
-        Some("AWSService") => text("invokedBy").map(str::to_string),
-        Some("AssumedRole" | "FederatedUser") => text("arn")
-            .and_then(|a| last(a, '/'))
-            .or_else(|| text("principalId").and_then(|p| last(p, ':'))),
-        _ => text("userName")
-            .map(str::to_string)
-            .or_else(|| text("arn").and_then(|a| last(a, '/'))),
-    }
 }
 
 /// What the call was about: the stream a Firehose call names, else the
@@ -254,6 +238,9 @@ fn start_key(params: &Value) -> Option<KeyRef> {
         _ => None,
     }
 }
+
+mod caller;
+pub use caller::UNNAMED;
 
 #[cfg(test)]
 mod tests;
@@ -308,6 +295,22 @@ impl History {
     pub fn latest(&self, resource: &str, names: &[&str]) -> Option<&TrailEvent> {
         self.events.iter().rev().find(|e| {
             e.error_code.is_none()
+                && e.resource.as_deref() == Some(resource)
+                && names.contains(&e.name.as_str())
+        })
+    }
+
+    /// The latest call of one of `names` about `resource` that AWS carried
+    /// out before `by`.
+    pub fn latest_before(
+        &self,
+        resource: &str,
+        names: &[&str],
+        by: DateTime<Utc>,
+    ) -> Option<&TrailEvent> {
+        self.events.iter().rev().find(|e| {
+            e.at < by
+                && e.error_code.is_none()
                 && e.resource.as_deref() == Some(resource)
                 && names.contains(&e.name.as_str())
         })

@@ -1,5 +1,6 @@
 use super::*;
-use crate::cloud::{Encryption, Failure, KeyType, Source};
+use crate::cloud::trail::{START, STOP};
+use crate::cloud::{Encryption, Failure, KeyType, Source, TrailEvent};
 use crate::model::Severity;
 
 fn stream(status: EncryptionStatus) -> Stream {
@@ -89,11 +90,27 @@ fn kms_errors_are_critical_with_the_discard_deadline() {
         last: f.now - Duration::minutes(1),
         ongoing: true,
         older: false,
+        bucket_secs: 300,
     });
     let (h, p) = assess(&f);
     assert_eq!(h, Health::Critical);
     assert!(p[0].contains("KMSKeyDisabled 42"), "{}", p[0]);
     assert!(p[0].contains("(in 17h 00m)"), "{}", p[0]);
+    let since = crate::model::between(
+        f.now - Duration::hours(7),
+        f.now - Duration::minutes(415),
+        None,
+    );
+    assert!(
+        p[0].contains(&format!("Errors since {since} (up to 7h 00m ago)")),
+        "{}",
+        p[0]
+    );
+    assert!(
+        p[0].contains("may start discarding undecryptable records from about "),
+        "{}",
+        p[0]
+    );
 }
 
 /// A key KMS will not use is a warning on a stream that is not on it now
@@ -225,7 +242,7 @@ fn outage_starts_at_the_first_error_of_the_current_run() {
     assert!(o.ongoing && !o.older);
     let o = outage(&series, at(121), now, 60).unwrap();
     assert!(o.older, "the run reaches the start of the data");
-    assert_eq!(o.discard_at(), at(120) + Duration::hours(24));
+    assert_eq!(o.discard_from(), at(120) + Duration::hours(24));
 
     let mut old = KmsSeries::default();
     old.series[0] = vec![(at(300), 1.0)];
@@ -335,3 +352,4 @@ fn a_refused_or_undone_change_names_nobody() {
 mod in_use;
 mod since;
 mod unknown;
+mod who;

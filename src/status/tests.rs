@@ -74,7 +74,59 @@ async fn demo_report_is_sorted_and_explains_each_kind_of_trouble() {
     assert_eq!(find(&r, "mobile-crashes").health, Health::Ok);
     let day = demo_report(Window::H24).await;
     assert_eq!(find(&day, "mobile-crashes").health, Health::Critical);
-    assert!(find(&day, "mobile-crashes").problems[0].contains("stopped at"));
+    let stopped = find(&day, "mobile-crashes");
+    assert!(
+        stopped.problems[0].contains("The last errors came between "),
+        "{:?}",
+        stopped.problems
+    );
+    assert!(stopped.errors_since.is_some());
+    assert_eq!(stopped.discard_from, None, "no errors arriving now");
+}
+
+/// The first erring bucket is said as a bucket, in words and in JSON, and
+/// the discard time is the earliest it can be: the bucket's start + 24 h.
+#[tokio::test]
+async fn errors_since_is_a_bucket_and_the_discard_time_its_earliest() {
+    let r = demo_report(Window::H3).await;
+    let billing = find(&r, "billing-export");
+    let json = serde_json::to_value(billing).unwrap();
+    let since = &json["errors_since"];
+    let from = chrono::DateTime::parse_from_rfc3339(since["from"].as_str().unwrap()).unwrap();
+    let to = chrono::DateTime::parse_from_rfc3339(since["to"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        to - from,
+        chrono::Duration::minutes(1),
+        "the 3h window's 1-minute bucket, within the look back's 5"
+    );
+    assert!(since["from"].as_str().unwrap().ends_with(":00Z"), "{since}");
+    let discard =
+        chrono::DateTime::parse_from_rfc3339(json["discard_from"].as_str().unwrap()).unwrap();
+    assert_eq!(discard - from, chrono::Duration::hours(24));
+    let words = format!(
+        "Errors since between {} and {} UTC",
+        from.format("%Y-%m-%d %H:%M"),
+        to.format("%H:%M")
+    );
+    let problem = &billing.problems[1];
+    assert!(problem.contains(&words), "{words} in {problem}");
+    assert!(
+        problem.contains(&format!(
+            "may start discarding undecryptable records from about {} (in ",
+            discard.format("%Y-%m-%d %H:%M UTC")
+        )),
+        "{problem}"
+    );
+    // A day's window is read in 5-minute buckets: the errors began within one.
+    let day = demo_report(Window::H24).await;
+    let json = serde_json::to_value(find(&day, "billing-export")).unwrap();
+    let since = &json["errors_since"];
+    let from = chrono::DateTime::parse_from_rfc3339(since["from"].as_str().unwrap()).unwrap();
+    let to = chrono::DateTime::parse_from_rfc3339(since["to"].as_str().unwrap()).unwrap();
+    assert_eq!(to - from, chrono::Duration::minutes(5));
+    let quiet = serde_json::to_value(find(&r, "order-events")).unwrap();
+    assert_eq!(quiet["errors_since"], serde_json::Value::Null);
+    assert_eq!(quiet["discard_from"], serde_json::Value::Null);
 }
 
 #[tokio::test]
@@ -317,6 +369,13 @@ async fn the_quota_counts_everyones_calls_and_says_where_they_come_from() {
         serde_json::from_value(quota["next_slot_at"].clone()).unwrap();
     assert_eq!(next, first_at + chrono::Duration::hours(24));
     // A stream without calls says the same of its source.
+    // A day's window is read in 5-minute buckets: the errors began within one.
+    let day = demo_report(Window::H24).await;
+    let json = serde_json::to_value(find(&day, "billing-export")).unwrap();
+    let since = &json["errors_since"];
+    let from = chrono::DateTime::parse_from_rfc3339(since["from"].as_str().unwrap()).unwrap();
+    let to = chrono::DateTime::parse_from_rfc3339(since["to"].as_str().unwrap()).unwrap();
+    assert_eq!(to - from, chrono::Duration::minutes(5));
     let quiet = serde_json::to_value(find(&r, "order-events")).unwrap();
     assert_eq!(quiet["quota"]["calls"], serde_json::json!([]));
     assert_eq!(quiet["quota"]["source"], "ledger+cloudtrail");

@@ -94,7 +94,7 @@ fn summary<'a>(calls: &[CountedCall], source: &QuotaSource, theme: &Theme) -> Li
 /// "  2026-11-21 11:00 UTC  terraform      Start alias/orders-events".
 fn call_line<'a>(app: &App, c: &CountedCall, theme: &Theme) -> Line<'a> {
     let by = match (&c.by, c.here) {
-        (Some(by), _) => crate::text::shown(by, crate::text::NAME_CAP).into_owned(),
+        (Some(by), _) => crate::text::caller(by),
         (None, true) => "this machine".to_string(),
         (None, false) => "?".to_string(),
     };

@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::cloud::{KmsMetric, KmsSeries};
 use crate::config::Markers;
 use crate::health::Outage;
-use crate::model::{clock, span, stamp, Window};
+use crate::model::{between, clock, span, stamp, Window};
 
 /// Below this many rows for the plot, each erring series gets a one-line
 /// sparkline instead: axes with one row of data say nothing.
@@ -161,7 +161,9 @@ fn draw_plot(
     frame.render_widget(Chart::new(datasets).x_axis(x_axis).y_axis(y_axis), plot);
 }
 
-/// "since 11:00 UTC (1h 00m), still failing", or when they stopped.
+/// "since between 11:00 and 11:05 UTC, still failing", or
+/// between when and when they came: CloudWatch knows a time only to its
+/// bucket.
 fn since(o: &Outage, input: &Input) -> String {
     let at = |t: DateTime<Utc>| {
         if t.date_naive() == input.now.date_naive() {
@@ -170,20 +172,21 @@ fn since(o: &Outage, input: &Input) -> String {
             stamp(t)
         }
     };
-    let period = Duration::seconds(i64::from(input.window.period_secs()));
+    let (from, to) = o.began();
+    let today = Some(input.now);
     match (o.ongoing, o.older) {
-        (true, true) => format!("since before {}, still failing", at(o.since)),
-        (true, false) => format!(
-            "since {} ({}), still failing",
-            at(o.since),
-            span(input.now - o.since)
-        ),
-        (false, _) => format!(
-            "from {} to {}, none for {}",
-            at(o.since),
-            at(o.last + period),
-            span(input.now - o.last - period)
-        ),
+        (true, true) => format!("since before {}, still failing", at(to)),
+        // How long ago is in the problem sentence: at 80 columns the title
+        // has no room for it.
+        (true, false) => format!("since {}, still failing", between(from, to, today)),
+        (false, _) => {
+            let end = o.last + o.bucket();
+            format!(
+                "{}, none for {}",
+                between(from, end, today),
+                span(input.now - end)
+            )
+        }
     }
 }
 

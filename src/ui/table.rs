@@ -1,6 +1,7 @@
 //! The stream table. Only the rows on screen are built, so a frame costs about
 //! the same at 50 streams or 5,000 (the longest name is measured over all).
 
+use chrono::{DateTime, Utc};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -422,21 +423,27 @@ fn errors_cell(app: &App, name: &str, width: u16, theme: &Theme) -> Cell<'static
     }
 }
 
-/// Since when the stream has had KMS errors, as the detail says it: "-" for
-/// none in the window, "?" when the metrics are unknown, "<" when the run
-/// began before the data looked at.
+/// Since when the stream has had KMS errors, as the detail says it: the
+/// first erring bucket ("11:00-11:05": they began within it; "~11-20 12:05"
+/// for a bucket of another day, starting then), "<" and when that bucket
+/// ends when the run began before the data looked at, "-" for none in the
+/// window, "?" when the metrics are unknown.
 fn since_cell(app: &App, name: &str, theme: &Theme) -> Cell<'static> {
     match app.knowledge().errors_since(name, app.window) {
         Ok(Some(o)) => {
-            let mark = if o.older { "<" } else { "" };
-            // A run from another day says its date: the column is as wide
-            // as "<11-20 12:05", and a bare time would read as today.
-            let at = if o.since.date_naive() == app.now.date_naive() {
-                clock(o.since)
-            } else {
-                o.since.format("%m-%d %H:%M").to_string()
+            let (from, to) = o.began();
+            let today = |t: DateTime<Utc>| t.date_naive() == app.now.date_naive();
+            // The column is as wide as "<11-20 12:05"; a bare time of
+            // another day would read as today.
+            let day_time = |t: DateTime<Utc>| t.format("%m-%d %H:%M").to_string();
+            let hm = |t: DateTime<Utc>| t.format("%H:%M").to_string();
+            let text = match (o.older, today(from) && today(to)) {
+                (true, true) => format!("<{}", clock(to)),
+                (true, false) => format!("<{}", day_time(to)),
+                (false, true) => format!("{}-{}", hm(from), hm(to)),
+                (false, false) => format!("~{}", day_time(from)),
             };
-            Cell::from(format!("{mark}{at}")).style(theme.error())
+            Cell::from(text).style(theme.error())
         }
         Ok(None) => Cell::from("-").style(theme.dim()),
         Err(_) => Cell::from("?").style(theme.warn()),

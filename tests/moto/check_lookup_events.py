@@ -680,13 +680,135 @@ def check_settings(launcher, trail):
     foreign = [
         e
         for e in other.events()
-        if e["Username"] in (KEY_A, SESSION, "carol")
+        if e.get("Username") in (KEY_A, SESSION, "carol")
         and "fk-check" in e["CloudTrailEvent"]
     ]
     check("events stay in their region", not foreign, len(foreign))
 
     launcher.ok("DELETE", f"/_firekeeper/events?region={launcher.region}")
     check("DELETE events clears the region", trail.events() == [])
+
+# Each documented userIdentity type, as the AWS CloudTrail User Guide's
+# "CloudTrail userIdentity element" shows it: (identity spec, what the record's
+# userIdentity must hold, the summary's Username or None when absent, whether an
+# AccessKeyId is given).
+IDENTITY_CASES = [
+    (
+        {"type": "IAMUser", "userName": "Alice"},
+        {"type": "IAMUser", "userName": "Alice", "arn": f"arn:aws:iam::{ACCOUNT}:user/Alice"},
+        "Alice",
+        True,
+    ),
+    (
+        {"type": "AssumedRole", "userName": "cfn-deployer", "sessionName": "AWSCloudFormation",
+         "invokedBy": "cloudformation.amazonaws.com"},
+        {"type": "AssumedRole",
+         "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/cfn-deployer/AWSCloudFormation",
+         "invokedBy": "cloudformation.amazonaws.com"},
+        "AWSCloudFormation",
+        True,
+    ),
+    (
+        {"type": "FederatedUser", "userName": "Bob", "issuer": "broker"},
+        {"type": "FederatedUser", "principalId": f"{ACCOUNT}:Bob",
+         "arn": f"arn:aws:sts::{ACCOUNT}:federated-user/Bob"},
+        "Bob",
+        True,
+    ),
+    (
+        {"type": "IdentityCenterUser", "userId": "544894e8-80c1-707f-60e3-3ba6510dfac1"},
+        {"type": "IdentityCenterUser", "accountId": ACCOUNT},
+        None,
+        False,
+    ),
+    (
+        {"type": "AWSAccount", "accountId": "444455556666"},
+        {"type": "AWSAccount", "accountId": "444455556666"},
+        None,
+        False,
+    ),
+    (
+        {"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"},
+        {"type": "AWSService", "invokedBy": "cloudformation.amazonaws.com"},
+        "cloudformation.amazonaws.com",
+        False,
+    ),
+    (
+        {"type": "Root"},
+        {"type": "Root", "arn": f"arn:aws:iam::{ACCOUNT}:root", "principalId": ACCOUNT},
+        "root",
+        True,
+    ),
+]
+
+
+def check_identities(launcher, trail):
+    for spec, expected, username, signed in IDENTITY_CASES:
+        kind = spec["type"]
+        launcher.ok(
+            "POST",
+            "/_firekeeper/events",
+            {"region": launcher.region, "eventName": "DisableKey",
+             "keyId": "fk-check-" + kind.lower(), "identity": spec},
+        )
+        [event] = trail.events(**by("ResourceName", _key_arn_of(launcher, kind)))
+        identity = json.loads(event["CloudTrailEvent"])["userIdentity"]
+        check(
+            f"{kind}: the documented userIdentity",
+            all(identity.get(k) == v for k, v in expected.items())
+            and ("accessKeyId" in identity) == signed,
+            identity,
+        )
+        check(
+            f"{kind}: summary Username and AccessKeyId as the record",
+            event.get("Username") == username
+            and ("AccessKeyId" in event) == signed,
+            {k: v for k, v in event.items() if k != "CloudTrailEvent"},
+        )
+    sso = json.loads(
+        trail.events(**by("ResourceName", _key_arn_of(launcher, "AssumedRole")))[0][
+            "CloudTrailEvent"
+        ]
+    )["userIdentity"]["sessionContext"]["sessionIssuer"]
+    check(
+        "AssumedRole: sessionIssuer names the role",
+        sso["type"] == "Role" and sso["userName"] == "cfn-deployer",
+        sso,
+    )
+    center = json.loads(
+        trail.events(**by("ResourceName", _key_arn_of(launcher, "IdentityCenterUser")))[0][
+            "CloudTrailEvent"
+        ]
+    )["userIdentity"]
+    check(
+        "IdentityCenterUser: onBehalfOf and a credentialId",
+        center["onBehalfOf"]["userId"] == "544894e8-80c1-707f-60e3-3ba6510dfac1"
+        and center["onBehalfOf"]["identityStoreArn"].startswith(
+            f"arn:aws:identitystore::{ACCOUNT}:identitystore/d-"
+        )
+        and center.get("credentialId"),
+        center,
+    )
+    for bad in (
+        {"type": "AssumedRole", "userName": "r"},
+        {"type": "IdentityCenterUser"},
+        {"type": "AWSService"},
+        {"type": "Martian"},
+        {"type": "Root", "accessKeyId": "AKIA0"},
+    ):
+        status, answer = launcher.control(
+            "POST",
+            "/_firekeeper/events",
+            {"region": launcher.region, "eventName": "DisableKey", "keyId": "x",
+             "identity": bad},
+        )
+        check(f"identity {bad} is refused", status == 400, answer)
+    launcher.ok("DELETE", f"/_firekeeper/events?region={launcher.region}")
+
+
+def _key_arn_of(launcher, kind):
+    """The ARN an injected KMS event on key id fk-check-KIND is about."""
+    return f"arn:aws:kms:{launcher.region}:{ACCOUNT}:key/fk-check-{kind.lower()}"
 
 
 def main():
@@ -704,6 +826,7 @@ def main():
         check_errors(launcher, trail)
         check_faults(launcher, trail)
         check_settings(launcher, trail)
+        check_identities(launcher, trail)
     finally:
         launcher.reset()
     failed = [r for r in results if not r[1]]

@@ -51,6 +51,10 @@ Control API (unsigned, on the same port):
                                   is the key's ARN); at (ISO 8601 time, or seconds
                                   ago; default 0 = now); user (an IAM user name;
                                   default: accessKeyId's identity, or "someone-else");
+                                  identity (instead of user: an object of the
+                                  /_firekeeper/identities fields below, without
+                                  accessKeyId and region: the caller as any
+                                  documented userIdentity type);
                                   accessKeyId (default: a random AKIA...); errorCode,
                                   errorMessage (default none: the call worked); keyArn,
                                   keyType (StartDeliveryStreamEncryption; keyType
@@ -60,14 +64,50 @@ Control API (unsigned, on the same port):
                                   input] or keyId).
   DELETE /_firekeeper/events?region=R   forget R's history, its trail settings and
                                   its region-scoped identities (all without ?region).
-  POST   /_firekeeper/identities  JSON {"accessKeyId": K, "type": "IAMUser" |
-                                  "AssumedRole" (default IAMUser), "userName": the
-                                  user's or the role's name (IAMUser default: K),
-                                  "sessionName": S (AssumedRole: required), "arn":
-                                  override (default arn:aws:iam::ACCT:user/NAME or
-                                  arn:aws:sts::ACCT:assumed-role/NAME/S), "region":
-                                  only there (default: every region)} -> {"ok": true}.
-                                  Unmapped keys are IAM users named after the key.
+  POST   /_firekeeper/identities  JSON {"accessKeyId": K, "type": T, ...fields,
+                                  "region": only there (default: every region)}
+                                  -> {"ok": true}: calls signed with K are recorded
+                                  as made by that caller. Unmapped keys are IAM
+                                  users named after the key. T and its fields, as
+                                  the AWS CloudTrail User Guide's "CloudTrail
+                                  userIdentity element" shows each type's record
+                                  (accountId: the caller's account, default moto's;
+                                  arn overrides the ARN made from the rest):
+                                  IAMUser       userName (default K): type,
+                                                principalId, arn, accountId,
+                                                accessKeyId, userName.
+                                  AssumedRole   userName (the role) and sessionName,
+                                                required; invokedBy (a service
+                                                acting with the role): arn
+                                                ...:assumed-role/ROLE/SESSION and
+                                                sessionContext.sessionIssuer
+                                                (type Role, userName ROLE).
+                                  FederatedUser userName (GetFederationToken's
+                                                Name), required; issuer (the IAM
+                                                user that asked STS, default
+                                                "federation-broker"): arn
+                                                ...:federated-user/NAME, principalId
+                                                ACCOUNT:NAME, sessionContext.
+                                                sessionIssuer (type IAMUser).
+                                  IdentityCenterUser  userId, required: accountId,
+                                                onBehalfOf {userId, identityStoreArn},
+                                                credentialId; no accessKeyId (a
+                                                bearer token, not SigV4).
+                                  AWSAccount    accountId (the other account),
+                                                required; invokedBy: principalId,
+                                                accountId; no arn, no accessKeyId.
+                                  AWSService    invokedBy (the service), required:
+                                                type and invokedBy only.
+                                  Root          userName (the account alias, if
+                                                set): principalId (the account),
+                                                arn ...:root, accountId,
+                                                accessKeyId.
+                                  An event's AccessKeyId and Username (LookupEvents'
+                                  summary) are left out where the record has none:
+                                  Username is the IAM user's, the role session's,
+                                  the federated user's name, "root" or the service;
+                                  AWS does not document it for an Identity Center
+                                  user or another account, so none is given.
   POST   /_firekeeper/trail       JSON {"region": R, "lookup_delay_seconds": 0,
                                   "lookups_per_second": null, "record_reads": false}
                                   (any subset) -> {"ok": true, "settings": {...}}:
@@ -733,8 +773,9 @@ class FaultInjector:
 #     CreateGrant's grantId), requestParameters is the request with its member
 #     names in lowerCamelCase and nothing redacted, and error messages are the
 #     launcher's own wording (the error codes are AWS's);
-#   - one account (moto's), and the Username of an assumed role is its session
-#     name, of an IAM user the user name.
+#   - one account (moto's) receives every call; a caller may belong to another
+#     (an identity's accountId), and the Username of an assumed role is its
+#     session name, of an IAM user the user name (see the control API above).
 
 CONTROL_EVENTS = "/_firekeeper/events"
 CONTROL_IDENTITIES = "/_firekeeper/identities"
@@ -792,8 +833,20 @@ EVENT_FIELDS = {
     "keyArn",
     "keyType",
     "requestParameters",
+    "identity",
 }
-IDENTITY_FIELDS = {"accessKeyId", "type", "userName", "sessionName", "arn", "region"}
+IDENTITY_FIELDS = {
+    "accessKeyId",
+    "type",
+    "userName",
+    "sessionName",
+    "arn",
+    "region",
+    "accountId",
+    "issuer",
+    "invokedBy",
+    "userId",
+}
 SETTINGS = {"lookup_delay_seconds": 0, "lookups_per_second": None, "record_reads": False}
 
 
@@ -824,73 +877,198 @@ def _principal_id(prefix, name):
     return prefix + digest[:17]
 
 
+IDENTITY_TYPES = (
+    "IAMUser",
+    "AssumedRole",
+    "FederatedUser",
+    "IdentityCenterUser",
+    "AWSAccount",
+    "AWSService",
+    "Root",
+)
+# The types whose calls are signed with an access key CloudTrail records: an
+# Identity Center user calls with a bearer token (credentialId), and the
+# documented AWSAccount and AWSService records carry no accessKeyId.
+SIGNED_TYPES = ("IAMUser", "AssumedRole", "FederatedUser", "Root")
+
+
+def _text(spec, name, required=None):
+    value = spec.get(name)
+    if value is None:
+        if required:
+            raise ValueError(f"{name} is required for {required}")
+        return None
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty string")
+    return value
+
+
 @dataclass(frozen=True)
 class Identity:
-    """Who signed with an access key: an IAM user, or a role session."""
+    """Who made a call, as CloudTrail's userIdentity element records it: one of
+    the documented types (AWS CloudTrail User Guide, "CloudTrail userIdentity
+    element")."""
 
-    kind: str  # "IAMUser" or "AssumedRole"
-    name: str  # the user's name, or the role's
-    session: str | None = None
-    arn: str | None = None
+    kind: str
+    # IAMUser: the user; AssumedRole: the role; FederatedUser: the federated
+    # user's name (GetFederationToken's Name); Root: the account alias, if any.
+    name: str | None = None
+    session: str | None = None  # AssumedRole: the role session's name
+    arn: str | None = None  # overrides the ARN made from the rest
+    account: str | None = None  # the caller's account (default: moto's)
+    issuer: str | None = None  # FederatedUser: the IAM user that asked STS
+    invoked_by: str | None = None  # AWSService (required); AssumedRole (optional)
+    user_id: str | None = None  # IdentityCenterUser: onBehalfOf.userId
 
     @staticmethod
-    def parse(spec):
+    def parse(spec, key=None):
+        """An identity from its control spec; `key` is the access key it is for
+        (IAMUser's default name)."""
         unknown = set(spec) - IDENTITY_FIELDS
         if unknown:
             raise ValueError(f"unknown identity fields {sorted(unknown)}")
-        key = spec.get("accessKeyId")
-        if not isinstance(key, str) or not key:
-            raise ValueError("accessKeyId is required")
         kind = spec.get("type", "IAMUser")
-        name = spec.get("userName", key if kind == "IAMUser" else None)
-        session = spec.get("sessionName")
-        arn = spec.get("arn")
-        if kind not in ("IAMUser", "AssumedRole"):
-            raise ValueError("type must be IAMUser or AssumedRole")
-        if not isinstance(name, str) or not name:
-            raise ValueError("userName (the role's name) is required for AssumedRole")
-        if kind == "AssumedRole" and (not isinstance(session, str) or not session):
-            raise ValueError("sessionName is required for AssumedRole")
-        if kind == "IAMUser" and session is not None:
+        if kind not in IDENTITY_TYPES:
+            raise ValueError(f"type must be one of {list(IDENTITY_TYPES)}")
+        name = _text(spec, "userName")
+        if kind == "IAMUser":
+            name = name or key
+            if not name:
+                raise ValueError("userName is required for IAMUser")
+        if kind in ("AssumedRole", "FederatedUser") and not name:
+            raise ValueError(f"userName is required for {kind}")
+        session = _text(spec, "sessionName", "AssumedRole" if kind == "AssumedRole" else None)
+        if session is not None and kind != "AssumedRole":
             raise ValueError("sessionName is for AssumedRole only")
-        if arn is not None and not isinstance(arn, str):
-            raise ValueError("arn must be a string")
-        return Identity(kind, name, session, arn)
+        return Identity(
+            kind,
+            name,
+            session,
+            _text(spec, "arn"),
+            _text(spec, "accountId", "AWSAccount" if kind == "AWSAccount" else None),
+            _text(spec, "issuer"),
+            _text(spec, "invokedBy", "AWSService" if kind == "AWSService" else None),
+            _text(
+                spec,
+                "userId",
+                "IdentityCenterUser" if kind == "IdentityCenterUser" else None,
+            ),
+        )
+
+    @property
+    def signed(self):
+        """Whether CloudTrail records an access key for this caller's calls."""
+        return self.kind in SIGNED_TYPES
 
     @property
     def username(self):
-        """LookupEvents' Username: the IAM user's name, or the role session's."""
-        return self.session if self.kind == "AssumedRole" else self.name
+        """LookupEvents' Username ("a user name or role name of the requester"):
+        the IAM user's name, the role session's, the federated user's, root, or
+        the service; none for another account or an Identity Center user (AWS
+        does not document what it gives for them)."""
+        return {
+            "IAMUser": self.name,
+            "AssumedRole": self.session,
+            "FederatedUser": self.name,
+            "Root": "root",
+            "AWSService": self.invoked_by,
+        }.get(self.kind)
 
     def user_identity(self, access_key, when):
-        if self.kind == "IAMUser":
-            return {
-                "type": "IAMUser",
-                "principalId": _principal_id("AIDA", self.name),
-                "arn": self.arn or f"arn:aws:iam::{ACCOUNT_ID}:user/{self.name}",
-                "accountId": ACCOUNT_ID,
-                "accessKeyId": access_key,
-                "userName": self.name,
-            }
-        role_id = _principal_id("AROA", self.name)
+        account = self.account or ACCOUNT_ID
+        shape = getattr(self, "_" + self.kind.lower())(account, when)
+        if self.signed:
+            shape["accessKeyId"] = access_key
+        return shape
+
+    def _iamuser(self, account, when):
         return {
+            "type": "IAMUser",
+            "principalId": _principal_id("AIDA", self.name),
+            "arn": self.arn or f"arn:aws:iam::{account}:user/{self.name}",
+            "accountId": account,
+            "userName": self.name,
+        }
+
+    def _assumedrole(self, account, when):
+        role_id = _principal_id("AROA", self.name)
+        shape = {
             "type": "AssumedRole",
             "principalId": f"{role_id}:{self.session}",
             "arn": self.arn
-            or f"arn:aws:sts::{ACCOUNT_ID}:assumed-role/{self.name}/{self.session}",
-            "accountId": ACCOUNT_ID,
-            "accessKeyId": access_key,
+            or f"arn:aws:sts::{account}:assumed-role/{self.name}/{self.session}",
+            "accountId": account,
             "sessionContext": {
                 "sessionIssuer": {
                     "type": "Role",
                     "principalId": role_id,
-                    "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{self.name}",
-                    "accountId": ACCOUNT_ID,
+                    "arn": f"arn:aws:iam::{account}:role/{self.name}",
+                    "accountId": account,
                     "userName": self.name,
                 },
                 "attributes": {"creationDate": _iso(when), "mfaAuthenticated": "false"},
             },
         }
+        if self.invoked_by:
+            shape["invokedBy"] = self.invoked_by
+        return shape
+
+    def _federateduser(self, account, when):
+        issuer = self.issuer or "federation-broker"
+        return {
+            "type": "FederatedUser",
+            "principalId": f"{account}:{self.name}",
+            "arn": self.arn or f"arn:aws:sts::{account}:federated-user/{self.name}",
+            "accountId": account,
+            "sessionContext": {
+                "attributes": {"mfaAuthenticated": "false", "creationDate": _iso(when)},
+                "sessionIssuer": {
+                    "type": "IAMUser",
+                    "principalId": _principal_id("AIDA", issuer),
+                    "arn": f"arn:aws:iam::{account}:user/{issuer}",
+                    "accountId": account,
+                    "userName": issuer,
+                },
+            },
+        }
+
+    def _identitycenteruser(self, account, when):
+        store = "d-" + _principal_id("", account)[:10].lower()
+        return {
+            "type": "IdentityCenterUser",
+            "accountId": account,
+            "onBehalfOf": {
+                "userId": self.user_id,
+                "identityStoreArn": f"arn:aws:identitystore::{account}:identitystore/{store}",
+            },
+            # A bearer token's id, never an access key: Identity Center calls
+            # are not SigV4-signed.
+            "credentialId": "EXAMPLE" + uuid.uuid4().hex + uuid.uuid4().hex,
+        }
+
+    def _awsaccount(self, account, when):
+        shape = {
+            "type": "AWSAccount",
+            "principalId": _principal_id("AIDA", account),
+            "accountId": account,
+        }
+        if self.invoked_by:
+            shape["invokedBy"] = self.invoked_by
+        return shape
+
+    def _awsservice(self, account, when):
+        return {"type": "AWSService", "invokedBy": self.invoked_by}
+
+    def _root(self, account, when):
+        shape = {
+            "type": "Root",
+            "principalId": account,
+            "arn": self.arn or f"arn:aws:iam::{account}:root",
+            "accountId": account,
+        }
+        if self.name:
+            shape["userName"] = self.name  # the account alias, when one is set
+        return shape
 
 
 @dataclass(frozen=True)
@@ -949,17 +1127,21 @@ def _make_event(region, source, name, origin, when, details):
         recipientAccountId=ACCOUNT_ID,
         eventCategory="Management",
     )
-    return {
+    summary = {
         "EventId": event_id,
         "EventName": name,
         "ReadOnly": "true" if read_only else "false",
-        "AccessKeyId": origin.access_key,
         "EventTime": when,
         "EventSource": source,
-        "Username": origin.identity.username,
         "Resources": resources,
         "CloudTrailEvent": json.dumps(record, separators=(",", ":")),
     }
+    # Left out where the record has none, as AWS leaves out an absent member.
+    if origin.identity.signed:
+        summary["AccessKeyId"] = origin.access_key
+    if origin.identity.username:
+        summary["Username"] = origin.identity.username
+    return summary
 
 
 def _key_arn(region, key_id):
@@ -1048,7 +1230,10 @@ class Trail:
             return {**SETTINGS, **self._settings[region]}
 
     def set_identity(self, spec):
-        identity = Identity.parse(spec)
+        key = spec.get("accessKeyId")
+        if not isinstance(key, str) or not key:
+            raise ValueError("accessKeyId is required")
+        identity = Identity.parse(spec, key)
         region = spec.get("region")
         if region is not None and (not isinstance(region, str) or not region):
             raise ValueError("region must be a Region name")
@@ -1273,7 +1458,17 @@ def _injected_event(spec, trail, now):
         raise ValueError("at must be an ISO 8601 time or a number of seconds ago")
     access_key = spec.get("accessKeyId") or "AKIA" + uuid.uuid4().hex[:16].upper()
     identity = trail.identity(region, access_key)
-    if spec.get("user") is not None:
+    if spec.get("identity") is not None:
+        if spec.get("user") is not None:
+            raise ValueError("give user or identity, not both")
+        given = spec["identity"]
+        if not isinstance(given, dict) or {"accessKeyId", "region"} & set(given):
+            raise ValueError(
+                "identity must be an object of /_firekeeper/identities fields "
+                "without accessKeyId and region (the event's own are used)"
+            )
+        identity = Identity.parse(given, access_key)
+    elif spec.get("user") is not None:
         identity = Identity("IAMUser", str(spec["user"]))
     elif "accessKeyId" not in spec:
         identity = Identity("IAMUser", OTHER_USER)

@@ -22,8 +22,9 @@ fn a_failed_change_quotes_its_failure_in_full_at_every_size() {
             text.contains(
                 "Enabling or changing encryption failed (DISABLED_KMS_KEY): KMS key \
                  arn:aws:kms:us-east-1:123456789012:key/6e5f2b70-9062-4d34-8f81-a2b3c4d5e6f7 \
-                 is disabled. Enable the key or choose another; the stream stays encrypted \
-                 with its current key."
+                 is disabled. Enable the key or choose another. AWS did not say whether the \
+                 old key is still in use: a stream that was encrypted before the failed change \
+                 keeps its old key (Firehose API reference), one that was not stays unencrypted."
             ),
             "{w}x{h}: {text}"
         );
@@ -51,10 +52,11 @@ fn kms_errors_say_since_when_and_when_data_is_lost_at_every_size() {
         let text = joined(&app);
         for whole in [
             "KMS refused Firehose 364 times in the last 3h (KMSKeyDisabled 364).",
-            "Firehose starts discarding undecryptable records at 2026-11-22 11:00 UTC (in 23h 00m).",
+            "Firehose may start discarding undecryptable records from about 2026-11-22 11:00 UTC (in 23h 00m).",
             "alias/legacy-billing was disabled by dana.whitfield at 11:00 UTC (CloudTrail).",
             "Key alias/legacy-billing is Disabled: Firehose cannot use it, and producers' PutRecord and PutRecordBatch calls are refused (InvalidKMSResourceException).",
-            "KMS errors, last 3h: since 11:00 UTC (1h 00m), still failing",
+            "KMS errors, last 3h: since between 11:00 and 11:01 UTC, still failing",
+            "Errors since between 2026-11-21 11:00 and 11:01 UTC (up to 1h 00m ago);",
             "25/25 left, 0 used in 24 h",
             "6e5f2b70-9062-4d34-8f81-a2b3c4d5e6f7",
         ] {
