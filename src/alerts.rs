@@ -27,6 +27,8 @@ mod observe;
 pub mod state;
 
 pub use observe::Observation;
+#[cfg(test)]
+pub(crate) use observe::StreamSeen;
 pub use state::Sent;
 
 /// What kind of change an alert is about.

@@ -301,6 +301,7 @@ section!(
         submit_name: KeyList,
         messages: KeyList,
         dismiss: KeyList,
+        ack: KeyList,
     }
 );
 
@@ -345,6 +346,7 @@ macro_rules! field_of {
             A::SubmitName => { $($r)+ $s.submit_name }
             A::Messages => { $($r)+ $s.messages }
             A::Dismiss => { $($r)+ $s.dismiss }
+            A::Ack => { $($r)+ $s.ack }
         }
     }};
 }

@@ -34,6 +34,21 @@ pub struct Options {
     pub started: std::time::Instant,
     pub context: DashboardContext,
     pub window: Window,
+    /// What this dashboard watches: the key under which its alerts sent and
+    /// acknowledgements are kept (see `alerts::state`).
+    pub scope: String,
+}
+
+/// Where the dashboard keeps its alerts and acknowledgements, and how it
+/// rings the terminal.
+struct AlertsKept {
+    sent: Option<std::path::PathBuf>,
+    acks: Option<std::path::PathBuf>,
+    scope: String,
+    keep: chrono::Duration,
+    osc: crate::config::Osc,
+    /// Inside tmux, an escape is passed through to the outer terminal.
+    tmux: bool,
 }
 
 /// One target of the dashboard: its client and change context, when it
@@ -62,6 +77,25 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     }
     let mut app = App::new(options.context, config, options.window, Utc::now());
     app.log_file = crate::crash::log_file().map(Into::into);
+    let kept = AlertsKept {
+        sent: crate::alerts::state::default_path(),
+        acks: crate::alerts::state::acks_path(),
+        scope: options.scope.clone(),
+        keep: chrono::Duration::hours(i64::from(config.alerts.ack_hours.0)),
+        osc: config.alerts.osc,
+        tmux: std::env::var_os("TMUX").is_some_and(|v| !v.is_empty()),
+    };
+    let (sent, acks) = (kept.sent.clone(), kept.acks.clone());
+    let scope = kept.scope.clone();
+    if let Ok((sent, acks)) = tokio::task::spawn_blocking(move || {
+        let sent = sent.map(|p| crate::alerts::state::load(&p, &scope));
+        let acks = acks.map(|p| crate::alerts::state::load_map(&p, &scope));
+        (sent.unwrap_or_default(), acks.unwrap_or_default())
+    })
+    .await
+    {
+        app.alerting = crate::app::alerting::Alerting::new(config, sent, acks, Utc::now());
+    }
     let targets = lanes
         .iter()
         .map(|l| (l.info.clone(), l.cloud.is_some()))
@@ -81,7 +115,7 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     let (mut wires, workers) = start_workers(lanes, config, options.window, merger, caches);
 
     let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
-    let result = event_loop(options.started, &mut terminal, &mut app, &mut wires).await;
+    let result = event_loop(options.started, &mut terminal, &mut app, &mut wires, &kept).await;
     drop(guard);
     // Aborting drops a change still being followed, which audits it as left
     // unfinished; waiting here makes sure that line is written before exit.
@@ -202,6 +236,7 @@ async fn event_loop(
     terminal: &mut Term,
     app: &mut App,
     wires: &mut Wires,
+    kept: &AlertsKept,
 ) -> anyhow::Result<u8> {
     let mut input = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
@@ -229,7 +264,67 @@ async fn event_loop(
         if turn.redraw {
             terminal.draw(|f| ui::render(f, app))?;
         }
+        ring(terminal, app, kept);
+        keep_alerts(app, kept);
     }
+}
+
+/// Rings the terminal for each new alert that notifies: the bell, and a
+/// desktop notification (OSC 9 or 777), which travel over SSH to the
+/// engineer's own terminal. Inside tmux the escape is wrapped for tmux to
+/// pass through. The text is the alert's line through the text policy.
+fn ring(terminal: &mut Term, app: &mut App, kept: &AlertsKept) {
+    use std::io::Write as _;
+    let bells = std::mem::take(&mut app.alerting.bells);
+    if bells.is_empty() {
+        return;
+    }
+    let mut out = Vec::new();
+    out.push(0x07);
+    for line in bells {
+        // No control character, and no ';' that would end OSC 777's title.
+        let text = crate::text::escape(&line).replace(';', ",");
+        let osc = match kept.osc {
+            crate::config::Osc::Nine => format!("\x1b]9;firekeeper: {text}\x07"),
+            crate::config::Osc::SevenSevenSeven => {
+                format!("\x1b]777;notify;firekeeper;{text}\x07")
+            }
+            crate::config::Osc::Off => continue,
+        };
+        let osc = if kept.tmux {
+            format!("\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b"))
+        } else {
+            osc
+        };
+        out.extend_from_slice(osc.as_bytes());
+    }
+    let backend = terminal.backend_mut();
+    if let Err(e) = backend.write_all(&out).and_then(|()| backend.flush()) {
+        tracing::warn!("cannot ring the terminal: {e}");
+    }
+}
+
+/// Keeps the alerts sent and the acknowledgements, on a blocking thread,
+/// when they changed.
+fn keep_alerts(app: &mut App, kept: &AlertsKept) {
+    if !std::mem::take(&mut app.alerting.dirty) {
+        return;
+    }
+    let (sent, acks) = (app.alerting.sent(), app.alerting.acks().clone());
+    let (sent_path, acks_path) = (kept.sent.clone(), kept.acks.clone());
+    let (scope, keep, now) = (kept.scope.clone(), kept.keep, app.now);
+    tokio::task::spawn_blocking(move || {
+        if let Some(p) = sent_path {
+            if let Err(e) = crate::alerts::state::save(&p, &scope, &sent, keep, now) {
+                tracing::warn!("cannot keep the alerts sent in {}: {e}", p.display());
+            }
+        }
+        if let Some(p) = acks_path {
+            if let Err(e) = crate::alerts::state::save_map(&p, &scope, acks) {
+                tracing::warn!("cannot keep the acknowledgements in {}: {e}", p.display());
+            }
+        }
+    });
 }
 
 /// Sizes the app to the terminal and draws it once, logging how long the

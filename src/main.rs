@@ -243,10 +243,12 @@ async fn dashboard(
         config.ui.color = false;
     }
     let (lanes, context) = lanes(cli, &config, true).await?;
+    let scope = format!("dashboard|{}", scope_of(cli, &config, &context));
     let options = dashboard::Options {
         started,
         context,
         window: cli.window.unwrap_or(config.status.window),
+        scope,
     };
     let code = dashboard::run(lanes, &config, options).await?;
     Ok(ExitCode::from(code))
@@ -255,12 +257,8 @@ async fn dashboard(
 /// `firekeeper watch`: the dashboard's data, alerts instead of a screen.
 async fn watch(cli: &Cli, config: &Config, args: &WatchArgs) -> anyhow::Result<ExitCode> {
     let (lanes, context) = lanes(cli, config, false).await?;
-    let scope = format!(
-        "{}|{}|{}",
-        profile(cli, config).unwrap_or_default(),
-        context.region,
-        endpoint(cli).unwrap_or_default()
-    );
+    // Its own scope: what a dashboard showed on screen was not paged.
+    let scope = format!("watch|{}", scope_of(cli, config, &context));
     let options = dashboard::watch::WatchOptions {
         context,
         window: cli.window.unwrap_or(config.status.window),
@@ -270,6 +268,18 @@ async fn watch(cli: &Cli, config: &Config, args: &WatchArgs) -> anyhow::Result<E
     };
     let code = dashboard::watch::run(lanes, config, options).await?;
     Ok(ExitCode::from(code))
+}
+
+/// What a dashboard or `watch` watches, as the key its alerts are kept
+/// under: the demo apart, so trying it never silences the real fleet's.
+fn scope_of(cli: &Cli, config: &Config, context: &DashboardContext) -> String {
+    format!(
+        "{}{}|{}|{}",
+        if cli.demo { "demo|" } else { "" },
+        profile(cli, config).unwrap_or_default(),
+        context.region,
+        endpoint(cli).unwrap_or_default()
+    )
 }
 
 /// Every target connected, with its change context and (for the

@@ -85,6 +85,10 @@ impl App {
                     Vec::new()
                 }
                 Mode::Messages => self.messages_action(action),
+                Mode::Table | Mode::Detail if action == A::Ack => {
+                    self.ack_selected();
+                    Vec::new()
+                }
                 _ if action == A::Messages && mode.offers(action) => {
                     self.open_messages();
                     Vec::new()

@@ -161,6 +161,8 @@ impl App {
         self.messages_from = self.view.clone();
         self.view = View::Messages;
         self.messages.scroll = 0;
+        // Every alert is in the log: seen now.
+        self.alerting.unseen = 0;
     }
 
     /// An action in the message log.

@@ -12,6 +12,7 @@ mod view;
 
 pub use changes::PickerKeys;
 pub use key_rows::{KeyRow, KeySort, KeysView};
+pub mod alerting;
 pub use messages::{Describing, LogEntry, Message, Messages, LOG_CAP, NOTICE_SECS};
 pub use moving::{Counts, Move, MovePhase, MoveRow};
 pub use view::Quick;
@@ -248,6 +249,8 @@ pub struct App {
     /// The targets of a dashboard of several (empty with one): the header
     /// summarises each, the table gains REGION (and ACCOUNT) columns.
     pub targets: Vec<crate::estate::TargetInfo>,
+    /// The alerts the fleet's changes call for, and the acknowledgements.
+    pub alerting: alerting::Alerting,
     last_interest: Option<WorkerCommand>,
 }
 
@@ -324,6 +327,7 @@ impl App {
             log_file: None,
             cloudwatch: None,
             targets: Vec::new(),
+            alerting: alerting::Alerting::new(config, Default::default(), Default::default(), now),
             last_interest: None,
         }
     }

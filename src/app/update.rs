@@ -33,7 +33,8 @@ impl App {
         let before = (self.clock_label(), self.silence());
         self.now = now;
         let expired = self.expire_notice();
-        expired || before != (self.clock_label(), self.silence())
+        let alerted = self.look_for_alerts();
+        alerted || expired || before != (self.clock_label(), self.silence())
     }
 
     /// What the header says about freshness: coarse on purpose, so an idle

@@ -63,6 +63,9 @@ pub enum UserAction {
     Messages,
     /// Clear the status line's message (it stays in the message log).
     Dismiss,
+    /// Acknowledge the stream's problem: no notification for it for
+    /// `[alerts] ack_hours`.
+    Ack,
 }
 
 impl UserAction {
@@ -104,6 +107,7 @@ impl UserAction {
         UserAction::SubmitName,
         UserAction::Messages,
         UserAction::Dismiss,
+        UserAction::Ack,
     ];
 
     /// The action's name in the `[keys]` section of the config file.
@@ -145,6 +149,7 @@ impl UserAction {
             UserAction::SubmitName => "submit_name",
             UserAction::Messages => "messages",
             UserAction::Dismiss => "dismiss",
+            UserAction::Ack => "ack",
         }
     }
 
@@ -215,6 +220,7 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::Disable, "stop the stream's encryption"),
     (A::Keys, "keys view: every key the fleet uses"),
     (A::RotateMaterial, "rotate the key's material (KMS)"),
+    (A::Ack, "acknowledge the problem: quiet for ack_hours"),
     MESSAGES_KEY,
     DISMISS,
     (A::Help, "show or hide this help"),

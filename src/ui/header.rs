@@ -191,6 +191,12 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
         Style::default()
     };
     items.push((kms, kms_style, 0));
+    if app.alerting.unseen > 0 {
+        // Alerts since the message log was last opened: kept to the last.
+        let n = app.alerting.unseen;
+        let what = if n == 1 { "alert" } else { "alerts" };
+        items.push((format!(" │ {n} new {what} (m)"), theme.error(), 0));
+    }
     if app.quota_ledger_only() {
         // The table's "21/25*": CloudTrail unread, others' calls not counted.
         items.push((

@@ -385,7 +385,13 @@ fn table_row<'a>(
         cells.push(Cell::from(spark).style(theme.error()));
     }
     cells.push(quota_cell(app, stream, theme));
-    cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
+    // Acknowledged (`a`): still bad, but someone is on it.
+    let label = if health > crate::health::Health::Ok && app.alerting.acked(&row.name, app.now) {
+        "ack"
+    } else {
+        theme.health_label(health)
+    };
+    cells.push(Cell::from(label).style(theme.health(health)));
     TableRow::new(cells)
 }
 

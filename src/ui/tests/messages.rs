@@ -99,7 +99,7 @@ fn a_short_outcome_leaves_room_for_the_hints_on_a_wide_screen() {
     let last = text.lines().last().unwrap();
     assert!(last.contains("billing-export: ENABLED"), "{last}");
     assert!(
-        last.contains("m messages (3)") && last.contains("x dismiss") && last.contains("q quit"),
+        last.contains("m messages (4)") && last.contains("x dismiss") && last.contains("q quit"),
         "{last}"
     );
 }
