@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::cloud::endpoint;
 use crate::model::Window;
 
+pub mod signals;
+
 /// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted
 /// and with which KMS key, whether KMS is refusing Firehose, and how much of the
 /// Start/Stop quota is left. With no command, opens the live dashboard.

@@ -422,9 +422,9 @@ async fn note(
     let line = marked(ctx, plan, mark, outcome, &message);
     if let Err(e) = ctx.audit.append_async(line).await {
         tracing::error!("audit log not written after the call was sent: {e}");
-        eprintln!(
+        crate::cli::signals::err(&format!(
             "firekeeper: the audit log could not be written ({e}); what KMS did is reported below"
-        );
+        ));
     }
 }
 

@@ -13,6 +13,7 @@ use firekeeper::app::DashboardContext;
 use firekeeper::audit::AuditLog;
 use firekeeper::cache::Cache;
 use firekeeper::change::{self, Request};
+use firekeeper::cli::signals::{self, Signals};
 use firekeeper::cli::{exit, Cli, Command, ConfirmArgs, KeyCommand, OnOff, Output, StatusArgs};
 use firekeeper::cloud::aws::{AwsCloud, Connection};
 use firekeeper::cloud::scenario::Scenario;
@@ -76,13 +77,18 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
         }
         Some(Command::Status(args)) => status(&cli, &config, args).await,
         Some(Command::Rotate(args)) => match (&args.from_key, &args.stream) {
-            (Some(old), _) => move_off(&cli, &config, old, &args.key, &args.confirm).await,
+            (Some(old), _) => {
+                // The move answers each signal itself: a first Ctrl-C
+                // stops sending and follows what was sent.
+                let mut signals = Signals::catch()?;
+                move_off(&cli, &config, (old, &args.key), &args.confirm, &mut signals).await
+            }
             (None, Some(stream)) => {
                 let request = Request::Rotate {
                     stream: stream.clone(),
                     key: KeyRef::parse(&args.key),
                 };
-                change(&cli, &config, request, &args.confirm).await
+                signalled(change(&cli, &config, request, &args.confirm)).await
             }
             (None, None) => Err(Usage("rotate needs a STREAM, or --from-key OLD".into()).into()),
         },
@@ -90,10 +96,23 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
             let request = Request::Disable {
                 stream: args.stream.clone(),
             };
-            change(&cli, &config, request, &args.confirm).await
+            signalled(change(&cli, &config, request, &args.confirm)).await
         }
-        Some(Command::Key(args)) => key(&cli, &config, &args.command).await,
+        Some(Command::Key(args)) => signalled(key(&cli, &config, &args.command)).await,
         None => dashboard(&cli, config, started).await,
+    }
+}
+
+/// A command that may send calls, run until it ends or SIGINT, SIGTERM or
+/// SIGHUP comes: then it is dropped, its changes end on record, and the
+/// exit code is the signal's (see `cli::signals`).
+async fn signalled(
+    work: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    let mut signals = Signals::catch()?;
+    tokio::select! {
+        done = work => done,
+        signal = signals.next() => Ok(ExitCode::from(signals::stopped_by(signal))),
     }
 }
 
@@ -101,22 +120,26 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
 async fn move_off(
     cli: &Cli,
     config: &Config,
-    old: &str,
-    new: &str,
+    (old, new): (&str, &str),
     confirm: &ConfirmArgs,
+    signals: &mut Signals,
 ) -> anyhow::Result<ExitCode> {
-    let cloud = connect_one(cli, config).await?;
-    let ctx = change_context(cli, config, cloud.as_ref()).await?;
-    let code = change::moving::run(
-        cloud.as_ref(),
-        &ctx,
-        old,
-        &KeyRef::parse(new),
+    let ready = async {
+        let cloud = connect_one(cli, config).await?;
+        let ctx = change_context(cli, config, cloud.as_ref()).await?;
+        anyhow::Ok((cloud, ctx))
+    };
+    let (cloud, ctx) = tokio::select! {
+        ready = ready => ready?,
+        signal = signals.next() => return Ok(ExitCode::from(signals::stopped_by(signal))),
+    };
+    let how = change::moving::Run {
         confirm,
-        config.aws.describe_concurrency.0,
-        config.aws.firehose_calls_per_second.0,
-    )
-    .await;
+        concurrency: config.aws.describe_concurrency.0,
+        calls_per_second: config.aws.firehose_calls_per_second.0,
+    };
+    let to = KeyRef::parse(new);
+    let code = change::moving::run(cloud.as_ref(), &ctx, (old, &to), how, signals).await;
     Ok(ExitCode::from(code))
 }
 
