@@ -290,7 +290,11 @@ async fn quota_now(
 ) -> Result<(Quota, Option<String>), ChangeError> {
     let entries = ctx.ledger.read_async().await?;
     let account = ctx.account.as_deref().unwrap_or("");
-    let book = ctx.trail.book(cloud, &entries, account, now).await;
+    let book = ctx
+        .trail
+        .book(cloud, &entries, account, now)
+        .await
+        .map_err(|why| ChangeError::Refused(format!("the quota cannot be counted: {why}")))?;
     Ok((book.quota(name), book.source.reason().map(str::to_string)))
 }
 

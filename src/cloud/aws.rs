@@ -480,6 +480,7 @@ fn event_of(e: &aws_sdk_cloudtrail::types::Event) -> Option<TrailEvent> {
         source: e.event_source().map(str::to_string),
         username: e.username().map(str::to_string),
         access_key_id: e.access_key_id().map(str::to_string),
+        event_id: e.event_id().map(str::to_string),
         resources: e
             .resources()
             .iter()

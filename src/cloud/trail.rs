@@ -113,6 +113,9 @@ pub struct TrailEvent {
     pub key: Option<KeyRef>,
     /// The access key the call was signed with (`userIdentity.accessKeyId`).
     pub access_key_id: Option<String>,
+    /// CloudTrail's id of this event (`eventID`, LookupEvents' `EventId`):
+    /// what tells one event from another when a look reads it twice.
+    pub event_id: Option<String>,
 }
 
 /// What LookupEvents says of an event beside its JSON record.
@@ -125,6 +128,7 @@ pub struct Summary {
     pub access_key_id: Option<String>,
     /// Names of the resources the event lists.
     pub resources: Vec<String>,
+    pub event_id: Option<String>,
 }
 
 impl TrailEvent {
@@ -161,6 +165,9 @@ impl TrailEvent {
                 .and_then(|i| text(field(i, "accessKeyId")))
                 .filter(|k| !k.is_empty())
                 .or(summary.access_key_id),
+            event_id: text(field(&json, "eventID"))
+                .filter(|id| !id.is_empty())
+                .or(summary.event_id),
             name,
         })
     }
@@ -260,7 +267,7 @@ mod tests;
 pub struct History {
     /// Oldest first.
     events: Vec<TrailEvent>,
-    /// Each event's `call_id`: a later look re-reads the last minutes.
+    /// Each event's `call_id`: a later look re-reads the last hour.
     seen: BTreeSet<(String, String)>,
 }
 
@@ -313,9 +320,13 @@ impl History {
     }
 }
 
-/// What tells one call from another: its name and request id, or without
-/// one, its time and resource.
+/// What tells one event from another: CloudTrail's event id; without one
+/// (a record that lost it), its name and request id, or its name, time and
+/// resource.
 fn call_id(e: &TrailEvent) -> (String, String) {
+    if let Some(id) = &e.event_id {
+        return (String::new(), id.clone());
+    }
     let id = match &e.request_id {
         Some(id) => id.clone(),
         None => format!(

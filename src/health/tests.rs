@@ -264,6 +264,7 @@ fn a_disabled_key_says_who_disabled_it_and_when_by_cloudtrail() {
         error_code: None,
         key: None,
         access_key_id: None,
+        event_id: None,
     };
     let (older, latest) = (disabled("ana", 30), disabled("alice@example.com", 0));
     history.add(vec![older, latest.clone()], f.now);
@@ -306,6 +307,7 @@ fn a_refused_or_undone_change_names_nobody() {
         error_code: error.map(str::to_string),
         key: None,
         access_key_id: None,
+        event_id: None,
     };
     let unencrypted = |history: &History| {
         let mut f = facts(&s);

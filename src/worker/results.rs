@@ -163,11 +163,23 @@ impl Worker {
     /// means listing again; a key in use changed is described again.
     fn changes_read(
         &mut self,
-        result: Result<Vec<TrailEvent>, CloudError>,
+        result: Result<crate::trail::Read, CloudError>,
         now: Instant,
     ) -> Option<DataEvent> {
         let events = match result {
-            Ok(events) => events,
+            Ok(read) if read.complete => read.events,
+            // Not read back to where the look starts in time: the next look
+            // starts there again (each event is taken once).
+            Ok(read) => {
+                if !std::mem::replace(&mut self.look.failed, true) {
+                    tracing::warn!(
+                        "CloudTrail's changes read back only to {:?} in time; the next look reads again from {}",
+                        read.oldest,
+                        self.look.since
+                    );
+                }
+                read.events
+            }
             Err(e) => {
                 // The quota says CloudTrail is unreadable where it matters;
                 // here only the "who" is missing. Said once a look.
