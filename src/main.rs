@@ -25,6 +25,7 @@ use firekeeper::dashboard;
 use firekeeper::estate::{self, Target, TargetInfo};
 use firekeeper::journal::{self, Sharing};
 use firekeeper::quota::Ledger;
+use firekeeper::settle;
 use firekeeper::status;
 use firekeeper::text;
 use firekeeper::trail::Trail;
@@ -150,7 +151,7 @@ async fn change_context(
     cloud: &dyn Cloud,
 ) -> anyhow::Result<change::ChangeContext> {
     let identity = cloud.identity().await?;
-    Ok(change::ChangeContext {
+    let ctx = change::ChangeContext {
         account: Some(identity.account.clone()),
         caller: Some(identity.arn),
         region: cloud.region().to_string(),
@@ -159,7 +160,63 @@ async fn change_context(
         audit: audit_log(cli)?,
         read_only: cli.read_only || config.read_only,
         stop: Default::default(),
-    })
+    };
+    // Before the quota is counted for this change: a call an earlier run
+    // left open may free a slot, or take one.
+    let books = settle::Books {
+        audit: &ctx.audit,
+        ledger: &ctx.ledger,
+        account: ctx.account.as_deref(),
+        region: &ctx.region,
+        trail: ctx.trail.reading(),
+    };
+    say_settled(settle::settle(cloud, books).await);
+    Ok(ctx)
+}
+
+/// Each call an earlier run left open, as this run settled it, on stderr.
+/// A failure to settle is said and does not stop the run: the calls stay
+/// open for the next.
+fn say_settled(settled: Result<Vec<settle::Settled>, settle::SettleError>) {
+    match settled {
+        Ok(settled) => {
+            for s in settled {
+                signals::err(&format!(
+                    "firekeeper: {}",
+                    text::for_terminal(&s.sentence())
+                ));
+            }
+        }
+        Err(e) => signals::err(&format!(
+            "firekeeper: the calls an earlier run left open were not settled: {}",
+            text::for_terminal(&e.to_string())
+        )),
+    }
+}
+
+/// `status` settles first what earlier runs left open, in each target read,
+/// so the quota it shows counts what AWS did.
+async fn settle_targets(cli: &Cli, config: &Config, connected: &[Connected], ledger: &Ledger) {
+    let Ok(audit) = audit_log(cli) else {
+        return;
+    };
+    let trail = Trail::from_config(config);
+    let settling = connected
+        .iter()
+        .filter_map(|c| c.cloud.as_ref().ok())
+        .map(|cloud| {
+            let books = settle::Books {
+                audit: &audit,
+                ledger,
+                account: None,
+                region: cloud.region(),
+                trail: trail.reading(),
+            };
+            settle::settle(cloud.as_ref(), books)
+        });
+    for settled in futures::future::join_all(settling).await {
+        say_settled(settled);
+    }
 }
 
 /// `firekeeper key …`: a change to a key's material rotation.
@@ -263,6 +320,7 @@ async fn dashboard(
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let connected = connect_all(cli, config).await?;
     let ledger = ledger(cli, config);
+    settle_targets(cli, config, &connected, &ledger).await;
     let window = args.window.or(cli.window).unwrap_or(config.status.window);
     let parts = connected
         .iter()

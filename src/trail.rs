@@ -271,6 +271,11 @@ impl Trail {
         }
     }
 
+    /// How long CloudTrail's pages may be read for, when it is read at all.
+    pub fn reading(&self) -> Option<Duration> {
+        self.enabled.then_some(self.patience)
+    }
+
     /// Never read: the quota is the ledger's.
     pub fn off() -> Trail {
         Trail::new(false, Duration::from_secs(60), Duration::from_secs(60))

@@ -44,6 +44,8 @@ pub(super) enum Job {
     /// The quota of every stream by the ledger and CloudTrail, or why the
     /// ledger was not read.
     Quotas(Result<QuotaBook, String>),
+    /// The calls an earlier run left open, settled (or why they could not be).
+    Settled(Result<Vec<crate::settle::Settled>, String>),
     /// Changes to streams and keys CloudTrail shows for the time looked at,
     /// and whether every page back to its start was read.
     Changes(Result<trail::Read, CloudError>),
@@ -295,6 +297,33 @@ impl Worker {
                 move |e| Job::Stream(late_name, Err(e)),
             );
         }
+    }
+
+    /// Settles the calls an earlier run of this account and region left at
+    /// `sent` or `unknown`, once the account is known: by CloudTrail and by
+    /// describing, each with a final line, the ledger corrected to match.
+    pub(super) fn start_settling(&mut self, account: String) {
+        let (cloud, ctx) = (self.cloud.clone(), self.changes.clone());
+        let deadline = job_deadline(self.settings.call_timeout);
+        self.push(
+            async move {
+                let books = crate::settle::Books {
+                    audit: &ctx.audit,
+                    ledger: &ctx.ledger,
+                    account: Some(&account),
+                    region: &ctx.region,
+                    trail: ctx.trail.reading(),
+                };
+                let settled = crate::settle::settle(cloud.as_ref(), books).await;
+                Job::Settled(settled.map_err(|e| e.to_string()))
+            },
+            move |_| {
+                Job::Settled(Err(format!(
+                    "the calls an earlier run left open were not settled within {} s; the next start tries again",
+                    deadline.as_secs()
+                )))
+            },
+        );
     }
 
     /// Every key of the account, for the key picker; a request while one is
