@@ -300,8 +300,9 @@ fn access_key(call: &Pending, entries: &[Entry]) -> Option<String> {
 }
 
 /// CloudTrail's event of this call: by its request id, or, when the answer
-/// was lost, signed with its access key, about its stream or key, within
-/// minutes of its `sent` line (the nearest), and no other call's.
+/// was lost, made by firekeeper (its user agent) with the call's access key,
+/// about its stream or key, within minutes of its `sent` line (the nearest),
+/// and no other call's.
 fn find<'a>(
     call: &Pending,
     read: &'a Read,
@@ -325,9 +326,13 @@ fn find<'a>(
         at >= sent - chrono::Duration::minutes(FUTURE_SLACK_MINUTES)
             && at <= sent + chrono::Duration::minutes(REACHED_WITHIN_MINUTES)
     };
+    // Lines with a call id were written by a firekeeper that names itself in
+    // its user agent; older ones did not, so for them the key must do.
+    let ours = |e: &&TrailEvent| call.call_id().is_none() || e.by_firekeeper();
     read.events
         .iter()
         .filter(named)
+        .filter(ours)
         .filter(|e| e.access_key_id.as_deref() == Some(key))
         .filter(|e| e.resource.as_deref() == Some(call.resource()))
         .filter(|e| fits(e.at))

@@ -35,8 +35,11 @@ pub async fn send(
     let heard = ctx.trail.calls(cloud, Utc::now()).await.unwrap_or_default();
     let slot = reserve(ctx, plan, call, heard).await?;
     let slot = last_look(cloud, ctx, plan, slot).await?;
+    // The call's turn at the Firehose pace, taken before it is audited as
+    // sent: stopped while waiting, it has not left and its slot goes back.
+    cloud.change_turn().await;
     // The last moment the user's "send no more" can keep this call home:
-    // the checks above may have waited their turn at the Firehose pace.
+    // the checks above waited their turn at the Firehose pace.
     if ctx.stop.stopped() {
         return Err(give_back(
             ctx,

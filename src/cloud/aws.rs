@@ -90,6 +90,12 @@ impl AwsCloud {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::adaptive().with_max_attempts(5))
             .timeout_config(timeouts(conn.call_timeout));
+        // Named in every call's user agent, which CloudTrail records: a
+        // later run knows its own lost calls from another tool's calls made
+        // with the same access key.
+        if let Ok(name) = aws_types::app_name::AppName::new(trail::APP_NAME) {
+            loader = loader.app_name(name);
+        }
         if let Some(profile) = &conn.profile {
             loader = loader.profile_name(profile);
         }

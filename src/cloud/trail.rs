@@ -64,6 +64,9 @@ pub const ALERTING: [&str; 8] = [
 /// so only those on the fleet's keys are kept, and none is a reason to
 /// describe the keys again (a grant does not change a key's description).
 pub const GRANTS: [&str; 2] = ["CreateGrant", "RetireGrant"];
+/// The application name firekeeper's AWS SDK clients send in their user
+/// agent (`app/firekeeper`), which CloudTrail records with each call.
+pub const APP_NAME: &str = "firekeeper";
 /// LookupEvents answers at most this many events a page.
 pub const PAGE: usize = 50;
 
@@ -116,6 +119,9 @@ pub struct TrailEvent {
     /// CloudTrail's id of this event (`eventID`, LookupEvents' `EventId`):
     /// what tells one event from another when a look reads it twice.
     pub event_id: Option<String>,
+    /// "The agent through which the request was made" (`userAgent`): an AWS
+    /// SDK's names the application that set one (`app/firekeeper`).
+    pub user_agent: Option<String>,
 }
 
 /// What LookupEvents says of an event beside its JSON record.
@@ -168,8 +174,18 @@ impl TrailEvent {
             event_id: text(field(&json, "eventID"))
                 .filter(|id| !id.is_empty())
                 .or(summary.event_id),
+            user_agent: text(field(&json, "userAgent")),
             name,
         })
+    }
+
+    /// Whether firekeeper made the call: its SDK client names itself in the
+    /// user agent (`APP_NAME`), which another tool using the same access key
+    /// does not.
+    pub fn by_firekeeper(&self) -> bool {
+        self.user_agent
+            .as_deref()
+            .is_some_and(|a| a.contains(&format!("app/{APP_NAME}")))
     }
 
     /// Whether this is a Start or Stop of a stream's encryption.

@@ -265,6 +265,7 @@ fn a_disabled_key_says_who_disabled_it_and_when_by_cloudtrail() {
         key: None,
         access_key_id: None,
         event_id: None,
+        user_agent: None,
     };
     let (older, latest) = (disabled("ana", 30), disabled("alice@example.com", 0));
     history.add(vec![older, latest.clone()], f.now);
@@ -308,6 +309,7 @@ fn a_refused_or_undone_change_names_nobody() {
         key: None,
         access_key_id: None,
         event_id: None,
+        user_agent: None,
     };
     let unencrypted = |history: &History| {
         let mut f = facts(&s);

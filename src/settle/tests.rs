@@ -380,3 +380,47 @@ fn open_calls_are_those_of_this_account_and_region_left_by_a_process_gone() {
         .collect();
     assert_eq!(open, ["b", "d", "f"]);
 }
+
+/// The simulator, whose calls CloudTrail shows as another tool's (the aws
+/// CLI) made with the same access key.
+struct OtherTool<'a>(&'a SimCloud);
+
+#[async_trait::async_trait]
+impl crate::cloud::wrap::Wrapped for OtherTool<'_> {
+    fn inner(&self) -> &dyn crate::cloud::Cloud {
+        self.0
+    }
+    async fn lookup_events(
+        &self,
+        query: &crate::cloud::EventQuery,
+    ) -> Result<crate::cloud::EventPage, crate::cloud::CloudError> {
+        let mut page = self.0.lookup_events(query).await?;
+        for e in &mut page.events {
+            e.user_agent = Some("aws-cli/2.22.0 md/command#firehose".into());
+        }
+        Ok(page)
+    }
+}
+
+#[tokio::test]
+async fn another_tools_call_with_the_same_access_key_is_never_taken_for_ours() {
+    let s = setup();
+    let arn = s.sim.describe_key("alias/payments").await.unwrap().arn;
+    s.left("c1", "dev-scratch", 90, &arn, &[AuditOutcome::Sent]);
+    // A minute after ours was sent, someone ran the aws CLI with the same
+    // credentials on the same stream.
+    let now = *s.now.lock().unwrap();
+    *s.now.lock().unwrap() = now - chrono::Duration::minutes(89);
+    let _ = s
+        .sim
+        .start_encryption("dev-scratch", &KeyRef::AwsOwned)
+        .await;
+    *s.now.lock().unwrap() = now;
+    let settled = settle(&OtherTool(&s.sim), s.books()).await.unwrap();
+    let (outcome, message) = settled[0].verdict.line();
+    assert_eq!(outcome, AuditOutcome::NeverReached, "{message}");
+    assert!(
+        message.contains("dev-scratch does not show it"),
+        "{message}"
+    );
+}

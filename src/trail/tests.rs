@@ -259,6 +259,7 @@ impl Wrapped for Busy {
                     key: Some(KeyRef::AwsOwned),
                     access_key_id: None,
                     event_id: Some(format!("e-{n}")),
+                    user_agent: None,
                 }
             })
             .collect();

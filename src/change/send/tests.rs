@@ -315,3 +315,42 @@ async fn an_answered_call_is_not_audited_unknown_when_its_change_is_dropped_afte
     assert_eq!(log[1].call.call_id.as_ref(), Some(&sent.id));
     assert!(log[1].call.request_id.is_some(), "the answer's request id");
 }
+
+#[tokio::test]
+async fn a_change_stopped_while_it_waits_its_turn_at_the_pace_never_leaves() {
+    use crate::cloud::Paced;
+    use std::num::NonZeroU32;
+    let s = setup(Duration::from_secs(5));
+    let p = s.plan().await;
+    // One Firehose call a second, and a describe just made: the last look
+    // waits a second for its turn, the Start another.
+    let paced = Paced::new(
+        SimCloud::new(Scenario::builtin()),
+        NonZeroU32::MIN,
+        NonZeroU32::MIN,
+    );
+    paced.describe_stream("waf-logs").await.unwrap();
+    let stopped = tokio::time::timeout(Duration::from_millis(1500), send(&paced, &s.ctx, &p)).await;
+    assert!(stopped.is_err(), "stopped while the Start waited its turn");
+    let outcomes: Vec<AuditOutcome> = s.ctx.audit.read().iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [AuditOutcome::Refused], "never audited as sent");
+    let ledger: Vec<Outcome> = s
+        .ctx
+        .ledger
+        .read()
+        .unwrap()
+        .iter()
+        .map(|e| e.outcome)
+        .collect();
+    assert_eq!(
+        ledger,
+        [Outcome::Sent, Outcome::Unsent],
+        "its slot is given back"
+    );
+    let now = paced.describe_stream("dev-scratch").await.unwrap();
+    assert_eq!(
+        now.encryption.status,
+        EncryptionStatus::Disabled,
+        "nothing reached AWS"
+    );
+}

@@ -37,6 +37,7 @@ impl SimCloud {
             key: key.cloned(),
             access_key_id: Some(ACCESS_KEY_ID.to_string()),
             event_id: Some(event_id(&request_id)),
+            user_agent: Some(USER_AGENT.to_string()),
         });
         request_id
     }
@@ -50,6 +51,9 @@ fn event_id(request_id: &str) -> String {
 
 /// The role session the simulator's caller uses (see `identity`).
 pub(super) const SESSION: &str = "firekeeper";
+/// What the simulator's caller sends as its user agent: an SDK's, naming
+/// firekeeper, as the real client does.
+pub(super) const USER_AGENT: &str = "aws-sdk-rust/1.3.10 os/linux lang/rust/1.95.0 app/firekeeper";
 /// The access key that session signs with.
 pub(super) const ACCESS_KEY_ID: &str = "AKIAFIREKEEPERDEMO01";
 
@@ -95,6 +99,7 @@ impl SimState {
             let request_id = self.next_request_id();
             self.history.push(TrailEvent {
                 event_id: Some(event_id(&request_id)),
+                user_agent: None,
                 at: key.1,
                 name: name.to_string(),
                 source: trail::KMS.to_string(),
@@ -134,6 +139,7 @@ impl SimState {
             by: Some(calls.by.clone()),
             resource: Some(calls.stream.clone()),
             event_id: Some(event_id(&request_id)),
+            user_agent: None,
             request_id: Some(request_id),
             error_code: calls.error.clone(),
             key,

@@ -144,6 +144,9 @@ fn a_start_names_its_caller_stream_key_and_request() {
             )),
             access_key_id: Some("ASIA4EXAMPLEKEYID001".into()),
             event_id: Some("6c1f3e2a-0b9d-4f47-8e65-1a2b3c4d5e6f".into()),
+            user_agent: Some(
+                "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 terraform-provider-aws/5.80.0".into()
+            ),
         }
     );
     assert!(e.spends_quota());
@@ -238,6 +241,7 @@ fn key_event(name: &str, at_: &str, by: &str, rid: Option<&str>) -> TrailEvent {
         key: None,
         access_key_id: None,
         event_id: None,
+        user_agent: None,
     }
 }
 
@@ -285,6 +289,7 @@ fn a_look_that_reads_an_event_again_takes_it_once_by_its_event_id() {
     let now = at("2026-11-21T12:00:00Z");
     let with_id = |id: &str, rid: Option<&str>| TrailEvent {
         event_id: Some(id.into()),
+        user_agent: None,
         ..key_event("DisableKey", "2026-11-21T11:10:00Z", "alice", rid)
     };
     let mut h = History::default();

@@ -129,6 +129,7 @@ fn the_critical_key_says_who_changed_it() {
             key: None,
             access_key_id: None,
             event_id: None,
+            user_agent: None,
         };
         history.add(vec![event.clone()], f.now);
         f.key = KeyFact::Described(&k);

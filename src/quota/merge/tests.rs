@@ -38,6 +38,7 @@ fn event(stream: &str, mins_ago: i64, by: &str, rid: &str) -> TrailEvent {
         key: Some(KeyRef::AwsOwned),
         access_key_id: None,
         event_id: None,
+        user_agent: None,
     }
 }
 

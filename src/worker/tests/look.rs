@@ -69,6 +69,7 @@ async fn an_event_delivered_50_minutes_late_is_seen_by_the_next_look_and_told_on
             key: None,
             access_key_id: None,
             event_id: Some("9f8e7d6c-late".into()),
+            user_agent: None,
         },
         deliver: Mutex::new(false),
         ranges: Mutex::default(),
