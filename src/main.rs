@@ -201,21 +201,17 @@ async fn settle_targets(cli: &Cli, config: &Config, connected: &[Connected], led
         return;
     };
     let trail = Trail::from_config(config);
-    let settling = connected
-        .iter()
-        .filter_map(|c| c.cloud.as_ref().ok())
-        .map(|cloud| {
-            let books = settle::Books {
-                audit: &audit,
-                ledger,
-                account: None,
-                region: cloud.region(),
-                trail: trail.reading(),
-            };
-            settle::settle(cloud.as_ref(), books)
-        });
-    for settled in futures::future::join_all(settling).await {
-        say_settled(settled);
+    // One target after another: two profiles of one account and region see
+    // the same calls, and the second finds them settled by the first.
+    for cloud in connected.iter().filter_map(|c| c.cloud.as_ref().ok()) {
+        let books = settle::Books {
+            audit: &audit,
+            ledger,
+            account: None,
+            region: cloud.region(),
+            trail: trail.reading(),
+        };
+        say_settled(settle::settle(cloud.as_ref(), books).await);
     }
 }
 

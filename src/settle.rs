@@ -545,8 +545,20 @@ async fn write(
                 }
             });
     let (ledger, audit) = (books.ledger.clone(), books.audit.clone());
+    let last = call.last.clone();
     ledger
         .off_runtime(move |ledger| {
+            // Another run starting at the same moment may have settled it
+            // meanwhile: its line is the last word.
+            let still_last = audit
+                .read()
+                .iter()
+                .rev()
+                .find(|e| e.call.call_id.is_some() && e.call.call_id == line.call.call_id)
+                .is_none_or(|e| *e == last);
+            if !still_last {
+                return Ok(());
+            }
             // Both are attempted: a ledger that cannot be written must not
             // also cost the audit its line.
             let recorded = correction.map_or(Ok(()), |c| ledger.record(&c));
