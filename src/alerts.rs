@@ -595,9 +595,10 @@ fn group_id(kind: &str, state: &str, names: &[String]) -> String {
     format!("{kind}:{state}:{:016x}", h.finish())
 }
 
-/// A CloudTrail event's identity: its request id, else what it did when.
+/// A CloudTrail event's identity: its event id, else its request id, else
+/// what it did when.
 fn event_id(e: &TrailEvent) -> String {
-    e.request_id.clone().unwrap_or_else(|| {
+    e.event_id.clone().or_else(|| e.request_id.clone()).unwrap_or_else(|| {
         format!(
             "{}/{}/{}",
             e.name,

@@ -32,6 +32,45 @@ pub enum AuditOutcome {
     /// Someone else changed the stream while firekeeper was following this
     /// change: the stream is not in the state asked for.
     Superseded,
+    /// Settled by a later run: CloudTrail, read to well past the call's time,
+    /// has no such call, and the stream (or key) does not show it: the call
+    /// never reached AWS, and its quota slot is given back.
+    NeverReached,
+}
+
+impl AuditOutcome {
+    /// Whether a call's last line leaves its outcome open: a later run
+    /// settles it by reading (`settle`).
+    pub fn open(self) -> bool {
+        matches!(self, AuditOutcome::Sent | AuditOutcome::Unknown)
+    }
+}
+
+/// What ties the lines of one call together, and to AWS's own record of it
+/// in CloudTrail, so a later run can settle a call whose outcome was lost.
+/// Absent on lines that are about no call (a request refused before one was
+/// made) and on logs written before firekeeper kept them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallMark {
+    /// The call's id, on every line about it: the ledger's id for a Start or
+    /// Stop.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<String>,
+    /// AWS's id of the request, on the line of its answer: CloudTrail's
+    /// `requestID` for the same call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// The access key the call is signed with, on the line written before it
+    /// leaves: CloudTrail records it (`userIdentity.accessKeyId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    /// The process that sent it: a later run leaves a call of a process
+    /// still running to that process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// What a Start asks for: the key's ARN, or `aws-owned`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +93,8 @@ pub struct AuditEntry {
     pub key: Option<String>,
     pub outcome: AuditOutcome,
     pub message: String,
+    #[serde(flatten)]
+    pub call: CallMark,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +259,7 @@ mod tests {
             key: None,
             outcome,
             message: "ok".into(),
+            call: CallMark::default(),
         }
     }
 

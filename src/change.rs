@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::audit::{AuditEntry, AuditError, AuditLog, AuditOutcome};
+use crate::audit::{AuditEntry, AuditError, AuditLog, AuditOutcome, CallMark};
 use crate::cloud::{
     region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyRef, KeyType, MetricRange,
     Stream,
@@ -111,6 +111,8 @@ pub struct Sent {
     pub id: String,
     /// Why the outcome is not known, when it is not.
     pub unclear: Option<CloudError>,
+    /// What every later audit line of the call carries.
+    pub mark: CallMark,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -288,7 +290,11 @@ async fn quota_now(
 ) -> Result<(Quota, Option<String>), ChangeError> {
     let entries = ctx.ledger.read_async().await?;
     let account = ctx.account.as_deref().unwrap_or("");
-    let book = ctx.trail.book(cloud, &entries, account, now).await;
+    let book = ctx
+        .trail
+        .book(cloud, &entries, account, now)
+        .await
+        .map_err(|why| ChangeError::Refused(format!("the quota cannot be counted: {why}")))?;
     Ok((book.quota(name), book.source.reason().map(str::to_string)))
 }
 
@@ -366,6 +372,7 @@ fn audit_entry(
         key: None,
         outcome,
         message: message.to_string(),
+        call: CallMark::default(),
     }
 }
 
@@ -405,6 +412,7 @@ fn request_entry(ctx: &ChangeContext, request: &Request, why: &str) -> AuditEntr
         key: None,
         outcome: AuditOutcome::Refused,
         message: why.to_string(),
+        call: CallMark::default(),
     }
 }
 
@@ -464,6 +472,7 @@ async fn write_down(
     line: AuditEntry,
 ) -> Result<(), ChangeError> {
     let (ledger, audit, watch) = (ctx.ledger.clone(), ctx.audit.clone(), watch.clone());
+    let line = watch.stamp(line);
     on_disk(ctx, move || {
         watch.write(ends, || {
             // Both are attempted: a ledger that cannot be written must not
@@ -478,6 +487,52 @@ async fn write_down(
     .await
 }
 
+/// The `unknown` line of a call stopped in flight.
+pub(crate) const IN_FLIGHT: &str = "firekeeper stopped while the call was on its way to AWS, before any answer: AWS may have applied it; the next run settles it from CloudTrail or by reading";
+
+/// A call that has left, until its answer is written down: dropped before
+/// that (a signal, the dashboard quitting), it audits the call as unknown,
+/// so the log never ends a call at `sent` and a later run settles it.
+pub(crate) struct InFlight {
+    audit: AuditLog,
+    line: AuditEntry,
+    watch: Watch,
+}
+
+impl InFlight {
+    /// `line` is the `unknown` line to write if dropped; it is given the
+    /// call's mark.
+    pub(crate) fn new(audit: AuditLog, line: AuditEntry, mark: CallMark) -> InFlight {
+        let watch = Watch::armed(mark);
+        InFlight {
+            audit,
+            line: watch.stamp(line),
+            watch,
+        }
+    }
+
+    /// The answer came: nothing to say on drop. Writes of the answer made
+    /// under `watch` with `ends` land it as well.
+    pub(crate) fn land(self) {
+        self.watch.disarm();
+    }
+}
+
+impl Drop for InFlight {
+    /// Written on whichever thread drops the guard, as `Abandoned`'s line
+    /// is: rare (stopped mid-call) and short, and the record must not be
+    /// lost. The watch's lock makes it wait for an answer being written.
+    fn drop(&mut self) {
+        let line = AuditEntry {
+            time: Utc::now(),
+            ..self.line.clone()
+        };
+        if let Err(e) = self.watch.write(true, || Ok(self.audit.append(&line)?)) {
+            tracing::error!("cannot audit a call stopped in flight: {e}");
+        }
+    }
+}
+
 /// Whether a change is still being followed, shared by the `Abandoned`
 /// guard and the writes made meanwhile (`None`: nobody watches). The writes
 /// run on the blocking pool, where one may be under way when the change is
@@ -485,12 +540,33 @@ async fn write_down(
 /// lands neither inside nor after the line that ends the change, and a
 /// write that starts after the guard has written is skipped, as it would
 /// never have been made.
+/// It also carries the call's mark, so every line written under it names
+/// the call (`CallMark::call_id`).
 #[derive(Debug, Clone, Default)]
-struct Watch(Option<Arc<Mutex<bool>>>);
+struct Watch {
+    armed: Option<Arc<Mutex<bool>>>,
+    mark: CallMark,
+}
 
 impl Watch {
-    fn armed() -> Watch {
-        Watch(Some(Arc::new(Mutex::new(true))))
+    fn armed(mark: CallMark) -> Watch {
+        Watch {
+            armed: Some(Arc::new(Mutex::new(true))),
+            mark,
+        }
+    }
+
+    /// Nobody watches, but the lines still name the call.
+    fn marked(mark: CallMark) -> Watch {
+        Watch { armed: None, mark }
+    }
+
+    /// `line`, naming the call this watch is about.
+    fn stamp(&self, mut line: AuditEntry) -> AuditEntry {
+        if line.call.call_id.is_none() {
+            line.call.call_id.clone_from(&self.mark.call_id);
+        }
+        line
     }
 
     /// Runs `write` (it blocks) unless the change was abandoned. When it
@@ -500,7 +576,7 @@ impl Watch {
         ends: bool,
         write: impl FnOnce() -> Result<(), ChangeError>,
     ) -> Result<(), ChangeError> {
-        let Some(armed) = &self.0 else {
+        let Some(armed) = &self.armed else {
             return write();
         };
         let mut armed = armed.lock().unwrap_or_else(PoisonError::into_inner);
@@ -515,7 +591,7 @@ impl Watch {
     }
 
     fn disarm(&self) {
-        if let Some(armed) = &self.0 {
+        if let Some(armed) = &self.armed {
             *armed.lock().unwrap_or_else(PoisonError::into_inner) = false;
         }
     }
@@ -532,7 +608,7 @@ pub async fn confirm_by_reading(
     poll: Duration,
     within: Duration,
 ) -> Result<bool, ChangeError> {
-    let unwatched = Watch::default();
+    let unwatched = Watch::marked(sent.mark.clone());
     confirm_watched(cloud, ctx, plan, sent, (poll, within), &unwatched).await
 }
 
@@ -611,7 +687,7 @@ pub async fn carry_out(
     mut step: impl FnMut(Step<'_>),
 ) -> Result<Option<(Ending, Stream)>, ChangeError> {
     let sent = send(cloud, ctx, plan).await?;
-    let mut watch = Abandoned::new(ctx, plan);
+    let mut watch = Abandoned::new(ctx, plan, sent.mark.clone());
     match &sent.unclear {
         None => step(Step::Accepted),
         Some(e) => {
@@ -651,11 +727,11 @@ struct Abandoned<'a> {
 }
 
 impl<'a> Abandoned<'a> {
-    fn new(ctx: &'a ChangeContext, plan: &'a Plan) -> Self {
+    fn new(ctx: &'a ChangeContext, plan: &'a Plan, mark: CallMark) -> Self {
         Abandoned {
             ctx,
             plan,
-            watch: Watch::armed(),
+            watch: Watch::armed(mark),
         }
     }
 
@@ -674,7 +750,12 @@ impl Drop for Abandoned<'_> {
             "left before AWS finished: firekeeper stopped following; check with `firekeeper status --stream {}`",
             self.plan.stream.name
         );
-        let line = audit_entry(self.ctx, self.plan, AuditOutcome::Unknown, &why);
+        let line = self.watch.stamp(audit_entry(
+            self.ctx,
+            self.plan,
+            AuditOutcome::Unknown,
+            &why,
+        ));
         let written = self.watch.write(true, || Ok(self.ctx.audit.append(&line)?));
         if let Err(e) = written {
             tracing::error!("cannot audit an abandoned change: {e}");

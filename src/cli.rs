@@ -7,6 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::cloud::endpoint;
 use crate::model::Window;
 
+pub mod signals;
+
 /// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted
 /// and with which KMS key, whether KMS is refusing Firehose, and how much of the
 /// Start/Stop quota is left. With no command, opens the live dashboard.
@@ -67,7 +69,8 @@ pub enum Command {
     /// Sent once, never retried: if the answer is lost, firekeeper reads the
     /// stream to find out. Exit codes: 0 done, 1 AWS or runtime error or
     /// outcome unknown, 4 refused (locally, nothing sent; or by AWS for a key
-    /// at its 500-stream limit), 5 AWS reported ENABLING_FAILED.
+    /// at its 500-stream limit), 5 AWS reported ENABLING_FAILED, 130/143/129
+    /// stopped by SIGINT/SIGTERM/SIGHUP (every call ends on record first).
     Rotate(RotateArgs),
     /// Stop a stream's encryption: StopDeliveryStreamEncryption.
     /// Exit codes as for rotate (5: DISABLING_FAILED).

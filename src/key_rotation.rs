@@ -9,7 +9,7 @@ pub mod cli;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::audit::{AuditEntry, AuditOutcome};
+use crate::audit::{AuditEntry, AuditOutcome, CallMark};
 use crate::change::{ChangeContext, ChangeError};
 use crate::cloud::{
     Cloud, CloudError, KeyManager, KeyOrigin, KeySpec, KeyState, KmsKey, MultiRegion, RotationKind,
@@ -237,6 +237,17 @@ pub fn checks(key: &KmsKey, label: &str, change: KeyChange, now: DateTime<Utc>) 
 
 /// One line of the audit log about this key change.
 fn entry(ctx: &ChangeContext, plan: &KeyPlan, outcome: AuditOutcome, message: &str) -> AuditEntry {
+    marked(ctx, plan, &CallMark::default(), outcome, message)
+}
+
+/// One line of the audit log about this key change's call.
+fn marked(
+    ctx: &ChangeContext,
+    plan: &KeyPlan,
+    mark: &CallMark,
+    outcome: AuditOutcome,
+    message: &str,
+) -> AuditEntry {
     AuditEntry {
         time: Utc::now(),
         caller: ctx.caller.clone(),
@@ -249,6 +260,7 @@ fn entry(ctx: &ChangeContext, plan: &KeyPlan, outcome: AuditOutcome, message: &s
         key: Some(plan.key.arn.clone()),
         outcome,
         message: message.to_string(),
+        call: mark.clone(),
     }
 }
 
@@ -303,38 +315,68 @@ pub async fn carry_out(
         return Err(refuse(ctx, plan, &plan.verdict.refusals.join("; ")).await);
     }
     ctx.audit.writable()?;
-    audit(ctx, plan, AuditOutcome::Sent, &plan.change.describe()).await?;
+    let mark = CallMark {
+        call_id: Some(format!(
+            "{}-{}-key",
+            Utc::now().timestamp_micros(),
+            std::process::id()
+        )),
+        access_key_id: cloud.credentials().await.access_key_id,
+        pid: Some(std::process::id()),
+        ..CallMark::default()
+    };
+    let sent = marked(
+        ctx,
+        plan,
+        &mark,
+        AuditOutcome::Sent,
+        &plan.change.describe(),
+    );
+    ctx.audit.append_async(sent).await?;
     let sent_at = Utc::now();
+    // Until KMS answers, stopping here audits the call as unknown (a later
+    // run settles it), never leaving the log at `sent`.
+    let flight = crate::change::InFlight::new(
+        ctx.audit.clone(),
+        marked(
+            ctx,
+            plan,
+            &mark,
+            AuditOutcome::Unknown,
+            crate::change::IN_FLIGHT,
+        ),
+        mark.clone(),
+    );
     let answer = match plan.change {
         KeyChange::RotateNow => cloud.rotate_key_now(&plan.key.arn).await,
         KeyChange::AutoOn(days) => cloud.set_auto_rotation(&plan.key.arn, Some(days)).await,
         KeyChange::AutoOff => cloud.set_auto_rotation(&plan.key.arn, None).await,
     };
+    flight.land();
+    let call = CallMark {
+        request_id: answer.request_id.clone(),
+        ..mark
+    };
+    let note = |outcome, message: &str| note(ctx, plan, &call, outcome, message.to_string());
     match answer.result {
         Ok(()) => {
-            note(ctx, plan, AuditOutcome::Accepted, "KMS accepted the call").await;
+            note(AuditOutcome::Accepted, "KMS accepted the call").await;
             progress("KMS accepted the call.");
         }
         // A refusal KMS stands by; a server error or an answer that could
         // not be read may hide a change KMS made, like a lost answer.
         Err(e) if answer.answered && !matches!(e, CloudError::Server(_) | CloudError::Other(_)) => {
             let why = explain_refusal(plan, &e);
-            note(ctx, plan, AuditOutcome::Rejected, &why).await;
+            note(AuditOutcome::Rejected, &why).await;
             return Err(ChangeError::Rejected(why));
         }
         Err(e) => {
             let said = format!("{e}; KMS may have applied this, checking by reading the key");
-            note(ctx, plan, AuditOutcome::Unknown, &said).await;
+            note(AuditOutcome::Unknown, &said).await;
             progress(&format!("{e}.\nKMS may have applied this; checking…"));
             match applied(cloud, plan, sent_at, timing).await {
                 Some(true) => {
-                    note(
-                        ctx,
-                        plan,
-                        AuditOutcome::Accepted,
-                        "the key shows the change",
-                    )
-                    .await;
+                    note(AuditOutcome::Accepted, "the key shows the change").await;
                     progress("KMS had applied the call.");
                 }
                 seen => {
@@ -344,7 +386,7 @@ pub async fn carry_out(
                     } else {
                         format!("{cause} and the key could not be read: the outcome is not known; nothing was sent again")
                     };
-                    note(ctx, plan, AuditOutcome::Unknown, &why).await;
+                    note(AuditOutcome::Unknown, &why).await;
                     return Ok(KeyEnding::Unconfirmed {
                         seen: seen.is_some(),
                         cause,
@@ -364,18 +406,25 @@ pub async fn carry_out(
             "not shown done when firekeeper stopped waiting",
         ),
     };
-    note(ctx, plan, outcome, message).await;
+    note(outcome, message).await;
     Ok(ending)
 }
 
 /// Audits a step after the call left: a line that cannot be written is
 /// logged and said, and the change goes on being reported.
-async fn note(ctx: &ChangeContext, plan: &KeyPlan, outcome: AuditOutcome, message: &str) {
-    if let Err(e) = audit(ctx, plan, outcome, message).await {
+async fn note(
+    ctx: &ChangeContext,
+    plan: &KeyPlan,
+    mark: &CallMark,
+    outcome: AuditOutcome,
+    message: String,
+) {
+    let line = marked(ctx, plan, mark, outcome, &message);
+    if let Err(e) = ctx.audit.append_async(line).await {
         tracing::error!("audit log not written after the call was sent: {e}");
-        eprintln!(
+        crate::cli::signals::err(&format!(
             "firekeeper: the audit log could not be written ({e}); what KMS did is reported below"
-        );
+        ));
     }
 }
 

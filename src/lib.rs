@@ -21,6 +21,7 @@ pub mod keymap;
 pub mod model;
 pub mod preflight;
 pub mod quota;
+pub mod settle;
 pub mod status;
 pub mod terminal;
 pub mod text;

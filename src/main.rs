@@ -13,6 +13,7 @@ use firekeeper::app::DashboardContext;
 use firekeeper::audit::AuditLog;
 use firekeeper::cache::Cache;
 use firekeeper::change::{self, Request};
+use firekeeper::cli::signals::{self, Signals};
 use firekeeper::cli::{
     exit, Cli, Command, ConfirmArgs, KeyCommand, OnOff, Output, StatusArgs, WatchArgs,
 };
@@ -26,6 +27,7 @@ use firekeeper::dashboard;
 use firekeeper::estate::{self, Target, TargetInfo};
 use firekeeper::journal::{self, Sharing};
 use firekeeper::quota::Ledger;
+use firekeeper::settle;
 use firekeeper::status;
 use firekeeper::text;
 use firekeeper::trail::Trail;
@@ -134,13 +136,18 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
         }
         Some(Command::Status(args)) => status(&cli, &config, args).await,
         Some(Command::Rotate(args)) => match (&args.from_key, &args.stream) {
-            (Some(old), _) => move_off(&cli, &config, old, &args.key, &args.confirm).await,
+            (Some(old), _) => {
+                // The move answers each signal itself: a first Ctrl-C
+                // stops sending and follows what was sent.
+                let mut signals = Signals::catch()?;
+                move_off(&cli, &config, (old, &args.key), &args.confirm, &mut signals).await
+            }
             (None, Some(stream)) => {
                 let request = Request::Rotate {
                     stream: stream.clone(),
                     key: KeyRef::parse(&args.key),
                 };
-                change(&cli, &config, request, &args.confirm).await
+                signalled(change(&cli, &config, request, &args.confirm)).await
             }
             (None, None) => Err(Usage("rotate needs a STREAM, or --from-key OLD".into()).into()),
         },
@@ -148,11 +155,24 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
             let request = Request::Disable {
                 stream: args.stream.clone(),
             };
-            change(&cli, &config, request, &args.confirm).await
+            signalled(change(&cli, &config, request, &args.confirm)).await
         }
-        Some(Command::Key(args)) => key(&cli, &config, &args.command).await,
+        Some(Command::Key(args)) => signalled(key(&cli, &config, &args.command)).await,
         Some(Command::Watch(args)) => watch(&cli, &config, args).await,
         None => dashboard(&cli, config, started).await,
+    }
+}
+
+/// A command that may send calls, run until it ends or SIGINT, SIGTERM or
+/// SIGHUP comes: then it is dropped, its changes end on record, and the
+/// exit code is the signal's (see `cli::signals`).
+async fn signalled(
+    work: impl std::future::Future<Output = anyhow::Result<ExitCode>>,
+) -> anyhow::Result<ExitCode> {
+    let mut signals = Signals::catch()?;
+    tokio::select! {
+        done = work => done,
+        signal = signals.next() => Ok(ExitCode::from(signals::stopped_by(signal))),
     }
 }
 
@@ -160,22 +180,26 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
 async fn move_off(
     cli: &Cli,
     config: &Config,
-    old: &str,
-    new: &str,
+    (old, new): (&str, &str),
     confirm: &ConfirmArgs,
+    signals: &mut Signals,
 ) -> anyhow::Result<ExitCode> {
-    let cloud = connect_one(cli, config).await?;
-    let ctx = change_context(cli, config, cloud.as_ref()).await?;
-    let code = change::moving::run(
-        cloud.as_ref(),
-        &ctx,
-        old,
-        &KeyRef::parse(new),
+    let ready = async {
+        let cloud = connect_one(cli, config).await?;
+        let ctx = change_context(cli, config, cloud.as_ref()).await?;
+        anyhow::Ok((cloud, ctx))
+    };
+    let (cloud, ctx) = tokio::select! {
+        ready = ready => ready?,
+        signal = signals.next() => return Ok(ExitCode::from(signals::stopped_by(signal))),
+    };
+    let how = change::moving::Run {
         confirm,
-        config.aws.describe_concurrency.0,
-        config.aws.firehose_calls_per_second.0,
-    )
-    .await;
+        concurrency: config.aws.describe_concurrency.0,
+        calls_per_second: config.aws.firehose_calls_per_second.0,
+    };
+    let to = KeyRef::parse(new);
+    let code = change::moving::run(cloud.as_ref(), &ctx, (old, &to), how, signals).await;
     Ok(ExitCode::from(code))
 }
 
@@ -186,7 +210,7 @@ async fn change_context(
     cloud: &dyn Cloud,
 ) -> anyhow::Result<change::ChangeContext> {
     let identity = cloud.identity().await?;
-    Ok(change::ChangeContext {
+    let ctx = change::ChangeContext {
         account: Some(identity.account.clone()),
         caller: Some(identity.arn),
         region: cloud.region().to_string(),
@@ -195,7 +219,59 @@ async fn change_context(
         audit: audit_log(cli)?,
         read_only: cli.read_only || config.read_only,
         stop: Default::default(),
-    })
+    };
+    // Before the quota is counted for this change: a call an earlier run
+    // left open may free a slot, or take one.
+    let books = settle::Books {
+        audit: &ctx.audit,
+        ledger: &ctx.ledger,
+        account: ctx.account.as_deref(),
+        region: &ctx.region,
+        trail: ctx.trail.reading(),
+    };
+    say_settled(settle::settle(cloud, books).await);
+    Ok(ctx)
+}
+
+/// Each call an earlier run left open, as this run settled it, on stderr.
+/// A failure to settle is said and does not stop the run: the calls stay
+/// open for the next.
+fn say_settled(settled: Result<Vec<settle::Settled>, settle::SettleError>) {
+    match settled {
+        Ok(settled) => {
+            for s in settled {
+                signals::err(&format!(
+                    "firekeeper: {}",
+                    text::for_terminal(&s.sentence())
+                ));
+            }
+        }
+        Err(e) => signals::err(&format!(
+            "firekeeper: the calls an earlier run left open were not settled: {}",
+            text::for_terminal(&e.to_string())
+        )),
+    }
+}
+
+/// `status` settles first what earlier runs left open, in each target read,
+/// so the quota it shows counts what AWS did.
+async fn settle_targets(cli: &Cli, config: &Config, connected: &[Connected], ledger: &Ledger) {
+    let Ok(audit) = audit_log(cli) else {
+        return;
+    };
+    let trail = Trail::from_config(config);
+    // One target after another: two profiles of one account and region see
+    // the same calls, and the second finds them settled by the first.
+    for cloud in connected.iter().filter_map(|c| c.cloud.as_ref().ok()) {
+        let books = settle::Books {
+            audit: &audit,
+            ledger,
+            account: None,
+            region: cloud.region(),
+            trail: trail.reading(),
+        };
+        say_settled(settle::settle(cloud.as_ref(), books).await);
+    }
 }
 
 /// `firekeeper key …`: a change to a key's material rotation.
@@ -340,6 +416,7 @@ async fn lanes(
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let connected = connect_all(cli, config).await?;
     let ledger = ledger(cli, config);
+    settle_targets(cli, config, &connected, &ledger).await;
     let window = args.window.or(cli.window).unwrap_or(config.status.window);
     let parts = connected
         .iter()

@@ -298,9 +298,11 @@ async fn quotas_of(
     now: chrono::DateTime<Utc>,
 ) -> Result<QuotaBook, String> {
     match (account, ledger.read_async().await) {
-        (Ok(Some(account)), Ok(entries)) => Ok(Trail::from_config(config)
-            .book(cloud, &entries, account, now)
-            .await),
+        (Ok(Some(account)), Ok(entries)) => {
+            Trail::from_config(config)
+                .book(cloud, &entries, account, now)
+                .await
+        }
         (Ok(None), _) => Err("STS named no account, so the ledger cannot be matched".to_string()),
         (Err(why), _) => Err(why.clone()),
         (_, Err(e)) => Err(format!("the ledger could not be read ({e})")),

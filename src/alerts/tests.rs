@@ -273,6 +273,8 @@ fn a_change_by_someone_else_is_told_once_with_who() {
         error_code: None,
         key: None,
         access_key_id: Some("AKIAOTHER".into()),
+        event_id: Some("e-1".into()),
+        user_agent: None,
     });
     let told = a.observe(o.clone(), at(2));
     assert_eq!(told.len(), 1, "{told:?}");

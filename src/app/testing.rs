@@ -52,7 +52,8 @@ pub async fn events_from(cloud: &dyn Cloud, window: Window, now: DateTime<Utc>) 
     let identity = cloud.identity().await.expect("identity");
     let quotas = Trail::from_config(&Config::builtin())
         .book(cloud, &[], &identity.account, now)
-        .await;
+        .await
+        .expect("the quota");
     let mut events = vec![DataEvent::Identity(identity), DataEvent::Names(names)];
     events.extend(
         described

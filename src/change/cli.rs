@@ -1,12 +1,13 @@
 //! `firekeeper rotate` and `firekeeper disable`: the plan shown, a confirmation,
 //! the call, and the outcome followed to the end.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use super::{
     carry_out, explain, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request, Step,
     Timing,
 };
+use crate::cli::signals::{err, out, prompt, read_line};
 use crate::cli::{exit, ConfirmArgs};
 use crate::cloud::Cloud;
 use crate::text::{escape, for_terminal};
@@ -26,11 +27,11 @@ pub async fn run(
             exit::REFUSED
         }
         Err(e @ ChangeError::Rejected(_)) => {
-            eprintln!("firekeeper: {}", for_terminal(&e.to_string()));
+            err(&format!("firekeeper: {}", for_terminal(&e.to_string())));
             exit::REFUSED
         }
         Err(e) => {
-            eprintln!("firekeeper: {}", for_terminal(&e.to_string()));
+            err(&format!("firekeeper: {}", for_terminal(&e.to_string())));
             exit::ERROR
         }
     }
@@ -45,59 +46,53 @@ async fn run_inner(
     shown: &mut Option<String>,
 ) -> Result<u8, ChangeError> {
     let plan = plan(cloud, ctx, request, streams_on_key).await?;
-    print!("{}", describe(&plan));
+    prompt(&describe(&plan));
     *shown = Some(plan.verdict.refusals.join("; "));
     if plan.verdict.allowed() && !ctx.read_only && !confirm.yes {
-        confirmed(ctx, &plan)?;
+        confirmed(ctx, &plan).await?;
     }
     let mut last = None;
     let progress = |step: Step<'_>| match step {
         Step::Accepted => {
-            println!("AWS accepted the call.");
+            out("AWS accepted the call.");
             if !confirm.no_wait {
-                println!("Waiting for {} to settle…", escape(&plan.stream.name));
+                out(&format!(
+                    "Waiting for {} to settle…",
+                    escape(&plan.stream.name)
+                ));
             }
         }
-        Step::Unclear(e) => println!(
+        Step::Unclear(e) => out(&format!(
             "{}.\nAWS may have applied this; checking…",
             for_terminal(&e.to_string())
-        ),
-        Step::Confirmed => println!("AWS had applied the call."),
+        )),
+        Step::Confirmed => out("AWS had applied the call."),
         Step::Seen(s) => {
             if last.as_ref() != Some(&s.encryption.status) {
                 last = Some(s.encryption.status.clone());
-                println!("  {}", s.encryption.status);
+                out(&format!("  {}", s.encryption.status));
             }
         }
     };
-    let work = carry_out(
+    // A signal meanwhile drops this future (see `cli::signals`): its guards
+    // audit the change as it stands, so the record is never lost.
+    let outcome = carry_out(
         cloud,
         ctx,
         &plan,
         Timing::default(),
         !confirm.no_wait,
         progress,
-    );
-    // Ctrl-C while following drops `work`, which audits the change as left
-    // unfinished: the terminal closing must not lose the record.
-    let outcome = tokio::select! {
-        outcome = work => outcome?,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!(
-                "firekeeper: stopped following; AWS may still be applying the change. Check with `firekeeper status --stream {}`",
-                escape(&plan.stream.name)
-            );
-            return Ok(exit::ERROR);
-        }
-    };
+    )
+    .await?;
     let Some((ending, stream)) = outcome else {
-        println!(
+        out(&format!(
             "Not waiting: follow it with `firekeeper status --stream {}`.",
             escape(&plan.stream.name)
-        );
+        ));
         return Ok(exit::DONE);
     };
-    println!("{}", for_terminal(&explain(&plan, &ending, &stream)));
+    out(&for_terminal(&explain(&plan, &ending, &stream)));
     Ok(match ending {
         Ending::Done => exit::DONE,
         Ending::Failed(_) => exit::FAILED,
@@ -111,12 +106,12 @@ async fn run_inner(
 /// see them, so they are.
 pub fn say_refused(why: &str, in_plan: bool) {
     if in_plan && std::io::stdout().is_terminal() {
-        eprintln!("firekeeper: refused, nothing was sent (the reasons are above)");
+        err("firekeeper: refused, nothing was sent (the reasons are above)");
     } else {
-        eprintln!(
+        err(&format!(
             "firekeeper: refused, nothing was sent: {}",
             for_terminal(why)
-        );
+        ));
     }
 }
 
@@ -147,7 +142,7 @@ pub fn describe(plan: &Plan) -> String {
 }
 
 /// Asks at the terminal; without one, refuses (scripts pass --yes).
-fn confirmed(ctx: &ChangeContext, plan: &Plan) -> Result<(), ChangeError> {
+async fn confirmed(ctx: &ChangeContext, plan: &Plan) -> Result<(), ChangeError> {
     if !std::io::stdin().is_terminal() {
         return Err(refuse(
             ctx,
@@ -155,23 +150,17 @@ fn confirmed(ctx: &ChangeContext, plan: &Plan) -> Result<(), ChangeError> {
             "no terminal to confirm at: pass --yes to change without a prompt",
         ));
     }
-    let stdin = std::io::stdin();
-    let mut answer = String::new();
     if plan.action == "disable" {
-        print!(
+        prompt(&format!(
             "Type the stream name ({}) to stop its encryption: ",
             escape(&plan.stream.name)
-        );
-        let _ = std::io::stdout().flush();
-        let _ = stdin.lock().read_line(&mut answer);
-        if answer.trim() != plan.stream.name {
+        ));
+        if read_line().await.trim() != plan.stream.name {
             return Err(refuse(ctx, plan, "the name typed did not match; cancelled"));
         }
     } else {
-        print!("Proceed? [y/N] ");
-        let _ = std::io::stdout().flush();
-        let _ = stdin.lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
+        prompt("Proceed? [y/N] ");
+        if !matches!(read_line().await.trim(), "y" | "Y" | "yes" | "YES") {
             return Err(refuse(ctx, plan, "cancelled at the prompt"));
         }
     }

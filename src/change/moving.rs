@@ -8,7 +8,7 @@
 //! sent twice.
 
 use std::collections::HashMap;
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use futures::StreamExt;
 
@@ -16,6 +16,7 @@ use super::{
     carry_out, explain, named_key, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request,
     Step, Timing,
 };
+use crate::cli::signals::{self, err, out, prompt, read_line, Signals};
 use crate::cli::{exit, ConfirmArgs};
 use crate::cloud::{Cloud, CloudError, KeyRef, KmsKey, Stream};
 use crate::inventory::{self, KeyBook};
@@ -219,41 +220,46 @@ pub fn describe(m: &MovePlan, calls_per_second: u32) -> String {
     for_terminal(&out).into_owned()
 }
 
+/// How the command line's move runs: its confirmation and pace.
+pub struct Run<'a> {
+    pub confirm: &'a ConfirmArgs,
+    pub concurrency: usize,
+    pub calls_per_second: u32,
+}
+
 /// The command line: plan, confirm, send and follow, and the exit code.
+/// SIGTERM or SIGHUP at any point, or a second Ctrl-C, drops the move (each
+/// change's guards write what they hold: see `cli::signals`); a first
+/// Ctrl-C stops sending and follows the calls already sent to their end.
 pub async fn run(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
-    from: &str,
-    to: &KeyRef,
-    confirm: &ConfirmArgs,
-    concurrency: usize,
-    calls_per_second: u32,
+    (from, to): (&str, &KeyRef),
+    how: Run<'_>,
+    signals: &mut Signals,
 ) -> u8 {
-    let m = match plan_move(cloud, ctx, from, to, concurrency).await {
+    let planned = tokio::select! {
+        m = plan_move(cloud, ctx, from, to, how.concurrency) => m,
+        signal = signals.next() => return signals::stopped_by(signal),
+    };
+    let m = match planned {
         Ok(m) => m,
         Err(ChangeError::Refused(why)) => {
-            eprintln!(
+            err(&format!(
                 "firekeeper: refused, nothing was sent: {}",
                 for_terminal(&why)
-            );
+            ));
             return exit::REFUSED;
         }
         Err(e) => {
-            eprintln!("firekeeper: {}", for_terminal(&e.to_string()));
+            err(&format!("firekeeper: {}", for_terminal(&e.to_string())));
             return exit::ERROR;
         }
     };
-    print!("{}", describe(&m, calls_per_second));
-    let refusal = if let Some(why) = &m.refusal {
-        Some(why.clone())
-    } else if ctx.read_only {
-        Some("firekeeper is in read-only mode (--read-only or read_only = true)".to_string())
-    } else if m.sendable().next().is_none() {
-        Some("every stream on the key was refused".to_string())
-    } else if confirm.yes {
-        None
-    } else {
-        typed(&m.from_label).err().map(str::to_string)
+    prompt(&describe(&m, how.calls_per_second));
+    let refusal = tokio::select! {
+        refusal = refusal(ctx, &m, how.confirm) => refusal,
+        signal = signals.next() => return signals::stopped_by(signal),
     };
     if let Some(why) = refusal {
         // Every change this move would have made is on record as refused.
@@ -263,34 +269,58 @@ pub async fn run(
         super::cli::say_refused(&why, m.refusal.as_ref() == Some(&why));
         return exit::REFUSED;
     }
-    let stop = ctx.stop.clone();
-    let work = futures::stream::iter(m.sendable())
-        .map(|p| {
-            let name = escape(&p.stream.name).into_owned();
-            send_one(cloud, ctx, p, !confirm.no_wait, move |update| {
-                if let Update::Stage(_, words) = update {
-                    println!("  {name}: {}", for_terminal(&words));
-                }
+    let wait = !how.confirm.no_wait;
+    let mut work = Box::pin(
+        futures::stream::iter(m.sendable())
+            .map(|p| {
+                let name = escape(&p.stream.name).into_owned();
+                send_one(cloud, ctx, p, wait, move |update| {
+                    if let Update::Stage(_, words) = update {
+                        out(&format!("  {name}: {}", for_terminal(&words)));
+                    }
+                })
             })
-        })
-        .buffer_unordered(AT_ONCE)
-        .collect::<Vec<Stage>>();
-    tokio::pin!(work);
-    let moved = tokio::select! {
-        moved = &mut work => moved,
-        _ = tokio::signal::ctrl_c() => {
-            stop.stop();
-            eprintln!("firekeeper: sending no more; following the calls already sent (Ctrl-C again to leave them)");
-            tokio::select! {
-                moved = &mut work => moved,
-                _ = tokio::signal::ctrl_c() => {
-                    eprintln!("firekeeper: left; AWS may still be applying the calls sent. Run the same command again to finish");
-                    return exit::ERROR;
+            .buffer_unordered(AT_ONCE)
+            .collect::<Vec<Stage>>(),
+    );
+    let mut interrupted = false;
+    let moved = loop {
+        tokio::select! {
+            moved = &mut work => break moved,
+            signal = signals.next() => {
+                if signal == libc::SIGINT && !interrupted {
+                    interrupted = true;
+                    ctx.stop.stop();
+                    err("firekeeper: sending no more; following the calls already sent (Ctrl-C again to leave them)");
+                    continue;
                 }
+                drop(work);
+                return signals::stopped_by(signal);
             }
         }
     };
-    summarise(&m, &moved)
+    let code = summarise(&m, &moved);
+    if interrupted {
+        signals::exit_code(libc::SIGINT)
+    } else {
+        code
+    }
+}
+
+/// Why nothing may be sent, if so: the plan's refusal, read-only mode,
+/// nothing sendable, or the old key's name not typed.
+async fn refusal(ctx: &ChangeContext, m: &MovePlan, confirm: &ConfirmArgs) -> Option<String> {
+    if let Some(why) = &m.refusal {
+        Some(why.clone())
+    } else if ctx.read_only {
+        Some("firekeeper is in read-only mode (--read-only or read_only = true)".to_string())
+    } else if m.sendable().next().is_none() {
+        Some("every stream on the key was refused".to_string())
+    } else if confirm.yes {
+        None
+    } else {
+        typed(&m.from_label).await.err().map(str::to_string)
+    }
 }
 
 /// Where one stream of a move stands.
@@ -455,11 +485,11 @@ fn summarise(m: &MovePlan, moved: &[Stage]) -> u8 {
         count(Stage::NotWaited),
         count(Stage::Rejected),
     );
-    println!(
+    out(&format!(
         "Moved {done} of {} streams off {} ({failed} failed and kept it, {rejected} refused by AWS, {skipped} skipped, {not_sent} not sent, {sent} not waited for, {unclear} unclear).",
         m.streams.len(),
         escape(&m.from_label)
-    );
+    ));
     if failed > 0 {
         exit::FAILED
     } else if done + sent == m.streams.len() {
@@ -473,18 +503,15 @@ fn summarise(m: &MovePlan, moved: &[Stage]) -> u8 {
 }
 
 /// Asks for OLD's name at the terminal; without one, refuses.
-fn typed(label: &str) -> Result<(), &'static str> {
+async fn typed(label: &str) -> Result<(), &'static str> {
     if !std::io::stdin().is_terminal() {
         return Err("no terminal to confirm at: pass --yes to move without a prompt");
     }
-    print!(
+    prompt(&format!(
         "Type the old key's name ({}) to move every stream off it: ",
         escape(label)
-    );
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if answer.trim() == label {
+    ));
+    if read_line().await.trim() == label {
         Ok(())
     } else {
         Err("the name typed did not match; cancelled")

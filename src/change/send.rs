@@ -9,10 +9,10 @@
 use chrono::Utc;
 
 use super::{
-    audit_entry, ledger_entry, on_disk, refused, write_down, ChangeContext, ChangeError, Plan,
-    Sent, Watch,
+    audit_entry, ledger_entry, on_disk, refused, write_down, ChangeContext, ChangeError, InFlight,
+    Plan, Sent, Watch,
 };
-use crate::audit::{AuditEntry, AuditLog, AuditOutcome};
+use crate::audit::{AuditEntry, AuditLog, AuditOutcome, CallMark};
 use crate::cloud::{CallAnswer, Cloud, CloudError, KeyRef, Stream, TrailEvent};
 use crate::preflight::Change;
 use crate::quota::{Call, Ledger, LedgerError, Operation, Outcome, Quota};
@@ -35,8 +35,11 @@ pub async fn send(
     let heard = ctx.trail.calls(cloud, Utc::now()).await.unwrap_or_default();
     let slot = reserve(ctx, plan, call, heard).await?;
     let slot = last_look(cloud, ctx, plan, slot).await?;
+    // The call's turn at the Firehose pace, taken before it is audited as
+    // sent: stopped while waiting, it has not left and its slot goes back.
+    cloud.change_turn().await;
     // The last moment the user's "send no more" can keep this call home:
-    // the checks above may have waited their turn at the Firehose pace.
+    // the checks above waited their turn at the Firehose pace.
     if ctx.stop.stopped() {
         return Err(give_back(
             ctx,
@@ -47,10 +50,14 @@ pub async fn send(
         .await);
     }
     let slot = announce(ctx, plan, slot).await?;
-    // From here the call may reach AWS: the slot is spent whatever happens.
-    let (call, id) = slot.spend();
+    // From here the call may reach AWS: the slot is spent whatever happens,
+    // and until the answer is written down, stopping here (a signal, the
+    // dashboard quitting) audits the call as unknown, never leaving `sent`.
+    let (call, mark) = slot.spend();
+    let line = audit_entry(ctx, plan, AuditOutcome::Unknown, super::IN_FLIGHT);
+    let flight = InFlight::new(ctx.audit.clone(), line, mark.clone());
     let answer = call_aws(cloud, plan).await;
-    record_answer(ctx, plan, &call, id, answer).await
+    record_answer(ctx, plan, &call, mark, flight, answer).await
 }
 
 /// The call to count in the ledger, unless the change may not be sent at all.
@@ -103,6 +110,13 @@ async fn reserve(
         "stopped before sending; nothing was sent",
     );
     let audit = ctx.audit.clone();
+    let key_arn = match &plan.change {
+        Change::Stop => None,
+        Change::Start(key) => Some(match key.by_arn() {
+            KeyRef::AwsOwned => "aws-owned".to_string(),
+            KeyRef::Customer(arn) => arn,
+        }),
+    };
     // All on the blocking pool, the guard made where the slot is taken: if
     // the send is dropped meanwhile, the work still ends as it would have,
     // and the guard, dropped with the result, gives the slot back.
@@ -113,11 +127,24 @@ async fn reserve(
             audit.writable()?;
             match ledger.reserve_counting(&call, Utc::now(), &heard)? {
                 Ok(id) => Ok(Reservation {
+                    mark: CallMark {
+                        call_id: Some(id.clone()),
+                        access_key_id: call.access_key_id.clone(),
+                        pid: Some(std::process::id()),
+                        key_arn,
+                        request_id: None,
+                    },
+                    stopped: AuditEntry {
+                        call: CallMark {
+                            call_id: Some(id.clone()),
+                            ..CallMark::default()
+                        },
+                        ..stopped
+                    },
                     ledger,
                     audit,
                     call,
                     id,
-                    stopped,
                     held: true,
                 }),
                 Err(quota) => {
@@ -175,7 +202,12 @@ async fn give_back(
     slot: Reservation,
     why: String,
 ) -> ChangeError {
-    let line = audit_entry(ctx, plan, AuditOutcome::Refused, &why);
+    let line = Watch::marked(slot.stopped.call.clone()).stamp(audit_entry(
+        ctx,
+        plan,
+        AuditOutcome::Refused,
+        &why,
+    ));
     let written = on_disk(ctx, move || {
         let mut slot = slot;
         slot.give_back()?;
@@ -197,7 +229,10 @@ async fn announce(
     plan: &Plan,
     slot: Reservation,
 ) -> Result<Reservation, ChangeError> {
-    let line = audit_entry(ctx, plan, AuditOutcome::Sent, "sending to AWS");
+    let line = AuditEntry {
+        call: slot.mark.clone(),
+        ..audit_entry(ctx, plan, AuditOutcome::Sent, "sending to AWS")
+    };
     on_disk(ctx, move || {
         let mut slot = slot;
         if let Err(e) = slot.audit.append(&line) {
@@ -233,26 +268,35 @@ async fn record_answer(
     ctx: &ChangeContext,
     plan: &Plan,
     call: &Call,
-    id: String,
+    mark: CallMark,
+    flight: InFlight,
     reply: CallAnswer,
 ) -> Result<Sent, ChangeError> {
     let request_id = reply.request_id.clone();
     let answer = judge(plan, reply);
-    let line = audit_entry(ctx, plan, answer.audit, &answer.message);
+    let line = AuditEntry {
+        call: CallMark {
+            request_id: request_id.clone(),
+            ..CallMark::default()
+        },
+        ..audit_entry(ctx, plan, answer.audit, &answer.message)
+    };
+    let id = mark.call_id.clone().unwrap_or_default();
     let record = answer
         .ledger
         .map(|o| ledger_entry(call, &id, o, request_id));
-    // Nothing watches yet: the change is followed only once it is sent.
-    // AWS has answered: a failure to write it down must not hide the answer
-    // (the user would think nothing happened and try again). The ledger's
-    // "sent" line stands, so the call still counts.
-    if let Err(e) = write_down(ctx, &Watch::default(), false, record, line).await {
+    // The answer's line ends the call's time in flight. AWS has answered: a
+    // failure to write it down must not hide the answer (the user would
+    // think nothing happened and try again). The ledger's "sent" line
+    // stands, so the call still counts.
+    if let Err(e) = write_down(ctx, &flight.watch, true, record, line).await {
         tracing::error!(
             "AWS answered {}, but it could not be written down: {e}",
             plan.stream.name
         );
     }
-    answer.then.map(|unclear| Sent { id, unclear })
+    flight.land();
+    answer.then.map(|unclear| Sent { id, unclear, mark })
 }
 
 fn judge(plan: &Plan, reply: CallAnswer) -> Answer {
@@ -333,6 +377,8 @@ struct Reservation {
     audit: AuditLog,
     call: Call,
     id: String,
+    /// What the call's audit lines carry.
+    mark: CallMark,
     /// Audited when the slot is given back because the send was dropped.
     stopped: AuditEntry,
     held: bool,
@@ -347,9 +393,9 @@ impl Reservation {
     }
 
     /// The call is about to leave: the slot stays taken.
-    fn spend(mut self) -> (Call, String) {
+    fn spend(mut self) -> (Call, CallMark) {
         self.held = false;
-        (self.call.clone(), std::mem::take(&mut self.id))
+        (self.call.clone(), std::mem::take(&mut self.mark))
     }
 }
 

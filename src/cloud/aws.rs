@@ -30,6 +30,7 @@ use crate::cloud::series::UsageCounter;
 use cloudwatch::parse_query_id;
 
 mod cloudwatch;
+mod endpoints;
 
 /// How to reach AWS: the same knobs as the aws CLI, and how long to wait.
 #[derive(Debug, Clone)]
@@ -69,8 +70,8 @@ fn timeouts(call: Duration) -> TimeoutConfig {
 
 pub struct AwsCloud {
     region: String,
-    /// The override URL, if any, for messages that name where we asked.
-    endpoint_url: Option<String>,
+    /// Where each service's calls go, for messages that name where we asked.
+    endpoints: endpoints::Endpoints,
     call_timeout: Duration,
     credentials: Option<aws_sdk_firehose::config::SharedCredentialsProvider>,
     firehose: aws_sdk_firehose::Client,
@@ -89,6 +90,12 @@ impl AwsCloud {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::adaptive().with_max_attempts(5))
             .timeout_config(timeouts(conn.call_timeout));
+        // Named in every call's user agent, which CloudTrail records: a
+        // later run knows its own lost calls from another tool's calls made
+        // with the same access key.
+        if let Ok(name) = aws_types::app_name::AppName::new(trail::APP_NAME) {
+            loader = loader.app_name(name);
+        }
         if let Some(profile) = &conn.profile {
             loader = loader.profile_name(profile);
         }
@@ -111,7 +118,6 @@ impl AwsCloud {
             check_configured_endpoints(&config)?;
         }
         let mut cloud = AwsCloud::from_config(&config)?;
-        cloud.endpoint_url = conn.endpoint_url.clone();
         cloud.call_timeout = conn.call_timeout;
         Ok(cloud)
     }
@@ -132,7 +138,7 @@ impl AwsCloud {
             .and_then(aws_config::timeout::TimeoutConfig::operation_timeout)
             .unwrap_or(Duration::from_secs(20));
         Ok(AwsCloud {
-            endpoint_url: config.endpoint_url().map(str::to_string),
+            endpoints: endpoints::Endpoints::of(config, &region),
             call_timeout,
             region,
             credentials: config.credentials_provider(),
@@ -223,10 +229,8 @@ fn check_configured_endpoints(config: &SdkConfig) -> Result<(), CloudError> {
 
 impl AwsCloud {
     /// Where a service's calls go, as the user would recognise it.
-    fn endpoint(&self, service: &str) -> String {
-        self.endpoint_url
-            .clone()
-            .unwrap_or_else(|| format!("https://{service}.{}.amazonaws.com", self.region))
+    fn endpoint(&self, service: &str) -> &str {
+        self.endpoints.get(service)
     }
 
     /// Turns any SDK error into one the person at the terminal can act on.
@@ -481,6 +485,7 @@ fn event_of(e: &aws_sdk_cloudtrail::types::Event) -> Option<TrailEvent> {
         source: e.event_source().map(str::to_string),
         username: e.username().map(str::to_string),
         access_key_id: e.access_key_id().map(str::to_string),
+        event_id: e.event_id().map(str::to_string),
         resources: e
             .resources()
             .iter()

@@ -359,6 +359,10 @@ pub trait Cloud: Send + Sync {
     async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer;
     /// Stops a stream's encryption: sent once, never retried.
     async fn stop_encryption(&self, name: &str) -> CallAnswer;
+    /// Waits for a Start or Stop's turn at the pace (see `Paced`), so the
+    /// call made next leaves at once: a change stopped while it waits here
+    /// has not left, and gives its quota slot back.
+    async fn change_turn(&self) {}
     /// Ids of every KMS key in the account and region.
     async fn list_keys(&self) -> Result<Vec<String>, CloudError>;
     async fn list_aliases(&self) -> Result<Vec<Alias>, CloudError>;

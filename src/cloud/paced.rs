@@ -87,14 +87,19 @@ impl<C: Cloud> Cloud for Paced<C> {
         self.inner.describe_stream(name).await
     }
 
+    // A Start or Stop takes its turn first (`change_turn`), before it is
+    // audited as sent: here it leaves at once, so a change stopped while it
+    // waited for the pace never left, and its slot is given back.
     async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer {
-        self.turn().await;
         self.inner.start_encryption(name, key).await
     }
 
     async fn stop_encryption(&self, name: &str) -> CallAnswer {
-        self.turn().await;
         self.inner.stop_encryption(name).await
+    }
+
+    async fn change_turn(&self) {
+        self.turn().await;
     }
 
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {

@@ -64,6 +64,9 @@ pub const ALERTING: [&str; 8] = [
 /// so only those on the fleet's keys are kept, and none is a reason to
 /// describe the keys again (a grant does not change a key's description).
 pub const GRANTS: [&str; 2] = ["CreateGrant", "RetireGrant"];
+/// The application name firekeeper's AWS SDK clients send in their user
+/// agent (`app/firekeeper`), which CloudTrail records with each call.
+pub const APP_NAME: &str = "firekeeper";
 /// LookupEvents answers at most this many events a page.
 pub const PAGE: usize = 50;
 
@@ -115,6 +118,12 @@ pub struct TrailEvent {
     pub key: Option<KeyRef>,
     /// The access key the call was signed with (`userIdentity.accessKeyId`).
     pub access_key_id: Option<String>,
+    /// CloudTrail's id of this event (`eventID`, LookupEvents' `EventId`):
+    /// what tells one event from another when a look reads it twice.
+    pub event_id: Option<String>,
+    /// "The agent through which the request was made" (`userAgent`): an AWS
+    /// SDK's names the application that set one (`app/firekeeper`).
+    pub user_agent: Option<String>,
 }
 
 /// What LookupEvents says of an event beside its JSON record.
@@ -127,6 +136,7 @@ pub struct Summary {
     pub access_key_id: Option<String>,
     /// Names of the resources the event lists.
     pub resources: Vec<String>,
+    pub event_id: Option<String>,
 }
 
 impl TrailEvent {
@@ -169,8 +179,21 @@ impl TrailEvent {
                 .and_then(|i| text(field(i, "accessKeyId")))
                 .filter(|k| !k.is_empty())
                 .or(summary.access_key_id),
+            event_id: text(field(&json, "eventID"))
+                .filter(|id| !id.is_empty())
+                .or(summary.event_id),
+            user_agent: text(field(&json, "userAgent")),
             name,
         })
+    }
+
+    /// Whether firekeeper made the call: its SDK client names itself in the
+    /// user agent (`APP_NAME`), which another tool using the same access key
+    /// does not.
+    pub fn by_firekeeper(&self) -> bool {
+        self.user_agent
+            .as_deref()
+            .is_some_and(|a| a.contains(&format!("app/{APP_NAME}")))
     }
 
     /// Whether this is a Start or Stop of a stream's encryption.
@@ -251,7 +274,7 @@ mod tests;
 pub struct History {
     /// Oldest first.
     events: Vec<TrailEvent>,
-    /// Each event's `call_id`: a later look re-reads the last minutes.
+    /// Each event's `call_id`: a later look re-reads the last hour.
     seen: BTreeSet<(String, String)>,
 }
 
@@ -325,9 +348,13 @@ impl History {
     }
 }
 
-/// What tells one call from another: its name and request id, or without
-/// one, its time and resource.
+/// What tells one event from another: CloudTrail's event id; without one
+/// (a record that lost it), its name and request id, or its name, time and
+/// resource.
 fn call_id(e: &TrailEvent) -> (String, String) {
+    if let Some(id) = &e.event_id {
+        return (String::new(), id.clone());
+    }
     let id = match &e.request_id {
         Some(id) => id.clone(),
         None => format!(

@@ -40,6 +40,9 @@ pub trait Wrapped: Send + Sync {
     async fn stop_encryption(&self, name: &str) -> CallAnswer {
         self.inner().stop_encryption(name).await
     }
+    async fn change_turn(&self) {
+        self.inner().change_turn().await;
+    }
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
         self.inner().list_keys().await
     }
@@ -102,6 +105,9 @@ impl<T: Wrapped> Cloud for T {
     }
     async fn stop_encryption(&self, name: &str) -> CallAnswer {
         Wrapped::stop_encryption(self, name).await
+    }
+    async fn change_turn(&self) {
+        Wrapped::change_turn(self).await;
     }
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
         Wrapped::list_keys(self).await

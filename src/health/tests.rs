@@ -281,6 +281,8 @@ fn a_disabled_key_says_who_disabled_it_and_when_by_cloudtrail() {
         error_code: None,
         key: None,
         access_key_id: None,
+        event_id: None,
+        user_agent: None,
     };
     let (older, latest) = (disabled("ana", 30), disabled("alice@example.com", 0));
     history.add(vec![older, latest.clone()], f.now);
@@ -323,6 +325,8 @@ fn a_refused_or_undone_change_names_nobody() {
         error_code: error.map(str::to_string),
         key: None,
         access_key_id: None,
+        event_id: None,
+        user_agent: None,
     };
     let unencrypted = |history: &History| {
         let mut f = facts(&s);

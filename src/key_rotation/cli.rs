@@ -1,11 +1,12 @@
 //! `firekeeper key rotate` and `firekeeper key auto-rotation`: the plan,
 //! a confirmation, the call, and the outcome followed to the end.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use super::{carry_out, consequences, plan, refuse, KeyChange, KeyEnding, KeyPlan, Timing};
 use crate::change::cli::say_refused;
 use crate::change::{ChangeContext, ChangeError};
+use crate::cli::signals::{err, out, prompt, read_line};
 use crate::cli::{exit, ConfirmArgs};
 use crate::cloud::Cloud;
 use crate::model::stamp;
@@ -27,7 +28,7 @@ pub async fn run(
             exit::REFUSED
         }
         Err(e) => {
-            eprintln!("firekeeper: {}", for_terminal(&e.to_string()));
+            err(&format!("firekeeper: {}", for_terminal(&e.to_string())));
             exit::ERROR
         }
     }
@@ -46,13 +47,13 @@ async fn run_inner(
     let arn = crate::change::named_key(cloud, &ctx.region, key).await?.arn;
     let streams = super::streams_using(cloud, &arn, concurrency).await?;
     let plan = plan(cloud, ctx, key, change, streams).await?;
-    print!("{}", describe(&plan));
+    prompt(&describe(&plan));
     *shown = Some(plan.verdict.refusals.join("; "));
     if !plan.verdict.allowed() {
         return Err(refuse(ctx, &plan, &plan.verdict.refusals.join("; ")).await);
     }
     if !confirm.yes {
-        if let Err(why) = confirmed() {
+        if let Err(why) = confirmed().await {
             return Err(refuse(ctx, &plan, why).await);
         }
     }
@@ -62,9 +63,7 @@ async fn run_inner(
         &plan,
         Timing::default(),
         !confirm.no_wait,
-        |step| {
-            println!("{}", for_terminal(step));
-        },
+        |step| out(&for_terminal(step)),
     )
     .await?;
     let label = escape(&plan.label);
@@ -72,45 +71,46 @@ async fn run_inner(
         KeyEnding::Done(at) => {
             match (change, at) {
                 (KeyChange::RotateNow, Some(at)) => {
-                    println!("The key material of {label} was rotated at {}.", stamp(at));
+                    out(&format!(
+                        "The key material of {label} was rotated at {}.",
+                        stamp(at)
+                    ));
                 }
                 (KeyChange::RotateNow, None) => {
-                    println!("The key material of {label} was rotated.");
+                    out(&format!("The key material of {label} was rotated."));
                 }
-                (KeyChange::AutoOn(days), next) => println!(
+                (KeyChange::AutoOn(days), next) => out(&format!(
                     "{label} now rotates automatically every {days} days{}.",
                     next.map_or(String::new(), |n| format!("; next on {}", stamp(n)))
-                ),
+                )),
                 (KeyChange::AutoOff, _) => {
-                    println!("{label} no longer rotates automatically.");
+                    out(&format!("{label} no longer rotates automatically."));
                 }
             }
             exit::DONE
         }
         KeyEnding::Sent => {
-            println!(
-                "Not waiting: follow it with `firekeeper status --output json` (encryption.key.rotation)."
-            );
+            out("Not waiting: follow it with `firekeeper status --output json` (encryption.key.rotation).");
             exit::DONE
         }
         KeyEnding::TimedOut => {
-            eprintln!(
+            err(&format!(
                 "firekeeper: {label} did not show the change done when firekeeper stopped waiting; KMS may still be at it. Check with `firekeeper status --output json` before trying again"
-            );
+            ));
             exit::ERROR
         }
         KeyEnding::Unconfirmed { seen: true, cause } => {
-            eprintln!(
+            err(&format!(
                 "firekeeper: {} and {label} does not show the change: KMS probably did not apply it. Nothing was sent again",
                 for_terminal(&cause)
-            );
+            ));
             exit::ERROR
         }
         KeyEnding::Unconfirmed { seen: false, cause } => {
-            eprintln!(
+            err(&format!(
                 "firekeeper: {} and {label} could not be read: the outcome is not known. Nothing was sent again; check with `firekeeper status --output json` before trying again",
                 for_terminal(&cause)
-            );
+            ));
             exit::ERROR
         }
     })
@@ -172,15 +172,12 @@ pub fn describe(plan: &KeyPlan) -> String {
 }
 
 /// Asks at the terminal; without one, refuses (scripts pass --yes).
-fn confirmed() -> Result<(), &'static str> {
+async fn confirmed() -> Result<(), &'static str> {
     if !std::io::stdin().is_terminal() {
         return Err("no terminal to confirm at: pass --yes to change without a prompt");
     }
-    print!("Proceed? [y/N] ");
-    let _ = std::io::stdout().flush();
-    let mut answer = String::new();
-    let _ = std::io::stdin().lock().read_line(&mut answer);
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES") {
+    prompt("Proceed? [y/N] ");
+    if matches!(read_line().await.trim(), "y" | "Y" | "yes" | "YES") {
         Ok(())
     } else {
         Err("cancelled at the prompt")

@@ -8,7 +8,7 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use super::{job_deadline, Look, Worker};
-use crate::cloud::{CloudError, Identity, KmsMetrics, Stream, TrailEvent};
+use crate::cloud::{CloudError, Identity, KmsMetrics, Stream};
 use crate::health::Outage;
 use crate::inventory::{self, Catalog, KeyBook};
 use crate::model::Window;
@@ -44,8 +44,11 @@ pub(super) enum Job {
     /// The quota of every stream by the ledger and CloudTrail, or why the
     /// ledger was not read.
     Quotas(Result<QuotaBook, String>),
-    /// Changes to streams and keys CloudTrail shows for the time looked at.
-    Changes(Result<Vec<TrailEvent>, CloudError>),
+    /// The calls an earlier run left open, settled (or why they could not be).
+    Settled(Result<Vec<crate::settle::Settled>, String>),
+    /// Changes to streams and keys CloudTrail shows for the time looked at,
+    /// and whether every page back to its start was read.
+    Changes(Result<trail::Read, CloudError>),
 }
 
 impl Worker {
@@ -210,9 +213,11 @@ impl Worker {
                     trail.forget().await;
                 }
                 Job::Quotas(match ledger.read_async().await {
-                    Ok(entries) => Ok(trail
-                        .book(cloud.as_ref(), &entries, &account, Utc::now())
-                        .await),
+                    Ok(entries) => {
+                        trail
+                            .book(cloud.as_ref(), &entries, &account, Utc::now())
+                            .await
+                    }
                     Err(e) => {
                         tracing::warn!("cannot read the quota ledger: {e}");
                         Err(format!("the ledger could not be read ({e})"))
@@ -243,10 +248,7 @@ impl Worker {
         self.watch.next = now + every;
         self.watch.start();
         let end = Utc::now();
-        let furthest = end - chrono::Duration::hours(trail::FIRST_LOOK_HOURS);
-        let since = self.read_until.map_or(furthest, |t| {
-            (t - chrono::Duration::minutes(trail::LATE_MINUTES)).max(furthest)
-        });
+        let since = trail::look_since(self.read_until, end);
         self.look = Look {
             names: trail::look_order().into(),
             since,
@@ -265,8 +267,15 @@ impl Worker {
             return false;
         };
         let (cloud, since, end) = (self.cloud.clone(), self.look.since, self.look.end);
+        // Read back by time, not by count: pages are asked for until the
+        // job's deadline is near (each call keeps its own).
+        let budget =
+            job_deadline(self.settings.call_timeout).saturating_sub(self.settings.call_timeout * 2);
         self.push(
-            async move { Job::Changes(trail::read_named(cloud.as_ref(), name, since, end).await) },
+            async move {
+                let until = Instant::now() + budget;
+                Job::Changes(trail::read_back(cloud.as_ref(), name, since, end, until).await)
+            },
             |e| Job::Changes(Err(e)),
         );
         true
@@ -288,6 +297,33 @@ impl Worker {
                 move |e| Job::Stream(late_name, Err(e)),
             );
         }
+    }
+
+    /// Settles the calls an earlier run of this account and region left at
+    /// `sent` or `unknown`, once the account is known: by CloudTrail and by
+    /// describing, each with a final line, the ledger corrected to match.
+    pub(super) fn start_settling(&mut self, account: String) {
+        let (cloud, ctx) = (self.cloud.clone(), self.changes.clone());
+        let deadline = job_deadline(self.settings.call_timeout);
+        self.push(
+            async move {
+                let books = crate::settle::Books {
+                    audit: &ctx.audit,
+                    ledger: &ctx.ledger,
+                    account: Some(&account),
+                    region: &ctx.region,
+                    trail: ctx.trail.reading(),
+                };
+                let settled = crate::settle::settle(cloud.as_ref(), books).await;
+                Job::Settled(settled.map_err(|e| e.to_string()))
+            },
+            move |_| {
+                Job::Settled(Err(format!(
+                    "the calls an earlier run left open were not settled within {} s; the next start tries again",
+                    deadline.as_secs()
+                )))
+            },
+        );
     }
 
     /// Every key of the account, for the key picker; a request while one is

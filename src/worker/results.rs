@@ -8,6 +8,7 @@ use super::jobs::{Fetched, Job, MetricsResult};
 use super::{identity_backoff, DataEvent, Fetch, Worker};
 use crate::cloud::{trail, CloudError, Identity, Stream, TrailEvent};
 use crate::inventory;
+use crate::model::Tone;
 
 /// After a failed list or metrics fetch: soon, not at once, so an
 /// unreachable endpoint does not become a busy loop.
@@ -76,12 +77,38 @@ impl Worker {
                 self.quotas.over();
                 DataEvent::Quotas(result)
             }
+            Job::Settled(result) => {
+                // The ledger may have been corrected: count again.
+                self.quotas.hurry(now);
+                return self.say_settled(result);
+            }
             Job::Changes(result) => match self.changes_read(result, now) {
                 Some(event) => event,
                 None => return true,
             },
         };
         self.events.send(event).is_ok()
+    }
+
+    /// Each call settled, on the status line and in the message log.
+    fn say_settled(&self, result: Result<Vec<crate::settle::Settled>, String>) -> bool {
+        let reports = match result {
+            Ok(settled) => settled
+                .iter()
+                .map(|s| {
+                    // Outcomes, kept in the message log: a call still open
+                    // is said as a problem.
+                    let tone = if s.ended() { Tone::Good } else { Tone::Bad };
+                    (s.call.subject(), s.sentence(), tone)
+                })
+                .collect(),
+            Err(why) => vec![(String::new(), why, Tone::Bad)],
+        };
+        reports.into_iter().all(|(stream, text, tone)| {
+            self.events
+                .send(DataEvent::ChangeReport { stream, text, tone })
+                .is_ok()
+        })
     }
 
     fn identity_answered(
@@ -94,6 +121,9 @@ impl Worker {
                 self.identity.failures = 0;
                 self.changes.account = Some(id.account.clone());
                 self.changes.caller = Some(id.arn.clone());
+                if self.account.is_none() {
+                    self.start_settling(id.account.clone());
+                }
                 self.account = Some(id.account.clone());
                 self.quotas.hurry(now);
                 DataEvent::Identity(id)
@@ -163,11 +193,23 @@ impl Worker {
     /// means listing again; a key in use changed is described again.
     fn changes_read(
         &mut self,
-        result: Result<Vec<TrailEvent>, CloudError>,
+        result: Result<crate::trail::Read, CloudError>,
         now: Instant,
     ) -> Option<DataEvent> {
         let events = match result {
-            Ok(events) => events,
+            Ok(read) if read.complete => read.events,
+            // Not read back to where the look starts in time: the next look
+            // starts there again (each event is taken once).
+            Ok(read) => {
+                if !std::mem::replace(&mut self.look.failed, true) {
+                    tracing::warn!(
+                        "CloudTrail's changes read back only to {:?} in time; the next look reads again from {}",
+                        read.oldest,
+                        self.look.since
+                    );
+                }
+                read.events
+            }
             Err(e) => {
                 // The quota says CloudTrail is unreadable where it matters;
                 // here only the "who" is missing. Said once a look.

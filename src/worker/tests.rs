@@ -118,5 +118,6 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
     assert!(t.backend().to_string().contains("internal error"));
 }
 
+mod look;
 mod moving;
 mod paused;

@@ -144,7 +144,7 @@ fn the_guard_and_the_last_line_of_a_change_take_turns() {
         }
     };
     // The change ended first: the guard has nothing to add.
-    let w = Watch::armed();
+    let w = Watch::armed(CallMark::default());
     w.write(false, write("accepted")).unwrap();
     w.write(true, write("succeeded")).unwrap();
     w.write(true, write("left before AWS finished")).unwrap();
@@ -152,14 +152,14 @@ fn the_guard_and_the_last_line_of_a_change_take_turns() {
 
     // The guard wrote first: a write that starts later is not made.
     written.borrow_mut().clear();
-    let w = Watch::armed();
+    let w = Watch::armed(CallMark::default());
     w.write(true, write("left before AWS finished")).unwrap();
     w.write(true, write("succeeded")).unwrap();
     assert_eq!(*written.borrow(), ["left before AWS finished"]);
 
     // A last line that could not be written leaves the guard to try.
     written.borrow_mut().clear();
-    let w = Watch::armed();
+    let w = Watch::armed(CallMark::default());
     let failed = w.write(true, || Err(ChangeError::Refused("disk full".into())));
     assert!(failed.is_err());
     w.write(true, write("left before AWS finished")).unwrap();
@@ -257,4 +257,100 @@ async fn every_call_that_reached_aws_counts_whatever_it_answered() {
     assert!(matches!(broken.then, Ok(Some(_))), "unclear, not an error");
     let accepted = judge(&p, CallAnswer::answered(Ok(()), Some("req-3".into())));
     assert_eq!(accepted.ledger, Some(Outcome::Accepted));
+}
+
+/// The demo, except that a Start never answers: the call has left and no
+/// word comes back, as when the network drops mid-call.
+struct Silent(SimCloud);
+
+#[async_trait::async_trait]
+impl crate::cloud::wrap::Wrapped for Silent {
+    fn inner(&self) -> &dyn crate::cloud::Cloud {
+        &self.0
+    }
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer {
+        // AWS carries it out; the answer never arrives.
+        let _ = self.0.start_encryption(name, key).await;
+        std::future::pending().await
+    }
+}
+
+#[tokio::test]
+async fn a_send_stopped_while_its_call_is_in_flight_audits_it_unknown_never_sent() {
+    let s = setup(Duration::from_secs(5));
+    let p = s.plan().await;
+    let cloud = Silent(SimCloud::new(Scenario::builtin()));
+    // A signal, or the dashboard's double Ctrl-c, lands while the call is
+    // on its way.
+    let stopped = tokio::time::timeout(Duration::from_millis(200), send(&cloud, &s.ctx, &p)).await;
+    assert!(stopped.is_err(), "no answer came");
+    let log = s.ctx.audit.read();
+    let outcomes: Vec<AuditOutcome> = log.iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [AuditOutcome::Sent, AuditOutcome::Unknown]);
+    let (sent, last) = (&log[0], &log[1]);
+    assert!(
+        last.message.contains("on its way to AWS"),
+        "{}",
+        last.message
+    );
+    assert!(sent.call.call_id.is_some());
+    assert_eq!(last.call.call_id, sent.call.call_id, "one call, one id");
+    assert_eq!(sent.call.pid, Some(std::process::id()));
+    assert_eq!(sent.call.key_arn.as_deref(), Some("aws-owned"));
+    // The slot stays spent: the call may have reached AWS.
+    let ledger = s.ctx.ledger.read().unwrap();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0].outcome, Outcome::Sent);
+    assert_eq!(Some(&ledger[0].id), sent.call.call_id.as_ref());
+}
+
+#[tokio::test]
+async fn an_answered_call_is_not_audited_unknown_when_its_change_is_dropped_after() {
+    let s = setup(Duration::from_secs(5));
+    let p = s.plan().await;
+    let sent = send(&s.sim, &s.ctx, &p).await.unwrap();
+    let log = s.ctx.audit.read();
+    let outcomes: Vec<AuditOutcome> = log.iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [AuditOutcome::Sent, AuditOutcome::Accepted]);
+    assert_eq!(log[1].call.call_id.as_ref(), Some(&sent.id));
+    assert!(log[1].call.request_id.is_some(), "the answer's request id");
+}
+
+#[tokio::test]
+async fn a_change_stopped_while_it_waits_its_turn_at_the_pace_never_leaves() {
+    use crate::cloud::Paced;
+    use std::num::NonZeroU32;
+    let s = setup(Duration::from_secs(5));
+    let p = s.plan().await;
+    // One Firehose call a second, and a describe just made: the last look
+    // waits a second for its turn, the Start another.
+    let paced = Paced::new(
+        SimCloud::new(Scenario::builtin()),
+        NonZeroU32::MIN,
+        NonZeroU32::MIN,
+    );
+    paced.describe_stream("waf-logs").await.unwrap();
+    let stopped = tokio::time::timeout(Duration::from_millis(1500), send(&paced, &s.ctx, &p)).await;
+    assert!(stopped.is_err(), "stopped while the Start waited its turn");
+    let outcomes: Vec<AuditOutcome> = s.ctx.audit.read().iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [AuditOutcome::Refused], "never audited as sent");
+    let ledger: Vec<Outcome> = s
+        .ctx
+        .ledger
+        .read()
+        .unwrap()
+        .iter()
+        .map(|e| e.outcome)
+        .collect();
+    assert_eq!(
+        ledger,
+        [Outcome::Sent, Outcome::Unsent],
+        "its slot is given back"
+    );
+    let now = paced.describe_stream("dev-scratch").await.unwrap();
+    assert_eq!(
+        now.encryption.status,
+        EncryptionStatus::Disabled,
+        "nothing reached AWS"
+    );
 }

@@ -199,3 +199,58 @@ fn an_sdk_event_converts_from_its_record_and_its_summary() {
         "no time, no event"
     );
 }
+
+/// Endpoints as the environment or a profile's `services` section gives
+/// them, by service id.
+#[derive(Debug)]
+struct Configured(&'static [(&'static str, &'static str)]);
+
+impl aws_types::service_config::LoadServiceConfig for Configured {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(id, _)| *id == key.service_id())
+            .map(|(_, url)| url.to_string())
+    }
+}
+
+#[test]
+fn a_deadline_names_the_endpoint_each_service_really_uses() {
+    let config = |region: &str, configured: &'static [(&'static str, &'static str)]| {
+        SdkConfig::builder()
+            .region(Region::new(region.to_string()))
+            .service_config(Configured(configured))
+            .behavior_version(BehaviorVersion::latest())
+            .build()
+    };
+    // AWS_ENDPOINT_URL_STS (or a profile's sts endpoint_url): STS only.
+    let e = endpoints::Endpoints::of(
+        &config("us-east-1", &[("STS", "http://127.0.0.1:4566")]),
+        "us-east-1",
+    );
+    assert_eq!(e.get("sts"), "http://127.0.0.1:4566");
+    assert_eq!(
+        e.get("firehose"),
+        "https://firehose.us-east-1.amazonaws.com"
+    );
+    assert_eq!(
+        e.get("monitoring"),
+        "https://monitoring.us-east-1.amazonaws.com"
+    );
+    // The defaults are the partition's, as the SDK's rules give them.
+    let cn = endpoints::Endpoints::of(&config("cn-north-1", &[]), "cn-north-1");
+    assert_eq!(cn.get("kms"), "https://kms.cn-north-1.amazonaws.com.cn");
+    assert_eq!(cn.get("sts"), "https://sts.cn-north-1.amazonaws.com.cn");
+    // An endpoint given to the client (--endpoint-url, set on the loader)
+    // wins over the rest, as the SDK's clients take it.
+    let mut given = SdkConfig::builder()
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://localhost:9000")
+        .service_config(Configured(&[("STS", "http://127.0.0.1:4566")]))
+        .behavior_version(BehaviorVersion::latest());
+    given.insert_origin("endpoint_url", aws_types::origin::Origin::shared_config());
+    let given = given.build();
+    let e = endpoints::Endpoints::of(&given, "us-east-1");
+    assert_eq!(e.get("sts"), "http://localhost:9000");
+    assert_eq!(e.get("cloudtrail"), "http://localhost:9000");
+}

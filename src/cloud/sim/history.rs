@@ -36,13 +36,24 @@ impl SimCloud {
             error_code: result.as_ref().err().map(|e| error_code(e).to_string()),
             key: key.cloned(),
             access_key_id: Some(ACCESS_KEY_ID.to_string()),
+            event_id: Some(event_id(&request_id)),
+            user_agent: Some(USER_AGENT.to_string()),
         });
         request_id
     }
 }
 
+/// The event id CloudTrail would give the event of this request: a UUID of
+/// its own (one request, one event, in the simulator).
+fn event_id(request_id: &str) -> String {
+    format!("e0e0e0e0{}", &request_id[8..])
+}
+
 /// The role session the simulator's caller uses (see `identity`).
 pub(super) const SESSION: &str = "firekeeper";
+/// What the simulator's caller sends as its user agent: an SDK's, naming
+/// firekeeper, as the real client does.
+pub(super) const USER_AGENT: &str = "aws-sdk-rust/1.3.10 os/linux lang/rust/1.95.0 app/firekeeper";
 /// The access key that session signs with.
 pub(super) const ACCESS_KEY_ID: &str = "AKIAFIREKEEPERDEMO01";
 
@@ -85,14 +96,16 @@ impl SimState {
             else {
                 continue;
             };
-            let request_id = Some(self.next_request_id());
+            let request_id = self.next_request_id();
             self.history.push(TrailEvent {
+                event_id: Some(event_id(&request_id)),
+                user_agent: None,
                 at: key.1,
                 name: name.to_string(),
                 source: trail::KMS.to_string(),
                 by: Some(by.clone()),
                 resource: Some(key.0),
-                request_id,
+                request_id: Some(request_id),
                 error_code: None,
                 key: None,
                 access_key_id: None,
@@ -113,6 +126,7 @@ impl SimState {
                     .map_or_else(|| other.to_string(), |k| k.key.arn.clone()),
             ),
         });
+        let request_id = self.next_request_id();
         TrailEvent {
             at,
             name: if key.is_some() {
@@ -124,7 +138,9 @@ impl SimState {
             source: trail::FIREHOSE.to_string(),
             by: Some(calls.by.clone()),
             resource: Some(calls.stream.clone()),
-            request_id: Some(self.next_request_id()),
+            event_id: Some(event_id(&request_id)),
+            user_agent: None,
+            request_id: Some(request_id),
             error_code: calls.error.clone(),
             key,
             access_key_id: None,

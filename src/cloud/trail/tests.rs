@@ -143,6 +143,10 @@ fn a_start_names_its_caller_stream_key_and_request() {
                     .into()
             )),
             access_key_id: Some("ASIA4EXAMPLEKEYID001".into()),
+            event_id: Some("6c1f3e2a-0b9d-4f47-8e65-1a2b3c4d5e6f".into()),
+            user_agent: Some(
+                "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 terraform-provider-aws/5.80.0".into()
+            ),
         }
     );
     assert!(e.spends_quota());
@@ -196,6 +200,7 @@ fn what_the_record_lacks_comes_from_the_summary() {
         username: Some("someone".into()),
         access_key_id: Some("AKIA4EXAMPLEKEYID009".into()),
         resources: vec!["orders".into()],
+        event_id: Some("0d1e2f3a-4b5c-4d6e-8f7a-8b9c0d1e2f3a".into()),
     };
     for record in [None, Some("not json {"), Some("{}"), Some("[1, 2]")] {
         let e = TrailEvent::from_record(record, summary.clone()).unwrap();
@@ -230,6 +235,8 @@ fn key_event(name: &str, at_: &str, by: &str, rid: Option<&str>) -> TrailEvent {
         error_code: None,
         key: None,
         access_key_id: None,
+        event_id: None,
+        user_agent: None,
     }
 }
 
@@ -270,4 +277,25 @@ fn deeds_read_as_sentences() {
     assert_eq!(e.deed(), Some("was scheduled for deletion"));
     let read = key_event("DescribeKey", "2026-11-21T09:00:00Z", "ana", None);
     assert_eq!(read.deed(), None, "a read changes nothing");
+}
+
+#[test]
+fn a_look_that_reads_an_event_again_takes_it_once_by_its_event_id() {
+    let now = at("2026-11-21T12:00:00Z");
+    let with_id = |id: &str, rid: Option<&str>| TrailEvent {
+        event_id: Some(id.into()),
+        user_agent: None,
+        ..key_event("DisableKey", "2026-11-21T11:10:00Z", "alice", rid)
+    };
+    let mut h = History::default();
+    // Two calls at the same second on the same key, neither with a request
+    // id (a record that lost it): two events, by their ids.
+    let first = vec![with_id("ev-1", None), with_id("ev-2", None)];
+    assert_eq!(h.add(first.clone(), now).len(), 2);
+    // The next look overlaps the last hour and reads both again.
+    assert!(h.add(first, now).is_empty(), "each event once");
+    // One delivered late, dated within the overlap, is new.
+    let late = with_id("ev-3", Some("r-3"));
+    assert_eq!(h.add(vec![late.clone(), late], now).len(), 1);
+    assert_eq!(h.len(), 3);
 }

@@ -128,6 +128,8 @@ fn the_critical_key_says_who_changed_it() {
             error_code: None,
             key: None,
             access_key_id: None,
+            event_id: None,
+            user_agent: None,
         };
         history.add(vec![event.clone()], f.now);
         f.key = KeyFact::Described(&k);

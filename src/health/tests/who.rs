@@ -24,6 +24,8 @@ fn call(name: &str, by: &str, minutes_ago: i64) -> TrailEvent {
         error_code: None,
         key: None,
         access_key_id: None,
+        event_id: None,
+        user_agent: None,
     }
 }
 

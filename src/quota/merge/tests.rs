@@ -37,6 +37,8 @@ fn event(stream: &str, mins_ago: i64, by: &str, rid: &str) -> TrailEvent {
         error_code: None,
         key: Some(KeyRef::AwsOwned),
         access_key_id: None,
+        event_id: None,
+        user_agent: None,
     }
 }
 

@@ -76,6 +76,8 @@ fn app_with(name: &str, failure: &str, who: &str) -> App {
         error_code: None,
         key: None,
         access_key_id: Some("AKIAHOSTILE".into()),
+        event_id: None,
+        user_agent: None,
     }]));
     app
 }

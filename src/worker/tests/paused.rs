@@ -12,7 +12,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::time::{Duration, Instant};
 
 use super::super::{run, DataEvent, Fetch, Settings, WorkerCommand};
-use crate::audit::AuditLog;
+use crate::audit::{AuditLog, AuditOutcome};
 use crate::change::ChangeContext;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
@@ -129,6 +129,12 @@ impl Wrapped for Scripted {
         self.call("describe", name).await?;
         self.sim.describe_stream(name).await
     }
+    async fn start_encryption(&self, name: &str, key: &KeyRef) -> CallAnswer {
+        if let Err(e) = self.call("start", name).await {
+            return CallAnswer::answered(Err(e), None);
+        }
+        self.sim.start_encryption(name, key).await
+    }
     async fn list_keys(&self) -> Result<Vec<String>, CloudError> {
         self.call("list_keys", "").await?;
         self.sim.list_keys().await
@@ -170,6 +176,8 @@ struct Running {
     cloud: Arc<Scripted>,
     commands: UnboundedSender<WorkerCommand>,
     events: UnboundedReceiver<DataEvent>,
+    worker: tokio::task::JoinHandle<()>,
+    audit: AuditLog,
     _dir: tempfile::TempDir,
 }
 
@@ -191,19 +199,20 @@ fn start_with(cloud: Scripted, mut settings: Settings, ledger: Ledger) -> Runnin
 fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Trail) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let cloud = Arc::new(cloud);
+    let audit = AuditLog::at(dir.path().join("audit.jsonl"));
     let changes = ChangeContext {
         account: None,
         caller: None,
         region: Cloud::region(cloud.as_ref()).to_string(),
         ledger,
         trail,
-        audit: AuditLog::at(dir.path().join("audit.jsonl")),
+        audit: audit.clone(),
         read_only: false,
         stop: Default::default(),
     };
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (event_tx, events) = mpsc::unbounded_channel();
-    tokio::spawn(run(
+    let worker = tokio::spawn(run(
         cloud.clone(),
         changes,
         settings,
@@ -215,6 +224,8 @@ fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Tra
         cloud,
         commands,
         events,
+        worker,
+        audit,
         _dir: dir,
     }
 }
@@ -693,4 +704,40 @@ async fn a_stream_someone_else_stops_is_described_within_a_poll_on_screen_or_not
     // and the nine key changes.
     let looks = w.cloud.seconds("history");
     assert!(looks.len() >= 2, "{looks:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn quitting_while_a_call_is_on_its_way_audits_it_unknown_before_the_worker_ends() {
+    // The Start leaves and no answer comes back before the user quits (the
+    // dashboard's double Ctrl-c a moment after `y`).
+    let cloud = Scripted::new().then("start", Fault::Hang);
+    let mut w = start(cloud);
+    w.during(5 * SECOND).await;
+    w.send(WorkerCommand::MakeChange {
+        request: crate::change::Request::Rotate {
+            stream: "dev-scratch".into(),
+            key: KeyRef::AwsOwned,
+        },
+        streams_on_key: None,
+    });
+    for _ in 0..30 {
+        if w.cloud.count("start dev-scratch") == 1 {
+            break;
+        }
+        w.during(SECOND).await;
+    }
+    assert_eq!(w.cloud.count("start dev-scratch"), 1, "the call left");
+    // What the dashboard does on quitting: its workers are aborted, and
+    // awaited so their last lines are written before the process exits.
+    w.worker.abort();
+    let _ = (&mut w.worker).await;
+    let log = w.audit.read();
+    let outcomes: Vec<AuditOutcome> = log.iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [AuditOutcome::Sent, AuditOutcome::Unknown]);
+    assert!(
+        log[1].message.contains("on its way to AWS"),
+        "{}",
+        log[1].message
+    );
+    assert_eq!(log[1].call.call_id, log[0].call.call_id);
 }
