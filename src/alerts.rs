@@ -598,14 +598,17 @@ fn group_id(kind: &str, state: &str, names: &[String]) -> String {
 /// A CloudTrail event's identity: its event id, else its request id, else
 /// what it did when.
 fn event_id(e: &TrailEvent) -> String {
-    e.event_id.clone().or_else(|| e.request_id.clone()).unwrap_or_else(|| {
-        format!(
-            "{}/{}/{}",
-            e.name,
-            e.resource.as_deref().unwrap_or(""),
-            e.at.timestamp()
-        )
-    })
+    e.event_id
+        .clone()
+        .or_else(|| e.request_id.clone())
+        .unwrap_or_else(|| {
+            format!(
+                "{}/{}/{}",
+                e.name,
+                e.resource.as_deref().unwrap_or(""),
+                e.at.timestamp()
+            )
+        })
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
