@@ -112,6 +112,12 @@ pub struct RotateArgs {
     pub from_key: Option<String>,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+    /// Send even when firekeeper refuses on a reading AWS may not share:
+    /// only calls AWS refused fill the stream's 25 a day (AWS does not
+    /// document whether they count), or KMS denied a dry run of Firehose's
+    /// grant on the key. AWS's answer settles it, and is recorded.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -157,6 +163,11 @@ pub struct DisableArgs {
     pub stream: String,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+    /// Send even when only calls AWS refused fill the stream's 25 a day
+    /// (AWS does not document whether they count). AWS's answer settles it,
+    /// and is recorded.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

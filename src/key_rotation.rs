@@ -20,9 +20,12 @@ use crate::preflight::Verdict;
 
 /// The period KMS uses when none is given.
 pub const DEFAULT_PERIOD_DAYS: u32 = 365;
-/// On-demand rotations a key may have: 10 by the KMS API reference (the
-/// developer guide says 25). Shown, not enforced: KMS enforces it.
-pub const ON_DEMAND_DOCUMENTED: usize = 10;
+/// On-demand rotations a key may have: "You can perform on-demand key
+/// rotation a maximum of 25 times per KMS key" (KMS developer guide,
+/// "Perform on-demand key rotation", and the current RotateKeyOnDemand API
+/// reference; earlier editions of the API reference said 10). Shown, not
+/// enforced: KMS enforces it.
+pub const ON_DEMAND_DOCUMENTED: usize = 25;
 
 /// The periods the dashboard offers, in days: KMS takes 90 to 2560.
 pub const PERIODS: [u32; 7] = [90, 180, 365, 730, 1095, 1825, 2560];
@@ -95,6 +98,11 @@ pub struct KeyPlan {
     pub streams: Vec<String>,
     /// Rotations so far, newest first; `None` when KMS would not list them.
     pub rotations: Option<Vec<RotationRecord>>,
+    /// Which of `streams` have KMS errors in the window, or why that is not
+    /// known: a dialog never says streams work that may not.
+    pub erring: Result<Vec<String>, String>,
+    /// The window `erring` covers ("3h").
+    pub window: String,
     pub verdict: Verdict,
 }
 
@@ -160,26 +168,75 @@ pub async fn plan(
     } else {
         None
     };
-    let verdict = verdict(&described, &label, change, ctx.read_only, Utc::now());
+    let erring = erring(cloud, &streams).await;
+    let mine = ctx.account.as_deref();
+    let verdict = verdict(
+        &described,
+        &label,
+        change,
+        (mine, ctx.read_only),
+        Utc::now(),
+    );
     Ok(KeyPlan {
         key: described,
         label,
         change,
         streams,
         rotations,
+        erring,
+        window: "1h".into(),
         verdict,
     })
 }
 
-/// The checks, and read-only mode's refusal.
+/// The streams among `streams` with KMS errors in the last hour, by one
+/// CloudWatch read; why not known when it cannot say.
+async fn erring(cloud: &dyn Cloud, streams: &[String]) -> Result<Vec<String>, String> {
+    if streams.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = Utc::now();
+    let range = crate::cloud::MetricRange {
+        start: now - Duration::hours(1),
+        end: now,
+        period_secs: 60,
+    };
+    let asks = crate::cloud::series::every_series(streams);
+    let read = cloud
+        .kms_metrics(&asks, range)
+        .await
+        .map_err(|e| format!("CloudWatch: {e}"))?;
+    if let Some((name, why)) = read.unknown.iter().next() {
+        return Err(format!("CloudWatch gave incomplete data for {name}: {why}"));
+    }
+    Ok(streams
+        .iter()
+        .filter(|s| read.series.get(*s).is_some_and(|x| x.grand_total() > 0.0))
+        .cloned()
+        .collect())
+}
+
+/// The checks, and read-only mode's refusal; `account` is the caller's,
+/// when known.
 pub fn verdict(
     key: &KmsKey,
     label: &str,
     change: KeyChange,
-    read_only: bool,
+    (account, read_only): (Option<&str>, bool),
     now: DateTime<Utc>,
 ) -> Verdict {
     let mut v = checks(key, label, change, now);
+    let owner = crate::preflight::account_of_arn(&key.arn);
+    if let (Some(owner), Some(mine)) = (owner, account.filter(|a| !a.is_empty())) {
+        if owner != mine {
+            // RotateKeyOnDemand, EnableKeyRotation, DisableKeyRotation: "Cross-account
+            // use: No. You cannot perform this operation on a KMS key in a
+            // different AWS account" (KMS API reference).
+            v.refusals.push(format!(
+                "{label} belongs to account {owner}, not yours ({mine}): KMS rotates a key only for callers of its own account; run this with credentials of {owner}"
+            ));
+        }
+    }
     if read_only {
         v.refusals
             .push("firekeeper is in read-only mode (--read-only or read_only = true)".into());
@@ -210,9 +267,7 @@ pub fn checks(key: &KmsKey, label: &str, change: KeyChange, now: DateTime<Utc>) 
     }
     match &key.origin {
         KeyOrigin::AwsKms | KeyOrigin::Unreported => {}
-        KeyOrigin::External => v.refusals.push(format!(
-            "{id} has imported key material (EXTERNAL): firekeeper rotates only material KMS generated; rotate it by importing new material (see KMS's guide to rotating imported key material)"
-        )),
+        KeyOrigin::External => imported_rules(&mut v, key, id, change),
         other => v.refusals.push(format!(
             "{id} is in a custom key store ({}): KMS cannot rotate it",
             other.as_str()
@@ -233,6 +288,27 @@ pub fn checks(key: &KmsKey, label: &str, change: KeyChange, now: DateTime<Utc>) 
         }
     }
     v
+}
+
+/// Keys with imported material (EXTERNAL). RotateKeyOnDemand: "You cannot
+/// perform on-demand rotation of asymmetric KMS keys, HMAC KMS keys,
+/// multi-Region KMS keys with imported key material, or KMS keys in a custom
+/// key store", and for imported material "you must have already imported
+/// new key material and that key material's state should be
+/// PENDING_ROTATION" (KMS API reference). EnableKeyRotation does not
+/// rotate imported material automatically.
+fn imported_rules(v: &mut Verdict, key: &KmsKey, id: &str, change: KeyChange) {
+    match change {
+        KeyChange::RotateNow if key.multi_region != MultiRegion::Single => v.refusals.push(format!(
+            "{id} is a multi-Region key with imported key material (EXTERNAL): KMS does not rotate those on demand"
+        )),
+        KeyChange::RotateNow => v.warnings.push(format!(
+            "{id} has imported key material (EXTERNAL): KMS rotates it only to new material imported first (ImportKeyMaterial with ImportType NEW_KEY_MATERIAL, in state PENDING_ROTATION), and refuses otherwise"
+        )),
+        KeyChange::AutoOn(_) | KeyChange::AutoOff => v.refusals.push(format!(
+            "{id} has imported key material (EXTERNAL): KMS does not rotate it automatically; rotate it on demand after importing new material"
+        )),
+    }
 }
 
 /// One line of the audit log about this key change.
@@ -495,7 +571,7 @@ async fn follow(
 fn explain_refusal(plan: &KeyPlan, e: &CloudError) -> String {
     match e {
         CloudError::LimitExceeded(m) => format!(
-            "KMS refused: {m}. A key may be rotated on demand only a limited number of times ({ON_DEMAND_DOCUMENTED} by the KMS API reference; {} done so far). Automatic rotation has no such limit: `firekeeper key auto-rotation {} on`",
+            "KMS refused: {m}. A key may be rotated on demand at most {ON_DEMAND_DOCUMENTED} times ({} done so far). Automatic rotation has no such limit: `firekeeper key auto-rotation {} on`",
             plan.on_demand_done().map_or("?".to_string(), |n| n.to_string()),
             plan.label
         ),
@@ -503,24 +579,71 @@ fn explain_refusal(plan: &KeyPlan, e: &CloudError) -> String {
     }
 }
 
-/// What the change will mean, for the confirmation.
+/// What the change will mean, for the confirmation: true of the streams
+/// as they are. Rotating the material does not change which key a stream
+/// uses; it does not make a stream work that KMS refuses now, and nothing
+/// is said to "keep working" that is not known to work.
 pub fn consequences(plan: &KeyPlan) -> Vec<String> {
-    let mut out = Vec::new();
-    let n = plan.streams.len();
-    out.push(format!(
-        "{n} stream{} on this key keep working: KMS keeps the old material to decrypt what it encrypted, and no Firehose Start/Stop call is spent",
-        if n == 1 { "" } else { "s" }
-    ));
-    if plan.change == KeyChange::RotateNow {
-        out.push(match plan.on_demand_done() {
-            Some(done) => format!(
-                "{done} on-demand rotation{} so far; KMS allows a limited number per key ({ON_DEMAND_DOCUMENTED} by the API reference)",
-                if done == 1 { "" } else { "s" }
-            ),
-            None => "on-demand rotations so far: unknown (KMS would not list them)".into(),
-        });
-    }
+    let mut out = vec![streams_sentence(plan)];
+    out.extend(now_sentence(plan));
+    out.push(match (plan.change, plan.on_demand_done()) {
+        (KeyChange::RotateNow, Some(done)) => format!(
+            "no Firehose Start/Stop call is spent; {done} of the {ON_DEMAND_DOCUMENTED} on-demand rotations KMS allows per key used so far"
+        ),
+        (KeyChange::RotateNow, None) => format!(
+            "no Firehose Start/Stop call is spent; on-demand rotations so far unknown (KMS would not list them), of the {ON_DEMAND_DOCUMENTED} KMS allows per key"
+        ),
+        _ => "no Firehose Start/Stop call is spent".to_string(),
+    });
     out
+}
+
+/// Which key the streams use: this one, before and after.
+fn streams_sentence(plan: &KeyPlan) -> String {
+    let label = &plan.label;
+    match plan.streams.len() {
+        0 => "no stream uses this key, by the latest descriptions".to_string(),
+        1 => format!(
+            "the stream on it keeps using {label} (rotation does not change its key); KMS keeps the old material to decrypt what it encrypted"
+        ),
+        n => format!(
+            "the {n} streams on it keep using {label} (rotation does not change their key); KMS keeps the old material to decrypt what it encrypted"
+        ),
+    }
+}
+
+/// What is known of the streams now: a key KMS will not use, streams with
+/// KMS errors, or that it is not known; nothing when they are clean.
+fn now_sentence(plan: &KeyPlan) -> Option<String> {
+    let n = plan.streams.len();
+    if n == 0 {
+        return None;
+    }
+    if plan.key.state != KeyState::Enabled {
+        return Some(format!(
+            "{} is {}: KMS refuses Firehose on it now, and rotating does not change that",
+            plan.label,
+            plan.key.state.as_str()
+        ));
+    }
+    match &plan.erring {
+        Ok(erring) if erring.is_empty() => None,
+        Ok(erring) => Some(format!(
+            "{} {} KMS errors in the last {} ({}): rotating does not fix that",
+            if n == 1 {
+                "it".to_string()
+            } else {
+                format!("{} of them", erring.len())
+            },
+            if erring.len() == 1 { "has" } else { "have" },
+            plan.window,
+            erring.join(", ")
+        )),
+        Err(why) => Some(format!(
+            "whether {} now is not known: {why}",
+            if n == 1 { "it works" } else { "they work" }
+        )),
+    }
 }
 
 #[cfg(test)]

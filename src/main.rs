@@ -76,13 +76,16 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
         }
         Some(Command::Status(args)) => status(&cli, &config, args).await,
         Some(Command::Rotate(args)) => match (&args.from_key, &args.stream) {
-            (Some(old), _) => move_off(&cli, &config, old, &args.key, &args.confirm).await,
+            (Some(old), _) => {
+                let confirm = (&args.confirm, args.force);
+                move_off(&cli, &config, old, &args.key, confirm).await
+            }
             (None, Some(stream)) => {
                 let request = Request::Rotate {
                     stream: stream.clone(),
                     key: KeyRef::parse(&args.key),
                 };
-                change(&cli, &config, request, &args.confirm).await
+                change(&cli, &config, request, (&args.confirm, args.force)).await
             }
             (None, None) => Err(Usage("rotate needs a STREAM, or --from-key OLD".into()).into()),
         },
@@ -90,7 +93,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
             let request = Request::Disable {
                 stream: args.stream.clone(),
             };
-            change(&cli, &config, request, &args.confirm).await
+            change(&cli, &config, request, (&args.confirm, args.force)).await
         }
         Some(Command::Key(args)) => key(&cli, &config, &args.command).await,
         None => dashboard(&cli, config, started).await,
@@ -103,10 +106,13 @@ async fn move_off(
     config: &Config,
     old: &str,
     new: &str,
-    confirm: &ConfirmArgs,
+    (confirm, force): (&ConfirmArgs, bool),
 ) -> anyhow::Result<ExitCode> {
     let cloud = connect_one(cli, config).await?;
-    let ctx = change_context(cli, config, cloud.as_ref()).await?;
+    let ctx = change::ChangeContext {
+        force,
+        ..change_context(cli, config, cloud.as_ref()).await?
+    };
     let code = change::moving::run(
         cloud.as_ref(),
         &ctx,
@@ -136,6 +142,7 @@ async fn change_context(
         audit: audit_log(cli)?,
         read_only: cli.read_only || config.read_only,
         stop: Default::default(),
+        force: false,
     })
 }
 
@@ -211,6 +218,7 @@ async fn dashboard(
                 audit: audit.clone(),
                 read_only,
                 stop: Default::default(),
+                force: false,
             };
             (cloud, changes)
         });
@@ -307,10 +315,13 @@ async fn change(
     cli: &Cli,
     config: &Config,
     request: Request,
-    confirm: &ConfirmArgs,
+    (confirm, force): (&ConfirmArgs, bool),
 ) -> anyhow::Result<ExitCode> {
     let cloud = connect_one(cli, config).await?;
-    let ctx = change_context(cli, config, cloud.as_ref()).await?;
+    let ctx = change::ChangeContext {
+        force,
+        ..change_context(cli, config, cloud.as_ref()).await?
+    };
     let account = ctx.account.clone().unwrap_or_default();
     // How many streams already use a key: known from the dashboard's last
     // look at the fleet, if there was one.

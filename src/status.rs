@@ -15,7 +15,7 @@ use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::{Health, Outage};
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
-use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource};
+use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource, RefusedCalls};
 use crate::trail::Trail;
 
 #[derive(Debug, Serialize)]
@@ -91,6 +91,10 @@ pub struct StreamReport {
 pub struct QuotaReport {
     #[serde(flatten)]
     pub counts: Quota,
+    /// The calls AWS refused, counted apart from `used`: AWS does not
+    /// document whether they count against the 25 (`remaining` counts
+    /// them, `remaining_at_most` does not).
+    pub refused: RefusedCalls,
     /// Oldest first.
     pub calls: Vec<CountedCall>,
     /// `ledger+cloudtrail`, or `ledger` when CloudTrail was not read.
@@ -511,6 +515,7 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
         quota: k.quota(s).ok().flatten().map(|counts| QuotaReport {
             counts,
+            refused: RefusedCalls::of(k.calls_of(&s.name)),
             calls: k.calls_of(&s.name).to_vec(),
             source: k.quota_source().map_or("ledger", QuotaSource::name),
             source_reason: k

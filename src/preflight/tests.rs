@@ -1,5 +1,5 @@
 use super::*;
-use crate::cloud::{CredentialFacts, Encryption, Failure, KeyManager, KeyRef, Source};
+use crate::cloud::{CredentialFacts, Encryption, Failure, GrantCheck, KeyManager, KeyRef, Source};
 
 fn stream() -> Stream {
     Stream {
@@ -45,6 +45,9 @@ fn verdict_with(s: &Stream, change: Change, tweak: impl FnOnce(&mut ChangeFacts<
         change: &change,
         region: "us-east-1",
         quota: Some(Quota::unused()),
+        refused: None,
+        grant: Some(&GrantCheck::WouldSucceed),
+        account: Some("1"),
         streams_on_key: Some(3),
         kms_errors_now: 0.0,
         errors_window: "1h",
@@ -222,7 +225,9 @@ fn no_quota_left_is_refused_with_the_next_free_slot() {
         f.quota = Some(Quota {
             limit: 25,
             used: 25,
+            refused: 0,
             remaining: 0,
+            remaining_at_most: 0,
             next_slot_at: Some(f.now + chrono::Duration::minutes(90)),
             used_here: 0,
             used_elsewhere: 25,

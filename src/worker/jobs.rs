@@ -46,6 +46,8 @@ pub(super) enum Job {
     Quotas(Result<QuotaBook, String>),
     /// Changes to streams and keys CloudTrail shows for the time looked at.
     Changes(Result<Vec<TrailEvent>, CloudError>),
+    /// What KMS said of a dry run of Firehose's grant on a key (by ARN).
+    GrantChecked(String, crate::cloud::GrantCheck),
 }
 
 impl Worker {

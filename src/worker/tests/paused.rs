@@ -200,6 +200,7 @@ fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Tra
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
         stop: Default::default(),
+        force: false,
     };
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (event_tx, events) = mpsc::unbounded_channel();
