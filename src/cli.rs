@@ -67,13 +67,14 @@ pub enum Command {
     /// Sent once, never retried: if the answer is lost, firekeeper reads the
     /// stream to find out. Exit codes: 0 done, 1 AWS or runtime error or
     /// outcome unknown, 4 refused (locally, nothing sent; or by AWS for a key
-    /// at its 500-stream limit), 5 AWS reported ENABLING_FAILED.
+    /// at its 500-stream limit, or for the stream's limit after --force), 5
+    /// AWS reported ENABLING_FAILED.
     Rotate(RotateArgs),
     /// Stop a stream's encryption: StopDeliveryStreamEncryption.
     /// Exit codes as for rotate (5: DISABLING_FAILED).
     Disable(DisableArgs),
     /// Rotate a customer key's material (KMS), now or on a schedule. It
-    /// spends no Firehose call and the streams on the key keep working.
+    /// spends no Firehose call, and the streams on the key keep using it.
     Key(KeyArgs),
     /// Print a shell completion script.
     Completions {

@@ -116,6 +116,13 @@ async fn refused_calls_are_counted_apart_and_force_sends_exactly_one_call() {
         "{accepted:#}"
     );
 
+    limit_exceeded_says_the_refused_calls_counted(&sandbox, &trail, region);
+    trail.clear();
+}
+
+/// A call sent with --force that AWS answers LimitExceededException: the
+/// refused calls did count, and AWS's word leaves nothing to force.
+fn limit_exceeded_says_the_refused_calls_counted(sandbox: &Sandbox, trail: &Faults, region: &str) {
     // AWS answering LimitExceededException settles it the other way.
     trail.add(json!({"service": "firehose", "operation": START, "fault": "error",
                      "status": 400, "type": "LimitExceededException", "times": 1,
@@ -137,7 +144,7 @@ async fn refused_calls_are_counted_apart_and_force_sends_exactly_one_call() {
         "{said}"
     );
     assert_eq!(trail.calls(START).0 - before.0, 1, "one call reached AWS");
-    let rejected = audit(&sandbox)
+    let rejected = audit(sandbox)
         .into_iter()
         .find(|l| l["outcome"] == "rejected" && l["stream"] == "qh-limit")
         .unwrap();
@@ -146,7 +153,7 @@ async fn refused_calls_are_counted_apart_and_force_sends_exactly_one_call() {
         "{rejected:#}"
     );
     // AWS's word stands: nothing is left, and --force no longer sends.
-    let q = quota(&sandbox, region, "qh-limit");
+    let q = quota(sandbox, region, "qh-limit");
     assert_eq!(
         (&q["remaining"], &q["remaining_at_most"]),
         (&json!(0), &json!(0)),
@@ -164,7 +171,6 @@ async fn refused_calls_are_counted_apart_and_force_sends_exactly_one_call() {
     ]));
     assert_eq!(out.status.code(), Some(4), "{}", text(&out));
     assert_eq!(trail.calls(START), before, "{}", text(&out));
-    trail.clear();
 }
 
 #[tokio::test]
