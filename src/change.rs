@@ -281,12 +281,8 @@ async fn plan_request(
         now,
     };
     let mut verdict = preflight::check(&facts, &new_label);
-    if let Some(why) = source.reason() {
-        // Said before "y": the count may be short of AWS's by others' calls.
-        verdict.warnings.push(format!(
-            "the quota counts only calls in this machine's ledger: {why}; calls made by others are not counted"
-        ));
-    }
+    // Said before "y": the count may be short of AWS's by others' calls.
+    verdict.warnings.extend(source.warning());
     Ok(Plan {
         stream,
         change,

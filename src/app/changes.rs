@@ -555,7 +555,12 @@ impl App {
                 .unwrap_or_else(|| self.credentials.clone()),
             now: self.now,
         };
-        let verdict = preflight::check(&facts, &new_label);
+        let mut verdict = preflight::check(&facts, &new_label);
+        let source = self
+            .knowledge()
+            .quota_source()
+            .and_then(crate::quota::QuotaSource::warning);
+        verdict.warnings.extend(source.filter(|_| quota.is_some()));
         let old_label = self.keys.label(stream);
         // Stopping, or sending past a refusal AWS may not share, is typed.
         let typed =

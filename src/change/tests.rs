@@ -753,3 +753,71 @@ async fn a_plan_counted_without_cloudtrail_says_so_before_y() {
     );
     assert_eq!(p.quota.used_elsewhere, 22);
 }
+
+/// The simulator, with CloudTrail's event history unreadable from the
+/// moment `lookups_allowed` reads have been made.
+struct TrailGoesAway<'a> {
+    sim: &'a SimCloud,
+    lookups_allowed: u32,
+    lookups: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl Wrapped for TrailGoesAway<'_> {
+    fn inner(&self) -> &dyn Cloud {
+        self.sim
+    }
+    async fn lookup_events(
+        &self,
+        query: &crate::cloud::EventQuery,
+    ) -> Result<crate::cloud::EventPage, CloudError> {
+        let n = self
+            .lookups
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n >= self.lookups_allowed {
+            return Err(CloudError::AccessDenied(
+                "not authorized to perform: cloudtrail:LookupEvents".into(),
+            ));
+        }
+        self.sim.lookup_events(query).await
+    }
+}
+
+#[tokio::test]
+async fn a_change_counted_with_cloudtrail_is_not_sent_on_a_count_without_it() {
+    let mut h = harness();
+    // Every read asks again (no reuse), so the send reads CloudTrail anew.
+    h.ctx.trail = Trail::new(true, Duration::ZERO, Duration::from_secs(60));
+    let cloud = TrailGoesAway {
+        sim: &h.sim,
+        lookups_allowed: 2,
+        lookups: Default::default(),
+    };
+    let p = plan(&cloud, &h.ctx, &flip(0), |_| None).await.unwrap();
+    assert_eq!(p.quota_source, quota::QuotaSource::LedgerAndCloudTrail);
+    let before = h.sim.describe_stream("shipping-updates").await.unwrap();
+    let err = send(&cloud, &h.ctx, &p).await.unwrap_err();
+    let ChangeError::Refused(why) = &err else {
+        panic!("refused locally: {err}");
+    };
+    assert!(
+        why.starts_with("the quota could not be counted with CloudTrail just before sending (CloudTrail's event history could not be read (access denied"),
+        "{why}"
+    );
+    assert_eq!(
+        h.sim.describe_stream("shipping-updates").await.unwrap(),
+        before
+    );
+    assert!(h.ctx.ledger.read().unwrap().is_empty(), "no slot was taken");
+
+    // Confirmed on the ledger's count, it is sent, and the audit says how
+    // the count was made.
+    let p = plan(&cloud, &h.ctx, &flip(0), |_| None).await.unwrap();
+    assert!(p.quota_source.reason().is_some());
+    send(&cloud, &h.ctx, &p).await.unwrap();
+    let audit = std::fs::read_to_string(h._dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("sending to AWS (quota counted by this machine's ledger alone: CloudTrail's event history could not be read"),
+        "{audit}"
+    );
+}

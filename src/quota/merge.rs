@@ -103,6 +103,16 @@ impl QuotaSource {
             QuotaSource::Ledger(why) => Some(why),
         }
     }
+
+    /// What a confirmation says of a count made without CloudTrail: it may
+    /// be short of AWS's by others' calls.
+    pub fn warning(&self) -> Option<String> {
+        self.reason().map(|why| {
+            format!(
+                "the quota counts only calls in this machine's ledger: {why}; calls made by others are not counted"
+            )
+        })
+    }
 }
 
 /// The quota of every stream of one account and region, with the calls

@@ -167,3 +167,31 @@ fn a_key_refusing_other_streams_now_is_marked_in_the_picker() {
         .unwrap();
     assert_eq!(good.warning, None);
 }
+
+#[test]
+fn a_confirmation_counted_without_cloudtrail_says_so() {
+    let mut app = demo_app(100, 30);
+    let book = crate::quota::QuotaBook {
+        source: crate::quota::QuotaSource::Ledger(
+            "CloudTrail's event history could not be read (access denied)".into(),
+        ),
+        ..Default::default()
+    };
+    app.apply(DataEvent::Quotas(Ok(book)));
+    app.apply(crate::app::testing::all_keys_event());
+    while selected(&app) != "order-events" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('r'));
+    press(&mut app, KeyCode::Enter);
+    let Some(Dialog::Confirm(c)) = &app.dialog else {
+        panic!("confirmation expected");
+    };
+    assert!(
+        c.verdict.warnings.iter().any(|w| w.starts_with(
+            "the quota counts only calls in this machine's ledger: CloudTrail's event history could not be read (access denied)"
+        )),
+        "{:?}",
+        c.verdict
+    );
+}
