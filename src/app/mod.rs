@@ -3,6 +3,7 @@
 //! what the worker learned. Both are plain functions, tested without a runtime.
 
 mod changes;
+mod grants;
 mod key_rows;
 mod keys;
 mod messages;
