@@ -79,3 +79,22 @@ fn no_wait_returns_once_aws_accepted() {
     assert!(t.contains("AWS accepted the call."));
     assert!(!t.contains("DISABLED\n"), "did not wait: {t}");
 }
+
+#[test]
+fn a_move_to_a_key_kms_would_not_grant_on_spends_no_start() {
+    let sandbox = Sandbox::new();
+    let out = run(sandbox.command().args([
+        "--demo",
+        "rotate",
+        "--from-key",
+        "alias/ledger-2019",
+        "--key",
+        "alias/locked-down",
+        "--yes",
+    ]));
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    let t = text(&out);
+    assert!(t.contains("0 to send, 6 skipped"), "{t}");
+    assert!(t.contains("KMS would not let you create the grant"), "{t}");
+    assert!(!t.contains("sent;"), "no Start left: {t}");
+}
