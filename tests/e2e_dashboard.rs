@@ -560,10 +560,12 @@ fn keys_view_and_rotating_key_material_on_the_demo() {
     tmux.wait_for("ROTATED");
     tmux.keys(&["R"]);
     let screen = tmux.wait_for("Rotate the key material?");
+    // Which key its streams keep using, never that they "keep working".
     assert!(
-        screen.contains("6 streams on this key keep working"),
+        screen.contains("the 6 streams on it keep using alias/ledger-2019"),
         "{screen}"
     );
+    assert!(!screen.contains("keep working"), "{screen}");
     tmux.keys(&["y"]);
     let screen = tmux.wait_for("key material rotated at");
     assert!(screen.contains("alias/ledger-2019"), "{screen}");
