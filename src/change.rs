@@ -14,7 +14,9 @@ use crate::cloud::{
 };
 use crate::inventory::{never_got_key, KeyBook, AWS_OWNED, NO_ENCRYPTION};
 use crate::preflight::{self, Change, Verdict};
-use crate::quota::{Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
+use crate::quota::{
+    Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota, QuotaSource, RefusedCalls,
+};
 use crate::trail::Trail;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +47,10 @@ pub struct ChangeContext {
     /// Set by the user to stop a run of changes (a move off a key): a change
     /// not yet sent when it is set stays unsent, its slot given back.
     pub stop: StopSwitch,
+    /// The user chose to send past refusals AWS may not share (calls AWS
+    /// refused counted against the quota, a grant dry run KMS denied):
+    /// `--force`, or `send` typed in the dashboard.
+    pub force: bool,
 }
 
 /// The user's "send no more": shared by every change of a run.
@@ -71,6 +77,11 @@ pub struct Plan {
     pub old_label: String,
     pub new_label: String,
     pub quota: Quota,
+    /// The calls AWS refused among the quota's, with their codes.
+    pub refused: RefusedCalls,
+    /// Whether the quota was counted with CloudTrail, or by the ledger
+    /// alone and why: the send must count the same way.
+    pub quota_source: QuotaSource,
     pub verdict: Verdict,
 }
 
@@ -245,10 +256,16 @@ async fn plan_request(
         (_, false) => "enable",
     };
     let now = Utc::now();
-    let (quota, unread) = quota_now(cloud, ctx, name, now).await?;
+    let (quota, refused, source) = quota_now(cloud, ctx, name, now).await?;
     let kms_errors_now = kms_errors_lately(cloud, name, now).await;
     let on_key = match &change {
         Change::Start(KeyRef::Customer(k)) => streams_on_key(&k.arn),
+        _ => None,
+    };
+    let grant = match &change {
+        Change::Start(KeyRef::Customer(k)) if preflight::key_problem(k, &ctx.region).is_none() => {
+            Some(cloud.grant_check(&k.arn).await)
+        }
         _ => None,
     };
     let facts = preflight::ChangeFacts {
@@ -256,6 +273,9 @@ async fn plan_request(
         change: &change,
         region: &ctx.region,
         quota: Some(quota),
+        refused: Some(&refused),
+        grant: grant.as_ref(),
+        account: ctx.account.as_deref(),
         streams_on_key: on_key,
         kms_errors_now,
         errors_window: "1h",
@@ -263,12 +283,8 @@ async fn plan_request(
         now,
     };
     let mut verdict = preflight::check(&facts, &new_label);
-    if let Some(why) = unread {
-        // Said before "y": the count may be short of AWS's by others' calls.
-        verdict.warnings.push(format!(
-            "the quota counts only calls in this machine's ledger: {why}; calls made by others are not counted"
-        ));
-    }
+    // Said before "y": the count may be short of AWS's by others' calls.
+    verdict.warnings.extend(source.warning());
     Ok(Plan {
         stream,
         change,
@@ -276,6 +292,8 @@ async fn plan_request(
         old_label,
         new_label,
         quota,
+        refused,
+        quota_source: source,
         verdict,
     })
 }
@@ -287,7 +305,7 @@ async fn quota_now(
     ctx: &ChangeContext,
     name: &str,
     now: chrono::DateTime<Utc>,
-) -> Result<(Quota, Option<String>), ChangeError> {
+) -> Result<(Quota, RefusedCalls, QuotaSource), ChangeError> {
     let entries = ctx.ledger.read_async().await?;
     let account = ctx.account.as_deref().unwrap_or("");
     let book = ctx
@@ -295,7 +313,8 @@ async fn quota_now(
         .book(cloud, &entries, account, now)
         .await
         .map_err(|why| ChangeError::Refused(format!("the quota cannot be counted: {why}")))?;
-    Ok((book.quota(name), book.source.reason().map(str::to_string)))
+    let refused = RefusedCalls::of(book.calls(name));
+    Ok((book.quota(name), refused, book.source))
 }
 
 /// KMS errors on the stream in the last hour; zero when CloudWatch cannot say
@@ -449,6 +468,7 @@ fn ledger_entry(call: &Call, id: &str, outcome: Outcome, request_id: Option<Stri
         outcome,
         request_id,
         access_key_id: None,
+        error: None,
     }
 }
 
@@ -633,6 +653,7 @@ async fn confirm_watched(
                         Change::Start(_) => Operation::Start,
                     },
                     access_key_id: None,
+                    force: ctx.force,
                 };
                 let record = ledger_entry(&call, &sent.id, Outcome::Accepted, None);
                 let line = audit_entry(
@@ -998,7 +1019,7 @@ pub mod cli;
 pub mod moving;
 mod send;
 
-pub use send::{changed_since, key_is_full, send};
+pub use send::{accepted_past_refused, changed_since, key_is_full, send, SEND_ANYWAY};
 
 #[cfg(test)]
 mod tests;

@@ -69,14 +69,15 @@ pub enum Command {
     /// Sent once, never retried: if the answer is lost, firekeeper reads the
     /// stream to find out. Exit codes: 0 done, 1 AWS or runtime error or
     /// outcome unknown, 4 refused (locally, nothing sent; or by AWS for a key
-    /// at its 500-stream limit), 5 AWS reported ENABLING_FAILED, 130/143/129
-    /// stopped by SIGINT/SIGTERM/SIGHUP (every call ends on record first).
+    /// at its 500-stream limit, or for the stream's limit after --force), 5
+    /// AWS reported ENABLING_FAILED, 130/143/129 stopped by
+    /// SIGINT/SIGTERM/SIGHUP (every call ends on record first).
     Rotate(RotateArgs),
     /// Stop a stream's encryption: StopDeliveryStreamEncryption.
     /// Exit codes as for rotate (5: DISABLING_FAILED).
     Disable(DisableArgs),
     /// Rotate a customer key's material (KMS), now or on a schedule. It
-    /// spends no Firehose call and the streams on the key keep working.
+    /// spends no Firehose call, and the streams on the key keep using it.
     Key(KeyArgs),
     /// Watch the fleet without a terminal and print one line per alert (a
     /// stream worse or recovered, a key in use disabled or enabled again, a
@@ -158,6 +159,12 @@ pub struct RotateArgs {
     pub from_key: Option<String>,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+    /// Send even when firekeeper refuses on a reading AWS may not share:
+    /// only calls AWS refused fill the stream's 25 a day (AWS does not
+    /// document whether they count), or KMS denied a dry run of Firehose's
+    /// grant on the key. AWS's answer settles it, and is recorded.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +210,11 @@ pub struct DisableArgs {
     pub stream: String,
     #[command(flatten)]
     pub confirm: ConfirmArgs,
+    /// Send even when only calls AWS refused fill the stream's 25 a day
+    /// (AWS does not document whether they count). AWS's answer settles it,
+    /// and is recorded.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -451,9 +451,19 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
             let next = q
                 .next_slot(f.now)
                 .map_or(String::new(), |n| format!("; {n}"));
-            let others = q.by_others().map_or(String::new(), |o| format!(" ({o})"));
+            let mut counted: Vec<String> = q.by_others().into_iter().collect();
+            if q.refused > 0 {
+                counted.push(format!(
+                    "{} refused by AWS: {} left if refused calls do not count",
+                    q.refused, q.remaining_at_most
+                ));
+            }
+            let counted = match counted.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", counted.join("; ")),
+            };
             format!(
-                "{} of {} Start/Stop calls left in 24 h{others}{next}.",
+                "{} of {} Start/Stop calls left in 24 h{counted}{next}.",
                 q.remaining, q.limit
             )
         }

@@ -6,6 +6,10 @@
 //! is lost, found out by reading the key, never by sending again.
 
 pub mod cli;
+mod said;
+
+pub use said::consequences;
+use said::erring;
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -20,9 +24,12 @@ use crate::preflight::Verdict;
 
 /// The period KMS uses when none is given.
 pub const DEFAULT_PERIOD_DAYS: u32 = 365;
-/// On-demand rotations a key may have: 10 by the KMS API reference (the
-/// developer guide says 25). Shown, not enforced: KMS enforces it.
-pub const ON_DEMAND_DOCUMENTED: usize = 10;
+/// On-demand rotations a key may have: "You can perform on-demand key
+/// rotation a maximum of 25 times per KMS key" (KMS developer guide,
+/// "Perform on-demand key rotation", and the current RotateKeyOnDemand API
+/// reference; earlier editions of the API reference said 10). Shown, not
+/// enforced: KMS enforces it.
+pub const ON_DEMAND_DOCUMENTED: usize = 25;
 
 /// The periods the dashboard offers, in days: KMS takes 90 to 2560.
 pub const PERIODS: [u32; 7] = [90, 180, 365, 730, 1095, 1825, 2560];
@@ -95,6 +102,11 @@ pub struct KeyPlan {
     pub streams: Vec<String>,
     /// Rotations so far, newest first; `None` when KMS would not list them.
     pub rotations: Option<Vec<RotationRecord>>,
+    /// Which of `streams` have KMS errors in the window, or why that is not
+    /// known: a dialog never says streams work that may not.
+    pub erring: Result<Vec<String>, String>,
+    /// The window `erring` covers ("3h").
+    pub window: String,
     pub verdict: Verdict,
 }
 
@@ -160,26 +172,48 @@ pub async fn plan(
     } else {
         None
     };
-    let verdict = verdict(&described, &label, change, ctx.read_only, Utc::now());
+    let erring = erring(cloud, &streams).await;
+    let mine = ctx.account.as_deref();
+    let verdict = verdict(
+        &described,
+        &label,
+        change,
+        (mine, ctx.read_only),
+        Utc::now(),
+    );
     Ok(KeyPlan {
         key: described,
         label,
         change,
         streams,
         rotations,
+        erring,
+        window: "1h".into(),
         verdict,
     })
 }
 
-/// The checks, and read-only mode's refusal.
+/// The checks, and read-only mode's refusal; `account` is the caller's,
+/// when known.
 pub fn verdict(
     key: &KmsKey,
     label: &str,
     change: KeyChange,
-    read_only: bool,
+    (account, read_only): (Option<&str>, bool),
     now: DateTime<Utc>,
 ) -> Verdict {
     let mut v = checks(key, label, change, now);
+    let owner = crate::preflight::account_of_arn(&key.arn);
+    if let (Some(owner), Some(mine)) = (owner, account.filter(|a| !a.is_empty())) {
+        if owner != mine {
+            // RotateKeyOnDemand, EnableKeyRotation, DisableKeyRotation: "Cross-account
+            // use: No. You cannot perform this operation on a KMS key in a
+            // different AWS account" (KMS API reference).
+            v.refusals.push(format!(
+                "{label} belongs to account {owner}, not yours ({mine}): KMS rotates a key only for callers of its own account; run this with credentials of {owner}"
+            ));
+        }
+    }
     if read_only {
         v.refusals
             .push("firekeeper is in read-only mode (--read-only or read_only = true)".into());
@@ -210,9 +244,7 @@ pub fn checks(key: &KmsKey, label: &str, change: KeyChange, now: DateTime<Utc>) 
     }
     match &key.origin {
         KeyOrigin::AwsKms | KeyOrigin::Unreported => {}
-        KeyOrigin::External => v.refusals.push(format!(
-            "{id} has imported key material (EXTERNAL): firekeeper rotates only material KMS generated; rotate it by importing new material (see KMS's guide to rotating imported key material)"
-        )),
+        KeyOrigin::External => imported_rules(&mut v, key, id, change),
         other => v.refusals.push(format!(
             "{id} is in a custom key store ({}): KMS cannot rotate it",
             other.as_str()
@@ -233,6 +265,27 @@ pub fn checks(key: &KmsKey, label: &str, change: KeyChange, now: DateTime<Utc>) 
         }
     }
     v
+}
+
+/// Keys with imported material (EXTERNAL). RotateKeyOnDemand: "You cannot
+/// perform on-demand rotation of asymmetric KMS keys, HMAC KMS keys,
+/// multi-Region KMS keys with imported key material, or KMS keys in a custom
+/// key store", and for imported material "you must have already imported
+/// new key material and that key material's state should be
+/// PENDING_ROTATION" (KMS API reference). EnableKeyRotation does not
+/// rotate imported material automatically.
+fn imported_rules(v: &mut Verdict, key: &KmsKey, id: &str, change: KeyChange) {
+    match change {
+        KeyChange::RotateNow if key.multi_region != MultiRegion::Single => v.refusals.push(format!(
+            "{id} is a multi-Region key with imported key material (EXTERNAL): KMS does not rotate those on demand"
+        )),
+        KeyChange::RotateNow => v.warnings.push(format!(
+            "{id} has imported key material (EXTERNAL): KMS rotates it only to new material imported first (ImportKeyMaterial with ImportType NEW_KEY_MATERIAL, in state PENDING_ROTATION), and refuses otherwise"
+        )),
+        KeyChange::AutoOn(_) | KeyChange::AutoOff => v.refusals.push(format!(
+            "{id} has imported key material (EXTERNAL): KMS does not rotate it automatically; rotate it on demand after importing new material"
+        )),
+    }
 }
 
 /// One line of the audit log about this key change.
@@ -544,32 +597,12 @@ async fn follow(
 fn explain_refusal(plan: &KeyPlan, e: &CloudError) -> String {
     match e {
         CloudError::LimitExceeded(m) => format!(
-            "KMS refused: {m}. A key may be rotated on demand only a limited number of times ({ON_DEMAND_DOCUMENTED} by the KMS API reference; {} done so far). Automatic rotation has no such limit: `firekeeper key auto-rotation {} on`",
+            "KMS refused: {m}. A key may be rotated on demand at most {ON_DEMAND_DOCUMENTED} times ({} done so far). Automatic rotation has no such limit: `firekeeper key auto-rotation {} on`",
             plan.on_demand_done().map_or("?".to_string(), |n| n.to_string()),
             plan.label
         ),
         other => format!("KMS refused: {other}"),
     }
-}
-
-/// What the change will mean, for the confirmation.
-pub fn consequences(plan: &KeyPlan) -> Vec<String> {
-    let mut out = Vec::new();
-    let n = plan.streams.len();
-    out.push(format!(
-        "{n} stream{} on this key keep working: KMS keeps the old material to decrypt what it encrypted, and no Firehose Start/Stop call is spent",
-        if n == 1 { "" } else { "s" }
-    ));
-    if plan.change == KeyChange::RotateNow {
-        out.push(match plan.on_demand_done() {
-            Some(done) => format!(
-                "{done} on-demand rotation{} so far; KMS allows a limited number per key ({ON_DEMAND_DOCUMENTED} by the API reference)",
-                if done == 1 { "" } else { "s" }
-            ),
-            None => "on-demand rotations so far: unknown (KMS would not list them)".into(),
-        });
-    }
-    out
 }
 
 #[cfg(test)]

@@ -140,14 +140,21 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
                 // The move answers each signal itself: a first Ctrl-C
                 // stops sending and follows what was sent.
                 let mut signals = Signals::catch()?;
-                move_off(&cli, &config, (old, &args.key), &args.confirm, &mut signals).await
+                move_off(
+                    &cli,
+                    &config,
+                    (old, &args.key),
+                    (&args.confirm, args.force),
+                    &mut signals,
+                )
+                .await
             }
             (None, Some(stream)) => {
                 let request = Request::Rotate {
                     stream: stream.clone(),
                     key: KeyRef::parse(&args.key),
                 };
-                signalled(change(&cli, &config, request, &args.confirm)).await
+                signalled(change(&cli, &config, request, (&args.confirm, args.force))).await
             }
             (None, None) => Err(Usage("rotate needs a STREAM, or --from-key OLD".into()).into()),
         },
@@ -155,7 +162,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
             let request = Request::Disable {
                 stream: args.stream.clone(),
             };
-            signalled(change(&cli, &config, request, &args.confirm)).await
+            signalled(change(&cli, &config, request, (&args.confirm, args.force))).await
         }
         Some(Command::Key(args)) => signalled(key(&cli, &config, &args.command)).await,
         Some(Command::Watch(args)) => watch(&cli, &config, args).await,
@@ -181,12 +188,15 @@ async fn move_off(
     cli: &Cli,
     config: &Config,
     (old, new): (&str, &str),
-    confirm: &ConfirmArgs,
+    (confirm, force): (&ConfirmArgs, bool),
     signals: &mut Signals,
 ) -> anyhow::Result<ExitCode> {
     let ready = async {
         let cloud = connect_one(cli, config).await?;
-        let ctx = change_context(cli, config, cloud.as_ref()).await?;
+        let ctx = change::ChangeContext {
+            force,
+            ..change_context(cli, config, cloud.as_ref()).await?
+        };
         anyhow::Ok((cloud, ctx))
     };
     let (cloud, ctx) = tokio::select! {
@@ -219,6 +229,7 @@ async fn change_context(
         audit: audit_log(cli)?,
         read_only: cli.read_only || config.read_only,
         stop: Default::default(),
+        force: false,
     };
     // Before the quota is counted for this change: a call an earlier run
     // left open may free a slot, or take one.
@@ -393,6 +404,7 @@ async fn lanes(
                 audit: audit.clone(),
                 read_only,
                 stop: Default::default(),
+                force: false,
             };
             (cloud, changes)
         });
@@ -484,10 +496,13 @@ async fn change(
     cli: &Cli,
     config: &Config,
     request: Request,
-    confirm: &ConfirmArgs,
+    (confirm, force): (&ConfirmArgs, bool),
 ) -> anyhow::Result<ExitCode> {
     let cloud = connect_one(cli, config).await?;
-    let ctx = change_context(cli, config, cloud.as_ref()).await?;
+    let ctx = change::ChangeContext {
+        force,
+        ..change_context(cli, config, cloud.as_ref()).await?
+    };
     let account = ctx.account.clone().unwrap_or_default();
     // How many streams already use a key: known from the dashboard's last
     // look at the fleet, if there was one.

@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::cloud::{
-    CredentialFacts, EncryptionStatus, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, Stream,
+    CredentialFacts, EncryptionStatus, GrantCheck, KeyRef, KeySpec, KeyState, KeyType, KeyUsage,
+    KmsKey, Stream,
 };
-use crate::quota::Quota;
+use crate::quota::{Quota, RefusedCalls};
 
 /// AWS allows one customer key to serve at most this many delivery streams.
 pub const STREAMS_PER_KEY: usize = 500;
@@ -33,6 +34,13 @@ pub struct ChangeFacts<'a> {
     pub region: &'a str,
     /// `None` when the ledger has not been read: the send reads it again.
     pub quota: Option<Quota>,
+    /// The calls AWS refused among the quota's, with their codes.
+    pub refused: Option<&'a RefusedCalls>,
+    /// What KMS said of a dry run of Firehose's grant on the new key;
+    /// `None` when it was not asked (yet).
+    pub grant: Option<&'a GrantCheck>,
+    /// The caller's account, when known: a key of another account is said.
+    pub account: Option<&'a str>,
     /// Streams already on the target key, when known.
     pub streams_on_key: Option<usize>,
     /// KMS errors on this stream lately, and over what window ("1h").
@@ -43,15 +51,43 @@ pub struct ChangeFacts<'a> {
 }
 
 /// The answer: refusals stop the change, warnings are shown with it.
+/// `overridable` are refusals made on a safe reading AWS may not share
+/// (calls AWS refused counted against the quota; a grant test KMS denied):
+/// they stop the change unless the user sends anyway (`--force`, or `send`
+/// typed in the dashboard), and AWS's answer then settles it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verdict {
     pub refusals: Vec<String>,
+    pub overridable: Vec<String>,
     pub warnings: Vec<String>,
 }
 
 impl Verdict {
+    /// Nothing refuses the change.
     pub fn allowed(&self) -> bool {
-        self.refusals.is_empty()
+        self.refusals.is_empty() && self.overridable.is_empty()
+    }
+
+    /// The change may be sent: nothing refuses it, or only what the user
+    /// chose to send past (`force`).
+    pub fn sendable(&self, force: bool) -> bool {
+        self.refusals.is_empty() && (force || self.overridable.is_empty())
+    }
+
+    /// Only refusals the user may send past stand in the way.
+    pub fn forceable(&self) -> bool {
+        self.refusals.is_empty() && !self.overridable.is_empty()
+    }
+
+    /// Every reason the change is refused, in one line.
+    pub fn reasons(&self) -> String {
+        let all: Vec<&str> = self
+            .refusals
+            .iter()
+            .chain(&self.overridable)
+            .map(String::as_str)
+            .collect();
+        all.join("; ")
     }
 }
 
@@ -165,6 +201,44 @@ fn customer_key_rules(v: &mut Verdict, f: &ChangeFacts<'_>, key: &KmsKey, target
             "{target_label} already serves {n} streams; AWS allows {STREAMS_PER_KEY} per key, so this may fail"
         ));
     }
+    let owner = account_of_arn(&key.arn);
+    if let (Some(owner), Some(mine)) = (owner, f.account.filter(|a| !a.is_empty())) {
+        if owner != mine {
+            // Firehose's documentation neither allows nor forbids another
+            // account's key; the grant test below asks KMS itself.
+            v.warnings.push(format!(
+                "{target_label} belongs to account {owner}, not {mine}: Firehose must be able to create its grant on another account's key, which its documentation does not describe"
+            ));
+        }
+    }
+    grant_rules(v, f.grant, target_label);
+}
+
+/// What KMS said of a dry run of Firehose's grant on the key. Denied is
+/// refused, as a Start would spend a call to learn KMS_ACCESS_DENIED; but a
+/// key policy may allow the grant only when an AWS service asks for it
+/// (`kms:GrantIsForAWSResource`, `kms:ViaService`: KMS developer guide,
+/// "Controlling access to grants"), which a dry run by the caller cannot
+/// show, so the user may send anyway.
+fn grant_rules(v: &mut Verdict, grant: Option<&GrantCheck>, target_label: &str) {
+    match grant {
+        Some(GrantCheck::WouldSucceed) => {}
+        Some(GrantCheck::Denied(said)) => v.overridable.push(format!(
+            "KMS would not let you create the grant Firehose needs on {target_label} ({said}): a Start would fail with KMS_ACCESS_DENIED, unless the key policy allows the grant only through Firehose (kms:GrantIsForAWSResource, kms:ViaService)"
+        )),
+        Some(GrantCheck::Unknown(why)) => v.warnings.push(format!(
+            "KMS did not say whether you may create the grant Firehose needs on {target_label} ({why}): the change may fail with KMS_ACCESS_DENIED"
+        )),
+        // Not asked yet: the send asks before anything leaves.
+        None => {}
+    }
+}
+
+/// The account of an ARN (`arn:aws:kms:REGION:ACCOUNT:key/ID`).
+pub fn account_of_arn(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    (parts.next()? == "arn").then_some(())?;
+    parts.nth(3).filter(|a| !a.is_empty())
 }
 
 fn aws_owned_rules(v: &mut Verdict, s: &Stream) {
@@ -198,8 +272,30 @@ fn quota_rules(v: &mut Verdict, f: &ChangeFacts<'_>) {
         );
         return;
     };
+    if quota.only_refused_in_the_way() {
+        v.overridable
+            .push(only_refused(&f.stream.name, &quota, f.refused, f.now));
+        return;
+    }
     v.refusals
         .extend(no_calls_left(&f.stream.name, &quota, f.now));
+}
+
+/// The safe reading said, when only calls AWS refused fill the day: AWS
+/// does not document whether they count, so firekeeper counts them and the
+/// user may send anyway; AWS's answer settles it.
+fn only_refused(
+    name: &str,
+    quota: &Quota,
+    refused: Option<&RefusedCalls>,
+    now: DateTime<Utc>,
+) -> String {
+    let none = RefusedCalls::default();
+    let said = crate::quota::refused_sentence(name, quota, refused.unwrap_or(&none));
+    let next = quota
+        .next_slot(now)
+        .map_or(String::new(), |n| format!("; counting them, {n}"));
+    format!("no Start/Stop calls left if refused calls count: {said}; sending anyway lets AWS settle it{next}")
 }
 
 fn no_calls_left(name: &str, quota: &Quota, now: DateTime<Utc>) -> Option<String> {
@@ -219,11 +315,13 @@ fn no_calls_left(name: &str, quota: &Quota, now: DateTime<Utc>) -> Option<String
 }
 
 /// What refuses any key change to the stream, whatever key is picked: said
-/// before the key picker opens, so no key is chosen for nothing.
+/// before the key picker opens, so no key is chosen for nothing. Calls AWS
+/// refused are not among them: the confirmation says so and lets the user
+/// send anyway.
 pub fn stream_refusals(s: &Stream, quota: Option<&Quota>, now: DateTime<Utc>) -> Vec<String> {
     let mut v = Verdict::default();
     stream_rules(&mut v, s);
-    if let Some(q) = quota {
+    if let Some(q) = quota.filter(|q| !q.only_refused_in_the_way()) {
         v.refusals.extend(no_calls_left(&s.name, q, now));
     }
     v.refusals

@@ -21,7 +21,9 @@ use crate::model;
 
 mod merge;
 
-pub use merge::{merged, stream_quota, CountedCall, QuotaBook, QuotaSource};
+pub use merge::{
+    merged, refused_sentence, stream_quota, CountedCall, QuotaBook, QuotaSource, RefusedCalls,
+};
 
 /// AWS's combined Start+Stop limit per stream per rolling 24 hours.
 pub const LIMIT: u32 = 25;
@@ -80,14 +82,33 @@ pub struct Entry {
     /// request id) was lost is still recognised there and counted once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_key_id: Option<String>,
+    /// AWS's error code, on the line of an error answer
+    /// (`AccessDeniedException`): such a call is counted apart, as refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// What is left of a stream's 25 calls.
+///
+/// AWS documents the limit ("a combined limit of 25 calls per Firehose
+/// stream per 24 hours", StartDeliveryStreamEncryption API reference) but
+/// not whether a call it refused (AccessDenied, throttled, invalid) counts
+/// against it. So refused calls are counted apart: `used` is the calls that
+/// spent a slot or may have (accepted, or sent with no answer), `refused`
+/// the calls AWS answered with an error. `remaining` is the safe reading,
+/// refused calls counted; `remaining_at_most` what is left if they are free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Quota {
     pub limit: u32,
     pub used: u32,
+    /// Calls of the last 24 hours AWS answered with an error; their codes
+    /// are on the calls. `status` reports them as an object of its own.
+    #[serde(skip)]
+    pub refused: u32,
     pub remaining: u32,
+    /// What is left if refused calls do not count; `remaining` when there
+    /// are none, or when AWS itself said the stream has no calls left.
+    pub remaining_at_most: u32,
     /// When the oldest call in the window leaves it; `None` when none is used.
     pub next_slot_at: Option<DateTime<Utc>>,
     /// Calls of the last 24 hours in this machine's ledger.
@@ -110,11 +131,20 @@ impl Quota {
         (self.used_elsewhere > 0).then(|| format!("{} of them by others", self.used_elsewhere))
     }
 
+    /// Whether only calls AWS refused stand between the stream and a call:
+    /// by the safe reading none is left, but one may be if refused calls
+    /// are free, which AWS does not document either way.
+    pub fn only_refused_in_the_way(&self) -> bool {
+        self.remaining == 0 && self.remaining_at_most > 0
+    }
+
     pub fn unused() -> Quota {
         Quota {
             limit: LIMIT,
             used: 0,
+            refused: 0,
             remaining: LIMIT,
+            remaining_at_most: LIMIT,
             next_slot_at: None,
             used_here: 0,
             used_elsewhere: 0,
@@ -439,7 +469,10 @@ impl Ledger {
             .filter(|e| e.resource.as_deref() == Some(call.stream.as_str()))
             .collect();
         let (quota, _) = stream_quota(&mine, &theirs, now);
-        if quota.remaining == 0 {
+        // Forced, a call is taken when only refused calls fill the day: AWS
+        // then says whether they counted. Never past a full day of others.
+        let forced = call.force && quota.only_refused_in_the_way();
+        if quota.remaining == 0 && !forced {
             return Ok(Err(quota));
         }
         let id = format!(
@@ -460,6 +493,7 @@ impl Ledger {
                 outcome: Outcome::Sent,
                 request_id: None,
                 access_key_id: call.access_key_id.clone(),
+                error: None,
             },
         )?;
         if let Some(t) = target
@@ -588,6 +622,9 @@ pub struct Call {
     pub action: Operation,
     /// The access key the call will be signed with, when known.
     pub access_key_id: Option<String>,
+    /// The user chose to send even if only calls AWS refused fill the day
+    /// (`--force`, or `send` typed in the dashboard).
+    pub force: bool,
 }
 
 /// Entries kept when the ledger is compacted: a day for the quota, a day

@@ -542,6 +542,9 @@ async fn write(
                     outcome,
                     request_id: rid,
                     access_key_id: None,
+                    // Settled by reading: AWS's error code, if any, is on
+                    // the audit's line.
+                    error: None,
                 }
             });
     let (ledger, audit) = (books.ledger.clone(), books.audit.clone());

@@ -15,7 +15,7 @@ use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::{Health, Outage};
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
-use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource};
+use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource, RefusedCalls};
 use crate::trail::Trail;
 
 #[derive(Debug, Serialize)]
@@ -125,6 +125,10 @@ fn since_and_discard(o: Option<&Outage>) -> (Option<SinceReport>, Option<String>
 pub struct QuotaReport {
     #[serde(flatten)]
     pub counts: Quota,
+    /// The calls AWS refused, counted apart from `used`: AWS does not
+    /// document whether they count against the 25 (`remaining` counts
+    /// them, `remaining_at_most` does not).
+    pub refused: RefusedCalls,
     /// Oldest first.
     pub calls: Vec<CountedCall>,
     /// `ledger+cloudtrail`, or `ledger` when CloudTrail was not read.
@@ -551,6 +555,7 @@ fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
         discard_from,
         quota: k.quota(s).ok().flatten().map(|counts| QuotaReport {
             counts,
+            refused: RefusedCalls::of(k.calls_of(&s.name)),
             calls: k.calls_of(&s.name).to_vec(),
             source: k.quota_source().map_or("ledger", QuotaSource::name),
             source_reason: k

@@ -199,8 +199,8 @@ fn rotating_from_the_dashboard_follows_the_change_to_its_end() {
     let sandbox = Sandbox::new();
     let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
     tmux.wait_for("billing-export");
-    // A key that passes every check firekeeper can make, but whose policy
-    // denies Firehose: AWS fails the change and the old key stays.
+    // A key whose policy denies Firehose's grant: KMS says so to a dry run,
+    // and the confirmation refuses with its words before a call is spent.
     tmux.keys(&["/", "o", "r", "d", "e", "r", "-", "e", "v", "Enter"]);
     tmux.wait_for("filter:\"order-ev\"");
     tmux.wait_for("alias/orders-ev");
@@ -208,8 +208,22 @@ fn rotating_from_the_dashboard_follows_the_change_to_its_end() {
     tmux.wait_for("Encrypt order-events with");
     tmux.wait_for("alias/locked-down");
     tmux.keys(&["l", "o", "c", "k", "Enter"]);
-    tmux.wait_for("y send the change");
+    let screen = tmux.wait_for("KMS would not let you create the grant");
+    assert!(screen.contains("Type send"), "{screen}");
     tmux.keys(&["y"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = tmux.wait_for("Type send");
+    assert!(!screen.contains("ENABLING"), "y sends nothing:\n{screen}");
+    tmux.keys(&["Escape"]);
+    let screen = tmux.wait_for("25/25");
+    assert!(!screen.contains("24/25"), "no call spent:\n{screen}");
+
+    // Sent anyway (send typed): AWS fails the change and the old key stays.
+    tmux.keys(&["r"]);
+    tmux.wait_for("Encrypt order-events with");
+    tmux.keys(&["l", "o", "c", "k", "Enter"]);
+    tmux.wait_for("Type send");
+    tmux.keys(&["s", "e", "n", "d", "Enter"]);
     let screen = tmux.wait_for("stays encrypted with its old key");
     assert!(screen.contains("ENABLING_FAILED"), "{screen}");
     assert!(screen.contains("24/25"), "one call spent:\n{screen}");
@@ -548,10 +562,12 @@ fn keys_view_and_rotating_key_material_on_the_demo() {
     tmux.wait_for("ROTATED");
     tmux.keys(&["R"]);
     let screen = tmux.wait_for("Rotate the key material?");
+    // Which key its streams keep using, never that they "keep working".
     assert!(
-        screen.contains("6 streams on this key keep working"),
+        screen.contains("the 6 streams on it keep using alias/ledger-2019"),
         "{screen}"
     );
+    assert!(!screen.contains("keep working"), "{screen}");
     tmux.keys(&["y"]);
     let screen = tmux.wait_for("key material rotated at");
     assert!(screen.contains("alias/ledger-2019"), "{screen}");

@@ -17,6 +17,7 @@ fn call(stream: &str) -> Call {
         stream: stream.into(),
         action: Operation::Start,
         access_key_id: None,
+        force: false,
     }
 }
 
@@ -44,6 +45,7 @@ fn child() {
                     outcome: Outcome::Accepted,
                     request_id: None,
                     access_key_id: None,
+                    error: None,
                 })
                 .unwrap(),
             Err(_) => println!("REFUSED"),

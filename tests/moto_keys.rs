@@ -124,10 +124,24 @@ async fn every_refusal_exits_4_and_sends_nothing() {
         .unwrap()
         .key_id()
         .to_string();
+    // Imported material is rotated on demand, except a multi-Region key's,
+    // and never automatically (KMS API reference).
+    let external_mrk = seed
+        .kms
+        .create_key()
+        .origin(aws_sdk_kms::types::OriginType::External)
+        .multi_region(true)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata()
+        .unwrap()
+        .key_id()
+        .to_string();
     seed.key(Some("alias/km-fine")).await;
     let faults = Faults::new(region);
     let sandbox = Sandbox::new();
-    let cases: [(Vec<&str>, &str); 5] = [
+    let cases: [(Vec<&str>, &str); 6] = [
         (
             vec!["key", "rotate", "alias/km-disabled", "--yes"],
             "is Disabled",
@@ -137,8 +151,12 @@ async fn every_refusal_exits_4_and_sends_nothing() {
             "KMS rotates only symmetric",
         ),
         (
-            vec!["key", "rotate", &external, "--yes"],
-            "imported key material",
+            vec!["key", "auto-rotation", &external, "on", "--yes"],
+            "imported key material (EXTERNAL): KMS does not rotate it automatically",
+        ),
+        (
+            vec!["key", "rotate", &external_mrk, "--yes"],
+            "multi-Region key with imported key material",
         ),
         (
             vec!["key", "auto-rotation", "alias/km-disabled", "on", "--yes"],
@@ -168,7 +186,7 @@ async fn every_refusal_exits_4_and_sends_nothing() {
         .map(|e| e["outcome"].as_str().unwrap().to_string())
         .collect();
     assert!(outcomes.iter().all(|o| o == "refused"), "{outcomes:?}");
-    assert_eq!(outcomes.len(), 5);
+    assert_eq!(outcomes.len(), 6);
 
     // A period out of KMS's range is a usage error, before any call.
     let out = run(sandbox.against_moto(region).args([

@@ -50,11 +50,12 @@ impl App {
                 quota,
                 verdict: preflight::Verdict {
                     refusals,
-                    warnings: Vec::new(),
+                    ..Default::default()
                 },
                 streams_on_key: None,
                 typed: None,
                 mismatch: false,
+                grant_pending: false,
             }));
             return Vec::new();
         }
@@ -183,6 +184,7 @@ impl App {
                         && s.encryption.status == crate::cloud::EncryptionStatus::Enabled
                 })
                 .map(|_| "already in use".to_string()),
+            warning: None,
         }];
         if let Some(book) = &self.all_keys {
             let mut keys: Vec<&KmsKey> = book
@@ -214,6 +216,7 @@ impl App {
                 items.push(PickItem {
                     key: KeyRef::Customer(k.arn.clone()),
                     detail: format!("{} {}", k.state.as_str(), k.spec),
+                    warning: self.key_warning(&k.arn),
                     label,
                     problem,
                 });
@@ -241,7 +244,7 @@ impl App {
                 p.selected = 0;
             }
             A::Cancel => self.dialog = None,
-            A::Pick => self.pick(),
+            A::Pick => return self.pick(),
             _ => {}
         }
         let count = self.picker_items().len();
@@ -252,18 +255,18 @@ impl App {
     }
 
     /// The highlighted key: its confirmation, or why it cannot be used.
-    fn pick(&mut self) {
+    fn pick(&mut self) -> Vec<WorkerCommand> {
         let Some(Dialog::Picker(p)) = &self.dialog else {
-            return;
+            return Vec::new();
         };
         let (purpose, selected) = (p.purpose.clone(), p.selected);
         let items = self.picker_items();
         let Some(item) = items.get(selected.min(items.len().saturating_sub(1))) else {
-            return;
+            return Vec::new();
         };
         if let Some(problem) = &item.problem {
             self.say(format!("cannot use {}: {problem}", item.label), Tone::Bad);
-            return;
+            return Vec::new();
         }
         let target = match &item.key {
             KeyRef::AwsOwned => None,
@@ -274,17 +277,29 @@ impl App {
             PickFor::MoveOff { arn, .. } => {
                 self.dialog = None;
                 self.plan_move(&arn, item.key.clone(), target);
-                return;
+                return Vec::new();
             }
         };
         let Some(stream) = self.row(&name).and_then(|r| r.stream.clone()) else {
-            return;
+            return Vec::new();
         };
         let request = Request::Rotate {
-            stream: name,
+            stream: name.clone(),
             key: item.key.clone(),
         };
+        // Asked afresh each time: a key policy may have changed since.
+        let check = match &item.key {
+            KeyRef::Customer(arn) => {
+                self.grant_checks.remove(arn);
+                vec![WorkerCommand::CheckGrant {
+                    stream: name,
+                    key: arn.clone(),
+                }]
+            }
+            KeyRef::AwsOwned => Vec::new(),
+        };
         self.dialog = Some(Dialog::Confirm(self.preview(&stream, request, target)));
+        check
     }
 
     /// An action of the confirmation or of the stop dialog.
@@ -313,9 +328,13 @@ impl App {
             self.say(text, Tone::Bad);
             return;
         }
+        let account = self.account_for_key(arn);
+        let facts = (account.as_deref(), self.context.read_only);
         let plan = KeyPlan {
-            verdict: verdict(&key, &label, change, self.context.read_only, self.now),
+            verdict: verdict(&key, &label, change, facts, self.now),
             rotations: self.keys.rotations_of(&key.arn).cloned(),
+            erring: self.erring(&streams),
+            window: self.window.label().to_string(),
             key,
             label,
             change,
@@ -324,7 +343,34 @@ impl App {
         self.dialog = Some(Dialog::KeyConfirm(Box::new(plan)));
     }
 
+    /// The account a change to the key is made from: the target of its
+    /// streams (or of its ARN), else the dashboard's.
+    fn account_for_key(&self, arn: &str) -> Option<String> {
+        self.target_of_key(arn)
+            .and_then(|t| t.account.clone())
+            .or_else(|| self.context.account.clone())
+    }
+
+    /// Which of these streams have KMS errors in the window, or why that is
+    /// not known for one of them.
+    fn erring(&self, streams: &[String]) -> Result<Vec<String>, String> {
+        let mut erring = Vec::new();
+        for name in streams {
+            let sums = self
+                .kms_sums(name)
+                .map_err(|why| format!("KMS errors of {name}: {why}"))?;
+            if sums.iter().sum::<f64>() > 0.0 {
+                erring.push(name.clone());
+            }
+        }
+        Ok(erring)
+    }
+
     pub(super) fn confirm_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        let account = match &self.dialog {
+            Some(Dialog::KeyConfirm(plan)) => self.account_for_key(&plan.key.arn),
+            _ => None,
+        };
         if let Some(Dialog::KeyConfirm(plan)) = &mut self.dialog {
             return match action {
                 A::PeriodShorter | A::PeriodLonger => {
@@ -336,7 +382,7 @@ impl App {
                             &plan.key,
                             &plan.label,
                             change,
-                            self.context.read_only,
+                            (account.as_deref(), self.context.read_only),
                             self.now,
                         );
                     }
@@ -371,8 +417,11 @@ impl App {
             (A::ConfirmYes, None) => true,
             (A::SubmitName, Some(typed)) => {
                 // With several targets the name is shown with its region;
-                // the stream's own name is what people type.
-                c.mismatch = *typed != c.stream && typed != crate::estate::bare(&c.stream);
+                // the stream's own name is what people type. Sending past
+                // a refusal AWS may not share also takes `send`.
+                let stopping = matches!(c.request, Request::Disable { .. });
+                let send = c.verdict.forceable() && !stopping && typed == "send";
+                c.mismatch = !send && *typed != c.stream && typed != crate::estate::bare(&c.stream);
                 !c.mismatch
             }
             (A::Erase, Some(typed)) => {
@@ -383,12 +432,13 @@ impl App {
             _ => false,
         };
         match self.dialog.take() {
-            Some(Dialog::Confirm(c)) if go && c.verdict.allowed() => {
+            Some(Dialog::Confirm(c)) if go && c.verdict.sendable(c.typed.is_some()) => {
                 self.say(
                     format!("{}: sending the change to AWS…", c.stream),
                     Tone::Info,
                 );
                 vec![WorkerCommand::MakeChange {
+                    force: c.verdict.forceable(),
                     request: c.request,
                     streams_on_key: c.streams_on_key,
                 }]
@@ -429,11 +479,25 @@ impl App {
             _ => None,
         };
         let quota = self.quota(&stream.name).ok();
+        let refused = crate::quota::RefusedCalls::of(self.calls(&stream.name));
+        let (grant, grant_pending) = match &change {
+            Change::Start(KeyRef::Customer(k)) => {
+                let known = self.grant_checks.get(&k.arn);
+                (known, known.is_none())
+            }
+            _ => (None, false),
+        };
         let facts = preflight::ChangeFacts {
             stream,
             change: &change,
             region: self.region_of(&stream.name),
             quota,
+            refused: Some(&refused),
+            grant,
+            account: self
+                .target_of(&stream.name)
+                .and_then(|t| t.account.as_deref())
+                .or(self.context.account.as_deref()),
             streams_on_key,
             kms_errors_now: self.kms_sums(&stream.name).map_or(0.0, |s| s.iter().sum()),
             errors_window: self.window.label(),
@@ -443,8 +507,16 @@ impl App {
                 .unwrap_or_else(|| self.credentials.clone()),
             now: self.now,
         };
-        let verdict = preflight::check(&facts, &new_label);
+        let mut verdict = preflight::check(&facts, &new_label);
+        let source = self
+            .knowledge()
+            .quota_source()
+            .and_then(crate::quota::QuotaSource::warning);
+        verdict.warnings.extend(source.filter(|_| quota.is_some()));
         let old_label = self.keys.label(stream);
+        // Stopping, or sending past a refusal AWS may not share, is typed.
+        let typed =
+            (matches!(request, Request::Disable { .. }) || verdict.forceable()).then(String::new);
         Confirm {
             request,
             stream: stream.name.clone(),
@@ -453,8 +525,9 @@ impl App {
             quota,
             verdict,
             streams_on_key,
-            typed: None,
+            typed,
             mismatch: false,
+            grant_pending,
         }
     }
 }

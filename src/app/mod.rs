@@ -3,6 +3,7 @@
 //! what the worker learned. Both are plain functions, tested without a runtime.
 
 mod changes;
+mod grants;
 mod key_rows;
 mod keys;
 mod messages;
@@ -102,10 +103,15 @@ pub struct Confirm {
     pub quota: Option<Quota>,
     pub verdict: Verdict,
     pub streams_on_key: Option<usize>,
-    /// For stopping encryption: what has been typed of the stream's name.
+    /// What has been typed: of the stream's name, to stop its encryption;
+    /// or the name or `send`, to send past refusals AWS may not share.
     pub typed: Option<String>,
     /// The last Enter came with a name that is not the stream's.
     pub mismatch: bool,
+    /// KMS is being asked whether the caller may create Firehose's grant
+    /// on the new key (a dry run); the verdict is checked again with its
+    /// answer, and the worker asks again before sending.
+    pub grant_pending: bool,
 }
 
 /// One entry of the key picker.
@@ -116,6 +122,9 @@ pub struct PickItem {
     pub detail: String,
     /// Why this key cannot be used, if it cannot.
     pub problem: Option<String>,
+    /// Why it may not work although it can be picked: KMS is refusing
+    /// streams on it right now, or denied a grant dry run on it.
+    pub warning: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,6 +260,9 @@ pub struct App {
     pub targets: Vec<crate::estate::TargetInfo>,
     /// The alerts the fleet's changes call for, and the acknowledgements.
     pub alerting: alerting::Alerting,
+    /// What KMS last said of a dry run of Firehose's grant, by key ARN:
+    /// asked whenever a confirmation for the key opens.
+    pub grant_checks: HashMap<String, crate::cloud::GrantCheck>,
     last_interest: Option<WorkerCommand>,
 }
 
@@ -328,6 +340,7 @@ impl App {
             cloudwatch: None,
             targets: Vec::new(),
             alerting: alerting::Alerting::new(config, Default::default(), Default::default(), now),
+            grant_checks: HashMap::new(),
             last_interest: None,
         }
     }

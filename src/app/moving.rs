@@ -190,7 +190,7 @@ impl App {
             let (stage, note) = if c.verdict.allowed() {
                 (Stage::Waiting, c.verdict.warnings.join("; "))
             } else {
-                (Stage::Skipped, c.verdict.refusals.join("; "))
+                (Stage::Skipped, c.verdict.reasons())
             };
             rows.push(MoveRow {
                 name: row.name.clone(),

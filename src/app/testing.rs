@@ -234,3 +234,44 @@ fn estate_app_of(targets: &[(Option<&str>, &str, Option<usize>)], width: u16, he
     app.resize(width, height, crate::ui::table_viewport(height));
     app
 }
+
+/// `order-events` with 16 Starts AWS refused (AccessDenied, by another
+/// principal) and 9 it took, in the last hours: only refused calls stand
+/// between it and a call.
+pub fn refused_book() -> crate::quota::QuotaBook {
+    use crate::cloud::trail::{FIREHOSE, START};
+    use crate::cloud::{KeyRef, TrailEvent};
+    let now = fixed_now();
+    let call = |i: i64, error: Option<&str>| TrailEvent {
+        at: now - chrono::Duration::minutes(10 + i),
+        name: START.into(),
+        source: FIREHOSE.into(),
+        by: Some(
+            if error.is_some() {
+                "intruder"
+            } else {
+                "terraform"
+            }
+            .into(),
+        ),
+        resource: Some("order-events".into()),
+        request_id: Some(format!("req-{i}")),
+        error_code: error.map(str::to_string),
+        key: Some(KeyRef::AwsOwned),
+        access_key_id: None,
+        event_id: Some(format!("ev-{i}")),
+        user_agent: None,
+    };
+    let events: Vec<TrailEvent> = (0..25)
+        .map(|i| call(i, (i < 16).then_some("AccessDeniedException")))
+        .collect();
+    crate::quota::merged(&[], Ok(&events), "123456789012", "us-east-1", now)
+}
+
+/// The demo with `refused_book`'s quota and every key of the account listed.
+pub fn app_with_refused_calls(width: u16, height: u16) -> App {
+    let mut app = demo_app(width, height);
+    app.apply(DataEvent::Quotas(Ok(refused_book())));
+    app.apply(all_keys_event());
+    app
+}

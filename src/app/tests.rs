@@ -5,6 +5,7 @@ use super::*;
 use crate::cloud::CloudError;
 use crate::worker::DataEvent;
 
+mod honesty;
 mod keys;
 mod messages;
 mod moving;

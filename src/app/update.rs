@@ -133,6 +133,7 @@ impl App {
             }
             DataEvent::Quotas(quotas) => self.set_quotas(quotas),
             DataEvent::Changes(events) => !self.history.add(events, self.now).is_empty(),
+            DataEvent::GrantChecked { key, check } => self.grant_checked(key, check),
             DataEvent::AllKeys(book) => {
                 self.all_keys = Some(book);
                 self.all_keys_error = None;
@@ -482,6 +483,7 @@ fn answered(event: &DataEvent) -> bool {
         }
         DataEvent::Quotas(_)
         | DataEvent::Changes(_)
+        | DataEvent::GrantChecked { .. }
         | DataEvent::ChangeReport { .. }
         | DataEvent::Following { .. }
         | DataEvent::Moving { .. }

@@ -47,14 +47,22 @@ async fn run_inner(
 ) -> Result<u8, ChangeError> {
     let plan = plan(cloud, ctx, request, streams_on_key).await?;
     prompt(&describe(&plan));
-    *shown = Some(plan.verdict.refusals.join("; "));
-    if plan.verdict.allowed() && !ctx.read_only && !confirm.yes {
+    *shown = Some(if plan.verdict.forceable() {
+        plan.verdict.reasons() + super::SEND_ANYWAY
+    } else {
+        plan.verdict.reasons()
+    });
+    if plan.verdict.sendable(ctx.force) && !ctx.read_only && !confirm.yes {
         confirmed(ctx, &plan).await?;
     }
     let mut last = None;
+    let past_refused = super::accepted_past_refused(&plan).filter(|_| ctx.force);
     let progress = |step: Step<'_>| match step {
         Step::Accepted => {
             out("AWS accepted the call.");
+            if let Some(note) = &past_refused {
+                out(&format!("{note}."));
+            }
             if !confirm.no_wait {
                 out(&format!(
                     "Waiting for {} to settle…",
@@ -119,8 +127,21 @@ pub fn say_refused(why: &str, in_plan: bool) {
 /// labels come from AWS and are escaped.
 pub fn describe(plan: &Plan) -> String {
     let s = &plan.stream;
+    let q = &plan.quota;
+    let refused = if q.refused > 0 {
+        format!(
+            " ({} of them calls AWS refused: {} left if those do not count)",
+            q.refused, q.remaining_at_most
+        )
+    } else {
+        String::new()
+    };
+    let source = match plan.quota_source.reason() {
+        Some(_) => ", counted by this machine's ledger alone",
+        None => "",
+    };
     let mut out = format!(
-        "Stream   {} ({}, {}, encryption {})\nChange   {}: {} -> {}\nQuota    {} of {} Start/Stop calls left in 24 h; {} after this call\n",
+        "Stream   {} ({}, {}, encryption {})\nChange   {}: {} -> {}\nQuota    {} of {} Start/Stop calls left in 24 h{refused}{source}; {} after this call\n",
         escape(&s.name),
         escape(s.source.as_str()),
         escape(&s.status),
@@ -128,8 +149,8 @@ pub fn describe(plan: &Plan) -> String {
         plan.action,
         escape(&plan.old_label),
         escape(&plan.new_label),
-        plan.quota.remaining,
-        plan.quota.limit,
+        q.remaining,
+        q.limit,
         plan.quota_after(),
     );
     for w in &plan.verdict.warnings {
@@ -137,6 +158,12 @@ pub fn describe(plan: &Plan) -> String {
     }
     for r in &plan.verdict.refusals {
         out.push_str(&format!("Refused  {}\n", escape(r)));
+    }
+    for r in &plan.verdict.overridable {
+        out.push_str(&format!("Refused  {}\n", escape(r)));
+    }
+    if plan.verdict.forceable() {
+        out.push_str("Force    --force sends it anyway; AWS's answer settles it and is recorded\n");
     }
     for_terminal(&out).into_owned()
 }

@@ -85,10 +85,11 @@ pub async fn plan_move(
             key: to.clone(),
         };
         let planned = match plan(cloud, ctx, &request, count).await {
-            Ok(p) => {
+            Ok(mut p) => {
+                forced(ctx, &mut p);
                 if !p.verdict.allowed() {
                     // Skipped, and on record like any refused change.
-                    let _ = refuse(ctx, &p, &p.verdict.refusals.join("; "));
+                    let _ = refuse(ctx, &p, &p.verdict.reasons());
                 }
                 Ok(p)
             }
@@ -176,6 +177,18 @@ pub fn is_on(s: &Stream, arn: &str) -> bool {
 /// Each stream's plan against NEW, or why it has none.
 type Streams = Vec<(String, Result<Plan, String>)>;
 
+/// With `--force`, a refusal AWS may not share is sent past: it stays
+/// said, as a warning, and the stream is sent.
+fn forced(ctx: &ChangeContext, p: &mut Plan) {
+    if ctx.force {
+        let past = std::mem::take(&mut p.verdict.overridable);
+        p.verdict.warnings.extend(
+            past.into_iter()
+                .map(|r| format!("sent anyway (--force): {r}")),
+        );
+    }
+}
+
 /// The plan in words, one line a stream.
 pub fn describe(m: &MovePlan, calls_per_second: u32) -> String {
     let mut out = format!(
@@ -199,7 +212,7 @@ pub fn describe(m: &MovePlan, calls_per_second: u32) -> String {
             Ok(p) => format!(
                 "  {:<28} skipped  {}",
                 escape(name),
-                escape(&p.verdict.refusals.join("; "))
+                escape(&p.verdict.reasons())
             ),
             Err(why) => format!("  {:<28} skipped  {}", escape(name), escape(why)),
         };
@@ -465,7 +478,7 @@ pub async fn plan_one(
         return Err(format!("no longer on the old key (now {})", p.old_label));
     }
     if !p.verdict.allowed() {
-        let why = p.verdict.refusals.join("; ");
+        let why = p.verdict.reasons();
         let _ = refuse(ctx, &p, &why);
         return Err(why);
     }

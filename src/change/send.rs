@@ -15,7 +15,7 @@ use super::{
 use crate::audit::{AuditEntry, AuditLog, AuditOutcome, CallMark};
 use crate::cloud::{CallAnswer, Cloud, CloudError, KeyRef, Stream, TrailEvent};
 use crate::preflight::Change;
-use crate::quota::{Call, Ledger, LedgerError, Operation, Outcome, Quota};
+use crate::quota::{Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
 
 /// Sends the change once, unless firekeeper must refuse it. The call is in
 /// the ledger, synced, before it leaves, so a crash cannot hide a spent slot.
@@ -30,9 +30,7 @@ pub async fn send(
     // Recorded with the reservation: if AWS's answer is lost, CloudTrail's
     // copy of the call is recognised by its access key and time.
     call.access_key_id = cloud.credentials().await.access_key_id;
-    // Other people's calls, as CloudTrail shows them (the last read, if
-    // fresh): the reservation counts them with the ledger's.
-    let heard = ctx.trail.calls(cloud, Utc::now()).await.unwrap_or_default();
+    let (heard, counted) = heard(cloud, ctx, plan).await?;
     let slot = reserve(ctx, plan, call, heard).await?;
     let slot = last_look(cloud, ctx, plan, slot).await?;
     // The call's turn at the Firehose pace, taken before it is audited as
@@ -49,7 +47,7 @@ pub async fn send(
         )
         .await);
     }
-    let slot = announce(ctx, plan, slot).await?;
+    let slot = announce(ctx, plan, slot, &counted).await?;
     // From here the call may reach AWS: the slot is spent whatever happens,
     // and until the answer is written down, stopping here (a signal, the
     // dashboard quitting) audits the call as unknown, never leaving `sent`.
@@ -70,8 +68,12 @@ async fn sendable(ctx: &ChangeContext, plan: &Plan) -> Result<Call, ChangeError>
         )
         .await);
     }
-    if !plan.verdict.allowed() {
-        return Err(refused(ctx, plan, &plan.verdict.refusals.join("; ")).await);
+    if !plan.verdict.sendable(ctx.force) {
+        let mut why = plan.verdict.reasons();
+        if plan.verdict.forceable() {
+            why.push_str(SEND_ANYWAY);
+        }
+        return Err(refused(ctx, plan, &why).await);
     }
     // A call recorded under an unknown account would be counted apart from
     // every other call on the stream.
@@ -92,7 +94,36 @@ async fn sendable(ctx: &ChangeContext, plan: &Plan) -> Result<Call, ChangeError>
             Change::Start(_) => Operation::Start,
         },
         access_key_id: None,
+        force: ctx.force,
     })
+}
+
+/// How the user sends past a refusal AWS may not share, said with it.
+pub const SEND_ANYWAY: &str =
+    " (to send anyway: `--force` on the command line; in the dashboard, type send)";
+
+/// Other people's calls, as CloudTrail shows them (the last read, if
+/// fresh), for the reservation to count with the ledger's; and how the
+/// count is made, for the audit. A plan counted with CloudTrail is not sent
+/// on a count without it: the confirmation said more than this count knows.
+async fn heard(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &Plan,
+) -> Result<(std::sync::Arc<Vec<TrailEvent>>, String), ChangeError> {
+    match ctx.trail.calls(cloud, Utc::now()).await {
+        Ok(events) => Ok((events, "counted with CloudTrail".into())),
+        Err(why) if plan.quota_source.reason().is_none() => {
+            let why = format!(
+                "the quota could not be counted with CloudTrail just before sending ({why}), as it was for the confirmation; nothing was sent: check the change again"
+            );
+            Err(refused(ctx, plan, &why).await)
+        }
+        Err(why) => Ok((
+            Default::default(),
+            format!("counted by this machine's ledger alone: {why}"),
+        )),
+    }
 }
 
 /// Takes one of the stream's calls in the ledger, counting those CloudTrail
@@ -169,7 +200,15 @@ fn no_calls_left(stream: &str, quota: &Quota) -> String {
     let next = quota
         .next_slot(Utc::now())
         .map_or(String::new(), |n| format!("; {n}"));
-    format!("no Start/Stop calls left for {stream} in 24 hours{others}{next}")
+    let refused = if quota.only_refused_in_the_way() {
+        format!(
+            "; {} of the calls counted are calls AWS refused, and AWS does not document whether they count{SEND_ANYWAY}",
+            quota.refused
+        )
+    } else {
+        String::new()
+    };
+    format!("no Start/Stop calls left for {stream} in 24 hours{others}{next}{refused}")
 }
 
 /// Minutes may pass between the checks and "y" (a prompt, a dialog left
@@ -228,10 +267,20 @@ async fn announce(
     ctx: &ChangeContext,
     plan: &Plan,
     slot: Reservation,
+    counted: &str,
 ) -> Result<Reservation, ChangeError> {
+    let forced = if ctx.force && plan.quota.only_refused_in_the_way() {
+        format!(
+            "; sent by the user's choice although {}",
+            crate::quota::refused_sentence(&plan.stream.name, &plan.quota, &plan.refused)
+        )
+    } else {
+        String::new()
+    };
+    let message = format!("sending to AWS (quota {counted}){forced}");
     let line = AuditEntry {
         call: slot.mark.clone(),
-        ..audit_entry(ctx, plan, AuditOutcome::Sent, "sending to AWS")
+        ..audit_entry(ctx, plan, AuditOutcome::Sent, &message)
     };
     on_disk(ctx, move || {
         let mut slot = slot;
@@ -273,7 +322,14 @@ async fn record_answer(
     reply: CallAnswer,
 ) -> Result<Sent, ChangeError> {
     let request_id = reply.request_id.clone();
-    let answer = judge(plan, reply);
+    let code = reply
+        .code
+        .clone()
+        .or_else(|| reply.result.as_ref().err().and_then(CloudError::code));
+    let mut answer = judge(plan, reply);
+    if ctx.force {
+        settle_refused(plan, &mut answer);
+    }
     let line = AuditEntry {
         call: CallMark {
             request_id: request_id.clone(),
@@ -282,9 +338,10 @@ async fn record_answer(
         ..audit_entry(ctx, plan, answer.audit, &answer.message)
     };
     let id = mark.call_id.clone().unwrap_or_default();
-    let record = answer
-        .ledger
-        .map(|o| ledger_entry(call, &id, o, request_id));
+    let record = answer.ledger.map(|o| Entry {
+        error: code.filter(|_| matches!(o, Outcome::Rejected | Outcome::LimitExceeded)),
+        ..ledger_entry(call, &id, o, request_id)
+    });
     // The answer's line ends the call's time in flight. AWS has answered: a
     // failure to write it down must not hide the answer (the user would
     // think nothing happened and try again). The ledger's "sent" line
@@ -297,6 +354,44 @@ async fn record_answer(
     }
     flight.land();
     answer.then.map(|unclear| Sent { id, unclear, mark })
+}
+
+/// A call sent although only refused calls filled the day: what AWS's
+/// answer says about them. Accepted: they did not all count. The stream's
+/// LimitExceededException: they did. Said in the audit and to the user.
+fn settle_refused(plan: &Plan, answer: &mut Answer) {
+    match answer.ledger {
+        Some(Outcome::Accepted) => {
+            if let Some(note) = accepted_past_refused(plan) {
+                answer.message = format!("{}: {note}", answer.message);
+            }
+        }
+        Some(Outcome::LimitExceeded) => {
+            let n = plan.quota.refused;
+            let why = format!(
+                "{}. AWS settled it: the {n} refused call{} did count against the {} calls of {} in 24 hours",
+                answer.message,
+                if n == 1 { "" } else { "s" },
+                crate::quota::LIMIT,
+                plan.stream.name
+            );
+            answer.message.clone_from(&why);
+            answer.then = Err(ChangeError::Rejected(why));
+        }
+        _ => {}
+    }
+}
+
+/// What an accepted call sent past refused calls shows: they did not all
+/// count. `None` for any other call.
+pub fn accepted_past_refused(plan: &Plan) -> Option<String> {
+    plan.quota.only_refused_in_the_way().then(|| {
+        format!(
+            "the 24 hours were full only by counting {} call{} AWS had refused, and AWS took this one: refused calls did not all count against the limit",
+            plan.quota.refused,
+            if plan.quota.refused == 1 { "" } else { "s" }
+        )
+    })
 }
 
 fn judge(plan: &Plan, reply: CallAnswer) -> Answer {

@@ -31,6 +31,7 @@ fn harness() -> Harness {
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
         stop: Default::default(),
+        force: false,
     };
     Harness {
         sim,
@@ -621,6 +622,8 @@ fn only_a_state_this_change_cannot_lead_to_is_someone_elses() {
         old_label: String::new(),
         new_label: String::new(),
         quota: Quota::unused(),
+        refused: Default::default(),
+        quota_source: crate::quota::QuotaSource::LedgerAndCloudTrail,
         verdict: Verdict::default(),
     };
     let rotating = plan(
@@ -669,18 +672,21 @@ fn flip(i: usize) -> Request {
 }
 
 #[tokio::test]
-async fn the_26th_call_counting_other_peoples_is_refused_before_sending() {
+async fn a_day_filled_only_by_a_refused_call_is_refused_until_forced() {
     let h = harness_with_trail();
     for i in 0..3 {
         let (ending, _, msg) = h.run(&flip(i)).await.unwrap();
         assert_eq!(ending, Ending::Done, "{msg}");
     }
+    // 3 ours and 22 by others, one of which AWS refused (the demo's
+    // ResourceInUseException): 25 by the safe reading, 24 if it was free.
     let p = h.plan(&flip(3)).await.unwrap();
     assert_eq!((p.quota.used_here, p.quota.used_elsewhere), (3, 22));
-    assert!(!p.verdict.allowed());
-    let why = p.verdict.refusals.join("; ");
+    assert_eq!((p.quota.refused, p.quota.remaining), (1, 0));
+    assert!(p.verdict.refusals.is_empty() && p.verdict.forceable());
+    let why = p.verdict.reasons();
     assert!(
-        why.contains("no Start/Stop calls left for shipping-updates (AWS allows 25 in 24 hours; 22 of them by others)"),
+        why.contains("1 of the 25 calls counted against shipping-updates in 24 hours is a call AWS refused (ResourceInUseException 1); AWS does not document whether refused calls count"),
         "{why}"
     );
     let before = h.sim.describe_stream("shipping-updates").await.unwrap();
@@ -693,6 +699,25 @@ async fn the_26th_call_counting_other_peoples_is_refused_before_sending() {
     let after = h.sim.describe_stream("shipping-updates").await.unwrap();
     assert_eq!(before, after, "nothing was sent");
     assert_eq!(h.remaining("shipping-updates"), 22, "the ledger's 3 only");
+
+    // Forced: one call leaves, and AWS's answer settles it (the simulator,
+    // like AWS may, did not count the refused call).
+    let forced = ChangeContext {
+        force: true,
+        ..h.ctx.clone()
+    };
+    let p = plan(&h.sim, &forced, &flip(3), |_| None).await.unwrap();
+    let sent = send(&h.sim, &forced, &p).await.unwrap();
+    assert!(sent.unclear.is_none());
+    let audit = std::fs::read_to_string(h._dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("sent by the user's choice although 1 of the 25 calls"),
+        "{audit}"
+    );
+    assert!(
+        audit.contains("AWS took this one: refused calls did not all count"),
+        "{audit}"
+    );
 }
 
 #[tokio::test]
@@ -711,6 +736,7 @@ async fn the_reservation_counts_other_peoples_calls_under_the_lock() {
         stream: "shipping-updates".into(),
         action: Operation::Start,
         access_key_id: None,
+        force: false,
     };
     h.ctx.ledger.reserve(&call, Utc::now()).unwrap().unwrap();
     let before = h.sim.describe_stream("shipping-updates").await.unwrap();
@@ -752,4 +778,72 @@ async fn a_plan_counted_without_cloudtrail_says_so_before_y() {
         p.verdict.warnings
     );
     assert_eq!(p.quota.used_elsewhere, 22);
+}
+
+/// The simulator, with CloudTrail's event history unreadable from the
+/// moment `lookups_allowed` reads have been made.
+struct TrailGoesAway<'a> {
+    sim: &'a SimCloud,
+    lookups_allowed: u32,
+    lookups: std::sync::atomic::AtomicU32,
+}
+
+#[async_trait::async_trait]
+impl Wrapped for TrailGoesAway<'_> {
+    fn inner(&self) -> &dyn Cloud {
+        self.sim
+    }
+    async fn lookup_events(
+        &self,
+        query: &crate::cloud::EventQuery,
+    ) -> Result<crate::cloud::EventPage, CloudError> {
+        let n = self
+            .lookups
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n >= self.lookups_allowed {
+            return Err(CloudError::AccessDenied(
+                "not authorized to perform: cloudtrail:LookupEvents".into(),
+            ));
+        }
+        self.sim.lookup_events(query).await
+    }
+}
+
+#[tokio::test]
+async fn a_change_counted_with_cloudtrail_is_not_sent_on_a_count_without_it() {
+    let mut h = harness();
+    // Every read asks again (no reuse), so the send reads CloudTrail anew.
+    h.ctx.trail = Trail::new(true, Duration::ZERO, Duration::from_secs(60));
+    let cloud = TrailGoesAway {
+        sim: &h.sim,
+        lookups_allowed: 2,
+        lookups: Default::default(),
+    };
+    let p = plan(&cloud, &h.ctx, &flip(0), |_| None).await.unwrap();
+    assert_eq!(p.quota_source, quota::QuotaSource::LedgerAndCloudTrail);
+    let before = h.sim.describe_stream("shipping-updates").await.unwrap();
+    let err = send(&cloud, &h.ctx, &p).await.unwrap_err();
+    let ChangeError::Refused(why) = &err else {
+        panic!("refused locally: {err}");
+    };
+    assert!(
+        why.starts_with("the quota could not be counted with CloudTrail just before sending (CloudTrail's event history could not be read (access denied"),
+        "{why}"
+    );
+    assert_eq!(
+        h.sim.describe_stream("shipping-updates").await.unwrap(),
+        before
+    );
+    assert!(h.ctx.ledger.read().unwrap().is_empty(), "no slot was taken");
+
+    // Confirmed on the ledger's count, it is sent, and the audit says how
+    // the count was made.
+    let p = plan(&cloud, &h.ctx, &flip(0), |_| None).await.unwrap();
+    assert!(p.quota_source.reason().is_some());
+    send(&cloud, &h.ctx, &p).await.unwrap();
+    let audit = std::fs::read_to_string(h._dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.contains("sending to AWS (quota counted by this machine's ledger alone: CloudTrail's event history could not be read"),
+        "{audit}"
+    );
 }

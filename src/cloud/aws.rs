@@ -20,9 +20,9 @@ use chrono::{DateTime, Utc};
 use super::trail::{self, Summary};
 use super::{
     Alias, CallAnswer, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery,
-    Failure, Identity, KeyManager, KeyOrigin, KeyRef, KeyRotation, KeySpec, KeyState, KeyType,
-    KeyUsage, KmsKey, KmsMetrics, Lookup, MetricRange, MultiRegion, RotationKind, RotationRecord,
-    Source, Stream, StreamPage, TrailEvent,
+    Failure, GrantCheck, Identity, KeyManager, KeyOrigin, KeyRef, KeyRotation, KeySpec, KeyState,
+    KeyType, KeyUsage, KmsKey, KmsMetrics, Lookup, MetricRange, MultiRegion, RotationKind,
+    RotationRecord, Source, Stream, StreamPage, TrailEvent,
 };
 use super::{CloudWatchUsage, SeriesAsk, SeriesListing};
 use crate::cloud::series::UsageCounter;
@@ -307,10 +307,15 @@ impl AwsCloud {
                 let request_id = err.request_id().map(str::to_string);
                 let answered =
                     matches!(err, SdkError::ServiceError(_) | SdkError::ResponseError(_));
+                let code = match &err {
+                    SdkError::ServiceError(_) => err.code().map(str::to_string),
+                    _ => None,
+                };
                 CallAnswer {
                     result: Err(self.fail(service, operation, err)),
                     request_id,
                     answered,
+                    code,
                 }
             }
         }
@@ -454,6 +459,10 @@ fn to_smithy(t: DateTime<Utc>) -> SmithyTime {
 fn from_smithy(t: &SmithyTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(t.to_millis().ok()?)
 }
+
+/// Firehose's service principal: the grantee of the grant it makes on a
+/// customer key.
+const FIREHOSE_PRINCIPAL: &str = "firehose.amazonaws.com";
 
 /// Start and Stop change the stream and spend quota: a retry after a lost
 /// answer would send the change twice. They go out once; when the answer is
@@ -713,6 +722,42 @@ impl Cloud for AwsCloud {
                     .await;
                 self.answer("kms", "DisableKeyRotation", sent)
             }
+        }
+    }
+
+    async fn grant_check(&self, key_arn: &str) -> GrantCheck {
+        use aws_sdk_kms::types::GrantOperation;
+        // The grant Firehose makes: "a grant that allows the Firehose service
+        // to use the customer managed CMK to perform encryption and
+        // decryption" (Firehose API reference,
+        // DeliveryStreamEncryptionConfigurationInput). KMS names a service
+        // grantee by its service principal (developer guide, CreateGrant
+        // CloudTrail example: "granteePrincipal": "SERVICE.amazonaws.com").
+        let sent = self
+            .kms
+            .create_grant()
+            .key_id(key_arn)
+            .grantee_principal(FIREHOSE_PRINCIPAL)
+            .operations(GrantOperation::Encrypt)
+            .operations(GrantOperation::Decrypt)
+            .dry_run(true)
+            .send()
+            .await;
+        match sent {
+            // A dry run never creates a grant at AWS: an endpoint that
+            // answers with one did not honour DryRun.
+            Ok(out) => GrantCheck::Unknown(format!(
+                "the endpoint created grant {} instead of a dry run; revoke it (aws kms revoke-grant)",
+                out.grant_id().unwrap_or("?")
+            )),
+            Err(err) => match err.code() {
+                Some("DryRunOperationException") => GrantCheck::WouldSucceed,
+                Some(code) if code.contains("AccessDenied") => GrantCheck::Denied(format!(
+                    "{code}: {}",
+                    err.message().unwrap_or("access denied")
+                )),
+                _ => GrantCheck::Unknown(self.fail("kms", "CreateGrant", err).to_string()),
+            },
         }
     }
 

@@ -287,6 +287,23 @@ pub enum CloudError {
 }
 
 impl CloudError {
+    /// The error code AWS uses for this kind of refusal, for an answer
+    /// whose own code was not kept (the simulator's): Firehose's and KMS's
+    /// documented exception names. `None` where there is no single one.
+    pub fn code(&self) -> Option<String> {
+        let code = match self {
+            CloudError::NotFound(_) => "ResourceNotFoundException",
+            CloudError::InUse(_) => "ResourceInUseException",
+            CloudError::InvalidArgument(_) => "InvalidArgumentException",
+            CloudError::LimitExceeded(_) => "LimitExceededException",
+            CloudError::InvalidKms(_) => "InvalidKMSResourceException",
+            CloudError::Throttled(_) => "ThrottlingException",
+            CloudError::AccessDenied(_) => "AccessDeniedException",
+            _ => return None,
+        };
+        Some(code.to_string())
+    }
+
     /// AWS could not be heard from at all (no network, no answer, no
     /// credentials): a fleet-wide condition, not something about one stream.
     pub fn is_connection(&self) -> bool {
@@ -308,15 +325,20 @@ pub struct CallAnswer {
     /// none came: the call was lost on the way, or never left (no
     /// credentials to sign it with); the error says which.
     pub answered: bool,
+    /// AWS's error code (`AccessDeniedException`), when it answered with
+    /// one: the ledger keeps it, so a refused call is counted apart.
+    pub code: Option<String>,
 }
 
 impl CallAnswer {
     /// An answer from AWS.
     pub fn answered(result: Result<(), CloudError>, request_id: Option<String>) -> CallAnswer {
+        let code = result.as_ref().err().and_then(CloudError::code);
         CallAnswer {
             result,
             request_id,
             answered: true,
+            code,
         }
     }
 
@@ -326,8 +348,25 @@ impl CallAnswer {
             result: Err(error),
             request_id: None,
             answered: false,
+            code: None,
         }
     }
+}
+
+/// What KMS said when asked whether the caller may create the grant
+/// Firehose needs on a key (`CreateGrant` with `DryRun`). The KMS developer
+/// guide, "Testing your permissions": a call with DryRun always fails;
+/// `DryRunOperationException` means it would have succeeded,
+/// `AccessDeniedException` that the caller may not perform it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantCheck {
+    /// DryRunOperationException: the grant would be created.
+    WouldSucceed,
+    /// AccessDeniedException, in KMS's words.
+    Denied(String),
+    /// Anything else (no answer, throttled, a validation error, an endpoint
+    /// that does not know DryRun): not known either way.
+    Unknown(String),
 }
 
 /// How the caller authenticates, as far as the 6-hour rule goes (Firehose cannot create its KMS grant
@@ -376,6 +415,10 @@ pub trait Cloud: Send + Sync {
     /// Turns automatic rotation on every `period_days`, or off (`None`):
     /// sent once.
     async fn set_auto_rotation(&self, key: &str, period_days: Option<u32>) -> CallAnswer;
+    /// Whether the caller may create the grant Firehose needs on the key
+    /// `key_arn` (KMS `CreateGrant` with `DryRun`): asked before a Start
+    /// with a customer key, so a key that would fail costs no call.
+    async fn grant_check(&self, key_arn: &str) -> GrantCheck;
     /// Whether the credentials in use are temporary, for the 6-hour rule.
     async fn credentials(&self) -> CredentialFacts {
         CredentialFacts::default()

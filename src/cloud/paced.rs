@@ -133,6 +133,10 @@ impl<C: Cloud> Cloud for Paced<C> {
         self.inner.set_auto_rotation(key, period_days).await
     }
 
+    async fn grant_check(&self, key_arn: &str) -> crate::cloud::GrantCheck {
+        self.inner.grant_check(key_arn).await
+    }
+
     async fn credentials(&self) -> crate::cloud::CredentialFacts {
         self.inner.credentials().await
     }

@@ -315,6 +315,22 @@ impl Cloud for SimCloud {
         &self.region
     }
 
+    async fn grant_check(&self, key_arn: &str) -> crate::cloud::GrantCheck {
+        use crate::cloud::GrantCheck;
+        let (state, _) = self.settled();
+        match state.find_key(key_arn) {
+            // The demo's key whose policy denies Firehose's grant, as KMS
+            // answers a dry run of it.
+            Some(k) if k.denies_firehose => GrantCheck::Denied(format!(
+                "AccessDeniedException: User: {} is not authorized to perform: kms:CreateGrant on resource: {} because no resource-based policy allows the kms:CreateGrant action",
+                format_args!("arn:aws:sts::{}:assumed-role/demo/{}", self.account, history::SESSION),
+                k.key.arn
+            )),
+            Some(_) => GrantCheck::WouldSucceed,
+            None => GrantCheck::Unknown(format!("NotFoundException: Key '{key_arn}' does not exist")),
+        }
+    }
+
     async fn credentials(&self) -> crate::cloud::CredentialFacts {
         crate::cloud::CredentialFacts {
             access_key_id: Some(history::ACCESS_KEY_ID.to_string()),

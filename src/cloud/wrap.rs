@@ -8,8 +8,8 @@ use async_trait::async_trait;
 
 use super::{
     Alias, CallAnswer, Cloud, CloudError, CloudWatchUsage, CredentialFacts, EventPage, EventQuery,
-    Identity, KeyRef, KmsKey, KmsMetrics, MetricRange, RotationRecord, SeriesAsk, SeriesListing,
-    Stream, StreamPage,
+    GrantCheck, Identity, KeyRef, KmsKey, KmsMetrics, MetricRange, RotationRecord, SeriesAsk,
+    SeriesListing, Stream, StreamPage,
 };
 
 /// Every `Cloud` call, by default the inner cloud's answer.
@@ -60,6 +60,9 @@ pub trait Wrapped: Send + Sync {
     }
     async fn set_auto_rotation(&self, key: &str, period_days: Option<u32>) -> CallAnswer {
         self.inner().set_auto_rotation(key, period_days).await
+    }
+    async fn grant_check(&self, key_arn: &str) -> GrantCheck {
+        self.inner().grant_check(key_arn).await
     }
     async fn credentials(&self) -> CredentialFacts {
         self.inner().credentials().await
@@ -126,6 +129,9 @@ impl<T: Wrapped> Cloud for T {
     }
     async fn set_auto_rotation(&self, key: &str, period_days: Option<u32>) -> CallAnswer {
         Wrapped::set_auto_rotation(self, key, period_days).await
+    }
+    async fn grant_check(&self, key_arn: &str) -> GrantCheck {
+        Wrapped::grant_check(self, key_arn).await
     }
     async fn credentials(&self) -> CredentialFacts {
         Wrapped::credentials(self).await

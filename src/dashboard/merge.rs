@@ -508,22 +508,13 @@ impl Merger {
             WorkerCommand::MakeChange {
                 request,
                 streams_on_key,
-            } => {
-                let Some((i, bare)) = self.lane_of(request.stream()) else {
-                    return Vec::new();
-                };
-                let request = match request {
-                    Request::Rotate { key, .. } => Request::Rotate { stream: bare, key },
-                    Request::Disable { .. } => Request::Disable { stream: bare },
-                };
-                vec![(
-                    i,
-                    WorkerCommand::MakeChange {
-                        request,
-                        streams_on_key,
-                    },
-                )]
-            }
+                force,
+            } => self.route_change(request, streams_on_key, force),
+            WorkerCommand::CheckGrant { stream, key } => self
+                .lane_of(&stream)
+                .map(|(i, bare)| (i, WorkerCommand::CheckGrant { stream: bare, key }))
+                .into_iter()
+                .collect(),
             WorkerCommand::MakeKeyChange {
                 key,
                 change,
@@ -563,6 +554,30 @@ impl Merger {
                 )]
             }
         }
+    }
+
+    /// A change to the target of its stream, under the stream's own name.
+    fn route_change(
+        &self,
+        request: Request,
+        streams_on_key: Option<usize>,
+        force: bool,
+    ) -> Vec<(usize, WorkerCommand)> {
+        let Some((i, bare)) = self.lane_of(request.stream()) else {
+            return Vec::new();
+        };
+        let request = match request {
+            Request::Rotate { key, .. } => Request::Rotate { stream: bare, key },
+            Request::Disable { .. } => Request::Disable { stream: bare },
+        };
+        vec![(
+            i,
+            WorkerCommand::MakeChange {
+                request,
+                streams_on_key,
+                force,
+            },
+        )]
     }
 
     /// Every key of a target (of `only`, else of each) is listed once;

@@ -125,7 +125,9 @@ fn transitions_keys_not_in_use_and_low_quota_are_warnings() {
     f.quota = Ok(Some(Quota {
         limit: 25,
         used: 20,
+        refused: 0,
         remaining: 5,
+        remaining_at_most: 5,
         next_slot_at: Some(f.now + Duration::hours(2)),
         used_here: 2,
         used_elsewhere: 18,

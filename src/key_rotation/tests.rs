@@ -36,6 +36,7 @@ fn harness() -> Harness {
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
         stop: Default::default(),
+        force: false,
     };
     Harness { sim, ctx, dir }
 }
@@ -93,9 +94,13 @@ async fn rotating_now_adds_an_on_demand_rotation_and_is_audited() {
     assert_eq!(p.on_demand_done(), Some(0));
     let said = consequences(&p).join(" ");
     assert!(
-        said.contains("keep working") && said.contains("no Firehose Start/Stop call is spent"),
+        said.contains("the 7 streams on it keep using alias/payments")
+            && said.contains("no Firehose Start/Stop call is spent")
+            && said.contains("1 of them has KMS errors in the last 1h (pii-redacted): rotating does not fix that")
+            && said.contains("0 of the 25 on-demand rotations KMS allows per key"),
         "{said}"
     );
+    assert!(!said.contains("keep working"), "{said}");
 
     let mut steps = Vec::new();
     let ending = carry_out(&h.sim, &h.ctx, &p, quick(), true, |s| {
@@ -172,7 +177,7 @@ async fn every_refusal_says_why_and_sends_nothing() {
 }
 
 #[test]
-fn imported_material_custom_stores_replicas_and_a_rotation_under_way_are_refused() {
+fn custom_stores_replicas_imported_multi_region_keys_and_a_rotation_under_way_are_refused() {
     let now = Utc::now();
     let base = KmsKey {
         id: "k".into(),
@@ -188,13 +193,26 @@ fn imported_material_custom_stores_replicas_and_a_rotation_under_way_are_refused
         rotation: Some(crate::cloud::KeyRotation::default()),
     };
     assert!(checks(&base, "k", KeyChange::RotateNow, now).allowed());
+    // Imported material: on demand, once new material is imported; never
+    // a multi-Region key's, nor automatically (KMS API reference).
     let external = KmsKey {
         origin: KeyOrigin::External,
         ..base.clone()
     };
+    let v = checks(&external, "k", KeyChange::RotateNow, now);
+    assert!(v.allowed(), "{v:?}");
+    assert!(v.warnings[0].contains("NEW_KEY_MATERIAL"), "{v:?}");
     assert!(
-        checks(&external, "k", KeyChange::RotateNow, now).refusals[0]
-            .contains("imported key material")
+        checks(&external, "k", KeyChange::AutoOn(365), now).refusals[0]
+            .contains("does not rotate it automatically")
+    );
+    let external_mrk = KmsKey {
+        multi_region: MultiRegion::Primary,
+        ..external.clone()
+    };
+    assert!(
+        checks(&external_mrk, "k", KeyChange::RotateNow, now).refusals[0]
+            .contains("multi-Region key with imported key material")
     );
     let hsm = KmsKey {
         origin: KeyOrigin::AwsCloudHsm,
@@ -283,4 +301,110 @@ async fn automatic_rotation_is_turned_on_with_its_period_and_off() {
             "auto-rotation-off succeeded"
         ]
     );
+}
+
+#[test]
+fn a_key_of_another_account_is_refused_before_sending() {
+    let now = Utc::now();
+    let key = KmsKey {
+        id: "k".into(),
+        arn: "arn:aws:kms:us-east-1:444455556666:key/k".into(),
+        state: KeyState::Enabled,
+        spec: KeySpec::SymmetricDefault,
+        usage: crate::cloud::KeyUsage::EncryptDecrypt,
+        manager: KeyManager::Customer,
+        description: String::new(),
+        deletion_date: None,
+        origin: KeyOrigin::AwsKms,
+        multi_region: MultiRegion::Single,
+        rotation: Some(crate::cloud::KeyRotation::default()),
+    };
+    let v = verdict(
+        &key,
+        "k",
+        KeyChange::RotateNow,
+        (Some("123456789012"), false),
+        now,
+    );
+    assert!(
+        v.refusals[0].contains("belongs to account 444455556666, not yours (123456789012)"),
+        "{v:?}"
+    );
+    let mine = verdict(
+        &key,
+        "k",
+        KeyChange::RotateNow,
+        (Some("444455556666"), false),
+        now,
+    );
+    assert!(mine.allowed(), "{mine:?}");
+    // Not known whose the caller is: not refused on a guess.
+    assert!(verdict(&key, "k", KeyChange::RotateNow, (None, false), now).allowed());
+}
+
+#[test]
+fn the_dialog_never_says_streams_keep_working() {
+    let key = |state| KmsKey {
+        id: "k".into(),
+        arn: "arn:aws:kms:us-east-1:123456789012:key/k".into(),
+        state,
+        spec: KeySpec::SymmetricDefault,
+        usage: crate::cloud::KeyUsage::EncryptDecrypt,
+        manager: KeyManager::Customer,
+        description: String::new(),
+        deletion_date: None,
+        origin: KeyOrigin::AwsKms,
+        multi_region: MultiRegion::Single,
+        rotation: Some(crate::cloud::KeyRotation::default()),
+    };
+    let plan = |state, streams: &[&str], erring: Result<Vec<String>, String>| KeyPlan {
+        key: key(state),
+        label: "alias/k".into(),
+        change: KeyChange::AutoOn(365),
+        streams: streams.iter().map(ToString::to_string).collect(),
+        rotations: Some(Vec::new()),
+        erring,
+        window: "3h".into(),
+        verdict: Verdict::default(),
+    };
+    let one = consequences(&plan(KeyState::Enabled, &["a"], Ok(Vec::new()))).join(" ");
+    assert!(
+        one.starts_with("the stream on it keeps using alias/k (rotation does not change its key)"),
+        "{one}"
+    );
+    let erring = plan(
+        KeyState::Enabled,
+        &["a", "b", "c"],
+        Ok(vec!["b".into(), "c".into()]),
+    );
+    let said = consequences(&erring).join(" ");
+    assert!(
+        said.contains("the 3 streams on it keep using alias/k"),
+        "{said}"
+    );
+    assert!(
+        said.contains("2 of them have KMS errors in the last 3h (b, c)"),
+        "{said}"
+    );
+    let disabled = consequences(&plan(KeyState::Disabled, &["a", "b"], Ok(Vec::new()))).join(" ");
+    assert!(
+        disabled.contains("alias/k is Disabled: KMS refuses Firehose on it now"),
+        "{disabled}"
+    );
+    let unknown = consequences(&plan(
+        KeyState::Enabled,
+        &["a", "b"],
+        Err("CloudWatch: no answer".into()),
+    ))
+    .join(" ");
+    assert!(
+        unknown.contains("whether they work now is not known: CloudWatch: no answer"),
+        "{unknown}"
+    );
+    for said in [one, said, disabled, unknown] {
+        assert!(
+            !said.contains("keep working") && !said.contains("keeps working"),
+            "{said}"
+        );
+    }
 }

@@ -284,7 +284,7 @@ const CONFIRM: &[(UserAction, &str)] = &[
 ];
 
 const TYPED_NAME: &[(UserAction, &str)] = &[
-    (A::SubmitName, "stop encryption, once the name is typed"),
+    (A::SubmitName, "stop, or send anyway, once it is typed"),
     (A::Cancel, "close, changing nothing"),
     ERASE,
 ];
@@ -473,7 +473,7 @@ pub const HELP_SECTIONS: &[(&str, &[Mode])] = &[
     ("Key picker: type to narrow the list", &[Mode::Picker]),
     ("Confirming a key change", &[Mode::Confirm]),
     (
-        "Stopping encryption: type the stream's full name",
+        "Stopping encryption, or sending anyway: type the name (or send)",
         &[Mode::TypedName],
     ),
     (

@@ -1,5 +1,5 @@
 use super::*;
-use crate::cloud::{CredentialFacts, Encryption, Failure, KeyManager, KeyRef, Source};
+use crate::cloud::{CredentialFacts, Encryption, Failure, GrantCheck, KeyManager, KeyRef, Source};
 
 fn stream() -> Stream {
     Stream {
@@ -45,6 +45,9 @@ fn verdict_with(s: &Stream, change: Change, tweak: impl FnOnce(&mut ChangeFacts<
         change: &change,
         region: "us-east-1",
         quota: Some(Quota::unused()),
+        refused: None,
+        grant: Some(&GrantCheck::WouldSucceed),
+        account: Some("1"),
         streams_on_key: Some(3),
         kms_errors_now: 0.0,
         errors_window: "1h",
@@ -222,7 +225,9 @@ fn no_quota_left_is_refused_with_the_next_free_slot() {
         f.quota = Some(Quota {
             limit: 25,
             used: 25,
+            refused: 0,
             remaining: 0,
+            remaining_at_most: 0,
             next_slot_at: Some(f.now + chrono::Duration::minutes(90)),
             used_here: 0,
             used_elsewhere: 25,
@@ -248,4 +253,66 @@ fn warnings_for_old_sessions_busy_keys_and_current_errors() {
     assert!(v.warnings.iter().any(|w| w.contains("6 hours")));
     assert!(v.warnings.iter().any(|w| w.contains("500 streams")));
     assert!(v.warnings.iter().any(|w| w.contains("12 errors")));
+}
+
+#[test]
+fn a_grant_kms_denies_is_refused_but_may_be_sent_anyway() {
+    let change = Change::Start(KeyRef::Customer(key("new")));
+    // Leaked: the facts borrow it for the length of the check.
+    let denied: &'static GrantCheck = Box::leak(Box::new(GrantCheck::Denied(
+        "AccessDeniedException: not authorized".into(),
+    )));
+    let v = verdict_with(&stream(), change.clone(), |f| f.grant = Some(denied));
+    assert!(v.refusals.is_empty() && v.forceable(), "{v:?}");
+    assert!(
+        v.overridable[0].contains(
+            "(AccessDeniedException: not authorized): a Start would fail with KMS_ACCESS_DENIED"
+        ),
+        "{v:?}"
+    );
+    assert!(!v.sendable(false) && v.sendable(true));
+    let unknown: &'static GrantCheck = Box::leak(Box::new(GrantCheck::Unknown("throttled".into())));
+    let v = verdict_with(&stream(), change.clone(), |f| f.grant = Some(unknown));
+    assert!(v.allowed(), "{v:?}");
+    assert!(
+        v.warnings.iter().any(|w| w.contains("KMS did not say")),
+        "{v:?}"
+    );
+    // A key of another account is said, and left to the dry run.
+    let v = verdict_with(&stream(), change, |f| f.account = Some("2"));
+    assert!(v.allowed(), "{v:?}");
+    assert!(
+        v.warnings
+            .iter()
+            .any(|w| w.contains("belongs to account 1, not 2")),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn a_day_filled_by_refused_calls_may_be_sent_anyway_one_aws_ended_may_not() {
+    let only_refused = Quota {
+        used: 9,
+        refused: 16,
+        remaining: 0,
+        remaining_at_most: 16,
+        ..Quota::unused()
+    };
+    let v = verdict_with(&stream(), Change::Stop, |f| f.quota = Some(only_refused));
+    assert!(v.refusals.is_empty() && v.forceable(), "{v:?}");
+    assert!(
+        v.overridable[0].contains(
+            "16 of the 25 calls counted against orders in 24 hours are calls AWS refused"
+        ),
+        "{v:?}"
+    );
+    assert!(stream_refusals(&stream(), Some(&only_refused), Utc::now()).is_empty());
+    // AWS said no call is left: nothing to send past.
+    let ended = Quota {
+        remaining_at_most: 0,
+        ..only_refused
+    };
+    let v = verdict_with(&stream(), Change::Stop, |f| f.quota = Some(ended));
+    assert!(!v.forceable(), "{v:?}");
+    refused_because(&v, "no Start/Stop calls left");
 }

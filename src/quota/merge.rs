@@ -1,10 +1,10 @@
 //! A stream's quota from both records of its calls: this machine's ledger,
 //! and CloudTrail's event history of every Start and Stop in the region,
 //! whoever made them. A call in both (the same request id) counts once; a
-//! call AWS refused counts like any other; a reservation given back unsent
-//! is not a call.
+//! call AWS refused is counted apart (AWS does not document whether it
+//! spends a slot); a reservation given back unsent is not a call.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -27,6 +27,55 @@ pub struct CountedCall {
     pub error: Option<String>,
     /// The call is in this machine's ledger.
     pub here: bool,
+}
+
+/// The calls AWS refused, counted apart: how many, and AWS's error codes
+/// with how many of each (`{"count": 16, "codes": {"AccessDeniedException": 16}}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RefusedCalls {
+    pub count: u32,
+    pub codes: BTreeMap<String, u32>,
+}
+
+impl RefusedCalls {
+    /// The refused calls among a stream's counted calls.
+    pub fn of(calls: &[CountedCall]) -> RefusedCalls {
+        let mut out = RefusedCalls::default();
+        for code in calls.iter().filter_map(|c| c.error.as_deref()) {
+            out.count += 1;
+            *out.codes.entry(code.to_string()).or_default() += 1;
+        }
+        out
+    }
+
+    /// "AccessDeniedException 16, ThrottlingException 2", most first.
+    pub fn codes_text(&self) -> String {
+        let mut codes: Vec<(&String, &u32)> = self.codes.iter().collect();
+        codes.sort_by_key(|(code, n)| (std::cmp::Reverse(**n), code.as_str()));
+        codes
+            .iter()
+            .map(|(code, n)| format!("{code} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The one sentence of the safe reading, for every confirmation and
+/// refusal: "16 of the 25 calls counted against NAME in 24 hours are calls
+/// AWS refused (AccessDeniedException 16); AWS does not document whether
+/// refused calls count against the limit".
+pub fn refused_sentence(name: &str, quota: &Quota, refused: &RefusedCalls) -> String {
+    let counted = quota.used + quota.refused;
+    let codes = if refused.codes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", refused.codes_text())
+    };
+    format!(
+        "{} of the {counted} calls counted against {name} in 24 hours {} AWS refused{codes}; AWS does not document whether refused calls count against the limit of {LIMIT}",
+        quota.refused,
+        if quota.refused == 1 { "is a call" } else { "are calls" }
+    )
 }
 
 /// Where the counts come from.
@@ -53,6 +102,16 @@ impl QuotaSource {
             QuotaSource::LedgerAndCloudTrail => None,
             QuotaSource::Ledger(why) => Some(why),
         }
+    }
+
+    /// What a confirmation says of a count made without CloudTrail: it may
+    /// be short of AWS's by others' calls.
+    pub fn warning(&self) -> Option<String> {
+        self.reason().map(|why| {
+            format!(
+                "the quota counts only calls in this machine's ledger: {why}; calls made by others are not counted"
+            )
+        })
     }
 }
 
@@ -194,23 +253,29 @@ pub fn stream_quota(
     calls.sort_by_key(|c| c.at);
     let day = Duration::hours(24);
     let oldest = calls.first().map(|c| c.at + day);
-    let total = used_here + used_elsewhere;
+    let refused = calls.iter().filter(|c| c.error.is_some()).count() as u32;
+    let spent = used_here + used_elsewhere - refused;
     let quota = match exhausted_at {
         // AWS knows of calls neither record shows; without knowing when they
         // were made, the only safe promise is a full day after the refusal,
-        // unless a call we know of leaves the window later than that.
+        // unless a call we know of leaves the window later than that. AWS's
+        // own word: nothing is left, refused calls or not.
         Some(at) => Quota {
             limit: LIMIT,
             used: LIMIT,
+            refused,
             remaining: 0,
+            remaining_at_most: 0,
             next_slot_at: Some(oldest.map_or(at + day, |o| o.max(at + day))),
             used_here,
             used_elsewhere,
         },
         None => Quota {
             limit: LIMIT,
-            used: total.min(LIMIT),
-            remaining: LIMIT - total.min(LIMIT),
+            used: spent.min(LIMIT),
+            refused,
+            remaining: LIMIT - (spent + refused).min(LIMIT),
+            remaining_at_most: LIMIT - spent.min(LIMIT),
             next_slot_at: oldest,
             used_here,
             used_elsewhere,
@@ -292,7 +357,11 @@ fn ledger_calls(entries: &[&Entry], in_window: &dyn Fn(DateTime<Utc>) -> bool) -
             key: None,
             error: match e.outcome {
                 Outcome::LimitExceeded => Some("LimitExceededException".into()),
-                Outcome::Rejected | Outcome::Refused => Some("rejected".into()),
+                // Older ledgers kept no code: the refusal is known, its
+                // kind is not.
+                Outcome::Rejected | Outcome::Refused => {
+                    Some(e.error.clone().unwrap_or_else(|| "rejected".into()))
+                }
                 _ => None,
             },
             here: true,

@@ -12,6 +12,7 @@ fn entry(id: &str, mins_ago: i64, outcome: Outcome, now: DateTime<Utc>) -> Entry
         outcome,
         request_id: None,
         access_key_id: None,
+        error: None,
     }
 }
 
@@ -46,7 +47,7 @@ fn the_last_word_on_a_call_decides() {
 }
 
 #[test]
-fn calls_aws_answered_with_an_error_count() {
+fn calls_aws_answered_with_an_error_are_counted_apart() {
     let now = Utc::now();
     // `refused` is what earlier versions wrote for an error answer.
     let entries = vec![
@@ -54,8 +55,12 @@ fn calls_aws_answered_with_an_error_count() {
         entry("a", 10, Outcome::Rejected, now),
         entry("b", 5, Outcome::Sent, now),
         entry("b", 5, Outcome::Refused, now),
+        entry("c", 4, Outcome::Accepted, now),
     ];
-    assert_eq!(q(&entries, now).used, 2, "both reached AWS");
+    let quota = q(&entries, now);
+    // Both reached AWS: counted by the safe reading, apart from the spent.
+    assert_eq!((quota.used, quota.refused), (1, 2));
+    assert_eq!((quota.remaining, quota.remaining_at_most), (22, 24));
 }
 
 #[test]
@@ -123,6 +128,7 @@ fn call() -> Call {
         stream: "s".into(),
         action: Operation::Start,
         access_key_id: None,
+        force: false,
     }
 }
 

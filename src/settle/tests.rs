@@ -64,6 +64,7 @@ impl Setup {
                 outcome: Outcome::Sent,
                 request_id: None,
                 access_key_id: Some(OURS.into()),
+                error: None,
             })
             .unwrap();
         for (i, outcome) in lines.iter().enumerate() {

@@ -32,11 +32,11 @@ pub fn table(report: &Report, cells: Cells) -> String {
     lines.extend(report.streams.iter().map(|s| {
         columns
             .iter()
-            .map(|c| escape(&shown(&c.cell(s), NAME_CAP)).into_owned())
+            .map(|c| escape(&shown(&c.cell(s, cells), NAME_CAP)).into_owned())
             .collect::<Vec<String>>()
     }));
     let widths: Vec<usize> = match cells {
-        Cells::Fit => columns.iter().map(|c| c.width()).collect(),
+        Cells::Fit => fit_widths(&columns, &lines),
         Cells::Full => (0..columns.len())
             .map(|i| lines.iter().map(|l| l[i].width()).max().unwrap_or(0))
             .collect(),
@@ -53,6 +53,14 @@ pub fn table(report: &Report, cells: Cells) -> String {
             let note = format!("* QUOTA counts only this machine's ledger: {why}.");
             out.push_str(&wrap(&escape(&note), 100, "  "));
         }
+    }
+    if report
+        .streams
+        .iter()
+        .any(|s| s.quota.as_ref().is_some_and(|q| q.refused.count > 0))
+    {
+        let note = "QUOTA (Nr), (N refused): N of the calls counted are calls AWS refused. AWS does not document whether refused calls count against the 25 a day: QUOTA counts them (the safe reading); `rotate`/`disable --force` sends anyway, and AWS's answer settles it.";
+        out.push_str(&wrap(note, 100, "  "));
     }
     let with_problems: Vec<_> = report
         .streams
@@ -83,6 +91,21 @@ pub fn table(report: &Report, cells: Cells) -> String {
     out.push_str(&summary(report));
     // Whatever a future line forgets to escape is escaped here.
     crate::text::for_terminal(&out).into_owned()
+}
+
+/// The widths that fit 100 columns. A count with refused calls beside it
+/// ("0/25 (16r)") is never cut: QUOTA widens for it and KEY, whose aliases
+/// are cut in the middle anyway, gives up the room.
+fn fit_widths(columns: &[Column], lines: &[Vec<String>]) -> Vec<usize> {
+    let at = |want: Column| columns.iter().position(|c| *c == want);
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.width()).collect();
+    if let (Some(q), Some(k)) = (at(Column::Quota), at(Column::Key)) {
+        let widest = lines.iter().map(|l| l[q].width()).max().unwrap_or(0);
+        let extra = widest.saturating_sub(widths[q]);
+        widths[q] += extra;
+        widths[k] = widths[k].saturating_sub(extra).max(12);
+    }
+    widths
 }
 
 /// Where and when: the one account and region, or every target's, and
@@ -237,8 +260,9 @@ impl Column {
         matches!(self, Column::KmsErrors | Column::Quota)
     }
 
-    /// One stream's cell, in full and not yet escaped.
-    fn cell(self, s: &StreamReport) -> String {
+    /// One stream's cell, in full and not yet escaped; the calls AWS
+    /// refused beside QUOTA, short in a table that fits a terminal.
+    fn cell(self, s: &StreamReport, cells: Cells) -> String {
         let enc = s.encryption.as_ref();
         match self {
             Column::Name => s.name.clone(),
@@ -253,10 +277,15 @@ impl Column {
                 .map_or("?".to_string(), |m| m.values().sum::<u64>().to_string()),
             Column::Quota => match (&s.quota, enc.map(|e| e.managed_by)) {
                 (Some(q), _) => format!(
-                    "{}/{}{}",
+                    "{}/{}{}{}",
                     q.counts.remaining,
                     q.counts.limit,
-                    if q.source_reason.is_some() { "*" } else { "" }
+                    if q.source_reason.is_some() { "*" } else { "" },
+                    match (q.counts.refused, cells) {
+                        (0, _) => String::new(),
+                        (n, Cells::Fit) => format!(" ({n}r)"),
+                        (n, Cells::Full) => format!(" ({n} refused)"),
+                    }
                 ),
                 (None, Some(ManagedBy::Source)) => "-".to_string(),
                 (None, _) => "?".to_string(),

@@ -247,8 +247,9 @@ async fn wide_characters_keep_the_table_aligned() {
         );
     }
     assert!(t.contains("订单事件流-生产环境-非常…  DirectPut"), "{t}");
-    // A key alias keeps its end.
-    assert!(t.contains("alias/鍵-キ…も長い別名"), "{t}");
+    // A key alias keeps its end (KEY gave QUOTA the room for the demo's
+    // refused call, "3/25 (1r)").
+    assert!(t.contains("alias/鍵-…長い別名"), "{t}");
 }
 
 #[tokio::test]
@@ -306,7 +307,7 @@ async fn the_quota_counts_everyones_calls_and_says_where_they_come_from() {
     assert_eq!(shipping.health, Health::Warning);
     assert!(
         shipping.problems[0].starts_with(
-            "3 of 25 Start/Stop calls left in 24 h (22 of them by others); the next frees at"
+            "3 of 25 Start/Stop calls left in 24 h (22 of them by others; 1 refused by AWS: 4 left if refused calls do not count); the next frees at"
         ),
         "{:?}",
         shipping.problems
@@ -319,9 +320,11 @@ async fn the_quota_counts_everyones_calls_and_says_where_they_come_from() {
         "limit",
         "used",
         "remaining",
+        "remaining_at_most",
         "next_slot_at",
         "used_here",
         "used_elsewhere",
+        "refused",
         "calls",
         "source",
     ];
@@ -339,12 +342,18 @@ async fn the_quota_counts_everyones_calls_and_says_where_they_come_from() {
             &quota["used_elsewhere"]
         ),
         (
-            &serde_json::json!(22),
+            &serde_json::json!(21),
             &serde_json::json!(3),
             &serde_json::json!(0),
             &serde_json::json!(22)
         )
     );
+    // Maria's Stop that AWS refused is counted apart, with its code.
+    assert_eq!(
+        quota["refused"],
+        serde_json::json!({"count": 1, "codes": {"ResourceInUseException": 1}})
+    );
+    assert_eq!(quota["remaining_at_most"], 4);
     assert_eq!(quota["source"], "ledger+cloudtrail");
     let calls = quota["calls"].as_array().unwrap();
     assert_eq!(calls.len(), 22);
@@ -379,14 +388,20 @@ async fn the_quota_counts_everyones_calls_and_says_where_they_come_from() {
     let quiet = serde_json::to_value(find(&r, "order-events")).unwrap();
     assert_eq!(quiet["quota"]["calls"], serde_json::json!([]));
     assert_eq!(quiet["quota"]["source"], "ledger+cloudtrail");
-    // The table keeps the plain figure.
+    // The table keeps the plain figure, the refused call beside it.
     let t = table(&r, Cells::Fit);
     let row = t
         .lines()
         .find(|l| l.starts_with("shipping-updates"))
         .unwrap();
-    assert!(row.contains(" 3/25 WARNING"), "{row}");
+    assert!(row.contains(" 3/25 (1r) WARNING"), "{row}");
+    assert!(
+        t.contains("QUOTA (Nr), (N refused): N of the calls counted are calls AWS refused"),
+        "{t}"
+    );
     assert!(!t.contains('*'), "{t}");
+    let t = table(&r, Cells::Full);
+    assert!(t.contains(" 3/25 (1 refused) WARNING"), "{t}");
 }
 
 #[tokio::test]

@@ -16,18 +16,23 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     match &app.dialog {
         Some(Dialog::Picker(p)) => picker(frame, super::popup(area, 76, 20), app, p, theme),
         Some(Dialog::Confirm(c)) => {
-            // As tall as its content: a sentence of the verdict may wrap once.
-            let notes = c.verdict.refusals.len() + c.verdict.warnings.len();
-            let height =
-                2 + 4 + 2 + notes as u16 * 2 + u16::from(notes > 0) + u16::from(c.typed.is_some());
-            confirm(frame, super::popup(area, 76, height), c, &app.keymap, theme);
+            // As tall as its content, wrapped in the 74 columns inside.
+            let (body, answer) = confirm_lines(c, &app.keymap, theme);
+            let height = rows(&body) + rows(&answer) + 2;
+            let title = if matches!(c.request, crate::change::Request::Disable { .. }) {
+                format!(" Stop encryption of {} ", c.stream)
+            } else {
+                format!(" Change encryption of {} ", c.stream)
+            };
+            let area = super::popup(area, 76, height);
+            pinned(frame, area, &title, body, answer);
         }
         Some(Dialog::KeyConfirm(plan)) => {
             let text = crate::key_rotation::cli::describe(plan);
-            // Each line may wrap once in the 76 columns of the box.
+            // Each line wraps in the 74 columns inside the box.
             let rows: u16 = text
                 .lines()
-                .map(|l| if l.chars().count() > 74 { 2 } else { 1 })
+                .map(|l| l.chars().count().div_ceil(74).max(1) as u16)
                 .sum();
             // And the period's choice, for automatic rotation.
             let auto = !matches!(plan.change, crate::key_rotation::KeyChange::RotateNow);
@@ -114,8 +119,9 @@ fn key_confirm(
         lines.push(Line::from(""));
         lines.push(Line::styled(period_choice(plan, keymap), theme.key()));
     }
-    lines.push(Line::from(""));
-    lines.push(if plan.verdict.allowed() {
+    // The answer keeps the last row, whatever the text above it needs: a
+    // screen too short for the whole plan still says how to answer.
+    let answer = if plan.verdict.allowed() {
         Line::styled(
             format!(
                 "{} {yes}   {} cancel",
@@ -132,8 +138,24 @@ fn key_confirm(
             ),
             theme.key(),
         )
-    });
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    };
+    let (text_area, answer_area) = last_row(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), text_area);
+    frame.render_widget(Paragraph::new(answer), answer_area);
+}
+
+/// An area without its last row (and a blank row above it), and that row.
+fn last_row(area: Rect) -> (Rect, Rect) {
+    let answer = Rect {
+        y: area.y + area.height.saturating_sub(1),
+        height: area.height.min(1),
+        ..area
+    };
+    let text = Rect {
+        height: area.height.saturating_sub(2),
+        ..area
+    };
+    (text, answer)
 }
 
 fn quit(frame: &mut Frame, area: Rect, under_way: &[String], keymap: &Keymap, theme: &Theme) {
@@ -184,14 +206,18 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
     let width = inner.width as usize;
     for (i, item) in items.iter().enumerate().skip(start).take(room) {
         let marker = if i == p.selected { "▶ " } else { "  " };
-        let text = match &item.problem {
-            None => format!("{marker}{:<32} {}", fit_key(&item.label, 32), item.detail),
-            Some(why) => format!("{marker}{:<32} ✖ {why}", fit_key(&item.label, 32)),
+        let text = match (&item.problem, &item.warning) {
+            (None, None) => format!("{marker}{:<32} {}", fit_key(&item.label, 32), item.detail),
+            (None, Some(warning)) => {
+                format!("{marker}{:<32} ▲ {warning}", fit_key(&item.label, 32))
+            }
+            (Some(why), _) => format!("{marker}{:<32} ✖ {why}", fit_key(&item.label, 32)),
         };
-        let style = match (i == p.selected, item.problem.is_some()) {
-            (true, _) => theme.selected(),
-            (false, true) => theme.dim(),
-            (false, false) => Style::default(),
+        let style = match (i == p.selected, &item.problem, &item.warning) {
+            (true, _, _) => theme.selected(),
+            (false, Some(_), _) => theme.dim(),
+            (false, None, Some(_)) => theme.warn(),
+            (false, None, None) => Style::default(),
         };
         lines.push(Line::styled(fit(&text, width), style));
     }
@@ -243,13 +269,43 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
     );
 }
 
-fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: &Theme) {
+/// Rows these lines take wrapped in the 74 columns inside a dialog, as
+/// the paragraph wraps them (at words).
+fn rows(lines: &[Line]) -> u16 {
+    let wrapped = Paragraph::new(lines.to_vec()).wrap(Wrap { trim: false });
+    u16::try_from(wrapped.line_count(74)).unwrap_or(u16::MAX)
+}
+
+/// A dialog whose answer keeps the last rows, whatever the text above it
+/// needs: a screen too short for every sentence still says how to answer.
+fn pinned(frame: &mut Frame, area: Rect, title: &str, body: Vec<Line>, answer: Vec<Line>) {
     frame.render_widget(Clear, area);
-    let title = if c.typed.is_some() {
-        format!(" Stop encryption of {} ", c.stream)
-    } else {
-        format!(" Change encryption of {} ", c.stream)
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(title.to_string());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let below = rows(&answer).min(inner.height);
+    let text = Rect {
+        height: inner.height - below,
+        ..inner
     };
+    let bottom = Rect {
+        y: inner.y + inner.height - below,
+        height: below,
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(body).wrap(Wrap { trim: false }), text);
+    frame.render_widget(Paragraph::new(answer).wrap(Wrap { trim: false }), bottom);
+}
+
+/// The confirmation's text, and how to answer it.
+fn confirm_lines<'a>(
+    c: &Confirm,
+    keymap: &Keymap,
+    theme: &Theme,
+) -> (Vec<Line<'a>>, Vec<Line<'a>>) {
+    let stopping = matches!(c.request, crate::change::Request::Disable { .. });
     let field = |label: &str, value: String| {
         Line::from(vec![
             Span::styled(format!("{label:<8}"), theme.dim()),
@@ -259,21 +315,10 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: &
     let mut lines = vec![
         field("stream", c.stream.clone()),
         field("key", format!("{} → {}", c.old_label, c.new_label)),
-        field(
-            "quota",
-            match c.quota {
-                Some(q) => format!(
-                    "{} of {} calls left in 24 h; {} after this one",
-                    q.remaining,
-                    q.limit,
-                    q.remaining.saturating_sub(1)
-                ),
-                None => "? (not known yet; checked before sending)".to_string(),
-            },
-        ),
+        field("quota", quota_line(c)),
         Line::from(""),
     ];
-    for r in &c.verdict.refusals {
+    for r in c.verdict.refusals.iter().chain(&c.verdict.overridable) {
         let r = crate::text::shown(r, crate::text::PROSE_CAP);
         lines.push(Line::styled(format!("✖ {r}"), theme.error()));
     }
@@ -281,24 +326,66 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: &
         let w = crate::text::shown(w, crate::text::PROSE_CAP);
         lines.push(Line::styled(format!("▲ {w}"), theme.warn()));
     }
-    if !c.verdict.refusals.is_empty() || !c.verdict.warnings.is_empty() {
-        lines.push(Line::from(""));
+    if c.grant_pending {
+        lines.push(Line::styled(
+            format!(
+                "… asking KMS whether you may create the grant Firehose needs on {}",
+                c.new_label
+            ),
+            theme.dim(),
+        ));
     }
-    match (&c.typed, c.verdict.allowed()) {
-        (_, false) => lines.push(Line::styled(
+    let mut answer = answer(c, stopping, keymap, theme);
+    if lines.len() > 4 {
+        answer.insert(0, Line::from(""));
+    }
+    (lines, answer)
+}
+
+/// "3 of 25 calls left in 24 h; 2 after this one", with the calls AWS
+/// refused when there are any.
+fn quota_line(c: &Confirm) -> String {
+    match c.quota {
+        Some(q) if q.refused > 0 => format!(
+            "{} of {} calls left in 24 h counting {} AWS refused ({} if they do not count); {} after this one",
+            q.remaining,
+            q.limit,
+            q.refused,
+            q.remaining_at_most,
+            q.remaining.saturating_sub(1)
+        ),
+        Some(q) => format!(
+            "{} of {} calls left in 24 h; {} after this one",
+            q.remaining,
+            q.limit,
+            q.remaining.saturating_sub(1)
+        ),
+        None => "? (not known yet; checked before sending)".to_string(),
+    }
+}
+
+/// The dialog's last lines: how to answer it.
+fn answer<'a>(c: &Confirm, stopping: bool, keymap: &Keymap, theme: &Theme) -> Vec<Line<'a>> {
+    let forced = c.verdict.forceable();
+    match &c.typed {
+        _ if !c.verdict.sendable(true) => vec![Line::styled(
             format!(
                 "This change cannot be made. {} closes.",
                 keys(keymap, UserAction::ConfirmNo)
             ),
             theme.error(),
-        )),
-        (Some(typed), true) => {
-            lines.push(Line::from(format!(
-                "Type the stream's full name, then {}, to stop its encryption ({} cancels):",
-                key(keymap, UserAction::SubmitName),
-                key(keymap, UserAction::Cancel)
-            )));
-            let style = if *typed == c.stream {
+        )],
+        Some(typed) => {
+            let what = match (forced, stopping) {
+                (true, true) => "Type the stream's full name, then {enter}, to stop it anyway ({esc} cancels):",
+                (true, false) => "Type send (or the stream's name), then {enter}, to send anyway ({esc} cancels):",
+                _ => "Type the stream's full name, then {enter}, to stop its encryption ({esc} cancels):",
+            };
+            let prompt = what
+                .replace("{enter}", &key(keymap, UserAction::SubmitName))
+                .replace("{esc}", &key(keymap, UserAction::Cancel));
+            let matches = *typed == c.stream || (forced && !stopping && typed == "send");
+            let style = if matches {
                 theme.good()
             } else {
                 Style::default()
@@ -313,21 +400,15 @@ fn confirm(frame: &mut Frame, area: Rect, c: &Confirm, keymap: &Keymap, theme: &
                     theme.error(),
                 ));
             }
-            lines.push(Line::from(spans));
+            vec![Line::from(prompt), Line::from(spans)]
         }
-        (None, true) => lines.push(Line::from(vec![
+        None => vec![Line::from(vec![
             Span::styled(key(keymap, UserAction::ConfirmYes), theme.key()),
             Span::raw(" send the change   "),
             Span::styled(keys(keymap, UserAction::ConfirmNo), theme.key()),
             Span::raw(" cancel (default)"),
-        ])),
+        ])],
     }
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(Block::default().borders(Borders::ALL).title(title)),
-        area,
-    );
 }
 
 /// "←/→ period: off · 90 · 180 · [365] · 730 · 1095 · 1825 · 2560 days".

@@ -157,8 +157,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             .find(|x| x.starts_with(t))
             .map_or(0, |x| width_of(x))
     };
-    // "21/25*" when the quota is the ledger's alone.
-    let quota = if app.quota_ledger_only() { 6 } else { 5 }.max(title("QUOTA"));
+    // "21/25*" when the quota is the ledger's alone; wider for a count with
+    // refused calls beside it ("0/25 (16 refused)"), never cut. Measured
+    // over the rows on screen: refused calls are rare, and a column as wide
+    // for every stream would cost every screen its names.
+    let wide = area.width >= WIDE_QUOTA;
+    let refused = app
+        .on_screen()
+        .filter_map(|(_, r)| app.quota(&r.name).ok())
+        .filter(|q| q.refused > 0)
+        .map(|q| width_of(&quota_text(app, &q, wide)))
+        .max()
+        .unwrap_or(0);
+    let quota = if app.quota_ledger_only() { 6 } else { 5 }
+        .max(title("QUOTA"))
+        .max(refused);
     // "? unknown" is the widest health.
     let health = title("HEALTH").max(9);
     // Measured over every listed name, not just those on screen, so the
@@ -384,7 +397,7 @@ fn table_row<'a>(
         });
         cells.push(Cell::from(spark).style(theme.error()));
     }
-    cells.push(quota_cell(app, stream, theme));
+    cells.push(quota_cell(app, stream, cols.quota, theme));
     // Acknowledged (`a`): still bad, but someone is on it.
     let label = if health > crate::health::Health::Ok && app.alerting.acked(&row.name, app.now) {
         "ack"
@@ -456,18 +469,42 @@ fn since_cell(app: &App, name: &str, theme: &Theme) -> Cell<'static> {
     }
 }
 
-/// What is left of the stream's Start/Stop calls, "-" where they do not apply.
-fn quota_cell(app: &App, stream: &Stream, theme: &Theme) -> Cell<'static> {
+/// From this width the table says "(16 refused)" beside a count, with room
+/// left for TREND; below it "(16r)", the detail saying it in full.
+const WIDE_QUOTA: u16 = 160;
+
+/// "21/25", "21/25*" when counted by the ledger alone, and the calls AWS
+/// refused beside it: "0/25 (16 refused)", "0/25 (16r)" on a narrow screen.
+fn quota_text(app: &App, q: &crate::quota::Quota, wide: bool) -> String {
     let mark = if app.quota_ledger_only() { "*" } else { "" };
+    let refused = match (q.refused, wide) {
+        (0, _) => String::new(),
+        (n, true) => format!(" ({n} refused)"),
+        (n, false) => format!(" ({n}r)"),
+    };
+    format!("{:>2}/{}{mark}{refused}", q.remaining, q.limit)
+}
+
+/// What is left of the stream's Start/Stop calls, "-" where they do not
+/// apply; the calls AWS refused said in full when the column has the room.
+fn quota_cell(app: &App, stream: &Stream, width: u16, theme: &Theme) -> Cell<'static> {
+    let text = |q: &crate::quota::Quota| {
+        let wide = quota_text(app, q, true);
+        if width_of(&wide) <= width {
+            wide
+        } else {
+            quota_text(app, q, false)
+        }
+    };
     match app.quota(&stream.name) {
         _ if stream.source.owns_encryption() == Some(true) => Cell::from("    -"),
         _ if stream.source.owns_encryption().is_none() => {
             Cell::from("    ?").style(theme.unknown())
         }
         Ok(q) if q.remaining <= app.settings.quota_warning_at => {
-            Cell::from(format!("{:>2}/{}{mark}", q.remaining, q.limit)).style(theme.warn())
+            Cell::from(text(&q)).style(theme.warn())
         }
-        Ok(q) => Cell::from(format!("{:>2}/{}{mark}", q.remaining, q.limit)),
+        Ok(q) => Cell::from(text(&q)),
         Err(_) => Cell::from("    ?").style(theme.warn()),
     }
 }

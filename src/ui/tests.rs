@@ -17,6 +17,7 @@ use crate::worker::DataEvent;
 mod cost;
 mod detail;
 mod every_key;
+mod honesty;
 mod hostile;
 mod messages;
 mod table;
@@ -588,6 +589,19 @@ fn rotate_material_confirmation_80x24() {
     app.update(UserAction::RotateMaterial);
     let text = screen(&app);
     assert!(text.contains("Rotate the key material?"), "{text}");
+    // pii-redacted, on alias/payments, has KMS errors: no stream is said
+    // to keep working, and the answer keeps its row.
+    let said = joined(&app);
+    assert!(
+        said.contains("the 7 streams on it keep using alias/payments"),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 of them has KMS errors in the last 3h (pii-redacted)"),
+        "{said}"
+    );
+    assert!(!said.contains("keep working"), "{said}");
+    assert!(said.contains("y rotate now"), "{said}");
     assert_snapshot!(text);
 }
 

@@ -18,17 +18,41 @@ use crate::model::Tone;
 impl Worker {
     /// Not bounded by a job deadline: every call in it has one, and
     /// following has its own patience.
-    pub(super) fn start_change(&mut self, request: Request, streams_on_key: Option<usize>) {
+    pub(super) fn start_change(
+        &mut self,
+        request: Request,
+        streams_on_key: Option<usize>,
+        force: bool,
+    ) {
         let name = request.stream().to_string();
         self.scheduler.finished(&name, true, Instant::now());
         let job = ChangeJob {
             cloud: self.cloud.clone(),
-            ctx: self.changes.clone(),
+            ctx: ChangeContext {
+                force,
+                ..self.changes.clone()
+            },
             events: self.events.clone(),
             name,
         };
         self.changing += 1;
         self.jobs.push(job.run(request, streams_on_key).boxed());
+    }
+}
+
+impl Worker {
+    /// A CreateGrant dry run on the key for a confirmation, by its deadline:
+    /// one KMS call, whose answer the dialog shows.
+    pub(super) fn start_grant_check(&mut self, key: String) {
+        let cloud = self.cloud.clone();
+        let asked = key.clone();
+        self.push(
+            async move {
+                let check = cloud.grant_check(&key).await;
+                Job::GrantChecked(key, check)
+            },
+            move |e| Job::GrantChecked(asked, crate::cloud::GrantCheck::Unknown(e.to_string())),
+        );
     }
 }
 
@@ -192,7 +216,11 @@ impl ChangeJob {
         } else {
             Tone::Bad
         };
-        Ok((change::explain(&plan, &ending, &stream), tone))
+        let mut text = change::explain(&plan, &ending, &stream);
+        if let Some(note) = change::accepted_past_refused(&plan).filter(|_| self.ctx.force) {
+            text = format!("{text} {note}.");
+        }
+        Ok((text, tone))
     }
 
     /// A change needs the account to be counted in the ledger: if it is not

@@ -49,6 +49,8 @@ pub(super) enum Job {
     /// Changes to streams and keys CloudTrail shows for the time looked at,
     /// and whether every page back to its start was read.
     Changes(Result<trail::Read, CloudError>),
+    /// What KMS said of a dry run of Firehose's grant on a key (by ARN).
+    GrantChecked(String, crate::cloud::GrantCheck),
 }
 
 impl Worker {

@@ -61,7 +61,12 @@ pub enum WorkerCommand {
     MakeChange {
         request: crate::change::Request,
         streams_on_key: Option<usize>,
+        /// Send past refusals AWS may not share (the user typed `send`).
+        force: bool,
     },
+    /// Ask KMS whether the caller may create Firehose's grant on this key
+    /// (by ARN), for the stream's confirmation: a CreateGrant dry run.
+    CheckGrant { stream: String, key: String },
     /// Change a key's material rotation, confirmed by the user; planned
     /// again from a fresh description of the key.
     MakeKeyChange {
@@ -131,6 +136,11 @@ pub enum DataEvent {
     Quotas(Result<QuotaBook, String>),
     /// Changes to streams and keys CloudTrail showed since the last look.
     Changes(Vec<TrailEvent>),
+    /// What KMS said of a dry run of Firehose's grant on a key (by ARN).
+    GrantChecked {
+        key: String,
+        check: crate::cloud::GrantCheck,
+    },
     /// Every KMS key of the account, for the key picker.
     AllKeys(KeyBook),
     /// What the dashboard has asked of CloudWatch so far, after each fetch
@@ -461,7 +471,9 @@ impl Worker {
             WorkerCommand::MakeChange {
                 request,
                 streams_on_key,
-            } => self.start_change(request, streams_on_key),
+                force,
+            } => self.start_change(request, streams_on_key, force),
+            WorkerCommand::CheckGrant { key, .. } => self.start_grant_check(key),
             WorkerCommand::MakeKeyChange {
                 key,
                 change,

@@ -49,6 +49,7 @@ impl Worker {
                 self.keys.hurry(now);
                 return true;
             }
+            Job::GrantChecked(key, check) => DataEvent::GrantChecked { key, check },
             Job::Identity(result) => self.identity_answered(result, now),
             Job::Names(result) => self.names_listed(result, now),
             Job::Stream(name, result) => self.described(name, result, now),

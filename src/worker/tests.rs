@@ -51,6 +51,7 @@ async fn events_until_quiet(
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
         stop: Default::default(),
+        force: false,
     };
     let config = Config::builtin();
     let (command_tx, command_rx) = mpsc::unbounded_channel();

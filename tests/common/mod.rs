@@ -469,6 +469,14 @@ impl Faults {
         Self::http("POST", "/_firekeeper/trail", Some(&spec.to_string()));
     }
 
+    /// Makes KMS deny CreateGrant dry runs on `key` (id, ARN or alias) in
+    /// this region, as a key policy that does not let the caller grant on it
+    /// would (see `/_firekeeper/grants` in `launch.py`).
+    pub fn deny_grant(&self, key: &str) {
+        let spec = serde_json::json!({"region": self.region, "keyId": key, "denied": true});
+        Self::http("POST", "/_firekeeper/grants", Some(&spec.to_string()));
+    }
+
     /// Forgets this region's event history and trail settings.
     pub fn forget_events(&self) {
         Self::http(

@@ -21,6 +21,10 @@
 5. KMS rotation periods: moto keeps only whether a key rotates automatically; the
    launcher keeps EnableKeyRotation's RotationPeriodInDays and reports it, with
    NextRotationDate, in GetKeyRotationStatus, as AWS does (`RotationPeriods`).
+6. KMS dry runs: moto ignores CreateGrant's DryRun and would create the grant. The
+   launcher answers a dry run as AWS does, DryRunOperationException for a key the
+   caller may grant on and AccessDeniedException for a key a test denies, and
+   records it in the event history with that errorCode (`GrantDryRuns`).
 
 Requests are recognised by the region and service of their SigV4 credential scope
 (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`) and by their operation:
@@ -108,6 +112,11 @@ Control API (unsigned, on the same port):
                                   the federated user's name, "root" or the service;
                                   AWS does not document it for an Identity Center
                                   user or another account, so none is given.
+  POST   /_firekeeper/grants      JSON {"region": R, "keyId": K (id, ARN or alias),
+                                  "denied": true} -> {"ok": true}: CreateGrant dry
+                                  runs on K in R are answered AccessDeniedException
+                                  from then on ("denied": false: allowed again).
+  DELETE /_firekeeper/grants?region=R   allow every key of R again (all without ?region).
   POST   /_firekeeper/trail       JSON {"region": R, "lookup_delay_seconds": 0,
                                   "lookups_per_second": null, "record_reads": false}
                                   (any subset) -> {"ok": true, "settings": {...}}:
@@ -780,6 +789,7 @@ class FaultInjector:
 CONTROL_EVENTS = "/_firekeeper/events"
 CONTROL_IDENTITIES = "/_firekeeper/identities"
 CONTROL_TRAIL = "/_firekeeper/trail"
+CONTROL_GRANTS = "/_firekeeper/grants"
 ACCOUNT_ID = os.environ.get("MOTO_ACCOUNT_ID", DEFAULT_ACCOUNT_ID)
 EVENT_SOURCES = {"firehose": "firehose.amazonaws.com", "kms": "kms.amazonaws.com"}
 STREAM_TYPE = "AWS::KinesisFirehose::DeliveryStream"
@@ -1709,6 +1719,92 @@ class RotationPeriods:
         return _respond(start_response, status, headers, body)
 
 
+class GrantDryRuns:
+    """KMS CreateGrant with DryRun, which moto does not honour (it would create the
+    grant). What AWS does (KMS developer guide, "Testing your permissions"): a call
+    with DryRun always fails; DryRunOperationException (HTTP 412) means it would have
+    succeeded, AccessDeniedException (HTTP 400) that the caller may not perform it,
+    ValidationException that a parameter is wrong. "The output of any operations that
+    specify the DryRun parameter appear in your CloudTrail log": the answer goes down
+    to the trail layer, which records it with its errorCode. A key is allowed unless
+    a test denies it (POST /_firekeeper/grants); the denial names the caller and the
+    key as KMS's message does. A CreateGrant without DryRun goes to moto as before."""
+
+    def __init__(self, app, trail):
+        self.app = app
+        self.trail = trail
+        self._lock = threading.Lock()
+        self._denied = set()  # (region, key ARN)
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == CONTROL_GRANTS:
+            return self._control(environ, start_response)
+        call = _identify(environ)
+        if call.service != "kms" or call.protocol != "json" or call.operation != "CreateGrant":
+            return self.app(environ, start_response)
+        raw = _buffer_body(environ)
+        try:
+            request = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            request = {}
+        if not isinstance(request, dict) or request.get("DryRun") is not True:
+            return self.app(environ, start_response)
+        arn = _key_arn(call.region, request.get("KeyId"))
+        with self._lock:
+            denied = (call.region, arn) in self._denied
+        if arn is None:
+            status, kind = 400, "NotFoundException"
+            message = f"Key '{request.get('KeyId')}' does not exist"
+        elif denied:
+            who = self.trail.identity(call.region, _access_key(environ))
+            principal = who.user_identity(_access_key(environ), time.time())["arn"]
+            status, kind = 400, "AccessDeniedException"
+            message = (
+                f"User: {principal} is not authorized to perform: kms:CreateGrant on "
+                f"resource: {arn} because no resource-based policy allows the "
+                "kms:CreateGrant action"
+            )
+        else:
+            status, kind = 412, "DryRunOperationException"
+            message = "The request would have succeeded, but the DryRun option is set."
+        headers, body = _error_answer(environ, call, status, kind, message)
+        environ[CANNED_ANSWER] = (_status_line(status), headers, body)
+        return self.app(environ, start_response)
+
+    def _control(self, environ, start_response):
+        method = environ.get("REQUEST_METHOD", "GET")
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        try:
+            if method == "POST":
+                spec = json.loads(_buffer_body(environ) or b"null")
+                if not isinstance(spec, dict):
+                    raise ValueError("the body must be a JSON object")
+                unknown = set(spec) - {"region", "keyId", "denied"}
+                if unknown:
+                    raise ValueError(f"unknown fields {sorted(unknown)}")
+                region, key = spec.get("region"), spec.get("keyId")
+                if not isinstance(region, str) or not region:
+                    raise ValueError("region is required")
+                arn = _key_arn(region, key)
+                if arn is None:
+                    raise ValueError(f"no key {key!r} in {region}")
+                with self._lock:
+                    if spec.get("denied", True):
+                        self._denied.add((region, arn))
+                    else:
+                        self._denied.discard((region, arn))
+                return _respond_json(start_response, 200, {"ok": True, "keyArn": arn})
+            if method == "DELETE":
+                region = query.get("region")
+                with self._lock:
+                    self._denied = {d for d in self._denied if region not in (None, d[0])}
+                return _respond_json(start_response, 200, {"ok": True})
+        except (ValueError, TypeError) as error:
+            return _respond_json(start_response, 400, {"ok": False, "error": str(error)})
+        return _respond_json(start_response, 404, {"ok": False, "error": "no such control"})
+
+
 def _test_certificates(folder):
     """A certificate authority of the test run's own and a certificate for
     127.0.0.1 signed by it, as PEM files in `folder`: (ca, cert, key). AWS's
@@ -1783,7 +1879,8 @@ def _test_certificates(folder):
 def main():
     port = int(sys.argv[1])
     moto = RotationPeriods(CborAdapter(DomainDispatcherApplication(create_backend_app)))
-    app = FaultInjector(TrailLayer(moto, Trail()), FaultTable())
+    trail = Trail()
+    app = FaultInjector(GrantDryRuns(TrailLayer(moto, trail), trail), FaultTable())
     if len(sys.argv) > 3:
         # The same server over HTTPS on a second port: firekeeper's one TLS
         # stack (rustls, hyper 1) is the one that talks to AWS.

@@ -31,6 +31,7 @@ fn setup(patience: Duration) -> Setup {
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
         stop: Default::default(),
+        force: false,
     };
     Setup {
         sim: SimCloud::new(Scenario::builtin()),
@@ -219,6 +220,7 @@ async fn every_call_that_reached_aws_counts_whatever_it_answered() {
         result: Err(e),
         request_id: id.map(str::to_string),
         answered: id.is_some(),
+        code: None,
     };
     let refusals = [
         CloudError::InUse("busy".into()),
@@ -352,5 +354,48 @@ async fn a_change_stopped_while_it_waits_its_turn_at_the_pace_never_leaves() {
         now.encryption.status,
         EncryptionStatus::Disabled,
         "nothing reached AWS"
+    );
+}
+
+#[tokio::test]
+async fn a_forced_call_aws_refuses_for_its_limit_says_the_refused_calls_counted() {
+    let s = setup(Duration::from_secs(5));
+    let mut plan = s.plan().await;
+    plan.quota = Quota {
+        used: 9,
+        refused: 16,
+        remaining: 0,
+        remaining_at_most: 16,
+        ..Quota::unused()
+    };
+    let mut answer = Answer {
+        ledger: Some(Outcome::LimitExceeded),
+        audit: AuditOutcome::Rejected,
+        message: "limit exceeded: the 25 calls a day".into(),
+        then: Ok(None),
+    };
+    settle_refused(&plan, &mut answer);
+    assert!(
+        answer.message.ends_with(
+            "AWS settled it: the 16 refused calls did count against the 25 calls of dev-scratch in 24 hours"
+        ),
+        "{}",
+        answer.message
+    );
+    assert!(matches!(answer.then, Err(ChangeError::Rejected(_))));
+    // Accepted: they did not all count.
+    let mut answer = Answer {
+        ledger: Some(Outcome::Accepted),
+        audit: AuditOutcome::Accepted,
+        message: "AWS accepted the call".into(),
+        then: Ok(None),
+    };
+    settle_refused(&plan, &mut answer);
+    assert!(
+        answer
+            .message
+            .contains("only by counting 16 calls AWS had refused, and AWS took this one"),
+        "{}",
+        answer.message
     );
 }

@@ -33,7 +33,10 @@ impl SimCloud {
             by: Some(SESSION.to_string()),
             resource: Some(stream.to_string()),
             request_id: Some(request_id.clone()),
-            error_code: result.as_ref().err().map(|e| error_code(e).to_string()),
+            error_code: result
+                .as_ref()
+                .err()
+                .map(|e| e.code().unwrap_or_else(|| "InternalFailure".into())),
             key: key.cloned(),
             access_key_id: Some(ACCESS_KEY_ID.to_string()),
             event_id: Some(event_id(&request_id)),
@@ -164,20 +167,6 @@ fn spread(calls: &ScenarioCalls, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
             now - Duration::seconds((hours * 3600.0) as i64)
         })
         .collect()
-}
-
-/// The code AWS answers an error with, as CloudTrail records it.
-fn error_code(e: &CloudError) -> &'static str {
-    match e {
-        CloudError::NotFound(_) => "ResourceNotFoundException",
-        CloudError::InUse(_) => "ResourceInUseException",
-        CloudError::InvalidArgument(_) => "InvalidArgumentException",
-        CloudError::LimitExceeded(_) => "LimitExceededException",
-        CloudError::InvalidKms(_) => "InvalidKMSResourceException",
-        CloudError::AccessDenied(_) => "AccessDeniedException",
-        CloudError::Throttled(_) => "ThrottlingException",
-        _ => "InternalFailure",
-    }
 }
 
 /// Whether an event matches the query's attribute.

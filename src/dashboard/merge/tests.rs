@@ -262,6 +262,7 @@ fn commands_go_to_the_target_of_the_stream_with_its_own_name() {
             stream: "orders@eu-west-1".into(),
         },
         streams_on_key: None,
+        force: false,
     });
     assert_eq!(
         out,
@@ -271,7 +272,8 @@ fn commands_go_to_the_target_of_the_stream_with_its_own_name() {
                 request: Request::Disable {
                     stream: "orders".into()
                 },
-                streams_on_key: None
+                streams_on_key: None,
+                force: false,
             }
         )]
     );

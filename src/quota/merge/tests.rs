@@ -22,6 +22,7 @@ fn line(id: &str, stream: &str, mins_ago: i64, outcome: Outcome, rid: Option<&st
         outcome,
         request_id: rid.map(str::to_string),
         access_key_id: None,
+        error: None,
     }
 }
 
@@ -122,10 +123,11 @@ fn calls_aws_refused_count_from_either_record() {
     let b = book(&entries, &[refused]);
     let q = b.quota("s");
     assert_eq!(
-        (q.used_here, q.used_elsewhere, q.used),
-        (1, 1, 2),
-        "unsent is free"
+        (q.used_here, q.used_elsewhere, q.used, q.refused),
+        (1, 1, 0, 2),
+        "unsent is free; refused calls are counted apart"
     );
+    assert_eq!((q.remaining, q.remaining_at_most), (23, 25));
     let errors: Vec<_> = b.calls("s").iter().map(|c| c.error.clone()).collect();
     assert_eq!(
         errors,

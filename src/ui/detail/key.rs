@@ -45,7 +45,13 @@ pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<
     let direct_put = stream.is_none_or(|s| s.source == Source::DirectPut);
     match app.quota(&row.name) {
         Ok(q) if direct_put => {
-            let used = format!("{}/{} left, {} used in 24 h", q.remaining, q.limit, q.used);
+            let used = match q.refused {
+                0 => format!("{}/{} left, {} used in 24 h", q.remaining, q.limit, q.used),
+                n => format!(
+                    "{}/{} left, {} used, {n} refused",
+                    q.remaining, q.limit, q.used
+                ),
+            };
             lines.push(f(" quota", used, plain));
             if let Some(next) = q.next_slot_at {
                 lines.push(f(" next slot", when(next, app.now), plain));

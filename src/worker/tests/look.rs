@@ -84,6 +84,7 @@ async fn an_event_delivered_50_minutes_late_is_seen_by_the_next_look_and_told_on
         audit: AuditLog::at(dir.path().join("audit.jsonl")),
         read_only: false,
         stop: Default::default(),
+        force: false,
     };
     let (_commands, command_rx) = mpsc::unbounded_channel();
     let (event_tx, mut events) = mpsc::unbounded_channel();

@@ -82,6 +82,7 @@ fn start() -> Moving {
         audit: audit.clone(),
         read_only: false,
         stop: Default::default(),
+        force: false,
     };
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (event_tx, events) = mpsc::unbounded_channel();

@@ -209,6 +209,7 @@ fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Tra
         audit: audit.clone(),
         read_only: false,
         stop: Default::default(),
+        force: false,
     };
     let (commands, command_rx) = mpsc::unbounded_channel();
     let (event_tx, events) = mpsc::unbounded_channel();
@@ -719,6 +720,7 @@ async fn quitting_while_a_call_is_on_its_way_audits_it_unknown_before_the_worker
             key: KeyRef::AwsOwned,
         },
         streams_on_key: None,
+        force: false,
     });
     for _ in 0..30 {
         if w.cloud.count("start dev-scratch") == 1 {
