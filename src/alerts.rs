@@ -26,9 +26,7 @@ use crate::health::Health;
 mod observe;
 pub mod state;
 
-pub use observe::Observation;
-#[cfg(test)]
-pub(crate) use observe::StreamSeen;
+pub use observe::{KeySeen, Observation, StreamSeen};
 pub use state::Sent;
 
 /// What kind of change an alert is about.
@@ -273,9 +271,10 @@ impl Alerter {
             if s.health == was {
                 continue;
             }
-            // Unknown is worse than anything known but critical: "can no
-            // longer tell" is news.
-            if s.health > was {
+            // "Can no longer tell" is news, whatever was known before (even
+            // critical: unknown is no recovery); from unknown, only a known
+            // health better than critical is one.
+            if s.health > was || s.health == Health::Unknown {
                 if self.pending.remove(name).is_some() {
                     // It recovered and failed again within settle: a flap.
                     *self.flaps.entry(name.clone()).or_default() += 1;

@@ -155,6 +155,27 @@ fn can_no_longer_tell_is_said_once_for_the_whole_fleet() {
 }
 
 #[test]
+fn a_critical_stream_that_can_no_longer_be_told_is_no_recovery() {
+    let mut a = alerter();
+    a.observe(fleet(), at(0));
+    a.observe(with(fleet(), "orders", Health::Critical, "down"), at(1));
+    let why = "KMS error metrics could not be read from CloudWatch.";
+    let told = a.observe(with(fleet(), "orders", Health::Unknown, why), at(2));
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(
+        (told[0].kind, told[0].severity),
+        (Kind::Health, Health::Unknown)
+    );
+    assert_eq!(
+        (told[0].old.as_str(), told[0].new.as_str()),
+        ("critical", "unknown")
+    );
+    assert!(a
+        .observe(with(fleet(), "orders", Health::Unknown, why), at(5))
+        .is_empty());
+}
+
+#[test]
 fn a_quota_falling_to_quota_low_is_told_once() {
     let mut a = alerter();
     a.observe(fleet(), at(0));

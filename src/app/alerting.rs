@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::App;
-use crate::alerts::{Alert, Alerter, Kind, Observation, Rules, Sent};
+use super::{App, LoadingState};
+use crate::alerts::{Alert, Alerter, KeySeen, Kind, Observation, Rules, Sent, StreamSeen};
+use crate::cloud::KeyType;
 use crate::config::{Config, Notify};
 use crate::health::Health;
 use crate::model::Tone;
@@ -110,14 +111,14 @@ impl App {
     /// was logged.
     pub fn look_for_alerts(&mut self) -> bool {
         let now = self.now;
-        if self.alerting.next_look.is_some_and(|t| now < t) || !Observation::ready(self) {
+        if self.alerting.next_look.is_some_and(|t| now < t) || !self.ready_for_alerts() {
             return false;
         }
         self.alerting.next_look = Some(now + Duration::seconds(LOOK_EVERY_SECS));
         let Some(mut alerter) = self.alerting.alerter.take() else {
             return false;
         };
-        let told = alerter.observe(Observation::of(self), now);
+        let told = alerter.observe(self.observation(), now);
         self.alerting.alerter = Some(alerter);
         if !std::mem::replace(&mut self.alerting.baselined, true) {
             // Kept as told, so a restart does not ring for them either.
@@ -156,10 +157,141 @@ impl App {
     }
 }
 
+/// The KMS calls that change a key's state, for who changed it last.
+const KEY_STATE: [&str; 4] = [
+    "DisableKey",
+    "EnableKey",
+    "ScheduleKeyDeletion",
+    "CancelKeyDeletion",
+];
+
+impl App {
+    /// Whether the app knows enough for a first look to be a baseline and
+    /// not a list of things still loading: the streams listed and each
+    /// described (or failed), and the metrics and quotas answered once.
+    pub fn ready_for_alerts(&self) -> bool {
+        let app = self;
+        let listed = !matches!(app.list_state, LoadingState::Loading | LoadingState::Idle)
+            || !app.rows.is_empty();
+        let described = app
+            .rows
+            .iter()
+            .all(|r| r.stream.is_some() || r.error.is_some());
+        let answered = |s: &LoadingState| !matches!(s, LoadingState::Loading | LoadingState::Idle);
+        listed
+            && described
+            && (app.metrics_window.is_some() || answered(&app.metrics_state))
+            && answered(&app.quota_state)
+    }
+
+    /// The fleet as `app` knows it now. Rows not described yet are left
+    /// out: loading is not unknown.
+    pub fn observation(&self) -> Observation {
+        let app = self;
+        let mut out = Observation::default();
+        let target_of = |name: &str| {
+            app.target_of(name)
+                .map_or_else(|| app.context.region.clone(), |t| t.label.clone())
+        };
+        for row in &app.rows {
+            if row.stream.is_none() && row.error.is_none() {
+                continue;
+            }
+            let (health, problems) = app.health(row);
+            let stream = row.stream.as_ref();
+            let key_arn = stream
+                .filter(|s| s.encryption.key_type == Some(KeyType::CustomerManaged))
+                .and_then(|s| s.encryption.key_arn.clone());
+            let by = key_arn.as_deref().and_then(|arn| {
+                let e = app.history.latest(arn, &KEY_STATE)?;
+                matches!(e.name.as_str(), "DisableKey" | "ScheduleKeyDeletion")
+                    .then(|| e.by.clone())
+                    .flatten()
+            });
+            let quota_left = stream
+                .filter(|s| s.source.owns_encryption() == Some(false))
+                .and_then(|s| app.quota(&s.name).ok())
+                .map(|q| q.remaining);
+            let discard_at = app
+                .outages
+                .get(&row.name)
+                .filter(|o| o.ongoing)
+                .map(crate::health::Outage::discard_from);
+            out.streams.insert(
+                row.name.clone(),
+                StreamSeen {
+                    stream: stream.map_or_else(|| row.name.clone(), |s| s.name.clone()),
+                    target: target_of(&row.name),
+                    health,
+                    reason: problems.first().cloned().unwrap_or_default(),
+                    key: stream.map(|s| app.keys.label(s)),
+                    key_arn: key_arn.clone(),
+                    by,
+                    quota_left,
+                    discard_at,
+                },
+            );
+            if let Some(arn) = key_arn {
+                key_seen(&mut out, app, &arn, &row.name);
+            }
+        }
+        out.unreadable = unreadable(app);
+        let mine = app.credentials.access_key_id.as_deref();
+        out.changes = app
+            .history
+            .events()
+            .iter()
+            .filter(|e| e.error_code.is_none())
+            .filter(|e| mine.is_none() || e.access_key_id.as_deref() != mine)
+            .cloned()
+            .collect();
+        out
+    }
+}
+
+/// A key in use, seen on one more of its streams.
+fn key_seen(out: &mut Observation, app: &App, arn: &str, stream: &str) {
+    let Some(k) = app.keys.key(arn) else {
+        return;
+    };
+    let label = app.keys.key_label(arn);
+    let latest = app.history.latest(arn, &KEY_STATE);
+    let seen = out.keys.entry(arn.to_string()).or_insert_with(|| KeySeen {
+        label: label.clone(),
+        state: k.state.as_str().to_string(),
+        streams: Vec::new(),
+        by: latest.map(|e| crate::health::said(&label, e, app.now)),
+        by_who: latest.and_then(|e| e.by.clone()),
+    });
+    seen.streams.push(stream.to_string());
+}
+
+/// The targets that cannot be read now, with why: with several, each one's
+/// own error; with one, the fleet's listing failing or AWS silent.
+fn unreadable(app: &App) -> BTreeMap<String, String> {
+    if !app.targets.is_empty() {
+        return app
+            .targets
+            .iter()
+            .filter_map(|t| Some((t.label.clone(), t.error.clone()?)))
+            .collect();
+    }
+    let why = match (&app.list_state, app.silent_since) {
+        (LoadingState::Error(why), _) => Some(why.clone()),
+        (_, Some(since)) => Some(format!(
+            "AWS has not answered since {}",
+            crate::model::clock(since)
+        )),
+        _ => None,
+    };
+    why.map(|w| (app.context.region.clone(), w))
+        .into_iter()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerts::StreamSeen;
 
     fn seen(health: Health) -> Observation {
         let mut o = Observation::default();

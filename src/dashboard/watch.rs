@@ -12,7 +12,7 @@ use chrono::{SecondsFormat, Utc};
 use tokio::signal::unix::{signal, SignalKind};
 
 use super::{on_data, send, start_workers, Lane, Merger};
-use crate::alerts::{self, Alert, Alerter, Observation, Rules};
+use crate::alerts::{self, Alert, Alerter, Rules};
 use crate::app::{App, DashboardContext};
 use crate::cli::WatchOutput;
 use crate::config::Config;
@@ -73,7 +73,7 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: WatchOptions) -> an
             _ = tick.tick() => {
                 let now = Utc::now();
                 app.tick(now);
-                if !baseline && Observation::ready(&app) {
+                if !baseline && app.ready_for_alerts() {
                     baseline = true;
                     if let Err(e) = print(options.output, &baseline_of(&app, options.output)) {
                         break Err(e);
@@ -82,7 +82,7 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: WatchOptions) -> an
                 if !baseline {
                     continue;
                 }
-                let told = alerter.observe(Observation::of(&app), now);
+                let told = alerter.observe(app.observation(), now);
                 if let Err(e) = tell(&told, options.output, &hook) {
                     break Err(e);
                 }
