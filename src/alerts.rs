@@ -275,7 +275,8 @@ impl Alerter {
             // critical: unknown is no recovery); from unknown, only a known
             // health better than critical is one.
             if s.health > was || s.health == Health::Unknown {
-                if self.pending.remove(name).is_some() {
+                let flapped = self.pending.remove(name).is_some();
+                if flapped && s.health != Health::Unknown {
                     // It recovered and failed again within settle: a flap.
                     *self.flaps.entry(name.clone()).or_default() += 1;
                     continue;

@@ -176,6 +176,19 @@ fn a_critical_stream_that_can_no_longer_be_told_is_no_recovery() {
 }
 
 #[test]
+fn a_recovery_that_turns_unknown_within_settle_is_said_not_counted_as_a_flap() {
+    let mut a = alerter();
+    a.observe(fleet(), at(0));
+    a.observe(with(fleet(), "orders", Health::Critical, "down"), at(1));
+    assert!(a.observe(fleet(), at(2)).is_empty(), "held for settle");
+    let why = "KMS error metrics could not be read from CloudWatch.";
+    let t = at(2) + Duration::seconds(30);
+    let told = a.observe(with(fleet(), "orders", Health::Unknown, why), t);
+    assert_eq!(told.len(), 1, "never silence: {told:?}");
+    assert_eq!(told[0].severity, Health::Unknown);
+}
+
+#[test]
 fn a_quota_falling_to_quota_low_is_told_once() {
     let mut a = alerter();
     a.observe(fleet(), at(0));
