@@ -87,13 +87,14 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     };
     let (sent, acks) = (kept.sent.clone(), kept.acks.clone());
     let scope = kept.scope.clone();
-    if let Ok((sent, acks)) = tokio::task::spawn_blocking(move || {
+    // A file read has its deadline: a state dir on a disk that does not
+    // answer costs the alerts' memory of the last run, never the start.
+    let load = tokio::task::spawn_blocking(move || {
         let sent = sent.map(|p| crate::alerts::state::load(&p, &scope));
         let acks = acks.map(|p| crate::alerts::state::load_map(&p, &scope));
         (sent.unwrap_or_default(), acks.unwrap_or_default())
-    })
-    .await
-    {
+    });
+    if let Ok(Ok((sent, acks))) = tokio::time::timeout(Duration::from_secs(2), load).await {
         app.alerting = crate::app::alerting::Alerting::new(config, sent, acks, Utc::now());
     }
     let targets = lanes

@@ -51,10 +51,20 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: WatchOptions) -> an
     let caches = vec![None; lanes.len()];
     let (mut wires, workers) = start_workers(lanes, config, options.window, merger, caches);
     let store = alerts::state::default_path();
-    let sent = store
-        .as_deref()
-        .map(|p| alerts::state::load(p, &options.scope))
-        .unwrap_or_default();
+    // Off the runtime and with a deadline: a state dir that does not answer
+    // costs the memory of the last run, never the watch.
+    let (path, scope) = (store.clone(), options.scope.clone());
+    let load = tokio::task::spawn_blocking(move || {
+        path.map(|p| alerts::state::load(&p, &scope))
+            .unwrap_or_default()
+    });
+    let sent = match tokio::time::timeout(Duration::from_secs(2), load).await {
+        Ok(Ok(sent)) => sent,
+        _ => {
+            tracing::warn!("the alerts sent before could not be read in time");
+            BTreeMap::new()
+        }
+    };
     let mut alerter = Alerter::new(Rules::from_config(config), sent, Utc::now());
     let hook = Hook::from_config(config);
     let mut tick = tokio::time::interval(LOOK_EVERY);
@@ -181,9 +191,18 @@ fn keep(
         return;
     };
     let keep = chrono::Duration::hours(i64::from(config.alerts.ack_hours.0));
-    if let Err(e) = alerts::state::save(path, scope, alerter.sent(), keep, now) {
-        tracing::warn!("cannot keep the alerts sent in {}: {e}", path.display());
-    }
+    let (path, scope, sent) = (
+        path.to_path_buf(),
+        scope.to_string(),
+        alerter.sent().clone(),
+    );
+    // On a blocking thread: a disk that does not answer never holds up the
+    // next alert.
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = alerts::state::save(&path, &scope, &sent, keep, now) {
+            tracing::warn!("cannot keep the alerts sent in {}: {e}", path.display());
+        }
+    });
 }
 
 /// `[alerts] command`: a program run for each alert, no shell, the alert's
