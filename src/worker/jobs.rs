@@ -26,6 +26,22 @@ pub(super) struct Fetched {
     pub started: Instant,
 }
 
+impl Fetched {
+    fn of(
+        window: Window,
+        plan: super::series::Plan,
+        at: chrono::DateTime<Utc>,
+        started: Instant,
+    ) -> Fetched {
+        Fetched {
+            window,
+            plan,
+            at,
+            started,
+        }
+    }
+}
+
 /// What a finished job brings back to the worker.
 pub(super) enum Job {
     Identity(Result<Identity, CloudError>),
@@ -139,30 +155,11 @@ impl Worker {
                     }
                     Err(e) => Err(e),
                 };
-                Job::Metrics(
-                    Fetched {
-                        window,
-                        plan,
-                        at,
-                        started: now,
-                    },
-                    result,
-                    catalog,
-                )
+                Job::Metrics(Fetched::of(window, plan, at, now), result, catalog)
             },
             move |e| {
                 let (catalog, plan) = late;
-                let at = Utc::now();
-                Job::Metrics(
-                    Fetched {
-                        window,
-                        plan,
-                        at,
-                        started: now,
-                    },
-                    Err(e),
-                    catalog,
-                )
+                Job::Metrics(Fetched::of(window, plan, Utc::now(), now), Err(e), catalog)
             },
         );
     }
