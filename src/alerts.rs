@@ -466,7 +466,7 @@ impl Alerter {
 
 /// The calls that change a key's state: what they do is told as the key's
 /// and its streams' new state, naming who.
-const KEY_STATE_CALLS: [&str; 4] = [
+pub const KEY_STATE_CALLS: [&str; 4] = [
     "DisableKey",
     "EnableKey",
     "ScheduleKeyDeletion",

@@ -157,14 +157,6 @@ impl App {
     }
 }
 
-/// The KMS calls that change a key's state, for who changed it last.
-const KEY_STATE: [&str; 4] = [
-    "DisableKey",
-    "EnableKey",
-    "ScheduleKeyDeletion",
-    "CancelKeyDeletion",
-];
-
 impl App {
     /// Whether the app knows enough for a first look to be a baseline and
     /// not a list of things still loading: the streams listed and each
@@ -203,7 +195,7 @@ impl App {
                 .filter(|s| s.encryption.key_type == Some(KeyType::CustomerManaged))
                 .and_then(|s| s.encryption.key_arn.clone());
             let by = key_arn.as_deref().and_then(|arn| {
-                let e = app.history.latest(arn, &KEY_STATE)?;
+                let e = app.history.latest(arn, &crate::alerts::KEY_STATE_CALLS)?;
                 matches!(e.name.as_str(), "DisableKey" | "ScheduleKeyDeletion")
                     .then(|| e.by.clone())
                     .flatten()
@@ -255,7 +247,7 @@ fn key_seen(out: &mut Observation, app: &App, arn: &str, stream: &str) {
         return;
     };
     let label = app.keys.key_label(arn);
-    let latest = app.history.latest(arn, &KEY_STATE);
+    let latest = app.history.latest(arn, &crate::alerts::KEY_STATE_CALLS);
     let seen = out.keys.entry(arn.to_string()).or_insert_with(|| KeySeen {
         label: label.clone(),
         state: k.state.as_str().to_string(),
