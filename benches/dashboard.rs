@@ -18,6 +18,7 @@ use firekeeper::config::Config;
 use firekeeper::inventory::KeyBook;
 use firekeeper::keymap::UserAction;
 use firekeeper::model::Row;
+use firekeeper::model::TargetId;
 use firekeeper::model::Window;
 use firekeeper::ui;
 
@@ -53,11 +54,10 @@ fn app(count: usize) -> App {
         Window::H3,
         Utc::now(),
     );
-    app.set_names(rows(count).into_iter().map(|r| r.name).collect());
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::new(dir.path().into(), None, "us-east-1", None);
     save(&cache, count);
-    app.restore(cache.load().unwrap());
+    app.restore(TargetId::FIRST, cache.load().unwrap());
     app.resize(160, 48, ui::table_viewport(48));
     app
 }
@@ -65,11 +65,11 @@ fn app(count: usize) -> App {
 fn save(cache: &Cache, count: usize) {
     let rows = rows(count);
     let saved = Saved {
-        rows: &rows,
-        keys: &KeyBook::default(),
+        rows,
+        keys: KeyBook::default(),
         window: Window::H3,
-        metrics: &BTreeMap::new(),
-        outages: &HashMap::new(),
+        metrics: BTreeMap::new(),
+        outages: HashMap::new(),
     };
     cache.save("123456789012", saved).unwrap();
 }
@@ -106,7 +106,7 @@ fn first_frame(c: &mut Criterion) {
                     Window::H3,
                     Utc::now(),
                 );
-                app.restore(cache.load().unwrap());
+                app.restore(TargetId::FIRST, cache.load().unwrap());
                 app.resize(160, 48, ui::table_viewport(48));
                 let mut terminal = Terminal::new(TestBackend::new(160, 48)).unwrap();
                 terminal.draw(|f| ui::render(f, &app)).unwrap();
@@ -125,17 +125,21 @@ fn update(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::from_parameter(count), &count, |b, _| {
             b.iter(|| {
                 flip = !flip;
-                let mut stream = app.rows[0].stream.clone().unwrap();
+                let first = app.fleet.order()[0].clone();
+                let mut stream = app.row(&first).unwrap().stream.clone().unwrap();
                 stream.status = if flip {
                     "ACTIVE".into()
                 } else {
                     "UPDATING".into()
                 };
-                app.apply(firekeeper::worker::DataEvent::Stream {
-                    name: stream.name.clone(),
-                    result: Ok(stream),
-                    at: Utc::now(),
-                })
+                app.apply(
+                    TargetId::FIRST,
+                    firekeeper::worker::DataEvent::Stream {
+                        name: stream.name.clone(),
+                        result: Ok(stream),
+                        at: Utc::now(),
+                    },
+                )
             });
         });
     }

@@ -52,13 +52,13 @@ pub struct Snapshot {
     pub outages: HashMap<String, Outage>,
 }
 
-/// What of the dashboard's state is worth keeping between runs.
-pub struct Saved<'a> {
-    pub rows: &'a [Row],
-    pub keys: &'a KeyBook,
+/// What of one target's part of the fleet is worth keeping between runs.
+pub struct Saved {
+    pub rows: Vec<Row>,
+    pub keys: KeyBook,
     pub window: Window,
-    pub metrics: &'a BTreeMap<String, KmsSeries>,
-    pub outages: &'a HashMap<String, Outage>,
+    pub metrics: BTreeMap<String, KmsSeries>,
+    pub outages: HashMap<String, Outage>,
 }
 
 /// Where one target's snapshots live.
@@ -133,24 +133,24 @@ impl Cache {
     }
 
     /// Saves atomically: a reader sees the old snapshot or the new one.
-    pub fn save(&self, account: &str, saved: Saved<'_>) -> std::io::Result<()> {
+    pub fn save(&self, account: &str, saved: Saved) -> std::io::Result<()> {
         self.write(&self.snapshot(account, saved))
     }
 
     /// What `save` writes, taken from the state at once, so that the writing
     /// can happen on another thread.
-    pub fn snapshot(&self, account: &str, saved: Saved<'_>) -> Snapshot {
+    pub fn snapshot(&self, account: &str, saved: Saved) -> Snapshot {
         Snapshot {
             version: VERSION,
             saved_at: Utc::now(),
             account: account.to_string(),
             region: self.region.clone(),
             endpoint: self.endpoint.clone(),
-            rows: saved.rows.to_vec(),
-            keys: saved.keys.clone(),
+            rows: saved.rows,
+            keys: saved.keys,
             window: saved.window,
-            metrics: saved.metrics.clone(),
-            outages: saved.outages.clone(),
+            metrics: saved.metrics,
+            outages: saved.outages,
         }
     }
 
@@ -238,16 +238,13 @@ mod tests {
         }
     }
 
-    fn saved(rows: &[Row]) -> Saved<'_> {
-        static KEYS: std::sync::OnceLock<KeyBook> = std::sync::OnceLock::new();
-        static METRICS: BTreeMap<String, KmsSeries> = BTreeMap::new();
-        static OUTAGES: std::sync::OnceLock<HashMap<String, Outage>> = std::sync::OnceLock::new();
+    fn saved(rows: &[Row]) -> Saved {
         Saved {
-            rows,
-            keys: KEYS.get_or_init(KeyBook::default),
+            rows: rows.to_vec(),
+            keys: KeyBook::default(),
             window: Window::H3,
-            metrics: &METRICS,
-            outages: OUTAGES.get_or_init(HashMap::new),
+            metrics: BTreeMap::new(),
+            outages: HashMap::new(),
         }
     }
 

@@ -17,13 +17,12 @@ use crate::change;
 use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::estate::TargetInfo;
-use crate::model::Window;
+use crate::fleet::Fleet;
+use crate::model::{TargetId, Window};
 use crate::terminal::{Guard, Term};
 use crate::worker::{DataEvent, WorkerCommand};
 use crate::{ui, worker};
-use merge::Merger;
 
-pub mod merge;
 pub mod watch;
 
 /// How often the fleet is written to the cache while the dashboard runs.
@@ -61,11 +60,10 @@ pub struct Lane {
 
 /// The workers' ends: one command channel per target (none for a target
 /// that could not be connected), their events tagged with the target, and
-/// the merger between them and the app.
+/// each target's cache.
 struct Wires {
-    merger: Merger,
     commands: Vec<Option<mpsc::UnboundedSender<WorkerCommand>>>,
-    events: mpsc::UnboundedReceiver<(usize, DataEvent)>,
+    events: mpsc::UnboundedReceiver<(TargetId, DataEvent)>,
     caches: Vec<Option<Cache>>,
 }
 
@@ -75,8 +73,13 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
             "the dashboard needs a terminal; for scripts and pipes use `firekeeper status` (add --output json)"
         );
     }
-    let mut app = App::new(options.context, config, options.window, Utc::now());
-    app.log_file = crate::crash::log_file().map(Into::into);
+    let targets = lanes
+        .iter()
+        .map(|l| (l.info.clone(), l.cloud.is_some()))
+        .collect();
+    let fleet = Fleet::new(targets, options.window);
+    let mut app = App::with_fleet(options.context, config, fleet, Utc::now());
+    app.screen.log_file = crate::crash::log_file().map(Into::into);
     let kept = AlertsKept {
         sent: crate::alerts::state::default_path(),
         acks: crate::alerts::state::acks_path(),
@@ -97,23 +100,13 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     if let Ok(Ok((sent, acks))) = tokio::time::timeout(Duration::from_secs(2), load).await {
         app.alerting = crate::app::alerting::Alerting::new(config, sent, acks, Utc::now());
     }
-    let targets = lanes
-        .iter()
-        .map(|l| (l.info.clone(), l.cloud.is_some()))
-        .collect();
-    let mut merger = Merger::new(targets, options.window);
-    if !merger.single() {
-        // Through the app's own door: a target that could not even be
-        // connected is said and kept in the message log, as a later failure is.
-        app.apply(DataEvent::Targets(merger.targets()));
-    }
+    // A target that could not even be connected is said and kept in the
+    // message log, as a later failure is.
+    app.say_unconnected();
     let caches: Vec<Option<Cache>> = lanes.iter().map(|l| l.cache.clone()).collect();
-    restore(&mut app, &mut merger, &caches).await;
-    if let Some(failed) = merger.none_connected() {
-        app.apply(failed);
-    }
+    restore(&mut app, &caches).await;
 
-    let (mut wires, workers) = start_workers(lanes, config, options.window, merger, caches);
+    let (mut wires, workers) = start_workers(lanes, config, options.window, caches);
 
     let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
     let result = event_loop(options.started, &mut terminal, &mut app, &mut wires, &kept).await;
@@ -131,22 +124,21 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     }
     let code = result?;
     // The user saw the fault on screen; the shell and scripts see it here.
-    match &app.fault {
+    match &app.fleet.freshness.fault {
         None => Ok(code),
         Some(panic) => anyhow::bail!(
             "internal error: the cloud worker stopped ({panic}); the dashboard was no longer refreshing. Details and a backtrace: {}",
-            crate::crash::where_logged(app.log_file.as_deref())
+            crate::crash::where_logged(app.screen.log_file.as_deref())
         ),
     }
 }
 
-/// Starts one worker per connected target, each tagging its events with its
-/// lane, and gives the wires and the workers' handles.
+/// Starts one worker per connected target, its events tagged with its
+/// target, and gives the wires and the workers' handles.
 fn start_workers(
     lanes: Vec<Lane>,
     config: &Config,
     window: Window,
-    merger: Merger,
     caches: Vec<Option<Cache>>,
 ) -> (Wires, Vec<tokio::task::JoinHandle<()>>) {
     let (event_tx, event_rx) = mpsc::unbounded_channel();
@@ -169,9 +161,10 @@ fn start_workers(
             tx,
         )));
         let tagged = event_tx.clone();
+        let target = TargetId(u16::try_from(i).unwrap_or(u16::MAX));
         tokio::spawn(async move {
             while let Some(ev) = rx.recv().await {
-                if tagged.send((i, ev)).is_err() {
+                if tagged.send((target, ev)).is_err() {
                     break;
                 }
             }
@@ -179,7 +172,6 @@ fn start_workers(
     }
     drop(event_tx);
     let wires = Wires {
-        merger,
         commands,
         events: event_rx,
         caches,
@@ -205,24 +197,14 @@ impl Turn {
 }
 
 /// The fleet of every target's cache, shown until the cloud answers.
-async fn restore(app: &mut App, merger: &mut Merger, caches: &[Option<Cache>]) {
-    let mut snaps = Vec::new();
+async fn restore(app: &mut App, caches: &[Option<Cache>]) {
     for (i, cache) in caches.iter().enumerate() {
         let Some(cache) = cache.clone() else {
             continue;
         };
         if let Ok(Some(snap)) = tokio::task::spawn_blocking(move || cache.load()).await {
-            snaps.push((i, snap));
+            app.restore(TargetId(u16::try_from(i).unwrap_or(u16::MAX)), snap);
         }
-    }
-    if merger.single() {
-        if let Some((_, snap)) = snaps.pop() {
-            app.restore(snap);
-        }
-    } else if let Some(snap) = merger.restore(snaps) {
-        app.restore(snap);
-        // Each target has its own account; the header names them.
-        app.context.account = None;
     }
 }
 
@@ -343,7 +325,7 @@ fn first_frame(
     terminal.draw(|f| ui::render(f, app))?;
     tracing::info!(
         ms = started.elapsed().as_secs_f64() * 1000.0,
-        rows = app.rows.len(),
+        rows = app.fleet.order().len(),
         "first frame drawn"
     );
     if test_panic {
@@ -375,23 +357,16 @@ fn on_input(app: &mut App, ev: Option<std::io::Result<Event>>) -> Turn {
     }
 }
 
-/// Takes everything the workers have already sent, merged, to draw once
-/// for all of it.
-fn on_data(app: &mut App, first: (usize, DataEvent), wires: &mut Wires) -> Turn {
+/// Takes everything the workers have already sent, to draw once for all
+/// of it.
+fn on_data(app: &mut App, first: (TargetId, DataEvent), wires: &mut Wires) -> Turn {
     let mut turn = Turn::default();
     let mut next = Some(first);
-    while let Some((lane, ev)) = next {
-        for ev in wires.merger.apply(lane, ev) {
-            let (changed, more) = app.apply(ev);
-            turn.redraw |= changed;
-            turn.commands.extend(more);
-        }
+    while let Some((target, ev)) = next {
+        let (changed, more) = app.apply(target, ev);
+        turn.redraw |= changed;
+        turn.commands.extend(more);
         next = wires.events.try_recv().ok();
-    }
-    for (lane, retire) in wires.merger.retiring() {
-        if let Some(Some(tx)) = wires.commands.get(lane) {
-            let _ = tx.send(retire);
-        }
     }
     turn
 }
@@ -416,7 +391,7 @@ fn stop(app: &mut App, code: &mut u8, signal: i32) -> Turn {
 /// Writes each target's fleet to its cache on a blocking thread, once
 /// something was learned from AWS; the handles end when they are written.
 fn save_caches(wires: &Wires, app: &App) -> Vec<tokio::task::JoinHandle<()>> {
-    if app.last_refresh.is_none() {
+    if app.fleet.freshness.last_refresh.is_none() {
         return Vec::new();
     }
     let mut snaps = Vec::new();
@@ -424,27 +399,10 @@ fn save_caches(wires: &Wires, app: &App) -> Vec<tokio::task::JoinHandle<()>> {
         let Some(cache) = cache else {
             continue;
         };
-        if wires.merger.single() {
-            if let Some(account) = app.context.account.as_deref() {
-                snaps.push((cache.clone(), cache.snapshot(account, app.saved())));
-            }
-            continue;
+        let target = TargetId(u16::try_from(i).unwrap_or(u16::MAX));
+        if let Some((account, saved)) = app.fleet.saved(target) {
+            snaps.push((cache.clone(), cache.snapshot(&account, saved)));
         }
-        let Some(own) = wires
-            .merger
-            .saved_for(i, &app.rows, &app.metrics, &app.outages)
-        else {
-            continue;
-        };
-        let keys = wires.merger.keys_of(i).cloned().unwrap_or_default();
-        let saved = crate::cache::Saved {
-            rows: &own.rows,
-            keys: &keys,
-            window: app.window,
-            metrics: &own.metrics,
-            outages: &own.outages,
-        };
-        snaps.push((cache.clone(), cache.snapshot(&own.account, saved)));
     }
     snaps
         .into_iter()
@@ -463,20 +421,12 @@ fn send(wires: &mut Wires, app: &mut App, out: Vec<WorkerCommand>) {
     for c in out {
         // Ctrl-r with no target connected: said again, not "refreshing…".
         if c == WorkerCommand::Refresh {
-            if let Some(failed) = wires.merger.none_connected() {
-                app.apply(failed);
-            }
+            app.none_connected();
         }
-        // The merger's word on where each target's key list stands, over
-        // the app's guess (a target with no worker is never "listing").
-        let keys_asked = matches!(c, WorkerCommand::LoadKeysOf(_));
-        for (lane, c) in wires.merger.route(c) {
-            if let Some(Some(tx)) = wires.commands.get(lane) {
+        for (target, c) in app.fleet.route(c) {
+            if let Some(Some(tx)) = wires.commands.get(target.index()) {
                 let _ = tx.send(c);
             }
-        }
-        if keys_asked {
-            app.apply(DataEvent::Targets(wires.merger.targets()));
         }
     }
 }

@@ -4,9 +4,8 @@
 //! AWS's limits and records are per account and region (Firehose's 5 calls
 //! a second, the 25 Start/Stop calls, CloudTrail's history), so each target
 //! gets its own cloud client, pace, cache, ledger scope and error state. A
-//! stream is known across targets by its name qualified with its target's
-//! label (`orders@eu-west-1`): Firehose names cannot hold an `@`, so the
-//! split is never ambiguous.
+//! stream is known across targets by its `StreamId` (target and name); it
+//! is shown as `orders@eu-west-1` (`model::shown_name`).
 
 use serde::Serialize;
 
@@ -15,14 +14,14 @@ use crate::config::Config;
 /// One place to look, as asked for: a profile (`None`: AWS_PROFILE or the
 /// default chain) and a region (`None`: AWS_REGION or the profile's).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub struct Place {
     pub profile: Option<String>,
     pub region: Option<String>,
 }
 
 /// Every target of a run: each profile in each region, flags before the
 /// config. Always at least one.
-pub fn targets(profiles: &[String], regions: &[String], config: &Config) -> Vec<Target> {
+pub fn targets(profiles: &[String], regions: &[String], config: &Config) -> Vec<Place> {
     let pick = |flags: &[String], configured: &[String]| -> Vec<Option<String>> {
         let list = if flags.is_empty() { configured } else { flags };
         let mut out: Vec<Option<String>> = Vec::new();
@@ -41,7 +40,7 @@ pub fn targets(profiles: &[String], regions: &[String], config: &Config) -> Vec<
     profiles
         .iter()
         .flat_map(|p| {
-            regions.iter().map(move |r| Target {
+            regions.iter().map(move |r| Place {
                 profile: p.clone(),
                 region: r.clone(),
             })
@@ -59,62 +58,26 @@ pub fn label(profile: Option<&str>, region: &str, many_profiles: bool) -> String
 }
 
 /// Whether the targets span more than one profile.
-pub fn many_profiles(targets: &[Target]) -> bool {
+pub fn many_profiles(targets: &[Place]) -> bool {
     let first = targets.first().map(|t| &t.profile);
     targets.iter().any(|t| Some(&t.profile) != first)
 }
 
-/// What is known of a target, for the header, the columns and `status`.
+/// What is known of a target as a whole, for the header, the columns and
+/// `status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct TargetInfo {
-    pub profile: Option<String>,
-    /// From STS, once it answered.
-    pub account: Option<String>,
-    /// `None` when no region could be found for it.
-    pub region: Option<String>,
+    #[serde(flatten)]
+    pub target: crate::model::Target,
     /// Why the target cannot be read (no credentials, region disabled, no
     /// answer, access denied), while it cannot.
     pub error: Option<String>,
-    /// Another target of the same account and region (another profile of
-    /// it), whose streams these are: they are listed once, under it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub same_as: Option<String>,
-    /// The region, or `profile/region`: what qualified names end with.
-    #[serde(skip)]
-    pub label: String,
-    /// Whether its credentials are temporary, for the 6-hour rule of its
-    /// changes; the dashboard learns it from the target's worker.
-    #[serde(skip)]
-    pub credentials: Option<crate::cloud::CredentialFacts>,
-    /// Where its list of every key stands, for the key picker of its
-    /// streams.
-    #[serde(skip)]
-    pub key_list: KeyList,
+    /// The label of an earlier target of the same account and region
+    /// (another profile of it): this one is its twin, and its streams are
+    /// listed once, under that one.
+    #[serde(rename = "same_as", skip_serializing_if = "Option::is_none")]
+    pub twin: Option<String>,
 }
-
-/// Where a target's list of every KMS key of its account and region
-/// stands: the picker of one of its streams offers exactly these keys, or
-/// says why it has none to offer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum KeyList {
-    /// Nobody has opened a picker that needs it.
-    #[default]
-    NotAsked,
-    Listing,
-    /// The ARNs of its keys.
-    Listed(std::collections::BTreeSet<String>),
-    /// Why KMS would not list them.
-    Failed(String),
-}
-
-impl KeyList {
-    /// Whether the picker should ask for the list (again).
-    pub fn wanted(&self) -> bool {
-        matches!(self, KeyList::NotAsked | KeyList::Failed(_))
-    }
-}
-
-pub use crate::model::{bare, qualify, split};
 
 #[cfg(test)]
 mod tests {
@@ -156,7 +119,7 @@ mod tests {
         let from_config = targets(&[], &[], &c);
         assert_eq!(
             from_config,
-            [Target {
+            [Place {
                 profile: Some("ops".into()),
                 region: Some("eu-west-1".into())
             }]
@@ -168,7 +131,7 @@ mod tests {
         let t = targets(&[], &[], &config(&[], &[]));
         assert_eq!(
             t,
-            [Target {
+            [Place {
                 profile: None,
                 region: None
             }]
@@ -179,12 +142,7 @@ mod tests {
     }
 
     #[test]
-    fn qualified_names_split_back_into_name_and_label() {
-        let key = qualify("orders", "prod/eu-west-1");
-        assert_eq!(key, "orders@prod/eu-west-1");
-        assert_eq!(split(&key), ("orders", Some("prod/eu-west-1")));
-        assert_eq!(split("orders"), ("orders", None));
-        assert_eq!(bare(&key), "orders");
+    fn a_target_is_labelled_by_its_region_and_by_its_profile_among_several() {
         assert_eq!(label(Some("prod"), "eu-west-1", true), "prod/eu-west-1");
         assert_eq!(label(Some("prod"), "eu-west-1", false), "eu-west-1");
     }

@@ -13,6 +13,9 @@ use crate::inventory::{metric_range, KeyBook};
 use crate::model::{Severity, Window};
 use crate::quota::{CountedCall, Quota, QuotaBook, QuotaSource};
 
+pub mod store;
+pub use store::{Fleet, Freshness, Part, Tally};
+
 /// Why a figure CloudWatch was last asked about too long ago is unknown.
 const STALE: &str = "CloudWatch has not answered for longer than a sweep and two fetches: the last KMS error figure is too old to trust";
 
@@ -50,6 +53,11 @@ pub struct Rules {
     pub window: &'static str,
     pub quota_warning_at: u32,
     pub unencrypted: Severity,
+    /// How often every stream that can fail is asked, and how often the
+    /// metrics are fetched: a figure older than a sweep and two fetches is
+    /// too old to trust.
+    pub sweep_secs: u64,
+    pub metrics_secs: u64,
 }
 
 /// Everything known of the fleet: enough to judge any stream in it.
@@ -158,10 +166,7 @@ impl<'a> Knowledge<'a> {
     pub fn quota_of(&self, name: &str) -> Result<Quota, &'a str> {
         match self.quotas {
             Quotas::Missing(why) => Err(why),
-            Quotas::Loaded(book) => match book.unread(name) {
-                Some(why) => Err(why),
-                None => Ok(book.quota(name)),
-            },
+            Quotas::Loaded(book) => Ok(book.quota(name)),
         }
     }
 

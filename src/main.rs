@@ -24,7 +24,7 @@ use firekeeper::cloud::KeyRef;
 use firekeeper::cloud::{Cloud, Paced};
 use firekeeper::config::Config;
 use firekeeper::dashboard;
-use firekeeper::estate::{self, Target, TargetInfo};
+use firekeeper::estate::{self, Place, TargetInfo};
 use firekeeper::journal::{self, Sharing};
 use firekeeper::quota::Ledger;
 use firekeeper::settle;
@@ -387,7 +387,7 @@ async fn lanes(
         let cache = cache_dir.clone().zip(cloud.as_ref()).map(|(dir, c)| {
             Cache::new(
                 dir,
-                info.profile.as_deref(),
+                info.target.profile.as_deref(),
                 c.region(),
                 endpoint(cli).as_deref(),
             )
@@ -411,7 +411,7 @@ async fn lanes(
         lanes.push(dashboard::Lane { info, cloud, cache });
     }
     let region = match lanes.as_slice() {
-        [one] => one.info.region.clone().unwrap_or_default(),
+        [one] => one.info.target.region.clone().unwrap_or_default(),
         many => format!("{} targets", many.len()),
     };
     let context = DashboardContext {
@@ -441,7 +441,7 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
     for t in report.failed() {
         eprintln!(
             "firekeeper: {}: {}",
-            text::escape(&t.label),
+            text::escape(&t.target.label),
             text::for_terminal(t.error.as_deref().unwrap_or_default())
         );
     }
@@ -606,7 +606,7 @@ fn audit_log(cli: &Cli) -> anyhow::Result<AuditLog> {
 /// The cloud to talk to for one target: the simulator for `--demo`, else
 /// AWS; either way paced to the configured Firehose and CloudTrail budgets,
 /// which AWS counts per account and region, so each target has its own.
-async fn connect(cli: &Cli, config: &Config, target: &Target) -> anyhow::Result<Box<dyn Cloud>> {
+async fn connect(cli: &Cli, config: &Config, target: &Place) -> anyhow::Result<Box<dyn Cloud>> {
     let per_second =
         NonZeroU32::new(config.aws.firehose_calls_per_second.0).unwrap_or(NonZeroU32::MIN);
     let history = NonZeroU32::new(config.cloudtrail.calls_per_second.0).unwrap_or(NonZeroU32::MIN);
@@ -640,7 +640,7 @@ async fn connect(cli: &Cli, config: &Config, target: &Target) -> anyhow::Result<
 }
 
 /// The targets asked for: every profile in every region, flags first.
-fn targets(cli: &Cli, config: &Config) -> Vec<Target> {
+fn targets(cli: &Cli, config: &Config) -> Vec<Place> {
     estate::targets(&cli.profiles, &cli.regions, config)
 }
 
@@ -675,7 +675,7 @@ async fn connect_all(cli: &Cli, config: &Config) -> anyhow::Result<Vec<Connected
         }
         // The same profile and region asked twice (a region given by name
         // and by the profile's default): one target, read once.
-        if out.iter().any(|o| o.info.label == info.label) {
+        if out.iter().any(|o| o.info.target.label == info.target.label) {
             continue;
         }
         out.push(Connected { info, cloud });
@@ -683,7 +683,7 @@ async fn connect_all(cli: &Cli, config: &Config) -> anyhow::Result<Vec<Connected
     Ok(out)
 }
 
-fn info_of(cli: &Cli, target: &Target, region: Option<&str>, many: bool) -> TargetInfo {
+fn info_of(cli: &Cli, target: &Place, region: Option<&str>, many: bool) -> TargetInfo {
     let profile = target.profile.clone().or_else(|| {
         (!cli.demo)
             .then(|| std::env::var("AWS_PROFILE").ok())
@@ -691,13 +691,16 @@ fn info_of(cli: &Cli, target: &Target, region: Option<&str>, many: bool) -> Targ
     });
     let region = region.map(str::to_string).or_else(|| target.region.clone());
     TargetInfo {
-        label: estate::label(
-            profile.as_deref(),
-            region.as_deref().unwrap_or("no region"),
-            many,
-        ),
-        profile,
-        region,
+        target: firekeeper::model::Target {
+            label: estate::label(
+                profile.as_deref(),
+                region.as_deref().unwrap_or("no region"),
+                many,
+            ),
+            profile,
+            account: None,
+            region,
+        },
         ..TargetInfo::default()
     }
 }

@@ -145,27 +145,90 @@ impl Row {
     }
 }
 
-/// The separator of a qualified stream name (`orders@eu-west-1`): Firehose
-/// names cannot hold an `@`, so the split is never ambiguous.
-const AT: char = '@';
-
-/// A stream's name in a fleet of several targets (`estate`): the name and
-/// its target's label.
-pub fn qualify(name: &str, label: &str) -> String {
-    format!("{name}{AT}{label}")
+/// Where something that loads stands. Its last good value is kept beside
+/// it, so the screen can say "stale" or why instead of going blank.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LoadingState {
+    /// Nobody has asked for it.
+    #[default]
+    Idle,
+    Loading,
+    Loaded,
+    /// Why the last attempt failed.
+    Error(String),
 }
 
-/// A qualified name's stream name and target label; a plain name has none.
-pub fn split(key: &str) -> (&str, Option<&str>) {
-    match key.split_once(AT) {
-        Some((name, label)) => (name, Some(label)),
-        None => (key, None),
+/// Which of the run's targets (a profile's account in one region): its
+/// place in the run's list. Firehose names are unique only within an
+/// account and region, so every stream and key carries its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct TargetId(pub u16);
+
+impl TargetId {
+    /// The target of a run with one.
+    pub const FIRST: TargetId = TargetId(0);
+
+    /// Its place in the run's list.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
     }
 }
 
-/// The stream's own name, qualified or not: what AWS calls it.
-pub fn bare(key: &str) -> &str {
-    split(key).0
+/// A stream, known by its target and its own name (what AWS calls it).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StreamId {
+    pub target: TargetId,
+    pub name: String,
+}
+
+impl StreamId {
+    pub fn new(target: TargetId, name: impl Into<String>) -> StreamId {
+        StreamId {
+            target,
+            name: name.into(),
+        }
+    }
+}
+
+/// A KMS key, known by its target and its ARN (the target whose streams
+/// use it, or whose account and region the ARN names).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyId {
+    pub target: TargetId,
+    pub arn: String,
+}
+
+/// One place firekeeper looks, once connected: a profile (`None`: the
+/// default chain) in a region, the account STS named, and how it is
+/// labelled on screen: its region, or `profile/region` when several
+/// profiles are watched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Target {
+    pub profile: Option<String>,
+    /// From STS, once it answered.
+    pub account: Option<String>,
+    /// `None` when no region could be found for it.
+    pub region: Option<String>,
+    #[serde(skip)]
+    pub label: String,
+}
+
+impl Target {
+    /// Whether the two are one account and region (two profiles of it):
+    /// the later is the earlier's twin, and lists nothing of its own.
+    pub fn same_place(&self, other: &Target) -> bool {
+        self.account.is_some() && self.account == other.account && self.region == other.region
+    }
+}
+
+/// How a stream is named where it is shown: its own name with one target,
+/// `name@label` with several (Firehose names cannot hold an `@`, so it
+/// reads unambiguously). Never parsed back.
+pub fn shown_name(name: &str, label: Option<&str>) -> String {
+    match label {
+        Some(label) => format!("{name}@{label}"),
+        None => name.to_string(),
+    }
 }
 
 /// How every date and time is written: UTC, to the minute.

@@ -438,9 +438,12 @@ pub async fn gather_at(
         .map(|s| place.stamp(s))
         .collect();
     let target = TargetInfo {
-        account: account.clone(),
-        region: Some(cloud.region().to_string()),
-        label: cloud.region().to_string(),
+        target: crate::model::Target {
+            profile: None,
+            account: account.clone(),
+            region: Some(cloud.region().to_string()),
+            label: cloud.region().to_string(),
+        },
         ..TargetInfo::default()
     };
     Ok(Report {
@@ -478,6 +481,8 @@ pub fn rules(config: &Config, window: Window) -> Rules {
         window: window.label(),
         quota_warning_at: config.status.quota_warning_at.0,
         unencrypted: config.health.unencrypted,
+        sweep_secs: config.cloudwatch.sweep_secs.0,
+        metrics_secs: config.refresh.metrics_secs.0,
     }
 }
 

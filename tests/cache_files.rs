@@ -39,11 +39,11 @@ fn cache_files_are_0600_in_a_0700_dir_whatever_the_umask() {
         let result = cache.save(
             "123456789012",
             Saved {
-                rows: &rows,
-                keys: &keys,
+                rows: rows.to_vec(),
+                keys: keys.clone(),
                 window: Window::H3,
-                metrics: &metrics,
-                outages: &outages,
+                metrics: metrics.clone(),
+                outages: outages.clone(),
             },
         );
         unsafe { libc::umask(before) };

@@ -15,7 +15,7 @@ use crate::alerts::{Alert, Alerter, KeySeen, Kind, Observation, Rules, Sent, Str
 use crate::cloud::KeyType;
 use crate::config::{Config, Notify};
 use crate::health::Health;
-use crate::model::Tone;
+use crate::model::{StreamId, Tone};
 
 /// How often the fleet is looked at for alerts.
 const LOOK_EVERY_SECS: i64 = 5;
@@ -143,7 +143,7 @@ impl App {
 
     /// `a`: acknowledges the selected stream's problem.
     pub(super) fn ack_selected(&mut self) {
-        let Some(name) = self.selected_row().map(|r| r.name.clone()) else {
+        let Some(name) = self.selected_id().map(|id| self.shown(id)) else {
             return;
         };
         let until = self.alerting.ack(&name, self.now);
@@ -162,18 +162,13 @@ impl App {
     /// not a list of things still loading: the streams listed and each
     /// described (or failed), and the metrics and quotas answered once.
     pub fn ready_for_alerts(&self) -> bool {
-        let app = self;
-        let listed = !matches!(app.list_state, LoadingState::Loading | LoadingState::Idle)
-            || !app.rows.is_empty();
-        let described = app
-            .rows
-            .iter()
-            .all(|r| r.stream.is_some() || r.error.is_some());
+        let fleet = &self.fleet;
         let answered = |s: &LoadingState| !matches!(s, LoadingState::Loading | LoadingState::Idle);
-        listed
-            && described
-            && (app.metrics_window.is_some() || answered(&app.metrics_state))
-            && answered(&app.quota_state)
+        let listed = answered(&fleet.list_state()) || !fleet.order().is_empty();
+        let described = fleet
+            .rows()
+            .all(|(_, r)| r.stream.is_some() || r.error.is_some());
+        listed && described && answered(&fleet.metrics_state()) && answered(&fleet.quota_state())
     }
 
     /// The fleet as `app` knows it now. Rows not described yet are left
@@ -181,42 +176,46 @@ impl App {
     pub fn observation(&self) -> Observation {
         let app = self;
         let mut out = Observation::default();
-        let target_of = |name: &str| {
-            app.target_of(name)
-                .map_or_else(|| app.context.region.clone(), |t| t.label.clone())
+        let target_of = |id: &StreamId| {
+            app.target_of(id)
+                .map_or_else(|| app.context.region.clone(), |t| t.target.label.clone())
         };
-        for row in &app.rows {
+        for (id, row) in app.fleet.rows() {
             if row.stream.is_none() && row.error.is_none() {
                 continue;
             }
-            let (health, problems) = app.health(row);
+            let part = app.fleet.part(id.target);
+            let history = part.map_or(&crate::cloud::trail::NO_HISTORY, |p| &p.history);
+            let (health, problems) = app.health(id, row);
             let stream = row.stream.as_ref();
             let key_arn = stream
                 .filter(|s| s.encryption.key_type == Some(KeyType::CustomerManaged))
                 .and_then(|s| s.encryption.key_arn.clone());
             let by = key_arn.as_deref().and_then(|arn| {
-                let e = app.history.latest(arn, &crate::alerts::KEY_STATE_CALLS)?;
+                let e = history.latest(arn, &crate::alerts::KEY_STATE_CALLS)?;
                 matches!(e.name.as_str(), "DisableKey" | "ScheduleKeyDeletion")
                     .then(|| e.by.clone())
                     .flatten()
             });
             let quota_left = stream
                 .filter(|s| s.source.owns_encryption() == Some(false))
-                .and_then(|s| app.quota(&s.name).ok())
+                .and_then(|_| app.quota(id).ok())
                 .map(|q| q.remaining);
             let discard_at = app
+                .knowledge(id.target)
                 .outages
-                .get(&row.name)
+                .get(&id.name)
                 .filter(|o| o.ongoing)
                 .map(crate::health::Outage::discard_from);
+            let shown = app.shown(id);
             out.streams.insert(
-                row.name.clone(),
+                shown.clone(),
                 StreamSeen {
-                    stream: stream.map_or_else(|| row.name.clone(), |s| s.name.clone()),
-                    target: target_of(&row.name),
+                    stream: shown.clone(),
+                    target: target_of(id),
                     health,
                     reason: problems.first().cloned().unwrap_or_default(),
-                    key: stream.map(|s| app.keys.label(s)),
+                    key: stream.map(|s| app.key_label(id, s)),
                     key_arn: key_arn.clone(),
                     by,
                     quota_left,
@@ -224,30 +223,35 @@ impl App {
                 },
             );
             if let Some(arn) = key_arn {
-                key_seen(&mut out, app, &arn, &row.name);
+                key_seen(&mut out, app, id, &arn, shown);
             }
         }
         out.unreadable = unreadable(app);
-        let mine = app.credentials.access_key_id.as_deref();
-        out.changes = app
-            .history
-            .events()
-            .iter()
-            .filter(|e| e.error_code.is_none())
-            .filter(|e| mine.is_none() || e.access_key_id.as_deref() != mine)
-            .cloned()
-            .collect();
+        for p in app.fleet.parts().iter().filter(|p| p.counts()) {
+            let mine = p.credentials.access_key_id.as_deref();
+            out.changes.extend(
+                p.history
+                    .events()
+                    .iter()
+                    .filter(|e| e.error_code.is_none())
+                    .filter(|e| mine.is_none() || e.access_key_id.as_deref() != mine)
+                    .cloned(),
+            );
+        }
         out
     }
 }
 
 /// A key in use, seen on one more of its streams.
-fn key_seen(out: &mut Observation, app: &App, arn: &str, stream: &str) {
-    let Some(k) = app.keys.key(arn) else {
+fn key_seen(out: &mut Observation, app: &App, id: &StreamId, arn: &str, stream: String) {
+    let Some(part) = app.fleet.part(id.target) else {
         return;
     };
-    let label = app.keys.key_label(arn);
-    let latest = app.history.latest(arn, &crate::alerts::KEY_STATE_CALLS);
+    let Some(k) = part.keys.key(arn) else {
+        return;
+    };
+    let label = part.keys.key_label(arn);
+    let latest = part.history.latest(arn, &crate::alerts::KEY_STATE_CALLS);
     let seen = out.keys.entry(arn.to_string()).or_insert_with(|| KeySeen {
         label: label.clone(),
         state: k.state.as_str().to_string(),
@@ -255,20 +259,20 @@ fn key_seen(out: &mut Observation, app: &App, arn: &str, stream: &str) {
         by: latest.map(|e| crate::health::said(&label, e, app.now)),
         by_who: latest.and_then(|e| e.by.clone()),
     });
-    seen.streams.push(stream.to_string());
+    seen.streams.push(stream);
 }
 
 /// The targets that cannot be read now, with why: with several, each one's
 /// own error; with one, the fleet's listing failing or AWS silent.
 fn unreadable(app: &App) -> BTreeMap<String, String> {
-    if !app.targets.is_empty() {
+    if app.fleet.several() {
         return app
-            .targets
-            .iter()
-            .filter_map(|t| Some((t.label.clone(), t.error.clone()?)))
+            .fleet
+            .targets()
+            .filter_map(|t| Some((t.target.label.clone(), t.error.clone()?)))
             .collect();
     }
-    let why = match (&app.list_state, app.silent_since) {
+    let why = match (&app.fleet.list_state(), app.fleet.freshness.silent_since) {
         (LoadingState::Error(why), _) => Some(why.clone()),
         (_, Some(since)) => Some(format!(
             "AWS has not answered since {}",

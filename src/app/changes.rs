@@ -6,45 +6,35 @@ use super::{App, Confirm, Dialog, PickFor, PickItem, Picker, WorkerCommand};
 use crate::change::Request;
 use crate::cloud::KeyRef;
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
-use crate::estate::KeyList;
 use crate::inventory::{AWS_OWNED, NO_ENCRYPTION};
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
-use crate::model::Tone;
+use crate::model::LoadingState;
+use crate::model::{KeyId, StreamId, TargetId, Tone};
 use crate::preflight::{self, Change};
-
-/// Where the picker's list of customer keys stands, in its words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PickerKeys {
-    Listed,
-    /// What is being listed: "the KMS keys of eu-west-1".
-    Listing(String),
-    /// Why there are none to offer; opening the picker again asks again.
-    Failed(String),
-}
 
 impl App {
     /// `r`: the key picker for the selected stream, once it is described.
     pub(super) fn open_picker(&mut self) -> Vec<WorkerCommand> {
         match self.changeable(A::Rotate) {
-            Ok(stream) => self.picker_for(&stream),
+            Ok((id, stream)) => self.picker_for(&id, &stream),
             Err(commands) => commands,
         }
     }
 
     /// The key picker for a described stream, or why it cannot change.
-    pub(super) fn picker_for(&mut self, stream: &Stream) -> Vec<WorkerCommand> {
-        let quota = self.quota(&stream.name).ok();
+    pub(super) fn picker_for(&mut self, id: &StreamId, stream: &Stream) -> Vec<WorkerCommand> {
+        let quota = self.quota(id).ok();
         let refusals = preflight::stream_refusals(stream, quota.as_ref(), self.now);
         if !refusals.is_empty() {
             // Refused before a key is chosen for nothing, as `d` is.
-            let old_label = self.keys.label(stream);
+            let old_label = self.key_label(id, stream);
             self.dialog = Some(Dialog::Confirm(Confirm {
                 request: Request::Rotate {
-                    stream: stream.name.clone(),
+                    stream: id.name.clone(),
                     key: KeyRef::AwsOwned,
                 },
-                stream: stream.name.clone(),
+                stream: id.clone(),
                 old_label,
                 new_label: "another key".into(),
                 quota,
@@ -59,8 +49,7 @@ impl App {
             }));
             return Vec::new();
         }
-        let purpose = PickFor::Stream(stream.name.clone());
-        self.open_key_picker(purpose)
+        self.open_key_picker(PickFor::Stream(id.clone()))
     }
 
     /// The key picker, and the account's keys listed if they are not yet.
@@ -70,78 +59,71 @@ impl App {
             filter: String::new(),
             selected: 0,
         }));
-        if self.targets.len() < 2 {
-            if self.all_keys.is_none() {
-                // Asked again after a failure: "listing…" until the answer.
-                self.all_keys_error = None;
-                return vec![WorkerCommand::LoadKeys];
-            }
-            return Vec::new();
-        }
-        // Several targets: the stream's own target lists its keys, or is
-        // asked again after a failure; no other target is asked.
-        let label = self.picker_target().map(|t| t.label.clone());
-        let target = self
-            .targets
-            .iter_mut()
-            .find(|t| Some(&t.label) == label.as_ref());
-        match target {
-            Some(t) if t.key_list.wanted() => {
-                t.key_list = KeyList::Listing;
-                vec![WorkerCommand::LoadKeysOf(t.label.clone())]
-            }
-            _ => Vec::new(),
-        }
+        // The stream's own target lists its keys, or is asked again after
+        // a failure ("listing…" until the answer); no other target is asked.
+        let target = self.picker_target();
+        target
+            .and_then(|t| self.fleet.ask_keys(t))
+            .into_iter()
+            .collect()
     }
 
-    /// The target whose keys the open picker offers, with several targets.
-    fn picker_target(&self) -> Option<&crate::estate::TargetInfo> {
+    /// The target whose keys the open picker offers: the stream's, or the
+    /// key's.
+    fn picker_target(&self) -> Option<TargetId> {
         let Some(Dialog::Picker(p)) = &self.dialog else {
             return None;
         };
         match &p.purpose {
-            PickFor::Stream(name) => self.target_of(name),
-            PickFor::MoveOff { arn, .. } => self.target_of_key(arn),
+            PickFor::Stream(id) => Some(id.target),
+            PickFor::MoveOff { key, .. } => Some(key.target),
         }
     }
 
-    /// Where the open picker's list of customer keys stands.
-    pub fn picker_keys(&self) -> PickerKeys {
-        if self.targets.len() < 2 {
-            return match (&self.all_keys, &self.all_keys_error) {
-                (Some(_), _) => PickerKeys::Listed,
-                (None, None) => PickerKeys::Listing("the account's KMS keys".into()),
-                (None, Some(why)) => PickerKeys::Failed(why.clone()),
-            };
-        }
-        let Some(t) = self.picker_target() else {
-            return PickerKeys::Failed(
-                "the account and region of these streams are not known yet".into(),
-            );
+    /// Where the open picker's list of customer keys stands, and what it
+    /// lists in words ("the account's KMS keys", "the KMS keys of
+    /// eu-west-1"). A failure names the target, with several.
+    pub fn picker_keys(&self) -> (LoadingState, String) {
+        let Some(part) = self.picker_target().and_then(|t| self.fleet.part(t)) else {
+            let why = "the account and region of these streams are not known yet";
+            return (LoadingState::Error(why.into()), String::new());
         };
-        match &t.key_list {
-            KeyList::Listed(_) if self.all_keys.is_some() => PickerKeys::Listed,
-            KeyList::Failed(why) => PickerKeys::Failed(format!("{}: {why}", t.label)),
-            _ => PickerKeys::Listing(format!("the KMS keys of {}", t.label)),
-        }
+        let what = match self.fleet.label_of(part.id) {
+            Some(label) => format!("the KMS keys of {label}"),
+            None => "the account's KMS keys".to_string(),
+        };
+        let state = match (&part.all_keys, &part.all_keys_state) {
+            (Some(_), _) => LoadingState::Loaded,
+            (None, LoadingState::Error(why)) => {
+                LoadingState::Error(self.fleet.about(part.id, why.clone()))
+            }
+            (None, _) => LoadingState::Loading,
+        };
+        (state, what)
+    }
+
+    /// Every key the open picker's target listed.
+    fn picker_book(&self) -> Option<&crate::inventory::KeyBook> {
+        self.fleet.part(self.picker_target()?)?.all_keys.as_ref()
     }
 
     /// `d`: the stop-encryption dialog for the selected stream, once it is
     /// described.
     pub(super) fn open_disable(&mut self) -> Vec<WorkerCommand> {
         match self.changeable(A::Disable) {
-            Ok(stream) => self.disable_for(&stream),
+            Ok((id, stream)) => self.disable_for(&id, &stream),
             Err(commands) => return commands,
         }
         Vec::new()
     }
 
     /// The stop dialog for a described stream.
-    pub(super) fn disable_for(&mut self, stream: &Stream) {
+    pub(super) fn disable_for(&mut self, id: &StreamId, stream: &Stream) {
         let mut confirm = self.preview(
+            id,
             stream,
             Request::Disable {
-                stream: stream.name.clone(),
+                stream: id.name.clone(),
             },
             None,
         );
@@ -156,24 +138,15 @@ impl App {
             return Vec::new();
         };
         let (current, moving_off) = match &p.purpose {
-            PickFor::Stream(name) => (self.row(name).and_then(|r| r.stream.as_ref()), None),
-            PickFor::MoveOff { arn, .. } => (None, Some(arn.as_str())),
+            PickFor::Stream(id) => (self.row(id).and_then(|r| r.stream.as_ref()), None),
+            PickFor::MoveOff { key, .. } => (None, Some(key.arn.as_str())),
         };
         let region = match &p.purpose {
-            PickFor::Stream(name) => self.region_of(name),
-            PickFor::MoveOff { arn, .. } => {
-                crate::cloud::region_of_arn(arn).unwrap_or(&self.context.region)
+            PickFor::Stream(id) => self.region_of(id),
+            PickFor::MoveOff { key, .. } => {
+                crate::cloud::region_of_arn(&key.arn).unwrap_or(&self.context.region)
             }
         };
-        // With several targets the keys listed are every target's: a
-        // stream can use only those its own target listed, the keys of
-        // its account and region.
-        let listed = match self.picker_target().map(|t| &t.key_list) {
-            Some(KeyList::Listed(arns)) => Some(arns),
-            _ => None,
-        };
-        let theirs =
-            |k: &KmsKey| self.targets.len() < 2 || listed.is_some_and(|a| a.contains(&k.arn));
         let mut items = vec![PickItem {
             key: KeyRef::AwsOwned,
             label: AWS_OWNED.into(),
@@ -186,11 +159,14 @@ impl App {
                 .map(|_| "already in use".to_string()),
             warning: None,
         }];
-        if let Some(book) = &self.all_keys {
+        // A stream can use only the keys its own target listed: those of
+        // its account and region.
+        let target = self.picker_target().unwrap_or_default();
+        if let Some(book) = self.picker_book() {
             let mut keys: Vec<&KmsKey> = book
                 .keys
                 .values()
-                .filter(|k| k.manager == crate::cloud::KeyManager::Customer && theirs(k))
+                .filter(|k| k.manager == crate::cloud::KeyManager::Customer)
                 .collect();
             keys.sort_by_key(|k| {
                 (
@@ -216,7 +192,7 @@ impl App {
                 items.push(PickItem {
                     key: KeyRef::Customer(k.arn.clone()),
                     detail: format!("{} {}", k.state.as_str(), k.spec),
-                    warning: self.key_warning(&k.arn),
+                    warning: self.key_warning(target, &k.arn),
                     label,
                     problem,
                 });
@@ -270,97 +246,105 @@ impl App {
         }
         let target = match &item.key {
             KeyRef::AwsOwned => None,
-            KeyRef::Customer(arn) => self.all_keys.as_ref().and_then(|b| b.key(arn)).cloned(),
+            KeyRef::Customer(arn) => self.picker_book().and_then(|b| b.key(arn)).cloned(),
         };
-        let name = match purpose {
-            PickFor::Stream(name) => name,
-            PickFor::MoveOff { arn, .. } => {
+        let id = match purpose {
+            PickFor::Stream(id) => id,
+            PickFor::MoveOff { key, .. } => {
                 self.dialog = None;
-                self.plan_move(&arn, item.key.clone(), target);
+                self.plan_move(&key, item.key.clone(), target);
                 return Vec::new();
             }
         };
-        let Some(stream) = self.row(&name).and_then(|r| r.stream.clone()) else {
+        let Some(stream) = self.row(&id).and_then(|r| r.stream.clone()) else {
             return Vec::new();
         };
         let request = Request::Rotate {
-            stream: name.clone(),
+            stream: id.name.clone(),
             key: item.key.clone(),
         };
         // Asked afresh each time: a key policy may have changed since.
         let check = match &item.key {
             KeyRef::Customer(arn) => {
-                self.grant_checks.remove(arn);
+                self.fleet.forget_grant_check(id.target, arn);
                 vec![WorkerCommand::CheckGrant {
-                    stream: name,
+                    stream: id.clone(),
                     key: arn.clone(),
                 }]
             }
             KeyRef::AwsOwned => Vec::new(),
         };
-        self.dialog = Some(Dialog::Confirm(self.preview(&stream, request, target)));
+        self.dialog = Some(Dialog::Confirm(self.preview(&id, &stream, request, target)));
         check
     }
 
     /// An action of the confirmation or of the stop dialog.
     /// The confirmation for rotating a key's material, from what the
     /// dashboard knows: the key, its streams and its rotations so far.
-    pub(super) fn open_key_rotation(&mut self, arn: &str, change: crate::key_rotation::KeyChange) {
+    pub(super) fn open_key_rotation(&mut self, id: &KeyId, change: crate::key_rotation::KeyChange) {
         use crate::key_rotation::{verdict, KeyPlan};
-        let Some(key) = self.keys.key(arn).cloned() else {
+        let (arn, book) = (id.arn.as_str(), self.fleet.keys_of(id.target));
+        let Some(key) = book.key(arn).cloned() else {
             let text = format!(
                 "{} is not described by KMS yet; try again in a moment",
-                self.keys.key_label(arn)
+                book.key_label(arn)
             );
             self.say(text, Tone::Bad);
             return;
         };
-        let label = self.keys.key_label(arn);
-        let streams: Vec<String> = self
-            .rows
-            .iter()
-            .filter(|r| r.encrypted_with(arn))
-            .map(|r| r.name.clone())
-            .collect();
-        let spanned = self.targets_of(streams.iter().map(String::as_str));
+        let label = book.key_label(arn);
+        let rotations = book.rotations_of(&key.arn).cloned();
+        let on_key = self.streams_on(arn);
+        let spanned = self.targets_of(&on_key);
         if spanned.len() > 1 {
             let text = self.spanned_refusal(&label, &spanned);
             self.say(text, Tone::Bad);
             return;
         }
-        let account = self.account_for_key(arn);
+        let account = self.account_of(id.target);
         let facts = (account.as_deref(), self.context.read_only);
         let plan = KeyPlan {
             verdict: verdict(&key, &label, change, facts, self.now),
-            rotations: self.keys.rotations_of(&key.arn).cloned(),
-            erring: self.erring(&streams),
+            rotations,
+            erring: self.erring(&on_key),
             window: self.window.label().to_string(),
             key,
             label,
             change,
-            streams,
+            streams: on_key.iter().map(|s| s.name.clone()).collect(),
         };
-        self.dialog = Some(Dialog::KeyConfirm(Box::new(plan)));
+        self.dialog = Some(Dialog::KeyConfirm(Box::new(plan), id.target));
     }
 
-    /// The account a change to the key is made from: the target of its
-    /// streams (or of its ARN), else the dashboard's.
-    fn account_for_key(&self, arn: &str) -> Option<String> {
-        self.target_of_key(arn)
-            .and_then(|t| t.account.clone())
+    /// The streams encrypted with a key, as last described, in every target.
+    pub fn streams_on(&self, arn: &str) -> Vec<StreamId> {
+        self.fleet
+            .rows()
+            .filter(|(_, r)| r.encrypted_with(arn))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The account a change is made from: the target's, else the
+    /// dashboard's.
+    fn account_of(&self, target: TargetId) -> Option<String> {
+        self.fleet
+            .part(target)
+            .and_then(|p| p.info.target.account.clone())
             .or_else(|| self.context.account.clone())
     }
 
     /// Which of these streams have KMS errors in the window, or why that is
     /// not known for one of them.
-    fn erring(&self, streams: &[String]) -> Result<Vec<String>, String> {
+    fn erring(&self, streams: &[StreamId]) -> Result<Vec<String>, String> {
         let mut erring = Vec::new();
-        for name in streams {
+        for id in streams {
+            let name = self.shown(id);
             let sums = self
-                .kms_sums(name)
+                .kms_sums(id)
                 .map_err(|why| format!("KMS errors of {name}: {why}"))?;
             if sums.iter().sum::<f64>() > 0.0 {
-                erring.push(name.clone());
+                erring.push(name);
             }
         }
         Ok(erring)
@@ -368,10 +352,11 @@ impl App {
 
     pub(super) fn confirm_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let account = match &self.dialog {
-            Some(Dialog::KeyConfirm(plan)) => self.account_for_key(&plan.key.arn),
+            Some(Dialog::KeyConfirm(_, target)) => self.account_of(*target),
             _ => None,
         };
-        if let Some(Dialog::KeyConfirm(plan)) = &mut self.dialog {
+        if let Some(Dialog::KeyConfirm(plan, target)) = &mut self.dialog {
+            let target = *target;
             return match action {
                 A::PeriodShorter | A::PeriodLonger => {
                     let rotating = plan.key.rotation.as_ref().is_some_and(|r| r.automatic);
@@ -394,9 +379,16 @@ impl App {
                 }
                 A::ConfirmYes if plan.verdict.allowed() => {
                     let command = WorkerCommand::MakeKeyChange {
-                        key: plan.key.arn.clone(),
+                        key: KeyId {
+                            target,
+                            arn: plan.key.arn.clone(),
+                        },
                         change: plan.change,
-                        streams: plan.streams.clone(),
+                        streams: plan
+                            .streams
+                            .iter()
+                            .map(|n| StreamId::new(target, n.clone()))
+                            .collect(),
                     };
                     let text = format!("{}: sending the change to KMS…", plan.label);
                     self.dialog = None;
@@ -421,7 +413,8 @@ impl App {
                 // a refusal AWS may not share also takes `send`.
                 let stopping = matches!(c.request, Request::Disable { .. });
                 let send = c.verdict.forceable() && !stopping && typed == "send";
-                c.mismatch = !send && *typed != c.stream && typed != crate::estate::bare(&c.stream);
+                let shown = self.fleet.shown(&c.stream);
+                c.mismatch = !send && *typed != shown && *typed != c.stream.name;
                 !c.mismatch
             }
             (A::Erase, Some(typed)) => {
@@ -434,10 +427,11 @@ impl App {
         match self.dialog.take() {
             Some(Dialog::Confirm(c)) if go && c.verdict.sendable(c.typed.is_some()) => {
                 self.say(
-                    format!("{}: sending the change to AWS…", c.stream),
+                    format!("{}: sending the change to AWS…", self.shown(&c.stream)),
                     Tone::Info,
                 );
                 vec![WorkerCommand::MakeChange {
+                    target: c.stream.target,
                     force: c.verdict.forceable(),
                     request: c.request,
                     streams_on_key: c.streams_on_key,
@@ -453,36 +447,32 @@ impl App {
     /// The confirmation for a change, checked against what the dashboard knows.
     pub(super) fn preview(
         &self,
+        id: &StreamId,
         stream: &Stream,
         request: Request,
         target: Option<KmsKey>,
     ) -> Confirm {
+        let part = self.fleet.part(id.target);
         let (change, new_label) = match (&request, target) {
             (Request::Disable { .. }, _) => (Change::Stop, NO_ENCRYPTION.to_string()),
             (_, Some(k)) => {
-                let label = self
-                    .all_keys
-                    .as_ref()
-                    .unwrap_or(&self.keys)
+                let book = part.and_then(|p| p.all_keys.as_ref());
+                let label = book
+                    .unwrap_or(self.fleet.keys_of(id.target))
                     .key_label(&k.arn);
                 (Change::Start(KeyRef::Customer(k)), label)
             }
             (_, None) => (Change::Start(KeyRef::AwsOwned), AWS_OWNED.to_string()),
         };
         let streams_on_key = match &change {
-            Change::Start(KeyRef::Customer(k)) => Some(
-                self.rows
-                    .iter()
-                    .filter(|r| r.encrypted_with(&k.arn))
-                    .count(),
-            ),
+            Change::Start(KeyRef::Customer(k)) => Some(self.streams_on(&k.arn).len()),
             _ => None,
         };
-        let quota = self.quota(&stream.name).ok();
-        let refused = crate::quota::RefusedCalls::of(self.calls(&stream.name));
+        let quota = self.quota(id).ok();
+        let refused = crate::quota::RefusedCalls::of(self.calls(id));
         let (grant, grant_pending) = match &change {
             Change::Start(KeyRef::Customer(k)) => {
-                let known = self.grant_checks.get(&k.arn);
+                let known = part.and_then(|p| p.grant_checks.get(&k.arn));
                 (known, known.is_none())
             }
             _ => (None, false),
@@ -490,36 +480,32 @@ impl App {
         let facts = preflight::ChangeFacts {
             stream,
             change: &change,
-            region: self.region_of(&stream.name),
+            region: self.region_of(id),
             quota,
             refused: Some(&refused),
             grant,
-            account: self
-                .target_of(&stream.name)
-                .and_then(|t| t.account.as_deref())
+            account: part
+                .and_then(|p| p.info.target.account.as_deref())
                 .or(self.context.account.as_deref()),
             streams_on_key,
-            kms_errors_now: self.kms_sums(&stream.name).map_or(0.0, |s| s.iter().sum()),
+            kms_errors_now: self.kms_sums(id).map_or(0.0, |s| s.iter().sum()),
             errors_window: self.window.label(),
-            credentials: self
-                .target_of(&stream.name)
-                .and_then(|t| t.credentials.clone())
-                .unwrap_or_else(|| self.credentials.clone()),
+            credentials: part.map(|p| p.credentials.clone()).unwrap_or_default(),
             now: self.now,
         };
         let mut verdict = preflight::check(&facts, &new_label);
         let source = self
-            .knowledge()
+            .knowledge(id.target)
             .quota_source()
             .and_then(crate::quota::QuotaSource::warning);
         verdict.warnings.extend(source.filter(|_| quota.is_some()));
-        let old_label = self.keys.label(stream);
+        let old_label = self.key_label(id, stream);
         // Stopping, or sending past a refusal AWS may not share, is typed.
         let typed =
             (matches!(request, Request::Disable { .. }) || verdict.forceable()).then(String::new);
         Confirm {
             request,
-            stream: stream.name.clone(),
+            stream: id.clone(),
             old_label,
             new_label,
             quota,

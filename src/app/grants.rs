@@ -5,15 +5,16 @@
 use super::{App, Dialog};
 use crate::change::Request;
 use crate::cloud::KeyRef;
+use crate::model::TargetId;
 
 impl App {
     /// Why a key may not work although Firehose could use it: KMS refusing
     /// streams on it in the window, or a grant dry run KMS denied.
-    pub(super) fn key_warning(&self, arn: &str) -> Option<String> {
+    pub(super) fn key_warning(&self, target: TargetId, arn: &str) -> Option<String> {
         let erring = self
-            .rows
+            .streams_on(arn)
             .iter()
-            .filter(|r| r.encrypted_with(arn) && self.kms_total(&r.name) > 0.0)
+            .filter(|id| self.kms_total(id) > 0.0)
             .count();
         if erring > 0 {
             let streams = if erring == 1 { "stream" } else { "streams" };
@@ -22,8 +23,9 @@ impl App {
                 self.window.label()
             ));
         }
+        let checks = self.fleet.part(target).map(|p| &p.grant_checks);
         matches!(
-            self.grant_checks.get(arn),
+            checks.and_then(|c| c.get(arn)),
             Some(crate::cloud::GrantCheck::Denied(_))
         )
         .then(|| "KMS denied you a grant dry run on it".to_string())
@@ -31,27 +33,32 @@ impl App {
 
     /// KMS's answer to a grant dry run: kept, and the open confirmation for
     /// that key checked again with it.
-    pub(super) fn grant_checked(&mut self, key: String, check: crate::cloud::GrantCheck) -> bool {
-        self.grant_checks.insert(key.clone(), check);
+    pub(super) fn grant_checked(&mut self, key: &str) -> bool {
         let Some(Dialog::Confirm(c)) = &self.dialog else {
             return false;
         };
         let Request::Rotate {
-            stream,
             key: KeyRef::Customer(arn),
+            ..
         } = &c.request
         else {
             return false;
         };
-        if *arn != key {
+        if arn != key {
             return false;
         }
-        let request = c.request.clone();
-        let Some(row_stream) = self.row(stream).and_then(|r| r.stream.clone()) else {
+        let (request, id) = (c.request.clone(), c.stream.clone());
+        let Some(row_stream) = self.row(&id).and_then(|r| r.stream.clone()) else {
             return false;
         };
-        let target = self.all_keys.as_ref().and_then(|b| b.key(&key)).cloned();
-        self.dialog = Some(Dialog::Confirm(self.preview(&row_stream, request, target)));
+        let all = self.fleet.part(id.target).and_then(|p| p.all_keys.as_ref());
+        let target = all.and_then(|b| b.key(key)).cloned();
+        self.dialog = Some(Dialog::Confirm(self.preview(
+            &id,
+            &row_stream,
+            request,
+            target,
+        )));
         true
     }
 }

@@ -4,6 +4,7 @@
 use super::{App, View};
 use crate::cloud::{KeyState, KeyType, KmsKey};
 use crate::health::Health;
+use crate::model::{KeyId, Row, StreamId, TargetId};
 
 /// How the keys view is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -36,7 +37,9 @@ pub struct KeysView {
 /// One key the fleet uses.
 #[derive(Debug, Clone)]
 pub struct KeyRow {
-    pub arn: String,
+    /// The key, under the target of its first stream: the one a change to
+    /// it is sent through.
+    pub id: KeyId,
     /// Its alias, or its id.
     pub label: String,
     /// As KMS described it; `None` until it does (or if it will not).
@@ -52,28 +55,31 @@ impl App {
     /// Every customer key the streams use, filtered and sorted as the keys
     /// view says.
     pub fn key_rows(&self) -> Vec<KeyRow> {
-        let k = self.knowledge();
-        let mut by_key: std::collections::BTreeMap<&str, Vec<&crate::model::Row>> =
+        let mut by_key: std::collections::BTreeMap<&str, Vec<(&StreamId, &Row)>> =
             std::collections::BTreeMap::new();
-        for row in &self.rows {
+        for (id, row) in self.fleet.rows() {
             let Some(s) = &row.stream else { continue };
             if s.encryption.key_type != Some(KeyType::CustomerManaged) {
                 continue;
             }
             if let Some(arn) = s.encryption.key_arn.as_deref() {
-                by_key.entry(arn).or_default().push(row);
+                by_key.entry(arn).or_default().push((id, row));
             }
         }
         let needle = self.keys_view.filter.to_lowercase();
         let mut rows: Vec<KeyRow> = by_key
             .into_iter()
             .map(|(arn, streams)| {
-                let key = self.keys.key(arn).cloned();
+                let target = streams
+                    .first()
+                    .map_or_else(TargetId::default, |(id, _)| id.target);
+                let book = self.fleet.keys_of(target);
+                let key = book.key(arn).cloned();
                 let mut erring = Some(0);
                 let mut health = Health::Ok;
-                for row in &streams {
-                    health = health.max(self.health_level(row));
-                    match k.kms_sums(&row.name) {
+                for (id, row) in &streams {
+                    health = health.max(self.health_level(id, row));
+                    match self.kms_sums(id) {
                         Ok(sums) if sums.iter().sum::<f64>() > 0.0 => {
                             erring = erring.map(|n| n + 1);
                         }
@@ -89,8 +95,11 @@ impl App {
                     None => health = health.max(Health::Unknown),
                 }
                 KeyRow {
-                    arn: arn.to_string(),
-                    label: self.keys.key_label(arn),
+                    id: KeyId {
+                        target,
+                        arn: arn.to_string(),
+                    },
+                    label: book.key_label(arn),
                     key,
                     streams: streams.len(),
                     erring,
@@ -100,7 +109,7 @@ impl App {
             .filter(|r| {
                 needle.is_empty()
                     || r.label.to_lowercase().contains(&needle)
-                    || r.arn.to_lowercase().contains(&needle)
+                    || r.id.arn.to_lowercase().contains(&needle)
                     || r.key
                         .as_ref()
                         .is_some_and(|k| k.state.as_str().to_lowercase().contains(&needle))
@@ -127,10 +136,10 @@ impl App {
 
     /// The text the filter prompt edits: the keys view has its own.
     pub(super) fn filter_text(&mut self) -> &mut String {
-        if matches!(self.view, View::Keys) {
+        if matches!(self.screen.view, View::Keys) {
             &mut self.keys_view.filter
         } else {
-            &mut self.filter
+            &mut self.table.filter
         }
     }
 }

@@ -3,11 +3,11 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use super::{App, Confirm, Dialog, LoadingState, Quick, View, WorkerCommand};
+use super::{App, Confirm, Dialog, Quick, View, WorkerCommand};
 use crate::key_rotation::KeyChange;
 use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
 use crate::model::SortKey;
-use crate::model::Tone;
+use crate::model::{KeyId, Tone};
 
 impl App {
     /// Where key presses go now.
@@ -16,13 +16,13 @@ impl App {
             Some(Dialog::Quit(_)) => Mode::QuitConfirm,
             Some(Dialog::Picker(_)) => Mode::Picker,
             Some(Dialog::Confirm(c)) if c.typed.is_some() => Mode::TypedName,
-            Some(Dialog::Confirm(_) | Dialog::KeyConfirm(_)) => Mode::Confirm,
-            None if self.filtering => Mode::Filter,
-            None => match self.view {
+            Some(Dialog::Confirm(_) | Dialog::KeyConfirm(..)) => Mode::Confirm,
+            None if self.table.filtering => Mode::Filter,
+            None => match self.screen.view {
                 View::Table => Mode::Table,
                 View::Detail(_) => Mode::Detail,
                 View::Keys => Mode::Keys,
-                View::Move => match self.moving.as_ref().map(|m| m.phase) {
+                View::Move => match self.work.moving.as_ref().map(|m| m.phase) {
                     Some(super::MovePhase::Plan) => Mode::MovePlan,
                     _ => Mode::Moving,
                 },
@@ -43,7 +43,7 @@ impl App {
             }
             Input::Unbound => {
                 // Any key means the user moved on from waiting.
-                self.describing = None;
+                self.work.describing = None;
                 if acknowledges(mode) {
                     self.acknowledge();
                 }
@@ -64,7 +64,7 @@ impl App {
     pub fn update(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let mode = self.mode();
         // A stream being described for `r` or `d`: the user moved on.
-        self.describing = None;
+        self.work.describing = None;
         // Rotate and Disable keep it: it may say why the last one was refused.
         if acknowledges(mode) && !action.changes_something() {
             self.acknowledge();
@@ -115,35 +115,37 @@ impl App {
                 self.move_cursor(action);
             }
             A::Open => {
-                if let (View::Table, Some(row)) = (&self.view, self.selected_row()) {
-                    self.view = View::Detail(row.name.clone());
+                if let (View::Table, Some(id)) = (&self.screen.view, self.selected_id()) {
+                    self.screen.view = View::Detail(id.clone());
                 }
             }
-            A::Back if matches!(self.view, View::Detail(_)) => self.view = View::Table,
-            A::Back if self.only_key.is_some() => {
-                self.only_key = None;
-                self.view = View::Keys;
+            A::Back if matches!(self.screen.view, View::Detail(_)) => {
+                self.screen.view = View::Table
+            }
+            A::Back if self.table.only_key.is_some() => {
+                self.table.only_key = None;
+                self.screen.view = View::Keys;
                 self.refresh_view();
             }
-            A::Back if !self.filter.is_empty() || self.quick.is_some() => {
-                self.filter.clear();
-                self.quick = None;
+            A::Back if !self.table.filter.is_empty() || self.table.quick.is_some() => {
+                self.table.filter.clear();
+                self.table.quick = None;
                 self.refresh_view();
             }
             A::Filter => {
-                self.view = View::Table;
-                self.filtering = true;
+                self.screen.view = View::Table;
+                self.table.filtering = true;
             }
             A::Sort => {
-                self.sort = self.sort.next();
+                self.table.sort = self.table.sort.next();
                 // By region only means something with several targets.
-                if self.sort == SortKey::Region && self.targets.len() < 2 {
-                    self.sort = self.sort.next();
+                if self.table.sort == SortKey::Region && !self.fleet.several() {
+                    self.table.sort = self.table.sort.next();
                 }
                 self.refresh_view();
             }
             A::OnlyKmsErrors | A::OnlyUnencrypted => {
-                self.view = View::Table;
+                self.screen.view = View::Table;
                 self.toggle_quick(if action == A::OnlyKmsErrors {
                     Quick::KmsErrors
                 } else {
@@ -152,25 +154,29 @@ impl App {
             }
             A::Window => {
                 self.window = self.window.next();
-                self.metrics_state = LoadingState::Loading;
+                self.fleet.set_window(self.window);
                 commands.push(WorkerCommand::Window(self.window));
             }
             A::Refresh => {
-                self.list_state = LoadingState::Loading;
+                self.fleet.refreshing();
                 commands.push(WorkerCommand::Refresh);
             }
             A::Rotate => commands.extend(self.open_picker()),
             A::Disable => commands.extend(self.open_disable()),
-            A::Keys => self.view = View::Keys,
+            A::Keys => self.screen.view = View::Keys,
             A::RotateMaterial => {
-                let arn = self.selected_row().and_then(|r| {
+                let key = self.selected_row().and_then(|(id, r)| {
                     let enc = &r.stream.as_ref()?.encryption;
-                    (enc.key_type == Some(crate::cloud::KeyType::CustomerManaged))
+                    let arn = (enc.key_type == Some(crate::cloud::KeyType::CustomerManaged))
                         .then(|| enc.key_arn.clone())
-                        .flatten()
+                        .flatten()?;
+                    Some(KeyId {
+                        target: id.target,
+                        arn,
+                    })
                 });
-                match arn {
-                    Some(arn) => self.open_key_rotation(&arn, KeyChange::RotateNow),
+                match key {
+                    Some(key) => self.open_key_rotation(&key, KeyChange::RotateNow),
                     None => self.say(
                         "this stream has no customer managed key: KMS rotates only those (use r to switch keys)",
                         Tone::Bad,
@@ -178,9 +184,9 @@ impl App {
                 }
             }
             A::Help => {
-                self.help_from = self.view.clone();
-                self.view = View::Help;
-                self.help_scroll = 0;
+                self.screen.help_from = self.screen.view.clone();
+                self.screen.view = View::Help;
+                self.screen.help_scroll = 0;
             }
             _ => {}
         }
@@ -192,7 +198,7 @@ impl App {
     fn keys_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let rows = self.key_rows();
         let count = rows.len();
-        let page = self.viewport.max(1);
+        let page = self.table.viewport.max(1);
         let k = &mut self.keys_view;
         // The filter may have shortened the list since the last move.
         k.selected = k.selected.min(count.saturating_sub(1));
@@ -205,23 +211,23 @@ impl App {
             A::PageDown => k.selected += page,
             A::Open => {
                 if let Some(row) = rows.get(k.selected) {
-                    self.only_key = Some((row.arn.clone(), row.label.clone()));
-                    self.filter.clear();
-                    self.view = View::Table;
+                    self.table.only_key = Some((row.id.clone(), row.label.clone()));
+                    self.table.filter.clear();
+                    self.screen.view = View::Table;
                     self.refresh_view();
                     self.select(0);
                 }
             }
             A::RotateMaterial => {
                 if let Some(row) = rows.get(k.selected) {
-                    let arn = row.arn.clone();
-                    self.open_key_rotation(&arn, KeyChange::RotateNow);
+                    let key = row.id.clone();
+                    self.open_key_rotation(&key, KeyChange::RotateNow);
                 }
             }
             A::MoveOff => {
                 if let Some(row) = rows.get(k.selected) {
-                    let (arn, label) = (row.arn.clone(), row.label.clone());
-                    return self.open_move(&arn, &label);
+                    let (key, label) = (row.id.clone(), row.label.clone());
+                    return self.open_move(&key, &label);
                 }
             }
             A::AutoRotation => {
@@ -235,35 +241,35 @@ impl App {
                     } else {
                         KeyChange::AutoOn(crate::key_rotation::DEFAULT_PERIOD_DAYS)
                     };
-                    let arn = row.arn.clone();
-                    self.open_key_rotation(&arn, change);
+                    let key = row.id.clone();
+                    self.open_key_rotation(&key, change);
                 }
             }
             A::Back if !k.filter.is_empty() => k.filter.clear(),
             A::Back | A::Keys => {
-                self.view = View::Table;
-                self.only_key = None;
+                self.screen.view = View::Table;
+                self.table.only_key = None;
                 self.refresh_view();
             }
-            A::Filter => self.filtering = true,
+            A::Filter => self.table.filtering = true,
             A::Sort => k.sort = k.sort.next(),
             A::Window => {
                 self.window = self.window.next();
-                self.metrics_state = LoadingState::Loading;
+                self.fleet.set_window(self.window);
                 return vec![WorkerCommand::Window(self.window)];
             }
             A::Refresh => {
-                self.list_state = LoadingState::Loading;
+                self.fleet.refreshing();
                 return vec![WorkerCommand::Refresh];
             }
             A::Help => {
-                self.help_from = View::Keys;
-                self.view = View::Help;
-                self.help_scroll = 0;
+                self.screen.help_from = View::Keys;
+                self.screen.view = View::Help;
+                self.screen.help_scroll = 0;
             }
             _ => {}
         }
-        let count = if matches!(self.view, View::Keys) {
+        let count = if matches!(self.screen.view, View::Keys) {
             self.key_rows().len()
         } else {
             count
@@ -274,27 +280,27 @@ impl App {
     }
 
     fn move_cursor(&mut self, action: UserAction) {
-        let page = self.viewport.max(1);
+        let page = self.table.viewport.max(1);
         let to = match action {
-            A::Up => self.selected.saturating_sub(1),
-            A::Down => self.selected + 1,
+            A::Up => self.table.selected.saturating_sub(1),
+            A::Down => self.table.selected + 1,
             A::Top => 0,
             A::Bottom => usize::MAX,
-            A::PageUp => self.selected.saturating_sub(page),
-            A::PageDown => self.selected + page,
+            A::PageUp => self.table.selected.saturating_sub(page),
+            A::PageDown => self.table.selected + page,
             _ => return,
         };
-        self.cursor_moved = true;
+        self.table.cursor_moved = true;
         self.select(to);
     }
 
     /// Moving in the detail view shows the stream under the cursor.
     fn follow_cursor(&mut self) {
-        let View::Detail(name) = &self.view else {
+        let View::Detail(shown) = &self.screen.view else {
             return;
         };
-        if let Some(row) = self.selected_row().filter(|r| &r.name != name) {
-            self.view = View::Detail(row.name.clone());
+        if let Some(id) = self.selected_id().filter(|id| *id != shown) {
+            self.screen.view = View::Detail(id.clone());
         }
     }
 
@@ -306,41 +312,43 @@ impl App {
     /// How many help lines fit on screen, to scroll by pages and stop at
     /// the last one.
     pub fn fit_help(&mut self, rows: usize) {
-        self.help_rows = rows.max(1);
-        self.help_scroll = self.help_scroll.min(self.last_help_scroll());
+        self.screen.help_rows = rows.max(1);
+        self.screen.help_scroll = self.screen.help_scroll.min(self.last_help_scroll());
     }
 
     fn last_help_scroll(&self) -> usize {
-        self.help_lines().len().saturating_sub(self.help_rows)
+        self.help_lines()
+            .len()
+            .saturating_sub(self.screen.help_rows)
     }
 
     fn scroll_help(&mut self, action: UserAction) -> Vec<WorkerCommand> {
-        let page = self.help_rows;
+        let page = self.screen.help_rows;
         let to = match action {
-            A::Up => self.help_scroll.saturating_sub(1),
-            A::Down => self.help_scroll + 1,
+            A::Up => self.screen.help_scroll.saturating_sub(1),
+            A::Down => self.screen.help_scroll + 1,
             A::Top => 0,
             A::Bottom => usize::MAX,
-            A::PageUp => self.help_scroll.saturating_sub(page),
-            A::PageDown => self.help_scroll + page,
+            A::PageUp => self.screen.help_scroll.saturating_sub(page),
+            A::PageDown => self.screen.help_scroll + page,
             A::Help | A::Back => {
-                self.view = std::mem::replace(&mut self.help_from, View::Table);
+                self.screen.view = std::mem::replace(&mut self.screen.help_from, View::Table);
                 return Vec::new();
             }
             _ => return Vec::new(),
         };
-        self.help_scroll = to.min(self.last_help_scroll());
+        self.screen.help_scroll = to.min(self.last_help_scroll());
         Vec::new()
     }
 
     fn filter_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         match action {
-            A::FilterKeep => self.filtering = false,
+            A::FilterKeep => self.table.filtering = false,
             A::FilterClear => {
-                self.filtering = false;
+                self.table.filtering = false;
                 self.filter_text().clear();
-                if !matches!(self.view, View::Keys) {
-                    self.quick = None;
+                if !matches!(self.screen.view, View::Keys) {
+                    self.table.quick = None;
                 }
                 self.refresh_view();
             }
@@ -371,13 +379,13 @@ impl App {
                 name.push(c);
                 *mismatch = false;
             }
-            Some(Dialog::Confirm(_) | Dialog::KeyConfirm(_) | Dialog::Quit(_)) => {}
-            None if self.filtering => {
+            Some(Dialog::Confirm(_) | Dialog::KeyConfirm(..) | Dialog::Quit(_)) => {}
+            None if self.table.filtering => {
                 self.filter_text().push(c);
                 self.refresh_view();
             }
             None if mode == Mode::MovePlan => {
-                if let Some(m) = &mut self.moving {
+                if let Some(m) = &mut self.work.moving {
                     m.typed.push(c);
                     m.mismatch = false;
                 }
@@ -391,11 +399,12 @@ impl App {
     /// second Ctrl-c), it quits: the user means it.
     pub fn request_quit(&mut self) {
         let mut left: Vec<String> = self
+            .work
             .following
             .iter()
-            .map(|name| format!("the change to {name}"))
+            .map(|id| format!("the change to {}", self.shown(id)))
             .collect();
-        if let Some(m) = self.moving.as_ref().filter(|m| {
+        if let Some(m) = self.work.moving.as_ref().filter(|m| {
             matches!(
                 m.phase,
                 super::MovePhase::Running | super::MovePhase::Stopping

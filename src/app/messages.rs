@@ -86,7 +86,7 @@ impl Messages {
 /// description comes back, unless the user moved on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Describing {
-    pub stream: String,
+    pub stream: crate::model::StreamId,
     /// `Rotate` or `Disable`.
     pub then: UserAction,
 }
@@ -100,7 +100,7 @@ impl App {
         // never obeyed, and a hostile error cannot fill the log.
         let text: String = text.into();
         let text = crate::text::shown(&text, MESSAGE_CAP).into_owned();
-        let logged = tone == Tone::Bad || text.chars().count() > usize::from(self.size.0);
+        let logged = tone == Tone::Bad || text.chars().count() > usize::from(self.screen.size.0);
         if logged {
             self.messages.keep(&text, tone, self.now);
         }
@@ -131,7 +131,40 @@ impl App {
     /// next good list, and the log counts it.
     pub(super) fn set_error(&mut self, text: String) {
         self.messages.keep(&text, Tone::Bad, self.now);
-        self.last_error = Some((text, self.now));
+        self.fleet.freshness.last_error = Some((text, self.now));
+    }
+
+    /// With several targets: each one that could not even be connected is
+    /// said and kept in the log, as a later failure is; with none
+    /// connected, why nothing is listed is the last error, said instead of
+    /// "listing…".
+    pub fn say_unconnected(&mut self) {
+        let unconnected: Vec<String> = self
+            .fleet
+            .parts()
+            .iter()
+            .filter(|p| !p.live && self.fleet.several())
+            .filter_map(|p| {
+                Some(format!(
+                    "{}: {}",
+                    p.info.target.label,
+                    p.info.error.as_ref()?
+                ))
+            })
+            .collect();
+        for text in unconnected {
+            self.say(text, Tone::Bad);
+        }
+        self.none_connected();
+    }
+
+    /// With several targets of which none could be connected, why nothing
+    /// is listed (or refreshed): the last error.
+    pub fn none_connected(&mut self) {
+        if let Some(none) = self.fleet.none_connected() {
+            let words = crate::worker::explain(crate::worker::Fetch::List, &none);
+            self.set_error(words);
+        }
     }
 
     /// The key press was seen: a notice has done its work.
@@ -153,13 +186,13 @@ impl App {
     pub(super) fn dismiss(&mut self) {
         self.messages.notice = None;
         self.messages.outcome = None;
-        self.last_error = None;
+        self.fleet.freshness.last_error = None;
     }
 
     /// `m`: the message log, newest at the top.
     pub(super) fn open_messages(&mut self) {
-        self.messages_from = self.view.clone();
-        self.view = View::Messages;
+        self.screen.messages_from = self.screen.view.clone();
+        self.screen.view = View::Messages;
         self.messages.scroll = 0;
         // Every alert is in the log: seen now.
         self.alerting.unseen = 0;
@@ -169,7 +202,7 @@ impl App {
     pub(super) fn messages_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let last = self.messages.log.len().saturating_sub(1);
         // A page is a few entries: each takes a line or more when wrapped.
-        let page = (self.viewport / 3).max(1);
+        let page = (self.table.viewport / 3).max(1);
         let at = self.messages.scroll;
         self.messages.scroll = match action {
             A::Up => at.saturating_sub(1),
@@ -179,7 +212,7 @@ impl App {
             A::PageUp => at.saturating_sub(page),
             A::PageDown => at + page,
             A::Messages | A::Back => {
-                self.view = std::mem::replace(&mut self.messages_from, View::Table);
+                self.screen.view = std::mem::replace(&mut self.screen.messages_from, View::Table);
                 at
             }
             _ => at,

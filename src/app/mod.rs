@@ -11,7 +11,6 @@ mod moving;
 mod pending;
 mod view;
 
-pub use changes::PickerKeys;
 pub use key_rows::{KeyRow, KeySort, KeysView};
 pub mod alerting;
 pub use messages::{Describing, LogEntry, Message, Messages, LOG_CAP, NOTICE_SECS};
@@ -21,7 +20,7 @@ pub use view::Quick;
 pub use crate::model::SortKey;
 pub mod update;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
@@ -30,31 +29,20 @@ use crate::worker::WorkerCommand;
 
 use crate::change::Request;
 use crate::cloud::KeyRef;
-use crate::cloud::{CredentialFacts, History};
-use crate::cloud::{EncryptionStatus, KmsSeries};
 use crate::config::{Config, Markers};
-use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
-use crate::health::{Health, Outage};
-use crate::inventory::KeyBook;
-use crate::model::{Row, Severity, Window};
+use crate::estate::TargetInfo;
+use crate::fleet::{Fleet, Knowledge, Rules, Seen};
+use crate::health::Health;
+use crate::model::{KeyId, Row, Severity, StreamId, TargetId, Window};
 use crate::preflight::Verdict;
-use crate::quota::{CountedCall, Quota, QuotaBook};
+use crate::quota::{CountedCall, Quota};
 
-/// Each thing that loads keeps its state, so the screen can say "stale"
-/// instead of going blank.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum LoadingState {
-    #[default]
-    Idle,
-    Loading,
-    Loaded,
-    Error(String),
-}
+pub use crate::model::LoadingState;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum View {
     Table,
-    Detail(String),
+    Detail(StreamId),
     /// Every key the fleet uses.
     Keys,
     /// A move off a key: its plan, then its progress.
@@ -87,16 +75,16 @@ pub struct Picker {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickFor {
     /// The stream's new key.
-    Stream(String),
+    Stream(StreamId),
     /// The key every stream on this one moves to.
-    MoveOff { arn: String, label: String },
+    MoveOff { key: KeyId, label: String },
 }
 
 /// A change waiting for the user's word: what it does and what the checks say.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Confirm {
     pub request: Request,
-    pub stream: String,
+    pub stream: StreamId,
     pub old_label: String,
     pub new_label: String,
     /// `None` while the ledger is unread.
@@ -133,7 +121,7 @@ pub enum Dialog {
     Confirm(Confirm),
     /// Rotating a key's material: the plan as the dashboard knows it; the
     /// worker plans again from a fresh description before sending.
-    KeyConfirm(Box<crate::key_rotation::KeyPlan>),
+    KeyConfirm(Box<crate::key_rotation::KeyPlan>, TargetId),
     /// Quitting would stop following these changes ("the change to
     /// order-events", "the move off alias/x (2 not sent yet)"): ask first.
     Quit(Vec<String>),
@@ -156,123 +144,110 @@ pub struct UiSettings {
     pub metrics_secs: u64,
 }
 
-/// Fleet counts for the header, kept up to date as data arrives so a frame
-/// never walks the whole fleet.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub total: usize,
-    pub by_status: BTreeMap<EncryptionStatus, usize>,
-    pub unknown: usize,
-    pub with_kms_errors: usize,
-    /// Streams of each target, by label, with several.
-    pub per_target: BTreeMap<String, usize>,
-}
-
-/// The dashboard's whole state.
-pub struct App {
-    pub context: DashboardContext,
-    pub settings: UiSettings,
-    pub keymap: Keymap,
-    /// Every known stream, in name order.
-    pub rows: Vec<Row>,
-    index: HashMap<String, usize>,
-    pub keys: KeyBook,
-    pub metrics: BTreeMap<String, KmsSeries>,
-    /// Streams CloudWatch gave incomplete data for, and why.
-    pub metrics_unknown: BTreeMap<String, String>,
-    /// When CloudWatch was last asked, and the streams whose figures are
-    /// older (the sweep's), with when they were asked.
-    pub metrics_at: Option<DateTime<Utc>>,
-    pub metrics_as_of: BTreeMap<String, DateTime<Utc>>,
-    pub metrics_window: Option<Window>,
-    pub outages: HashMap<String, Outage>,
-    pub quotas: QuotaBook,
-    /// Whether `quotas` was read from the ledger, or why not.
-    pub quota_state: LoadingState,
-    pub window: Window,
+/// The table: how it is sorted and filtered, what it lists and where the
+/// cursor is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
     pub sort: SortKey,
     /// A quick answer's filter (`e`, `u`), on top of the typed one.
     pub quick: Option<Quick>,
     pub filter: String,
     pub filtering: bool,
-    /// Indices into `rows` after filter and sort: what the table lists.
+    /// The table shows only the streams on this key (its ARN and label):
+    /// the keys view's Enter.
+    pub only_key: Option<(KeyId, String)>,
+    /// Indices into the fleet's order after filter and sort: what the
+    /// table lists.
     pub visible: Vec<usize>,
     pub selected: usize,
     /// The user moved the cursor: it follows its stream when the order
     /// changes. Until then it stays on the first row.
     pub cursor_moved: bool,
     pub offset: usize,
-    pub view: View,
     /// Table body rows that fit on screen.
     pub viewport: usize,
+}
+
+/// Which screen is shown, where closing it returns to, and what fits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screen {
+    pub view: View,
     pub size: (u16, u16),
-    pub list_state: LoadingState,
-    pub metrics_state: LoadingState,
-    /// The last thing that went wrong, in words, and when.
-    pub last_error: Option<(String, DateTime<Utc>)>,
-    /// The last time AWS answered anything.
-    pub last_answer: Option<DateTime<Utc>>,
-    /// When a call first went unanswered since the last answer: AWS is silent.
-    pub silent_since: Option<DateTime<Utc>>,
-    /// Streams with a change being followed: quitting would abandon them.
-    pub following: std::collections::BTreeSet<String>,
-    /// Showing the cached fleet from an earlier run, not yet refreshed.
-    pub from_cache: Option<DateTime<Utc>>,
-    pub last_refresh: Option<DateTime<Utc>>,
-    pub now: DateTime<Utc>,
-    pub summary: Summary,
-    pub quit: bool,
-    /// The open dialog, if any: it takes the keys until closed.
-    pub dialog: Option<Dialog>,
-    /// Every key of the account, for the picker; `None` until listed.
-    pub all_keys: Option<KeyBook>,
-    /// Why the account's keys could not be listed, until they are asked for again.
-    pub all_keys_error: Option<String>,
-    pub credentials: CredentialFacts,
-    /// Who changed the fleet's streams and keys lately, by CloudTrail.
-    pub history: History,
-    pub keys_view: KeysView,
-    /// The table shows only the streams on this key (ARN, label): the keys
-    /// view's Enter.
-    pub only_key: Option<(String, String)>,
-    /// The move off a key, planned, under way or over.
-    pub moving: Option<Move>,
     /// Where closing the help returns to.
     pub help_from: View,
-    /// What the status line says, and the message log.
-    pub messages: Messages,
     /// Where closing the message log returns to.
     pub messages_from: View,
-    /// `r` or `d` on a stream not yet described: described now, then on.
-    pub describing: Option<Describing>,
     /// The first help line on screen.
     pub help_scroll: usize,
     /// Help lines that fit on screen.
     pub help_rows: usize,
-    /// The worker panicked with this message: nothing is refreshed any more.
-    pub fault: Option<String>,
     /// The log file, to point at when something went wrong inside.
     pub log_file: Option<std::path::PathBuf>,
-    /// What the dashboard has asked of CloudWatch, for the help screen.
-    pub cloudwatch: Option<crate::cloud::CloudWatchUsage>,
-    /// The targets of a dashboard of several (empty with one): the header
-    /// summarises each, the table gains REGION (and ACCOUNT) columns.
-    pub targets: Vec<crate::estate::TargetInfo>,
+}
+
+/// Changes the dashboard follows: quitting would abandon them.
+#[derive(Debug, Clone, Default)]
+pub struct Work {
+    /// Streams with a change being followed.
+    pub following: BTreeSet<StreamId>,
+    /// The move off a key, planned, under way or over.
+    pub moving: Option<Move>,
+    /// `r` or `d` on a stream not yet described: described now, then on.
+    pub describing: Option<Describing>,
+}
+
+/// The dashboard's whole state: what is known of the fleet, and how it is
+/// viewed.
+pub struct App {
+    pub context: DashboardContext,
+    pub settings: UiSettings,
+    pub keymap: Keymap,
+    /// What is known of the fleet, per target.
+    pub fleet: Fleet,
+    pub table: Table,
+    pub screen: Screen,
+    /// The open dialog, if any: it takes the keys until closed.
+    pub dialog: Option<Dialog>,
+    pub work: Work,
+    pub keys_view: KeysView,
+    /// What the status line says, and the message log.
+    pub messages: Messages,
     /// The alerts the fleet's changes call for, and the acknowledgements.
     pub alerting: alerting::Alerting,
-    /// What KMS last said of a dry run of Firehose's grant, by key ARN:
-    /// asked whenever a confirmation for the key opens.
-    pub grant_checks: HashMap<String, crate::cloud::GrantCheck>,
+    pub window: Window,
+    pub now: DateTime<Utc>,
+    pub quit: bool,
     last_interest: Option<WorkerCommand>,
 }
 
 impl App {
+    /// A dashboard of one target, the context's.
     pub fn new(
         context: DashboardContext,
         config: &Config,
         window: Window,
         now: DateTime<Utc>,
     ) -> App {
+        let info = TargetInfo {
+            target: crate::model::Target {
+                profile: context.profile.clone(),
+                account: context.account.clone(),
+                region: Some(context.region.clone()),
+                label: context.region.clone(),
+            },
+            ..TargetInfo::default()
+        };
+        App::with_fleet(context, config, Fleet::one(info, window), now)
+    }
+
+    /// A dashboard of the fleet's targets.
+    pub fn with_fleet(
+        context: DashboardContext,
+        config: &Config,
+        fleet: Fleet,
+        now: DateTime<Utc>,
+    ) -> App {
+        let window = fleet.window();
         App {
             context,
             settings: UiSettings {
@@ -285,186 +260,132 @@ impl App {
                 metrics_secs: config.refresh.metrics_secs.0,
             },
             keymap: config.keys.keymap(),
-            rows: Vec::new(),
-            index: HashMap::new(),
-            keys: KeyBook::default(),
-            metrics: BTreeMap::new(),
-            metrics_unknown: BTreeMap::new(),
-            metrics_at: None,
-            metrics_as_of: BTreeMap::new(),
-            metrics_window: None,
-            outages: HashMap::new(),
-            quotas: QuotaBook::default(),
-            quota_state: LoadingState::Loading,
-            window,
-            sort: config.ui.sort,
-            quick: None,
-            filter: String::new(),
-            filtering: false,
-            visible: Vec::new(),
-            selected: 0,
-            cursor_moved: false,
-            offset: 0,
-            view: View::Table,
-            viewport: 10,
-            size: (80, 24),
-            list_state: LoadingState::Loading,
-            metrics_state: LoadingState::Loading,
-            last_error: None,
-            last_answer: None,
-            silent_since: None,
-            following: Default::default(),
-            from_cache: None,
-            last_refresh: None,
-            now,
-            summary: Summary::default(),
-            quit: false,
+            fleet,
+            table: Table {
+                sort: config.ui.sort,
+                quick: None,
+                filter: String::new(),
+                filtering: false,
+                only_key: None,
+                visible: Vec::new(),
+                selected: 0,
+                cursor_moved: false,
+                offset: 0,
+                viewport: 10,
+            },
+            screen: Screen {
+                view: View::Table,
+                size: (80, 24),
+                help_from: View::Table,
+                messages_from: View::Table,
+                help_scroll: 0,
+                // What fits at 80x24 above the CloudWatch cost, until the
+                // terminal says otherwise.
+                help_rows: 17,
+                log_file: None,
+            },
             dialog: None,
-            all_keys: None,
-            all_keys_error: None,
-            credentials: CredentialFacts::default(),
-            history: History::default(),
+            work: Work::default(),
             keys_view: KeysView::default(),
-            only_key: None,
-            moving: None,
-            help_from: View::Table,
             messages: Messages::default(),
-            messages_from: View::Table,
-            describing: None,
-            help_scroll: 0,
-            // What fits at 80x24 above the CloudWatch cost, until the
-            // terminal says otherwise.
-            help_rows: 17,
-            fault: None,
-            log_file: None,
-            cloudwatch: None,
-            targets: Vec::new(),
             alerting: alerting::Alerting::new(config, Default::default(), Default::default(), now),
-            grant_checks: HashMap::new(),
+            window,
+            now,
+            quit: false,
             last_interest: None,
         }
     }
 
-    pub fn row(&self, name: &str) -> Option<&Row> {
-        self.index.get(name).map(|i| &self.rows[*i])
+    pub fn row(&self, id: &StreamId) -> Option<&Row> {
+        self.fleet.row(id)
+    }
+
+    /// The stream at a place of the table.
+    pub fn listed(&self, place: usize) -> Option<(&StreamId, &Row)> {
+        let id = self.fleet.order().get(*self.table.visible.get(place)?)?;
+        Some((id, self.fleet.row(id)?))
     }
 
     /// The stream under the cursor.
-    pub fn selected_row(&self) -> Option<&Row> {
-        self.visible.get(self.selected).map(|i| &self.rows[*i])
+    pub fn selected_row(&self) -> Option<(&StreamId, &Row)> {
+        self.listed(self.table.selected)
     }
 
-    /// The rows on screen, with their positions in `visible`.
-    pub fn on_screen(&self) -> impl Iterator<Item = (usize, &Row)> {
-        let end = (self.offset + self.viewport).min(self.visible.len());
-        (self.offset..end).map(move |i| (i, &self.rows[self.visible[i]]))
+    /// The stream under the cursor, by its id.
+    pub fn selected_id(&self) -> Option<&StreamId> {
+        self.selected_row().map(|(id, _)| id)
     }
 
-    /// Everything known of the fleet, for the rules `status` uses too.
-    pub fn knowledge(&self) -> Knowledge<'_> {
-        let metrics = match (&self.metrics_window, &self.metrics_state) {
-            (Some(_), _) => Metrics::Loaded {
-                series: &self.metrics,
-                unknown: &self.metrics_unknown,
-                at: self.metrics_at,
-                as_of: &self.metrics_as_of,
-                // A sweep, and two fetches more (one may fail): a figure
-                // older than that is no longer known. A CloudWatch outage
-                // turns the fleet unknown, not quietly clean.
-                stale_before: self.metrics_at.map(|_| {
-                    let secs = self.settings.sweep_secs + 2 * self.settings.metrics_secs;
-                    self.now - chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX))
-                }),
-            },
-            (None, LoadingState::Error(why)) => Metrics::Missing(why),
-            (None, _) => Metrics::Missing("not loaded yet"),
-        };
-        let quotas = match &self.quota_state {
-            LoadingState::Loaded => Quotas::Loaded(&self.quotas),
-            LoadingState::Error(why) => Quotas::Missing(why),
-            _ => Quotas::Missing("the ledger is not read yet"),
-        };
-        Knowledge {
-            keys: &self.keys,
-            metrics,
-            outages: &self.outages,
-            quotas,
-            history: &self.history,
-            rules: Rules {
-                window: self.window.label(),
-                quota_warning_at: self.settings.quota_warning_at,
-                unencrypted: self.settings.unencrypted,
-            },
-            now: self.now,
+    /// The rows on screen, with their positions in the table.
+    pub fn on_screen(&self) -> impl Iterator<Item = (usize, &StreamId, &Row)> {
+        let t = &self.table;
+        let end = (t.offset + t.viewport).min(t.visible.len());
+        (t.offset..end).filter_map(move |i| self.listed(i).map(|(id, row)| (i, id, row)))
+    }
+
+    /// How a stream is named on screen.
+    pub fn shown(&self, id: &StreamId) -> String {
+        self.fleet.shown(id)
+    }
+
+    /// The rules `status` uses too.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            window: self.window.label(),
+            quota_warning_at: self.settings.quota_warning_at,
+            unencrypted: self.settings.unencrypted,
+            sweep_secs: self.settings.sweep_secs,
+            metrics_secs: self.settings.metrics_secs,
         }
     }
 
-    /// The target of a stream (by its qualified name), with several.
-    pub fn target_of(&self, name: &str) -> Option<&crate::estate::TargetInfo> {
-        let label = crate::estate::split(name).1?;
-        self.targets.iter().find(|t| t.label == label)
+    /// Everything known of a target, to judge its streams by the rules
+    /// `status` uses too.
+    pub fn knowledge(&self, target: TargetId) -> Knowledge<'_> {
+        self.fleet.knowledge(target, self.rules(), self.now)
     }
 
-    /// The target of a key: that of a stream on it, else the one of the
-    /// ARN's account and region.
-    pub fn target_of_key(&self, arn: &str) -> Option<&crate::estate::TargetInfo> {
-        if let Some(row) = self.rows.iter().find(|r| r.encrypted_with(arn)) {
-            return self.target_of(&row.name);
-        }
-        let region = crate::cloud::region_of_arn(arn)?;
-        let account = arn.split(':').nth(4)?;
-        self.targets.iter().find(|t| {
-            t.same_as.is_none()
-                && t.region.as_deref() == Some(region)
-                && t.account.as_deref() == Some(account)
-        })
+    /// The target of a stream.
+    pub fn target_of(&self, id: &StreamId) -> Option<&TargetInfo> {
+        self.fleet.part(id.target).map(|p| &p.info)
     }
 
     /// Whether the targets span more than one account (or profile).
     pub fn many_accounts(&self) -> bool {
-        let distinct =
-            |ids: Vec<&String>| ids.iter().collect::<std::collections::BTreeSet<_>>().len() > 1;
-        distinct(
-            self.targets
-                .iter()
-                .filter_map(|t| t.profile.as_ref())
-                .collect(),
-        ) || distinct(
-            self.targets
-                .iter()
-                .filter_map(|t| t.account.as_ref())
-                .collect(),
-        )
+        let distinct = |ids: Vec<&String>| ids.iter().collect::<BTreeSet<_>>().len() > 1;
+        let targets = || self.fleet.targets().map(|t| &t.target);
+        distinct(targets().filter_map(|t| t.profile.as_ref()).collect())
+            || distinct(targets().filter_map(|t| t.account.as_ref()).collect())
     }
 
     /// The region a stream is in: its target's, else the dashboard's.
-    pub fn region_of(&self, name: &str) -> &str {
-        self.target_of(name)
-            .and_then(|t| t.region.as_deref())
+    pub fn region_of(&self, id: &StreamId) -> &str {
+        self.target_of(id)
+            .and_then(|t| t.target.region.as_deref())
             .unwrap_or(&self.context.region)
     }
 
     /// KMS error sums over the window, per metric, or why they are unknown.
-    pub fn kms_sums(&self, name: &str) -> Result<[f64; 4], &str> {
-        self.knowledge().kms_sums(name)
+    pub fn kms_sums(&self, id: &StreamId) -> Result<[f64; 4], &str> {
+        self.knowledge(id.target).kms_sums(&id.name)
     }
 
     /// The stream's quota by the ledger and CloudTrail, or why it is unknown.
-    pub fn quota(&self, name: &str) -> Result<Quota, &str> {
-        self.knowledge().quota_of(name)
+    pub fn quota(&self, id: &StreamId) -> Result<Quota, &str> {
+        self.knowledge(id.target).quota_of(&id.name)
     }
 
     /// The quota counts only this machine's ledger (CloudTrail is off or
     /// could not be read): the table marks it, as `status` does.
     pub fn quota_ledger_only(&self) -> bool {
-        self.knowledge()
+        self.fleet
             .quota_source()
             .is_some_and(|s| s.reason().is_some())
     }
 
     /// The stream's Start/Stop calls of the last 24 hours, oldest first.
-    pub fn calls(&self, name: &str) -> &[CountedCall] {
-        self.knowledge().calls_of(name)
+    pub fn calls(&self, id: &StreamId) -> &[CountedCall] {
+        self.knowledge(id.target).calls_of(&id.name)
     }
 
     fn seen<'a>(row: &'a Row) -> Seen<'a> {
@@ -476,17 +397,25 @@ impl App {
     }
 
     /// Health alone, for a table row: no sentences built.
-    pub fn health_level(&self, row: &Row) -> Health {
-        self.knowledge().level(App::seen(row))
+    pub fn health_level(&self, id: &StreamId, row: &Row) -> Health {
+        self.knowledge(id.target).level(App::seen(row))
     }
 
     /// Health and problems, by the same rules as `firekeeper status`.
-    pub fn health(&self, row: &Row) -> (Health, Vec<String>) {
-        self.knowledge().judge(App::seen(row))
+    pub fn health(&self, id: &StreamId, row: &Row) -> (Health, Vec<String>) {
+        self.knowledge(id.target).judge(App::seen(row))
     }
 
-    pub(crate) fn kms_total(&self, name: &str) -> f64 {
-        self.metrics.get(name).map_or(0.0, KmsSeries::grand_total)
+    /// The stream's KMS errors in the window, all four summed.
+    pub(crate) fn kms_total(&self, id: &StreamId) -> f64 {
+        self.fleet
+            .series(id)
+            .map_or(0.0, crate::cloud::KmsSeries::grand_total)
+    }
+
+    /// The label of a stream's key, in its target's key book.
+    pub fn key_label(&self, id: &StreamId, stream: &crate::cloud::Stream) -> String {
+        self.fleet.keys_of(id.target).label(stream)
     }
 }
 

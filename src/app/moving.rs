@@ -14,14 +14,14 @@ use crate::cloud::{KeyRef, KmsKey};
 use crate::inventory::AWS_OWNED;
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
-use crate::model::Tone;
+use crate::model::{KeyId, StreamId, TargetId, Tone};
 use crate::preflight::STREAMS_PER_KEY;
 use crate::quota::Quota;
 
 /// A move off a key: planned, running, or over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Move {
-    pub from_arn: String,
+    pub from: KeyId,
     pub from_label: String,
     /// The key's id: typing it confirms as well as the label.
     pub from_id: String,
@@ -60,6 +60,8 @@ pub enum MovePhase {
 /// One stream of a move.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MoveRow {
+    pub id: StreamId,
+    /// Its name as shown.
     pub name: String,
     pub stage: Stage,
     /// The checks' warnings, a refusal, or the latest word from the run.
@@ -145,55 +147,63 @@ impl Move {
 
     fn confirmed_by(&self, typed: &str) -> bool {
         let typed = typed.trim();
-        typed == self.from_label || typed == self.from_id || typed == self.from_arn
+        typed == self.from_label || typed == self.from_id || typed == self.from.arn
     }
 }
 
 impl App {
     /// `M` in the keys view: the picker for the key the streams move to.
     /// While a move is under way, `M` shows its progress again instead.
-    pub(super) fn open_move(&mut self, arn: &str, label: &str) -> Vec<WorkerCommand> {
-        if let Some(m) = &self.moving {
+    pub(super) fn open_move(&mut self, key: &KeyId, label: &str) -> Vec<WorkerCommand> {
+        if let Some(m) = &self.work.moving {
             if m.phase != MovePhase::Over {
-                self.view = View::Move;
+                self.screen.view = View::Move;
                 return Vec::new();
             }
         }
         self.open_key_picker(PickFor::MoveOff {
-            arn: arn.to_string(),
+            key: key.clone(),
             label: label.to_string(),
         })
     }
 
     /// The plan of the move, from what the dashboard knows: each stream on
     /// the old key checked against the new one with a single change's rules.
-    pub(super) fn plan_move(&mut self, from_arn: &str, to: KeyRef, target: Option<KmsKey>) {
+    pub(super) fn plan_move(&mut self, from: &KeyId, to: KeyRef, target: Option<KmsKey>) {
+        let from_arn = from.arn.as_str();
+        let book = self.fleet.keys_of(from.target);
+        let all = self
+            .fleet
+            .part(from.target)
+            .and_then(|p| p.all_keys.as_ref());
         let to_label = match &to {
             KeyRef::AwsOwned => AWS_OWNED.to_string(),
-            KeyRef::Customer(arn) => self.all_keys.as_ref().unwrap_or(&self.keys).key_label(arn),
+            KeyRef::Customer(arn) => all.unwrap_or(book).key_label(arn),
         };
+        let from_label = book.key_label(from_arn);
         let mut rows = Vec::new();
         let mut undescribed = 0;
-        for row in &self.rows {
+        for (id, row) in self.fleet.rows() {
             let Some(s) = &row.stream else {
-                undescribed += usize::from(self.may_use(&row.name, from_arn));
+                undescribed += usize::from(self.may_use(id, from_arn));
                 continue;
             };
             if !is_on(s, from_arn) {
                 continue;
             }
             let request = Request::Rotate {
-                stream: row.name.clone(),
+                stream: id.name.clone(),
                 key: to.clone(),
             };
-            let c = self.preview(s, request, target.clone());
+            let c = self.preview(id, s, request, target.clone());
             let (stage, note) = if c.verdict.allowed() {
                 (Stage::Waiting, c.verdict.warnings.join("; "))
             } else {
                 (Stage::Skipped, c.verdict.reasons())
             };
             rows.push(MoveRow {
-                name: row.name.clone(),
+                id: id.clone(),
+                name: self.shown(id),
                 stage,
                 note,
                 quota: c.quota,
@@ -203,13 +213,11 @@ impl App {
         }
         let on_new = match &to {
             KeyRef::AwsOwned => None,
-            KeyRef::Customer(arn) => {
-                Some(self.rows.iter().filter(|r| r.encrypted_with(arn)).count())
-            }
+            KeyRef::Customer(arn) => Some(self.streams_on(arn).len()),
         };
-        let from_label = self.keys.key_label(from_arn);
         let sending = rows.iter().filter(|r| r.stage == Stage::Waiting).count();
-        let spanned = self.targets_of(rows.iter().map(|r| r.name.as_str()));
+        let ids: Vec<StreamId> = rows.iter().map(|r| r.id.clone()).collect();
+        let spanned = self.targets_of(&ids);
         let refusal = if spanned.len() > 1 {
             Some(self.spanned_refusal(&from_label, &spanned))
         } else if on_new.is_some_and(|n| n + sending > STREAMS_PER_KEY) {
@@ -230,9 +238,9 @@ impl App {
         } else {
             None
         };
-        self.moving = Some(Move {
+        self.work.moving = Some(Move {
             from_id: crate::cloud::key_id_of(from_arn).to_string(),
-            from_arn: from_arn.to_string(),
+            from: from.clone(),
             from_label,
             to,
             to_label,
@@ -246,18 +254,18 @@ impl App {
             selected: 0,
             started: None,
         });
-        self.view = View::Move;
+        self.screen.view = View::Move;
     }
 
     /// An action on the plan: type the old key's name and Enter, or cancel.
     pub(super) fn move_plan_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
-        let Some(m) = &mut self.moving else {
+        let Some(m) = &mut self.work.moving else {
             return Vec::new();
         };
         match action {
             A::Cancel => {
-                self.moving = None;
-                self.view = View::Keys;
+                self.work.moving = None;
+                self.screen.view = View::Keys;
             }
             A::Erase => {
                 m.typed.pop();
@@ -271,9 +279,9 @@ impl App {
                 m.phase = MovePhase::Running;
                 m.started = Some(self.now);
                 let command = WorkerCommand::Move {
-                    from: m.from_arn.clone(),
+                    from: m.from.clone(),
                     to: m.to.clone(),
-                    streams: m.sendable().map(|r| r.name.clone()).collect(),
+                    streams: m.sendable().map(|r| r.id.clone()).collect(),
                     streams_on_new: m.on_new,
                 };
                 return vec![command];
@@ -285,9 +293,9 @@ impl App {
 
     /// An action on the progress view.
     pub(super) fn moving_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
-        let page = self.viewport.max(1);
-        let Some(m) = &mut self.moving else {
-            self.view = View::Keys;
+        let page = self.table.viewport.max(1);
+        let Some(m) = &mut self.work.moving else {
+            self.screen.view = View::Keys;
             return Vec::new();
         };
         let last = m.rows.len().saturating_sub(1);
@@ -307,11 +315,11 @@ impl App {
                 self.say(text, Tone::Info);
                 return vec![WorkerCommand::StopMove];
             }
-            A::Back | A::Keys => self.view = View::Keys,
+            A::Back | A::Keys => self.screen.view = View::Keys,
             A::Help => {
-                self.help_from = View::Move;
-                self.view = View::Help;
-                self.help_scroll = 0;
+                self.screen.help_from = View::Move;
+                self.screen.view = View::Help;
+                self.screen.help_scroll = 0;
             }
             _ => {}
         }
@@ -319,10 +327,12 @@ impl App {
     }
 
     /// A stream of the move reached a stage.
-    pub(super) fn move_stage(&mut self, stream: &str, stage: Stage, words: String) {
+    pub(super) fn move_stage(&mut self, stream: &StreamId, stage: Stage, words: String) {
         let now = self.now;
-        let Some(m) = &mut self.moving else { return };
-        let Some(row) = m.rows.iter_mut().find(|r| r.name == stream) else {
+        let Some(m) = &mut self.work.moving else {
+            return;
+        };
+        let Some(row) = m.rows.iter_mut().find(|r| r.id == *stream) else {
             return;
         };
         if row.sent_at.is_none() && matches!(stage, Stage::Sent | Stage::Checking) {
@@ -341,8 +351,7 @@ impl App {
         row.stage = stage;
         // The row names the stream already.
         row.note = words
-            .strip_prefix(stream)
-            .or_else(|| words.strip_prefix(crate::estate::bare(stream)))
+            .strip_prefix(stream.name.as_str())
             .map_or(words.as_str(), str::trim_start)
             .trim_start_matches(':')
             .trim_start()
@@ -354,7 +363,9 @@ impl App {
 
     /// The worker's run is over: whatever has not ended never will in it.
     pub(super) fn move_over(&mut self) {
-        let Some(m) = &mut self.moving else { return };
+        let Some(m) = &mut self.work.moving else {
+            return;
+        };
         if m.phase == MovePhase::Over || m.phase == MovePhase::Plan {
             return;
         }
@@ -392,11 +403,11 @@ impl App {
     /// Whether a stream of this name could be on the key: with several
     /// targets, only one of the key's own region and account (or of a
     /// target whose account is not known yet) can.
-    fn may_use(&self, name: &str, arn: &str) -> bool {
-        if self.targets.len() < 2 {
+    fn may_use(&self, id: &StreamId, arn: &str) -> bool {
+        if !self.fleet.several() {
             return true;
         }
-        let Some(t) = self.target_of(name) else {
+        let Some(t) = self.target_of(id).map(|t| &t.target) else {
             return false;
         };
         let account = arn.split(':').nth(4);
@@ -410,13 +421,15 @@ impl App {
     pub(super) fn spanned_refusal(
         &self,
         key: &str,
-        targets: &std::collections::BTreeSet<&str>,
+        targets: &std::collections::BTreeSet<TargetId>,
     ) -> String {
-        let list: Vec<&str> = targets.iter().copied().collect();
-        let unknown = self
-            .targets
-            .iter()
-            .any(|t| targets.contains(t.label.as_str()) && t.account.is_none());
+        let parts = targets.iter().filter_map(|t| self.fleet.part(*t));
+        let mut list: Vec<&str> = parts
+            .clone()
+            .map(|p| p.info.target.label.as_str())
+            .collect();
+        list.sort_unstable();
+        let unknown = parts.clone().any(|p| p.info.target.account.is_none());
         // Two profiles of one account are listed apart until STS says
         // which account each is.
         let why = if unknown {
@@ -430,12 +443,9 @@ impl App {
         )
     }
 
-    /// The targets (labels) these streams are listed under.
-    pub(super) fn targets_of<'a>(
-        &self,
-        names: impl Iterator<Item = &'a str>,
-    ) -> std::collections::BTreeSet<&'a str> {
-        names.filter_map(|n| crate::estate::split(n).1).collect()
+    /// The targets these streams are listed under.
+    pub(super) fn targets_of(&self, ids: &[StreamId]) -> std::collections::BTreeSet<TargetId> {
+        ids.iter().map(|id| id.target).collect()
     }
 }
 

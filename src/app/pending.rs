@@ -7,22 +7,25 @@ use super::{App, Describing, View, WorkerCommand};
 use crate::cloud::Stream;
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
-use crate::model::Tone;
+use crate::model::{StreamId, Tone};
 
 impl App {
     /// The selected stream, if it is described: a change needs to know what
     /// it changes. If it is not, the worker is asked to describe it first
     /// and `then` goes on when it has (the commands for that are returned).
-    pub(super) fn changeable(&mut self, then: UserAction) -> Result<Stream, Vec<WorkerCommand>> {
-        let Some(row) = self.selected_row() else {
+    pub(super) fn changeable(
+        &mut self,
+        then: UserAction,
+    ) -> Result<(StreamId, Stream), Vec<WorkerCommand>> {
+        let Some((id, row)) = self.selected_row() else {
             return Err(Vec::new());
         };
         if let Some(stream) = &row.stream {
-            return Ok(stream.clone());
+            return Ok((id.clone(), stream.clone()));
         }
-        let stream = row.name.clone();
+        let stream = id.clone();
         self.acknowledge();
-        self.describing = Some(Describing {
+        self.work.describing = Some(Describing {
             stream: stream.clone(),
             then,
         });
@@ -31,12 +34,13 @@ impl App {
 
     /// A description arrived: the change waiting for it goes on, or says
     /// why it cannot. `None` when no change was waiting for this stream.
-    pub(super) fn described(&mut self, name: &str) -> Option<Vec<WorkerCommand>> {
-        if self.describing.as_ref()?.stream != name {
+    pub(super) fn described(&mut self, id: &StreamId) -> Option<Vec<WorkerCommand>> {
+        if self.work.describing.as_ref()?.stream != *id {
             return None;
         }
-        let waiting = self.describing.take()?;
-        let row = self.row(name)?;
+        let waiting = self.work.describing.take()?;
+        let name = self.shown(id);
+        let row = self.row(id)?;
         let Some(stream) = row.stream.clone() else {
             let why = row.error.clone().unwrap_or_else(|| "no answer".into());
             let text = format!(
@@ -48,36 +52,39 @@ impl App {
         };
         // Only keys change the screen, and any key ended the wait; this is
         // a guard, not a path.
-        if self.dialog.is_some() || !matches!(self.view, View::Table | View::Detail(_)) {
+        if self.dialog.is_some() || !matches!(self.screen.view, View::Table | View::Detail(_)) {
             return Some(Vec::new());
         }
         Some(match waiting.then {
             A::Disable => {
-                self.disable_for(&stream);
+                self.disable_for(id, &stream);
                 Vec::new()
             }
-            _ => self.picker_for(&stream),
+            _ => self.picker_for(id, &stream),
         })
     }
 
     /// The stream waited for left the fleet: say so instead of waiting on.
     pub(super) fn forget_gone(&mut self) {
-        let Some(waiting) = &self.describing else {
+        let Some(waiting) = &self.work.describing else {
             return;
         };
         if self.row(&waiting.stream).is_none() {
-            let text = format!("{} no longer exists: nothing to change", waiting.stream);
-            self.describing = None;
+            let text = format!(
+                "{} no longer exists: nothing to change",
+                self.shown(&waiting.stream)
+            );
+            self.work.describing = None;
             self.say(text, Tone::Bad);
         }
     }
 
     /// What the status line says while the description is awaited.
     pub fn describing_line(&self) -> Option<String> {
-        let waiting = self.describing.as_ref()?;
+        let waiting = self.work.describing.as_ref()?;
         Some(format!(
             "describing {}… {} opens when AWS answers",
-            waiting.stream,
+            self.shown(&waiting.stream),
             what_opens(waiting.then)
         ))
     }

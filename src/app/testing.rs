@@ -11,7 +11,7 @@ use crate::cloud::sim::SimCloud;
 use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::inventory;
-use crate::model::Window;
+use crate::model::{Row, StreamId, TargetId, Window};
 use crate::trail::Trail;
 use crate::worker::DataEvent;
 
@@ -92,21 +92,25 @@ pub fn demo_app_with(config: &Config, width: u16, height: u16) -> App {
 }
 
 /// A dashboard fed these events, as the worker would have sent them.
-pub fn demo_app_from(config: &Config, width: u16, height: u16, events: Vec<DataEvent>) -> App {
-    let context = DashboardContext {
+/// The demo's context: us-east-1, no account until STS answers.
+fn demo_context() -> DashboardContext {
+    DashboardContext {
         account: None,
         region: "us-east-1".into(),
         profile: None,
         demo: true,
         endpoint: None,
         read_only: false,
-    };
-    let mut app = App::new(context, config, Window::H3, fixed_now());
+    }
+}
+
+pub fn demo_app_from(config: &Config, width: u16, height: u16, events: Vec<DataEvent>) -> App {
+    let mut app = App::new(demo_context(), config, Window::H3, fixed_now());
     // Tests find streams by walking the table from the top: name order keeps
     // them readable. Each sort has its own tests (ui/tests/table.rs).
-    app.sort = crate::app::SortKey::Name;
+    app.table.sort = crate::app::SortKey::Name;
     for ev in events {
-        app.apply(ev);
+        app.apply(TargetId::FIRST, ev);
     }
     app.fit_help(crate::ui::help_viewport(height));
     app.resize(width, height, crate::ui::table_viewport(height));
@@ -129,22 +133,19 @@ fn all_keys_of(scenario: Scenario) -> inventory::KeyBook {
     })
 }
 
-/// What the merged `LoadKeys` of `estate_app` brings: the keys of both
-/// us-east-1 and eu-west-1, and each target saying it has listed them.
-pub fn estate_all_keys_events(app: &App) -> Vec<DataEvent> {
-    use crate::estate::KeyList;
-    let mut book = inventory::KeyBook::default();
-    let mut targets = app.targets.clone();
-    for t in &mut targets {
-        let region = t.region.clone().unwrap_or_default();
+/// What the `LoadKeys` of `estate_app` brings: the keys of us-east-1 and
+/// of eu-west-1, each from its own target.
+pub fn estate_all_keys_events(app: &App) -> Vec<(TargetId, DataEvent)> {
+    let mut out = Vec::new();
+    for p in app.fleet.parts() {
+        let region = p.info.target.region.clone().unwrap_or_default();
         if region != "us-east-1" && region != "eu-west-1" {
             continue;
         }
         let own = all_keys_of(Scenario::builtin().in_target(&region, 0));
-        t.key_list = KeyList::Listed(own.keys.values().map(|k| k.arn.clone()).collect());
-        book.absorb(&own, Some(&region));
+        out.push((p.id, DataEvent::AllKeys(own)));
     }
-    vec![DataEvent::AllKeys(book), DataEvent::Targets(targets)]
+    out
 }
 
 /// A dashboard of three targets at a fixed moment: the demo in us-east-1,
@@ -179,7 +180,6 @@ pub fn estate_accounts_app(width: u16, height: u16) -> App {
 /// Targets of (profile, region, streams): all the demo's streams, the first
 /// N, or 0 for a target whose listing is denied.
 fn estate_app_of(targets: &[(Option<&str>, &str, Option<usize>)], width: u16, height: u16) -> App {
-    use crate::dashboard::merge::Merger;
     use crate::estate::{label, TargetInfo};
     let now = fixed_now();
     let many = targets.iter().any(|t| t.0 != targets[0].0);
@@ -187,28 +187,32 @@ fn estate_app_of(targets: &[(Option<&str>, &str, Option<usize>)], width: u16, he
         .iter()
         .map(|(profile, region, _)| {
             let info = TargetInfo {
-                profile: profile.map(str::to_string),
-                region: Some(region.to_string()),
-                label: label(*profile, region, many),
+                target: crate::model::Target {
+                    profile: profile.map(str::to_string),
+                    account: None,
+                    region: Some(region.to_string()),
+                    label: label(*profile, region, many),
+                },
                 ..TargetInfo::default()
             };
             (info, true)
         })
         .collect();
-    let mut merger = Merger::new(infos, Window::H3);
+    let fleet = crate::fleet::Fleet::new(infos, Window::H3);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let mut merged = Vec::new();
     let profiles: Vec<Option<&str>> = targets.iter().map(|t| t.0).collect();
-    for (lane, (profile, region, streams)) in targets.iter().enumerate() {
+    for (i, (profile, region, streams)) in targets.iter().enumerate() {
+        let target = TargetId(u16::try_from(i).expect("a few targets"));
         if *streams == Some(0) {
             let denied = crate::cloud::CloudError::AccessDenied(
                 "User is not authorized to perform: firehose:ListDeliveryStreams".into(),
             );
-            merged.extend(merger.apply(
-                lane,
+            merged.push((
+                target,
                 DataEvent::Failed {
                     what: crate::worker::Fetch::List,
                     error: denied,
@@ -223,14 +227,16 @@ fn estate_app_of(targets: &[(Option<&str>, &str, Option<usize>)], width: u16, he
         }
         let sim = SimCloud::with_clock(scenario, Arc::new(move || now));
         for ev in rt.block_on(events_from(&sim, Window::H3, now)) {
-            merged.extend(merger.apply(lane, ev));
+            merged.push((target, ev));
         }
     }
-    let mut app = demo_app_from(&Config::builtin(), width, height, Vec::new());
-    app.targets = merger.targets();
-    for ev in merged {
-        app.apply(ev);
+    let mut app = App::with_fleet(demo_context(), &Config::builtin(), fleet, now);
+    app.table.sort = crate::app::SortKey::Name;
+    app.say_unconnected();
+    for (target, ev) in merged {
+        app.apply(target, ev);
     }
+    app.fit_help(crate::ui::help_viewport(height));
     app.resize(width, height, crate::ui::table_viewport(height));
     app
 }
@@ -271,7 +277,64 @@ pub fn refused_book() -> crate::quota::QuotaBook {
 /// The demo with `refused_book`'s quota and every key of the account listed.
 pub fn app_with_refused_calls(width: u16, height: u16) -> App {
     let mut app = demo_app(width, height);
-    app.apply(DataEvent::Quotas(Ok(refused_book())));
-    app.apply(all_keys_event());
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Quotas(Ok(refused_book())),
+    );
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
     app
+}
+
+impl App {
+    /// The table's streams as shown, top to bottom.
+    pub fn listed_names(&self) -> Vec<String> {
+        (0..self.table.visible.len())
+            .filter_map(|i| self.listed(i).map(|(id, _)| self.shown(id)))
+            .collect()
+    }
+
+    /// Every stream of the fleet with what is known of it, in name order.
+    pub fn all_rows(&self) -> Vec<(StreamId, Row)> {
+        self.fleet
+            .rows()
+            .map(|(id, r)| (id.clone(), r.clone()))
+            .collect()
+    }
+
+    /// The stream shown under this name.
+    pub fn id(&self, shown: &str) -> StreamId {
+        self.fleet
+            .order()
+            .iter()
+            .find(|id| self.shown(id) == shown)
+            .cloned()
+            .unwrap_or_else(|| panic!("no stream is shown as {shown}"))
+    }
+
+    /// A row to change in place, by its shown name.
+    pub fn row_mut(&mut self, shown: &str) -> &mut Row {
+        let id = self.id(shown);
+        self.fleet.row_mut(&id).expect("listed")
+    }
+}
+
+impl App {
+    /// The row shown under this name, if any.
+    pub fn row_named(&self, shown: &str) -> Option<&Row> {
+        let id = self
+            .fleet
+            .order()
+            .iter()
+            .find(|id| self.shown(id) == shown)?;
+        self.row(id)
+    }
+}
+
+impl App {
+    /// The table's rows, top to bottom.
+    pub fn visible_rows(&self) -> Vec<(StreamId, Row)> {
+        (0..self.table.visible.len())
+            .filter_map(|i| self.listed(i).map(|(id, r)| (id.clone(), r.clone())))
+            .collect()
+    }
 }

@@ -3,6 +3,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::testing::{demo_app, fixed_now};
 use super::*;
 use crate::cloud::CloudError;
+use crate::cloud::EncryptionStatus;
 use crate::worker::DataEvent;
 
 mod honesty;
@@ -21,7 +22,7 @@ fn press(app: &mut App, code: KeyCode) -> Vec<WorkerCommand> {
 }
 
 fn selected(app: &App) -> String {
-    app.selected_row().unwrap().name.clone()
+    app.selected_row().unwrap().1.name.clone()
 }
 
 #[test]
@@ -29,16 +30,22 @@ fn moving_keeps_the_cursor_on_screen_and_in_bounds() {
     let mut app = demo_app(80, 24);
     assert_eq!(selected(&app), "audit-trail");
     app.on_key(key('k'));
-    assert_eq!(app.selected, 0, "cannot go above the first row");
+    assert_eq!(app.table.selected, 0, "cannot go above the first row");
     app.on_key(key('G'));
-    assert_eq!(app.selected, app.visible.len() - 1);
-    assert!(app.selected < app.offset + app.viewport && app.selected >= app.offset);
+    assert_eq!(app.table.selected, app.table.visible.len() - 1);
+    assert!(
+        app.table.selected < app.table.offset + app.table.viewport
+            && app.table.selected >= app.table.offset
+    );
     press(&mut app, KeyCode::PageUp);
-    assert_eq!(app.selected, app.visible.len() - 1 - app.viewport);
+    assert_eq!(
+        app.table.selected,
+        app.table.visible.len() - 1 - app.table.viewport
+    );
     app.on_key(key('g'));
-    assert_eq!((app.selected, app.offset), (0, 0));
+    assert_eq!((app.table.selected, app.table.offset), (0, 0));
     press(&mut app, KeyCode::PageDown);
-    assert_eq!(app.selected, app.viewport);
+    assert_eq!(app.table.selected, app.table.viewport);
 }
 
 #[test]
@@ -48,8 +55,11 @@ fn scrolling_tells_the_worker_what_is_on_screen() {
     let Some(WorkerCommand::Interest { visible, nearby }) = commands.last() else {
         panic!("interest expected, got {commands:?}");
     };
-    assert_eq!(visible.last().map(String::as_str), Some("web-analytics"));
-    assert_eq!(visible.len(), app.viewport);
+    assert_eq!(
+        visible.last().map(|id| id.name.as_str()),
+        Some("web-analytics")
+    );
+    assert_eq!(visible.len(), app.table.viewport);
     assert!(!nearby.is_empty());
     // The same screen again is not news.
     assert!(press(&mut app, KeyCode::End).is_empty());
@@ -59,15 +69,11 @@ fn scrolling_tells_the_worker_what_is_on_screen() {
 fn filter_matches_name_alias_or_status_and_esc_clears() {
     let mut app = demo_app(80, 24);
     app.on_key(key('/'));
-    assert!(app.filtering);
+    assert!(app.table.filtering);
     for c in "legacy".chars() {
         app.on_key(key(c));
     }
-    let names: Vec<_> = app
-        .visible
-        .iter()
-        .map(|i| app.rows[*i].name.as_str())
-        .collect();
+    let names: Vec<_> = app.listed_names();
     assert_eq!(
         names,
         ["billing-export", "billing-invoices"],
@@ -75,12 +81,12 @@ fn filter_matches_name_alias_or_status_and_esc_clears() {
     );
     press(&mut app, KeyCode::Enter);
     assert!(
-        !app.filtering && app.filter == "legacy",
+        !app.table.filtering && app.table.filter == "legacy",
         "Enter keeps the filter"
     );
     press(&mut app, KeyCode::Esc);
     assert!(
-        app.filter.is_empty() && app.visible.len() == app.rows.len(),
+        app.table.filter.is_empty() && app.table.visible.len() == app.fleet.order().len(),
         "Esc clears it"
     );
 
@@ -89,12 +95,12 @@ fn filter_matches_name_alias_or_status_and_esc_clears() {
         app.on_key(key(c));
     }
     assert_eq!(
-        app.visible.len(),
+        app.table.visible.len(),
         3,
         "by status: 2 ENABLING_FAILED + 1 DISABLING_FAILED"
     );
     press(&mut app, KeyCode::Esc);
-    assert!(app.filter.is_empty() && !app.filtering);
+    assert!(app.table.filter.is_empty() && !app.table.filtering);
 }
 
 #[test]
@@ -103,26 +109,26 @@ fn sort_cycles_and_keeps_the_selected_stream() {
     app.on_key(key('j'));
     let before = selected(&app);
     app.on_key(key('s'));
-    assert_eq!(app.sort, SortKey::Status);
+    assert_eq!(app.table.sort, SortKey::Status);
     assert_eq!(selected(&app), before, "cursor follows the stream");
-    let first = &app.rows[app.visible[0]];
+    let first = app.listed(0).unwrap().1;
     assert_eq!(
         first.stream.as_ref().unwrap().encryption.status,
         EncryptionStatus::EnablingFailed
     );
     app.on_key(key('s'));
-    assert_eq!(app.sort, SortKey::KmsErrors);
-    let top = &app.rows[app.visible[0]].name;
+    assert_eq!(app.table.sort, SortKey::KmsErrors);
+    let top = &app.listed(0).unwrap().1.name;
     assert!(
         top.starts_with("billing") || top == "clickstream-archive",
         "{top}"
     );
     app.on_key(key('s'));
-    assert_eq!(app.sort, SortKey::QuotaLeft);
+    assert_eq!(app.table.sort, SortKey::QuotaLeft);
     app.on_key(key('s'));
-    assert_eq!(app.sort, SortKey::Problems);
+    assert_eq!(app.table.sort, SortKey::Problems);
     app.on_key(key('s'));
-    assert_eq!(app.sort, SortKey::Name);
+    assert_eq!(app.table.sort, SortKey::Name);
 }
 
 #[test]
@@ -130,21 +136,21 @@ fn enter_opens_detail_esc_returns_and_help_toggles() {
     let mut app = demo_app(80, 24);
     app.on_key(key('j'));
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Detail("billing-export".into()));
+    assert_eq!(app.screen.view, View::Detail(app.id("billing-export")));
     app.on_key(key('j'));
     assert_eq!(
-        app.view,
-        View::Detail("billing-invoices".into()),
+        app.screen.view,
+        View::Detail(app.id("billing-invoices")),
         "detail follows the cursor"
     );
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.view, View::Table);
+    assert_eq!(app.screen.view, View::Table);
     app.on_key(key('?'));
-    assert_eq!(app.view, View::Help);
+    assert_eq!(app.screen.view, View::Help);
     app.on_key(key('j'));
     assert_eq!(selected(&app), "billing-invoices", "help swallows movement");
     app.on_key(key('?'));
-    assert_eq!(app.view, View::Table);
+    assert_eq!(app.screen.view, View::Table);
 }
 
 #[test]
@@ -154,27 +160,30 @@ fn window_and_refresh_ask_the_worker() {
         app.on_key(key('w')),
         vec![WorkerCommand::Window(Window::H12)]
     );
-    assert_eq!(app.metrics_state, LoadingState::Loading);
+    assert_eq!(app.fleet.metrics_state(), LoadingState::Loading);
     let ctrl_r = KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL);
     assert_eq!(app.on_key(ctrl_r), vec![WorkerCommand::Refresh]);
     // Ctrl-r is seen to do something until the list comes back.
     assert_eq!(app.clock_label(), "refreshing…");
-    let names = app.rows.iter().map(|r| r.name.clone()).collect();
-    app.apply(DataEvent::Names(names));
+    let names = app.all_rows().into_iter().map(|(_, r)| r.name).collect();
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Names(names));
     assert!(
         app.clock_label().starts_with("refreshed"),
         "{}",
         app.clock_label()
     );
     // Metrics for a window the user has left are not shown.
-    let (changed, _) = app.apply(DataEvent::Metrics {
-        window: Window::H3,
-        series: Default::default(),
-        unknown: Default::default(),
-        outages: Default::default(),
-        at: chrono::DateTime::UNIX_EPOCH,
-        as_of: Default::default(),
-    });
+    let (changed, _) = app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Metrics {
+            window: Window::H3,
+            series: Default::default(),
+            unknown: Default::default(),
+            outages: Default::default(),
+            at: chrono::DateTime::UNIX_EPOCH,
+            as_of: Default::default(),
+        },
+    );
     assert!(!changed);
 }
 
@@ -192,39 +201,45 @@ fn quit_by_q_or_ctrl_c_even_while_filtering() {
 #[test]
 fn errors_keep_the_data_and_say_what_is_wrong() {
     let mut app = demo_app(80, 24);
-    let rows = app.rows.len();
-    app.apply(DataEvent::Failed {
-        what: crate::worker::Fetch::List,
-        error: CloudError::Throttled("Rate exceeded".into()),
-    });
-    assert_eq!(app.rows.len(), rows, "the table is kept");
-    let (msg, _) = app.last_error.clone().unwrap();
+    let rows = app.fleet.order().len();
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Failed {
+            what: crate::worker::Fetch::List,
+            error: CloudError::Throttled("Rate exceeded".into()),
+        },
+    );
+    assert_eq!(app.fleet.order().len(), rows, "the table is kept");
+    let (msg, _) = app.fleet.freshness.last_error.clone().unwrap();
     assert!(msg.contains("throttling"), "{msg}");
     // A failed describe keeps the last good description.
-    app.apply(DataEvent::Stream {
-        name: "order-events".into(),
-        result: Err(CloudError::Unreachable("timeout".into())),
-        at: fixed_now(),
-    });
-    assert!(app.row("order-events").unwrap().stream.is_some());
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Stream {
+            name: "order-events".into(),
+            result: Err(CloudError::Unreachable("timeout".into())),
+            at: fixed_now(),
+        },
+    );
+    assert!(app.row_named("order-events").unwrap().stream.is_some());
     // The next good listing clears the banner.
-    let names = app.rows.iter().map(|r| r.name.clone()).collect();
-    app.apply(DataEvent::Names(names));
-    assert!(app.last_error.is_none());
+    let names = app.all_rows().into_iter().map(|(_, r)| r.name).collect();
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Names(names));
+    assert!(app.fleet.freshness.last_error.is_none());
 }
 
 #[test]
 fn new_and_deleted_streams_follow_the_listing() {
     let mut app = demo_app(80, 24);
-    let mut names: Vec<String> = app.rows.iter().map(|r| r.name.clone()).collect();
+    let mut names: Vec<String> = app.all_rows().into_iter().map(|(_, r)| r.name).collect();
     names.retain(|n| n != "audit-trail");
     names.push("zz-new".into());
-    app.apply(DataEvent::Names(names));
-    assert!(app.row("audit-trail").is_none());
-    let new = app.row("zz-new").unwrap();
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Names(names));
+    assert!(app.row_named("audit-trail").is_none());
+    let new = app.row_named("zz-new").unwrap();
     assert!(new.stream.is_none(), "listed, not yet described");
     assert!(
-        app.row("order-events").unwrap().stream.is_some(),
+        app.row_named("order-events").unwrap().stream.is_some(),
         "known rows keep their data"
     );
 }
@@ -240,8 +255,8 @@ fn the_header_clock_changes_once_a_minute_not_every_second() {
 #[test]
 fn summary_counts_every_status_and_kms_errors() {
     let app = demo_app(80, 24);
-    let s = &app.summary;
-    assert_eq!(s.total, app.rows.len());
+    let s = &app.fleet.tally();
+    assert_eq!(s.total, app.fleet.order().len());
     assert_eq!(s.by_status.get(&EncryptionStatus::EnablingFailed), Some(&2));
     assert_eq!(s.with_kms_errors, 5);
 }
@@ -254,9 +269,9 @@ fn filtering_keeps_what_is_known_of_each_stream() {
         app.on_key(key(c));
     }
     press(&mut app, KeyCode::Enter);
-    assert!(app.selected_row().unwrap().stream.is_some());
+    assert!(app.selected_row().unwrap().1.stream.is_some());
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Detail("billing-export".into()));
+    assert_eq!(app.screen.view, View::Detail(app.id("billing-export")));
 }
 
 mod changes {
@@ -275,7 +290,10 @@ mod changes {
     }
 
     fn with_keys(app: &mut App) {
-        app.apply(crate::app::testing::all_keys_event());
+        app.apply(
+            crate::model::TargetId::FIRST,
+            crate::app::testing::all_keys_event(),
+        );
     }
 
     fn type_text(app: &mut App, text: &str) {
@@ -287,7 +305,10 @@ mod changes {
     #[test]
     fn r_opens_the_picker_and_asks_for_the_keys_once() {
         let mut app = app_on("order-events");
-        assert_eq!(app.on_key(key('r')), vec![WorkerCommand::LoadKeys]);
+        assert_eq!(
+            app.on_key(key('r')),
+            vec![WorkerCommand::LoadKeys(crate::model::TargetId::FIRST)]
+        );
         assert!(matches!(app.dialog, Some(Dialog::Picker(_))));
         let items = app.picker_items();
         assert_eq!(
@@ -399,7 +420,7 @@ mod changes {
         type_text(&mut app, "s");
         let commands = press(&mut app, KeyCode::Enter);
         assert!(
-            matches!(commands.first(), Some(WorkerCommand::MakeChange { request: Request::Disable { stream }, .. }) if stream == "order-events")
+            matches!(commands.first(), Some(WorkerCommand::MakeChange { target: crate::model::TargetId::FIRST, request: Request::Disable { stream }, .. }) if stream == "order-events")
         );
     }
 
@@ -420,7 +441,7 @@ mod changes {
     #[test]
     fn the_outcome_of_a_change_reaches_the_status_line() {
         let mut app = app_on("order-events");
-        app.apply(DataEvent::ChangeReport {
+        app.apply(crate::model::TargetId::FIRST,DataEvent::ChangeReport {
             stream: "order-events".into(),
             text: "Changing order-events to alias/x FAILED. The stream stays encrypted with its old key, alias/orders-events.".into(),
             tone: Tone::Bad,
@@ -444,10 +465,13 @@ mod changes {
 #[test]
 fn quitting_while_a_change_is_followed_asks_first() {
     let mut app = demo_app(80, 24);
-    app.apply(DataEvent::Following {
-        stream: "order-events".into(),
-        active: true,
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Following {
+            stream: "order-events".into(),
+            active: true,
+        },
+    );
     app.on_key(key('q'));
     assert!(!app.quit, "asks first");
     assert_eq!(
@@ -462,14 +486,20 @@ fn quitting_while_a_change_is_followed_asks_first() {
     assert!(app.quit);
 
     let mut app = demo_app(80, 24);
-    app.apply(DataEvent::Following {
-        stream: "order-events".into(),
-        active: true,
-    });
-    app.apply(DataEvent::Following {
-        stream: "order-events".into(),
-        active: false,
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Following {
+            stream: "order-events".into(),
+            active: true,
+        },
+    );
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Following {
+            stream: "order-events".into(),
+            active: false,
+        },
+    );
     app.on_key(key('q'));
     assert!(app.quit, "nothing followed: quits at once");
 }
@@ -477,11 +507,17 @@ fn quitting_while_a_change_is_followed_asks_first() {
 #[test]
 fn a_stream_aws_no_longer_has_leaves_the_table_quietly() {
     let mut app = demo_app(80, 24);
-    let before = app.rows.len();
-    app.apply(DataEvent::Gone("dev-scratch".into()));
-    assert_eq!(app.rows.len(), before - 1);
-    assert!(app.row("dev-scratch").is_none());
-    assert!(app.last_error.is_none(), "no alarm for a deleted stream");
+    let before = app.fleet.order().len();
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Gone("dev-scratch".into()),
+    );
+    assert_eq!(app.fleet.order().len(), before - 1);
+    assert!(app.row_named("dev-scratch").is_none());
+    assert!(
+        app.fleet.freshness.last_error.is_none(),
+        "no alarm for a deleted stream"
+    );
 }
 
 /// Control characters a terminal or a paste can deliver as key presses, and
@@ -514,12 +550,15 @@ fn typed_control_characters_never_enter_a_text_field() {
     let mut app = demo_app(100, 30);
     app.on_key(key('/'));
     type_hostile(&mut app, "order-ev");
-    assert_eq!(app.filter, "order-ev");
-    assert!(app.filtering, "no control key closed the prompt");
+    assert_eq!(app.table.filter, "order-ev");
+    assert!(app.table.filtering, "no control key closed the prompt");
     press(&mut app, KeyCode::Enter);
 
     app.on_key(key('r'));
-    app.apply(crate::app::testing::all_keys_event());
+    app.apply(
+        crate::model::TargetId::FIRST,
+        crate::app::testing::all_keys_event(),
+    );
     type_hostile(&mut app, "2026");
     let Some(Dialog::Picker(p)) = &app.dialog else {
         panic!("picker open: {:?}", app.dialog);
@@ -539,7 +578,7 @@ fn typed_control_characters_never_enter_a_text_field() {
 fn the_keys_view_puts_the_key_hurting_us_first_and_enter_shows_its_streams() {
     let mut app = demo_app(80, 24);
     app.on_key(key('K'));
-    assert_eq!(app.view, View::Keys);
+    assert_eq!(app.screen.view, View::Keys);
     let rows = app.key_rows();
     // Worst first: a disabled key with streams on it is critical.
     assert_eq!(rows[0].health, crate::health::Health::Critical);
@@ -563,21 +602,17 @@ fn the_keys_view_puts_the_key_hurting_us_first_and_enter_shows_its_streams() {
     press(&mut app, KeyCode::Enter);
     assert_eq!(app.key_rows().len(), 1);
     press(&mut app, KeyCode::Enter);
-    assert_eq!(app.view, View::Table);
-    let shown: Vec<String> = app
-        .visible
-        .iter()
-        .map(|&i| app.rows[i].name.clone())
-        .collect();
+    assert_eq!(app.screen.view, View::Table);
+    let shown: Vec<String> = app.listed_names();
     assert_eq!(shown.len(), 6, "{shown:?}");
     assert!(shown.iter().all(|n| n.starts_with("ledger-")), "{shown:?}");
 
     // Esc goes back to the keys; K back to every stream.
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.view, View::Keys);
+    assert_eq!(app.screen.view, View::Keys);
     app.on_key(key('K'));
-    assert_eq!(app.view, View::Table);
-    assert!(app.visible.len() > 6);
+    assert_eq!(app.screen.view, View::Table);
+    assert!(app.table.visible.len() > 6);
 }
 
 #[test]
@@ -596,9 +631,9 @@ fn the_keys_view_sorts_and_its_help_returns_to_it() {
         "most streams first: {streams:?}"
     );
     app.on_key(key('?'));
-    assert_eq!(app.view, View::Help);
+    assert_eq!(app.screen.view, View::Help);
     app.on_key(key('?'));
-    assert_eq!(app.view, View::Keys);
+    assert_eq!(app.screen.view, View::Keys);
 }
 
 #[test]
@@ -609,7 +644,7 @@ fn r_asks_to_rotate_the_keys_material_and_y_sends_it_to_the_worker() {
         app.on_key(key('j'));
     }
     app.on_key(key('R'));
-    let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
+    let Some(Dialog::KeyConfirm(plan, _)) = &app.dialog else {
         panic!("a confirmation: {:?}", app.dialog);
     };
     assert!(plan.verdict.allowed(), "{:?}", plan.verdict);
@@ -628,7 +663,7 @@ fn r_asks_to_rotate_the_keys_material_and_y_sends_it_to_the_worker() {
         app.on_key(key('k'));
     }
     app.on_key(key('R'));
-    let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
+    let Some(Dialog::KeyConfirm(plan, _)) = &app.dialog else {
         panic!("a confirmation");
     };
     assert!(!plan.verdict.allowed());
@@ -663,7 +698,7 @@ fn a_in_the_keys_view_turns_automatic_rotation_on_or_off() {
         app.on_key(key('j'));
     }
     app.on_key(key('A'));
-    let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
+    let Some(Dialog::KeyConfirm(plan, _)) = &app.dialog else {
         panic!("a confirmation: {:?}", app.dialog);
     };
     assert_eq!(plan.change, crate::key_rotation::KeyChange::AutoOn(365));
@@ -680,7 +715,7 @@ fn a_in_the_keys_view_turns_automatic_rotation_on_or_off() {
         app.on_key(key('j'));
     }
     app.on_key(key('A'));
-    let Some(Dialog::KeyConfirm(plan)) = &app.dialog else {
+    let Some(Dialog::KeyConfirm(plan, _)) = &app.dialog else {
         panic!(
             "a confirmation: {:?} {:?}",
             app.messages.shown(),
@@ -703,7 +738,7 @@ fn left_and_right_choose_the_automatic_rotation_period_before_y() {
     app.on_key(left);
     app.on_key(left);
     let change = |app: &App| match &app.dialog {
-        Some(Dialog::KeyConfirm(plan)) => plan.change,
+        Some(Dialog::KeyConfirm(plan, _)) => plan.change,
         other => panic!("the confirmation: {other:?}"),
     };
     // Not rotating yet: 90 days is the shortest, there is no "off".
@@ -772,7 +807,7 @@ fn r_refuses_a_stream_that_cannot_change_before_any_key_is_picked() {
     }
     let commands = app.on_key(key('r'));
     assert!(
-        !commands.contains(&WorkerCommand::LoadKeys),
+        !commands.contains(&WorkerCommand::LoadKeys(crate::model::TargetId::FIRST)),
         "no keys listed for nothing"
     );
     let Some(Dialog::Confirm(c)) = &app.dialog else {

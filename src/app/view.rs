@@ -4,7 +4,7 @@
 use super::{App, SortKey};
 use crate::health::Health;
 use crate::inventory::unencrypted_direct_put;
-use crate::model::Row;
+use crate::model::{Row, StreamId};
 
 /// A one-key answer to an on-call question, as a filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,54 +28,46 @@ impl Quick {
 impl App {
     /// `e` or `u`: the quick filter on, or off when it already was.
     pub(super) fn toggle_quick(&mut self, quick: Quick) {
-        self.quick = (self.quick != Some(quick)).then_some(quick);
+        self.table.quick = (self.table.quick != Some(quick)).then_some(quick);
         self.refresh_view();
     }
 
     /// Whether the quick filter, if any, lets the row through.
-    pub(super) fn passes_quick(&self, row: &Row) -> bool {
-        match self.quick {
+    pub(super) fn passes_quick(&self, id: &StreamId, row: &Row) -> bool {
+        match self.table.quick {
             None => true,
-            Some(Quick::KmsErrors) => self.kms_total(&row.name) > 0.0,
+            Some(Quick::KmsErrors) => self.kms_total(id) > 0.0,
             Some(Quick::Unencrypted) => row.stream.as_ref().is_some_and(unencrypted_direct_put),
         }
     }
 
-    /// Orders `visible` (indices into `rows`, which are in name order) by the
-    /// sort; ties keep name order.
+    /// Orders `visible` (indices into the fleet's order, which is by name)
+    /// by the sort; ties keep name order.
     pub(super) fn sort_rows(&self, visible: &mut [usize]) {
-        let name = |i: &usize| self.rows[*i].name.as_str();
-        match self.sort {
+        let order = self.fleet.order();
+        let row = |i: usize| self.fleet.row(&order[i]);
+        match self.table.sort {
             SortKey::Name => {}
             SortKey::Problems => visible.sort_by_cached_key(|&i| {
-                let row = &self.rows[i];
-                let errors = self.kms_total(&row.name);
-                (
-                    urgency(self.health_level(row)),
-                    std::cmp::Reverse(Count(errors)),
-                    i,
-                )
+                let id = &order[i];
+                let health = row(i).map_or(Health::Unknown, |r| self.health_level(id, r));
+                let errors = self.kms_total(id);
+                (urgency(health), std::cmp::Reverse(Count(errors)), i)
             }),
             SortKey::Status => visible.sort_by_key(|&i| {
-                let r = &self.rows[i];
-                (r.stream.as_ref().map(|s| &s.encryption.status), i)
+                let status = row(i).and_then(|r| r.stream.as_ref());
+                (status.map(|s| s.encryption.status.clone()), i)
             }),
             SortKey::KmsErrors => visible.sort_by(|&a, &b| {
-                let (ta, tb) = (
-                    self.kms_total(&self.rows[a].name),
-                    self.kms_total(&self.rows[b].name),
-                );
+                let (ta, tb) = (self.kms_total(&order[a]), self.kms_total(&order[b]));
                 tb.total_cmp(&ta).then(a.cmp(&b))
             }),
-            SortKey::Region => visible.sort_by_cached_key(|&i| {
-                let (bare, label) = crate::estate::split(name(&i));
-                let target = label.and_then(|l| self.targets.iter().position(|t| t.label == l));
-                (target, bare.to_string(), i)
-            }),
+            // By target, in the order they were asked for, then name.
+            SortKey::Region => visible.sort_by_key(|&i| (order[i].target, i)),
             SortKey::QuotaLeft => {
                 // Unknown quota sorts first: it may be the lowest.
                 visible.sort_by_key(|&i| {
-                    let q = self.quota(name(&i)).ok();
+                    let q = self.quota(&order[i]).ok();
                     (q.map_or(0, |q| q.remaining + 1), i)
                 });
             }

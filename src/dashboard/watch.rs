@@ -11,14 +11,14 @@ use std::time::Duration;
 use chrono::{SecondsFormat, Utc};
 use tokio::signal::unix::{signal, SignalKind};
 
-use super::{on_data, send, start_workers, Lane, Merger};
+use super::{on_data, send, start_workers, Lane};
 use crate::alerts::{self, Alert, Alerter, Rules};
 use crate::app::{App, DashboardContext};
 use crate::cli::WatchOutput;
 use crate::config::Config;
+use crate::fleet::Fleet;
 use crate::health::Health;
 use crate::model::Window;
-use crate::worker::DataEvent;
 
 /// How often the fleet is looked at for alerts: each look is cheap (no
 /// call), and a change reaches the engineer within a few seconds of
@@ -36,20 +36,18 @@ pub struct WatchOptions {
 }
 
 pub async fn run(lanes: Vec<Lane>, config: &Config, options: WatchOptions) -> anyhow::Result<u8> {
-    let mut app = App::new(options.context, config, options.window, Utc::now());
     let targets = lanes
         .iter()
         .map(|l| (l.info.clone(), l.cloud.is_some()))
         .collect();
-    let merger = Merger::new(targets, options.window);
-    if let Some(DataEvent::Failed { error, .. }) = merger.none_connected() {
+    let fleet = Fleet::new(targets, options.window);
+    if let Some(error) = fleet.none_connected() {
         anyhow::bail!("nothing to watch: {error}");
     }
-    if !merger.single() {
-        app.apply(DataEvent::Targets(merger.targets()));
-    }
+    let mut app = App::with_fleet(options.context, config, fleet, Utc::now());
+    app.say_unconnected();
     let caches = vec![None; lanes.len()];
-    let (mut wires, workers) = start_workers(lanes, config, options.window, merger, caches);
+    let (mut wires, workers) = start_workers(lanes, config, options.window, caches);
     let store = alerts::state::default_path();
     // Off the runtime and with a deadline: a state dir that does not answer
     // costs the memory of the last run, never the watch.
@@ -148,8 +146,8 @@ fn print(output: WatchOutput, line: &str) -> anyhow::Result<()> {
 /// knows what the alerts after it change.
 fn baseline_of(app: &App, output: WatchOutput) -> String {
     let mut counts: BTreeMap<Health, usize> = BTreeMap::new();
-    for row in &app.rows {
-        *counts.entry(app.health(row).0).or_default() += 1;
+    for (id, row) in app.fleet.rows() {
+        *counts.entry(app.health(id, row).0).or_default() += 1;
     }
     let at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
     let n = |h: Health| counts.get(&h).copied().unwrap_or(0);
@@ -157,7 +155,7 @@ fn baseline_of(app: &App, output: WatchOutput) -> String {
         WatchOutput::Jsonl => serde_json::json!({
             "kind": "baseline",
             "at": at,
-            "streams": app.rows.len(),
+            "streams": app.fleet.order().len(),
             "counts": {
                 "ok": n(Health::Ok),
                 "warning": n(Health::Warning),
@@ -169,7 +167,7 @@ fn baseline_of(app: &App, output: WatchOutput) -> String {
         .to_string(),
         WatchOutput::Human => format!(
             "{at} BASELINE {} streams: {} ok, {} warning, {} unknown, {} critical (watching {})",
-            app.rows.len(),
+            app.fleet.order().len(),
             n(Health::Ok),
             n(Health::Warning),
             n(Health::Unknown),

@@ -97,7 +97,7 @@ async fn dashboard_and_status_give_every_stream_the_same_health() {
     .unwrap();
     let mut app = App::new(DashboardContext::default(), &config, window, fixed_now());
     for e in events_from(&cloud, window, fixed_now()).await {
-        app.apply(e);
+        app.apply(crate::model::TargetId::FIRST, e);
     }
     let from_status: BTreeMap<&str, Health> = report
         .streams
@@ -105,9 +105,9 @@ async fn dashboard_and_status_give_every_stream_the_same_health() {
         .map(|s| (s.name.as_str(), s.health))
         .collect();
     let from_dashboard: BTreeMap<&str, Health> = app
-        .rows
-        .iter()
-        .map(|r| (r.name.as_str(), app.health(r).0))
+        .fleet
+        .rows()
+        .map(|(id, r)| (r.name.as_str(), app.health(id, r).0))
         .collect();
     assert_eq!(from_status, from_dashboard);
     // The unreadable parts are unknown in both, never ok.
@@ -123,7 +123,8 @@ async fn dashboard_and_status_give_every_stream_the_same_health() {
     assert_eq!(seen.len(), 4, "{seen:?}");
     // Problems agree word for word, too.
     for s in &report.streams {
-        let row = app.row(&s.name).unwrap();
-        assert_eq!(app.health(row).1, s.problems, "{}", s.name);
+        let id = app.id(&s.name);
+        let row = app.row(&id).unwrap();
+        assert_eq!(app.health(&id, row).1, s.problems, "{}", s.name);
     }
 }

@@ -124,10 +124,6 @@ pub struct QuotaBook {
     /// Each stream's counted calls of the last 24 hours, oldest first.
     pub calls: HashMap<String, Vec<CountedCall>>,
     pub source: QuotaSource,
-    /// In a fleet of several targets, the targets (by label) whose quota is
-    /// not read yet or could not be, and why: their streams' quota is
-    /// unknown, never a full 25.
-    pub unread: HashMap<String, String>,
 }
 
 impl Default for QuotaBook {
@@ -136,7 +132,6 @@ impl Default for QuotaBook {
             quotas: HashMap::new(),
             calls: HashMap::new(),
             source: QuotaSource::Ledger("CloudTrail is not read yet".into()),
-            unread: HashMap::new(),
         }
     }
 }
@@ -148,13 +143,6 @@ impl QuotaBook {
 
     pub fn calls(&self, stream: &str) -> &[CountedCall] {
         self.calls.get(stream).map_or(&[], Vec::as_slice)
-    }
-
-    /// Why the quota of this (qualified) stream is unknown, when its
-    /// target's was not read.
-    pub fn unread(&self, stream: &str) -> Option<&str> {
-        let label = crate::model::split(stream).1?;
-        self.unread.get(label).map(String::as_str)
     }
 }
 
@@ -188,7 +176,6 @@ pub fn merged(
             Ok(_) => QuotaSource::LedgerAndCloudTrail,
             Err(why) => QuotaSource::Ledger(why.to_string()),
         },
-        unread: HashMap::new(),
     };
     for stream in streams {
         let entries = ledger.get(stream).map_or(&[][..], Vec::as_slice);

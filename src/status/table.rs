@@ -71,7 +71,7 @@ pub fn table(report: &Report, cells: Cells) -> String {
         out.push_str("\nProblems\n");
         for s in with_problems {
             let name = if many {
-                crate::estate::qualify(&s.name, &s.target)
+                crate::model::shown_name(&s.name, Some(&s.target))
             } else {
                 s.name.clone()
             };
@@ -119,8 +119,18 @@ fn heading(report: &Report) -> String {
             escape(report.region.as_deref().unwrap_or("unknown")),
         );
     }
-    let accounts = distinct(report.targets.iter().filter_map(|t| t.account.as_deref()));
-    let regions = distinct(report.targets.iter().filter_map(|t| t.region.as_deref()));
+    let accounts = distinct(
+        report
+            .targets
+            .iter()
+            .filter_map(|t| t.target.account.as_deref()),
+    );
+    let regions = distinct(
+        report
+            .targets
+            .iter()
+            .filter_map(|t| t.target.region.as_deref()),
+    );
     let mut out = format!(
         "{}  {}  {when}\n",
         listed("account", &accounts),
@@ -129,16 +139,16 @@ fn heading(report: &Report) -> String {
     for t in report.targets.iter().filter(|t| t.error.is_some()) {
         let line = format!(
             "{}: not read: {}",
-            escape(&t.label),
+            escape(&t.target.label),
             escape(t.error.as_deref().unwrap_or_default())
         );
         out.push_str(&wrap(&line, 100, "    "));
     }
     for t in &report.targets {
-        if let Some(first) = &t.same_as {
+        if let Some(first) = &t.twin {
             let line = format!(
                 "{}: the same account and region as {}: its streams are listed there",
-                escape(&t.label),
+                escape(&t.target.label),
                 escape(first)
             );
             out.push_str(&wrap(&line, 100, "    "));

@@ -95,45 +95,39 @@ pub fn merge(
     let mut missing: Option<Vec<String>> = None;
     for (mut info, read) in reads {
         if !many {
-            out.region = info.region.clone();
+            out.region = info.target.region.clone();
         }
         // Two profiles of one account in one region: its streams are
         // reported once, under the first, and the second says so.
-        let twin = read.as_ref().ok().and_then(|r| {
+        if let Ok(report) = &read {
+            info.target.account.clone_from(&report.account);
+        }
+        let twin = read.as_ref().ok().and_then(|_| {
             out.targets
                 .iter()
-                .find(|t| {
-                    t.error.is_none()
-                        && t.account.is_some()
-                        && t.account == r.account
-                        && t.region == r.region
-                })
-                .map(|t| t.label.clone())
+                .find(|t| t.error.is_none() && t.target.same_place(&info.target))
+                .map(|t| t.target.label.clone())
         });
         match (read, twin) {
-            (Ok(report), Some(first)) => {
-                info.account = report.account;
-                info.same_as = Some(first);
-            }
+            (Ok(_), Some(first)) => info.twin = Some(first),
             (Err(why), _) => info.error = Some(why),
             (Ok(report), None) => {
-                info.account = report.account.clone();
                 if !many {
                     out.account = report.account.clone();
                     out.region = report.region.clone();
                 }
                 out.streams.extend(report.streams.into_iter().map(|mut s| {
-                    s.target = info.label.clone();
+                    s.target = info.target.label.clone();
                     s
                 }));
                 out.errors.extend(report.errors.into_iter().map(|e| {
                     if many {
-                        format!("{}: {e}", info.label)
+                        format!("{}: {e}", info.target.label)
                     } else {
                         e
                     }
                 }));
-                out.cloudwatch = sum(out.cloudwatch, report.cloudwatch);
+                out.cloudwatch = crate::fleet::store::usage_sum(out.cloudwatch, report.cloudwatch);
                 missing = Some(match missing {
                     None => report.missing,
                     Some(m) => m
@@ -157,14 +151,6 @@ pub fn merge(
     out
 }
 
-fn sum(a: CloudWatchUsage, b: CloudWatchUsage) -> CloudWatchUsage {
-    CloudWatchUsage {
-        metrics_requested: a.metrics_requested + b.metrics_requested,
-        list_metrics_calls: a.list_metrics_calls + b.list_metrics_calls,
-        since: a.since.min(b.since),
-    }
-}
-
 impl Report {
     /// The targets that could not be read.
     pub fn failed(&self) -> impl Iterator<Item = &TargetInfo> {
@@ -181,7 +167,7 @@ impl Report {
             .targets
             .iter()
             .filter(|t| t.error.is_none())
-            .map(|t| t.label.as_str())
+            .map(|t| t.target.label.as_str())
             .collect();
         format!("any of {}", read.join(", "))
     }

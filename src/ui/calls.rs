@@ -10,7 +10,7 @@ use ratatui::Frame;
 use super::theme::Theme;
 use crate::app::App;
 use crate::cloud::KeyRef;
-use crate::model::stamp;
+use crate::model::{stamp, StreamId};
 use crate::quota::{CountedCall, Operation, QuotaSource};
 
 /// How many calls to list in a detail view this tall; the rest are counted,
@@ -24,9 +24,9 @@ pub fn listed(height: u16) -> usize {
 }
 
 /// The rows the section needs at this width, listing `listed` calls.
-pub fn height(app: &App, name: &str, (width, listed): (u16, usize), theme: &Theme) -> u16 {
+pub fn height(app: &App, id: &StreamId, (width, listed): (u16, usize), theme: &Theme) -> u16 {
     let width = usize::from(width.max(1));
-    lines(app, name, listed, theme)
+    lines(app, id, listed, theme)
         .iter()
         .map(|l| l.width().max(1).div_ceil(width))
         .sum::<usize>()
@@ -34,25 +34,32 @@ pub fn height(app: &App, name: &str, (width, listed): (u16, usize), theme: &Them
         .unwrap_or(u16::MAX)
 }
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, listed: usize, theme: &Theme) {
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    id: &StreamId,
+    listed: usize,
+    theme: &Theme,
+) {
     frame.render_widget(
-        Paragraph::new(lines(app, name, listed, theme)).wrap(Wrap { trim: false }),
+        Paragraph::new(lines(app, id, listed, theme)).wrap(Wrap { trim: false }),
         area,
     );
 }
 
-fn lines<'a>(app: &App, name: &str, listed: usize, theme: &Theme) -> Vec<Line<'a>> {
-    let Some(source) = app.knowledge().quota_source() else {
+fn lines<'a>(app: &App, id: &StreamId, listed: usize, theme: &Theme) -> Vec<Line<'a>> {
+    let Some(source) = app.knowledge(id.target).quota_source() else {
         return Vec::new();
     };
-    let calls = app.calls(name);
+    let calls = app.calls(id);
     let mut lines = vec![summary(calls, source, theme)];
     lines.extend(
         calls
             .iter()
             .rev()
             .take(listed)
-            .map(|c| call_line(app, c, theme)),
+            .map(|c| call_line(app, id, c, theme)),
     );
     if calls.len() > listed {
         lines.push(Line::styled(
@@ -92,7 +99,8 @@ fn summary<'a>(calls: &[CountedCall], source: &QuotaSource, theme: &Theme) -> Li
 }
 
 /// "  2026-11-21 11:00 UTC  terraform      Start alias/orders-events".
-fn call_line<'a>(app: &App, c: &CountedCall, theme: &Theme) -> Line<'a> {
+fn call_line<'a>(app: &App, id: &StreamId, c: &CountedCall, theme: &Theme) -> Line<'a> {
+    let book = app.fleet.keys_of(id.target);
     let by = match (&c.by, c.here) {
         (Some(by), _) => crate::text::caller(by),
         (None, true) => "this machine".to_string(),
@@ -103,8 +111,8 @@ fn call_line<'a>(app: &App, c: &CountedCall, theme: &Theme) -> Line<'a> {
         Operation::Stop => "Stop",
     };
     let key = c.key.as_deref().map_or(String::new(), |k| match k {
-        "aws-owned" => app.keys.name_of(KeyRef::AwsOwned),
-        arn => app.keys.key_label(arn),
+        "aws-owned" => book.name_of(KeyRef::AwsOwned),
+        arn => book.key_label(arn),
     });
     let mut spans = vec![Span::raw(format!(
         "  {}  {by:<14} {action:<5} {key}",

@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::cloud::{KmsMetric, KmsSeries};
 use crate::config::Markers;
 use crate::health::Outage;
-use crate::model::{between, clock, span, stamp, Window};
+use crate::model::{between, clock, span, stamp, StreamId, Window};
 
 /// Below this many rows for the plot, each erring series gets a one-line
 /// sparkline instead: axes with one row of data say nothing.
@@ -43,14 +43,15 @@ pub struct Input<'a> {
 }
 
 impl<'a> Input<'a> {
-    pub fn of(app: &'a App, name: &str) -> Input<'a> {
-        // The series on hand are for the window they were read for, which
-        // lags the chosen one until the new window's answer comes.
-        let window = app.metrics_window.unwrap_or(app.window);
+    pub fn of(app: &'a App, id: &StreamId) -> Input<'a> {
+        // The fleet keeps only the series of the chosen window: until its
+        // answer comes, they are unknown ("not loaded yet").
+        let window = app.window;
+        let k = app.knowledge(id.target);
         Input {
-            series: app.kms_sums(name).map(|_| app.metrics.get(name)),
-            since: app.knowledge().errors_since(name, window),
-            as_of: app.knowledge().kms_as_of(name),
+            series: app.kms_sums(id).map(|_| app.fleet.series(id)),
+            since: k.errors_since(&id.name, window),
+            as_of: k.kms_as_of(&id.name),
             window,
             markers: app.settings.markers,
             now: app.now,

@@ -17,27 +17,28 @@ use super::theme::Theme;
 use super::{calls, chart, fit};
 use crate::app::App;
 use crate::cloud::KeyType;
-use crate::model::{ago, Row};
+use crate::model::{ago, Row, StreamId};
 use crate::text::{shown, NAME_CAP, PROSE_CAP};
 
 /// Width of the labels in front of every value.
 const LABEL: usize = 11;
 
-pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Theme) {
-    let Some(row) = app.row(name) else {
+pub fn render(frame: &mut Frame, area: Rect, app: &App, id: &StreamId, theme: &Theme) {
+    let Some(row) = app.row(id) else {
+        let name = app.shown(id);
         frame.render_widget(Paragraph::new(format!("{name} is no longer listed.")), area);
         return;
     };
-    let (health, problems) = app.health(row);
-    let (left_w, right_w) = columns(app, row, area.width, theme);
+    let (health, problems) = app.health(id, row);
+    let (left_w, right_w) = columns(app, id, row, area.width, theme);
     let arn = row
         .stream
         .as_ref()
         .and_then(|s| s.encryption.key_arn.as_deref());
     let arn_inside = arn.is_none_or(|a| LABEL + a.chars().count() <= usize::from(left_w));
-    let left = Paragraph::new(stream_lines(app, row, left_w, arn_inside, theme))
+    let left = Paragraph::new(stream_lines(app, id, row, left_w, arn_inside, theme))
         .wrap(Wrap { trim: false });
-    let right = Paragraph::new(key::lines(app, row, usize::from(right_w) - 1, theme))
+    let right = Paragraph::new(key::lines(app, id, row, usize::from(right_w) - 1, theme))
         .wrap(Wrap { trim: false })
         .block(Block::default().borders(Borders::LEFT));
     let info_rows = left.line_count(left_w).max(right.line_count(right_w));
@@ -53,30 +54,42 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, name: &str, theme: &Them
         rows(info_rows),
         rows(arn_lines.len()),
         rows(trouble.line_count(area.width)),
-        Constraint::Length(calls::height(app, name, (area.width, listed), theme)),
+        Constraint::Length(calls::height(app, id, (area.width, listed), theme)),
         Constraint::Min(0),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(title_line(app, row, health, theme)), title);
+    frame.render_widget(
+        Paragraph::new(title_line(app, id, row, health, theme)),
+        title,
+    );
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Length(left_w), Constraint::Length(right_w)]).areas(info);
     frame.render_widget(left, left_area);
     frame.render_widget(right, right_area);
     frame.render_widget(Paragraph::new(arn_lines), arn_area);
     frame.render_widget(trouble, trouble_area);
-    calls::render(frame, history, app, name, listed, theme);
-    chart::render(frame, plot, &chart::Input::of(app, name), theme);
+    calls::render(frame, history, app, id, listed, theme);
+    chart::render(frame, plot, &chart::Input::of(app, id), theme);
 }
 
 /// "billing-export  ✖ crit  described 2m ago".
-fn title_line<'a>(app: &App, row: &Row, health: crate::health::Health, theme: &Theme) -> Line<'a> {
+fn title_line<'a>(
+    app: &App,
+    id: &StreamId,
+    row: &Row,
+    health: crate::health::Health,
+    theme: &Theme,
+) -> Line<'a> {
     let described = row
         .described_at
         .map_or("not described yet".to_string(), |t| {
             format!("described {}", ago(app.now - t))
         });
     Line::from(vec![
-        Span::styled(format!("{}  ", shown(&row.name, NAME_CAP)), theme.title()),
+        Span::styled(
+            format!("{}  ", shown(&app.shown(id), NAME_CAP)),
+            theme.title(),
+        ),
         Span::styled(theme.health_label(health), theme.health(health)),
         Span::styled(format!("  {described}"), theme.dim()),
     ])
@@ -99,10 +112,10 @@ fn problem_paragraph<'a>(problems: &[String], style: Style) -> Paragraph<'a> {
 /// key's gets what its longest line needs (so "25/25 left, 0 used in 24 h"
 /// is never cut), and never less than 45 %, while the stream's keeps room for
 /// its own longest line.
-fn columns(app: &App, row: &Row, width: u16, theme: &Theme) -> (u16, u16) {
+fn columns(app: &App, id: &StreamId, row: &Row, width: u16, theme: &Theme) -> (u16, u16) {
     let natural = |lines: &[Line]| lines.iter().map(Line::width).max().unwrap_or(0);
-    let left = natural(&stream_lines(app, row, u16::MAX, false, theme)) as u16;
-    let right = natural(&key::lines(app, row, usize::MAX, theme)) as u16 + 1;
+    let left = natural(&stream_lines(app, id, row, u16::MAX, false, theme)) as u16;
+    let right = natural(&key::lines(app, id, row, usize::MAX, theme)) as u16 + 1;
     let right = right.max(width * 45 / 100).min(width - left.min(width / 2));
     (width - right, right)
 }
@@ -118,6 +131,7 @@ fn field<'a>(label: &str, value: String, style: Style, width: usize, theme: &The
 
 fn stream_lines<'a>(
     app: &App,
+    id: &StreamId,
     row: &'a Row,
     width: u16,
     with_arn: bool,
@@ -146,7 +160,7 @@ fn stream_lines<'a>(
             theme.status(&e.status),
         ),
         f("key type", key_type, plain),
-        f("key", app.keys.label(s), plain),
+        f("key", app.key_label(id, s), plain),
     ];
     if with_arn {
         let arn = e.key_arn.clone().unwrap_or_else(|| "-".into());

@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use super::{fit, fit_key};
-use crate::app::{App, Confirm, Dialog, PickFor, Picker, PickerKeys};
+use crate::app::{App, Confirm, Dialog, LoadingState, PickFor, Picker};
 use crate::keymap::{Keymap, UserAction};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -17,17 +17,17 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Some(Dialog::Picker(p)) => picker(frame, super::popup(area, 76, 20), app, p, theme),
         Some(Dialog::Confirm(c)) => {
             // As tall as its content, wrapped in the 74 columns inside.
-            let (body, answer) = confirm_lines(c, &app.keymap, theme);
+            let (body, answer) = confirm_lines(c, &app.shown(&c.stream), &app.keymap, theme);
             let height = rows(&body) + rows(&answer) + 2;
             let title = if matches!(c.request, crate::change::Request::Disable { .. }) {
-                format!(" Stop encryption of {} ", c.stream)
+                format!(" Stop encryption of {} ", app.shown(&c.stream))
             } else {
-                format!(" Change encryption of {} ", c.stream)
+                format!(" Change encryption of {} ", app.shown(&c.stream))
             };
             let area = super::popup(area, 76, height);
             pinned(frame, area, &title, body, answer);
         }
-        Some(Dialog::KeyConfirm(plan)) => {
+        Some(Dialog::KeyConfirm(plan, _)) => {
             let text = crate::key_rotation::cli::describe(plan);
             // Each line wraps in the 74 columns inside the box.
             let rows: u16 = text
@@ -190,7 +190,7 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
     let block = Block::default()
         .borders(Borders::ALL)
         .title(match &p.purpose {
-            PickFor::Stream(name) => format!(" Encrypt {name} with… "),
+            PickFor::Stream(id) => format!(" Encrypt {} with… ", app.shown(id)),
             PickFor::MoveOff { label, .. } => format!(" Move every stream off {label} to… "),
         });
     let inner = block.inner(area);
@@ -221,8 +221,9 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
         };
         lines.push(Line::styled(fit(&text, width), style));
     }
-    match app.picker_keys() {
-        PickerKeys::Listed if items.is_empty() => lines.push(Line::styled(
+    let (listing, what) = app.picker_keys();
+    match listing {
+        LoadingState::Loaded if items.is_empty() => lines.push(Line::styled(
             format!(
                 "  no key matches \"{}\": {} deletes",
                 p.filter,
@@ -230,11 +231,11 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
             ),
             theme.warn(),
         )),
-        PickerKeys::Listed => {}
-        PickerKeys::Listing(what) => {
+        LoadingState::Loaded => {}
+        LoadingState::Idle | LoadingState::Loading => {
             lines.push(Line::styled(format!("  listing {what}…"), theme.dim()));
         }
-        PickerKeys::Failed(why) => {
+        LoadingState::Error(why) => {
             let why = crate::text::shown(&why, crate::text::PROSE_CAP);
             lines.push(Line::styled(format!("  ✖ {why}"), theme.error()));
             let again = app.keymap.first(match p.purpose {
@@ -302,6 +303,7 @@ fn pinned(frame: &mut Frame, area: Rect, title: &str, body: Vec<Line>, answer: V
 /// The confirmation's text, and how to answer it.
 fn confirm_lines<'a>(
     c: &Confirm,
+    shown: &str,
     keymap: &Keymap,
     theme: &Theme,
 ) -> (Vec<Line<'a>>, Vec<Line<'a>>) {
@@ -313,7 +315,7 @@ fn confirm_lines<'a>(
         ])
     };
     let mut lines = vec![
-        field("stream", c.stream.clone()),
+        field("stream", shown.to_string()),
         field("key", format!("{} → {}", c.old_label, c.new_label)),
         field("quota", quota_line(c)),
         Line::from(""),
@@ -335,7 +337,7 @@ fn confirm_lines<'a>(
             theme.dim(),
         ));
     }
-    let mut answer = answer(c, stopping, keymap, theme);
+    let mut answer = answer(c, shown, stopping, keymap, theme);
     if lines.len() > 4 {
         answer.insert(0, Line::from(""));
     }
@@ -365,7 +367,13 @@ fn quota_line(c: &Confirm) -> String {
 }
 
 /// The dialog's last lines: how to answer it.
-fn answer<'a>(c: &Confirm, stopping: bool, keymap: &Keymap, theme: &Theme) -> Vec<Line<'a>> {
+fn answer<'a>(
+    c: &Confirm,
+    shown: &str,
+    stopping: bool,
+    keymap: &Keymap,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let forced = c.verdict.forceable();
     match &c.typed {
         _ if !c.verdict.sendable(true) => vec![Line::styled(
@@ -384,7 +392,8 @@ fn answer<'a>(c: &Confirm, stopping: bool, keymap: &Keymap, theme: &Theme) -> Ve
             let prompt = what
                 .replace("{enter}", &key(keymap, UserAction::SubmitName))
                 .replace("{esc}", &key(keymap, UserAction::Cancel));
-            let matches = *typed == c.stream || (forced && !stopping && typed == "send");
+            let named = typed == shown || *typed == c.stream.name;
+            let matches = named || (forced && !stopping && typed == "send");
             let style = if matches {
                 theme.good()
             } else {
@@ -396,7 +405,7 @@ fn answer<'a>(c: &Confirm, stopping: bool, keymap: &Keymap, theme: &Theme) -> Ve
             ];
             if c.mismatch {
                 spans.push(Span::styled(
-                    format!("  does not match {}", c.stream),
+                    format!("  does not match {shown}"),
                     theme.error(),
                 ));
             }

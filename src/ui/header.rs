@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::theme::Theme;
 use crate::app::App;
 use crate::cloud::EncryptionStatus;
-use crate::estate::TargetInfo;
+use crate::fleet::Part;
 use unicode_width::UnicodeWidthStr;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -32,10 +32,11 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         tail.push(Span::styled("READ-ONLY", theme.warn()));
     }
     // Freshness before the endpoint: a long URL must not push it off screen.
-    let stale = app.from_cache.is_some() && app.last_refresh.is_none()
-        || app.last_error.is_some()
-        || app.silent_since.is_some()
-        || app.fault.is_some();
+    let stale = app.fleet.freshness.from_cache.is_some()
+        && app.fleet.freshness.last_refresh.is_none()
+        || app.fleet.freshness.last_error.is_some()
+        || app.fleet.freshness.silent_since.is_some()
+        || app.fleet.freshness.fault.is_some();
     if !tail.is_empty() {
         tail.push(Span::raw(" · "));
     }
@@ -46,7 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if stale {
         tail.push(Span::styled(" (stale)", theme.warn()));
     }
-    if app.targets.len() > 1 && !c.demo && !app.many_accounts() {
+    if app.fleet.several() && !c.demo && !app.many_accounts() {
         // The targets come before the profile: without room for both,
         // the profile goes (each target's label says where it looks).
         let tail_width: usize = tail.iter().map(Span::width).sum();
@@ -57,7 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
         }
     }
-    let mut first = if app.targets.len() > 1 {
+    let mut first = if app.fleet.several() {
         let rest: usize = tail.iter().map(Span::width).sum();
         targets_line(app, theme, usize::from(area.width).saturating_sub(rest))
     } else {
@@ -88,29 +89,33 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// without the reason ("eu-west-1 !"); failing ones counted ("1 failing").
 /// A failing target is named for as long as there is room.
 fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
-    let count = |t: &TargetInfo| app.summary.per_target.get(&t.label).copied().unwrap_or(0);
-    let healthy: Vec<&TargetInfo> = app.targets.iter().filter(|t| t.error.is_none()).collect();
-    let failing: Vec<&TargetInfo> = app.targets.iter().filter(|t| t.error.is_some()).collect();
+    let tally = app.fleet.tally();
+    let count = |p: &Part| tally.per_target.get(&p.id).copied().unwrap_or(0);
+    let parts = app.fleet.parts();
+    let healthy: Vec<&Part> = parts.iter().filter(|p| p.info.error.is_none()).collect();
+    let failing: Vec<&Part> = parts.iter().filter(|p| p.info.error.is_some()).collect();
     let summed = || {
         let streams: usize = healthy.iter().map(|t| count(t)).sum();
         format!("{} ok ({streams})", healthy.len())
     };
     // Each item: its text, and how long its target's label is when the
     // rest is the error's (styled apart), else 0.
-    let item = |t: &TargetInfo, step: u8| -> (String, usize) {
-        match (&t.error, &t.same_as) {
-            (Some(e), _) if step < 3 => {
-                (format!("{} ! {}", t.label, short_error(e)), t.label.len())
-            }
-            (Some(_), _) => (format!("{} !", t.label), t.label.len()),
-            (None, Some(first)) => (format!("{} = {first}", t.label), 0),
-            (None, None) if step == 0 => (format!("{} {}", t.label, count(t)), 0),
-            (None, None) => (t.label.clone(), 0),
+    let item = |p: &Part, step: u8| -> (String, usize) {
+        let t = &p.info;
+        match (&t.error, &t.twin) {
+            (Some(e), _) if step < 3 => (
+                format!("{} ! {}", t.target.label, short_error(e)),
+                t.target.label.len(),
+            ),
+            (Some(_), _) => (format!("{} !", t.target.label), t.target.label.len()),
+            (None, Some(first)) => (format!("{} = {first}", t.target.label), 0),
+            (None, None) if step == 0 => (format!("{} {}", t.target.label, count(p)), 0),
+            (None, None) => (t.target.label.clone(), 0),
         }
     };
     let render = |step: u8| -> Vec<(String, usize)> {
         let mut items: Vec<(String, usize)> = match step {
-            0 | 1 => app.targets.iter().map(|t| item(t, step)).collect(),
+            0 | 1 => parts.iter().map(|p| item(p, step)).collect(),
             2 | 3 => failing.iter().map(|t| item(t, step)).collect(),
             _ => vec![(format!("{} failing", failing.len()), 0)],
         };
@@ -175,12 +180,12 @@ fn short_error(e: &str) -> String {
 /// the least urgent first (loading, disabled, enabled, changing, failed,
 /// the quota mark), never a word cut. The stream count and KMS errors stay.
 fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
-    let s = &app.summary;
+    let s = &app.fleet.tally();
     // (text, style, rank: higher is dropped first)
     let mut items: Vec<(String, ratatui::style::Style, u8)> = Vec::new();
     let streams = if s.total == 1 { "stream" } else { "streams" };
     items.push((format!("{} {streams} │ ", s.total), Style::default(), 0));
-    let kms = if app.metrics_window.is_some() {
+    let kms = if app.fleet.metrics_state() == crate::model::LoadingState::Loaded {
         format!("{} with KMS errors ({})", s.with_kms_errors, app.window)
     } else {
         format!("KMS errors ? ({})", app.window)

@@ -23,7 +23,7 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
     let area = super::popup(body, WIDTH, help.len() as u16 + 2 + COST_ROWS);
     let width = area.width.saturating_sub(2) as usize;
     let rows = area.height.saturating_sub(2 + COST_ROWS) as usize;
-    let first = app.help_scroll.min(help.len().saturating_sub(rows));
+    let first = app.screen.help_scroll.min(help.len().saturating_sub(rows));
     let lines: Vec<Line> = help
         .iter()
         .skip(first)
@@ -52,7 +52,7 @@ fn cost_lines(app: &App) -> [String; COST_ROWS as usize] {
             i64::try_from(app.settings.sweep_secs).unwrap_or(i64::MAX)
         ))
     );
-    let Some(usage) = &app.cloudwatch else {
+    let Some(usage) = &app.fleet.cloudwatch() else {
         return [
             coverage,
             "CloudWatch: nothing asked yet".into(),

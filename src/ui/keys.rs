@@ -107,7 +107,7 @@ fn row<'a>(
     let rotated = r
         .key
         .as_ref()
-        .and_then(|k| app.keys.rotations_of(&k.arn))
+        .and_then(|k| app.fleet.keys_of(r.id.target).rotations_of(&k.arn))
         .map_or("?".to_string(), |list| {
             list.iter()
                 .map(|x| x.at)

@@ -81,14 +81,14 @@ fn draw(frame: &mut Frame, app: &App) {
     ])
     .areas(area);
     header::render(frame, head, app, &theme);
-    match &app.view {
+    match &app.screen.view {
         View::Table => table::render(frame, body, app, &theme),
         View::Detail(name) => detail::render(frame, body, app, name, &theme),
         View::Keys => keys::render(frame, body, app, &theme),
         View::Move => moving::render(frame, body, app, &theme),
         View::Messages => messages::render(frame, body, app, &theme),
         View::Help => {
-            match app.help_from {
+            match app.screen.help_from {
                 View::Keys => keys::render(frame, body, app, &theme),
                 View::Move => moving::render(frame, body, app, &theme),
                 _ => table::render(frame, body, app, &theme),

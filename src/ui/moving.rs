@@ -14,7 +14,7 @@ use crate::change::moving::{Stage, AT_ONCE};
 use crate::keymap::UserAction;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let Some(m) = &app.moving else {
+    let Some(m) = &app.work.moving else {
         return;
     };
     let notes = notes(m);

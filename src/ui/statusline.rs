@@ -14,13 +14,13 @@ use crate::model::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let k = |a: UserAction| app.keymap.first(a);
-    if app.filtering {
+    if app.table.filtering {
         let line = Line::from(vec![
             Span::styled("filter: ", theme.key()),
-            Span::raw(if matches!(app.view, View::Keys) {
+            Span::raw(if matches!(app.screen.view, View::Keys) {
                 app.keys_view.filter.clone()
             } else {
-                app.filter.clone()
+                app.table.filter.clone()
             }),
             Span::styled("▏", theme.key()),
             Span::styled(
@@ -35,12 +35,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(line), area);
         return;
     }
-    if app.fault.is_some() {
+    if app.fleet.freshness.fault.is_some() {
         // Before any other message: nothing on screen is refreshed any more.
         let line = Line::from(vec![
             Span::styled("! internal error: ", theme.error()),
             Span::styled(
-                crate::crash::where_logged(app.log_file.as_deref()),
+                crate::crash::where_logged(app.screen.log_file.as_deref()),
                 theme.error(),
             ),
             Span::styled(" · data no longer refreshes", theme.error()),
@@ -67,7 +67,7 @@ struct Said {
 
 fn said(app: &App, theme: &Theme) -> Option<Said> {
     // The log shows every message whole: the line says how to leave it.
-    if app.view == View::Messages {
+    if app.screen.view == View::Messages {
         return None;
     }
     if let Some(text) = app.describing_line() {
@@ -89,7 +89,7 @@ fn said(app: &App, theme: &Theme) -> Option<Said> {
             logged: m.logged,
         });
     }
-    let (text, logged) = match (app.silence(), &app.last_error) {
+    let (text, logged) = match (app.silence(), &app.fleet.freshness.last_error) {
         (Some(silence), _) => (silence, false),
         (None, Some((error, _))) => (error.clone(), true),
         (None, None) => return None,
@@ -188,7 +188,7 @@ fn hints(app: &App) -> Vec<(UserAction, String, String)> {
     if log > 0 && mode.offers(A::Messages) && mode != crate::keymap::Mode::Messages {
         extra.push((A::Messages, k(A::Messages), format!("messages ({log})")));
     }
-    let shown = app.messages.shown().is_some() || app.last_error.is_some();
+    let shown = app.messages.shown().is_some() || app.fleet.freshness.last_error.is_some();
     if shown && mode.offers(A::Dismiss) {
         extra.push((A::Dismiss, k(A::Dismiss), "dismiss".to_string()));
     }
@@ -208,7 +208,7 @@ fn view_hints(app: &App) -> Vec<(UserAction, String, String)> {
     let pair = |a: UserAction, b: UserAction, what: &str| {
         (a, format!("{}/{}", k(a), k(b)), what.to_string())
     };
-    match &app.view {
+    match &app.screen.view {
         View::Table => vec![
             pair(A::Down, A::Up, "move"),
             hint(A::Open, "detail"),
@@ -255,7 +255,7 @@ fn view_hints(app: &App) -> Vec<(UserAction, String, String)> {
             hint(A::Quit, "quit"),
         ],
         View::Help => {
-            let scrolls = app.help_lines().len() > app.help_rows;
+            let scrolls = app.help_lines().len() > app.screen.help_rows;
             let scroll = scrolls.then(|| pair(A::Down, A::Up, "scroll"));
             scroll
                 .into_iter()
@@ -271,22 +271,27 @@ fn view_hints(app: &App) -> Vec<(UserAction, String, String)> {
 
 fn filter_hint(app: &App) -> String {
     let key = app
+        .table
         .only_key
         .as_ref()
         .map_or(String::new(), |(_, label)| format!("key:{label} "));
     // e and u say which question the table answers now.
     let quick = app
+        .table
         .quick
         .map_or(String::new(), |q| format!("{} only", q.label()));
-    let typed = match (app.filter.is_empty(), quick.is_empty()) {
+    let typed = match (app.table.filter.is_empty(), quick.is_empty()) {
         (true, false) => String::new(),
-        (false, false) => format!(" \"{}\"", app.filter),
-        _ => format!("\"{}\"", app.filter),
+        (false, false) => format!(" \"{}\"", app.table.filter),
+        _ => format!("\"{}\"", app.table.filter),
     };
-    if app.filter.is_empty() && key.is_empty() && quick.is_empty() {
+    if app.table.filter.is_empty() && key.is_empty() && quick.is_empty() {
         "filter".into()
     } else {
-        format!("filter:{key}{quick}{typed} ({} shown)", app.visible.len())
+        format!(
+            "filter:{key}{quick}{typed} ({} shown)",
+            app.table.visible.len()
+        )
     }
 }
 

@@ -15,7 +15,7 @@ use super::{fit, fit_key};
 use crate::app::{App, LoadingState, SortKey};
 use crate::cloud::{KmsSeries, MetricRange, Stream};
 use crate::inventory::metric_range;
-use crate::model::{clock, Row};
+use crate::model::{clock, Row, StreamId};
 
 /// The width of each column: the fixed ones as wide as their widest value,
 /// NAME as wide as the longest name (up to a cap), and what is left to KEY
@@ -137,8 +137,8 @@ fn width_of(s: &str) -> u16 {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    if app.rows.is_empty() {
-        let msg = match &app.list_state {
+    if app.fleet.order().is_empty() {
+        let msg = match &app.fleet.list_state() {
             LoadingState::Error(e) => format!("Could not list streams: {e}"),
             LoadingState::Loaded => "No delivery streams in this account and region.".into(),
             _ => "Listing delivery streams…".into(),
@@ -146,7 +146,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(msg), area);
         return;
     }
-    if app.visible.is_empty() {
+    if app.table.visible.is_empty() {
         frame.render_widget(Paragraph::new(nothing_matches(app)), area);
         return;
     }
@@ -164,7 +164,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let wide = area.width >= WIDE_QUOTA;
     let refused = app
         .on_screen()
-        .filter_map(|(_, r)| app.quota(&r.name).ok())
+        .filter_map(|(_, id, _)| app.quota(id).ok())
         .filter(|q| q.refused > 0)
         .map(|q| width_of(&quota_text(app, &q, wide)))
         .max()
@@ -176,10 +176,12 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let health = title("HEALTH").max(9);
     // Measured over every listed name, not just those on screen, so the
     // columns stay put while scrolling; a name's width costs no allocation.
+    let order = app.fleet.order();
     let longest = app
+        .table
         .visible
         .iter()
-        .map(|&i| width_of(shown_name(app, &app.rows[i])))
+        .map(|&i| width_of(&order[i].name))
         .max()
         .unwrap_or(0);
     let cols = columns(
@@ -206,14 +208,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             })
             .map(|t| Cell::from(t).style(theme.title())),
     );
-    let rows = app.on_screen().map(|(i, row)| {
-        let selected = i == app.selected;
+    let rows = app.on_screen().map(|(i, id, row)| {
+        let selected = i == app.table.selected;
         let style = if selected {
             theme.selected()
         } else {
             Style::default()
         };
-        table_row(app, row, selected, &cols, theme).style(style)
+        table_row(app, id, row, selected, &cols, theme).style(style)
     });
     frame.render_widget(
         Table::new(rows, cols.widths())
@@ -227,7 +229,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// needs no status-line room.
 fn titles(app: &App) -> Vec<String> {
     let arrow = |title: &str, key: SortKey, down: bool| {
-        if app.sort == key {
+        if app.table.sort == key {
             format!("{title}{}", if down { "↓" } else { "↑" })
         } else {
             title.to_string()
@@ -249,20 +251,11 @@ fn titles(app: &App) -> Vec<String> {
     ]
 }
 
-/// With several targets, the name without its target (REGION says it).
-fn shown_name<'a>(app: &App, row: &'a Row) -> &'a str {
-    if app.targets.len() > 1 {
-        crate::estate::bare(&row.name)
-    } else {
-        &row.name
-    }
-}
-
 /// REGION with several targets, as wide as the widest region; ACCOUNT too
 /// when they span several accounts (12 digits, or the profile's name until
 /// STS has said).
 fn target_columns(app: &App, title: u16, width: u16) -> TargetColumns {
-    if app.targets.len() < 2 {
+    if !app.fleet.several() {
         return TargetColumns {
             region: 0,
             account: 0,
@@ -270,7 +263,7 @@ fn target_columns(app: &App, title: u16, width: u16) -> TargetColumns {
         };
     }
     if app.many_accounts() && width < 100 {
-        let longest = app.targets.iter().map(|t| width_of(&t.label)).max();
+        let longest = app.fleet.targets().map(|t| width_of(&t.target.label)).max();
         return TargetColumns {
             region: longest.unwrap_or(0).clamp(6, 14),
             account: 0,
@@ -278,15 +271,15 @@ fn target_columns(app: &App, title: u16, width: u16) -> TargetColumns {
         };
     }
     let region = app
-        .targets
-        .iter()
-        .map(|t| width_of(t.region.as_deref().unwrap_or("?")))
+        .fleet
+        .targets()
+        .map(|t| width_of(t.target.region.as_deref().unwrap_or("?")))
         .max()
         .unwrap_or(0)
         .max(title);
     let account = if app.many_accounts() {
-        app.targets
-            .iter()
+        app.fleet
+            .targets()
             .map(|t| width_of(&account_of(t)))
             .max()
             .unwrap_or(0)
@@ -303,53 +296,53 @@ fn target_columns(app: &App, title: u16, width: u16) -> TargetColumns {
 
 /// A target's account as the ACCOUNT column shows it.
 fn account_of(t: &crate::estate::TargetInfo) -> String {
-    t.account
+    t.target
+        .account
         .clone()
-        .or_else(|| t.profile.clone())
+        .or_else(|| t.target.profile.clone())
         .unwrap_or_else(|| "?".into())
 }
 
 /// What an empty table says: which filter left nothing, and how to undo it.
 fn nothing_matches(app: &App) -> String {
-    match app.quick {
+    match app.table.quick {
         Some(q) => format!(
             "No stream matches: {} only{}. {} shows every stream.",
             q.label(),
-            if app.filter.is_empty() {
+            if app.table.filter.is_empty() {
                 String::new()
             } else {
-                format!(", \"{}\"", app.filter)
+                format!(", \"{}\"", app.table.filter)
             },
             app.keymap.first(crate::keymap::UserAction::Back)
         ),
-        None => format!("No stream matches the filter \"{}\".", app.filter),
+        None => format!("No stream matches the filter \"{}\".", app.table.filter),
     }
 }
 
 fn table_row<'a>(
     app: &App,
+    id: &StreamId,
     row: &'a Row,
     selected: bool,
     cols: &Columns,
     theme: &Theme,
 ) -> TableRow<'a> {
-    let health = app.health_level(row);
+    let health = app.health_level(id, row);
     // A marker as well as reverse video: the cursor stays visible in plain text.
     let marker = match (selected, theme.ascii) {
         (false, _) => "  ",
         (true, false) => "▶ ",
         (true, true) => "> ",
     };
-    let name = fit(
-        shown_name(app, row),
-        usize::from(cols.name).saturating_sub(2),
-    );
+    // With several targets, the name without its target (REGION says it).
+    let name = fit(&id.name, usize::from(cols.name).saturating_sub(2));
     let mut cells: Vec<Cell> = vec![Cell::from(format!("{marker}{name}"))];
     if cols.region > 0 {
-        let target = app.target_of(&row.name);
+        let target = app.target_of(id);
         let region = match target {
-            Some(t) if cols.labels => fit(&t.label, usize::from(cols.region)),
-            Some(t) => t.region.clone().unwrap_or_else(|| "?".into()),
+            Some(t) if cols.labels => fit(&t.target.label, usize::from(cols.region)),
+            Some(t) => t.target.region.clone().unwrap_or_else(|| "?".into()),
             None => "?".into(),
         };
         cells.push(Cell::from(region));
@@ -384,22 +377,23 @@ fn table_row<'a>(
         enc.status.as_str().to_string()
     };
     cells.push(Cell::from(status).style(theme.status(&enc.status)));
-    let key = fit_key(&app.keys.label(stream), usize::from(cols.key));
+    let key = fit_key(&app.key_label(id, stream), usize::from(cols.key));
     cells.push(Cell::from(key));
-    cells.push(errors_cell(app, &row.name, cols.kms, theme));
+    cells.push(errors_cell(app, id, cols.kms, theme));
     if cols.since {
-        cells.push(since_cell(app, &row.name, theme));
+        cells.push(since_cell(app, id, theme));
     }
     if cols.spark > 0 {
         let range = metric_range(app.window, app.now);
-        let spark = app.metrics.get(&row.name).map_or(String::new(), |s| {
+        let spark = app.fleet.series(id).map_or(String::new(), |s| {
             sparkline(s, range, usize::from(cols.spark), theme)
         });
         cells.push(Cell::from(spark).style(theme.error()));
     }
-    cells.push(quota_cell(app, stream, cols.quota, theme));
+    cells.push(quota_cell(app, id, stream, cols.quota, theme));
     // Acknowledged (`a`): still bad, but someone is on it.
-    let label = if health > crate::health::Health::Ok && app.alerting.acked(&row.name, app.now) {
+    let acked = || app.alerting.acked(&app.shown(id), app.now);
+    let label = if health > crate::health::Health::Ok && acked() {
         "ack"
     } else {
         theme.health_label(health)
@@ -411,9 +405,9 @@ fn table_row<'a>(
 /// The window's KMS errors, right-aligned, with how old the figure is when
 /// CloudWatch was last asked about the stream two minutes ago or more (the
 /// sweep's quiet streams: "0·4m"); "?" when CloudWatch did not say.
-fn errors_cell(app: &App, name: &str, width: u16, theme: &Theme) -> Cell<'static> {
+fn errors_cell(app: &App, id: &StreamId, width: u16, theme: &Theme) -> Cell<'static> {
     let width = usize::from(width);
-    match app.kms_sums(name) {
+    match app.kms_sums(id) {
         Ok(sums) => {
             let total: f64 = sums.iter().sum();
             let style = if total > 0.0 {
@@ -423,8 +417,8 @@ fn errors_cell(app: &App, name: &str, width: u16, theme: &Theme) -> Cell<'static
             };
             let figure = (total as u64).to_string();
             let age = app
-                .knowledge()
-                .kms_as_of(name)
+                .knowledge(id.target)
+                .kms_as_of(&id.name)
                 .map(|t| (app.now - t).num_minutes())
                 .filter(|m| *m >= 2)
                 .map(|m| format!("·{m}m"))
@@ -447,8 +441,8 @@ fn errors_cell(app: &App, name: &str, width: u16, theme: &Theme) -> Cell<'static
 /// for a bucket of another day, starting then), "<" and when that bucket
 /// ends when the run began before the data looked at, "-" for none in the
 /// window, "?" when the metrics are unknown.
-fn since_cell(app: &App, name: &str, theme: &Theme) -> Cell<'static> {
-    match app.knowledge().errors_since(name, app.window) {
+fn since_cell(app: &App, id: &StreamId, theme: &Theme) -> Cell<'static> {
+    match app.knowledge(id.target).errors_since(&id.name, app.window) {
         Ok(Some(o)) => {
             let (from, to) = o.began();
             let today = |t: DateTime<Utc>| t.date_naive() == app.now.date_naive();
@@ -487,7 +481,13 @@ fn quota_text(app: &App, q: &crate::quota::Quota, wide: bool) -> String {
 
 /// What is left of the stream's Start/Stop calls, "-" where they do not
 /// apply; the calls AWS refused said in full when the column has the room.
-fn quota_cell(app: &App, stream: &Stream, width: u16, theme: &Theme) -> Cell<'static> {
+fn quota_cell(
+    app: &App,
+    id: &StreamId,
+    stream: &Stream,
+    width: u16,
+    theme: &Theme,
+) -> Cell<'static> {
     let text = |q: &crate::quota::Quota| {
         let wide = quota_text(app, q, true);
         if width_of(&wide) <= width {
@@ -496,7 +496,7 @@ fn quota_cell(app: &App, stream: &Stream, width: u16, theme: &Theme) -> Cell<'st
             quota_text(app, q, false)
         }
     };
-    match app.quota(&stream.name) {
+    match app.quota(id) {
         _ if stream.source.owns_encryption() == Some(true) => Cell::from("    -"),
         _ if stream.source.owns_encryption().is_none() => {
             Cell::from("    ?").style(theme.unknown())

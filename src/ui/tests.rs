@@ -25,7 +25,7 @@ mod targets;
 mod unknown;
 
 fn draw(app: &App) -> Terminal<TestBackend> {
-    let (w, h) = app.size;
+    let (w, h) = app.screen.size;
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     t.draw(|f| render(f, app)).unwrap();
     t
@@ -36,7 +36,7 @@ fn screen(app: &App) -> String {
 }
 
 fn open(app: &mut App, name: &str) {
-    while app.selected_row().unwrap().name != name {
+    while app.selected_row().unwrap().1.name != name {
         app.update(UserAction::Down);
     }
     app.update(UserAction::Open);
@@ -102,7 +102,7 @@ fn table_marks_a_quota_that_counts_only_this_machines_calls_80x24() {
         ),
         ..Default::default()
     };
-    app.apply(DataEvent::Quotas(Ok(book)));
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Quotas(Ok(book)));
     let text = screen(&app);
     assert!(text.contains("25/25*"), "{text}");
     assert!(text.contains("quota* this machine's calls only"), "{text}");
@@ -145,7 +145,7 @@ fn detail_says_when_only_this_machines_calls_are_counted() {
         ),
         ..Default::default()
     };
-    app.apply(DataEvent::Quotas(Ok(book)));
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Quotas(Ok(book)));
     open(&mut app, "shipping-updates");
     let text = screen(&app);
     assert!(
@@ -217,10 +217,13 @@ fn filter_prompt_and_results() {
 #[test]
 fn error_banner_keeps_the_table() {
     let mut app = demo_app(80, 24);
-    app.apply(DataEvent::Failed {
-        what: crate::worker::Fetch::List,
-        error: CloudError::Unreachable("connection refused".into()),
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Failed {
+            what: crate::worker::Fetch::List,
+            error: CloudError::Unreachable("connection refused".into()),
+        },
+    );
     let text = screen(&app);
     assert!(text.contains("cannot reach AWS"));
     assert!(text.contains("billing-export"), "data kept");
@@ -282,20 +285,23 @@ fn no_color_keeps_every_fact_in_plain_text() {
 fn rendering_builds_only_visible_rows() {
     // A frame at 5,000 streams reads like a frame at 40: same visible rows.
     let mut app = demo_app(80, 24);
-    let mut names: Vec<String> = app.rows.iter().map(|r| r.name.clone()).collect();
+    let mut names: Vec<String> = app.all_rows().into_iter().map(|(_, r)| r.name).collect();
     names.extend((0..5000).map(|i| format!("zz-{i:05}")));
-    app.apply(DataEvent::Names(names));
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Names(names));
     let text = screen(&app);
     assert!(text.contains("audit-trail"));
     assert!(!text.contains("zz-04999"));
 }
 
 fn all_keys(app: &mut App) {
-    app.apply(crate::app::testing::all_keys_event());
+    app.apply(
+        crate::model::TargetId::FIRST,
+        crate::app::testing::all_keys_event(),
+    );
 }
 
 fn select(app: &mut App, name: &str) {
-    while app.selected_row().unwrap().name != name {
+    while app.selected_row().unwrap().1.name != name {
         app.update(UserAction::Down);
     }
 }
@@ -398,13 +404,18 @@ fn read_only_hides_the_change_keys() {
 fn detail_says_why_kms_would_not_describe_the_key() {
     let mut app = demo_app(120, 30);
     let arn = app
-        .row("order-events")
+        .row_named("order-events")
         .and_then(|r| r.stream.as_ref())
         .and_then(|s| s.encryption.key_arn.clone())
         .unwrap();
     let id = crate::cloud::key_id_of(&arn).to_string();
-    app.keys.keys.remove(&id);
-    app.keys.errors.insert(
+    let book = &mut app
+        .fleet
+        .part_mut(crate::model::TargetId::FIRST)
+        .unwrap()
+        .keys;
+    book.keys.remove(&id);
+    book.errors.insert(
         id,
         CloudError::AccessDenied("not authorized to perform kms:DescribeKey".into()),
     );
@@ -419,14 +430,20 @@ fn detail_says_why_kms_would_not_describe_the_key() {
 #[test]
 fn unknown_rows_and_quota_say_what_is_not_known() {
     let mut app = demo_app(80, 24);
-    app.apply(DataEvent::Quotas(Err(
-        "the ledger could not be read (Permission denied)".into(),
-    )));
-    app.apply(DataEvent::Stream {
-        name: "billing-invoices".into(),
-        result: Err(CloudError::Throttled("Rate exceeded".into())),
-        at: fixed_now(),
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Quotas(Err(
+            "the ledger could not be read (Permission denied)".into()
+        )),
+    );
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Stream {
+            name: "billing-invoices".into(),
+            result: Err(CloudError::Throttled("Rate exceeded".into())),
+            at: fixed_now(),
+        },
+    );
     let text = screen(&app);
     assert!(text.contains("? unknown"), "{text}");
     assert!(
@@ -453,10 +470,13 @@ fn metrics_never_loaded_show_question_marks_and_say_why() {
         .filter(|e| !matches!(e, DataEvent::Metrics { .. }))
         .collect();
     let mut app = demo_app_from(&Config::builtin(), 80, 24, events);
-    app.apply(DataEvent::Failed {
-        what: crate::worker::Fetch::Metrics,
-        error: CloudError::Server("InternalFailure: We encountered an internal error".into()),
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Failed {
+            what: crate::worker::Fetch::Metrics,
+            error: CloudError::Server("InternalFailure: We encountered an internal error".into()),
+        },
+    );
     let table = screen(&app);
     assert!(
         !table.contains("      0 "),
@@ -475,13 +495,16 @@ fn metrics_never_loaded_show_question_marks_and_say_why() {
 #[test]
 fn silence_from_aws_is_counted_and_ends_when_aws_answers() {
     let mut app = demo_app(80, 24);
-    app.apply(DataEvent::Failed {
-        what: crate::worker::Fetch::List,
-        error: CloudError::NoAnswer(
-            "http://127.0.0.1:9 (firehose ListDeliveryStreams) within 20 s: it did not answer"
-                .into(),
-        ),
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Failed {
+            what: crate::worker::Fetch::List,
+            error: CloudError::NoAnswer(
+                "http://127.0.0.1:9 (firehose ListDeliveryStreams) within 20 s: it did not answer"
+                    .into(),
+            ),
+        },
+    );
     assert!(app.tick(fixed_now() + chrono::Duration::seconds(20)));
     let text = screen(&app);
     assert!(
@@ -493,9 +516,10 @@ fn silence_from_aws_is_counted_and_ends_when_aws_answers() {
         "data kept, marked stale"
     );
     assert_snapshot!(text);
-    app.apply(DataEvent::Names(
-        app.rows.iter().map(|r| r.name.clone()).collect(),
-    ));
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Names(app.all_rows().into_iter().map(|(_, r)| r.name).collect()),
+    );
     let text = screen(&app);
     assert!(!text.contains("no answer"), "recovered: {text}");
     assert!(!text.contains("(stale)"));
@@ -511,21 +535,24 @@ const TITLE: &str = "\x1b]0;pwned\x07";
 fn control_characters_from_aws_are_shown_never_obeyed() {
     let mut app = demo_app(100, 30);
     let mut stream = app
-        .row("inventory-updates")
+        .row_named("inventory-updates")
         .and_then(|r| r.stream.clone())
         .unwrap();
     let name = format!("evil{CLEAR}stream{TITLE}");
     stream.name = name.clone();
     let failure = stream.encryption.failure.as_mut().unwrap();
     failure.details = format!("KMS key is disabled.{CLEAR}{TITLE}\u{9b}31m Enable it.");
-    let mut names: Vec<String> = app.rows.iter().map(|r| r.name.clone()).collect();
+    let mut names: Vec<String> = app.all_rows().into_iter().map(|(_, r)| r.name).collect();
     names.push(name.clone());
-    app.apply(DataEvent::Names(names));
-    app.apply(DataEvent::Stream {
-        name: name.clone(),
-        result: Ok(stream),
-        at: fixed_now(),
-    });
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Names(names));
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Stream {
+            name: name.clone(),
+            result: Ok(stream),
+            at: fixed_now(),
+        },
+    );
     let table = draw(&app);
     assert_no_control_characters(&table);
     open(&mut app, &name);
@@ -550,10 +577,11 @@ fn assert_no_control_characters(t: &Terminal<TestBackend>) {
 #[test]
 fn a_worker_panic_points_to_the_log_and_marks_the_data_stale() {
     let mut app = demo_app(80, 24);
-    app.log_file = Some("/home/ops/.local/state/firekeeper/firekeeper.log".into());
-    app.apply(DataEvent::Crashed(
-        "attempt to subtract with overflow".into(),
-    ));
+    app.screen.log_file = Some("/home/ops/.local/state/firekeeper/firekeeper.log".into());
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Crashed("attempt to subtract with overflow".into()),
+    );
     let text = screen(&app);
     assert!(
         text.contains("! internal error: see /home/ops/.local/state/firekeeper/firekeeper.log"),
@@ -608,7 +636,10 @@ fn rotate_material_confirmation_80x24() {
 /// The demo's showcase at 80x24: K, the retiring key, M, alias/ledger-2026.
 fn move_planned() -> App {
     let mut app = demo_app(80, 24);
-    app.apply(crate::app::testing::all_keys_event());
+    app.apply(
+        crate::model::TargetId::FIRST,
+        crate::app::testing::all_keys_event(),
+    );
     app.update(UserAction::Keys);
     while app.key_rows()[app.keys_view.selected].label != "alias/ledger-2019" {
         app.update(UserAction::Down);
@@ -653,11 +684,14 @@ fn move_progress_80x24() {
     app.update(UserAction::SubmitName);
     let mut step = |name: &str, stage: Stage, words: &str, secs: i64| {
         app.now = fixed_now() + chrono::Duration::seconds(secs);
-        app.apply(DataEvent::Moving {
-            stream: name.into(),
-            stage,
-            words: words.into(),
-        });
+        app.apply(
+            crate::model::TargetId::FIRST,
+            DataEvent::Moving {
+                stream: name.into(),
+                stage,
+                words: words.into(),
+            },
+        );
     };
     step(
         "ledger-archive",

@@ -30,14 +30,16 @@ use crate::cloud::{Cloud, CloudError, History, Identity, KmsSeries, Stream, Trai
 use crate::config::Config;
 use crate::health::Outage;
 use crate::inventory::KeyBook;
-use crate::model::Tone;
 use crate::model::Window;
+use crate::model::{KeyId, StreamId, TargetId, Tone};
 use crate::quota::QuotaBook;
 
 use jobs::Job;
 
-/// Work for the cloud worker. The worker merges repeats, so sending one twice
-/// costs nothing.
+/// Work for the cloud worker of one target. A command about a stream or a
+/// key names it with its target: the fleet routes it to that target's
+/// worker, which reads the stream's own name. The worker merges repeats,
+/// so sending one twice costs nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WorkerCommand {
     /// Re-list, re-describe what is on screen, refetch metrics and quotas now.
@@ -46,19 +48,19 @@ pub enum WorkerCommand {
     Window(Window),
     /// What the user sees (described first) and what is a page away.
     Interest {
-        visible: Vec<String>,
-        nearby: Vec<String>,
+        visible: Vec<StreamId>,
+        nearby: Vec<StreamId>,
     },
-    /// List every KMS key of the account, for the key picker.
-    LoadKeys,
-    /// `LoadKeys` of one target (its label), with several: the dashboard
-    /// hands its worker a `LoadKeys`.
-    LoadKeysOf(String),
+    /// List every KMS key of the target's account and region, for the key
+    /// picker.
+    LoadKeys(TargetId),
     /// Describe this stream before any other: a change waits for it.
-    Describe(String),
-    /// Make a change, confirmed by the user; the worker plans it again from
-    /// fresh descriptions, so the checks never rest on stale data.
+    Describe(StreamId),
+    /// Make a change to a stream of `target`, confirmed by the user; the
+    /// worker plans it again from fresh descriptions, so the checks never
+    /// rest on stale data.
     MakeChange {
+        target: TargetId,
         request: crate::change::Request,
         streams_on_key: Option<usize>,
         /// Send past refusals AWS may not share (the user typed `send`).
@@ -66,28 +68,28 @@ pub enum WorkerCommand {
     },
     /// Ask KMS whether the caller may create Firehose's grant on this key
     /// (by ARN), for the stream's confirmation: a CreateGrant dry run.
-    CheckGrant { stream: String, key: String },
+    CheckGrant { stream: StreamId, key: String },
     /// Change a key's material rotation, confirmed by the user; planned
     /// again from a fresh description of the key.
     MakeKeyChange {
-        key: String,
+        key: KeyId,
         change: crate::key_rotation::KeyChange,
-        streams: Vec<String>,
+        streams: Vec<StreamId>,
     },
     /// Move these streams off the key `from` to `to`, confirmed by the user:
     /// each planned again from a fresh description just before its call.
     Move {
-        from: String,
+        from: KeyId,
         to: crate::cloud::KeyRef,
-        streams: Vec<String>,
+        streams: Vec<StreamId>,
         streams_on_new: Option<usize>,
     },
     /// Send no more calls of the move; follow those already sent.
     StopMove,
-    /// This target turned out to be another's (another profile of the same
-    /// account and region): read nothing more, finish the changes under way
-    /// (each is audited and followed to its end), then stop.
-    Retire,
+    /// This target turned out to be another's twin (another profile of the
+    /// same account and region): read nothing more, finish the changes
+    /// under way (each is audited and followed to its end), then stop.
+    Retire(TargetId),
 }
 
 /// What a fetch that AWS failed was for: the dashboard marks that part of
@@ -173,9 +175,6 @@ pub enum DataEvent {
         what: Fetch,
         error: CloudError,
     },
-    /// The targets of a dashboard of several, and what is known of each
-    /// (sent by the merger, never by a worker).
-    Targets(Vec<crate::estate::TargetInfo>),
     /// The worker panicked and stopped: nothing more will come. The message
     /// is the panic's; the log has it with a backtrace.
     Crashed(String),
@@ -464,34 +463,63 @@ impl Worker {
                 self.metrics.hurry(now);
             }
             WorkerCommand::Interest { visible, nearby } => {
-                self.scheduler.set_interest(visible, nearby);
+                self.scheduler.set_interest(names(visible), names(nearby));
             }
-            WorkerCommand::LoadKeys | WorkerCommand::LoadKeysOf(_) => self.start_all_keys(),
-            WorkerCommand::Describe(name) => self.scheduler.hurry(&name),
+            WorkerCommand::LoadKeys(_) => self.start_all_keys(),
+            WorkerCommand::Describe(id) => self.scheduler.hurry(&id.name),
             WorkerCommand::MakeChange {
                 request,
                 streams_on_key,
                 force,
+                ..
             } => self.start_change(request, streams_on_key, force),
             WorkerCommand::CheckGrant { key, .. } => self.start_grant_check(key),
             WorkerCommand::MakeKeyChange {
                 key,
                 change,
                 streams,
-            } => self.start_key_change(key, change, streams),
+            } => self.start_key_change(key.arn, change, names(streams)),
             WorkerCommand::Move {
                 from,
                 to,
                 streams,
                 streams_on_new,
-            } => self.start_move(from, to, streams, streams_on_new),
+            } => self.start_move(from.arn, to, names(streams), streams_on_new),
             WorkerCommand::StopMove => {
                 if let Some(stop) = &self.moving {
                     stop.stop();
                 }
             }
-            WorkerCommand::Retire => self.retired = true,
+            WorkerCommand::Retire(_) => self.retired = true,
         }
+    }
+}
+
+/// The streams' own names: a worker reads one target.
+fn names(ids: Vec<StreamId>) -> Vec<String> {
+    ids.into_iter().map(|id| id.name).collect()
+}
+
+/// An error in words that say what is wrong and what to do.
+pub fn explain(what: Fetch, e: &CloudError) -> String {
+    let doing = match what {
+        Fetch::List => "listing streams",
+        Fetch::Metrics => "reading KMS metrics from CloudWatch",
+        Fetch::Keys => "reading KMS keys",
+        Fetch::AllKeys => "listing the account's KMS keys",
+        Fetch::Describe => "describing a stream",
+        Fetch::Identity => "asking STS which account this is (changes wait for it)",
+    };
+    match e {
+        CloudError::Throttled(_) => {
+            format!("AWS is throttling {doing}: slowing down, showing last data")
+        }
+        CloudError::AccessDenied(m) => format!("access denied {doing}: {m}"),
+        CloudError::Unreachable(_) => {
+            format!("cannot reach AWS ({doing}): check network/--endpoint-url; showing last data")
+        }
+        CloudError::NoAnswer(_) => format!("no answer from AWS ({doing}); showing last data"),
+        other => format!("{doing} failed: {other}"),
     }
 }
 

@@ -100,12 +100,12 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
         ..DashboardContext::default()
     };
     let mut app = App::new(context, &Config::builtin(), Window::H3, fixed_now());
-    app.log_file = Some("/home/ops/.local/state/firekeeper/firekeeper.log".into());
+    app.screen.log_file = Some("/home/ops/.local/state/firekeeper/firekeeper.log".into());
     app.resize(80, 24, crate::ui::table_viewport(24));
     for ev in events {
-        app.apply(ev);
+        app.apply(crate::model::TargetId::FIRST, ev);
     }
-    assert!(app.fault.is_some());
+    assert!(app.fleet.freshness.fault.is_some());
     let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
     t.draw(|f| crate::ui::render(f, &app)).unwrap();
     let screen = t.backend().to_string();

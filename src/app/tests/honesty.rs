@@ -25,7 +25,7 @@ fn type_text(app: &mut App, text: &str) {
 #[test]
 fn a_day_filled_by_refused_calls_is_sent_only_when_send_is_typed() {
     let mut app = app_with_refused_calls(100, 30);
-    let q = app.quota("order-events").unwrap();
+    let q = app.quota(&app.id("order-events")).unwrap();
     assert_eq!(
         (q.used, q.refused, q.remaining, q.remaining_at_most),
         (9, 16, 0, 16)
@@ -69,6 +69,7 @@ fn a_day_filled_by_refused_calls_is_sent_only_when_send_is_typed() {
     assert_eq!(
         commands,
         [WorkerCommand::MakeChange {
+            target: crate::model::TargetId::FIRST,
             request: Request::Rotate {
                 stream: "order-events".into(),
                 key: KeyRef::AwsOwned
@@ -102,7 +103,10 @@ fn stopping_past_refused_calls_takes_the_name_not_send() {
 #[test]
 fn a_grant_kms_denies_is_refused_until_sent_anyway_and_marked_in_the_picker() {
     let mut app = demo_app(100, 30);
-    app.apply(crate::app::testing::all_keys_event());
+    app.apply(
+        crate::model::TargetId::FIRST,
+        crate::app::testing::all_keys_event(),
+    );
     while selected(&app) != "order-events" {
         app.on_key(key('j'));
     }
@@ -112,16 +116,19 @@ fn a_grant_kms_denies_is_refused_until_sent_anyway_and_marked_in_the_picker() {
     let Some(WorkerCommand::CheckGrant { stream, key: arn }) = commands.first() else {
         panic!("a grant dry run is asked for: {commands:?}");
     };
-    assert_eq!(stream, "order-events");
+    assert_eq!(stream.name, "order-events");
     let Some(Dialog::Confirm(c)) = &app.dialog else {
         panic!("confirmation expected");
     };
     assert!(c.grant_pending && c.verdict.allowed());
     let said = "AccessDeniedException: User: me is not authorized to perform: kms:CreateGrant";
-    app.apply(DataEvent::GrantChecked {
-        key: arn.clone(),
-        check: GrantCheck::Denied(said.into()),
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::GrantChecked {
+            key: arn.clone(),
+            check: GrantCheck::Denied(said.into()),
+        },
+    );
     let Some(Dialog::Confirm(c)) = &app.dialog else {
         panic!("confirmation expected");
     };
@@ -150,7 +157,10 @@ fn a_grant_kms_denies_is_refused_until_sent_anyway_and_marked_in_the_picker() {
 #[test]
 fn a_key_refusing_other_streams_now_is_marked_in_the_picker() {
     let mut app = demo_app(100, 30);
-    app.apply(crate::app::testing::all_keys_event());
+    app.apply(
+        crate::model::TargetId::FIRST,
+        crate::app::testing::all_keys_event(),
+    );
     while selected(&app) != "order-events" {
         app.on_key(key('j'));
     }
@@ -177,8 +187,11 @@ fn a_confirmation_counted_without_cloudtrail_says_so() {
         ),
         ..Default::default()
     };
-    app.apply(DataEvent::Quotas(Ok(book)));
-    app.apply(crate::app::testing::all_keys_event());
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Quotas(Ok(book)));
+    app.apply(
+        crate::model::TargetId::FIRST,
+        crate::app::testing::all_keys_event(),
+    );
     while selected(&app) != "order-events" {
         app.on_key(key('j'));
     }

@@ -20,7 +20,7 @@ fn app_in(mode: Mode) -> App {
     while selected(&app) != "order-events" {
         app.on_key(key('j'));
     }
-    app.apply(all_keys_event());
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
     let enter = KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE);
     // M on the keys view's first key, the AWS owned key picked: the plan.
     let plan = vec![key('K'), key('M'), enter];
@@ -41,10 +41,13 @@ fn app_in(mode: Mode) -> App {
         Mode::Moving => &moving,
         Mode::Messages => &[key('m')],
     };
-    app.apply(DataEvent::Following {
-        stream: "order-events".into(),
-        active: true,
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Following {
+            stream: "order-events".into(),
+            active: true,
+        },
+    );
     for k in keys {
         app.on_key(*k);
     }
@@ -95,28 +98,31 @@ fn the_help_scrolls_to_its_last_line_and_back() {
     let mut app = demo_app(80, 24);
     let lines = app.help_lines().len();
     app.on_key(key('?'));
-    assert_eq!(app.help_scroll, 0);
-    let last = lines - app.help_rows;
+    assert_eq!(app.screen.help_scroll, 0);
+    let last = lines - app.screen.help_rows;
     assert!(last > 0, "at 80x24 the help is longer than the screen");
     app.on_key(key('j'));
-    assert_eq!(app.help_scroll, 1);
+    assert_eq!(app.screen.help_scroll, 1);
     app.on_key(key('G'));
-    assert_eq!(app.help_scroll, last);
+    assert_eq!(app.screen.help_scroll, last);
     app.on_key(key('j'));
-    assert_eq!(app.help_scroll, last, "not past the end");
+    assert_eq!(app.screen.help_scroll, last, "not past the end");
     press(&mut app, KeyCode::PageUp);
-    assert_eq!(app.help_scroll, last.saturating_sub(app.help_rows));
+    assert_eq!(
+        app.screen.help_scroll,
+        last.saturating_sub(app.screen.help_rows)
+    );
     app.on_key(key('g'));
-    assert_eq!(app.help_scroll, 0);
+    assert_eq!(app.screen.help_scroll, 0);
     app.on_key(key('G'));
     assert!(matches!(
         app.help_lines().last(),
         Some(HelpLine::Note(n)) if n.contains("[keys]")
     ));
     app.on_key(key('?'));
-    assert_eq!(app.view, View::Table);
+    assert_eq!(app.screen.view, View::Table);
     app.on_key(key('?'));
-    assert_eq!(app.help_scroll, 0, "opens at the top");
+    assert_eq!(app.screen.help_scroll, 0, "opens at the top");
     assert_eq!(
         selected(&app),
         "audit-trail",
@@ -137,7 +143,7 @@ fn wheel(app: &mut App, kind: MouseEventKind) -> Option<Vec<WorkerCommand>> {
 fn the_mouse_wheel_moves_what_is_in_front() {
     let mut app = demo_app(80, 24);
     assert!(wheel(&mut app, MouseEventKind::ScrollDown).is_some());
-    assert_eq!(app.selected, 1);
+    assert_eq!(app.table.selected, 1);
     assert!(
         wheel(&mut app, MouseEventKind::Moved).is_none(),
         "no redraw"
@@ -145,15 +151,19 @@ fn the_mouse_wheel_moves_what_is_in_front() {
     // While filtering it moves through what the filter lets through.
     app.on_key(key('/'));
     wheel(&mut app, MouseEventKind::ScrollDown);
-    assert_eq!((app.selected, app.filtering), (2, true));
+    assert_eq!((app.table.selected, app.table.filtering), (2, true));
 
     let mut app = app_in(Mode::Picker);
-    let table = app.selected;
+    let table = app.table.selected;
     wheel(&mut app, MouseEventKind::ScrollDown);
     let Some(Dialog::Picker(p)) = &app.dialog else {
         panic!("picker open");
     };
-    assert_eq!((p.selected, app.selected), (1, table), "the picker moves");
+    assert_eq!(
+        (p.selected, app.table.selected),
+        (1, table),
+        "the picker moves"
+    );
 
     let mut app = app_in(Mode::Confirm);
     assert!(wheel(&mut app, MouseEventKind::ScrollDown).is_none());
@@ -168,7 +178,7 @@ fn remapped_dialog_keys_replace_the_defaults() {
         app.on_key(key('j'));
     }
     app.on_key(key('r'));
-    app.apply(all_keys_event());
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
     press(&mut app, KeyCode::Down);
     app.on_key(ctrl('n'));
     let Some(Dialog::Picker(p)) = &app.dialog else {

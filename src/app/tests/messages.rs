@@ -14,11 +14,14 @@ use crate::worker::{DataEvent, Fetch, WorkerCommand};
 const OUTCOME: &str = "Changing order-events to alias/locked-down was refused by KMS: AccessDeniedException: the key policy does not allow firehose.amazonaws.com to use the key. The stream stays encrypted with alias/orders-events.";
 
 fn report(app: &mut App, text: &str, tone: Tone) {
-    app.apply(DataEvent::ChangeReport {
-        stream: "order-events".into(),
-        text: text.into(),
-        tone,
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::ChangeReport {
+            stream: "order-events".into(),
+            text: text.into(),
+            tone,
+        },
+    );
 }
 
 fn shown(app: &App) -> Option<String> {
@@ -35,17 +38,20 @@ fn app_on(name: &str) -> App {
 
 /// `name` as the dashboard knows it before its first description.
 fn undescribed(app: &mut App, name: &str) -> crate::cloud::Stream {
-    let row = app.rows.iter_mut().find(|r| r.name == name).unwrap();
+    let row = app.row_mut(name);
     row.described_at = None;
     row.stream.take().unwrap()
 }
 
 fn arrives(app: &mut App, stream: crate::cloud::Stream) -> Vec<WorkerCommand> {
-    let (_, commands) = app.apply(DataEvent::Stream {
-        name: stream.name.clone(),
-        result: Ok(stream),
-        at: fixed_now(),
-    });
+    let (_, commands) = app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Stream {
+            name: stream.name.clone(),
+            result: Ok(stream),
+            at: fixed_now(),
+        },
+    );
     commands
 }
 
@@ -58,7 +64,7 @@ fn an_outcome_survives_every_screen_until_dismissed() {
         assert_eq!(shown(&app).as_deref(), Some(OUTCOME), "after {k}");
     }
     press(&mut app, KeyCode::Enter);
-    assert!(matches!(app.view, View::Detail(_)));
+    assert!(matches!(app.screen.view, View::Detail(_)));
     assert_eq!(shown(&app).as_deref(), Some(OUTCOME), "in the detail");
     // A minute on, still there: only notices go by themselves.
     app.tick(fixed_now() + Duration::minutes(5));
@@ -131,10 +137,13 @@ fn the_log_keeps_the_last_fifty_and_counts_a_repeated_error() {
     assert_eq!(app.messages.log[0].text, "stream-59: ENABLED.");
     assert_eq!(app.messages.log[LOG_CAP - 1].text, "stream-10: ENABLED.");
     for _ in 0..3 {
-        app.apply(DataEvent::Failed {
-            what: Fetch::Metrics,
-            error: CloudError::Throttled("Rate exceeded".into()),
-        });
+        app.apply(
+            crate::model::TargetId::FIRST,
+            DataEvent::Failed {
+                what: Fetch::Metrics,
+                error: CloudError::Throttled("Rate exceeded".into()),
+            },
+        );
     }
     assert_eq!(app.messages.log.len(), LOG_CAP);
     let newest = &app.messages.log[0];
@@ -148,25 +157,25 @@ fn m_opens_the_log_where_it_was_and_m_or_esc_closes_it() {
     report(&mut app, OUTCOME, Tone::Bad);
     app.on_key(key('K'));
     app.on_key(key('m'));
-    assert_eq!(app.view, View::Messages);
+    assert_eq!(app.screen.view, View::Messages);
     app.on_key(key('m'));
-    assert_eq!(app.view, View::Keys, "back where it was opened");
+    assert_eq!(app.screen.view, View::Keys, "back where it was opened");
     app.on_key(key(':'));
-    assert_eq!(app.view, View::Messages);
+    assert_eq!(app.screen.view, View::Messages);
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.view, View::Keys);
+    assert_eq!(app.screen.view, View::Keys);
     assert_eq!(shown(&app).as_deref(), Some(OUTCOME));
 }
 
 #[test]
 fn r_on_a_stream_not_described_describes_it_then_opens_the_picker() {
     let mut app = app_on("order-events");
-    app.apply(all_keys_event());
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
     let stream = undescribed(&mut app, "order-events");
     let commands = app.on_key(key('r'));
     assert!(commands
         .iter()
-        .any(|c| matches!(c, WorkerCommand::Describe(n) if n == "order-events")));
+        .any(|c| matches!(c, WorkerCommand::Describe(n) if n.name == "order-events")));
     assert!(app.dialog.is_none(), "nothing to pick from yet");
     assert_eq!(
         app.describing_line().as_deref(),
@@ -174,7 +183,7 @@ fn r_on_a_stream_not_described_describes_it_then_opens_the_picker() {
     );
     arrives(&mut app, stream);
     assert!(
-        matches!(&app.dialog, Some(Dialog::Picker(p)) if p.purpose == PickFor::Stream("order-events".into())),
+        matches!(&app.dialog, Some(Dialog::Picker(p)) if p.purpose == PickFor::Stream(app.id("order-events"))),
         "{:?}",
         app.dialog
     );
@@ -222,13 +231,16 @@ fn a_description_that_fails_says_why_and_opens_nothing() {
     let mut app = app_on("order-events");
     undescribed(&mut app, "order-events");
     app.on_key(key('d'));
-    app.apply(DataEvent::Stream {
-        name: "order-events".into(),
-        result: Err(CloudError::AccessDenied(
-            "not authorized to perform firehose:DescribeDeliveryStream".into(),
-        )),
-        at: fixed_now(),
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Stream {
+            name: "order-events".into(),
+            result: Err(CloudError::AccessDenied(
+                "not authorized to perform firehose:DescribeDeliveryStream".into(),
+            )),
+            at: fixed_now(),
+        },
+    );
     assert!(app.dialog.is_none());
     let said = shown(&app).unwrap();
     assert!(
@@ -243,7 +255,10 @@ fn a_stream_gone_while_describing_says_so() {
     let mut app = app_on("order-events");
     undescribed(&mut app, "order-events");
     app.on_key(key('r'));
-    app.apply(DataEvent::Gone("order-events".into()));
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Gone("order-events".into()),
+    );
     assert_eq!(app.describing_line(), None);
     assert!(shown(&app).unwrap().contains("no longer exists"));
 }

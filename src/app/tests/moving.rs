@@ -27,7 +27,7 @@ fn enter(app: &mut App) -> Vec<WorkerCommand> {
 /// alias/ledger-2026 picked.
 fn planned() -> App {
     let mut app = demo_app(100, 30);
-    app.apply(all_keys_event());
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
     app.on_key(key('K'));
     while app.key_rows()[app.keys_view.selected].label != "alias/ledger-2019" {
         app.on_key(key('j'));
@@ -46,7 +46,7 @@ fn planned() -> App {
     assert_eq!(old.problem.as_deref(), Some("the key being moved off"));
     type_text(&mut app, "ledger-2026");
     enter(&mut app);
-    assert_eq!(app.view, View::Move);
+    assert_eq!(app.screen.view, View::Move);
     assert_eq!(app.mode(), Mode::MovePlan);
     app
 }
@@ -54,7 +54,7 @@ fn planned() -> App {
 #[test]
 fn the_plan_lists_every_stream_on_the_old_key_and_nothing_else() {
     let app = planned();
-    let m = app.moving.as_ref().unwrap();
+    let m = app.work.moving.as_ref().unwrap();
     assert_eq!(m.to_label, "alias/ledger-2026");
     let names: Vec<&str> = m.rows.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
@@ -81,13 +81,13 @@ fn only_the_old_keys_name_starts_the_move_and_only_the_planned_streams_go() {
     assert!(!app.quit);
     assert!(commands.is_empty());
     enter(&mut app);
-    let m = app.moving.as_ref().unwrap();
+    let m = app.work.moving.as_ref().unwrap();
     assert!(m.mismatch, "a wrong name says so");
     assert_eq!(m.phase, MovePhase::Plan);
     press(&mut app, KeyCode::Backspace);
     press(&mut app, KeyCode::Backspace);
     type_text(&mut app, "9");
-    assert!(!app.moving.as_ref().unwrap().mismatch);
+    assert!(!app.work.moving.as_ref().unwrap().mismatch);
     let commands = enter(&mut app);
     let Some(WorkerCommand::Move { from, streams, .. }) = commands
         .iter()
@@ -95,7 +95,7 @@ fn only_the_old_keys_name_starts_the_move_and_only_the_planned_streams_go() {
     else {
         panic!("the move goes to the worker: {commands:?}");
     };
-    assert!(from.ends_with("c4b58ad6-f6c8-439a-a5e7-08192a3b4c5d"));
+    assert!(from.arn.ends_with("c4b58ad6-f6c8-439a-a5e7-08192a3b4c5d"));
     assert_eq!(streams.len(), 6);
     assert_eq!(app.mode(), Mode::Moving);
 }
@@ -104,8 +104,8 @@ fn only_the_old_keys_name_starts_the_move_and_only_the_planned_streams_go() {
 fn the_key_id_confirms_too_and_esc_on_the_plan_moves_nothing() {
     let mut app = planned();
     press(&mut app, KeyCode::Esc);
-    assert!(app.moving.is_none());
-    assert_eq!(app.view, View::Keys);
+    assert!(app.work.moving.is_none());
+    assert_eq!(app.screen.view, View::Keys);
 
     let mut app = planned();
     type_text(&mut app, "c4b58ad6-f6c8-439a-a5e7-08192a3b4c5d");
@@ -116,11 +116,14 @@ fn the_key_id_confirms_too_and_esc_on_the_plan_moves_nothing() {
 }
 
 fn stage(app: &mut App, stream: &str, stage: Stage, words: &str) {
-    app.apply(DataEvent::Moving {
-        stream: stream.into(),
-        stage,
-        words: words.into(),
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Moving {
+            stream: stream.into(),
+            stage,
+            words: words.into(),
+        },
+    );
 }
 
 fn started() -> App {
@@ -145,7 +148,7 @@ fn progress_counts_each_stage_and_ends_with_a_summary() {
         Stage::Enabling,
         "ENABLING (following)",
     );
-    let m = app.moving.as_ref().unwrap();
+    let m = app.work.moving.as_ref().unwrap();
     let c = m.counts();
     assert_eq!((c.sent, c.enabling, c.waiting), (1, 1, 4));
     let archive = &m.rows[0];
@@ -157,7 +160,7 @@ fn progress_counts_each_stage_and_ends_with_a_summary() {
         "ledger-archive is now encrypted with alias/ledger-2026",
     );
     assert_eq!(
-        app.moving.as_ref().unwrap().rows[0].note,
+        app.work.moving.as_ref().unwrap().rows[0].note,
         "is now encrypted with alias/ledger-2026",
         "the row names the stream already"
     );
@@ -175,7 +178,7 @@ fn progress_counts_each_stage_and_ends_with_a_summary() {
     ] {
         stage(&mut app, name, Stage::Done, "done");
     }
-    let m = app.moving.as_ref().unwrap();
+    let m = app.work.moving.as_ref().unwrap();
     assert_eq!(m.phase, MovePhase::Over);
     let text = &app.messages.shown().unwrap().text;
     assert_eq!(
@@ -183,7 +186,7 @@ fn progress_counts_each_stage_and_ends_with_a_summary() {
         "move off alias/ledger-2019: 5 of 6 moved to alias/ledger-2026, 1 failed and kept the old key"
     );
     press(&mut app, KeyCode::Esc);
-    assert_eq!(app.view, View::Keys, "over: Esc closes");
+    assert_eq!(app.screen.view, View::Keys, "over: Esc closes");
 }
 
 #[test]
@@ -192,15 +195,15 @@ fn esc_stops_sending_and_what_was_never_sent_says_so() {
     stage(&mut app, "ledger-archive", Stage::Enabling, "ENABLING");
     let commands = app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert!(commands.contains(&WorkerCommand::StopMove), "{commands:?}");
-    assert_eq!(app.moving.as_ref().unwrap().phase, MovePhase::Stopping);
+    assert_eq!(app.work.moving.as_ref().unwrap().phase, MovePhase::Stopping);
     assert_eq!(
-        app.view,
+        app.screen.view,
         View::Move,
         "the first Esc stops, it does not leave"
     );
     stage(&mut app, "ledger-archive", Stage::Done, "done");
-    app.apply(DataEvent::MoveOver);
-    let m = app.moving.as_ref().unwrap();
+    app.apply(crate::model::TargetId::FIRST, DataEvent::MoveOver);
+    let m = app.work.moving.as_ref().unwrap();
     assert_eq!(m.phase, MovePhase::Over);
     assert_eq!(m.rows[0].stage, Stage::Done);
     assert!(
@@ -221,24 +224,32 @@ fn quitting_during_a_move_asks_first_and_k_comes_back_to_it() {
     app.on_key(key('n'));
     // Leave the progress for the keys view; M on any key shows it again.
     app.on_key(key('K'));
-    assert_eq!(app.view, View::Keys);
-    assert_eq!(app.moving.as_ref().unwrap().phase, MovePhase::Running);
+    assert_eq!(app.screen.view, View::Keys);
+    assert_eq!(app.work.moving.as_ref().unwrap().phase, MovePhase::Running);
     app.on_key(key('M'));
-    assert_eq!(app.view, View::Move);
+    assert_eq!(app.screen.view, View::Move);
     assert!(app.dialog.is_none());
 }
 
 #[test]
 fn a_stream_mid_change_is_shown_skipped_with_its_reason_and_never_sent() {
     let mut app = demo_app(100, 30);
-    app.apply(all_keys_event());
-    let mut s = app.row("ledger-sync").unwrap().stream.clone().unwrap();
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
+    let mut s = app
+        .row_named("ledger-sync")
+        .unwrap()
+        .stream
+        .clone()
+        .unwrap();
     s.encryption.status = crate::cloud::EncryptionStatus::Enabling;
-    app.apply(DataEvent::Stream {
-        name: "ledger-sync".into(),
-        result: Ok(s),
-        at: app.now,
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Stream {
+            name: "ledger-sync".into(),
+            result: Ok(s),
+            at: app.now,
+        },
+    );
     app.on_key(key('K'));
     while app.key_rows()[app.keys_view.selected].label != "alias/ledger-2019" {
         app.on_key(key('j'));
@@ -246,7 +257,7 @@ fn a_stream_mid_change_is_shown_skipped_with_its_reason_and_never_sent() {
     app.on_key(key('M'));
     type_text(&mut app, "ledger-2026");
     enter(&mut app);
-    let m = app.moving.as_ref().unwrap();
+    let m = app.work.moving.as_ref().unwrap();
     let sync = m.rows.iter().find(|r| r.name == "ledger-sync").unwrap();
     assert_eq!(sync.stage, Stage::Skipped);
     assert!(sync.note.contains("ENABLING"), "{}", sync.note);
@@ -256,7 +267,7 @@ fn a_stream_mid_change_is_shown_skipped_with_its_reason_and_never_sent() {
         panic!("{commands:?}");
     };
     assert_eq!(streams.len(), 5);
-    assert!(!streams.contains(&"ledger-sync".to_string()));
+    assert!(!streams.iter().any(|s| s.name == "ledger-sync"));
 }
 
 #[test]

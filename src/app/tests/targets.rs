@@ -7,7 +7,10 @@ use crate::app::testing::{estate_all_keys_events, estate_app};
 use crate::app::{App, Dialog};
 use crate::change::Request;
 use crate::cloud::{region_of_arn, KeyRef};
+use crate::model::{KeyId, LoadingState, StreamId, TargetId};
 use crate::worker::WorkerCommand;
+
+const EU: TargetId = TargetId(1);
 
 fn key(c: char) -> KeyEvent {
     KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
@@ -15,10 +18,10 @@ fn key(c: char) -> KeyEvent {
 
 fn on(name: &str) -> App {
     let mut app = estate_app(120, 40);
-    app.sort = crate::app::SortKey::Name;
+    app.table.sort = crate::app::SortKey::Name;
     app.refresh_view();
-    for _ in 0..app.rows.len() {
-        if app.selected_row().unwrap().name == name {
+    for _ in 0..app.fleet.order().len() {
+        if app.shown(app.selected_id().unwrap()) == name {
             return app;
         }
         app.on_key(key('j'));
@@ -30,8 +33,8 @@ fn on(name: &str) -> App {
 fn the_picker_offers_only_keys_of_the_streams_own_region() {
     let mut app = on("checkout-events@eu-west-1");
     app.on_key(key('r'));
-    for ev in estate_all_keys_events(&app) {
-        app.apply(ev);
+    for (target, ev) in estate_all_keys_events(&app) {
+        app.apply(target, ev);
     }
     let items = app.picker_items();
     let regions: Vec<&str> = items
@@ -49,8 +52,8 @@ fn the_picker_offers_only_keys_of_the_streams_own_region() {
 fn a_rotation_names_the_qualified_stream_and_a_key_of_its_region() {
     let mut app = on("checkout-events@eu-west-1");
     app.on_key(key('r'));
-    for ev in estate_all_keys_events(&app) {
-        app.apply(ev);
+    for (target, ev) in estate_all_keys_events(&app) {
+        app.apply(target, ev);
     }
     for c in "events-2026".chars() {
         app.on_key(key(c));
@@ -61,7 +64,10 @@ fn a_rotation_names_the_qualified_stream_and_a_key_of_its_region() {
     };
     assert!(c.verdict.allowed(), "{:?}", c.verdict);
     let commands = app.on_key(key('y'));
-    let Some(WorkerCommand::MakeChange { request, .. }) = commands.first() else {
+    let Some(WorkerCommand::MakeChange {
+        target, request, ..
+    }) = commands.first()
+    else {
         panic!("{commands:?}")
     };
     let Request::Rotate {
@@ -71,7 +77,8 @@ fn a_rotation_names_the_qualified_stream_and_a_key_of_its_region() {
     else {
         panic!("{request:?}")
     };
-    assert_eq!(stream, "checkout-events@eu-west-1");
+    let id = StreamId::new(*target, stream.clone());
+    assert_eq!(app.shown(&id), "checkout-events@eu-west-1");
     assert_eq!(region_of_arn(arn), Some("eu-west-1"));
 }
 
@@ -83,10 +90,14 @@ fn the_stop_dialog_takes_the_streams_own_name() {
         app.on_key(key(c));
     }
     let commands = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
-    let Some(WorkerCommand::MakeChange { request, .. }) = commands.first() else {
+    let Some(WorkerCommand::MakeChange {
+        target, request, ..
+    }) = commands.first()
+    else {
         panic!("{commands:?} {:?}", app.dialog)
     };
-    assert_eq!(request.stream(), "checkout-events@eu-west-1");
+    let id = StreamId::new(*target, request.stream());
+    assert_eq!(app.shown(&id), "checkout-events@eu-west-1");
 }
 
 #[test]
@@ -110,31 +121,40 @@ fn picking(name: &str) -> (App, Vec<WorkerCommand>) {
 #[test]
 fn a_target_whose_keys_are_not_listed_yet_says_so_instead_of_offering_none() {
     let (app, commands) = picking("checkout-events@eu-west-1");
-    assert_eq!(commands, [WorkerCommand::LoadKeysOf("eu-west-1".into())]);
+    assert_eq!(commands, [WorkerCommand::LoadKeys(EU)]);
     assert_eq!(
         app.picker_keys(),
-        crate::app::PickerKeys::Listing("the KMS keys of eu-west-1".into())
+        (LoadingState::Loading, "the KMS keys of eu-west-1".into())
     );
 }
 
 #[test]
 fn a_target_whose_key_list_failed_says_why_and_is_asked_again() {
-    use crate::estate::KeyList;
-    let (mut app, _) = picking("checkout-events@eu-west-1");
+    let (mut app, commands) = picking("checkout-events@eu-west-1");
+    // The dashboard routes the picker's ask to eu-west-1's worker, and
     // us-east-1 answered; eu-west-1 was refused.
-    let mut events = estate_all_keys_events(&app);
-    if let Some(crate::worker::DataEvent::Targets(targets)) = events.last_mut() {
-        for t in targets.iter_mut().filter(|t| t.label == "eu-west-1") {
-            t.key_list = KeyList::Failed("listing the account's KMS keys: access denied".into());
+    for c in commands {
+        app.fleet.route(c);
+    }
+    for (target, ev) in estate_all_keys_events(&app) {
+        if target != EU {
+            app.apply(target, ev);
         }
     }
-    for ev in events {
-        app.apply(ev);
-    }
+    app.apply(
+        EU,
+        crate::worker::DataEvent::Failed {
+            what: crate::worker::Fetch::AllKeys,
+            error: crate::cloud::CloudError::AccessDenied("kms:ListKeys".into()),
+        },
+    );
     assert_eq!(
         app.picker_keys(),
-        crate::app::PickerKeys::Failed(
-            "eu-west-1: listing the account's KMS keys: access denied".into()
+        (
+            LoadingState::Error(
+                "eu-west-1: access denied listing the account's KMS keys: kms:ListKeys".into()
+            ),
+            "the KMS keys of eu-west-1".into()
         )
     );
     // us-east-1's keys are not offered for a stream of eu-west-1.
@@ -145,31 +165,31 @@ fn a_target_whose_key_list_failed_says_why_and_is_asked_again() {
         .count();
     assert_eq!(customer, 0);
     app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
-    assert_eq!(
-        app.on_key(key('r')),
-        [WorkerCommand::LoadKeysOf("eu-west-1".into())]
-    );
+    let commands = app.on_key(key('r'));
+    assert_eq!(commands, [WorkerCommand::LoadKeys(EU)]);
+    for c in commands {
+        app.fleet.route(c);
+    }
     assert_eq!(
         app.picker_keys(),
-        crate::app::PickerKeys::Listing("the KMS keys of eu-west-1".into())
+        (LoadingState::Loading, "the KMS keys of eu-west-1".into())
     );
 }
 
 #[test]
-fn a_target_of_unknown_account_is_offered_only_the_keys_it_listed() {
+fn a_stream_is_offered_only_the_keys_its_own_target_listed() {
     let (mut app, _) = picking("checkout-events@eu-west-1");
-    for ev in estate_all_keys_events(&app) {
-        app.apply(ev);
-    }
-    // Another account's key of the same region, in the merged book.
-    let mut book = app.all_keys.clone().unwrap();
+    // Another account's key of the same region, listed by another target.
+    let mut events = estate_all_keys_events(&app);
+    let (_, crate::worker::DataEvent::AllKeys(book)) = &mut events[0] else {
+        panic!("keys")
+    };
     let mut theirs = book.keys.values().next().unwrap().clone();
     theirs.arn = "arn:aws:kms:eu-west-1:999999999999:key/0000aaaa-other".into();
     theirs.id = "0000aaaa-other".into();
     book.keys.insert(theirs.id.clone(), theirs.clone());
-    app.all_keys = Some(book);
-    for t in &mut app.targets {
-        t.account = None;
+    for (target, ev) in events {
+        app.apply(target, ev);
     }
     let offered: Vec<String> = app
         .picker_items()
@@ -184,12 +204,12 @@ fn a_target_of_unknown_account_is_offered_only_the_keys_it_listed() {
 }
 
 /// A customer key of us-east-1 in use, and the streams on it.
-fn us_key(app: &App) -> (String, Vec<String>) {
+fn us_key(app: &App) -> (KeyId, Vec<String>) {
     let arn = app
-        .rows
-        .iter()
-        .filter(|r| r.name.ends_with("@us-east-1"))
-        .find_map(|r| {
+        .all_rows()
+        .into_iter()
+        .filter(|(id, _)| id.target == TargetId::FIRST)
+        .find_map(|(_, r)| {
             let s = r.stream.as_ref()?;
             (s.encryption.key_type == Some(crate::cloud::KeyType::CustomerManaged))
                 .then(|| s.encryption.key_arn.clone())
@@ -197,12 +217,25 @@ fn us_key(app: &App) -> (String, Vec<String>) {
         })
         .expect("a customer key in us-east-1");
     let on: Vec<String> = app
-        .rows
-        .iter()
-        .filter(|r| r.encrypted_with(&arn))
-        .map(|r| r.name.clone())
+        .all_rows()
+        .into_iter()
+        .filter(|(_, r)| r.encrypted_with(&arn))
+        .map(|(id, _)| app.shown(&id))
         .collect();
-    (arn, on)
+    let key = KeyId {
+        target: TargetId::FIRST,
+        arn,
+    };
+    (key, on)
+}
+
+/// The streams of a target, by their shown names.
+fn of_target(app: &App, target: TargetId) -> Vec<String> {
+    app.all_rows()
+        .into_iter()
+        .filter(|(id, _)| id.target == target)
+        .map(|(id, _)| app.shown(&id))
+        .collect()
 }
 
 #[test]
@@ -210,28 +243,23 @@ fn a_move_plan_counts_as_undescribed_only_streams_that_could_be_on_the_key() {
     let mut app = estate_app(120, 40);
     let (arn, _) = us_key(&app);
     // Streams of eu-west-1 not described yet cannot be on a us-east-1 key.
-    for r in app
-        .rows
-        .iter_mut()
-        .filter(|r| r.name.ends_with("@eu-west-1"))
-    {
-        r.stream = None;
+    for name in of_target(&app, EU) {
+        app.row_mut(&name).stream = None;
     }
     app.plan_move(&arn, KeyRef::AwsOwned, None);
-    let m = app.moving.as_ref().expect("a plan");
+    let m = app.work.moving.as_ref().expect("a plan");
     assert_eq!(m.undescribed, 0, "{m:?}");
     assert!(m.refusal.is_none(), "{:?}", m.refusal);
     // One of its own region is.
     let mut app = estate_app(120, 40);
     let (arn, on) = us_key(&app);
-    let other = app
-        .rows
-        .iter_mut()
-        .find(|r| r.name.ends_with("@us-east-1") && !on.contains(&r.name))
+    let other = of_target(&app, TargetId::FIRST)
+        .into_iter()
+        .find(|n| !on.contains(n))
         .unwrap();
-    other.stream = None;
+    app.row_mut(&other).stream = None;
     app.plan_move(&arn, KeyRef::AwsOwned, None);
-    assert_eq!(app.moving.as_ref().unwrap().undescribed, 1);
+    assert_eq!(app.work.moving.as_ref().unwrap().undescribed, 1);
 }
 
 #[test]
@@ -239,17 +267,17 @@ fn a_key_whose_streams_are_listed_under_two_targets_is_not_changed_through_one()
     let mut app = estate_app(120, 40);
     let (arn, _) = us_key(&app);
     // As two profiles of one account would look while STS has not said.
-    let eu = app
-        .rows
-        .iter_mut()
-        .find(|r| r.name.ends_with("@eu-west-1") && r.stream.is_some())
+    let eu = of_target(&app, EU)
+        .into_iter()
+        .find(|n| app.row_named(n).is_some_and(|r| r.stream.is_some()))
         .unwrap();
-    let s = eu.stream.as_mut().unwrap();
+    let s = app.row_mut(&eu).stream.as_mut().unwrap();
     s.encryption.key_type = Some(crate::cloud::KeyType::CustomerManaged);
-    s.encryption.key_arn = Some(arn.clone());
+    s.encryption.key_arn = Some(arn.arn.clone());
     s.encryption.status = crate::cloud::EncryptionStatus::Enabled;
     app.plan_move(&arn, KeyRef::AwsOwned, None);
     let refusal = app
+        .work
         .moving
         .as_ref()
         .unwrap()
@@ -260,8 +288,8 @@ fn a_key_whose_streams_are_listed_under_two_targets_is_not_changed_through_one()
         refusal.contains("listed under several targets (eu-west-1, us-east-1)"),
         "{refusal}"
     );
-    app.moving = None;
-    app.view = crate::app::View::Table;
+    app.work.moving = None;
+    app.screen.view = crate::app::View::Table;
     app.dialog = None;
     app.open_key_rotation(&arn, crate::key_rotation::KeyChange::RotateNow);
     assert!(app.dialog.is_none(), "{:?}", app.dialog);
@@ -278,10 +306,15 @@ fn refreshing_ends_when_every_target_fails_to_list() {
     let mut app = estate_app(120, 40);
     app.on_key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
     assert_eq!(app.clock_label(), "refreshing…");
-    // What the merger sends once no target could list.
-    app.apply(crate::worker::DataEvent::Failed {
-        what: crate::worker::Fetch::List,
-        error: crate::cloud::CloudError::AccessDenied("us-east-1: firehose".into()),
-    });
+    // Every target that could list fails to (ap-south-1 never could).
+    for target in [TargetId(0), TargetId(1)] {
+        app.apply(
+            target,
+            crate::worker::DataEvent::Failed {
+                what: crate::worker::Fetch::List,
+                error: crate::cloud::CloudError::AccessDenied("firehose".into()),
+            },
+        );
+    }
     assert_ne!(app.clock_label(), "refreshing…");
 }

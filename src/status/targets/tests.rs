@@ -5,8 +5,11 @@ use crate::status::{table, Cells};
 
 fn info(label: &str, region: Option<&str>) -> TargetInfo {
     TargetInfo {
-        region: region.map(str::to_string),
-        label: label.to_string(),
+        target: crate::model::Target {
+            region: region.map(str::to_string),
+            label: label.to_string(),
+            ..Default::default()
+        },
         ..TargetInfo::default()
     }
 }
@@ -61,13 +64,21 @@ async fn every_stream_is_listed_once_per_target_with_its_account_and_region() {
     assert_eq!((r.region.as_deref(), r.account.as_deref()), (None, None));
     assert_eq!(one.region.as_deref(), Some("us-east-1"));
     assert_eq!(one.targets.len(), 1);
-    let accounts: Vec<Option<&str>> = r.targets.iter().map(|t| t.account.as_deref()).collect();
+    let accounts: Vec<Option<&str>> = r
+        .targets
+        .iter()
+        .map(|t| t.target.account.as_deref())
+        .collect();
     assert_eq!(accounts, [Some("123456789012"), Some("123567900123")]);
     assert!(r.targets.iter().all(|t| t.error.is_none()));
     for s in &r.streams {
-        let t = r.targets.iter().find(|t| t.label == s.target).unwrap();
-        assert_eq!(Some(&s.region), t.region.as_ref(), "{}", s.name);
-        assert_eq!(s.account, t.account, "{}", s.name);
+        let t = r
+            .targets
+            .iter()
+            .find(|t| t.target.label == s.target)
+            .unwrap();
+        assert_eq!(Some(&s.region), t.target.region.as_ref(), "{}", s.name);
+        assert_eq!(s.account, t.target.account, "{}", s.name);
         if let Some(arn) = &s.arn {
             assert!(arn.contains(&format!(":{}:", s.region)), "{arn}");
         }
@@ -93,7 +104,7 @@ async fn a_target_that_cannot_be_read_makes_the_run_unknown_never_ok() {
 
     let r = gather_two(&east, None, &healthy).await;
     assert_eq!(r.streams.len(), 1, "the readable target is still reported");
-    let failed: Vec<&str> = r.failed().map(|t| t.label.as_str()).collect();
+    let failed: Vec<&str> = r.failed().map(|t| t.target.label.as_str()).collect();
     assert_eq!(failed, ["ap-south-1"]);
     assert_eq!(r.targets[1].error.as_deref(), Some("no credentials"));
     assert_eq!(r.exit_code(), exit::UNKNOWN);
@@ -190,10 +201,7 @@ async fn two_profiles_of_one_account_and_region_report_its_streams_once() {
         .await
         .unwrap();
     assert_eq!(report.streams.len(), once.names.len());
-    assert_eq!(
-        report.targets[1].same_as.as_deref(),
-        Some("admin/eu-west-1")
-    );
+    assert_eq!(report.targets[1].twin.as_deref(), Some("admin/eu-west-1"));
     assert!(report.targets[1].error.is_none());
     assert_ne!(
         report.exit_code(),

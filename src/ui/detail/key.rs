@@ -8,25 +8,32 @@ use super::field;
 use crate::app::App;
 use crate::cloud::{KeyState, KeyType, KeyUsage, KmsKey, MultiRegion, RotationKind, Source};
 use crate::health::deletion;
-use crate::model::{stamp, when, Row};
+use crate::model::{stamp, when, Row, StreamId};
 use crate::ui::theme::Theme;
 
 /// The column's lines, each value cut to `width` with `…` where it must be.
 /// Sentences (why a key could not be read) are left whole to wrap.
-pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<'a>> {
+pub fn lines<'a>(
+    app: &App,
+    id: &StreamId,
+    row: &Row,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'a>> {
     let f = |label: &str, value: String, style: Style| field(label, value, style, width, theme);
+    let book = app.fleet.keys_of(id.target);
     let plain = Style::default();
     let stream = row.stream.as_ref();
     let arn = stream.and_then(|s| s.encryption.key_arn.as_deref());
     let mut lines = match (
         stream.and_then(|s| s.encryption.key_type.as_ref()),
-        arn.and_then(|a| app.keys.key(a)),
+        arn.and_then(|a| book.key(a)),
     ) {
-        (Some(KeyType::CustomerManaged), Some(k)) => described(app, k, theme, &f),
+        (Some(KeyType::CustomerManaged), Some(k)) => described(app, id, k, theme, &f),
         (Some(KeyType::CustomerManaged), None) => {
             // Say why when KMS refused, e.g. no kms:DescribeKey permission.
             let why = arn
-                .and_then(|a| app.keys.error(a))
+                .and_then(|a| book.error(a))
                 .map_or(" KMS has not described this key (yet).".to_string(), |e| {
                     format!(" KMS would not describe this key: {e}")
                 });
@@ -43,7 +50,7 @@ pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<
         _ => vec![Line::styled(" No key.", theme.dim())],
     };
     let direct_put = stream.is_none_or(|s| s.source == Source::DirectPut);
-    match app.quota(&row.name) {
+    match app.quota(id) {
         Ok(q) if direct_put => {
             let used = match q.refused {
                 0 => format!("{}/{} left, {} used in 24 h", q.remaining, q.limit, q.used),
@@ -74,6 +81,7 @@ pub fn lines<'a>(app: &App, row: &Row, width: usize, theme: &Theme) -> Vec<Line<
 /// many streams use it and when it is deleted.
 fn described<'a>(
     app: &App,
+    id: &StreamId,
     k: &KmsKey,
     theme: &Theme,
     f: &impl Fn(&str, String, Style) -> Line<'a>,
@@ -108,9 +116,9 @@ fn described<'a>(
             format!("on demand since {}", stamp(since)),
             theme.warn(),
         )),
-        None => lines.push(f(" rotated", last_rotated(app, k), plain)),
+        None => lines.push(f(" rotated", last_rotated(app, id, k), plain)),
     }
-    let on_key = app.rows.iter().filter(|r| r.encrypted_with(&k.arn)).count();
+    let on_key = app.streams_on(&k.arn).len();
     lines.push(f(" streams", format!("{on_key} on this key"), plain));
     if let Some(d) = k.deletion_date {
         let said = deletion(d, app.now);
@@ -138,8 +146,8 @@ fn rotation_summary(k: &KmsKey) -> String {
 
 /// The latest rotation of the key's material and how it came about, with
 /// how many were on demand.
-fn last_rotated(app: &App, k: &KmsKey) -> String {
-    let Some(list) = app.keys.rotations_of(&k.arn) else {
+fn last_rotated(app: &App, id: &StreamId, k: &KmsKey) -> String {
+    let Some(list) = app.fleet.keys_of(id.target).rotations_of(&k.arn) else {
         return "unknown".to_string();
     };
     let Some(last) = list.iter().max_by_key(|r| r.at) else {

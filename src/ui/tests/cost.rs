@@ -11,11 +11,14 @@ use crate::worker::DataEvent;
 fn help_shows_the_running_count_and_the_cost_a_day_at_the_public_price() {
     let mut app = demo_app(80, 24);
     let since = app.now - chrono::Duration::hours(1);
-    app.apply(DataEvent::CloudWatch(CloudWatchUsage {
-        metrics_requested: 6_000,
-        list_metrics_calls: 48,
-        since,
-    }));
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::CloudWatch(CloudWatchUsage {
+            metrics_requested: 6_000,
+            list_metrics_calls: 48,
+            since,
+        }),
+    );
     app.update(UserAction::Help);
     let text = screen(&app);
     assert!(

@@ -72,7 +72,13 @@ fn kms_errors_say_since_when_and_when_data_is_lost_at_every_size() {
 
 /// billing-export with errors in all four series, each a different height.
 fn four_series(app: &mut App) {
-    let series = app.metrics.get_mut("billing-export").unwrap();
+    let series = app
+        .fleet
+        .metrics_mut(crate::model::TargetId::FIRST)
+        .unwrap()
+        .series
+        .get_mut("billing-export")
+        .unwrap();
     let disabled = series.series[1].clone();
     for (i, scale) in [(0, 3.0), (2, 0.4), (3, 2.0)] {
         series.series[i] = disabled.iter().map(|(t, v)| (*t, v * scale)).collect();
@@ -138,7 +144,13 @@ fn without_colour_braille_draws_four_shapes_its_legend_names() {
 #[test]
 fn the_bucket_still_filling_is_left_out_and_the_axis_says_where_data_ends() {
     let mut app = demo_app(120, 40);
-    let series = app.metrics.get_mut("billing-export").unwrap();
+    let series = app
+        .fleet
+        .metrics_mut(crate::model::TargetId::FIRST)
+        .unwrap()
+        .series
+        .get_mut("billing-export")
+        .unwrap();
     // The bucket that began at "now" has counted nothing but a burst yet.
     series.series[1].retain(|(t, _)| *t < fixed_now());
     series.series[1].push((fixed_now(), 999.0));
@@ -171,10 +183,14 @@ fn a_key_pending_deletion_says_when_it_deletes_in_the_future_tense() {
 #[test]
 fn unknown_metrics_say_unknown_never_none() {
     let mut app = demo_app(80, 24);
-    app.metrics_unknown.insert(
-        "inventory-updates".into(),
-        "GetMetricData was throttled".into(),
-    );
+    app.fleet
+        .metrics_mut(crate::model::TargetId::FIRST)
+        .unwrap()
+        .unknown
+        .insert(
+            "inventory-updates".into(),
+            "GetMetricData was throttled".into(),
+        );
     open(&mut app, "inventory-updates");
     let text = joined(&app);
     assert!(

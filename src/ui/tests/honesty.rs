@@ -12,7 +12,7 @@ use crate::keymap::UserAction;
 use crate::worker::DataEvent;
 
 fn on(app: &mut App, name: &str) {
-    while app.selected_row().unwrap().name != name {
+    while app.selected_row().unwrap().1.name != name {
         app.update(UserAction::Down);
     }
 }
@@ -52,7 +52,7 @@ fn a_day_filled_by_refused_calls_asks_for_send_80x24() {
 #[test]
 fn a_grant_kms_denied_is_shown_with_kmss_words_80x24() {
     let mut app = demo_app(80, 24);
-    app.apply(all_keys_event());
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
     on(&mut app, "order-events");
     app.update(UserAction::Rotate);
     let at = app
@@ -65,12 +65,13 @@ fn a_grant_kms_denied_is_shown_with_kmss_words_80x24() {
     }
     app.update(UserAction::Pick);
     let arn = app
-        .all_keys
-        .as_ref()
+        .fleet
+        .part(crate::model::TargetId::FIRST)
+        .and_then(|p| p.all_keys.as_ref())
         .and_then(|b| b.keys.values().find(|k| k.id.starts_with("b3a47fc5")))
         .map(|k| k.arn.clone())
         .unwrap();
-    app.apply(DataEvent::GrantChecked {
+    app.apply(crate::model::TargetId::FIRST,DataEvent::GrantChecked {
         key: arn,
         check: GrantCheck::Denied(
             "AccessDeniedException: User: arn:aws:sts::123456789012:assumed-role/demo/me is not authorized to perform: kms:CreateGrant".into(),

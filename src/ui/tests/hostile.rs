@@ -47,38 +47,44 @@ fn hostile() -> impl Strategy<Value = String> {
 fn app_with(name: &str, failure: &str, who: &str) -> App {
     let mut app = demo_app(120, 40);
     let mut stream = app
-        .row("inventory-updates")
+        .row_named("inventory-updates")
         .and_then(|r| r.stream.clone())
         .unwrap();
     stream.name = name.to_string();
     stream.encryption.failure.as_mut().unwrap().details = failure.to_string();
     let key = stream.encryption.key_arn.clone();
     let mut names: Vec<String> = app
-        .rows
-        .iter()
-        .map(|r| r.name.clone())
+        .all_rows()
+        .into_iter()
+        .map(|(_, r)| r.name)
         .filter(|n| n != "inventory-updates")
         .collect();
     names.push(name.to_string());
-    app.apply(DataEvent::Names(names));
-    app.apply(DataEvent::Stream {
-        name: name.to_string(),
-        result: Ok(stream),
-        at: fixed_now(),
-    });
-    app.apply(DataEvent::Changes(vec![TrailEvent {
-        at: fixed_now() - chrono::Duration::minutes(30),
-        name: "DisableKey".into(),
-        source: crate::cloud::trail::KMS.into(),
-        by: Some(who.to_string()),
-        resource: key,
-        request_id: Some("r-1".into()),
-        error_code: None,
-        key: None,
-        access_key_id: Some("AKIAHOSTILE".into()),
-        event_id: None,
-        user_agent: None,
-    }]));
+    app.apply(crate::model::TargetId::FIRST, DataEvent::Names(names));
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Stream {
+            name: name.to_string(),
+            result: Ok(stream),
+            at: fixed_now(),
+        },
+    );
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::Changes(vec![TrailEvent {
+            at: fixed_now() - chrono::Duration::minutes(30),
+            name: "DisableKey".into(),
+            source: crate::cloud::trail::KMS.into(),
+            by: Some(who.to_string()),
+            resource: key,
+            request_id: Some("r-1".into()),
+            error_code: None,
+            key: None,
+            access_key_id: Some("AKIAHOSTILE".into()),
+            event_id: None,
+            user_agent: None,
+        }]),
+    );
     app
 }
 

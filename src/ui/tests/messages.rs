@@ -18,20 +18,26 @@ fn session(width: u16, height: u16) -> App {
     let mut app = demo_app(width, height);
     let at = |m: i64| fixed_now() + chrono::Duration::minutes(m);
     let outcome = |app: &mut App, text: &str, tone: Tone| {
-        app.apply(DataEvent::ChangeReport {
-            stream: "order-events".into(),
-            text: text.into(),
-            tone,
-        });
+        app.apply(
+            crate::model::TargetId::FIRST,
+            DataEvent::ChangeReport {
+                stream: "order-events".into(),
+                text: text.into(),
+                tone,
+            },
+        );
     };
     app.tick(at(1));
     outcome(&mut app, REFUSED, Tone::Bad);
     for m in [2, 4, 7] {
         app.tick(at(m));
-        app.apply(DataEvent::Failed {
-            what: Fetch::Metrics,
-            error: CloudError::Throttled("Rate exceeded".into()),
-        });
+        app.apply(
+            crate::model::TargetId::FIRST,
+            DataEvent::Failed {
+                what: Fetch::Metrics,
+                error: CloudError::Throttled("Rate exceeded".into()),
+            },
+        );
     }
     app.tick(at(9));
     outcome(
@@ -77,11 +83,14 @@ fn message_log_empty_says_what_comes_there() {
 #[test]
 fn a_long_outcome_is_cut_on_the_line_and_says_where_the_rest_is() {
     let mut app = session(80, 24);
-    app.apply(DataEvent::ChangeReport {
-        stream: "order-events".into(),
-        text: REFUSED.into(),
-        tone: Tone::Bad,
-    });
+    app.apply(
+        crate::model::TargetId::FIRST,
+        DataEvent::ChangeReport {
+            stream: "order-events".into(),
+            text: REFUSED.into(),
+            tone: Tone::Bad,
+        },
+    );
     app.update(UserAction::Help);
     let text = screen(&app);
     let last = text.lines().last().unwrap();

@@ -21,7 +21,7 @@ fn every_sort_at_every_size_marks_its_column() {
     for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         for (sort, name) in SORTS {
             let mut app = demo_app(w, h);
-            app.sort = sort;
+            app.table.sort = sort;
             app.refresh_view();
             // As at launch: the cursor on the first row.
             app.update(UserAction::Top);
@@ -41,7 +41,7 @@ fn every_sort_at_every_size_marks_its_column() {
 #[test]
 fn wide_tables_say_since_when_each_stream_has_kms_errors() {
     let mut app = demo_app(120, 40);
-    app.sort = SortKey::Problems;
+    app.table.sort = SortKey::Problems;
     app.refresh_view();
     let text = screen(&app);
     assert!(text.contains("ERRORS SINCE"), "{text}");
@@ -64,7 +64,7 @@ fn wide_tables_say_since_when_each_stream_has_kms_errors() {
 #[test]
 fn e_lists_the_streams_with_kms_errors_and_the_status_line_says_so() {
     let mut app = demo_app(120, 40);
-    app.sort = SortKey::Problems;
+    app.table.sort = SortKey::Problems;
     app.update(UserAction::OnlyKmsErrors);
     let text = screen(&app);
     assert!(text.contains("filter:KMS errors only (5 shown)"), "{text}");

@@ -41,35 +41,28 @@ fn three_targets_200x60() {
 #[test]
 fn the_filter_finds_a_regions_streams() {
     let mut app = estate_app(120, 40);
-    app.filter = "eu-west".into();
+    app.table.filter = "eu-west".into();
     app.refresh_view();
-    assert_eq!(app.visible.len(), 12);
-    assert!(app
-        .visible
-        .iter()
-        .all(|&i| app.rows[i].name.ends_with("@eu-west-1")));
+    assert_eq!(app.table.visible.len(), 12);
+    assert!(app.listed_names().iter().all(|n| n.ends_with("@eu-west-1")));
 }
 
 #[test]
 fn the_region_sort_groups_each_targets_streams_in_name_order() {
     let mut app = estate_app(120, 40);
-    while app.sort != SortKey::Region {
+    while app.table.sort != SortKey::Region {
         app.update(UserAction::Sort);
     }
-    let names: Vec<&str> = app
-        .visible
-        .iter()
-        .map(|&i| app.rows[i].name.as_str())
-        .collect();
+    let names: Vec<String> = app.listed_names();
     let first_eu = names
         .iter()
         .position(|n| n.ends_with("@eu-west-1"))
         .unwrap();
     assert!(names[..first_eu].iter().all(|n| n.ends_with("@us-east-1")));
     assert!(names[first_eu..].iter().all(|n| n.ends_with("@eu-west-1")));
-    let bare: Vec<&str> = names[..first_eu]
+    let bare: Vec<String> = app.visible_rows()[..first_eu]
         .iter()
-        .map(|n| crate::estate::bare(n))
+        .map(|(id, _)| id.name.clone())
         .collect();
     let mut sorted = bare.clone();
     sorted.sort_unstable();
@@ -82,7 +75,7 @@ fn with_one_target_the_region_sort_is_skipped() {
     let mut app = crate::app::testing::demo_app(80, 24);
     for _ in 0..12 {
         app.update(UserAction::Sort);
-        assert_ne!(app.sort, SortKey::Region);
+        assert_ne!(app.table.sort, SortKey::Region);
     }
 }
 
@@ -112,12 +105,12 @@ fn two_accounts_at_120x40_region_and_account_columns() {
 /// key list has come back.
 fn picking(width: u16, height: u16, name: &str) -> crate::app::App {
     let mut app = estate_app(width, height);
-    app.sort = SortKey::Name;
+    app.table.sort = SortKey::Name;
     app.refresh_view();
-    app.selected = app
-        .visible
+    app.table.selected = app
+        .listed_names()
         .iter()
-        .position(|&i| app.rows[i].name == name)
+        .position(|n| n == name)
         .expect("the row");
     app.update(UserAction::Rotate);
     app
@@ -125,12 +118,11 @@ fn picking(width: u16, height: u16, name: &str) -> crate::app::App {
 
 #[test]
 fn the_picker_of_a_target_whose_key_list_failed_says_which_and_why_80x24() {
-    use crate::estate::KeyList;
     let mut app = picking(80, 24, "checkout-events@eu-west-1");
-    for t in app.targets.iter_mut().filter(|t| t.label == "eu-west-1") {
-        t.key_list =
-            KeyList::Failed("listing the account's KMS keys: access denied (kms:ListKeys)".into());
-    }
+    let eu = app.fleet.part_mut(crate::model::TargetId(1)).unwrap();
+    eu.all_keys_state = crate::model::LoadingState::Error(
+        "listing the account's KMS keys: access denied (kms:ListKeys)".into(),
+    );
     let text = screen(&app);
     assert!(
         text.contains("✖ eu-west-1: listing the account's KMS keys"),

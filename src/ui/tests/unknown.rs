@@ -64,7 +64,7 @@ fn an_unknown_encryption_status_shows_raw_and_unknown_in_table_and_detail() {
         ),
         "{text}"
     );
-    app.size = (80, 24);
+    app.screen.size = (80, 24);
     assert_snapshot!(screen(&app));
 }
 

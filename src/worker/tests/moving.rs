@@ -101,9 +101,15 @@ fn start() -> Moving {
     ));
     commands
         .send(WorkerCommand::Move {
-            from: OLD.into(),
+            from: crate::model::KeyId {
+                target: crate::model::TargetId::FIRST,
+                arn: OLD.into(),
+            },
             to: KeyRef::Customer(NEW.into()),
-            streams: STREAMS.iter().map(ToString::to_string).collect(),
+            streams: STREAMS
+                .iter()
+                .map(|n| crate::model::StreamId::new(crate::model::TargetId::FIRST, *n))
+                .collect(),
             streams_on_new: Some(0),
         })
         .unwrap();
@@ -191,7 +197,9 @@ async fn a_retired_worker_finishes_the_move_under_way_then_ends() {
     let mut at_retire = None;
     let stages = m
         .until_over(|m| {
-            m.commands.send(WorkerCommand::Retire).unwrap();
+            m.commands
+                .send(WorkerCommand::Retire(crate::model::TargetId::FIRST))
+                .unwrap();
             // Asked to read everything now: a retired worker does not.
             m.commands.send(WorkerCommand::Refresh).unwrap();
             at_retire = Some(m.listings.load(Ordering::SeqCst));
@@ -264,7 +272,10 @@ async fn a_key_rotation_is_followed_so_quitting_meanwhile_asks_first() {
     m.commands.send(WorkerCommand::StopMove).unwrap();
     m.commands
         .send(WorkerCommand::MakeKeyChange {
-            key: NEW.into(),
+            key: crate::model::KeyId {
+                target: crate::model::TargetId::FIRST,
+                arn: NEW.into(),
+            },
             change: crate::key_rotation::KeyChange::RotateNow,
             streams: Vec::new(),
         })

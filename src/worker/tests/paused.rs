@@ -418,7 +418,10 @@ async fn every_stream_that_can_fail_is_asked_in_full_at_least_every_sweep() {
 async fn refresh_fetches_again_at_once() {
     let mut w = start(Scripted::new());
     w.send(WorkerCommand::Interest {
-        visible: vec!["order-events".into()],
+        visible: vec![crate::model::StreamId::new(
+            crate::model::TargetId::FIRST,
+            "order-events",
+        )],
         nearby: vec![],
     });
     w.during(10 * SECOND).await;
@@ -447,7 +450,7 @@ async fn a_job_that_never_answers_ends_at_its_deadline_and_the_worker_carries_on
 
     // Meanwhile the worker still does what is asked.
     w.during(30 * SECOND).await;
-    w.send(WorkerCommand::LoadKeys);
+    w.send(WorkerCommand::LoadKeys(crate::model::TargetId::FIRST));
     w.first(SECOND, |e| matches!(e, DataEvent::AllKeys(_)).then_some(()))
         .await;
     assert_eq!(w.now(), 30);
@@ -476,8 +479,8 @@ async fn the_key_picker_asking_twice_lists_the_keys_once() {
     // comes while the first is still running.
     let mut w = start(Scripted::new().then("list_keys", Fault::Slow(Duration::from_millis(500))));
     w.during(SECOND).await;
-    w.send(WorkerCommand::LoadKeys);
-    w.send(WorkerCommand::LoadKeys);
+    w.send(WorkerCommand::LoadKeys(crate::model::TargetId::FIRST));
+    w.send(WorkerCommand::LoadKeys(crate::model::TargetId::FIRST));
     let events = w.during(SECOND).await;
     let answers = events
         .iter()
@@ -543,11 +546,14 @@ async fn a_failed_key_listing_reaches_the_picker_with_the_reason() {
         |app: &mut crate::app::App, code| app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
 
     let commands = press(&mut app, KeyCode::Char('r'));
-    assert_eq!(commands, [WorkerCommand::LoadKeys]);
+    assert_eq!(
+        commands,
+        [WorkerCommand::LoadKeys(crate::model::TargetId::FIRST)]
+    );
     assert!(screen(&app).contains("listing the account's KMS keys…"));
-    w.send(WorkerCommand::LoadKeys);
+    w.send(WorkerCommand::LoadKeys(crate::model::TargetId::FIRST));
     for event in w.during(SECOND).await {
-        app.apply(event);
+        app.apply(crate::model::TargetId::FIRST, event);
     }
     let text = screen(&app);
     assert!(
@@ -561,13 +567,16 @@ async fn a_failed_key_listing_reaches_the_picker_with_the_reason() {
     // Asked again, and answered this time.
     press(&mut app, KeyCode::Esc);
     let commands = press(&mut app, KeyCode::Char('r'));
-    assert_eq!(commands, [WorkerCommand::LoadKeys]);
+    assert_eq!(
+        commands,
+        [WorkerCommand::LoadKeys(crate::model::TargetId::FIRST)]
+    );
     let text = screen(&app);
     assert!(text.contains("listing the account's KMS keys…"), "{text}");
     assert!(!text.contains("✖ access denied"), "{text}");
-    w.send(WorkerCommand::LoadKeys);
+    w.send(WorkerCommand::LoadKeys(crate::model::TargetId::FIRST));
     for event in w.during(SECOND).await {
-        app.apply(event);
+        app.apply(crate::model::TargetId::FIRST, event);
     }
     let text = screen(&app);
     assert!(text.contains("alias/orders-events-2026"), "{text}");
@@ -715,6 +724,7 @@ async fn quitting_while_a_call_is_on_its_way_audits_it_unknown_before_the_worker
     let mut w = start(cloud);
     w.during(5 * SECOND).await;
     w.send(WorkerCommand::MakeChange {
+        target: crate::model::TargetId::FIRST,
         request: crate::change::Request::Rotate {
             stream: "dev-scratch".into(),
             key: KeyRef::AwsOwned,
