@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cloud::endpoint;
-use crate::model::Window;
+use crate::model::{region_name, Window};
 
 pub mod signals;
 
@@ -30,7 +31,7 @@ pub struct Cli {
 
     /// AWS region (as in the aws CLI; AWS_REGION works too). Repeat it, or
     /// give a comma list, to watch several regions (also `[aws] regions`).
-    #[arg(long = "region", global = true, value_name = "REGION", value_delimiter = ',', value_parser = endpoint::region)]
+    #[arg(long = "region", global = true, value_name = "REGION", value_delimiter = ',', value_parser = region_name)]
     pub regions: Vec<String>,
 
     /// Send every AWS call to this endpoint instead (as in the aws CLI; AWS_ENDPOINT_URL works too).
@@ -51,7 +52,7 @@ pub struct Cli {
 
     /// KMS error window the dashboard opens with, and `status` uses when it is
     /// not given one of its own (default from the config: 3h).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = window())]
     pub window: Option<Window>,
 
     #[command(subcommand)]
@@ -100,7 +101,7 @@ pub struct StatusArgs {
     pub output: Output,
 
     /// KMS error window (default from the config: 3h).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = window())]
     pub window: Option<Window>,
 
     /// Only this stream (repeat for several).
@@ -123,6 +124,17 @@ pub struct WatchArgs {
 pub enum WatchOutput {
     Human,
     Jsonl,
+}
+
+/// The KMS error windows by the names the command line takes (`1h` …
+/// `24h`): clap's side of `Window`, so that `model` knows nothing of clap.
+fn window() -> impl TypedValueParser<Value = Window> {
+    clap::builder::PossibleValuesParser::new(Window::ALL.map(Window::label)).try_map(|name| {
+        Window::ALL
+            .into_iter()
+            .find(|w| w.label() == name)
+            .ok_or_else(|| format!("not a window: {name}"))
+    })
 }
 
 /// "30s", "10m", "2h", "1d": a whole number and its unit.

@@ -141,7 +141,7 @@ fn names<'de, D: serde::Deserializer<'de>>(
 
 impl<'de> Deserialize<'de> for Regions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        names(d, crate::cloud::endpoint::region).map(Regions)
+        names(d, crate::model::region_name).map(Regions)
     }
 }
 

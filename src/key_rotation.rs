@@ -15,11 +15,11 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{AuditEntry, AuditOutcome, CallMark};
 use crate::change::{ChangeContext, ChangeError};
-use crate::cloud::{
-    Cloud, CloudError, KeyManager, KeyOrigin, KeySpec, KeyState, KmsKey, MultiRegion, RotationKind,
-    RotationRecord,
-};
+use crate::cloud::{Cloud, CloudError};
 use crate::inventory::{self, KeyBook};
+use crate::model::{
+    KeyManager, KeyOrigin, KeySpec, KeyState, KmsKey, MultiRegion, RotationKind, RotationRecord,
+};
 use crate::preflight::Verdict;
 
 /// The period KMS uses when none is given.

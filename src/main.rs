@@ -20,12 +20,12 @@ use firekeeper::cli::{
 use firekeeper::cloud::aws::{AwsCloud, Connection};
 use firekeeper::cloud::scenario::Scenario;
 use firekeeper::cloud::sim::SimCloud;
-use firekeeper::cloud::KeyRef;
 use firekeeper::cloud::{Cloud, Paced};
 use firekeeper::config::Config;
 use firekeeper::dashboard;
 use firekeeper::estate::{self, Target, TargetInfo};
 use firekeeper::journal::{self, Sharing};
+use firekeeper::model::KeyRef;
 use firekeeper::quota::Ledger;
 use firekeeper::settle;
 use firekeeper::status;
@@ -572,9 +572,7 @@ fn check_environment(cli: &Cli) -> Result<(), Usage> {
         .into_iter()
         .find(|name| std::env::var_os(name).is_some());
     match region_var {
-        Some(name) if cli.regions.is_empty() => {
-            check_var(name, firekeeper::cloud::endpoint::region)
-        }
+        Some(name) if cli.regions.is_empty() => check_var(name, firekeeper::model::region_name),
         _ => Ok(()),
     }
 }

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::TrailEvent;
 use crate::journal::{self, Sharing};
 use crate::model;
+use crate::model::TrailEvent;
 
 mod merge;
 

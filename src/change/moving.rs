@@ -18,8 +18,9 @@ use super::{
 };
 use crate::cli::signals::{self, err, out, prompt, read_line, Signals};
 use crate::cli::{exit, ConfirmArgs};
-use crate::cloud::{Cloud, CloudError, KeyRef, KmsKey, Stream};
+use crate::cloud::{Cloud, CloudError};
 use crate::inventory::{self, KeyBook};
+use crate::model::{KeyRef, KmsKey, Stream};
 use crate::text::{escape, for_terminal};
 
 use crate::preflight::STREAMS_PER_KEY;
@@ -170,7 +171,7 @@ fn on_old(fleet: &[(String, Result<Stream, CloudError>)], arn: &str) -> Vec<Stri
 /// still name its last key, and a failed enable the key it never got.
 pub fn is_on(s: &Stream, arn: &str) -> bool {
     s.encryption.key_arn.as_deref() == Some(arn)
-        && s.encryption.status != crate::cloud::EncryptionStatus::Disabled
+        && s.encryption.status != crate::model::EncryptionStatus::Disabled
         && !inventory::never_got_key(&s.encryption)
 }
 
@@ -426,7 +427,7 @@ pub async fn send_one(
             if last.as_ref() != Some(&s.encryption.status) {
                 last = Some(s.encryption.status.clone());
                 let status = &s.encryption.status;
-                let (stage, words) = if *status == crate::cloud::EncryptionStatus::Enabling {
+                let (stage, words) = if *status == crate::model::EncryptionStatus::Enabling {
                     (Stage::Enabling, format!("{status} (following)"))
                 } else {
                     (Stage::Sent, status.to_string())

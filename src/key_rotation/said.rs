@@ -5,7 +5,8 @@
 use chrono::{Duration, Utc};
 
 use super::{KeyChange, KeyPlan, ON_DEMAND_DOCUMENTED};
-use crate::cloud::{Cloud, KeyState};
+use crate::cloud::Cloud;
+use crate::model::KeyState;
 
 /// The streams among `streams` with KMS errors in the last hour, by one
 /// CloudWatch read; why not known when it cannot say.
@@ -14,12 +15,12 @@ pub(super) async fn erring(cloud: &dyn Cloud, streams: &[String]) -> Result<Vec<
         return Ok(Vec::new());
     }
     let now = Utc::now();
-    let range = crate::cloud::MetricRange {
+    let range = crate::model::MetricRange {
         start: now - Duration::hours(1),
         end: now,
         period_secs: 60,
     };
-    let asks = crate::cloud::series::every_series(streams);
+    let asks = crate::model::every_series(streams);
     let read = cloud
         .kms_metrics(&asks, range)
         .await

@@ -287,7 +287,7 @@ impl Worker {
     pub(super) fn start_move(
         &mut self,
         from: String,
-        to: crate::cloud::KeyRef,
+        to: crate::model::KeyRef,
         streams: Vec<String>,
         streams_on_new: Option<usize>,
     ) {
@@ -328,7 +328,7 @@ struct MoveJob {
     ctx: ChangeContext,
     events: UnboundedSender<DataEvent>,
     from: String,
-    to: crate::cloud::KeyRef,
+    to: crate::model::KeyRef,
     streams_on_new: Option<usize>,
 }
 

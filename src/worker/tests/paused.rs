@@ -157,15 +157,15 @@ impl Wrapped for Scripted {
     async fn list_metrics(
         &self,
         recently_active: bool,
-    ) -> Result<crate::cloud::SeriesListing, CloudError> {
+    ) -> Result<crate::model::SeriesListing, CloudError> {
         let which = if recently_active { "recent" } else { "all" };
         self.call("list_metrics", which).await?;
         self.sim.list_metrics(recently_active).await
     }
     async fn lookup_events(
         &self,
-        query: &crate::cloud::EventQuery,
-    ) -> Result<crate::cloud::EventPage, CloudError> {
+        query: &crate::model::EventQuery,
+    ) -> Result<crate::model::EventPage, CloudError> {
         self.call("history", "").await?;
         self.sim.lookup_events(query).await
     }
@@ -698,7 +698,7 @@ async fn a_stream_someone_else_stops_is_described_within_a_poll_on_screen_or_not
     );
     let stopped = events.iter().any(|e| {
         matches!(e, DataEvent::Stream { name, result: Ok(s), .. }
-            if name == "order-events" && s.encryption.status != crate::cloud::EncryptionStatus::Enabled)
+            if name == "order-events" && s.encryption.status != crate::model::EncryptionStatus::Enabled)
     });
     assert!(stopped, "the dashboard hears it stopping");
     // A look costs a handful of calls whatever the fleet: Firehose's events
