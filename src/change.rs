@@ -1012,7 +1012,6 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
     }
 }
 
-pub mod cli;
 pub mod moving;
 mod send;
 

@@ -8,7 +8,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::cloud::endpoint;
 use crate::model::{region_name, Window};
 
+pub mod change;
+pub mod connect;
+pub mod key_material;
+pub mod moving;
+pub mod run;
 pub mod signals;
+
+pub use crate::model::exit;
 
 /// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted
 /// and with which KMS key, whether KMS is refusing Firehose, and how much of the
@@ -245,25 +252,6 @@ pub enum Output {
     Table,
     /// One JSON object, for scripts.
     Json,
-}
-
-/// Exit codes, the contract scripts rely on. Some share a number: what
-/// the caller does next is the same.
-pub mod exit {
-    /// All known, none critical; or the change was done.
-    pub const DONE: u8 = 0;
-    /// A runtime error (AWS, files), or a change whose outcome is not known.
-    pub const ERROR: u8 = 1;
-    /// `status`: some stream's health is unknown.
-    pub const UNKNOWN: u8 = 1;
-    /// A usage error: a bad flag, argument or environment variable.
-    pub const USAGE: u8 = 2;
-    /// `status`: some stream is critical.
-    pub const CRITICAL: u8 = 3;
-    /// `rotate`/`disable`: refused, nothing was sent.
-    pub const REFUSED: u8 = 4;
-    /// `rotate`/`disable`: AWS reported ENABLING_FAILED or DISABLING_FAILED.
-    pub const FAILED: u8 = 5;
 }
 
 #[cfg(test)]

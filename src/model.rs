@@ -10,6 +10,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+pub mod exit;
 mod identity;
 mod key;
 pub mod metrics;

@@ -694,7 +694,7 @@ async fn a_day_filled_only_by_a_refused_call_is_refused_until_forced() {
         yes: true,
         no_wait: true,
     };
-    let code = cli::run(&h.sim, &h.ctx, &flip(3), &confirm, |_| None).await;
+    let code = crate::cli::change::run(&h.sim, &h.ctx, &flip(3), &confirm, |_| None).await;
     assert_eq!(code, crate::cli::exit::REFUSED);
     let after = h.sim.describe_stream("shipping-updates").await.unwrap();
     assert_eq!(before, after, "nothing was sent");

@@ -103,8 +103,9 @@ async fn rotating_now_adds_an_on_demand_rotation_and_is_audited() {
     assert!(!said.contains("keep working"), "{said}");
 
     let mut steps = Vec::new();
-    let ending = carry_out(&h.sim, &h.ctx, &p, quick(), true, |s| {
-        steps.push(s.to_string());
+    let ending = carry_out(&h.sim, &h.ctx, &p, quick(), true, |s| match s {
+        KeyProgress::Said(s) => steps.push(s.to_string()),
+        other => steps.push(format!("{other:?}")),
     })
     .await
     .unwrap();
