@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{AuditEntry, AuditOutcome, CallMark};
 use crate::change::{ChangeContext, ChangeError};
-use crate::cloud::{Cloud, CloudError};
+use crate::cloud::{CallAnswer, Cloud, CloudError};
 use crate::inventory::{self, KeyBook};
 use crate::model::{
     KeyManager, KeyOrigin, KeySpec, KeyState, KmsKey, MultiRegion, RotationKind, RotationRecord,
@@ -353,8 +353,9 @@ impl Default for Timing {
 }
 
 /// Sends the change once and, if `wait`, follows it to the end. `progress`
-/// hears each step in words, and an audit line that could not be written. Once the call has left, an audit line that
-/// cannot be written is logged, never allowed to hide what KMS answered.
+/// hears each step in words. Once the call has left, an audit line that
+/// cannot be written is logged and told to `progress`, never allowed to
+/// hide what KMS answered.
 pub async fn carry_out(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
@@ -366,49 +367,7 @@ pub async fn carry_out(
     if !plan.verdict.allowed() {
         return Err(refuse(ctx, plan, &plan.verdict.refusals.join("; ")).await);
     }
-    ctx.audit.writable()?;
-    let mark = CallMark {
-        call_id: Some(format!(
-            "{}-{}-key",
-            Utc::now().timestamp_micros(),
-            std::process::id()
-        )),
-        access_key_id: cloud.credentials().await.access_key_id,
-        pid: Some(std::process::id()),
-        ..CallMark::default()
-    };
-    let sent = marked(
-        ctx,
-        plan,
-        &mark,
-        AuditOutcome::Sent,
-        &plan.change.describe(),
-    );
-    ctx.audit.append_async(sent).await?;
-    let sent_at = Utc::now();
-    // Until KMS answers, stopping here audits the call as unknown (a later
-    // run settles it), never leaving the log at `sent`.
-    let flight = crate::change::InFlight::new(
-        ctx.audit.clone(),
-        marked(
-            ctx,
-            plan,
-            &mark,
-            AuditOutcome::Unknown,
-            crate::change::IN_FLIGHT,
-        ),
-        mark.clone(),
-    );
-    let answer = match plan.change {
-        KeyChange::RotateNow => cloud.rotate_key_now(&plan.key.arn).await,
-        KeyChange::AutoOn(days) => cloud.set_auto_rotation(&plan.key.arn, Some(days)).await,
-        KeyChange::AutoOff => cloud.set_auto_rotation(&plan.key.arn, None).await,
-    };
-    flight.land();
-    let call = CallMark {
-        request_id: answer.request_id.clone(),
-        ..mark
-    };
+    let (answer, call, sent_at) = send_once(cloud, ctx, plan).await?;
     let note = |outcome, message: &str| note(ctx, plan, &call, outcome, message.to_string());
     match answer.result {
         Ok(()) => {
@@ -471,6 +430,59 @@ pub async fn carry_out(
     };
     unaudited(&mut progress, note(outcome, message).await);
     Ok(ending)
+}
+
+/// The call, sent once and audited before and after: KMS's answer, the
+/// call as the audit log knows it, and when it left.
+async fn send_once(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &KeyPlan,
+) -> Result<(CallAnswer, CallMark, DateTime<Utc>), ChangeError> {
+    ctx.audit.writable()?;
+    let mark = CallMark {
+        call_id: Some(format!(
+            "{}-{}-key",
+            Utc::now().timestamp_micros(),
+            std::process::id()
+        )),
+        access_key_id: cloud.credentials().await.access_key_id,
+        pid: Some(std::process::id()),
+        ..CallMark::default()
+    };
+    let sent = marked(
+        ctx,
+        plan,
+        &mark,
+        AuditOutcome::Sent,
+        &plan.change.describe(),
+    );
+    ctx.audit.append_async(sent).await?;
+    let sent_at = Utc::now();
+    // Until KMS answers, stopping here audits the call as unknown (a later
+    // run settles it), never leaving the log at `sent`.
+    let flight = crate::change::InFlight::new(
+        ctx.audit.clone(),
+        marked(
+            ctx,
+            plan,
+            &mark,
+            AuditOutcome::Unknown,
+            crate::change::IN_FLIGHT,
+        ),
+        mark.clone(),
+    );
+    let answer = match plan.change {
+        KeyChange::RotateNow => cloud.rotate_key_now(&plan.key.arn).await,
+        KeyChange::AutoOn(days) => cloud.set_auto_rotation(&plan.key.arn, Some(days)).await,
+        KeyChange::AutoOff => cloud.set_auto_rotation(&plan.key.arn, None).await,
+    };
+    flight.land();
+    let call = CallMark {
+        request_id: answer.request_id.clone(),
+        ..mark
+    };
+    Ok((answer, call, sent_at))
 }
 
 /// What `carry_out` reports as it goes.

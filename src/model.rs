@@ -33,6 +33,10 @@ pub use names::{
 pub use stream::{Encryption, Failure, Stream, StreamPage};
 pub use trail::{EventPage, EventQuery, History, Lookup, TrailEvent};
 
+/// AWS's combined Start+Stop limit per stream per rolling 24 hours: the
+/// bound of every quota setting, and the ledger's count (`quota::LIMIT`).
+pub const QUOTA_LIMIT: u32 = 25;
+
 /// A KMS error window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Window {

@@ -284,7 +284,7 @@ impl App {
                 sweep_secs: config.cloudwatch.sweep_secs.0,
                 metrics_secs: config.refresh.metrics_secs.0,
             },
-            keymap: config.keys.keymap(),
+            keymap: crate::keymap::Keymap::of(&config.keys),
             rows: Vec::new(),
             index: HashMap::new(),
             keys: KeyBook::default(),

@@ -26,7 +26,7 @@ use crate::trail::Trail;
 
 /// Runs the command `cli` names (the dashboard if none) to its exit code.
 pub async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> {
-    let config = Config::load(cli.config.as_deref())?;
+    let config = Config::load(cli.config.as_deref(), crate::keymap::check)?;
     match &cli.command {
         Some(Command::Completions { shell }) => {
             clap_complete::generate(

@@ -337,6 +337,7 @@ fn dialog_hints_name_the_keys_as_remapped() {
     let config = crate::config::Config::parse(
         "[keys]\nconfirm_yes = [\"s\"]\nconfirm_no = [\"x\", \"Esc\"]\n",
         std::path::Path::new("config.toml"),
+        crate::keymap::check,
     )
     .unwrap();
     let mut app = crate::app::testing::demo_app_with(&config, 100, 30);

@@ -343,7 +343,12 @@ async fn list_and_metrics_are_refreshed_at_their_configured_cadence() {
 
     // Each follows its own setting.
     let text = "[refresh]\nlist_secs = 30\nmetrics_secs = 90\n";
-    let config = Config::parse(text, std::path::Path::new("config.toml")).unwrap();
+    let config = Config::parse(
+        text,
+        std::path::Path::new("config.toml"),
+        crate::keymap::check,
+    )
+    .unwrap();
     let settings = Settings::from_config(&config);
     let mut w = start_with(Scripted::new(), settings, Ledger::in_memory());
     w.during(185 * SECOND).await;
