@@ -418,7 +418,7 @@ pub async fn carry_out(
         return Ok(KeyEnding::Sent);
     }
     let ending = follow(cloud, plan, timing, &mut |step| {
-        progress(KeyProgress::Said(step))
+        progress(KeyProgress::Said(step));
     })
     .await;
     let (outcome, message) = match &ending {

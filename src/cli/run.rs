@@ -10,7 +10,9 @@ use clap::CommandFactory;
 use super::change::say_settled;
 use super::connect::{audit_log, connect_all, endpoint, ledger, profile, Connected, Usage};
 use super::signals::{self, Signals};
-use super::{change, exit, key_material, moving, Cli, Command, Output, StatusArgs, WatchArgs};
+use super::{
+    change, exit, key_material, moving, Cli, Command, ConfirmArgs, Output, StatusArgs, WatchArgs,
+};
 use crate::app::DashboardContext;
 use crate::cache::Cache;
 use crate::change::{ChangeContext, Request};
@@ -58,13 +60,7 @@ pub async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCo
                     stream: stream.clone(),
                     key: KeyRef::parse(&args.key),
                 };
-                signalled(change::command(
-                    &cli,
-                    &config,
-                    request,
-                    (&args.confirm, args.force),
-                ))
-                .await
+                one_change(&cli, &config, request, (&args.confirm, args.force)).await
             }
             (None, None) => Err(Usage("rotate needs a STREAM, or --from-key OLD".into()).into()),
         },
@@ -72,13 +68,7 @@ pub async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCo
             let request = Request::Disable {
                 stream: args.stream.clone(),
             };
-            signalled(change::command(
-                &cli,
-                &config,
-                request,
-                (&args.confirm, args.force),
-            ))
-            .await
+            one_change(&cli, &config, request, (&args.confirm, args.force)).await
         }
         Some(Command::Key(args)) => {
             signalled(key_material::command(&cli, &config, &args.command)).await
@@ -86,6 +76,16 @@ pub async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCo
         Some(Command::Watch(args)) => watch(&cli, &config, args).await,
         None => dashboard(&cli, config, started).await,
     }
+}
+
+/// `rotate STREAM` or `disable STREAM`, until it ends or a signal comes.
+async fn one_change(
+    cli: &Cli,
+    config: &Config,
+    request: Request,
+    how: (&ConfirmArgs, bool),
+) -> anyhow::Result<ExitCode> {
+    signalled(change::command(cli, config, request, how)).await
 }
 
 /// A command that may send calls, run until it ends or SIGINT, SIGTERM or
