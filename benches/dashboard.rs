@@ -13,13 +13,13 @@ use ratatui::Terminal;
 
 use firekeeper::app::{App, DashboardContext};
 use firekeeper::cache::{Cache, Saved};
-use firekeeper::cloud::{Encryption, EncryptionStatus, KeyType, Source, Stream};
 use firekeeper::config::Config;
 use firekeeper::inventory::KeyBook;
 use firekeeper::keymap::UserAction;
 use firekeeper::model::Row;
 use firekeeper::model::TargetId;
 use firekeeper::model::Window;
+use firekeeper::model::{Encryption, EncryptionStatus, KeyType, Source, Stream};
 use firekeeper::ui;
 
 fn rows(count: usize) -> Vec<Row> {

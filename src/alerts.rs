@@ -20,8 +20,8 @@ use std::hash::Hasher;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::TrailEvent;
 use crate::health::Health;
+use crate::model::TrailEvent;
 
 mod observe;
 pub mod state;

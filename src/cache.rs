@@ -21,9 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::cloud::KmsSeries;
 use crate::health::Outage;
 use crate::inventory::KeyBook;
+use crate::model::KmsSeries;
 use crate::model::Row;
 use crate::model::Window;
 

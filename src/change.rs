@@ -8,11 +8,11 @@ use std::time::Duration;
 use chrono::Utc;
 
 use crate::audit::{AuditEntry, AuditError, AuditLog, AuditOutcome, CallMark};
-use crate::cloud::{
-    region_of_arn, Cloud, CloudError, EncryptionStatus, Failure, KeyRef, KeyType, MetricRange,
-    Stream,
-};
+use crate::cloud::{Cloud, CloudError};
 use crate::inventory::{never_got_key, KeyBook, AWS_OWNED, NO_ENCRYPTION};
+use crate::model::{
+    region_of_arn, EncryptionStatus, Failure, KeyRef, KeyType, MetricRange, Stream,
+};
 use crate::preflight::{self, Change, Verdict};
 use crate::quota::{
     Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota, QuotaSource, RefusedCalls,
@@ -326,10 +326,7 @@ async fn kms_errors_lately(cloud: &dyn Cloud, name: &str, now: chrono::DateTime<
         period_secs: 60,
     };
     cloud
-        .kms_metrics(
-            &crate::cloud::series::every_series(&[name.to_string()]),
-            range,
-        )
+        .kms_metrics(&crate::model::every_series(&[name.to_string()]), range)
         .await
         .ok()
         .and_then(|mut m| m.series.remove(name))
@@ -341,7 +338,7 @@ async fn resolve_key(
     cloud: &dyn Cloud,
     region: &str,
     key: &str,
-) -> Result<crate::cloud::KmsKey, ChangeError> {
+) -> Result<crate::model::KmsKey, ChangeError> {
     if let Some(other) = region_of_arn(key).filter(|r| *r != region) {
         return Err(ChangeError::Refused(format!(
             "key {key} is in {other}; the stream is in {region}, and Firehose uses keys of its own region only"
@@ -362,7 +359,7 @@ pub(crate) async fn named_key(
     cloud: &dyn Cloud,
     region: &str,
     key: &str,
-) -> Result<crate::cloud::KmsKey, ChangeError> {
+) -> Result<crate::model::KmsKey, ChangeError> {
     match cloud.describe_key(key).await {
         Ok(k) => Ok(k),
         Err(CloudError::NotFound(_)) => Err(ChangeError::Refused(format!(
@@ -1015,7 +1012,6 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
     }
 }
 
-pub mod cli;
 pub mod moving;
 mod send;
 

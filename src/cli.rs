@@ -2,12 +2,21 @@
 
 use std::path::PathBuf;
 
+pub use crate::dashboard::watch::WatchOutput;
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cloud::endpoint;
-use crate::model::Window;
+use crate::model::{region_name, Window};
 
+pub mod change;
+pub mod connect;
+pub mod key_material;
+pub mod moving;
+pub mod run;
 pub mod signals;
+
+pub use crate::model::exit;
 
 /// Keep Amazon Data Firehose streams encrypted: see which streams are encrypted
 /// and with which KMS key, whether KMS is refusing Firehose, and how much of the
@@ -30,7 +39,7 @@ pub struct Cli {
 
     /// AWS region (as in the aws CLI; AWS_REGION works too). Repeat it, or
     /// give a comma list, to watch several regions (also `[aws] regions`).
-    #[arg(long = "region", global = true, value_name = "REGION", value_delimiter = ',', value_parser = endpoint::region)]
+    #[arg(long = "region", global = true, value_name = "REGION", value_delimiter = ',', value_parser = region_name)]
     pub regions: Vec<String>,
 
     /// Send every AWS call to this endpoint instead (as in the aws CLI; AWS_ENDPOINT_URL works too).
@@ -51,7 +60,7 @@ pub struct Cli {
 
     /// KMS error window the dashboard opens with, and `status` uses when it is
     /// not given one of its own (default from the config: 3h).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = window())]
     pub window: Option<Window>,
 
     #[command(subcommand)]
@@ -100,7 +109,7 @@ pub struct StatusArgs {
     pub output: Output,
 
     /// KMS error window (default from the config: 3h).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = window())]
     pub window: Option<Window>,
 
     /// Only this stream (repeat for several).
@@ -111,7 +120,7 @@ pub struct StatusArgs {
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     /// Output format: a line for a person, or one JSON object a line.
-    #[arg(long, value_enum, default_value_t = WatchOutput::Human)]
+    #[arg(long, value_parser = watch_output(), default_value = "human")]
     pub output: WatchOutput,
 
     /// Stop after this long (30s, 10m, 2h, 1d); until stopped otherwise.
@@ -119,10 +128,24 @@ pub struct WatchArgs {
     pub run_for: Option<std::time::Duration>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WatchOutput {
-    Human,
-    Jsonl,
+/// `watch --output` by the names the command line takes: clap's side of
+/// `WatchOutput`, so that the dashboard knows nothing of clap.
+fn watch_output() -> impl TypedValueParser<Value = WatchOutput> {
+    clap::builder::PossibleValuesParser::new(["human", "jsonl"]).map(|name| match name.as_str() {
+        "jsonl" => WatchOutput::Jsonl,
+        _ => WatchOutput::Human,
+    })
+}
+
+/// The KMS error windows by the names the command line takes (`1h` …
+/// `24h`): clap's side of `Window`, so that `model` knows nothing of clap.
+fn window() -> impl TypedValueParser<Value = Window> {
+    clap::builder::PossibleValuesParser::new(Window::ALL.map(Window::label)).try_map(|name| {
+        Window::ALL
+            .into_iter()
+            .find(|w| w.label() == name)
+            .ok_or_else(|| format!("not a window: {name}"))
+    })
 }
 
 /// "30s", "10m", "2h", "1d": a whole number and its unit.
@@ -233,25 +256,6 @@ pub enum Output {
     Table,
     /// One JSON object, for scripts.
     Json,
-}
-
-/// Exit codes, the contract scripts rely on. Some share a number: what
-/// the caller does next is the same.
-pub mod exit {
-    /// All known, none critical; or the change was done.
-    pub const DONE: u8 = 0;
-    /// A runtime error (AWS, files), or a change whose outcome is not known.
-    pub const ERROR: u8 = 1;
-    /// `status`: some stream's health is unknown.
-    pub const UNKNOWN: u8 = 1;
-    /// A usage error: a bad flag, argument or environment variable.
-    pub const USAGE: u8 = 2;
-    /// `status`: some stream is critical.
-    pub const CRITICAL: u8 = 3;
-    /// `rotate`/`disable`: refused, nothing was sent.
-    pub const REFUSED: u8 = 4;
-    /// `rotate`/`disable`: AWS reported ENABLING_FAILED or DISABLING_FAILED.
-    pub const FAILED: u8 = 5;
 }
 
 #[cfg(test)]

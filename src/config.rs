@@ -1,6 +1,8 @@
 //! Settings: the defaults in `config/default.toml` (compiled in), patched by the
 //! user's file. Every mistake in the user's file is an error naming file, line
-//! and key: a silently ignored setting is worse than a refusal.
+//! and key: a silently ignored setting is worse than a refusal. Config holds
+//! plain values: what a key binding means is the keymap's to say, through
+//! the `KeyCheck` it hands to `Config::load`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -8,8 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Visitor};
 use serde::Deserialize;
 
-use crate::keymap::{KeyList, Keymap, QuitKeys, UserAction};
-use crate::model::{Severity, SortKey, Window};
+use crate::model::{Severity, SortKey, Window, QUOTA_LIMIT};
 
 mod file;
 
@@ -70,7 +71,7 @@ impl<'de> Visitor<'de> for WholeNumber {
 bounded!(CallsPerSecond, u32, 1, 100);
 bounded!(Concurrency, usize, 1, 64);
 bounded!(PageSize, u32, 1, 10_000);
-bounded!(QuotaWarning, u32, 0, i64::from(crate::quota::LIMIT));
+bounded!(QuotaWarning, u32, 0, i64::from(QUOTA_LIMIT));
 bounded!(CallTimeout, u64, 1, 300);
 // LookupEvents calls per second: AWS allows 2 per account and region, for
 // every caller together, and the limit cannot be raised.
@@ -141,7 +142,7 @@ fn names<'de, D: serde::Deserializer<'de>>(
 
 impl<'de> Deserialize<'de> for Regions {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        names(d, crate::cloud::endpoint::region).map(Regions)
+        names(d, crate::model::region_name).map(Regions)
     }
 }
 
@@ -184,7 +185,7 @@ section!(
     }
 );
 
-bounded!(QuotaLow, u32, 0, i64::from(crate::quota::LIMIT));
+bounded!(QuotaLow, u32, 0, i64::from(QUOTA_LIMIT));
 bounded!(Hours, u32, 1, 24 * 14);
 bounded!(SettleSecs, u64, 0, 3600);
 bounded!(HookSecs, u64, 1, 300);
@@ -262,138 +263,114 @@ section!(
     }
 );
 
-section!(
-    Keys,
-    KeysPatch {
-        up: KeyList,
-        down: KeyList,
-        top: KeyList,
-        bottom: KeyList,
-        page_up: KeyList,
-        page_down: KeyList,
-        open: KeyList,
-        back: KeyList,
-        filter: KeyList,
-        sort: KeyList,
-        only_kms_errors: KeyList,
-        only_unencrypted: KeyList,
-        window: KeyList,
-        refresh: KeyList,
-        rotate: KeyList,
-        disable: KeyList,
-        keys: KeyList,
-        rotate_material: KeyList,
-        auto_rotation: KeyList,
-        move_off: KeyList,
-        help: KeyList,
-        quit: QuitKeys,
-        filter_keep: KeyList,
-        filter_clear: KeyList,
-        erase: KeyList,
-        picker_up: KeyList,
-        picker_down: KeyList,
-        pick: KeyList,
-        cancel: KeyList,
-        confirm_yes: KeyList,
-        confirm_no: KeyList,
-        period_shorter: KeyList,
-        period_longer: KeyList,
-        submit_name: KeyList,
-        messages: KeyList,
-        dismiss: KeyList,
-        ack: KeyList,
-    }
+/// `[keys]`: each action's keys, by the action's name.
+macro_rules! keys {
+    ($($field:ident),* $(,)?) => {
+        section!(Keys, KeysPatch { $($field: Bindings),* });
+
+        impl Keys {
+            /// The keys of the action the file calls `name`.
+            pub fn get(&self, name: &str) -> Option<&Bindings> {
+                match name {
+                    $(stringify!($field) => Some(&self.$field),)*
+                    _ => None,
+                }
+            }
+
+            pub fn get_mut(&mut self, name: &str) -> Option<&mut Bindings> {
+                match name {
+                    $(stringify!($field) => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+keys!(
+    up,
+    down,
+    top,
+    bottom,
+    page_up,
+    page_down,
+    open,
+    back,
+    filter,
+    sort,
+    only_kms_errors,
+    only_unencrypted,
+    window,
+    refresh,
+    rotate,
+    disable,
+    keys,
+    rotate_material,
+    auto_rotation,
+    move_off,
+    help,
+    quit,
+    filter_keep,
+    filter_clear,
+    erase,
+    picker_up,
+    picker_down,
+    pick,
+    cancel,
+    confirm_yes,
+    confirm_no,
+    period_shorter,
+    period_longer,
+    submit_name,
+    messages,
+    dismiss,
+    ack,
 );
 
-/// The field of `Keys` holding an action's keys, borrowed with `$r`.
-macro_rules! field_of {
-    ($s:ident, $action:expr, $($r:tt)+) => {{
-        use UserAction as A;
-        match $action {
-            A::Up => { $($r)+ $s.up }
-            A::Down => { $($r)+ $s.down }
-            A::Top => { $($r)+ $s.top }
-            A::Bottom => { $($r)+ $s.bottom }
-            A::PageUp => { $($r)+ $s.page_up }
-            A::PageDown => { $($r)+ $s.page_down }
-            A::Open => { $($r)+ $s.open }
-            A::Back => { $($r)+ $s.back }
-            A::Filter => { $($r)+ $s.filter }
-            A::Sort => { $($r)+ $s.sort }
-            A::OnlyKmsErrors => { $($r)+ $s.only_kms_errors }
-            A::OnlyUnencrypted => { $($r)+ $s.only_unencrypted }
-            A::Window => { $($r)+ $s.window }
-            A::Refresh => { $($r)+ $s.refresh }
-            A::Rotate => { $($r)+ $s.rotate }
-            A::Disable => { $($r)+ $s.disable }
-            A::Keys => { $($r)+ $s.keys }
-            A::RotateMaterial => { $($r)+ $s.rotate_material }
-            A::AutoRotation => { $($r)+ $s.auto_rotation }
-            A::MoveOff => { $($r)+ $s.move_off }
-            A::Help => { $($r)+ $s.help }
-            A::Quit => { $($r)+ $s.quit.0 }
-            A::FilterKeep => { $($r)+ $s.filter_keep }
-            A::FilterClear => { $($r)+ $s.filter_clear }
-            A::Erase => { $($r)+ $s.erase }
-            A::PickerUp => { $($r)+ $s.picker_up }
-            A::PickerDown => { $($r)+ $s.picker_down }
-            A::Pick => { $($r)+ $s.pick }
-            A::Cancel => { $($r)+ $s.cancel }
-            A::ConfirmYes => { $($r)+ $s.confirm_yes }
-            A::ConfirmNo => { $($r)+ $s.confirm_no }
-            A::PeriodShorter => { $($r)+ $s.period_shorter }
-            A::PeriodLonger => { $($r)+ $s.period_longer }
-            A::SubmitName => { $($r)+ $s.submit_name }
-            A::Messages => { $($r)+ $s.messages }
-            A::Dismiss => { $($r)+ $s.dismiss }
-            A::Ack => { $($r)+ $s.ack }
-        }
-    }};
-}
+/// The keys of one action as the file writes them (`"j"`, `"Ctrl-r"`,
+/// `"PageDown"`): which of them are keys is the keymap's to say.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Bindings(pub Vec<String>);
 
-impl Keys {
-    pub fn keymap(&self) -> Keymap {
-        let bindings = UserAction::ALL
-            .iter()
-            .map(|a| (*a, self.keys_of(*a).clone()))
-            .collect();
-        Keymap { bindings }
-    }
-
-    fn keys_of(&self, action: UserAction) -> &KeyList {
-        field_of!(self, action, &)
-    }
-
-    fn keys_of_mut(&mut self, action: UserAction) -> &mut KeyList {
-        field_of!(self, action, &mut)
-    }
-
-    /// A key the user's file binds to an action is taken from any other
-    /// action of the same screen that has it only by default: a key added to
-    /// the defaults in a new version must not turn a file that worked into
-    /// one that is refused. The default action must keep another key (`j`
-    /// taken from `down` leaves it `Down`). `set` tells whether the file
-    /// names an action.
-    fn yield_defaults(&mut self, set: impl Fn(UserAction) -> bool) {
-        while let Some(problem) = self.keymap().clash_problem() {
-            let [a, b] = [problem.actions[0], problem.actions[1]];
-            let (mine, default) = match (set(a), set(b)) {
-                (true, false) => (a, b),
-                (false, true) => (b, a),
-                // Both the user's, or both defaults: refused as it is.
-                _ => return,
-            };
-            let taken = self.keys_of(mine).0.clone();
-            let left = &mut self.keys_of_mut(default).0;
-            if left.iter().all(|k| taken.contains(k)) {
-                // The default would be left with no key at all: refused,
-                // with the clash named, rather than an action lost unseen.
-                return;
-            }
-            left.retain(|k| !taken.contains(k));
-        }
+impl<'de> Deserialize<'de> for Bindings {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Bindings, D::Error> {
+        d.deserialize_seq(BindingsVisitor)
     }
 }
+
+/// Reads a list of key names; its `expecting` is what a user who wrote
+/// `up = "k"` is told to write instead.
+struct BindingsVisitor;
+
+impl<'de> Visitor<'de> for BindingsVisitor {
+    type Value = Bindings;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(r#"a list of keys, like ["k", "Up"]"#)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Bindings, A::Error> {
+        let mut keys = Vec::new();
+        while let Some(name) = seq.next_element::<String>()? {
+            keys.push(name);
+        }
+        Ok(Bindings(keys))
+    }
+}
+
+/// Why the keymap cannot use the bindings: the actions whose keys to
+/// change, in the order the config lists them, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRefusal {
+    pub actions: Vec<&'static str>,
+    pub message: String,
+}
+
+/// The keymap's check of `[keys]`, run as the file is read so a binding
+/// that cannot work is refused with its line. It may change the bindings
+/// (a key the user's file binds is taken from an action that has it only by
+/// default); the `Fn` tells whether the user's file names an action.
+pub type KeyCheck = fn(&mut Keys, &dyn Fn(&str) -> bool) -> Result<(), KeyRefusal>;
 
 /// Every setting firekeeper has.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -479,7 +456,7 @@ impl Config {
 
     /// Defaults patched by `explicit` if given, else by the user's file in the
     /// platform config dir if there is one.
-    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+    pub fn load(explicit: Option<&Path>, check: KeyCheck) -> Result<Config, ConfigError> {
         let path = match explicit {
             Some(p) => p.to_path_buf(),
             None => match default_path() {
@@ -488,12 +465,13 @@ impl Config {
             },
         };
         let text = file::read(&path)?;
-        Config::parse(&text, &path)
+        Config::parse(&text, &path, check)
     }
 
-    /// Defaults patched by the TOML `text`, read from `path`; a relative
-    /// `[ledger] path` is taken relative to `path`'s directory.
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    /// Defaults patched by the TOML `text`, read from `path`, the key
+    /// bindings passed by `check`; a relative `[ledger] path` is taken
+    /// relative to `path`'s directory.
+    pub fn parse(text: &str, path: &Path, check: KeyCheck) -> Result<Config, ConfigError> {
         let patch: ConfigPatch = file::parse(text, path)?;
         let mut config = Config::builtin();
         if let Some(v) = patch.read_only {
@@ -509,20 +487,20 @@ impl Config {
         config.ui.apply(patch.ui);
         config.refresh.apply(patch.refresh);
         config.keys.apply(patch.keys);
-        config
-            .keys
-            .yield_defaults(|a| file::sets(text, &["keys", a.name()]));
-        if let Some(problem) = config.keys.keymap().problem() {
+        check(&mut config.keys, &|name| file::sets(text, &["keys", name])).map_err(|refusal| {
             // Name the last action the user's file sets: the others may be
             // defaults the file never mentions.
-            let names: Vec<&str> = problem.actions.iter().map(|a| a.name()).collect();
-            let named = names
+            let named = refusal
+                .actions
                 .iter()
                 .rev()
                 .find(|n| file::sets(text, &["keys", n]))
-                .unwrap_or(&names[0]);
-            return Err(file::invalid(text, path, &["keys", named], problem.message));
-        }
+                .or(refusal.actions.first());
+            match named {
+                Some(named) => file::invalid(text, path, &["keys", named], refusal.message),
+                None => file::invalid(text, path, &["keys"], refusal.message),
+            }
+        })?;
         config.ledger.path = file::resolve_path(&config.ledger.path, path)
             .map_err(|message| file::invalid(text, path, &["ledger", "path"], message))?;
         Ok(config)

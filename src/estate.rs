@@ -14,14 +14,14 @@ use crate::config::Config;
 /// One place to look, as asked for: a profile (`None`: AWS_PROFILE or the
 /// default chain) and a region (`None`: AWS_REGION or the profile's).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Place {
+pub struct TargetSpec {
     pub profile: Option<String>,
     pub region: Option<String>,
 }
 
 /// Every target of a run: each profile in each region, flags before the
 /// config. Always at least one.
-pub fn targets(profiles: &[String], regions: &[String], config: &Config) -> Vec<Place> {
+pub fn targets(profiles: &[String], regions: &[String], config: &Config) -> Vec<TargetSpec> {
     let pick = |flags: &[String], configured: &[String]| -> Vec<Option<String>> {
         let list = if flags.is_empty() { configured } else { flags };
         let mut out: Vec<Option<String>> = Vec::new();
@@ -40,7 +40,7 @@ pub fn targets(profiles: &[String], regions: &[String], config: &Config) -> Vec<
     profiles
         .iter()
         .flat_map(|p| {
-            regions.iter().map(move |r| Place {
+            regions.iter().map(move |r| TargetSpec {
                 profile: p.clone(),
                 region: r.clone(),
             })
@@ -58,7 +58,7 @@ pub fn label(profile: Option<&str>, region: &str, many_profiles: bool) -> String
 }
 
 /// Whether the targets span more than one profile.
-pub fn many_profiles(targets: &[Place]) -> bool {
+pub fn many_profiles(targets: &[TargetSpec]) -> bool {
     let first = targets.first().map(|t| &t.profile);
     targets.iter().any(|t| Some(&t.profile) != first)
 }
@@ -119,7 +119,7 @@ mod tests {
         let from_config = targets(&[], &[], &c);
         assert_eq!(
             from_config,
-            [Place {
+            [TargetSpec {
                 profile: Some("ops".into()),
                 region: Some("eu-west-1".into())
             }]
@@ -131,7 +131,7 @@ mod tests {
         let t = targets(&[], &[], &config(&[], &[]));
         assert_eq!(
             t,
-            [Place {
+            [TargetSpec {
                 profile: None,
                 region: None
             }]

@@ -7,9 +7,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud::{CloudError, History, KeyType, KmsMetric, KmsSeries, Source, Stream};
+use crate::cloud::CloudError;
+
 use crate::health::{self, Health, KeyFact, Outage, StreamFacts};
 use crate::inventory::{metric_range, KeyBook};
+use crate::model::{History, KeyType, KmsMetric, KmsSeries, Source, Stream};
 use crate::model::{Severity, Window};
 use crate::quota::{CountedCall, Quota, QuotaBook, QuotaSource};
 

@@ -4,10 +4,11 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
-use crate::cloud::{
-    CloudError, EncryptionStatus, History, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
-};
+use crate::cloud::CloudError;
 use crate::model::{ago, between, stamp, when, Severity};
+use crate::model::{
+    EncryptionStatus, History, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
+};
 use crate::quota::Quota;
 
 /// How long Firehose keeps records it cannot decrypt before discarding them.

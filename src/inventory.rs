@@ -6,12 +6,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 
-use crate::cloud::{
-    key_id_of, Alias, Cloud, CloudError, EncryptionStatus, KeyRef, KeyType, KmsKey, KmsMetrics,
-    KmsSeries, MetricRange, RotationRecord, Source, Stream,
-};
+use crate::cloud::{Cloud, CloudError};
 use crate::health;
 use crate::model::Window;
+use crate::model::{
+    key_id_of, Alias, EncryptionStatus, KeyRef, KeyType, KmsKey, KmsMetrics, KmsSeries,
+    MetricRange, RotationRecord, Source, Stream,
+};
 
 mod selection;
 
@@ -197,7 +198,7 @@ fn is_multi_region(id: &str) -> bool {
 /// under its id.
 fn filed<'a, T>(map: &'a HashMap<String, T>, arn_or_id: &str) -> Option<&'a T> {
     let id = key_id_of(arn_or_id);
-    let scoped = crate::cloud::region_of_arn(arn_or_id)
+    let scoped = crate::model::region_of_arn(arn_or_id)
         .filter(|_| is_multi_region(id))
         .and_then(|r| map.get(&format!("{r}/{id}")));
     scoped.or_else(|| map.get(id))
@@ -227,8 +228,8 @@ pub fn unencrypted_direct_put(stream: &Stream) -> bool {
 /// took. This reads the failure's text, whose form AWS does not document:
 /// it tells which key failed, never whether the stream still has its old
 /// one (see [`crate::health::OLD_KEY_UNSAID`]).
-pub fn never_got_key(enc: &crate::cloud::Encryption) -> bool {
-    if enc.status != crate::cloud::EncryptionStatus::EnablingFailed {
+pub fn never_got_key(enc: &crate::model::Encryption) -> bool {
+    if enc.status != crate::model::EncryptionStatus::EnablingFailed {
         return false;
     }
     let Some(failure) = &enc.failure else {
@@ -458,7 +459,7 @@ mod tests {
             arn: "arn".into(),
             source: Source::DirectPut,
             status: "ACTIVE".into(),
-            encryption: crate::cloud::Encryption::default(),
+            encryption: crate::model::Encryption::default(),
         };
         assert_eq!(book.label(&plain), NO_ENCRYPTION);
         let mut status = plain.clone();

@@ -5,21 +5,20 @@
 //! why, nothing is sent), confirmed, audited, sent once, and when the answer
 //! is lost, found out by reading the key, never by sending again.
 
-pub mod cli;
 mod said;
 
-pub use said::consequences;
 use said::erring;
+pub use said::{consequences, describe};
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{AuditEntry, AuditOutcome, CallMark};
 use crate::change::{ChangeContext, ChangeError};
-use crate::cloud::{
-    Cloud, CloudError, KeyManager, KeyOrigin, KeySpec, KeyState, KmsKey, MultiRegion, RotationKind,
-    RotationRecord,
-};
+use crate::cloud::{CallAnswer, Cloud, CloudError};
 use crate::inventory::{self, KeyBook};
+use crate::model::{
+    KeyManager, KeyOrigin, KeySpec, KeyState, KmsKey, MultiRegion, RotationKind, RotationRecord,
+};
 use crate::preflight::Verdict;
 
 /// The period KMS uses when none is given.
@@ -355,18 +354,91 @@ impl Default for Timing {
 
 /// Sends the change once and, if `wait`, follows it to the end. `progress`
 /// hears each step in words. Once the call has left, an audit line that
-/// cannot be written is logged, never allowed to hide what KMS answered.
+/// cannot be written is logged and told to `progress`, never allowed to
+/// hide what KMS answered.
 pub async fn carry_out(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     plan: &KeyPlan,
     timing: Timing,
     wait: bool,
-    mut progress: impl FnMut(&str),
+    mut progress: impl FnMut(KeyProgress<'_>),
 ) -> Result<KeyEnding, ChangeError> {
     if !plan.verdict.allowed() {
         return Err(refuse(ctx, plan, &plan.verdict.refusals.join("; ")).await);
     }
+    let (answer, call, sent_at) = send_once(cloud, ctx, plan).await?;
+    let note = |outcome, message: &str| note(ctx, plan, &call, outcome, message.to_string());
+    match answer.result {
+        Ok(()) => {
+            unaudited(
+                &mut progress,
+                note(AuditOutcome::Accepted, "KMS accepted the call").await,
+            );
+            progress(KeyProgress::Said("KMS accepted the call."));
+        }
+        // A refusal KMS stands by; a server error or an answer that could
+        // not be read may hide a change KMS made, like a lost answer.
+        Err(e) if answer.answered && !matches!(e, CloudError::Server(_) | CloudError::Other(_)) => {
+            let why = explain_refusal(plan, &e);
+            unaudited(&mut progress, note(AuditOutcome::Rejected, &why).await);
+            return Err(ChangeError::Rejected(why));
+        }
+        Err(e) => {
+            let said = format!("{e}; KMS may have applied this, checking by reading the key");
+            unaudited(&mut progress, note(AuditOutcome::Unknown, &said).await);
+            progress(KeyProgress::Said(&format!(
+                "{e}.\nKMS may have applied this; checking…"
+            )));
+            match applied(cloud, plan, sent_at, timing).await {
+                Some(true) => {
+                    unaudited(
+                        &mut progress,
+                        note(AuditOutcome::Accepted, "the key shows the change").await,
+                    );
+                    progress(KeyProgress::Said("KMS had applied the call."));
+                }
+                seen => {
+                    let cause = unclear_cause(&e);
+                    let why = if seen.is_some() {
+                        format!("{cause} and the key does not show the change: KMS probably did not apply it; nothing was sent again")
+                    } else {
+                        format!("{cause} and the key could not be read: the outcome is not known; nothing was sent again")
+                    };
+                    unaudited(&mut progress, note(AuditOutcome::Unknown, &why).await);
+                    return Ok(KeyEnding::Unconfirmed {
+                        seen: seen.is_some(),
+                        cause,
+                    });
+                }
+            }
+        }
+    }
+    if !wait {
+        return Ok(KeyEnding::Sent);
+    }
+    let ending = follow(cloud, plan, timing, &mut |step| {
+        progress(KeyProgress::Said(step));
+    })
+    .await;
+    let (outcome, message) = match &ending {
+        KeyEnding::Done(_) => (AuditOutcome::Succeeded, "done"),
+        _ => (
+            AuditOutcome::Unknown,
+            "not shown done when firekeeper stopped waiting",
+        ),
+    };
+    unaudited(&mut progress, note(outcome, message).await);
+    Ok(ending)
+}
+
+/// The call, sent once and audited before and after: KMS's answer, the
+/// call as the audit log knows it, and when it left.
+async fn send_once(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    plan: &KeyPlan,
+) -> Result<(CallAnswer, CallMark, DateTime<Utc>), ChangeError> {
     ctx.audit.writable()?;
     let mark = CallMark {
         call_id: Some(format!(
@@ -410,74 +482,40 @@ pub async fn carry_out(
         request_id: answer.request_id.clone(),
         ..mark
     };
-    let note = |outcome, message: &str| note(ctx, plan, &call, outcome, message.to_string());
-    match answer.result {
-        Ok(()) => {
-            note(AuditOutcome::Accepted, "KMS accepted the call").await;
-            progress("KMS accepted the call.");
-        }
-        // A refusal KMS stands by; a server error or an answer that could
-        // not be read may hide a change KMS made, like a lost answer.
-        Err(e) if answer.answered && !matches!(e, CloudError::Server(_) | CloudError::Other(_)) => {
-            let why = explain_refusal(plan, &e);
-            note(AuditOutcome::Rejected, &why).await;
-            return Err(ChangeError::Rejected(why));
-        }
-        Err(e) => {
-            let said = format!("{e}; KMS may have applied this, checking by reading the key");
-            note(AuditOutcome::Unknown, &said).await;
-            progress(&format!("{e}.\nKMS may have applied this; checking…"));
-            match applied(cloud, plan, sent_at, timing).await {
-                Some(true) => {
-                    note(AuditOutcome::Accepted, "the key shows the change").await;
-                    progress("KMS had applied the call.");
-                }
-                seen => {
-                    let cause = unclear_cause(&e);
-                    let why = if seen.is_some() {
-                        format!("{cause} and the key does not show the change: KMS probably did not apply it; nothing was sent again")
-                    } else {
-                        format!("{cause} and the key could not be read: the outcome is not known; nothing was sent again")
-                    };
-                    note(AuditOutcome::Unknown, &why).await;
-                    return Ok(KeyEnding::Unconfirmed {
-                        seen: seen.is_some(),
-                        cause,
-                    });
-                }
-            }
-        }
-    }
-    if !wait {
-        return Ok(KeyEnding::Sent);
-    }
-    let ending = follow(cloud, plan, timing, &mut progress).await;
-    let (outcome, message) = match &ending {
-        KeyEnding::Done(_) => (AuditOutcome::Succeeded, "done"),
-        _ => (
-            AuditOutcome::Unknown,
-            "not shown done when firekeeper stopped waiting",
-        ),
-    };
-    note(outcome, message).await;
-    Ok(ending)
+    Ok((answer, call, sent_at))
+}
+
+/// What `carry_out` reports as it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyProgress<'a> {
+    /// A step, in words.
+    Said(&'a str),
+    /// An audit line that could not be written after the call left: why,
+    /// in words. The change goes on being reported.
+    NotAudited(&'a str),
 }
 
 /// Audits a step after the call left: a line that cannot be written is
-/// logged and said, and the change goes on being reported.
+/// logged, and what to say of it is returned.
 async fn note(
     ctx: &ChangeContext,
     plan: &KeyPlan,
     mark: &CallMark,
     outcome: AuditOutcome,
     message: String,
-) {
+) -> Option<String> {
     let line = marked(ctx, plan, mark, outcome, &message);
-    if let Err(e) = ctx.audit.append_async(line).await {
-        tracing::error!("audit log not written after the call was sent: {e}");
-        crate::cli::signals::err(&format!(
-            "firekeeper: the audit log could not be written ({e}); what KMS did is reported below"
-        ));
+    let e = ctx.audit.append_async(line).await.err()?;
+    tracing::error!("audit log not written after the call was sent: {e}");
+    Some(format!(
+        "the audit log could not be written ({e}); what KMS did is reported below"
+    ))
+}
+
+/// Tells `progress` of an audit line `note` could not write.
+fn unaudited(progress: &mut impl FnMut(KeyProgress<'_>), failed: Option<String>) {
+    if let Some(why) = failed {
+        progress(KeyProgress::NotAudited(&why));
     }
 }
 

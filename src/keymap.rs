@@ -5,13 +5,13 @@
 use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use serde::de::{self, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
 
+mod bindings;
 mod check;
 mod help;
 mod modes;
 
+pub use bindings::check;
 pub use check::Problem;
 pub use help::HelpLine;
 pub use modes::{Mode, UserAction, HELP_SECTIONS};
@@ -123,50 +123,8 @@ impl fmt::Display for Key {
 }
 
 /// The keys bound to one action.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyList(pub Vec<Key>);
-
-impl<'de> Deserialize<'de> for KeyList {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<KeyList, D::Error> {
-        d.deserialize_seq(KeyListVisitor)
-    }
-}
-
-/// Reads a list of key names; its `expecting` is what a user who wrote
-/// `up = "k"` is told to write instead.
-struct KeyListVisitor;
-
-impl<'de> Visitor<'de> for KeyListVisitor {
-    type Value = KeyList;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(r#"a list of keys, like ["k", "Up"]"#)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeyList, A::Error> {
-        let mut keys = Vec::new();
-        while let Some(name) = seq.next_element::<String>()? {
-            keys.push(Key::parse(&name).map_err(de::Error::custom)?);
-        }
-        Ok(KeyList(keys))
-    }
-}
-
-/// The keys of `quit`: never none, so the dashboard always shows a way out.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "KeyList")]
-pub struct QuitKeys(pub KeyList);
-
-impl TryFrom<KeyList> for QuitKeys {
-    type Error = &'static str;
-    fn try_from(keys: KeyList) -> Result<QuitKeys, Self::Error> {
-        if keys.0.is_empty() {
-            Err(r#"an empty list leaves no key to quit with: bind at least one, like ["q"]"#)
-        } else {
-            Ok(QuitKeys(keys))
-        }
-    }
-}
 
 impl fmt::Display for KeyList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,29 +1,52 @@
 //! The words every layer shares: the KMS error window, how a finding is
 //! judged, the tone of a message, a stream's row as last seen, and how times
-//! and durations are written. Nothing here knows of the cloud, the screen or
-//! the config file, so every other module may use it.
+//! and durations are written; and in its files what the cloud answers, as
+//! plain data: streams, keys, metrics, the caller, CloudTrail's events.
+//! Nothing here knows of the cloud's clients, the screen or the config
+//! file, so every other module may use it.
 
 use std::fmt;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::Stream;
+pub mod exit;
+mod identity;
+mod key;
+pub mod metrics;
+mod names;
+mod stream;
+pub mod trail;
+
+pub use identity::{CredentialFacts, Identity};
+pub use key::{
+    key_id_of, region_of_arn, Alias, KeyRef, KeyRotation, KmsKey, MultiRegion, RotationRecord,
+};
+pub use metrics::{
+    every_series, CloudWatchUsage, KmsMetrics, KmsSeries, MetricRange, MetricSet, Series,
+    SeriesAsk, SeriesListing,
+};
+pub use names::{
+    region_name, EncryptionStatus, KeyManager, KeyOrigin, KeySpec, KeyState, KeyType, KeyUsage,
+    KmsMetric, RotationKind, Source,
+};
+pub use stream::{Encryption, Failure, Stream, StreamPage};
+pub use trail::{EventPage, EventQuery, History, Lookup, TrailEvent};
+
+/// AWS's combined Start+Stop limit per stream per rolling 24 hours: the
+/// bound of every quota setting, and the ledger's count (`quota::LIMIT`).
+pub const QUOTA_LIMIT: u32 = 25;
 
 /// A KMS error window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Window {
     #[serde(rename = "1h")]
-    #[value(name = "1h")]
     H1,
     #[serde(rename = "3h")]
-    #[value(name = "3h")]
     H3,
     #[serde(rename = "12h")]
-    #[value(name = "12h")]
     H12,
     #[serde(rename = "24h")]
-    #[value(name = "24h")]
     H24,
 }
 

@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud::{
-    CredentialFacts, EncryptionStatus, GrantCheck, KeyRef, KeySpec, KeyState, KeyType, KeyUsage,
-    KmsKey, Stream,
+use crate::cloud::GrantCheck;
+use crate::model::{
+    CredentialFacts, EncryptionStatus, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, Stream,
 };
 use crate::quota::{Quota, RefusedCalls};
 

@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::cloud::TrailEvent;
 use crate::journal::{self, Sharing};
 use crate::model;
+use crate::model::TrailEvent;
 
 mod merge;
 
@@ -26,7 +26,7 @@ pub use merge::{
 };
 
 /// AWS's combined Start+Stop limit per stream per rolling 24 hours.
-pub const LIMIT: u32 = 25;
+pub const LIMIT: u32 = crate::model::QUOTA_LIMIT;
 
 /// What a recorded call was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

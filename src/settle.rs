@@ -16,8 +16,9 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use crate::audit::{AuditEntry, AuditError, AuditLog, AuditOutcome, CallMark};
-use crate::cloud::{Cloud, EncryptionStatus, KeyType, RotationKind, Stream, TrailEvent};
+use crate::cloud::Cloud;
 use crate::model::stamp;
+use crate::model::{EncryptionStatus, KeyType, RotationKind, Stream, TrailEvent};
 use crate::quota::{Entry, Ledger, LedgerError, Operation, Outcome, FUTURE_SLACK_MINUTES};
 use crate::trail::{read_back, Read, LATE_MINUTES};
 
@@ -379,7 +380,7 @@ async fn shows(cloud: &dyn Cloud, call: &Pending) -> Result<Option<String>, Stri
 fn stream_shows(call: &Pending, s: &Stream) -> bool {
     use EncryptionStatus as E;
     let e = &s.encryption;
-    if call.event_name() == crate::cloud::trail::STOP {
+    if call.event_name() == crate::model::trail::STOP {
         return matches!(e.status, E::Disabling | E::Disabled | E::DisablingFailed);
     }
     let started = matches!(e.status, E::Enabling | E::Enabled | E::EnablingFailed);
@@ -491,7 +492,7 @@ fn ledger_line(call: &Pending, entries: &[Entry]) -> Option<String> {
 }
 
 fn operation(call: &Pending) -> Operation {
-    if call.event_name() == crate::cloud::trail::STOP {
+    if call.event_name() == crate::model::trail::STOP {
         Operation::Stop
     } else {
         Operation::Start

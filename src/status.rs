@@ -6,15 +6,15 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
-use crate::cloud::{
-    Cloud, CloudError, CloudWatchUsage, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream,
-};
+use crate::cloud::{Cloud, CloudError};
+
 use crate::config::Config;
 use crate::estate::TargetInfo;
 use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
 use crate::health::{Health, Outage};
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
+use crate::model::{CloudWatchUsage, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream};
 use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource, RefusedCalls};
 use crate::trail::Trail;
 
@@ -151,7 +151,7 @@ pub enum ManagedBy {
 
 #[derive(Debug, Serialize)]
 pub struct EncryptionReport {
-    pub status: crate::cloud::EncryptionStatus,
+    pub status: crate::model::EncryptionStatus,
     pub key_type: Option<KeyType>,
     pub key_arn: Option<String>,
     pub key_alias: Option<String>,
@@ -165,10 +165,10 @@ pub struct EncryptionReport {
 /// A customer key's state and the rotation of its material.
 #[derive(Debug, Serialize)]
 pub struct KeyReport {
-    pub state: crate::cloud::KeyState,
-    pub spec: crate::cloud::KeySpec,
-    pub origin: crate::cloud::KeyOrigin,
-    pub multi_region: crate::cloud::MultiRegion,
+    pub state: crate::model::KeyState,
+    pub spec: crate::model::KeySpec,
+    pub origin: crate::model::KeyOrigin,
+    pub multi_region: crate::model::MultiRegion,
     /// `null` when KMS would not say (no permission, or a key that cannot
     /// rotate).
     pub rotation: Option<RotationReport>,
@@ -192,7 +192,7 @@ pub struct RotationReport {
 }
 
 impl KeyReport {
-    pub fn of(key: &crate::cloud::KmsKey, book: &KeyBook) -> KeyReport {
+    pub fn of(key: &crate::model::KmsKey, book: &KeyBook) -> KeyReport {
         KeyReport {
             state: key.state.clone(),
             spec: key.spec.clone(),
@@ -209,7 +209,7 @@ impl KeyReport {
                 rotations_listed: book.rotations_of(&key.arn).is_some(),
                 on_demand_done: book.rotations_of(&key.arn).map(|list| {
                     list.iter()
-                        .filter(|x| x.kind == crate::cloud::RotationKind::OnDemand)
+                        .filter(|x| x.kind == crate::model::RotationKind::OnDemand)
                         .count()
                 }),
             }),
@@ -285,7 +285,7 @@ async fn keys_of(cloud: &dyn Cloud, streams: &[&Stream], errors: &mut Vec<String
             let mut book = KeyBook::default();
             for arn in inventory::customer_keys(streams.iter().copied()) {
                 book.errors
-                    .insert(crate::cloud::key_id_of(&arn).to_string(), e.clone());
+                    .insert(crate::model::key_id_of(&arn).to_string(), e.clone());
             }
             book
         }

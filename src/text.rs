@@ -265,7 +265,7 @@ pub fn fit(s: &str, w: usize) -> String {
 /// characters, and the sentence around it must still be read.
 pub const CALLER_COLUMNS: usize = 64;
 
-/// A caller's name as CloudTrail gave it (see `cloud::trail::caller`), cut
+/// A caller's name as CloudTrail gave it (see `model::trail::caller`), cut
 /// to [`CALLER_COLUMNS`] with `…`: for the screen and for sentences. JSON
 /// fields keep the whole name.
 pub fn caller(name: &str) -> String {

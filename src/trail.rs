@@ -18,9 +18,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
-use crate::cloud::trail::{KEY_CHANGES, START, STOP, STREAM_CHANGES};
-use crate::cloud::{Cloud, CloudError, EventQuery, History, Lookup, TrailEvent};
+use crate::cloud::{Cloud, CloudError};
 use crate::config::Config;
+use crate::model::trail::{KEY_CHANGES, START, STOP, STREAM_CHANGES};
+use crate::model::{EventQuery, History, Lookup, TrailEvent};
 use crate::quota::{self, Entry, QuotaBook};
 
 /// The region's Start and Stop events of the 24 hours before `now`, every
@@ -191,10 +192,10 @@ pub async fn read_changes(
 pub async fn who_broke_keys(
     cloud: &dyn Cloud,
     trail: &Trail,
-    states: impl Iterator<Item = &crate::cloud::KeyState>,
+    states: impl Iterator<Item = &crate::model::KeyState>,
     now: DateTime<Utc>,
 ) -> History {
-    use crate::cloud::KeyState;
+    use crate::model::KeyState;
     let mut names = Vec::new();
     for state in states {
         let pair = match state {

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud::TrailEvent;
 use crate::health::Health;
+use crate::model::TrailEvent;
 
 /// The fleet at one moment, as far as alerts go.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -300,7 +300,7 @@ fn a_change_by_someone_else_is_told_once_with_who() {
     o.changes.push(TrailEvent {
         at: at(1),
         name: "PutKeyPolicy".into(),
-        source: crate::cloud::trail::KMS.into(),
+        source: crate::model::trail::KMS.into(),
         by: Some("mallory".into()),
         resource: Some("arn:aws:kms:us-east-1:1:key/k1".into()),
         request_id: Some("req-1".into()),

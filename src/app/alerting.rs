@@ -12,9 +12,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{App, LoadingState};
 use crate::alerts::{Alert, Alerter, KeySeen, Kind, Observation, Rules, Sent, StreamSeen};
-use crate::cloud::KeyType;
 use crate::config::{Config, Notify};
 use crate::health::Health;
+use crate::model::KeyType;
 use crate::model::{StreamId, Tone};
 
 /// How often the fleet is looked at for alerts.
@@ -185,7 +185,7 @@ impl App {
                 continue;
             }
             let part = app.fleet.part(id.target);
-            let history = part.map_or(&crate::cloud::trail::NO_HISTORY, |p| &p.history);
+            let history = part.map_or(&crate::model::trail::NO_HISTORY, |p| &p.history);
             let (health, problems) = app.health(id, row);
             let stream = row.stream.as_ref();
             let key_arn = stream

@@ -4,12 +4,12 @@
 
 use super::{App, Confirm, Dialog, PickFor, PickItem, Picker, WorkerCommand};
 use crate::change::Request;
-use crate::cloud::KeyRef;
-use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
 use crate::inventory::{AWS_OWNED, NO_ENCRYPTION};
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
+use crate::model::KeyRef;
 use crate::model::LoadingState;
+use crate::model::{key_id_of, KeyType, KmsKey, Stream};
 use crate::model::{KeyId, StreamId, TargetId, Tone};
 use crate::preflight::{self, Change};
 
@@ -144,7 +144,7 @@ impl App {
         let region = match &p.purpose {
             PickFor::Stream(id) => self.region_of(id),
             PickFor::MoveOff { key, .. } => {
-                crate::cloud::region_of_arn(&key.arn).unwrap_or(&self.context.region)
+                crate::model::region_of_arn(&key.arn).unwrap_or(&self.context.region)
             }
         };
         let mut items = vec![PickItem {
@@ -154,7 +154,7 @@ impl App {
             problem: current
                 .filter(|s| {
                     s.encryption.key_type == Some(KeyType::AwsOwned)
-                        && s.encryption.status == crate::cloud::EncryptionStatus::Enabled
+                        && s.encryption.status == crate::model::EncryptionStatus::Enabled
                 })
                 .map(|_| "already in use".to_string()),
             warning: None,
@@ -166,7 +166,7 @@ impl App {
             let mut keys: Vec<&KmsKey> = book
                 .keys
                 .values()
-                .filter(|k| k.manager == crate::cloud::KeyManager::Customer)
+                .filter(|k| k.manager == crate::model::KeyManager::Customer)
                 .collect();
             keys.sort_by_key(|k| {
                 (
@@ -181,7 +181,7 @@ impl App {
                     .map_or_else(|| k.id.clone(), str::to_string);
                 let in_use = current.is_some_and(|s| {
                     s.encryption.key_arn.as_deref().map(key_id_of) == Some(k.id.as_str())
-                        && s.encryption.status == crate::cloud::EncryptionStatus::Enabled
+                        && s.encryption.status == crate::model::EncryptionStatus::Enabled
                 });
                 let problem = preflight::key_problem(k, region)
                     .or_else(|| in_use.then(|| "already in use".to_string()))

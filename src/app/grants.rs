@@ -4,7 +4,7 @@
 
 use super::{App, Dialog};
 use crate::change::Request;
-use crate::cloud::KeyRef;
+use crate::model::KeyRef;
 use crate::model::TargetId;
 
 impl App {

@@ -2,9 +2,9 @@
 //! rules the stream table uses, so "which key is hurting us" has one answer.
 
 use super::{App, View};
-use crate::cloud::{KeyState, KeyType, KmsKey};
 use crate::health::Health;
 use crate::model::{KeyId, Row, StreamId, TargetId};
+use crate::model::{KeyState, KeyType, KmsKey};
 
 /// How the keys view is sorted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -120,7 +120,7 @@ impl App {
                 }
             }
             A::Back if matches!(self.screen.view, View::Detail(_)) => {
-                self.screen.view = View::Table
+                self.screen.view = View::Table;
             }
             A::Back if self.table.only_key.is_some() => {
                 self.table.only_key = None;
@@ -167,7 +167,7 @@ impl App {
             A::RotateMaterial => {
                 let key = self.selected_row().and_then(|(id, r)| {
                     let enc = &r.stream.as_ref()?.encryption;
-                    let arn = (enc.key_type == Some(crate::cloud::KeyType::CustomerManaged))
+                    let arn = (enc.key_type == Some(crate::model::KeyType::CustomerManaged))
                         .then(|| enc.key_arn.clone())
                         .flatten()?;
                     Some(KeyId {
@@ -235,7 +235,7 @@ impl App {
                     let on = row
                         .key
                         .as_ref()
-                        .and_then(crate::cloud::KmsKey::rotation_enabled);
+                        .and_then(crate::model::KmsKey::rotation_enabled);
                     let change = if on == Some(true) {
                         KeyChange::AutoOff
                     } else {

@@ -28,11 +28,11 @@ use crate::keymap::Keymap;
 use crate::worker::WorkerCommand;
 
 use crate::change::Request;
-use crate::cloud::KeyRef;
 use crate::config::{Config, Markers};
 use crate::estate::TargetInfo;
 use crate::fleet::{Fleet, Knowledge, Rules, Seen};
 use crate::health::Health;
+use crate::model::KeyRef;
 use crate::model::{KeyId, Row, Severity, StreamId, TargetId, Window};
 use crate::preflight::Verdict;
 use crate::quota::{CountedCall, Quota};
@@ -259,7 +259,7 @@ impl App {
                 sweep_secs: config.cloudwatch.sweep_secs.0,
                 metrics_secs: config.refresh.metrics_secs.0,
             },
-            keymap: config.keys.keymap(),
+            keymap: crate::keymap::Keymap::of(&config.keys),
             fleet,
             table: Table {
                 sort: config.ui.sort,
@@ -410,11 +410,11 @@ impl App {
     pub(crate) fn kms_total(&self, id: &StreamId) -> f64 {
         self.fleet
             .series(id)
-            .map_or(0.0, crate::cloud::KmsSeries::grand_total)
+            .map_or(0.0, crate::model::KmsSeries::grand_total)
     }
 
     /// The label of a stream's key, in its target's key book.
-    pub fn key_label(&self, id: &StreamId, stream: &crate::cloud::Stream) -> String {
+    pub fn key_label(&self, id: &StreamId, stream: &crate::model::Stream) -> String {
         self.fleet.keys_of(id.target).label(stream)
     }
 }

@@ -10,11 +10,11 @@ use chrono::{DateTime, Utc};
 use super::{App, PickFor, View, WorkerCommand};
 use crate::change::moving::{is_on, Stage, AT_ONCE};
 use crate::change::Request;
-use crate::cloud::{KeyRef, KmsKey};
 use crate::inventory::AWS_OWNED;
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
 use crate::model::{KeyId, StreamId, TargetId, Tone};
+use crate::model::{KeyRef, KmsKey};
 use crate::preflight::STREAMS_PER_KEY;
 use crate::quota::Quota;
 
@@ -239,7 +239,7 @@ impl App {
             None
         };
         self.work.moving = Some(Move {
-            from_id: crate::cloud::key_id_of(from_arn).to_string(),
+            from_id: crate::model::key_id_of(from_arn).to_string(),
             from: from.clone(),
             from_label,
             to,
@@ -411,7 +411,7 @@ impl App {
             return false;
         };
         let account = arn.split(':').nth(4);
-        t.region.as_deref() == crate::cloud::region_of_arn(arn)
+        t.region.as_deref() == crate::model::region_of_arn(arn)
             && (t.account.is_none() || t.account.as_deref() == account)
     }
 

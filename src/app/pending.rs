@@ -4,9 +4,9 @@
 //! pops up later.
 
 use super::{App, Describing, View, WorkerCommand};
-use crate::cloud::Stream;
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
+use crate::model::Stream;
 use crate::model::{StreamId, Tone};
 
 impl App {

@@ -245,8 +245,8 @@ fn estate_app_of(targets: &[(Option<&str>, &str, Option<usize>)], width: u16, he
 /// principal) and 9 it took, in the last hours: only refused calls stand
 /// between it and a call.
 pub fn refused_book() -> crate::quota::QuotaBook {
-    use crate::cloud::trail::{FIREHOSE, START};
-    use crate::cloud::{KeyRef, TrailEvent};
+    use crate::model::trail::{FIREHOSE, START};
+    use crate::model::{KeyRef, TrailEvent};
     let now = fixed_now();
     let call = |i: i64, error: Option<&str>| TrailEvent {
         at: now - chrono::Duration::minutes(10 + i),

@@ -3,7 +3,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::testing::{demo_app, fixed_now};
 use super::*;
 use crate::cloud::CloudError;
-use crate::cloud::EncryptionStatus;
+use crate::model::EncryptionStatus;
 use crate::worker::DataEvent;
 
 mod honesty;
@@ -278,7 +278,7 @@ mod changes {
     use super::*;
     use crate::app::Dialog;
     use crate::change::Request;
-    use crate::cloud::KeyRef;
+    use crate::model::KeyRef;
     use crate::model::Tone;
 
     fn app_on(name: &str) -> App {

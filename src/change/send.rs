@@ -13,7 +13,8 @@ use super::{
     Plan, Sent, Watch,
 };
 use crate::audit::{AuditEntry, AuditLog, AuditOutcome, CallMark};
-use crate::cloud::{CallAnswer, Cloud, CloudError, KeyRef, Stream, TrailEvent};
+use crate::cloud::{CallAnswer, Cloud, CloudError};
+use crate::model::{KeyRef, Stream, TrailEvent};
 use crate::preflight::Change;
 use crate::quota::{Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
 

@@ -588,18 +588,18 @@ async fn a_change_overtaken_by_someone_else_ends_at_once_and_says_so() {
 
 #[test]
 fn only_a_state_this_change_cannot_lead_to_is_someone_elses() {
-    use crate::cloud::{Encryption, Source};
-    let key = |arn: &str| crate::cloud::KmsKey {
+    use crate::model::{Encryption, Source};
+    let key = |arn: &str| crate::model::KmsKey {
         id: arn.into(),
         arn: arn.into(),
-        state: crate::cloud::KeyState::Enabled,
-        spec: crate::cloud::KeySpec::SymmetricDefault,
-        usage: crate::cloud::KeyUsage::EncryptDecrypt,
-        manager: crate::cloud::KeyManager::Customer,
+        state: crate::model::KeyState::Enabled,
+        spec: crate::model::KeySpec::SymmetricDefault,
+        usage: crate::model::KeyUsage::EncryptDecrypt,
+        manager: crate::model::KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        origin: crate::cloud::KeyOrigin::AwsKms,
-        multi_region: crate::cloud::MultiRegion::Single,
+        origin: crate::model::KeyOrigin::AwsKms,
+        multi_region: crate::model::MultiRegion::Single,
         rotation: None,
     };
     let stream = |status, arn: Option<&str>| Stream {
@@ -694,7 +694,7 @@ async fn a_day_filled_only_by_a_refused_call_is_refused_until_forced() {
         yes: true,
         no_wait: true,
     };
-    let code = cli::run(&h.sim, &h.ctx, &flip(3), &confirm, |_| None).await;
+    let code = crate::cli::change::run(&h.sim, &h.ctx, &flip(3), &confirm, |_| None).await;
     assert_eq!(code, crate::cli::exit::REFUSED);
     let after = h.sim.describe_stream("shipping-updates").await.unwrap();
     assert_eq!(before, after, "nothing was sent");
@@ -795,8 +795,8 @@ impl Wrapped for TrailGoesAway<'_> {
     }
     async fn lookup_events(
         &self,
-        query: &crate::cloud::EventQuery,
-    ) -> Result<crate::cloud::EventPage, CloudError> {
+        query: &crate::model::EventQuery,
+    ) -> Result<crate::model::EventPage, CloudError> {
         let n = self
             .lookups
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);

@@ -17,15 +17,16 @@ use aws_types::request_id::RequestId;
 use aws_types::service_config::ServiceConfigKey;
 use chrono::{DateTime, Utc};
 
-use super::trail::{self, Summary};
-use super::{
-    Alias, CallAnswer, Cloud, CloudError, Encryption, EncryptionStatus, EventPage, EventQuery,
-    Failure, GrantCheck, Identity, KeyManager, KeyOrigin, KeyRef, KeyRotation, KeySpec, KeyState,
-    KeyType, KeyUsage, KmsKey, KmsMetrics, Lookup, MetricRange, MultiRegion, RotationKind,
-    RotationRecord, Source, Stream, StreamPage, TrailEvent,
-};
-use super::{CloudWatchUsage, SeriesAsk, SeriesListing};
 use crate::cloud::series::UsageCounter;
+use crate::cloud::{CallAnswer, Cloud, CloudError, GrantCheck};
+use crate::model::trail::{self, Summary};
+use crate::model::{
+    Alias, Encryption, EncryptionStatus, EventPage, EventQuery, Failure, Identity, KeyManager,
+    KeyOrigin, KeyRef, KeyRotation, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetrics,
+    Lookup, MetricRange, MultiRegion, RotationKind, RotationRecord, Source, Stream, StreamPage,
+    TrailEvent,
+};
+use crate::model::{CloudWatchUsage, SeriesAsk, SeriesListing};
 #[cfg(test)]
 use cloudwatch::parse_query_id;
 
@@ -761,7 +762,7 @@ impl Cloud for AwsCloud {
         }
     }
 
-    async fn credentials(&self) -> crate::cloud::CredentialFacts {
+    async fn credentials(&self) -> crate::model::CredentialFacts {
         use aws_sdk_firehose::config::ProvideCredentials;
         let Some(provider) = &self.credentials else {
             return Default::default();
@@ -771,7 +772,7 @@ impl Cloud for AwsCloud {
         let Ok(Ok(c)) = asked else {
             return Default::default();
         };
-        crate::cloud::CredentialFacts {
+        crate::model::CredentialFacts {
             temporary: c.session_token().is_some(),
             expires_at: c.expiry().map(DateTime::<Utc>::from),
             access_key_id: Some(c.access_key_id().to_string()),

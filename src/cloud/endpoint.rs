@@ -1,6 +1,7 @@
-//! Where AWS calls go: checks of endpoint URLs and region names, shared by the
-//! flags, the environment variables and the AWS config file, so that a bad one
-//! is refused with a message rather than reaching the SDK.
+//! Where AWS calls go: checks of endpoint URLs, shared by the flag and the
+//! environment variables, so that a bad one is refused with a message rather
+//! than reaching the SDK. Region names are checked in `model`, below the
+//! config file that lists them too.
 
 /// An endpoint the AWS SDK can send to: an absolute http or https URL with a
 /// host. The SDK panics on an empty one and dumps its request on a relative
@@ -31,22 +32,6 @@ pub fn url(value: &str) -> Result<String, String> {
         return Err(format!("the port is not a port number: {USE}"));
     }
     Ok(value.to_string())
-}
-
-/// A region name as the SDK will take it (it must be a valid host label).
-pub fn region(value: &str) -> Result<String, String> {
-    let label = !value.is_empty()
-        && value.len() <= 63
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !value.starts_with('-')
-        && !value.ends_with('-');
-    if label {
-        Ok(value.to_string())
-    } else {
-        Err("not a region name: use one like us-east-1".to_string())
-    }
 }
 
 #[cfg(test)]
@@ -81,16 +66,6 @@ mod tests {
         ] {
             let err = url(bad).unwrap_err();
             assert!(err.contains("use an absolute http"), "{bad:?}: {err}");
-        }
-    }
-
-    #[test]
-    fn regions_are_host_labels() {
-        for good in ["us-east-1", "eu-west-3", "local"] {
-            assert_eq!(region(good).as_deref(), Ok(good));
-        }
-        for bad in ["", "us east 1", "-x", "x-", "us_east_1", "a.b"] {
-            assert!(region(bad).unwrap_err().contains("us-east-1"), "{bad:?}");
         }
     }
 }

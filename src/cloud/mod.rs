@@ -1,256 +1,27 @@
-//! The only door to the cloud: one trait, our own model types, and two
-//! implementations (the AWS SDK in `aws`, the in-process simulator in `sim`).
-//! CloudTrail's event history has its model in `trail`.
-//! Nothing outside this module imports an SDK crate.
+//! The only door to the cloud: one trait and two implementations (the AWS
+//! SDK in `aws`, the in-process simulator in `sim`). What they answer is
+//! plain data in `model`, which every layer above may read without knowing
+//! of the cloud. Nothing outside this module imports an SDK crate.
 
 pub mod aws;
 pub mod endpoint;
-mod names;
 mod paced;
 pub mod scenario;
 pub mod series;
 pub mod sim;
-pub mod trail;
 #[cfg(test)]
 pub mod wrap;
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-pub use names::{
-    EncryptionStatus, KeyManager, KeyOrigin, KeySpec, KeyState, KeyType, KeyUsage, KmsMetric,
-    RotationKind, Source,
-};
 pub use paced::Paced;
-pub use series::{CloudWatchUsage, MetricSet, SeriesAsk, SeriesListing};
-pub use trail::{EventPage, EventQuery, History, Lookup, TrailEvent};
 
-/// Why Firehose could not enable or disable encryption (`FailureDescription`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Failure {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub details: String,
-}
-
-/// A stream's encryption as Firehose reports it. A stream with no configuration
-/// at all is `Disabled` with no key.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Encryption {
-    pub status: EncryptionStatus,
-    pub key_type: Option<KeyType>,
-    pub key_arn: Option<String>,
-    pub failure: Option<Failure>,
-}
-
-impl Default for Encryption {
-    fn default() -> Self {
-        Encryption {
-            status: EncryptionStatus::Disabled,
-            key_type: None,
-            key_arn: None,
-            failure: None,
-        }
-    }
-}
-
-/// One delivery stream, as described by `DescribeDeliveryStream`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stream {
-    pub name: String,
-    pub arn: String,
-    pub source: Source,
-    /// `DeliveryStreamStatus`: ACTIVE, CREATING, DELETING, ...
-    pub status: String,
-    pub encryption: Encryption,
-}
-
-/// The key id of a key ARN (`arn:aws:kms:r:a:key/ID` → `ID`); an id stays as it is.
-pub fn key_id_of(arn_or_id: &str) -> &str {
-    arn_or_id
-        .rsplit_once("key/")
-        .map_or(arn_or_id, |(_, id)| id)
-}
-
-/// The region of an ARN, if it is one.
-pub fn region_of_arn(arn: &str) -> Option<&str> {
-    let mut parts = arn.split(':');
-    (parts.next()? == "arn").then_some(())?;
-    parts.nth(2).filter(|r| !r.is_empty())
-}
-
-/// What KMS says about one key (`DescribeKey` plus rotation status).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KmsKey {
-    pub id: String,
-    pub arn: String,
-    pub state: KeyState,
-    pub spec: KeySpec,
-    pub usage: KeyUsage,
-    pub manager: KeyManager,
-    pub description: String,
-    pub deletion_date: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub origin: KeyOrigin,
-    #[serde(default)]
-    pub multi_region: MultiRegion,
-    /// Rotation of the key material (`GetKeyRotationStatus`); `None` when
-    /// KMS would not say (no permission, or a key that cannot rotate).
-    pub rotation: Option<KeyRotation>,
-}
-
-impl KmsKey {
-    pub fn region(&self) -> Option<&str> {
-        region_of_arn(&self.arn)
-    }
-
-    /// Automatic rotation on, when known.
-    pub fn rotation_enabled(&self) -> Option<bool> {
-        self.rotation.as_ref().map(|r| r.automatic)
-    }
-}
-
-/// Whether a key is one of a multi-Region set, and which.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum MultiRegion {
-    #[default]
-    Single,
-    Primary,
-    /// Rotated only through its primary, in that region.
-    Replica {
-        primary_region: String,
-    },
-}
-
-/// What `GetKeyRotationStatus` says of a key's material.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct KeyRotation {
-    /// Rotated every `period_days` by KMS.
-    pub automatic: bool,
-    pub period_days: Option<u32>,
-    pub next_at: Option<DateTime<Utc>>,
-    /// An on-demand rotation started then and is not finished.
-    pub on_demand_since: Option<DateTime<Utc>>,
-}
-
-/// One rotation of a key's material (`ListKeyRotations`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RotationRecord {
-    pub at: DateTime<Utc>,
-    pub kind: RotationKind,
-}
-
-/// One KMS alias and the key it points at (if any).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alias {
-    pub name: String,
-    pub target_key_id: Option<String>,
-}
-
-/// Datapoints of one metric, oldest first.
-pub type Series = Vec<(DateTime<Utc>, f64)>;
-
-/// The four KMS error series of one stream over a time range.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct KmsSeries {
-    pub series: [Series; 4],
-}
-
-impl KmsSeries {
-    pub fn get(&self, metric: KmsMetric) -> &Series {
-        &self.series[metric.index()]
-    }
-
-    pub fn total(&self, metric: KmsMetric) -> f64 {
-        self.get(metric).iter().map(|(_, v)| v).sum()
-    }
-
-    pub fn grand_total(&self) -> f64 {
-        KmsMetric::ALL.iter().map(|m| self.total(*m)).sum()
-    }
-
-    /// Per-timestamp sum over the four metrics, oldest first.
-    pub fn combined(&self) -> Series {
-        let mut by_time: BTreeMap<DateTime<Utc>, f64> = BTreeMap::new();
-        for series in &self.series {
-            for (t, v) in series {
-                *by_time.entry(*t).or_default() += v;
-            }
-        }
-        by_time.into_iter().collect()
-    }
-}
-
-/// What CloudWatch answered for a set of streams: the series it gave in full,
-/// and the streams whose data it could not give (a failed batch, or a query
-/// whose `StatusCode` was not `Complete`), with the reason. A stream in
-/// none of the three had no datapoints: zero errors, known.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct KmsMetrics {
-    pub series: BTreeMap<String, KmsSeries>,
-    pub unknown: BTreeMap<String, String>,
-    /// Streams that can have KMS errors but were not asked this time (the
-    /// dashboard sweeps them less often): not known to be clean now, only
-    /// as of when they were last asked.
-    pub not_asked: std::collections::BTreeSet<String>,
-}
-
-/// A time range and resolution for metric queries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MetricRange {
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub period_secs: i32,
-}
-
-/// One page of `ListDeliveryStreams`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamPage {
-    pub names: Vec<String>,
-    pub has_more: bool,
-}
-
-/// Who the credentials belong to (`sts:GetCallerIdentity`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub account: String,
-    pub arn: String,
-}
-
-/// Which key encrypts a stream: the one type for every stage of a choice.
-/// `KeyRef<String>` is a key as named (by the user: id, ARN, alias or alias
-/// ARN; to AWS: the key ARN), `KeyRef<KmsKey>` a key KMS has described.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRef<K = String> {
-    AwsOwned,
-    Customer(K),
-}
-
-impl KeyRef<String> {
-    /// A key named on the command line: `aws-owned`, or a key id, key ARN,
-    /// `alias/NAME` or alias ARN.
-    pub fn parse(s: &str) -> KeyRef {
-        if s.eq_ignore_ascii_case("aws-owned") {
-            KeyRef::AwsOwned
-        } else {
-            KeyRef::Customer(s.to_string())
-        }
-    }
-}
-
-impl KeyRef<KmsKey> {
-    /// The key as Firehose is asked for it: by ARN.
-    pub fn by_arn(&self) -> KeyRef {
-        match self {
-            KeyRef::AwsOwned => KeyRef::AwsOwned,
-            KeyRef::Customer(k) => KeyRef::Customer(k.arn.clone()),
-        }
-    }
-}
+// The model's types, also where the layers above looked for them before
+// they moved to `model`: the re-export goes when every caller names `model`.
+use crate::model::{
+    Alias, CloudWatchUsage, CredentialFacts, EventPage, EventQuery, Identity, KeyRef, KmsKey,
+    KmsMetrics, MetricRange, RotationRecord, SeriesAsk, SeriesListing, Stream, StreamPage,
+};
 
 /// Errors from the cloud, in words for the person at the terminal.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -369,18 +140,6 @@ pub enum GrantCheck {
     Unknown(String),
 }
 
-/// How the caller authenticates, as far as the 6-hour rule goes (Firehose cannot create its KMS grant
-/// with session credentials older than 6 hours).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CredentialFacts {
-    /// Session credentials (a session token is present).
-    pub temporary: bool,
-    pub expires_at: Option<DateTime<Utc>>,
-    /// The access key calls are signed with: CloudTrail records it with each
-    /// call, which is how a call whose answer was lost is recognised there.
-    pub access_key_id: Option<String>,
-}
-
 /// Everything firekeeper asks of Firehose, KMS, CloudWatch, CloudTrail and STS.
 #[async_trait]
 pub trait Cloud: Send + Sync {
@@ -440,29 +199,4 @@ pub trait Cloud: Send + Sync {
     /// One page of CloudTrail's event history (LookupEvents): the events
     /// of the query's attribute and time range, newest first.
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_id_and_region_come_from_arns() {
-        let arn = "arn:aws:kms:eu-west-1:123456789012:key/abcd-1234";
-        assert_eq!(key_id_of(arn), "abcd-1234");
-        assert_eq!(key_id_of("abcd-1234"), "abcd-1234");
-        assert_eq!(region_of_arn(arn), Some("eu-west-1"));
-        assert_eq!(region_of_arn("abcd"), None);
-    }
-
-    #[test]
-    fn combined_series_adds_metrics_at_each_time() {
-        let t0 = DateTime::from_timestamp(0, 0).unwrap();
-        let t1 = DateTime::from_timestamp(60, 0).unwrap();
-        let mut s = KmsSeries::default();
-        s.series[0] = vec![(t0, 1.0), (t1, 2.0)];
-        s.series[1] = vec![(t1, 3.0)];
-        assert_eq!(s.combined(), vec![(t0, 1.0), (t1, 5.0)]);
-        assert_eq!(s.grand_total(), 6.0);
-    }
 }

@@ -9,9 +9,10 @@ use std::num::NonZeroU32;
 use async_trait::async_trait;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
-use super::{
-    Alias, CallAnswer, Cloud, CloudError, CloudWatchUsage, EventPage, EventQuery, Identity, KeyRef,
-    KmsKey, KmsMetrics, MetricRange, SeriesAsk, SeriesListing, Stream, StreamPage,
+use crate::cloud::{CallAnswer, Cloud, CloudError};
+use crate::model::{
+    Alias, CloudWatchUsage, EventPage, EventQuery, Identity, KeyRef, KmsKey, KmsMetrics,
+    MetricRange, SeriesAsk, SeriesListing, Stream, StreamPage,
 };
 
 /// Wraps a cloud so that its Firehose calls keep to one pace and its
@@ -117,7 +118,7 @@ impl<C: Cloud> Cloud for Paced<C> {
     async fn key_rotations(
         &self,
         key: &str,
-    ) -> Result<Vec<crate::cloud::RotationRecord>, CloudError> {
+    ) -> Result<Vec<crate::model::RotationRecord>, CloudError> {
         self.inner.key_rotations(key).await
     }
 
@@ -137,7 +138,7 @@ impl<C: Cloud> Cloud for Paced<C> {
         self.inner.grant_check(key_arn).await
     }
 
-    async fn credentials(&self) -> crate::cloud::CredentialFacts {
+    async fn credentials(&self) -> crate::model::CredentialFacts {
         self.inner.credentials().await
     }
 
@@ -203,7 +204,7 @@ mod tests {
     // region): history reads keep to it, and Firehose calls do not wait on it.
     #[tokio::test]
     async fn history_reads_keep_their_own_pace() {
-        use crate::cloud::trail::Lookup;
+        use crate::model::trail::Lookup;
         let paced = Paced::new(
             SimCloud::new(Scenario::builtin()),
             NonZeroU32::new(100).unwrap(),

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{KeyManager, KeyOrigin, KeySpec, KeyState, KeyUsage, Source};
+use crate::model::{KeyManager, KeyOrigin, KeySpec, KeyState, KeyUsage, Source};
 
 /// The scenario shipped with firekeeper.
 pub const BUILTIN: &str = include_str!("../../assets/demo-scenario.toml");

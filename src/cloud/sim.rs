@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 
-use super::{
-    key_id_of, Alias, CallAnswer, Cloud, CloudError, CloudWatchUsage, Encryption, EncryptionStatus,
-    EventPage, EventQuery, Failure, Identity, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey,
-    KmsMetric, KmsMetrics, MetricRange, RotationRecord, SeriesAsk, SeriesListing, Source, Stream,
-    StreamPage, TrailEvent,
-};
 use crate::cloud::series::UsageCounter;
+use crate::cloud::{CallAnswer, Cloud, CloudError};
+use crate::model::{
+    key_id_of, Alias, CloudWatchUsage, Encryption, EncryptionStatus, EventPage, EventQuery,
+    Failure, Identity, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetric, KmsMetrics,
+    MetricRange, RotationRecord, SeriesAsk, SeriesListing, Source, Stream, StreamPage, TrailEvent,
+};
 
 mod history;
 mod metrics;
@@ -331,8 +331,8 @@ impl Cloud for SimCloud {
         }
     }
 
-    async fn credentials(&self) -> crate::cloud::CredentialFacts {
-        crate::cloud::CredentialFacts {
+    async fn credentials(&self) -> crate::model::CredentialFacts {
+        crate::model::CredentialFacts {
             access_key_id: Some(history::ACCESS_KEY_ID.to_string()),
             ..Default::default()
         }

@@ -6,10 +6,10 @@
 
 use async_trait::async_trait;
 
-use super::{
-    Alias, CallAnswer, Cloud, CloudError, CloudWatchUsage, CredentialFacts, EventPage, EventQuery,
-    GrantCheck, Identity, KeyRef, KmsKey, KmsMetrics, MetricRange, RotationRecord, SeriesAsk,
-    SeriesListing, Stream, StreamPage,
+use crate::cloud::{CallAnswer, Cloud, CloudError, GrantCheck};
+use crate::model::{
+    Alias, CloudWatchUsage, CredentialFacts, EventPage, EventQuery, Identity, KeyRef, KmsKey,
+    KmsMetrics, MetricRange, RotationRecord, SeriesAsk, SeriesListing, Stream, StreamPage,
 };
 
 /// Every `Cloud` call, by default the inner cloud's answer.

@@ -10,7 +10,7 @@ use super::*;
 /// The refusal for `text` as the user sees it, checked to start with
 /// `file:line: key: ` and to leak no Rust type names.
 fn refusal(text: &str, path: &Path) -> Option<(usize, Option<String>, String)> {
-    let err = Config::parse(text, path).err()?;
+    let err = Config::parse(text, path, crate::keymap::check).err()?;
     let shown = err.to_string();
     let ConfigError::Invalid {
         line, key, message, ..
@@ -32,7 +32,9 @@ fn refusal(text: &str, path: &Path) -> Option<(usize, Option<String>, String)> {
 }
 
 fn loaded(path: &Path) -> String {
-    Config::load(Some(path)).unwrap_err().to_string()
+    Config::load(Some(path), crate::keymap::check)
+        .unwrap_err()
+        .to_string()
 }
 
 #[test]
@@ -374,7 +376,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, &bytes).unwrap();
-        if let Err(err) = Config::load(Some(&path)) {
+        if let Err(err) = Config::load(Some(&path), crate::keymap::check) {
             let shown = err.to_string();
             prop_assert!(matches!(err, ConfigError::Invalid { .. }), "{shown}");
             prop_assert!(shown.starts_with(&format!("{}:", path.display())), "{shown}");

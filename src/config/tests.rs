@@ -1,7 +1,7 @@
 use super::*;
 
 fn parse(text: &str) -> Result<Config, ConfigError> {
-    Config::parse(text, Path::new("my.toml"))
+    Config::parse(text, Path::new("my.toml"), crate::keymap::check)
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn a_key_the_file_binds_is_taken_from_a_default_that_keeps_another() {
     use crate::keymap::UserAction as A;
     // A file written before `x` dismissed messages, or `m` opened them.
     let c = parse("[keys]\nquit = [\"x\"]\nsort = [\"m\"]\n").unwrap();
-    let keymap = c.keys.keymap();
+    let keymap = crate::keymap::Keymap::of(&c.keys);
     assert_eq!(keymap.keys(A::Quit), "x");
     assert_eq!(keymap.keys(A::Sort), "m");
     assert_eq!(keymap.keys(A::Messages), ":", "keeps its other key");
@@ -129,7 +129,7 @@ fn only_usable_keys_are_accepted() {
     }
     let c = parse("[keys]\nhelp = [\"F1\", \"F12\"]\n").unwrap();
     assert_eq!(
-        c.keys.keymap().keys(crate::keymap::UserAction::Help),
+        crate::keymap::Keymap::of(&c.keys).keys(crate::keymap::UserAction::Help),
         "F1 F12"
     );
 }
@@ -138,7 +138,7 @@ fn only_usable_keys_are_accepted() {
 fn remapped_keys_replace_the_defaults() {
     let c = parse("[keys]\nquit = [\"x\", \"F10\"]\n").unwrap();
     assert_eq!(
-        c.keys.keymap().keys(crate::keymap::UserAction::Quit),
+        crate::keymap::Keymap::of(&c.keys).keys(crate::keymap::UserAction::Quit),
         "x F10"
     );
 }
@@ -148,7 +148,7 @@ fn dialog_keys_are_remapped_like_any_other() {
     use crate::keymap::UserAction as A;
     let c = parse("[keys]\nconfirm_yes = [\"o\", \"O\"]\npicker_down = [\"Ctrl-n\", \"Tab\"]\n")
         .unwrap();
-    let keymap = c.keys.keymap();
+    let keymap = crate::keymap::Keymap::of(&c.keys);
     assert_eq!(keymap.keys(A::ConfirmYes), "o O");
     assert_eq!(keymap.keys(A::PickerDown), "Ctrl-n Tab");
     assert_eq!(
@@ -225,8 +225,10 @@ fn windows_cycle_through_all_four() {
 
 #[test]
 fn a_relative_ledger_path_is_beside_the_config_file() {
-    let at =
-        |text: &str| Config::parse(text, Path::new("/etc/fk/config.toml")).map(|c| c.ledger.path);
+    let at = |text: &str| {
+        Config::parse(text, Path::new("/etc/fk/config.toml"), crate::keymap::check)
+            .map(|c| c.ledger.path)
+    };
     assert_eq!(
         at("[ledger]\npath = \"team/ledger.jsonl\"\n").unwrap(),
         Path::new("/etc/fk/team/ledger.jsonl")
@@ -250,8 +252,10 @@ fn a_tilde_in_the_ledger_path_is_the_home_directory() {
         .unwrap()
         .home_dir()
         .to_path_buf();
-    let at =
-        |text: &str| Config::parse(text, Path::new("/etc/fk/config.toml")).map(|c| c.ledger.path);
+    let at = |text: &str| {
+        Config::parse(text, Path::new("/etc/fk/config.toml"), crate::keymap::check)
+            .map(|c| c.ledger.path)
+    };
     assert_eq!(
         at("[ledger]\npath = \"~/fk/ledger.jsonl\"\n").unwrap(),
         home.join("fk/ledger.jsonl")
@@ -269,7 +273,7 @@ fn a_tilde_in_the_ledger_path_is_the_home_directory() {
 #[test]
 fn files_over_a_megabyte_are_refused_after_reading_one() {
     // A device is not read at all: refused for what it is.
-    let err = Config::load(Some(Path::new("/dev/zero"))).unwrap_err();
+    let err = Config::load(Some(Path::new("/dev/zero")), crate::keymap::check).unwrap_err();
     assert!(matches!(err, ConfigError::NotAFile { .. }), "{err}");
     let err = err.to_string();
     assert!(
@@ -283,12 +287,12 @@ fn files_over_a_megabyte_are_refused_after_reading_one() {
     text.truncate(MAX_BYTES as usize);
     std::fs::write(&big, &text).unwrap();
     assert!(
-        Config::load(Some(&big)).is_ok(),
+        Config::load(Some(&big), crate::keymap::check).is_ok(),
         "exactly the limit is read"
     );
     text.push('\n');
     std::fs::write(&big, &text).unwrap();
-    let err = Config::load(Some(&big)).unwrap_err();
+    let err = Config::load(Some(&big), crate::keymap::check).unwrap_err();
     assert!(matches!(err, ConfigError::TooLarge { .. }), "{err}");
 }
 
@@ -297,7 +301,9 @@ fn a_file_that_is_not_utf8_names_the_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("c.toml");
     std::fs::write(&file, b"[ui]\nmouse = true\nmarkers = \"\xc3\xa9\xff\"\n").unwrap();
-    let err = Config::load(Some(&file)).unwrap_err().to_string();
+    let err = Config::load(Some(&file), crate::keymap::check)
+        .unwrap_err()
+        .to_string();
     let expected = format!("{}:3: [ui] markers: byte 0xFF at column 13", file.display());
     assert!(err.starts_with(&expected), "{err}");
     assert!(err.contains("UTF-8"), "{err}");
@@ -310,7 +316,7 @@ fn unreadable_files_name_the_file_and_the_reason_once() {
         (dir.path().to_path_buf(), "it is a directory"),
         (dir.path().join("missing.toml"), "No such file"),
     ] {
-        let err = Config::load(Some(&path)).unwrap_err();
+        let err = Config::load(Some(&path), crate::keymap::check).unwrap_err();
         assert!(
             matches!(err, ConfigError::Read { .. } | ConfigError::NotAFile { .. }),
             "{err}"

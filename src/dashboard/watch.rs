@@ -14,7 +14,6 @@ use tokio::signal::unix::{signal, SignalKind};
 use super::{on_data, send, start_workers, Lane};
 use crate::alerts::{self, Alert, Alerter, Rules};
 use crate::app::{App, DashboardContext};
-use crate::cli::WatchOutput;
 use crate::config::Config;
 use crate::fleet::Fleet;
 use crate::health::Health;
@@ -24,6 +23,13 @@ use crate::model::Window;
 /// call), and a change reaches the engineer within a few seconds of
 /// reaching firekeeper.
 const LOOK_EVERY: Duration = Duration::from_secs(5);
+
+/// How `watch` writes: a line for a person, or one JSON object a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatchOutput {
+    Human,
+    Jsonl,
+}
 
 pub struct WatchOptions {
     pub context: DashboardContext,

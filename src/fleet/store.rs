@@ -21,9 +21,10 @@ use chrono::{DateTime, Utc};
 pub use part::{Part, PartMetrics};
 
 use super::{Knowledge, Metrics, Quotas, Rules};
-use crate::cloud::{CloudError, CloudWatchUsage, EncryptionStatus, KmsSeries};
+use crate::cloud::CloudError;
 use crate::estate::TargetInfo;
 use crate::inventory::KeyBook;
+use crate::model::{CloudWatchUsage, EncryptionStatus, KmsSeries};
 use crate::model::{LoadingState, Row, StreamId, TargetId, Window};
 use crate::quota::QuotaSource;
 
@@ -349,7 +350,7 @@ impl Fleet {
         if let Some((id, _)) = self.rows().find(|(_, r)| r.encrypted_with(arn)) {
             return Some(id.target);
         }
-        let region = crate::cloud::region_of_arn(arn)?;
+        let region = crate::model::region_of_arn(arn)?;
         let account = arn.split(':').nth(4)?;
         self.counted()
             .find(|p| {

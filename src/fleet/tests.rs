@@ -11,10 +11,11 @@ use crate::app::{App, DashboardContext};
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::wrap::Wrapped;
-use crate::cloud::{Cloud, CloudError, KmsKey, KmsMetrics, MetricRange, Stream};
+use crate::cloud::{Cloud, CloudError};
 use crate::config::Config;
 use crate::health::Health;
 use crate::model::Window;
+use crate::model::{KmsKey, KmsMetrics, MetricRange, Stream};
 use crate::quota::Ledger;
 
 /// The demo, with some of it unreadable: one describe throttled, one
@@ -46,7 +47,7 @@ impl Wrapped for Flaky {
     }
     async fn kms_metrics(
         &self,
-        asks: &crate::cloud::SeriesAsk,
+        asks: &crate::model::SeriesAsk,
         range: MetricRange,
     ) -> Result<KmsMetrics, CloudError> {
         let mut m = self.0.kms_metrics(asks, range).await?;
@@ -63,11 +64,11 @@ impl Wrapped for Flaky {
     async fn list_metrics(
         &self,
         recently_active: bool,
-    ) -> Result<crate::cloud::SeriesListing, CloudError> {
+    ) -> Result<crate::model::SeriesListing, CloudError> {
         let mut listing = self.0.list_metrics(recently_active).await?;
         listing
             .streams
-            .insert(PARTIAL.into(), crate::cloud::MetricSet::ALL);
+            .insert(PARTIAL.into(), crate::model::MetricSet::ALL);
         Ok(listing)
     }
 }

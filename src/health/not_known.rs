@@ -3,7 +3,7 @@
 //! `unknown`, with AWS's string in the sentence, never a guessed default.
 
 use super::{Finding, KeyFact, StreamFacts};
-use crate::cloud::{EncryptionStatus, KeyState, KeyType, KmsKey, Source};
+use crate::model::{EncryptionStatus, KeyState, KeyType, KmsKey, Source};
 
 /// A field of what AWS reports whose values firekeeper judges by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

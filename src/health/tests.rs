@@ -1,7 +1,7 @@
 use super::*;
-use crate::cloud::trail::{START, STOP};
-use crate::cloud::{Encryption, Failure, KeyType, Source, TrailEvent};
+use crate::model::trail::{START, STOP};
 use crate::model::Severity;
+use crate::model::{Encryption, Failure, KeyType, Source, TrailEvent};
 
 fn stream(status: EncryptionStatus) -> Stream {
     Stream {
@@ -24,13 +24,13 @@ fn key(state: KeyState) -> KmsKey {
         id: "k".into(),
         arn: "arn:aws:kms:us-east-1:1:key/k".into(),
         state,
-        spec: crate::cloud::KeySpec::SymmetricDefault,
-        usage: crate::cloud::KeyUsage::EncryptDecrypt,
-        manager: crate::cloud::KeyManager::Customer,
+        spec: crate::model::KeySpec::SymmetricDefault,
+        usage: crate::model::KeyUsage::EncryptDecrypt,
+        manager: crate::model::KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        origin: crate::cloud::KeyOrigin::AwsKms,
-        multi_region: crate::cloud::MultiRegion::Single,
+        origin: crate::model::KeyOrigin::AwsKms,
+        multi_region: crate::model::MultiRegion::Single,
         rotation: None,
     }
 }
@@ -55,7 +55,7 @@ fn facts(s: &Stream) -> StreamFacts<'_> {
         quota_warning_at: 5,
         unencrypted: Severity::Warning,
         describe_error: None,
-        history: &crate::cloud::trail::NO_HISTORY,
+        history: &crate::model::trail::NO_HISTORY,
         now: Utc::now(),
     }
 }
@@ -262,13 +262,13 @@ fn a_disabled_key_says_who_disabled_it_and_when_by_cloudtrail() {
         id: "k".into(),
         arn: arn.into(),
         state: KeyState::Disabled,
-        spec: crate::cloud::KeySpec::SymmetricDefault,
-        usage: crate::cloud::KeyUsage::EncryptDecrypt,
-        manager: crate::cloud::KeyManager::Customer,
+        spec: crate::model::KeySpec::SymmetricDefault,
+        usage: crate::model::KeyUsage::EncryptDecrypt,
+        manager: crate::model::KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        origin: crate::cloud::KeyOrigin::AwsKms,
-        multi_region: crate::cloud::MultiRegion::Single,
+        origin: crate::model::KeyOrigin::AwsKms,
+        multi_region: crate::model::MultiRegion::Single,
         rotation: None,
     };
     let mut history = History::default();

@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 
 use super::{Finding, KeyFact, StreamFacts};
-use crate::cloud::trail::{START, STOP, UNNAMED};
-use crate::cloud::{History, KeyState, TrailEvent};
+use crate::model::trail::{START, STOP, UNNAMED};
 use crate::model::{clock, stamp};
+use crate::model::{History, KeyState, TrailEvent};
 
 /// A call that makes KMS refuse a key, and the call that undoes it: the
 /// key's state is the latest of the two.

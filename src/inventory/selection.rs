@@ -23,12 +23,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::cloud::{
-    key_id_of, Cloud, CloudError, KeyState, KeyType, KmsSeries, MetricSet, SeriesAsk,
-    SeriesListing, Source, Stream,
-};
+use crate::cloud::{Cloud, CloudError};
 use crate::inventory::KeyBook;
 use crate::model::Window;
+use crate::model::{
+    key_id_of, KeyState, KeyType, KmsSeries, MetricSet, SeriesAsk, SeriesListing, Source, Stream,
+};
 
 /// What to ask GetMetricData for, and the streams that cannot be answered.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,7 +103,7 @@ pub fn look_back(
                 _ => MetricSet::ALL,
             };
             let mut seen = MetricSet::default();
-            for m in crate::cloud::KmsMetric::ALL {
+            for m in crate::model::KmsMetric::ALL {
                 if series.total(m) > 0.0 {
                     seen.insert(m);
                 }

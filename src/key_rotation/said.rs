@@ -5,7 +5,9 @@
 use chrono::{Duration, Utc};
 
 use super::{KeyChange, KeyPlan, ON_DEMAND_DOCUMENTED};
-use crate::cloud::{Cloud, KeyState};
+use crate::cloud::Cloud;
+use crate::model::{stamp, KeyState};
+use crate::text::{escape, for_terminal};
 
 /// The streams among `streams` with KMS errors in the last hour, by one
 /// CloudWatch read; why not known when it cannot say.
@@ -14,12 +16,12 @@ pub(super) async fn erring(cloud: &dyn Cloud, streams: &[String]) -> Result<Vec<
         return Ok(Vec::new());
     }
     let now = Utc::now();
-    let range = crate::cloud::MetricRange {
+    let range = crate::model::MetricRange {
         start: now - Duration::hours(1),
         end: now,
         period_secs: 60,
     };
-    let asks = crate::cloud::series::every_series(streams);
+    let asks = crate::model::every_series(streams);
     let read = cloud
         .kms_metrics(&asks, range)
         .await
@@ -99,4 +101,59 @@ fn now_sentence(plan: &KeyPlan) -> Option<String> {
             if n == 1 { "it works" } else { "they work" }
         )),
     }
+}
+
+/// The plan in words, safe to print: names come from AWS and are escaped.
+pub fn describe(plan: &KeyPlan) -> String {
+    let k = &plan.key;
+    let rotation = match &k.rotation {
+        None => "unknown".to_string(),
+        Some(r) if r.automatic => format!(
+            "automatic every {} days{}",
+            r.period_days.map_or("?".to_string(), |d| d.to_string()),
+            r.next_at
+                .map_or(String::new(), |n| format!(", next {}", stamp(n)))
+        ),
+        Some(_) => "not automatic".to_string(),
+    };
+    let mut out = format!(
+        "Key      {} ({}, {}, origin {})\nRotation {rotation}\nChange   {}\n",
+        escape(&plan.label),
+        escape(k.state.as_str()),
+        escape(k.spec.as_str()),
+        escape(k.origin.as_str()),
+        plan.change.describe(),
+    );
+    let last: Vec<String> = plan
+        .rotations
+        .iter()
+        .flatten()
+        .take(3)
+        .map(|r| format!("{} {}", stamp(r.at), r.kind.as_str()))
+        .collect();
+    if !last.is_empty() {
+        out.push_str(&format!("Rotated  {}\n", last.join("; ")));
+    }
+    out.push_str(&format!(
+        "Streams  {}\n",
+        if plan.streams.is_empty() {
+            "none".to_string()
+        } else {
+            plan.streams
+                .iter()
+                .map(|s| escape(s).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    ));
+    for c in consequences(plan) {
+        out.push_str(&format!("Note     {c}\n"));
+    }
+    for w in &plan.verdict.warnings {
+        out.push_str(&format!("Warning  {}\n", escape(w)));
+    }
+    for r in &plan.verdict.refusals {
+        out.push_str(&format!("Refused  {}\n", escape(r)));
+    }
+    for_terminal(&out).into_owned()
 }

@@ -103,8 +103,9 @@ async fn rotating_now_adds_an_on_demand_rotation_and_is_audited() {
     assert!(!said.contains("keep working"), "{said}");
 
     let mut steps = Vec::new();
-    let ending = carry_out(&h.sim, &h.ctx, &p, quick(), true, |s| {
-        steps.push(s.to_string());
+    let ending = carry_out(&h.sim, &h.ctx, &p, quick(), true, |s| match s {
+        KeyProgress::Said(s) => steps.push(s.to_string()),
+        other => steps.push(format!("{other:?}")),
     })
     .await
     .unwrap();
@@ -184,13 +185,13 @@ fn custom_stores_replicas_imported_multi_region_keys_and_a_rotation_under_way_ar
         arn: "arn:aws:kms:us-east-1:1:key/k".into(),
         state: KeyState::Enabled,
         spec: KeySpec::SymmetricDefault,
-        usage: crate::cloud::KeyUsage::EncryptDecrypt,
+        usage: crate::model::KeyUsage::EncryptDecrypt,
         manager: KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
         origin: KeyOrigin::AwsKms,
         multi_region: MultiRegion::Single,
-        rotation: Some(crate::cloud::KeyRotation::default()),
+        rotation: Some(crate::model::KeyRotation::default()),
     };
     assert!(checks(&base, "k", KeyChange::RotateNow, now).allowed());
     // Imported material: on demand, once new material is imported; never
@@ -228,7 +229,7 @@ fn custom_stores_replicas_imported_multi_region_keys_and_a_rotation_under_way_ar
     assert!(checks(&replica, "k", KeyChange::RotateNow, now).refusals[0]
         .contains("rotate the primary in eu-west-1"));
     let busy = KmsKey {
-        rotation: Some(crate::cloud::KeyRotation {
+        rotation: Some(crate::model::KeyRotation {
             on_demand_since: Some(now - Duration::minutes(3)),
             ..Default::default()
         }),
@@ -311,13 +312,13 @@ fn a_key_of_another_account_is_refused_before_sending() {
         arn: "arn:aws:kms:us-east-1:444455556666:key/k".into(),
         state: KeyState::Enabled,
         spec: KeySpec::SymmetricDefault,
-        usage: crate::cloud::KeyUsage::EncryptDecrypt,
+        usage: crate::model::KeyUsage::EncryptDecrypt,
         manager: KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
         origin: KeyOrigin::AwsKms,
         multi_region: MultiRegion::Single,
-        rotation: Some(crate::cloud::KeyRotation::default()),
+        rotation: Some(crate::model::KeyRotation::default()),
     };
     let v = verdict(
         &key,
@@ -349,13 +350,13 @@ fn the_dialog_never_says_streams_keep_working() {
         arn: "arn:aws:kms:us-east-1:123456789012:key/k".into(),
         state,
         spec: KeySpec::SymmetricDefault,
-        usage: crate::cloud::KeyUsage::EncryptDecrypt,
+        usage: crate::model::KeyUsage::EncryptDecrypt,
         manager: KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
         origin: KeyOrigin::AwsKms,
         multi_region: MultiRegion::Single,
-        rotation: Some(crate::cloud::KeyRotation::default()),
+        rotation: Some(crate::model::KeyRotation::default()),
     };
     let plan = |state, streams: &[&str], erring: Result<Vec<String>, String>| KeyPlan {
         key: key(state),

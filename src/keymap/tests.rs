@@ -54,7 +54,7 @@ fn shifted_letters_and_ctrl_match() {
 }
 
 fn defaults() -> Keymap {
-    crate::config::Config::builtin().keys.keymap()
+    crate::keymap::Keymap::of(&crate::config::Config::builtin().keys)
 }
 
 fn press(code: KeyCode) -> KeyEvent {

@@ -1,5 +1,6 @@
 use super::*;
-use crate::cloud::{CredentialFacts, Encryption, Failure, GrantCheck, KeyManager, KeyRef, Source};
+use crate::cloud::GrantCheck;
+use crate::model::{CredentialFacts, Encryption, Failure, KeyManager, KeyRef, Source};
 
 fn stream() -> Stream {
     Stream {
@@ -26,9 +27,9 @@ fn key(id: &str) -> KmsKey {
         manager: KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        origin: crate::cloud::KeyOrigin::AwsKms,
-        multi_region: crate::cloud::MultiRegion::Single,
-        rotation: Some(crate::cloud::KeyRotation {
+        origin: crate::model::KeyOrigin::AwsKms,
+        multi_region: crate::model::MultiRegion::Single,
+        rotation: Some(crate::model::KeyRotation {
             automatic: true,
             ..Default::default()
         }),

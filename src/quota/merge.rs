@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::{Entry, Operation, Outcome, Quota, FUTURE_SLACK_MINUTES, LIMIT};
-use crate::cloud::trail::STOP;
-use crate::cloud::{KeyRef, TrailEvent};
+use crate::model::trail::STOP;
+use crate::model::{KeyRef, TrailEvent};
 
 /// One Start or Stop counted against a stream, wherever it was learned.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

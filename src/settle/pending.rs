@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::audit::{AuditEntry, AuditOutcome};
-use crate::cloud::trail::{START, STOP};
+use crate::model::trail::{START, STOP};
 
 /// One call whose last line is `sent` or `unknown`.
 #[derive(Debug, Clone, PartialEq, Eq)]

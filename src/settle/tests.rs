@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex};
 use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
-use crate::cloud::KeyRef;
+use crate::model::KeyRef;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -182,7 +182,7 @@ async fn a_call_cloudtrail_refused_is_settled_refused_with_its_code() {
     // the ledger already knows by its request id.
     let first = s
         .sim
-        .lookup_events(&query(crate::cloud::trail::STOP))
+        .lookup_events(&query(crate::model::trail::STOP))
         .await
         .unwrap();
     let other = first
@@ -206,9 +206,9 @@ async fn a_call_cloudtrail_refused_is_settled_refused_with_its_code() {
     assert_eq!(s.last_word("c1").outcome, Outcome::Rejected);
 }
 
-fn query(name: &str) -> crate::cloud::EventQuery {
-    crate::cloud::EventQuery {
-        lookup: crate::cloud::Lookup::EventName(name.into()),
+fn query(name: &str) -> crate::model::EventQuery {
+    crate::model::EventQuery {
+        lookup: crate::model::Lookup::EventName(name.into()),
         start: Utc::now() - chrono::Duration::hours(1),
         end: Utc::now() + chrono::Duration::minutes(1),
         next_token: None,
@@ -393,8 +393,8 @@ impl crate::cloud::wrap::Wrapped for OtherTool<'_> {
     }
     async fn lookup_events(
         &self,
-        query: &crate::cloud::EventQuery,
-    ) -> Result<crate::cloud::EventPage, crate::cloud::CloudError> {
+        query: &crate::model::EventQuery,
+    ) -> Result<crate::model::EventPage, crate::cloud::CloudError> {
         let mut page = self.0.lookup_events(query).await?;
         for e in &mut page.events {
             e.user_agent = Some("aws-cli/2.22.0 md/command#firehose".into());

@@ -6,11 +6,12 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::{gather_at, Report};
-use crate::cli::exit;
-use crate::cloud::{Cloud, CloudWatchUsage};
+use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::estate::TargetInfo;
 use crate::health::Health;
+use crate::model::exit;
+use crate::model::CloudWatchUsage;
 use crate::model::Window;
 use crate::quota::Ledger;
 

@@ -7,7 +7,7 @@ use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::wrap::Wrapped;
-use crate::cloud::{EventPage, KeyRef};
+use crate::model::{EventPage, KeyRef};
 
 /// The demo's cloud, counting LookupEvents calls and failing or holding
 /// them when told to.
@@ -243,20 +243,20 @@ impl Wrapped for Busy {
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
         self.asked.fetch_add(1, Ordering::SeqCst);
         tokio::time::sleep(self.slow).await;
-        if query.lookup != crate::cloud::Lookup::EventName(START.into()) {
+        if query.lookup != crate::model::Lookup::EventName(START.into()) {
             return Ok(EventPage::default());
         }
         let page: usize = query
             .next_token
             .as_deref()
             .map_or(0, |t| t.parse().unwrap());
-        let events = (0..crate::cloud::trail::PAGE)
+        let events = (0..crate::model::trail::PAGE)
             .map(|i| {
-                let n = page * crate::cloud::trail::PAGE + i;
+                let n = page * crate::model::trail::PAGE + i;
                 TrailEvent {
                     at: query.end - chrono::Duration::seconds(n as i64 * 10),
                     name: START.into(),
-                    source: crate::cloud::trail::FIREHOSE.into(),
+                    source: crate::model::trail::FIREHOSE.into(),
                     by: Some("terraform".into()),
                     resource: Some(format!("s-{}", n % 400)),
                     request_id: Some(format!("r-{n}")),

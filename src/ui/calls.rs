@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::app::App;
-use crate::cloud::KeyRef;
+use crate::model::KeyRef;
 use crate::model::{stamp, StreamId};
 use crate::quota::{CountedCall, Operation, QuotaSource};
 

@@ -18,10 +18,10 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::app::App;
-use crate::cloud::{KmsMetric, KmsSeries};
 use crate::config::Markers;
 use crate::health::Outage;
 use crate::model::{between, clock, span, stamp, StreamId, Window};
+use crate::model::{KmsMetric, KmsSeries};
 
 /// Below this many rows for the plot, each erring series gets a one-line
 /// sparkline instead: axes with one row of data say nothing.

@@ -16,7 +16,7 @@ use ratatui::Frame;
 use super::theme::Theme;
 use super::{calls, chart, fit};
 use crate::app::App;
-use crate::cloud::KeyType;
+use crate::model::KeyType;
 use crate::model::{ago, Row, StreamId};
 use crate::text::{shown, NAME_CAP, PROSE_CAP};
 

@@ -28,7 +28,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             pinned(frame, area, &title, body, answer);
         }
         Some(Dialog::KeyConfirm(plan, _)) => {
-            let text = crate::key_rotation::cli::describe(plan);
+            let text = crate::key_rotation::describe(plan);
             // Each line wraps in the 74 columns inside the box.
             let rows: u16 = text
                 .lines()

@@ -8,8 +8,8 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::app::App;
-use crate::cloud::EncryptionStatus;
 use crate::fleet::Part;
+use crate::model::EncryptionStatus;
 use unicode_width::UnicodeWidthStr;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -9,7 +9,7 @@ use ratatui::Frame;
 use super::theme::Theme;
 use super::{fit, fit_key};
 use crate::app::{App, KeyRow, KeySort};
-use crate::cloud::KeyState;
+use crate::model::KeyState;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows = app.key_rows();

@@ -13,9 +13,9 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{fit, fit_key};
 use crate::app::{App, LoadingState, SortKey};
-use crate::cloud::{KmsSeries, MetricRange, Stream};
 use crate::inventory::metric_range;
 use crate::model::{clock, Row, StreamId};
+use crate::model::{KmsSeries, MetricRange, Stream};
 
 /// The width of each column: the fixed ones as wide as their widest value,
 /// NAME as wide as the longest name (up to a cap), and what is left to KEY

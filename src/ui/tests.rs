@@ -343,6 +343,7 @@ fn dialog_hints_name_the_keys_as_remapped() {
     let config = crate::config::Config::parse(
         "[keys]\nconfirm_yes = [\"s\"]\nconfirm_no = [\"x\", \"Esc\"]\n",
         std::path::Path::new("config.toml"),
+        crate::keymap::check,
     )
     .unwrap();
     let mut app = crate::app::testing::demo_app_with(&config, 100, 30);
@@ -408,7 +409,7 @@ fn detail_says_why_kms_would_not_describe_the_key() {
         .and_then(|r| r.stream.as_ref())
         .and_then(|s| s.encryption.key_arn.clone())
         .unwrap();
-    let id = crate::cloud::key_id_of(&arn).to_string();
+    let id = crate::model::key_id_of(&arn).to_string();
     let book = &mut app
         .fleet
         .part_mut(crate::model::TargetId::FIRST)

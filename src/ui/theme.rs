@@ -3,9 +3,9 @@
 
 use ratatui::style::{Color, Modifier, Style};
 
-use crate::cloud::EncryptionStatus;
 use crate::config::Markers;
 use crate::health::Health;
+use crate::model::EncryptionStatus;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Theme {

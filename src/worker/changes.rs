@@ -115,7 +115,7 @@ impl KeyJob {
         change: crate::key_rotation::KeyChange,
         streams: Vec<String>,
     ) -> (String, Tone) {
-        use crate::key_rotation::{self, KeyEnding};
+        use crate::key_rotation::{self, KeyEnding, KeyProgress};
         if self.ctx.account.is_none() {
             if let Ok(id) = self.cloud.identity().await {
                 self.ctx.account = Some(id.account);
@@ -131,11 +131,17 @@ impl KeyJob {
         let label = plan.label.clone();
         self.following(&label);
         let timing = key_rotation::Timing::default();
-        let ending =
-            key_rotation::carry_out(cloud, &self.ctx, &plan, timing, true, |step: &str| {
-                self.say(format!("{label}: {}", step.trim()), Tone::Info);
-            })
-            .await;
+        let ending = key_rotation::carry_out(cloud, &self.ctx, &plan, timing, true, |progress| {
+            match progress {
+                KeyProgress::Said(step) => {
+                    self.say(format!("{label}: {}", step.trim()), Tone::Info);
+                }
+                // Said on screen: a line on stderr would land in the
+                // middle of the dashboard's.
+                KeyProgress::NotAudited(why) => self.say(format!("{label}: {why}"), Tone::Bad),
+            }
+        })
+        .await;
         match ending {
             Ok(KeyEnding::Done(Some(at))) => (
                 format!(
@@ -287,7 +293,7 @@ impl Worker {
     pub(super) fn start_move(
         &mut self,
         from: String,
-        to: crate::cloud::KeyRef,
+        to: crate::model::KeyRef,
         streams: Vec<String>,
         streams_on_new: Option<usize>,
     ) {
@@ -328,7 +334,7 @@ struct MoveJob {
     ctx: ChangeContext,
     events: UnboundedSender<DataEvent>,
     from: String,
-    to: crate::cloud::KeyRef,
+    to: crate::model::KeyRef,
     streams_on_new: Option<usize>,
 }
 

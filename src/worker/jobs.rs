@@ -8,10 +8,11 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use super::{job_deadline, Look, Worker};
-use crate::cloud::{CloudError, Identity, KmsMetrics, Stream};
+use crate::cloud::CloudError;
 use crate::health::Outage;
 use crate::inventory::{self, Catalog, KeyBook};
 use crate::model::Window;
+use crate::model::{Identity, KmsMetrics, Stream};
 use crate::quota::QuotaBook;
 use crate::trail;
 

@@ -25,12 +25,13 @@ use tokio::time::{Duration, Instant, MissedTickBehavior};
 pub use scheduler::{Intervals, Scheduler};
 
 use crate::change;
-use crate::cloud::CredentialFacts;
-use crate::cloud::{Cloud, CloudError, History, Identity, KmsSeries, Stream, TrailEvent};
+use crate::cloud::{Cloud, CloudError};
 use crate::config::Config;
 use crate::health::Outage;
 use crate::inventory::KeyBook;
+use crate::model::CredentialFacts;
 use crate::model::Window;
+use crate::model::{History, Identity, KmsSeries, Stream, TrailEvent};
 use crate::model::{KeyId, StreamId, TargetId, Tone};
 use crate::quota::QuotaBook;
 
@@ -80,7 +81,7 @@ pub enum WorkerCommand {
     /// each planned again from a fresh description just before its call.
     Move {
         from: KeyId,
-        to: crate::cloud::KeyRef,
+        to: crate::model::KeyRef,
         streams: Vec<StreamId>,
         streams_on_new: Option<usize>,
     },
@@ -147,7 +148,7 @@ pub enum DataEvent {
     AllKeys(KeyBook),
     /// What the dashboard has asked of CloudWatch so far, after each fetch
     /// of the metrics.
-    CloudWatch(crate::cloud::CloudWatchUsage),
+    CloudWatch(crate::model::CloudWatchUsage),
     Credentials(CredentialFacts),
     /// Progress and outcome of a change, in words.
     ChangeReport {

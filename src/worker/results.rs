@@ -6,9 +6,10 @@ use tokio::time::{Duration, Instant};
 
 use super::jobs::{Fetched, Job, MetricsResult};
 use super::{identity_backoff, DataEvent, Fetch, Worker};
-use crate::cloud::{trail, CloudError, Identity, Stream, TrailEvent};
+use crate::cloud::CloudError;
 use crate::inventory;
 use crate::model::Tone;
+use crate::model::{trail, Identity, Stream, TrailEvent};
 
 /// After a failed list or metrics fetch: soon, not at once, so an
 /// unreachable endpoint does not become a busy loop.
@@ -280,7 +281,7 @@ impl Worker {
                     e.name,
                     e.by
                 );
-                self.series.alert(crate::cloud::key_id_of(resource), now);
+                self.series.alert(crate::model::key_id_of(resource), now);
                 self.metrics.hurry(now);
             }
             if !trail::GRANTS.contains(&e.name.as_str()) {

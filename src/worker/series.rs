@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use tokio::time::{Duration, Instant};
 
-use crate::cloud::{KmsMetrics, SeriesListing, Stream};
 use crate::inventory::{self, Catalog, KeyBook};
 use crate::model::Window;
+use crate::model::{KmsMetrics, SeriesListing, Stream};
 
 /// How long a ListMetrics listing is used before it is asked again: a
 /// series that appears meanwhile is seen at the next listing or sweep.

@@ -16,6 +16,7 @@ use crate::cloud::sim::SimCloud;
 use crate::cloud::wrap::Wrapped;
 use crate::cloud::*;
 use crate::config::Config;
+use crate::model::Stream;
 use crate::model::Window;
 use crate::quota::Ledger;
 

@@ -6,7 +6,8 @@
 use super::*;
 use crate::app::Dialog;
 use crate::change::Request;
-use crate::cloud::{GrantCheck, KeyRef};
+use crate::cloud::GrantCheck;
+use crate::model::KeyRef;
 
 fn app_with_refused_calls(width: u16, height: u16) -> App {
     let mut app = crate::app::testing::app_with_refused_calls(width, height);

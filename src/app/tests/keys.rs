@@ -172,7 +172,8 @@ fn the_mouse_wheel_moves_what_is_in_front() {
 #[test]
 fn remapped_dialog_keys_replace_the_defaults() {
     let text = "[keys]\nconfirm_yes = [\"o\"]\npicker_down = [\"Ctrl-n\"]\npick = [\"Tab\"]\n";
-    let config = Config::parse(text, std::path::Path::new("my.toml")).unwrap();
+    let config =
+        Config::parse(text, std::path::Path::new("my.toml"), crate::keymap::check).unwrap();
     let mut app = demo_app_with(&config, 100, 30);
     while selected(&app) != "order-events" {
         app.on_key(key('j'));

@@ -37,13 +37,13 @@ fn app_on(name: &str) -> App {
 }
 
 /// `name` as the dashboard knows it before its first description.
-fn undescribed(app: &mut App, name: &str) -> crate::cloud::Stream {
+fn undescribed(app: &mut App, name: &str) -> crate::model::Stream {
     let row = app.row_mut(name);
     row.described_at = None;
     row.stream.take().unwrap()
 }
 
-fn arrives(app: &mut App, stream: crate::cloud::Stream) -> Vec<WorkerCommand> {
+fn arrives(app: &mut App, stream: crate::model::Stream) -> Vec<WorkerCommand> {
     let (_, commands) = app.apply(
         crate::model::TargetId::FIRST,
         DataEvent::Stream {

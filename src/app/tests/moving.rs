@@ -241,7 +241,7 @@ fn a_stream_mid_change_is_shown_skipped_with_its_reason_and_never_sent() {
         .stream
         .clone()
         .unwrap();
-    s.encryption.status = crate::cloud::EncryptionStatus::Enabling;
+    s.encryption.status = crate::model::EncryptionStatus::Enabling;
     app.apply(
         crate::model::TargetId::FIRST,
         DataEvent::Stream {

@@ -32,7 +32,7 @@ fn the_configured_sort_is_problems_and_the_config_may_name_another() {
     assert_eq!(app.table.sort, SortKey::Problems);
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), "[ui]\nsort = \"kms-errors\"\n").unwrap();
-    let config = Config::load(Some(file.path())).unwrap();
+    let config = Config::load(Some(file.path()), crate::keymap::check).unwrap();
     assert_eq!(config.ui.sort, SortKey::KmsErrors);
     let app = demo_app_with(&config, 80, 24);
     assert!(app.table.visible.len() > 1);

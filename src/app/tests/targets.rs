@@ -6,7 +6,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::app::testing::{estate_all_keys_events, estate_app};
 use crate::app::{App, Dialog};
 use crate::change::Request;
-use crate::cloud::{region_of_arn, KeyRef};
+use crate::model::{region_of_arn, KeyRef};
 use crate::model::{KeyId, LoadingState, StreamId, TargetId};
 use crate::worker::WorkerCommand;
 
@@ -211,7 +211,7 @@ fn us_key(app: &App) -> (KeyId, Vec<String>) {
         .filter(|(id, _)| id.target == TargetId::FIRST)
         .find_map(|(_, r)| {
             let s = r.stream.as_ref()?;
-            (s.encryption.key_type == Some(crate::cloud::KeyType::CustomerManaged))
+            (s.encryption.key_type == Some(crate::model::KeyType::CustomerManaged))
                 .then(|| s.encryption.key_arn.clone())
                 .flatten()
         })
@@ -272,9 +272,9 @@ fn a_key_whose_streams_are_listed_under_two_targets_is_not_changed_through_one()
         .find(|n| app.row_named(n).is_some_and(|r| r.stream.is_some()))
         .unwrap();
     let s = app.row_mut(&eu).stream.as_mut().unwrap();
-    s.encryption.key_type = Some(crate::cloud::KeyType::CustomerManaged);
+    s.encryption.key_type = Some(crate::model::KeyType::CustomerManaged);
     s.encryption.key_arn = Some(arn.arn.clone());
-    s.encryption.status = crate::cloud::EncryptionStatus::Enabled;
+    s.encryption.status = crate::model::EncryptionStatus::Enabled;
     app.plan_move(&arn, KeyRef::AwsOwned, None);
     let refusal = app
         .work

@@ -12,7 +12,7 @@ use super::super::{plan, ChangeContext, Plan, Request, Watch};
 use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
-use crate::cloud::EncryptionStatus;
+use crate::model::EncryptionStatus;
 
 struct Setup {
     sim: SimCloud,
@@ -188,8 +188,8 @@ fn answers(ctx: &ChangeContext) -> Vec<(Outcome, Option<String>)> {
 /// The request ids CloudTrail (here, the simulator's) has for the stream.
 async fn trail_ids(sim: &SimCloud, stream: &str) -> Vec<Option<String>> {
     let now = chrono::Utc::now();
-    let query = crate::cloud::EventQuery {
-        lookup: crate::cloud::Lookup::ResourceName(stream.into()),
+    let query = crate::model::EventQuery {
+        lookup: crate::model::Lookup::ResourceName(stream.into()),
         start: now - chrono::Duration::hours(1),
         end: now,
         next_token: None,

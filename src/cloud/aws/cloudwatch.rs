@@ -8,9 +8,8 @@ use futures::StreamExt;
 
 use super::{from_smithy, to_smithy, AwsCloud};
 use crate::cloud::series::LIST_PAGE_LIMIT;
-use crate::cloud::{
-    CloudError, KmsMetric, KmsMetrics, MetricRange, MetricSet, SeriesAsk, SeriesListing,
-};
+use crate::cloud::CloudError;
+use crate::model::{KmsMetric, KmsMetrics, MetricRange, MetricSet, SeriesAsk, SeriesListing};
 
 /// GetMetricData takes at most 500 queries a call.
 const QUERIES_PER_CALL: usize = 500;

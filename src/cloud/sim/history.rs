@@ -6,8 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{SimCloud, SimState};
 use crate::cloud::scenario::{Scenario, ScenarioCalls};
-use crate::cloud::trail::{self, Lookup};
-use crate::cloud::{CloudError, EventPage, EventQuery, KeyRef, KeyState, TrailEvent};
+use crate::cloud::CloudError;
+use crate::model::trail::{self, Lookup};
+use crate::model::{EventPage, EventQuery, KeyRef, KeyState, TrailEvent};
 
 impl SimCloud {
     /// Records a Start (with its key) or a Stop made of the simulator, and

@@ -9,7 +9,7 @@ use std::hash::Hasher as _;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::{Episode, SimStream};
-use crate::cloud::{KmsMetrics, KmsSeries, MetricRange, SeriesAsk, SeriesListing};
+use crate::model::{KmsMetrics, KmsSeries, MetricRange, SeriesAsk, SeriesListing};
 
 /// Series ListMetrics gives a page.
 const PAGE: usize = 500;
@@ -71,7 +71,7 @@ pub(super) fn listing(
 /// The ListMetrics requests the listing took: one a metric name at least,
 /// and one more for each further page.
 pub(super) fn pages(listing: &SeriesListing) -> usize {
-    crate::cloud::KmsMetric::ALL
+    crate::model::KmsMetric::ALL
         .iter()
         .map(|m| {
             let n = listing.streams.values().filter(|s| s.contains(*m)).count();

@@ -7,9 +7,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{SimCloud, SimKey, SimState};
-use crate::cloud::{
-    CallAnswer, CloudError, KeyManager, KeyOrigin, KeyRotation, KeySpec, KeyState, MultiRegion,
-    RotationKind, RotationRecord,
+use crate::cloud::{CallAnswer, CloudError};
+use crate::model::{
+    KeyManager, KeyOrigin, KeyRotation, KeySpec, KeyState, MultiRegion, RotationKind,
+    RotationRecord,
 };
 
 /// How long an on-demand rotation takes in the simulator.

@@ -13,7 +13,7 @@ use super::{
 use crate::cloud::scenario::{
     Scenario, ScenarioErrors, ScenarioFailure, ScenarioKey, ScenarioStream,
 };
-use crate::cloud::{
+use crate::model::{
     Encryption, EncryptionStatus, Failure, KeyManager, KeyRotation, KeySpec, KeyState, KeyType,
     KmsKey, KmsMetric, MultiRegion, RotationKind, RotationRecord, Stream,
 };

@@ -1,7 +1,7 @@
 use super::*;
 use crate::cloud::scenario::Scenario;
-use crate::cloud::series::every_series;
-use crate::cloud::trail::Lookup;
+use crate::model::every_series;
+use crate::model::trail::Lookup;
 
 struct Harness {
     sim: SimCloud,
@@ -284,7 +284,7 @@ fn history(lookup: Lookup, h: &Harness) -> EventQuery {
 
 #[tokio::test]
 async fn every_start_and_stop_is_in_the_event_history_refused_or_not() {
-    use crate::cloud::trail;
+    use crate::model::trail;
     let h = Harness::new();
     let key = KeyRef::Customer(h.key_arn("alias/orders-events-2026").await);
     h.sim
@@ -377,7 +377,7 @@ async fn the_event_history_pages_by_50_newest_first_within_the_range() {
 
 #[tokio::test]
 async fn the_demo_history_holds_others_calls_and_who_disabled_the_key() {
-    use crate::cloud::trail;
+    use crate::model::trail;
     let h = Harness::new();
     let query = history(Lookup::ResourceName("shipping-updates".into()), &h);
     let calls = h.sim.lookup_events(&query).await.unwrap().events;

@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 
 use super::{Fleet, PartMetrics};
 use crate::cache::Snapshot;
-use crate::cloud::{CloudError, Stream};
+use crate::cloud::CloudError;
+use crate::model::Stream;
 use crate::model::{LoadingState, StreamId, TargetId, Tone};
 use crate::quota::QuotaBook;
 use crate::worker::{explain, DataEvent, Fetch};

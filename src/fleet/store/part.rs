@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use crate::cloud::{CloudWatchUsage, CredentialFacts, GrantCheck, History, KmsSeries};
+use crate::cloud::GrantCheck;
+
 use crate::estate::TargetInfo;
 use crate::fleet::{Metrics, Quotas};
 use crate::health::Outage;
 use crate::inventory::KeyBook;
+use crate::model::{CloudWatchUsage, CredentialFacts, History, KmsSeries};
 use crate::model::{LoadingState, Row, TargetId, Window};
 use crate::quota::QuotaBook;
 

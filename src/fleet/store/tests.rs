@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use super::apply::News;
 use super::*;
 use crate::change::Request;
-use crate::cloud::{Encryption, Identity, KeyState, KmsKey, Source, Stream};
 use crate::model::KeyId;
+use crate::model::{Encryption, Identity, KeyState, KmsKey, Source, Stream};
 use crate::quota::{Quota, QuotaBook};
 use crate::worker::{DataEvent, Fetch, WorkerCommand};
 
@@ -412,7 +412,7 @@ fn a_target_without_current_metrics_is_not_cached_as_clean() {
 }
 
 fn replica(region: &str, state: KeyState) -> KmsKey {
-    use crate::cloud::{KeyManager, KeySpec, KeyUsage};
+    use crate::model::{KeyManager, KeySpec, KeyUsage};
     KmsKey {
         id: "mrk-1234abcd".into(),
         arn: format!("arn:aws:kms:{region}:111122223333:key/mrk-1234abcd"),
@@ -422,8 +422,8 @@ fn replica(region: &str, state: KeyState) -> KmsKey {
         manager: KeyManager::Customer,
         description: String::new(),
         deletion_date: None,
-        origin: crate::cloud::KeyOrigin::AwsKms,
-        multi_region: crate::cloud::MultiRegion::Single,
+        origin: crate::model::KeyOrigin::AwsKms,
+        multi_region: crate::model::MultiRegion::Single,
         rotation: None,
     }
 }

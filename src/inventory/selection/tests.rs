@@ -6,8 +6,8 @@ use super::*;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::wrap::Wrapped;
-use crate::cloud::KmsMetric;
 use crate::inventory::{self, describe_all, list_names, load_keys, load_metrics};
+use crate::model::KmsMetric;
 
 fn names(n: &[&str]) -> Vec<String> {
     n.iter().map(ToString::to_string).collect()
@@ -136,7 +136,7 @@ async fn only_direct_put_streams_on_customer_keys_can_fail() {
 
 #[test]
 fn a_key_type_or_source_aws_added_later_can_fail() {
-    use crate::cloud::{Encryption, EncryptionStatus};
+    use crate::model::{Encryption, EncryptionStatus};
     let stream = |source: Source, key_type: Option<KeyType>| Stream {
         name: "s".into(),
         arn: "arn:aws:firehose:us-east-1:1:deliverystream/s".into(),
@@ -180,7 +180,7 @@ async fn asking_for_less_reads_the_same_as_asking_for_everything() {
     for window in Window::ALL {
         let range = inventory::metric_range(window, now);
         let all = sim
-            .kms_metrics(&crate::cloud::series::every_series(&names), range)
+            .kms_metrics(&crate::model::every_series(&names), range)
             .await
             .unwrap();
         let mut catalog = Catalog::default();

@@ -1,5 +1,5 @@
 use super::*;
-use crate::cloud::trail::{FIREHOSE, KMS, START};
+use crate::model::trail::{FIREHOSE, KMS, START};
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";

@@ -3,8 +3,8 @@
 //! problems, and the unknown exit code. Never a guessed default.
 
 use super::*;
-use crate::cli::exit;
 use crate::cloud::scenario::ScenarioStream;
+use crate::model::exit;
 
 /// The demo, with three streams the simulator describes with values
 /// firekeeper does not know (it passes a scenario's strings through, as the

@@ -6,9 +6,9 @@ use ratatui::text::Line;
 
 use super::field;
 use crate::app::App;
-use crate::cloud::{KeyState, KeyType, KeyUsage, KmsKey, MultiRegion, RotationKind, Source};
 use crate::health::deletion;
 use crate::model::{stamp, when, Row, StreamId};
+use crate::model::{KeyState, KeyType, KeyUsage, KmsKey, MultiRegion, RotationKind, Source};
 use crate::ui::theme::Theme;
 
 /// The column's lines, each value cut to `width` with `…` where it must be.

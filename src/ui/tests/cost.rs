@@ -3,8 +3,8 @@
 
 use super::screen;
 use crate::app::testing::demo_app;
-use crate::cloud::CloudWatchUsage;
 use crate::keymap::UserAction;
+use crate::model::CloudWatchUsage;
 use crate::worker::DataEvent;
 
 #[test]

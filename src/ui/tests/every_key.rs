@@ -82,8 +82,9 @@ fn assert_configurable(defaults: &toml::Table, mode: Mode, action: UserAction) {
         "[keys] {name} is not in config/default.toml"
     );
     let text = format!("[keys]\n{name} = [\"F5\"]\n");
-    let config = Config::parse(&text, std::path::Path::new("my.toml")).unwrap();
-    let keymap = config.keys.keymap();
+    let config =
+        Config::parse(&text, std::path::Path::new("my.toml"), crate::keymap::check).unwrap();
+    let keymap = crate::keymap::Keymap::of(&config.keys);
     assert_eq!(keymap.keys(action), "F5", "{name}");
     let f5 = KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE);
     assert_eq!(keymap.input(mode, &f5), Input::Action(action), "{name}");

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use unicode_width::UnicodeWidthStr;
 
 use super::*;
-use crate::cloud::TrailEvent;
+use crate::model::TrailEvent;
 use crate::text::is_invisible;
 
 /// A string of what attackers reach for, with plain letters between.
@@ -74,7 +74,7 @@ fn app_with(name: &str, failure: &str, who: &str) -> App {
         DataEvent::Changes(vec![TrailEvent {
             at: fixed_now() - chrono::Duration::minutes(30),
             name: "DisableKey".into(),
-            source: crate::cloud::trail::KMS.into(),
+            source: crate::model::trail::KMS.into(),
             by: Some(who.to_string()),
             resource: key,
             request_id: Some("r-1".into()),

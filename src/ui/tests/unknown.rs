@@ -6,9 +6,9 @@ use insta::assert_snapshot;
 use super::{joined, open, screen, select};
 use crate::app::testing::{demo_app_from, demo_events};
 use crate::app::App;
-use crate::cloud::{EncryptionStatus, KeyState, KmsKey, Stream};
 use crate::config::Config;
 use crate::model::Window;
+use crate::model::{EncryptionStatus, KeyState, KmsKey, Stream};
 use crate::worker::DataEvent;
 
 /// The demo, with `change` made to one stream's description and `key` to
@@ -72,7 +72,7 @@ fn an_unknown_encryption_status_shows_raw_and_unknown_in_table_and_detail() {
 fn an_unknown_source_or_key_type_is_never_shown_as_known() {
     let mut app = demo_with(
         "dev-scratch",
-        |s| s.source = crate::cloud::Source::parse("IcebergAsSource"),
+        |s| s.source = crate::model::Source::parse("IcebergAsSource"),
         |_| {},
     );
     let line = row(&mut app, "dev-scratch");
@@ -81,7 +81,7 @@ fn an_unknown_source_or_key_type_is_never_shown_as_known() {
 
     let mut app = demo_with(
         "waf-logs",
-        |s| s.encryption.key_type = Some(crate::cloud::KeyType::parse("QUANTUM_CMK")),
+        |s| s.encryption.key_type = Some(crate::model::KeyType::parse("QUANTUM_CMK")),
         |_| {},
     );
     let line = row(&mut app, "waf-logs");

@@ -1,5 +1,6 @@
 use super::*;
-use crate::cloud::{CloudError, Encryption, EncryptionStatus, KeyType, KmsSeries, Source};
+use crate::cloud::CloudError;
+use crate::model::{Encryption, EncryptionStatus, KeyType, KmsSeries, Source};
 
 fn on_key(name: &str, arn: &str) -> Stream {
     Stream {

@@ -15,11 +15,12 @@ use crate::audit::AuditLog;
 use crate::change::ChangeContext;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
-use crate::cloud::trail::{FIREHOSE, STOP};
 use crate::cloud::wrap::Wrapped;
 use crate::cloud::*;
 use crate::config::Config;
+use crate::model::trail::{FIREHOSE, STOP};
 use crate::model::Window;
+use crate::model::*;
 use crate::quota::Ledger;
 use crate::trail::Trail;
 

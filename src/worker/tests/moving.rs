@@ -16,8 +16,9 @@ use crate::change::ChangeContext;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::wrap::Wrapped;
-use crate::cloud::{Cloud, KeyRef};
+use crate::cloud::Cloud;
 use crate::config::Config;
+use crate::model::KeyRef;
 use crate::model::Window;
 use crate::quota::Ledger;
 
@@ -58,7 +59,7 @@ impl Wrapped for Listed {
         &self,
         start_after: Option<&str>,
         limit: u32,
-    ) -> Result<crate::cloud::StreamPage, crate::cloud::CloudError> {
+    ) -> Result<crate::model::StreamPage, crate::cloud::CloudError> {
         self.listings.fetch_add(1, Ordering::SeqCst);
         self.sim.list_streams(start_after, limit).await
     }

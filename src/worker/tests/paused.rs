@@ -20,6 +20,7 @@ use crate::cloud::wrap::Wrapped;
 use crate::cloud::*;
 use crate::config::Config;
 use crate::model::Window;
+use crate::model::*;
 use crate::quota::{Ledger, QuotaBook, QuotaSource};
 use crate::trail::Trail;
 
@@ -157,15 +158,15 @@ impl Wrapped for Scripted {
     async fn list_metrics(
         &self,
         recently_active: bool,
-    ) -> Result<crate::cloud::SeriesListing, CloudError> {
+    ) -> Result<crate::model::SeriesListing, CloudError> {
         let which = if recently_active { "recent" } else { "all" };
         self.call("list_metrics", which).await?;
         self.sim.list_metrics(recently_active).await
     }
     async fn lookup_events(
         &self,
-        query: &crate::cloud::EventQuery,
-    ) -> Result<crate::cloud::EventPage, CloudError> {
+        query: &crate::model::EventQuery,
+    ) -> Result<crate::model::EventPage, CloudError> {
         self.call("history", "").await?;
         self.sim.lookup_events(query).await
     }
@@ -343,7 +344,12 @@ async fn list_and_metrics_are_refreshed_at_their_configured_cadence() {
 
     // Each follows its own setting.
     let text = "[refresh]\nlist_secs = 30\nmetrics_secs = 90\n";
-    let config = Config::parse(text, std::path::Path::new("config.toml")).unwrap();
+    let config = Config::parse(
+        text,
+        std::path::Path::new("config.toml"),
+        crate::keymap::check,
+    )
+    .unwrap();
     let settings = Settings::from_config(&config);
     let mut w = start_with(Scripted::new(), settings, Ledger::in_memory());
     w.during(185 * SECOND).await;
@@ -707,7 +713,7 @@ async fn a_stream_someone_else_stops_is_described_within_a_poll_on_screen_or_not
     );
     let stopped = events.iter().any(|e| {
         matches!(e, DataEvent::Stream { name, result: Ok(s), .. }
-            if name == "order-events" && s.encryption.status != crate::cloud::EncryptionStatus::Enabled)
+            if name == "order-events" && s.encryption.status != crate::model::EncryptionStatus::Enabled)
     });
     assert!(stopped, "the dashboard hears it stopping");
     // A look costs a handful of calls whatever the fleet: Firehose's events

@@ -297,6 +297,25 @@ impl KmsMetric {
     }
 }
 
+/// A region name as the SDK will take it (it must be a valid host label):
+/// checked for the flag, the environment variables and the config file
+/// alike, so that a bad one is refused with a message rather than reaching
+/// the SDK.
+pub fn region_name(value: &str) -> Result<String, String> {
+    let label = !value.is_empty()
+        && value.len() <= 63
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !value.starts_with('-')
+        && !value.ends_with('-');
+    if label {
+        Ok(value.to_string())
+    } else {
+        Err("not a region name: use one like us-east-1".to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,5 +441,18 @@ mod tests {
         all.sort();
         assert_eq!(all[2], EncryptionStatus::Other("PAUSED".into()));
         assert!(all[..2].iter().all(EncryptionStatus::is_failed));
+    }
+
+    #[test]
+    fn regions_are_host_labels() {
+        for good in ["us-east-1", "eu-west-3", "local"] {
+            assert_eq!(region_name(good).as_deref(), Ok(good));
+        }
+        for bad in ["", "us east 1", "-x", "x-", "us_east_1", "a.b"] {
+            assert!(
+                region_name(bad).unwrap_err().contains("us-east-1"),
+                "{bad:?}"
+            );
+        }
     }
 }

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::cloud::trail::{Summary, TrailEvent};
+use crate::model::trail::{Summary, TrailEvent};
 
 const HOME: Option<&str> = Some("123456789012");
 

@@ -3,56 +3,93 @@
 
 use std::io::IsTerminal;
 
-use super::{carry_out, consequences, plan, refuse, KeyChange, KeyEnding, KeyPlan, Timing};
-use crate::change::cli::say_refused;
+use super::change::{change_context, failed};
+use super::connect::{connect_one, Usage};
+use super::signals::{err, out, prompt, read_line};
+use super::{exit, Cli, ConfirmArgs, KeyCommand, OnOff};
 use crate::change::{ChangeContext, ChangeError};
-use crate::cli::signals::{err, out, prompt, read_line};
-use crate::cli::{exit, ConfirmArgs};
 use crate::cloud::Cloud;
+use crate::config::Config;
+use crate::key_rotation::{
+    self, carry_out, describe, plan, refuse, KeyChange, KeyEnding, KeyProgress, Timing,
+};
 use crate::model::stamp;
 use crate::text::{escape, for_terminal};
 
-pub async fn run(
-    cloud: &dyn Cloud,
-    ctx: &ChangeContext,
-    key: &str,
-    change: KeyChange,
-    confirm: &ConfirmArgs,
-    concurrency: usize,
-) -> u8 {
+/// What the command line asks of a key.
+pub struct KeyAsk<'a> {
+    /// A key id, key ARN, alias/NAME or alias ARN.
+    pub key: &'a str,
+    pub change: KeyChange,
+    pub confirm: &'a ConfirmArgs,
+    /// Streams described at once to find those on the key.
+    pub concurrency: usize,
+}
+
+/// `firekeeper key …`: a change to a key's material rotation.
+pub async fn command(cli: &Cli, config: &Config, command: &KeyCommand) -> anyhow::Result<u8> {
+    let (key, change, confirm) = match command {
+        KeyCommand::Rotate { key, confirm } => (key, KeyChange::RotateNow, confirm),
+        KeyCommand::AutoRotation {
+            key,
+            state: OnOff::On,
+            period_days,
+            confirm,
+        } => (
+            key,
+            KeyChange::AutoOn(period_days.unwrap_or(key_rotation::DEFAULT_PERIOD_DAYS)),
+            confirm,
+        ),
+        KeyCommand::AutoRotation {
+            period_days: Some(days),
+            ..
+        } => {
+            return Err(Usage(format!(
+                "--period-days {days} goes with `on`: automatic rotation off has no period"
+            ))
+            .into())
+        }
+        KeyCommand::AutoRotation { key, confirm, .. } => (key, KeyChange::AutoOff, confirm),
+    };
+    let cloud = connect_one(cli, config).await?;
+    let ctx = change_context(cli, config, cloud.as_ref()).await?;
+    let ask = KeyAsk {
+        key,
+        change,
+        confirm,
+        concurrency: config.aws.describe_concurrency.0,
+    };
+    Ok(run(cloud.as_ref(), &ctx, &ask).await)
+}
+
+/// Plans, confirms, sends and follows the change; the exit code.
+pub async fn run(cloud: &dyn Cloud, ctx: &ChangeContext, ask: &KeyAsk<'_>) -> u8 {
     let mut shown = None;
-    match run_inner(cloud, ctx, key, change, confirm, concurrency, &mut shown).await {
+    match run_inner(cloud, ctx, ask, &mut shown).await {
         Ok(code) => code,
-        Err(ChangeError::Refused(why)) => {
-            say_refused(&why, shown.as_deref() == Some(why.as_str()));
-            exit::REFUSED
-        }
-        Err(e) => {
-            err(&format!("firekeeper: {}", for_terminal(&e.to_string())));
-            exit::ERROR
-        }
+        // `key` documents 1 for AWS's refusal: no quota of its own is at stake.
+        Err(e) => failed(e, shown.as_deref(), exit::ERROR),
     }
 }
 
 async fn run_inner(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
-    key: &str,
-    change: KeyChange,
-    confirm: &ConfirmArgs,
-    concurrency: usize,
+    ask: &KeyAsk<'_>,
     shown: &mut Option<String>,
 ) -> Result<u8, ChangeError> {
     // The key's ARN first, to find its streams; the plan describes it again.
-    let arn = crate::change::named_key(cloud, &ctx.region, key).await?.arn;
-    let streams = super::streams_using(cloud, &arn, concurrency).await?;
-    let plan = plan(cloud, ctx, key, change, streams).await?;
+    let arn = crate::change::named_key(cloud, &ctx.region, ask.key)
+        .await?
+        .arn;
+    let streams = key_rotation::streams_using(cloud, &arn, ask.concurrency).await?;
+    let plan = plan(cloud, ctx, ask.key, ask.change, streams).await?;
     prompt(&describe(&plan));
     *shown = Some(plan.verdict.refusals.join("; "));
     if !plan.verdict.allowed() {
         return Err(refuse(ctx, &plan, &plan.verdict.refusals.join("; ")).await);
     }
-    if !confirm.yes {
+    if !ask.confirm.yes {
         if let Err(why) = confirmed().await {
             return Err(refuse(ctx, &plan, why).await);
         }
@@ -62,12 +99,19 @@ async fn run_inner(
         ctx,
         &plan,
         Timing::default(),
-        !confirm.no_wait,
-        |step| out(&for_terminal(step)),
+        !ask.confirm.no_wait,
+        |progress| match progress {
+            KeyProgress::Said(step) => out(&for_terminal(step)),
+            KeyProgress::NotAudited(why) => err(&format!("firekeeper: {}", for_terminal(why))),
+        },
     )
     .await?;
-    let label = escape(&plan.label);
-    Ok(match ending {
+    Ok(said_ending(&escape(&plan.label), ask.change, ending))
+}
+
+/// The last word on a change that was sent, and its exit code.
+fn said_ending(label: &str, change: KeyChange, ending: KeyEnding) -> u8 {
+    match ending {
         KeyEnding::Done(at) => {
             match (change, at) {
                 (KeyChange::RotateNow, Some(at)) => {
@@ -113,62 +157,7 @@ async fn run_inner(
             ));
             exit::ERROR
         }
-    })
-}
-
-/// The plan in words, safe to print: names come from AWS and are escaped.
-pub fn describe(plan: &KeyPlan) -> String {
-    let k = &plan.key;
-    let rotation = match &k.rotation {
-        None => "unknown".to_string(),
-        Some(r) if r.automatic => format!(
-            "automatic every {} days{}",
-            r.period_days.map_or("?".to_string(), |d| d.to_string()),
-            r.next_at
-                .map_or(String::new(), |n| format!(", next {}", stamp(n)))
-        ),
-        Some(_) => "not automatic".to_string(),
-    };
-    let mut out = format!(
-        "Key      {} ({}, {}, origin {})\nRotation {rotation}\nChange   {}\n",
-        escape(&plan.label),
-        escape(k.state.as_str()),
-        escape(k.spec.as_str()),
-        escape(k.origin.as_str()),
-        plan.change.describe(),
-    );
-    let last: Vec<String> = plan
-        .rotations
-        .iter()
-        .flatten()
-        .take(3)
-        .map(|r| format!("{} {}", stamp(r.at), r.kind.as_str()))
-        .collect();
-    if !last.is_empty() {
-        out.push_str(&format!("Rotated  {}\n", last.join("; ")));
     }
-    out.push_str(&format!(
-        "Streams  {}\n",
-        if plan.streams.is_empty() {
-            "none".to_string()
-        } else {
-            plan.streams
-                .iter()
-                .map(|s| escape(s).into_owned())
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    ));
-    for c in consequences(plan) {
-        out.push_str(&format!("Note     {c}\n"));
-    }
-    for w in &plan.verdict.warnings {
-        out.push_str(&format!("Warning  {}\n", escape(w)));
-    }
-    for r in &plan.verdict.refusals {
-        out.push_str(&format!("Refused  {}\n", escape(r)));
-    }
-    for_terminal(&out).into_owned()
 }
 
 /// Asks at the terminal; without one, refuses (scripts pass --yes).

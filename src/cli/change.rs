@@ -1,17 +1,116 @@
 //! `firekeeper rotate` and `firekeeper disable`: the plan shown, a confirmation,
-//! the call, and the outcome followed to the end.
+//! the call, and the outcome followed to the end; and what every command
+//! that changes something needs first (who is changing what, where).
 
 use std::io::IsTerminal;
 
-use super::{
+use super::connect::{audit_log, connect_one, endpoint, ledger, profile};
+use super::signals::{err, out, prompt, read_line};
+use super::{exit, Cli, ConfirmArgs};
+use crate::cache::Cache;
+use crate::change::{
     carry_out, explain, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request, Step,
     Timing,
 };
-use crate::cli::signals::{err, out, prompt, read_line};
-use crate::cli::{exit, ConfirmArgs};
 use crate::cloud::Cloud;
+use crate::config::Config;
+use crate::settle;
 use crate::text::{escape, for_terminal};
+use crate::trail::Trail;
 
+/// `rotate` and `disable`: the same plan, checks, ledger and audit as the
+/// dashboard's change flows.
+pub async fn command(
+    cli: &Cli,
+    config: &Config,
+    request: Request,
+    (confirm, force): (&ConfirmArgs, bool),
+) -> anyhow::Result<u8> {
+    let cloud = connect_one(cli, config).await?;
+    let ctx = ChangeContext {
+        force,
+        ..change_context(cli, config, cloud.as_ref()).await?
+    };
+    let account = ctx.account.clone().unwrap_or_default();
+    // How many streams already use a key: known from the dashboard's last
+    // look at the fleet, if there was one.
+    let snapshot = (!cli.demo)
+        .then(Cache::default_dir)
+        .flatten()
+        .map(|dir| {
+            Cache::new(
+                dir,
+                profile(cli, config).as_deref(),
+                cloud.region(),
+                endpoint(cli).as_deref(),
+            )
+        })
+        .and_then(|c| c.load())
+        .filter(|s| s.account == account);
+    let on_key = |arn: &str| {
+        snapshot.as_ref().map(|s| {
+            s.rows
+                .iter()
+                .filter(|r| {
+                    r.stream
+                        .as_ref()
+                        .is_some_and(|st| st.encryption.key_arn.as_deref() == Some(arn))
+                })
+                .count()
+        })
+    };
+    Ok(run(cloud.as_ref(), &ctx, &request, confirm, on_key).await)
+}
+
+/// Who is changing what, where: for every command that changes something.
+pub async fn change_context(
+    cli: &Cli,
+    config: &Config,
+    cloud: &dyn Cloud,
+) -> anyhow::Result<ChangeContext> {
+    let identity = cloud.identity().await?;
+    let ctx = ChangeContext {
+        account: Some(identity.account.clone()),
+        caller: Some(identity.arn),
+        region: cloud.region().to_string(),
+        ledger: ledger(cli, config),
+        trail: Trail::from_config(config),
+        audit: audit_log(cli)?,
+        read_only: cli.read_only || config.read_only,
+        stop: Default::default(),
+        force: false,
+    };
+    // Before the quota is counted for this change: a call an earlier run
+    // left open may free a slot, or take one.
+    let books = settle::Books {
+        audit: &ctx.audit,
+        ledger: &ctx.ledger,
+        account: ctx.account.as_deref(),
+        region: &ctx.region,
+        trail: ctx.trail.reading(),
+    };
+    say_settled(settle::settle(cloud, books).await);
+    Ok(ctx)
+}
+
+/// Each call an earlier run left open, as this run settled it, on stderr.
+/// A failure to settle is said and does not stop the run: the calls stay
+/// open for the next.
+pub(super) fn say_settled(settled: Result<Vec<settle::Settled>, settle::SettleError>) {
+    match settled {
+        Ok(settled) => {
+            for s in settled {
+                err(&format!("firekeeper: {}", for_terminal(&s.sentence())));
+            }
+        }
+        Err(e) => err(&format!(
+            "firekeeper: the calls an earlier run left open were not settled: {}",
+            for_terminal(&e.to_string())
+        )),
+    }
+}
+
+/// Plans, confirms, sends and follows one change; the exit code.
 pub async fn run(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
@@ -22,18 +121,24 @@ pub async fn run(
     let mut shown = None;
     match run_inner(cloud, ctx, request, confirm, streams_on_key, &mut shown).await {
         Ok(code) => code,
-        Err(ChangeError::Refused(why)) => {
-            say_refused(&why, shown.as_deref() == Some(why.as_str()));
-            exit::REFUSED
-        }
-        Err(e @ ChangeError::Rejected(_)) => {
-            err(&format!("firekeeper: {}", for_terminal(&e.to_string())));
-            exit::REFUSED
-        }
-        Err(e) => {
-            err(&format!("firekeeper: {}", for_terminal(&e.to_string())));
-            exit::ERROR
-        }
+        // AWS's refusal of a stream's change is 4, as the help says: the
+        // call failed and the stream is as it was.
+        Err(e) => failed(e, shown.as_deref(), exit::REFUSED),
+    }
+}
+
+/// The exit code of a change that ended in `e`, said on stderr: refused
+/// here, nothing sent, is 4; refused by AWS, `rejected`; anything else 1.
+pub fn failed(e: ChangeError, shown: Option<&str>, rejected: u8) -> u8 {
+    if let ChangeError::Refused(why) = &e {
+        say_refused(why, shown == Some(why.as_str()));
+        return exit::REFUSED;
+    }
+    err(&format!("firekeeper: {}", for_terminal(&e.to_string())));
+    if matches!(e, ChangeError::Rejected(_)) {
+        rejected
+    } else {
+        exit::ERROR
     }
 }
 
@@ -48,7 +153,7 @@ async fn run_inner(
     let plan = plan(cloud, ctx, request, streams_on_key).await?;
     prompt(&describe(&plan));
     *shown = Some(if plan.verdict.forceable() {
-        plan.verdict.reasons() + super::SEND_ANYWAY
+        plan.verdict.reasons() + crate::change::SEND_ANYWAY
     } else {
         plan.verdict.reasons()
     });
@@ -56,7 +161,7 @@ async fn run_inner(
         confirmed(ctx, &plan).await?;
     }
     let mut last = None;
-    let past_refused = super::accepted_past_refused(&plan).filter(|_| ctx.force);
+    let past_refused = crate::change::accepted_past_refused(&plan).filter(|_| ctx.force);
     let progress = |step: Step<'_>| match step {
         Step::Accepted => {
             out("AWS accepted the call.");
