@@ -300,12 +300,11 @@ impl App {
         };
         let last = m.rows.len().saturating_sub(1);
         match action {
-            A::Up => m.selected = m.selected.saturating_sub(1),
-            A::Down => m.selected = (m.selected + 1).min(last),
-            A::Top => m.selected = 0,
-            A::Bottom => m.selected = last,
-            A::PageUp => m.selected = m.selected.saturating_sub(page),
-            A::PageDown => m.selected = (m.selected + page).min(last),
+            A::Up | A::Down | A::Top | A::Bottom | A::PageUp | A::PageDown => {
+                m.selected = super::keys::moved(m.selected, page, action)
+                    .unwrap_or(m.selected)
+                    .min(last);
+            }
             A::Back if m.phase == MovePhase::Running => {
                 m.phase = MovePhase::Stopping;
                 let text = format!(
@@ -316,11 +315,7 @@ impl App {
                 return vec![WorkerCommand::StopMove];
             }
             A::Back | A::Keys => self.screen.view = View::Keys,
-            A::Help => {
-                self.screen.help_from = View::Move;
-                self.screen.view = View::Help;
-                self.screen.help_scroll = 0;
-            }
+            A::Help => self.open_help(),
             _ => {}
         }
         Vec::new()
