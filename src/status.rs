@@ -7,14 +7,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 
 use crate::cloud::{Cloud, CloudError};
-
 use crate::config::Config;
 use crate::estate::TargetInfo;
-use crate::fleet::{Knowledge, Metrics, Quotas, Rules, Seen};
+use crate::fleet::{Knowledge, Metrics, Quotas, Rules};
 use crate::health::{Health, Outage};
 use crate::inventory::{self, KeyBook};
 use crate::model::Window;
-use crate::model::{CloudWatchUsage, Failure, KeyType, KmsMetric, KmsMetrics, Source, Stream};
+use crate::model::{CloudWatchUsage, Failure, History, KeyType, KmsMetrics, Source, Stream};
 use crate::quota::{CountedCall, Ledger, Quota, QuotaBook, QuotaSource, RefusedCalls};
 use crate::trail::Trail;
 
@@ -102,21 +101,6 @@ pub struct SinceReport {
     /// known.
     pub from: Option<String>,
     pub to: String,
-}
-
-/// The current run's bucket and discard time, as the JSON says them.
-fn since_and_discard(o: Option<&Outage>) -> (Option<SinceReport>, Option<String>) {
-    let Some(o) = o else {
-        return (None, None);
-    };
-    let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let (from, to) = o.began();
-    let since = SinceReport {
-        from: (!o.older).then(|| rfc(from)),
-        to: rfc(to),
-    };
-    let discard = (o.ongoing && !o.older).then(|| rfc(o.discard_from()));
-    (Some(since), discard)
 }
 
 /// A stream's Start/Stop quota: the counts, the calls of the last 24 hours
@@ -364,66 +348,14 @@ pub async fn gather_at(
     ledger: &Ledger,
     now: chrono::DateTime<Utc>,
 ) -> Result<Report, anyhow::Error> {
-    let mut errors = Vec::new();
     let account = account_of(cloud).await?;
-    let names = names_to_report(cloud, config, only).await?;
-    let mut described =
-        inventory::describe_all(cloud, &names, config.aws.describe_concurrency.0).await;
-    if let Some(e) = all_failed_the_same_way(&described) {
-        return Err(e.into());
-    }
-    // A stream deleted between the listing and its describe is simply gone;
-    // a name the user typed that AWS does not have is reported, not judged.
-    let mut missing = Vec::new();
-    described.retain(|(name, r)| match r {
-        Err(CloudError::NotFound(_)) => {
-            if !only.is_empty() {
-                missing.push(name.clone());
-            }
-            false
-        }
-        _ => true,
-    });
+    let (described, missing) = described(cloud, config, only).await?;
     let streams: Vec<&Stream> = described
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
         .collect();
-    let book = keys_of(cloud, &streams, &mut errors).await;
-    let (metrics, outages) = metrics_of(cloud, &streams, window, now, &mut errors).await;
-    let quotas = quotas_of(cloud, config, &account, ledger, now).await;
-    if let Err(why) = &quotas {
-        errors.push(format!("quota unknown: {why}"));
-    }
-    let history = crate::trail::who_broke_keys(
-        cloud,
-        &Trail::from_config(config),
-        book.keys.values().map(|k| &k.state),
-        now,
-    )
-    .await;
-    // Every stream was asked just now: none has an older figure.
-    let none_older = BTreeMap::new();
-    let knowledge = Knowledge {
-        keys: &book,
-        metrics: match &metrics {
-            Ok(m) => Metrics::Loaded {
-                series: &m.series,
-                unknown: &m.unknown,
-                at: Some(now),
-                as_of: &none_older,
-                stale_before: None,
-            },
-            Err(why) => Metrics::Missing(why),
-        },
-        outages: &outages,
-        quotas: match &quotas {
-            Ok(q) => Quotas::Loaded(q),
-            Err(why) => Quotas::Missing(why),
-        },
-        history: &history,
-        rules: rules(config, window),
-        now,
-    };
+    let facts = Facts::gather(cloud, config, ledger, &account, &streams, window, now).await;
+    let knowledge = facts.knowledge(config, window, now);
     let account = account.ok().flatten();
     let place = Place {
         account: account.as_deref(),
@@ -452,26 +384,115 @@ pub async fn gather_at(
         account,
         window,
         streams,
-        errors,
+        errors: facts.errors,
         cloudwatch: cloud.cloudwatch_usage(),
         targets: vec![target],
         missing,
-        quota_source: quotas.ok().map(|book| book.source),
+        quota_source: facts.quotas.ok().map(|book| book.source),
     })
 }
 
-/// Where the streams of one gather are: its target's account and region.
-struct Place<'a> {
-    account: Option<&'a str>,
-    region: &'a str,
+/// Each stream to report with its description or why it has none.
+type Described = Vec<(String, Result<Stream, CloudError>)>;
+
+/// The streams to report, described, and the names asked for that AWS does
+/// not have; an error when every describe failed for one fleet-wide reason.
+async fn described(
+    cloud: &dyn Cloud,
+    config: &Config,
+    only: &[String],
+) -> Result<(Described, Vec<String>), CloudError> {
+    let names = names_to_report(cloud, config, only).await?;
+    let mut described =
+        inventory::describe_all(cloud, &names, config.aws.describe_concurrency.0).await;
+    if let Some(e) = all_failed_the_same_way(&described) {
+        return Err(e);
+    }
+    // A stream deleted between the listing and its describe is simply gone;
+    // a name the user typed that AWS does not have is reported, not judged.
+    let mut missing = Vec::new();
+    described.retain(|(name, r)| match r {
+        Err(CloudError::NotFound(_)) => {
+            if !only.is_empty() {
+                missing.push(name.clone());
+            }
+            false
+        }
+        _ => true,
+    });
+    Ok((described, missing))
 }
 
-impl Place<'_> {
-    fn stamp(&self, mut s: StreamReport) -> StreamReport {
-        s.account = self.account.map(str::to_string);
-        s.region = self.region.to_string();
-        s.target = self.region.to_string();
-        s
+/// What one gather learns of the described streams beyond their
+/// descriptions, and what of it could not be learned.
+struct Facts {
+    book: KeyBook,
+    metrics: Result<KmsMetrics, String>,
+    outages: HashMap<String, Outage>,
+    quotas: Result<QuotaBook, String>,
+    history: History,
+    /// Every stream was asked just now: none has an older figure.
+    none_older: BTreeMap<String, DateTime<Utc>>,
+    errors: Vec<String>,
+}
+
+impl Facts {
+    async fn gather(
+        cloud: &dyn Cloud,
+        config: &Config,
+        ledger: &Ledger,
+        account: &Result<Option<String>, String>,
+        streams: &[&Stream],
+        window: Window,
+        now: DateTime<Utc>,
+    ) -> Facts {
+        let mut errors = Vec::new();
+        let book = keys_of(cloud, streams, &mut errors).await;
+        let (metrics, outages) = metrics_of(cloud, streams, window, now, &mut errors).await;
+        let quotas = quotas_of(cloud, config, account, ledger, now).await;
+        if let Err(why) = &quotas {
+            errors.push(format!("quota unknown: {why}"));
+        }
+        let history = crate::trail::who_broke_keys(
+            cloud,
+            &Trail::from_config(config),
+            book.keys.values().map(|k| &k.state),
+            now,
+        )
+        .await;
+        Facts {
+            book,
+            metrics,
+            outages,
+            quotas,
+            history,
+            none_older: BTreeMap::new(),
+            errors,
+        }
+    }
+
+    fn knowledge(&self, config: &Config, window: Window, now: DateTime<Utc>) -> Knowledge<'_> {
+        Knowledge {
+            keys: &self.book,
+            metrics: match &self.metrics {
+                Ok(m) => Metrics::Loaded {
+                    series: &m.series,
+                    unknown: &m.unknown,
+                    at: Some(now),
+                    as_of: &self.none_older,
+                    stale_before: None,
+                },
+                Err(why) => Metrics::Missing(why),
+            },
+            outages: &self.outages,
+            quotas: match &self.quotas {
+                Ok(q) => Quotas::Loaded(q),
+                Err(why) => Quotas::Missing(why),
+            },
+            history: &self.history,
+            rules: rules(config, window),
+            now,
+        }
     }
 }
 
@@ -499,116 +520,11 @@ fn all_failed_the_same_way(
     (fleet_wide && all && described.len() > 1).then_some(first)
 }
 
-fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
-    let seen = Seen {
-        name: &s.name,
-        stream: Some(s),
-        error: None,
-    };
-    let (health, problems) = k.judge(seen);
-    let enc = &s.encryption;
-    let (errors_since, discard_from) = since_and_discard(k.outages.get(&s.name));
-    StreamReport {
-        name: s.name.clone(),
-        account: None,
-        region: String::new(),
-        arn: Some(s.arn.clone()),
-        source: Some(s.source.clone()),
-        stream_status: Some(s.status.clone()),
-        encryption: Some(EncryptionReport {
-            status: enc.status.clone(),
-            key_type: enc.key_type.clone(),
-            key_arn: enc.key_arn.clone(),
-            key_alias: match enc.key_type {
-                Some(KeyType::CustomerManaged) => enc
-                    .key_arn
-                    .as_deref()
-                    .and_then(|a| k.keys.alias(a))
-                    .map(str::to_string),
-                _ => None,
-            },
-            failure: enc.failure.clone(),
-            managed_by: match s.source.owns_encryption() {
-                Some(false) => ManagedBy::Firehose,
-                Some(true) => ManagedBy::Source,
-                None => ManagedBy::Unknown,
-            },
-            key: match enc.key_type {
-                Some(KeyType::CustomerManaged) => enc
-                    .key_arn
-                    .as_deref()
-                    .and_then(|a| k.keys.key(a))
-                    .map(|key| KeyReport::of(key, k.keys)),
-                _ => None,
-            },
-        }),
-        kms_errors: k.kms_sums(&s.name).ok().map(|sums| {
-            KmsMetric::ALL
-                .iter()
-                .map(|m| (m.name(), sums[m.index()].round() as u64))
-                .collect()
-        }),
-        kms_asked: Some(if inventory::can_fail(s) {
-            "all_metrics"
-        } else {
-            "listed_series"
-        }),
-        kms_errors_as_of: k
-            .kms_as_of(&s.name)
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
-        errors_since,
-        discard_from,
-        quota: k.quota(s).ok().flatten().map(|counts| QuotaReport {
-            counts,
-            refused: RefusedCalls::of(k.calls_of(&s.name)),
-            calls: k.calls_of(&s.name).to_vec(),
-            source: k.quota_source().map_or("ledger", QuotaSource::name),
-            source_reason: k
-                .quota_source()
-                .and_then(QuotaSource::reason)
-                .map(str::to_string),
-        }),
-        health,
-        problems,
-        error: None,
-        key_label: k.keys.label(s),
-        target: String::new(),
-    }
-}
-
-fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> StreamReport {
-    let text = e.to_string();
-    let seen = Seen {
-        name,
-        stream: None,
-        error: Some(&text),
-    };
-    let (health, problems) = k.judge(seen);
-    StreamReport {
-        name: name.to_string(),
-        account: None,
-        region: String::new(),
-        arn: None,
-        source: None,
-        stream_status: None,
-        encryption: None,
-        kms_errors: None,
-        kms_asked: None,
-        kms_errors_as_of: None,
-        errors_since: None,
-        discard_from: None,
-        quota: None,
-        health,
-        problems,
-        error: Some(text),
-        key_label: "?".to_string(),
-        target: String::new(),
-    }
-}
-
+mod stream;
 mod table;
 mod targets;
 
+use stream::{error_report, stream_report, Place};
 #[cfg(test)]
 use table::{pad, wrap};
 pub use table::{table, Cells};

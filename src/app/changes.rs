@@ -350,54 +350,71 @@ impl App {
         Ok(erring)
     }
 
+    /// An answer in a confirmation dialog, for a key or for a stream.
     pub(super) fn confirm_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
+        if matches!(self.dialog, Some(Dialog::KeyConfirm(..))) {
+            self.key_confirm_action(action)
+        } else {
+            self.stream_confirm_action(action)
+        }
+    }
+
+    /// The confirmation of a change to a key: its rotation period stepped,
+    /// or the change sent to KMS or called off.
+    fn key_confirm_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let account = match &self.dialog {
             Some(Dialog::KeyConfirm(_, target)) => self.account_of(*target),
             _ => None,
         };
-        if let Some(Dialog::KeyConfirm(plan, target)) = &mut self.dialog {
-            let target = *target;
-            return match action {
-                A::PeriodShorter | A::PeriodLonger => {
-                    let rotating = plan.key.rotation.as_ref().is_some_and(|r| r.automatic);
-                    let change = plan.change.step_period(action == A::PeriodLonger, rotating);
-                    if change != plan.change {
-                        plan.change = change;
-                        plan.verdict = crate::key_rotation::verdict(
-                            &plan.key,
-                            &plan.label,
-                            change,
-                            (account.as_deref(), self.context.read_only),
-                            self.now,
-                        );
-                    }
-                    Vec::new()
+        let Some(Dialog::KeyConfirm(plan, target)) = &mut self.dialog else {
+            return Vec::new();
+        };
+        let target = *target;
+        match action {
+            A::PeriodShorter | A::PeriodLonger => {
+                let rotating = plan.key.rotation.as_ref().is_some_and(|r| r.automatic);
+                let change = plan.change.step_period(action == A::PeriodLonger, rotating);
+                if change != plan.change {
+                    plan.change = change;
+                    plan.verdict = crate::key_rotation::verdict(
+                        &plan.key,
+                        &plan.label,
+                        change,
+                        (account.as_deref(), self.context.read_only),
+                        self.now,
+                    );
                 }
-                A::ConfirmNo => {
-                    self.dialog = None;
-                    Vec::new()
-                }
-                A::ConfirmYes if plan.verdict.allowed() => {
-                    let command = WorkerCommand::MakeKeyChange {
-                        key: KeyId {
-                            target,
-                            arn: plan.key.arn.clone(),
-                        },
-                        change: plan.change,
-                        streams: plan
-                            .streams
-                            .iter()
-                            .map(|n| StreamId::new(target, n.clone()))
-                            .collect(),
-                    };
-                    let text = format!("{}: sending the change to KMS…", plan.label);
-                    self.dialog = None;
-                    self.say(text, Tone::Info);
-                    vec![command]
-                }
-                _ => Vec::new(),
-            };
+                Vec::new()
+            }
+            A::ConfirmNo => {
+                self.dialog = None;
+                Vec::new()
+            }
+            A::ConfirmYes if plan.verdict.allowed() => {
+                let command = WorkerCommand::MakeKeyChange {
+                    key: KeyId {
+                        target,
+                        arn: plan.key.arn.clone(),
+                    },
+                    change: plan.change,
+                    streams: plan
+                        .streams
+                        .iter()
+                        .map(|n| StreamId::new(target, n.clone()))
+                        .collect(),
+                };
+                let text = format!("{}: sending the change to KMS…", plan.label);
+                self.dialog = None;
+                self.say(text, Tone::Info);
+                vec![command]
+            }
+            _ => Vec::new(),
         }
+    }
+
+    /// The confirmation of a change to a stream: answered, or its name
+    /// typed, and the change sent to AWS once the answer allows it.
+    fn stream_confirm_action(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let Some(Dialog::Confirm(c)) = &mut self.dialog else {
             return Vec::new();
         };

@@ -3,7 +3,7 @@
 
 use crossterm::event::{KeyEvent, MouseEvent};
 
-use super::{App, Confirm, Dialog, Quick, View, WorkerCommand};
+use super::{App, Confirm, Dialog, KeyRow, Quick, View, WorkerCommand};
 use crate::key_rotation::KeyChange;
 use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
 use crate::model::SortKey;
@@ -119,19 +119,7 @@ impl App {
                     self.screen.view = View::Detail(id.clone());
                 }
             }
-            A::Back if matches!(self.screen.view, View::Detail(_)) => {
-                self.screen.view = View::Table;
-            }
-            A::Back if self.table.only_key.is_some() => {
-                self.table.only_key = None;
-                self.screen.view = View::Keys;
-                self.refresh_view();
-            }
-            A::Back if !self.table.filter.is_empty() || self.table.quick.is_some() => {
-                self.table.filter.clear();
-                self.table.quick = None;
-                self.refresh_view();
-            }
+            A::Back => self.back_from_table(),
             A::Filter => {
                 self.screen.view = View::Table;
                 self.table.filtering = true;
@@ -152,46 +140,75 @@ impl App {
                     Quick::Unencrypted
                 });
             }
-            A::Window => {
-                self.window = self.window.next();
-                self.fleet.set_window(self.window);
-                commands.push(WorkerCommand::Window(self.window));
-            }
-            A::Refresh => {
-                self.fleet.refreshing();
-                commands.push(WorkerCommand::Refresh);
-            }
+            A::Window => commands.push(self.next_window()),
+            A::Refresh => commands.push(self.refresh()),
             A::Rotate => commands.extend(self.open_picker()),
             A::Disable => commands.extend(self.open_disable()),
             A::Keys => self.screen.view = View::Keys,
-            A::RotateMaterial => {
-                let key = self.selected_row().and_then(|(id, r)| {
-                    let enc = &r.stream.as_ref()?.encryption;
-                    let arn = (enc.key_type == Some(crate::model::KeyType::CustomerManaged))
-                        .then(|| enc.key_arn.clone())
-                        .flatten()?;
-                    Some(KeyId {
-                        target: id.target,
-                        arn,
-                    })
-                });
-                match key {
-                    Some(key) => self.open_key_rotation(&key, KeyChange::RotateNow),
-                    None => self.say(
-                        "this stream has no customer managed key: KMS rotates only those (use r to switch keys)",
-                        Tone::Bad,
-                    ),
-                }
-            }
-            A::Help => {
-                self.screen.help_from = self.screen.view.clone();
-                self.screen.view = View::Help;
-                self.screen.help_scroll = 0;
-            }
+            A::RotateMaterial => self.rotate_selected_key(),
+            A::Help => self.open_help(),
             _ => {}
         }
         self.follow_cursor();
         commands
+    }
+
+    /// Back from the table or the detail: to the table, then out of the
+    /// key's streams to the keys, then the filter off.
+    fn back_from_table(&mut self) {
+        if matches!(self.screen.view, View::Detail(_)) {
+            self.screen.view = View::Table;
+        } else if self.table.only_key.is_some() {
+            self.table.only_key = None;
+            self.screen.view = View::Keys;
+            self.refresh_view();
+        } else if !self.table.filter.is_empty() || self.table.quick.is_some() {
+            self.table.filter.clear();
+            self.table.quick = None;
+            self.refresh_view();
+        }
+    }
+
+    /// Rotates the material of the selected stream's key, when it has a
+    /// customer managed one (the only kind KMS rotates).
+    fn rotate_selected_key(&mut self) {
+        let key = self.selected_row().and_then(|(id, r)| {
+            let enc = &r.stream.as_ref()?.encryption;
+            let arn = (enc.key_type == Some(crate::model::KeyType::CustomerManaged))
+                .then(|| enc.key_arn.clone())
+                .flatten()?;
+            Some(KeyId {
+                target: id.target,
+                arn,
+            })
+        });
+        match key {
+            Some(key) => self.open_key_rotation(&key, KeyChange::RotateNow),
+            None => self.say(
+                "this stream has no customer managed key: KMS rotates only those (use r to switch keys)",
+                Tone::Bad,
+            ),
+        }
+    }
+
+    /// The next CloudWatch window, for the fleet and the worker.
+    fn next_window(&mut self) -> WorkerCommand {
+        self.window = self.window.next();
+        self.fleet.set_window(self.window);
+        WorkerCommand::Window(self.window)
+    }
+
+    /// Everything read again now.
+    fn refresh(&mut self) -> WorkerCommand {
+        self.fleet.refreshing();
+        WorkerCommand::Refresh
+    }
+
+    /// The help screen, from the top, returning to this view.
+    pub(super) fn open_help(&mut self) {
+        self.screen.help_from = self.screen.view.clone();
+        self.screen.view = View::Help;
+        self.screen.help_scroll = 0;
     }
 
     /// The keys view: move, filter, sort, and Enter for the key's streams.
@@ -203,46 +220,12 @@ impl App {
         // The filter may have shortened the list since the last move.
         k.selected = k.selected.min(count.saturating_sub(1));
         match action {
-            A::Up => k.selected = k.selected.saturating_sub(1),
-            A::Down => k.selected += 1,
-            A::Top => k.selected = 0,
-            A::Bottom => k.selected = usize::MAX,
-            A::PageUp => k.selected = k.selected.saturating_sub(page),
-            A::PageDown => k.selected += page,
-            A::Open => {
-                if let Some(row) = rows.get(k.selected) {
-                    self.table.only_key = Some((row.id.clone(), row.label.clone()));
-                    self.table.filter.clear();
-                    self.screen.view = View::Table;
-                    self.refresh_view();
-                    self.select(0);
-                }
+            A::Up | A::Down | A::Top | A::Bottom | A::PageUp | A::PageDown => {
+                k.selected = moved(k.selected, page, action).unwrap_or(k.selected);
             }
-            A::RotateMaterial => {
+            A::Open | A::RotateMaterial | A::MoveOff | A::AutoRotation => {
                 if let Some(row) = rows.get(k.selected) {
-                    let key = row.id.clone();
-                    self.open_key_rotation(&key, KeyChange::RotateNow);
-                }
-            }
-            A::MoveOff => {
-                if let Some(row) = rows.get(k.selected) {
-                    let (key, label) = (row.id.clone(), row.label.clone());
-                    return self.open_move(&key, &label);
-                }
-            }
-            A::AutoRotation => {
-                if let Some(row) = rows.get(k.selected) {
-                    let on = row
-                        .key
-                        .as_ref()
-                        .and_then(crate::model::KmsKey::rotation_enabled);
-                    let change = if on == Some(true) {
-                        KeyChange::AutoOff
-                    } else {
-                        KeyChange::AutoOn(crate::key_rotation::DEFAULT_PERIOD_DAYS)
-                    };
-                    let key = row.id.clone();
-                    self.open_key_rotation(&key, change);
+                    return self.on_key_row(action, row);
                 }
             }
             A::Back if !k.filter.is_empty() => k.filter.clear(),
@@ -253,20 +236,9 @@ impl App {
             }
             A::Filter => self.table.filtering = true,
             A::Sort => k.sort = k.sort.next(),
-            A::Window => {
-                self.window = self.window.next();
-                self.fleet.set_window(self.window);
-                return vec![WorkerCommand::Window(self.window)];
-            }
-            A::Refresh => {
-                self.fleet.refreshing();
-                return vec![WorkerCommand::Refresh];
-            }
-            A::Help => {
-                self.screen.help_from = View::Keys;
-                self.screen.view = View::Help;
-                self.screen.help_scroll = 0;
-            }
+            A::Window => return vec![self.next_window()],
+            A::Refresh => return vec![self.refresh()],
+            A::Help => self.open_help(),
             _ => {}
         }
         let count = if matches!(self.screen.view, View::Keys) {
@@ -279,16 +251,40 @@ impl App {
         Vec::new()
     }
 
+    /// An action on the key under the cursor: its streams, a rotation of its
+    /// material, its automatic rotation switched, or moving its streams off.
+    fn on_key_row(&mut self, action: UserAction, row: &KeyRow) -> Vec<WorkerCommand> {
+        match action {
+            A::Open => {
+                self.table.only_key = Some((row.id.clone(), row.label.clone()));
+                self.table.filter.clear();
+                self.screen.view = View::Table;
+                self.refresh_view();
+                self.select(0);
+            }
+            A::RotateMaterial => self.open_key_rotation(&row.id, KeyChange::RotateNow),
+            A::MoveOff => return self.open_move(&row.id, &row.label),
+            A::AutoRotation => {
+                let on = row
+                    .key
+                    .as_ref()
+                    .and_then(crate::model::KmsKey::rotation_enabled);
+                let change = if on == Some(true) {
+                    KeyChange::AutoOff
+                } else {
+                    KeyChange::AutoOn(crate::key_rotation::DEFAULT_PERIOD_DAYS)
+                };
+                self.open_key_rotation(&row.id, change);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
     fn move_cursor(&mut self, action: UserAction) {
         let page = self.table.viewport.max(1);
-        let to = match action {
-            A::Up => self.table.selected.saturating_sub(1),
-            A::Down => self.table.selected + 1,
-            A::Top => 0,
-            A::Bottom => usize::MAX,
-            A::PageUp => self.table.selected.saturating_sub(page),
-            A::PageDown => self.table.selected + page,
-            _ => return,
+        let Some(to) = moved(self.table.selected, page, action) else {
+            return;
         };
         self.table.cursor_moved = true;
         self.select(to);
@@ -323,21 +319,11 @@ impl App {
     }
 
     fn scroll_help(&mut self, action: UserAction) -> Vec<WorkerCommand> {
-        let page = self.screen.help_rows;
-        let to = match action {
-            A::Up => self.screen.help_scroll.saturating_sub(1),
-            A::Down => self.screen.help_scroll + 1,
-            A::Top => 0,
-            A::Bottom => usize::MAX,
-            A::PageUp => self.screen.help_scroll.saturating_sub(page),
-            A::PageDown => self.screen.help_scroll + page,
-            A::Help | A::Back => {
-                self.screen.view = std::mem::replace(&mut self.screen.help_from, View::Table);
-                return Vec::new();
-            }
-            _ => return Vec::new(),
-        };
-        self.screen.help_scroll = to.min(self.last_help_scroll());
+        if let Some(to) = moved(self.screen.help_scroll, self.screen.help_rows, action) {
+            self.screen.help_scroll = to.min(self.last_help_scroll());
+        } else if matches!(action, A::Help | A::Back) {
+            self.screen.view = std::mem::replace(&mut self.screen.help_from, View::Table);
+        }
         Vec::new()
     }
 
@@ -441,4 +427,19 @@ fn acknowledges(mode: Mode) -> bool {
         mode,
         Mode::Table | Mode::Detail | Mode::Keys | Mode::Help | Mode::Messages
     )
+}
+
+/// Where a list's cursor goes for a movement action, before the list's end
+/// is applied (`Bottom` is `usize::MAX`); `None` for an action that does not
+/// move it.
+pub(super) fn moved(at: usize, page: usize, action: UserAction) -> Option<usize> {
+    Some(match action {
+        A::Up => at.saturating_sub(1),
+        A::Down => at + 1,
+        A::Top => 0,
+        A::Bottom => usize::MAX,
+        A::PageUp => at.saturating_sub(page),
+        A::PageDown => at + page,
+        _ => return None,
+    })
 }

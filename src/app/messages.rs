@@ -204,18 +204,13 @@ impl App {
         // A page is a few entries: each takes a line or more when wrapped.
         let page = (self.table.viewport / 3).max(1);
         let at = self.messages.scroll;
-        self.messages.scroll = match action {
-            A::Up => at.saturating_sub(1),
-            A::Down => at + 1,
-            A::Top => 0,
-            A::Bottom => last,
-            A::PageUp => at.saturating_sub(page),
-            A::PageDown => at + page,
-            A::Messages | A::Back => {
+        self.messages.scroll = match super::keys::moved(at, page, action) {
+            Some(to) => to,
+            None if matches!(action, A::Messages | A::Back) => {
                 self.screen.view = std::mem::replace(&mut self.screen.messages_from, View::Table);
                 at
             }
-            _ => at,
+            None => at,
         }
         .min(last);
         Vec::new()

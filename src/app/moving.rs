@@ -181,63 +181,12 @@ impl App {
             KeyRef::Customer(arn) => all.unwrap_or(book).key_label(arn),
         };
         let from_label = book.key_label(from_arn);
-        let mut rows = Vec::new();
-        let mut undescribed = 0;
-        for (id, row) in self.fleet.rows() {
-            let Some(s) = &row.stream else {
-                undescribed += usize::from(self.may_use(id, from_arn));
-                continue;
-            };
-            if !is_on(s, from_arn) {
-                continue;
-            }
-            let request = Request::Rotate {
-                stream: id.name.clone(),
-                key: to.clone(),
-            };
-            let c = self.preview(id, s, request, target.clone());
-            let (stage, note) = if c.verdict.allowed() {
-                (Stage::Waiting, c.verdict.warnings.join("; "))
-            } else {
-                (Stage::Skipped, c.verdict.reasons())
-            };
-            rows.push(MoveRow {
-                id: id.clone(),
-                name: self.shown(id),
-                stage,
-                note,
-                quota: c.quota,
-                sent_at: None,
-                ended_at: None,
-            });
-        }
+        let (rows, undescribed) = self.move_rows(from_arn, &to, target.as_ref());
         let on_new = match &to {
             KeyRef::AwsOwned => None,
             KeyRef::Customer(arn) => Some(self.streams_on(arn).len()),
         };
-        let sending = rows.iter().filter(|r| r.stage == Stage::Waiting).count();
-        let ids: Vec<StreamId> = rows.iter().map(|r| r.id.clone()).collect();
-        let spanned = self.targets_of(&ids);
-        let refusal = if spanned.len() > 1 {
-            Some(self.spanned_refusal(&from_label, &spanned))
-        } else if on_new.is_some_and(|n| n + sending > STREAMS_PER_KEY) {
-            Some(format!(
-                "{to_label} already encrypts {} streams; {sending} more would pass KMS's limit of {STREAMS_PER_KEY} streams a key",
-                on_new.unwrap_or(0)
-            ))
-        } else if rows.is_empty() && undescribed > 0 {
-            Some(format!(
-                "no stream described uses {from_label}, but {undescribed} are not described yet; try again when they are"
-            ))
-        } else if rows.is_empty() {
-            Some(format!(
-                "no stream is encrypted with {from_label}: nothing to move"
-            ))
-        } else if sending == 0 {
-            Some("every stream on the key would be refused".to_string())
-        } else {
-            None
-        };
+        let refusal = self.move_refusal(&from_label, &to_label, &rows, undescribed, on_new);
         self.work.moving = Some(Move {
             from_id: crate::model::key_id_of(from_arn).to_string(),
             from: from.clone(),
@@ -255,6 +204,82 @@ impl App {
             started: None,
         });
         self.screen.view = View::Move;
+    }
+
+    /// Each described stream on the old key with the stage the plan gives
+    /// it (waiting, or skipped and why), and how many streams that may be on
+    /// it are not described yet.
+    fn move_rows(
+        &self,
+        from_arn: &str,
+        to: &KeyRef,
+        target: Option<&KmsKey>,
+    ) -> (Vec<MoveRow>, usize) {
+        let mut rows = Vec::new();
+        let mut undescribed = 0;
+        for (id, row) in self.fleet.rows() {
+            let Some(s) = &row.stream else {
+                undescribed += usize::from(self.may_use(id, from_arn));
+                continue;
+            };
+            if !is_on(s, from_arn) {
+                continue;
+            }
+            let request = Request::Rotate {
+                stream: id.name.clone(),
+                key: to.clone(),
+            };
+            let c = self.preview(id, s, request, target.cloned());
+            let (stage, note) = if c.verdict.allowed() {
+                (Stage::Waiting, c.verdict.warnings.join("; "))
+            } else {
+                (Stage::Skipped, c.verdict.reasons())
+            };
+            rows.push(MoveRow {
+                id: id.clone(),
+                name: self.shown(id),
+                stage,
+                note,
+                quota: c.quota,
+                sent_at: None,
+                ended_at: None,
+            });
+        }
+        (rows, undescribed)
+    }
+
+    /// Why the planned move cannot go ahead at all, if it cannot.
+    fn move_refusal(
+        &self,
+        from_label: &str,
+        to_label: &str,
+        rows: &[MoveRow],
+        undescribed: usize,
+        on_new: Option<usize>,
+    ) -> Option<String> {
+        let sending = rows.iter().filter(|r| r.stage == Stage::Waiting).count();
+        let ids: Vec<StreamId> = rows.iter().map(|r| r.id.clone()).collect();
+        let spanned = self.targets_of(&ids);
+        if spanned.len() > 1 {
+            Some(self.spanned_refusal(from_label, &spanned))
+        } else if on_new.is_some_and(|n| n + sending > STREAMS_PER_KEY) {
+            Some(format!(
+                "{to_label} already encrypts {} streams; {sending} more would pass KMS's limit of {STREAMS_PER_KEY} streams a key",
+                on_new.unwrap_or(0)
+            ))
+        } else if rows.is_empty() && undescribed > 0 {
+            Some(format!(
+                "no stream described uses {from_label}, but {undescribed} are not described yet; try again when they are"
+            ))
+        } else if rows.is_empty() {
+            Some(format!(
+                "no stream is encrypted with {from_label}: nothing to move"
+            ))
+        } else if sending == 0 {
+            Some("every stream on the key would be refused".to_string())
+        } else {
+            None
+        }
     }
 
     /// An action on the plan: type the old key's name and Enter, or cancel.
@@ -300,12 +325,11 @@ impl App {
         };
         let last = m.rows.len().saturating_sub(1);
         match action {
-            A::Up => m.selected = m.selected.saturating_sub(1),
-            A::Down => m.selected = (m.selected + 1).min(last),
-            A::Top => m.selected = 0,
-            A::Bottom => m.selected = last,
-            A::PageUp => m.selected = m.selected.saturating_sub(page),
-            A::PageDown => m.selected = (m.selected + page).min(last),
+            A::Up | A::Down | A::Top | A::Bottom | A::PageUp | A::PageDown => {
+                m.selected = super::keys::moved(m.selected, page, action)
+                    .unwrap_or(m.selected)
+                    .min(last);
+            }
             A::Back if m.phase == MovePhase::Running => {
                 m.phase = MovePhase::Stopping;
                 let text = format!(
@@ -316,11 +340,7 @@ impl App {
                 return vec![WorkerCommand::StopMove];
             }
             A::Back | A::Keys => self.screen.view = View::Keys,
-            A::Help => {
-                self.screen.help_from = View::Move;
-                self.screen.view = View::Help;
-                self.screen.help_scroll = 0;
-            }
+            A::Help => self.open_help(),
             _ => {}
         }
         Vec::new()

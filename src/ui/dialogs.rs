@@ -9,7 +9,7 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use super::{fit, fit_key};
-use crate::app::{App, Confirm, Dialog, LoadingState, PickFor, Picker};
+use crate::app::{App, Confirm, Dialog, LoadingState, PickFor, PickItem, Picker};
 use crate::keymap::{Keymap, UserAction};
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -205,49 +205,9 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
     let start = p.selected.saturating_sub(room.saturating_sub(1));
     let width = inner.width as usize;
     for (i, item) in items.iter().enumerate().skip(start).take(room) {
-        let marker = if i == p.selected { "▶ " } else { "  " };
-        let text = match (&item.problem, &item.warning) {
-            (None, None) => format!("{marker}{:<32} {}", fit_key(&item.label, 32), item.detail),
-            (None, Some(warning)) => {
-                format!("{marker}{:<32} ▲ {warning}", fit_key(&item.label, 32))
-            }
-            (Some(why), _) => format!("{marker}{:<32} ✖ {why}", fit_key(&item.label, 32)),
-        };
-        let style = match (i == p.selected, &item.problem, &item.warning) {
-            (true, _, _) => theme.selected(),
-            (false, Some(_), _) => theme.dim(),
-            (false, None, Some(_)) => theme.warn(),
-            (false, None, None) => Style::default(),
-        };
-        lines.push(Line::styled(fit(&text, width), style));
+        lines.push(item_line(item, i == p.selected, width, theme));
     }
-    let (listing, what) = app.picker_keys();
-    match listing {
-        LoadingState::Loaded if items.is_empty() => lines.push(Line::styled(
-            format!(
-                "  no key matches \"{}\": {} deletes",
-                p.filter,
-                key(&app.keymap, UserAction::Erase)
-            ),
-            theme.warn(),
-        )),
-        LoadingState::Loaded => {}
-        LoadingState::Idle | LoadingState::Loading => {
-            lines.push(Line::styled(format!("  listing {what}…"), theme.dim()));
-        }
-        LoadingState::Error(why) => {
-            let why = crate::text::shown(&why, crate::text::PROSE_CAP);
-            lines.push(Line::styled(format!("  ✖ {why}"), theme.error()));
-            let again = app.keymap.first(match p.purpose {
-                PickFor::Stream(_) => UserAction::Rotate,
-                PickFor::MoveOff { .. } => UserAction::MoveOff,
-            });
-            lines.push(Line::styled(
-                format!("  Esc, then {again}, to try again; the AWS owned key needs no listing"),
-                theme.dim(),
-            ));
-        }
-    }
+    lines.extend(listing_lines(app, p, items.is_empty(), theme));
     let footer = Rect {
         y: inner.y + inner.height.saturating_sub(1),
         height: 1,
@@ -255,19 +215,77 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
     };
     // Wrapped for the reason keys could not be listed; the rows are cut to fit.
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
-    frame.render_widget(
-        Paragraph::new(Line::styled(
+    frame.render_widget(Paragraph::new(picker_keys_line(&app.keymap, theme)), footer);
+}
+
+/// One key the picker offers: its label, and what it is, what to mind or
+/// why it cannot be used.
+fn item_line(item: &PickItem, selected: bool, width: usize, theme: &Theme) -> Line<'static> {
+    let marker = if selected { "▶ " } else { "  " };
+    let text = match (&item.problem, &item.warning) {
+        (None, None) => format!("{marker}{:<32} {}", fit_key(&item.label, 32), item.detail),
+        (None, Some(warning)) => {
+            format!("{marker}{:<32} ▲ {warning}", fit_key(&item.label, 32))
+        }
+        (Some(why), _) => format!("{marker}{:<32} ✖ {why}", fit_key(&item.label, 32)),
+    };
+    let style = match (selected, &item.problem, &item.warning) {
+        (true, _, _) => theme.selected(),
+        (false, Some(_), _) => theme.dim(),
+        (false, None, Some(_)) => theme.warn(),
+        (false, None, None) => Style::default(),
+    };
+    Line::styled(fit(&text, width), style)
+}
+
+/// Below the keys: that none matches the filter, that they are still being
+/// listed, or why they could not be and how to ask again.
+fn listing_lines(app: &App, p: &Picker, no_items: bool, theme: &Theme) -> Vec<Line<'static>> {
+    let (listing, what) = app.picker_keys();
+    match listing {
+        LoadingState::Loaded if no_items => vec![Line::styled(
             format!(
-                "{}/{} choose · {} pick · {} cancel · greyed keys cannot be used",
-                key(&app.keymap, UserAction::PickerUp),
-                key(&app.keymap, UserAction::PickerDown),
-                key(&app.keymap, UserAction::Pick),
-                key(&app.keymap, UserAction::Cancel)
+                "  no key matches \"{}\": {} deletes",
+                p.filter,
+                key(&app.keymap, UserAction::Erase)
             ),
-            theme.dim(),
-        )),
-        footer,
-    );
+            theme.warn(),
+        )],
+        LoadingState::Loaded => Vec::new(),
+        LoadingState::Idle | LoadingState::Loading => {
+            vec![Line::styled(format!("  listing {what}…"), theme.dim())]
+        }
+        LoadingState::Error(why) => {
+            let why = crate::text::shown(&why, crate::text::PROSE_CAP);
+            let again = app.keymap.first(match p.purpose {
+                PickFor::Stream(_) => UserAction::Rotate,
+                PickFor::MoveOff { .. } => UserAction::MoveOff,
+            });
+            vec![
+                Line::styled(format!("  ✖ {why}"), theme.error()),
+                Line::styled(
+                    format!(
+                        "  Esc, then {again}, to try again; the AWS owned key needs no listing"
+                    ),
+                    theme.dim(),
+                ),
+            ]
+        }
+    }
+}
+
+/// The picker's last row: the keys that answer it.
+fn picker_keys_line(keymap: &Keymap, theme: &Theme) -> Line<'static> {
+    Line::styled(
+        format!(
+            "{}/{} choose · {} pick · {} cancel · greyed keys cannot be used",
+            key(keymap, UserAction::PickerUp),
+            key(keymap, UserAction::PickerDown),
+            key(keymap, UserAction::Pick),
+            key(keymap, UserAction::Cancel)
+        ),
+        theme.dim(),
+    )
 }
 
 /// Rows these lines take wrapped in the 74 columns inside a dialog, as

@@ -137,20 +137,46 @@ fn width_of(s: &str) -> u16 {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    if app.fleet.order().is_empty() {
-        let msg = match &app.fleet.list_state() {
-            LoadingState::Error(e) => format!("Could not list streams: {e}"),
-            LoadingState::Loaded => "No delivery streams in this account and region.".into(),
-            _ => "Listing delivery streams…".into(),
-        };
+    if let Some(msg) = instead_of_rows(app) {
         frame.render_widget(Paragraph::new(msg), area);
         return;
     }
-    if app.table.visible.is_empty() {
-        frame.render_widget(Paragraph::new(nothing_matches(app)), area);
-        return;
-    }
     let titles = titles(app);
+    let cols = measure(app, &titles, area.width);
+    let labels = target_columns(app, 0, area.width).labels;
+    let header = header(titles, &cols, labels, theme);
+    let rows = app.on_screen().map(|(i, id, row)| {
+        let selected = i == app.table.selected;
+        let style = if selected {
+            theme.selected()
+        } else {
+            Style::default()
+        };
+        table_row(app, id, row, selected, &cols, theme).style(style)
+    });
+    frame.render_widget(
+        Table::new(rows, cols.widths())
+            .header(header)
+            .column_spacing(1),
+        area,
+    );
+}
+
+/// What the table says when it has no row to show: no stream listed (yet,
+/// or why not), or none that the filter lets through.
+fn instead_of_rows(app: &App) -> Option<String> {
+    if app.fleet.order().is_empty() {
+        return Some(match &app.fleet.list_state() {
+            LoadingState::Error(e) => format!("Could not list streams: {e}"),
+            LoadingState::Loaded => "No delivery streams in this account and region.".into(),
+            _ => "Listing delivery streams…".into(),
+        });
+    }
+    app.table.visible.is_empty().then(|| nothing_matches(app))
+}
+
+/// The columns' widths for this screen, from the titles and the values.
+fn measure(app: &App, titles: &[String], width: u16) -> Columns {
     let title = |t: &str| {
         titles
             .iter()
@@ -161,7 +187,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     // refused calls beside it ("0/25 (16 refused)"), never cut. Measured
     // over the rows on screen: refused calls are rare, and a column as wide
     // for every stream would cost every screen its names.
-    let wide = area.width >= WIDE_QUOTA;
+    let wide = width >= WIDE_QUOTA;
     let refused = app
         .on_screen()
         .filter_map(|(_, id, _)| app.quota(id).ok())
@@ -184,16 +210,19 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         .map(|&i| width_of(&order[i].name))
         .max()
         .unwrap_or(0);
-    let cols = columns(
-        area.width,
+    columns(
+        width,
         longest.saturating_add(2),
         title("KMS ERR").max(7),
         quota,
         health,
-        target_columns(app, title("REGION"), area.width),
-    );
-    let labels = target_columns(app, 0, area.width).labels;
-    let header = TableRow::new(
+        target_columns(app, title("REGION"), width),
+    )
+}
+
+/// The titles of the columns shown; REGION is TARGET when it holds labels.
+fn header(titles: Vec<String>, cols: &Columns, labels: bool, theme: &Theme) -> TableRow<'static> {
+    TableRow::new(
         titles
             .into_iter()
             .filter(|t| {
@@ -207,22 +236,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 _ => t,
             })
             .map(|t| Cell::from(t).style(theme.title())),
-    );
-    let rows = app.on_screen().map(|(i, id, row)| {
-        let selected = i == app.table.selected;
-        let style = if selected {
-            theme.selected()
-        } else {
-            Style::default()
-        };
-        table_row(app, id, row, selected, &cols, theme).style(style)
-    });
-    frame.render_widget(
-        Table::new(rows, cols.widths())
-            .header(header)
-            .column_spacing(1),
-        area,
-    );
+    )
 }
 
 /// Every column's title; the sorted column carries an arrow, so the order
@@ -338,32 +352,9 @@ fn table_row<'a>(
     // With several targets, the name without its target (REGION says it).
     let name = fit(&id.name, usize::from(cols.name).saturating_sub(2));
     let mut cells: Vec<Cell> = vec![Cell::from(format!("{marker}{name}"))];
-    if cols.region > 0 {
-        let target = app.target_of(id);
-        let region = match target {
-            Some(t) if cols.labels => fit(&t.target.label, usize::from(cols.region)),
-            Some(t) => t.target.region.clone().unwrap_or_else(|| "?".into()),
-            None => "?".into(),
-        };
-        cells.push(Cell::from(region));
-        if cols.account > 0 {
-            cells.push(Cell::from(target.map(account_of).unwrap_or_default()));
-        }
-    }
+    cells.extend(target_cells(app, id, cols));
     let Some(stream) = &row.stream else {
-        let (text, style) = match row.error {
-            Some(_) => ("ERROR", theme.error()),
-            None => ("…", theme.dim()),
-        };
-        let blank = || Cell::from("");
-        cells.extend(cols.source.then(blank));
-        cells.push(Cell::from(text).style(style));
-        cells.push(blank());
-        cells.push(Cell::from(format!("{:>7}", "?")).style(theme.dim()));
-        cells.extend(cols.since.then(blank));
-        cells.extend((cols.spark > 0).then(blank));
-        cells.push(Cell::from("    ?").style(theme.dim()));
-        cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
+        undescribed_cells(row, health, cols, theme, &mut cells);
         return TableRow::new(cells);
     };
     if cols.source {
@@ -400,6 +391,48 @@ fn table_row<'a>(
     };
     cells.push(Cell::from(label).style(theme.health(health)));
     TableRow::new(cells)
+}
+
+/// REGION (or TARGET) and ACCOUNT of a stream's row, when shown.
+fn target_cells(app: &App, id: &StreamId, cols: &Columns) -> Vec<Cell<'static>> {
+    let mut cells = Vec::new();
+    if cols.region > 0 {
+        let target = app.target_of(id);
+        let region = match target {
+            Some(t) if cols.labels => fit(&t.target.label, usize::from(cols.region)),
+            Some(t) => t.target.region.clone().unwrap_or_else(|| "?".into()),
+            None => "?".into(),
+        };
+        cells.push(Cell::from(region));
+        if cols.account > 0 {
+            cells.push(Cell::from(target.map(account_of).unwrap_or_default()));
+        }
+    }
+    cells
+}
+
+/// The rest of the row of a stream not described: the failure, or that it
+/// is on its way; every figure unknown.
+fn undescribed_cells(
+    row: &Row,
+    health: crate::health::Health,
+    cols: &Columns,
+    theme: &Theme,
+    cells: &mut Vec<Cell<'_>>,
+) {
+    let (text, style) = match row.error {
+        Some(_) => ("ERROR", theme.error()),
+        None => ("…", theme.dim()),
+    };
+    let blank = || Cell::from("");
+    cells.extend(cols.source.then(blank));
+    cells.push(Cell::from(text).style(style));
+    cells.push(blank());
+    cells.push(Cell::from(format!("{:>7}", "?")).style(theme.dim()));
+    cells.extend(cols.since.then(blank));
+    cells.extend((cols.spark > 0).then(blank));
+    cells.push(Cell::from("    ?").style(theme.dim()));
+    cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
 }
 
 /// The window's KMS errors, right-aligned, with how old the figure is when

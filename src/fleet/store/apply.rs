@@ -55,9 +55,16 @@ impl Fleet {
                 _ => return news,
             }
         }
+        self.take(from, event, now, &mut news);
+        news
+    }
+
+    /// Target `from`'s event, taken into the fleet (of a twin, only its
+    /// identity and crash come here).
+    fn take(&mut self, from: TargetId, event: DataEvent, now: DateTime<Utc>, news: &mut News) {
         match event {
-            DataEvent::Identity(id) => self.identified(from, id.account, &mut news),
-            DataEvent::Names(names) => self.listed(from, names, now, &mut news),
+            DataEvent::Identity(id) => self.identified(from, id.account, news),
+            DataEvent::Names(names) => self.listed(from, names, now, news),
             DataEvent::Gone(name) => {
                 if let Some(p) = self.part_mut(from) {
                     news.changed |= p.rows.remove(&name).is_some();
@@ -65,20 +72,7 @@ impl Fleet {
                 self.reorder();
             }
             DataEvent::Stream { name, result, at } => {
-                self.described(StreamId::new(from, name), result, at, now, &mut news);
-            }
-            DataEvent::Keys(book) => {
-                if let Some(p) = self.part_mut(from) {
-                    p.keys = book;
-                }
-                news.changed = true;
-            }
-            DataEvent::AllKeys(book) => {
-                if let Some(p) = self.part_mut(from) {
-                    p.all_keys = Some(book);
-                    p.all_keys_state = LoadingState::Loaded;
-                }
-                news.changed = true;
+                self.described(StreamId::new(from, name), result, at, now, news);
             }
             DataEvent::Metrics {
                 window,
@@ -96,38 +90,61 @@ impl Fleet {
                     at: Some(at),
                     as_of,
                 };
-                self.metrics_answered(from, answer, now, &mut news);
+                self.metrics_answered(from, answer, now, news);
             }
-            DataEvent::Quotas(result) => self.quotas_read(from, result, &mut news),
-            DataEvent::Changes(events) => {
-                if let Some(p) = self.part_mut(from) {
-                    news.changed |= !p.history.add(events, now).is_empty();
-                }
-            }
-            DataEvent::CloudWatch(usage) => {
-                if let Some(p) = self.part_mut(from) {
-                    p.usage = Some(usage);
-                }
-            }
-            DataEvent::Credentials(facts) => {
-                if let Some(p) = self.part_mut(from) {
-                    p.credentials = facts;
-                }
-            }
-            DataEvent::GrantChecked { key, check } => {
-                if let Some(p) = self.part_mut(from) {
-                    p.grant_checks.insert(key, check);
-                }
-                news.changed = true;
-            }
-            DataEvent::Crashed(message) => self.crashed(from, message, &mut news),
-            DataEvent::Failed { what, error } => self.failed(from, what, &error, now, &mut news),
+            DataEvent::Quotas(result) => self.quotas_read(from, result, news),
+            DataEvent::Crashed(message) => self.crashed(from, message, news),
+            DataEvent::Failed { what, error } => self.failed(from, what, &error, now, news),
+            DataEvent::Keys(_)
+            | DataEvent::AllKeys(_)
+            | DataEvent::Changes(_)
+            | DataEvent::CloudWatch(_)
+            | DataEvent::Credentials(_)
+            | DataEvent::GrantChecked { .. } => self.store(from, event, now, news),
             DataEvent::ChangeReport { .. }
             | DataEvent::Following { .. }
             | DataEvent::Moving { .. }
             | DataEvent::MoveOver => {}
         }
-        news
+    }
+
+    /// An event that is kept in target `from`'s part as it came, with
+    /// nothing else of the fleet to follow from it.
+    fn store(&mut self, from: TargetId, event: DataEvent, now: DateTime<Utc>, news: &mut News) {
+        let Some(p) = self.part_mut(from) else {
+            return;
+        };
+        match event {
+            DataEvent::Keys(book) => {
+                p.keys = book;
+                news.changed = true;
+            }
+            DataEvent::AllKeys(book) => {
+                p.all_keys = Some(book);
+                p.all_keys_state = LoadingState::Loaded;
+                news.changed = true;
+            }
+            DataEvent::Changes(events) => news.changed |= !p.history.add(events, now).is_empty(),
+            DataEvent::CloudWatch(usage) => p.usage = Some(usage),
+            DataEvent::Credentials(facts) => p.credentials = facts,
+            DataEvent::GrantChecked { key, check } => {
+                p.grant_checks.insert(key, check);
+                news.changed = true;
+            }
+            // Each taken by `take`, which sends only the events above here.
+            DataEvent::Identity(_)
+            | DataEvent::Names(_)
+            | DataEvent::Gone(_)
+            | DataEvent::Stream { .. }
+            | DataEvent::Metrics { .. }
+            | DataEvent::Quotas(_)
+            | DataEvent::Crashed(_)
+            | DataEvent::Failed { .. }
+            | DataEvent::ChangeReport { .. }
+            | DataEvent::Following { .. }
+            | DataEvent::Moving { .. }
+            | DataEvent::MoveOver => {}
+        }
     }
 
     /// CloudWatch's answer for a target. One for a window the user has

@@ -2,14 +2,15 @@
 //! is about, or to every target's when it is about them all.
 
 use super::Fleet;
-use crate::model::{LoadingState, StreamId, TargetId};
+use crate::model::{KeyId, LoadingState, StreamId, TargetId};
 use crate::worker::WorkerCommand;
 
 impl Fleet {
     /// The workers a command is for. A twin's stream (a dialog opened
     /// before it was found to be one) is the same stream of the first
     /// target, and goes there.
-    pub fn route(&mut self, command: WorkerCommand) -> Vec<(TargetId, WorkerCommand)> {
+    pub fn route(&mut self, mut command: WorkerCommand) -> Vec<(TargetId, WorkerCommand)> {
+        self.rehome(&mut command);
         let counted: Vec<TargetId> = self.counted().map(|p| p.id).collect();
         let all = |c: WorkerCommand| counted.iter().map(|t| (*t, c.clone())).collect();
         match command {
@@ -26,77 +27,73 @@ impl Fleet {
                 .map(|p| (p.id, WorkerCommand::StopMove))
                 .collect(),
             // Only ever sent to the twin's own worker.
-            WorkerCommand::Retire(twin) => vec![(twin, WorkerCommand::Retire(twin))],
-            WorkerCommand::LoadKeys(target) => {
-                let target = self.home(target);
-                vec![(target, WorkerCommand::LoadKeys(target))]
+            WorkerCommand::Retire(twin) => vec![(twin, command)],
+            WorkerCommand::Interest { visible, nearby } => {
+                self.interest(&counted, &visible, &nearby)
             }
-            WorkerCommand::Interest { visible, nearby } => counted
-                .iter()
-                .map(|&t| {
-                    let command = WorkerCommand::Interest {
-                        visible: self.own(t, &visible),
-                        nearby: self.own(t, &nearby),
-                    };
-                    (t, command)
-                })
-                .collect(),
-            WorkerCommand::Describe(id) => {
-                let id = self.at_home(&id);
-                vec![(id.target, WorkerCommand::Describe(id))]
+            WorkerCommand::LoadKeys(target)
+            | WorkerCommand::MakeChange { target, .. }
+            | WorkerCommand::Describe(StreamId { target, .. })
+            | WorkerCommand::CheckGrant {
+                stream: StreamId { target, .. },
+                ..
             }
-            WorkerCommand::MakeChange {
-                target,
-                request,
-                streams_on_key,
-                force,
-            } => {
-                let target = self.home(target);
-                let command = WorkerCommand::MakeChange {
-                    target,
-                    request,
-                    streams_on_key,
-                    force,
-                };
-                vec![(target, command)]
+            | WorkerCommand::MakeKeyChange {
+                key: KeyId { target, .. },
+                ..
             }
-            WorkerCommand::CheckGrant { stream, key } => {
-                let stream = self.at_home(&stream);
-                vec![(stream.target, WorkerCommand::CheckGrant { stream, key })]
+            | WorkerCommand::Move {
+                from: KeyId { target, .. },
+                ..
+            } => vec![(target, command)],
+        }
+    }
+
+    /// A command about one stream or key, put under the target that stream
+    /// or key is listed with; the streams a key's change is about are those
+    /// of that target.
+    fn rehome(&self, command: &mut WorkerCommand) {
+        match command {
+            WorkerCommand::LoadKeys(target) | WorkerCommand::MakeChange { target, .. } => {
+                *target = self.home(*target);
             }
-            WorkerCommand::MakeKeyChange {
-                mut key,
-                change,
-                streams,
+            WorkerCommand::Describe(id) | WorkerCommand::CheckGrant { stream: id, .. } => {
+                *id = self.at_home(id);
+            }
+            WorkerCommand::MakeKeyChange { key, streams, .. }
+            | WorkerCommand::Move {
+                from: key, streams, ..
             } => {
                 key.target = self.home(key.target);
-                let streams = self.own(key.target, &streams);
-                let target = key.target;
-                let command = WorkerCommand::MakeKeyChange {
-                    key,
-                    change,
-                    streams,
-                };
-                vec![(target, command)]
+                *streams = self.own(key.target, streams);
             }
-            WorkerCommand::Move {
-                mut from,
-                to,
-                streams,
-                streams_on_new,
-            } => {
-                from.target = self.home(from.target);
-                let streams = self.own(from.target, &streams);
-                let target = from.target;
-                let command = WorkerCommand::Move {
-                    from,
-                    to,
-                    streams,
-                    streams_on_new,
-                };
-                vec![(target, command)]
-            }
+            // About every target: `route` gives each its own share.
+            WorkerCommand::Window(_)
+            | WorkerCommand::Refresh
+            | WorkerCommand::StopMove
+            | WorkerCommand::Retire(_)
+            | WorkerCommand::Interest { .. } => {}
         }
+    }
+
+    /// Each counted target's worker is told which of its own streams are on
+    /// screen and which are near it.
+    fn interest(
+        &self,
+        counted: &[TargetId],
+        visible: &[StreamId],
+        nearby: &[StreamId],
+    ) -> Vec<(TargetId, WorkerCommand)> {
+        counted
+            .iter()
+            .map(|&t| {
+                let command = WorkerCommand::Interest {
+                    visible: self.own(t, visible),
+                    nearby: self.own(t, nearby),
+                };
+                (t, command)
+            })
+            .collect()
     }
 
     /// The same stream, under the target whose streams it is listed with.
