@@ -302,18 +302,9 @@ fn marked(
     message: &str,
 ) -> AuditEntry {
     AuditEntry {
-        time: Utc::now(),
-        caller: ctx.caller.clone(),
-        account: ctx.account.clone(),
-        region: ctx.region.clone(),
-        stream: String::new(),
-        action: plan.change.action().to_string(),
-        old_key: None,
-        new_key: None,
         key: Some(plan.key.arn.clone()),
-        outcome,
-        message: message.to_string(),
         call: mark.clone(),
+        ..ctx.audit_line(plan.change.action(), outcome, message)
     }
 }
 

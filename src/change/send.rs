@@ -9,13 +9,13 @@
 use chrono::Utc;
 
 use super::{
-    audit_entry, ledger_entry, on_disk, refused, write_down, ChangeContext, ChangeError, InFlight,
-    Plan, Sent, Watch,
+    audit_entry, ledger_call, ledger_entry, on_disk, refused, write_down, ChangeContext,
+    ChangeError, InFlight, Plan, Sent, Watch,
 };
 use crate::audit::{AuditEntry, AuditLog, AuditOutcome, CallMark};
 use crate::cloud::{CallAnswer, Cloud, CloudError, KeyRef, Stream, TrailEvent};
 use crate::preflight::Change;
-use crate::quota::{Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
+use crate::quota::{Call, Entry, Ledger, LedgerError, Outcome, Quota};
 
 /// Sends the change once, unless firekeeper must refuse it. The call is in
 /// the ledger, synced, before it leaves, so a crash cannot hide a spent slot.
@@ -85,17 +85,7 @@ async fn sendable(ctx: &ChangeContext, plan: &Plan) -> Result<Call, ChangeError>
         )
         .await);
     };
-    Ok(Call {
-        account,
-        region: ctx.region.clone(),
-        stream: plan.stream.name.clone(),
-        action: match plan.change {
-            Change::Stop => Operation::Stop,
-            Change::Start(_) => Operation::Start,
-        },
-        access_key_id: None,
-        force: ctx.force,
-    })
+    Ok(ledger_call(ctx, plan, account))
 }
 
 /// How the user sends past a refusal AWS may not share, said with it.

@@ -1,10 +1,16 @@
 use std::sync::{Arc, Mutex};
 
+use chrono::Utc;
+
 use super::*;
+use crate::audit::AuditOutcome;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::wrap::Wrapped;
+use crate::cloud::{Cloud, KeyType};
+use crate::inventory::KeyBook;
 use crate::quota;
+use crate::quota::{Call, Operation, Outcome};
 use crate::trail::Trail;
 
 struct Harness {
