@@ -27,7 +27,7 @@ pub async fn confirm_by_reading(
     confirm_watched(cloud, ctx, plan, sent, (poll, within), &unwatched).await
 }
 
-pub(super) async fn confirm_watched(
+async fn confirm_watched(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     plan: &Plan,
@@ -138,7 +138,7 @@ pub async fn follow(
     follow_watched(cloud, ctx, plan, (poll, timeout), &unwatched, seen).await
 }
 
-pub(super) async fn follow_watched(
+async fn follow_watched(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     plan: &Plan,
@@ -191,7 +191,7 @@ pub(super) async fn follow_watched(
 
 /// Whether the stream shows the key this change asks for (a Start), or no
 /// encryption (a Stop).
-pub(super) fn shows_target(plan: &Plan, s: &Stream) -> bool {
+fn shows_target(plan: &Plan, s: &Stream) -> bool {
     let e = &s.encryption;
     match &plan.change {
         Change::Stop => matches!(
@@ -266,7 +266,7 @@ pub fn settled(plan: &Plan, s: &Stream) -> Option<Ending> {
     }
 }
 
-pub(super) async fn finish(
+async fn finish(
     ctx: &ChangeContext,
     plan: &Plan,
     watch: &Watch,

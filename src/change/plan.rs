@@ -33,7 +33,7 @@ pub async fn plan(
     planned
 }
 
-pub(super) async fn plan_request(
+async fn plan_request(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     request: &Request,
@@ -51,21 +51,7 @@ pub(super) async fn plan_request(
         Err(e) => return Err(e.into()),
     };
     let book = KeyBook::from_aliases(cloud.list_aliases().await.unwrap_or_default());
-    let (change, new_label) = match request {
-        Request::Disable { .. } => (Change::Stop, NO_ENCRYPTION.to_string()),
-        Request::Rotate {
-            key: KeyRef::AwsOwned,
-            ..
-        } => (Change::Start(KeyRef::AwsOwned), AWS_OWNED.to_string()),
-        Request::Rotate {
-            key: KeyRef::Customer(k),
-            ..
-        } => {
-            let key = resolve_key(cloud, &ctx.region, k).await?;
-            let label = book.key_label(&key.arn);
-            (Change::Start(KeyRef::Customer(key)), label)
-        }
-    };
+    let (change, new_label) = asked_for(cloud, ctx, request, &book).await?;
     let old_label = book.label(&stream);
     let action = match (&change, is_encrypted(&stream)) {
         (Change::Stop, _) => "disable",
@@ -115,9 +101,33 @@ pub(super) async fn plan_request(
     })
 }
 
+/// The change a request asks for, its key resolved, and that key's label.
+async fn asked_for(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    request: &Request,
+    book: &KeyBook,
+) -> Result<(Change, String), ChangeError> {
+    Ok(match request {
+        Request::Disable { .. } => (Change::Stop, NO_ENCRYPTION.to_string()),
+        Request::Rotate {
+            key: KeyRef::AwsOwned,
+            ..
+        } => (Change::Start(KeyRef::AwsOwned), AWS_OWNED.to_string()),
+        Request::Rotate {
+            key: KeyRef::Customer(k),
+            ..
+        } => {
+            let key = resolve_key(cloud, &ctx.region, k).await?;
+            let label = book.key_label(&key.arn);
+            (Change::Start(KeyRef::Customer(key)), label)
+        }
+    })
+}
+
 /// What is left of the stream's 25 calls, by the ledger and CloudTrail, and
 /// why CloudTrail was not read, when it was not.
-pub(super) async fn quota_now(
+async fn quota_now(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     name: &str,
@@ -136,11 +146,7 @@ pub(super) async fn quota_now(
 
 /// KMS errors on the stream in the last hour; zero when CloudWatch cannot say
 /// (the warning is a courtesy, not a check).
-pub(super) async fn kms_errors_lately(
-    cloud: &dyn Cloud,
-    name: &str,
-    now: chrono::DateTime<Utc>,
-) -> f64 {
+async fn kms_errors_lately(cloud: &dyn Cloud, name: &str, now: chrono::DateTime<Utc>) -> f64 {
     let range = MetricRange {
         start: now - chrono::Duration::hours(1),
         end: now,
@@ -158,7 +164,7 @@ pub(super) async fn kms_errors_lately(
 }
 
 /// Finds the key KMS knows by this id, ARN, alias or alias ARN.
-pub(super) async fn resolve_key(
+async fn resolve_key(
     cloud: &dyn Cloud,
     region: &str,
     key: &str,

@@ -53,7 +53,7 @@ pub(super) fn audit_entry(
 }
 
 /// Audits a step of the change, off the async runtime.
-pub(super) async fn audit(
+async fn audit(
     ctx: &ChangeContext,
     plan: &Plan,
     outcome: AuditOutcome,
