@@ -78,26 +78,7 @@ pub async fn plan_move(
             .is_empty()
             .then(|| on_key.get(arn).copied().unwrap_or(0))
     };
-    let mut streams = Vec::new();
-    for name in &moving {
-        let request = Request::Rotate {
-            stream: name.clone(),
-            key: to.clone(),
-        };
-        let planned = match plan(cloud, ctx, &request, count).await {
-            Ok(mut p) => {
-                forced(ctx, &mut p);
-                if !p.verdict.allowed() {
-                    // Skipped, and on record like any refused change.
-                    let _ = refuse(ctx, &p, &p.verdict.reasons());
-                }
-                Ok(p)
-            }
-            Err(ChangeError::Refused(why)) => Err(why),
-            Err(e) => Err(e.to_string()),
-        };
-        streams.push((name.clone(), planned));
-    }
+    let mut streams = plan_each(cloud, ctx, &moving, to, count).await;
     // Streams that could not be described are listed, never counted moved.
     streams.extend(unread);
     let sending = streams
@@ -133,6 +114,38 @@ pub async fn plan_move(
         streams,
         refusal,
     })
+}
+
+/// Each stream's plan against the new key, in order, or why it could not
+/// be planned; a refused plan is audited as refused.
+async fn plan_each(
+    cloud: &dyn Cloud,
+    ctx: &ChangeContext,
+    moving: &[String],
+    to: &KeyRef,
+    count: impl Fn(&str) -> Option<usize> + Copy,
+) -> Streams {
+    let mut streams = Vec::new();
+    for name in moving {
+        let request = Request::Rotate {
+            stream: name.clone(),
+            key: to.clone(),
+        };
+        let planned = match plan(cloud, ctx, &request, count).await {
+            Ok(mut p) => {
+                forced(ctx, &mut p);
+                if !p.verdict.allowed() {
+                    // Skipped, and on record like any refused change.
+                    let _ = refuse(ctx, &p, &p.verdict.reasons());
+                }
+                Ok(p)
+            }
+            Err(ChangeError::Refused(why)) => Err(why),
+            Err(e) => Err(e.to_string()),
+        };
+        streams.push((name.clone(), planned));
+    }
+    streams
 }
 
 /// How many streams each key encrypts, and the streams that could not be
