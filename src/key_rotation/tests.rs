@@ -1,9 +1,12 @@
 use std::sync::{Arc, Mutex};
 
+use chrono::Duration;
+
 use super::*;
 use crate::audit::AuditLog;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
+use crate::cloud::{KeyManager, KeyOrigin, KeySpec, KeyState, MultiRegion};
 use crate::quota::Ledger;
 use crate::trail::Trail;
 
