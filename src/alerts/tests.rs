@@ -3,6 +3,7 @@
 
 use super::observe::{KeySeen, StreamSeen};
 use super::*;
+use crate::cloud::TrailEvent;
 
 fn at(mins: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::minutes(mins)
