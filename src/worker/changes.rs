@@ -116,12 +116,7 @@ impl KeyJob {
         streams: Vec<String>,
     ) -> (String, Tone) {
         use crate::key_rotation::{self, KeyEnding};
-        if self.ctx.account.is_none() {
-            if let Ok(id) = self.cloud.identity().await {
-                self.ctx.account = Some(id.account);
-                self.ctx.caller = Some(id.arn);
-            }
-        }
+        know_account(self.cloud.as_ref(), &mut self.ctx).await;
         let cloud = self.cloud.clone();
         let cloud = cloud.as_ref();
         let plan = match key_rotation::plan(cloud, &self.ctx, &self.key, change, streams).await {
@@ -197,7 +192,7 @@ impl ChangeJob {
         request: &Request,
         streams_on_key: Option<usize>,
     ) -> Result<(String, Tone), ChangeError> {
-        self.know_account().await;
+        know_account(self.cloud.as_ref(), &mut self.ctx).await;
         let cloud = self.cloud.as_ref();
         let plan = change::plan(cloud, &self.ctx, request, |_| streams_on_key).await?;
         self.following(true);
@@ -221,22 +216,6 @@ impl ChangeJob {
             text = format!("{text} {note}.");
         }
         Ok((text, tone))
-    }
-
-    /// A change needs the account to be counted in the ledger: if it is not
-    /// known yet, ask once more now; `send` refuses, with the reason, if
-    /// still not.
-    async fn know_account(&mut self) {
-        if self.ctx.account.is_some() {
-            return;
-        }
-        match self.cloud.identity().await {
-            Ok(id) => {
-                self.ctx.account = Some(id.account);
-                self.ctx.caller = Some(id.arn);
-            }
-            Err(e) => tracing::warn!("cannot tell the account for a change: {e}"),
-        }
     }
 
     fn step(&self, step: Step<'_>) {
@@ -335,12 +314,7 @@ struct MoveJob {
 impl MoveJob {
     async fn run(mut self, streams: Vec<String>) -> Job {
         use futures::StreamExt;
-        if self.ctx.account.is_none() {
-            if let Ok(id) = self.cloud.identity().await {
-                self.ctx.account = Some(id.account);
-                self.ctx.caller = Some(id.arn);
-            }
-        }
+        know_account(self.cloud.as_ref(), &mut self.ctx).await;
         let this = &self;
         futures::stream::iter(streams)
             .map(|name| this.move_one(name))
@@ -395,5 +369,21 @@ impl MoveJob {
             stream: stream.to_string(),
             active,
         });
+    }
+}
+
+/// A change needs the account to be counted in the ledger: if it is not
+/// known yet, ask once more now; `send` refuses, with the reason, if still
+/// not.
+async fn know_account(cloud: &dyn Cloud, ctx: &mut ChangeContext) {
+    if ctx.account.is_some() {
+        return;
+    }
+    match cloud.identity().await {
+        Ok(id) => {
+            ctx.account = Some(id.account);
+            ctx.caller = Some(id.arn);
+        }
+        Err(e) => tracing::warn!("cannot tell the account for a change: {e}"),
     }
 }
