@@ -15,17 +15,8 @@ pub const STREAMS_PER_KEY: usize = 500;
 /// Firehose's KMS grant creation fails with session credentials older than this.
 pub const SESSION_HOURS: i64 = 6;
 
-/// What is asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-// One value per change asked for: its size costs nothing, and a box would
-// be noise at every match.
-#[allow(clippy::large_enum_variant)]
-pub enum Change {
-    /// StartDeliveryStreamEncryption: enable, or switch key.
-    Start(KeyRef<KmsKey>),
-    /// StopDeliveryStreamEncryption.
-    Stop,
-}
+// The old name, until every use says EncryptionCall (/work/refactor/renames.sh).
+pub use crate::cloud::EncryptionCall as Change;
 
 /// Everything the rules look at.
 pub struct ChangeFacts<'a> {

@@ -4,6 +4,7 @@
 //! Nothing outside this module imports an SDK crate.
 
 pub mod aws;
+mod encryption_call;
 pub mod endpoint;
 mod names;
 mod paced;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use encryption_call::EncryptionCall;
 pub use names::{
     EncryptionStatus, KeyManager, KeyOrigin, KeySpec, KeyState, KeyType, KeyUsage, KmsMetric,
     RotationKind, Source,
