@@ -6,22 +6,23 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::audit::{AuditError, AuditLog, CallMark};
+use crate::cloud::EncryptionCall;
 use crate::cloud::{CloudError, EncryptionStatus, Failure, KeyRef, Stream};
 use crate::inventory::never_got_key;
-use crate::preflight::{Change, Verdict};
+use crate::preflight::Verdict;
 use crate::quota::{Ledger, LedgerError, Quota, QuotaSource, RefusedCalls};
 use crate::trail::Trail;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Rotate { stream: String, key: KeyRef },
+    Switch { stream: String, key: KeyRef },
     Disable { stream: String },
 }
 
 impl Request {
     pub fn stream(&self) -> &str {
         match self {
-            Request::Rotate { stream, .. } | Request::Disable { stream } => stream,
+            Request::Switch { stream, .. } | Request::Disable { stream } => stream,
         }
     }
 }
@@ -64,7 +65,7 @@ impl StopSwitch {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub stream: Stream,
-    pub change: Change,
+    pub change: EncryptionCall,
     /// `rotate`, `enable` or `disable`.
     pub action: &'static str,
     pub old_label: String,
@@ -154,7 +155,7 @@ pub enum Ending {
 
 /// How often and how long to watch a change, for the CLI and the dashboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timing {
+pub struct ChangeTiming {
     pub poll: Duration,
     /// How long to follow an accepted change before giving up waiting.
     pub patience: Duration,
@@ -162,9 +163,9 @@ pub struct Timing {
     pub confirm_within: Duration,
 }
 
-impl Default for Timing {
+impl Default for ChangeTiming {
     fn default() -> Self {
-        Timing {
+        ChangeTiming {
             poll: Duration::from_secs(3),
             patience: Duration::from_secs(15 * 60),
             confirm_within: Duration::from_secs(60),

@@ -324,7 +324,7 @@ macro_rules! field_of {
             A::OnlyUnencrypted => { $($r)+ $s.only_unencrypted }
             A::Window => { $($r)+ $s.window }
             A::Refresh => { $($r)+ $s.refresh }
-            A::Rotate => { $($r)+ $s.rotate }
+            A::Switch => { $($r)+ $s.rotate }
             A::Disable => { $($r)+ $s.disable }
             A::Keys => { $($r)+ $s.keys }
             A::RotateMaterial => { $($r)+ $s.rotate_material }

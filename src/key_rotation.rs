@@ -13,7 +13,7 @@ mod send;
 pub use checks::{checks, verdict};
 pub use said::consequences;
 use said::erring;
-pub use send::{carry_out, refuse, Timing};
+pub use send::{carry_out, refuse, RotationTiming};
 
 use chrono::{DateTime, Utc};
 

@@ -150,7 +150,7 @@ async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCode> 
                 .await
             }
             (None, Some(stream)) => {
-                let request = Request::Rotate {
+                let request = Request::Switch {
                     stream: stream.clone(),
                     key: KeyRef::parse(&args.key),
                 };

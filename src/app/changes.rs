@@ -4,6 +4,7 @@
 
 use super::{App, Confirm, Dialog, PickFor, PickItem, Picker, WorkerCommand};
 use crate::change::Request;
+use crate::cloud::EncryptionCall;
 use crate::cloud::KeyRef;
 use crate::cloud::{key_id_of, KeyType, KmsKey, Stream};
 use crate::estate::KeyList;
@@ -11,7 +12,7 @@ use crate::inventory::{AWS_OWNED, NO_ENCRYPTION};
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
 use crate::model::Tone;
-use crate::preflight::{self, Change};
+use crate::preflight;
 
 /// Where the picker's list of customer keys stands, in its words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +27,7 @@ pub enum PickerKeys {
 impl App {
     /// `r`: the key picker for the selected stream, once it is described.
     pub(super) fn open_picker(&mut self) -> Vec<WorkerCommand> {
-        match self.changeable(A::Rotate) {
+        match self.changeable(A::Switch) {
             Ok(stream) => self.picker_for(&stream),
             Err(commands) => commands,
         }
@@ -40,7 +41,7 @@ impl App {
             // Refused before a key is chosen for nothing, as `d` is.
             let old_label = self.keys.label(stream);
             self.dialog = Some(Dialog::Confirm(Confirm {
-                request: Request::Rotate {
+                request: Request::Switch {
                     stream: stream.name.clone(),
                     key: KeyRef::AwsOwned,
                 },
@@ -283,7 +284,7 @@ impl App {
         let Some(stream) = self.row(&name).and_then(|r| r.stream.clone()) else {
             return Vec::new();
         };
-        let request = Request::Rotate {
+        let request = Request::Switch {
             stream: name.clone(),
             key: item.key.clone(),
         };
@@ -458,19 +459,22 @@ impl App {
         target: Option<KmsKey>,
     ) -> Confirm {
         let (change, new_label) = match (&request, target) {
-            (Request::Disable { .. }, _) => (Change::Stop, NO_ENCRYPTION.to_string()),
+            (Request::Disable { .. }, _) => (EncryptionCall::Stop, NO_ENCRYPTION.to_string()),
             (_, Some(k)) => {
                 let label = self
                     .all_keys
                     .as_ref()
                     .unwrap_or(&self.keys)
                     .key_label(&k.arn);
-                (Change::Start(KeyRef::Customer(k)), label)
+                (EncryptionCall::Start(KeyRef::Customer(k)), label)
             }
-            (_, None) => (Change::Start(KeyRef::AwsOwned), AWS_OWNED.to_string()),
+            (_, None) => (
+                EncryptionCall::Start(KeyRef::AwsOwned),
+                AWS_OWNED.to_string(),
+            ),
         };
         let streams_on_key = match &change {
-            Change::Start(KeyRef::Customer(k)) => Some(
+            EncryptionCall::Start(KeyRef::Customer(k)) => Some(
                 self.rows
                     .iter()
                     .filter(|r| r.encrypted_with(&k.arn))
@@ -481,7 +485,7 @@ impl App {
         let quota = self.quota(&stream.name).ok();
         let refused = crate::quota::RefusedCalls::of(self.calls(&stream.name));
         let (grant, grant_pending) = match &change {
-            Change::Start(KeyRef::Customer(k)) => {
+            EncryptionCall::Start(KeyRef::Customer(k)) => {
                 let known = self.grant_checks.get(&k.arn);
                 (known, known.is_none())
             }

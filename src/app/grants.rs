@@ -36,7 +36,7 @@ impl App {
         let Some(Dialog::Confirm(c)) = &self.dialog else {
             return false;
         };
-        let Request::Rotate {
+        let Request::Switch {
             stream,
             key: KeyRef::Customer(arn),
         } = &c.request

@@ -182,7 +182,7 @@ impl App {
             if !is_on(s, from_arn) {
                 continue;
             }
-            let request = Request::Rotate {
+            let request = Request::Switch {
                 stream: row.name.clone(),
                 key: to.clone(),
             };

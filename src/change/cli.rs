@@ -4,8 +4,8 @@
 use std::io::IsTerminal;
 
 use super::{
-    carry_out, explain, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request, Step,
-    Timing,
+    carry_out, explain, plan, refuse, ChangeContext, ChangeError, ChangeTiming, Ending, Plan,
+    Request, Step,
 };
 use crate::cli::signals::{err, out, prompt, read_line};
 use crate::cli::{exit, ConfirmArgs};
@@ -88,7 +88,7 @@ async fn run_inner(
         cloud,
         ctx,
         &plan,
-        Timing::default(),
+        ChangeTiming::default(),
         !confirm.no_wait,
         progress,
     )

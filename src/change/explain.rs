@@ -1,8 +1,8 @@
 //! How a change ended, in words.
 
 use super::{Ending, Plan};
+use crate::cloud::EncryptionCall;
 use crate::cloud::{EncryptionStatus, Failure, Stream};
-use crate::preflight::Change;
 
 /// What happened, in one plain sentence or two.
 pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
@@ -15,16 +15,16 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
         })
     };
     match (&plan.change, ending) {
-        (Change::Start(_), Ending::Done) if was_encrypted => format!(
+        (EncryptionCall::Start(_), Ending::Done) if was_encrypted => format!(
             "{name} is now encrypted with {} (was {}).",
             plan.new_label, plan.old_label
         ),
-        (Change::Start(_), Ending::Done) => {
+        (EncryptionCall::Start(_), Ending::Done) => {
             format!("{name} is now encrypted with {}.", plan.new_label)
         }
         // Before this change the stream had a failed one of its own: which
         // key it then held was not known, nor is it now.
-        (Change::Start(_), Ending::Failed(f))
+        (EncryptionCall::Start(_), Ending::Failed(f))
             if plan.stream.encryption.status == EncryptionStatus::EnablingFailed =>
         {
             format!(
@@ -39,21 +39,21 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
         // encryption enabled [...] and you get ENABLING_FAILED, this only
         // means that the attempt to change the CMK failed. In this case,
         // encryption remains enabled with the old CMK."
-        (Change::Start(_), Ending::Failed(f)) if was_encrypted => format!(
+        (EncryptionCall::Start(_), Ending::Failed(f)) if was_encrypted => format!(
             "Key change FAILED: {name} stays encrypted with its old key, {}; {} was not applied.{}",
             plan.old_label,
             plan.new_label,
             why(f)
         ),
-        (Change::Start(_), Ending::Failed(f)) => format!(
+        (EncryptionCall::Start(_), Ending::Failed(f)) => format!(
             "Enabling encryption FAILED: {name} is not encrypted (enabling with {} failed).{}",
             plan.new_label,
             why(f)
         ),
-        (Change::Stop, Ending::Done) => {
+        (EncryptionCall::Stop, Ending::Done) => {
             format!("{name} is no longer encrypted by Firehose (was {}).", plan.old_label)
         }
-        (Change::Stop, Ending::Failed(f)) => format!(
+        (EncryptionCall::Stop, Ending::Failed(f)) => format!(
             "Stopping encryption FAILED: {name} stays encrypted with {}.{}",
             plan.old_label,
             why(f)
@@ -64,8 +64,8 @@ pub fn explain(plan: &Plan, ending: &Ending, now: &Stream) -> String {
         (_, Ending::Superseded { now }) => format!(
             "{name} was changed by someone else to {now} while firekeeper was following; {} was not kept. Check with `firekeeper status --stream {name}` before changing it again.",
             match &plan.change {
-                Change::Stop => "stopping encryption".to_string(),
-                Change::Start(_) => plan.new_label.clone(),
+                EncryptionCall::Stop => "stopping encryption".to_string(),
+                EncryptionCall::Start(_) => plan.new_label.clone(),
             }
         ),
         (_, Ending::TimedOut) => format!(

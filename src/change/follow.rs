@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use super::guard::{Abandoned, Watch};
 use super::record::{audit_entry, ledger_call, ledger_entry, write_down};
-use super::{explain, send, ChangeContext, ChangeError, Ending, Plan, Sent, Step, Timing};
+use super::{explain, send, ChangeContext, ChangeError, ChangeTiming, Ending, Plan, Sent, Step};
 use crate::audit::AuditOutcome;
+use crate::cloud::EncryptionCall;
 use crate::cloud::{Cloud, CloudError, EncryptionStatus, KeyRef, KeyType, Stream};
 use crate::inventory::KeyBook;
-use crate::preflight::Change;
 use crate::quota::Outcome;
 
 /// After a call whose answer was lost: describes the stream until it shows
@@ -88,7 +88,7 @@ pub async fn carry_out(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     plan: &Plan,
-    timing: Timing,
+    timing: ChangeTiming,
     wait: bool,
     mut step: impl FnMut(Step<'_>),
 ) -> Result<Option<(Ending, Stream)>, ChangeError> {
@@ -194,12 +194,12 @@ async fn follow_watched(
 fn shows_target(plan: &Plan, s: &Stream) -> bool {
     let e = &s.encryption;
     match &plan.change {
-        Change::Stop => matches!(
+        EncryptionCall::Stop => matches!(
             e.status,
             EncryptionStatus::Disabling | EncryptionStatus::Disabled
         ),
-        Change::Start(KeyRef::AwsOwned) => e.key_type == Some(KeyType::AwsOwned),
-        Change::Start(KeyRef::Customer(k)) => e.key_arn.as_deref() == Some(k.arn.as_str()),
+        EncryptionCall::Start(KeyRef::AwsOwned) => e.key_type == Some(KeyType::AwsOwned),
+        EncryptionCall::Start(KeyRef::Customer(k)) => e.key_arn.as_deref() == Some(k.arn.as_str()),
     }
 }
 
@@ -214,13 +214,13 @@ pub fn overtaken(plan: &Plan, showed_target: bool, s: &Stream) -> bool {
     }
     let e = &s.encryption;
     match &plan.change {
-        Change::Stop => matches!(
+        EncryptionCall::Stop => matches!(
             e.status,
             EncryptionStatus::Enabling
                 | EncryptionStatus::Enabled
                 | EncryptionStatus::EnablingFailed
         ),
-        Change::Start(_) => match e.status {
+        EncryptionCall::Start(_) => match e.status {
             EncryptionStatus::Disabling
             | EncryptionStatus::Disabled
             | EncryptionStatus::DisablingFailed => true,
@@ -244,19 +244,19 @@ pub fn settled(plan: &Plan, s: &Stream) -> Option<Ending> {
     let e = &s.encryption;
     match (&plan.change, &e.status) {
         (_, EncryptionStatus::Enabling | EncryptionStatus::Disabling) => None,
-        (Change::Start(_), EncryptionStatus::EnablingFailed) => {
+        (EncryptionCall::Start(_), EncryptionStatus::EnablingFailed) => {
             Some(Ending::Failed(e.failure.clone()))
         }
-        (Change::Stop, EncryptionStatus::DisablingFailed) => {
+        (EncryptionCall::Stop, EncryptionStatus::DisablingFailed) => {
             Some(Ending::Failed(e.failure.clone()))
         }
-        (Change::Stop, EncryptionStatus::Disabled) => Some(Ending::Done),
-        (Change::Start(KeyRef::AwsOwned), EncryptionStatus::Enabled)
+        (EncryptionCall::Stop, EncryptionStatus::Disabled) => Some(Ending::Done),
+        (EncryptionCall::Start(KeyRef::AwsOwned), EncryptionStatus::Enabled)
             if e.key_type == Some(KeyType::AwsOwned) =>
         {
             Some(Ending::Done)
         }
-        (Change::Start(KeyRef::Customer(k)), EncryptionStatus::Enabled)
+        (EncryptionCall::Start(KeyRef::Customer(k)), EncryptionStatus::Enabled)
             if e.key_arn.as_deref() == Some(k.arn.as_str()) =>
         {
             Some(Ending::Done)

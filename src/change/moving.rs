@@ -13,8 +13,8 @@ use std::io::IsTerminal;
 use futures::StreamExt;
 
 use super::{
-    carry_out, explain, named_key, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request,
-    Step, Timing,
+    carry_out, explain, named_key, plan, refuse, ChangeContext, ChangeError, ChangeTiming, Ending,
+    Plan, Request, Step,
 };
 use crate::cli::signals::{self, err, out, prompt, read_line, Signals};
 use crate::cli::{exit, ConfirmArgs};
@@ -127,7 +127,7 @@ async fn plan_each(
 ) -> Streams {
     let mut streams = Vec::new();
     for name in moving {
-        let request = Request::Rotate {
+        let request = Request::Switch {
             stream: name.clone(),
             key: to.clone(),
         };
@@ -448,26 +448,26 @@ pub async fn send_one(
             }
         }
     };
-    let (stage, words) = match carry_out(cloud, ctx, plan, Timing::default(), wait, progress).await
-    {
-        Ok(None) => (Stage::NotWaited, "sent, not waited for".to_string()),
-        Ok(Some((ending, stream))) => {
-            let stage = match ending {
-                Ending::Done => Stage::Done,
-                Ending::Failed(_) => Stage::Failed,
-                _ => Stage::Unclear,
-            };
-            (stage, explain(plan, &ending, &stream))
-        }
-        Err(e) => {
-            let stage = match e {
-                ChangeError::Refused(_) => Stage::NotSent,
-                ChangeError::Rejected(_) => Stage::Rejected,
-                _ => Stage::Unclear,
-            };
-            (stage, e.to_string())
-        }
-    };
+    let (stage, words) =
+        match carry_out(cloud, ctx, plan, ChangeTiming::default(), wait, progress).await {
+            Ok(None) => (Stage::NotWaited, "sent, not waited for".to_string()),
+            Ok(Some((ending, stream))) => {
+                let stage = match ending {
+                    Ending::Done => Stage::Done,
+                    Ending::Failed(_) => Stage::Failed,
+                    _ => Stage::Unclear,
+                };
+                (stage, explain(plan, &ending, &stream))
+            }
+            Err(e) => {
+                let stage = match e {
+                    ChangeError::Refused(_) => Stage::NotSent,
+                    ChangeError::Rejected(_) => Stage::Rejected,
+                    _ => Stage::Unclear,
+                };
+                (stage, e.to_string())
+            }
+        };
     report(Update::Stage(stage, words));
     stage
 }

@@ -4,9 +4,10 @@
 use chrono::Utc;
 
 use super::{is_encrypted, request_entry, ChangeContext, ChangeError, Plan, Request};
+use crate::cloud::EncryptionCall;
 use crate::cloud::{region_of_arn, Cloud, CloudError, KeyRef, MetricRange};
 use crate::inventory::{KeyBook, AWS_OWNED, NO_ENCRYPTION};
-use crate::preflight::{self, Change};
+use crate::preflight;
 use crate::quota::{Quota, QuotaSource, RefusedCalls};
 
 /// Describes the stream, resolves the key and runs the pre-flight checks.
@@ -54,7 +55,7 @@ async fn plan_request(
     let (change, new_label) = asked_for(cloud, ctx, request, &book).await?;
     let old_label = book.label(&stream);
     let action = match (&change, is_encrypted(&stream)) {
-        (Change::Stop, _) => "disable",
+        (EncryptionCall::Stop, _) => "disable",
         (_, true) => "rotate",
         (_, false) => "enable",
     };
@@ -62,11 +63,13 @@ async fn plan_request(
     let (quota, refused, source) = quota_now(cloud, ctx, name, now).await?;
     let kms_errors_now = kms_errors_lately(cloud, name, now).await;
     let on_key = match &change {
-        Change::Start(KeyRef::Customer(k)) => streams_on_key(&k.arn),
+        EncryptionCall::Start(KeyRef::Customer(k)) => streams_on_key(&k.arn),
         _ => None,
     };
     let grant = match &change {
-        Change::Start(KeyRef::Customer(k)) if preflight::key_problem(k, &ctx.region).is_none() => {
+        EncryptionCall::Start(KeyRef::Customer(k))
+            if preflight::key_problem(k, &ctx.region).is_none() =>
+        {
             Some(cloud.grant_check(&k.arn).await)
         }
         _ => None,
@@ -107,20 +110,23 @@ async fn asked_for(
     ctx: &ChangeContext,
     request: &Request,
     book: &KeyBook,
-) -> Result<(Change, String), ChangeError> {
+) -> Result<(EncryptionCall, String), ChangeError> {
     Ok(match request {
-        Request::Disable { .. } => (Change::Stop, NO_ENCRYPTION.to_string()),
-        Request::Rotate {
+        Request::Disable { .. } => (EncryptionCall::Stop, NO_ENCRYPTION.to_string()),
+        Request::Switch {
             key: KeyRef::AwsOwned,
             ..
-        } => (Change::Start(KeyRef::AwsOwned), AWS_OWNED.to_string()),
-        Request::Rotate {
+        } => (
+            EncryptionCall::Start(KeyRef::AwsOwned),
+            AWS_OWNED.to_string(),
+        ),
+        Request::Switch {
             key: KeyRef::Customer(k),
             ..
         } => {
             let key = resolve_key(cloud, &ctx.region, k).await?;
             let label = book.key_label(&key.arn);
-            (Change::Start(KeyRef::Customer(key)), label)
+            (EncryptionCall::Start(KeyRef::Customer(key)), label)
         }
     })
 }

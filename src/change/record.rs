@@ -6,9 +6,9 @@ use chrono::Utc;
 use super::guard::Watch;
 use super::{ChangeContext, ChangeError, Plan, Request};
 use crate::audit::{AuditEntry, AuditError, AuditOutcome, CallMark};
+use crate::cloud::EncryptionCall;
 use crate::cloud::KeyRef;
 use crate::inventory::{AWS_OWNED, NO_ENCRYPTION};
-use crate::preflight::Change;
 use crate::quota::{Call, Entry, Operation, Outcome};
 
 impl ChangeContext {
@@ -67,7 +67,7 @@ async fn audit(
 /// Records a request refused before there was a plan to show.
 pub(super) fn request_entry(ctx: &ChangeContext, request: &Request, why: &str) -> AuditEntry {
     let (action, new_key) = match request {
-        Request::Rotate { key, .. } => (
+        Request::Switch { key, .. } => (
             "rotate",
             Some(match key {
                 KeyRef::AwsOwned => AWS_OWNED.to_string(),
@@ -111,8 +111,8 @@ pub(super) fn ledger_call(ctx: &ChangeContext, plan: &Plan, account: String) -> 
         region: ctx.region.clone(),
         stream: plan.stream.name.clone(),
         action: match plan.change {
-            Change::Stop => Operation::Stop,
-            Change::Start(_) => Operation::Start,
+            EncryptionCall::Stop => Operation::Stop,
+            EncryptionCall::Start(_) => Operation::Start,
         },
         access_key_id: None,
         force: ctx.force,

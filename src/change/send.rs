@@ -13,8 +13,8 @@ use super::{
     ChangeError, InFlight, Plan, Sent, Watch,
 };
 use crate::audit::{AuditEntry, AuditLog, AuditOutcome, CallMark};
+use crate::cloud::EncryptionCall;
 use crate::cloud::{CallAnswer, Cloud, CloudError, KeyRef, Stream, TrailEvent};
-use crate::preflight::Change;
 use crate::quota::{Call, Entry, Ledger, LedgerError, Outcome, Quota};
 
 /// Sends the change once, unless firekeeper must refuse it. The call is in
@@ -132,8 +132,8 @@ async fn reserve(
     );
     let audit = ctx.audit.clone();
     let key_arn = match &plan.change {
-        Change::Stop => None,
-        Change::Start(key) => Some(match key.by_arn() {
+        EncryptionCall::Stop => None,
+        EncryptionCall::Start(key) => Some(match key.by_arn() {
             KeyRef::AwsOwned => "aws-owned".to_string(),
             KeyRef::Customer(arn) => arn,
         }),
@@ -286,8 +286,8 @@ async fn announce(
 async fn call_aws(cloud: &dyn Cloud, plan: &Plan) -> CallAnswer {
     let name = &plan.stream.name;
     match &plan.change {
-        Change::Stop => cloud.stop_encryption(name).await,
-        Change::Start(key) => cloud.start_encryption(name, &key.by_arn()).await,
+        EncryptionCall::Stop => cloud.stop_encryption(name).await,
+        EncryptionCall::Start(key) => cloud.start_encryption(name, &key.by_arn()).await,
     }
 }
 
@@ -536,7 +536,7 @@ pub fn changed_since(before: &Stream, now: &Stream) -> Option<String> {
 /// one exception for both; only a Start with a customer key can hit the key's
 /// limit, and its message names the key rather than the daily calls.
 pub fn key_is_full(plan: &Plan, message: &str) -> bool {
-    if !matches!(plan.change, Change::Start(KeyRef::Customer(_))) {
+    if !matches!(plan.change, EncryptionCall::Start(KeyRef::Customer(_))) {
         return false;
     }
     let m = message.to_lowercase();

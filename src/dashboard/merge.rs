@@ -567,7 +567,7 @@ impl Merger {
             return Vec::new();
         };
         let request = match request {
-            Request::Rotate { key, .. } => Request::Rotate { stream: bare, key },
+            Request::Switch { key, .. } => Request::Switch { stream: bare, key },
             Request::Disable { .. } => Request::Disable { stream: bare },
         };
         vec![(

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use super::{carry_out, consequences, plan, refuse, KeyChange, KeyEnding, KeyPlan, Timing};
+use super::{carry_out, consequences, plan, refuse, KeyChange, KeyEnding, KeyPlan, RotationTiming};
 use crate::change::cli::say_refused;
 use crate::change::{ChangeContext, ChangeError};
 use crate::cli::signals::{err, out, prompt, read_line};
@@ -61,7 +61,7 @@ async fn run_inner(
         cloud,
         ctx,
         &plan,
-        Timing::default(),
+        RotationTiming::default(),
         !confirm.no_wait,
         |step| out(&for_terminal(step)),
     )

@@ -50,14 +50,14 @@ pub async fn refuse(ctx: &ChangeContext, plan: &KeyPlan, why: &str) -> ChangeErr
 
 /// How often a rotation under way is looked at, and for how long.
 #[derive(Debug, Clone, Copy)]
-pub struct Timing {
+pub struct RotationTiming {
     pub poll: std::time::Duration,
     pub patience: std::time::Duration,
 }
 
-impl Default for Timing {
-    fn default() -> Timing {
-        Timing {
+impl Default for RotationTiming {
+    fn default() -> RotationTiming {
+        RotationTiming {
             poll: std::time::Duration::from_secs(2),
             patience: std::time::Duration::from_secs(15 * 60),
         }
@@ -71,7 +71,7 @@ pub async fn carry_out(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     plan: &KeyPlan,
-    timing: Timing,
+    timing: RotationTiming,
     wait: bool,
     mut progress: impl FnMut(&str),
 ) -> Result<KeyEnding, ChangeError> {
@@ -187,7 +187,7 @@ async fn confirm(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     plan: &KeyPlan,
-    timing: Timing,
+    timing: RotationTiming,
     unclear: &Unclear<'_>,
     progress: &mut impl FnMut(&str),
 ) -> Option<KeyEnding> {
@@ -248,7 +248,7 @@ async fn applied(
     cloud: &dyn Cloud,
     plan: &KeyPlan,
     sent_at: DateTime<Utc>,
-    timing: Timing,
+    timing: RotationTiming,
 ) -> Option<bool> {
     let tries = (60 / timing.poll.as_secs().max(1)).max(3);
     let mut read_once = false;
@@ -301,7 +301,7 @@ fn unclear_cause(e: &CloudError) -> String {
 async fn follow(
     cloud: &dyn Cloud,
     plan: &KeyPlan,
-    timing: Timing,
+    timing: RotationTiming,
     progress: &mut impl FnMut(&str),
 ) -> KeyEnding {
     let start = tokio::time::Instant::now();

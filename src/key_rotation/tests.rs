@@ -68,8 +68,8 @@ async fn on_key(sim: &SimCloud, key: &str) -> Vec<String> {
     streams_using(sim, &arn, 4).await.unwrap()
 }
 
-fn quick() -> Timing {
-    Timing {
+fn quick() -> RotationTiming {
+    RotationTiming {
         poll: std::time::Duration::from_millis(1),
         patience: std::time::Duration::from_secs(5),
     }

@@ -238,7 +238,7 @@ fn picker(frame: &mut Frame, area: Rect, app: &App, p: &Picker, theme: &Theme) {
             let why = crate::text::shown(&why, crate::text::PROSE_CAP);
             lines.push(Line::styled(format!("  ✖ {why}"), theme.error()));
             let again = app.keymap.first(match p.purpose {
-                PickFor::Stream(_) => UserAction::Rotate,
+                PickFor::Stream(_) => UserAction::Switch,
                 PickFor::MoveOff { .. } => UserAction::MoveOff,
             });
             lines.push(Line::styled(

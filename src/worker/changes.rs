@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::jobs::Job;
 use super::{DataEvent, Worker};
-use crate::change::{self, ChangeContext, ChangeError, Ending, Request, Step, Timing};
+use crate::change::{self, ChangeContext, ChangeError, ChangeTiming, Ending, Request, Step};
 use crate::cloud::Cloud;
 use crate::model::Tone;
 
@@ -125,7 +125,7 @@ impl KeyJob {
         };
         let label = plan.label.clone();
         self.following(&label);
-        let timing = key_rotation::Timing::default();
+        let timing = key_rotation::RotationTiming::default();
         let ending =
             key_rotation::carry_out(cloud, &self.ctx, &plan, timing, true, |step: &str| {
                 self.say(format!("{label}: {}", step.trim()), Tone::Info);
@@ -196,9 +196,16 @@ impl ChangeJob {
         let cloud = self.cloud.as_ref();
         let plan = change::plan(cloud, &self.ctx, request, |_| streams_on_key).await?;
         self.following(true);
-        let outcome = change::carry_out(cloud, &self.ctx, &plan, Timing::default(), true, |s| {
-            self.step(s);
-        })
+        let outcome = change::carry_out(
+            cloud,
+            &self.ctx,
+            &plan,
+            ChangeTiming::default(),
+            true,
+            |s| {
+                self.step(s);
+            },
+        )
         .await?;
         let Some((ending, stream)) = outcome else {
             return Ok((
@@ -337,7 +344,7 @@ impl MoveJob {
             stage(Stage::NotSent, "not sent: the move was stopped".into());
             return;
         }
-        let request = Request::Rotate {
+        let request = Request::Switch {
             stream: name.clone(),
             key: self.to.clone(),
         };

@@ -98,7 +98,7 @@ impl Worker {
         self.start_metrics(now);
         self.start_keys(now);
         self.start_quotas(now);
-        self.start_changes(now);
+        self.start_trail_look(now);
         self.start_describes(now);
     }
 
@@ -235,7 +235,7 @@ impl Worker {
     /// Who changed streams and keys: the first look reads back a day, the
     /// later ones from a little before where the last complete look ended
     /// (events show up late, dated when the call was made).
-    fn start_changes(&mut self, now: Instant) {
+    fn start_trail_look(&mut self, now: Instant) {
         let Some(every) = self.settings.changes_every else {
             return;
         };

@@ -69,7 +69,7 @@ fn a_day_filled_by_refused_calls_is_sent_only_when_send_is_typed() {
     assert_eq!(
         commands,
         [WorkerCommand::MakeChange {
-            request: Request::Rotate {
+            request: Request::Switch {
                 stream: "order-events".into(),
                 key: KeyRef::AwsOwned
             },

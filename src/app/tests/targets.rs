@@ -46,7 +46,7 @@ fn the_picker_offers_only_keys_of_the_streams_own_region() {
 }
 
 #[test]
-fn a_rotation_names_the_qualified_stream_and_a_key_of_its_region() {
+fn a_switch_names_the_qualified_stream_and_a_key_of_its_region() {
     let mut app = on("checkout-events@eu-west-1");
     app.on_key(key('r'));
     for ev in estate_all_keys_events(&app) {
@@ -64,7 +64,7 @@ fn a_rotation_names_the_qualified_stream_and_a_key_of_its_region() {
     let Some(WorkerCommand::MakeChange { request, .. }) = commands.first() else {
         panic!("{commands:?}")
     };
-    let Request::Rotate {
+    let Request::Switch {
         stream,
         key: KeyRef::Customer(arn),
     } = request

@@ -4,7 +4,7 @@ use aws_sdk_firehose::types as fh;
 use aws_smithy_types::DateTime as SmithyTime;
 use chrono::{DateTime, Utc};
 
-use crate::cloud::trail::Summary;
+use crate::cloud::trail::LookupSummary;
 use crate::cloud::{
     Encryption, EncryptionStatus, Failure, KeyManager, KeyOrigin, KeySpec, KeyState, KeyType,
     KeyUsage, KmsKey, MultiRegion, Source, Stream, TrailEvent,
@@ -100,7 +100,7 @@ pub(super) fn from_smithy(t: &SmithyTime) -> Option<DateTime<Utc>> {
 /// Our event from the SDK's: the `CloudTrailEvent` record, with what
 /// LookupEvents says beside it for whatever the record lacks.
 pub(super) fn event_of(e: &aws_sdk_cloudtrail::types::Event) -> Option<TrailEvent> {
-    let summary = Summary {
+    let summary = LookupSummary {
         at: e.event_time().and_then(from_smithy),
         name: e.event_name().map(str::to_string),
         source: e.event_source().map(str::to_string),

@@ -119,7 +119,7 @@ fn picking(width: u16, height: u16, name: &str) -> crate::app::App {
         .iter()
         .position(|&i| app.rows[i].name == name)
         .expect("the row");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     app
 }
 

@@ -715,7 +715,7 @@ async fn quitting_while_a_call_is_on_its_way_audits_it_unknown_before_the_worker
     let mut w = start(cloud);
     w.during(5 * SECOND).await;
     w.send(WorkerCommand::MakeChange {
-        request: crate::change::Request::Rotate {
+        request: crate::change::Request::Switch {
             stream: "dev-scratch".into(),
             key: KeyRef::AwsOwned,
         },
