@@ -66,7 +66,8 @@ impl StopSwitch {
 pub struct Plan {
     pub stream: Stream,
     pub change: EncryptionCall,
-    /// `rotate`, `enable` or `disable`.
+    /// `rotate` (a switch to another key: the audit log's and the screen's
+    /// word), `enable` or `disable`.
     pub action: &'static str,
     pub old_label: String,
     pub new_label: String,
