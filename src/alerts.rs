@@ -143,7 +143,7 @@ impl Rules {
 
 /// A recovery waiting out `settle`.
 #[derive(Debug, Clone)]
-struct Pending {
+struct Recovery {
     alert: Alert,
     since: DateTime<Utc>,
 }
@@ -155,7 +155,7 @@ struct Pending {
 pub struct Alerter {
     rules: Rules,
     last: Option<Observation>,
-    pending: BTreeMap<String, Pending>,
+    pending: BTreeMap<String, Recovery>,
     /// Flaps counted per stream since the last alert about it.
     flaps: BTreeMap<String, u32>,
     sent: BTreeMap<String, Sent>,
@@ -294,7 +294,7 @@ impl Alerter {
                     s.reason.clone()
                 };
                 self.pending
-                    .insert(name.clone(), Pending { alert, since: at });
+                    .insert(name.clone(), Recovery { alert, since: at });
             }
         }
         worse

@@ -21,7 +21,7 @@ pub(super) type MetricsResult = Result<(KmsMetrics, HashMap<String, Outage>), Cl
 /// What a metrics fetch was: for which window, as planned, read when.
 pub(super) struct Fetched {
     pub window: Window,
-    pub plan: super::series::Plan,
+    pub plan: super::series::FetchPlan,
     pub at: chrono::DateTime<Utc>,
     pub started: Instant,
 }
@@ -29,7 +29,7 @@ pub(super) struct Fetched {
 impl Fetched {
     fn of(
         window: Window,
-        plan: super::series::Plan,
+        plan: super::series::FetchPlan,
         at: chrono::DateTime<Utc>,
         started: Instant,
     ) -> Fetched {
