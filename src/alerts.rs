@@ -27,7 +27,7 @@ pub mod state;
 
 use build::{event_id, group_id, keys, stamp, stream_alert, stream_id, targets};
 pub use observe::{KeySeen, Observation, StreamSeen};
-pub use state::Sent;
+pub use state::SentAlert;
 
 /// What kind of change an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -120,7 +120,7 @@ impl Alert {
 
 /// What the rules take, from `[alerts]`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rules {
+pub struct AlertRules {
     pub quota_low: u32,
     pub discard_warn: Duration,
     pub settle: Duration,
@@ -129,10 +129,10 @@ pub struct Rules {
     pub quiet: Duration,
 }
 
-impl Rules {
-    pub fn from_config(config: &crate::config::Config) -> Rules {
+impl AlertRules {
+    pub fn from_config(config: &crate::config::Config) -> AlertRules {
         let a = &config.alerts;
-        Rules {
+        AlertRules {
             quota_low: a.quota_low.0,
             discard_warn: Duration::hours(i64::from(a.discard_warn_hours.0)),
             settle: Duration::seconds(i64::try_from(a.settle_secs.0).unwrap_or(i64::MAX)),
@@ -153,12 +153,12 @@ struct Recovery {
 /// (kept across restarts by the caller, see [`state`]).
 #[derive(Debug)]
 pub struct Alerter {
-    rules: Rules,
+    rules: AlertRules,
     last: Option<Observation>,
     pending: BTreeMap<String, Recovery>,
     /// Flaps counted per stream since the last alert about it.
     flaps: BTreeMap<String, u32>,
-    sent: BTreeMap<String, Sent>,
+    sent: BTreeMap<String, SentAlert>,
     /// CloudTrail events already told.
     told: BTreeSet<String>,
     /// Only events after this are news.
@@ -168,7 +168,11 @@ pub struct Alerter {
 }
 
 impl Alerter {
-    pub fn new(rules: Rules, sent: BTreeMap<String, Sent>, started: DateTime<Utc>) -> Alerter {
+    pub fn new(
+        rules: AlertRules,
+        sent: BTreeMap<String, SentAlert>,
+        started: DateTime<Utc>,
+    ) -> Alerter {
         Alerter {
             rules,
             last: None,
@@ -182,7 +186,7 @@ impl Alerter {
     }
 
     /// What was last sent for each id, for the caller to keep.
-    pub fn sent(&self) -> &BTreeMap<String, Sent> {
+    pub fn sent(&self) -> &BTreeMap<String, SentAlert> {
         &self.sent
     }
 
@@ -217,12 +221,12 @@ impl Alerter {
             .filter(|a| self.not_repeated(a, at))
             .collect();
         for a in &out {
-            self.sent.insert(a.id.clone(), Sent::of(a, at));
+            self.sent.insert(a.id.clone(), SentAlert::of(a, at));
             // Each stream of a grouped alert remembers it too, for the
             // baseline after a restart (see `remembered`).
             if matches!(a.kind, Kind::Health | Kind::Recovered) {
                 for name in &a.streams {
-                    self.sent.insert(stream_id(name), Sent::of(a, at));
+                    self.sent.insert(stream_id(name), SentAlert::of(a, at));
                 }
             }
         }
