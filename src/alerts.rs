@@ -15,19 +15,19 @@
 //! new alert, only a count on the last one.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::hash::Hasher;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::health::Health;
-use crate::model::TrailEvent;
 
+mod build;
 mod observe;
 pub mod state;
 
+use build::{event_id, group_id, keys, stamp, stream_alert, stream_id, targets};
 pub use observe::{KeySeen, Observation, StreamSeen};
-pub use state::Sent;
+pub use state::SentAlert;
 
 /// What kind of change an alert is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -120,7 +120,7 @@ impl Alert {
 
 /// What the rules take, from `[alerts]`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Rules {
+pub struct AlertRules {
     pub quota_low: u32,
     pub discard_warn: Duration,
     pub settle: Duration,
@@ -129,10 +129,10 @@ pub struct Rules {
     pub quiet: Duration,
 }
 
-impl Rules {
-    pub fn from_config(config: &crate::config::Config) -> Rules {
+impl AlertRules {
+    pub fn from_config(config: &crate::config::Config) -> AlertRules {
         let a = &config.alerts;
-        Rules {
+        AlertRules {
             quota_low: a.quota_low.0,
             discard_warn: Duration::hours(i64::from(a.discard_warn_hours.0)),
             settle: Duration::seconds(i64::try_from(a.settle_secs.0).unwrap_or(i64::MAX)),
@@ -143,7 +143,7 @@ impl Rules {
 
 /// A recovery waiting out `settle`.
 #[derive(Debug, Clone)]
-struct Pending {
+struct Recovery {
     alert: Alert,
     since: DateTime<Utc>,
 }
@@ -153,12 +153,12 @@ struct Pending {
 /// (kept across restarts by the caller, see [`state`]).
 #[derive(Debug)]
 pub struct Alerter {
-    rules: Rules,
+    rules: AlertRules,
     last: Option<Observation>,
-    pending: BTreeMap<String, Pending>,
+    pending: BTreeMap<String, Recovery>,
     /// Flaps counted per stream since the last alert about it.
     flaps: BTreeMap<String, u32>,
-    sent: BTreeMap<String, Sent>,
+    sent: BTreeMap<String, SentAlert>,
     /// CloudTrail events already told.
     told: BTreeSet<String>,
     /// Only events after this are news.
@@ -168,7 +168,11 @@ pub struct Alerter {
 }
 
 impl Alerter {
-    pub fn new(rules: Rules, sent: BTreeMap<String, Sent>, started: DateTime<Utc>) -> Alerter {
+    pub fn new(
+        rules: AlertRules,
+        sent: BTreeMap<String, SentAlert>,
+        started: DateTime<Utc>,
+    ) -> Alerter {
         Alerter {
             rules,
             last: None,
@@ -182,7 +186,7 @@ impl Alerter {
     }
 
     /// What was last sent for each id, for the caller to keep.
-    pub fn sent(&self) -> &BTreeMap<String, Sent> {
+    pub fn sent(&self) -> &BTreeMap<String, SentAlert> {
         &self.sent
     }
 
@@ -217,12 +221,12 @@ impl Alerter {
             .filter(|a| self.not_repeated(a, at))
             .collect();
         for a in &out {
-            self.sent.insert(a.id.clone(), Sent::of(a, at));
+            self.sent.insert(a.id.clone(), SentAlert::of(a, at));
             // Each stream of a grouped alert remembers it too, for the
             // baseline after a restart (see `remembered`).
             if matches!(a.kind, Kind::Health | Kind::Recovered) {
                 for name in &a.streams {
-                    self.sent.insert(stream_id(name), Sent::of(a, at));
+                    self.sent.insert(stream_id(name), SentAlert::of(a, at));
                 }
             }
         }
@@ -294,7 +298,7 @@ impl Alerter {
                     s.reason.clone()
                 };
                 self.pending
-                    .insert(name.clone(), Pending { alert, since: at });
+                    .insert(name.clone(), Recovery { alert, since: at });
             }
         }
         worse
@@ -472,148 +476,6 @@ pub const KEY_STATE_CALLS: [&str; 4] = [
     "ScheduleKeyDeletion",
     "CancelKeyDeletion",
 ];
-
-/// Keys in use whose state changed.
-fn keys(before: &Observation, now: &Observation, at: DateTime<Utc>) -> Vec<Alert> {
-    now.keys
-        .iter()
-        .filter_map(|(arn, k)| {
-            let was = before.keys.get(arn)?;
-            (was.state != k.state).then(|| Alert {
-                id: format!("key:{arn}:{}", k.state),
-                kind: Kind::KeyState,
-                severity: if k.state == "Enabled" {
-                    Health::Ok
-                } else {
-                    Health::Critical
-                },
-                streams: k.streams.clone(),
-                key: Some(k.label.clone()),
-                key_arn: Some(arn.clone()),
-                target: None,
-                old: was.state.clone(),
-                new: k.state.clone(),
-                sentence: match &k.by {
-                    Some(said) => said.clone(),
-                    None => format!("Key {} is now {} (was {}).", k.label, k.state, was.state),
-                },
-                by: k.by_who.clone(),
-                at: stamp(at),
-                count: 0,
-            })
-        })
-        .collect()
-}
-
-/// Targets that can no longer be read, or can again.
-fn targets(before: &Observation, now: &Observation, at: DateTime<Utc>) -> Vec<Alert> {
-    let labels: BTreeSet<&String> = before
-        .unreadable
-        .keys()
-        .chain(now.unreadable.keys())
-        .collect();
-    labels
-        .into_iter()
-        .filter_map(|label| {
-            let (was, is) = (before.unreadable.get(label), now.unreadable.get(label));
-            let (severity, old, new, sentence) = match (was, is) {
-                (None, Some(why)) => (
-                    Health::Unknown,
-                    "readable",
-                    "unreadable",
-                    format!("{label} can no longer be read: {why}"),
-                ),
-                (Some(_), None) => (
-                    Health::Ok,
-                    "unreadable",
-                    "readable",
-                    format!("{label} can be read again."),
-                ),
-                _ => return None,
-            };
-            Some(Alert {
-                id: format!("target:{label}"),
-                kind: Kind::Target,
-                severity,
-                streams: Vec::new(),
-                key: None,
-                key_arn: None,
-                target: Some(label.clone()),
-                old: old.into(),
-                new: new.into(),
-                sentence,
-                by: None,
-                at: stamp(at),
-                count: 0,
-            })
-        })
-        .collect()
-}
-
-fn stream_id(name: &str) -> String {
-    format!("health:{name}")
-}
-
-/// An alert about one stream, before the caller sets what differs.
-fn stream_alert(
-    kind: Kind,
-    name: &str,
-    s: &observe::StreamSeen,
-    was: Health,
-    at: DateTime<Utc>,
-) -> Alert {
-    Alert {
-        id: stream_id(name),
-        kind,
-        severity: s.health,
-        streams: vec![name.to_string()],
-        key: s.key.clone(),
-        key_arn: s.key_arn.clone(),
-        target: Some(s.target.clone()),
-        old: was.as_str().into(),
-        new: s.health.as_str().into(),
-        sentence: s.reason.clone(),
-        by: s.by.clone(),
-        at: stamp(at),
-        count: 0,
-    }
-}
-
-/// A stable id for a change shared by several streams: the same streams
-/// and the same new state give the same id, run after run.
-fn group_id(kind: &str, state: &str, names: &[String]) -> String {
-    if let [one] = names {
-        return format!("{kind}:{one}");
-    }
-    let mut sorted: Vec<&String> = names.iter().collect();
-    sorted.sort();
-    let mut h = fnv::FnvHasher::default();
-    for n in sorted {
-        h.write(n.as_bytes());
-        h.write_u8(0);
-    }
-    format!("{kind}:{state}:{:016x}", h.finish())
-}
-
-/// A CloudTrail event's identity: its event id, else its request id, else
-/// what it did when.
-fn event_id(e: &TrailEvent) -> String {
-    e.event_id
-        .clone()
-        .or_else(|| e.request_id.clone())
-        .unwrap_or_else(|| {
-            format!(
-                "{}/{}/{}",
-                e.name,
-                e.resource.as_deref().unwrap_or(""),
-                e.at.timestamp()
-            )
-        })
-}
-
-fn stamp(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
 
 #[cfg(test)]
 mod tests;

@@ -100,9 +100,9 @@ pub fn leave_tui() {
     *TUI.lock().unwrap_or_else(PoisonError::into_inner) = None;
 }
 
-type Hook = dyn Fn(&PanicHookInfo<'_>) + Send + Sync;
+type PanicHook = dyn Fn(&PanicHookInfo<'_>) + Send + Sync;
 
-fn report(info: &PanicHookInfo<'_>, previous: &Hook) {
+fn report(info: &PanicHookInfo<'_>, previous: &PanicHook) {
     let message = panic_message(info.payload());
     let thread = std::thread::current();
     let thread = thread.name().unwrap_or("unnamed");

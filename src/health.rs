@@ -5,9 +5,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::cloud::CloudError;
+
 use crate::model::{ago, between, stamp, when, Severity};
 use crate::model::{
-    EncryptionStatus, History, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
+    Encryption, EncryptionStatus, History, KeyState, KmsKey, KmsMetric, KmsSeries, Source, Stream,
 };
 use crate::quota::Quota;
 
@@ -384,22 +385,7 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
         _ => "",
     };
     match finding {
-        Finding::Failed => {
-            let what = if enc.status == EncryptionStatus::EnablingFailed {
-                "Enabling or changing encryption failed"
-            } else {
-                "Stopping encryption failed"
-            };
-            let why = enc.failure.as_ref().map_or(String::new(), |fd| {
-                format!(" ({}): {}", fd.kind, fd.details.trim())
-            });
-            if enc.status == EncryptionStatus::EnablingFailed {
-                let end = if why.ends_with('.') { "" } else { "." };
-                format!("{what}{why}{end} {}", OLD_KEY_UNSAID)
-            } else {
-                format!("{what}{why}")
-            }
-        }
+        Finding::Failed => failed_sentence(enc),
         Finding::KmsErrors(total) => kms_sentence(&f.kms_errors.unwrap_or_default(), total, f),
         Finding::KeyGone { in_use } => format!(
             "Key {} no longer exists: Firehose cannot use it{}",
@@ -448,27 +434,47 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
         Finding::Unencrypted(_) => {
             "Not encrypted: records are stored without Firehose server-side encryption.".to_string()
         }
-        Finding::LowQuota(q) => {
-            let next = q
-                .next_slot(f.now)
-                .map_or(String::new(), |n| format!("; {n}"));
-            let mut counted: Vec<String> = q.by_others().into_iter().collect();
-            if q.refused > 0 {
-                counted.push(format!(
-                    "{} refused by AWS: {} left if refused calls do not count",
-                    q.refused, q.remaining_at_most
-                ));
-            }
-            let counted = match counted.is_empty() {
-                true => String::new(),
-                false => format!(" ({})", counted.join("; ")),
-            };
-            format!(
-                "{} of {} Start/Stop calls left in 24 h{counted}{next}.",
-                q.remaining, q.limit
-            )
-        }
+        Finding::LowQuota(q) => low_quota_sentence(&q, f.now),
     }
+}
+
+/// A change AWS reports failed, with AWS's reason when it gave one.
+fn failed_sentence(enc: &Encryption) -> String {
+    let what = if enc.status == EncryptionStatus::EnablingFailed {
+        "Enabling or changing encryption failed"
+    } else {
+        "Stopping encryption failed"
+    };
+    let why = enc.failure.as_ref().map_or(String::new(), |fd| {
+        format!(" ({}): {}", fd.kind, fd.details.trim())
+    });
+    if enc.status == EncryptionStatus::EnablingFailed {
+        let end = if why.ends_with('.') { "" } else { "." };
+        format!("{what}{why}{end} {}", OLD_KEY_UNSAID)
+    } else {
+        format!("{what}{why}")
+    }
+}
+
+/// Few Start/Stop calls left: how many, who else spent them, and when the
+/// next slot frees.
+fn low_quota_sentence(q: &Quota, now: DateTime<Utc>) -> String {
+    let next = q.next_slot(now).map_or(String::new(), |n| format!("; {n}"));
+    let mut counted: Vec<String> = q.by_others().into_iter().collect();
+    if q.refused > 0 {
+        counted.push(format!(
+            "{} refused by AWS: {} left if refused calls do not count",
+            q.refused, q.remaining_at_most
+        ));
+    }
+    let counted = match counted.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", counted.join("; ")),
+    };
+    format!(
+        "{} of {} Start/Stop calls left in 24 h{counted}{next}.",
+        q.remaining, q.limit
+    )
 }
 
 /// How a sentence about a key Firehose cannot use ends: with what producers

@@ -135,7 +135,7 @@ impl fmt::Display for KeyList {
 
 /// What a key press means in a mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Input {
+pub enum KeyInput {
     Action(UserAction),
     /// A character for the mode's text field.
     Text(char),
@@ -151,18 +151,19 @@ pub struct Keymap {
 
 impl Keymap {
     /// What a key press means in `mode`.
-    pub fn input(&self, mode: Mode, ev: &KeyEvent) -> Input {
+    pub fn input(&self, mode: Mode, ev: &KeyEvent) -> KeyInput {
         // The one place Ctrl-c is read: it means quit everywhere, which is
         // why no binding may take it.
         if ev.code == KeyCode::Char('c') && ev.modifiers.contains(KeyModifiers::CONTROL) {
-            return Input::Action(UserAction::Quit);
+            return KeyInput::Action(UserAction::Quit);
         }
         if mode.takes_text() {
             if let Some(c) = typed(ev) {
-                return Input::Text(c);
+                return KeyInput::Text(c);
             }
         }
-        self.action(mode, ev).map_or(Input::Unbound, Input::Action)
+        self.action(mode, ev)
+            .map_or(KeyInput::Unbound, KeyInput::Action)
     }
 
     /// The action of `mode` a key is bound to, if any.

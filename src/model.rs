@@ -10,6 +10,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+mod encryption_call;
 pub mod exit;
 mod identity;
 mod key;
@@ -18,6 +19,7 @@ mod names;
 mod stream;
 pub mod trail;
 
+pub use encryption_call::EncryptionCall;
 pub use identity::{CredentialFacts, Identity};
 pub use key::{
     key_id_of, region_of_arn, Alias, KeyRef, KeyRotation, KmsKey, MultiRegion, RotationRecord,

@@ -5,8 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::cloud::GrantCheck;
+
 use crate::model::{
-    CredentialFacts, EncryptionStatus, KeyRef, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, Stream,
+    CredentialFacts, EncryptionCall, EncryptionStatus, KeyRef, KeySpec, KeyState, KeyType,
+    KeyUsage, KmsKey, Stream,
 };
 use crate::quota::{Quota, RefusedCalls};
 
@@ -15,22 +17,10 @@ pub const STREAMS_PER_KEY: usize = 500;
 /// Firehose's KMS grant creation fails with session credentials older than this.
 pub const SESSION_HOURS: i64 = 6;
 
-/// What is asked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-// One value per change asked for: its size costs nothing, and a box would
-// be noise at every match.
-#[allow(clippy::large_enum_variant)]
-pub enum Change {
-    /// StartDeliveryStreamEncryption: enable, or switch key.
-    Start(KeyRef<KmsKey>),
-    /// StopDeliveryStreamEncryption.
-    Stop,
-}
-
 /// Everything the rules look at.
 pub struct ChangeFacts<'a> {
     pub stream: &'a Stream,
-    pub change: &'a Change,
+    pub change: &'a EncryptionCall,
     pub region: &'a str,
     /// `None` when the ledger has not been read: the send reads it again.
     pub quota: Option<Quota>,
@@ -127,9 +117,11 @@ pub fn check(f: &ChangeFacts<'_>, target_label: &str) -> Verdict {
     let mut v = Verdict::default();
     stream_rules(&mut v, f.stream);
     match f.change {
-        Change::Start(KeyRef::Customer(key)) => customer_key_rules(&mut v, f, key, target_label),
-        Change::Start(KeyRef::AwsOwned) => aws_owned_rules(&mut v, f.stream),
-        Change::Stop => stop_rules(&mut v, f.stream),
+        EncryptionCall::Start(KeyRef::Customer(key)) => {
+            customer_key_rules(&mut v, f, key, target_label);
+        }
+        EncryptionCall::Start(KeyRef::AwsOwned) => aws_owned_rules(&mut v, f.stream),
+        EncryptionCall::Stop => stop_rules(&mut v, f.stream),
     }
     quota_rules(&mut v, f);
     situation_warnings(&mut v, f);
@@ -330,7 +322,7 @@ pub fn stream_refusals(s: &Stream, quota: Option<&Quota>, now: DateTime<Utc>) ->
 /// Warnings about the moment rather than the stream: credentials that may be
 /// too old for Firehose's KMS grant, and KMS refusing the stream right now.
 fn situation_warnings(v: &mut Verdict, f: &ChangeFacts<'_>) {
-    if f.credentials.temporary && matches!(f.change, Change::Start(KeyRef::Customer(_))) {
+    if f.credentials.temporary && matches!(f.change, EncryptionCall::Start(KeyRef::Customer(_))) {
         v.warnings.push(format!(
             "these are temporary credentials: if they were issued more than {SESSION_HOURS} hours ago, Firehose cannot create its KMS grant and the change fails; refresh them (e.g. aws sso login) if unsure"
         ));

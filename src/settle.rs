@@ -49,7 +49,7 @@ pub struct Books<'a> {
 
 /// What became of an open call.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum Settlement {
     /// AWS accepted it: CloudTrail has it, or the stream or key shows it.
     Accepted {
         how: String,
@@ -69,23 +69,23 @@ pub enum Verdict {
     NotYet(String),
 }
 
-impl Verdict {
+impl Settlement {
     /// The audit line's outcome and message.
     fn line(&self) -> (AuditOutcome, String) {
         match self {
-            Verdict::Accepted { how, .. } => {
+            Settlement::Accepted { how, .. } => {
                 (AuditOutcome::Accepted, format!("settled: accepted ({how})"))
             }
-            Verdict::Refused { code, .. } => (
+            Settlement::Refused { code, .. } => (
                 AuditOutcome::Rejected,
                 format!("settled: refused ({code}): CloudTrail has the call, refused by AWS"),
             ),
-            Verdict::Ended { outcome, how } => (*outcome, format!("settled: {how}")),
-            Verdict::NeverReached { how } => (
+            Settlement::Ended { outcome, how } => (*outcome, format!("settled: {how}")),
+            Settlement::NeverReached { how } => (
                 AuditOutcome::NeverReached,
                 format!("settled: never reached AWS ({how}); its quota slot is given back"),
             ),
-            Verdict::NotYet(why) => (
+            Settlement::NotYet(why) => (
                 AuditOutcome::Unknown,
                 format!("not settled yet: {why}; the next run looks again"),
             ),
@@ -95,10 +95,12 @@ impl Verdict {
     /// What the ledger's last word on the call becomes, if anything.
     fn ledger(&self) -> Option<(Outcome, Option<String>)> {
         match self {
-            Verdict::Accepted { request_id, .. } => Some((Outcome::Accepted, request_id.clone())),
-            Verdict::Refused { request_id, .. } => Some((Outcome::Rejected, request_id.clone())),
-            Verdict::NeverReached { .. } => Some((Outcome::Unsent, None)),
-            Verdict::Ended { .. } | Verdict::NotYet(_) => None,
+            Settlement::Accepted { request_id, .. } => {
+                Some((Outcome::Accepted, request_id.clone()))
+            }
+            Settlement::Refused { request_id, .. } => Some((Outcome::Rejected, request_id.clone())),
+            Settlement::NeverReached { .. } => Some((Outcome::Unsent, None)),
+            Settlement::Ended { .. } | Settlement::NotYet(_) => None,
         }
     }
 }
@@ -107,7 +109,7 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settled {
     pub call: Pending,
-    pub verdict: Verdict,
+    pub verdict: Settlement,
 }
 
 impl Settled {
@@ -124,7 +126,7 @@ impl Settled {
 
     /// Whether this run wrote a final line for it.
     pub fn ended(&self) -> bool {
-        !matches!(self.verdict, Verdict::NotYet(_))
+        !matches!(self.verdict, Settlement::NotYet(_))
     }
 }
 
@@ -250,7 +252,7 @@ async fn judge(
     known: &HashSet<String>,
     entries: &[Entry],
     now: DateTime<Utc>,
-) -> Verdict {
+) -> Settlement {
     if call.accepted {
         return ending(cloud, call).await;
     }
@@ -263,14 +265,14 @@ async fn judge(
     }
     let shown = shows(cloud, call).await;
     if let Some(how) = shown.as_ref().ok().and_then(Option::as_ref) {
-        return Verdict::Accepted {
+        return Settlement::Accepted {
             how: format!("{how}, as this call asked; CloudTrail does not show the call yet"),
             request_id: None,
         };
     }
     let late = call.sent.time + chrono::Duration::minutes(LATE_MINUTES);
     match read {
-        Some(Ok(read)) if read.complete && now >= late => Verdict::NeverReached {
+        Some(Ok(read)) if read.complete && now >= late => Settlement::NeverReached {
             how: format!(
                 "CloudTrail, read to {}, over an hour past the call, has no such call, and {}",
                 stamp(now),
@@ -280,13 +282,13 @@ async fn judge(
                 }
             ),
         },
-        Some(Ok(read)) if read.complete => Verdict::NotYet(format!(
+        Some(Ok(read)) if read.complete => Settlement::NotYet(format!(
             "CloudTrail does not show the call yet; it shows calls within about 5 minutes on average, with no upper bound, so firekeeper waits until {} (an hour after the call) before saying it never reached AWS",
             stamp(late)
         )),
-        Some(Ok(_)) => Verdict::NotYet("CloudTrail's events could not all be read in time".into()),
-        Some(Err(why)) => Verdict::NotYet(why.clone()),
-        None => Verdict::NotYet("CloudTrail was not read".into()),
+        Some(Ok(_)) => Settlement::NotYet("CloudTrail's events could not all be read in time".into()),
+        Some(Err(why)) => Settlement::NotYet(why.clone()),
+        None => Settlement::NotYet("CloudTrail was not read".into()),
     }
 }
 
@@ -341,18 +343,18 @@ fn find<'a>(
         .min_by_key(|e| (e.at - sent).abs())
 }
 
-fn from_event(e: &TrailEvent) -> Verdict {
+fn from_event(e: &TrailEvent) -> Settlement {
     let by = e.by.as_ref().map_or(String::new(), |b| format!(", by {b}"));
     let request = e.request_id.as_deref().unwrap_or("without a request id");
     match &e.error_code {
-        None => Verdict::Accepted {
+        None => Settlement::Accepted {
             how: format!(
                 "CloudTrail has the call: request {request}, at {}{by}",
                 stamp(e.at)
             ),
             request_id: e.request_id.clone(),
         },
-        Some(code) => Verdict::Refused {
+        Some(code) => Settlement::Refused {
             code: code.clone(),
             request_id: e.request_id.clone(),
         },
@@ -428,29 +430,29 @@ async fn key_shows(cloud: &dyn Cloud, call: &Pending) -> Result<Option<String>, 
 }
 
 /// How an accepted change ended, as the stream (or key) shows it now.
-async fn ending(cloud: &dyn Cloud, call: &Pending) -> Verdict {
+async fn ending(cloud: &dyn Cloud, call: &Pending) -> Settlement {
     if call.on_key() {
         return match key_shows(cloud, call).await {
-            Ok(Some(how)) => Verdict::Ended {
+            Ok(Some(how)) => Settlement::Ended {
                 outcome: AuditOutcome::Succeeded,
                 how: format!("succeeded ({how})"),
             },
-            Ok(None) => Verdict::NotYet("the key does not show the change done yet".into()),
-            Err(why) => Verdict::NotYet(format!("the key could not be read ({why})")),
+            Ok(None) => Settlement::NotYet("the key does not show the change done yet".into()),
+            Err(why) => Settlement::NotYet(format!("the key could not be read ({why})")),
         };
     }
     match cloud.describe_stream(&call.sent.stream).await {
         Ok(s) => stream_ending(call, &s),
-        Err(e) => Verdict::NotYet(format!("{} could not be described ({e})", call.sent.stream)),
+        Err(e) => Settlement::NotYet(format!("{} could not be described ({e})", call.sent.stream)),
     }
 }
 
-fn stream_ending(call: &Pending, s: &Stream) -> Verdict {
+fn stream_ending(call: &Pending, s: &Stream) -> Settlement {
     use EncryptionStatus as E;
     let now = state(s);
     let (outcome, how) = match &s.encryption.status {
         E::Enabling | E::Disabling => {
-            return Verdict::NotYet(format!("{now}: AWS has not finished"));
+            return Settlement::NotYet(format!("{now}: AWS has not finished"));
         }
         E::EnablingFailed | E::DisablingFailed if stream_shows(call, s) => {
             let why = s.encryption.failure.as_ref().map_or(String::new(), |f| {
@@ -466,7 +468,7 @@ fn stream_ending(call: &Pending, s: &Stream) -> Verdict {
             format!("superseded ({now}: not what this change asked for; changed since)"),
         ),
     };
-    Verdict::Ended { outcome, how }
+    Settlement::Ended { outcome, how }
 }
 
 /// The ledger's id for the call: its own id, or for lines written before the
@@ -504,10 +506,10 @@ fn operation(call: &Pending) -> Operation {
 async fn write(
     books: &Books<'_>,
     call: &Pending,
-    verdict: &Verdict,
+    verdict: &Settlement,
     entries: &[Entry],
 ) -> Result<(), SettleError> {
-    if matches!(verdict, Verdict::NotYet(_)) && call.last.outcome != AuditOutcome::Sent {
+    if matches!(verdict, Settlement::NotYet(_)) && call.last.outcome != AuditOutcome::Sent {
         // Already `unknown`, with its reason: a line a run would only repeat.
         return Ok(());
     }

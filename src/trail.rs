@@ -245,11 +245,11 @@ pub struct Trail {
     /// How long a read may take before the ledger alone must do.
     patience: Duration,
     /// Held across a read, so callers at the same moment share one.
-    last: Arc<tokio::sync::Mutex<Option<Heard>>>,
+    last: Arc<tokio::sync::Mutex<Option<LastRead>>>,
 }
 
 #[derive(Debug, Clone)]
-struct Heard {
+struct LastRead {
     at: Instant,
     calls: Result<Arc<Vec<TrailEvent>>, String>,
     /// The read was cut short: its calls give no count to trust.
@@ -294,9 +294,9 @@ impl Trail {
         self.heard(cloud, now).await.calls
     }
 
-    async fn heard(&self, cloud: &dyn Cloud, now: DateTime<Utc>) -> Heard {
+    async fn heard(&self, cloud: &dyn Cloud, now: DateTime<Utc>) -> LastRead {
         if !self.enabled {
-            return Heard {
+            return LastRead {
                 at: Instant::now(),
                 calls: Err("CloudTrail is off ([cloudtrail] enabled = false)".into()),
                 cut: false,
@@ -329,7 +329,7 @@ impl Trail {
                 false,
             ),
         };
-        let heard = Heard {
+        let heard = LastRead {
             at: Instant::now(),
             calls,
             cut,

@@ -195,7 +195,7 @@ fn without_a_terminal_the_dashboard_points_to_status() {
 }
 
 #[test]
-fn rotating_from_the_dashboard_follows_the_change_to_its_end() {
+fn switching_from_the_dashboard_follows_the_change_to_its_end() {
     let sandbox = Sandbox::new();
     let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
     tmux.wait_for("billing-export");

@@ -19,7 +19,7 @@ fn status(sandbox: &Sandbox, region: &str, stream: &str) -> Value {
 }
 
 #[tokio::test]
-async fn rotate_enable_and_stop_do_what_they_say_and_are_audited() {
+async fn switch_enable_and_stop_do_what_they_say_and_are_audited() {
     let region = "us-west-1";
     let seed = Seeder::new(region).await;
     let old = seed.key(Some("alias/rot-old")).await;

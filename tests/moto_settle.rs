@@ -207,7 +207,7 @@ async fn sigterm_mid_move_ends_every_call_and_exits_143() {
 }
 
 #[tokio::test]
-async fn a_rotate_killed_right_after_its_start_is_settled_accepted_by_the_next_run() {
+async fn a_switch_killed_right_after_its_start_is_settled_accepted_by_the_next_run() {
     // Another binary's region: this test's stream is its own, by name.
     let region = "ap-southeast-7";
     let seed = Seeder::new(region).await;

@@ -15,16 +15,16 @@ use crate::journal::{self, Sharing};
 
 /// The last alert sent for an id: enough to tell a repeat from news.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Sent {
+pub struct SentAlert {
     pub kind: Kind,
     pub severity: Health,
     pub new: String,
     pub at: DateTime<Utc>,
 }
 
-impl Sent {
-    pub fn of(a: &Alert, at: DateTime<Utc>) -> Sent {
-        Sent {
+impl SentAlert {
+    pub fn of(a: &Alert, at: DateTime<Utc>) -> SentAlert {
+        SentAlert {
             kind: a.kind,
             severity: a.severity,
             new: a.new.clone(),
@@ -58,7 +58,7 @@ fn in_state_dir(file: &str) -> Option<PathBuf> {
 /// What was sent in `scope`; nothing when the file is missing or cannot be
 /// read (then every current problem is news once more: a repeat, never a
 /// silence).
-pub fn load(path: &Path, scope: &str) -> BTreeMap<String, Sent> {
+pub fn load(path: &Path, scope: &str) -> BTreeMap<String, SentAlert> {
     load_map(path, scope)
 }
 
@@ -77,7 +77,7 @@ pub fn load_map<T: serde::de::DeserializeOwned>(path: &Path, scope: &str) -> BTr
 pub fn save(
     path: &Path,
     scope: &str,
-    sent: &BTreeMap<String, Sent>,
+    sent: &BTreeMap<String, SentAlert>,
     keep: chrono::Duration,
     now: DateTime<Utc>,
 ) -> std::io::Result<()> {

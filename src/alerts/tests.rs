@@ -3,13 +3,14 @@
 
 use super::observe::{KeySeen, StreamSeen};
 use super::*;
+use crate::model::TrailEvent;
 
 fn at(mins: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(1_800_000_000, 0).unwrap() + Duration::minutes(mins)
 }
 
-fn rules() -> Rules {
-    Rules {
+fn rules() -> AlertRules {
+    AlertRules {
         quota_low: 5,
         discard_warn: Duration::hours(6),
         settle: Duration::seconds(120),

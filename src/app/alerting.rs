@@ -11,7 +11,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::{App, LoadingState};
-use crate::alerts::{Alert, Alerter, KeySeen, Kind, Observation, Rules, Sent, StreamSeen};
+use crate::alerts::{
+    Alert, AlertRules, Alerter, KeySeen, Kind, Observation, SentAlert, StreamSeen,
+};
 use crate::config::{Config, Notify};
 use crate::health::Health;
 use crate::model::KeyType;
@@ -43,7 +45,7 @@ pub struct Alerting {
 impl Alerting {
     pub fn new(
         config: &Config,
-        sent: BTreeMap<String, Sent>,
+        sent: BTreeMap<String, SentAlert>,
         acks: BTreeMap<String, DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Alerting {
@@ -58,7 +60,7 @@ impl Alerting {
             })
             .collect();
         Alerting {
-            alerter: Some(Alerter::new(Rules::from_config(config), sent, now)),
+            alerter: Some(Alerter::new(AlertRules::from_config(config), sent, now)),
             unseen: 0,
             acks,
             notify,
@@ -89,7 +91,7 @@ impl Alerting {
     }
 
     /// What was last sent for each alert id.
-    pub fn sent(&self) -> BTreeMap<String, Sent> {
+    pub fn sent(&self) -> BTreeMap<String, SentAlert> {
         self.alerter
             .as_ref()
             .map(|a| a.sent().clone())

@@ -7,16 +7,17 @@ use crate::change::Request;
 use crate::inventory::{AWS_OWNED, NO_ENCRYPTION};
 use crate::keymap::UserAction as A;
 use crate::keymap::UserAction;
+use crate::model::EncryptionCall;
 use crate::model::KeyRef;
 use crate::model::LoadingState;
 use crate::model::{key_id_of, KeyType, KmsKey, Stream};
 use crate::model::{KeyId, StreamId, TargetId, Tone};
-use crate::preflight::{self, Change};
+use crate::preflight;
 
 impl App {
     /// `r`: the key picker for the selected stream, once it is described.
     pub(super) fn open_picker(&mut self) -> Vec<WorkerCommand> {
-        match self.changeable(A::Rotate) {
+        match self.changeable(A::Switch) {
             Ok((id, stream)) => self.picker_for(&id, &stream),
             Err(commands) => commands,
         }
@@ -30,7 +31,7 @@ impl App {
             // Refused before a key is chosen for nothing, as `d` is.
             let old_label = self.key_label(id, stream);
             self.dialog = Some(Dialog::Confirm(Confirm {
-                request: Request::Rotate {
+                request: Request::Switch {
                     stream: id.name.clone(),
                     key: KeyRef::AwsOwned,
                 },
@@ -259,7 +260,7 @@ impl App {
         let Some(stream) = self.row(&id).and_then(|r| r.stream.clone()) else {
             return Vec::new();
         };
-        let request = Request::Rotate {
+        let request = Request::Switch {
             stream: id.name.clone(),
             key: item.key.clone(),
         };
@@ -471,24 +472,27 @@ impl App {
     ) -> Confirm {
         let part = self.fleet.part(id.target);
         let (change, new_label) = match (&request, target) {
-            (Request::Disable { .. }, _) => (Change::Stop, NO_ENCRYPTION.to_string()),
+            (Request::Disable { .. }, _) => (EncryptionCall::Stop, NO_ENCRYPTION.to_string()),
             (_, Some(k)) => {
                 let book = part.and_then(|p| p.all_keys.as_ref());
                 let label = book
                     .unwrap_or(self.fleet.keys_of(id.target))
                     .key_label(&k.arn);
-                (Change::Start(KeyRef::Customer(k)), label)
+                (EncryptionCall::Start(KeyRef::Customer(k)), label)
             }
-            (_, None) => (Change::Start(KeyRef::AwsOwned), AWS_OWNED.to_string()),
+            (_, None) => (
+                EncryptionCall::Start(KeyRef::AwsOwned),
+                AWS_OWNED.to_string(),
+            ),
         };
         let streams_on_key = match &change {
-            Change::Start(KeyRef::Customer(k)) => Some(self.streams_on(&k.arn).len()),
+            EncryptionCall::Start(KeyRef::Customer(k)) => Some(self.streams_on(&k.arn).len()),
             _ => None,
         };
         let quota = self.quota(id).ok();
         let refused = crate::quota::RefusedCalls::of(self.calls(id));
         let (grant, grant_pending) = match &change {
-            Change::Start(KeyRef::Customer(k)) => {
+            EncryptionCall::Start(KeyRef::Customer(k)) => {
                 let known = part.and_then(|p| p.grant_checks.get(&k.arn));
                 (known, known.is_none())
             }

@@ -37,7 +37,7 @@ impl App {
         let Some(Dialog::Confirm(c)) = &self.dialog else {
             return false;
         };
-        let Request::Rotate {
+        let Request::Switch {
             key: KeyRef::Customer(arn),
             ..
         } = &c.request

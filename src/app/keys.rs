@@ -5,7 +5,7 @@ use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::{App, Confirm, Dialog, KeyRow, Quick, View, WorkerCommand};
 use crate::key_rotation::KeyChange;
-use crate::keymap::{HelpLine, Input, Mode, UserAction as A, UserAction};
+use crate::keymap::{HelpLine, KeyInput, Mode, UserAction as A, UserAction};
 use crate::model::SortKey;
 use crate::model::{KeyId, Tone};
 
@@ -36,12 +36,12 @@ impl App {
     pub fn on_key(&mut self, ev: KeyEvent) -> Vec<WorkerCommand> {
         let mode = self.mode();
         match self.keymap.input(mode, &ev) {
-            Input::Action(action) => self.update(action),
-            Input::Text(c) => {
+            KeyInput::Action(action) => self.update(action),
+            KeyInput::Text(c) => {
                 self.type_char(c);
                 self.interest()
             }
-            Input::Unbound => {
+            KeyInput::Unbound => {
                 // Any key means the user moved on from waiting.
                 self.work.describing = None;
                 if acknowledges(mode) {
@@ -142,7 +142,7 @@ impl App {
             }
             A::Window => commands.push(self.next_window()),
             A::Refresh => commands.push(self.refresh()),
-            A::Rotate => commands.extend(self.open_picker()),
+            A::Switch => commands.extend(self.open_picker()),
             A::Disable => commands.extend(self.open_disable()),
             A::Keys => self.screen.view = View::Keys,
             A::RotateMaterial => self.rotate_selected_key(),

@@ -225,7 +225,7 @@ impl App {
             if !is_on(s, from_arn) {
                 continue;
             }
-            let request = Request::Rotate {
+            let request = Request::Switch {
                 stream: id.name.clone(),
                 key: to.clone(),
             };

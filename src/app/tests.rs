@@ -360,7 +360,7 @@ mod changes {
             panic!("change expected, got {commands:?}");
         };
         assert!(
-            matches!(request, Request::Rotate { stream, key: KeyRef::Customer(arn) }
+            matches!(request, Request::Switch { stream, key: KeyRef::Customer(arn) }
             if stream == "order-events" && arn.ends_with("2a1b8d3c-5c2e-4f90-8b4d-6e7f8091a2b3"))
         );
         assert!(app.dialog.is_none());

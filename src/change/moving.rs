@@ -10,8 +10,8 @@
 use std::collections::HashMap;
 
 use super::{
-    carry_out, explain, named_key, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request,
-    Step, Timing,
+    carry_out, explain, named_key, plan, refuse, ChangeContext, ChangeError, ChangeTiming, Ending,
+    Plan, Request, Step,
 };
 use crate::cloud::{Cloud, CloudError};
 use crate::inventory::{self, KeyBook};
@@ -111,25 +111,26 @@ pub async fn plan_move(
     })
 }
 
-/// Each stream on OLD planned against NEW, in order; a refused one is
-/// skipped, and on record like any refused change.
+/// Each stream's plan against the new key, in order, or why it could not
+/// be planned; a refused plan is audited as refused.
 async fn plan_each(
     cloud: &dyn Cloud,
     ctx: &ChangeContext,
     moving: &[String],
     to: &KeyRef,
-    count: impl Fn(&str) -> Option<usize>,
+    count: impl Fn(&str) -> Option<usize> + Copy,
 ) -> Streams {
     let mut streams = Vec::new();
     for name in moving {
-        let request = Request::Rotate {
+        let request = Request::Switch {
             stream: name.clone(),
             key: to.clone(),
         };
-        let planned = match plan(cloud, ctx, &request, &count).await {
+        let planned = match plan(cloud, ctx, &request, count).await {
             Ok(mut p) => {
                 forced(ctx, &mut p);
                 if !p.verdict.allowed() {
+                    // Skipped, and on record like any refused change.
                     let _ = refuse(ctx, &p, &p.verdict.reasons());
                 }
                 Ok(p)
@@ -295,26 +296,26 @@ pub async fn send_one(
             }
         }
     };
-    let (stage, words) = match carry_out(cloud, ctx, plan, Timing::default(), wait, progress).await
-    {
-        Ok(None) => (Stage::NotWaited, "sent, not waited for".to_string()),
-        Ok(Some((ending, stream))) => {
-            let stage = match ending {
-                Ending::Done => Stage::Done,
-                Ending::Failed(_) => Stage::Failed,
-                _ => Stage::Unclear,
-            };
-            (stage, explain(plan, &ending, &stream))
-        }
-        Err(e) => {
-            let stage = match e {
-                ChangeError::Refused(_) => Stage::NotSent,
-                ChangeError::Rejected(_) => Stage::Rejected,
-                _ => Stage::Unclear,
-            };
-            (stage, e.to_string())
-        }
-    };
+    let (stage, words) =
+        match carry_out(cloud, ctx, plan, ChangeTiming::default(), wait, progress).await {
+            Ok(None) => (Stage::NotWaited, "sent, not waited for".to_string()),
+            Ok(Some((ending, stream))) => {
+                let stage = match ending {
+                    Ending::Done => Stage::Done,
+                    Ending::Failed(_) => Stage::Failed,
+                    _ => Stage::Unclear,
+                };
+                (stage, explain(plan, &ending, &stream))
+            }
+            Err(e) => {
+                let stage = match e {
+                    ChangeError::Refused(_) => Stage::NotSent,
+                    ChangeError::Rejected(_) => Stage::Rejected,
+                    _ => Stage::Unclear,
+                };
+                (stage, e.to_string())
+            }
+        };
     report(Update::Stage(stage, words));
     stage
 }

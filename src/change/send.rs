@@ -9,14 +9,14 @@
 use chrono::Utc;
 
 use super::{
-    audit_entry, ledger_entry, on_disk, refused, write_down, ChangeContext, ChangeError, InFlight,
-    Plan, Sent, Watch,
+    audit_entry, ledger_call, ledger_entry, on_disk, refused, write_down, ChangeContext,
+    ChangeError, InFlight, Plan, Sent, Watch,
 };
 use crate::audit::{AuditEntry, AuditLog, AuditOutcome, CallMark};
 use crate::cloud::{CallAnswer, Cloud, CloudError};
+use crate::model::EncryptionCall;
 use crate::model::{KeyRef, Stream, TrailEvent};
-use crate::preflight::Change;
-use crate::quota::{Call, Entry, Ledger, LedgerError, Operation, Outcome, Quota};
+use crate::quota::{Call, Entry, Ledger, LedgerError, Outcome, Quota};
 
 /// Sends the change once, unless firekeeper must refuse it. The call is in
 /// the ledger, synced, before it leaves, so a crash cannot hide a spent slot.
@@ -86,17 +86,7 @@ async fn sendable(ctx: &ChangeContext, plan: &Plan) -> Result<Call, ChangeError>
         )
         .await);
     };
-    Ok(Call {
-        account,
-        region: ctx.region.clone(),
-        stream: plan.stream.name.clone(),
-        action: match plan.change {
-            Change::Stop => Operation::Stop,
-            Change::Start(_) => Operation::Start,
-        },
-        access_key_id: None,
-        force: ctx.force,
-    })
+    Ok(ledger_call(ctx, plan, account))
 }
 
 /// How the user sends past a refusal AWS may not share, said with it.
@@ -143,8 +133,8 @@ async fn reserve(
     );
     let audit = ctx.audit.clone();
     let key_arn = match &plan.change {
-        Change::Stop => None,
-        Change::Start(key) => Some(match key.by_arn() {
+        EncryptionCall::Stop => None,
+        EncryptionCall::Start(key) => Some(match key.by_arn() {
             KeyRef::AwsOwned => "aws-owned".to_string(),
             KeyRef::Customer(arn) => arn,
         }),
@@ -297,8 +287,8 @@ async fn announce(
 async fn call_aws(cloud: &dyn Cloud, plan: &Plan) -> CallAnswer {
     let name = &plan.stream.name;
     match &plan.change {
-        Change::Stop => cloud.stop_encryption(name).await,
-        Change::Start(key) => cloud.start_encryption(name, &key.by_arn()).await,
+        EncryptionCall::Stop => cloud.stop_encryption(name).await,
+        EncryptionCall::Start(key) => cloud.start_encryption(name, &key.by_arn()).await,
     }
 }
 
@@ -547,7 +537,7 @@ pub fn changed_since(before: &Stream, now: &Stream) -> Option<String> {
 /// one exception for both; only a Start with a customer key can hit the key's
 /// limit, and its message names the key rather than the daily calls.
 pub fn key_is_full(plan: &Plan, message: &str) -> bool {
-    if !matches!(plan.change, Change::Start(KeyRef::Customer(_))) {
+    if !matches!(plan.change, EncryptionCall::Start(KeyRef::Customer(_))) {
         return false;
     }
     let m = message.to_lowercase();

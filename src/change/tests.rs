@@ -1,10 +1,17 @@
 use std::sync::{Arc, Mutex};
 
+use chrono::Utc;
+
 use super::*;
+use crate::audit::AuditOutcome;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
 use crate::cloud::wrap::Wrapped;
+use crate::cloud::Cloud;
+use crate::inventory::KeyBook;
+use crate::model::KeyType;
 use crate::quota;
+use crate::quota::{Call, Operation, Outcome};
 use crate::trail::Trail;
 
 struct Harness {
@@ -41,8 +48,8 @@ fn harness() -> Harness {
     }
 }
 
-fn rotate(stream: &str, key: &str) -> Request {
-    Request::Rotate {
+fn switch(stream: &str, key: &str) -> Request {
+    Request::Switch {
         stream: stream.into(),
         key: KeyRef::parse(key),
     }
@@ -85,10 +92,10 @@ impl Harness {
 }
 
 #[tokio::test]
-async fn a_rotation_goes_enabling_to_enabled_and_says_so() {
+async fn a_switch_goes_enabling_to_enabled_and_says_so() {
     let h = harness();
     let (ending, s, msg) = h
-        .run(&rotate("order-events", "alias/orders-events-2026"))
+        .run(&switch("order-events", "alias/orders-events-2026"))
         .await
         .unwrap();
     assert_eq!(ending, Ending::Done);
@@ -123,7 +130,7 @@ async fn a_failed_change_says_the_old_key_stays() {
     // The ENABLING_FAILED path needs a key AWS accepts but cannot use; our own
     // pre-flight would refuse a disabled key, so plan, then force the send.
     let mut p = h
-        .plan(&rotate("order-events", "alias/legacy-billing"))
+        .plan(&switch("order-events", "alias/legacy-billing"))
         .await
         .unwrap();
     assert!(!p.verdict.allowed(), "pre-flight refuses a disabled key");
@@ -146,7 +153,7 @@ async fn a_failed_change_says_the_old_key_stays() {
 #[tokio::test]
 async fn enable_and_disable_name_themselves() {
     let h = harness();
-    let (_, _, msg) = h.run(&rotate("dev-scratch", "aws-owned")).await.unwrap();
+    let (_, _, msg) = h.run(&switch("dev-scratch", "aws-owned")).await.unwrap();
     assert_eq!(msg, "dev-scratch is now encrypted with AWS owned key.");
     assert_eq!(h.ctx.audit.read()[0].action, "enable");
     let (ending, s, msg) = h
@@ -167,13 +174,13 @@ async fn enable_and_disable_name_themselves() {
 async fn refusals_send_nothing_and_are_audited() {
     let h = harness();
     for (request, words) in [
-        (rotate("clickstream-raw", "aws-owned"), "DirectPut"),
-        (rotate("order-events", "alias/signing-rsa"), "symmetric"),
+        (switch("clickstream-raw", "aws-owned"), "DirectPut"),
+        (switch("order-events", "alias/signing-rsa"), "symmetric"),
         (
-            rotate("order-events", "alias/orders-events"),
+            switch("order-events", "alias/orders-events"),
             "already encrypted",
         ),
-        (rotate("fraud-signals", "aws-owned"), "settles"),
+        (switch("fraud-signals", "aws-owned"), "settles"),
     ] {
         let p = h.plan(&request).await.unwrap();
         let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
@@ -184,15 +191,15 @@ async fn refusals_send_nothing_and_are_audited() {
     }
     assert!(h.outcomes().iter().all(|o| *o == AuditOutcome::Refused));
     assert!(h.ctx.ledger.read().unwrap().is_empty(), "no quota spent");
-    let err = h.plan(&rotate("nope", "aws-owned")).await.unwrap_err();
+    let err = h.plan(&switch("nope", "aws-owned")).await.unwrap_err();
     assert!(matches!(err, ChangeError::Refused(ref m) if m.contains("no delivery stream nope")));
     let err = h
-        .plan(&rotate("order-events", "alias/nope"))
+        .plan(&switch("order-events", "alias/nope"))
         .await
         .unwrap_err();
     assert!(matches!(err, ChangeError::Refused(ref m) if m.contains("no key alias/nope")));
     let err = h
-        .plan(&rotate(
+        .plan(&switch(
             "order-events",
             "arn:aws:kms:us-west-2:123456789012:key/91825ea3-c395-4067-92b4-d5e6f708192a",
         ))
@@ -205,7 +212,7 @@ async fn refusals_send_nothing_and_are_audited() {
 async fn read_only_refuses_everything() {
     let mut h = harness();
     h.ctx.read_only = true;
-    let p = h.plan(&rotate("dev-scratch", "aws-owned")).await.unwrap();
+    let p = h.plan(&switch("dev-scratch", "aws-owned")).await.unwrap();
     let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
     assert!(matches!(err, ChangeError::Refused(ref m) if m.contains("read-only")));
     assert_eq!(h.outcomes(), [AuditOutcome::Refused]);
@@ -216,13 +223,13 @@ async fn the_26th_call_is_refused_locally_even_when_aws_would_not_know() {
     let h = harness();
     for i in 0..25 {
         let r = if i % 2 == 0 {
-            rotate("waf-logs", "alias/app-logs")
+            switch("waf-logs", "alias/app-logs")
         } else {
-            rotate("waf-logs", "aws-owned")
+            switch("waf-logs", "aws-owned")
         };
         h.run(&r).await.unwrap();
     }
-    let mut p = h.plan(&rotate("waf-logs", "alias/payments")).await.unwrap();
+    let mut p = h.plan(&switch("waf-logs", "alias/payments")).await.unwrap();
     assert!(!p.verdict.allowed());
     let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
     assert!(
@@ -258,7 +265,7 @@ async fn limit_exceeded_from_aws_marks_the_stream_exhausted() {
         h.advance(5);
     }
     let p = h
-        .plan(&rotate("vpc-flow-logs", "alias/payments"))
+        .plan(&switch("vpc-flow-logs", "alias/payments"))
         .await
         .unwrap();
     assert!(p.verdict.allowed(), "firekeeper cannot know");
@@ -282,7 +289,7 @@ async fn a_never_encrypted_stream_that_fails_to_enable_is_not_called_encrypted()
     let h = harness();
     // dev-scratch is DISABLED; alias/locked-down denies Firehose.
     let mut p = h
-        .plan(&rotate("dev-scratch", "alias/locked-down"))
+        .plan(&switch("dev-scratch", "alias/locked-down"))
         .await
         .unwrap();
     p.verdict = Verdict::default();
@@ -311,7 +318,7 @@ async fn a_never_encrypted_stream_that_fails_to_enable_is_not_called_encrypted()
 async fn a_change_that_fails_after_an_earlier_failure_does_not_guess_the_old_key() {
     let h = harness();
     let mut p = h
-        .plan(&rotate("profile-updates", "alias/locked-down"))
+        .plan(&switch("profile-updates", "alias/locked-down"))
         .await
         .unwrap();
     p.verdict = Verdict::default();
@@ -336,7 +343,7 @@ async fn a_leftover_enabling_failed_does_not_end_the_follow_early() {
     let h = harness();
     // profile-updates is ENABLING_FAILED from before; a good key is asked for.
     let p = h
-        .plan(&rotate("profile-updates", "alias/orders-events-2026"))
+        .plan(&switch("profile-updates", "alias/orders-events-2026"))
         .await
         .unwrap();
     assert_eq!(p.stream.encryption.status, EncryptionStatus::EnablingFailed);
@@ -354,10 +361,10 @@ async fn a_leftover_enabling_failed_does_not_end_the_follow_early() {
 async fn leaving_mid_follow_audits_the_change_as_unknown() {
     let h = harness();
     let p = h
-        .plan(&rotate("order-events", "alias/orders-events-2026"))
+        .plan(&switch("order-events", "alias/orders-events-2026"))
         .await
         .unwrap();
-    let timing = Timing {
+    let timing = ChangeTiming {
         poll: Duration::from_secs(3600),
         patience: Duration::from_secs(7200),
         confirm_within: Duration::from_secs(60),
@@ -379,7 +386,7 @@ async fn leaving_mid_follow_audits_the_change_as_unknown() {
 async fn no_change_is_recorded_under_an_unknown_account() {
     let mut h = harness();
     h.ctx.account = None;
-    let p = h.plan(&rotate("dev-scratch", "aws-owned")).await.unwrap();
+    let p = h.plan(&switch("dev-scratch", "aws-owned")).await.unwrap();
     let err = send(&h.sim, &h.ctx, &p).await.unwrap_err();
     assert!(
         matches!(&err, ChangeError::Refused(why) if why.contains("account is not known")),
@@ -440,7 +447,7 @@ impl Harness {
 #[tokio::test]
 async fn an_audit_log_that_cannot_be_written_takes_no_slot() {
     let h = harness();
-    let p = h.plan(&rotate("dev-scratch", "aws-owned")).await.unwrap();
+    let p = h.plan(&switch("dev-scratch", "aws-owned")).await.unwrap();
     // Unwritable from the start: refused before a slot is taken.
     std::fs::remove_file(h.ctx.audit.path()).ok();
     std::fs::create_dir(h.ctx.audit.path()).unwrap();
@@ -481,7 +488,7 @@ async fn an_audit_log_that_cannot_be_written_takes_no_slot() {
 async fn a_stream_someone_started_changing_since_the_checks_is_not_sent_a_change() {
     let h = harness();
     let p = h
-        .plan(&rotate("order-events", "alias/orders-events-2026"))
+        .plan(&switch("order-events", "alias/orders-events-2026"))
         .await
         .unwrap();
     assert!(p.verdict.allowed());
@@ -503,7 +510,7 @@ async fn a_stream_someone_started_changing_since_the_checks_is_not_sent_a_change
 #[tokio::test]
 async fn a_change_stopped_before_it_was_sent_gives_its_slot_back() {
     let h = harness();
-    let p = h.plan(&rotate("dev-scratch", "aws-owned")).await.unwrap();
+    let p = h.plan(&switch("dev-scratch", "aws-owned")).await.unwrap();
     // The last look before sending never answers; the user presses Ctrl-C.
     let cloud = Hooked::new(&h.sim, |_| true);
     let stopped = tokio::time::timeout(Duration::from_millis(50), send(&cloud, &h.ctx, &p)).await;
@@ -531,8 +538,8 @@ async fn a_change_stopped_before_it_was_sent_gives_its_slot_back() {
 #[tokio::test]
 async fn requests_refused_before_a_plan_are_audited() {
     let h = harness();
-    h.plan(&rotate("nope", "aws-owned")).await.unwrap_err();
-    h.plan(&rotate("order-events", "alias/nope"))
+    h.plan(&switch("nope", "aws-owned")).await.unwrap_err();
+    h.plan(&switch("order-events", "alias/nope"))
         .await
         .unwrap_err();
     let log = h.ctx.audit.read();
@@ -548,7 +555,7 @@ async fn requests_refused_before_a_plan_are_audited() {
 async fn a_change_overtaken_by_someone_else_ends_at_once_and_says_so() {
     let h = harness();
     let p = h
-        .plan(&rotate("order-events", "alias/orders-events-2026"))
+        .plan(&switch("order-events", "alias/orders-events-2026"))
         .await
         .unwrap();
     send(&h.sim, &h.ctx, &p).await.unwrap();
@@ -627,7 +634,7 @@ fn only_a_state_this_change_cannot_lead_to_is_someone_elses() {
         verdict: Verdict::default(),
     };
     let rotating = plan(
-        Change::Start(KeyRef::Customer(key("new"))),
+        EncryptionCall::Start(KeyRef::Customer(key("new"))),
         stream(Enabled, Some("old")),
     );
     // Still the old key, or AWS's own steps towards the new one: not overtaken.
@@ -644,7 +651,7 @@ fn only_a_state_this_change_cannot_lead_to_is_someone_elses() {
     assert!(overtaken(&rotating, false, &stream(Disabling, None)));
     assert!(overtaken(&rotating, true, &stream(Enabled, Some("old"))));
 
-    let stopping = plan(Change::Stop, stream(Enabled, Some("old")));
+    let stopping = plan(EncryptionCall::Stop, stream(Enabled, Some("old")));
     assert!(!overtaken(
         &stopping,
         false,
@@ -668,7 +675,7 @@ fn harness_with_trail() -> Harness {
 /// others before the demo began.
 fn flip(i: usize) -> Request {
     let key = ["alias/orders-events-2026", "alias/orders-events"][i % 2];
-    rotate("shipping-updates", key)
+    switch("shipping-updates", key)
 }
 
 #[tokio::test]

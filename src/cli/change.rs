@@ -9,8 +9,8 @@ use super::signals::{err, out, prompt, read_line};
 use super::{exit, Cli, ConfirmArgs};
 use crate::cache::Cache;
 use crate::change::{
-    carry_out, explain, plan, refuse, ChangeContext, ChangeError, Ending, Plan, Request, Step,
-    Timing,
+    carry_out, explain, plan, refuse, ChangeContext, ChangeError, ChangeTiming, Ending, Plan,
+    Request, Step,
 };
 use crate::cloud::Cloud;
 use crate::config::Config;
@@ -193,7 +193,7 @@ async fn run_inner(
         cloud,
         ctx,
         &plan,
-        Timing::default(),
+        ChangeTiming::default(),
         !confirm.no_wait,
         progress,
     )

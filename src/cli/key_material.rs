@@ -11,7 +11,7 @@ use crate::change::{ChangeContext, ChangeError};
 use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::key_rotation::{
-    self, carry_out, describe, plan, refuse, KeyChange, KeyEnding, KeyProgress, Timing,
+    self, carry_out, describe, plan, refuse, KeyChange, KeyEnding, KeyProgress, RotationTiming,
 };
 use crate::model::stamp;
 use crate::text::{escape, for_terminal};
@@ -98,7 +98,7 @@ async fn run_inner(
         cloud,
         ctx,
         &plan,
-        Timing::default(),
+        RotationTiming::default(),
         !ask.confirm.no_wait,
         |progress| match progress {
             KeyProgress::Said(step) => out(&for_terminal(step)),

@@ -56,7 +56,7 @@ pub async fn run(cli: Cli, started: std::time::Instant) -> anyhow::Result<ExitCo
                 Ok(ExitCode::from(code))
             }
             (None, Some(stream)) => {
-                let request = Request::Rotate {
+                let request = Request::Switch {
                     stream: stream.clone(),
                     key: KeyRef::parse(&args.key),
                 };

@@ -9,29 +9,29 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_firehose::config::http::HttpResponse;
-use aws_sdk_firehose::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_firehose::error::ProvideErrorMetadata;
 use aws_sdk_firehose::types as fh;
-use aws_smithy_types::DateTime as SmithyTime;
-use aws_types::request_id::RequestId;
 use aws_types::service_config::ServiceConfigKey;
 use chrono::{DateTime, Utc};
 
 use crate::cloud::series::UsageCounter;
 use crate::cloud::{CallAnswer, Cloud, CloudError, GrantCheck};
-use crate::model::trail::{self, Summary};
+use crate::model::trail;
 use crate::model::{
-    Alias, Encryption, EncryptionStatus, EventPage, EventQuery, Failure, Identity, KeyManager,
-    KeyOrigin, KeyRef, KeyRotation, KeySpec, KeyState, KeyType, KeyUsage, KmsKey, KmsMetrics,
-    Lookup, MetricRange, MultiRegion, RotationKind, RotationRecord, Source, Stream, StreamPage,
-    TrailEvent,
+    Alias, CloudWatchUsage, EventPage, EventQuery, Identity, KeyManager, KeyRef, KeyRotation,
+    KeySpec, KmsKey, KmsMetrics, Lookup, MetricRange, RotationKind, RotationRecord, SeriesAsk,
+    SeriesListing, Stream, StreamPage,
 };
-use crate::model::{CloudWatchUsage, SeriesAsk, SeriesListing};
 #[cfg(test)]
 use cloudwatch::parse_query_id;
 
 mod cloudwatch;
+mod convert;
 mod endpoints;
+mod errors;
+
+use convert::{event_of, from_smithy, to_smithy};
+pub use errors::classify;
 
 /// How to reach AWS: the same knobs as the aws CLI, and how long to wait.
 #[derive(Debug, Clone)]
@@ -228,239 +228,6 @@ fn check_configured_endpoints(config: &SdkConfig) -> Result<(), CloudError> {
     Ok(())
 }
 
-impl AwsCloud {
-    /// Where a service's calls go, as the user would recognise it.
-    fn endpoint(&self, service: &str) -> &str {
-        self.endpoints.get(service)
-    }
-
-    /// Turns any SDK error into one the person at the terminal can act on.
-    /// `service` and `operation` name what was asked, for "no answer" messages.
-    fn fail<E>(&self, service: &str, operation: &str, err: SdkError<E, HttpResponse>) -> CloudError
-    where
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    {
-        let no_answer = || {
-            CloudError::NoAnswer(format!(
-                "{} ({service} {operation}) within {} s: it did not answer. Check the network, --region and --endpoint-url",
-                self.endpoint(service),
-                self.call_timeout.as_secs()
-            ))
-        };
-        let text = chain(&err);
-        let credentials = text.to_lowercase().contains("credentials");
-        match &err {
-            SdkError::ServiceError(service_err) => {
-                let code = err.code().unwrap_or("").to_string();
-                let message = err.message().unwrap_or(&code).to_string();
-                let status = service_err.raw().status();
-                if status.is_server_error() {
-                    let code = if code.is_empty() {
-                        format!("HTTP {}", status.as_u16())
-                    } else {
-                        code
-                    };
-                    return CloudError::Server(if message.is_empty() {
-                        code
-                    } else {
-                        format!("{code}: {message}")
-                    });
-                }
-                classify(&code, message)
-            }
-            // Only a failure before the request was built can be about
-            // credentials: a send refused as "credentials" gives its quota
-            // slot back, which must never happen to a request that may have
-            // left. Timeouts, dispatch and response errors stay unclear.
-            SdkError::ConstructionFailure(_) if credentials => {
-                CloudError::Credentials(first_line(&text))
-            }
-            SdkError::TimeoutError(_) => no_answer(),
-            SdkError::DispatchFailure(d) if d.is_timeout() => no_answer(),
-            // The credential chain fails in the dispatch phase, before any
-            // connection (an "other" connector error); an I/O error may
-            // have come after the request left, so it is never this.
-            SdkError::DispatchFailure(d) if d.is_other() && credentials => {
-                CloudError::Credentials(first_line(&text))
-            }
-            SdkError::DispatchFailure(_) => CloudError::Unreachable(first_line(&text)),
-            _ => CloudError::Other(first_line(&text)),
-        }
-    }
-}
-
-impl AwsCloud {
-    /// What a Start, Stop or key rotation came to, with AWS's request id
-    /// when it answered.
-    fn answer<O, E>(
-        &self,
-        service: &str,
-        operation: &str,
-        sent: Result<O, SdkError<E, HttpResponse>>,
-    ) -> CallAnswer
-    where
-        O: RequestId,
-        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    {
-        match sent {
-            Ok(out) => CallAnswer::answered(Ok(()), out.request_id().map(str::to_string)),
-            Err(err) => {
-                let request_id = err.request_id().map(str::to_string);
-                let answered =
-                    matches!(err, SdkError::ServiceError(_) | SdkError::ResponseError(_));
-                let code = match &err {
-                    SdkError::ServiceError(_) => err.code().map(str::to_string),
-                    _ => None,
-                };
-                CallAnswer {
-                    result: Err(self.fail(service, operation, err)),
-                    request_id,
-                    answered,
-                    code,
-                }
-            }
-        }
-    }
-}
-
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or(text).to_string()
-}
-
-/// The error and its causes, "outer: inner: innermost", without debug dumps.
-fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
-}
-
-/// Maps an AWS error code to our error kinds.
-pub fn classify(code: &str, message: String) -> CloudError {
-    match code {
-        "ResourceNotFoundException" | "NotFoundException" | "ResourceNotFound" => {
-            CloudError::NotFound(message)
-        }
-        "ResourceInUseException" => CloudError::InUse(message),
-        "InvalidArgumentException"
-        | "ValidationException"
-        | "ValidationError"
-        | "InvalidParameterValue"
-        | "InvalidParameterCombination" => CloudError::InvalidArgument(message),
-        "LimitExceededException" => CloudError::LimitExceeded(message),
-        "InvalidKMSResourceException" => CloudError::InvalidKms(message),
-        "ExpiredToken"
-        | "ExpiredTokenException"
-        | "InvalidClientTokenId"
-        | "UnrecognizedClientException"
-        | "InvalidSignatureException" => CloudError::Credentials(format!("{code}: {message}")),
-        c if c.contains("Throttl")
-            || c == "TooManyRequestsException"
-            || c == "RequestLimitExceeded" =>
-        {
-            CloudError::Throttled(message)
-        }
-        c if c.contains("AccessDenied") || c == "UnauthorizedOperation" => {
-            CloudError::AccessDenied(message)
-        }
-        "" => CloudError::Other(message),
-        c => CloudError::Other(format!("{c}: {message}")),
-    }
-}
-
-impl From<&fh::DeliveryStreamDescription> for Stream {
-    fn from(d: &fh::DeliveryStreamDescription) -> Stream {
-        Stream {
-            name: d.delivery_stream_name().to_string(),
-            arn: d.delivery_stream_arn().to_string(),
-            source: Source::parse(d.delivery_stream_type().as_str()),
-            status: d.delivery_stream_status().as_str().to_string(),
-            encryption: d
-                .delivery_stream_encryption_configuration()
-                .map(Encryption::from)
-                .unwrap_or_default(),
-        }
-    }
-}
-
-/// A value the SDK does not know (its `Unknown` variant) keeps AWS's string,
-/// so it is shown as sent and judged `unknown`, never read as a known one. A
-/// configuration with no status at all has the empty string: AWS said nothing.
-impl From<&fh::DeliveryStreamEncryptionConfiguration> for Encryption {
-    fn from(c: &fh::DeliveryStreamEncryptionConfiguration) -> Encryption {
-        Encryption {
-            status: EncryptionStatus::parse(c.status().map_or("", |s| s.as_str())),
-            key_type: c.key_type().map(|t| KeyType::parse(t.as_str())),
-            key_arn: c.key_arn().map(str::to_string),
-            failure: c.failure_description().map(|f| Failure {
-                // A hostile answer cannot balloon memory (see `text::bounded`).
-                kind: crate::text::bounded(f.r#type().as_str().to_string()),
-                details: crate::text::bounded(f.details().to_string()),
-            }),
-        }
-    }
-}
-
-/// What `DescribeKey` says, without the rotation status (asked separately).
-/// A value the SDK does not know keeps KMS's string, as for streams; a field
-/// KMS left out is the empty string, `Unreported` where that is not a reason
-/// to refuse a key.
-impl From<&aws_sdk_kms::types::KeyMetadata> for KmsKey {
-    fn from(m: &aws_sdk_kms::types::KeyMetadata) -> KmsKey {
-        let multi_region = match m.multi_region_configuration() {
-            Some(c)
-                if c.multi_region_key_type()
-                    == Some(&aws_sdk_kms::types::MultiRegionKeyType::Replica) =>
-            {
-                MultiRegion::Replica {
-                    primary_region: c
-                        .primary_key()
-                        .and_then(|p| p.region())
-                        .unwrap_or_default()
-                        .to_string(),
-                }
-            }
-            Some(_) if m.multi_region() == Some(true) => MultiRegion::Primary,
-            _ => MultiRegion::Single,
-        };
-        KmsKey {
-            id: m.key_id().to_string(),
-            arn: m.arn().unwrap_or_default().to_string(),
-            state: KeyState::parse(m.key_state().map_or("", |s| s.as_str())),
-            spec: m
-                .key_spec()
-                .map_or(KeySpec::Unreported, |s| KeySpec::parse(s.as_str())),
-            usage: m
-                .key_usage()
-                .map_or(KeyUsage::Unreported, |u| KeyUsage::parse(u.as_str())),
-            manager: m
-                .key_manager()
-                .map_or(KeyManager::Unreported, |k| KeyManager::parse(k.as_str())),
-            description: crate::text::bounded(m.description().unwrap_or_default().to_string()),
-            deletion_date: m.deletion_date().and_then(from_smithy),
-            origin: m
-                .origin()
-                .map_or(KeyOrigin::Unreported, |o| KeyOrigin::parse(o.as_str())),
-            multi_region,
-            rotation: None,
-        }
-    }
-}
-
-fn to_smithy(t: DateTime<Utc>) -> SmithyTime {
-    SmithyTime::from_millis(t.timestamp_millis())
-}
-
-fn from_smithy(t: &SmithyTime) -> Option<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(t.to_millis().ok()?)
-}
-
 /// Firehose's service principal: the grantee of the grant it makes on a
 /// customer key.
 const FIREHOSE_PRINCIPAL: &str = "firehose.amazonaws.com";
@@ -484,25 +251,6 @@ fn kms_once() -> aws_sdk_kms::config::Builder {
 /// up `status` behind an endpoint that cannot answer it.
 fn history_retries() -> RetryConfig {
     RetryConfig::standard().with_max_attempts(2)
-}
-
-/// Our event from the SDK's: the `CloudTrailEvent` record, with what
-/// LookupEvents says beside it for whatever the record lacks.
-fn event_of(e: &aws_sdk_cloudtrail::types::Event) -> Option<TrailEvent> {
-    let summary = Summary {
-        at: e.event_time().and_then(from_smithy),
-        name: e.event_name().map(str::to_string),
-        source: e.event_source().map(str::to_string),
-        username: e.username().map(str::to_string),
-        access_key_id: e.access_key_id().map(str::to_string),
-        event_id: e.event_id().map(str::to_string),
-        resources: e
-            .resources()
-            .iter()
-            .filter_map(|r| r.resource_name().map(str::to_string))
-            .collect(),
-    };
-    TrailEvent::from_record(e.cloud_trail_event(), summary)
 }
 
 #[async_trait]

@@ -19,12 +19,12 @@ use crate::model::{
 /// CloudTrail calls to another, each evenly spaced.
 pub struct Paced<C> {
     inner: C,
-    firehose: Lane,
-    cloudtrail: Lane,
+    firehose: ApiBudget,
+    cloudtrail: ApiBudget,
 }
 
 /// One API budget: a limiter, and a queue in front of it.
-struct Lane {
+struct ApiBudget {
     limiter: DefaultDirectRateLimiter,
     /// Callers take turns in arrival order: governor alone lets whichever
     /// waiter wakes first win, and a describe the user is waiting for could
@@ -32,12 +32,12 @@ struct Lane {
     queue: tokio::sync::Mutex<()>,
 }
 
-impl Lane {
-    fn new(per_second: NonZeroU32) -> Lane {
+impl ApiBudget {
+    fn new(per_second: NonZeroU32) -> ApiBudget {
         // A burst of one spaces calls evenly, which is what AWS's token bucket
         // tolerates best when other callers share the account's budget.
         let quota = Quota::per_second(per_second).allow_burst(NonZeroU32::MIN);
-        Lane {
+        ApiBudget {
             limiter: RateLimiter::direct(quota),
             queue: tokio::sync::Mutex::new(()),
         }
@@ -54,8 +54,8 @@ impl<C: Cloud> Paced<C> {
     pub fn new(inner: C, firehose: NonZeroU32, cloudtrail: NonZeroU32) -> Self {
         Paced {
             inner,
-            firehose: Lane::new(firehose),
-            cloudtrail: Lane::new(cloudtrail),
+            firehose: ApiBudget::new(firehose),
+            cloudtrail: ApiBudget::new(cloudtrail),
         }
     }
 

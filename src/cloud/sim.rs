@@ -65,12 +65,12 @@ struct SimStream {
     stream: Stream,
     /// The key that really encrypts the data: kept through a failed change.
     effective: Option<KeyInUse>,
-    pending: Option<Pending>,
+    pending: Option<PendingChange>,
     episodes: Vec<Episode>,
     calls: Vec<DateTime<Utc>>,
 }
 
-struct Pending {
+struct PendingChange {
     at: DateTime<Utc>,
     then: Encryption,
     effective: Option<KeyInUse>,
@@ -214,7 +214,7 @@ impl SimCloud {
             key_arn,
             failure: None,
         };
-        s.pending = Some(Pending {
+        s.pending = Some(PendingChange {
             at: now + transition,
             then,
             effective,
@@ -228,7 +228,7 @@ impl SimCloud {
         let s = self.accept_change(state, name, now)?;
         s.stream.encryption.status = EncryptionStatus::Disabling;
         s.stream.encryption.failure = None;
-        s.pending = Some(Pending {
+        s.pending = Some(PendingChange {
             at: now + transition,
             then: Encryption::default(),
             effective: None,

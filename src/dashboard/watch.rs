@@ -12,7 +12,7 @@ use chrono::{SecondsFormat, Utc};
 use tokio::signal::unix::{signal, SignalKind};
 
 use super::{on_data, send, start_workers, Lane};
-use crate::alerts::{self, Alert, Alerter, Rules};
+use crate::alerts::{self, Alert, AlertRules, Alerter};
 use crate::app::{App, DashboardContext};
 use crate::config::Config;
 use crate::fleet::Fleet;
@@ -69,7 +69,7 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: WatchOptions) -> an
             BTreeMap::new()
         }
     };
-    let mut alerter = Alerter::new(Rules::from_config(config), sent, Utc::now());
+    let mut alerter = Alerter::new(AlertRules::from_config(config), sent, Utc::now());
     let hook = Hook::from_config(config);
     let mut tick = tokio::time::interval(LOOK_EVERY);
     let end = tokio::time::sleep(options.run_for.unwrap_or(Duration::from_secs(u64::MAX / 4)));

@@ -1,9 +1,12 @@
 use std::sync::{Arc, Mutex};
 
+use chrono::Duration;
+
 use super::*;
 use crate::audit::AuditLog;
 use crate::cloud::scenario::Scenario;
 use crate::cloud::sim::SimCloud;
+use crate::model::{KeyManager, KeyOrigin, KeySpec, KeyState, MultiRegion};
 use crate::quota::Ledger;
 use crate::trail::Trail;
 
@@ -65,8 +68,8 @@ async fn on_key(sim: &SimCloud, key: &str) -> Vec<String> {
     streams_using(sim, &arn, 4).await.unwrap()
 }
 
-fn quick() -> Timing {
-    Timing {
+fn quick() -> RotationTiming {
+    RotationTiming {
         poll: std::time::Duration::from_millis(1),
         patience: std::time::Duration::from_secs(5),
     }

@@ -24,7 +24,7 @@ pub enum UserAction {
     Window,
     Refresh,
     /// Change the selected stream's key (or enable encryption).
-    Rotate,
+    Switch,
     /// Stop the selected stream's encryption.
     Disable,
     /// The keys view: every key the fleet uses, one row a key.
@@ -85,7 +85,7 @@ impl UserAction {
         UserAction::OnlyUnencrypted,
         UserAction::Window,
         UserAction::Refresh,
-        UserAction::Rotate,
+        UserAction::Switch,
         UserAction::Disable,
         UserAction::Keys,
         UserAction::RotateMaterial,
@@ -127,7 +127,7 @@ impl UserAction {
             UserAction::OnlyUnencrypted => "only_unencrypted",
             UserAction::Window => "window",
             UserAction::Refresh => "refresh",
-            UserAction::Rotate => "rotate",
+            UserAction::Switch => "rotate",
             UserAction::Disable => "disable",
             UserAction::Keys => "keys",
             UserAction::RotateMaterial => "rotate_material",
@@ -158,7 +158,7 @@ impl UserAction {
     pub fn changes_something(self) -> bool {
         matches!(
             self,
-            UserAction::Rotate
+            UserAction::Switch
                 | UserAction::Disable
                 | UserAction::RotateMaterial
                 | UserAction::AutoRotation
@@ -216,7 +216,7 @@ const BROWSE: &[(UserAction, &str)] = &[
     ),
     (A::Window, "cycle KMS error window: 1h, 3h, 12h, 24h"),
     (A::Refresh, "refresh everything now"),
-    (A::Rotate, "change the stream's key, or enable encryption"),
+    (A::Switch, "change the stream's key, or enable encryption"),
     (A::Disable, "stop the stream's encryption"),
     (A::Keys, "keys view: every key the fleet uses"),
     (A::RotateMaterial, "rotate the key's material (KMS)"),
@@ -414,7 +414,7 @@ impl Mode {
             Mode::Table | Mode::Detail => None,
             Mode::Keys => Some(A::Keys),
             Mode::Filter => Some(A::Filter),
-            Mode::Picker | Mode::Confirm => Some(A::Rotate),
+            Mode::Picker | Mode::Confirm => Some(A::Switch),
             Mode::TypedName => Some(A::Disable),
             Mode::Help => Some(A::Help),
             Mode::QuitConfirm => Some(A::Quit),

@@ -90,7 +90,7 @@ fn ctrl_c_means_quit_in_every_mode() {
     for mode in Mode::ALL {
         assert_eq!(
             keymap.input(*mode, &ctrl_c),
-            Input::Action(UserAction::Quit),
+            KeyInput::Action(UserAction::Quit),
             "{mode:?}"
         );
     }
@@ -103,24 +103,24 @@ fn text_fields_take_printable_keys_and_the_keymap_the_rest() {
         for c in ['j', 'q', 'y', '?', 'G', ' '] {
             assert_eq!(
                 keymap.input(mode, &press(KeyCode::Char(c))),
-                Input::Text(c),
+                KeyInput::Text(c),
                 "{mode:?}"
             );
         }
         let ctrl_g = ev(KeyCode::Char('g'), KeyModifiers::CONTROL);
-        assert_eq!(keymap.input(mode, &ctrl_g), Input::Unbound, "{mode:?}");
+        assert_eq!(keymap.input(mode, &ctrl_g), KeyInput::Unbound, "{mode:?}");
         assert_eq!(
             keymap.input(mode, &press(KeyCode::Backspace)),
-            Input::Action(UserAction::Erase)
+            KeyInput::Action(UserAction::Erase)
         );
     }
     assert_eq!(
         keymap.input(Mode::Table, &press(KeyCode::Char('j'))),
-        Input::Action(UserAction::Down)
+        KeyInput::Action(UserAction::Down)
     );
     assert_eq!(
         keymap.input(Mode::Confirm, &press(KeyCode::Char('y'))),
-        Input::Action(UserAction::ConfirmYes)
+        KeyInput::Action(UserAction::ConfirmYes)
     );
 }
 
@@ -138,11 +138,15 @@ fn one_key_means_one_thing_per_mode_and_may_differ_between_modes() {
         (Mode::Confirm, UserAction::ConfirmNo),
         (Mode::QuitConfirm, UserAction::ConfirmNo),
     ] {
-        assert_eq!(keymap.input(mode, &esc), Input::Action(action), "{mode:?}");
+        assert_eq!(
+            keymap.input(mode, &esc),
+            KeyInput::Action(action),
+            "{mode:?}"
+        );
     }
     assert_eq!(
         keymap.input(Mode::Picker, &press(KeyCode::Up)),
-        Input::Action(UserAction::PickerUp)
+        KeyInput::Action(UserAction::PickerUp)
     );
     assert_eq!(keymap.problem(), None, "the defaults work");
 }

@@ -43,6 +43,27 @@ macro_rules! open_names {
     )+};
 }
 
+/// A KMS enum whose field KMS may leave out of its answer: after the known
+/// values, `Unreported` (the empty string) and `Other`, with `open_names!`.
+/// A `#[default]` after the body makes `Unreported` the default.
+macro_rules! kms_names {
+    ($(#[$meta:meta])* pub enum $t:ident { $($known:tt)* } $(#[$unreported:meta])?) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
+        $(#[$meta])*
+        pub enum $t {
+            $($known)*
+            /// KMS did not say.
+            $(#[$unreported])?
+            #[strum(serialize = "")]
+            Unreported,
+            #[strum(default)]
+            Other(String),
+        }
+
+        open_names!($t);
+    };
+}
+
 /// Where a delivery stream's records come from. Only `DirectPut` streams can have
 /// Firehose server-side encryption; for the others the source owns encryption.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
@@ -141,130 +162,104 @@ pub enum KeyState {
     Other(String),
 }
 
-/// `KeyMetadata.KeySpec`. Firehose can use only `SYMMETRIC_DEFAULT`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
-pub enum KeySpec {
-    #[strum(serialize = "SYMMETRIC_DEFAULT")]
-    SymmetricDefault,
-    #[strum(serialize = "RSA_2048")]
-    Rsa2048,
-    #[strum(serialize = "RSA_3072")]
-    Rsa3072,
-    #[strum(serialize = "RSA_4096")]
-    Rsa4096,
-    #[strum(serialize = "ECC_NIST_P256")]
-    EccNistP256,
-    #[strum(serialize = "ECC_NIST_P384")]
-    EccNistP384,
-    #[strum(serialize = "ECC_NIST_P521")]
-    EccNistP521,
-    #[strum(serialize = "ECC_SECG_P256K1")]
-    EccSecgP256k1,
-    #[strum(serialize = "ECC_NIST_EDWARDS25519")]
-    EccNistEdwards25519,
-    #[strum(serialize = "HMAC_224")]
-    Hmac224,
-    #[strum(serialize = "HMAC_256")]
-    Hmac256,
-    #[strum(serialize = "HMAC_384")]
-    Hmac384,
-    #[strum(serialize = "HMAC_512")]
-    Hmac512,
-    #[strum(serialize = "SM2")]
-    Sm2,
-    #[strum(serialize = "ML_DSA_44")]
-    MlDsa44,
-    #[strum(serialize = "ML_DSA_65")]
-    MlDsa65,
-    #[strum(serialize = "ML_DSA_87")]
-    MlDsa87,
-    #[strum(serialize = "ML_KEM_512")]
-    MlKem512,
-    #[strum(serialize = "ML_KEM_768")]
-    MlKem768,
-    #[strum(serialize = "ML_KEM_1024")]
-    MlKem1024,
-    /// KMS did not say: not a reason to refuse a key.
-    #[strum(serialize = "")]
-    Unreported,
-    #[strum(default)]
-    Other(String),
+kms_names! {
+    /// `KeyMetadata.KeySpec`. Firehose can use only `SYMMETRIC_DEFAULT`; a
+    /// spec KMS did not report is not a reason to refuse a key.
+    pub enum KeySpec {
+        #[strum(serialize = "SYMMETRIC_DEFAULT")]
+        SymmetricDefault,
+        #[strum(serialize = "RSA_2048")]
+        Rsa2048,
+        #[strum(serialize = "RSA_3072")]
+        Rsa3072,
+        #[strum(serialize = "RSA_4096")]
+        Rsa4096,
+        #[strum(serialize = "ECC_NIST_P256")]
+        EccNistP256,
+        #[strum(serialize = "ECC_NIST_P384")]
+        EccNistP384,
+        #[strum(serialize = "ECC_NIST_P521")]
+        EccNistP521,
+        #[strum(serialize = "ECC_SECG_P256K1")]
+        EccSecgP256k1,
+        #[strum(serialize = "ECC_NIST_EDWARDS25519")]
+        EccNistEdwards25519,
+        #[strum(serialize = "HMAC_224")]
+        Hmac224,
+        #[strum(serialize = "HMAC_256")]
+        Hmac256,
+        #[strum(serialize = "HMAC_384")]
+        Hmac384,
+        #[strum(serialize = "HMAC_512")]
+        Hmac512,
+        #[strum(serialize = "SM2")]
+        Sm2,
+        #[strum(serialize = "ML_DSA_44")]
+        MlDsa44,
+        #[strum(serialize = "ML_DSA_65")]
+        MlDsa65,
+        #[strum(serialize = "ML_DSA_87")]
+        MlDsa87,
+        #[strum(serialize = "ML_KEM_512")]
+        MlKem512,
+        #[strum(serialize = "ML_KEM_768")]
+        MlKem768,
+        #[strum(serialize = "ML_KEM_1024")]
+        MlKem1024,
+    }
 }
 
-/// `KeyMetadata.KeyUsage`. Firehose can use only `ENCRYPT_DECRYPT`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum KeyUsage {
-    EncryptDecrypt,
-    SignVerify,
-    GenerateVerifyMac,
-    KeyAgreement,
-    EncapsulateDecapsulate,
-    /// KMS did not say: not a reason to refuse a key.
-    #[strum(serialize = "")]
-    Unreported,
-    #[strum(default)]
-    Other(String),
+kms_names! {
+    /// `KeyMetadata.KeyUsage`. Firehose can use only `ENCRYPT_DECRYPT`; a
+    /// usage KMS did not report is not a reason to refuse a key.
+    #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+    pub enum KeyUsage {
+        EncryptDecrypt,
+        SignVerify,
+        GenerateVerifyMac,
+        KeyAgreement,
+        EncapsulateDecapsulate,
+    }
 }
 
-/// `KeyMetadata.KeyManager`: who owns the key. Only customer managed keys are
-/// offered for Firehose, and only they are asked about rotation.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum KeyManager {
-    Aws,
-    Customer,
-    /// KMS did not say.
-    #[strum(serialize = "")]
-    Unreported,
-    #[strum(default)]
-    Other(String),
+kms_names! {
+    /// `KeyMetadata.KeyManager`: who owns the key. Only customer managed keys are
+    /// offered for Firehose, and only they are asked about rotation.
+    #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+    pub enum KeyManager {
+        Aws,
+        Customer,
+    }
 }
 
-/// `KeyMetadata.Origin`: where the key material came from. KMS rotates only
-/// material it made itself (`AWS_KMS`), outside custom key stores.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, EnumString, AsRefStr, Display, EnumIter)]
-pub enum KeyOrigin {
-    #[strum(serialize = "AWS_KMS")]
-    AwsKms,
-    /// Imported key material.
-    #[strum(serialize = "EXTERNAL")]
-    External,
-    #[strum(serialize = "AWS_CLOUDHSM")]
-    AwsCloudHsm,
-    #[strum(serialize = "EXTERNAL_KEY_STORE")]
-    ExternalKeyStore,
-    /// KMS did not say.
+kms_names! {
+    /// `KeyMetadata.Origin`: where the key material came from. KMS rotates only
+    /// material it made itself (`AWS_KMS`), outside custom key stores.
+    #[derive(Default)]
+    pub enum KeyOrigin {
+        #[strum(serialize = "AWS_KMS")]
+        AwsKms,
+        /// Imported key material.
+        #[strum(serialize = "EXTERNAL")]
+        External,
+        #[strum(serialize = "AWS_CLOUDHSM")]
+        AwsCloudHsm,
+        #[strum(serialize = "EXTERNAL_KEY_STORE")]
+        ExternalKeyStore,
+    }
     #[default]
-    #[strum(serialize = "")]
-    Unreported,
-    #[strum(default)]
-    Other(String),
 }
 
-/// How a rotation of key material came about (`ListKeyRotations`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, EnumString, AsRefStr, Display, EnumIter)]
-#[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
-pub enum RotationKind {
-    Automatic,
-    OnDemand,
-    #[strum(serialize = "")]
-    Unreported,
-    #[strum(default)]
-    Other(String),
+kms_names! {
+    /// How a rotation of key material came about (`ListKeyRotations`).
+    #[strum(serialize_all = "SCREAMING_SNAKE_CASE")]
+    pub enum RotationKind {
+        Automatic,
+        OnDemand,
+    }
 }
 
-open_names!(
-    Source,
-    KeyState,
-    KeySpec,
-    KeyUsage,
-    KeyManager,
-    KeyOrigin,
-    RotationKind,
-    EncryptionStatus,
-    KeyType
-);
+open_names!(Source, KeyState, EncryptionStatus, KeyType);
 
 /// The four CloudWatch metrics Firehose publishes when KMS refuses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, EnumString, IntoStaticStr)]

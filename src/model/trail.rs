@@ -128,7 +128,7 @@ pub struct TrailEvent {
 
 /// What LookupEvents says of an event beside its JSON record.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
+pub struct LookupSummary {
     pub at: Option<DateTime<Utc>>,
     pub name: Option<String>,
     pub source: Option<String>,
@@ -143,7 +143,7 @@ impl TrailEvent {
     /// An event from its `CloudTrailEvent` record and the summary beside it.
     /// Every field the record lacks comes from the summary; `None` when not
     /// even the time is known.
-    pub fn from_record(record: Option<&str>, summary: Summary) -> Option<TrailEvent> {
+    pub fn from_record(record: Option<&str>, summary: LookupSummary) -> Option<TrailEvent> {
         let json: Value = record
             .and_then(|r| serde_json::from_str(r).ok())
             .unwrap_or(Value::Null);

@@ -36,11 +36,15 @@ fn key(id: &str) -> KmsKey {
     }
 }
 
-fn verdict(s: &Stream, change: Change) -> Verdict {
+fn verdict(s: &Stream, change: EncryptionCall) -> Verdict {
     verdict_with(s, change, |_| {})
 }
 
-fn verdict_with(s: &Stream, change: Change, tweak: impl FnOnce(&mut ChangeFacts<'_>)) -> Verdict {
+fn verdict_with(
+    s: &Stream,
+    change: EncryptionCall,
+    tweak: impl FnOnce(&mut ChangeFacts<'_>),
+) -> Verdict {
     let mut f = ChangeFacts {
         stream: s,
         change: &change,
@@ -67,8 +71,11 @@ fn refused_because(v: &Verdict, words: &str) {
 }
 
 #[test]
-fn a_good_rotation_passes() {
-    let v = verdict(&stream(), Change::Start(KeyRef::Customer(key("new"))));
+fn a_good_switch_passes() {
+    let v = verdict(
+        &stream(),
+        EncryptionCall::Start(KeyRef::Customer(key("new"))),
+    );
     assert_eq!(v, Verdict::default());
 }
 
@@ -76,18 +83,18 @@ fn a_good_rotation_passes() {
 fn only_direct_put_streams() {
     let mut s = stream();
     s.source = Source::KinesisStreamAsSource;
-    refused_because(&verdict(&s, Change::Stop), "DirectPut streams only");
+    refused_because(&verdict(&s, EncryptionCall::Stop), "DirectPut streams only");
 }
 
 #[test]
 fn only_active_settled_streams() {
     let mut s = stream();
     s.status = "CREATING".into();
-    refused_because(&verdict(&s, Change::Stop), "not ACTIVE");
+    refused_because(&verdict(&s, EncryptionCall::Stop), "not ACTIVE");
     let mut s = stream();
     s.encryption.status = EncryptionStatus::Enabling;
     refused_because(
-        &verdict(&s, Change::Start(KeyRef::AwsOwned)),
+        &verdict(&s, EncryptionCall::Start(KeyRef::AwsOwned)),
         "wait until the current change settles",
     );
 }
@@ -103,24 +110,27 @@ fn only_enabled_symmetric_encrypt_decrypt_keys_of_the_region() {
     ] {
         let mut k = key("new");
         k.state = state;
-        refused_because(&verdict(&s, Change::Start(KeyRef::Customer(k))), words);
+        refused_because(
+            &verdict(&s, EncryptionCall::Start(KeyRef::Customer(k))),
+            words,
+        );
     }
     let mut k = key("new");
     k.spec = KeySpec::Rsa2048;
     refused_because(
-        &verdict(&s, Change::Start(KeyRef::Customer(k))),
+        &verdict(&s, EncryptionCall::Start(KeyRef::Customer(k))),
         "symmetric",
     );
     let mut k = key("new");
     k.usage = KeyUsage::SignVerify;
     refused_because(
-        &verdict(&s, Change::Start(KeyRef::Customer(k))),
+        &verdict(&s, EncryptionCall::Start(KeyRef::Customer(k))),
         "ENCRYPT_DECRYPT",
     );
     let mut k = key("new");
     k.arn = "arn:aws:kms:eu-west-1:1:key/new".into();
     refused_because(
-        &verdict(&s, Change::Start(KeyRef::Customer(k))),
+        &verdict(&s, EncryptionCall::Start(KeyRef::Customer(k))),
         "is in eu-west-1",
     );
 }
@@ -130,7 +140,7 @@ fn only_enabled_symmetric_encrypt_decrypt_keys_of_the_region() {
 #[test]
 fn a_key_value_firekeeper_does_not_know_is_refused_by_name() {
     let s = stream();
-    let start = |k: KmsKey| verdict(&s, Change::Start(KeyRef::Customer(k)));
+    let start = |k: KmsKey| verdict(&s, EncryptionCall::Start(KeyRef::Customer(k)));
     let mut k = key("new");
     k.spec = KeySpec::parse("PQC_9000");
     refused_because(
@@ -157,7 +167,10 @@ fn a_key_value_firekeeper_does_not_know_is_refused_by_name() {
 fn a_stream_value_firekeeper_does_not_know_refuses_any_change() {
     let mut s = stream();
     s.encryption.status = EncryptionStatus::parse("PAUSED");
-    for change in [Change::Stop, Change::Start(KeyRef::Customer(key("new")))] {
+    for change in [
+        EncryptionCall::Stop,
+        EncryptionCall::Start(KeyRef::Customer(key("new"))),
+    ] {
         refused_because(
             &verdict(&s, change),
             "AWS reports encryption status PAUSED for orders, not known to firekeeper",
@@ -166,12 +179,12 @@ fn a_stream_value_firekeeper_does_not_know_refuses_any_change() {
     let mut s = stream();
     s.encryption.key_type = Some(KeyType::parse("QUANTUM_CMK"));
     refused_because(
-        &verdict(&s, Change::Start(KeyRef::AwsOwned)),
+        &verdict(&s, EncryptionCall::Start(KeyRef::AwsOwned)),
         "key type QUANTUM_CMK for orders, not known to firekeeper",
     );
     let mut s = stream();
     s.source = Source::parse("IcebergAsSource");
-    let v = verdict(&s, Change::Stop);
+    let v = verdict(&s, EncryptionCall::Stop);
     refused_because(
         &v,
         "source IcebergAsSource for orders, not known to firekeeper",
@@ -190,14 +203,17 @@ fn a_stream_value_firekeeper_does_not_know_refuses_any_change() {
 #[test]
 fn not_the_key_already_in_use() {
     refused_because(
-        &verdict(&stream(), Change::Start(KeyRef::Customer(key("old")))),
+        &verdict(
+            &stream(),
+            EncryptionCall::Start(KeyRef::Customer(key("old"))),
+        ),
         "already encrypted with",
     );
     let mut s = stream();
     s.encryption.key_type = Some(KeyType::AwsOwned);
     s.encryption.key_arn = None;
     refused_because(
-        &verdict(&s, Change::Start(KeyRef::AwsOwned)),
+        &verdict(&s, EncryptionCall::Start(KeyRef::AwsOwned)),
         "already encrypted",
     );
     // After a failed change the same key may be tried again.
@@ -207,22 +223,22 @@ fn not_the_key_already_in_use() {
         kind: "DISABLED_KMS_KEY".into(),
         details: "x".into(),
     });
-    assert!(verdict(&s, Change::Start(KeyRef::Customer(key("old")))).allowed());
+    assert!(verdict(&s, EncryptionCall::Start(KeyRef::Customer(key("old")))).allowed());
 }
 
 #[test]
 fn stopping_needs_an_encrypted_stream_and_warns() {
-    let v = verdict(&stream(), Change::Stop);
+    let v = verdict(&stream(), EncryptionCall::Stop);
     assert!(v.allowed());
     assert!(v.warnings[0].contains("without Firehose encryption"));
     let mut s = stream();
     s.encryption = Encryption::default();
-    refused_because(&verdict(&s, Change::Stop), "not encrypted");
+    refused_because(&verdict(&s, EncryptionCall::Stop), "not encrypted");
 }
 
 #[test]
 fn no_quota_left_is_refused_with_the_next_free_slot() {
-    let v = verdict_with(&stream(), Change::Stop, |f| {
+    let v = verdict_with(&stream(), EncryptionCall::Stop, |f| {
         f.quota = Some(Quota {
             limit: 25,
             used: 25,
@@ -242,7 +258,7 @@ fn no_quota_left_is_refused_with_the_next_free_slot() {
 fn warnings_for_old_sessions_busy_keys_and_current_errors() {
     let v = verdict_with(
         &stream(),
-        Change::Start(KeyRef::Customer(key("new"))),
+        EncryptionCall::Start(KeyRef::Customer(key("new"))),
         |f| {
             f.credentials.temporary = true;
             f.streams_on_key = Some(500);
@@ -258,7 +274,7 @@ fn warnings_for_old_sessions_busy_keys_and_current_errors() {
 
 #[test]
 fn a_grant_kms_denies_is_refused_but_may_be_sent_anyway() {
-    let change = Change::Start(KeyRef::Customer(key("new")));
+    let change = EncryptionCall::Start(KeyRef::Customer(key("new")));
     // Leaked: the facts borrow it for the length of the check.
     let denied: &'static GrantCheck = Box::leak(Box::new(GrantCheck::Denied(
         "AccessDeniedException: not authorized".into(),
@@ -299,7 +315,9 @@ fn a_day_filled_by_refused_calls_may_be_sent_anyway_one_aws_ended_may_not() {
         remaining_at_most: 16,
         ..Quota::unused()
     };
-    let v = verdict_with(&stream(), Change::Stop, |f| f.quota = Some(only_refused));
+    let v = verdict_with(&stream(), EncryptionCall::Stop, |f| {
+        f.quota = Some(only_refused);
+    });
     assert!(v.refusals.is_empty() && v.forceable(), "{v:?}");
     assert!(
         v.overridable[0].contains(
@@ -313,7 +331,7 @@ fn a_day_filled_by_refused_calls_may_be_sent_anyway_one_aws_ended_may_not() {
         remaining_at_most: 0,
         ..only_refused
     };
-    let v = verdict_with(&stream(), Change::Stop, |f| f.quota = Some(ended));
+    let v = verdict_with(&stream(), EncryptionCall::Stop, |f| f.quota = Some(ended));
     assert!(!v.forceable(), "{v:?}");
     refused_because(&v, "no Start/Stop calls left");
 }

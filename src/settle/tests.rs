@@ -313,7 +313,7 @@ async fn an_accepted_change_left_while_followed_is_settled_by_how_the_stream_end
     // Still ENABLING: not yet.
     let settled = s.settle().await;
     assert!(
-        matches!(settled[0].verdict, Verdict::NotYet(_)),
+        matches!(settled[0].verdict, Settlement::NotYet(_)),
         "{:?}",
         settled[0].verdict
     );

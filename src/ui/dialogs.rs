@@ -258,7 +258,7 @@ fn listing_lines(app: &App, p: &Picker, no_items: bool, theme: &Theme) -> Vec<Li
         LoadingState::Error(why) => {
             let why = crate::text::shown(&why, crate::text::PROSE_CAP);
             let again = app.keymap.first(match p.purpose {
-                PickFor::Stream(_) => UserAction::Rotate,
+                PickFor::Stream(_) => UserAction::Switch,
                 PickFor::MoveOff { .. } => UserAction::MoveOff,
             });
             vec![

@@ -215,7 +215,7 @@ fn view_hints(app: &App) -> Vec<(UserAction, String, String)> {
             hint(A::Filter, &filter_hint(app)),
             hint(A::Sort, "sort"),
             hint(A::Window, &app.window.to_string()),
-            hint(A::Rotate, "key"),
+            hint(A::Switch, "key"),
             hint(A::Disable, "stop"),
             hint(A::Help, "help"),
             hint(A::Quit, "quit"),

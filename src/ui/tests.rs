@@ -314,7 +314,7 @@ fn press(app: &mut App, code: crossterm::event::KeyCode) {
 fn key_picker_greys_out_unusable_keys() {
     let mut app = demo_app(100, 30);
     select(&mut app, "order-events");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     all_keys(&mut app);
     let text = screen(&app);
     assert!(text.contains("✖ is Disabled, not Enabled"));
@@ -326,7 +326,7 @@ fn key_picker_greys_out_unusable_keys() {
 fn confirmation_shows_the_change_quota_and_warnings() {
     let mut app = demo_app(100, 30);
     select(&mut app, "marketing-events");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     all_keys(&mut app);
     for c in "events-2026".chars() {
         press(&mut app, crossterm::event::KeyCode::Char(c));
@@ -348,7 +348,7 @@ fn dialog_hints_name_the_keys_as_remapped() {
     .unwrap();
     let mut app = crate::app::testing::demo_app_with(&config, 100, 30);
     select(&mut app, "marketing-events");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     all_keys(&mut app);
     for c in "2026".chars() {
         press(&mut app, crossterm::event::KeyCode::Char(c));
@@ -363,7 +363,7 @@ fn refused_confirmation_says_the_change_cannot_be_made() {
     let mut app = demo_app(80, 24);
     // ENABLING: refused before the picker opens, no key chosen for nothing.
     select(&mut app, "fraud-signals");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     let text = screen(&app);
     assert!(text.contains("cannot be made"));
     assert!(
@@ -780,7 +780,7 @@ fn header_line_two_drops_whole_items_never_a_word() {
 fn a_picker_filter_that_matches_nothing_says_so() {
     let mut app = demo_app(100, 30);
     select(&mut app, "order-events");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     all_keys(&mut app);
     for c in "zzz".chars() {
         press(&mut app, crossterm::event::KeyCode::Char(c));

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::jobs::Job;
 use super::{DataEvent, Worker};
-use crate::change::{self, ChangeContext, ChangeError, Ending, Request, Step, Timing};
+use crate::change::{self, ChangeContext, ChangeError, ChangeTiming, Ending, Request, Step};
 use crate::cloud::Cloud;
 use crate::model::Tone;
 
@@ -116,12 +116,7 @@ impl KeyJob {
         streams: Vec<String>,
     ) -> (String, Tone) {
         use crate::key_rotation::{self, KeyEnding, KeyProgress};
-        if self.ctx.account.is_none() {
-            if let Ok(id) = self.cloud.identity().await {
-                self.ctx.account = Some(id.account);
-                self.ctx.caller = Some(id.arn);
-            }
-        }
+        know_account(self.cloud.as_ref(), &mut self.ctx).await;
         let cloud = self.cloud.clone();
         let cloud = cloud.as_ref();
         let plan = match key_rotation::plan(cloud, &self.ctx, &self.key, change, streams).await {
@@ -130,7 +125,7 @@ impl KeyJob {
         };
         let label = plan.label.clone();
         self.following(&label);
-        let timing = key_rotation::Timing::default();
+        let timing = key_rotation::RotationTiming::default();
         let ending = key_rotation::carry_out(cloud, &self.ctx, &plan, timing, true, |progress| {
             match progress {
                 KeyProgress::Said(step) => {
@@ -203,13 +198,20 @@ impl ChangeJob {
         request: &Request,
         streams_on_key: Option<usize>,
     ) -> Result<(String, Tone), ChangeError> {
-        self.know_account().await;
+        know_account(self.cloud.as_ref(), &mut self.ctx).await;
         let cloud = self.cloud.as_ref();
         let plan = change::plan(cloud, &self.ctx, request, |_| streams_on_key).await?;
         self.following(true);
-        let outcome = change::carry_out(cloud, &self.ctx, &plan, Timing::default(), true, |s| {
-            self.step(s);
-        })
+        let outcome = change::carry_out(
+            cloud,
+            &self.ctx,
+            &plan,
+            ChangeTiming::default(),
+            true,
+            |s| {
+                self.step(s);
+            },
+        )
         .await?;
         let Some((ending, stream)) = outcome else {
             return Ok((
@@ -227,22 +229,6 @@ impl ChangeJob {
             text = format!("{text} {note}.");
         }
         Ok((text, tone))
-    }
-
-    /// A change needs the account to be counted in the ledger: if it is not
-    /// known yet, ask once more now; `send` refuses, with the reason, if
-    /// still not.
-    async fn know_account(&mut self) {
-        if self.ctx.account.is_some() {
-            return;
-        }
-        match self.cloud.identity().await {
-            Ok(id) => {
-                self.ctx.account = Some(id.account);
-                self.ctx.caller = Some(id.arn);
-            }
-            Err(e) => tracing::warn!("cannot tell the account for a change: {e}"),
-        }
     }
 
     fn step(&self, step: Step<'_>) {
@@ -341,12 +327,7 @@ struct MoveJob {
 impl MoveJob {
     async fn run(mut self, streams: Vec<String>) -> Job {
         use futures::StreamExt;
-        if self.ctx.account.is_none() {
-            if let Ok(id) = self.cloud.identity().await {
-                self.ctx.account = Some(id.account);
-                self.ctx.caller = Some(id.arn);
-            }
-        }
+        know_account(self.cloud.as_ref(), &mut self.ctx).await;
         let this = &self;
         futures::stream::iter(streams)
             .map(|name| this.move_one(name))
@@ -369,7 +350,7 @@ impl MoveJob {
             stage(Stage::NotSent, "not sent: the move was stopped".into());
             return;
         }
-        let request = Request::Rotate {
+        let request = Request::Switch {
             stream: name.clone(),
             key: self.to.clone(),
         };
@@ -401,5 +382,21 @@ impl MoveJob {
             stream: stream.to_string(),
             active,
         });
+    }
+}
+
+/// A change needs the account to be counted in the ledger: if it is not
+/// known yet, ask once more now; `send` refuses, with the reason, if still
+/// not.
+async fn know_account(cloud: &dyn Cloud, ctx: &mut ChangeContext) {
+    if ctx.account.is_some() {
+        return;
+    }
+    match cloud.identity().await {
+        Ok(id) => {
+            ctx.account = Some(id.account);
+            ctx.caller = Some(id.arn);
+        }
+        Err(e) => tracing::warn!("cannot tell the account for a change: {e}"),
     }
 }

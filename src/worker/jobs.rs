@@ -22,7 +22,7 @@ pub(super) type MetricsResult = Result<(KmsMetrics, HashMap<String, Outage>), Cl
 /// What a metrics fetch was: for which window, as planned, read when.
 pub(super) struct Fetched {
     pub window: Window,
-    pub plan: super::series::Plan,
+    pub plan: super::series::FetchPlan,
     pub at: chrono::DateTime<Utc>,
     pub started: Instant,
 }
@@ -30,7 +30,7 @@ pub(super) struct Fetched {
 impl Fetched {
     fn of(
         window: Window,
-        plan: super::series::Plan,
+        plan: super::series::FetchPlan,
         at: chrono::DateTime<Utc>,
         started: Instant,
     ) -> Fetched {
@@ -99,7 +99,7 @@ impl Worker {
         self.start_metrics(now);
         self.start_keys(now);
         self.start_quotas(now);
-        self.start_changes(now);
+        self.start_trail_look(now);
         self.start_describes(now);
     }
 
@@ -236,7 +236,7 @@ impl Worker {
     /// Who changed streams and keys: the first look reads back a day, the
     /// later ones from a little before where the last complete look ended
     /// (events show up late, dated when the call was made).
-    fn start_changes(&mut self, now: Instant) {
+    fn start_trail_look(&mut self, now: Instant) {
         let Some(every) = self.settings.changes_every else {
             return;
         };

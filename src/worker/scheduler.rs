@@ -16,7 +16,7 @@ pub struct Intervals {
 }
 
 #[derive(Debug, Default, Clone, Copy)]
-struct Entry {
+struct LastDescribe {
     last: Option<Instant>,
     transitioning: bool,
 }
@@ -24,7 +24,7 @@ struct Entry {
 pub struct Scheduler {
     intervals: Intervals,
     names: Vec<String>,
-    entries: HashMap<String, Entry>,
+    entries: HashMap<String, LastDescribe>,
     visible: Vec<String>,
     nearby: Vec<String>,
     in_flight: HashSet<String>,

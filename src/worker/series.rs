@@ -31,7 +31,7 @@ pub(super) const ALERT_FOR: Duration = Duration::from_secs(30 * 60);
 /// One metrics fetch, as planned: the names it covers, which can fail,
 /// which are asked in full, and whether it is a sweep.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Plan {
+pub(super) struct FetchPlan {
     pub names: Vec<String>,
     pub can_fail: BTreeSet<String>,
     pub in_full: BTreeSet<String>,
@@ -106,7 +106,7 @@ impl SeriesState {
 
     /// What the next fetch of `window` over `names` asks; remembered, to
     /// tell when more must be asked at once.
-    pub(super) fn plan(&mut self, names: &[String], window: Window, now: Instant) -> Plan {
+    pub(super) fn plan(&mut self, names: &[String], window: Window, now: Instant) -> FetchPlan {
         if self.window != Some(window) {
             // Figures of another window say nothing of this one.
             self.window = Some(window);
@@ -133,7 +133,7 @@ impl SeriesState {
                 .collect()
         };
         self.asked_in_full = in_full.clone();
-        Plan {
+        FetchPlan {
             names: names.to_vec(),
             can_fail,
             in_full,
@@ -146,7 +146,7 @@ impl SeriesState {
     /// stream it did not ask is (none yet: unknown, with why).
     pub(super) fn fetched(
         &mut self,
-        plan: &Plan,
+        plan: &FetchPlan,
         metrics: &mut KmsMetrics,
         at: DateTime<Utc>,
         started: Instant,

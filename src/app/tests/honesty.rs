@@ -71,7 +71,7 @@ fn a_day_filled_by_refused_calls_is_sent_only_when_send_is_typed() {
         commands,
         [WorkerCommand::MakeChange {
             target: crate::model::TargetId::FIRST,
-            request: Request::Rotate {
+            request: Request::Switch {
                 stream: "order-events".into(),
                 key: KeyRef::AwsOwned
             },

@@ -49,7 +49,7 @@ fn the_picker_offers_only_keys_of_the_streams_own_region() {
 }
 
 #[test]
-fn a_rotation_names_the_qualified_stream_and_a_key_of_its_region() {
+fn a_switch_names_the_qualified_stream_and_a_key_of_its_region() {
     let mut app = on("checkout-events@eu-west-1");
     app.on_key(key('r'));
     for (target, ev) in estate_all_keys_events(&app) {
@@ -70,7 +70,7 @@ fn a_rotation_names_the_qualified_stream_and_a_key_of_its_region() {
     else {
         panic!("{commands:?}")
     };
-    let Request::Rotate {
+    let Request::Switch {
         stream,
         key: KeyRef::Customer(arn),
     } = request

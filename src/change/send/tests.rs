@@ -42,7 +42,7 @@ fn setup(patience: Duration) -> Setup {
 
 impl Setup {
     async fn plan(&self) -> Plan {
-        let request = Request::Rotate {
+        let request = Request::Switch {
             stream: "dev-scratch".into(),
             key: KeyRef::AwsOwned,
         };

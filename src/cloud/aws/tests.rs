@@ -1,4 +1,7 @@
+use aws_smithy_types::DateTime as SmithyTime;
+
 use super::*;
+use crate::model::{Encryption, EncryptionStatus, KeyState, KeyType, KeyUsage, Source};
 
 #[test]
 fn query_ids_round_trip() {

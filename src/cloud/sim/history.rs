@@ -23,27 +23,44 @@ impl SimCloud {
     ) -> String {
         let request_id = state.next_request_id();
         state.history.push(TrailEvent {
-            at: now,
-            name: if key.is_some() {
-                trail::START
-            } else {
-                trail::STOP
-            }
-            .to_string(),
-            source: trail::FIREHOSE.to_string(),
-            by: Some(SESSION.to_string()),
-            resource: Some(stream.to_string()),
-            request_id: Some(request_id.clone()),
             error_code: result
                 .as_ref()
                 .err()
                 .map(|e| e.code().unwrap_or_else(|| "InternalFailure".into())),
-            key: key.cloned(),
             access_key_id: Some(ACCESS_KEY_ID.to_string()),
-            event_id: Some(event_id(&request_id)),
             user_agent: Some(USER_AGENT.to_string()),
+            ..firehose_call(now, SESSION, stream, key.cloned(), request_id.clone())
         });
         request_id
+    }
+}
+
+/// A Start (with its key) or Stop as CloudTrail records it, by `by` on
+/// `stream`; the caller adds the error, access key and user agent it knows.
+fn firehose_call(
+    at: DateTime<Utc>,
+    by: &str,
+    stream: &str,
+    key: Option<KeyRef>,
+    request_id: String,
+) -> TrailEvent {
+    TrailEvent {
+        at,
+        name: if key.is_some() {
+            trail::START
+        } else {
+            trail::STOP
+        }
+        .to_string(),
+        source: trail::FIREHOSE.to_string(),
+        by: Some(by.to_string()),
+        resource: Some(stream.to_string()),
+        event_id: Some(event_id(&request_id)),
+        request_id: Some(request_id),
+        error_code: None,
+        key,
+        access_key_id: None,
+        user_agent: None,
     }
 }
 
@@ -132,22 +149,8 @@ impl SimState {
         });
         let request_id = self.next_request_id();
         TrailEvent {
-            at,
-            name: if key.is_some() {
-                trail::START
-            } else {
-                trail::STOP
-            }
-            .to_string(),
-            source: trail::FIREHOSE.to_string(),
-            by: Some(calls.by.clone()),
-            resource: Some(calls.stream.clone()),
-            event_id: Some(event_id(&request_id)),
-            user_agent: None,
-            request_id: Some(request_id),
             error_code: calls.error.clone(),
-            key,
-            access_key_id: None,
+            ..firehose_call(at, &calls.by, &calls.stream, key, request_id)
         }
     }
 }

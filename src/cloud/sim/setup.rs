@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Duration, Utc};
 
 use super::{
-    failure_for, Clock, Episode, KeyInUse, Pending, SimCloud, SimKey, SimState, SimStream,
+    failure_for, Clock, Episode, KeyInUse, PendingChange, SimCloud, SimKey, SimState, SimStream,
 };
 use crate::cloud::scenario::{
     Scenario, ScenarioErrors, ScenarioFailure, ScenarioKey, ScenarioStream,
@@ -236,9 +236,9 @@ fn pending_at_start(
     encryption: &Encryption,
     key: &Option<KeyInUse>,
     at: DateTime<Utc>,
-) -> Option<Pending> {
+) -> Option<PendingChange> {
     match encryption.status {
-        EncryptionStatus::Enabling => Some(Pending {
+        EncryptionStatus::Enabling => Some(PendingChange {
             at,
             then: Encryption {
                 status: EncryptionStatus::Enabled,
@@ -246,7 +246,7 @@ fn pending_at_start(
             },
             effective: key.clone(),
         }),
-        EncryptionStatus::Disabling => Some(Pending {
+        EncryptionStatus::Disabling => Some(PendingChange {
             at,
             then: Encryption::default(),
             effective: None,

@@ -127,7 +127,7 @@ fn at(s: &str) -> DateTime<Utc> {
 
 #[test]
 fn a_start_names_its_caller_stream_key_and_request() {
-    let e = TrailEvent::from_record(Some(TERRAFORM_START), Summary::default()).unwrap();
+    let e = TrailEvent::from_record(Some(TERRAFORM_START), LookupSummary::default()).unwrap();
     assert_eq!(
         e,
         TrailEvent {
@@ -154,7 +154,7 @@ fn a_start_names_its_caller_stream_key_and_request() {
 
 #[test]
 fn a_refused_stop_keeps_its_error_code_and_the_users_name() {
-    let e = TrailEvent::from_record(Some(REFUSED_STOP), Summary::default()).unwrap();
+    let e = TrailEvent::from_record(Some(REFUSED_STOP), LookupSummary::default()).unwrap();
     assert_eq!(e.name, STOP);
     assert_eq!(e.by.as_deref(), Some("maria.garcia"));
     assert_eq!(e.error_code.as_deref(), Some("ResourceInUseException"));
@@ -164,7 +164,7 @@ fn a_refused_stop_keeps_its_error_code_and_the_users_name() {
 
 #[test]
 fn a_kms_event_is_about_its_key_and_a_sso_session_is_named() {
-    let e = TrailEvent::from_record(Some(DISABLE_KEY), Summary::default()).unwrap();
+    let e = TrailEvent::from_record(Some(DISABLE_KEY), LookupSummary::default()).unwrap();
     assert_eq!(e.name, "DisableKey");
     assert_eq!(e.source, KMS);
     assert_eq!(
@@ -185,7 +185,7 @@ fn an_aws_owned_key_and_other_callers_read_plainly() {
         "userIdentity": {"type": "Root", "arn": "arn:aws:iam::123456789012:root"},
         "requestParameters": {"DeliveryStreamName": "s",
             "DeliveryStreamEncryptionConfigurationInput": {"KeyType": "AWS_OWNED_CMK"}}}"#;
-    let e = TrailEvent::from_record(Some(record), Summary::default()).unwrap();
+    let e = TrailEvent::from_record(Some(record), LookupSummary::default()).unwrap();
     assert_eq!(e.key, Some(KeyRef::AwsOwned));
     assert_eq!(e.by.as_deref(), Some("root"));
     assert_eq!(e.resource.as_deref(), Some("s"), "any case of the name");
@@ -193,7 +193,7 @@ fn an_aws_owned_key_and_other_callers_read_plainly() {
 
 #[test]
 fn what_the_record_lacks_comes_from_the_summary() {
-    let summary = Summary {
+    let summary = LookupSummary {
         at: Some(at("2026-11-21T12:00:00Z")),
         name: Some(STOP.into()),
         source: Some(FIREHOSE.into()),
@@ -212,14 +212,14 @@ fn what_the_record_lacks_comes_from_the_summary() {
     }
     // A record with no time, beside a summary with none, is no event.
     assert_eq!(
-        TrailEvent::from_record(Some("{}"), Summary::default()),
+        TrailEvent::from_record(Some("{}"), LookupSummary::default()),
         None
     );
     // A customer key type without an ARN names no key.
     let odd = r#"{"eventTime": "2026-11-21T10:00:00Z", "eventName": "StartDeliveryStreamEncryption",
         "requestParameters": {"deliveryStreamEncryptionConfigurationInput": {"keyType": "CUSTOMER_MANAGED_CMK"}},
         "errorCode": ""}"#;
-    let e = TrailEvent::from_record(Some(odd), Summary::default()).unwrap();
+    let e = TrailEvent::from_record(Some(odd), LookupSummary::default()).unwrap();
     assert_eq!((e.key, e.error_code), (None, None));
     assert_eq!(e.by.as_deref(), Some(UNNAMED), "someone, never nobody");
 }

@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::screen;
 use crate::app::testing::demo_app;
 use crate::config::{Config, DEFAULT_TOML};
-use crate::keymap::{HelpLine, Input, Key, Keymap, Mode, UserAction, HELP_SECTIONS};
+use crate::keymap::{HelpLine, Key, KeyInput, Keymap, Mode, UserAction, HELP_SECTIONS};
 
 /// The key press a terminal reports for `key`.
 fn press(key: &Key) -> KeyEvent {
@@ -50,7 +50,7 @@ fn assert_reachable(keymap: &Keymap, mode: Mode, action: UserAction) {
     for key in keys {
         assert_eq!(
             keymap.input(mode, &press(key)),
-            Input::Action(action),
+            KeyInput::Action(action),
             "`{key}` in {mode:?}"
         );
     }
@@ -87,7 +87,7 @@ fn assert_configurable(defaults: &toml::Table, mode: Mode, action: UserAction) {
     let keymap = crate::keymap::Keymap::of(&config.keys);
     assert_eq!(keymap.keys(action), "F5", "{name}");
     let f5 = KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE);
-    assert_eq!(keymap.input(mode, &f5), Input::Action(action), "{name}");
+    assert_eq!(keymap.input(mode, &f5), KeyInput::Action(action), "{name}");
 }
 
 #[test]

@@ -41,7 +41,7 @@ fn the_table_counts_refused_calls_apart_in_the_quota_cell() {
 fn a_day_filled_by_refused_calls_asks_for_send_80x24() {
     let mut app = app_with_refused_calls(80, 24);
     on(&mut app, "order-events");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     app.update(UserAction::Pick);
     let said = joined(&app);
     assert!(said.contains("counting 16 AWS refused"), "{said}");
@@ -54,7 +54,7 @@ fn a_grant_kms_denied_is_shown_with_kmss_words_80x24() {
     let mut app = demo_app(80, 24);
     app.apply(crate::model::TargetId::FIRST, all_keys_event());
     on(&mut app, "order-events");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     let at = app
         .picker_items()
         .iter()

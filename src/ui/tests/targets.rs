@@ -112,7 +112,7 @@ fn picking(width: u16, height: u16, name: &str) -> crate::app::App {
         .iter()
         .position(|n| n == name)
         .expect("the row");
-    app.update(UserAction::Rotate);
+    app.update(UserAction::Switch);
     app
 }
 

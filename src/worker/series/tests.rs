@@ -51,7 +51,7 @@ fn described_sweeping(every: Duration) -> SeriesState {
 }
 
 /// What a fetch that asked in full as planned answers: errors for `erring`.
-fn answer(plan: &Plan, erring: &[&str]) -> KmsMetrics {
+fn answer(plan: &FetchPlan, erring: &[&str]) -> KmsMetrics {
     let t = chrono::DateTime::from_timestamp(0, 0).unwrap();
     let mut m = KmsMetrics::default();
     for name in erring {
@@ -123,7 +123,7 @@ fn a_stream_not_yet_described_can_fail_and_one_never_asked_is_asked_at_once() {
 fn a_figure_never_asked_is_unknown_never_zero() {
     let now = Instant::now();
     let mut state = described();
-    let plan = Plan {
+    let plan = FetchPlan {
         names: names(&["orders"]),
         can_fail: set(&["orders"]),
         in_full: BTreeSet::new(),

@@ -731,7 +731,7 @@ async fn quitting_while_a_call_is_on_its_way_audits_it_unknown_before_the_worker
     w.during(5 * SECOND).await;
     w.send(WorkerCommand::MakeChange {
         target: crate::model::TargetId::FIRST,
-        request: crate::change::Request::Rotate {
+        request: crate::change::Request::Switch {
             stream: "dev-scratch".into(),
             key: KeyRef::AwsOwned,
         },

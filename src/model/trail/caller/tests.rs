@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use super::*;
-use crate::model::trail::{Summary, TrailEvent};
+use crate::model::trail::{LookupSummary, TrailEvent};
 
 const HOME: Option<&str> = Some("123456789012");
 
@@ -184,11 +184,11 @@ fn other_types_and_bare_records_still_name_someone() {
     // Nothing in the record or beside it: said so, never left out.
     let record = r#"{"eventTime": "2026-11-21T10:00:00Z", "eventName": "DisableKey",
         "userIdentity": {"type": "Unknown"}}"#;
-    let e = TrailEvent::from_record(Some(record), Summary::default()).unwrap();
+    let e = TrailEvent::from_record(Some(record), LookupSummary::default()).unwrap();
     assert_eq!(e.by.as_deref(), Some(UNNAMED));
-    let summary = Summary {
+    let summary = LookupSummary {
         username: Some("HIDDEN".into()),
-        ..Summary::default()
+        ..LookupSummary::default()
     };
     let e = TrailEvent::from_record(Some(record), summary).unwrap();
     assert_eq!(e.by.as_deref(), Some("HIDDEN"), "LookupEvents' Username");
@@ -200,7 +200,7 @@ fn the_record_says_which_account_is_home() {
         "recipientAccountId": "123456789012",
         "userIdentity": {"type": "IAMUser", "userName": "ops",
             "accountId": "444455556666"}}"#;
-    let e = TrailEvent::from_record(Some(record), Summary::default()).unwrap();
+    let e = TrailEvent::from_record(Some(record), LookupSummary::default()).unwrap();
     assert_eq!(e.by.as_deref(), Some("account 444455556666: ops"));
 }
 
