@@ -58,12 +58,18 @@ pub struct Lane {
     pub cache: Option<Cache>,
 }
 
+/// Commands waiting for a worker. A person types them; a worker takes each
+/// at once unless it is stuck, so a full channel is said, never waited on
+/// (the loop that draws must not block on a worker).
+const COMMANDS: usize = 64;
+
 /// The workers' ends: one command channel per target (none for a target
 /// that could not be connected), their events tagged with the target, and
-/// each target's cache.
+/// each target's cache. Every channel is bounded: see `worker::outbox` for
+/// the events, `COMMANDS` for the commands.
 struct Wires {
-    commands: Vec<Option<mpsc::UnboundedSender<WorkerCommand>>>,
-    events: mpsc::UnboundedReceiver<(TargetId, DataEvent)>,
+    commands: Vec<Option<mpsc::Sender<WorkerCommand>>>,
+    events: mpsc::Receiver<(TargetId, DataEvent)>,
     caches: Vec<Option<Cache>>,
 }
 
@@ -141,7 +147,9 @@ fn start_workers(
     window: Window,
     caches: Vec<Option<Cache>>,
 ) -> (Wires, Vec<tokio::task::JoinHandle<()>>) {
-    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    // Each worker's bounded outbox, then this bounded channel: a dashboard
+    // that falls behind makes the forwarders, then the workers, wait.
+    let (event_tx, event_rx) = mpsc::channel(worker::outbox::CAPACITY);
     let mut commands = Vec::new();
     let mut workers = Vec::new();
     for (i, lane) in lanes.into_iter().enumerate() {
@@ -149,8 +157,8 @@ fn start_workers(
             commands.push(None);
             continue;
         };
-        let (command_tx, command_rx) = mpsc::unbounded_channel();
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (command_tx, command_rx) = mpsc::channel(COMMANDS);
+        let (tx, mut rx) = worker::outbox::channel();
         commands.push(Some(command_tx));
         workers.push(tokio::spawn(worker::run(
             cloud,
@@ -164,7 +172,7 @@ fn start_workers(
         let target = TargetId(u16::try_from(i).unwrap_or(u16::MAX));
         tokio::spawn(async move {
             while let Some(ev) = rx.recv().await {
-                if tagged.send((target, ev)).is_err() {
+                if tagged.send((target, ev)).await.is_err() {
                     break;
                 }
             }
@@ -424,9 +432,29 @@ fn send(wires: &mut Wires, app: &mut App, out: Vec<WorkerCommand>) {
             app.none_connected();
         }
         for (target, c) in app.fleet.route(c) {
-            if let Some(Some(tx)) = wires.commands.get(target.index()) {
-                let _ = tx.send(c);
+            let Some(Some(tx)) = wires.commands.get(target.index()) else {
+                continue;
+            };
+            if let Err(mpsc::error::TrySendError::Full(c)) = tx.try_send(c) {
+                not_taken(app, target, &c);
             }
         }
     }
+}
+
+/// A command a stuck worker did not take: what the user asked for is said
+/// not to have been sent, never silently lost. What is on screen and
+/// periodic refreshes are asked again by themselves.
+fn not_taken(app: &mut App, target: TargetId, c: &WorkerCommand) {
+    let what = match c {
+        WorkerCommand::Interest { .. } | WorkerCommand::Describe(_) => return,
+        WorkerCommand::MakeChange { .. }
+        | WorkerCommand::MakeKeyChange { .. }
+        | WorkerCommand::Move { .. } => "the change was not sent",
+        WorkerCommand::StopMove => "the move was not told to stop",
+        _ => "not done",
+    };
+    let words = format!("the cloud worker is not taking commands; {what}: try again");
+    let text = app.fleet.about(target, words);
+    app.say(text, crate::model::Tone::Bad);
 }

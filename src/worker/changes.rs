@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures::FutureExt;
-use tokio::sync::mpsc::UnboundedSender;
 use tokio::time::Instant;
 
 use super::jobs::Job;
@@ -32,7 +31,7 @@ impl Worker {
                 force,
                 ..self.changes.clone()
             },
-            events: self.events.clone(),
+            events: self.events.fresh(),
             name,
         };
         self.changing += 1;
@@ -68,7 +67,7 @@ impl Worker {
         let job = KeyJob {
             cloud: self.cloud.clone(),
             ctx: self.changes.clone(),
-            events: self.events.clone(),
+            events: self.events.fresh(),
             key,
             followed: None,
         };
@@ -80,7 +79,7 @@ impl Worker {
 struct KeyJob {
     cloud: Arc<dyn Cloud>,
     ctx: ChangeContext,
-    events: UnboundedSender<DataEvent>,
+    events: super::Outbox,
     key: String,
     /// What the dashboard was told is being followed, to take it back.
     followed: Option<String>,
@@ -90,12 +89,13 @@ impl KeyJob {
     async fn run(mut self, change: crate::key_rotation::KeyChange, streams: Vec<String>) -> Job {
         let (text, tone) = self.carry_out(change, streams).await;
         if let Some(followed) = self.followed.take() {
-            let _ = self.events.send(DataEvent::Following {
+            self.events.post(DataEvent::Following {
                 stream: followed,
                 active: false,
             });
         }
         self.say(text, tone);
+        self.events.flush().await;
         Job::KeyChanged
     }
 
@@ -103,7 +103,7 @@ impl KeyJob {
     /// stream: the audit log would not have its outcome.
     fn following(&mut self, label: &str) {
         let followed = format!("the key material of {label}");
-        let _ = self.events.send(DataEvent::Following {
+        self.events.post(DataEvent::Following {
             stream: followed.clone(),
             active: true,
         });
@@ -166,7 +166,7 @@ impl KeyJob {
     }
 
     fn say(&self, text: String, tone: Tone) {
-        let _ = self.events.send(DataEvent::ChangeReport {
+        self.events.post(DataEvent::ChangeReport {
             stream: self.key.clone(),
             text,
             tone,
@@ -177,7 +177,7 @@ impl KeyJob {
 struct ChangeJob {
     cloud: Arc<dyn Cloud>,
     ctx: ChangeContext,
-    events: UnboundedSender<DataEvent>,
+    events: super::Outbox,
     name: String,
 }
 
@@ -189,6 +189,7 @@ impl ChangeJob {
             Ok((text, tone)) => self.say(text, tone),
             Err(e) => self.say(format!("{}: {e}", self.name), Tone::Bad),
         }
+        self.events.flush().await;
         Job::Changed(self.name)
     }
 
@@ -247,7 +248,7 @@ impl ChangeJob {
                 Tone::Info,
             ),
             Step::Seen(s) => {
-                let _ = self.events.send(DataEvent::Stream {
+                self.events.post(DataEvent::Stream {
                     name: s.name.clone(),
                     result: Ok(s.clone()),
                     at: Utc::now(),
@@ -257,7 +258,7 @@ impl ChangeJob {
     }
 
     fn say(&self, text: String, tone: Tone) {
-        let _ = self.events.send(DataEvent::ChangeReport {
+        self.events.post(DataEvent::ChangeReport {
             stream: self.name.clone(),
             text,
             tone,
@@ -265,7 +266,7 @@ impl ChangeJob {
     }
 
     fn following(&self, active: bool) {
-        let _ = self.events.send(DataEvent::Following {
+        self.events.post(DataEvent::Following {
             stream: self.name.clone(),
             active,
         });
@@ -287,13 +288,13 @@ impl Worker {
             // The last move is still ending (its last stream has reported,
             // its job not yet): say so rather than leave the view waiting.
             for stream in streams {
-                let _ = self.events.send(DataEvent::Moving {
+                self.events.post(DataEvent::Moving {
                     stream,
                     stage: change::moving::Stage::NotSent,
                     words: "not sent: the last move was still ending; press M again".into(),
                 });
             }
-            let _ = self.events.send(DataEvent::MoveOver);
+            self.events.post(DataEvent::MoveOver);
             return;
         }
         let stop = change::StopSwitch::default();
@@ -305,7 +306,7 @@ impl Worker {
         let job = MoveJob {
             cloud: self.cloud.clone(),
             ctx,
-            events: self.events.clone(),
+            events: self.events.fresh(),
             from,
             to,
             streams_on_new,
@@ -318,7 +319,7 @@ impl Worker {
 struct MoveJob {
     cloud: Arc<dyn Cloud>,
     ctx: ChangeContext,
-    events: UnboundedSender<DataEvent>,
+    events: super::Outbox,
     from: String,
     to: crate::model::KeyRef,
     streams_on_new: Option<usize>,
@@ -334,13 +335,21 @@ impl MoveJob {
             .buffer_unordered(change::moving::AT_ONCE)
             .collect::<Vec<()>>()
             .await;
+        self.events.flush().await;
         Job::Moved
     }
 
+    /// One stream of the move, its events in order on an outbox of its own.
     async fn move_one(&self, name: String) {
+        let out = self.events.fresh();
+        self.move_stream(&out, name).await;
+        out.flush().await;
+    }
+
+    async fn move_stream(&self, out: &super::Outbox, name: String) {
         use change::moving::{self, Stage, Update};
         let stage = |stage: Stage, words: String| {
-            let _ = self.events.send(DataEvent::Moving {
+            out.post(DataEvent::Moving {
                 stream: name.clone(),
                 stage,
                 words,
@@ -362,11 +371,17 @@ impl MoveJob {
                 Ok(plan) => plan,
                 Err(why) => return stage(Stage::Skipped, why),
             };
-        self.following(&name, true);
+        let following = |active| {
+            out.post(DataEvent::Following {
+                stream: name.clone(),
+                active,
+            });
+        };
+        following(true);
         moving::send_one(cloud, &self.ctx, &plan, true, |update| match update {
             Update::Stage(s, words) => stage(s, words),
             Update::Seen(s) => {
-                let _ = self.events.send(DataEvent::Stream {
+                out.post(DataEvent::Stream {
                     name: s.name.clone(),
                     result: Ok(s.clone()),
                     at: Utc::now(),
@@ -374,14 +389,7 @@ impl MoveJob {
             }
         })
         .await;
-        self.following(&name, false);
-    }
-
-    fn following(&self, stream: &str, active: bool) {
-        let _ = self.events.send(DataEvent::Following {
-            stream: stream.to_string(),
-            active,
-        });
+        following(false);
     }
 }
 

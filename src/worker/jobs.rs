@@ -194,9 +194,9 @@ impl Worker {
         self.quotas.next = now + self.settings.quotas_every;
         let Some(account) = self.account.clone() else {
             let why = "the AWS account is not known yet (STS has not answered)";
-            let _ = self
-                .events
-                .send(super::DataEvent::Quotas(Err(why.to_string())));
+            // Said every `quotas_every` at most: no wait for room needed.
+            self.events
+                .post(super::DataEvent::Quotas(Err(why.to_string())));
             return;
         };
         self.quotas.start();

@@ -8,6 +8,7 @@
 
 mod changes;
 mod jobs;
+pub mod outbox;
 mod results;
 mod scheduler;
 mod series;
@@ -19,9 +20,10 @@ use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::Receiver;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
+pub use outbox::Outbox;
 pub use scheduler::{Intervals, Scheduler};
 
 use crate::change;
@@ -307,7 +309,7 @@ struct Worker {
     cloud: Arc<dyn Cloud>,
     changes: change::ChangeContext,
     settings: Settings,
-    events: UnboundedSender<DataEvent>,
+    events: Outbox,
     jobs: FuturesUnordered<BoxFuture<'static, Job>>,
     scheduler: Scheduler,
     window: Window,
@@ -356,10 +358,10 @@ pub async fn run(
     changes: change::ChangeContext,
     settings: Settings,
     window: Window,
-    commands: UnboundedReceiver<WorkerCommand>,
-    events: UnboundedSender<DataEvent>,
+    commands: Receiver<WorkerCommand>,
+    events: Outbox,
 ) {
-    let report = events.clone();
+    let report = events.fresh();
     // Nothing of the worker is used after a panic: it is dropped whole, so
     // no broken invariant can be observed.
     let work =
@@ -367,7 +369,7 @@ pub async fn run(
     if let Err(panic) = work.catch_unwind().await {
         let message = crate::crash::panic_message(&*panic);
         tracing::error!("the cloud worker stopped after a panic: {message}");
-        let _ = report.send(DataEvent::Crashed(message));
+        report.send(DataEvent::Crashed(message)).await;
     }
 }
 
@@ -376,8 +378,8 @@ async fn work(
     changes: change::ChangeContext,
     settings: Settings,
     window: Window,
-    mut commands: UnboundedReceiver<WorkerCommand>,
-    events: UnboundedSender<DataEvent>,
+    mut commands: Receiver<WorkerCommand>,
+    events: Outbox,
 ) {
     let now = Instant::now();
     let sweep_every = settings.sweep_every;
@@ -420,7 +422,7 @@ async fn work(
             .push(futures::future::lazy(|_| -> Job { crate::crash::test_panic("worker") }).boxed());
     }
     let credentials = w.cloud.credentials().await;
-    let _ = w.events.send(DataEvent::Credentials(credentials));
+    w.events.send(DataEvent::Credentials(credentials)).await;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
@@ -437,7 +439,7 @@ async fn work(
                 None => return,
             },
             Some(job) = w.jobs.next(), if !w.jobs.is_empty() => {
-                if !w.finish(job) {
+                if !w.finish(job).await {
                     return;
                 }
             }

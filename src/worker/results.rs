@@ -18,7 +18,7 @@ const METRICS_RETRY: Duration = Duration::from_secs(15);
 
 impl Worker {
     /// Handles a finished job; false when the UI is gone.
-    pub(super) fn finish(&mut self, job: Job) -> bool {
+    pub(super) async fn finish(&mut self, job: Job) -> bool {
         let now = Instant::now();
         let event = match job {
             Job::AllKeys(result) => {
@@ -67,7 +67,7 @@ impl Worker {
             Job::Metrics(fetched, result, catalog) => {
                 self.series.keep(&catalog, now);
                 let usage = DataEvent::CloudWatch(self.cloud.cloudwatch_usage());
-                if self.events.send(usage).is_err() {
+                if !self.events.send(usage).await {
                     return false;
                 }
                 match self.metrics_fetched(fetched, result, now) {
@@ -82,35 +82,14 @@ impl Worker {
             Job::Settled(result) => {
                 // The ledger may have been corrected: count again.
                 self.quotas.hurry(now);
-                return self.say_settled(result);
+                return say_settled(&self.events, result).await;
             }
             Job::Changes(result) => match self.changes_read(result, now) {
                 Some(event) => event,
                 None => return true,
             },
         };
-        self.events.send(event).is_ok()
-    }
-
-    /// Each call settled, on the status line and in the message log.
-    fn say_settled(&self, result: Result<Vec<crate::settle::Settled>, String>) -> bool {
-        let reports = match result {
-            Ok(settled) => settled
-                .iter()
-                .map(|s| {
-                    // Outcomes, kept in the message log: a call still open
-                    // is said as a problem.
-                    let tone = if s.ended() { Tone::Good } else { Tone::Bad };
-                    (s.call.subject(), s.sentence(), tone)
-                })
-                .collect(),
-            Err(why) => vec![(String::new(), why, Tone::Bad)],
-        };
-        reports.into_iter().all(|(stream, text, tone)| {
-            self.events
-                .send(DataEvent::ChangeReport { stream, text, tone })
-                .is_ok()
-        })
+        self.events.send(event).await
     }
 
     fn identity_answered(
@@ -328,4 +307,31 @@ impl Worker {
 
 fn failed(what: Fetch, error: CloudError) -> DataEvent {
     DataEvent::Failed { what, error }
+}
+
+/// Each call settled, on the status line and in the message log.
+async fn say_settled(
+    events: &super::Outbox,
+    result: Result<Vec<crate::settle::Settled>, String>,
+) -> bool {
+    let reports = match result {
+        Ok(settled) => settled
+            .iter()
+            .map(|s| {
+                // Outcomes, kept in the message log: a call still open
+                // is said as a problem.
+                let tone = if s.ended() { Tone::Good } else { Tone::Bad };
+                (s.call.subject(), s.sentence(), tone)
+            })
+            .collect(),
+        Err(why) => vec![(String::new(), why, Tone::Bad)],
+    };
+    let reports: Vec<(String, String, Tone)> = reports;
+    for (stream, text, tone) in reports {
+        let report = DataEvent::ChangeReport { stream, text, tone };
+        if !events.send(report).await {
+            return false;
+        }
+    }
+    true
 }

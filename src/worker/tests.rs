@@ -55,8 +55,8 @@ async fn events_until_quiet(
         force: false,
     };
     let config = Config::builtin();
-    let (command_tx, command_rx) = mpsc::unbounded_channel();
-    let (event_tx, mut event_rx) = mpsc::unbounded_channel();
+    let (command_tx, command_rx) = mpsc::channel(64);
+    let (event_tx, mut event_rx) = crate::worker::outbox::channel();
     let worker = tokio::spawn(run(
         cloud,
         changes,

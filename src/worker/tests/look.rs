@@ -87,8 +87,8 @@ async fn an_event_delivered_50_minutes_late_is_seen_by_the_next_look_and_told_on
         stop: Default::default(),
         force: false,
     };
-    let (_commands, command_rx) = mpsc::unbounded_channel();
-    let (event_tx, mut events) = mpsc::unbounded_channel();
+    let (_commands, command_rx) = mpsc::channel(64);
+    let (event_tx, mut events) = crate::worker::outbox::channel();
     let settings = Settings::from_config(&Config::builtin());
     tokio::spawn(run(
         cloud.clone(),
@@ -127,11 +127,7 @@ async fn an_event_delivered_50_minutes_late_is_seen_by_the_next_look_and_told_on
 }
 
 /// The Stops the worker tells of in the next `secs`.
-async fn stops_told(
-    events: &mut mpsc::UnboundedReceiver<DataEvent>,
-    secs: u64,
-    told: &mut Vec<TrailEvent>,
-) {
+async fn stops_told(events: &mut mpsc::Receiver<DataEvent>, secs: u64, told: &mut Vec<TrailEvent>) {
     let end = tokio::time::Instant::now() + Duration::from_secs(secs);
     while let Ok(Some(ev)) = tokio::time::timeout_at(end, events.recv()).await {
         if let DataEvent::Changes(new) = ev {

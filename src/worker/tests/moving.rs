@@ -37,8 +37,8 @@ struct Moving {
     sim: Arc<SimCloud>,
     /// How many times the worker has listed the streams.
     listings: Arc<AtomicUsize>,
-    commands: mpsc::UnboundedSender<WorkerCommand>,
-    events: mpsc::UnboundedReceiver<DataEvent>,
+    commands: mpsc::Sender<WorkerCommand>,
+    events: mpsc::Receiver<DataEvent>,
     ledger: Ledger,
     audit: AuditLog,
     _dir: tempfile::TempDir,
@@ -85,8 +85,8 @@ fn start() -> Moving {
         stop: Default::default(),
         force: false,
     };
-    let (commands, command_rx) = mpsc::unbounded_channel();
-    let (event_tx, events) = mpsc::unbounded_channel();
+    let (commands, command_rx) = mpsc::channel(64);
+    let (event_tx, events) = crate::worker::outbox::channel();
     let listings = Arc::new(AtomicUsize::new(0));
     let listed = Listed {
         sim: sim.clone(),
@@ -101,7 +101,7 @@ fn start() -> Moving {
         event_tx,
     ));
     commands
-        .send(WorkerCommand::Move {
+        .try_send(WorkerCommand::Move {
             from: crate::model::KeyId {
                 target: crate::model::TargetId::FIRST,
                 arn: OLD.into(),
@@ -199,10 +199,10 @@ async fn a_retired_worker_finishes_the_move_under_way_then_ends() {
     let stages = m
         .until_over(|m| {
             m.commands
-                .send(WorkerCommand::Retire(crate::model::TargetId::FIRST))
+                .try_send(WorkerCommand::Retire(crate::model::TargetId::FIRST))
                 .unwrap();
             // Asked to read everything now: a retired worker does not.
-            m.commands.send(WorkerCommand::Refresh).unwrap();
+            m.commands.try_send(WorkerCommand::Refresh).unwrap();
             at_retire = Some(m.listings.load(Ordering::SeqCst));
         })
         .await;
@@ -230,7 +230,7 @@ async fn a_retired_worker_finishes_the_move_under_way_then_ends() {
 async fn stop_sending_keeps_every_call_not_yet_sent_and_follows_the_rest() {
     let mut m = start();
     let stages = m
-        .until_over(|m| m.commands.send(WorkerCommand::StopMove).unwrap())
+        .until_over(|m| m.commands.try_send(WorkerCommand::StopMove).unwrap())
         .await;
     let ended: BTreeMap<&str, Stage> = stages
         .iter()
@@ -270,9 +270,9 @@ async fn stop_sending_keeps_every_call_not_yet_sent_and_follows_the_rest() {
 #[tokio::test]
 async fn a_key_rotation_is_followed_so_quitting_meanwhile_asks_first() {
     let mut m = start();
-    m.commands.send(WorkerCommand::StopMove).unwrap();
+    m.commands.try_send(WorkerCommand::StopMove).unwrap();
     m.commands
-        .send(WorkerCommand::MakeKeyChange {
+        .try_send(WorkerCommand::MakeKeyChange {
             key: crate::model::KeyId {
                 target: crate::model::TargetId::FIRST,
                 arn: NEW.into(),

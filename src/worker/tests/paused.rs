@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::{self, Receiver, Sender};
 use tokio::time::{Duration, Instant};
 
 use super::super::{run, DataEvent, Fetch, Settings, WorkerCommand};
@@ -175,8 +175,8 @@ impl Wrapped for Scripted {
 /// A worker running on the paused clock.
 struct Running {
     cloud: Arc<Scripted>,
-    commands: UnboundedSender<WorkerCommand>,
-    events: UnboundedReceiver<DataEvent>,
+    commands: Sender<WorkerCommand>,
+    events: Receiver<DataEvent>,
     worker: tokio::task::JoinHandle<()>,
     audit: AuditLog,
     _dir: tempfile::TempDir,
@@ -212,8 +212,8 @@ fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Tra
         stop: Default::default(),
         force: false,
     };
-    let (commands, command_rx) = mpsc::unbounded_channel();
-    let (event_tx, events) = mpsc::unbounded_channel();
+    let (commands, command_rx) = mpsc::channel(64);
+    let (event_tx, events) = crate::worker::outbox::channel();
     let worker = tokio::spawn(run(
         cloud.clone(),
         changes,
@@ -234,7 +234,7 @@ fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Tra
 
 impl Running {
     fn send(&self, command: WorkerCommand) {
-        self.commands.send(command).unwrap();
+        self.commands.try_send(command).unwrap();
     }
 
     /// The time since the worker started, in whole seconds.
