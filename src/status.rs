@@ -528,7 +528,7 @@ use stream::{error_report, stream_report, Place};
 #[cfg(test)]
 use table::{pad, wrap};
 pub use table::{table, Cells};
-pub use targets::{gather_targets, gather_targets_at, merge, Part};
+pub use targets::{gather_targets, gather_targets_at, merge, Reader};
 
 #[cfg(test)]
 mod tests;

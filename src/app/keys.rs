@@ -65,7 +65,7 @@ impl App {
         let mode = self.mode();
         // A stream being described for `r` or `d`: the user moved on.
         self.work.describing = None;
-        // Rotate and Disable keep it: it may say why the last one was refused.
+        // Switch and Disable keep it: it may say why the last one was refused.
         if acknowledges(mode) && !action.changes_something() {
             self.acknowledge();
         }

@@ -87,7 +87,7 @@ impl Messages {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Describing {
     pub stream: crate::model::StreamId,
-    /// `Rotate` or `Disable`.
+    /// `Switch` or `Disable`.
     pub then: UserAction,
 }
 

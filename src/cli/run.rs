@@ -235,7 +235,7 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
     let window = args.window.or(cli.window).unwrap_or(config.status.window);
     let parts = connected
         .iter()
-        .map(|c| status::Part {
+        .map(|c| status::Reader {
             info: c.info.clone(),
             cloud: c.cloud.as_ref().ok().map(Box::as_ref),
         })

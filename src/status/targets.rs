@@ -17,7 +17,7 @@ use crate::quota::Ledger;
 
 /// One target to read: what is known of it, and its client, or `None`
 /// when it could not be connected (`info.error` then says why).
-pub struct Part<'a> {
+pub struct Reader<'a> {
     pub info: TargetInfo,
     pub cloud: Option<&'a dyn Cloud>,
 }
@@ -25,7 +25,7 @@ pub struct Part<'a> {
 /// Every target's report in one. With a single target, what stops it is
 /// the command's error, as it was before there could be several.
 pub async fn gather_targets(
-    parts: Vec<Part<'_>>,
+    parts: Vec<Reader<'_>>,
     config: &Config,
     window: Window,
     only: &[String],
@@ -36,14 +36,14 @@ pub async fn gather_targets(
 
 /// `gather_targets` as of `now`: tests pin the clock.
 pub async fn gather_targets_at(
-    parts: Vec<Part<'_>>,
+    parts: Vec<Reader<'_>>,
     config: &Config,
     window: Window,
     only: &[String],
     ledger: &Ledger,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Report> {
-    if let [Part {
+    if let [Reader {
         info,
         cloud: Some(cloud),
     }] = parts.as_slice()

@@ -22,17 +22,17 @@ async fn gather_two(a: &SimCloud, b: Option<&SimCloud>, only: &[String]) -> Repo
     let mut failed = info("ap-south-1", Some("ap-south-1"));
     failed.error = Some("no credentials".to_string());
     let second = match b {
-        Some(b) => Part {
+        Some(b) => Reader {
             info: info(b.region(), Some(b.region())),
             cloud: Some(b),
         },
-        None => Part {
+        None => Reader {
             info: failed,
             cloud: None,
         },
     };
     let parts = vec![
-        Part {
+        Reader {
             info: info(a.region(), Some(a.region())),
             cloud: Some(a),
         },
@@ -49,7 +49,7 @@ async fn every_stream_is_listed_once_per_target_with_its_account_and_region() {
     let (east, west) = (sim("us-east-1", 0), sim("eu-west-1", 1));
     let r = gather_two(&east, Some(&west), &[]).await;
     let one = gather_targets(
-        vec![Part {
+        vec![Reader {
             info: info("us-east-1", Some("us-east-1")),
             cloud: Some(&sim("us-east-1", 0)),
         }],
@@ -183,11 +183,11 @@ async fn two_profiles_of_one_account_and_region_report_its_streams_once() {
     let a = sim("eu-west-1", 0);
     let b = sim("eu-west-1", 0);
     let parts = vec![
-        Part {
+        Reader {
             info: info("admin/eu-west-1", Some("eu-west-1")),
             cloud: Some(&a),
         },
-        Part {
+        Reader {
             info: info("reader/eu-west-1", Some("eu-west-1")),
             cloud: Some(&b),
         },
