@@ -162,6 +162,12 @@ pub struct Row {
 }
 
 impl Row {
+    /// Not described yet, and no describe has failed: on its way, which is
+    /// not the same as unknown (a failed describe is).
+    pub fn loading(&self) -> bool {
+        self.stream.is_none() && self.error.is_none()
+    }
+
     /// Whether the stream, as last described, names this key.
     pub fn encrypted_with(&self, arn: &str) -> bool {
         self.stream

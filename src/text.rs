@@ -249,6 +249,12 @@ pub fn typed(c: char) -> Option<char> {
 /// Columns, not chars: a CJK character or an emoji takes two, and a table
 /// must stay aligned.
 pub fn fit(s: &str, w: usize) -> String {
+    fit_marked(s, w, "…")
+}
+
+/// [`fit`], the cut marked with `mark` (one column wide): `~` where only
+/// ASCII may be drawn.
+pub fn fit_marked(s: &str, w: usize, mark: &str) -> String {
     // The policy first: a newline or a bidi character is shown, and counted.
     let s = &*shown(s, usize::MAX);
     if s.width() <= w {
@@ -257,7 +263,7 @@ pub fn fit(s: &str, w: usize) -> String {
     if w == 0 {
         return String::new();
     }
-    format!("{}…", head(s, w - 1))
+    format!("{}{mark}", head(s, w - 1))
 }
 
 /// How many columns a caller's name takes at most on screen and in
@@ -278,9 +284,14 @@ pub fn caller(name: &str) -> String {
 /// (`alias/orders-ev…`) cannot. Every other label is cut at the end. The one
 /// way a key label is shortened: the table, the keys view, the picker.
 pub fn fit_key(label: &str, w: usize) -> String {
+    fit_key_marked(label, w, "…")
+}
+
+/// [`fit_key`], the cut marked with `mark` (one column wide).
+pub fn fit_key_marked(label: &str, w: usize, mark: &str) -> String {
     let label = &*shown(label, usize::MAX);
     if label.width() <= w || !label.starts_with("alias/") || w < 8 {
-        return fit(label, w);
+        return fit_marked(label, w, mark);
     }
     let room = w - 1;
     // The last part after a separator is what names differ by (-2026, _v2);
@@ -289,7 +300,7 @@ pub fn fit_key(label: &str, w: usize) -> String {
     let keep_end = label[last..].width().clamp(1, room / 2);
     let end = tail(label, keep_end);
     let start = head(label, room - end.width());
-    format!("{start}…{end}")
+    format!("{start}{mark}{end}")
 }
 
 /// The longest start of `s` at most `w` columns wide. Measured as a prefix,

@@ -163,6 +163,9 @@ pub struct Table {
     /// The user moved the cursor: it follows its stream when the order
     /// changes. Until then it stays on the first row.
     pub cursor_moved: bool,
+    /// The stream under the cursor, kept by id: the fleet's order (which
+    /// `visible` indexes) may change before the view is refreshed.
+    pub cursor: Option<StreamId>,
     pub offset: usize,
     /// Table body rows that fit on screen.
     pub viewport: usize,
@@ -270,6 +273,7 @@ impl App {
                 visible: Vec::new(),
                 selected: 0,
                 cursor_moved: false,
+                cursor: None,
                 offset: 0,
                 viewport: 10,
             },

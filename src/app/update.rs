@@ -36,6 +36,8 @@ impl App {
             (Some(_), _) if self.fleet.list_state() == LoadingState::Loading => {
                 "refreshing…".to_string()
             }
+            // Listed, but not every stream described: not yet refreshed.
+            (Some(_), _) if self.fleet.tally().loading > 0 => "loading…".to_string(),
             (Some(t), _) => format!("refreshed {}", ago(self.now - t)),
             (None, Some(t)) => format!("cached {}", ago(self.now - t)),
             (None, None) => "loading".to_string(),
@@ -54,6 +56,8 @@ impl App {
             .table
             .offset
             .min(count.saturating_sub(self.table.viewport));
+        let cursor = self.listed(self.table.selected).map(|(id, _)| id.clone());
+        self.table.cursor = cursor;
     }
 
     /// Tells the worker what is on screen, when that changed.
@@ -202,8 +206,11 @@ impl App {
         let keep = self
             .table
             .cursor_moved
-            .then(|| self.selected_id().cloned())
+            .then(|| self.table.cursor.clone())
             .flatten();
+        // Where on screen the cursor is: rows arriving above it scroll the
+        // table under it, not the cursor across the screen.
+        let on_screen = self.table.selected.saturating_sub(self.table.offset);
         let needle = self.table.filter.to_lowercase();
         let on_key = |id: &StreamId, row: &Row| {
             self.table
@@ -234,6 +241,9 @@ impl App {
         } else {
             0
         });
+        if place.is_some() {
+            self.table.offset = target.saturating_sub(on_screen);
+        }
         self.select(target);
     }
 

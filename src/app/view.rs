@@ -50,9 +50,15 @@ impl App {
             SortKey::Name => {}
             SortKey::Problems => visible.sort_by_cached_key(|&i| {
                 let id = &order[i];
-                let health = row(i).map_or(Health::Unknown, |r| self.health_level(id, r));
+                let urgency = row(i).map_or(urgency(Health::Unknown), |r| {
+                    if r.loading() {
+                        LOADING
+                    } else {
+                        urgency(self.health_level(id, r))
+                    }
+                });
                 let errors = self.kms_total(id);
-                (urgency(health), std::cmp::Reverse(Count(errors)), i)
+                (urgency, std::cmp::Reverse(Count(errors)), i)
             }),
             SortKey::Status => visible.sort_by_key(|&i| {
                 let status = row(i).and_then(|r| r.stream.as_ref());
@@ -75,8 +81,12 @@ impl App {
     }
 }
 
+/// A stream not described yet sorts after every judged one: nothing is
+/// known against it yet, and rows arriving then slot in above it.
+const LOADING: u8 = 4;
+
 /// What on call looks at first: critical, then unknown (it may be critical),
-/// then warning, then ok.
+/// then warning, then ok; streams still loading last.
 fn urgency(health: Health) -> u8 {
     match health {
         Health::Critical => 0,

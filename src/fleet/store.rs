@@ -35,6 +35,8 @@ pub struct Tally {
     pub total: usize,
     pub by_status: BTreeMap<EncryptionStatus, usize>,
     pub unknown: usize,
+    /// Of `unknown`, those not described yet (no describe has failed).
+    pub loading: usize,
     pub with_kms_errors: usize,
     /// Streams of each target, with several.
     pub per_target: BTreeMap<TargetId, usize>,
@@ -330,7 +332,10 @@ impl Fleet {
             for row in p.rows.values() {
                 match &row.stream {
                     Some(s) => *c.by_status.entry(s.encryption.status.clone()).or_default() += 1,
-                    None => c.unknown += 1,
+                    None => {
+                        c.unknown += 1;
+                        c.loading += usize::from(row.error.is_none());
+                    }
                 }
             }
             c.with_kms_errors += p.streams_with_kms_errors(self.window);

@@ -27,7 +27,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     if c.read_only {
         if !tail.is_empty() {
-            tail.push(Span::raw(" · "));
+            tail.push(Span::raw(theme.dot()));
         }
         tail.push(Span::styled("READ-ONLY", theme.warn()));
     }
@@ -38,7 +38,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         || app.fleet.freshness.silent_since.is_some()
         || app.fleet.freshness.fault.is_some();
     if !tail.is_empty() {
-        tail.push(Span::raw(" · "));
+        tail.push(Span::raw(theme.dot()));
     }
     tail.push(Span::styled(
         app.clock_label(),
@@ -68,14 +68,14 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 c.account.clone().unwrap_or_else(|| "account ?".into()),
                 theme.title(),
             ),
-            Span::raw(" · "),
+            Span::raw(theme.dot()),
             Span::styled(c.region.clone(), theme.title()),
-            Span::raw(" · "),
+            Span::raw(theme.dot()),
         ]
     };
     first.extend(tail);
     if let Some(url) = &c.endpoint {
-        first.push(Span::raw(format!(" · endpoint {url}")));
+        first.push(Span::raw(format!("{}endpoint {url}", theme.dot())));
     }
 
     let second = fleet_line(app, theme, usize::from(area.width));
@@ -104,7 +104,7 @@ fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
         let t = &p.info;
         match (&t.error, &t.twin) {
             (Some(e), _) if step < 3 => (
-                format!("{} ! {}", t.target.label, short_error(e)),
+                format!("{} ! {}", t.target.label, short_error(e, theme)),
                 t.target.label.len(),
             ),
             (Some(_), _) => (format!("{} !", t.target.label), t.target.label.len()),
@@ -133,7 +133,7 @@ fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
         .unwrap_or_else(|| render(4));
     let mut spans = vec![Span::styled("firekeeper", theme.title())];
     for (text, label) in items {
-        spans.push(Span::raw(" · "));
+        spans.push(Span::raw(theme.dot()));
         if label > 0 {
             spans.push(Span::styled(text[..label].to_string(), theme.title()));
             spans.push(Span::styled(text[label..].to_string(), theme.error()));
@@ -143,7 +143,7 @@ fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
             spans.push(Span::styled(text, theme.title()));
         }
     }
-    spans.push(Span::raw(" · "));
+    spans.push(Span::raw(theme.dot()));
     spans
 }
 
@@ -156,7 +156,7 @@ fn targets_width(app: &App, theme: &Theme) -> usize {
 }
 
 /// An error in a word or two, for the header.
-fn short_error(e: &str) -> String {
+fn short_error(e: &str, theme: &Theme) -> String {
     let lower = e.to_lowercase();
     let known = [
         ("access denied", "AccessDenied"),
@@ -173,7 +173,7 @@ fn short_error(e: &str) -> String {
     known
         .iter()
         .find(|(needle, _)| lower.contains(needle))
-        .map_or_else(|| crate::text::fit(e, 24), |(_, word)| word.to_string())
+        .map_or_else(|| theme.fit(e, 24), |(_, word)| word.to_string())
 }
 
 /// The fleet at a glance, built to fit `width`: whole items are dropped,
@@ -184,7 +184,8 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
     // (text, style, rank: higher is dropped first)
     let mut items: Vec<(String, ratatui::style::Style, u8)> = Vec::new();
     let streams = if s.total == 1 { "stream" } else { "streams" };
-    items.push((format!("{} {streams} │ ", s.total), Style::default(), 0));
+    let bar = theme.bar();
+    items.push((format!("{} {streams}{bar}", s.total), Style::default(), 0));
     let kms = if app.fleet.metrics_state() == crate::model::LoadingState::Loaded {
         format!("{} with KMS errors ({})", s.with_kms_errors, app.window)
     } else {
@@ -200,18 +201,27 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
         // Alerts since the message log was last opened: kept to the last.
         let n = app.alerting.unseen;
         let what = if n == 1 { "alert" } else { "alerts" };
-        items.push((format!(" │ {n} new {what} (m)"), theme.error(), 0));
+        items.push((format!("{bar}{n} new {what} (m)"), theme.error(), 0));
     }
     if app.quota_ledger_only() {
         // The table's "21/25*": CloudTrail unread, others' calls not counted.
         items.push((
-            " │ quota* this machine's calls only".into(),
+            format!("{bar}quota* this machine's calls only"),
+            theme.warn(),
+            1,
+        ));
+    }
+    if s.loading > 0 {
+        // Until every stream is described, the counts are partial.
+        items.push((
+            format!("{bar}loading {}/{}", s.loading, s.total),
             theme.warn(),
             1,
         ));
     }
     // Placed before the statuses; taken out if none is left.
-    items.push((" │".into(), Style::default(), 0));
+    let end = bar.trim_end().to_string();
+    items.push((end.clone(), Style::default(), 0));
     for (status, count) in &s.by_status {
         let rank = match status {
             EncryptionStatus::EnablingFailed
@@ -227,8 +237,10 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
             rank,
         ));
     }
-    if s.unknown > 0 {
-        items.push((format!(" {} loading", s.unknown), theme.dim(), 6));
+    // Streams whose describe failed: unknown, not loading.
+    if s.unknown > s.loading {
+        let failed = s.unknown - s.loading;
+        items.push((format!(" {failed} unknown"), theme.unknown(), 2));
     }
     let len = |items: &[(String, _, u8)]| -> usize {
         items
@@ -243,7 +255,7 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
         let at = items.iter().rposition(|(_, _, r)| *r == worst).unwrap_or(0);
         items.remove(at);
     }
-    if items.last().is_some_and(|(t, _, _)| t == " │") {
+    if items.last().is_some_and(|(t, _, _)| *t == end) {
         items.pop();
     }
     Line::from(

@@ -11,7 +11,6 @@ use ratatui::Frame;
 use super::theme::Theme;
 use unicode_width::UnicodeWidthStr;
 
-use super::{fit, fit_key};
 use crate::app::{App, LoadingState, SortKey};
 use crate::inventory::metric_range;
 use crate::model::{clock, Row, StreamId};
@@ -31,8 +30,9 @@ struct Columns {
     account: u16,
     source: bool,
     kms: u16,
-    /// ERRORS SINCE, on terminals wide enough.
-    since: bool,
+    /// ERRORS SINCE at every width: its full form (`11:00-11:05`) on wide
+    /// terminals, the start of the bucket alone (`~11:00`) on narrow ones.
+    since: u16,
     key: u16,
     spark: u16,
     quota: u16,
@@ -45,6 +45,11 @@ const NAME_CAP: u16 = 40;
 const KEY_CAP: u16 = 40;
 const KEY_MIN: u16 = 16;
 const SINCE_TITLE: &str = "ERRORS SINCE";
+/// The narrow form's title: its values are 6 wide (`~11:00`, `<11-20`).
+const SINCE_SHORT: &str = "SINCE";
+const SINCE_SHORT_WIDTH: u16 = 6;
+/// From this width ERRORS SINCE has its full form.
+const SINCE_WIDE_FROM: u16 = 110;
 
 /// The widths of the targets' columns, 0 for one not shown.
 #[derive(Clone, Copy)]
@@ -67,31 +72,42 @@ fn columns(
     let width = width
         .saturating_sub(target.region + u16::from(target.region > 0))
         .saturating_sub(target.account + u16::from(target.account > 0));
-    // REGION took the room: on a narrow screen the name keeps more of it
-    // than the key, whose alias is cut in the middle anyway.
-    let key_min = if target.region > 0 && width < 96 {
-        12
-    } else {
-        KEY_MIN
-    };
+    // On a narrow screen the name keeps more of the room than the key,
+    // whose alias is cut in the middle anyway.
+    let key_min = if width < 96 { 12 } else { KEY_MIN };
     let source = width >= 96;
-    let since = width >= 110;
+    // ERRORS SINCE stays at every width; TREND is the first to go.
+    let since = if width >= SINCE_WIDE_FROM {
+        SINCE_TITLE.len() as u16
+    } else {
+        SINCE_SHORT_WIDTH
+    };
     let spark_min = if width >= 112 { 10 } else { 0 };
-    let optional = [(source, 9), (since, SINCE_TITLE.len() as u16)];
+    let optional = [(source, 9), (true, since)];
     let count = 6 + u16::from(spark_min > 0) + optional.iter().filter(|(on, _)| *on).count() as u16;
     let shown: u16 = optional.iter().filter(|(on, _)| *on).map(|(_, w)| w).sum();
     let fixed = 16 + kms + quota + health + shown;
     let avail = width.saturating_sub(fixed + count - 1);
     // A floor, so a name stays readable on a narrow screen; never more
     // than the longest name needs, so short names leave KEY the room.
-    let floor = u16::from(if target.labels { 11u8 } else { 12 }).min(name);
+    // With no target column, a name keeps 14 characters before KEY goes
+    // below its minimum: the name says which stream, the detail the key.
+    let floor = match (target.labels, target.region > 0) {
+        (true, _) => 11,
+        (false, true) => 12,
+        (false, false) => 16,
+    }
+    .min(name);
     let name = name
         .min(NAME_CAP)
         .min(avail.saturating_sub(key_min + spark_min))
         .max(floor);
-    // KEY first, up to its cap; TREND the rest, at least its minimum.
+    // KEY first, up to its cap, never past the screen's edge; TREND the
+    // rest, at least its minimum.
     let rest = avail.saturating_sub(name);
-    let key = rest.saturating_sub(spark_min).clamp(key_min, KEY_CAP);
+    let key = rest
+        .saturating_sub(spark_min)
+        .clamp(key_min.min(rest), KEY_CAP);
     let spark = if spark_min > 0 {
         rest.saturating_sub(key).max(spark_min)
     } else {
@@ -119,10 +135,7 @@ impl Columns {
         if self.source {
             widths.push(9);
         }
-        widths.extend([16, self.key, self.kms]);
-        if self.since {
-            widths.push(SINCE_TITLE.len() as u16);
-        }
+        widths.extend([16, self.key, self.kms, self.since]);
         if self.spark > 0 {
             widths.push(self.spark);
         }
@@ -141,7 +154,7 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         frame.render_widget(Paragraph::new(msg), area);
         return;
     }
-    let titles = titles(app);
+    let titles = titles(app, theme);
     let cols = measure(app, &titles, area.width);
     let labels = target_columns(app, 0, area.width).labels;
     let header = header(titles, &cols, labels, theme);
@@ -229,8 +242,12 @@ fn header(titles: Vec<String>, cols: &Columns, labels: bool, theme: &Theme) -> T
                 (cols.region > 0 || !t.starts_with("REGION"))
                     && (cols.account > 0 || t != "ACCOUNT")
             })
-            .filter(|t| (cols.source || t != "SOURCE") && (cols.since || t != SINCE_TITLE))
+            .filter(|t| cols.source || t != "SOURCE")
             .filter(|t| cols.spark > 0 || t != "TREND")
+            .map(|t| match t.as_str() {
+                SINCE_TITLE if cols.since < SINCE_TITLE.len() as u16 => SINCE_SHORT.to_string(),
+                _ => t,
+            })
             .map(|t| match t.strip_prefix("REGION") {
                 Some(arrow) if labels => format!("TARGET{arrow}"),
                 _ => t,
@@ -241,10 +258,10 @@ fn header(titles: Vec<String>, cols: &Columns, labels: bool, theme: &Theme) -> T
 
 /// Every column's title; the sorted column carries an arrow, so the order
 /// needs no status-line room.
-fn titles(app: &App) -> Vec<String> {
+fn titles(app: &App, theme: &Theme) -> Vec<String> {
     let arrow = |title: &str, key: SortKey, down: bool| {
         if app.table.sort == key {
-            format!("{title}{}", if down { "↓" } else { "↑" })
+            format!("{title}{}", theme.arrow(down))
         } else {
             title.to_string()
         }
@@ -276,7 +293,7 @@ fn target_columns(app: &App, title: u16, width: u16) -> TargetColumns {
             labels: false,
         };
     }
-    if app.many_accounts() && width < 100 {
+    if width < 100 {
         let longest = app.fleet.targets().map(|t| width_of(&t.target.label)).max();
         return TargetColumns {
             region: longest.unwrap_or(0).clamp(6, 14),
@@ -350,9 +367,9 @@ fn table_row<'a>(
         (true, true) => "> ",
     };
     // With several targets, the name without its target (REGION says it).
-    let name = fit(&id.name, usize::from(cols.name).saturating_sub(2));
+    let name = theme.fit(&id.name, usize::from(cols.name).saturating_sub(2));
     let mut cells: Vec<Cell> = vec![Cell::from(format!("{marker}{name}"))];
-    cells.extend(target_cells(app, id, cols));
+    cells.extend(target_cells(app, id, cols, theme));
     let Some(stream) = &row.stream else {
         undescribed_cells(row, health, cols, theme, &mut cells);
         return TableRow::new(cells);
@@ -368,12 +385,10 @@ fn table_row<'a>(
         enc.status.as_str().to_string()
     };
     cells.push(Cell::from(status).style(theme.status(&enc.status)));
-    let key = fit_key(&app.key_label(id, stream), usize::from(cols.key));
+    let key = theme.fit_key(&app.key_label(id, stream), usize::from(cols.key));
     cells.push(Cell::from(key));
     cells.push(errors_cell(app, id, cols.kms, theme));
-    if cols.since {
-        cells.push(since_cell(app, id, theme));
-    }
+    cells.push(since_cell(app, id, cols.since, theme));
     if cols.spark > 0 {
         let range = metric_range(app.window, app.now);
         let spark = app.fleet.series(id).map_or(String::new(), |s| {
@@ -394,12 +409,12 @@ fn table_row<'a>(
 }
 
 /// REGION (or TARGET) and ACCOUNT of a stream's row, when shown.
-fn target_cells(app: &App, id: &StreamId, cols: &Columns) -> Vec<Cell<'static>> {
+fn target_cells(app: &App, id: &StreamId, cols: &Columns, theme: &Theme) -> Vec<Cell<'static>> {
     let mut cells = Vec::new();
     if cols.region > 0 {
         let target = app.target_of(id);
         let region = match target {
-            Some(t) if cols.labels => fit(&t.target.label, usize::from(cols.region)),
+            Some(t) if cols.labels => theme.fit(&t.target.label, usize::from(cols.region)),
             Some(t) => t.target.region.clone().unwrap_or_else(|| "?".into()),
             None => "?".into(),
         };
@@ -422,17 +437,22 @@ fn undescribed_cells(
 ) {
     let (text, style) = match row.error {
         Some(_) => ("ERROR", theme.error()),
-        None => ("…", theme.dim()),
+        None => (theme.ellipsis(), theme.dim()),
     };
     let blank = || Cell::from("");
     cells.extend(cols.source.then(blank));
     cells.push(Cell::from(text).style(style));
     cells.push(blank());
     cells.push(Cell::from(format!("{:>7}", "?")).style(theme.dim()));
-    cells.extend(cols.since.then(blank));
+    cells.push(blank());
     cells.extend((cols.spark > 0).then(blank));
     cells.push(Cell::from("    ?").style(theme.dim()));
-    cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
+    // Not described yet is on its way, not unknown: a failed describe is.
+    if row.loading() {
+        cells.push(Cell::from(theme.loading_label()).style(theme.dim()));
+    } else {
+        cells.push(Cell::from(theme.health_label(health)).style(theme.health(health)));
+    }
 }
 
 /// The window's KMS errors, right-aligned, with how old the figure is when
@@ -454,7 +474,7 @@ fn errors_cell(app: &App, id: &StreamId, width: u16, theme: &Theme) -> Cell<'sta
                 .kms_as_of(&id.name)
                 .map(|t| (app.now - t).num_minutes())
                 .filter(|m| *m >= 2)
-                .map(|m| format!("·{m}m"))
+                .map(|m| format!("{}{m}m", if theme.ascii { "'" } else { "·" }))
                 .filter(|a| figure.len() + a.chars().count() <= width);
             let Some(age) = age else {
                 return Cell::from(Line::from(Span::styled(format!("{figure:>width$}"), style)));
@@ -474,7 +494,7 @@ fn errors_cell(app: &App, id: &StreamId, width: u16, theme: &Theme) -> Cell<'sta
 /// for a bucket of another day, starting then), "<" and when that bucket
 /// ends when the run began before the data looked at, "-" for none in the
 /// window, "?" when the metrics are unknown.
-fn since_cell(app: &App, id: &StreamId, theme: &Theme) -> Cell<'static> {
+fn since_cell(app: &App, id: &StreamId, width: u16, theme: &Theme) -> Cell<'static> {
     match app.knowledge(id.target).errors_since(&id.name, app.window) {
         Ok(Some(o)) => {
             let (from, to) = o.began();
@@ -483,11 +503,18 @@ fn since_cell(app: &App, id: &StreamId, theme: &Theme) -> Cell<'static> {
             // another day would read as today.
             let day_time = |t: DateTime<Utc>| t.format("%m-%d %H:%M").to_string();
             let hm = |t: DateTime<Utc>| t.format("%H:%M").to_string();
-            let text = match (o.older, today(from) && today(to)) {
-                (true, true) => format!("<{}", clock(to)),
-                (true, false) => format!("<{}", day_time(to)),
-                (false, true) => format!("{}-{}", hm(from), hm(to)),
-                (false, false) => format!("~{}", day_time(from)),
+            let day = |t: DateTime<Utc>| t.format("%m-%d").to_string();
+            let wide = width >= SINCE_TITLE.len() as u16;
+            // Narrow: the bucket's start alone, "~" as it is not the minute.
+            let text = match (o.older, today(from) && today(to), wide) {
+                (true, true, true) => format!("<{}", clock(to)),
+                (true, false, true) => format!("<{}", day_time(to)),
+                (false, true, true) => format!("{}-{}", hm(from), hm(to)),
+                (false, false, true) => format!("~{}", day_time(from)),
+                (true, true, false) => format!("<{}", hm(to)),
+                (true, false, false) => format!("<{}", day(to)),
+                (false, true, false) => format!("~{}", hm(from)),
+                (false, false, false) => format!("~{}", day(from)),
             };
             Cell::from(text).style(theme.error())
         }

@@ -19,6 +19,7 @@ mod detail;
 mod every_key;
 mod honesty;
 mod hostile;
+mod loading;
 mod messages;
 mod table;
 mod targets;

@@ -100,6 +100,62 @@ impl Theme {
         }
     }
 
+    /// HEALTH of a stream not described yet: on its way, not unknown.
+    pub fn loading_label(&self) -> &'static str {
+        if self.ascii {
+            ". loading"
+        } else {
+            "… loading"
+        }
+    }
+
+    /// What marks a cut, or a value on its way.
+    pub fn ellipsis(&self) -> &'static str {
+        if self.ascii {
+            "~"
+        } else {
+            "…"
+        }
+    }
+
+    /// The bar between the header's items.
+    pub fn bar(&self) -> &'static str {
+        if self.ascii {
+            " | "
+        } else {
+            " │ "
+        }
+    }
+
+    /// The dot between where the dashboard is pointed and what follows.
+    pub fn dot(&self) -> &'static str {
+        if self.ascii {
+            " - "
+        } else {
+            " · "
+        }
+    }
+
+    /// The arrow of the sorted column.
+    pub fn arrow(&self, down: bool) -> &'static str {
+        match (down, self.ascii) {
+            (true, false) => "↓",
+            (false, false) => "↑",
+            (true, true) => "v",
+            (false, true) => "^",
+        }
+    }
+
+    /// `text::fit`, its cut marked with [`Theme::ellipsis`].
+    pub fn fit(&self, s: &str, w: usize) -> String {
+        crate::text::fit_marked(s, w, self.ellipsis())
+    }
+
+    /// `text::fit_key` (aliases cut in the middle), marked the same way.
+    pub fn fit_key(&self, s: &str, w: usize) -> String {
+        crate::text::fit_key_marked(s, w, self.ellipsis())
+    }
+
     /// Per-series colour and shape for the four KMS metrics: four shapes that
     /// tell the series apart without colour, ASCII ones in ASCII mode.
     pub fn series(&self, i: usize) -> (Style, char) {

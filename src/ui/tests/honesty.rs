@@ -31,7 +31,7 @@ fn the_table_counts_refused_calls_apart_in_the_quota_cell() {
             .lines()
             .find(|l| l.contains("order-events"))
             .unwrap_or_default();
-        assert!(row.contains(cell), "{w}x{h}: {row}");
+        assert!(row.contains(cell), "{w}x{h}: {row}\n{text}");
         // The count stays in its place for the rows without refused calls.
         assert!(text.contains(" 25/25 "), "{w}x{h}: {text}");
     }

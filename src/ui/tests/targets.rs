@@ -9,10 +9,12 @@ use crate::app::SortKey;
 use crate::keymap::UserAction;
 
 #[test]
-fn three_targets_80x24_region_column_and_the_denied_one_in_the_header() {
+fn three_targets_80x24_target_column_and_the_denied_one_in_the_header() {
     let app = estate_app(80, 24);
     let text = screen(&app);
-    assert!(text.contains("REGION"), "{text}");
+    // Below 100 columns one TARGET column, as the README says.
+    assert!(text.contains("TARGET"), "{text}");
+    assert!(!text.contains("REGION"), "{text}");
     // No room for each: the failing target is named, the others summed.
     assert!(
         text.contains("ap-south-1 ! AccessDenied · 2 ok (56)"),
