@@ -1,5 +1,6 @@
 //! The dashboard over two regions at once, in a real terminal (tmux) against
-//! moto: one table with a REGION column, a header naming each region, `/`
+//! moto: one table with a TARGET column (REGION from 100 columns), a header
+//! naming each region, `/`
 //! and `s` by region, a change acting on its own row's region only, and one
 //! region failing while the other keeps working.
 
@@ -141,7 +142,8 @@ async fn two_regions_in_one_table_filtered_sorted_and_changed_each_on_its_own() 
     let args = format!("--endpoint-url {endpoint} --region {WEST},{EAST}");
     let tmux = Tmux::start(&script(&sandbox, &CREDENTIALS, &args));
     let screen = wait_for_fleet(&tmux);
-    assert!(screen.contains("REGION"), "{screen}");
+    // Below 100 columns REGION is one TARGET column (README).
+    assert!(screen.contains("TARGET"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for("EXITED 0");
     drop(tmux);
@@ -152,7 +154,7 @@ async fn two_regions_in_one_table_filtered_sorted_and_changed_each_on_its_own() 
     let tmux = Tmux::start(&script(&sandbox, &CREDENTIALS, &args));
     let screen = wait_for_fleet(&tmux);
     let title = screen.lines().find(|l| l.contains("NAME")).unwrap();
-    assert!(title.contains("REGION"), "{screen}");
+    assert!(title.contains("TARGET"), "{screen}");
     // One account: no ACCOUNT column.
     assert!(!title.contains("ACCOUNT"), "{screen}");
     // The shared name twice, once per region, each with its own key.
@@ -192,17 +194,17 @@ async fn two_regions_in_one_table_filtered_sorted_and_changed_each_on_its_own() 
         pairs(s, &[WEST, EAST]) == owned(&FLEET)
     });
 
-    // `s` until the region sort: REGION marked, rows grouped by region in
+    // `s` until the region sort: TARGET marked, rows grouped by region in
     // the header's order (the order given), by name within each.
     let mut screen = tmux.screen();
     for _ in 0..8 {
-        if title_line(&screen).contains("REGION↓") {
+        if title_line(&screen).contains("TARGET↓") {
             break;
         }
         tmux.keys(&["s"]);
         screen = tmux.screen();
     }
-    assert!(title_line(&screen).contains("REGION↓"), "{screen}");
+    assert!(title_line(&screen).contains("TARGET↓"), "{screen}");
     let order: Vec<(&str, &str)> = rows(&screen, &[WEST, EAST])
         .iter()
         .map(|r| (r.0, r.1))

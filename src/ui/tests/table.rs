@@ -82,3 +82,29 @@ fn u_lists_the_unencrypted_direct_put_streams_and_the_status_line_says_so() {
     );
     assert_snapshot!(text);
 }
+
+/// A steady error rate draws a flat TREND at every width: each cell spans
+/// the same number of minutes (at 200 columns, cells of 2 and 3 minutes
+/// read as `▇▅▇▅`).
+#[test]
+fn trend_cells_span_the_same_minutes_at_every_width() {
+    use crate::inventory::metric_range;
+    use crate::model::{KmsSeries, Window};
+    use crate::ui::theme::Theme;
+    let now = crate::app::testing::fixed_now();
+    let range = metric_range(Window::H3, now);
+    let mut series = KmsSeries::default();
+    let mut t = range.start;
+    while t < range.end {
+        series.series[1].push((t, 5.0));
+        t += chrono::Duration::seconds(i64::from(range.period_secs));
+    }
+    let theme = Theme::new(true, crate::config::Markers::Braille);
+    for width in [10, 37, 70, 79, 100, 179, 180] {
+        let spark = super::super::table::sparkline(&series, range, width, &theme);
+        assert_eq!(spark.chars().count(), width, "{width}: {spark:?}");
+        let drawn: std::collections::BTreeSet<char> = spark.chars().filter(|c| *c != ' ').collect();
+        assert_eq!(drawn.len(), 1, "{width}: {spark:?}");
+        assert!(spark.ends_with('█'), "{width}: {spark:?}");
+    }
+}
