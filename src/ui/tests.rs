@@ -20,6 +20,7 @@ mod every_key;
 mod honesty;
 mod hostile;
 mod messages;
+mod moving;
 mod table;
 mod targets;
 mod unknown;
