@@ -111,6 +111,10 @@ impl App {
     fn browse(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let mut commands = Vec::new();
         match action {
+            // In the detail a page is the calls list's, not the table's.
+            A::PageUp | A::PageDown if matches!(self.screen.view, View::Detail(_)) => {
+                self.scroll_calls(action);
+            }
             A::Up | A::Down | A::Top | A::Bottom | A::PageUp | A::PageDown => {
                 self.move_cursor(action);
             }

@@ -2,6 +2,7 @@
 //! `update` takes an action and returns commands for the worker, `apply` takes
 //! what the worker learned. Both are plain functions, tested without a runtime.
 
+mod calls;
 mod changes;
 mod grants;
 mod key_rows;
@@ -13,6 +14,7 @@ mod view;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};
 pub mod alerting;
+pub use calls::{listed as calls_listed, CallsScroll};
 pub use messages::{Describing, LogEntry, Message, Messages, LOG_CAP, NOTICE_SECS};
 pub use moving::{Counts, Move, MovePhase, MoveRow};
 pub use view::Quick;
@@ -186,6 +188,8 @@ pub struct Screen {
     pub help_rows: usize,
     /// The log file, to point at when something went wrong inside.
     pub log_file: Option<std::path::PathBuf>,
+    /// The detail's calls list, scrolled.
+    pub calls: CallsScroll,
 }
 
 /// Changes the dashboard follows: quitting would abandon them.
@@ -287,6 +291,7 @@ impl App {
                 // terminal says otherwise.
                 help_rows: 17,
                 log_file: None,
+                calls: CallsScroll::default(),
             },
             dialog: None,
             work: Work::default(),

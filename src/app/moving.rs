@@ -76,6 +76,8 @@ pub struct MoveRow {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub waiting: usize,
+    /// Taken up, the call not answered yet.
+    pub sending: usize,
     pub sent: usize,
     pub enabling: usize,
     pub done: usize,
@@ -99,6 +101,7 @@ impl Move {
         for r in &self.rows {
             match r.stage {
                 Stage::Waiting => c.waiting += 1,
+                Stage::Sending => c.sending += 1,
                 Stage::Sent | Stage::Checking => c.sent += 1,
                 Stage::Enabling => c.enabling += 1,
                 Stage::Done | Stage::NotWaited => c.done += 1,
@@ -125,7 +128,7 @@ impl Move {
             GUESS_SECS
         };
         let c = self.counts();
-        if c.waiting + c.sent + c.enabling == 0 {
+        if c.waiting + c.sending + c.sent + c.enabling == 0 {
             return None;
         }
         // Those under way finish first (on average half their time is
@@ -153,14 +156,21 @@ impl Move {
 
 impl App {
     /// `M` in the keys view: the picker for the key the streams move to.
-    /// While a move is under way, `M` shows its progress again instead.
+    /// While a move is under way, `M` shows its progress again instead; so
+    /// does `M` on the key of the latest move once it is over, for its
+    /// outcomes to be read again (`M` there plans a new one).
     pub(super) fn open_move(&mut self, key: &KeyId, label: &str) -> Vec<WorkerCommand> {
         if let Some(m) = &self.work.moving {
-            if m.phase != MovePhase::Over {
+            if m.phase != MovePhase::Over || m.from == *key {
                 self.screen.view = View::Move;
                 return Vec::new();
             }
         }
+        self.pick_move_target(key, label)
+    }
+
+    /// The key picker for a new move off `key`.
+    fn pick_move_target(&mut self, key: &KeyId, label: &str) -> Vec<WorkerCommand> {
         self.open_key_picker(PickFor::MoveOff {
             key: key.clone(),
             label: label.to_string(),
@@ -340,6 +350,10 @@ impl App {
                 return vec![WorkerCommand::StopMove];
             }
             A::Back | A::Keys => self.screen.view = View::Keys,
+            A::MoveOff if m.phase == MovePhase::Over => {
+                let (key, label) = (m.from.clone(), m.from_label.clone());
+                return self.pick_move_target(&key, &label);
+            }
             A::Help => self.open_help(),
             _ => {}
         }
@@ -376,7 +390,15 @@ impl App {
             .trim_start_matches(':')
             .trim_start()
             .to_string();
-        if m.rows.iter().all(|r| r.stage.ended()) {
+        let failed = matches!(row.stage, Stage::Failed | Stage::Rejected | Stage::Unclear)
+            .then(|| format!("move off {}: {}: {}", m.from_label, row.name, row.note));
+        let over = m.rows.iter().all(|r| r.stage.ended());
+        // Each stream that did not move has its own entry, whole: the
+        // move's summary only counts them.
+        if let Some(text) = failed {
+            self.say(text, Tone::Bad);
+        }
+        if over {
             self.move_over();
         }
     }
@@ -389,11 +411,22 @@ impl App {
         if m.phase == MovePhase::Over || m.phase == MovePhase::Plan {
             return;
         }
+        let mut unclear = Vec::new();
         for r in &mut m.rows {
             if !r.stage.ended() {
                 r.stage = if r.stage == Stage::Waiting {
                     Stage::NotSent
                 } else {
+                    unclear.push(format!(
+                        "move off {}: {}: unclear: the run ended before it did (last word: {})",
+                        m.from_label,
+                        r.name,
+                        if r.note.is_empty() {
+                            r.stage.word()
+                        } else {
+                            &r.note
+                        }
+                    ));
                     Stage::Unclear
                 };
             }
@@ -408,13 +441,16 @@ impl App {
             m.to_label,
             plural(c.failed, "failed and kept the old key"),
             plural(c.skipped, "skipped"),
-            plural(c.other, "not moved (see the move)"),
+            plural(c.other, "not moved (M on the key shows the move)"),
         );
         let tone = if c.failed + c.other > 0 {
             Tone::Bad
         } else {
             Tone::Good
         };
+        for line in unclear {
+            self.say(line, Tone::Bad);
+        }
         self.report(text, tone);
     }
 }

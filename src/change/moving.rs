@@ -202,6 +202,9 @@ fn forced(ctx: &ChangeContext, p: &mut Plan) {
 pub enum Stage {
     /// Not sent yet.
     Waiting,
+    /// Taken up: read once more and its call on its way; AWS has not
+    /// answered yet.
+    Sending,
     /// Never to be sent: the checks refused it, or it is no longer on OLD.
     Skipped,
     /// AWS accepted the call.
@@ -227,6 +230,7 @@ impl Stage {
     pub fn word(self) -> &'static str {
         match self {
             Stage::Waiting => "waiting",
+            Stage::Sending => "sending",
             Stage::Skipped => "skipped",
             Stage::Sent => "sent",
             Stage::Checking => "checking",
@@ -244,7 +248,7 @@ impl Stage {
     pub fn ended(self) -> bool {
         !matches!(
             self,
-            Stage::Waiting | Stage::Sent | Stage::Checking | Stage::Enabling
+            Stage::Waiting | Stage::Sending | Stage::Sent | Stage::Checking | Stage::Enabling
         )
     }
 }

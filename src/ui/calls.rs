@@ -9,19 +9,12 @@ use ratatui::Frame;
 
 use super::theme::Theme;
 use crate::app::App;
+use crate::keymap::UserAction;
 use crate::model::KeyRef;
 use crate::model::{stamp, StreamId};
 use crate::quota::{CountedCall, Operation, QuotaSource};
 
-/// How many calls to list in a detail view this tall; the rest are counted,
-/// so the KMS chart keeps some room.
-pub fn listed(height: u16) -> usize {
-    match height {
-        h if h >= 40 => 8,
-        h if h >= 30 => 4,
-        _ => 2,
-    }
-}
+pub use crate::app::calls_listed as listed;
 
 /// The rows the section needs at this width, listing `listed` calls.
 pub fn height(app: &App, id: &StreamId, (width, listed): (u16, usize), theme: &Theme) -> u16 {
@@ -53,19 +46,35 @@ fn lines<'a>(app: &App, id: &StreamId, listed: usize, theme: &Theme) -> Vec<Line
         return Vec::new();
     };
     let calls = app.calls(id);
+    let skip = app.calls_skipped(id);
+    let page = app.keymap.first(UserAction::PageUp);
     let mut lines = vec![summary(calls, source, theme)];
+    if skip > 0 {
+        lines.push(Line::styled(
+            format!("  … {skip} newer ({page})"),
+            theme.dim(),
+        ));
+    }
     lines.extend(
         calls
             .iter()
             .rev()
+            .skip(skip)
             .take(listed)
             .map(|c| call_line(app, id, c, theme)),
     );
-    if calls.len() > listed {
+    // The oldest call frees the next slot: shown whatever is cut.
+    let older = calls.len().saturating_sub(skip + listed);
+    if let (Some(oldest), true) = (calls.first(), older > 0) {
+        let page = app.keymap.first(UserAction::PageDown);
         lines.push(Line::styled(
-            format!("  … and {} older", calls.len() - listed),
+            format!(
+                "  … and {older} older ({page}); the oldest frees a slot at {}:",
+                stamp(oldest.at + chrono::Duration::hours(24))
+            ),
             theme.dim(),
         ));
+        lines.push(call_line(app, id, oldest, theme));
     }
     lines
 }

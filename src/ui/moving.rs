@@ -18,10 +18,21 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         return;
     };
     let notes = notes(m);
+    let selected = selected_note(m, theme);
+    let head = 3 + notes.len() as u16;
+    // The selected stream's word is read whole, however long: the table
+    // keeps its header and two rows, the note takes what it needs of the rest.
+    let room = area.height.saturating_sub(head + 1 + 3);
+    let note_rows = selected
+        .as_ref()
+        .map_or(0, |p| p.line_count(area.width))
+        .try_into()
+        .unwrap_or(u16::MAX)
+        .clamp(2, room.max(2));
     let [top, table, note, bottom] = Layout::vertical([
-        Constraint::Length(3 + notes.len() as u16),
-        Constraint::Min(2),
-        Constraint::Length(2),
+        Constraint::Length(head),
+        Constraint::Min(3),
+        Constraint::Length(note_rows),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -41,23 +52,28 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     frame.render_widget(Paragraph::new(lines), top);
     streams(frame, table, m, theme);
-    // The selected stream's latest word in full: a failure says what to do.
-    if let Some(r) = m.rows.get(m.selected) {
-        let text = if r.note.is_empty() {
-            format!("{}: {}", r.name, r.stage.word())
-        } else {
-            format!("{}: {}", r.name, r.note)
-        };
-        frame.render_widget(
-            Paragraph::new(Line::styled(
-                crate::text::shown(&text, crate::text::PROSE_CAP).into_owned(),
-                stage_style(r.stage, theme),
-            ))
-            .wrap(ratatui::widgets::Wrap { trim: true }),
-            note,
-        );
+    if let Some(p) = selected {
+        frame.render_widget(p, note);
     }
     frame.render_widget(Paragraph::new(footer(app, m, theme)), bottom);
+}
+
+/// The selected stream's latest word in full, wrapped at words: a failure
+/// says what to do.
+fn selected_note<'a>(m: &Move, theme: &Theme) -> Option<Paragraph<'a>> {
+    let r = m.rows.get(m.selected)?;
+    let text = if r.note.is_empty() {
+        format!("{}: {}", r.name, r.stage.word())
+    } else {
+        format!("{}: {}", r.name, r.note)
+    };
+    Some(
+        Paragraph::new(Line::styled(
+            crate::text::shown(&text, crate::text::PROSE_CAP).into_owned(),
+            stage_style(r.stage, theme),
+        ))
+        .wrap(ratatui::widgets::Wrap { trim: true }),
+    )
 }
 
 type Styler = fn(&Theme) -> Style;
@@ -104,10 +120,15 @@ fn summary(m: &Move, now: chrono::DateTime<chrono::Utc>) -> [String; 2] {
             c.skipped
         ),
         _ => format!(
-            "{} done · {} ENABLING · {} sent · {} waiting · {} failed · {} skipped{}",
+            "{} done · {} ENABLING · {} sent{} · {} waiting · {} failed · {} skipped{}",
             c.done,
             c.enabling,
             c.sent,
+            if c.sending > 0 {
+                format!(" · {} sending", c.sending)
+            } else {
+                String::new()
+            },
             c.waiting,
             c.failed,
             c.skipped,
@@ -196,7 +217,7 @@ fn stage_style(stage: Stage, theme: &Theme) -> Style {
         Stage::Done | Stage::NotWaited => theme.good(),
         Stage::Failed | Stage::Rejected | Stage::Unclear => theme.error(),
         Stage::Skipped | Stage::NotSent => theme.dim(),
-        Stage::Sent | Stage::Checking | Stage::Enabling => theme.key(),
+        Stage::Sending | Stage::Sent | Stage::Checking | Stage::Enabling => theme.key(),
         Stage::Waiting => Style::default(),
     }
 }
@@ -250,7 +271,12 @@ fn footer<'a>(app: &App, m: &Move, theme: &Theme) -> Line<'a> {
             theme.warn(),
         ),
         MovePhase::Over => Line::styled(
-            format!("Over. {} back to the keys", k(UserAction::Back)),
+            format!(
+                "Over. {} back to the keys ({} on the key: this again) · {} a new move",
+                k(UserAction::Back),
+                k(UserAction::MoveOff),
+                k(UserAction::MoveOff),
+            ),
             theme.key(),
         ),
     }

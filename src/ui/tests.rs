@@ -21,6 +21,7 @@ mod honesty;
 mod hostile;
 mod loading;
 mod messages;
+mod moving;
 mod table;
 mod targets;
 mod unknown;

@@ -359,6 +359,12 @@ impl MoveJob {
             stage(Stage::NotSent, "not sent: the move was stopped".into());
             return;
         }
+        // Taken up: from here until AWS answers, the row is no longer
+        // waiting its turn.
+        stage(
+            Stage::Sending,
+            "sending: reading it once more, then the call".into(),
+        );
         let request = Request::Switch {
             stream: name.clone(),
             key: self.to.clone(),

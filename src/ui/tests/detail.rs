@@ -201,3 +201,23 @@ fn unknown_metrics_say_unknown_never_none() {
     );
     assert!(!text.contains("none —"), "{text}");
 }
+
+#[test]
+fn the_calls_list_scrolls_and_keeps_the_call_that_sets_the_next_slot() {
+    for (w, h) in SIZES {
+        let mut app = demo_app(w, h);
+        open(&mut app, "shipping-updates");
+        let shown = app.screen.view.clone();
+        app.update(crate::keymap::UserAction::PageDown);
+        assert_eq!(app.screen.view, shown, "{w}x{h}: the same stream");
+        let text = joined(&app);
+        assert!(text.contains("newer (PageUp)"), "{w}x{h}: {text}");
+        assert!(
+            text.contains("2026-11-20 13:00 UTC  terraform      Start alias/orders-events"),
+            "{w}x{h}: the oldest call, which sets the next slot: {text}"
+        );
+        assert_snapshot!(format!("calls_scrolled_{w}x{h}"), screen(&app));
+        app.update(crate::keymap::UserAction::PageUp);
+        assert!(!joined(&app).contains("newer (PageUp)"), "{w}x{h}");
+    }
+}
