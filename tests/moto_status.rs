@@ -369,12 +369,14 @@ fn assert_no_calls_yet(quota: &Value) {
     }
 }
 
-/// A fresh moto key: enabled, symmetric, made by KMS, never rotated.
+/// A fresh moto key: enabled, symmetric, made by KMS, never rotated, not
+/// to be deleted, and no one's change made it what it is.
 fn assert_key_as_kms_describes_it(key: &Value) {
     assert_eq!(
         *key,
         serde_json::json!({"state": "Enabled", "spec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS",
                            "multi_region": {"kind": "single"},
+                           "deletion_date": null, "changed_by": null,
                            "rotation": {"automatic": false, "period_days": null, "next_at": null,
                                         "last_at": null, "on_demand_in_progress": false,
                                         "rotations_listed": true, "on_demand_done": 0}})

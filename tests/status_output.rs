@@ -1,6 +1,7 @@
-//! `schema/status.schema.json` against `status --output json` of the real
-//! binary on the demo: every kind of stream, key and quota the simulator
-//! has. tests/moto_status.rs checks it against the SDK's answers too.
+//! `status` of the real binary on the demo: its JSON against
+//! `schema/status.schema.json` (every kind of stream, key and quota the
+//! simulator has; tests/moto_status.rs checks the SDK's answers too), and
+//! its table in an 80-column terminal.
 
 // Test code: a failed unwrap is a failed test, which is what it should be.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -8,6 +9,7 @@
 mod common;
 
 use common::schema::{assert_checker_catches_breaks, assert_valid, status_schema};
+use common::tmux::{script, Tmux};
 use common::{run, stdout_json, Sandbox};
 use serde_json::Value;
 
@@ -74,4 +76,37 @@ fn the_facts_of_the_problems_are_fields() {
         .find(|s| s["source"] == "DatabaseAsSource")
         .unwrap();
     assert_eq!(database["source_label"], "Database");
+}
+
+/// In an 80-column tmux pane (its width from the terminal: no $COLUMNS),
+/// every line fits, so the terminal wraps none and splits no word: the
+/// pane read with wrapped lines joined is the pane as it is.
+#[test]
+fn status_in_an_80_column_terminal_splits_no_word() {
+    let sandbox = Sandbox::new();
+    let tmux = Tmux::start(&script(&sandbox, &[], "--demo status"));
+    tmux.wait_for("EXITED 3");
+    let lines = |joined: bool| -> Vec<String> {
+        let mut args = vec!["capture-pane", "-p", "-S", "-"];
+        if joined {
+            args.push("-J");
+        }
+        let out = tmux.tmux(&args);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect()
+    };
+    let (as_is, joined) = (lines(false), lines(true));
+    assert!(as_is.iter().any(|l| l.starts_with("billing-export ")));
+    assert!(
+        as_is
+            .iter()
+            .any(|l| l.starts_with("Not shown in 80 columns: SOURCE.")),
+        "{as_is:#?}"
+    );
+    assert!(as_is
+        .iter()
+        .any(|l| l.starts_with("NAME ") && !l.contains("SOURCE")));
+    assert_eq!(as_is, joined, "the terminal wrapped a line");
 }
