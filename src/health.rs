@@ -542,8 +542,8 @@ pub fn since_sentence(o: &Outage, now: DateTime<Utc>) -> String {
 mod not_known;
 mod who;
 
-pub use who::said;
 use who::who_did_it;
+pub use who::{said, who_made_key};
 
 #[cfg(test)]
 mod tests;

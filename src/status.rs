@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::cloud::{Cloud, CloudError};
@@ -19,7 +19,10 @@ use crate::trail::Trail;
 
 #[derive(Debug, Serialize)]
 pub struct Report {
-    pub generated_at: String,
+    /// `json::SCHEMA_VERSION`, first so a script can check it before
+    /// reading on.
+    pub schema_version: u32,
+    pub generated_at: Stamp,
     /// The one target's region and account; `null` when there are several
     /// (each stream and each of `targets` then says its own).
     pub region: Option<String>,
@@ -51,7 +54,10 @@ pub struct StreamReport {
     pub account: Option<String>,
     pub region: String,
     pub arn: Option<String>,
+    /// AWS's `DeliveryStreamType`, as AWS spells it (`DatabaseAsSource`).
     pub source: Option<Source>,
+    /// The source as the table and dashboard name it (`Database`).
+    pub source_label: Option<String>,
     pub stream_status: Option<String>,
     pub encryption: Option<EncryptionReport>,
     /// Sums over the window; `null` when CloudWatch could not be read.
@@ -65,7 +71,7 @@ pub struct StreamReport {
     pub kms_asked: Option<&'static str>,
     /// Up to when `kms_errors` is known: when CloudWatch was asked; `null`
     /// when it is not known.
-    pub kms_errors_as_of: Option<String>,
+    pub kms_errors_as_of: Option<Stamp>,
     /// When the current run of KMS errors began, as far as CloudWatch's
     /// buckets tell; `null` with no errors in the window, or when CloudWatch
     /// could not say (`kms_errors` is then `null` too).
@@ -74,7 +80,7 @@ pub struct StreamReport {
     /// decrypt (`errors_since.from` plus 24 hours); `null` when no errors are
     /// arriving now, or when they began before the 24 hours looked at (the
     /// records may then be discarded already, and a problem says so).
-    pub discard_from: Option<String>,
+    pub discard_from: Option<Stamp>,
     /// `null` when Start/Stop cannot apply (the source owns encryption) or
     /// when the ledger or account could not be read (a problem says which).
     pub quota: Option<QuotaReport>,
@@ -99,21 +105,22 @@ pub struct StreamReport {
 pub struct SinceReport {
     /// `null` when the run began before the data looked at: only `to` is
     /// known.
-    pub from: Option<String>,
-    pub to: String,
+    pub from: Option<Stamp>,
+    pub to: Stamp,
 }
 
 /// A stream's Start/Stop quota: the counts, the calls of the last 24 hours
 /// behind them, and where they come from.
 #[derive(Debug, Serialize)]
 pub struct QuotaReport {
-    #[serde(flatten)]
+    #[serde(flatten, serialize_with = "json::quota_counts")]
     pub counts: Quota,
     /// The calls AWS refused, counted apart from `used`: AWS does not
     /// document whether they count against the 25 (`remaining` counts
     /// them, `remaining_at_most` does not).
     pub refused: RefusedCalls,
     /// Oldest first.
+    #[serde(serialize_with = "json::calls")]
     pub calls: Vec<CountedCall>,
     /// `ledger+cloudtrail`, or `ledger` when CloudTrail was not read.
     pub source: &'static str,
@@ -153,6 +160,14 @@ pub struct KeyReport {
     pub spec: crate::model::KeySpec,
     pub origin: crate::model::KeyOrigin,
     pub multi_region: crate::model::MultiRegion,
+    /// When KMS will delete the key, while it is `PendingDeletion`; `null`
+    /// otherwise.
+    pub deletion_date: Option<Stamp>,
+    /// The CloudTrail call that made the key `Disabled` or
+    /// `PendingDeletion`, when the key is so and CloudTrail shows that call
+    /// standing (not undone since); `null` otherwise, or when CloudTrail was
+    /// not read.
+    pub changed_by: Option<ChangedBy>,
     /// `null` when KMS would not say (no permission, or a key that cannot
     /// rotate).
     pub rotation: Option<RotationReport>,
@@ -162,10 +177,10 @@ pub struct KeyReport {
 pub struct RotationReport {
     pub automatic: bool,
     pub period_days: Option<u32>,
-    pub next_at: Option<chrono::DateTime<Utc>>,
+    pub next_at: Option<Stamp>,
     /// The latest rotation, automatic or on demand; `null` if none, or KMS
     /// would not list them (`rotations_listed` tells which).
-    pub last_at: Option<chrono::DateTime<Utc>>,
+    pub last_at: Option<Stamp>,
     pub on_demand_in_progress: bool,
     /// Whether KMS listed the key's rotations: when false, `last_at` and
     /// `on_demand_done` are unknown, not "never".
@@ -176,19 +191,23 @@ pub struct RotationReport {
 }
 
 impl KeyReport {
-    pub fn of(key: &crate::model::KmsKey, book: &KeyBook) -> KeyReport {
+    pub fn of(key: &crate::model::KmsKey, book: &KeyBook, history: &History) -> KeyReport {
         KeyReport {
             state: key.state.clone(),
             spec: key.spec.clone(),
             origin: key.origin.clone(),
             multi_region: key.multi_region.clone(),
+            deletion_date: key.deletion_date.map(Stamp),
+            changed_by: crate::health::who_made_key(history, &key.arn, &key.state)
+                .map(ChangedBy::from),
             rotation: key.rotation.as_ref().map(|r| RotationReport {
                 automatic: r.automatic,
                 period_days: r.period_days,
-                next_at: r.next_at,
+                next_at: r.next_at.map(Stamp),
                 last_at: book
                     .rotations_of(&key.arn)
-                    .and_then(|list| list.iter().map(|x| x.at).max()),
+                    .and_then(|list| list.iter().map(|x| x.at).max())
+                    .map(Stamp),
                 on_demand_in_progress: r.on_demand_since.is_some(),
                 rotations_listed: book.rotations_of(&key.arn).is_some(),
                 on_demand_done: book.rotations_of(&key.arn).map(|list| {
@@ -379,7 +398,8 @@ pub async fn gather_at(
         ..TargetInfo::default()
     };
     Ok(Report {
-        generated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        schema_version: SCHEMA_VERSION,
+        generated_at: Stamp(now),
         region: Some(cloud.region().to_string()),
         account,
         window,
@@ -520,14 +540,16 @@ fn all_failed_the_same_way(
     (fleet_wide && all && described.len() > 1).then_some(first)
 }
 
+mod json;
 mod stream;
 mod table;
 mod targets;
 
+pub use json::{ChangedBy, Stamp, SCHEMA_VERSION};
 use stream::{error_report, stream_report, Place};
 #[cfg(test)]
 use table::{pad, wrap};
-pub use table::{table, Cells};
+pub use table::{table, terminal_width, Cells};
 pub use targets::{gather_targets, gather_targets_at, merge, Reader};
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::schema::{assert_valid, status_schema};
 use common::{run, sdk_config_as, stdout_json, text, Enc, Faults, Sandbox, Seeder};
 use serde_json::{json, Value};
 
@@ -44,6 +45,9 @@ async fn status_json_reports_every_field_for_every_kind_of_stream() {
         "KMS errors make the run critical"
     );
 
+    // The SDK's answers, as the schema describes them.
+    assert_valid(&status_schema(), &report);
+    assert_eq!(report["schema_version"], 1);
     assert_eq!(report["region"], region);
     assert_eq!(report["account"], "123456789012");
     assert_eq!(report["window"], "1h");
@@ -178,6 +182,17 @@ async fn a_key_disabled_by_someone_else_under_an_enabled_stream_is_critical_and_
         "{problem}"
     );
     assert!(problem.ends_with(" UTC (CloudTrail)."), "{problem}");
+    // The same facts as fields, in the schema's shape.
+    assert_valid(&status_schema(), &report);
+    let changed = &s["encryption"]["key"]["changed_by"];
+    assert_eq!(changed["event"], "DisableKey", "{s:#}");
+    assert_eq!(changed["by"], "mallory");
+    let at = changed["at"].as_str().unwrap();
+    assert!(
+        problem.contains(&format!(" at {} UTC", &at[11..16])),
+        "{at}: {problem}"
+    );
+    assert!(s["encryption"]["key"]["deletion_date"].is_null());
 
     let out = run(sandbox.against_moto(region).args([
         "status",
@@ -354,12 +369,14 @@ fn assert_no_calls_yet(quota: &Value) {
     }
 }
 
-/// A fresh moto key: enabled, symmetric, made by KMS, never rotated.
+/// A fresh moto key: enabled, symmetric, made by KMS, never rotated, not
+/// to be deleted, and no one's change made it what it is.
 fn assert_key_as_kms_describes_it(key: &Value) {
     assert_eq!(
         *key,
         serde_json::json!({"state": "Enabled", "spec": "SYMMETRIC_DEFAULT", "origin": "AWS_KMS",
                            "multi_region": {"kind": "single"},
+                           "deletion_date": null, "changed_by": null,
                            "rotation": {"automatic": false, "period_days": null, "next_at": null,
                                         "last_at": null, "on_demand_in_progress": false,
                                         "rotations_listed": true, "on_demand_done": 0}})

@@ -56,7 +56,7 @@ async fn the_status_table_escapes_control_characters_and_json_stays_escaped() {
     .unwrap();
     assert!(report.streams.iter().any(|s| s.name == name));
 
-    let table = status::table(&report, status::Cells::Fit);
+    let table = status::table(&report, status::Cells::Fit(100));
     assert_eq!(controls(&table), Vec::<char>::new(), "{table}");
     assert!(
         table.contains("evil\\u{1b}[2Jstream"),

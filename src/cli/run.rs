@@ -262,9 +262,10 @@ async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result
     let text = match args.output {
         Output::Json => serde_json::to_string_pretty(&report)? + "\n",
         Output::Table => {
-            // A pipe gets every name and alias whole, for grep and awk.
+            // A pipe gets every name and alias whole, for grep and awk; a
+            // terminal, what fits its width.
             let cells = if std::io::stdout().is_terminal() {
-                status::Cells::Fit
+                status::Cells::Fit(status::terminal_width())
             } else {
                 status::Cells::Full
             };

@@ -60,6 +60,17 @@ pub(super) fn who_did_it(finding: Finding<'_>, f: &StreamFacts<'_>) -> Option<St
     }
 }
 
+/// The call that made a key what it is now, when it is `Disabled` or
+/// `PendingDeletion` and CloudTrail shows that call standing: the fact
+/// behind "was disabled by", for the JSON.
+pub fn who_made_key<'h>(h: &'h History, key: &str, state: &KeyState) -> Option<&'h TrailEvent> {
+    match state {
+        KeyState::Disabled => cause(h, key, DISABLE, None),
+        KeyState::PendingDeletion => cause(h, key, DELETION, None),
+        _ => None,
+    }
+}
+
 /// The breaking call of `pair` on `resource`, when it is the latest of the
 /// pair and came before `by` (if given).
 fn cause<'h>(

@@ -1,8 +1,8 @@
 //! One stream's entry in the report, judged from what the gather learned.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-
-use super::{EncryptionReport, KeyReport, ManagedBy, QuotaReport, SinceReport, StreamReport};
+use super::{
+    EncryptionReport, KeyReport, ManagedBy, QuotaReport, SinceReport, Stamp, StreamReport,
+};
 use crate::cloud::CloudError;
 use crate::fleet::{Knowledge, Seen};
 use crate::health::Outage;
@@ -39,6 +39,7 @@ pub(super) fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
         region: String::new(),
         arn: Some(s.arn.clone()),
         source: Some(s.source.clone()),
+        source_label: Some(s.source.short().to_string()),
         stream_status: Some(s.status.clone()),
         encryption: Some(encryption_report(k, s)),
         kms_errors: k.kms_sums(&s.name).ok().map(|sums| {
@@ -52,9 +53,7 @@ pub(super) fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
         } else {
             "listed_series"
         }),
-        kms_errors_as_of: k
-            .kms_as_of(&s.name)
-            .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)),
+        kms_errors_as_of: k.kms_as_of(&s.name).map(Stamp),
         errors_since,
         discard_from,
         quota: quota_report(k, s),
@@ -88,7 +87,7 @@ fn encryption_report(k: &Knowledge<'_>, s: &Stream) -> EncryptionReport {
         },
         key: customer_key
             .and_then(|a| k.keys.key(a))
-            .map(|key| KeyReport::of(key, k.keys)),
+            .map(|key| KeyReport::of(key, k.keys, k.history)),
     }
 }
 
@@ -121,6 +120,7 @@ pub(super) fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> Str
         region: String::new(),
         arn: None,
         source: None,
+        source_label: None,
         stream_status: None,
         encryption: None,
         kms_errors: None,
@@ -138,16 +138,15 @@ pub(super) fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> Str
 }
 
 /// The current run's bucket and discard time, as the JSON says them.
-fn since_and_discard(o: Option<&Outage>) -> (Option<SinceReport>, Option<String>) {
+fn since_and_discard(o: Option<&Outage>) -> (Option<SinceReport>, Option<Stamp>) {
     let Some(o) = o else {
         return (None, None);
     };
-    let rfc = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let (from, to) = o.began();
     let since = SinceReport {
-        from: (!o.older).then(|| rfc(from)),
-        to: rfc(to),
+        from: (!o.older).then_some(Stamp(from)),
+        to: Stamp(to),
     };
-    let discard = (o.ongoing && !o.older).then(|| rfc(o.discard_from()));
+    let discard = (o.ongoing && !o.older).then(|| Stamp(o.discard_from()));
     (Some(since), discard)
 }

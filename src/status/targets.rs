@@ -3,7 +3,7 @@
 //! that cannot be read is reported with its reason and does not hold back
 //! the others.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use super::{gather_at, Report};
 use crate::cloud::Cloud;
@@ -78,7 +78,8 @@ pub fn merge(
 ) -> Report {
     let many = reads.len() > 1;
     let mut out = Report {
-        generated_at: now.to_rfc3339_opts(SecondsFormat::Secs, true),
+        schema_version: super::SCHEMA_VERSION,
+        generated_at: super::Stamp(now),
         region: None,
         account: None,
         window,

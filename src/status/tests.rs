@@ -198,7 +198,7 @@ async fn json_has_the_contract_fields() {
 #[tokio::test]
 async fn table_fits_100_columns_and_names_problems() {
     let r = demo_report(Window::H3).await;
-    let t = table(&r, Cells::Fit);
+    let t = table(&r, Cells::Fit(100));
     for line in t.lines() {
         assert!(line.width() <= 100, "too wide: {line}");
     }
@@ -226,7 +226,7 @@ async fn wide_characters_keep_the_table_aligned() {
     r.streams[0].name = "订单事件流-生产环境-非常长的名字".into();
     r.streams[1].name = "🔥ログ".into();
     r.streams[2].key_label = "alias/鍵-キー-🔑-とても長い別名".into();
-    let t = table(&r, Cells::Fit);
+    let t = table(&r, Cells::Fit(100));
     let rows: Vec<&str> = t.lines().skip(2).take(4).collect();
     // SOURCE starts after NAME (26) and a space, KEY after three columns,
     // HEALTH after six.
@@ -389,7 +389,7 @@ async fn the_quota_counts_everyones_calls_and_says_where_they_come_from() {
     assert_eq!(quiet["quota"]["calls"], serde_json::json!([]));
     assert_eq!(quiet["quota"]["source"], "ledger+cloudtrail");
     // The table keeps the plain figure, the refused call beside it.
-    let t = table(&r, Cells::Fit);
+    let t = table(&r, Cells::Fit(100));
     let row = t
         .lines()
         .find(|l| l.starts_with("shipping-updates"))
@@ -429,7 +429,7 @@ async fn without_cloudtrail_the_quota_is_the_ledgers_and_the_table_says_so() {
         (&quota["used"], &quota["used_elsewhere"]),
         (&serde_json::json!(0), &serde_json::json!(0))
     );
-    let t = table(&r, Cells::Fit);
+    let t = table(&r, Cells::Fit(100));
     let row = t
         .lines()
         .find(|l| l.starts_with("shipping-updates"))
@@ -472,4 +472,5 @@ async fn customer_keys_report_their_state_origin_and_rotation() {
     }
 }
 
+mod fit;
 mod unknown;
