@@ -108,9 +108,15 @@ pub fn render(frame: &mut Frame, area: Rect, input: &Input, theme: &Theme) {
         legend_area,
     );
     let points = points(series, input);
-    if plot.height < MIN_PLOT_ROWS {
+    if plot.height <= MIN_PLOT_ROWS {
         return sparklines(frame, plot, (&points, shapes), input, theme);
     }
+    // What a point counts, on a row of its own above the plot: as the y
+    // axis's title it would sit on the data.
+    let [unit_area, plot] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(plot);
+    let unit = Line::styled(input.unit(), theme.dim());
+    frame.render_widget(Paragraph::new(unit), unit_area);
     draw_plot(frame, plot, &points, (input, shapes), theme);
 }
 
@@ -243,7 +249,6 @@ fn axes<'a>(points: &[Vec<(f64, f64)>], input: &Input) -> (Axis<'a>, Axis<'a>) {
         Line::from(format!("to {}", clock(input.end()))),
     ]);
     let y_axis = Axis::default()
-        .title(input.unit())
         .bounds([0.0, max * 1.1])
         .labels(vec![Line::from("0"), Line::from(format!("{}", max as u64))]);
     (x_axis, y_axis)
