@@ -35,15 +35,17 @@ impl App {
     /// A key press, in whatever mode the dashboard is in.
     pub fn on_key(&mut self, ev: KeyEvent) -> Vec<WorkerCommand> {
         let mode = self.mode();
-        match self.keymap.input(mode, &ev) {
+        let input = self.keymap.input(mode, &ev);
+        if self.interrupts_describing(input) {
+            return Vec::new();
+        }
+        match input {
             KeyInput::Action(action) => self.update(action),
             KeyInput::Text(c) => {
                 self.type_char(c);
                 self.interest()
             }
             KeyInput::Unbound => {
-                // Any key means the user moved on from waiting.
-                self.work.describing = None;
                 if acknowledges(mode) {
                     self.acknowledge();
                 }
@@ -63,7 +65,8 @@ impl App {
     /// of the worker.
     pub fn update(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let mode = self.mode();
-        // A stream being described for `r` or `d`: the user moved on.
+        // A stream being described for `r` or `d`: the user moved on (the
+        // mouse wheel; a key press ended the wait before it got here).
         self.work.describing = None;
         // Switch and Disable keep it: it may say why the last one was refused.
         if acknowledges(mode) && !action.changes_something() {
@@ -341,12 +344,27 @@ impl App {
             A::Erase => {
                 self.filter_text().pop();
                 self.refresh_view();
+                self.cursor_to_first_match();
             }
             // The mouse wheel: through the streams the filter lets through.
             A::Up | A::Down => self.move_cursor(action),
             _ => {}
         }
         Vec::new()
+    }
+
+    /// The filter changed: the cursor goes to the first match, and stays on
+    /// that stream as rows arrive, so that `/name` Enter then `d` acts on
+    /// the stream the filter found first, not on the row the cursor had.
+    fn cursor_to_first_match(&mut self) {
+        if matches!(self.screen.view, View::Keys) {
+            self.keys_view.selected = 0;
+            return;
+        }
+        self.select(0);
+        if !self.table.filter.is_empty() {
+            self.table.cursor_moved = true;
+        }
     }
 
     /// A character for the text field of the mode.
@@ -369,6 +387,7 @@ impl App {
             None if self.table.filtering => {
                 self.filter_text().push(c);
                 self.refresh_view();
+                self.cursor_to_first_match();
             }
             None if mode == Mode::MovePlan => {
                 if let Some(m) = &mut self.work.moving {

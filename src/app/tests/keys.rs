@@ -200,3 +200,34 @@ fn remapped_dialog_keys_replace_the_defaults() {
         Some(WorkerCommand::MakeChange { .. })
     ));
 }
+
+/// `/` then Enter leaves the cursor on the first match, even when it was on
+/// a later one: `d` right after acts on the stream the filter found first.
+#[test]
+fn filtering_puts_the_cursor_on_the_first_match() {
+    let mut app = demo_app(100, 30);
+    let matches = |app: &App| -> Vec<String> {
+        let names = (0..app.table.visible.len()).filter_map(|i| app.listed(i));
+        names
+            .map(|(id, _)| id.name.clone())
+            .filter(|n| n.contains("events"))
+            .collect()
+    };
+    let all = matches(&app);
+    assert!(all.len() >= 2, "two streams to find: {all:?}");
+    // The cursor on the last of them, as the user left it.
+    while selected(&app) != all[all.len() - 1] {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('/'));
+    for c in "events".chars() {
+        app.on_key(key(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.table.selected, 0);
+    assert_eq!(selected(&app), matches(&app)[0]);
+    // Erasing a letter finds the first match again.
+    app.on_key(key('/'));
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!(app.table.selected, 0);
+}
