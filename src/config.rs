@@ -325,6 +325,7 @@ keys!(
     messages,
     dismiss,
     ack,
+    copy_arn,
 );
 
 /// The keys of one action as the file writes them (`"j"`, `"Ctrl-r"`,

@@ -92,6 +92,10 @@ impl App {
                     self.ack_selected();
                     Vec::new()
                 }
+                _ if action == A::CopyArn && mode.offers(action) => {
+                    self.copy_arn(mode);
+                    Vec::new()
+                }
                 _ if action == A::Messages && mode.offers(action) => {
                     self.open_messages();
                     Vec::new()
@@ -192,6 +196,36 @@ impl App {
                 Tone::Bad,
             ),
         }
+    }
+
+    /// The selected stream's (or, in the keys view, key's) ARN, handed to the
+    /// dashboard to send with OSC 52. The terminal may refuse it silently,
+    /// so the line says it was sent, not that it arrived.
+    fn copy_arn(&mut self, mode: Mode) {
+        let (what, arn) = if mode == Mode::Keys {
+            let rows = self.key_rows();
+            let Some(row) = rows.get(self.keys_view.selected) else {
+                return;
+            };
+            (row.label.clone(), Some(row.id.arn.clone()))
+        } else {
+            let Some((id, row)) = self.selected_row() else {
+                return;
+            };
+            (self.shown(id), row.stream.as_ref().map(|s| s.arn.clone()))
+        };
+        let Some(arn) = arn else {
+            self.say(
+                format!("{what} is not described yet: its ARN is not known, nothing copied"),
+                Tone::Bad,
+            );
+            return;
+        };
+        let text = format!(
+            "sent {what}'s ARN to the terminal's clipboard (OSC 52; the terminal may refuse it): {arn}"
+        );
+        self.clipboard = Some(arn);
+        self.say(text, Tone::Info);
     }
 
     /// The next CloudWatch window, for the fleet and the worker.

@@ -217,6 +217,9 @@ pub struct App {
     pub window: Window,
     pub now: DateTime<Utc>,
     pub quit: bool,
+    /// An ARN `c` asked to copy, for the dashboard to send to the terminal
+    /// (OSC 52) after the next draw.
+    pub clipboard: Option<String>,
     last_interest: Option<WorkerCommand>,
 }
 
@@ -292,6 +295,7 @@ impl App {
             window,
             now,
             quit: false,
+            clipboard: None,
             last_interest: None,
         }
     }

@@ -66,6 +66,9 @@ pub enum UserAction {
     /// Acknowledge the stream's problem: no notification for it for
     /// `[alerts] ack_hours`.
     Ack,
+    /// Copy the selected stream's or key's ARN to the terminal's clipboard
+    /// (OSC 52, which crosses SSH and tmux).
+    CopyArn,
 }
 
 impl UserAction {
@@ -108,6 +111,7 @@ impl UserAction {
         UserAction::Messages,
         UserAction::Dismiss,
         UserAction::Ack,
+        UserAction::CopyArn,
     ];
 
     /// The action's name in the `[keys]` section of the config file.
@@ -150,6 +154,7 @@ impl UserAction {
             UserAction::Messages => "messages",
             UserAction::Dismiss => "dismiss",
             UserAction::Ack => "ack",
+            UserAction::CopyArn => "copy_arn",
         }
     }
 
@@ -221,6 +226,7 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::Keys, "keys view: every key the fleet uses"),
     (A::RotateMaterial, "rotate the key's material (KMS)"),
     (A::Ack, "acknowledge the problem: quiet for ack_hours"),
+    (A::CopyArn, "copy the stream's ARN to the clipboard"),
     MESSAGES_KEY,
     DISMISS,
     (A::Help, "show or hide this help"),
@@ -251,6 +257,7 @@ const KEYS: &[(UserAction, &str)] = &[
         "automatic rotation on/off (←/→: the period)",
     ),
     (A::MoveOff, "move every stream off the key (plan first)"),
+    (A::CopyArn, "copy the key's ARN to the clipboard"),
     MESSAGES_KEY,
     DISMISS,
     (A::Help, "show or hide this help"),

@@ -231,3 +231,41 @@ fn filtering_puts_the_cursor_on_the_first_match() {
     press(&mut app, KeyCode::Backspace);
     assert_eq!(app.table.selected, 0);
 }
+
+/// `c` hands the selected stream's ARN (or, in the keys view, the key's) to
+/// the dashboard for OSC 52, and the status line says it was sent.
+#[test]
+fn c_copies_the_selected_streams_or_keys_arn_and_says_it_was_sent() {
+    let mut app = demo_app(100, 30);
+    while selected(&app) != "order-events" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('c'));
+    let arn = app.clipboard.take().expect("an ARN to send");
+    assert!(arn.ends_with(":deliverystream/order-events"), "{arn}");
+    let said = app.messages.shown().unwrap().text.clone();
+    assert!(
+        said.starts_with("sent order-events's ARN to the terminal's clipboard (OSC 52"),
+        "{said}"
+    );
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
+    app.on_key(key('K'));
+    app.on_key(key('c'));
+    let arn = app.clipboard.take().expect("the key's ARN");
+    assert!(arn.starts_with("arn:aws:kms:"), "{arn}");
+}
+
+/// A stream not described yet has no ARN to copy: said, nothing sent.
+#[test]
+fn c_on_a_stream_not_described_copies_nothing_and_says_why() {
+    let mut app = demo_app(100, 30);
+    let name = selected(&app);
+    app.row_mut(&name).stream = None;
+    app.on_key(key('c'));
+    assert_eq!(app.clipboard, None);
+    let said = app.messages.shown().unwrap().text.clone();
+    assert!(
+        said.contains("is not described yet: its ARN is not known"),
+        "{said}"
+    );
+}
