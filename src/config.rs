@@ -326,6 +326,8 @@ keys!(
     dismiss,
     ack,
     copy_arn,
+    command,
+    complete,
 );
 
 /// The keys of one action as the file writes them (`"j"`, `"Ctrl-r"`,

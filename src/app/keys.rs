@@ -17,6 +17,7 @@ impl App {
             Some(Dialog::Picker(_)) => Mode::Picker,
             Some(Dialog::Confirm(c)) if c.typed.is_some() => Mode::TypedName,
             Some(Dialog::Confirm(_) | Dialog::KeyConfirm(..)) => Mode::Confirm,
+            None if self.screen.command.is_some() => Mode::Command,
             None if self.table.filtering => Mode::Filter,
             None => match self.screen.view {
                 View::Table => Mode::Table,
@@ -92,6 +93,11 @@ impl App {
                     self.ack_selected();
                     Vec::new()
                 }
+                _ if action == A::Command && mode.offers(action) => {
+                    self.open_command();
+                    Vec::new()
+                }
+                Mode::Command => self.command_action(action),
                 _ if action == A::CopyArn && mode.offers(action) => {
                     self.copy_arn(mode);
                     Vec::new()
@@ -418,6 +424,11 @@ impl App {
                 *mismatch = false;
             }
             Some(Dialog::Confirm(_) | Dialog::KeyConfirm(..) | Dialog::Quit(_)) => {}
+            None if mode == Mode::Command => {
+                if let Some(line) = &mut self.screen.command {
+                    line.push(c);
+                }
+            }
             None if self.table.filtering => {
                 self.filter_text().push(c);
                 self.refresh_view();

@@ -3,6 +3,7 @@
 //! what the worker learned. Both are plain functions, tested without a runtime.
 
 mod changes;
+mod command;
 mod grants;
 mod key_rows;
 mod keys;
@@ -181,6 +182,8 @@ pub struct Screen {
     pub help_scroll: usize,
     /// Help lines that fit on screen.
     pub help_rows: usize,
+    /// The `:` command line while it is open: what is typed after `:`.
+    pub command: Option<String>,
     /// The log file, to point at when something went wrong inside.
     pub log_file: Option<std::path::PathBuf>,
 }
@@ -285,6 +288,7 @@ impl App {
                 // What fits at 80x24 above the CloudWatch cost, until the
                 // terminal says otherwise.
                 help_rows: 17,
+                command: None,
                 log_file: None,
             },
             dialog: None,

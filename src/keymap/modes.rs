@@ -69,6 +69,10 @@ pub enum UserAction {
     /// Copy the selected stream's or key's ARN to the terminal's clipboard
     /// (OSC 52, which crosses SSH and tmux).
     CopyArn,
+    /// The `:` command line.
+    Command,
+    /// Complete the command line's word.
+    Complete,
 }
 
 impl UserAction {
@@ -112,6 +116,8 @@ impl UserAction {
         UserAction::Dismiss,
         UserAction::Ack,
         UserAction::CopyArn,
+        UserAction::Command,
+        UserAction::Complete,
     ];
 
     /// The action's name in the `[keys]` section of the config file.
@@ -155,6 +161,8 @@ impl UserAction {
             UserAction::Dismiss => "dismiss",
             UserAction::Ack => "ack",
             UserAction::CopyArn => "copy_arn",
+            UserAction::Command => "command",
+            UserAction::Complete => "complete",
         }
     }
 
@@ -194,6 +202,8 @@ pub enum Mode {
     Moving,
     /// The message log.
     Messages,
+    /// The `:` command line.
+    Command,
 }
 
 use UserAction as A;
@@ -227,6 +237,7 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::RotateMaterial, "rotate the key's material (KMS)"),
     (A::Ack, "acknowledge the problem: quiet for ack_hours"),
     (A::CopyArn, "copy the stream's ARN to the clipboard"),
+    COMMAND_KEY,
     MESSAGES_KEY,
     DISMISS,
     (A::Help, "show or hide this help"),
@@ -236,6 +247,14 @@ const BROWSE: &[(UserAction, &str)] = &[
 /// The same words wherever the message log and dismissing are offered.
 const MESSAGES_KEY: (UserAction, &str) = (A::Messages, "message log: outcomes and errors in full");
 const DISMISS: (UserAction, &str) = (A::Dismiss, "clear the status line's message");
+const COMMAND_KEY: (UserAction, &str) = (A::Command, "command line, k9s style (Tab completes)");
+
+const COMMAND: &[(UserAction, &str)] = &[
+    (A::Complete, "complete the word (targets, sort columns)"),
+    (A::SubmitName, "run the command"),
+    (A::Cancel, "close, doing nothing"),
+    ERASE,
+];
 
 const KEYS: &[(UserAction, &str)] = &[
     (A::Up, "move up"),
@@ -258,6 +277,7 @@ const KEYS: &[(UserAction, &str)] = &[
     ),
     (A::MoveOff, "move every stream off the key (plan first)"),
     (A::CopyArn, "copy the key's ARN to the clipboard"),
+    COMMAND_KEY,
     MESSAGES_KEY,
     DISMISS,
     (A::Help, "show or hide this help"),
@@ -364,6 +384,7 @@ impl Mode {
         Mode::MovePlan,
         Mode::Moving,
         Mode::Messages,
+        Mode::Command,
     ];
 
     /// The actions this mode offers, with what each does here, in help order.
@@ -380,6 +401,7 @@ impl Mode {
             Mode::MovePlan => MOVE_PLAN,
             Mode::Moving => MOVING,
             Mode::Messages => MESSAGES,
+            Mode::Command => COMMAND,
         }
     }
 
@@ -392,7 +414,7 @@ impl Mode {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Mode::Filter | Mode::Picker | Mode::TypedName | Mode::MovePlan
+            Mode::Filter | Mode::Picker | Mode::TypedName | Mode::MovePlan | Mode::Command
         )
     }
 
@@ -411,6 +433,7 @@ impl Mode {
             Mode::MovePlan => "the move's plan",
             Mode::Moving => "the move's progress",
             Mode::Messages => "the message log",
+            Mode::Command => "the command line",
         }
     }
 
@@ -427,6 +450,7 @@ impl Mode {
             Mode::QuitConfirm => Some(A::Quit),
             Mode::MovePlan | Mode::Moving => Some(A::MoveOff),
             Mode::Messages => Some(A::Messages),
+            Mode::Command => Some(A::Command),
         }
     }
 
@@ -446,6 +470,7 @@ impl Mode {
             Mode::MovePlan => &[A::Cancel],
             Mode::Moving => &[A::Back, A::Keys, A::Quit],
             Mode::Messages => &[A::Messages, A::Back, A::Quit],
+            Mode::Command => &[A::Cancel],
         }
     }
 
@@ -461,7 +486,7 @@ impl Mode {
             | Mode::Moving
             | Mode::Messages => (A::Up, A::Down),
             Mode::Picker | Mode::MovePlan => (A::PickerUp, A::PickerDown),
-            Mode::Confirm | Mode::TypedName | Mode::QuitConfirm => return None,
+            Mode::Confirm | Mode::TypedName | Mode::QuitConfirm | Mode::Command => return None,
         };
         match kind {
             MouseEventKind::ScrollUp => Some(up),
@@ -489,6 +514,7 @@ pub const HELP_SECTIONS: &[(&str, &[Mode])] = &[
     ),
     ("Move off a key: progress", &[Mode::Moving]),
     ("Message log: newest first", &[Mode::Messages]),
+    ("Command line (:), Tab completes", &[Mode::Command]),
     ("Quitting while a change is followed", &[Mode::QuitConfirm]),
     ("This help", &[Mode::Help]),
 ];

@@ -3,6 +3,7 @@
 
 mod calls;
 mod chart;
+mod command;
 mod detail;
 mod dialogs;
 mod header;

@@ -14,6 +14,10 @@ use crate::model::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let k = |a: UserAction| app.keymap.first(a);
+    if app.screen.command.is_some() {
+        super::command::render(frame, area, app, theme);
+        return;
+    }
     if app.table.filtering {
         let line = Line::from(vec![
             Span::styled("filter: ", theme.key()),

@@ -40,6 +40,7 @@ fn app_in(mode: Mode) -> App {
         Mode::MovePlan => &plan,
         Mode::Moving => &moving,
         Mode::Messages => &[key('m')],
+        Mode::Command => &[key(':')],
     };
     app.apply(
         crate::model::TargetId::FIRST,
@@ -268,4 +269,57 @@ fn c_on_a_stream_not_described_copies_nothing_and_says_why() {
         said.contains("is not described yet: its ARN is not known"),
         "{said}"
     );
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(key(c));
+    }
+}
+
+/// `:` opens the command line; Tab completes commands and their words;
+/// Enter runs it: the keys view, a sort by name, the message log, quitting.
+#[test]
+fn the_command_line_completes_and_runs_k9s_commands() {
+    let mut app = demo_app(100, 30);
+    app.on_key(key(':'));
+    assert_eq!(app.mode(), Mode::Command);
+    assert_eq!(app.completions().len(), 6, "{:?}", app.completions());
+    typed(&mut app, "ke");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.screen.command.as_deref(), Some("keys"));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        (app.screen.view.clone(), app.mode()),
+        (View::Keys, Mode::Keys)
+    );
+    typed(&mut app, ":so");
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "n");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.screen.command.as_deref(), Some("sort name"));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.table.sort, crate::model::SortKey::Name);
+    typed(&mut app, ":streams");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen.view, View::Table);
+    // A letter typed in the line is text, never the table's key.
+    typed(&mut app, ":s");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen.command, None);
+    assert_eq!(app.table.sort, crate::model::SortKey::Name);
+    typed(&mut app, ":nonsense");
+    press(&mut app, KeyCode::Enter);
+    let said = app.messages.shown().unwrap().text.clone();
+    assert!(said.starts_with("no command :nonsense"), "{said}");
+    typed(&mut app, ":target nowhere");
+    press(&mut app, KeyCode::Enter);
+    let said = app.messages.shown().unwrap().text.clone();
+    assert!(
+        said.starts_with("no target \"nowhere\": the targets are"),
+        "{said}"
+    );
+    typed(&mut app, ":q");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.quit);
 }

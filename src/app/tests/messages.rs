@@ -160,7 +160,11 @@ fn m_opens_the_log_where_it_was_and_m_or_esc_closes_it() {
     assert_eq!(app.screen.view, View::Messages);
     app.on_key(key('m'));
     assert_eq!(app.screen.view, View::Keys, "back where it was opened");
-    app.on_key(key(':'));
+    // `:` is the command line now (issue 26): `:messages` opens the log.
+    for c in ":messages".chars() {
+        app.on_key(key(c));
+    }
+    press(&mut app, KeyCode::Enter);
     assert_eq!(app.screen.view, View::Messages);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen.view, View::Keys);

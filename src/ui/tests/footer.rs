@@ -78,3 +78,31 @@ fn the_table_footer_shows_e_u_k_m_at_80_and_every_key_at_120() {
         assert!(footer.contains(hint), "{hint}: {footer}");
     }
 }
+
+/// `:s` offers the commands it starts, with the keys that complete, run and
+/// close; `:sort ` offers the columns.
+#[test]
+fn the_command_prompt_offers_its_completions() {
+    use crossterm::event::KeyCode;
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let mut app = demo_app(w, h);
+        super::press(&mut app, KeyCode::Char(':'));
+        super::press(&mut app, KeyCode::Char('s'));
+        let started = last_line(&screen(&app));
+        super::press(&mut app, KeyCode::Char('o'));
+        super::press(&mut app, KeyCode::Tab);
+        let columns = last_line(&screen(&app));
+        assert!(
+            started.starts_with("\":s▏  streams sort  Tab complete"),
+            "{started}"
+        );
+        assert!(
+            columns.starts_with("\":sort ▏  problems name status kms-errors quota-left  Tab"),
+            "{columns}"
+        );
+        assert_snapshot!(
+            format!("command_prompt_{w}x{h}"),
+            format!("{started}\n{columns}")
+        );
+    }
+}
