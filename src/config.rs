@@ -328,6 +328,7 @@ keys!(
     copy_arn,
     command,
     complete,
+    raw,
 );
 
 /// The keys of one action as the file writes them (`"j"`, `"Ctrl-r"`,

@@ -14,6 +14,7 @@ impl App {
     pub fn mode(&self) -> Mode {
         match &self.dialog {
             Some(Dialog::Quit(_)) => Mode::QuitConfirm,
+            Some(Dialog::Raw { .. }) => Mode::Raw,
             Some(Dialog::Picker(_)) => Mode::Picker,
             Some(Dialog::Confirm(c)) if c.typed.is_some() => Mode::TypedName,
             Some(Dialog::Confirm(_) | Dialog::KeyConfirm(..)) => Mode::Confirm,
@@ -98,6 +99,14 @@ impl App {
                     Vec::new()
                 }
                 Mode::Command => self.command_action(action),
+                Mode::Raw => {
+                    self.raw_action(action);
+                    Vec::new()
+                }
+                _ if action == A::Raw && mode.offers(action) => {
+                    self.open_raw(mode);
+                    Vec::new()
+                }
                 _ if action == A::CopyArn && mode.offers(action) => {
                     self.copy_arn(mode);
                     Vec::new()
@@ -423,7 +432,9 @@ impl App {
                 name.push(c);
                 *mismatch = false;
             }
-            Some(Dialog::Confirm(_) | Dialog::KeyConfirm(..) | Dialog::Quit(_)) => {}
+            Some(
+                Dialog::Confirm(_) | Dialog::KeyConfirm(..) | Dialog::Quit(_) | Dialog::Raw { .. },
+            ) => {}
             None if mode == Mode::Command => {
                 if let Some(line) = &mut self.screen.command {
                     line.push(c);

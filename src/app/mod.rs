@@ -10,6 +10,7 @@ mod keys;
 mod messages;
 mod moving;
 mod pending;
+mod raw;
 mod view;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};
@@ -123,6 +124,13 @@ pub enum Dialog {
     /// Rotating a key's material: the plan as the dashboard knows it; the
     /// worker plans again from a fresh description before sending.
     KeyConfirm(Box<crate::key_rotation::KeyPlan>, TargetId),
+    /// The selected stream's or key's description as pretty JSON, one
+    /// entry a line, scrolled to `scroll`.
+    Raw {
+        title: String,
+        lines: Vec<String>,
+        scroll: usize,
+    },
     /// Quitting would stop following these changes ("the change to
     /// order-events", "the move off alias/x (2 not sent yet)"): ask first.
     Quit(Vec<String>),

@@ -73,6 +73,8 @@ pub enum UserAction {
     Command,
     /// Complete the command line's word.
     Complete,
+    /// The selected stream's or key's description, as JSON.
+    Raw,
 }
 
 impl UserAction {
@@ -118,6 +120,7 @@ impl UserAction {
         UserAction::CopyArn,
         UserAction::Command,
         UserAction::Complete,
+        UserAction::Raw,
     ];
 
     /// The action's name in the `[keys]` section of the config file.
@@ -163,6 +166,7 @@ impl UserAction {
             UserAction::CopyArn => "copy_arn",
             UserAction::Command => "command",
             UserAction::Complete => "complete",
+            UserAction::Raw => "raw",
         }
     }
 
@@ -204,6 +208,8 @@ pub enum Mode {
     Messages,
     /// The `:` command line.
     Command,
+    /// A stream's or key's description as JSON.
+    Raw,
 }
 
 use UserAction as A;
@@ -237,6 +243,7 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::RotateMaterial, "rotate the key's material (KMS)"),
     (A::Ack, "acknowledge the problem: quiet for ack_hours"),
     (A::CopyArn, "copy the stream's ARN to the clipboard"),
+    (A::Raw, "the stream's description as JSON"),
     COMMAND_KEY,
     MESSAGES_KEY,
     DISMISS,
@@ -277,6 +284,7 @@ const KEYS: &[(UserAction, &str)] = &[
     ),
     (A::MoveOff, "move every stream off the key (plan first)"),
     (A::CopyArn, "copy the key's ARN to the clipboard"),
+    (A::Raw, "the key's description as JSON"),
     COMMAND_KEY,
     MESSAGES_KEY,
     DISMISS,
@@ -365,6 +373,18 @@ const MESSAGES: &[(UserAction, &str)] = &[
     (A::Quit, "quit"),
 ];
 
+const RAW: &[(UserAction, &str)] = &[
+    (A::Up, "scroll up"),
+    (A::Down, "scroll down"),
+    (A::Top, "to the top"),
+    (A::Bottom, "to the end"),
+    (A::PageUp, "page up"),
+    (A::PageDown, "page down"),
+    (A::Raw, "close"),
+    (A::Back, "close"),
+    (A::Quit, "quit"),
+];
+
 const QUIT_CONFIRM: &[(UserAction, &str)] = &[
     (A::ConfirmYes, "quit: the outcome is recorded as unknown"),
     (A::ConfirmNo, "stay, and keep following the change"),
@@ -385,6 +405,7 @@ impl Mode {
         Mode::Moving,
         Mode::Messages,
         Mode::Command,
+        Mode::Raw,
     ];
 
     /// The actions this mode offers, with what each does here, in help order.
@@ -402,6 +423,7 @@ impl Mode {
             Mode::Moving => MOVING,
             Mode::Messages => MESSAGES,
             Mode::Command => COMMAND,
+            Mode::Raw => RAW,
         }
     }
 
@@ -434,6 +456,7 @@ impl Mode {
             Mode::Moving => "the move's progress",
             Mode::Messages => "the message log",
             Mode::Command => "the command line",
+            Mode::Raw => "the JSON view",
         }
     }
 
@@ -451,6 +474,7 @@ impl Mode {
             Mode::MovePlan | Mode::Moving => Some(A::MoveOff),
             Mode::Messages => Some(A::Messages),
             Mode::Command => Some(A::Command),
+            Mode::Raw => Some(A::Raw),
         }
     }
 
@@ -471,6 +495,7 @@ impl Mode {
             Mode::Moving => &[A::Back, A::Keys, A::Quit],
             Mode::Messages => &[A::Messages, A::Back, A::Quit],
             Mode::Command => &[A::Cancel],
+            Mode::Raw => &[A::Raw, A::Back, A::Quit],
         }
     }
 
@@ -484,7 +509,8 @@ impl Mode {
             | Mode::Help
             | Mode::Filter
             | Mode::Moving
-            | Mode::Messages => (A::Up, A::Down),
+            | Mode::Messages
+            | Mode::Raw => (A::Up, A::Down),
             Mode::Picker | Mode::MovePlan => (A::PickerUp, A::PickerDown),
             Mode::Confirm | Mode::TypedName | Mode::QuitConfirm | Mode::Command => return None,
         };
@@ -515,6 +541,10 @@ pub const HELP_SECTIONS: &[(&str, &[Mode])] = &[
     ("Move off a key: progress", &[Mode::Moving]),
     ("Message log: newest first", &[Mode::Messages]),
     ("Command line (:), Tab completes", &[Mode::Command]),
+    (
+        "JSON view (y): the description as firekeeper read it",
+        &[Mode::Raw],
+    ),
     ("Quitting while a change is followed", &[Mode::QuitConfirm]),
     ("This help", &[Mode::Help]),
 ];

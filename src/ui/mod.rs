@@ -11,6 +11,7 @@ mod help;
 mod keys;
 mod messages;
 mod moving;
+mod raw;
 mod statusline;
 mod table;
 pub mod theme;

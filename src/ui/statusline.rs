@@ -350,6 +350,12 @@ fn dialog_hints(app: &App) -> Vec<(UserAction, String, String)> {
             }
             keys
         }
+        Some(Dialog::Raw { .. }) => vec![
+            pair(A::Down, A::Up, "scroll"),
+            hint(A::Raw, "close"),
+            hint(A::Back, "close"),
+            hint(A::Quit, "quit"),
+        ],
         Some(Dialog::Quit(_)) => vec![hint(A::ConfirmYes, "quit"), hint(A::ConfirmNo, "stay")],
         None => Vec::new(),
     }

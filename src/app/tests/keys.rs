@@ -41,6 +41,7 @@ fn app_in(mode: Mode) -> App {
         Mode::Moving => &moving,
         Mode::Messages => &[key('m')],
         Mode::Command => &[key(':')],
+        Mode::Raw => &[key('y')],
     };
     app.apply(
         crate::model::TargetId::FIRST,
@@ -322,4 +323,50 @@ fn the_command_line_completes_and_runs_k9s_commands() {
     typed(&mut app, ":q");
     press(&mut app, KeyCode::Enter);
     assert!(app.quit);
+}
+
+/// `y` opens the selected stream's description as JSON (the key's in the
+/// keys view), scrolls it, and `y` or Esc closes it.
+#[test]
+fn y_shows_the_description_as_json_and_scrolls() {
+    let mut app = demo_app(100, 30);
+    while selected(&app) != "order-events" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('y'));
+    assert_eq!(app.mode(), Mode::Raw);
+    let Some(Dialog::Raw { title, lines, .. }) = &app.dialog else {
+        panic!("{:?}", app.dialog);
+    };
+    assert!(
+        title.contains("firekeeper's reading of AWS's answer"),
+        "{title}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&lines.join("\n")).unwrap();
+    assert_eq!(json["name"], "order-events");
+    app.on_key(key('j'));
+    app.on_key(key('G'));
+    let Some(Dialog::Raw { lines, scroll, .. }) = &app.dialog else {
+        panic!("{:?}", app.dialog);
+    };
+    assert_eq!(*scroll, lines.len() - 1, "G: the last line at the top");
+    assert_eq!(
+        app.table.sort,
+        crate::model::SortKey::Name,
+        "keys stay in the view"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.dialog.is_none());
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
+    app.on_key(key('K'));
+    app.on_key(key('y'));
+    let Some(Dialog::Raw { lines, .. }) = &app.dialog else {
+        panic!("{:?}", app.dialog);
+    };
+    assert!(
+        lines.join("\n").contains("\"arn\": \"arn:aws:kms:"),
+        "{lines:?}"
+    );
+    app.on_key(key('y'));
+    assert!(app.dialog.is_none());
 }
