@@ -325,6 +325,10 @@ keys!(
     messages,
     dismiss,
     ack,
+    copy_arn,
+    command,
+    complete,
+    raw,
 );
 
 /// The keys of one action as the file writes them (`"j"`, `"Ctrl-r"`,

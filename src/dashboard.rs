@@ -256,6 +256,7 @@ async fn event_loop(
             terminal.draw(|f| ui::render(f, app))?;
         }
         ring(terminal, app, kept);
+        copy(terminal, app, kept.tmux);
         keep_alerts(app, kept);
     }
 }
@@ -282,16 +283,70 @@ fn ring(terminal: &mut Term, app: &mut App, kept: &AlertsKept) {
             }
             crate::config::Osc::Off => continue,
         };
-        let osc = if kept.tmux {
-            format!("\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b"))
-        } else {
-            osc
-        };
-        out.extend_from_slice(osc.as_bytes());
+        out.extend_from_slice(through_tmux(osc, kept.tmux).as_bytes());
     }
     let backend = terminal.backend_mut();
     if let Err(e) = backend.write_all(&out).and_then(|()| backend.flush()) {
         tracing::warn!("cannot ring the terminal: {e}");
+    }
+}
+
+/// An escape for the outer terminal: inside tmux, wrapped in tmux's
+/// passthrough (DCS `tmux;` with each ESC doubled), as tmux otherwise eats it.
+fn through_tmux(osc: String, tmux: bool) -> String {
+    if tmux {
+        format!("\x1bPtmux;{}\x1b\\", osc.replace('\x1b', "\x1b\x1b"))
+    } else {
+        osc
+    }
+}
+
+/// OSC 52, "set the clipboard" (`c`: the clipboard selection), with the
+/// text in base64: the terminal the engineer types in takes it, over SSH
+/// too. Base64 also keeps whatever the text holds out of the escape.
+pub fn osc52(text: &str, tmux: bool) -> String {
+    through_tmux(format!("\x1b]52;c;{}\x07", base64(text.as_bytes())), tmux)
+}
+
+/// Standard base64 with padding (RFC 4648 §4), as OSC 52 reads it.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Sends the ARN `c` asked for to the terminal's clipboard.
+fn copy(terminal: &mut Term, app: &mut App, tmux: bool) {
+    use std::io::Write as _;
+    let Some(text) = app.clipboard.take() else {
+        return;
+    };
+    let backend = terminal.backend_mut();
+    let osc = osc52(&text, tmux);
+    if let Err(e) = backend
+        .write_all(osc.as_bytes())
+        .and_then(|()| backend.flush())
+    {
+        tracing::warn!("cannot write the clipboard escape: {e}");
+        app.say(
+            format!("the ARN could not be sent to the terminal: {e}"),
+            crate::model::Tone::Bad,
+        );
     }
 }
 
@@ -457,4 +512,40 @@ fn not_taken(app: &mut App, target: TargetId, c: &WorkerCommand) {
     let words = format!("the cloud worker is not taking commands; {what}: try again");
     let text = app.fleet.about(target, words);
     app.say(text, crate::model::Tone::Bad);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{base64, osc52};
+
+    #[test]
+    fn base64_is_rfc_4648s() {
+        // RFC 4648 §10's test vectors.
+        for (text, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(text.as_bytes()), coded, "{text}");
+        }
+    }
+
+    #[test]
+    fn osc_52_holds_the_base64_of_the_arn_and_is_wrapped_for_tmux() {
+        let arn = "arn:aws:firehose:eu-west-1:123456789012:deliverystream/audit-trail";
+        let coded = "YXJuOmF3czpmaXJlaG9zZTpldS13ZXN0LTE6MTIzNDU2Nzg5MDEyOmRlbGl2ZXJ5c3RyZWFtL2F1ZGl0LXRyYWls";
+        assert_eq!(osc52(arn, false), format!("\x1b]52;c;{coded}\x07"));
+        assert_eq!(
+            osc52(arn, true),
+            format!("\x1bPtmux;\x1b\x1b]52;c;{coded}\x07\x1b\\")
+        );
+        // Whatever the text holds, the escape holds only base64.
+        let hostile = osc52("a\x07\x1b]0;owned\x07", false);
+        assert_eq!(hostile.matches('\x1b').count(), 1, "{hostile:?}");
+        assert_eq!(hostile.matches('\x07').count(), 1, "{hostile:?}");
+    }
 }

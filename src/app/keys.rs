@@ -14,9 +14,11 @@ impl App {
     pub fn mode(&self) -> Mode {
         match &self.dialog {
             Some(Dialog::Quit(_)) => Mode::QuitConfirm,
+            Some(Dialog::Raw { .. }) => Mode::Raw,
             Some(Dialog::Picker(_)) => Mode::Picker,
             Some(Dialog::Confirm(c)) if c.typed.is_some() => Mode::TypedName,
             Some(Dialog::Confirm(_) | Dialog::KeyConfirm(..)) => Mode::Confirm,
+            None if self.screen.command.is_some() => Mode::Command,
             None if self.table.filtering => Mode::Filter,
             None => match self.screen.view {
                 View::Table => Mode::Table,
@@ -35,15 +37,17 @@ impl App {
     /// A key press, in whatever mode the dashboard is in.
     pub fn on_key(&mut self, ev: KeyEvent) -> Vec<WorkerCommand> {
         let mode = self.mode();
-        match self.keymap.input(mode, &ev) {
+        let input = self.keymap.input(mode, &ev);
+        if self.interrupts_describing(input) {
+            return Vec::new();
+        }
+        match input {
             KeyInput::Action(action) => self.update(action),
             KeyInput::Text(c) => {
                 self.type_char(c);
                 self.interest()
             }
             KeyInput::Unbound => {
-                // Any key means the user moved on from waiting.
-                self.work.describing = None;
                 if acknowledges(mode) {
                     self.acknowledge();
                 }
@@ -63,7 +67,8 @@ impl App {
     /// of the worker.
     pub fn update(&mut self, action: UserAction) -> Vec<WorkerCommand> {
         let mode = self.mode();
-        // A stream being described for `r` or `d`: the user moved on.
+        // A stream being described for `r` or `d`: the user moved on (the
+        // mouse wheel; a key press ended the wait before it got here).
         self.work.describing = None;
         // Switch and Disable keep it: it may say why the last one was refused.
         if acknowledges(mode) && !action.changes_something() {
@@ -87,6 +92,23 @@ impl App {
                 Mode::Messages => self.messages_action(action),
                 Mode::Table | Mode::Detail if action == A::Ack => {
                     self.ack_selected();
+                    Vec::new()
+                }
+                _ if action == A::Command && mode.offers(action) => {
+                    self.open_command();
+                    Vec::new()
+                }
+                Mode::Command => self.command_action(action),
+                Mode::Raw => {
+                    self.raw_action(action);
+                    Vec::new()
+                }
+                _ if action == A::Raw && mode.offers(action) => {
+                    self.open_raw(mode);
+                    Vec::new()
+                }
+                _ if action == A::CopyArn && mode.offers(action) => {
+                    self.copy_arn(mode);
                     Vec::new()
                 }
                 _ if action == A::Messages && mode.offers(action) => {
@@ -193,6 +215,36 @@ impl App {
                 Tone::Bad,
             ),
         }
+    }
+
+    /// The selected stream's (or, in the keys view, key's) ARN, handed to the
+    /// dashboard to send with OSC 52. The terminal may refuse it silently,
+    /// so the line says it was sent, not that it arrived.
+    fn copy_arn(&mut self, mode: Mode) {
+        let (what, arn) = if mode == Mode::Keys {
+            let rows = self.key_rows();
+            let Some(row) = rows.get(self.keys_view.selected) else {
+                return;
+            };
+            (row.label.clone(), Some(row.id.arn.clone()))
+        } else {
+            let Some((id, row)) = self.selected_row() else {
+                return;
+            };
+            (self.shown(id), row.stream.as_ref().map(|s| s.arn.clone()))
+        };
+        let Some(arn) = arn else {
+            self.say(
+                format!("{what} is not described yet: its ARN is not known, nothing copied"),
+                Tone::Bad,
+            );
+            return;
+        };
+        let text = format!(
+            "sent {what}'s ARN to the terminal's clipboard (OSC 52; the terminal may refuse it): {arn}"
+        );
+        self.clipboard = Some(arn);
+        self.say(text, Tone::Info);
     }
 
     /// The next CloudWatch window, for the fleet and the worker.
@@ -345,12 +397,27 @@ impl App {
             A::Erase => {
                 self.filter_text().pop();
                 self.refresh_view();
+                self.cursor_to_first_match();
             }
             // The mouse wheel: through the streams the filter lets through.
             A::Up | A::Down => self.move_cursor(action),
             _ => {}
         }
         Vec::new()
+    }
+
+    /// The filter changed: the cursor goes to the first match, and stays on
+    /// that stream as rows arrive, so that `/name` Enter then `d` acts on
+    /// the stream the filter found first, not on the row the cursor had.
+    fn cursor_to_first_match(&mut self) {
+        if matches!(self.screen.view, View::Keys) {
+            self.keys_view.selected = 0;
+            return;
+        }
+        self.select(0);
+        if !self.table.filter.is_empty() {
+            self.table.cursor_moved = true;
+        }
     }
 
     /// A character for the text field of the mode.
@@ -369,10 +436,18 @@ impl App {
                 name.push(c);
                 *mismatch = false;
             }
-            Some(Dialog::Confirm(_) | Dialog::KeyConfirm(..) | Dialog::Quit(_)) => {}
+            Some(
+                Dialog::Confirm(_) | Dialog::KeyConfirm(..) | Dialog::Quit(_) | Dialog::Raw { .. },
+            ) => {}
+            None if mode == Mode::Command => {
+                if let Some(line) = &mut self.screen.command {
+                    line.push(c);
+                }
+            }
             None if self.table.filtering => {
                 self.filter_text().push(c);
                 self.refresh_view();
+                self.cursor_to_first_match();
             }
             None if mode == Mode::MovePlan => {
                 if let Some(m) = &mut self.work.moving {

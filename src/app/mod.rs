@@ -4,12 +4,14 @@
 
 mod calls;
 mod changes;
+mod command;
 mod grants;
 mod key_rows;
 mod keys;
 mod messages;
 mod moving;
 mod pending;
+mod raw;
 mod view;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};
@@ -124,6 +126,13 @@ pub enum Dialog {
     /// Rotating a key's material: the plan as the dashboard knows it; the
     /// worker plans again from a fresh description before sending.
     KeyConfirm(Box<crate::key_rotation::KeyPlan>, TargetId),
+    /// The selected stream's or key's description as pretty JSON, one
+    /// entry a line, scrolled to `scroll`.
+    Raw {
+        title: String,
+        lines: Vec<String>,
+        scroll: usize,
+    },
     /// Quitting would stop following these changes ("the change to
     /// order-events", "the move off alias/x (2 not sent yet)"): ask first.
     Quit(Vec<String>),
@@ -186,6 +195,8 @@ pub struct Screen {
     pub help_scroll: usize,
     /// Help lines that fit on screen.
     pub help_rows: usize,
+    /// The `:` command line while it is open: what is typed after `:`.
+    pub command: Option<String>,
     /// The log file, to point at when something went wrong inside.
     pub log_file: Option<std::path::PathBuf>,
     /// The detail's calls list, scrolled.
@@ -224,6 +235,9 @@ pub struct App {
     pub window: Window,
     pub now: DateTime<Utc>,
     pub quit: bool,
+    /// An ARN `c` asked to copy, for the dashboard to send to the terminal
+    /// (OSC 52) after the next draw.
+    pub clipboard: Option<String>,
     last_interest: Option<WorkerCommand>,
 }
 
@@ -290,6 +304,7 @@ impl App {
                 // What fits at 80x24 above the CloudWatch cost, until the
                 // terminal says otherwise.
                 help_rows: 17,
+                command: None,
                 log_file: None,
                 calls: CallsScroll::default(),
             },
@@ -301,6 +316,7 @@ impl App {
             window,
             now,
             quit: false,
+            clipboard: None,
             last_interest: None,
         }
     }

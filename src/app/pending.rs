@@ -1,11 +1,12 @@
 //! `r` or `d` on a stream not described yet: it is described now, and the
 //! picker or the stop dialog opens, with its checks, when the description
 //! comes back. Any key pressed meanwhile means the user moved on: nothing
-//! pops up later.
+//! pops up later, and the key itself does nothing else (it was typed for a
+//! dialog, not for the table), which the status line says.
 
 use super::{App, Describing, View, WorkerCommand};
 use crate::keymap::UserAction as A;
-use crate::keymap::UserAction;
+use crate::keymap::{KeyInput, UserAction};
 use crate::model::Stream;
 use crate::model::{StreamId, Tone};
 
@@ -77,6 +78,27 @@ impl App {
             self.work.describing = None;
             self.say(text, Tone::Bad);
         }
+    }
+
+    /// A key pressed while a description is awaited: the wait ends and the
+    /// key is dropped, with a notice, rather than sent to the table (`s`
+    /// typed for the picker must not re-sort it). Quit still quits. `true`
+    /// when the key was taken here.
+    pub(super) fn interrupts_describing(&mut self, input: KeyInput) -> bool {
+        if matches!(input, KeyInput::Action(A::Quit)) {
+            return false;
+        }
+        let Some(waiting) = self.work.describing.take() else {
+            return false;
+        };
+        let again = self.keymap.first(waiting.then);
+        let text = format!(
+            "{} will not open: a key was pressed while {} was described, and did nothing else ({again} to try again)",
+            what_opens(waiting.then),
+            self.shown(&waiting.stream),
+        );
+        self.say(text, Tone::Info);
+        true
     }
 
     /// What the status line says while the description is awaited.

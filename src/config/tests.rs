@@ -99,12 +99,12 @@ fn a_key_bound_twice_is_refused_with_its_line() {
 #[test]
 fn a_key_the_file_binds_is_taken_from_a_default_that_keeps_another() {
     use crate::keymap::UserAction as A;
-    // A file written before `x` dismissed messages, or `m` opened them.
-    let c = parse("[keys]\nquit = [\"x\"]\nsort = [\"m\"]\n").unwrap();
+    // A file written before `x` dismissed messages, or `c` copied an ARN.
+    let c = parse("[keys]\nquit = [\"x\"]\nsort = [\"j\"]\n").unwrap();
     let keymap = crate::keymap::Keymap::of(&c.keys);
     assert_eq!(keymap.keys(A::Quit), "x");
-    assert_eq!(keymap.keys(A::Sort), "m");
-    assert_eq!(keymap.keys(A::Messages), ":", "keeps its other key");
+    assert_eq!(keymap.keys(A::Sort), "j");
+    assert_eq!(keymap.keys(A::Down), "Down", "keeps its other key");
     assert_eq!(keymap.keys(A::Dismiss), "Delete");
 }
 

@@ -66,6 +66,15 @@ pub enum UserAction {
     /// Acknowledge the stream's problem: no notification for it for
     /// `[alerts] ack_hours`.
     Ack,
+    /// Copy the selected stream's or key's ARN to the terminal's clipboard
+    /// (OSC 52, which crosses SSH and tmux).
+    CopyArn,
+    /// The `:` command line.
+    Command,
+    /// Complete the command line's word.
+    Complete,
+    /// The selected stream's or key's description, as JSON.
+    Raw,
 }
 
 impl UserAction {
@@ -108,6 +117,10 @@ impl UserAction {
         UserAction::Messages,
         UserAction::Dismiss,
         UserAction::Ack,
+        UserAction::CopyArn,
+        UserAction::Command,
+        UserAction::Complete,
+        UserAction::Raw,
     ];
 
     /// The action's name in the `[keys]` section of the config file.
@@ -150,6 +163,10 @@ impl UserAction {
             UserAction::Messages => "messages",
             UserAction::Dismiss => "dismiss",
             UserAction::Ack => "ack",
+            UserAction::CopyArn => "copy_arn",
+            UserAction::Command => "command",
+            UserAction::Complete => "complete",
+            UserAction::Raw => "raw",
         }
     }
 
@@ -189,6 +206,10 @@ pub enum Mode {
     Moving,
     /// The message log.
     Messages,
+    /// The `:` command line.
+    Command,
+    /// A stream's or key's description as JSON.
+    Raw,
 }
 
 use UserAction as A;
@@ -221,6 +242,9 @@ const BROWSE: &[(UserAction, &str)] = &[
     (A::Keys, "keys view: every key the fleet uses"),
     (A::RotateMaterial, "rotate the key's material (KMS)"),
     (A::Ack, "acknowledge the problem: quiet for ack_hours"),
+    (A::CopyArn, "copy the stream's ARN to the clipboard"),
+    (A::Raw, "the stream's description as JSON"),
+    COMMAND_KEY,
     MESSAGES_KEY,
     DISMISS,
     (A::Help, "show or hide this help"),
@@ -230,6 +254,14 @@ const BROWSE: &[(UserAction, &str)] = &[
 /// The same words wherever the message log and dismissing are offered.
 const MESSAGES_KEY: (UserAction, &str) = (A::Messages, "message log: outcomes and errors in full");
 const DISMISS: (UserAction, &str) = (A::Dismiss, "clear the status line's message");
+const COMMAND_KEY: (UserAction, &str) = (A::Command, "command line, k9s style (Tab completes)");
+
+const COMMAND: &[(UserAction, &str)] = &[
+    (A::Complete, "complete the word (targets, sort columns)"),
+    (A::SubmitName, "run the command"),
+    (A::Cancel, "close, doing nothing"),
+    ERASE,
+];
 
 const KEYS: &[(UserAction, &str)] = &[
     (A::Up, "move up"),
@@ -251,6 +283,9 @@ const KEYS: &[(UserAction, &str)] = &[
         "automatic rotation on/off (←/→: the period)",
     ),
     (A::MoveOff, "move every stream off the key (plan first)"),
+    (A::CopyArn, "copy the key's ARN to the clipboard"),
+    (A::Raw, "the key's description as JSON"),
+    COMMAND_KEY,
     MESSAGES_KEY,
     DISMISS,
     (A::Help, "show or hide this help"),
@@ -339,6 +374,18 @@ const MESSAGES: &[(UserAction, &str)] = &[
     (A::Quit, "quit"),
 ];
 
+const RAW: &[(UserAction, &str)] = &[
+    (A::Up, "scroll up"),
+    (A::Down, "scroll down"),
+    (A::Top, "to the top"),
+    (A::Bottom, "to the end"),
+    (A::PageUp, "page up"),
+    (A::PageDown, "page down"),
+    (A::Raw, "close"),
+    (A::Back, "close"),
+    (A::Quit, "quit"),
+];
+
 const QUIT_CONFIRM: &[(UserAction, &str)] = &[
     (A::ConfirmYes, "quit: the outcome is recorded as unknown"),
     (A::ConfirmNo, "stay, and keep following the change"),
@@ -358,6 +405,8 @@ impl Mode {
         Mode::MovePlan,
         Mode::Moving,
         Mode::Messages,
+        Mode::Command,
+        Mode::Raw,
     ];
 
     /// The actions this mode offers, with what each does here, in help order.
@@ -374,6 +423,8 @@ impl Mode {
             Mode::MovePlan => MOVE_PLAN,
             Mode::Moving => MOVING,
             Mode::Messages => MESSAGES,
+            Mode::Command => COMMAND,
+            Mode::Raw => RAW,
         }
     }
 
@@ -386,7 +437,7 @@ impl Mode {
     pub fn takes_text(self) -> bool {
         matches!(
             self,
-            Mode::Filter | Mode::Picker | Mode::TypedName | Mode::MovePlan
+            Mode::Filter | Mode::Picker | Mode::TypedName | Mode::MovePlan | Mode::Command
         )
     }
 
@@ -405,6 +456,8 @@ impl Mode {
             Mode::MovePlan => "the move's plan",
             Mode::Moving => "the move's progress",
             Mode::Messages => "the message log",
+            Mode::Command => "the command line",
+            Mode::Raw => "the JSON view",
         }
     }
 
@@ -421,6 +474,8 @@ impl Mode {
             Mode::QuitConfirm => Some(A::Quit),
             Mode::MovePlan | Mode::Moving => Some(A::MoveOff),
             Mode::Messages => Some(A::Messages),
+            Mode::Command => Some(A::Command),
+            Mode::Raw => Some(A::Raw),
         }
     }
 
@@ -440,6 +495,8 @@ impl Mode {
             Mode::MovePlan => &[A::Cancel],
             Mode::Moving => &[A::Back, A::Keys, A::Quit],
             Mode::Messages => &[A::Messages, A::Back, A::Quit],
+            Mode::Command => &[A::Cancel],
+            Mode::Raw => &[A::Raw, A::Back, A::Quit],
         }
     }
 
@@ -453,9 +510,10 @@ impl Mode {
             | Mode::Help
             | Mode::Filter
             | Mode::Moving
-            | Mode::Messages => (A::Up, A::Down),
+            | Mode::Messages
+            | Mode::Raw => (A::Up, A::Down),
             Mode::Picker | Mode::MovePlan => (A::PickerUp, A::PickerDown),
-            Mode::Confirm | Mode::TypedName | Mode::QuitConfirm => return None,
+            Mode::Confirm | Mode::TypedName | Mode::QuitConfirm | Mode::Command => return None,
         };
         match kind {
             MouseEventKind::ScrollUp => Some(up),
@@ -483,6 +541,11 @@ pub const HELP_SECTIONS: &[(&str, &[Mode])] = &[
     ),
     ("Move off a key: progress", &[Mode::Moving]),
     ("Message log: newest first", &[Mode::Messages]),
+    ("Command line (:), Tab completes", &[Mode::Command]),
+    (
+        "JSON view (y): the description as firekeeper read it",
+        &[Mode::Raw],
+    ),
     ("Quitting while a change is followed", &[Mode::QuitConfirm]),
     ("This help", &[Mode::Help]),
 ];

@@ -53,6 +53,18 @@ pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             &app.keymap,
             theme,
         ),
+        Some(Dialog::Raw {
+            title,
+            lines,
+            scroll,
+        }) => {
+            let area = super::popup(
+                area,
+                area.width.saturating_sub(4),
+                area.height.saturating_sub(2),
+            );
+            super::raw::render(frame, area, title, lines, *scroll, theme);
+        }
         None => {}
     }
 }

@@ -3,6 +3,7 @@
 
 mod calls;
 mod chart;
+mod command;
 mod detail;
 mod dialogs;
 mod header;
@@ -10,6 +11,7 @@ mod help;
 mod keys;
 mod messages;
 mod moving;
+mod raw;
 mod statusline;
 mod table;
 pub mod theme;

@@ -8,12 +8,16 @@ use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use super::theme::Theme;
-use crate::app::{App, View};
-use crate::keymap::UserAction;
+use crate::app::{App, Dialog, View};
+use crate::keymap::{Mode, UserAction};
 use crate::model::Tone;
 
 pub fn render(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let k = |a: UserAction| app.keymap.first(a);
+    if app.screen.command.is_some() {
+        super::command::render(frame, area, app, theme);
+        return;
+    }
     if app.table.filtering {
         let line = Line::from(vec![
             Span::styled("filter: ", theme.key()),
@@ -152,11 +156,11 @@ fn hint_spans(app: &App, width: usize, theme: &Theme) -> Vec<Span<'static>> {
             .saturating_sub(2)
     };
     while cols(&hints) > width && hints.len() > 1 {
-        let drop = DROP_FIRST
+        let drop = hints
             .iter()
-            .find_map(|a| hints.iter().position(|(h, _, _)| h == a))
-            // Then from the end, keeping quit.
-            .unwrap_or(hints.len().saturating_sub(2));
+            .enumerate()
+            .min_by_key(|(i, (a, _, _))| drop_rank(*a, *i))
+            .map_or(0, |(i, _)| i);
         hints.remove(drop);
     }
     let mut spans = Vec::new();
@@ -167,14 +171,43 @@ fn hint_spans(app: &App, width: usize, theme: &Theme) -> Vec<Span<'static>> {
     spans
 }
 
-/// Hints shown elsewhere too (the header says the window) or least needed
-/// to find one's way: left out first when the line is short.
+/// The order hints leave a short line in: first those shown elsewhere too
+/// (the header says the window and the sort) or least needed to find one's
+/// way; then the others from the end; last the on-call answers (`e u K m`),
+/// the filter (it says what the table shows), help and quit.
 const DROP_FIRST: &[UserAction] = &[
     UserAction::Window,
     UserAction::Sort,
     UserAction::Refresh,
     UserAction::Open,
+    UserAction::Down,
+    UserAction::Disable,
+    UserAction::Switch,
+    UserAction::Back,
 ];
+
+/// Kept longest, the most needed last.
+const KEEP_LAST: &[UserAction] = &[
+    UserAction::Keys,
+    UserAction::Dismiss,
+    UserAction::OnlyUnencrypted,
+    UserAction::OnlyKmsErrors,
+    UserAction::Messages,
+    UserAction::Filter,
+    UserAction::Help,
+    UserAction::Quit,
+];
+
+/// Which hint goes first: the lowest rank.
+fn drop_rank(action: UserAction, at: usize) -> (u8, usize) {
+    if let Some(p) = DROP_FIRST.iter().position(|a| *a == action) {
+        (0, p)
+    } else if let Some(p) = KEEP_LAST.iter().position(|a| *a == action) {
+        (2, p)
+    } else {
+        (1, usize::MAX - at)
+    }
+}
 
 /// The keys that work here, each with the action it stands for; the
 /// message log's and dismissing's when there is something for them.
@@ -185,8 +218,15 @@ fn hints(app: &App) -> Vec<(UserAction, String, String)> {
     let mode = app.mode();
     let mut extra = Vec::new();
     let log = app.messages.log.len();
-    if log > 0 && mode.offers(A::Messages) && mode != crate::keymap::Mode::Messages {
-        extra.push((A::Messages, k(A::Messages), format!("messages ({log})")));
+    // In the table and the detail the log is an on-call answer: offered
+    // even while empty.
+    let browsing = matches!(mode, Mode::Table | Mode::Detail);
+    if (log > 0 || browsing) && mode.offers(A::Messages) && mode != Mode::Messages {
+        let what = match log {
+            0 => "messages".to_string(),
+            n => format!("messages ({n})"),
+        };
+        extra.push((A::Messages, k(A::Messages), what));
     }
     let shown = app.messages.shown().is_some() || app.fleet.freshness.last_error.is_some();
     if shown && mode.offers(A::Dismiss) {
@@ -208,13 +248,19 @@ fn view_hints(app: &App) -> Vec<(UserAction, String, String)> {
     let pair = |a: UserAction, b: UserAction, what: &str| {
         (a, format!("{}/{}", k(a), k(b)), what.to_string())
     };
+    if app.dialog.is_some() {
+        return dialog_hints(app);
+    }
     match &app.screen.view {
         View::Table => vec![
             pair(A::Down, A::Up, "move"),
-            hint(A::Open, "detail"),
+            hint(A::Open, "open"),
             hint(A::Filter, &filter_hint(app)),
             hint(A::Sort, "sort"),
             hint(A::Window, &app.window.to_string()),
+            hint(A::OnlyKmsErrors, "errors"),
+            hint(A::OnlyUnencrypted, "unencrypted"),
+            hint(A::Keys, "keys"),
             hint(A::Switch, "key"),
             hint(A::Disable, "stop"),
             hint(A::Help, "help"),
@@ -232,7 +278,7 @@ fn view_hints(app: &App) -> Vec<(UserAction, String, String)> {
             hint(A::Quit, "quit"),
         ],
         // The move's own last line says what Enter and Esc do.
-        View::Move if app.mode() == crate::keymap::Mode::MovePlan => {
+        View::Move if app.mode() == Mode::MovePlan => {
             vec![pair(A::PickerDown, A::PickerUp, "scroll")]
         }
         View::Move => vec![
@@ -266,6 +312,52 @@ fn view_hints(app: &App) -> Vec<(UserAction, String, String)> {
                 ])
                 .collect()
         }
+    }
+}
+
+/// Under a dialog, the dialog's own keys: the table's do nothing there.
+fn dialog_hints(app: &App) -> Vec<(UserAction, String, String)> {
+    use crate::key_rotation::KeyChange;
+    use UserAction as A;
+    let k = |a: UserAction| app.keymap.first(a);
+    let hint = |a: UserAction, what: &str| (a, k(a), what.to_string());
+    let pair = |a: UserAction, b: UserAction, what: &str| {
+        (a, format!("{}/{}", k(a), k(b)), what.to_string())
+    };
+    match &app.dialog {
+        Some(Dialog::Picker(_)) => vec![
+            pair(A::PickerDown, A::PickerUp, "move"),
+            hint(A::Pick, "pick"),
+            hint(A::Erase, "erase"),
+            hint(A::Cancel, "cancel"),
+        ],
+        Some(Dialog::Confirm(c)) if c.typed.is_some() => vec![
+            hint(A::SubmitName, "submit the name"),
+            hint(A::Erase, "erase"),
+            hint(A::Cancel, "cancel"),
+        ],
+        Some(Dialog::Confirm(_)) => vec![hint(A::ConfirmYes, "send"), hint(A::ConfirmNo, "cancel")],
+        Some(Dialog::KeyConfirm(plan, _)) => {
+            // The dialog's own words for yes.
+            let yes = match plan.change {
+                KeyChange::RotateNow => "rotate now",
+                KeyChange::AutoOn(_) => "turn it on",
+                KeyChange::AutoOff => "turn it off",
+            };
+            let mut keys = vec![hint(A::ConfirmYes, yes), hint(A::ConfirmNo, "cancel")];
+            if !matches!(plan.change, KeyChange::RotateNow) {
+                keys.push(pair(A::PeriodShorter, A::PeriodLonger, "period"));
+            }
+            keys
+        }
+        Some(Dialog::Raw { .. }) => vec![
+            pair(A::Down, A::Up, "scroll"),
+            hint(A::Raw, "close"),
+            hint(A::Back, "close"),
+            hint(A::Quit, "quit"),
+        ],
+        Some(Dialog::Quit(_)) => vec![hint(A::ConfirmYes, "quit"), hint(A::ConfirmNo, "stay")],
+        None => Vec::new(),
     }
 }
 

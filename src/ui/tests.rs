@@ -17,6 +17,7 @@ use crate::worker::DataEvent;
 mod cost;
 mod detail;
 mod every_key;
+mod footer;
 mod honesty;
 mod hostile;
 mod loading;

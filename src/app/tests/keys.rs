@@ -40,6 +40,8 @@ fn app_in(mode: Mode) -> App {
         Mode::MovePlan => &plan,
         Mode::Moving => &moving,
         Mode::Messages => &[key('m')],
+        Mode::Command => &[key(':')],
+        Mode::Raw => &[key('y')],
     };
     app.apply(
         crate::model::TargetId::FIRST,
@@ -199,4 +201,172 @@ fn remapped_dialog_keys_replace_the_defaults() {
         commands.first(),
         Some(WorkerCommand::MakeChange { .. })
     ));
+}
+
+/// `/` then Enter leaves the cursor on the first match, even when it was on
+/// a later one: `d` right after acts on the stream the filter found first.
+#[test]
+fn filtering_puts_the_cursor_on_the_first_match() {
+    let mut app = demo_app(100, 30);
+    let matches = |app: &App| -> Vec<String> {
+        let names = (0..app.table.visible.len()).filter_map(|i| app.listed(i));
+        names
+            .map(|(id, _)| id.name.clone())
+            .filter(|n| n.contains("events"))
+            .collect()
+    };
+    let all = matches(&app);
+    assert!(all.len() >= 2, "two streams to find: {all:?}");
+    // The cursor on the last of them, as the user left it.
+    while selected(&app) != all[all.len() - 1] {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('/'));
+    for c in "events".chars() {
+        app.on_key(key(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.table.selected, 0);
+    assert_eq!(selected(&app), matches(&app)[0]);
+    // Erasing a letter finds the first match again.
+    app.on_key(key('/'));
+    press(&mut app, KeyCode::Backspace);
+    assert_eq!(app.table.selected, 0);
+}
+
+/// `c` hands the selected stream's ARN (or, in the keys view, the key's) to
+/// the dashboard for OSC 52, and the status line says it was sent.
+#[test]
+fn c_copies_the_selected_streams_or_keys_arn_and_says_it_was_sent() {
+    let mut app = demo_app(100, 30);
+    while selected(&app) != "order-events" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('c'));
+    let arn = app.clipboard.take().expect("an ARN to send");
+    assert!(arn.ends_with(":deliverystream/order-events"), "{arn}");
+    let said = app.messages.shown().unwrap().text.clone();
+    assert!(
+        said.starts_with("sent order-events's ARN to the terminal's clipboard (OSC 52"),
+        "{said}"
+    );
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
+    app.on_key(key('K'));
+    app.on_key(key('c'));
+    let arn = app.clipboard.take().expect("the key's ARN");
+    assert!(arn.starts_with("arn:aws:kms:"), "{arn}");
+}
+
+/// A stream not described yet has no ARN to copy: said, nothing sent.
+#[test]
+fn c_on_a_stream_not_described_copies_nothing_and_says_why() {
+    let mut app = demo_app(100, 30);
+    let name = selected(&app);
+    app.row_mut(&name).stream = None;
+    app.on_key(key('c'));
+    assert_eq!(app.clipboard, None);
+    let said = app.messages.shown().unwrap().text.clone();
+    assert!(
+        said.contains("is not described yet: its ARN is not known"),
+        "{said}"
+    );
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.on_key(key(c));
+    }
+}
+
+/// `:` opens the command line; Tab completes commands and their words;
+/// Enter runs it: the keys view, a sort by name, the message log, quitting.
+#[test]
+fn the_command_line_completes_and_runs_k9s_commands() {
+    let mut app = demo_app(100, 30);
+    app.on_key(key(':'));
+    assert_eq!(app.mode(), Mode::Command);
+    assert_eq!(app.completions().len(), 6, "{:?}", app.completions());
+    typed(&mut app, "ke");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.screen.command.as_deref(), Some("keys"));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        (app.screen.view.clone(), app.mode()),
+        (View::Keys, Mode::Keys)
+    );
+    typed(&mut app, ":so");
+    press(&mut app, KeyCode::Tab);
+    typed(&mut app, "n");
+    press(&mut app, KeyCode::Tab);
+    assert_eq!(app.screen.command.as_deref(), Some("sort name"));
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.table.sort, crate::model::SortKey::Name);
+    typed(&mut app, ":streams");
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.screen.view, View::Table);
+    // A letter typed in the line is text, never the table's key.
+    typed(&mut app, ":s");
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.screen.command, None);
+    assert_eq!(app.table.sort, crate::model::SortKey::Name);
+    typed(&mut app, ":nonsense");
+    press(&mut app, KeyCode::Enter);
+    let said = app.messages.shown().unwrap().text.clone();
+    assert!(said.starts_with("no command :nonsense"), "{said}");
+    typed(&mut app, ":target nowhere");
+    press(&mut app, KeyCode::Enter);
+    let said = app.messages.shown().unwrap().text.clone();
+    assert!(
+        said.starts_with("no target \"nowhere\": the targets are"),
+        "{said}"
+    );
+    typed(&mut app, ":q");
+    press(&mut app, KeyCode::Enter);
+    assert!(app.quit);
+}
+
+/// `y` opens the selected stream's description as JSON (the key's in the
+/// keys view), scrolls it, and `y` or Esc closes it.
+#[test]
+fn y_shows_the_description_as_json_and_scrolls() {
+    let mut app = demo_app(100, 30);
+    while selected(&app) != "order-events" {
+        app.on_key(key('j'));
+    }
+    app.on_key(key('y'));
+    assert_eq!(app.mode(), Mode::Raw);
+    let Some(Dialog::Raw { title, lines, .. }) = &app.dialog else {
+        panic!("{:?}", app.dialog);
+    };
+    assert!(
+        title.contains("firekeeper's reading of AWS's answer"),
+        "{title}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&lines.join("\n")).unwrap();
+    assert_eq!(json["name"], "order-events");
+    app.on_key(key('j'));
+    app.on_key(key('G'));
+    let Some(Dialog::Raw { lines, scroll, .. }) = &app.dialog else {
+        panic!("{:?}", app.dialog);
+    };
+    assert_eq!(*scroll, lines.len() - 1, "G: the last line at the top");
+    assert_eq!(
+        app.table.sort,
+        crate::model::SortKey::Name,
+        "keys stay in the view"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(app.dialog.is_none());
+    app.apply(crate::model::TargetId::FIRST, all_keys_event());
+    app.on_key(key('K'));
+    app.on_key(key('y'));
+    let Some(Dialog::Raw { lines, .. }) = &app.dialog else {
+        panic!("{:?}", app.dialog);
+    };
+    assert!(
+        lines.join("\n").contains("\"arn\": \"arn:aws:kms:"),
+        "{lines:?}"
+    );
+    app.on_key(key('y'));
+    assert!(app.dialog.is_none());
 }

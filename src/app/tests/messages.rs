@@ -160,7 +160,11 @@ fn m_opens_the_log_where_it_was_and_m_or_esc_closes_it() {
     assert_eq!(app.screen.view, View::Messages);
     app.on_key(key('m'));
     assert_eq!(app.screen.view, View::Keys, "back where it was opened");
-    app.on_key(key(':'));
+    // `:` is the command line now (issue 26): `:messages` opens the log.
+    for c in ":messages".chars() {
+        app.on_key(key(c));
+    }
+    press(&mut app, KeyCode::Enter);
     assert_eq!(app.screen.view, View::Messages);
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.screen.view, View::Keys);
@@ -224,6 +228,30 @@ fn a_key_pressed_while_describing_means_no_dialog_later() {
         arrives(&mut app, stream);
         assert!(app.dialog.is_none(), "{moved_on:?}: {:?}", app.dialog);
     }
+}
+
+/// Letters typed for the picker while the stream is described never reach
+/// the table: the first ends the wait, with a notice, and does nothing else.
+#[test]
+fn keys_typed_while_describing_are_dropped_not_sent_to_the_table() {
+    let mut app = app_on("order-events");
+    let stream = undescribed(&mut app, "order-events");
+    let sort = app.table.sort;
+    let at = app.table.selected;
+    app.on_key(key('r'));
+    app.on_key(key('s'));
+    assert_eq!(app.table.sort, sort, "s did not re-sort the table");
+    let said = shown(&app).unwrap();
+    assert!(
+        said.starts_with("the key picker will not open: a key was pressed while order-events")
+            && said.ends_with("(r to try again)"),
+        "{said}"
+    );
+    app.on_key(key('x'));
+    arrives(&mut app, stream);
+    assert!(app.dialog.is_none(), "{:?}", app.dialog);
+    assert_eq!(app.table.sort, sort);
+    assert_eq!(app.table.selected, at);
 }
 
 #[test]

@@ -95,7 +95,7 @@ fn every_action_of_every_mode_has_a_key_a_help_line_and_a_config_entry() {
     let defaults: toml::Table = toml::from_str(DEFAULT_TOML).unwrap();
     let defaults = defaults["keys"].as_table().unwrap().clone();
     // Tall enough for the whole help without scrolling.
-    let mut app = demo_app(100, 130);
+    let mut app = demo_app(100, 150);
     app.update(UserAction::Help);
     let text = screen(&app);
     let keymap = app.keymap.clone();
