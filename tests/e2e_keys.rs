@@ -23,6 +23,9 @@ fn slash_audit_enter_d_stops_the_first_match_not_the_row_the_cursor_had() {
     let sandbox = Sandbox::new();
     let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
     tmux.wait_for("ledger-audit");
+    // Every stream described: rows still loading sort last and move when
+    // their answer comes.
+    tmux.wait_within("refreshed", 60);
     // The cursor on the second of the two matches, as a user leaves it:
     // from the bottom up, as ledger-audit sorts after audit-trail.
     tmux.keys(&["G"]);

@@ -14,6 +14,11 @@ pub struct Tmux {
 impl Tmux {
     /// Runs `script` (a shell command line) in an 80x24 window.
     pub fn start(script: &str) -> Tmux {
+        Tmux::start_sized(script, 80, 24)
+    }
+
+    /// Runs `script` in a window of `width` columns and `height` rows.
+    pub fn start_sized(script: &str, width: u16, height: u16) -> Tmux {
         assert!(
             Command::new("tmux").arg("-V").output().is_ok(),
             "tmux is required for the end-to-end tests: scripts/test installs it"
@@ -28,7 +33,15 @@ impl Tmux {
         );
         let t = Tmux { socket };
         let ok = t
-            .tmux(&["new-session", "-d", "-x", "80", "-y", "24", script])
+            .tmux(&[
+                "new-session",
+                "-d",
+                "-x",
+                &width.to_string(),
+                "-y",
+                &height.to_string(),
+                script,
+            ])
             .status
             .success();
         assert!(ok, "tmux could not start");
