@@ -51,6 +51,45 @@ pub fn help_viewport(height: u16) -> usize {
 pub fn render(frame: &mut Frame, app: &App) {
     draw(frame, app);
     scrub(frame.buffer_mut());
+    if app.settings.markers == crate::config::Markers::Ascii {
+        ascii_only(frame.buffer_mut());
+    }
+}
+
+/// `[ui] markers = "ascii"`: every line, corner, arrow, dot and mark
+/// firekeeper draws (its own and ratatui's borders and chart axes) becomes
+/// its ASCII stand-in, for terminals and fonts without them. Text from AWS
+/// is left as it is: only drawing characters are replaced.
+fn ascii_only(buf: &mut Buffer) {
+    for cell in &mut buf.content {
+        let mut chars = cell.symbol().chars();
+        if let (Some(c), None) = (chars.next(), chars.next()) {
+            if let Some(a) = ascii_stand_in(c) {
+                cell.set_char(a);
+            }
+        }
+    }
+}
+
+/// The ASCII stand-in of a drawing character.
+fn ascii_stand_in(c: char) -> Option<char> {
+    Some(match c {
+        '│' | '┃' | '║' | '▏' | '▕' => '|',
+        '─' | '━' | '═' | '—' | '–' => '-',
+        '┌' | '┐' | '└' | '┘' | '├' | '┤' | '┬' | '┴' | '┼' | '╭' | '╮' | '╯' | '╰' => '+',
+        '…' => '~',
+        '↓' => 'v',
+        '↑' => '^',
+        '→' | '▶' | '⏎' => '>',
+        '←' => '<',
+        '●' | '•' => '*',
+        '▲' => '!',
+        '✖' | '✗' => 'x',
+        '✓' | '✔' => '+',
+        '·' => '.',
+        '█' | '▇' | '▆' | '▅' | '▄' | '▃' | '▂' | '▁' => '#',
+        _ => return None,
+    })
 }
 
 /// Replaces every control character in the frame with a visible stand-in of
