@@ -110,7 +110,7 @@ fn the_command_prompt_offers_its_completions() {
 /// The `y` view: the description as pretty JSON with its footer.
 #[test]
 fn the_json_view_of_a_stream() {
-    for (w, h) in [(80, 24), (120, 40)] {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         let mut app = demo_app(w, h);
         select(&mut app, "order-events");
         app.update(UserAction::Raw);

@@ -57,7 +57,7 @@ fn row_of<'a>(text: &'a str, name: &str) -> &'a str {
 
 #[test]
 fn loading_rows_say_loading_sort_last_and_are_counted() {
-    for (w, h) in [(80, 24), (120, 40)] {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
         let (app, _) = half_loaded(w, h);
         let text = screen(&app);
         let loading = 44 - FIRST.len();
