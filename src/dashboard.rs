@@ -333,7 +333,7 @@ fn base64(bytes: &[u8]) -> String {
 /// Sends the ARN `c` asked for to the terminal's clipboard.
 fn copy(terminal: &mut Term, app: &mut App, tmux: bool) {
     use std::io::Write as _;
-    let Some(text) = app.clipboard.take() else {
+    let Some(text) = app.screen.clipboard.take() else {
         return;
     };
     let backend = terminal.backend_mut();

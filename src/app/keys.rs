@@ -243,7 +243,7 @@ impl App {
         let text = format!(
             "sent {what}'s ARN to the terminal's clipboard (OSC 52; the terminal may refuse it): {arn}"
         );
-        self.clipboard = Some(arn);
+        self.screen.clipboard = Some(arn);
         self.say(text, Tone::Info);
     }
 

@@ -201,6 +201,9 @@ pub struct Screen {
     pub log_file: Option<std::path::PathBuf>,
     /// The detail's calls list, scrolled.
     pub calls: CallsScroll,
+    /// An ARN `c` asked to copy, for the dashboard to send to the terminal
+    /// (OSC 52) after the next draw.
+    pub clipboard: Option<String>,
 }
 
 /// Changes the dashboard follows: quitting would abandon them.
@@ -235,9 +238,6 @@ pub struct App {
     pub window: Window,
     pub now: DateTime<Utc>,
     pub quit: bool,
-    /// An ARN `c` asked to copy, for the dashboard to send to the terminal
-    /// (OSC 52) after the next draw.
-    pub clipboard: Option<String>,
     last_interest: Option<WorkerCommand>,
 }
 
@@ -307,6 +307,7 @@ impl App {
                 command: None,
                 log_file: None,
                 calls: CallsScroll::default(),
+                clipboard: None,
             },
             dialog: None,
             work: Work::default(),
@@ -316,7 +317,6 @@ impl App {
             window,
             now,
             quit: false,
-            clipboard: None,
             last_interest: None,
         }
     }

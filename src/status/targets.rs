@@ -113,44 +113,55 @@ pub fn merge(
         match (read, twin) {
             (Ok(_), Some(first)) => info.twin = Some(first),
             (Err(why), _) => info.error = Some(why),
-            (Ok(report), None) => {
-                if !many {
-                    out.account = report.account.clone();
-                    out.region = report.region.clone();
-                }
-                out.streams.extend(report.streams.into_iter().map(|mut s| {
-                    s.target = info.target.label.clone();
-                    s
-                }));
-                out.errors.extend(report.errors.into_iter().map(|e| {
-                    if many {
-                        format!("{}: {e}", info.target.label)
-                    } else {
-                        e
-                    }
-                }));
-                out.cloudwatch = crate::fleet::store::usage_sum(out.cloudwatch, report.cloudwatch);
-                missing = Some(match missing {
-                    None => report.missing,
-                    Some(m) => m
-                        .into_iter()
-                        .filter(|n| report.missing.contains(n))
-                        .collect(),
-                });
-                // The table's note on the ledger-only counts needs a reason.
-                if out
-                    .quota_source
-                    .as_ref()
-                    .is_none_or(|q| q.reason().is_none())
-                {
-                    out.quota_source = report.quota_source.or(out.quota_source);
-                }
-            }
+            (Ok(report), None) => absorb(&mut out, &mut missing, &info, report, many),
         }
         out.targets.push(info);
     }
     out.missing = missing.unwrap_or_default();
     out
+}
+
+/// One target's read report, taken into the whole: its streams named with
+/// its target, its errors with its label when there are several, its usage
+/// summed, a missing name kept only if every target misses it.
+fn absorb(
+    out: &mut Report,
+    missing: &mut Option<Vec<String>>,
+    info: &TargetInfo,
+    report: Report,
+    many: bool,
+) {
+    if !many {
+        out.account.clone_from(&report.account);
+        out.region.clone_from(&report.region);
+    }
+    out.streams.extend(report.streams.into_iter().map(|mut s| {
+        s.target.clone_from(&info.target.label);
+        s
+    }));
+    out.errors.extend(report.errors.into_iter().map(|e| {
+        if many {
+            format!("{}: {e}", info.target.label)
+        } else {
+            e
+        }
+    }));
+    out.cloudwatch = crate::fleet::store::usage_sum(out.cloudwatch, report.cloudwatch);
+    *missing = Some(match missing.take() {
+        None => report.missing,
+        Some(m) => m
+            .into_iter()
+            .filter(|n| report.missing.contains(n))
+            .collect(),
+    });
+    // The table's note on the ledger-only counts needs a reason.
+    if out
+        .quota_source
+        .as_ref()
+        .is_none_or(|q| q.reason().is_none())
+    {
+        out.quota_source = report.quota_source.or(out.quota_source.take());
+    }
 }
 
 impl Report {

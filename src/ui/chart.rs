@@ -337,3 +337,46 @@ fn half(window: Window) -> String {
         Window::H24 => "12h".into(),
     }
 }
+
+/// The window's combined KMS errors squeezed into `width` characters, placed
+/// in time: errors that began an hour ago fill only the last hour's cells.
+/// Every cell spans the same whole number of periods, counted back from the
+/// window's end; cells left over at the start are blank (before the
+/// window), so the shape never zigzags from cells of 2 and 3 minutes.
+pub fn sparkline(
+    series: &KmsSeries,
+    range: crate::model::MetricRange,
+    width: usize,
+    theme: &Theme,
+) -> String {
+    if width == 0 {
+        return String::new();
+    }
+    let period = i64::from(range.period_secs.max(1));
+    let periods = ((range.end - range.start).num_seconds() / period).max(1) as usize;
+    let per = periods.div_ceil(width);
+    let cells = periods.div_ceil(per);
+    let span = period * per as i64;
+    let mut buckets = vec![0.0f64; cells];
+    for (t, v) in series.combined() {
+        let back = (range.end - t).num_seconds() - 1;
+        if t >= range.start && back >= 0 {
+            let k = (back / span) as usize;
+            if let Some(b) = cells.checked_sub(k + 1).and_then(|i| buckets.get_mut(i)) {
+                *b += v;
+            }
+        }
+    }
+    let max = buckets.iter().cloned().fold(0.0, f64::max);
+    let levels = theme.levels();
+    let spark = buckets.iter().map(|v| {
+        if *v <= 0.0 {
+            ' '
+        } else {
+            levels[((v / max) * (levels.len() - 1) as f64).round() as usize]
+        }
+    });
+    std::iter::repeat_n(' ', width - cells)
+        .chain(spark)
+        .collect()
+}

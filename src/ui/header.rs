@@ -182,7 +182,7 @@ fn short_error(e: &str, theme: &Theme) -> String {
 fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
     let s = &app.fleet.tally();
     // (text, style, rank: higher is dropped first)
-    let mut items: Vec<(String, ratatui::style::Style, u8)> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     let streams = if s.total == 1 { "stream" } else { "streams" };
     let bar = theme.bar();
     items.push((format!("{} {streams}{bar}", s.total), Style::default(), 0));
@@ -222,6 +222,24 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
     // Placed before the statuses; taken out if none is left.
     let end = bar.trim_end().to_string();
     items.push((end.clone(), Style::default(), 0));
+    items.extend(status_items(s, theme));
+    fit_items(&mut items, width, &end);
+    Line::from(
+        items
+            .into_iter()
+            .map(|(t, style, _)| Span::styled(t, style))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// One item of the fleet line: its text, style, and rank (higher is
+/// dropped first when the line does not fit).
+type Item = (String, Style, u8);
+
+/// Each encryption status's count, the failed and changing ones ranked to
+/// stay longest; streams whose describe failed, as unknown.
+fn status_items(s: &crate::fleet::Tally, theme: &Theme) -> Vec<Item> {
+    let mut items = Vec::new();
     for (status, count) in &s.by_status {
         let rank = match status {
             EncryptionStatus::EnablingFailed
@@ -242,13 +260,19 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
         let failed = s.unknown - s.loading;
         items.push((format!(" {failed} unknown"), theme.unknown(), 2));
     }
-    let len = |items: &[(String, _, u8)]| -> usize {
+    items
+}
+
+/// Drops whole items, the highest rank first, until the line fits `width`;
+/// the separator `end` goes too when nothing is left after it.
+fn fit_items(items: &mut Vec<Item>, width: usize, end: &str) {
+    let len = |items: &[Item]| -> usize {
         items
             .iter()
             .map(|(t, _, _)| unicode_width::UnicodeWidthStr::width(t.as_str()))
             .sum()
     };
-    while len(&items) > width {
+    while len(items) > width {
         let Some(worst) = items.iter().map(|(_, _, r)| *r).filter(|r| *r > 0).max() else {
             break;
         };
@@ -258,12 +282,6 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
     if items.last().is_some_and(|(t, _, _)| *t == end) {
         items.pop();
     }
-    Line::from(
-        items
-            .into_iter()
-            .map(|(t, style, _)| Span::styled(t, style))
-            .collect::<Vec<_>>(),
-    )
 }
 
 fn short(s: &EncryptionStatus) -> &str {

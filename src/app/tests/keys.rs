@@ -243,7 +243,7 @@ fn c_copies_the_selected_streams_or_keys_arn_and_says_it_was_sent() {
         app.on_key(key('j'));
     }
     app.on_key(key('c'));
-    let arn = app.clipboard.take().expect("an ARN to send");
+    let arn = app.screen.clipboard.take().expect("an ARN to send");
     assert!(arn.ends_with(":deliverystream/order-events"), "{arn}");
     let said = app.messages.shown().unwrap().text.clone();
     assert!(
@@ -253,7 +253,7 @@ fn c_copies_the_selected_streams_or_keys_arn_and_says_it_was_sent() {
     app.apply(crate::model::TargetId::FIRST, all_keys_event());
     app.on_key(key('K'));
     app.on_key(key('c'));
-    let arn = app.clipboard.take().expect("the key's ARN");
+    let arn = app.screen.clipboard.take().expect("the key's ARN");
     assert!(arn.starts_with("arn:aws:kms:"), "{arn}");
 }
 
@@ -264,7 +264,7 @@ fn c_on_a_stream_not_described_copies_nothing_and_says_why() {
     let name = selected(&app);
     app.row_mut(&name).stream = None;
     app.on_key(key('c'));
-    assert_eq!(app.clipboard, None);
+    assert_eq!(app.screen.clipboard, None);
     let said = app.messages.shown().unwrap().text.clone();
     assert!(
         said.contains("is not described yet: its ARN is not known"),

@@ -101,7 +101,7 @@ fn trend_cells_span_the_same_minutes_at_every_width() {
     }
     let theme = Theme::new(true, crate::config::Markers::Braille);
     for width in [10, 37, 70, 79, 100, 179, 180] {
-        let spark = super::super::table::sparkline(&series, range, width, &theme);
+        let spark = super::super::chart::sparkline(&series, range, width, &theme);
         assert_eq!(spark.chars().count(), width, "{width}: {spark:?}");
         let drawn: std::collections::BTreeSet<char> = spark.chars().filter(|c| *c != ' ').collect();
         assert_eq!(drawn.len(), 1, "{width}: {spark:?}");
