@@ -66,10 +66,6 @@ pub struct Rules {
 #[derive(Debug, Clone, Copy)]
 pub struct Knowledge<'a> {
     pub keys: &'a KeyBook,
-    /// Every key of the account and region as listed for the key picker,
-    /// when it was: a key just switched to is described there before the
-    /// next read of the streams' keys, so it is not "not described yet".
-    pub listed_keys: Option<&'a KeyBook>,
     pub metrics: Metrics<'a>,
     pub outages: &'a HashMap<String, Outage>,
     pub quotas: Quotas<'a>,
@@ -203,9 +199,6 @@ impl<'a> Knowledge<'a> {
             return KeyFact::None;
         }
         if let Some(k) = self.keys.key(arn) {
-            return KeyFact::Described(k);
-        }
-        if let Some(k) = self.listed_keys.and_then(|b| b.key(arn)) {
             return KeyFact::Described(k);
         }
         match self.keys.error(arn) {

@@ -493,7 +493,6 @@ impl Facts {
 
     fn knowledge(&self, config: &Config, window: Window, now: DateTime<Utc>) -> Knowledge<'_> {
         Knowledge {
-            listed_keys: None,
             keys: &self.book,
             metrics: match &self.metrics {
                 Ok(m) => Metrics::Loaded {

@@ -211,7 +211,6 @@ impl Fleet {
         let part = self.part(target).unwrap_or(&EMPTY);
         Knowledge {
             keys: &part.keys,
-            listed_keys: part.all_keys.as_ref(),
             metrics: part.metrics_known(self.window, rules.stale_before(now)),
             outages: part.outages(self.window),
             quotas: part.quotas_known(),

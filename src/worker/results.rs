@@ -30,8 +30,11 @@ impl Worker {
             }
             Job::Changed(name) => {
                 self.changing -= 1;
-                // The ledger has a new call, and the stream a new state.
+                // The ledger has a new call, the stream a new state, and
+                // perhaps a key no read has described yet: until one does,
+                // its stream is unknown, so the keys are read now.
                 self.quotas.hurry(now);
+                self.keys.hurry(now);
                 self.scheduler.expire(&name);
                 return true;
             }
