@@ -218,37 +218,31 @@ impl Fleet {
         news: &mut News,
     ) {
         news.described = Some(id.clone());
-        let Some(row) = self
-            .part_mut(id.target)
-            .and_then(|p| p.rows.get_mut(&id.name))
-        else {
+        // The part's rows and the freshness are apart: one borrow of each.
+        let part = self.parts.get_mut(id.target.index());
+        let Some(row) = part.and_then(|p| p.rows.get_mut(&id.name)) else {
             return;
         };
-        let before = (row.stream.clone(), row.error.clone());
-        match result {
+        row.described_at = Some(at);
+        let changed = match result {
             Ok(stream) => {
+                let changed = row.stream.as_ref() != Some(&stream) || row.error.is_some();
                 row.stream = Some(stream);
                 row.error = None;
+                changed
             }
             // Keep the last good description; say it could not be refreshed.
             Err(e) => {
-                row.error = Some(e.to_string());
+                let error = e.to_string();
+                let changed = row.error.as_ref() != Some(&error);
+                row.error = Some(error);
                 if matches!(e, CloudError::NoAnswer(_)) {
                     self.freshness.silent_since.get_or_insert(now);
                 }
                 news.error = Some(explain(Fetch::Describe, &e));
+                changed
             }
-        }
-        let Some(row) = self.row(&id) else {
-            return;
         };
-        let changed = before != (row.stream.clone(), row.error.clone());
-        if let Some(row) = self
-            .part_mut(id.target)
-            .and_then(|p| p.rows.get_mut(&id.name))
-        {
-            row.described_at = Some(at);
-        }
         if changed {
             self.recount();
         }
