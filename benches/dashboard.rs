@@ -42,6 +42,7 @@ fn rows(count: usize) -> Vec<Row> {
                 name,
                 error: None,
                 described_at: Some(Utc::now()),
+                provenance: Default::default(),
             }
         })
         .collect()

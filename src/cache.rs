@@ -235,6 +235,7 @@ mod tests {
             stream: None,
             error: None,
             described_at: None,
+            provenance: Default::default(),
         }
     }
 

@@ -159,6 +159,60 @@ pub struct Row {
     /// Why the last describe failed, if it did.
     pub error: Option<String>,
     pub described_at: Option<DateTime<Utc>>,
+    /// Where `stream` comes from when no describe of this run has said
+    /// it yet. A cache of an older version has none: it reads as
+    /// `Described`, and restoring it sets `Cached`.
+    #[serde(default)]
+    pub provenance: Provenance,
+}
+
+/// Where a row's description comes from. Only `Described` is this run's
+/// own describe; every other kind is shown as such, with its time, until a
+/// describe replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Provenance {
+    /// Described by this run (at `described_at`), or not yet described.
+    #[default]
+    Described,
+    /// From an earlier run's cache, saved at `saved_at`: nothing has said
+    /// it is still so.
+    Cached { saved_at: DateTime<Utc> },
+    /// From an earlier run's cache, and CloudTrail shows no change to the
+    /// stream from `since` (the cache's time, less CloudTrail's lag) to
+    /// `checked`: a known state with its source.
+    Confirmed {
+        since: DateTime<Utc>,
+        checked: DateTime<Utc>,
+    },
+    /// From AWS Config's recorded configuration, captured at `as_of`.
+    Recorded { as_of: DateTime<Utc> },
+}
+
+impl Provenance {
+    /// The row's words for where its state comes from, or `None` for a
+    /// describe of this run: "confirmed (no change since 14:02)".
+    pub fn words(self) -> Option<String> {
+        match self {
+            Provenance::Described => None,
+            Provenance::Cached { saved_at } => Some(format!(
+                "from the cache of {}, not yet described",
+                clock(saved_at)
+            )),
+            Provenance::Confirmed { since, .. } => Some(format!(
+                "confirmed: CloudTrail shows no change since {}",
+                clock(since)
+            )),
+            Provenance::Recorded { as_of } => {
+                Some(format!("from AWS Config, as of {}", clock(as_of)))
+            }
+        }
+    }
+
+    /// Whether the state is known: a cache nothing has confirmed is not.
+    pub fn known(self) -> bool {
+        !matches!(self, Provenance::Cached { .. })
+    }
 }
 
 impl Row {

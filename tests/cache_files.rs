@@ -27,6 +27,7 @@ fn cache_files_are_0600_in_a_0700_dir_whatever_the_umask() {
         stream: None,
         error: None,
         described_at: None,
+        provenance: Default::default(),
     }];
     // Wide open, group-writable, and already private.
     for umask in [0o000, 0o002, 0o077] {

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use super::{Fleet, PartMetrics};
 use crate::cache::Snapshot;
 use crate::cloud::CloudError;
-use crate::model::Stream;
 use crate::model::{LoadingState, StreamId, TargetId, Tone};
+use crate::model::{Provenance, Stream};
 use crate::quota::QuotaBook;
 use crate::worker::{explain, DataEvent, Fetch};
 
@@ -226,9 +226,12 @@ impl Fleet {
         row.described_at = Some(at);
         let changed = match result {
             Ok(stream) => {
-                let changed = row.stream.as_ref() != Some(&stream) || row.error.is_some();
+                let changed = row.stream.as_ref() != Some(&stream)
+                    || row.error.is_some()
+                    || row.provenance != Provenance::Described;
                 row.stream = Some(stream);
                 row.error = None;
+                row.provenance = Provenance::Described;
                 changed
             }
             // Keep the last good description; say it could not be refreshed.
@@ -377,7 +380,17 @@ impl Fleet {
         let Some(p) = self.part_mut(from) else {
             return;
         };
-        p.rows = snap.rows.into_iter().map(|r| (r.name.clone(), r)).collect();
+        let cached = Provenance::Cached {
+            saved_at: snap.saved_at,
+        };
+        p.rows = snap
+            .rows
+            .into_iter()
+            .map(|mut r| {
+                r.provenance = cached;
+                (r.name.clone(), r)
+            })
+            .collect();
         p.keys = snap.keys;
         if snap.window == window {
             p.metrics = Some(PartMetrics {

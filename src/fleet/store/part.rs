@@ -177,6 +177,7 @@ impl Part {
                     stream: None,
                     error: None,
                     described_at: None,
+                    provenance: Default::default(),
                 });
                 (name, row)
             })
