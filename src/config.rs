@@ -258,8 +258,26 @@ section!(
         list_secs: Seconds,
         metrics_secs: Seconds,
         transition_secs: Seconds,
-        visible_secs: Seconds,
-        background_secs: Seconds,
+        // Earlier names of `[firehose] visible_refresh_secs` and
+        // `sweep_minutes`: a file that sets them keeps working, and wins.
+        visible_secs: Option<Seconds>,
+        background_secs: Option<Seconds>,
+    }
+);
+
+// A sweep of a week at most: CloudTrail names changes sooner, and the
+// sweep only verifies.
+bounded!(SweepMinutes, u64, 1, 10_080);
+// Firehose allows 5 describes a second per account and region (300 a
+// minute) for every caller: the idle dashboard may not take them all.
+bounded!(IdleDescribes, u32, 1, 300);
+
+section!(
+    Firehose,
+    FirehosePatch {
+        visible_refresh_secs: Seconds,
+        sweep_minutes: SweepMinutes,
+        idle_describes_per_minute: IdleDescribes,
     }
 );
 
@@ -390,6 +408,7 @@ pub struct Config {
     pub health: HealthRules,
     pub ui: Ui,
     pub refresh: Refresh,
+    pub firehose: Firehose,
     pub keys: Keys,
 }
 
@@ -415,6 +434,8 @@ struct ConfigPatch {
     ui: UiPatch,
     #[serde(default)]
     refresh: RefreshPatch,
+    #[serde(default)]
+    firehose: FirehosePatch,
     #[serde(default)]
     keys: KeysPatch,
 }
@@ -490,6 +511,7 @@ impl Config {
         config.health.apply(patch.health);
         config.ui.apply(patch.ui);
         config.refresh.apply(patch.refresh);
+        config.firehose.apply(patch.firehose);
         config.keys.apply(patch.keys);
         check(&mut config.keys, &|name| file::sets(text, &["keys", name])).map_err(|refusal| {
             // Name the last action the user's file sets: the others may be

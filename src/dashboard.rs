@@ -110,9 +110,9 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     // message log, as a later failure is.
     app.say_unconnected();
     let caches: Vec<Option<Cache>> = lanes.iter().map(|l| l.cache.clone()).collect();
-    restore(&mut app, &caches).await;
+    let restarts = restore(&mut app, &caches).await;
 
-    let (mut wires, workers) = start_workers(lanes, config, options.window, caches);
+    let (mut wires, workers) = start_workers(lanes, config, options.window, caches, restarts);
 
     let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
     let result = event_loop(options.started, &mut terminal, &mut app, &mut wires, &kept).await;
@@ -146,6 +146,7 @@ fn start_workers(
     config: &Config,
     window: Window,
     caches: Vec<Option<Cache>>,
+    mut restarts: Vec<Option<worker::Restart>>,
 ) -> (Wires, Vec<tokio::task::JoinHandle<()>>) {
     // Each worker's bounded outbox, then this bounded channel: a dashboard
     // that falls behind makes the forwarders, then the workers, wait.
@@ -160,13 +161,10 @@ fn start_workers(
         let (command_tx, command_rx) = mpsc::channel(COMMANDS);
         let (tx, mut rx) = worker::outbox::channel();
         commands.push(Some(command_tx));
+        let mut settings = worker::Settings::from_config(config);
+        settings.restart = restarts.get_mut(i).and_then(Option::take);
         workers.push(tokio::spawn(worker::run(
-            cloud,
-            changes,
-            worker::Settings::from_config(config),
-            window,
-            command_rx,
-            tx,
+            cloud, changes, settings, window, command_rx, tx,
         )));
         let tagged = event_tx.clone();
         let target = TargetId(u16::try_from(i).unwrap_or(u16::MAX));
@@ -204,17 +202,30 @@ impl Turn {
     }
 }
 
-/// The fleet of every target's cache, shown until the cloud answers.
-async fn restore(app: &mut App, caches: &[Option<Cache>]) {
+/// The fleet of every target's cache, shown until the cloud answers, and
+/// for each target what its worker confirms with CloudTrail. A cache that
+/// does not load within its deadline is as none.
+async fn restore(app: &mut App, caches: &[Option<Cache>]) -> Vec<Option<worker::Restart>> {
+    let mut restarts = Vec::new();
     for (i, cache) in caches.iter().enumerate() {
         let Some(cache) = cache.clone() else {
+            restarts.push(None);
             continue;
         };
-        if let Ok(Some(snap)) = tokio::task::spawn_blocking(move || cache.load()).await {
-            app.restore(TargetId(u16::try_from(i).unwrap_or(u16::MAX)), snap);
-        }
+        let load = tokio::task::spawn_blocking(move || cache.load());
+        let Ok(Ok(Some(snap))) = tokio::time::timeout(CACHE_DEADLINE, load).await else {
+            restarts.push(None);
+            continue;
+        };
+        restarts.push(worker::Restart::of(&snap.rows, snap.saved_at));
+        app.restore(TargetId(u16::try_from(i).unwrap_or(u16::MAX)), snap);
     }
+    restarts
 }
+
+/// How long reading a target's cache may take at start: a disk that does
+/// not answer costs the cache, never the start.
+const CACHE_DEADLINE: Duration = Duration::from_secs(5);
 
 /// When the fleet was last written to the caches, to write it once a
 /// minute while the dashboard runs.

@@ -37,7 +37,11 @@ impl App {
                 "refreshing…".to_string()
             }
             // Listed, but not every stream described: not yet refreshed.
-            (Some(_), _) if self.fleet.tally().loading > 0 => "loading…".to_string(),
+            (Some(_), _) if self.fleet.tally().loading + self.fleet.tally().recorded > 0 => {
+                "loading…".to_string()
+            }
+            // Shown from the cache while CloudTrail is read: not yet known.
+            (Some(_), _) if self.fleet.tally().cached > 0 => "checking…".to_string(),
             (Some(t), _) => format!("refreshed {}", ago(self.now - t)),
             (None, Some(t)) => format!("cached {}", ago(self.now - t)),
             (None, None) => "loading".to_string(),
@@ -110,6 +114,17 @@ impl App {
                 } else {
                     self.report(text, tone);
                 }
+                true
+            }
+            DataEvent::Restarted(restarted) => {
+                let text = self.fleet.about(from, restarted_words(&restarted));
+                let tone = match restarted {
+                    crate::worker::Restarted::Confirmed { .. } => Tone::Good,
+                    crate::worker::Restarted::FullPass(_) => Tone::Bad,
+                };
+                self.fleet
+                    .apply(from, DataEvent::Restarted(restarted), self.now);
+                self.report(text, tone);
                 true
             }
             DataEvent::GrantChecked { key, check } => {
@@ -268,5 +283,23 @@ impl App {
             .to_lowercase()
             .contains(needle)
             || self.key_label(id, stream).to_lowercase().contains(needle)
+    }
+}
+
+/// The message log's line on a start from the cache.
+fn restarted_words(restarted: &crate::worker::Restarted) -> String {
+    match restarted {
+        crate::worker::Restarted::Confirmed {
+            names,
+            named,
+            since,
+            checked,
+        } => format!(
+            "started from the cache: CloudTrail shows no change to {} streams from {} to {} (confirmed; each is described again at the idle pace); {named} it named are described now",
+            names.len(),
+            crate::model::clock(*since),
+            crate::model::clock(*checked),
+        ),
+        crate::worker::Restarted::FullPass(why) => format!("started from the cache: {why}"),
     }
 }

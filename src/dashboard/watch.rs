@@ -52,8 +52,9 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: WatchOptions) -> an
     }
     let mut app = App::with_fleet(options.context, config, fleet, Utc::now());
     app.say_unconnected();
-    let caches = vec![None; lanes.len()];
-    let (mut wires, workers) = start_workers(lanes, config, options.window, caches);
+    // `watch` judges only what it read itself: no cache, no restart.
+    let (caches, restarts) = (vec![None; lanes.len()], vec![None; lanes.len()]);
+    let (mut wires, workers) = start_workers(lanes, config, options.window, caches, restarts);
     let store = alerts::state::default_path();
     // Off the runtime and with a deadline: a state dir that does not answer
     // costs the memory of the last run, never the watch.

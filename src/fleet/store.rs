@@ -25,7 +25,7 @@ use crate::cloud::CloudError;
 use crate::estate::TargetInfo;
 use crate::inventory::KeyBook;
 use crate::model::{CloudWatchUsage, EncryptionStatus, KmsSeries};
-use crate::model::{LoadingState, Row, StreamId, TargetId, Window};
+use crate::model::{LoadingState, Provenance, Row, StreamId, TargetId, Window};
 use crate::quota::QuotaSource;
 
 /// Fleet counts for the header, kept up to date as data arrives so a frame
@@ -38,6 +38,13 @@ pub struct Tally {
     /// Of `unknown`, those not described yet (no describe has failed).
     pub loading: usize,
     pub with_kms_errors: usize,
+    /// Shown from an earlier run's cache, nothing having confirmed them yet.
+    pub cached: usize,
+    /// From the cache, CloudTrail showing no change since: not yet
+    /// described by this run.
+    pub confirmed: usize,
+    /// From AWS Config's record, not yet described by this run.
+    pub recorded: usize,
     /// Streams of each target, with several.
     pub per_target: BTreeMap<TargetId, usize>,
 }
@@ -330,6 +337,12 @@ impl Fleet {
                 c.per_target.insert(p.id, p.rows.len());
             }
             for row in p.rows.values() {
+                match row.provenance {
+                    Provenance::Described => {}
+                    Provenance::Cached { .. } => c.cached += 1,
+                    Provenance::Confirmed { .. } => c.confirmed += 1,
+                    Provenance::Recorded { .. } => c.recorded += 1,
+                }
                 match &row.stream {
                     Some(s) => *c.by_status.entry(s.encryption.status.clone()).or_default() += 1,
                     None => {

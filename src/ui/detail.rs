@@ -80,11 +80,11 @@ fn title_line<'a>(
     health: crate::health::Health,
     theme: &Theme,
 ) -> Line<'a> {
-    let described = row
-        .described_at
-        .map_or("not described yet".to_string(), |t| {
-            format!("described {}", ago(app.now - t))
-        });
+    let described = match (row.provenance.words(), row.described_at) {
+        (Some(words), _) => words,
+        (None, Some(t)) => format!("described {}", ago(app.now - t)),
+        (None, None) => "not described yet".to_string(),
+    };
     Line::from(vec![
         Span::styled(
             format!("{}  ", shown(&app.shown(id), NAME_CAP)),

@@ -219,6 +219,7 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
             1,
         ));
     }
+    items.extend(provenance_items(s, theme));
     // Placed before the statuses; taken out if none is left.
     let end = bar.trim_end().to_string();
     items.push((end.clone(), Style::default(), 0));
@@ -230,6 +231,28 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
             .map(|(t, style, _)| Span::styled(t, style))
             .collect::<Vec<_>>(),
     )
+}
+
+/// Rows not described by this run, by where their state comes from, each
+/// with the mark the table's STATUS shows: from the cache, unconfirmed
+/// (`~`, a warning: the counts are as of the cache); confirmed by
+/// CloudTrail (`=`); from AWS Config (`@`).
+fn provenance_items(s: &crate::fleet::Tally, theme: &Theme) -> Vec<Item> {
+    let bar = theme.bar();
+    let mut items = Vec::new();
+    if s.cached > 0 {
+        let text = format!("{bar}~ checking cache {}/{}", s.cached, s.total);
+        items.push((text, theme.warn(), 1));
+    }
+    if s.confirmed > 0 {
+        let text = format!("{bar}= {} confirmed", s.confirmed);
+        items.push((text, theme.dim(), 6));
+    }
+    if s.recorded > 0 {
+        let text = format!("{bar}@ {} from AWS Config", s.recorded);
+        items.push((text, theme.warn(), 1));
+    }
+    items
 }
 
 /// One item of the fleet line: its text, style, and rank (higher is

@@ -37,6 +37,8 @@ struct Columns {
     spark: u16,
     quota: u16,
     health: u16,
+    /// STATUS: 16, or 18 while rows carry a provenance mark (`ENABLED =`).
+    status: u16,
 }
 
 /// NAME never takes more: a longer name is cut, the rest goes to KEY and TREND.
@@ -61,8 +63,10 @@ struct TargetColumns {
     labels: bool,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn columns(
     width: u16,
+    status: u16,
     name: u16,
     kms: u16,
     quota: u16,
@@ -86,7 +90,7 @@ fn columns(
     let optional = [(source, 9), (true, since)];
     let count = 6 + u16::from(spark_min > 0) + optional.iter().filter(|(on, _)| *on).count() as u16;
     let shown: u16 = optional.iter().filter(|(on, _)| *on).map(|(_, w)| w).sum();
-    let fixed = 16 + kms + quota + health + shown;
+    let fixed = status + kms + quota + health + shown;
     let avail = width.saturating_sub(fixed + count - 1);
     // A floor, so a name stays readable on a narrow screen; never more
     // than the longest name needs, so short names leave KEY the room.
@@ -125,6 +129,7 @@ fn columns(
         spark,
         quota,
         health,
+        status,
     }
 }
 
@@ -135,7 +140,7 @@ impl Columns {
         if self.source {
             widths.push(9);
         }
-        widths.extend([16, self.key, self.kms, self.since]);
+        widths.extend([self.status, self.key, self.kms, self.since]);
         if self.spark > 0 {
             widths.push(self.spark);
         }
@@ -223,8 +228,17 @@ fn measure(app: &App, titles: &[String], width: u16) -> Columns {
         .map(|&i| width_of(&order[i].name))
         .max()
         .unwrap_or(0);
+    // Room for the mark of a state from the cache or AWS Config beside the
+    // longest status, while any row has one.
+    let t = app.fleet.tally();
+    let status = if t.cached + t.confirmed + t.recorded > 0 {
+        18
+    } else {
+        16
+    };
     columns(
         width,
+        status,
         longest.saturating_add(2),
         title("KMS ERR").max(7),
         quota,
@@ -384,6 +398,11 @@ fn table_row<'a>(
     } else {
         enc.status.as_str().to_string()
     };
+    // Where the state comes from, when not from this run's describe.
+    let status = match provenance_mark(row.provenance) {
+        Some(mark) => format!("{status} {mark}"),
+        None => status,
+    };
     cells.push(Cell::from(status).style(theme.status(&enc.status)));
     let key = theme.fit_key(&app.key_label(id, stream), usize::from(cols.key));
     cells.push(Cell::from(key));
@@ -406,6 +425,18 @@ fn table_row<'a>(
     };
     cells.push(Cell::from(label).style(theme.health(health)));
     TableRow::new(cells)
+}
+
+/// The STATUS column's mark of a state not described by this run; the
+/// header's line says what each means.
+pub fn provenance_mark(p: crate::model::Provenance) -> Option<&'static str> {
+    use crate::model::Provenance;
+    match p {
+        Provenance::Described => None,
+        Provenance::Cached { .. } => Some("~"),
+        Provenance::Confirmed { .. } => Some("="),
+        Provenance::Recorded { .. } => Some("@"),
+    }
 }
 
 /// REGION (or TARGET) and ACCOUNT of a stream's row, when shown.

@@ -248,7 +248,7 @@ impl Worker {
         self.watch.next = now + every;
         self.watch.start();
         let end = Utc::now();
-        let since = trail::look_since(self.read_until, end);
+        let since = self.restart_since(trail::look_since(self.read_until, end));
         self.look = Look {
             names: trail::look_order().into(),
             since,

@@ -9,6 +9,7 @@
 mod changes;
 mod jobs;
 pub mod outbox;
+mod restart;
 mod results;
 mod scheduler;
 mod series;
@@ -173,6 +174,9 @@ pub enum DataEvent {
     MoveOver,
     /// A stream AWS no longer has: it leaves the fleet.
     Gone(String),
+    /// What a start from the cache came to: which streams CloudTrail
+    /// confirmed, or why every stream is described again.
+    Restarted(Restarted),
     /// A fetch for the whole fleet (or the key picker) failed.
     Failed {
         what: Fetch,
@@ -181,6 +185,61 @@ pub enum DataEvent {
     /// The worker panicked and stopped: nothing more will come. The message
     /// is the panic's; the log has it with a backtrace.
     Crashed(String),
+}
+
+/// A start from an earlier run's cache: which streams it showed, and
+/// from when CloudTrail must be read to tell which of them changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restart {
+    /// The oldest description the cache shows, less CloudTrail's lag
+    /// (`trail::LATE_MINUTES`): a change after it would be in CloudTrail.
+    pub since: DateTime<Utc>,
+    /// Described, settled streams of the cache: each waits for CloudTrail.
+    pub names: Vec<String>,
+    /// In ENABLING or DISABLING (or CREATING, DELETING) in the cache:
+    /// described at once.
+    pub transitioning: Vec<String>,
+}
+
+impl Restart {
+    /// From the rows of a cache saved at `saved_at`; `None` when it shows
+    /// no stream. A row not described, or whose describe failed, is not
+    /// confirmable: it is described as on a start without a cache.
+    pub fn of(rows: &[crate::model::Row], saved_at: DateTime<Utc>) -> Option<Restart> {
+        let mut restart = Restart {
+            since: saved_at,
+            names: Vec::new(),
+            transitioning: Vec::new(),
+        };
+        for row in rows {
+            let (Some(stream), Some(at), None) = (&row.stream, row.described_at, &row.error) else {
+                continue;
+            };
+            restart.since = restart.since.min(at);
+            if stream.encryption.status.is_transition() || stream.status != "ACTIVE" {
+                restart.transitioning.push(row.name.clone());
+            } else {
+                restart.names.push(row.name.clone());
+            }
+        }
+        restart.since -= chrono::Duration::minutes(crate::trail::LATE_MINUTES);
+        (!restart.names.is_empty()).then_some(restart)
+    }
+}
+
+/// What a start from the cache came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Restarted {
+    /// CloudTrail shows no change to these streams from `since` to
+    /// `checked`; the others it named are described again.
+    Confirmed {
+        names: Vec<String>,
+        named: usize,
+        since: DateTime<Utc>,
+        checked: DateTime<Utc>,
+    },
+    /// Every stream of the cache is described again, and why.
+    FullPass(String),
 }
 
 /// How the worker paces itself.
@@ -202,6 +261,8 @@ pub struct Settings {
     pub changes_every: Option<Duration>,
     /// How long one AWS call may take; a job of several calls gets a few.
     pub call_timeout: Duration,
+    /// A start from an earlier run's cache, if there is one.
+    pub restart: Option<Restart>,
 }
 
 impl Settings {
@@ -215,11 +276,7 @@ impl Settings {
                 .0
                 .min(config.aws.firehose_calls_per_second.0 as usize)
                 .max(1),
-            intervals: Intervals {
-                transition: Duration::from_secs(r.transition_secs.0),
-                visible: Duration::from_secs(r.visible_secs.0),
-                background: Duration::from_secs(r.background_secs.0),
-            },
+            intervals: Intervals::from_config(config),
             list_every: Duration::from_secs(r.list_secs.0),
             metrics_every: Duration::from_secs(r.metrics_secs.0),
             sweep_every: Duration::from_secs(config.cloudwatch.sweep_secs.0),
@@ -230,6 +287,7 @@ impl Settings {
                 .enabled
                 .then(|| Duration::from_secs(config.cloudtrail.poll_secs.0)),
             call_timeout: Duration::from_secs(config.aws.call_timeout_secs.0),
+            restart: None,
         }
     }
 }
@@ -349,6 +407,9 @@ struct Worker {
     changing: usize,
     /// Told to `Retire`: it ends once `changing` is none.
     retired: bool,
+    /// A start from the cache whose first look at CloudTrail is not over:
+    /// the streams it holds wait for it.
+    restart: Option<Restart>,
 }
 
 /// Runs until the UI drops its end of `commands`. A panic inside does not end
@@ -416,7 +477,9 @@ async fn work(
         series: series::SeriesState::new(sweep_every),
         changing: 0,
         retired: false,
+        restart: None,
     };
+    w.restart_from_cache(now).await;
     if crate::crash::test_panic_asked("worker") {
         w.jobs
             .push(futures::future::lazy(|_| -> Job { crate::crash::test_panic("worker") }).boxed());

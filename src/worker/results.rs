@@ -203,12 +203,14 @@ impl Worker {
                 Vec::new()
             }
         };
+        let mut restarted = None;
         if !self.next_look_query() {
             self.watch.over();
             // A look with a failed query is read again from as far back.
             if !self.look.failed {
                 self.read_until = Some(self.look.end);
             }
+            restarted = self.restart.take();
         }
         // Grants are made and retired all day by many services, on many
         // keys: only those on the fleet's keys are worth keeping.
@@ -228,7 +230,16 @@ impl Worker {
         for e in &new {
             self.react(e, started, now);
         }
-        (!new.is_empty()).then_some(DataEvent::Changes(new))
+        // What CloudTrail named is described before the rest is confirmed.
+        let restarted = restarted.and_then(|r| self.restarted(r));
+        match (new.is_empty(), restarted) {
+            (true, restarted) => restarted,
+            (false, None) => Some(DataEvent::Changes(new)),
+            (false, Some(restarted)) => {
+                self.events.post(DataEvent::Changes(new));
+                Some(restarted)
+            }
+        }
     }
 
     /// What a new event in CloudTrail calls for. Only events since the
@@ -250,7 +261,7 @@ impl Worker {
         if e.source == trail::FIREHOSE {
             match e.name.as_str() {
                 "CreateDeliveryStream" | "DeleteDeliveryStream" => self.list.hurry(now),
-                _ if self.names.iter().any(|n| n == resource) => {
+                _ if self.scheduler.knows(resource) => {
                     tracing::info!("{} by {:?}: describing {resource} now", e.name, e.by);
                     self.scheduler.expire(resource);
                 }

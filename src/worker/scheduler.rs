@@ -7,18 +7,62 @@ use std::collections::{HashMap, HashSet};
 
 use tokio::time::{Duration, Instant};
 
-/// How stale a description may get, by kind of stream.
+/// How stale a description may get, by kind of stream, and the pace of
+/// the describes that only refresh or verify.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Intervals {
     pub transition: Duration,
     pub visible: Duration,
+    /// The slow sweep: every stream at least this often, pace allowing.
     pub background: Duration,
+    /// The least time between two idle describes (an on-screen refresh or
+    /// the sweep's): `[firehose] idle_describes_per_minute`.
+    pub idle_every: Duration,
+}
+
+impl Intervals {
+    pub fn from_config(config: &crate::config::Config) -> Intervals {
+        let (r, f) = (&config.refresh, &config.firehose);
+        let visible = r.visible_secs.map_or(f.visible_refresh_secs.0, |s| s.0);
+        let sweep = r.background_secs.map_or(f.sweep_minutes.0 * 60, |s| s.0);
+        Intervals {
+            transition: Duration::from_secs(r.transition_secs.0),
+            visible: Duration::from_secs(visible),
+            background: Duration::from_secs(sweep),
+            idle_every: Duration::from_secs(60) / f.idle_describes_per_minute.0.max(1),
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 struct LastDescribe {
+    /// This run's last describe; `None`: never, or due again at once.
     last: Option<Instant>,
     transitioning: bool,
+    /// Shown from an earlier run's cache while CloudTrail is read: not
+    /// described unless on screen or named.
+    held: bool,
+    /// From the cache, and CloudTrail showed no change: verified by a
+    /// describe at the idle pace.
+    confirmed: bool,
+}
+
+impl LastDescribe {
+    /// Waits for CloudTrail, or for the idle pace, rather than for a
+    /// describe at full pace.
+    fn waits(&self) -> bool {
+        self.held || self.confirmed
+    }
+}
+
+/// The idle describes (an on-screen refresh, the sweep) share one pace, and
+/// take turns when both are due, so neither starves the other.
+#[derive(Debug, Default, Clone, Copy)]
+struct IdlePace {
+    /// The earliest the next idle describe may start; `None`: now.
+    next: Option<Instant>,
+    /// The on-screen refresh had the last turn.
+    visible_last: bool,
 }
 
 pub struct Scheduler {
@@ -34,6 +78,7 @@ pub struct Scheduler {
     /// Asked for by name, a change waiting on them: before anything else.
     urgent: Vec<String>,
     cursor: usize,
+    idle: IdlePace,
 }
 
 impl Scheduler {
@@ -48,6 +93,7 @@ impl Scheduler {
             again: HashSet::new(),
             urgent: Vec::new(),
             cursor: 0,
+            idle: IdlePace::default(),
         }
     }
 
@@ -68,6 +114,48 @@ impl Scheduler {
         self.nearby = nearby;
     }
 
+    /// A restart from the cache: these streams are shown as cached and
+    /// wait for CloudTrail to say which changed (`confirm`), unless on
+    /// screen, in transition (`transitioning`) or named meanwhile.
+    pub fn hold(&mut self, names: &[String], transitioning: &[String]) {
+        for n in names {
+            let e = self.entries.entry(n.clone()).or_default();
+            e.held = true;
+        }
+        for n in transitioning {
+            let e = self.entries.entry(n.clone()).or_default();
+            e.held = false;
+            e.transitioning = true;
+        }
+    }
+
+    /// CloudTrail shows no change to the streams still held: each is
+    /// verified by a describe at the idle pace.
+    pub fn confirm(&mut self) -> Vec<String> {
+        let mut names = Vec::new();
+        for (n, e) in self.entries.iter_mut().filter(|(_, e)| e.held) {
+            e.held = false;
+            e.confirmed = true;
+            names.push(n.clone());
+        }
+        names.sort();
+        names
+    }
+
+    /// Whether the stream is one of the fleet (listed, or shown from the
+    /// cache).
+    pub fn knows(&self, name: &str) -> bool {
+        self.entries.contains_key(name)
+    }
+
+    /// CloudTrail could not say: the streams held are described at the full
+    /// pace, as on a start without a cache.
+    pub fn release(&mut self) {
+        for e in self.entries.values_mut() {
+            e.held = false;
+        }
+    }
+
     /// "Refresh now": what is on screen is due again.
     pub fn expire_visible(&mut self) {
         for n in &self.visible {
@@ -84,6 +172,8 @@ impl Scheduler {
         }
         if let Some(e) = self.entries.get_mut(name) {
             e.last = None;
+            e.held = false;
+            e.confirmed = false;
         }
     }
 
@@ -102,15 +192,38 @@ impl Scheduler {
         if let Some(e) = self.entries.get_mut(name) {
             e.last = (!again).then_some(now);
             e.transitioning = transitioning;
+            e.held = false;
+            e.confirmed = false;
         }
     }
 
-    fn due(&self, name: &str, interval: Duration, now: Instant) -> bool {
+    /// Streams held or confirmed and not yet described: shown from the
+    /// cache.
+    pub fn waiting(&self) -> usize {
+        self.entries.values().filter(|e| e.waits()).count()
+    }
+
+    fn free(&self, name: &str) -> bool {
         !self.in_flight.contains(name)
+    }
+
+    fn older(&self, name: &str, interval: Duration, now: Instant) -> bool {
+        self.free(name)
             && self
                 .entries
                 .get(name)
-                .is_some_and(|e| e.last.is_none_or(|t| now.duration_since(t) >= interval))
+                .and_then(|e| e.last)
+                .is_some_and(|t| now.duration_since(t) >= interval)
+    }
+
+    /// Never described by this run (or due again at once), and not waiting
+    /// for CloudTrail or the idle pace.
+    fn fresh(&self, name: &str) -> bool {
+        self.free(name)
+            && self
+                .entries
+                .get(name)
+                .is_some_and(|e| e.last.is_none() && !e.waits())
     }
 
     /// The stream to describe now, if any is due; it counts as in flight
@@ -121,36 +234,93 @@ impl Scheduler {
         Some(pick)
     }
 
+    /// What goes at the full pace first: asked for, in transition, on
+    /// screen and not described by this run, then never described; then,
+    /// when the idle pace allows, a refresh of the screen or the sweep.
     fn pick(&mut self, now: Instant) -> Option<String> {
         if !self.urgent.is_empty() {
             return Some(self.urgent.remove(0));
         }
-        let i = self.intervals;
+        let transition = self.intervals.transition;
         let transitioning = self.names.iter().find(|n| {
-            self.entries.get(*n).is_some_and(|e| e.transitioning) && self.due(n, i.transition, now)
+            self.entries.get(*n).is_some_and(|e| {
+                e.transitioning && self.free(n) && e.last.is_none_or(|t| now - t >= transition)
+            })
         });
         if let Some(n) = transitioning {
             return Some(n.clone());
         }
-        for n in self.visible.iter().chain(&self.nearby) {
-            if self.due(n, i.visible, now) {
-                return Some(n.clone());
-            }
+        // On screen and not described by this run: at once, even from the
+        // cache (what the user looks at is read first).
+        let unseen = self
+            .visible
+            .iter()
+            .find(|n| self.free(n) && self.entries.get(*n).is_some_and(|e| e.last.is_none()));
+        if let Some(n) = unseen {
+            return Some(n.clone());
         }
-        // Never-described streams first, then the stalest, round-robin.
+        if let Some(n) = self.nearby.iter().find(|n| self.fresh(n)) {
+            return Some(n.clone());
+        }
+        if let Some(n) = self.round_robin(Scheduler::fresh) {
+            return Some(n);
+        }
+        self.idle_pick(now)
+    }
+
+    /// A refresh of a row on screen or the sweep's next stream, if the
+    /// idle pace has room; turns alternate when both are due.
+    fn idle_pick(&mut self, now: Instant) -> Option<String> {
+        if self.idle.next.is_some_and(|t| now < t) {
+            return None;
+        }
+        let visible = self.intervals.visible;
+        // The stalest row on screen: with more rows than the pace allows,
+        // each gets its turn.
+        let on_screen = |s: &Scheduler| {
+            s.visible
+                .iter()
+                .filter(|n| s.older(n, visible, now))
+                .min_by_key(|n| s.entries.get(*n).and_then(|e| e.last))
+                .cloned()
+        };
+        let pick = if self.idle.visible_last {
+            self.sweep_pick(now)
+                .map(|n| (n, false))
+                .or_else(|| on_screen(self).map(|n| (n, true)))
+        } else {
+            on_screen(self)
+                .map(|n| (n, true))
+                .or_else(|| self.sweep_pick(now).map(|n| (n, false)))
+        };
+        let (name, was_visible) = pick?;
+        self.idle.visible_last = was_visible;
+        self.idle.next = Some(now + self.intervals.idle_every);
+        Some(name)
+    }
+
+    /// The sweep: streams confirmed from the cache first (verified), then
+    /// any older than the sweep's interval, round-robin.
+    fn sweep_pick(&mut self, now: Instant) -> Option<String> {
+        let background = self.intervals.background;
+        self.round_robin(|s, n| {
+            s.free(n)
+                && s.entries
+                    .get(n)
+                    .is_some_and(|e| e.confirmed && e.last.is_none())
+        })
+        .or_else(|| self.round_robin(|s, n| s.older(n, background, now)))
+    }
+
+    /// The next stream from the cursor on that `due` accepts; the cursor
+    /// moves past it.
+    fn round_robin(&mut self, due: impl Fn(&Scheduler, &str) -> bool) -> Option<String> {
         let count = self.names.len();
-        for pass in [None, Some(i.background)] {
-            for k in 0..count {
-                let idx = (self.cursor + k) % count;
-                let n = &self.names[idx];
-                let due = match pass {
-                    None => !self.in_flight.contains(n) && self.entries[n].last.is_none(),
-                    Some(interval) => self.due(n, interval, now),
-                };
-                if due {
-                    self.cursor = (idx + 1) % count;
-                    return Some(n.clone());
-                }
+        for k in 0..count {
+            let idx = (self.cursor + k) % count;
+            if due(self, &self.names[idx]) {
+                self.cursor = (idx + 1) % count;
+                return Some(self.names[idx].clone());
             }
         }
         None
@@ -165,12 +335,17 @@ mod tests {
         (0..n).map(|i| format!("s{i:03}")).collect()
     }
 
-    fn scheduler() -> Scheduler {
-        Scheduler::new(Intervals {
+    fn intervals() -> Intervals {
+        Intervals {
             transition: Duration::from_secs(5),
             visible: Duration::from_secs(30),
             background: Duration::from_secs(600),
-        })
+            idle_every: Duration::from_secs(4),
+        }
+    }
+
+    fn scheduler() -> Scheduler {
+        Scheduler::new(intervals())
     }
 
     fn describe(s: &mut Scheduler, transitioning: &[&str]) -> Option<String> {
@@ -178,6 +353,18 @@ mod tests {
         let n = s.next(now)?;
         s.finished(&n, transitioning.contains(&n.as_str()), now);
         Some(n)
+    }
+
+    /// Every describe due over `secs` seconds, a second at a time.
+    async fn run_for(s: &mut Scheduler, secs: u64) -> Vec<String> {
+        let mut out = Vec::new();
+        for _ in 0..secs {
+            while let Some(n) = describe(s, &[]) {
+                out.push(n);
+            }
+            tokio::time::advance(Duration::from_secs(1)).await;
+        }
+        out
     }
 
     #[tokio::test(start_paused = true)]
@@ -212,7 +399,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn visible_rows_refresh_sooner_than_the_rest() {
+    async fn visible_rows_refresh_sooner_than_the_rest_at_the_idle_pace() {
         let mut s = scheduler();
         s.set_names(&names(4));
         s.set_interest(vec!["s002".into()], vec![]);
@@ -221,11 +408,29 @@ mod tests {
         assert_eq!(describe(&mut s, &[]).as_deref(), Some("s002"));
         assert_eq!(describe(&mut s, &[]), None);
         tokio::time::advance(Duration::from_secs(600)).await;
-        let rest: Vec<_> = std::iter::from_fn(|| describe(&mut s, &[])).collect();
+        let rest = run_for(&mut s, 16).await;
         assert_eq!(
             rest.len(),
             4,
-            "everything is due after the background interval"
+            "one every 4 s once the sweep is due: {rest:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_idle_pace_holds_however_many_rows_are_on_screen() {
+        let mut s = scheduler();
+        s.set_names(&names(150));
+        s.set_interest(names(40), vec![]);
+        let first = run_for(&mut s, 1).await;
+        assert_eq!(first.len(), 150, "the first pass goes at the full pace");
+        let idle = run_for(&mut s, 1200).await;
+        // One every 4 s at most, the screen's refresh and the sweep taking
+        // turns once both are due (the sweep from 600 s on).
+        assert!(idle.len() <= 301, "{} idle describes in 1200 s", idle.len());
+        let swept = idle.iter().filter(|n| n.as_str() >= "s040").count();
+        assert!(
+            swept >= 70,
+            "the sweep is not starved by the screen: {swept}"
         );
     }
 
@@ -265,5 +470,39 @@ mod tests {
         s.set_names(&["s001".to_string(), "zzz".to_string()]);
         assert_eq!(describe(&mut s, &[]).as_deref(), Some("zzz"));
         assert_eq!(describe(&mut s, &[]), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_restart_describes_only_the_screen_the_named_and_the_moving() {
+        let mut s = scheduler();
+        let all = names(20);
+        s.hold(&all, &["s010".to_string()]);
+        s.set_names(&all);
+        s.set_interest(vec!["s000".into(), "s001".into()], vec!["s002".into()]);
+        s.expire("s015");
+        let mut first: Vec<String> = std::iter::from_fn(|| describe(&mut s, &[])).collect();
+        first.sort();
+        assert_eq!(first, ["s000", "s001", "s010", "s015"]);
+        assert_eq!(s.waiting(), 16);
+        // CloudTrail shows nothing else: the rest are verified at the
+        // idle pace, one every 4 s.
+        s.confirm();
+        s.set_interest(vec![], vec![]);
+        let verified = run_for(&mut s, 40).await;
+        assert_eq!(verified.len(), 10, "{verified:?}");
+        assert_eq!(s.waiting(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn when_cloudtrail_cannot_say_the_restart_is_a_full_pass() {
+        let mut s = scheduler();
+        let all = names(20);
+        s.hold(&all, &[]);
+        s.set_names(&all);
+        assert_eq!(describe(&mut s, &[]), None, "held: nothing on screen");
+        s.release();
+        let all_at_once = run_for(&mut s, 1).await;
+        assert_eq!(all_at_once.len(), 20);
+        assert_eq!(s.waiting(), 0);
     }
 }

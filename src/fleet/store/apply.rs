@@ -8,7 +8,7 @@ use crate::cloud::CloudError;
 use crate::model::{LoadingState, StreamId, TargetId, Tone};
 use crate::model::{Provenance, Stream};
 use crate::quota::QuotaBook;
-use crate::worker::{explain, DataEvent, Fetch};
+use crate::worker::{explain, DataEvent, Fetch, Restarted};
 
 /// What the fleet learned from one event, for the app to act on.
 #[derive(Debug, Default, PartialEq)]
@@ -74,6 +74,7 @@ impl Fleet {
             DataEvent::Stream { name, result, at } => {
                 self.described(StreamId::new(from, name), result, at, now, news);
             }
+            DataEvent::Restarted(restarted) => self.restarted(from, restarted, news),
             DataEvent::Metrics {
                 window,
                 series,
@@ -133,6 +134,7 @@ impl Fleet {
             }
             // Each taken by `take`, which sends only the events above here.
             DataEvent::Identity(_)
+            | DataEvent::Restarted(_)
             | DataEvent::Names(_)
             | DataEvent::Gone(_)
             | DataEvent::Stream { .. }
@@ -372,6 +374,33 @@ impl Fleet {
         self.target_errors(news);
     }
 
+    /// What a start from target `from`'s cache came to: the rows still
+    /// shown from the cache that CloudTrail confirmed say so.
+    fn restarted(&mut self, from: TargetId, restarted: Restarted, news: &mut News) {
+        let Restarted::Confirmed {
+            names,
+            since,
+            checked,
+            ..
+        } = restarted
+        else {
+            return;
+        };
+        let Some(p) = self.part_mut(from) else {
+            return;
+        };
+        for name in names {
+            let Some(row) = p.rows.get_mut(&name) else {
+                continue;
+            };
+            if matches!(row.provenance, Provenance::Cached { .. }) {
+                row.provenance = Provenance::Confirmed { since, checked };
+                news.changed = true;
+            }
+        }
+        self.recount();
+    }
+
     /// Target `from`'s fleet from its cache of an earlier run, shown until
     /// the cloud answers. Metrics of another window have nothing that
     /// applies: its rows wait for the cloud instead of showing zero errors.
@@ -454,6 +483,7 @@ fn answered(event: &DataEvent) -> bool {
         | DataEvent::MoveOver
         | DataEvent::Credentials(_)
         | DataEvent::CloudWatch(_)
+        | DataEvent::Restarted(_)
         | DataEvent::Crashed(_) => false,
         _ => true,
     }
