@@ -60,7 +60,7 @@ impl Worker {
     /// The first look after a restart is over (its events acted on): the
     /// streams it did not name are confirmed; if it could not read back to
     /// the cache's time, every one held is described.
-    pub(super) fn restarted(&mut self, restart: Restart) -> Option<DataEvent> {
+    pub(super) fn restarted(&mut self, restart: Restart, now: Instant) -> Option<DataEvent> {
         if self.look.failed {
             self.scheduler.release();
             let why = format!(
@@ -70,7 +70,7 @@ impl Worker {
             let said = Restarted::FullPass(format!("every stream is described again: {why}"));
             return Some(DataEvent::Restarted(said));
         }
-        let names = self.scheduler.confirm();
+        let names = self.scheduler.confirm(now);
         let named = restart.names.len().saturating_sub(names.len());
         tracing::info!(
             "restart: CloudTrail confirms {} streams of the cache, names {named}",

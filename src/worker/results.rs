@@ -231,7 +231,7 @@ impl Worker {
             self.react(e, started, now);
         }
         // What CloudTrail named is described before the rest is confirmed.
-        let restarted = restarted.and_then(|r| self.restarted(r));
+        let restarted = restarted.and_then(|r| self.restarted(r, now));
         match (new.is_empty(), restarted) {
             (true, restarted) => restarted,
             (false, None) => Some(DataEvent::Changes(new)),

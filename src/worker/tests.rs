@@ -122,4 +122,5 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
 
 mod look;
 mod moving;
+mod pace;
 mod paused;

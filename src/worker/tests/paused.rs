@@ -24,10 +24,10 @@ use crate::model::*;
 use crate::quota::{Ledger, QuotaBook, QuotaSource};
 use crate::trail::Trail;
 
-const SECOND: Duration = Duration::from_secs(1);
+pub(super) const SECOND: Duration = Duration::from_secs(1);
 
 /// What a scripted call does instead of answering.
-enum Fault {
+pub(super) enum Fault {
     Fail(CloudError),
     Hang,
     /// Answers, after this long (paused time).
@@ -37,8 +37,8 @@ enum Fault {
 /// The demo's cloud, recording each call ("list", "describe NAME",
 /// "list_keys", …) with the time it was made, and failing the next calls of
 /// an API as scripted.
-struct Scripted {
-    sim: SimCloud,
+pub(super) struct Scripted {
+    pub(super) sim: SimCloud,
     start: Instant,
     calls: Mutex<Vec<(String, Duration)>>,
     faults: Mutex<Vec<(&'static str, Fault)>>,
@@ -52,7 +52,7 @@ impl Scripted {
         Scripted::of(Scenario::builtin())
     }
 
-    fn of(scenario: Scenario) -> Scripted {
+    pub(super) fn of(scenario: Scenario) -> Scripted {
         Scripted {
             sim: SimCloud::new(scenario),
             start: Instant::now(),
@@ -63,7 +63,7 @@ impl Scripted {
     }
 
     /// The next call of `api` that has no fault before it gets this one.
-    fn then(self, api: &'static str, fault: Fault) -> Scripted {
+    pub(super) fn then(self, api: &'static str, fault: Fault) -> Scripted {
         self.faults.lock().unwrap().push((api, fault));
         self
     }
@@ -88,14 +88,25 @@ impl Scripted {
         }
     }
 
-    fn count(&self, name: &str) -> usize {
+    pub(super) fn count(&self, name: &str) -> usize {
         let calls = self.calls.lock().unwrap();
         calls.iter().filter(|(n, _)| n == name).count()
     }
 
+    /// The calls whose name starts with `prefix` made from `from` to before
+    /// `to` (whole seconds since the start), in order.
+    pub(super) fn made(&self, prefix: &str, from: u64, to: u64) -> Vec<String> {
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .filter(|(n, t)| n.starts_with(prefix) && (from..to).contains(&t.as_secs()))
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
     /// When each call named `name` was made, in whole seconds, once per
     /// moment (a fetch may make several calls at once).
-    fn seconds(&self, name: &str) -> Vec<u64> {
+    pub(super) fn seconds(&self, name: &str) -> Vec<u64> {
         let mut at: Vec<u64> = self
             .calls
             .lock()
@@ -173,8 +184,8 @@ impl Wrapped for Scripted {
 }
 
 /// A worker running on the paused clock.
-struct Running {
-    cloud: Arc<Scripted>,
+pub(super) struct Running {
+    pub(super) cloud: Arc<Scripted>,
     commands: Sender<WorkerCommand>,
     events: Receiver<DataEvent>,
     worker: tokio::task::JoinHandle<()>,
@@ -197,7 +208,12 @@ fn start_with(cloud: Scripted, mut settings: Settings, ledger: Ledger) -> Runnin
 }
 
 /// A worker whose quota reads CloudTrail through `trail`.
-fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Trail) -> Running {
+pub(super) fn start_reading(
+    cloud: Scripted,
+    settings: Settings,
+    ledger: Ledger,
+    trail: Trail,
+) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let cloud = Arc::new(cloud);
     let audit = AuditLog::at(dir.path().join("audit.jsonl"));
@@ -233,7 +249,7 @@ fn start_reading(cloud: Scripted, settings: Settings, ledger: Ledger, trail: Tra
 }
 
 impl Running {
-    fn send(&self, command: WorkerCommand) {
+    pub(super) fn send(&self, command: WorkerCommand) {
         self.commands.try_send(command).unwrap();
     }
 
@@ -243,7 +259,7 @@ impl Running {
     }
 
     /// Everything the worker sends in the next `time`.
-    async fn during(&mut self, time: Duration) -> Vec<DataEvent> {
+    pub(super) async fn during(&mut self, time: Duration) -> Vec<DataEvent> {
         let end = tokio::time::sleep(time);
         tokio::pin!(end);
         let mut seen = Vec::new();
@@ -615,7 +631,7 @@ fn books(events: &[DataEvent]) -> Vec<&QuotaBook> {
         .collect()
 }
 
-fn reading_cloudtrail() -> Trail {
+pub(super) fn reading_cloudtrail() -> Trail {
     Trail::new(true, 60 * SECOND, 60 * SECOND)
 }
 
