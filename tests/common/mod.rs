@@ -478,6 +478,13 @@ impl Faults {
         Self::http("POST", "/_firekeeper/grants", Some(&spec.to_string()));
     }
 
+    /// Firehose's rate in this region, as AWS's: more calls of one API a
+    /// second than `per_second` are throttled (see `/_firekeeper/rates`).
+    pub fn firehose_rate(&self, per_second: u32) {
+        let spec = serde_json::json!({"region": self.region, "firehose_per_second": per_second});
+        Self::http("POST", "/_firekeeper/rates", Some(&spec.to_string()));
+    }
+
     /// Forgets this region's event history and trail settings.
     pub fn forget_events(&self) {
         Self::http(

@@ -4,7 +4,8 @@ Usage: python check_lookup_events.py ENDPOINT [REGION]
   ENDPOINT  a running launcher, e.g. http://127.0.0.1:5000 (this script starts
             nothing: run `python tests/moto/launch.py PORT &` first)
   REGION    the region it works in (default eu-central-2); its faults, history
-            and trail settings are cleared at the start and at the end.
+            and trail settings are cleared at the start and at the end, and the
+            streams it made are deleted at the end.
 
 Through boto3 it makes Firehose Starts/Stops with two access keys (an unmapped one,
 an IAM user named after the key, and one mapped to an assumed role), a failed call,
@@ -811,6 +812,16 @@ def _key_arn_of(launcher, kind):
     return f"arn:aws:kms:{launcher.region}:{ACCOUNT}:key/fk-check-{kind.lower()}"
 
 
+def remove_streams(launcher):
+    """Deletes every stream the checks made: a test of the suite that works in this
+    region counts its whole fleet."""
+    fh = launcher.client("firehose", KEY_A)
+    names = fh.list_delivery_streams(Limit=10000).get("DeliveryStreamNames", [])
+    for name in names:
+        fh.delete_delivery_stream(DeliveryStreamName=name)
+    launcher.reset()
+
+
 def main():
     if len(sys.argv) not in (2, 3):
         sys.exit(__doc__)
@@ -829,6 +840,7 @@ def main():
         check_identities(launcher, trail)
     finally:
         launcher.reset()
+        remove_streams(launcher)
     failed = [r for r in results if not r[1]]
     print(
         f"\n{len(results)} checks, {len(results) - len(failed)} passed,"

@@ -36,8 +36,8 @@ Control API (unsigned, on the same port):
   POST   /_firekeeper/faults      JSON {"region": R, "service": S?, "operation": O?,
                                   "fault": KIND, "times": N?, ...parameters}
                                   -> {"ok": true}. Absent service/operation = any.
-  DELETE /_firekeeper/faults?region=R   remove R's faults (all regions without
-                                  ?region) and release the requests they hold.
+  DELETE /_firekeeper/faults?region=R   remove R's faults and rate (all regions
+                                  without ?region) and release the requests they hold.
   GET    /_firekeeper/calls?region=R&operation=O
                                   -> {"received": N, "forwarded": M, "metrics": K}:
                                   requests that reached the launcher / were passed
@@ -46,6 +46,12 @@ Control API (unsigned, on the same port):
                                   and the metrics (MetricDataQueries) the received
                                   GetMetricData requests asked for, each request
                                   (each page) counted, as CloudWatch bills them.
+  POST   /_firekeeper/rates       JSON {"region": R, "firehose_per_second": 5}
+                                  -> {"ok": true}: from then on, more Firehose calls
+                                  of one API in R than this in one second are
+                                  answered ThrottlingException ("Rate exceeded",
+                                  400) and never reach moto (AWS: 5 per API per
+                                  account and Region); null: no limit (the default).
   POST   /_firekeeper/events      an event made by someone else, or a JSON list of
                                   them -> {"ok": true, "eventIds": [...]}. Fields:
                                   region, eventName (required); eventSource
@@ -324,6 +330,7 @@ CONTROL_PREFIX = "/_firekeeper/"
 CANNED_ANSWER = "firekeeper.canned_answer"
 CONTROL_FAULTS = "/_firekeeper/faults"
 CONTROL_CALLS = "/_firekeeper/calls"
+CONTROL_RATES = "/_firekeeper/rates"
 SERVICES = {"cloudtrail", "firehose", "kms", "monitoring", "sts"}
 KINDS = {"lose_answer", "error", "hang", "metric_status", "list_metrics_lag", "describe_failure"}
 # A held request gives up after this long, so a test that never deletes its hang
@@ -432,6 +439,10 @@ class FaultTable:
         # requests a hang fault holds wait for the DELETE, not for the last use.
         self._faults = []
         self._counts = {}  # (region, operation) -> {"received": n, "forwarded": m}
+        # Firehose's rates: region -> calls a second per API; and the times of
+        # each (region, operation)'s calls in the last second.
+        self._rates = {}
+        self._recent = {}
 
     def add(self, fault):
         with self._lock:
@@ -441,6 +452,7 @@ class FaultTable:
         with self._lock:
             removed = [f for f in self._faults if region in (None, f.region)]
             self._faults = [f for f in self._faults if f not in removed]
+            self._rates = {r: n for r, n in self._rates.items() if region not in (None, r)}
         for fault in removed:
             fault.removed.set()
 
@@ -460,6 +472,29 @@ class FaultTable:
                 (call.region, call.operation), {"received": 0, "forwarded": 0, "metrics": 0}
             )
             counts[what] += n
+
+    def set_rate(self, region, per_second):
+        with self._lock:
+            if per_second is None:
+                self._rates.pop(region, None)
+            else:
+                self._rates[region] = per_second
+
+    def over_rate(self, call):
+        """True when this Firehose call is past its Region's rate for its API in
+        the last second (the call is then refused, and not counted in the rate)."""
+        with self._lock:
+            rate = self._rates.get(call.region)
+            if rate is None or call.service != "firehose":
+                return False
+            now = time.monotonic()
+            recent = self._recent.setdefault((call.region, call.operation), collections.deque())
+            while recent and now - recent[0] >= 1.0:
+                recent.popleft()
+            if len(recent) >= rate:
+                return True
+            recent.append(now)
+            return False
 
     def calls(self, region, operation=None):
         total = {"received": 0, "forwarded": 0, "metrics": 0}
@@ -627,11 +662,23 @@ class FaultInjector:
         self.table.count(call, "received")
         if call.operation == "GetMetricData":
             self.table.count(call, "metrics", _metrics_asked(environ, call))
+        if self.table.over_rate(call):
+            return self._throttle(environ, start_response, call)
         fault = self.table.claim(call)
         if fault is None:
             return self._forward(environ, start_response, call)
         handler = getattr(self, "_" + fault.kind)
         return handler(environ, start_response, call, fault)
+
+    def _throttle(self, environ, start_response, call):
+        # AWS: Firehose's control APIs (DescribeDeliveryStream, ListDeliveryStreams,
+        # Start/StopDeliveryStreamEncryption, ...) each take "up to 5 transactions
+        # per second" per account and Region (Amazon Data Firehose quotas). The
+        # error past it is not documented for Firehose; AWS's common one is
+        # ThrottlingException, "Rate exceeded", status 400, which the SDKs retry
+        # with backoff. moto never sees the call.
+        headers, body = _error_answer(environ, call, 400, "ThrottlingException", "Rate exceeded")
+        return _respond(start_response, _status_line(400), headers, body)
 
     def _forward(self, environ, start_response, call):
         self.table.count(call, "forwarded")
@@ -733,6 +780,13 @@ class FaultInjector:
                 return _respond_json(start_response, 200, {"ok": True})
             if path == CONTROL_FAULTS and method == "DELETE":
                 self.table.remove(query.get("region"))
+                return _respond_json(start_response, 200, {"ok": True})
+            if path == CONTROL_RATES and method == "POST":
+                spec = json.loads(_buffer_body(environ) or b"null")
+                rate = spec.get("firehose_per_second")
+                if rate is not None and (not isinstance(rate, int) or rate < 1):
+                    raise ValueError("firehose_per_second must be a positive integer or null")
+                self.table.set_rate(spec["region"], rate)
                 return _respond_json(start_response, 200, {"ok": True})
             if path == CONTROL_CALLS and method == "GET":
                 if "region" not in query:
