@@ -11,6 +11,8 @@ impl App {
     /// The JSON view of the keys view's row (in `Mode::Keys`) or of the
     /// selected stream.
     pub(super) fn open_raw(&mut self, mode: Mode) {
+        // A stream's state not from this run's describe says where from.
+        let mut source = None;
         let (what, json) = if mode == Mode::Keys {
             let rows = self.key_rows();
             let Some(row) = rows.get(self.keys_view.selected) else {
@@ -24,6 +26,7 @@ impl App {
             let Some((id, row)) = self.selected_row() else {
                 return;
             };
+            source = row.provenance.words();
             (
                 self.shown(id),
                 row.stream.as_ref().map(serde_json::to_string_pretty),
@@ -32,7 +35,10 @@ impl App {
         match json {
             Some(Ok(json)) => {
                 self.dialog = Some(Dialog::Raw {
-                    title: format!(" {what}: firekeeper's reading of AWS's answer "),
+                    title: match source {
+                        Some(source) => format!(" {what}: {source} "),
+                        None => format!(" {what}: firekeeper's reading of AWS's answer "),
+                    },
                     lines: json.lines().map(str::to_string).collect(),
                     scroll: 0,
                 });

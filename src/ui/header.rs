@@ -246,7 +246,7 @@ fn provenance_items(s: &crate::fleet::Tally, theme: &Theme) -> Vec<Item> {
     }
     if s.confirmed > 0 {
         let text = format!("{bar}= {} confirmed", s.confirmed);
-        items.push((text, theme.dim(), 6));
+        items.push((text, theme.dim(), 3));
     }
     if s.recorded > 0 {
         let text = format!("{bar}@ {} from AWS Config", s.recorded);

@@ -23,6 +23,7 @@ mod hostile;
 mod loading;
 mod messages;
 mod moving;
+mod restart;
 mod table;
 mod targets;
 mod unknown;
