@@ -193,3 +193,24 @@ async fn when_cloudtrail_cannot_be_read_a_restart_is_a_full_pass() {
     }
     let _ = Cloud::region(w.cloud.as_ref());
 }
+
+/// Each API's calls in an idle hour after the first pass, for the README's
+/// table: `cargo test --lib calls_per_idle_hour -- --ignored --nocapture`.
+#[tokio::test(start_paused = true)]
+#[ignore = "prints the README's figures; slow at 5,000 streams"]
+async fn calls_per_idle_hour() {
+    for count in [150, 5000] {
+        let cloud = fleet(count);
+        let all = names(&cloud).await;
+        let mut w = start(cloud, None);
+        look_at(&w, &all, 35);
+        w.during(1200 * SECOND).await;
+        w.during(3600 * SECOND).await;
+        let mut per_api: std::collections::BTreeMap<String, usize> = Default::default();
+        for call in w.cloud.made("", 1200, 4800) {
+            let api = call.split(' ').next().unwrap_or_default().to_string();
+            *per_api.entry(api).or_default() += 1;
+        }
+        eprintln!("idle hour at {count} streams, 35 on screen: {per_api:?}");
+    }
+}
