@@ -244,7 +244,8 @@ fn status_items(s: &crate::fleet::Tally, theme: &Theme) -> Vec<Item> {
         let rank = match status {
             EncryptionStatus::EnablingFailed
             | EncryptionStatus::DisablingFailed
-            | EncryptionStatus::Other(_) => 2,
+            | EncryptionStatus::Other(_)
+            | EncryptionStatus::NotRecorded => 2,
             EncryptionStatus::Enabling | EncryptionStatus::Disabling => 3,
             EncryptionStatus::Enabled => 4,
             EncryptionStatus::Disabled => 5,
@@ -294,5 +295,6 @@ fn short(s: &EncryptionStatus) -> &str {
         EncryptionStatus::DisablingFailed => "disabling-failed",
         // AWS's own word: a lower-cased guess could pass for a known status.
         EncryptionStatus::Other(raw) => raw,
+        EncryptionStatus::NotRecorded => "from-aws-config",
     }
 }
