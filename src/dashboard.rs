@@ -110,9 +110,11 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     // message log, as a later failure is.
     app.say_unconnected();
     let caches: Vec<Option<Cache>> = lanes.iter().map(|l| l.cache.clone()).collect();
-    restore(&mut app, &caches).await;
-
-    let (mut wires, workers) = start_workers(lanes, config, options.window, caches);
+    let restored = restore(&mut app, &caches).await;
+    // A target with no cache shown starts cold: from AWS Config's records
+    // when it keeps them.
+    let cold = restored.iter().map(|r| !r).collect();
+    let (mut wires, workers) = start_workers(lanes, config, options.window, caches, cold);
 
     let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
     let result = event_loop(options.started, &mut terminal, &mut app, &mut wires, &kept).await;
@@ -146,6 +148,7 @@ fn start_workers(
     config: &Config,
     window: Window,
     caches: Vec<Option<Cache>>,
+    cold: Vec<bool>,
 ) -> (Wires, Vec<tokio::task::JoinHandle<()>>) {
     // Each worker's bounded outbox, then this bounded channel: a dashboard
     // that falls behind makes the forwarders, then the workers, wait.
@@ -160,13 +163,10 @@ fn start_workers(
         let (command_tx, command_rx) = mpsc::channel(COMMANDS);
         let (tx, mut rx) = worker::outbox::channel();
         commands.push(Some(command_tx));
+        let mut settings = worker::Settings::from_config(config);
+        settings.cold_start = cold.get(i).copied().unwrap_or(false);
         workers.push(tokio::spawn(worker::run(
-            cloud,
-            changes,
-            worker::Settings::from_config(config),
-            window,
-            command_rx,
-            tx,
+            cloud, changes, settings, window, command_rx, tx,
         )));
         let tagged = event_tx.clone();
         let target = TargetId(u16::try_from(i).unwrap_or(u16::MAX));
@@ -204,16 +204,20 @@ impl Turn {
     }
 }
 
-/// The fleet of every target's cache, shown until the cloud answers.
-async fn restore(app: &mut App, caches: &[Option<Cache>]) {
+/// The fleet of every target's cache, shown until the cloud answers; for
+/// each target, whether a cache was shown.
+async fn restore(app: &mut App, caches: &[Option<Cache>]) -> Vec<bool> {
+    let mut restored = vec![false; caches.len()];
     for (i, cache) in caches.iter().enumerate() {
         let Some(cache) = cache.clone() else {
             continue;
         };
         if let Ok(Some(snap)) = tokio::task::spawn_blocking(move || cache.load()).await {
             app.restore(TargetId(u16::try_from(i).unwrap_or(u16::MAX)), snap);
+            restored[i] = true;
         }
     }
+    restored
 }
 
 /// When the fleet was last written to the caches, to write it once a

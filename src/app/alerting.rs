@@ -183,7 +183,10 @@ impl App {
                 .map_or_else(|| app.context.region.clone(), |t| t.target.label.clone())
         };
         for (id, row) in app.fleet.rows() {
-            if row.stream.is_none() && row.error.is_none() {
+            // Not described yet (loading, or shown from AWS Config's
+            // record, which holds no status): nothing to tell of it.
+            let recorded = row.stream.as_ref().is_some_and(|s| s.only_recorded());
+            if (row.stream.is_none() || recorded) && row.error.is_none() {
                 continue;
             }
             let part = app.fleet.part(id.target);

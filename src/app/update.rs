@@ -139,6 +139,12 @@ impl App {
                 | DataEvent::Changes(_)
                 | DataEvent::Credentials(_)
         );
+        // What may show a recorded row's problem: its record, its metrics,
+        // its key.
+        let recorded_news = matches!(
+            event,
+            DataEvent::Recorded(_) | DataEvent::Metrics { .. } | DataEvent::Keys(_)
+        );
         let news = self.fleet.apply(from, event, self.now);
         let mut changed = news.changed;
         if let Some(account) = news.account {
@@ -163,6 +169,9 @@ impl App {
         if let Some(went_on) = news.described.and_then(|id| self.described(&id)) {
             changed = true;
             commands.extend(went_on);
+        }
+        if recorded_news {
+            commands.extend(self.hurry_recorded(from));
         }
         commands.extend(self.interest());
         (changed, commands)

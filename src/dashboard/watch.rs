@@ -53,7 +53,9 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: WatchOptions) -> an
     let mut app = App::with_fleet(options.context, config, fleet, Utc::now());
     app.say_unconnected();
     let caches = vec![None; lanes.len()];
-    let (mut wires, workers) = start_workers(lanes, config, options.window, caches);
+    // Alerts wait for describes: a record holds no status to alert on.
+    let cold = vec![false; lanes.len()];
+    let (mut wires, workers) = start_workers(lanes, config, options.window, caches, cold);
     let store = alerts::state::default_path();
     // Off the runtime and with a deadline: a state dir that does not answer
     // costs the memory of the last run, never the watch.

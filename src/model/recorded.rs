@@ -22,6 +22,21 @@ pub const FIREHOSE_TYPE: &str = "AWS::KinesisFirehose::DeliveryStream";
 /// `ListDiscoveredResources` page holds (AWS Config API reference).
 pub const PER_CALL: usize = 100;
 
+/// An AWS Config aggregator's name as AWS Config takes it (1 to 256
+/// letters, digits, `_` or `-`): checked for the flag and the config alike,
+/// so a bad one is refused before any call.
+pub fn aggregator_name(value: &str) -> Result<String, String> {
+    let fits = (1..=256).contains(&value.len())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if fits {
+        Ok(value.to_string())
+    } else {
+        Err("an AWS Config aggregator name is 1 to 256 letters, digits, '_' or '-'".to_string())
+    }
+}
+
 /// A stream as AWS Config recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordedStream {

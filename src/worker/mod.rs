@@ -7,6 +7,7 @@
 //! (`jobs.rs`), and what their results change is in `results.rs`.
 
 mod changes;
+mod cold;
 mod jobs;
 pub mod outbox;
 mod results;
@@ -181,6 +182,12 @@ pub enum DataEvent {
     /// The worker panicked and stopped: nothing more will come. The message
     /// is the panic's; the log has it with a backtrace.
     Crashed(String),
+    /// A page of AWS Config's records of the streams, for a cold start:
+    /// shown for the streams not described yet.
+    Recorded(Vec<crate::model::RecordedStream>),
+    /// How the cold start from AWS Config went, or why there is none: said
+    /// once, in the message log.
+    ColdStart(String),
 }
 
 /// How the worker paces itself.
@@ -202,6 +209,9 @@ pub struct Settings {
     pub changes_every: Option<Duration>,
     /// How long one AWS call may take; a job of several calls gets a few.
     pub call_timeout: Duration,
+    /// No cache was shown for this target: AWS Config's records, if it
+    /// keeps them, make the first full table (see `cold.rs`).
+    pub cold_start: bool,
 }
 
 impl Settings {
@@ -230,6 +240,7 @@ impl Settings {
                 .enabled
                 .then(|| Duration::from_secs(config.cloudtrail.poll_secs.0)),
             call_timeout: Duration::from_secs(config.aws.call_timeout_secs.0),
+            cold_start: false,
         }
     }
 }
@@ -349,6 +360,8 @@ struct Worker {
     changing: usize,
     /// Told to `Retire`: it ends once `changing` is none.
     retired: bool,
+    /// The cold start from AWS Config, as far as it has read.
+    cold: cold::Cold,
 }
 
 /// Runs until the UI drops its end of `commands`. A panic inside does not end
@@ -416,7 +429,11 @@ async fn work(
         series: series::SeriesState::new(sweep_every),
         changing: 0,
         retired: false,
+        cold: cold::Cold::default(),
     };
+    if w.settings.cold_start {
+        w.start_cold();
+    }
     if crate::crash::test_panic_asked("worker") {
         w.jobs
             .push(futures::future::lazy(|_| -> Job { crate::crash::test_panic("worker") }).boxed());
@@ -501,6 +518,17 @@ impl Worker {
 /// The streams' own names: a worker reads one target.
 fn names(ids: Vec<StreamId>) -> Vec<String> {
     ids.into_iter().map(|id| id.name).collect()
+}
+
+/// Why AWS Config could not be read, in words that say what to do.
+pub fn explain_config(e: &CloudError) -> String {
+    match e {
+        CloudError::AccessDenied(m) => format!(
+            "access denied reading AWS Config ({m}): allow config:DescribeConfigurationRecorders, config:DescribeConfigurationRecorderStatus, config:ListDiscoveredResources and config:BatchGetResourceConfig"
+        ),
+        CloudError::NoAnswer(_) => "AWS Config did not answer".to_string(),
+        other => format!("reading AWS Config failed: {other}"),
+    }
 }
 
 /// An error in words that say what is wrong and what to do.

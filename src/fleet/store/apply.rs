@@ -101,6 +101,8 @@ impl Fleet {
             | DataEvent::CloudWatch(_)
             | DataEvent::Credentials(_)
             | DataEvent::GrantChecked { .. } => self.store(from, event, now, news),
+            DataEvent::Recorded(streams) => self.recorded(from, streams, now, news),
+            DataEvent::ColdStart(words) => self.cold_start_said(from, words, news),
             DataEvent::ChangeReport { .. }
             | DataEvent::Following { .. }
             | DataEvent::Moving { .. }
@@ -143,7 +145,9 @@ impl Fleet {
             | DataEvent::ChangeReport { .. }
             | DataEvent::Following { .. }
             | DataEvent::Moving { .. }
-            | DataEvent::MoveOver => {}
+            | DataEvent::MoveOver
+            | DataEvent::Recorded(_)
+            | DataEvent::ColdStart(_) => {}
         }
     }
 
@@ -454,6 +458,7 @@ fn answered(event: &DataEvent) -> bool {
         | DataEvent::MoveOver
         | DataEvent::Credentials(_)
         | DataEvent::CloudWatch(_)
+        | DataEvent::ColdStart(_)
         | DataEvent::Crashed(_) => false,
         _ => true,
     }
