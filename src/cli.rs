@@ -10,6 +10,7 @@ use crate::cloud::endpoint;
 use crate::model::recorded::aggregator_name;
 use crate::model::{region_name, Window};
 
+pub mod aggregate;
 pub mod change;
 pub mod connect;
 pub mod key_material;

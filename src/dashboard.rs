@@ -56,6 +56,9 @@ pub struct Lane {
     pub info: TargetInfo,
     pub cloud: Option<(Arc<dyn Cloud>, change::ChangeContext)>,
     pub cache: Option<Cache>,
+    /// Its streams as an AWS Config aggregator recorded them: a read-only
+    /// target's rows, or a live one's cold start.
+    pub recorded: Vec<crate::model::RecordedStream>,
 }
 
 /// Commands waiting for a worker. A person types them; a worker takes each
@@ -111,6 +114,13 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     app.say_unconnected();
     let caches: Vec<Option<Cache>> = lanes.iter().map(|l| l.cache.clone()).collect();
     let restored = restore(&mut app, &caches).await;
+    for (i, lane) in lanes.iter().enumerate() {
+        // A cache shown is left as it is: the worker describes it.
+        if !lane.recorded.is_empty() && !restored[i] {
+            let target = TargetId(u16::try_from(i).unwrap_or(u16::MAX));
+            app.apply(target, DataEvent::Recorded(lane.recorded.clone()));
+        }
+    }
     // A target with no cache shown starts cold: from AWS Config's records
     // when it keeps them.
     let cold = restored.iter().map(|r| !r).collect();

@@ -21,6 +21,10 @@ impl App {
         let Some((id, row)) = self.selected_row() else {
             return Err(Vec::new());
         };
+        let (id, row) = (id.clone(), row.clone());
+        if self.refuse_read_only(&id, then) {
+            return Err(Vec::new());
+        }
         // A record is not a description: a change is planned on what a
         // describe says.
         if let Some(stream) = row.stream.as_ref().filter(|s| !s.only_recorded()) {

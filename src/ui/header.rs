@@ -109,6 +109,10 @@ fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
             ),
             (Some(_), _) => (format!("{} !", t.target.label), t.target.label.len()),
             (None, Some(first)) => (format!("{} = {first}", t.target.label), 0),
+            // Known only from AWS Config's aggregator: said, with its count.
+            (None, None) if step == 0 && t.read_only.is_some() => {
+                (format!("{} {} read-only", t.target.label, count(p)), 0)
+            }
             (None, None) if step == 0 => (format!("{} {}", t.target.label, count(p)), 0),
             (None, None) => (t.target.label.clone(), 0),
         }
