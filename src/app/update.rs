@@ -154,6 +154,9 @@ impl App {
         for (text, tone) in news.said {
             self.say(text, tone);
         }
+        for (text, tone) in news.kept {
+            self.report(text, tone);
+        }
         if news.listed {
             self.clear_error();
         }

@@ -118,7 +118,7 @@ pub enum EncryptionStatus {
     /// holds its configured key but not this status (nor whether a change
     /// is under way or failed). Not known until a describe says it; sorts
     /// with the values firekeeper does not know, as it may be a failure.
-    #[strum(serialize = "not recorded")]
+    #[strum(serialize = "? (AWS Config)")]
     NotRecorded,
     Enabling,
     Disabling,

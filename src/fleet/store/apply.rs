@@ -18,6 +18,9 @@ pub struct News {
     /// Said on the status line and kept in the log: a target that newly
     /// cannot be read, a twin found.
     pub said: Vec<(String, Tone)>,
+    /// Kept in the message log whatever its length or tone, and said: how
+    /// a cold start went, or why there was none.
+    pub kept: Vec<(String, Tone)>,
     /// A failure, in words: the last error.
     pub error: Option<String>,
     /// A target listed its streams: the last error is over.

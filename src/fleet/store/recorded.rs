@@ -50,7 +50,7 @@ impl Fleet {
 
     /// How the cold start went, or why there is none: said once.
     pub(super) fn cold_start_said(&mut self, from: TargetId, words: String, news: &mut News) {
-        news.said.push((self.about(from, words), Tone::Info));
+        news.kept.push((self.about(from, words), Tone::Info));
     }
 
     /// Target `target`'s rows still shown from AWS Config's record whose
