@@ -185,7 +185,10 @@ impl App {
         for (id, row) in app.fleet.rows() {
             // Not described yet (loading, or shown from AWS Config's
             // record, which holds no status): nothing to tell of it.
-            let recorded = row.stream.as_ref().is_some_and(|s| s.only_recorded());
+            let recorded = row
+                .stream
+                .as_ref()
+                .is_some_and(crate::model::Stream::only_recorded);
             if (row.stream.is_none() || recorded) && row.error.is_none() {
                 continue;
             }

@@ -145,7 +145,10 @@ fn records_stand_only_for_a_recorder_that_takes_firehose_and_is_recording() {
     let other = recorder(None, &["AWS::S3::Bucket"], &[]);
     assert!(matches!(recording(&[other]), Recording::Off(why) if why.contains(FIREHOSE_TYPE)));
     let on = recorder(None, &[FIREHOSE_TYPE], &[]);
-    assert_eq!(recording(&[on.clone()]), Recording::On { daily: false });
+    assert_eq!(
+        recording(std::slice::from_ref(&on)),
+        Recording::On { daily: false }
+    );
     let stopped = Recorder {
         recording: Some(false),
         ..on.clone()
