@@ -12,9 +12,16 @@ impl App {
     /// AWS Config whose record or metrics show a problem. Each is asked
     /// again only while it is still not described (the worker merges
     /// repeats), so a steady fleet costs nothing more.
-    pub(super) fn hurry_recorded(&self, from: TargetId) -> Vec<WorkerCommand> {
+    /// `only`: the names of a page of records just taken (each page is
+    /// judged once, not the whole fleet again); `None` after metrics or
+    /// keys, which may show a problem on any recorded row.
+    pub(super) fn hurry_recorded(
+        &self,
+        from: TargetId,
+        only: Option<&[String]>,
+    ) -> Vec<WorkerCommand> {
         self.fleet
-            .recorded_problems(from, self.rules(), self.now)
+            .recorded_problems(from, only, self.rules(), self.now)
             .into_iter()
             .map(WorkerCommand::Describe)
             .collect()

@@ -141,10 +141,13 @@ impl App {
         );
         // What may show a recorded row's problem: its record, its metrics,
         // its key.
-        let recorded_news = matches!(
-            event,
-            DataEvent::Recorded(_) | DataEvent::Metrics { .. } | DataEvent::Keys(_)
-        );
+        let recorded_news = match &event {
+            DataEvent::Recorded(page) => {
+                Some(Some(page.iter().map(|r| r.stream.name.clone()).collect()))
+            }
+            DataEvent::Metrics { .. } | DataEvent::Keys(_) => Some(None),
+            _ => None,
+        };
         let news = self.fleet.apply(from, event, self.now);
         let mut changed = news.changed;
         if let Some(account) = news.account {
@@ -173,8 +176,9 @@ impl App {
             changed = true;
             commands.extend(went_on);
         }
-        if recorded_news {
-            commands.extend(self.hurry_recorded(from));
+        if let Some(only) = recorded_news {
+            let only: Option<Vec<String>> = only;
+            commands.extend(self.hurry_recorded(from, only.as_deref()));
         }
         commands.extend(self.interest());
         (changed, commands)

@@ -23,7 +23,13 @@ pub(super) struct Cold {
     pub streams: usize,
     /// The latest capture time read, for the closing line.
     pub latest: Option<chrono::DateTime<chrono::Utc>>,
+    /// Records read and not sent yet: after the first page they go in
+    /// batches of `BATCH`, as the dashboard sorts its table again for each.
+    pub held: Vec<RecordedStream>,
 }
+
+/// Records sent at once after the first page.
+const BATCH: usize = 1_000;
 
 impl Worker {
     /// Asks whether AWS Config records the region's Firehose streams.
@@ -80,11 +86,15 @@ impl Worker {
         let page = match result {
             Ok(page) => page,
             Err(e) => {
+                let held = std::mem::take(&mut self.cold.held);
+                if !held.is_empty() {
+                    self.events.post(DataEvent::Recorded(held));
+                }
                 return Some(DataEvent::ColdStart(format!(
                     "AWS Config's records could not all be read ({}): {} streams were; the rest wait for their describe",
                     explain_config(&e),
                     self.cold.streams
-                )))
+                )));
             }
         };
         self.cold.pages += 1;
@@ -96,11 +106,25 @@ impl Worker {
         self.key_arns.extend(inventory::customer_keys(
             page.items.iter().map(|r| &r.stream),
         ));
-        match page.next {
-            Some(token) if self.cold.pages < MOST_PAGES => self.next_record_page(Some(token)),
-            _ => self.cold_done(),
+        self.cold.held.extend(page.items);
+        let last = match page.next {
+            Some(token) if self.cold.pages < MOST_PAGES => {
+                self.next_record_page(Some(token));
+                false
+            }
+            _ => true,
+        };
+        let send = last || self.cold.pages == 1 || self.cold.held.len() >= BATCH;
+        let event = send.then(|| DataEvent::Recorded(std::mem::take(&mut self.cold.held)));
+        if last {
+            // The last records first, then the line that says all are shown.
+            if let Some(e) = event {
+                self.events.post(e);
+            }
+            self.cold_done();
+            return None;
         }
-        Some(DataEvent::Recorded(page.items))
+        event
     }
 
     fn cold_done(&mut self) {

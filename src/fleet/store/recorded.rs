@@ -53,13 +53,15 @@ impl Fleet {
         news.kept.push((self.about(from, words), Tone::Info));
     }
 
-    /// Target `target`'s rows still shown from AWS Config's record whose
-    /// record, read as if it took effect (encrypted with the key it names,
-    /// or not encrypted), or whose metrics, show a problem: described
-    /// before the others.
+    /// Target `target`'s rows still shown from AWS Config's record (of
+    /// `only` these names, when given: a page just read) whose record, read
+    /// as if it took effect (encrypted with the key it names, or not
+    /// encrypted), or whose metrics, show a problem: described before the
+    /// others.
     pub fn recorded_problems(
         &self,
         target: TargetId,
+        only: Option<&[String]>,
         rules: Rules,
         now: DateTime<Utc>,
     ) -> Vec<StreamId> {
@@ -67,9 +69,11 @@ impl Fleet {
             return Vec::new();
         };
         let knowledge = self.knowledge(target, rules, now);
-        part.rows
-            .values()
-            .filter(|row| matches!(row.provenance, Provenance::Recorded { .. }))
+        let rows: Box<dyn Iterator<Item = &Row>> = match only {
+            Some(names) => Box::new(names.iter().filter_map(|n| part.rows.get(n))),
+            None => Box::new(part.rows.values()),
+        };
+        rows.filter(|row| matches!(row.provenance, Provenance::Recorded { .. }))
             .filter_map(|row| {
                 let mut stream = row.stream.clone()?;
                 stream.encryption.status = match stream.encryption.key_type {
