@@ -233,3 +233,45 @@ async fn an_aggregator_that_does_not_exist_is_a_target_that_could_not_be_read() 
     assert_eq!(report["streams"][0]["name"], "agg-missing-a");
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_an_aggregators_read_only_target_and_refuses_to_change_it() {
+    let (live, other) = ("444444444446", "555555555556");
+    let region = "ap-southeast-5";
+    let (key_live, key_other) = ("fk-config-dash-a", "fk-config-dash-b");
+    seeder_in(live, key_live, region)
+        .await
+        .direct_put("dash-live", Enc::AwsOwned)
+        .await;
+    seeder_in(other, key_other, region)
+        .await
+        .direct_put("aaa-read-only", Enc::AwsOwned)
+        .await;
+    aggregator(live, region, "dash-org", &[(live, region), (other, region)]);
+
+    let sandbox = Sandbox::new();
+    let env = [
+        ("AWS_ACCESS_KEY_ID", key_live),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ];
+    let args = format!(
+        "--endpoint-url {} --region {region} --aggregator dash-org",
+        moto_endpoint()
+    );
+    let tmux = Tmux::start_sized(&script(&sandbox, &env, &args), 160, 48);
+    let screen = tmux.wait_for("read-only");
+    assert!(
+        screen.contains("555555555556/ap-southeast-5 1 read-only"),
+        "{screen}"
+    );
+    tmux.wait_for("dash-live");
+    tmux.keys(&["/"]);
+    tmux.keys(&["aaa-read-only", "Enter", "d"]);
+    let screen = tmux.wait_for("cannot be changed from here");
+    assert!(
+        screen.contains("no credentials for account 555555555556"),
+        "{screen}"
+    );
+    tmux.keys(&["Escape", "q"]);
+    tmux.wait_for("EXITED 0");
+}
