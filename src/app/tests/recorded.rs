@@ -138,3 +138,22 @@ fn a_read_only_targets_stream_cannot_be_changed_and_its_dialog_says_why() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn after_the_listing_a_record_of_a_stream_not_listed_adds_no_row() {
+    let records = demo_records();
+    let listed: Vec<String> = records[1..].iter().map(|r| r.stream.name.clone()).collect();
+    let gone = records[0].stream.name.clone();
+    let mut app = demo_app_from(&Config::builtin(), 120, 40, vec![DataEvent::Names(listed)]);
+    app.apply(TargetId::FIRST, DataEvent::Recorded(records));
+    let id = crate::model::StreamId::new(TargetId::FIRST, gone);
+    assert!(
+        app.row(&id).is_none(),
+        "deleted since AWS Config captured it"
+    );
+    assert_eq!(
+        app.fleet.tally().loading,
+        0,
+        "every listed row has its record"
+    );
+}

@@ -426,10 +426,17 @@ impl Fleet {
         if p.metrics_state.error().is_some() {
             return None;
         }
+        // A row still shown from AWS Config's record is not saved: the next
+        // start describes it rather than show a record as an earlier run's
+        // description.
+        let described = p
+            .rows
+            .values()
+            .filter(|r| !r.stream.as_ref().is_some_and(Stream::only_recorded));
         Some((
             account,
             crate::cache::Saved {
-                rows: p.rows.values().cloned().collect(),
+                rows: described.cloned().collect(),
                 keys: p.keys.clone(),
                 window: self.window,
                 metrics: m.series.clone(),

@@ -8,7 +8,8 @@ use super::apply::News;
 use super::Fleet;
 use crate::fleet::{Rules, Seen};
 use crate::health::Health;
-use crate::model::{EncryptionStatus, Provenance, RecordedStream, Row, StreamId, TargetId, Tone};
+use crate::model::{EncryptionStatus, LoadingState, Provenance, RecordedStream, Row};
+use crate::model::{StreamId, TargetId, Tone};
 
 impl Fleet {
     /// A page of target `from`'s records: each stream not described yet
@@ -24,9 +25,16 @@ impl Fleet {
         let Some(p) = self.part_mut(from) else {
             return;
         };
+        // Once the target has listed its streams, a record of one it did
+        // not list (deleted since AWS Config captured it) adds no row; a
+        // read-only target's records are its list.
+        let adds = p.list != LoadingState::Loaded || p.read_only.is_some();
         let mut any = false;
         for r in streams {
             let name = r.stream.name.clone();
+            if !adds && !p.rows.contains_key(&name) {
+                continue;
+            }
             let row = p.rows.entry(name.clone()).or_insert_with(|| Row {
                 name,
                 stream: None,
