@@ -4,7 +4,7 @@
 use super::{App, Confirm, Dialog, WorkerCommand};
 use crate::change::Request;
 use crate::keymap::UserAction;
-use crate::model::{KeyRef, StreamId, TargetId};
+use crate::model::{KeyRef, StreamId, TargetId, Tone};
 use crate::preflight;
 
 impl App {
@@ -66,5 +66,19 @@ impl App {
             grant_pending: false,
         }));
         true
+    }
+}
+
+impl App {
+    /// Said as a notice (the next key clears it from the status line) and
+    /// kept in the message log whatever its length or tone: how a cold
+    /// start went, or why there was none.
+    pub(super) fn say_kept(&mut self, text: String, tone: Tone) {
+        self.say(text, tone);
+        if let Some(notice) = self.messages.notice.as_mut().filter(|n| !n.logged) {
+            notice.logged = true;
+            let (text, now) = (notice.text.clone(), self.now);
+            self.messages.keep(&text, tone, now);
+        }
     }
 }

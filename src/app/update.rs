@@ -158,7 +158,7 @@ impl App {
             self.say(text, tone);
         }
         for (text, tone) in news.kept {
-            self.report(text, tone);
+            self.say_kept(text, tone);
         }
         if news.listed {
             self.clear_error();
