@@ -104,9 +104,10 @@ pub fn is_encrypted(stream: &Stream) -> bool {
         EncryptionStatus::EnablingFailed => !never_got_key(enc),
         // Preflight refuses a change to a stream in a status firekeeper does
         // not know, so no sentence is built on this answer.
-        EncryptionStatus::Enabling | EncryptionStatus::Disabled | EncryptionStatus::Other(_) => {
-            false
-        }
+        EncryptionStatus::Enabling
+        | EncryptionStatus::Disabled
+        | EncryptionStatus::Other(_)
+        | EncryptionStatus::NotRecorded => false,
     }
 }
 

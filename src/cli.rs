@@ -7,8 +7,10 @@ use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::cloud::endpoint;
+use crate::model::recorded::aggregator_name;
 use crate::model::{region_name, Window};
 
+pub mod aggregate;
 pub mod change;
 pub mod connect;
 pub mod key_material;
@@ -41,6 +43,13 @@ pub struct Cli {
     /// give a comma list, to watch several regions (also `[aws] regions`).
     #[arg(long = "region", global = true, value_name = "REGION", value_delimiter = ',', value_parser = region_name)]
     pub regions: Vec<String>,
+
+    /// Also list the streams of every account and region this AWS Config
+    /// aggregator covers (also `[aws] aggregator`), read with the first
+    /// profile in the first region: those without credentials here are
+    /// shown read-only, from AWS Config's records.
+    #[arg(long, global = true, value_name = "NAME", value_parser = aggregator_name)]
+    pub aggregator: Option<String>,
 
     /// Send every AWS call to this endpoint instead (as in the aws CLI; AWS_ENDPOINT_URL works too).
     #[arg(long, global = true, value_name = "URL", value_parser = endpoint::url)]

@@ -111,8 +111,26 @@ section!(
         call_timeout_secs: CallTimeout,
         regions: Regions,
         profiles: Profiles,
+        aggregator: Aggregator,
     }
 );
+
+/// `[aws] aggregator`: the AWS Config aggregator whose accounts and regions
+/// are read as well, when `--aggregator` is not given; empty for none.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Aggregator(pub Option<String>);
+
+impl<'de> Deserialize<'de> for Aggregator {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if name.is_empty() {
+            return Ok(Aggregator(None));
+        }
+        crate::model::recorded::aggregator_name(&name)
+            .map(|n| Aggregator(Some(n)))
+            .map_err(|why| de::Error::custom(format!("'{name}': {why}")))
+    }
+}
 
 /// `[aws] regions`: the regions to watch when `--region` is not given, each
 /// a region name as `--region` takes it, none twice.

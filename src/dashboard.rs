@@ -56,6 +56,9 @@ pub struct Lane {
     pub info: TargetInfo,
     pub cloud: Option<(Arc<dyn Cloud>, change::ChangeContext)>,
     pub cache: Option<Cache>,
+    /// Its streams as an AWS Config aggregator recorded them: a read-only
+    /// target's rows, or a live one's cold start.
+    pub recorded: Vec<crate::model::RecordedStream>,
 }
 
 /// Commands waiting for a worker. A person types them; a worker takes each
@@ -110,9 +113,15 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: Options) -> anyhow:
     // message log, as a later failure is.
     app.say_unconnected();
     let caches: Vec<Option<Cache>> = lanes.iter().map(|l| l.cache.clone()).collect();
-    let restarts = restore(&mut app, &caches).await;
-
-    let (mut wires, workers) = start_workers(lanes, config, options.window, caches, restarts);
+    let starts = restore(&mut app, &caches).await;
+    for (i, (lane, start)) in lanes.iter().zip(&starts).enumerate() {
+        // A cache shown is left as it is: the worker describes it.
+        if !lane.recorded.is_empty() && start.cold {
+            let target = TargetId(u16::try_from(i).unwrap_or(u16::MAX));
+            app.apply(target, DataEvent::Recorded(lane.recorded.clone()));
+        }
+    }
+    let (mut wires, workers) = start_workers(lanes, config, options.window, caches, starts);
 
     let (guard, mut terminal) = Guard::enter(config.ui.mouse)?;
     let result = event_loop(options.started, &mut terminal, &mut app, &mut wires, &kept).await;
@@ -146,7 +155,7 @@ fn start_workers(
     config: &Config,
     window: Window,
     caches: Vec<Option<Cache>>,
-    mut restarts: Vec<Option<worker::Restart>>,
+    mut starts: Vec<Start>,
 ) -> (Wires, Vec<tokio::task::JoinHandle<()>>) {
     // Each worker's bounded outbox, then this bounded channel: a dashboard
     // that falls behind makes the forwarders, then the workers, wait.
@@ -162,7 +171,9 @@ fn start_workers(
         let (tx, mut rx) = worker::outbox::channel();
         commands.push(Some(command_tx));
         let mut settings = worker::Settings::from_config(config);
-        settings.restart = restarts.get_mut(i).and_then(Option::take);
+        let start = starts.get_mut(i).map(std::mem::take).unwrap_or_default();
+        settings.cold_start = start.cold;
+        settings.restart = start.restart;
         workers.push(tokio::spawn(worker::run(
             cloud, changes, settings, window, command_rx, tx,
         )));
@@ -202,25 +213,50 @@ impl Turn {
     }
 }
 
+/// How a target's worker starts: cold (from AWS Config's records, when
+/// the account keeps them) when no cache was shown, else from the cache,
+/// which CloudTrail confirms.
+#[derive(Debug, Default)]
+pub(crate) struct Start {
+    pub cold: bool,
+    pub restart: Option<worker::Restart>,
+}
+
+impl Start {
+    /// No cache, no AWS Config: `watch` judges only what it read itself.
+    pub(crate) fn plain() -> Start {
+        Start::default()
+    }
+}
+
 /// The fleet of every target's cache, shown until the cloud answers, and
-/// for each target what its worker confirms with CloudTrail. A cache that
-/// does not load within its deadline is as none.
-async fn restore(app: &mut App, caches: &[Option<Cache>]) -> Vec<Option<worker::Restart>> {
-    let mut restarts = Vec::new();
+/// for each target how its worker starts. A cache that does not load
+/// within its deadline is as none.
+async fn restore(app: &mut App, caches: &[Option<Cache>]) -> Vec<Start> {
+    let mut starts = Vec::new();
     for (i, cache) in caches.iter().enumerate() {
         let Some(cache) = cache.clone() else {
-            restarts.push(None);
+            starts.push(Start {
+                cold: true,
+                restart: None,
+            });
             continue;
         };
         let load = tokio::task::spawn_blocking(move || cache.load());
         let Ok(Ok(Some(snap))) = tokio::time::timeout(CACHE_DEADLINE, load).await else {
-            restarts.push(None);
+            starts.push(Start {
+                cold: true,
+                restart: None,
+            });
             continue;
         };
-        restarts.push(worker::Restart::of(&snap.rows, snap.saved_at));
+        starts.push(Start {
+            cold: false,
+            restart: worker::Restart::of(&snap.rows, snap.saved_at),
+        });
         app.restore(TargetId(u16::try_from(i).unwrap_or(u16::MAX)), snap);
     }
-    restarts
+    starts
 }
 
 /// How long reading a target's cache may take at start: a disk that does

@@ -11,6 +11,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 
+pub mod aggregator;
+
 /// One place to look, as asked for: a profile (`None`: AWS_PROFILE or the
 /// default chain) and a region (`None`: AWS_REGION or the profile's).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +79,11 @@ pub struct TargetInfo {
     /// listed once, under that one.
     #[serde(rename = "same_as", skip_serializing_if = "Option::is_none")]
     pub twin: Option<String>,
+    /// The AWS Config aggregator this target is known from, when the run
+    /// has no credentials for it: its streams are read-only, shown from
+    /// the aggregator's records.
+    #[serde(rename = "read_only_from", skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<String>,
 }
 
 #[cfg(test)]

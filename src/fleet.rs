@@ -233,6 +233,15 @@ impl<'a> Knowledge<'a> {
         }
     }
 
+    /// The worst health the known facts give, leaving out what is not
+    /// known: a problem the facts show, whatever else is still unread.
+    pub fn known_level(&self, seen: Seen<'a>) -> Health {
+        match seen.stream {
+            Some(stream) => health::known_level(&self.facts(stream, seen.error, "")),
+            None => Health::Ok,
+        }
+    }
+
     /// Health and the problems behind it, worst first.
     pub fn judge(&self, seen: Seen<'a>) -> (Health, Vec<String>) {
         let Some(stream) = seen.stream else {

@@ -244,6 +244,8 @@ enum Finding<'a> {
     QuotaUnknown(&'a str),
     /// A value AWS sent that firekeeper does not know, and AWS's string.
     NotKnown(not_known::Field, &'a str),
+    /// Known only from AWS Config's record, which holds no status.
+    NotRecorded,
     Transition,
     /// Disabled, PendingImport, Unavailable or PendingReplicaDeletion: KMS
     /// will not use the key. `in_use`: the stream is ENABLED or ENABLING on
@@ -270,7 +272,8 @@ impl Finding<'_> {
             | Finding::MetricsUnknown(_)
             | Finding::KeyUnknown(_)
             | Finding::QuotaUnknown(_)
-            | Finding::NotKnown(..) => Health::Unknown,
+            | Finding::NotKnown(..)
+            | Finding::NotRecorded => Health::Unknown,
             Finding::Unencrypted(h) => h,
             _ => Health::Warning,
         }
@@ -357,6 +360,17 @@ pub fn level(f: &StreamFacts<'_>) -> Health {
         .unwrap_or(Health::Ok)
 }
 
+/// The worst of what is known to be wrong, leaving out what is not known
+/// (`Ok` when nothing known is wrong): which streams to look at first.
+pub fn known_level(f: &StreamFacts<'_>) -> Health {
+    findings(f)
+        .iter()
+        .map(|x| x.health())
+        .filter(|h| *h != Health::Unknown)
+        .max()
+        .unwrap_or(Health::Ok)
+}
+
 /// Health and the problems behind it, worst first.
 pub fn assess(f: &StreamFacts<'_>) -> (Health, Vec<String>) {
     let found = findings(f);
@@ -428,6 +442,7 @@ fn sentence(finding: Finding<'_>, f: &StreamFacts<'_>) -> String {
             refused(in_use)
         ),
         Finding::NotKnown(field, raw) => field.sentence(raw, f.key_label),
+        Finding::NotRecorded => not_known::NOT_RECORDED.to_string(),
         Finding::KeyChanging => {
             format!("Key {} is {state}: KMS is still changing it.", f.key_label)
         }

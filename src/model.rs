@@ -16,6 +16,7 @@ mod identity;
 mod key;
 pub mod metrics;
 mod names;
+pub mod recorded;
 mod stream;
 pub mod trail;
 
@@ -32,6 +33,7 @@ pub use names::{
     region_name, EncryptionStatus, KeyManager, KeyOrigin, KeySpec, KeyState, KeyType, KeyUsage,
     KmsMetric, RotationKind, Source,
 };
+pub use recorded::{Aggregated, RecordPage, RecordedStream, Recording};
 pub use stream::{Encryption, Failure, Stream, StreamPage};
 pub use trail::{EventPage, EventQuery, History, Lookup, TrailEvent};
 
@@ -203,8 +205,10 @@ impl Provenance {
                 "confirmed: CloudTrail shows no change since {}",
                 clock(since)
             )),
+            // A capture time is when the stream last changed, days ago as
+            // often as not: written with its date.
             Provenance::Recorded { as_of } => {
-                Some(format!("from AWS Config, as of {}", clock(as_of)))
+                Some(format!("from AWS Config, as of {}", stamp(as_of)))
             }
         }
     }

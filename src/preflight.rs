@@ -133,6 +133,13 @@ pub fn check(f: &ChangeFacts<'_>, target_label: &str) -> Verdict {
 /// firekeeper will not send: a change to a stream described with a value it
 /// does not know, whose outcome it could not tell.
 fn stream_rules(v: &mut Verdict, s: &Stream) {
+    if s.only_recorded() {
+        v.refusals.push(format!(
+            "{} is shown from AWS Config's record, which holds neither its status nor its encryption status: describe it first",
+            s.name
+        ));
+        return;
+    }
     match s.source.owns_encryption() {
         Some(false) => {}
         Some(true) => v.refusals.push(format!(

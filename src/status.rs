@@ -90,6 +90,17 @@ pub struct StreamReport {
     /// unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Where the stream's facts come from: `described` (this run described
+    /// it) or `recorded` (AWS Config's record, which holds no status:
+    /// `stream_status` and `encryption.status` are then null).
+    pub provenance: &'static str,
+    /// When AWS Config captured a `recorded` stream's record; `null` for a
+    /// described one.
+    pub as_of: Option<Stamp>,
+    /// No credentials here for the stream's account and region: it is
+    /// known only from an AWS Config aggregator, and cannot be changed from
+    /// here (a problem says so).
+    pub read_only: bool,
     /// The key as the dashboard names it, for the table.
     #[serde(skip)]
     pub key_label: String,
@@ -142,6 +153,8 @@ pub enum ManagedBy {
 
 #[derive(Debug, Serialize)]
 pub struct EncryptionReport {
+    /// `null` when not known (a stream known from AWS Config's record).
+    #[serde(serialize_with = "json::status_or_null")]
     pub status: crate::model::EncryptionStatus,
     pub key_type: Option<KeyType>,
     pub key_arn: Option<String>,
@@ -541,11 +554,13 @@ fn all_failed_the_same_way(
 }
 
 mod json;
+mod recorded;
 mod stream;
 mod table;
 mod targets;
 
 pub use json::{ChangedBy, Stamp, SCHEMA_VERSION};
+pub use recorded::with_recorded;
 use stream::{error_report, stream_report, Place};
 #[cfg(test)]
 use table::{pad, wrap};

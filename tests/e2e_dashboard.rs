@@ -583,6 +583,17 @@ fn moving_every_stream_off_the_retiring_key_on_the_demo() {
     let sandbox = Sandbox::new();
     let tmux = Tmux::start(&script(&sandbox, &[], "--demo"));
     tmux.wait_for("billing-export");
+    // The demo starts cold, from its AWS Config: a move is planned on
+    // descriptions, so every stream is described first.
+    let start = Instant::now();
+    while tmux.screen().contains("from-aws-config") {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     tmux.keys(&["K"]);
     tmux.wait_for("alias/ledger-2019");
     // The keys view's filter leaves the retiring key alone under the cursor.

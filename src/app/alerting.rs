@@ -167,9 +167,16 @@ impl App {
         let fleet = &self.fleet;
         let answered = |s: &LoadingState| !matches!(s, LoadingState::Loading | LoadingState::Idle);
         let listed = answered(&fleet.list_state()) || !fleet.order().is_empty();
-        let described = fleet
-            .rows()
-            .all(|(_, r)| r.stream.is_some() || r.error.is_some());
+        // A row shown from AWS Config's record is not described yet; a
+        // read-only target's never will be, and holds nothing back.
+        let described = fleet.rows().all(|(id, r)| {
+            let read_only = fleet.part(id.target).is_some_and(|p| p.read_only.is_some());
+            let recorded = r
+                .stream
+                .as_ref()
+                .is_some_and(crate::model::Stream::only_recorded);
+            read_only || r.error.is_some() || (r.stream.is_some() && !recorded)
+        });
         listed && described && answered(&fleet.metrics_state()) && answered(&fleet.quota_state())
     }
 
@@ -183,7 +190,13 @@ impl App {
                 .map_or_else(|| app.context.region.clone(), |t| t.target.label.clone())
         };
         for (id, row) in app.fleet.rows() {
-            if row.stream.is_none() && row.error.is_none() {
+            // Not described yet (loading, or shown from AWS Config's
+            // record, which holds no status): nothing to tell of it.
+            let recorded = row
+                .stream
+                .as_ref()
+                .is_some_and(crate::model::Stream::only_recorded);
+            if (row.stream.is_none() || recorded) && row.error.is_none() {
                 continue;
             }
             let part = app.fleet.part(id.target);

@@ -12,6 +12,7 @@ mod messages;
 mod moving;
 mod pending;
 mod raw;
+mod recorded;
 mod view;
 
 pub use key_rows::{KeyRow, KeySort, KeysView};

@@ -228,7 +228,9 @@ impl App {
         let mut rows = Vec::new();
         let mut undescribed = 0;
         for (id, row) in self.fleet.rows() {
-            let Some(s) = &row.stream else {
+            // A row shown from AWS Config's record is not described yet:
+            // no move is planned on a record.
+            let Some(s) = row.stream.as_ref().filter(|s| !s.only_recorded()) else {
                 undescribed += usize::from(self.may_use(id, from_arn));
                 continue;
             };

@@ -21,7 +21,13 @@ impl App {
         let Some((id, row)) = self.selected_row() else {
             return Err(Vec::new());
         };
-        if let Some(stream) = &row.stream {
+        let (id, row) = (id.clone(), row.clone());
+        if self.refuse_read_only(&id, then) {
+            return Err(Vec::new());
+        }
+        // A record is not a description: a change is planned on what a
+        // describe says.
+        if let Some(stream) = row.stream.as_ref().filter(|s| !s.only_recorded()) {
             return Ok((id.clone(), stream.clone()));
         }
         let stream = id.clone();
@@ -42,7 +48,7 @@ impl App {
         let waiting = self.work.describing.take()?;
         let name = self.shown(id);
         let row = self.row(id)?;
-        let Some(stream) = row.stream.clone() else {
+        let Some(stream) = row.stream.clone().filter(|s| !s.only_recorded()) else {
             let why = row.error.clone().unwrap_or_else(|| "no answer".into());
             let text = format!(
                 "{name} could not be described, so {} did not open: {why}",

@@ -10,6 +10,7 @@ mod honesty;
 mod keys;
 mod messages;
 mod moving;
+mod recorded;
 mod table;
 mod targets;
 

@@ -154,6 +154,15 @@ impl App {
                 | DataEvent::Changes(_)
                 | DataEvent::Credentials(_)
         );
+        // What may show a recorded row's problem: its record, its metrics,
+        // its key.
+        let recorded_news = match &event {
+            DataEvent::Recorded(page) => {
+                Some(Some(page.iter().map(|r| r.stream.name.clone()).collect()))
+            }
+            DataEvent::Metrics { .. } | DataEvent::Keys(_) => Some(None),
+            _ => None,
+        };
         let news = self.fleet.apply(from, event, self.now);
         let mut changed = news.changed;
         if let Some(account) = news.account {
@@ -162,6 +171,9 @@ impl App {
         }
         for (text, tone) in news.said {
             self.say(text, tone);
+        }
+        for (text, tone) in news.kept {
+            self.say_kept(text, tone);
         }
         if news.listed {
             self.clear_error();
@@ -178,6 +190,10 @@ impl App {
         if let Some(went_on) = news.described.and_then(|id| self.described(&id)) {
             changed = true;
             commands.extend(went_on);
+        }
+        if let Some(only) = recorded_news {
+            let only: Option<Vec<String>> = only;
+            commands.extend(self.hurry_recorded(from, only.as_deref()));
         }
         commands.extend(self.interest());
         (changed, commands)

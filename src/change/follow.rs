@@ -229,7 +229,9 @@ pub fn overtaken(plan: &Plan, showed_target: bool, s: &Stream) -> bool {
             // failure, which `settled` reports.
             // Not this change's state, but not known to be another's either:
             // followed until it settles or times out, never called superseded.
-            EncryptionStatus::EnablingFailed | EncryptionStatus::Other(_) => false,
+            EncryptionStatus::EnablingFailed
+            | EncryptionStatus::Other(_)
+            | EncryptionStatus::NotRecorded => false,
             EncryptionStatus::Enabling | EncryptionStatus::Enabled => {
                 let old = &plan.stream.encryption;
                 let is_old = (&e.key_type, &e.key_arn) == (&old.key_type, &old.key_arn)

@@ -32,13 +32,14 @@ pub fn profile(cli: &Cli, config: &Config) -> Option<String> {
 
 /// The variables the AWS SDK takes an endpoint from, for all services and
 /// for each that firekeeper calls; `--endpoint-url` overrides them all.
-const ENDPOINT_VARS: [&str; 6] = [
+const ENDPOINT_VARS: [&str; 7] = [
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_FIREHOSE",
     "AWS_ENDPOINT_URL_KMS",
     "AWS_ENDPOINT_URL_CLOUDWATCH",
     "AWS_ENDPOINT_URL_CLOUDTRAIL",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_CONFIG_SERVICE",
 ];
 
 /// The variables the SDK takes a region from when `--region` is not given,

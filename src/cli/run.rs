@@ -179,7 +179,10 @@ async fn lanes(
     config: &Config,
     cached: bool,
 ) -> anyhow::Result<(Vec<dashboard::Lane>, DashboardContext)> {
-    let connected = connect_all(cli, config).await?;
+    let mut connected = connect_all(cli, config).await?;
+    let mut records = super::aggregate::widen(cli, config, &mut connected)
+        .await
+        .into_iter();
     let read_only = cli.read_only || config.read_only;
     let cache_dir = (cached && !cli.demo).then(Cache::default_dir).flatten();
     let audit = audit_log(cli)?;
@@ -211,7 +214,13 @@ async fn lanes(
             };
             (cloud, changes)
         });
-        lanes.push(dashboard::Lane { info, cloud, cache });
+        let recorded = records.next().unwrap_or_default();
+        lanes.push(dashboard::Lane {
+            info,
+            cloud,
+            cache,
+            recorded,
+        });
     }
     let region = match lanes.as_slice() {
         [one] => one.info.target.region.clone().unwrap_or_default(),
@@ -229,18 +238,30 @@ async fn lanes(
 }
 
 async fn status(cli: &Cli, config: &Config, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let connected = connect_all(cli, config).await?;
+    let mut connected = connect_all(cli, config).await?;
+    let records = super::aggregate::widen(cli, config, &mut connected).await;
     let ledger = ledger(cli, config);
     settle_targets(cli, config, &connected, &ledger).await;
     let window = args.window.or(cli.window).unwrap_or(config.status.window);
-    let parts = connected
+    // Read-only targets (an aggregator's places with no credentials here)
+    // are reported from their records, beside those read live.
+    let (read_only, live): (Vec<_>, Vec<_>) = connected
         .iter()
-        .map(|c| status::Reader {
+        .zip(records)
+        .partition(|(c, _)| c.info.read_only.is_some());
+    let parts = live
+        .iter()
+        .map(|(c, _)| status::Reader {
             info: c.info.clone(),
             cloud: c.cloud.as_ref().ok().map(Box::as_ref),
         })
         .collect();
     let report = status::gather_targets(parts, config, window, &args.streams, &ledger).await?;
+    let recorded = read_only
+        .into_iter()
+        .map(|(c, streams)| (c.info.clone(), streams))
+        .collect();
+    let report = status::with_recorded(report, recorded, config, window, &args.streams);
     for t in report.failed() {
         eprintln!(
             "firekeeper: {}: {}",

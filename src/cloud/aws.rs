@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::cloud::series::UsageCounter;
 use crate::cloud::{CallAnswer, Cloud, CloudError, GrantCheck};
 use crate::model::trail;
+use crate::model::{Aggregated, RecordPage, RecordedStream, Recording};
 use crate::model::{
     Alias, CloudWatchUsage, EventPage, EventQuery, Identity, KeyManager, KeyRef, KeyRotation,
     KeySpec, KmsKey, KmsMetrics, Lookup, MetricRange, RotationKind, RotationRecord, SeriesAsk,
@@ -26,6 +27,7 @@ use crate::model::{
 use cloudwatch::parse_query_id;
 
 mod cloudwatch;
+mod config;
 mod convert;
 mod endpoints;
 mod errors;
@@ -80,6 +82,7 @@ pub struct AwsCloud {
     cloudwatch: aws_sdk_cloudwatch::Client,
     cloudtrail: aws_sdk_cloudtrail::Client,
     sts: aws_sdk_sts::Client,
+    config: aws_sdk_config::Client,
     /// What was asked of CloudWatch, counted where the calls are made.
     usage: UsageCounter,
 }
@@ -152,6 +155,7 @@ impl AwsCloud {
                     .build(),
             ),
             sts: aws_sdk_sts::Client::new(config),
+            config: aws_sdk_config::Client::new(config),
             usage: UsageCounter::new(Utc::now()),
         })
     }
@@ -210,7 +214,14 @@ fn check_configured_endpoints(config: &SdkConfig) -> Result<(), CloudError> {
     let Some(source) = config.service_config() else {
         return Ok(());
     };
-    for service in ["Firehose", "KMS", "CloudWatch", "CloudTrail", "STS"] {
+    for service in [
+        "Firehose",
+        "KMS",
+        "CloudWatch",
+        "CloudTrail",
+        "STS",
+        "Config Service",
+    ] {
         let key = ServiceConfigKey::builder()
             .service_id(service)
             .env("AWS_ENDPOINT_URL")
@@ -573,6 +584,25 @@ impl Cloud for AwsCloud {
                 .filter(|t| !t.is_empty())
                 .map(str::to_string),
         })
+    }
+
+    async fn config_recording(&self) -> Result<Recording, CloudError> {
+        self.recording().await
+    }
+
+    async fn recorded_streams(
+        &self,
+        page: Option<&str>,
+    ) -> Result<RecordPage<RecordedStream>, CloudError> {
+        self.recorded_page(page).await
+    }
+
+    async fn aggregated_streams(
+        &self,
+        aggregator: &str,
+        page: Option<&str>,
+    ) -> Result<RecordPage<Aggregated>, CloudError> {
+        self.aggregated_page(aggregator, page).await
     }
 }
 

@@ -19,8 +19,9 @@ pub use paced::Paced;
 // The model's types, also where the layers above looked for them before
 // they moved to `model`: the re-export goes when every caller names `model`.
 use crate::model::{
-    Alias, CloudWatchUsage, CredentialFacts, EventPage, EventQuery, Identity, KeyRef, KmsKey,
-    KmsMetrics, MetricRange, RotationRecord, SeriesAsk, SeriesListing, Stream, StreamPage,
+    Aggregated, Alias, CloudWatchUsage, CredentialFacts, EventPage, EventQuery, Identity, KeyRef,
+    KmsKey, KmsMetrics, MetricRange, RecordPage, RecordedStream, Recording, RotationRecord,
+    SeriesAsk, SeriesListing, Stream, StreamPage,
 };
 
 /// Errors from the cloud, in words for the person at the terminal.
@@ -199,4 +200,26 @@ pub trait Cloud: Send + Sync {
     /// One page of CloudTrail's event history (LookupEvents): the events
     /// of the query's attribute and time range, newest first.
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError>;
+    /// Whether AWS Config records this account and region's Firehose
+    /// streams now (`DescribeConfigurationRecorders` and
+    /// `DescribeConfigurationRecorderStatus`).
+    async fn config_recording(&self) -> Result<Recording, CloudError>;
+    /// One page of the streams AWS Config recorded here, up to 100
+    /// (`ListDiscoveredResources`, then `BatchGetResourceConfig` for them);
+    /// `page` is the token of the page before's `next`.
+    async fn recorded_streams(
+        &self,
+        page: Option<&str>,
+    ) -> Result<RecordPage<RecordedStream>, CloudError>;
+    /// One page of the streams of every account and region the AWS Config
+    /// aggregator `aggregator` covers, up to 100
+    /// (`ListAggregateDiscoveredResources`, then
+    /// `BatchGetAggregateResourceConfig`); the first asks
+    /// `DescribeConfigurationAggregators`, so a name that is not an
+    /// aggregator is said as such.
+    async fn aggregated_streams(
+        &self,
+        aggregator: &str,
+        page: Option<&str>,
+    ) -> Result<RecordPage<Aggregated>, CloudError>;
 }

@@ -11,8 +11,9 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::cloud::{CallAnswer, Cloud, CloudError};
 use crate::model::{
-    Alias, CloudWatchUsage, EventPage, EventQuery, Identity, KeyRef, KmsKey, KmsMetrics,
-    MetricRange, SeriesAsk, SeriesListing, Stream, StreamPage,
+    Aggregated, Alias, CloudWatchUsage, EventPage, EventQuery, Identity, KeyRef, KmsKey,
+    KmsMetrics, MetricRange, RecordPage, RecordedStream, Recording, SeriesAsk, SeriesListing,
+    Stream, StreamPage,
 };
 
 /// Wraps a cloud so that its Firehose calls keep to one pace and its
@@ -161,6 +162,27 @@ impl<C: Cloud> Cloud for Paced<C> {
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
         self.cloudtrail.turn().await;
         self.inner.lookup_events(query).await
+    }
+
+    // AWS Config's calls spend none of Firehose's or CloudTrail's budget:
+    // a cold start reads its pages as fast as AWS Config answers them.
+    async fn config_recording(&self) -> Result<Recording, CloudError> {
+        self.inner.config_recording().await
+    }
+
+    async fn recorded_streams(
+        &self,
+        page: Option<&str>,
+    ) -> Result<RecordPage<RecordedStream>, CloudError> {
+        self.inner.recorded_streams(page).await
+    }
+
+    async fn aggregated_streams(
+        &self,
+        aggregator: &str,
+        page: Option<&str>,
+    ) -> Result<RecordPage<Aggregated>, CloudError> {
+        self.inner.aggregated_streams(aggregator, page).await
     }
 }
 

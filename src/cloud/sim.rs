@@ -18,6 +18,7 @@ use crate::model::{
     MetricRange, RotationRecord, SeriesAsk, SeriesListing, Source, Stream, StreamPage, TrailEvent,
 };
 
+mod config;
 mod history;
 mod metrics;
 mod rotation;
@@ -48,7 +49,12 @@ struct SimState {
     history: Vec<TrailEvent>,
     /// Request ids given so far.
     requests: u64,
+    /// What AWS Config answers, and since when it has recorded.
+    config: SimConfig,
+    recorded_since: DateTime<Utc>,
 }
+
+pub use config::{SimConfig, DEMO_AGGREGATOR};
 
 struct SimKey {
     key: KmsKey,
@@ -470,6 +476,25 @@ impl Cloud for SimCloud {
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
         let (state, now) = self.settled();
         history::lookup(&state.history, query, now - self.trail_lag)
+    }
+
+    async fn config_recording(&self) -> Result<crate::model::Recording, CloudError> {
+        self.config_answer()
+    }
+
+    async fn recorded_streams(
+        &self,
+        page: Option<&str>,
+    ) -> Result<crate::model::RecordPage<crate::model::RecordedStream>, CloudError> {
+        self.records(page)
+    }
+
+    async fn aggregated_streams(
+        &self,
+        aggregator: &str,
+        page: Option<&str>,
+    ) -> Result<crate::model::RecordPage<crate::model::Aggregated>, CloudError> {
+        self.aggregate(aggregator, page)
     }
 }
 

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 
 use crate::cloud::{CallAnswer, Cloud, CloudError, GrantCheck};
 use crate::model::{
-    Alias, CloudWatchUsage, CredentialFacts, EventPage, EventQuery, Identity, KeyRef, KmsKey,
-    KmsMetrics, MetricRange, RotationRecord, SeriesAsk, SeriesListing, Stream, StreamPage,
+    Aggregated, Alias, CloudWatchUsage, CredentialFacts, EventPage, EventQuery, Identity, KeyRef,
+    KmsKey, KmsMetrics, MetricRange, RecordPage, RecordedStream, Recording, RotationRecord,
+    SeriesAsk, SeriesListing, Stream, StreamPage,
 };
 
 /// Every `Cloud` call, by default the inner cloud's answer.
@@ -83,6 +84,22 @@ pub trait Wrapped: Send + Sync {
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
         self.inner().lookup_events(query).await
     }
+    async fn config_recording(&self) -> Result<Recording, CloudError> {
+        self.inner().config_recording().await
+    }
+    async fn recorded_streams(
+        &self,
+        page: Option<&str>,
+    ) -> Result<RecordPage<RecordedStream>, CloudError> {
+        self.inner().recorded_streams(page).await
+    }
+    async fn aggregated_streams(
+        &self,
+        aggregator: &str,
+        page: Option<&str>,
+    ) -> Result<RecordPage<Aggregated>, CloudError> {
+        self.inner().aggregated_streams(aggregator, page).await
+    }
 }
 
 #[async_trait]
@@ -151,5 +168,21 @@ impl<T: Wrapped> Cloud for T {
     }
     async fn lookup_events(&self, query: &EventQuery) -> Result<EventPage, CloudError> {
         Wrapped::lookup_events(self, query).await
+    }
+    async fn config_recording(&self) -> Result<Recording, CloudError> {
+        Wrapped::config_recording(self).await
+    }
+    async fn recorded_streams(
+        &self,
+        page: Option<&str>,
+    ) -> Result<RecordPage<RecordedStream>, CloudError> {
+        Wrapped::recorded_streams(self, page).await
+    }
+    async fn aggregated_streams(
+        &self,
+        aggregator: &str,
+        page: Option<&str>,
+    ) -> Result<RecordPage<Aggregated>, CloudError> {
+        Wrapped::aggregated_streams(self, aggregator, page).await
     }
 }

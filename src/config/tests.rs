@@ -374,3 +374,18 @@ fn cloudtrail_mistakes_name_file_line_and_key() {
         "{err}"
     );
 }
+
+#[test]
+fn an_aggregator_is_a_name_aws_config_takes_and_empty_is_none() {
+    assert_eq!(Config::builtin().aws.aggregator, Aggregator(None));
+    let c = parse("[aws]\naggregator = \"org-wide_1\"\n").unwrap();
+    assert_eq!(c.aws.aggregator, Aggregator(Some("org-wide_1".into())));
+    let err = parse("[aws]\n\naggregator = \"org wide\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("my.toml:3: [aws] aggregator:"), "{err}");
+    assert!(
+        err.contains("'org wide'") && err.contains("letters, digits"),
+        "{err}"
+    );
+}

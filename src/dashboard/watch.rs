@@ -52,9 +52,11 @@ pub async fn run(lanes: Vec<Lane>, config: &Config, options: WatchOptions) -> an
     }
     let mut app = App::with_fleet(options.context, config, fleet, Utc::now());
     app.say_unconnected();
-    // `watch` judges only what it read itself: no cache, no restart.
-    let (caches, restarts) = (vec![None; lanes.len()], vec![None; lanes.len()]);
-    let (mut wires, workers) = start_workers(lanes, config, options.window, caches, restarts);
+    // `watch` judges only what it read itself: no cache, no restart, and
+    // no AWS Config records (a record holds no status to alert on).
+    let caches = vec![None; lanes.len()];
+    let starts = (0..lanes.len()).map(|_| super::Start::plain()).collect();
+    let (mut wires, workers) = start_workers(lanes, config, options.window, caches, starts);
     let store = alerts::state::default_path();
     // Off the runtime and with a deadline: a state dir that does not answer
     // costs the memory of the last run, never the watch.

@@ -12,6 +12,7 @@
 
 pub mod apply;
 mod part;
+mod recorded;
 mod route;
 
 use std::collections::BTreeMap;

@@ -55,6 +55,9 @@ impl Field {
     }
 }
 
+/// What a stream known only from AWS Config's record does not say.
+pub(super) const NOT_RECORDED: &str = "Shown from AWS Config's record, which holds the stream's key but neither its status nor its encryption status (ENABLING, ENABLING_FAILED…): not known until the stream is described.";
+
 /// The stream statuses AWS documents for `DeliveryStreamStatus`.
 const STREAM_STATUSES: [&str; 6] = [
     "ACTIVE",
@@ -70,7 +73,9 @@ const STREAM_STATUSES: [&str; 6] = [
 pub(super) fn findings<'a>(f: &StreamFacts<'a>) -> Vec<Finding<'a>> {
     let s = f.stream;
     let mut out = Vec::new();
-    if !STREAM_STATUSES.contains(&s.status.as_str()) {
+    if s.only_recorded() {
+        out.push(Finding::NotRecorded);
+    } else if !STREAM_STATUSES.contains(&s.status.as_str()) {
         out.push(Finding::NotKnown(Field::StreamStatus, &s.status));
     }
     if let Source::Other(raw) = &s.source {

@@ -114,6 +114,12 @@ pub enum EncryptionStatus {
     DisablingFailed,
     #[strum(default)]
     Other(String),
+    /// Not AWS's value: the stream is known from AWS Config's record, which
+    /// holds its configured key but not this status (nor whether a change
+    /// is under way or failed). Not known until a describe says it; sorts
+    /// with the values firekeeper does not know, as it may be a failure.
+    #[strum(serialize = "? (AWS Config)")]
+    NotRecorded,
     Enabling,
     Disabling,
     Enabled,

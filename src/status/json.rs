@@ -107,3 +107,16 @@ impl From<&TrailEvent> for ChangedBy {
         }
     }
 }
+
+/// For `#[serde(serialize_with)]` on an encryption status: AWS's string,
+/// or `null` where it is not known (AWS Config does not record it); never
+/// a word of firekeeper's in AWS's field.
+pub(super) fn status_or_null<S: Serializer>(
+    status: &crate::model::EncryptionStatus,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match status {
+        crate::model::EncryptionStatus::NotRecorded => s.serialize_none(),
+        known => known.serialize(s),
+    }
+}

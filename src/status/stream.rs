@@ -60,6 +60,9 @@ pub(super) fn stream_report(k: &Knowledge<'_>, s: &Stream) -> StreamReport {
         health,
         problems,
         error: None,
+        provenance: "described",
+        as_of: None,
+        read_only: false,
         key_label: k.keys.label(s),
         target: String::new(),
     }
@@ -132,6 +135,9 @@ pub(super) fn error_report(k: &Knowledge<'_>, name: &str, e: &CloudError) -> Str
         health,
         problems,
         error: Some(text),
+        provenance: "described",
+        as_of: None,
+        read_only: false,
         key_label: "?".to_string(),
         target: String::new(),
     }

@@ -109,6 +109,10 @@ fn targets_line<'a>(app: &App, theme: &Theme, width: usize) -> Vec<Span<'a>> {
             ),
             (Some(_), _) => (format!("{} !", t.target.label), t.target.label.len()),
             (None, Some(first)) => (format!("{} = {first}", t.target.label), 0),
+            // Known only from AWS Config's aggregator: said, with its count.
+            (None, None) if step == 0 && t.read_only.is_some() => {
+                (format!("{} {} read-only", t.target.label, count(p)), 0)
+            }
             (None, None) if step == 0 => (format!("{} {}", t.target.label, count(p)), 0),
             (None, None) => (t.target.label.clone(), 0),
         }
@@ -236,7 +240,8 @@ fn fleet_line<'a>(app: &App, theme: &Theme, width: usize) -> Line<'a> {
 /// Rows not described by this run, by where their state comes from, each
 /// with the mark the table's STATUS shows: from the cache, unconfirmed
 /// (`~`, a warning: the counts are as of the cache); confirmed by
-/// CloudTrail (`=`); from AWS Config (`@`).
+/// CloudTrail (`=`). Rows from AWS Config's records are counted with the
+/// statuses (`from-aws-config`): their status is what Config does not keep.
 fn provenance_items(s: &crate::fleet::Tally, theme: &Theme) -> Vec<Item> {
     let bar = theme.bar();
     let mut items = Vec::new();
@@ -247,10 +252,6 @@ fn provenance_items(s: &crate::fleet::Tally, theme: &Theme) -> Vec<Item> {
     if s.confirmed > 0 {
         let text = format!("{bar}= {} confirmed", s.confirmed);
         items.push((text, theme.dim(), 3));
-    }
-    if s.recorded > 0 {
-        let text = format!("{bar}@ {} from AWS Config", s.recorded);
-        items.push((text, theme.warn(), 1));
     }
     items
 }
@@ -267,7 +268,8 @@ fn status_items(s: &crate::fleet::Tally, theme: &Theme) -> Vec<Item> {
         let rank = match status {
             EncryptionStatus::EnablingFailed
             | EncryptionStatus::DisablingFailed
-            | EncryptionStatus::Other(_) => 2,
+            | EncryptionStatus::Other(_)
+            | EncryptionStatus::NotRecorded => 2,
             EncryptionStatus::Enabling | EncryptionStatus::Disabling => 3,
             EncryptionStatus::Enabled => 4,
             EncryptionStatus::Disabled => 5,
@@ -317,5 +319,6 @@ fn short(s: &EncryptionStatus) -> &str {
         EncryptionStatus::DisablingFailed => "disabling-failed",
         // AWS's own word: a lower-cased guess could pass for a known status.
         EncryptionStatus::Other(raw) => raw,
+        EncryptionStatus::NotRecorded => "from-aws-config",
     }
 }

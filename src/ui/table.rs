@@ -231,11 +231,7 @@ fn measure(app: &App, titles: &[String], width: u16) -> Columns {
     // Room for the mark of a state from the cache or AWS Config beside the
     // longest status, while any row has one.
     let t = app.fleet.tally();
-    let status = if t.cached + t.confirmed + t.recorded > 0 {
-        18
-    } else {
-        16
-    };
+    let status = if t.cached + t.confirmed > 0 { 18 } else { 16 };
     columns(
         width,
         status,
@@ -435,7 +431,8 @@ pub fn provenance_mark(p: crate::model::Provenance) -> Option<&'static str> {
         Provenance::Described => None,
         Provenance::Cached { .. } => Some("~"),
         Provenance::Confirmed { .. } => Some("="),
-        Provenance::Recorded { .. } => Some("@"),
+        // Its STATUS already says "(AWS Config)".
+        Provenance::Recorded { .. } => None,
     }
 }
 

@@ -69,7 +69,7 @@ impl Theme {
             }
             EncryptionStatus::Enabled => self.good(),
             EncryptionStatus::Disabled => Style::default(),
-            EncryptionStatus::Other(_) => self.unknown(),
+            EncryptionStatus::Other(_) | EncryptionStatus::NotRecorded => self.unknown(),
         }
     }
 

@@ -68,6 +68,10 @@ pub(super) enum Job {
     Changes(Result<trail::Read, CloudError>),
     /// What KMS said of a dry run of Firehose's grant on a key (by ARN).
     GrantChecked(String, crate::cloud::GrantCheck),
+    /// Whether AWS Config records the streams, for a cold start.
+    Recording(Result<crate::model::Recording, CloudError>),
+    /// A page of AWS Config's records of the streams.
+    Recorded(Result<crate::model::RecordPage<crate::model::RecordedStream>, CloudError>),
 }
 
 impl Worker {

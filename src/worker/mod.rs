@@ -7,6 +7,7 @@
 //! (`jobs.rs`), and what their results change is in `results.rs`.
 
 mod changes;
+mod cold;
 mod jobs;
 pub mod outbox;
 mod restart;
@@ -185,6 +186,12 @@ pub enum DataEvent {
     /// The worker panicked and stopped: nothing more will come. The message
     /// is the panic's; the log has it with a backtrace.
     Crashed(String),
+    /// A page of AWS Config's records of the streams, for a cold start:
+    /// shown for the streams not described yet.
+    Recorded(Vec<crate::model::RecordedStream>),
+    /// How the cold start from AWS Config went, or why there is none: said
+    /// once, in the message log.
+    ColdStart(String),
 }
 
 /// A start from an earlier run's cache: which streams it showed, and
@@ -263,6 +270,9 @@ pub struct Settings {
     pub call_timeout: Duration,
     /// A start from an earlier run's cache, if there is one.
     pub restart: Option<Restart>,
+    /// No cache was shown for this target: AWS Config's records, if it
+    /// keeps them, make the first full table (see `cold.rs`).
+    pub cold_start: bool,
 }
 
 impl Settings {
@@ -288,6 +298,7 @@ impl Settings {
                 .then(|| Duration::from_secs(config.cloudtrail.poll_secs.0)),
             call_timeout: Duration::from_secs(config.aws.call_timeout_secs.0),
             restart: None,
+            cold_start: false,
         }
     }
 }
@@ -410,6 +421,8 @@ struct Worker {
     /// A start from the cache whose first look at CloudTrail is not over:
     /// the streams it holds wait for it.
     restart: Option<Restart>,
+    /// The cold start from AWS Config, as far as it has read.
+    cold: cold::Cold,
 }
 
 /// Runs until the UI drops its end of `commands`. A panic inside does not end
@@ -478,8 +491,12 @@ async fn work(
         changing: 0,
         retired: false,
         restart: None,
+        cold: cold::Cold::default(),
     };
     w.restart_from_cache(now).await;
+    if w.settings.cold_start {
+        w.start_cold();
+    }
     if crate::crash::test_panic_asked("worker") {
         w.jobs
             .push(futures::future::lazy(|_| -> Job { crate::crash::test_panic("worker") }).boxed());
@@ -564,6 +581,17 @@ impl Worker {
 /// The streams' own names: a worker reads one target.
 fn names(ids: Vec<StreamId>) -> Vec<String> {
     ids.into_iter().map(|id| id.name).collect()
+}
+
+/// Why AWS Config could not be read, in words that say what to do.
+pub fn explain_config(e: &CloudError) -> String {
+    match e {
+        CloudError::AccessDenied(m) => format!(
+            "access denied reading AWS Config ({m}): allow config:DescribeConfigurationRecorders, config:DescribeConfigurationRecorderStatus, config:ListDiscoveredResources and config:BatchGetResourceConfig"
+        ),
+        CloudError::NoAnswer(_) => "AWS Config did not answer".to_string(),
+        other => format!("reading AWS Config failed: {other}"),
+    }
 }
 
 /// An error in words that say what is wrong and what to do.

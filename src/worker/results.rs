@@ -91,6 +91,14 @@ impl Worker {
                 Some(event) => event,
                 None => return true,
             },
+            Job::Recording(result) => match self.recording_answered(result) {
+                Some(event) => event,
+                None => return true,
+            },
+            Job::Recorded(result) => match self.records_read(result) {
+                Some(event) => event,
+                None => return true,
+            },
         };
         self.events.send(event).await
     }

@@ -120,6 +120,7 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
     assert!(t.backend().to_string().contains("internal error"));
 }
 
+mod cold;
 mod look;
 mod moving;
 mod pace;

@@ -25,6 +25,10 @@
    launcher answers a dry run as AWS does, DryRunOperationException for a key the
    caller may grant on and AccessDeniedException for a key a test denies, and
    records it in the event history with that errorCode (`GrantDryRuns`).
+7. AWS Config: moto's AWS Config does not record Firehose streams; `aws_config.py`
+   beside this file answers the recorder, discovered-resource and aggregator calls
+   for AWS::KinesisFirehose::DeliveryStream from moto's Firehose state, and maps a
+   test's access key to a second account (its docstring has the control API).
 
 Requests are recognised by the region and service of their SigV4 credential scope
 (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`) and by their operation:
@@ -191,6 +195,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.firehose.models import DeliveryStream
 from moto.kms.models import kms_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from aws_config import ConfigLayer  # noqa: E402
 
 DeliveryStream.MAX_STREAMS_PER_REGION = 5000
 
@@ -1934,7 +1941,8 @@ def main():
     port = int(sys.argv[1])
     moto = RotationPeriods(CborAdapter(DomainDispatcherApplication(create_backend_app)))
     trail = Trail()
-    app = FaultInjector(GrantDryRuns(TrailLayer(moto, trail), trail), FaultTable())
+    config = ConfigLayer(GrantDryRuns(TrailLayer(moto, trail), trail), ACCOUNT_ID)
+    app = FaultInjector(config, FaultTable())
     if len(sys.argv) > 3:
         # The same server over HTTPS on a second port: firekeeper's one TLS
         # stack (rustls, hyper 1) is the one that talks to AWS.

@@ -14,6 +14,7 @@ pub(super) struct Endpoints {
     monitoring: String,
     cloudtrail: String,
     sts: String,
+    config: String,
 }
 
 /// The AWS default for one service, from its SDK's own endpoint rules (the
@@ -69,17 +70,22 @@ impl Endpoints {
                 default_endpoint!(aws_sdk_cloudtrail, region, fips, dual),
             ),
             sts: pick("STS", default_endpoint!(aws_sdk_sts, region, fips, dual)),
+            config: pick(
+                "Config Service",
+                default_endpoint!(aws_sdk_config, region, fips, dual),
+            ),
         }
     }
 
     /// The endpoint of `service`, by the name firekeeper's messages use
-    /// (`sts`, `firehose`, `kms`, `monitoring`, `cloudtrail`).
+    /// (`sts`, `firehose`, `kms`, `monitoring`, `cloudtrail`, `config`).
     pub(super) fn get(&self, service: &str) -> &str {
         match service {
             "firehose" => &self.firehose,
             "kms" => &self.kms,
             "monitoring" => &self.monitoring,
             "cloudtrail" => &self.cloudtrail,
+            "config" => &self.config,
             _ => &self.sts,
         }
     }

@@ -41,6 +41,9 @@ impl SimCloud {
                 streams: BTreeMap::new(),
                 history: Vec::new(),
                 requests: 0,
+                config: super::SimConfig::Recording,
+                // A recorder set up with the account, a while before.
+                recorded_since: now - Duration::days(30),
             }),
             usage: crate::cloud::series::UsageCounter::new(now),
         };
@@ -187,7 +190,8 @@ impl SimState {
             // whether Firehose uses the key then is not known.
             EncryptionStatus::Enabling
             | EncryptionStatus::Disabled
-            | EncryptionStatus::Other(_) => None,
+            | EncryptionStatus::Other(_)
+            | EncryptionStatus::NotRecorded => None,
         }
     }
 

@@ -18,6 +18,9 @@ pub struct News {
     /// Said on the status line and kept in the log: a target that newly
     /// cannot be read, a twin found.
     pub said: Vec<(String, Tone)>,
+    /// Kept in the message log whatever its length or tone, and said: how
+    /// a cold start went, or why there was none.
+    pub kept: Vec<(String, Tone)>,
     /// A failure, in words: the last error.
     pub error: Option<String>,
     /// A target listed its streams: the last error is over.
@@ -102,6 +105,8 @@ impl Fleet {
             | DataEvent::CloudWatch(_)
             | DataEvent::Credentials(_)
             | DataEvent::GrantChecked { .. } => self.store(from, event, now, news),
+            DataEvent::Recorded(streams) => self.recorded(from, streams, now, news),
+            DataEvent::ColdStart(words) => self.cold_start_said(from, words, news),
             DataEvent::ChangeReport { .. }
             | DataEvent::Following { .. }
             | DataEvent::Moving { .. }
@@ -145,7 +150,9 @@ impl Fleet {
             | DataEvent::ChangeReport { .. }
             | DataEvent::Following { .. }
             | DataEvent::Moving { .. }
-            | DataEvent::MoveOver => {}
+            | DataEvent::MoveOver
+            | DataEvent::Recorded(_)
+            | DataEvent::ColdStart(_) => {}
         }
     }
 
@@ -448,10 +455,17 @@ impl Fleet {
         if p.metrics_state.error().is_some() {
             return None;
         }
+        // A row still shown from AWS Config's record is not saved: the next
+        // start describes it rather than show a record as an earlier run's
+        // description.
+        let described = p
+            .rows
+            .values()
+            .filter(|r| !r.stream.as_ref().is_some_and(Stream::only_recorded));
         Some((
             account,
             crate::cache::Saved {
-                rows: p.rows.values().cloned().collect(),
+                rows: described.cloned().collect(),
                 keys: p.keys.clone(),
                 window: self.window,
                 metrics: m.series.clone(),
@@ -484,6 +498,7 @@ fn answered(event: &DataEvent) -> bool {
         | DataEvent::Credentials(_)
         | DataEvent::CloudWatch(_)
         | DataEvent::Restarted(_)
+        | DataEvent::ColdStart(_)
         | DataEvent::Crashed(_) => false,
         _ => true,
     }

@@ -64,17 +64,31 @@ pub struct Part {
     pub history: History,
     /// What KMS last said of a dry run of Firehose's grant, by key ARN.
     pub grant_checks: HashMap<String, GrantCheck>,
+    /// Read-only (known only from an AWS Config aggregator, no credentials
+    /// for it): why its streams' metrics, keys and quotas are not read.
+    pub read_only: Option<String>,
 }
 
 impl Part {
     pub(super) fn new(id: TargetId, info: TargetInfo, live: bool) -> Part {
         // No worker will list its keys: its streams' picker (rows from its
         // cache) says why.
-        let all_keys_state = if live {
-            LoadingState::Idle
-        } else {
-            let why = info.error.clone().unwrap_or_default();
-            LoadingState::Error(format!("not connected: {why}"))
+        let read_only = info
+            .read_only
+            .is_some()
+            .then(|| crate::estate::aggregator::why_read_only(&info));
+        let all_keys_state = match (&read_only, live) {
+            (Some(why), _) => LoadingState::Error(why.clone()),
+            (None, true) => LoadingState::Idle,
+            (None, false) => {
+                let why = info.error.clone().unwrap_or_default();
+                LoadingState::Error(format!("not connected: {why}"))
+            }
+        };
+        // Nothing lists a read-only target: its records are its list.
+        let list = match read_only {
+            Some(_) => LoadingState::Loaded,
+            None => LoadingState::Loading,
         };
         Part {
             id,
@@ -83,7 +97,7 @@ impl Part {
             retired: false,
             twin: None,
             credentials: CredentialFacts::default(),
-            list: LoadingState::Loading,
+            list,
             identity_error: None,
             rows: BTreeMap::new(),
             keys: KeyBook::default(),
@@ -96,12 +110,14 @@ impl Part {
             usage: None,
             history: History::default(),
             grant_checks: HashMap::new(),
+            read_only,
         }
     }
 
-    /// Whether its streams belong in the fleet.
+    /// Whether its streams belong in the fleet: a worker reads it, or it
+    /// is a read-only target of an aggregator; and it is no other's twin.
     pub fn counts(&self) -> bool {
-        self.live && self.twin.is_none() && !self.retired
+        (self.live || self.read_only.is_some()) && self.twin.is_none() && !self.retired
     }
 
     /// Its metrics of this window, if it answered for it.
@@ -113,6 +129,9 @@ impl Part {
     /// or missing and why. A failed fetch keeps the last answer, known up
     /// to its time; `stale_before` turns a figure too old into unknown.
     pub(super) fn metrics_known(&self, window: Window, stale_before: DateTime<Utc>) -> Metrics<'_> {
+        if let Some(why) = &self.read_only {
+            return Metrics::Missing(why);
+        }
         match (self.metrics_of(window), &self.metrics_state) {
             (Some(m), _) => Metrics::Loaded {
                 series: &m.series,
@@ -135,6 +154,9 @@ impl Part {
     /// Its quotas as the rules read them: a target not read (yet) has its
     /// streams' quota unknown, never a full 25.
     pub(super) fn quotas_known(&self) -> Quotas<'_> {
+        if self.read_only.is_some() {
+            return Quotas::Missing(crate::estate::aggregator::NO_CREDENTIALS);
+        }
         match (&self.quota_state, &self.quotas) {
             (LoadingState::Loaded, Some(book)) => Quotas::Loaded(book),
             (LoadingState::Error(why), _) => Quotas::Missing(why),
