@@ -17,8 +17,8 @@ use crate::model::{
 mod selection;
 
 pub use selection::{
-    can_fail, customer_key, look_back, on_keys, select, that_can_fail, unusable_keys, Catalog,
-    Selection,
+    can_fail, customer_key, look_back, on_keys, recent_listing_covers, select, that_can_fail,
+    unusable_keys, Catalog, Selection,
 };
 
 /// Every stream name, following `HasMoreDeliveryStreams` page by page.
@@ -46,6 +46,29 @@ pub async fn describe_all(
 ) -> Vec<(String, Result<Stream, CloudError>)> {
     futures::stream::iter(names)
         .map(|name| async move { (name.clone(), cloud.describe_stream(name).await) })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+/// `describe_all`, telling `seen` of each description as it arrives (in the
+/// order AWS answers), so that reads needing only some descriptions (a
+/// key's, whether any stream exists) start before the last describe ends.
+pub async fn describe_all_seen(
+    cloud: &dyn Cloud,
+    names: &[String],
+    concurrency: usize,
+    seen: impl Fn(&Stream),
+) -> Vec<(String, Result<Stream, CloudError>)> {
+    let seen = &seen;
+    futures::stream::iter(names)
+        .map(|name| async move {
+            let result = cloud.describe_stream(name).await;
+            if let Ok(stream) = &result {
+                seen(stream);
+            }
+            (name.clone(), result)
+        })
         .buffered(concurrency.max(1))
         .collect()
         .await
@@ -270,37 +293,88 @@ pub async fn load_keys_for(
     let mut book = KeyBook::from_aliases(cloud.list_aliases().await?);
     // Futures collected first: a closure inside the stream combinator would
     // not be Send for every lifetime, which the worker's boxed jobs need.
-    let calls: Vec<_> = arns
-        .iter()
-        .map(|arn| async move {
-            let key = cloud.describe_key(arn).await;
-            // Only keys that can rotate have rotations to list; a list KMS
-            // will not give leaves the rest of the key known.
-            let rotations = match &key {
-                Ok(k) if k.rotation.is_some() => cloud.key_rotations(&k.id).await.ok(),
-                _ => None,
-            };
-            (arn, key, rotations)
-        })
-        .collect();
+    let calls: Vec<_> = arns.iter().map(|arn| key_of(cloud, arn)).collect();
     let described: Vec<_> = futures::stream::iter(calls)
-        .buffer_unordered(8)
+        .buffer_unordered(KEYS_IN_FLIGHT)
         .collect()
         .await;
     for (arn, result, rotations) in described {
+        book.file(arn, result, rotations);
+    }
+    Ok(book)
+}
+
+/// KMS calls in flight at once while describing keys.
+const KEYS_IN_FLIGHT: usize = 8;
+
+/// `load_keys_for` over ARNs that arrive as descriptions name them: the
+/// aliases are listed at once, and each key is described (with its
+/// rotations) as soon as it is first named, `told` hearing of each key KMS
+/// describes. As in `load_keys_for`, no key is described when the aliases
+/// cannot be listed: the error comes back with every ARN named.
+pub async fn load_keys_as_named(
+    cloud: &dyn Cloud,
+    arns: impl futures::Stream<Item = String>,
+    told: impl Fn(&KmsKey),
+) -> Result<KeyBook, (CloudError, BTreeSet<String>)> {
+    let mut named = BTreeSet::new();
+    let aliases = match cloud.list_aliases().await {
+        Ok(aliases) => aliases,
+        Err(e) => {
+            named.extend(arns.collect::<Vec<_>>().await);
+            return Err((e, named));
+        }
+    };
+    let mut book = KeyBook::from_aliases(aliases);
+    let first_named = arns.filter(|arn| std::future::ready(named.insert(arn.clone())));
+    let mut described = std::pin::pin!(first_named
+        .map(|arn| key_of(cloud, arn))
+        .buffer_unordered(KEYS_IN_FLIGHT));
+    while let Some((arn, result, rotations)) = described.next().await {
+        if let Ok(key) = &result {
+            told(key);
+        }
+        book.file(&arn, result, rotations);
+    }
+    Ok(book)
+}
+
+/// One key as KMS describes it, and its rotations when it can rotate and
+/// KMS lists them.
+async fn key_of<A: AsRef<str>>(
+    cloud: &dyn Cloud,
+    arn: A,
+) -> (A, Result<KmsKey, CloudError>, Option<Vec<RotationRecord>>) {
+    let key = cloud.describe_key(arn.as_ref()).await;
+    // Only keys that can rotate have rotations to list; a list KMS will not
+    // give leaves the rest of the key known.
+    let rotations = match &key {
+        Ok(k) if k.rotation.is_some() => cloud.key_rotations(&k.id).await.ok(),
+        _ => None,
+    };
+    (arn, key, rotations)
+}
+
+impl KeyBook {
+    /// A key KMS described, with its rotations, or why it would not.
+    fn file(
+        &mut self,
+        arn: &str,
+        result: Result<KmsKey, CloudError>,
+        rotations: Option<Vec<RotationRecord>>,
+    ) {
         match result {
             Ok(key) => {
                 if let Some(r) = rotations {
-                    book.rotations.insert(key.id.clone(), r);
+                    self.rotations.insert(key.id.clone(), r);
                 }
-                book.keys.insert(key.id.clone(), key);
+                self.keys.insert(key.id.clone(), key);
             }
             Err(e) => {
-                book.errors.insert(key_id_of(arn).to_string(), e);
+                self.errors.insert(key_id_of(arn).to_string(), e);
             }
         }
     }
-    Ok(book)
 }
 
 /// The metric range for a window ending now, aligned to whole periods so that

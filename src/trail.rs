@@ -188,41 +188,50 @@ pub async fn read_changes(
 /// again by carol, whose call CloudTrail does not show yet, was not broken
 /// by alice. Asked only when such a key is in use (two queries per kind),
 /// so a healthy fleet costs nothing; a failed read only leaves the
-/// sentences without a name.
+/// sentences without a name. The key states arrive as KMS describes the
+/// keys, and each kind is read as soon as its first key is seen, while the
+/// others are still being described.
 pub async fn who_broke_keys(
     cloud: &dyn Cloud,
     trail: &Trail,
-    states: impl Iterator<Item = &crate::model::KeyState>,
+    states: impl futures::Stream<Item = crate::model::KeyState>,
     now: DateTime<Utc>,
 ) -> History {
-    use crate::model::KeyState;
-    let mut names = Vec::new();
-    for state in states {
-        let pair = match state {
-            KeyState::Disabled => ["DisableKey", "EnableKey"],
-            KeyState::PendingDeletion => ["ScheduleKeyDeletion", "CancelKeyDeletion"],
-            _ => continue,
-        };
-        for name in pair {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-    }
+    use futures::StreamExt;
     let mut history = History::default();
     if !trail.enabled {
         return history;
     }
     let since = now - chrono::Duration::hours(FIRST_LOOK_HOURS);
-    for name in names {
-        let read = tokio::time::timeout(trail.patience, read_named(cloud, name, since, now)).await;
-        let Ok(Ok(events)) = read else {
-            tracing::warn!("cannot read who made {name} calls");
-            return history;
-        };
-        history.add(events, now);
+    let mut asked: Vec<&str> = Vec::new();
+    let mut states = std::pin::pin!(states);
+    while let Some(state) = states.next().await {
+        for &name in breaking_and_undoing(&state) {
+            if asked.contains(&name) {
+                continue;
+            }
+            asked.push(name);
+            let read =
+                tokio::time::timeout(trail.patience, read_named(cloud, name, since, now)).await;
+            let Ok(Ok(events)) = read else {
+                tracing::warn!("cannot read who made {name} calls");
+                return history;
+            };
+            history.add(events, now);
+        }
     }
     history
+}
+
+/// The call that puts a key in this state and the one that undoes it, for
+/// the states Firehose cannot use a key in that a person's call causes.
+fn breaking_and_undoing(state: &crate::model::KeyState) -> &'static [&'static str] {
+    use crate::model::KeyState;
+    match state {
+        KeyState::Disabled => &["DisableKey", "EnableKey"],
+        KeyState::PendingDeletion => &["ScheduleKeyDeletion", "CancelKeyDeletion"],
+        _ => &[],
+    }
 }
 
 /// Why the event history could not be read, for the person reading the

@@ -207,6 +207,19 @@ impl Catalog {
         }
     }
 
+    /// A catalog holding the listing of this kind asked for just now, in
+    /// this fetch (begun before the streams it is for were all described).
+    pub fn asked(recently_active: bool, listing: Result<SeriesListing, CloudError>) -> Catalog {
+        let mut catalog = Catalog::default();
+        let slot = if recently_active {
+            &mut catalog.recent
+        } else {
+            &mut catalog.all
+        };
+        *slot = Slot::Asked(listing);
+        catalog
+    }
+
     /// The listings CloudWatch answered during this fetch: worth keeping.
     pub fn answered(&self) -> impl Iterator<Item = &SeriesListing> {
         [&self.recent, &self.all]

@@ -473,4 +473,5 @@ async fn customer_keys_report_their_state_origin_and_rotation() {
 }
 
 mod fit;
+mod overlap;
 mod unknown;
