@@ -473,5 +473,6 @@ async fn customer_keys_report_their_state_origin_and_rotation() {
 }
 
 mod fit;
+mod ledger_only;
 mod overlap;
 mod unknown;

@@ -121,6 +121,7 @@ async fn a_panic_in_the_worker_is_reported_on_screen_not_swallowed() {
 }
 
 mod cold;
+mod ledger_only;
 mod look;
 mod moving;
 mod pace;
