@@ -26,6 +26,7 @@ use tokio::sync::mpsc::Receiver;
 use tokio::time::{Duration, Instant, MissedTickBehavior};
 
 pub use outbox::Outbox;
+pub use restart::{Restart, Restarted};
 pub use scheduler::{Intervals, Scheduler};
 
 use crate::change;
@@ -192,61 +193,6 @@ pub enum DataEvent {
     /// How the cold start from AWS Config went, or why there is none: said
     /// once, in the message log.
     ColdStart(String),
-}
-
-/// A start from an earlier run's cache: which streams it showed, and
-/// from when CloudTrail must be read to tell which of them changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Restart {
-    /// The oldest description the cache shows, less CloudTrail's lag
-    /// (`trail::LATE_MINUTES`): a change after it would be in CloudTrail.
-    pub since: DateTime<Utc>,
-    /// Described, settled streams of the cache: each waits for CloudTrail.
-    pub names: Vec<String>,
-    /// In ENABLING or DISABLING (or CREATING, DELETING) in the cache:
-    /// described at once.
-    pub transitioning: Vec<String>,
-}
-
-impl Restart {
-    /// From the rows of a cache saved at `saved_at`; `None` when it shows
-    /// no stream. A row not described, or whose describe failed, is not
-    /// confirmable: it is described as on a start without a cache.
-    pub fn of(rows: &[crate::model::Row], saved_at: DateTime<Utc>) -> Option<Restart> {
-        let mut restart = Restart {
-            since: saved_at,
-            names: Vec::new(),
-            transitioning: Vec::new(),
-        };
-        for row in rows {
-            let (Some(stream), Some(at), None) = (&row.stream, row.described_at, &row.error) else {
-                continue;
-            };
-            restart.since = restart.since.min(at);
-            if stream.encryption.status.is_transition() || stream.status != "ACTIVE" {
-                restart.transitioning.push(row.name.clone());
-            } else {
-                restart.names.push(row.name.clone());
-            }
-        }
-        restart.since -= chrono::Duration::minutes(crate::trail::LATE_MINUTES);
-        (!restart.names.is_empty()).then_some(restart)
-    }
-}
-
-/// What a start from the cache came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Restarted {
-    /// CloudTrail shows no change to these streams from `since` to
-    /// `checked`; the others it named are described again.
-    Confirmed {
-        names: Vec<String>,
-        named: usize,
-        since: DateTime<Utc>,
-        checked: DateTime<Utc>,
-    },
-    /// Every stream of the cache is described again, and why.
-    FullPass(String),
 }
 
 /// How the worker paces itself.
