@@ -163,16 +163,17 @@ impl Worker {
             self.series.gone(&name);
             return DataEvent::Gone(name);
         }
-        // A failed describe is retried soon, like a stream in transition.
-        let transitioning = result
-            .as_ref()
-            .map_or(true, |s| s.encryption.status.is_transition());
-        if let Ok(s) = &result {
-            self.key_arns
-                .extend(inventory::customer_keys(std::iter::once(s)));
-            self.series.described(s);
+        match &result {
+            Ok(s) => {
+                self.key_arns
+                    .extend(inventory::customer_keys(std::iter::once(s)));
+                self.series.described(s);
+                let transitioning = s.encryption.status.is_transition();
+                self.scheduler.finished(&name, transitioning, now);
+            }
+            // Retried later each time, taking turns with the first pass.
+            Err(_) => self.scheduler.failed(&name, now),
         }
-        self.scheduler.finished(&name, transitioning, now);
         DataEvent::Stream {
             name,
             result,

@@ -21,8 +21,8 @@ pub struct Intervals {
 }
 
 /// Firehose settles a change of encryption within minutes; one that has
-/// not settled in this long (or a describe that keeps failing) is
-/// described once a minute, not every few seconds all night.
+/// not settled in this long is described once a minute, not every few
+/// seconds all night.
 const LONG_TRANSITION: Duration = Duration::from_secs(300);
 const LONG_TRANSITION_EVERY: Duration = Duration::from_secs(60);
 
@@ -64,6 +64,8 @@ struct LastDescribe {
     /// From the cache, and CloudTrail showed no change: verified by a
     /// describe at the idle pace.
     confirmed: bool,
+    /// Describes that failed in a row: retried later each time.
+    failures: u32,
 }
 
 impl LastDescribe {
@@ -84,6 +86,15 @@ struct IdlePace {
     visible_last: bool,
 }
 
+/// When a stream whose describe failed `failures` times in a row is asked
+/// again: 15 s, doubling to 5 minutes. A failure says nothing of the
+/// stream (a throttle, a timeout, access denied on it): it is shown
+/// unknown meanwhile, and many failing streams cannot take every describe.
+fn retry_after(failures: u32) -> Duration {
+    let secs = 15u64.saturating_mul(1 << failures.saturating_sub(1).min(5));
+    Duration::from_secs(secs.min(300))
+}
+
 pub struct Scheduler {
     intervals: Intervals,
     names: Vec<String>,
@@ -98,6 +109,9 @@ pub struct Scheduler {
     urgent: Vec<String>,
     cursor: usize,
     idle: IdlePace,
+    /// A retry of a failed describe had the last turn against the first
+    /// pass: they take turns, so neither starves the other.
+    retry_last: bool,
 }
 
 impl Scheduler {
@@ -113,6 +127,7 @@ impl Scheduler {
             urgent: Vec::new(),
             cursor: 0,
             idle: IdlePace::default(),
+            retry_last: false,
         }
     }
 
@@ -216,6 +231,20 @@ impl Scheduler {
             e.moving_since = transitioning.then(|| e.moving_since.unwrap_or(now));
             e.held = false;
             e.confirmed = false;
+            e.failures = 0;
+        }
+    }
+
+    /// The describe failed: asked again after `retry_after`, taking turns
+    /// with the first pass.
+    pub fn failed(&mut self, name: &str, now: Instant) {
+        self.in_flight.remove(name);
+        let again = self.again.remove(name);
+        if let Some(e) = self.entries.get_mut(name) {
+            e.failures = if again { 0 } else { e.failures + 1 };
+            e.last = (!again).then_some(now);
+            e.transitioning = false;
+            e.moving_since = None;
         }
     }
 
@@ -287,10 +316,33 @@ impl Scheduler {
         if let Some(n) = self.nearby.iter().find(|n| self.fresh(n)) {
             return Some(n.clone());
         }
-        if let Some(n) = self.round_robin(Scheduler::fresh) {
+        if let Some(n) = self.first_pass_or_retry(now) {
             return Some(n);
         }
         self.idle_pick(now)
+    }
+
+    /// The first pass's next stream, or a failed describe due again; turns
+    /// alternate when both are waiting.
+    fn first_pass_or_retry(&mut self, now: Instant) -> Option<String> {
+        let retry = |s: &Scheduler, n: &str| {
+            s.free(n)
+                && s.entries.get(n).is_some_and(|e| {
+                    e.failures > 0 && e.last.is_some_and(|t| now - t >= retry_after(e.failures))
+                })
+        };
+        let pick = if self.retry_last {
+            self.round_robin(Scheduler::fresh)
+                .map(|n| (n, false))
+                .or_else(|| self.round_robin(retry).map(|n| (n, true)))
+        } else {
+            self.round_robin(retry)
+                .map(|n| (n, true))
+                .or_else(|| self.round_robin(Scheduler::fresh).map(|n| (n, false)))
+        };
+        let (name, retried) = pick?;
+        self.retry_last = retried;
+        Some(name)
     }
 
     /// A refresh of a row on screen or the sweep's next stream, if the
@@ -468,6 +520,44 @@ mod tests {
         let busy = s.next(now).unwrap();
         s.hurry(&busy);
         assert_ne!(s.next(now).as_deref(), Some(busy.as_str()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failing_describes_back_off_and_never_starve_the_first_pass() {
+        let mut s = scheduler();
+        s.set_names(&names(100));
+        // The first 25 fail every time, as streams the SDK cannot read.
+        let mut described = Vec::new();
+        let start = Instant::now();
+        for _ in 0..600 {
+            let now = Instant::now();
+            // Four a second, as the limiter allows.
+            for _ in 0..4 {
+                let Some(n) = s.next(now) else { break };
+                if n.as_str() < "s025" {
+                    s.failed(&n, now);
+                } else {
+                    s.finished(&n, false, now);
+                    described.push(n);
+                }
+            }
+            tokio::time::advance(Duration::from_secs(1)).await;
+            if described.len() == 75 {
+                break;
+            }
+        }
+        assert_eq!(described.len(), 75, "the first pass ends");
+        // 75 at 4 a second, with the 25 failures' retries taking turns:
+        // well within a minute.
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            start.elapsed()
+        );
+        // Then each failing stream is asked at 15, 30, 60, ... 300 s.
+        assert_eq!(retry_after(1), Duration::from_secs(15));
+        assert_eq!(retry_after(2), Duration::from_secs(30));
+        assert_eq!(retry_after(9), Duration::from_secs(300));
     }
 
     #[tokio::test(start_paused = true)]
