@@ -212,11 +212,6 @@ impl Provenance {
             }
         }
     }
-
-    /// Whether the state is known: a cache nothing has confirmed is not.
-    pub fn known(self) -> bool {
-        !matches!(self, Provenance::Cached { .. })
-    }
 }
 
 impl Row {

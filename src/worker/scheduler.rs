@@ -250,6 +250,7 @@ impl Scheduler {
 
     /// Streams held or confirmed and not yet described: shown from the
     /// cache.
+    #[cfg(test)]
     pub fn waiting(&self) -> usize {
         self.entries.values().filter(|e| e.waits()).count()
     }
