@@ -3,20 +3,15 @@
 //! shows 22 left, marked as counted by the ledger alone, from the worker's
 //! book to the table's QUOTA column.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use tokio::sync::mpsc;
 use tokio::time::Duration;
 
-use super::super::{run, DataEvent, Settings};
+use super::super::{DataEvent, Settings};
+use super::paused::{start_reading, Scripted};
 use crate::app::{App, DashboardContext, SortKey};
-use crate::audit::AuditLog;
-use crate::change::ChangeContext;
 use crate::cloud::scenario::Scenario;
-use crate::cloud::sim::SimCloud;
 use crate::cloud::Cloud;
 use crate::config::Config;
 use crate::model::{TargetId, Window};
@@ -54,55 +49,17 @@ fn ledger_with_three_calls(cloud: &dyn Cloud, account: &str) -> Ledger {
     ledger
 }
 
-/// Everything the worker sends in its first `time`, with `[cloudtrail]
-/// enabled = false` as the dashboard reads it from the config.
-async fn worker_events(cloud: SimCloud, ledger: Ledger, time: Duration) -> Vec<DataEvent> {
-    let mut config = Config::builtin();
-    config.cloudtrail.enabled = false;
-    let dir = tempfile::tempdir().unwrap();
-    let cloud = Arc::new(cloud);
-    let changes = ChangeContext {
-        account: None,
-        caller: None,
-        region: cloud.region().to_string(),
-        ledger,
-        trail: Trail::from_config(&config),
-        audit: AuditLog::at(dir.path().join("audit.jsonl")),
-        read_only: false,
-        stop: Default::default(),
-        force: false,
-    };
-    let (_commands, command_rx) = mpsc::channel(64);
-    let (event_tx, mut events) = crate::worker::outbox::channel();
-    let settings = Settings::from_config(&config);
-    let worker = tokio::spawn(run(
-        cloud,
-        changes,
-        settings,
-        Window::H3,
-        command_rx,
-        event_tx,
-    ));
-    let end = tokio::time::sleep(time);
-    tokio::pin!(end);
-    let mut seen = Vec::new();
-    loop {
-        tokio::select! {
-            biased;
-            event = events.recv() => seen.push(event.expect("the worker runs")),
-            () = &mut end => break,
-        }
-    }
-    worker.abort();
-    seen
-}
-
 #[tokio::test(start_paused = true)]
 async fn with_cloudtrail_off_three_ledger_calls_leave_22_marked_never_25() {
-    let sim = SimCloud::new(Scenario::builtin());
-    let account = sim.identity().await.unwrap().account;
-    let ledger = ledger_with_three_calls(&sim, &account);
-    let events = worker_events(sim, ledger, Duration::from_secs(15)).await;
+    let cloud = Scripted::of(Scenario::builtin());
+    let account = cloud.sim.identity().await.unwrap().account;
+    let ledger = ledger_with_three_calls(&cloud.sim, &account);
+    // `[cloudtrail] enabled = false`, as the dashboard reads it from the config.
+    let mut config = Config::builtin();
+    config.cloudtrail.enabled = false;
+    let trail = Trail::from_config(&config);
+    let mut w = start_reading(cloud, Settings::from_config(&config), ledger, trail);
+    let events = w.during(Duration::from_secs(15)).await;
 
     let books: Vec<&QuotaBook> = events
         .iter()
