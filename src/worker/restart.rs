@@ -13,49 +13,61 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use super::{DataEvent, Worker};
+use crate::inventory;
+use crate::model::Stream;
 
 /// CloudTrail's event history keeps 90 days (CloudTrail User Guide,
 /// "Working with CloudTrail event history"): a cache older than that
 /// cannot be checked against it.
 const HISTORY_DAYS: i64 = 90;
 
-/// A start from an earlier run's cache: which streams it showed, and
-/// from when CloudTrail must be read to tell which of them changed.
+/// A start from an earlier run's cache: the streams it showed, and from
+/// when CloudTrail must be read to tell which of them changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restart {
     /// The oldest description the cache shows, less CloudTrail's lag
     /// (`trail::LATE_MINUTES`): a change after it would be in CloudTrail.
     pub since: DateTime<Utc>,
-    /// Described, settled streams of the cache: each waits for CloudTrail.
-    pub names: Vec<String>,
-    /// In ENABLING or DISABLING (or CREATING, DELETING) in the cache:
-    /// described at once.
-    pub transitioning: Vec<String>,
+    /// The cache's descriptions: the worker knows their keys and which can
+    /// have KMS errors as a describe would tell it. Those in transition
+    /// are described at once; the others wait for CloudTrail.
+    pub streams: Vec<Stream>,
 }
 
 impl Restart {
-    /// From the rows of a cache saved at `saved_at`; `None` when it shows
-    /// no stream. A row not described, or whose describe failed, is not
-    /// confirmable: it is described as on a start without a cache.
+    /// From the rows of a cache saved at `saved_at`; `None` when no stream
+    /// of it is settled. A row not described, or whose describe failed, is
+    /// not confirmable: it is described as on a start without a cache.
     pub fn of(rows: &[crate::model::Row], saved_at: DateTime<Utc>) -> Option<Restart> {
         let mut restart = Restart {
             since: saved_at,
-            names: Vec::new(),
-            transitioning: Vec::new(),
+            streams: Vec::new(),
         };
         for row in rows {
             let (Some(stream), Some(at), None) = (&row.stream, row.described_at, &row.error) else {
                 continue;
             };
             restart.since = restart.since.min(at);
-            if stream.encryption.status.is_transition() || stream.status != "ACTIVE" {
-                restart.transitioning.push(row.name.clone());
-            } else {
-                restart.names.push(row.name.clone());
-            }
+            restart.streams.push(stream.clone());
         }
         restart.since -= chrono::Duration::minutes(crate::trail::LATE_MINUTES);
-        (!restart.names.is_empty()).then_some(restart)
+        (!restart.settled().is_empty()).then_some(restart)
+    }
+
+    /// In ENABLING or DISABLING, or CREATING or DELETING: not confirmable.
+    fn moving(s: &Stream) -> bool {
+        s.encryption.status.is_transition() || s.status != "ACTIVE"
+    }
+
+    /// The streams that wait for CloudTrail's word.
+    fn settled(&self) -> Vec<String> {
+        let settled = self.streams.iter().filter(|s| !Restart::moving(s));
+        settled.map(|s| s.name.clone()).collect()
+    }
+
+    fn transitioning(&self) -> Vec<String> {
+        let moving = self.streams.iter().filter(|s| Restart::moving(s));
+        moving.map(|s| s.name.clone()).collect()
     }
 }
 
@@ -81,12 +93,21 @@ impl Worker {
         let Some(restart) = self.settings.restart.take() else {
             return;
         };
+        // What a describe would have told: their customer keys are read at
+        // once (a key disabled since is seen without waiting for the
+        // sweep), and which streams cannot have KMS errors.
+        self.key_arns
+            .extend(inventory::customer_keys(restart.streams.iter()));
+        for stream in &restart.streams {
+            self.series.described(stream);
+        }
         if let Some(why) = self.cannot_confirm(&restart, Utc::now()) {
             let said = Restarted::FullPass(format!("every stream is described again: {why}"));
             self.events.send(DataEvent::Restarted(said)).await;
             return;
         }
-        self.scheduler.hold(&restart.names, &restart.transitioning);
+        self.scheduler
+            .hold(&restart.settled(), &restart.transitioning());
         // CloudTrail's events since the cache's time are news: a stream
         // they name is described at once.
         self.started = self.started.min(restart.since);
@@ -126,7 +147,7 @@ impl Worker {
             return Some(DataEvent::Restarted(said));
         }
         let names = self.scheduler.confirm(now);
-        let named = restart.names.len().saturating_sub(names.len());
+        let named = restart.settled().len().saturating_sub(names.len());
         tracing::info!(
             "restart: CloudTrail confirms {} streams of the cache, names {named}",
             names.len()
